@@ -1,0 +1,20 @@
+"""steppe_geo: land suitability for wind and solar, desertification risk and restoration priority.
+
+Score land through a weighted overlay and turn the result into ranked polygons and maps.
+Rasters are :class:`xarray.DataArray` objects with rioxarray metadata; parcels are
+:class:`geopandas.GeoDataFrame` objects.
+"""
+
+from __future__ import annotations
+
+from steppe_geo import errors
+from steppe_geo.grid import Grid, GridWindow
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Grid",
+    "GridWindow",
+    "__version__",
+    "errors",
+]

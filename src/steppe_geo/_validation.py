@@ -1,0 +1,110 @@
+"""Shared argument checks: one place, never copy-pasted (cf. scikit-image ``check_nD``)."""
+
+from __future__ import annotations
+
+import difflib
+import enum
+from collections.abc import Iterable, Mapping
+from typing import Any, TypeVar
+
+import pyproj
+
+from steppe_geo.errors import GeographicCRSError, GridMismatchError, InvalidParameterError
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+def closest(value: str, choices: Iterable[str]) -> str | None:
+    """Return the choice closest to ``value`` (for 'did you mean' hints), or None."""
+    match = difflib.get_close_matches(str(value), list(choices), n=1, cutoff=0.6)
+    return match[0] if match else None
+
+
+def did_you_mean(value: str, choices: Iterable[str]) -> str:
+    """Return ``"; did you mean 'x'?"`` or an empty string."""
+    hint = closest(value, choices)
+    return f"; did you mean {hint!r}?" if hint else ""
+
+
+def parse_choice(enum_cls: type[E], value: Any, *, param: str) -> E:
+    """Turn a string (or member) into a member of ``enum_cls`` by value, case-insensitively.
+
+    Raises InvalidParameterError listing the valid values and the closest one.
+    """
+    if isinstance(value, enum_cls):
+        return value
+    valid = [str(m.value) for m in enum_cls]
+    if isinstance(value, str):
+        key = value.strip().lower().replace("_", "-")
+        for member in enum_cls:
+            if str(member.value).lower().replace("_", "-") == key:
+                return member
+    raise InvalidParameterError(
+        f"{param}: unknown value {value!r}{did_you_mean(str(value), valid)} "
+        f"Valid values are: {', '.join(repr(v) for v in valid)}."
+    )
+
+
+def to_crs(crs: Any, *, param: str = "crs") -> pyproj.CRS:
+    """Parse anything pyproj accepts into a CRS, with an error naming ``param``."""
+    if isinstance(crs, pyproj.CRS):
+        return crs
+    try:
+        return pyproj.CRS.from_user_input(crs)
+    except pyproj.exceptions.CRSError as exc:
+        raise InvalidParameterError(f"{param}: not a valid CRS: {crs!r} ({exc})") from None
+
+
+def check_projected(crs: Any, *, what: str) -> pyproj.CRS:
+    """Raise GeographicCRSError unless ``crs`` is projected with metre units."""
+    crs = to_crs(crs)
+    if not crs.is_projected:
+        raise GeographicCRSError(
+            f"{what} needs a projected CRS in metres, got a geographic CRS ({crs.to_string()}); "
+            "reproject first, e.g. onto Grid.for_area(aoi, resolution_m=...)"
+        )
+    unit = crs.axis_info[0].unit_name if crs.axis_info else "metre"
+    if unit not in ("metre", "meter", "m"):
+        raise GeographicCRSError(f"{what} needs a CRS in metres, got units {unit!r} ({crs.to_string()})")
+    return crs
+
+
+def check_positive(value: float, *, param: str) -> float:
+    """Raise InvalidParameterError unless ``value`` is a finite number > 0."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise InvalidParameterError(f"{param} must be a number > 0, got {value!r}") from None
+    if not v > 0 or v == float("inf"):
+        raise InvalidParameterError(f"{param} must be a finite number > 0, got {value!r}")
+    return v
+
+
+def check_range(value: float, *, param: str, low: float, high: float) -> float:
+    """Raise InvalidParameterError unless ``low <= value <= high``."""
+    v = float(value)
+    if not (low <= v <= high):
+        raise InvalidParameterError(f"{param} must be within [{low}, {high}], got {value!r}")
+    return v
+
+
+def check_same_grid(layers: Mapping[str, Any]) -> None:
+    """Raise GridMismatchError unless every DataArray in ``layers`` shares CRS, transform, shape.
+
+    The message names both layers and shows both grids.
+    """
+    from steppe_geo.grid import Grid
+
+    items = list(layers.items())
+    if len(items) < 2:
+        return
+    name0, da0 = items[0]
+    g0 = Grid.from_dataarray(da0)
+    for name, da in items[1:]:
+        g = Grid.from_dataarray(da)
+        if not g.same_as(g0):
+            raise GridMismatchError(
+                f"layers {name0!r} and {name!r} are on different grids:\n"
+                f"  {name0}: {g0.describe()}\n  {name}: {g.describe()}\n"
+                "align them first with steppe_geo.read_raster(..., grid=grid)"
+            )

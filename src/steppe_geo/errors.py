@@ -1,0 +1,102 @@
+"""Errors and warnings raised by steppe_geo.
+
+Every error derives from :class:`SteppeGeoError` *and* from the built-in exception it
+refines, so ``except ValueError`` keeps working for callers who do not know our types
+(the pattern of ``rasterio.errors``).  Messages name the file, layer, parameter or
+config key and echo the offending value.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CRSMismatchError",
+    "ConfigError",
+    "EmptyLayerError",
+    "GeographicCRSError",
+    "GeometryTypeError",
+    "GridMismatchError",
+    "InfeasibleError",
+    "InputNotFoundError",
+    "InvalidGeometryWarning",
+    "InvalidParameterError",
+    "MissingCRSError",
+    "MissingLayerError",
+    "NoOverlapError",
+    "OutputExistsError",
+    "OutputNotWritableError",
+    "SteppeGeoError",
+    "SteppeGeoWarning",
+    "UnreadableInputError",
+]
+
+
+class SteppeGeoError(Exception):
+    """Root of every error raised by steppe_geo."""
+
+
+class InputNotFoundError(SteppeGeoError, FileNotFoundError):
+    """An input file, layer or dataset does not exist."""
+
+
+class UnreadableInputError(SteppeGeoError, ValueError):
+    """An input exists but cannot be read (corrupt, wrong format, unsupported)."""
+
+
+class MissingCRSError(SteppeGeoError, ValueError):
+    """A raster or vector input carries no coordinate reference system."""
+
+
+class CRSMismatchError(SteppeGeoError, ValueError):
+    """Two inputs that must share a CRS do not."""
+
+
+class GeographicCRSError(SteppeGeoError, ValueError):
+    """A distance or area was requested in a geographic (degree-based) CRS."""
+
+
+class GridMismatchError(SteppeGeoError, ValueError):
+    """Layers passed together are not on the same grid (CRS, transform, shape)."""
+
+
+class NoOverlapError(SteppeGeoError, ValueError):
+    """An input does not overlap the analysis grid or area of interest."""
+
+
+class EmptyLayerError(SteppeGeoError, ValueError):
+    """A vector layer (or a selection from it) has no features."""
+
+
+class GeometryTypeError(SteppeGeoError, ValueError):
+    """Geometries are of the wrong type for their role (e.g. points given as parcels)."""
+
+
+class InvalidParameterError(SteppeGeoError, ValueError):
+    """A parameter value is out of range or not one of the valid choices."""
+
+
+class MissingLayerError(SteppeGeoError, LookupError):
+    """A model or step needs a layer that was not supplied."""
+
+
+class OutputExistsError(SteppeGeoError, FileExistsError):
+    """An output exists already and ``overwrite`` was not requested, or it is an input."""
+
+
+class OutputNotWritableError(SteppeGeoError, PermissionError):
+    """An output folder cannot be created or written to."""
+
+
+class ConfigError(SteppeGeoError, ValueError):
+    """A TOML configuration is invalid; the message names the key path."""
+
+
+class InfeasibleError(SteppeGeoError, ValueError):
+    """An optimisation problem has no feasible solution (budget, target)."""
+
+
+class SteppeGeoWarning(UserWarning):
+    """Root of every warning issued by steppe_geo."""
+
+
+class InvalidGeometryWarning(SteppeGeoWarning):
+    """Invalid geometries were found and repaired with ``shapely.make_valid``."""

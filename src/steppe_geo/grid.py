@@ -1,0 +1,388 @@
+"""The analysis grid: CRS + affine transform + shape, and the windows used for streamed work."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pyproj
+import rioxarray  # noqa: F401  (registers the .rio accessor)
+import xarray as xr
+from affine import Affine
+from rasterio.windows import Window
+
+from steppe_geo._typing import Bounds, CRSLike
+from steppe_geo._validation import check_positive, check_projected, to_crs
+from steppe_geo.errors import InvalidParameterError, MissingCRSError
+
+__all__ = ["Grid", "GridWindow"]
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A raster grid: coordinate reference system, affine transform and shape.
+
+    Parameters
+    ----------
+    crs : CRS-like
+        Coordinate reference system of the grid. Distances and areas need a projected CRS
+        in metres (see :meth:`for_area`); a geographic grid is allowed only to describe
+        inputs as they arrive.
+    transform : affine.Affine
+        Maps ``(col, row)`` pixel corners to ``(x, y)``. North-up grids only (no rotation).
+    shape : (rows, cols) tuple of int
+        Number of rows and columns, both > 0.
+
+    Examples
+    --------
+    >>> g = Grid.from_bounds((0, 0, 1000, 500), crs="EPSG:32649", resolution_m=100)
+    >>> g.shape
+    (5, 10)
+    >>> g.resolution
+    (100.0, 100.0)
+    """
+
+    crs: pyproj.CRS
+    transform: Affine
+    shape: tuple[int, int]
+    _key: tuple = field(init=False, repr=False, compare=False)
+
+    def __init__(self, crs: CRSLike, transform: Affine | tuple, shape: tuple[int, int]) -> None:
+        crs = to_crs(crs)
+        if not isinstance(transform, Affine):
+            transform = Affine(*tuple(transform)[:6])
+        if transform.b != 0 or transform.d != 0:
+            raise InvalidParameterError(f"transform: rotated grids are not supported, got {transform!r}")
+        if transform.a <= 0 or transform.e >= 0:
+            raise InvalidParameterError(
+                "transform: expected a north-up grid (positive x resolution, negative y "
+                f"resolution), got x resolution {transform.a} and y resolution {transform.e}"
+            )
+        try:
+            rows, cols = (int(v) for v in shape)
+        except (TypeError, ValueError):
+            raise InvalidParameterError(f"shape must be (rows, cols), got {shape!r}") from None
+        if rows <= 0 or cols <= 0:
+            raise InvalidParameterError(f"shape must have rows > 0 and cols > 0, got {shape!r}")
+        object.__setattr__(self, "crs", crs)
+        object.__setattr__(self, "transform", transform)
+        object.__setattr__(self, "shape", (rows, cols))
+
+    # ------------------------------------------------------------------ constructors
+    @classmethod
+    def from_bounds(
+        cls, bounds: Bounds, *, crs: CRSLike, resolution_m: float | tuple[float, float]
+    ) -> Grid:
+        """Grid covering ``bounds`` (west, south, east, north), snapped outward to the resolution.
+
+        Parameters
+        ----------
+        bounds : (west, south, east, north)
+            Extent in the units of ``crs``.
+        crs : CRS-like
+            Coordinate reference system.
+        resolution_m : float or (x_res, y_res)
+            Pixel size in CRS units (metres for projected CRSs); must be > 0.
+
+        Raises
+        ------
+        InvalidParameterError
+            If the resolution is not > 0 or the bounds are empty.
+        """
+        xres, yres = _resolution_pair(resolution_m)
+        west, south, east, north = (float(v) for v in bounds)
+        if not (east > west and north > south):
+            raise InvalidParameterError(
+                f"bounds must be (west, south, east, north) with east > west and north > south, "
+                f"got {bounds!r}"
+            )
+        west = math.floor(west / xres) * xres
+        north = math.ceil(north / yres) * yres
+        cols = max(1, math.ceil(round((east - west) / xres, 9)))
+        rows = max(1, math.ceil(round((north - south) / yres, 9)))
+        return cls(crs, Affine(xres, 0.0, west, 0.0, -yres, north), (rows, cols))
+
+    @classmethod
+    def for_area(
+        cls,
+        aoi: Any,
+        *,
+        resolution_m: float,
+        margin_m: float = 0.0,
+        projection: Literal["equal-area", "utm"] = "equal-area",
+    ) -> Grid:
+        """Grid in a local metre-based CRS suited to the area of interest.
+
+        ``projection="equal-area"`` (default) uses a Lambert azimuthal equal-area projection
+        centred on the AOI (centre rounded to 0.01°), which preserves areas exactly and keeps
+        distance errors below 0.1 % within ~250 km of the centre; ``"utm"`` uses the WGS 84 UTM
+        zone of the AOI centre. Nothing is tied to a region (no Europe-only default).
+
+        Parameters
+        ----------
+        aoi : GeoDataFrame, GeoSeries, or (shapely geometry, crs) tuple
+            Area of interest, in any CRS.
+        resolution_m : float
+            Pixel size in metres (> 0).
+        margin_m : float, default 0
+            Extra margin around the AOI in metres, e.g. the largest setback.
+        projection : {"equal-area", "utm"}
+            Kind of local CRS.
+
+        Raises
+        ------
+        InvalidParameterError
+            If ``resolution_m <= 0`` or ``projection`` is unknown.
+        MissingCRSError
+            If the AOI has no CRS.
+        """
+        check_positive(resolution_m, param="resolution_m")
+        if margin_m < 0:
+            raise InvalidParameterError(f"margin_m must be >= 0, got {margin_m!r}")
+        geom, src_crs = _aoi_geometry(aoi)
+        to_ll = pyproj.Transformer.from_crs(src_crs, "EPSG:4326", always_xy=True)
+        w, s, e, n = to_ll.transform_bounds(*geom.bounds, densify_pts=21)
+        lon0, lat0 = round((w + e) / 2, 2), round((s + n) / 2, 2)
+        if projection == "equal-area":
+            crs = pyproj.CRS.from_proj4(
+                f"+proj=laea +lat_0={lat0} +lon_0={lon0} +x_0=0 +y_0=0 +datum=WGS84 +units=m +no_defs"
+            )
+        elif projection == "utm":
+            zone = int((lon0 + 180) // 6) + 1
+            crs = pyproj.CRS.from_epsg((32600 if lat0 >= 0 else 32700) + zone)
+        else:
+            raise InvalidParameterError(
+                f"projection: unknown value {projection!r}; valid values are 'equal-area', 'utm'"
+            )
+        to_local = pyproj.Transformer.from_crs(src_crs, crs, always_xy=True)
+        west, south, east, north = to_local.transform_bounds(*geom.bounds, densify_pts=21)
+        bounds = (west - margin_m, south - margin_m, east + margin_m, north + margin_m)
+        return cls.from_bounds(bounds, crs=crs, resolution_m=resolution_m)
+
+    @classmethod
+    def from_dataarray(cls, da: xr.DataArray) -> Grid:
+        """Grid of a rioxarray-georeferenced DataArray (uses ``.rio.crs`` and ``.rio.transform()``)."""
+        crs = da.rio.crs
+        if crs is None:
+            raise MissingCRSError(
+                f"DataArray {da.name!r} has no CRS; set one with da.rio.write_crs(...)"
+            )
+        return cls(pyproj.CRS.from_user_input(crs.to_wkt()), da.rio.transform(recalc=True),
+                   (da.rio.height, da.rio.width))
+
+    def __repr__(self) -> str:
+        t = self.transform
+        return (f"Grid(crs={_crs_label(self.crs)!r}, transform=Affine({t.a!r}, 0.0, {t.c!r}, "
+                f"0.0, {t.e!r}, {t.f!r}), shape={self.shape!r})")
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def rows(self) -> int:
+        """Number of rows."""
+        return self.shape[0]
+
+    @property
+    def cols(self) -> int:
+        """Number of columns."""
+        return self.shape[1]
+
+    @property
+    def resolution(self) -> tuple[float, float]:
+        """Pixel size ``(x_res, y_res)``, both positive, in CRS units."""
+        return (float(self.transform.a), float(-self.transform.e))
+
+    @property
+    def resolution_m(self) -> float:
+        """Square pixel size in metres; raises for geographic or non-square grids."""
+        check_projected(self.crs, what="Grid.resolution_m")
+        xres, yres = self.resolution
+        if not math.isclose(xres, yres, rel_tol=1e-9):
+            raise InvalidParameterError(f"grid pixels are not square: {xres} x {yres}")
+        return xres
+
+    @property
+    def bounds(self) -> Bounds:
+        """``(west, south, east, north)`` in CRS units."""
+        west, north = self.transform.c, self.transform.f
+        east = west + self.cols * self.transform.a
+        south = north + self.rows * self.transform.e
+        return (float(west), float(south), float(east), float(north))
+
+    @property
+    def pixel_area_m2(self) -> float:
+        """Area of one pixel in m² (projected grids only)."""
+        check_projected(self.crs, what="Grid.pixel_area_m2")
+        xres, yres = self.resolution
+        return xres * yres
+
+    @property
+    def is_projected(self) -> bool:
+        """True when the CRS is projected."""
+        return bool(self.crs.is_projected)
+
+    def x_coords(self) -> np.ndarray:
+        """X coordinates of pixel centres, shape ``(cols,)``."""
+        return self.transform.c + (np.arange(self.cols) + 0.5) * self.transform.a
+
+    def y_coords(self) -> np.ndarray:
+        """Y coordinates of pixel centres, shape ``(rows,)`` (decreasing)."""
+        return self.transform.f + (np.arange(self.rows) + 0.5) * self.transform.e
+
+    # ------------------------------------------------------------------ comparison
+    def same_as(self, other: Grid, *, rel_tol: float = 1e-9) -> bool:
+        """True when CRS, shape and transform agree (transform to ``rel_tol`` of a pixel)."""
+        if self.shape != other.shape or self.crs != other.crs:
+            return False
+        tol = rel_tol * max(self.resolution)
+        return all(abs(a - b) <= tol for a, b in zip(self.transform[:6], other.transform[:6],
+                                                       strict=True))
+
+    def describe(self) -> str:
+        """One-line human description, used in error messages."""
+        crs = _crs_label(self.crs)
+        xres, yres = self.resolution
+        return (f"CRS {crs}, shape {self.shape} (rows, cols), resolution {xres:g} x {yres:g}, "
+                f"bounds {tuple(round(b, 6) for b in self.bounds)}")
+
+    # ------------------------------------------------------------------ windows & data
+    def window_grid(self, window: Window) -> Grid:
+        """Grid of a rasterio ``Window`` of this grid."""
+        t = self.transform * Affine.translation(window.col_off, window.row_off)
+        return Grid(self.crs, t, (int(window.height), int(window.width)))
+
+    def windows(self, size: int | tuple[int, int], *, halo: int = 0) -> Iterator[GridWindow]:
+        """Tiles covering the grid in row-major order, each with a halo clipped to the grid.
+
+        Parameters
+        ----------
+        size : int or (rows, cols)
+            Core tile size in pixels (> 0).
+        halo : int, default 0
+            Extra pixels read on every side, for neighbourhood operations.
+
+        Yields
+        ------
+        GridWindow
+        """
+        trows, tcols = (size, size) if isinstance(size, int) else size
+        if trows <= 0 or tcols <= 0:
+            raise InvalidParameterError(f"size must be > 0, got {size!r}")
+        if halo < 0:
+            raise InvalidParameterError(f"halo must be >= 0, got {halo!r}")
+        for r0 in range(0, self.rows, trows):
+            for c0 in range(0, self.cols, tcols):
+                h, w = min(trows, self.rows - r0), min(tcols, self.cols - c0)
+                pr0, pc0 = max(0, r0 - halo), max(0, c0 - halo)
+                pr1, pc1 = min(self.rows, r0 + h + halo), min(self.cols, c0 + w + halo)
+                yield GridWindow(
+                    grid=self,
+                    core=Window(c0, r0, w, h),
+                    padded=Window(pc0, pr0, pc1 - pc0, pr1 - pr0),
+                )
+
+    def to_dataarray(
+        self,
+        data: np.ndarray,
+        *,
+        name: str | None = None,
+        units: str | None = None,
+        nodata: float | int | None = None,
+        attrs: dict[str, Any] | None = None,
+    ) -> xr.DataArray:
+        """Wrap a ``(rows, cols)`` or ``(n, rows, cols)`` array as a georeferenced DataArray.
+
+        The leading dimension of a 3-D array is called ``band``; rename it (e.g. to ``time``)
+        as needed. Float arrays use NaN as nodata; give ``nodata`` for integer arrays.
+        """
+        data = np.asarray(data)
+        if data.shape[-2:] != self.shape:
+            raise InvalidParameterError(
+                f"data shape {data.shape} does not match grid shape {self.shape}"
+            )
+        dims: tuple[str, ...] = ("y", "x") if data.ndim == 2 else ("band", "y", "x")
+        coords: dict[str, Any] = {"y": self.y_coords(), "x": self.x_coords()}
+        da = xr.DataArray(data, dims=dims, coords=coords, name=name, attrs=dict(attrs or {}))
+        if units is not None:
+            da.attrs["units"] = units
+        da = da.rio.write_crs(self.crs).rio.write_transform(self.transform)
+        if nodata is not None:
+            da = da.rio.write_nodata(nodata, encoded=False)
+        elif np.issubdtype(data.dtype, np.floating):
+            da = da.rio.write_nodata(np.nan, encoded=False)
+        return da
+
+
+@dataclass(frozen=True)
+class GridWindow:
+    """One tile of a grid: the core window and the halo-padded window read around it."""
+
+    grid: Grid
+    core: Window
+    padded: Window
+
+    @property
+    def inner(self) -> tuple[slice, slice]:
+        """Slices that cut the core out of an array read over ``padded``."""
+        r = int(self.core.row_off - self.padded.row_off)
+        c = int(self.core.col_off - self.padded.col_off)
+        return (slice(r, r + int(self.core.height)), slice(c, c + int(self.core.width)))
+
+    @property
+    def core_slices(self) -> tuple[slice, slice]:
+        """Slices of the full grid array that the core covers."""
+        return self.core.toslices()
+
+    @property
+    def padded_slices(self) -> tuple[slice, slice]:
+        """Slices of the full grid array that the padded window covers."""
+        return self.padded.toslices()
+
+    @property
+    def core_grid(self) -> Grid:
+        """Grid of the core tile."""
+        return self.grid.window_grid(self.core)
+
+    @property
+    def padded_grid(self) -> Grid:
+        """Grid of the halo-padded tile."""
+        return self.grid.window_grid(self.padded)
+
+
+def _crs_label(crs: pyproj.CRS) -> str:
+    epsg = crs.to_epsg()
+    return f"EPSG:{epsg}" if epsg else (crs.srs or crs.name)
+
+
+def _resolution_pair(resolution: float | tuple[float, float]) -> tuple[float, float]:
+    if isinstance(resolution, tuple | list):
+        xres = check_positive(resolution[0], param="resolution_m")
+        yres = check_positive(resolution[1], param="resolution_m")
+        return xres, yres
+    r = check_positive(resolution, param="resolution_m")
+    return r, r
+
+
+def _aoi_geometry(aoi: Any) -> tuple[Any, pyproj.CRS]:
+    import geopandas as gpd
+    import shapely
+
+    if isinstance(aoi, gpd.GeoDataFrame | gpd.GeoSeries):
+        if aoi.crs is None:
+            raise MissingCRSError("aoi has no CRS; set one with .set_crs(...)")
+        if len(aoi) == 0:
+            from steppe_geo.errors import EmptyLayerError
+
+            raise EmptyLayerError("aoi has no features")
+        return shapely.union_all(aoi.geometry.values), pyproj.CRS.from_user_input(aoi.crs)
+    if isinstance(aoi, tuple) and len(aoi) == 2:
+        geom, crs = aoi
+        if isinstance(geom, tuple | list):
+            geom = shapely.box(*geom)
+        return geom, to_crs(crs, param="aoi crs")
+    raise InvalidParameterError(
+        "aoi must be a GeoDataFrame, a GeoSeries or a (geometry or bounds, crs) tuple, "
+        f"got {type(aoi).__name__}"
+    )
