@@ -250,7 +250,7 @@ class Grid:
     # ------------------------------------------------------------------ windows & data
     def window_grid(self, window: Window) -> Grid:
         """Grid of a rasterio ``Window`` of this grid."""
-        t = self.transform * Affine.translation(window.col_off, window.row_off)
+        t = self.transform @ Affine.translation(window.col_off, window.row_off)
         return Grid(self.crs, t, (int(window.height), int(window.width)))
 
     def windows(self, size: int | tuple[int, int], *, halo: int = 0) -> Iterator[GridWindow]:
