@@ -13,7 +13,7 @@ import steppe_geo as sg
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 
-def assert_same_georef(result: xr.DataArray, reference: xr.DataArray, *, check_dtype: bool = False) -> None:
+def _assert_same_georef(result: xr.DataArray, reference: xr.DataArray, *, check_dtype: bool = False) -> None:
     """Assert that ``result`` kept the CRS, transform, shape and coordinates of ``reference``."""
     g_res, g_ref = sg.Grid.from_dataarray(result), sg.Grid.from_dataarray(reference)
     assert g_res.same_as(g_ref), f"{g_res.describe()} != {g_ref.describe()}"
@@ -32,3 +32,9 @@ def small_grid() -> sg.Grid:
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(20261128)
+
+
+@pytest.fixture
+def assert_same_georef():
+    """The helper ``assert_same_georef(result, reference, check_dtype=False)`` as a fixture."""
+    return _assert_same_georef
