@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from steppe_geo import errors
 from steppe_geo.grid import Grid, GridWindow
+from steppe_geo.io import rasterize, read_raster, read_vector, write_raster, write_vector
 
 __version__ = "0.1.0"
 
@@ -17,4 +18,9 @@ __all__ = [
     "GridWindow",
     "__version__",
     "errors",
+    "rasterize",
+    "read_raster",
+    "read_vector",
+    "write_raster",
+    "write_vector",
 ]

@@ -1,0 +1,47 @@
+"""The only part of steppe_geo that touches the file system: read, align, write (atomically).
+
+See ``docs/io.md``.
+"""
+
+from __future__ import annotations
+
+from steppe_geo.io.atomic import atomic_path, check_output_path
+from steppe_geo.io.provenance import file_checksum, provenance_record
+from steppe_geo.io.raster import LayerKind, ResamplingMethod, default_resampling, read_raster
+from steppe_geo.io.vector import GeometryRole, rasterize, read_vector
+from steppe_geo.io.write import (
+    PROVENANCE_TAG,
+    RasterWindowWriter,
+    raster_writer,
+    save_figure,
+    shapefile_field_names,
+    write_json,
+    write_raster,
+    write_shapefile_zip,
+    write_text,
+    write_vector,
+)
+
+__all__ = [
+    "PROVENANCE_TAG",
+    "GeometryRole",
+    "LayerKind",
+    "RasterWindowWriter",
+    "ResamplingMethod",
+    "atomic_path",
+    "check_output_path",
+    "default_resampling",
+    "file_checksum",
+    "provenance_record",
+    "raster_writer",
+    "rasterize",
+    "read_raster",
+    "read_vector",
+    "save_figure",
+    "shapefile_field_names",
+    "write_json",
+    "write_raster",
+    "write_shapefile_zip",
+    "write_text",
+    "write_vector",
+]

@@ -1,0 +1,118 @@
+"""Atomic output: write to a temporary file in the destination folder, then ``os.replace``.
+
+An exception (or a kill) while writing leaves no partial file at the destination and any
+previous output untouched: the destination only ever holds a complete old or new file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from steppe_geo._typing import PathLike
+from steppe_geo.errors import OutputExistsError, OutputNotWritableError
+
+__all__ = ["atomic_path", "check_output_path"]
+
+TEMP_PREFIX = ".steppe_geo-tmp-"
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
+    except OSError:
+        return False
+
+
+def check_output_path(
+    path: PathLike, *, overwrite: bool = False, protected: Iterable[PathLike] | None = None
+) -> Path:
+    """Validate an output path and return it as a ``Path``.
+
+    Raises
+    ------
+    OutputExistsError
+        ``path`` is one of the ``protected`` inputs (always refused), or exists and
+        ``overwrite`` is False.
+    OutputNotWritableError
+        The destination folder cannot be created.
+    """
+    dest = Path(path)
+    for p in protected or ():
+        if _same_file(dest, Path(p)):
+            raise OutputExistsError(
+                f"refusing to write {str(dest)!r}: it is one of this run's inputs; "
+                "choose another output path"
+            )
+    if dest.is_dir():
+        raise OutputExistsError(f"output path {str(dest)!r} is a directory")
+    if dest.exists() and not overwrite:
+        raise OutputExistsError(
+            f"output {str(dest)!r} exists already; pass overwrite=True to replace it"
+        )
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputNotWritableError(
+            f"cannot create output folder {str(dest.parent)!r}: {exc.strerror or exc}"
+        ) from None
+    return dest
+
+
+@contextlib.contextmanager
+def atomic_path(
+    path: PathLike,
+    *,
+    overwrite: bool = False,
+    protected: Iterable[PathLike] | None = None,
+    suffix: str | None = None,
+) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on clean exit rename it onto ``path``.
+
+    The temporary file is in the destination folder (same file system, so the rename is
+    atomic) and is named ``.steppe_geo-tmp-*`` with the destination's suffix, so format
+    drivers that look at the suffix still work. On an exception it is removed and the
+    destination is untouched.
+
+    Parameters
+    ----------
+    path : path
+        Final destination.
+    overwrite : bool, default False
+        Replace an existing file at ``path``.
+    protected : iterable of paths, optional
+        Paths that must never be written (the run's inputs).
+    suffix : str, optional
+        Suffix of the temporary file (default: the destination's full suffix).
+    """
+    dest = check_output_path(path, overwrite=overwrite, protected=protected)
+    sfx = suffix if suffix is not None else "".join(dest.suffixes[-2:]) or dest.suffix
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=sfx, dir=dest.parent)
+    except OSError as exc:
+        raise OutputNotWritableError(
+            f"cannot write in output folder {str(dest.parent)!r}: {exc.strerror or exc}"
+        ) from None
+    os.close(fd)
+    tmp = Path(tmp_name)
+    tmp.unlink()  # let the writer create it (some GDAL drivers refuse an existing file)
+    try:
+        yield tmp
+        if not tmp.exists():
+            raise OutputNotWritableError(f"writer produced no file for {str(dest)!r}")
+        if dest.exists() and not overwrite:  # appeared while we were writing
+            raise OutputExistsError(
+                f"output {str(dest)!r} appeared while writing; pass overwrite=True to replace it"
+            )
+        os.replace(tmp, dest)
+    finally:
+        _remove_quietly(tmp)
+
+
+def _remove_quietly(tmp: Path) -> None:
+    for p in [tmp, *tmp.parent.glob(tmp.name + ".*")]:  # sidecars such as .aux.xml
+        with contextlib.suppress(OSError):
+            p.unlink()

@@ -1,0 +1,365 @@
+"""Read rasters and align them onto an analysis :class:`~steppe_geo.Grid`.
+
+Continuous layers become float32 with NaN nodata (scale/offset decoded); categorical
+layers stay integer with their nodata. Multi-band series whose bands are years get a
+``time`` dimension holding those years.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyproj
+import rasterio
+import rasterio.errors
+import rasterio.warp
+import xarray as xr
+from affine import Affine
+from rasterio.enums import Resampling as _RioResampling
+
+from steppe_geo._validation import parse_choice
+from steppe_geo.errors import (
+    InputNotFoundError,
+    InvalidParameterError,
+    MissingCRSError,
+    NoOverlapError,
+    UnreadableInputError,
+)
+from steppe_geo.grid import Grid
+
+__all__ = ["LayerKind", "ResamplingMethod", "read_raster"]
+
+KIND_TAG = "STEPPE_GEO_KIND"
+UNITS_TAG = "STEPPE_GEO_UNITS"
+COARSEN_RATIO = 1.5
+"""Target pixels larger than this many source pixels count as coarsening."""
+
+
+class LayerKind(enum.Enum):
+    """How a layer's values behave under resampling."""
+
+    CONTINUOUS = "continuous"
+    CATEGORICAL = "categorical"
+
+
+class ResamplingMethod(enum.Enum):
+    """Resampling methods (GDAL's names)."""
+
+    NEAREST = "nearest"
+    BILINEAR = "bilinear"
+    CUBIC = "cubic"
+    CUBIC_SPLINE = "cubic_spline"
+    LANCZOS = "lanczos"
+    AVERAGE = "average"
+    MODE = "mode"
+    MIN = "min"
+    MAX = "max"
+    MED = "med"
+    Q1 = "q1"
+    Q3 = "q3"
+    SUM = "sum"
+    RMS = "rms"
+
+
+_YEAR = re.compile(r"^\D*((?:19|20|21)\d\d)\D*$")
+
+
+# ---------------------------------------------------------------------------- reading
+def _open_error(path: Path, exc: Exception) -> UnreadableInputError:
+    return UnreadableInputError(
+        f"cannot read raster {str(path)!r}: {exc} (is it a GeoTIFF or another GDAL raster?)"
+    )
+
+
+def _from_dataset(ds: Any, label: str) -> tuple[np.ma.MaskedArray, dict[str, Any]]:
+    if ds.crs is None:
+        raise MissingCRSError(
+            f"raster {label!r} has no CRS; assign one (e.g. gdal_edit.py -a_srs EPSG:4326) "
+            "or pass (array, transform, crs)"
+        )
+    try:
+        data = ds.read(masked=True)
+    except rasterio.errors.RasterioError as exc:
+        raise UnreadableInputError(f"cannot read pixels of raster {label!r}: {exc}") from None
+    tags = ds.tags()
+    band_tags = [ds.tags(i) for i in range(1, ds.count + 1)]
+    units = tags.get(UNITS_TAG) or next((u for u in ds.units if u), None)
+    meta = {
+        "crs": pyproj.CRS.from_user_input(ds.crs.to_wkt()),
+        "transform": ds.transform,
+        "nodata": ds.nodata,
+        "scales": ds.scales,
+        "offsets": ds.offsets,
+        "descriptions": ds.descriptions,
+        "band_tags": band_tags,
+        "kind": tags.get(KIND_TAG),
+        "has_colormap": _has_colormap(ds),
+        "units": units,
+        "dtype": np.dtype(ds.dtypes[0]),
+    }
+    return data, meta
+
+
+def _has_colormap(ds: Any) -> bool:
+    try:
+        ds.colormap(1)
+    except ValueError:
+        return False
+    return True
+
+
+def _from_dataarray(da: xr.DataArray) -> tuple[np.ma.MaskedArray, dict[str, Any]]:
+    if da.rio.crs is None:
+        raise MissingCRSError(f"DataArray {da.name!r} has no CRS; set one with da.rio.write_crs(...)")
+    values = np.asarray(da.values)
+    arr = values if values.ndim == 3 else values[np.newaxis]
+    nodata = da.rio.nodata if da.rio.nodata is not None else da.rio.encoded_nodata
+    mask = _nodata_mask(arr, nodata)
+    descriptions: tuple[str | None, ...] = (None,) * arr.shape[0]
+    if values.ndim == 3 and da.dims[0] == "time":
+        descriptions = tuple(str(t) for t in da["time"].values)
+    meta = {
+        "crs": pyproj.CRS.from_user_input(da.rio.crs.to_wkt()),
+        "transform": da.rio.transform(recalc=True),
+        "nodata": nodata,
+        "scales": (1.0,) * arr.shape[0],
+        "offsets": (0.0,) * arr.shape[0],
+        "descriptions": descriptions,
+        "band_tags": [{}] * arr.shape[0],
+        "kind": da.attrs.get("kind"),
+        "has_colormap": False,
+        "units": da.attrs.get("units"),
+        "dtype": arr.dtype,
+    }
+    return np.ma.MaskedArray(arr, mask=mask), meta
+
+
+def _nodata_mask(arr: np.ndarray, nodata: Any) -> np.ndarray:
+    mask = np.zeros(arr.shape, dtype=bool)
+    if np.issubdtype(arr.dtype, np.floating):
+        mask |= np.isnan(arr)
+    if nodata is not None and not (isinstance(nodata, float) and math.isnan(nodata)):
+        mask |= arr == nodata
+    return mask
+
+
+def _load(source: Any) -> tuple[np.ma.MaskedArray, dict[str, Any], str | None]:
+    if isinstance(source, xr.DataArray):
+        data, meta = _from_dataarray(source)
+        return data, meta, source.attrs.get("source")
+    if isinstance(source, tuple) and len(source) == 3:
+        arr, transform, crs = source
+        if crs is None:
+            raise MissingCRSError("source (array, transform, crs) has crs=None; give a CRS")
+        if not isinstance(transform, Affine):
+            transform = Affine(*tuple(transform)[:6])
+        grid = Grid(crs, transform, np.shape(arr)[-2:])
+        return (*_from_dataarray(grid.to_dataarray(np.asarray(arr))), None)
+    if isinstance(source, rasterio.io.DatasetReaderBase):
+        data, meta = _from_dataset(source, source.name)
+        return data, meta, source.name
+    if isinstance(source, str | Path) or hasattr(source, "__fspath__"):
+        path = Path(source)
+        if not path.exists():
+            raise InputNotFoundError(f"raster file not found: {str(path)!r}")
+        try:
+            with rasterio.open(path) as ds:
+                data, meta = _from_dataset(ds, str(path))
+        except rasterio.errors.RasterioIOError as exc:
+            raise _open_error(path, exc) from None
+        return data, meta, str(path)
+    raise InvalidParameterError(
+        "source must be a path, a rasterio dataset, a DataArray or (array, transform, crs), "
+        f"got {type(source).__name__}"
+    )
+
+
+def _decide_kind(kind: Any, meta: dict[str, Any]) -> LayerKind:
+    if kind is not None:
+        return parse_choice(LayerKind, kind, param="kind")
+    if meta["kind"]:
+        return parse_choice(LayerKind, meta["kind"], param=f"{KIND_TAG} tag")
+    if np.issubdtype(meta["dtype"], np.integer) and meta["has_colormap"]:
+        return LayerKind.CATEGORICAL
+    return LayerKind.CONTINUOUS
+
+
+def _decode(data: np.ma.MaskedArray, meta: dict[str, Any], kind: LayerKind) -> tuple[np.ndarray, Any]:
+    """Return (values, nodata): float32 + NaN for continuous, integer + nodata for categorical."""
+    if kind is LayerKind.CONTINUOUS:
+        out = data.astype(np.float64)
+        scales = np.asarray([s if s is not None else 1.0 for s in meta["scales"]], dtype=np.float64)
+        offsets = np.asarray([o if o is not None else 0.0 for o in meta["offsets"]], dtype=np.float64)
+        out = out * scales[:, None, None] + offsets[:, None, None]
+        return np.ma.filled(out, np.nan).astype(np.float32), np.nan
+    if not np.issubdtype(meta["dtype"], np.integer):
+        raise InvalidParameterError(
+            f"kind='categorical' needs an integer raster, got dtype {meta['dtype']}"
+        )
+    nodata = meta["nodata"]
+    if nodata is None and np.ma.is_masked(data):
+        nodata = _free_nodata(np.ma.compressed(data), meta["dtype"])
+    values = np.ma.filled(data, nodata if nodata is not None else 0).astype(meta["dtype"])
+    return values, (None if nodata is None else meta["dtype"].type(nodata).item())
+
+
+def _free_nodata(values: np.ndarray, dtype: np.dtype) -> int:
+    info = np.iinfo(dtype)
+    for cand in (info.max, info.min, 0):
+        if not np.any(values == cand):
+            return int(cand)
+    raise InvalidParameterError("no free integer value to use as nodata")
+
+
+def _time_coords(meta: dict[str, Any], count: int) -> list[int] | None:
+    if count < 2:
+        return None
+    years = []
+    for desc, btags in zip(meta["descriptions"], meta["band_tags"], strict=True):
+        cand = btags.get("year") or btags.get("YEAR") or desc
+        m = _YEAR.match(str(cand)) if cand is not None else None
+        if m is None:
+            return None
+        years.append(int(m.group(1)))
+    return years
+
+
+# ---------------------------------------------------------------------------- alignment
+def _source_resolution_in(crs_src: pyproj.CRS, transform: Affine, shape: tuple[int, int],
+                          crs_dst: pyproj.CRS) -> float:
+    """Approximate source pixel size expressed in destination CRS units (geometric mean)."""
+    rows, cols = shape
+    west, north = transform.c, transform.f
+    east, south = west + cols * transform.a, north + rows * transform.e
+    w, b, r, t = rasterio.warp.transform_bounds(crs_src, crs_dst, west, south, east, north,
+                                                densify_pts=21)
+    return math.sqrt(abs((r - w) / cols * (t - b) / rows))
+
+
+def _check_overlap(grid: Grid, crs: pyproj.CRS, transform: Affine, shape: tuple[int, int],
+                   label: str) -> None:
+    rows, cols = shape
+    west, north = transform.c, transform.f
+    east, south = west + cols * transform.a, north + rows * transform.e
+    try:
+        w, b, r, t = rasterio.warp.transform_bounds(crs, grid.crs, min(west, east), min(south, north),
+                                                    max(west, east), max(south, north), densify_pts=21)
+    except Exception:  # projection failure means no usable overlap
+        w = b = r = t = math.nan
+    gw, gs, ge, gn = grid.bounds
+    if not (w < ge and r > gw and b < gn and t > gs):
+        raise NoOverlapError(
+            f"raster {label!r} does not overlap the grid: raster bounds in the grid CRS "
+            f"{(round(w, 3), round(b, 3), round(r, 3), round(t, 3))}, grid {grid.describe()}"
+        )
+
+
+def default_resampling(kind: LayerKind, ratio: float) -> ResamplingMethod:
+    """Default resampling by layer kind and coarsening ratio (target / source pixel size)."""
+    coarsening = ratio > COARSEN_RATIO
+    if kind is LayerKind.CATEGORICAL:
+        return ResamplingMethod.MODE if coarsening else ResamplingMethod.NEAREST
+    return ResamplingMethod.AVERAGE if coarsening else ResamplingMethod.BILINEAR
+
+
+def _align(values: np.ndarray, nodata: Any, meta: dict[str, Any], grid: Grid,
+           method: ResamplingMethod) -> np.ndarray:
+    out = np.empty((values.shape[0], *grid.shape), dtype=values.dtype)
+    dst_nodata = np.nan if np.issubdtype(values.dtype, np.floating) else nodata
+    out.fill(dst_nodata if dst_nodata is not None else 0)
+    rasterio.warp.reproject(
+        source=values,
+        destination=out,
+        src_transform=meta["transform"],
+        src_crs=rasterio.crs.CRS.from_wkt(meta["crs"].to_wkt()),
+        src_nodata=dst_nodata,
+        dst_transform=grid.transform,
+        dst_crs=rasterio.crs.CRS.from_wkt(grid.crs.to_wkt()),
+        dst_nodata=dst_nodata,
+        resampling=getattr(_RioResampling, method.value),
+        init_dest_nodata=True,
+    )
+    return out
+
+
+# ---------------------------------------------------------------------------- public
+def read_raster(
+    source: Any,
+    *,
+    grid: Grid | None = None,
+    resampling: str | ResamplingMethod | None = None,
+    kind: str | LayerKind | None = None,
+    name: str | None = None,
+) -> xr.DataArray:
+    """Read a raster, decode it, and optionally align it onto ``grid``.
+
+    Parameters
+    ----------
+    source : path, rasterio dataset, DataArray or (array, transform, crs)
+        The raster. Files are opened with rasterio (any GDAL raster format).
+    grid : Grid, optional
+        Analysis grid; the result is reprojected/resampled onto its CRS, transform and shape.
+    resampling : str, optional
+        One of :class:`ResamplingMethod` (GDAL names: ``"nearest"``, ``"bilinear"``,
+        ``"average"``, ``"mode"``, ...). Default by kind: continuous → bilinear, or average
+        when coarsening by more than 1.5×; categorical → nearest, or mode when coarsening.
+    kind : {"continuous", "categorical"}, optional
+        Default: the file's ``STEPPE_GEO_KIND`` tag, else categorical for integer rasters with
+        a colour map, else continuous.
+    name : str, optional
+        Name of the result (default: the file's stem).
+
+    Returns
+    -------
+    xarray.DataArray
+        Dims ``("y", "x")``, or ``("time", "y", "x")`` when the bands are years, or
+        ``("band", "y", "x")`` for other multi-band rasters. Continuous: float32 with NaN
+        nodata (scale/offset applied). Categorical: the file's integer dtype with its nodata.
+        ``attrs``: ``"units"``, ``"source"``, ``"kind"``.
+
+    Raises
+    ------
+    InputNotFoundError, UnreadableInputError, MissingCRSError, NoOverlapError,
+    InvalidParameterError
+    """
+    method = None if resampling is None else parse_choice(ResamplingMethod, resampling,
+                                                         param="resampling")
+    data, meta, src_label = _load(source)
+    label = src_label or (name or "array")
+    layer_kind = _decide_kind(kind, meta)
+    values, nodata = _decode(data, meta, layer_kind)
+    count = values.shape[0]
+    if grid is None:
+        target = Grid(meta["crs"], meta["transform"], values.shape[-2:])
+    else:
+        _check_overlap(grid, meta["crs"], meta["transform"], values.shape[-2:], label)
+        if method is None:
+            src_res = _source_resolution_in(meta["crs"], meta["transform"], values.shape[-2:], grid.crs)
+            ratio = math.sqrt(grid.resolution[0] * grid.resolution[1]) / src_res
+            method = default_resampling(layer_kind, ratio)
+        values = _align(values, nodata, meta, grid, method)
+        target = grid
+    years = _time_coords(meta, count)
+    if name is None and src_label is not None and isinstance(source, str | Path):
+        name = Path(src_label).stem
+    elif name is None and isinstance(source, xr.DataArray):
+        name = source.name
+    da = target.to_dataarray(values if count > 1 else values[0], name=name,
+                             nodata=None if layer_kind is LayerKind.CONTINUOUS else nodata)
+    if years is not None:
+        da = da.rename(band="time").assign_coords(time=np.asarray(years, dtype=np.int64))
+    elif count > 1:
+        da = da.assign_coords(band=np.arange(1, count + 1))
+    if meta["units"]:
+        da.attrs["units"] = meta["units"]
+    if src_label is not None:
+        da.attrs["source"] = src_label
+    da.attrs["kind"] = layer_kind.value
+    if method is not None:
+        da.attrs["resampling"] = method.value
+    return da

@@ -1,0 +1,279 @@
+"""Read vector layers (pyogrio) and rasterize them onto a :class:`~steppe_geo.Grid`."""
+
+from __future__ import annotations
+
+import enum
+import warnings
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pyproj
+import shapely
+import xarray as xr
+
+from steppe_geo._validation import parse_choice, to_crs
+from steppe_geo.errors import (
+    EmptyLayerError,
+    GeometryTypeError,
+    InputNotFoundError,
+    InvalidGeometryWarning,
+    InvalidParameterError,
+    MissingCRSError,
+    UnreadableInputError,
+)
+from steppe_geo.grid import Grid
+
+__all__ = ["GeometryRole", "rasterize", "read_vector"]
+
+
+class GeometryRole(enum.Enum):
+    """What a layer is used for, which fixes the geometry types it may hold."""
+
+    PARCELS = "parcels"
+    POLYGONS = "polygons"
+    LINES = "lines"
+    POINTS = "points"
+
+
+_ALLOWED = {
+    GeometryRole.PARCELS: {"Polygon", "MultiPolygon"},
+    GeometryRole.POLYGONS: {"Polygon", "MultiPolygon"},
+    GeometryRole.LINES: {"LineString", "MultiLineString", "LinearRing"},
+    GeometryRole.POINTS: {"Point", "MultiPoint"},
+}
+
+
+def _gdal_path(path: Path) -> str:
+    name = path.name.lower()
+    if name.endswith(".zip"):
+        return f"/vsizip/{path}"
+    return str(path)
+
+
+def _read_file(source: Any, layer: str | None) -> tuple[gpd.GeoDataFrame, str]:
+    import pyogrio
+    import pyogrio.errors
+
+    path = Path(source)
+    if not path.exists():
+        raise InputNotFoundError(f"vector file not found: {str(path)!r}")
+    try:
+        gdf = pyogrio.read_dataframe(_gdal_path(path), layer=layer)
+    except pyogrio.errors.DataLayerError as exc:
+        raise InputNotFoundError(f"layer {layer!r} not found in {str(path)!r}: {exc}") from None
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.FieldError,
+            pyogrio.errors.GeometryError) as exc:
+        raise UnreadableInputError(f"cannot read vector file {str(path)!r}: {exc}") from None
+    return gdf, str(path)
+
+
+def _aoi_bounds(aoi: Any, crs: pyproj.CRS, margin_m: float) -> shapely.Geometry:
+    """AOI bounding box, grown by ``margin_m`` metres, as a polygon in ``crs``."""
+    if isinstance(aoi, Grid):
+        geom, aoi_crs = shapely.box(*aoi.bounds), aoi.crs
+    elif isinstance(aoi, gpd.GeoDataFrame | gpd.GeoSeries):
+        if aoi.crs is None:
+            raise MissingCRSError("aoi has no CRS; set one with .set_crs(...)")
+        geom, aoi_crs = shapely.union_all(aoi.geometry.values), pyproj.CRS.from_user_input(aoi.crs)
+    elif isinstance(aoi, tuple) and len(aoi) == 2:
+        geom, aoi_crs = aoi[0], to_crs(aoi[1], param="aoi crs")
+        if isinstance(geom, tuple | list):
+            geom = shapely.box(*geom)
+    else:
+        raise InvalidParameterError(
+            "aoi must be a Grid, GeoDataFrame, GeoSeries or (geometry or bounds, crs), "
+            f"got {type(aoi).__name__}"
+        )
+    box = shapely.box(*geom.bounds)
+    if margin_m > 0:
+        if aoi_crs.is_projected:
+            box = shapely.box(*box.buffer(margin_m, join_style="mitre").bounds)
+        else:  # grow in a local metric CRS (azimuthal equidistant at the AOI centre)
+            c = box.centroid
+            local = pyproj.CRS.from_proj4(f"+proj=aeqd +lat_0={c.y} +lon_0={c.x} +units=m")
+            fwd = pyproj.Transformer.from_crs(aoi_crs, local, always_xy=True)
+            b = fwd.transform_bounds(*box.bounds, densify_pts=21)
+            box_local = shapely.box(b[0] - margin_m, b[1] - margin_m, b[2] + margin_m, b[3] + margin_m)
+            back = pyproj.Transformer.from_crs(local, aoi_crs, always_xy=True)
+            box = shapely.box(*back.transform_bounds(*box_local.bounds, densify_pts=21))
+    if aoi_crs != crs:
+        tr = pyproj.Transformer.from_crs(aoi_crs, crs, always_xy=True)
+        box = shapely.box(*tr.transform_bounds(*box.bounds, densify_pts=21))
+    return box
+
+
+def read_vector(
+    source: Any,
+    *,
+    layer: str | None = None,
+    crs: Any = None,
+    aoi: Any = None,
+    bbox_margin_m: float = 0.0,
+    role: str | GeometryRole | None = None,
+) -> gpd.GeoDataFrame:
+    """Read a vector layer, repair it, check it and optionally reproject and clip to an AOI.
+
+    Parameters
+    ----------
+    source : path or GeoDataFrame
+        GeoPackage, shapefile (also a zipped one, ``.zip``), GeoJSON, GeoParquet
+        (``.parquet``), FlatGeobuf — anything pyogrio reads.
+    layer : str, optional
+        Layer name (GeoPackage with several layers).
+    crs : CRS-like, optional
+        Reproject the result to this CRS.
+    aoi : Grid, GeoDataFrame, GeoSeries or (geometry or bounds, crs), optional
+        Keep only features intersecting the AOI's bounding box grown by ``bbox_margin_m``.
+    bbox_margin_m : float, default 0
+        Margin in metres around the AOI bounds; features just outside the AOI are kept
+        (setbacks reach across the boundary).
+    role : {"parcels", "polygons", "lines", "points"}, optional
+        Check the geometry types for this role (GeometryTypeError otherwise).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+
+    Raises
+    ------
+    InputNotFoundError, UnreadableInputError, MissingCRSError, EmptyLayerError,
+    GeometryTypeError, InvalidParameterError
+
+    Warns
+    -----
+    InvalidGeometryWarning
+        When invalid geometries were repaired with ``shapely.make_valid`` (counted).
+    """
+    role_ = None if role is None else parse_choice(GeometryRole, role, param="role")
+    if bbox_margin_m is None or not float(bbox_margin_m) >= 0:
+        raise InvalidParameterError(f"bbox_margin_m must be >= 0 metres, got {bbox_margin_m!r}")
+    if isinstance(source, gpd.GeoDataFrame):
+        gdf, label = source.copy(), "GeoDataFrame"
+    elif isinstance(source, str | Path) or hasattr(source, "__fspath__"):
+        gdf, label = _read_file(source, layer)
+        if str(source).lower().endswith(".parquet") and gdf.crs is None:
+            gdf = gpd.read_parquet(source)
+    else:
+        raise InvalidParameterError(f"source must be a path or a GeoDataFrame, got {type(source).__name__}")
+    if len(gdf) == 0:
+        raise EmptyLayerError(f"vector layer {label!r}{'' if layer is None else f' ({layer})'} "
+                              "has no features")
+    if gdf.crs is None:
+        raise MissingCRSError(
+            f"vector layer {label!r} has no CRS (a shapefile without .prj?); "
+            "assign one with gdf.set_crs(...) or add the .prj"
+        )
+    gdf = gdf[~(gdf.geometry.isna() | gdf.geometry.is_empty)].copy()
+    if len(gdf) == 0:
+        raise EmptyLayerError(f"vector layer {label!r} has only empty geometries")
+    invalid = ~gdf.geometry.is_valid
+    n_bad = int(invalid.sum())
+    if n_bad:
+        repaired = shapely.make_valid(gdf.geometry.values[invalid.values])
+        if role_ is not None and role_ in (GeometryRole.PARCELS, GeometryRole.POLYGONS):
+            repaired = np.asarray([_keep_polygons(g) for g in repaired], dtype=object)
+        gdf.loc[invalid, gdf.geometry.name] = repaired
+        warnings.warn(
+            f"{label}: {n_bad} invalid geometr{'y was' if n_bad == 1 else 'ies were'} repaired "
+            "with shapely.make_valid", InvalidGeometryWarning, stacklevel=2,
+        )
+    if role_ is not None:
+        types = set(gdf.geom_type.unique())
+        bad = types - _ALLOWED[role_]
+        if bad:
+            raise GeometryTypeError(
+                f"vector layer {label!r} given as {role_.value} holds {', '.join(sorted(bad))} "
+                f"geometries; {role_.value} need {', '.join(sorted(_ALLOWED[role_]))}"
+            )
+    if aoi is not None:
+        box = _aoi_bounds(aoi, pyproj.CRS.from_user_input(gdf.crs), float(bbox_margin_m))
+        gdf = gdf[gdf.geometry.intersects(box)].copy()
+        if len(gdf) == 0:
+            raise EmptyLayerError(f"vector layer {label!r} has no features within the aoi "
+                                  f"(margin {bbox_margin_m} m)")
+    if crs is not None:
+        gdf = gdf.to_crs(to_crs(crs))
+    gdf.attrs["source"] = label
+    return gdf
+
+
+def _keep_polygons(geom: Any) -> Any:
+    if geom.geom_type in ("Polygon", "MultiPolygon"):
+        return geom
+    parts = [g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(parts) if parts else geom
+
+
+def rasterize(
+    features: Any,
+    *,
+    grid: Grid,
+    values: str | float | None = None,
+    all_touched: bool = False,
+    fill: float = 0,
+    dtype: str | np.dtype | None = None,
+) -> xr.DataArray:
+    """Burn vector features onto ``grid``.
+
+    Parameters
+    ----------
+    features : GeoDataFrame or GeoSeries (with CRS)
+        Reprojected to the grid's CRS when needed.
+    grid : Grid
+    values : None, column name or number
+        None burns 1 (uint8 presence), a column burns its values (e.g. ids), a number burns it.
+        Where features overlap, the later one wins.
+    all_touched : bool, default False
+        Burn every pixel touched by a feature, not only those whose centre is inside.
+    fill : number, default 0
+        Value of pixels no feature touches (also the result's nodata for integer outputs
+        when values is a column).
+    dtype : dtype, optional
+        Default uint8 for presence, else the column's dtype (float → float32).
+
+    Returns
+    -------
+    xarray.DataArray
+        ``("y", "x")`` on ``grid``.
+    """
+    from rasterio.features import rasterize as _rio_rasterize
+
+    if not isinstance(features, gpd.GeoDataFrame | gpd.GeoSeries):
+        raise InvalidParameterError(
+            f"features must be a GeoDataFrame or GeoSeries, got {type(features).__name__}"
+        )
+    if features.crs is None:
+        raise MissingCRSError("features have no CRS; set one with .set_crs(...)")
+    geoms = features.geometry if isinstance(features, gpd.GeoDataFrame) else features
+    if pyproj.CRS.from_user_input(geoms.crs) != grid.crs:
+        geoms = geoms.to_crs(grid.crs)
+    name = "presence"
+    if values is None:
+        vals = np.ones(len(geoms), dtype=np.uint8)
+        out_dtype = np.dtype(dtype or np.uint8)
+    elif isinstance(values, str):
+        if not isinstance(features, gpd.GeoDataFrame) or values not in features.columns:
+            cols = list(features.columns) if isinstance(features, gpd.GeoDataFrame) else []
+            raise InvalidParameterError(f"values: no column {values!r}; columns are {cols}")
+        vals = features[values].to_numpy()
+        name = values
+        default = np.float32 if np.issubdtype(vals.dtype, np.floating) else vals.dtype
+        out_dtype = np.dtype(dtype or default)
+        if out_dtype == np.int64:
+            out_dtype = np.dtype(np.int32) if np.all(np.abs(vals) < 2**31) else np.dtype(np.float64)
+    else:
+        vals = np.full(len(geoms), values)
+        out_dtype = np.dtype(dtype or (np.float32 if isinstance(values, float) else np.int32))
+    keep = ~(geoms.isna() | geoms.is_empty).to_numpy()
+    shapes = list(zip(geoms.to_numpy()[keep], vals[keep], strict=True))
+    if shapes:
+        arr = _rio_rasterize(shapes, out_shape=grid.shape, transform=grid.transform, fill=fill,
+                             all_touched=all_touched, dtype=out_dtype)
+    else:
+        arr = np.full(grid.shape, fill, dtype=out_dtype)
+    nodata = None if np.issubdtype(out_dtype, np.floating) or values is None else fill
+    da = grid.to_dataarray(arr, name=name, nodata=nodata)
+    da.attrs["kind"] = "continuous" if np.issubdtype(out_dtype, np.floating) else "categorical"
+    return da

@@ -1,0 +1,531 @@
+"""Writers: Cloud-Optimized GeoTIFF, vector formats, zipped shapefile, text/JSON, figures.
+
+Every writer is atomic (see :mod:`steppe_geo.io.atomic`): it writes a temporary file in
+the destination folder and renames it into place, refuses to replace an existing file
+unless ``overwrite=True``, and always refuses to write over one of the run's inputs
+(``protected``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io as _io
+import json
+import math
+import re
+import unicodedata
+import zipfile
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import rasterio
+import rasterio.shutil
+import xarray as xr
+from rasterio.windows import Window
+
+from steppe_geo._typing import PathLike
+from steppe_geo.errors import InvalidParameterError
+from steppe_geo.grid import Grid
+from steppe_geo.io.atomic import atomic_path, check_output_path
+from steppe_geo.io.raster import KIND_TAG, UNITS_TAG
+
+__all__ = [
+    "raster_writer",
+    "save_figure",
+    "shapefile_field_names",
+    "write_json",
+    "write_raster",
+    "write_shapefile_zip",
+    "write_text",
+    "write_vector",
+]
+
+PROVENANCE_TAG = "STEPPE_GEO_PROVENANCE"
+BLOCK = 512
+
+
+# ============================================================================ rasters
+def _cog_options(dtype: np.dtype, categorical: bool) -> dict[str, str]:
+    return {
+        "BLOCKSIZE": str(BLOCK),
+        "COMPRESS": "DEFLATE",
+        "PREDICTOR": "YES",
+        "OVERVIEWS": "AUTO",
+        "OVERVIEW_RESAMPLING": "NEAREST" if categorical else "AVERAGE",
+        "BIGTIFF": "IF_SAFER",
+    }
+
+
+def _rio_crs(grid: Grid) -> rasterio.crs.CRS:
+    return rasterio.crs.CRS.from_wkt(grid.crs.to_wkt())
+
+
+def _finalise_cog(gtiff: Path, dest_tmp: Path, *, categorical: bool) -> None:
+    with rasterio.open(gtiff) as src:
+        opts = _cog_options(np.dtype(src.dtypes[0]), categorical)
+        rasterio.shutil.copy(src, dest_tmp, driver="COG", **opts)
+
+
+def _tag_dict(tags: Mapping[str, Any] | None, provenance: Mapping[str, Any] | None,
+              kind: str, units: str | None) -> dict[str, str]:
+    out = {str(k): str(v) for k, v in (tags or {}).items()}
+    out[KIND_TAG] = kind
+    if units:
+        out[UNITS_TAG] = units
+    if provenance is not None:
+        out[PROVENANCE_TAG] = json.dumps(provenance, default=str, ensure_ascii=False)
+    return out
+
+
+class RasterWindowWriter:
+    """Streamed writer handed out by :func:`raster_writer`; call :meth:`write` per window."""
+
+    def __init__(self, dataset: Any, grid: Grid, count: int) -> None:
+        self._ds = dataset
+        self.grid = grid
+        self.count = count
+
+    def write(self, array: np.ndarray, window: Window) -> None:
+        """Write ``array`` ((rows, cols) or (count, rows, cols)) into ``window`` of the grid."""
+        arr = np.asarray(array)
+        if arr.ndim == 2:
+            arr = arr[np.newaxis]
+        if arr.shape != (self.count, int(window.height), int(window.width)):
+            raise InvalidParameterError(
+                f"array shape {np.shape(array)} does not fit window {window} with count={self.count}"
+            )
+        self._ds.write(arr.astype(self._ds.dtypes[0], copy=False), window=window)
+
+
+@contextlib.contextmanager
+def raster_writer(
+    path: PathLike,
+    grid: Grid,
+    *,
+    count: int = 1,
+    dtype: str | np.dtype = "float32",
+    nodata: float | int | None = math.nan,
+    band_names: Iterable[str] | None = None,
+    units: str | None = None,
+    tags: Mapping[str, Any] | None = None,
+    overwrite: bool = False,
+    provenance: Mapping[str, Any] | None = None,
+    protected: Iterable[PathLike] | None = None,
+    kind: str | None = None,
+) -> Iterator[RasterWindowWriter]:
+    """Stream a raster window by window; finalise it as a COG and rename it into place.
+
+    Parameters
+    ----------
+    path : path
+        Destination ``.tif``.
+    grid : Grid
+        Grid of the output (CRS, transform, shape).
+    count, dtype, nodata
+        Bands, data type (default float32) and nodata (default NaN; give an integer for
+        integer outputs).
+    band_names, units, tags, provenance
+        Band descriptions, units (every band), extra dataset tags, provenance dict (stored as
+        JSON in tag ``STEPPE_GEO_PROVENANCE``).
+    overwrite : bool, default False
+        Replace an existing file.
+    protected : paths, optional
+        The run's inputs, never overwritten.
+    kind : {"continuous", "categorical"}, optional
+        Stored in tag ``STEPPE_GEO_KIND`` (default: categorical for integer dtypes).
+
+    Yields
+    ------
+    RasterWindowWriter
+        With ``.write(array, window)``. Unwritten pixels hold ``nodata``.
+
+    Notes
+    -----
+    Pixels are written to an uncompressed tiled GeoTIFF beside the destination; on clean
+    exit it is copied with GDAL's COG driver and renamed onto ``path``. On an exception (or
+    a kill) the destination is untouched and temporary files are removed (after a kill,
+    hidden ``.steppe_geo-tmp-*`` files may remain, never a partial destination).
+    """
+    dt = np.dtype(dtype)
+    if nodata is not None and isinstance(nodata, float) and math.isnan(nodata) \
+            and not np.issubdtype(dt, np.floating):
+        nodata = None
+    kind = kind or ("continuous" if np.issubdtype(dt, np.floating) else "categorical")
+    names = list(band_names) if band_names is not None else None
+    if names is not None and len(names) != count:
+        raise InvalidParameterError(f"band_names has {len(names)} names for count={count} bands")
+    with atomic_path(path, overwrite=overwrite, protected=protected, suffix=".tif") as final_tmp, \
+            _scratch_path(final_tmp.with_name(final_tmp.stem + "-stage.tif")) as stage:
+        profile = {
+            "driver": "GTiff", "width": grid.cols, "height": grid.rows, "count": count,
+            "dtype": dt.name, "crs": _rio_crs(grid), "transform": grid.transform,
+            "nodata": nodata, "tiled": True, "blockxsize": BLOCK, "blockysize": BLOCK,
+            "BIGTIFF": "IF_SAFER", "SPARSE_OK": "TRUE",
+        }
+        with rasterio.open(stage, "w", **profile) as ds:
+            if nodata is not None:
+                fill = np.full((count, min(BLOCK, grid.rows), min(BLOCK, grid.cols)), nodata, dtype=dt)
+                for win in grid.windows(BLOCK):
+                    h, w = int(win.core.height), int(win.core.width)
+                    ds.write(fill[:, :h, :w], window=win.core)
+            ds.update_tags(**_tag_dict(tags, provenance, kind, units))
+            for i in range(count):
+                if names:
+                    ds.set_band_description(i + 1, str(names[i]))
+                if units:
+                    ds.set_band_unit(i + 1, units)
+            yield RasterWindowWriter(ds, grid, count)
+        _finalise_cog(stage, final_tmp, categorical=kind == "categorical")
+        # leaving the contexts: stage is removed, final_tmp renamed onto path
+
+
+@contextlib.contextmanager
+def _scratch_path(path: Path) -> Iterator[Path]:
+    """Yield ``path`` for a scratch file that is always removed afterwards."""
+    try:
+        yield path
+    finally:
+        for p in [path, *path.parent.glob(path.name + ".*")]:
+            with contextlib.suppress(OSError):
+                p.unlink()
+
+
+def write_raster(
+    da: xr.DataArray,
+    path: PathLike,
+    *,
+    overwrite: bool = False,
+    tags: Mapping[str, Any] | None = None,
+    band_names: Iterable[str] | None = None,
+    provenance: Mapping[str, Any] | None = None,
+    protected: Iterable[PathLike] | None = None,
+) -> Path:
+    """Write a DataArray as a Cloud-Optimized GeoTIFF (atomically).
+
+    Tiled 512×512, DEFLATE with predictor, overviews, nodata, band names and units,
+    ``STEPPE_GEO_KIND`` and the provenance JSON in tag ``STEPPE_GEO_PROVENANCE``.
+
+    Parameters
+    ----------
+    da : xarray.DataArray
+        ``("y", "x")`` or ``(band|time, "y", "x")`` with rioxarray CRS and transform. Floats
+        are written as float32 with NaN nodata; integers keep their dtype and ``rio.nodata``.
+        A ``time`` dimension becomes band descriptions holding the years.
+    path : path
+        Destination (``.tif``).
+    overwrite : bool, default False
+        Replace an existing file (else OutputExistsError).
+    tags : mapping, optional
+        Extra dataset tags.
+    band_names : iterable of str, optional
+        Band descriptions (default: the time values, or the DataArray name for one band).
+    provenance : mapping, optional
+        E.g. :func:`steppe_geo.io.provenance_record`; stored as JSON.
+    protected : paths, optional
+        The run's inputs: never written over.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    grid = Grid.from_dataarray(da)
+    values = np.asarray(da.values)
+    if values.ndim == 2:
+        values = values[np.newaxis]
+    elif values.ndim != 3:
+        raise InvalidParameterError(f"da must be 2-D or 3-D, got dims {da.dims}")
+    count = values.shape[0]
+    if np.issubdtype(values.dtype, np.floating):
+        values, nodata = values.astype(np.float32, copy=False), math.nan
+    elif np.issubdtype(values.dtype, np.integer) or values.dtype == bool:
+        if values.dtype == bool:
+            values = values.astype(np.uint8)
+        nodata = da.rio.nodata if da.rio.nodata is not None else da.rio.encoded_nodata
+    else:
+        raise InvalidParameterError(f"cannot write dtype {values.dtype} to GeoTIFF")
+    if band_names is None:
+        if da.ndim == 3 and da.dims[0] == "time":
+            band_names = [str(v) for v in da["time"].values]
+        elif count == 1 and da.name is not None:
+            band_names = [str(da.name)]
+    kind = da.attrs.get("kind") or ("continuous" if values.dtype == np.float32 else "categorical")
+    with raster_writer(path, grid, count=count, dtype=values.dtype, nodata=nodata,
+                       band_names=band_names, units=da.attrs.get("units"), tags=tags,
+                       overwrite=overwrite, provenance=provenance, protected=protected,
+                       kind=kind) as w:
+        for win in grid.windows(BLOCK * 4):
+            r, c = win.core_slices
+            w.write(values[:, r, c], win.core)
+    return Path(path)
+
+
+# ============================================================================ text & figures
+def write_text(text: str, path: PathLike, *, overwrite: bool = False,
+               protected: Iterable[PathLike] | None = None) -> Path:
+    """Write UTF-8 text atomically; returns the path."""
+    with atomic_path(path, overwrite=overwrite, protected=protected) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(path)
+
+
+def write_json(obj: Any, path: PathLike, *, overwrite: bool = False,
+               protected: Iterable[PathLike] | None = None) -> Path:
+    """Write ``obj`` as pretty UTF-8 JSON atomically (non-JSON values via ``str``)."""
+    text = json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n"
+    return write_text(text, path, overwrite=overwrite, protected=protected)
+
+
+def save_figure(fig: Any, path: PathLike, *, overwrite: bool = False, dpi: int = 150,
+                protected: Iterable[PathLike] | None = None) -> Path:
+    """Save a matplotlib figure (PNG, PDF, SVG by suffix) atomically."""
+    fmt = Path(path).suffix.lstrip(".").lower() or "png"
+    with atomic_path(path, overwrite=overwrite, protected=protected) as tmp:
+        fig.savefig(tmp, dpi=dpi, format=fmt, bbox_inches="tight")
+    return Path(path)
+
+
+# ============================================================================ vectors
+_VECTOR_DRIVERS = {".gpkg": "GPKG", ".parquet": "Parquet", ".geoparquet": "Parquet",
+                   ".fgb": "FlatGeobuf", ".csv": "CSV", ".geojson": "GeoJSON", ".zip": "SHPZIP"}
+
+
+def _vector_format(path: Path) -> str:
+    name = path.name.lower()
+    if name.endswith(".shp.zip") or name.endswith(".zip"):
+        return "SHPZIP"
+    fmt = _VECTOR_DRIVERS.get(path.suffix.lower())
+    if fmt is None:
+        raise InvalidParameterError(
+            f"cannot tell the vector format of {str(path)!r} from its suffix; valid suffixes: "
+            f"{', '.join(sorted({*_VECTOR_DRIVERS, '.shp.zip'}))}"
+        )
+    return fmt
+
+
+def write_vector(
+    gdf: Any,
+    path: PathLike,
+    *,
+    layer: str | None = None,
+    overwrite: bool = False,
+    provenance: Mapping[str, Any] | None = None,
+    append_layer: bool = False,
+    protected: Iterable[PathLike] | None = None,
+) -> Path:
+    """Write a GeoDataFrame atomically; the format follows the suffix.
+
+    ``.gpkg`` (default; provenance JSON stored as GeoPackage dataset and layer metadata),
+    ``.zip``/``.shp.zip`` (zipped shapefile via :func:`write_shapefile_zip`), ``.parquet``
+    (GeoParquet; provenance in the file's key-value metadata), ``.fgb`` (FlatGeobuf),
+    ``.geojson``, ``.csv`` (attribute table without geometry).
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+    path : path
+    layer : str, optional
+        Layer name in a GeoPackage (default: the file stem).
+    overwrite : bool, default False
+        Replace an existing file.
+    provenance : mapping, optional
+        Provenance dict stored with the data where the format allows.
+    append_layer : bool, default False
+        Add ``layer`` to an existing GeoPackage (the file is copied, extended and renamed
+        into place, so the add is atomic too). An existing layer of that name is refused
+        unless ``overwrite=True``.
+    protected : paths, optional
+        The run's inputs: never written over.
+    """
+    import shutil
+
+    import pyogrio
+
+    dest = Path(path)
+    fmt = _vector_format(dest)
+    if fmt == "SHPZIP":
+        return write_shapefile_zip(gdf, dest, overwrite=overwrite, protected=protected)
+    layer = layer or dest.name.split(".")[0]
+    prov_json = json.dumps(provenance, default=str, ensure_ascii=False) if provenance else None
+    if fmt == "GPKG" and append_layer and dest.exists():
+        check_output_path(dest, overwrite=True, protected=protected)
+        existing = [name for name, _ in pyogrio.list_layers(dest)]
+        if layer in existing and not overwrite:
+            from steppe_geo.errors import OutputExistsError
+
+            raise OutputExistsError(
+                f"layer {layer!r} exists already in {str(dest)!r}; pass overwrite=True to replace it"
+            )
+        with atomic_path(dest, overwrite=True, protected=protected) as tmp:
+            shutil.copyfile(dest, tmp)
+            pyogrio.write_dataframe(gdf, tmp, layer=layer, driver="GPKG", append=False,
+                                    layer_metadata={"STEPPE_GEO_PROVENANCE": prov_json}
+                                    if prov_json else None)
+        return dest
+    with atomic_path(dest, overwrite=overwrite, protected=protected) as tmp:
+        if fmt == "CSV":
+            frame = gdf.drop(columns=gdf.geometry.name) if hasattr(gdf, "geometry") else gdf
+            frame.to_csv(tmp, index=False, encoding="utf-8")
+        elif fmt == "Parquet":
+            gdf.to_parquet(tmp, index=False)
+            if prov_json:
+                _parquet_add_metadata(tmp, {"steppe_geo_provenance": prov_json})
+        else:
+            meta: dict[str, Any] = {}
+            if prov_json and fmt == "GPKG":
+                meta = {"dataset_metadata": {PROVENANCE_TAG: prov_json},
+                        "layer_metadata": {PROVENANCE_TAG: prov_json}}
+            pyogrio.write_dataframe(gdf, tmp, layer=layer if fmt == "GPKG" else None,
+                                    driver=fmt, **meta)
+    return dest
+
+
+def _parquet_add_metadata(path: Path, extra: Mapping[str, str]) -> None:
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    meta = dict(table.schema.metadata or {})
+    meta.update({k.encode(): v.encode("utf-8") for k, v in extra.items()})
+    pq.write_table(table.replace_schema_metadata(meta), path)
+
+
+# ---------------------------------------------------------------------------- shapefile
+DBF_NAME_MAX = 10
+DBF_CHAR_MAX = 254
+
+
+def _ascii_name(name: str) -> str:
+    s = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode("ascii")
+    s = re.sub(r"[^A-Za-z0-9_]+", "_", s).strip("_")
+    if not s:
+        s = "field"
+    if s[0].isdigit():
+        s = "f" + s
+    return s
+
+
+def shapefile_field_names(columns: Iterable[str], *, field_map: Mapping[str, str] | None = None
+                          ) -> dict[str, str]:
+    """Map column names to unique dBASE field names of at most 10 ASCII characters.
+
+    Deterministic: the same columns in the same order always give the same names. Names
+    that fit are kept; longer ones are truncated and, if the truncated name is taken, end
+    in ``_1``, ``_2``, ... (uniqueness is case-insensitive, as in dBASE).
+
+    Parameters
+    ----------
+    columns : iterable of str
+    field_map : mapping, optional
+        Explicit short names for some columns (checked for length and uniqueness).
+    """
+    out: dict[str, str] = {}
+    taken: set[str] = set()
+    fixed = dict(field_map or {})
+    for col, short in fixed.items():
+        if len(short) > DBF_NAME_MAX or not short or short.upper() in taken:
+            raise InvalidParameterError(
+                f"field_map[{col!r}] = {short!r}: short names must be unique and 1-10 characters"
+            )
+        taken.add(short.upper())
+    for col in columns:
+        if col in fixed:
+            out[col] = fixed[col]
+            continue
+        base = _ascii_name(col)[:DBF_NAME_MAX]
+        cand, k = base, 0
+        while cand.upper() in taken:
+            k += 1
+            sfx = f"_{k}"
+            cand = base[: DBF_NAME_MAX - len(sfx)] + sfx
+        taken.add(cand.upper())
+        out[col] = cand
+    return out
+
+
+def _dbf_ready(gdf: Any, names: Mapping[str, str]) -> Any:
+    """Rename columns and coerce types the dBASE format can hold."""
+    import pandas as pd
+
+    frame = gdf.copy()
+    geom = frame.geometry.name
+    for col in list(frame.columns):
+        if col == geom:
+            continue
+        s = frame[col]
+        if pd.api.types.is_bool_dtype(s):
+            frame[col] = s.astype("int32")
+        elif pd.api.types.is_datetime64_any_dtype(s):
+            frame[col] = s.dt.strftime("%Y-%m-%d")
+        elif pd.api.types.is_integer_dtype(s):
+            if s.notna().any() and (s.abs().max() >= 10**18):
+                frame[col] = s.astype("float64")
+        elif pd.api.types.is_float_dtype(s):
+            pass
+        else:
+            text = s.astype("string")
+            too_long = text.str.len().fillna(0) > DBF_CHAR_MAX
+            if too_long.any():
+                import warnings
+
+                from steppe_geo.errors import SteppeGeoWarning
+
+                warnings.warn(
+                    f"column {col!r}: {int(too_long.sum())} values longer than {DBF_CHAR_MAX} "
+                    "characters were cut for the shapefile (use GeoPackage to keep them)",
+                    SteppeGeoWarning, stacklevel=4,
+                )
+                text = text.str.slice(0, DBF_CHAR_MAX)
+            frame[col] = text.astype(object)
+    frame = frame.rename(columns={c: names[c] for c in names})
+    return frame.set_geometry(names.get(geom, geom)) if geom in names else frame
+
+
+def write_shapefile_zip(
+    gdf: Any,
+    path: PathLike,
+    *,
+    overwrite: bool = False,
+    field_map: Mapping[str, str] | None = None,
+    protected: Iterable[PathLike] | None = None,
+) -> Path:
+    """Write a zipped ESRI shapefile bundle (``.shp .shx .dbf .prj .cpg fields.csv``).
+
+    Field names become unique, deterministic names of at most 10 characters (see
+    :func:`shapefile_field_names`); ``fields.csv`` in the zip maps them to the full names.
+    Text is UTF-8 and the ``.cpg`` says so, so Chinese and Mongolian names survive.
+    Booleans become integers, dates ISO text; text longer than 254 characters is cut
+    with a warning.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    import tempfile
+
+    import pyogrio
+
+    dest = Path(path)
+    geom = gdf.geometry.name
+    cols = [c for c in gdf.columns if c != geom]
+    names = shapefile_field_names(cols, field_map=field_map)
+    frame = _dbf_ready(gdf, names)
+    stem = re.sub(r"\.shp$", "", dest.name[: -len(".zip")] if dest.name.lower().endswith(".zip")
+                  else dest.stem, flags=re.I) or "layer"
+    with atomic_path(dest, overwrite=overwrite, protected=protected, suffix=".zip") as tmp, \
+            tempfile.TemporaryDirectory(dir=dest.parent, prefix=".steppe_geo-tmp-shp-") as work:
+        shp = Path(work) / f"{stem}.shp"
+        pyogrio.write_dataframe(frame, shp, driver="ESRI Shapefile", encoding="UTF-8")
+        cpg = shp.with_suffix(".cpg")
+        cpg.write_text("UTF-8", encoding="ascii")
+        buf = _io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(["field", "column"])
+        for full, short in names.items():
+            w.writerow([short, full])
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            for part in sorted(Path(work).iterdir()):
+                zf.write(part, arcname=part.name)
+            zf.writestr("fields.csv", buf.getvalue())
+    return dest
