@@ -1,0 +1,198 @@
+"""Tests for steppe_geo.io.raster: reading, decoding, alignment, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import rasterio
+import rasterio.warp
+from affine import Affine
+from rasterio.enums import Resampling
+
+import steppe_geo as sg
+from steppe_geo.errors import (
+    InputNotFoundError,
+    InvalidParameterError,
+    MissingCRSError,
+    NoOverlapError,
+    UnreadableInputError,
+)
+from steppe_geo.io import read_raster
+
+WGS84_T = Affine(0.001, 0, 109.0, 0, -0.001, 40.3)  # ~85 m x 111 m pixels near 40° N
+UTM30 = sg.Grid("EPSG:32649", Affine(30, 0, 400_000, 0, -30, 4_431_200), (40, 60))
+UTM60 = sg.Grid("EPSG:32649", Affine(60, 0, 400_000, 0, -60, 4_431_200), (20, 30))
+UTM90 = sg.Grid("EPSG:32649", Affine(90, 0, 400_000, 0, -90, 4_431_200), (13, 20))
+UTM20 = sg.Grid("EPSG:32649", Affine(20, 0, 400_000, 0, -20, 4_431_200), (60, 90))
+
+
+def _write_tif(path, data, *, crs="EPSG:4326", transform=WGS84_T, nodata=None, scales=None,
+               offsets=None, descriptions=None, colormap=None, tags=None):
+    data = np.asarray(data)
+    if data.ndim == 2:
+        data = data[np.newaxis]
+    with rasterio.open(path, "w", driver="GTiff", width=data.shape[2], height=data.shape[1],
+                       count=data.shape[0], dtype=data.dtype, crs=crs, transform=transform,
+                       nodata=nodata) as ds:
+        ds.write(data)
+        if scales is not None:
+            ds.scales = scales
+            ds.offsets = offsets
+        for i, d in enumerate(descriptions or []):
+            ds.set_band_description(i + 1, d)
+        if colormap is not None:
+            ds.write_colormap(1, colormap)
+        if tags:
+            ds.update_tags(**tags)
+    return path
+
+
+def test_modis_style_int16_scaled_fill_decodes_to_float_nan(tmp_path):
+    raw = np.array([[-3000, 0, 5000], [10000, 2345, -3000]], dtype=np.int16)
+    path = _write_tif(tmp_path / "ndvi.tif", raw, nodata=-3000, scales=(0.0001,), offsets=(0.0,))
+    da = read_raster(path)
+    assert da.dtype == np.float32
+    assert da.attrs["kind"] == "continuous"
+    # by hand: value * 0.0001, fill -> NaN
+    expected = np.array([[np.nan, 0.0, 0.5], [1.0, 0.2345, np.nan]], dtype=np.float32)
+    np.testing.assert_allclose(da.values, expected, rtol=1e-6)
+
+
+def test_multiband_years_become_time_dimension(tmp_path):
+    data = np.arange(3 * 4 * 5, dtype=np.float32).reshape(3, 4, 5)
+    path = _write_tif(tmp_path / "series.tif", data, descriptions=["2001", "2002", "2003"])
+    da = read_raster(path)
+    assert da.dims == ("time", "y", "x")
+    assert da["time"].values.tolist() == [2001, 2002, 2003]
+    assert np.issubdtype(da["time"].dtype, np.integer)
+    np.testing.assert_array_equal(da.sel(time=2002).values, data[1])
+
+
+def test_multiband_without_years_keeps_band_dimension(tmp_path):
+    data = np.ones((2, 3, 3), dtype=np.float32)
+    da = read_raster(_write_tif(tmp_path / "b.tif", data, descriptions=["red", "nir"]))
+    assert da.dims == ("band", "y", "x")
+
+
+def test_categorical_with_colormap_stays_integer_and_uses_nearest_then_mode(tmp_path):
+    # land cover 30 m in UTM, classes 10/20/30, nodata 0
+    rows, cols = 40, 60
+    lc = np.full((rows, cols), 10, dtype=np.uint8)
+    lc[:, 30:] = 20
+    lc[:5, :5] = 0
+    path = _write_tif(tmp_path / "lc.tif", lc, crs="EPSG:32649", transform=UTM30.transform,
+                      nodata=0, colormap={10: (0, 255, 0, 255), 20: (255, 255, 0, 255)})
+    da = read_raster(path)
+    assert da.attrs["kind"] == "categorical"
+    assert da.dtype == np.uint8
+    assert da.rio.nodata == 0
+    # same-resolution shift of half a pixel: nearest
+    shifted = sg.Grid(UTM30.crs, UTM30.transform * Affine.translation(0.4, 0.4), UTM30.shape)
+    same = read_raster(path, grid=shifted)
+    assert same.attrs["resampling"] == "nearest"
+    assert same.dtype == np.uint8
+    assert set(np.unique(same.values)) <= {0, 10, 20}
+    # 3x coarser: mode; no averaged (invented) classes such as 15
+    c = read_raster(path, grid=UTM90)
+    assert c.attrs["resampling"] == "mode"
+    assert set(np.unique(c.values)) <= {0, 10, 20}
+    assert c.dtype == np.uint8
+
+
+def test_kind_tag_is_respected(tmp_path):
+    path = _write_tif(tmp_path / "soil.tif", np.array([[1, 2], [3, 255]], dtype=np.uint8), nodata=255,
+                      tags={"STEPPE_GEO_KIND": "categorical"})
+    da = read_raster(path)
+    assert da.dtype == np.uint8 and da.attrs["kind"] == "categorical"
+    assert da.rio.nodata == 255
+
+
+def test_continuous_default_bilinear_then_average_when_coarsening(tmp_path):
+    data = np.random.default_rng(1).random((40, 60)).astype(np.float32)
+    path = _write_tif(tmp_path / "c.tif", data, crs="EPSG:32649", transform=UTM30.transform)
+    fine = read_raster(path, grid=UTM20)
+    assert fine.attrs["resampling"] == "bilinear"
+    coarse = read_raster(path, grid=UTM60)
+    assert coarse.attrs["resampling"] == "average"
+    # exact 2x2 block means, by hand with numpy
+    expected = data.reshape(20, 2, 30, 2).mean(axis=(1, 3))
+    np.testing.assert_allclose(coarse.values, expected, rtol=1e-5)
+
+
+def test_alignment_wgs84_to_utm_matches_independent_rasterio_reproject(tmp_path, small_grid,
+                                                                         assert_same_georef):
+    # a smooth field over the small grid's area, in EPSG:4326
+    transform = Affine(0.0002, 0, 109.8, 0, -0.0002, 40.04)
+    rows, cols = 150, 150
+    yy, xx = np.mgrid[0:rows, 0:cols]
+    data = (np.sin(xx / 15.0) + np.cos(yy / 20.0)).astype(np.float32)
+    path = _write_tif(tmp_path / "wind.tif", data, transform=transform)
+    with rasterio.open(path) as ds:
+        w, s, e, n = rasterio.warp.transform_bounds(ds.crs, "EPSG:32649", *ds.bounds)
+    grid = sg.Grid.from_bounds((w + 300, s + 300, e - 300, n - 300), crs="EPSG:32649", resolution_m=30)
+    da = read_raster(path, grid=grid, resampling="bilinear")
+    ref = np.full(grid.shape, np.nan, dtype=np.float32)
+    rasterio.warp.reproject(data, ref, src_transform=transform, src_crs="EPSG:4326",
+                            dst_transform=grid.transform, dst_crs="EPSG:32649",
+                            resampling=Resampling.bilinear, src_nodata=np.nan, dst_nodata=np.nan)
+    assert sg.Grid.from_dataarray(da).same_as(grid)
+    np.testing.assert_allclose(da.values, ref, rtol=1e-6, equal_nan=True)
+    assert np.isfinite(da.values).mean() > 0.95
+
+
+def test_sources_dataarray_and_tuple_and_dataset(tmp_path, small_grid):
+    arr = np.arange(small_grid.rows * small_grid.cols, dtype=np.float32).reshape(small_grid.shape)
+    da0 = small_grid.to_dataarray(arr, name="a", units="m")
+    np.testing.assert_array_equal(read_raster(da0).values, arr)
+    assert read_raster(da0).attrs["units"] == "m"
+    t = read_raster((arr, small_grid.transform, "EPSG:32649"), name="t")
+    np.testing.assert_array_equal(t.values, arr)
+    path = _write_tif(tmp_path / "d.tif", arr, crs="EPSG:32649", transform=small_grid.transform)
+    with rasterio.open(path) as ds:
+        np.testing.assert_array_equal(read_raster(ds).values, arr)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(InputNotFoundError, match=r"raster file not found: .*nope\.tif"):
+        read_raster(tmp_path / "nope.tif")
+
+
+def test_corrupt_raster(tmp_path):
+    bad = tmp_path / "garbage.tif"
+    bad.write_bytes(b"II*\x00 this is not a tiff at all" * 10)
+    with pytest.raises(UnreadableInputError, match=r"cannot read raster .*garbage\.tif"):
+        read_raster(bad)
+
+
+def test_raster_without_crs(tmp_path):
+    path = tmp_path / "nocrs.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=3, height=3, count=1, dtype="float32",
+                       transform=WGS84_T) as ds:
+        ds.write(np.zeros((1, 3, 3), dtype=np.float32))
+    with pytest.raises(MissingCRSError, match=r"nocrs\.tif.* has no CRS"):
+        read_raster(path)
+
+
+def test_tuple_without_crs():
+    with pytest.raises(MissingCRSError, match="crs=None"):
+        read_raster((np.zeros((2, 2)), WGS84_T, None))
+
+
+def test_raster_not_overlapping_grid(tmp_path, small_grid):
+    # 1° x 1° tile far west of the UTM 49N grid
+    path = _write_tif(tmp_path / "far.tif", np.ones((10, 10), dtype=np.float32),
+                      transform=Affine(0.1, 0, 10.0, 0, -0.1, 50.0))
+    with pytest.raises(NoOverlapError, match=r"far\.tif.* does not overlap the grid"):
+        read_raster(path, grid=small_grid)
+
+
+def test_unknown_resampling_lists_valid_names(tmp_path, small_grid):
+    msg = r"resampling.*'bilinaer'.*did you mean 'bilinear'.*'mode'"
+    with pytest.raises(InvalidParameterError, match=msg):
+        read_raster(np.zeros(1), grid=small_grid, resampling="bilinaer")
+
+
+def test_unknown_kind(small_grid):
+    da = small_grid.to_dataarray(np.zeros(small_grid.shape, dtype=np.float32))
+    with pytest.raises(InvalidParameterError, match=r"kind.*'categorial'.*'categorical'"):
+        read_raster(da, kind="categorial")
