@@ -59,6 +59,11 @@ def _read_file(source: Any, layer: str | None) -> tuple[gpd.GeoDataFrame, str]:
     path = Path(source)
     if not path.exists():
         raise InputNotFoundError(f"vector file not found: {str(path)!r}")
+    if path.suffix.lower() in (".parquet", ".geoparquet"):
+        try:
+            return gpd.read_parquet(path), str(path)
+        except (ValueError, OSError) as exc:
+            raise UnreadableInputError(f"cannot read GeoParquet file {str(path)!r}: {exc}") from None
     try:
         gdf = pyogrio.read_dataframe(_gdal_path(path), layer=layer)
     except pyogrio.errors.DataLayerError as exc:
@@ -153,8 +158,6 @@ def read_vector(
         gdf, label = source.copy(), "GeoDataFrame"
     elif isinstance(source, str | Path) or hasattr(source, "__fspath__"):
         gdf, label = _read_file(source, layer)
-        if str(source).lower().endswith(".parquet") and gdf.crs is None:
-            gdf = gpd.read_parquet(source)
     else:
         raise InvalidParameterError(f"source must be a path or a GeoDataFrame, got {type(source).__name__}")
     if len(gdf) == 0:

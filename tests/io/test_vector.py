@@ -1,0 +1,149 @@
+"""Tests for steppe_geo.io.vector: reading, repair, AOI margin, roles, rasterize."""
+
+from __future__ import annotations
+
+import warnings
+import zipfile
+
+import geopandas as gpd
+import numpy as np
+import pyogrio
+import pytest
+import shapely
+from affine import Affine
+from rasterio.features import rasterize as rio_rasterize
+
+import steppe_geo as sg
+from steppe_geo.errors import (
+    EmptyLayerError,
+    GeometryTypeError,
+    InputNotFoundError,
+    InvalidGeometryWarning,
+    InvalidParameterError,
+    MissingCRSError,
+)
+from steppe_geo.io import rasterize, read_vector
+
+GRID = sg.Grid("EPSG:32649", Affine(30, 0, 400_000, 0, -30, 4_431_200), (40, 60))
+
+
+def _parcels() -> gpd.GeoDataFrame:
+    bowtie = shapely.Polygon([(400_100, 4_430_100), (400_300, 4_430_300), (400_300, 4_430_100),
+                              (400_100, 4_430_300)])  # self-intersecting
+    return gpd.GeoDataFrame(
+        {"name": ["乌兰布和嘎查", "Өвөр Монгол", "c"], "pid": [1, 2, 3]},
+        geometry=[shapely.box(400_000, 4_430_000, 400_600, 4_430_600), bowtie,
+                  shapely.box(401_000, 4_430_500, 401_500, 4_431_000)],
+        crs="EPSG:32649",
+    )
+
+
+def test_gpkg_read_repairs_invalid_and_counts_them(tmp_path):
+    path = tmp_path / "parcels.gpkg"
+    pyogrio.write_dataframe(_parcels(), path)
+    with pytest.warns(InvalidGeometryWarning, match="1 invalid geometry was repaired"):
+        gdf = read_vector(path, role="parcels")
+    assert gdf.geometry.is_valid.all()
+    assert set(gdf.geom_type) <= {"Polygon", "MultiPolygon"}
+    assert gdf["name"].tolist()[:2] == ["乌兰布和嘎查", "Өвөр Монгол"]
+
+
+def test_zipped_shapefile_and_reprojection(tmp_path):
+    gdf = _parcels().iloc[[0, 2]]
+    shp_dir = tmp_path / "shp"
+    shp_dir.mkdir()
+    pyogrio.write_dataframe(gdf, shp_dir / "p.shp", encoding="UTF-8")
+    zpath = tmp_path / "p.zip"
+    with zipfile.ZipFile(zpath, "w") as zf:
+        for f in shp_dir.iterdir():
+            zf.write(f, arcname=f.name)
+    out = read_vector(zpath, crs="EPSG:4326")
+    assert out.crs.to_epsg() == 4326
+    assert out["name"].tolist() == ["乌兰布和嘎查", "c"]
+    # independent reference: geopandas' own reprojection of the original
+    ref = gdf.to_crs(4326)
+    np.testing.assert_allclose(out.total_bounds, ref.total_bounds, atol=1e-9)
+
+
+@pytest.mark.parametrize("suffix", [".geojson", ".fgb", ".parquet"])
+def test_other_formats_read(tmp_path, suffix):
+    gdf = _parcels().iloc[[0, 2]]
+    path = tmp_path / f"p{suffix}"
+    if suffix == ".parquet":
+        gdf.to_parquet(path)
+    else:
+        pyogrio.write_dataframe(gdf, path)
+    out = read_vector(path)
+    assert len(out) == 2 and out.crs.to_epsg() == 32649
+
+
+def test_aoi_margin_keeps_features_just_outside(tmp_path):
+    aoi = gpd.GeoDataFrame(geometry=[shapely.box(400_000, 4_430_000, 401_000, 4_431_000)], crs="EPSG:32649")
+    pts = gpd.GeoDataFrame({"k": [1, 2, 3]}, geometry=shapely.points(
+        [(400_500, 4_430_500), (401_400, 4_430_500), (405_000, 4_430_500)]), crs="EPSG:32649")
+    path = tmp_path / "homesteads.gpkg"
+    pyogrio.write_dataframe(pts, path)
+    assert read_vector(path, aoi=aoi)["k"].tolist() == [1]
+    # 400 m outside is kept with a 500 m margin; 4 km outside is not
+    assert read_vector(path, aoi=aoi, bbox_margin_m=500)["k"].tolist() == [1, 2]
+    # AOI given in degrees: margin still in metres
+    aoi_deg = aoi.to_crs(4326)
+    assert read_vector(path, aoi=aoi_deg, bbox_margin_m=500)["k"].tolist() == [1, 2]
+    assert read_vector(path, aoi=GRID, bbox_margin_m=500)["k"].tolist() == [1, 2]
+
+
+def test_missing_vector_file(tmp_path):
+    with pytest.raises(InputNotFoundError, match=r"vector file not found: .*roads\.gpkg"):
+        read_vector(tmp_path / "roads.gpkg")
+
+
+def test_vector_without_crs(tmp_path):
+    gdf = gpd.GeoDataFrame(geometry=[shapely.Point(1, 2)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # pyogrio warns that no crs is written
+        pyogrio.write_dataframe(gdf, tmp_path / "nocrs.gpkg")
+    with pytest.raises(MissingCRSError, match=r"nocrs\.gpkg.* has no CRS"):
+        read_vector(tmp_path / "nocrs.gpkg")
+
+
+def test_empty_layer(tmp_path):
+    path = tmp_path / "empty.gpkg"
+    pyogrio.write_dataframe(_parcels().iloc[:0], path)
+    with pytest.raises(EmptyLayerError, match=r"empty\.gpkg.* has no features"):
+        read_vector(path)
+
+
+def test_points_given_as_parcels(tmp_path):
+    path = tmp_path / "pts.gpkg"
+    pyogrio.write_dataframe(gpd.GeoDataFrame(geometry=[shapely.Point(400_100, 4_430_100)],
+                                             crs="EPSG:32649"), path)
+    with pytest.raises(GeometryTypeError, match=r"pts\.gpkg.* given as parcels holds Point"):
+        read_vector(path, role="parcels")
+
+
+def test_unknown_role():
+    with pytest.raises(InvalidParameterError, match=r"role.*'parcel'.*did you mean 'parcels'"):
+        read_vector(_parcels(), role="parcel")
+
+
+def test_rasterize_presence_and_ids_match_rasterio(tmp_path):
+    gdf = _parcels().iloc[[0, 2]]
+    pres = rasterize(gdf, grid=GRID)
+    assert pres.dtype == np.uint8
+    ids = rasterize(gdf, grid=GRID, values="pid", all_touched=True, fill=0)
+    ref = rio_rasterize(list(zip(gdf.geometry, gdf["pid"], strict=True)), out_shape=GRID.shape,
+                        transform=GRID.transform, all_touched=True, fill=0, dtype="int32")
+    np.testing.assert_array_equal(ids.values, ref)
+    # box 600 m x 600 m = 20 x 20 pixels of 30 m, plus 500 x 500 box: cells with centres inside
+    assert int(pres.values.sum()) == 20 * 20 + int(np.sum(rio_rasterize(
+        [gdf.geometry.iloc[1]], out_shape=GRID.shape, transform=GRID.transform)))
+    # reprojected input gives the same presence
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pres_deg = rasterize(gdf.to_crs(4326), grid=GRID)
+    assert abs(int(pres_deg.values.sum()) - int(pres.values.sum())) <= 4
+
+
+def test_rasterize_unknown_column():
+    with pytest.raises(InvalidParameterError, match=r"values: no column 'kv'"):
+        rasterize(_parcels(), grid=GRID, values="kv")
