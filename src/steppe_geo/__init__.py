@@ -7,7 +7,7 @@ Rasters are :class:`xarray.DataArray` objects with rioxarray metadata; parcels a
 
 from __future__ import annotations
 
-from steppe_geo import errors
+from steppe_geo import errors, mcda
 from steppe_geo.grid import Grid, GridWindow
 from steppe_geo.io import rasterize, read_raster, read_vector, write_raster, write_vector
 
@@ -18,6 +18,7 @@ __all__ = [
     "GridWindow",
     "__version__",
     "errors",
+    "mcda",
     "rasterize",
     "read_raster",
     "read_vector",
