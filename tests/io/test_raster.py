@@ -196,3 +196,20 @@ def test_unknown_kind(small_grid):
     da = small_grid.to_dataarray(np.zeros(small_grid.shape, dtype=np.float32))
     with pytest.raises(InvalidParameterError, match=r"kind.*'categorial'.*'categorical'"):
         read_raster(da, kind="categorial")
+
+
+def test_categorical_without_nodata_gets_a_free_nodata_outside_the_source(tmp_path):
+    lc = np.array([[0, 1], [2, 3]], dtype=np.uint8)  # 0 is a real class here
+    path = _write_tif(tmp_path / "lc.tif", lc, crs="EPSG:32649", transform=UTM30.transform)
+    bigger = sg.Grid("EPSG:32649", Affine(30, 0, 400_000 - 60, 0, -30, 4_431_200), (2, 4))
+    da = read_raster(path, grid=bigger, kind="categorical")
+    assert da.dtype == np.uint8 and da.rio.nodata == 255
+    np.testing.assert_array_equal(da.values, [[255, 255, 0, 1], [255, 255, 2, 3]])
+
+
+def test_datetime_time_coordinate_becomes_years(small_grid):
+    import pandas as pd
+
+    da = small_grid.to_dataarray(np.zeros((2, *small_grid.shape), dtype=np.float32)).rename(band="time")
+    da = da.assign_coords(time=pd.to_datetime(["2001-07-01", "2002-07-01"]))
+    assert read_raster(da)["time"].values.tolist() == [2001, 2002]

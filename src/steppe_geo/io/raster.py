@@ -122,7 +122,11 @@ def _from_dataarray(da: xr.DataArray) -> tuple[np.ma.MaskedArray, dict[str, Any]
     mask = _nodata_mask(arr, nodata)
     descriptions: tuple[str | None, ...] = (None,) * arr.shape[0]
     if values.ndim == 3 and da.dims[0] == "time":
-        descriptions = tuple(str(t) for t in da["time"].values)
+        times = da["time"]
+        if np.issubdtype(times.dtype, np.datetime64):
+            descriptions = tuple(str(y) for y in times.dt.year.values)
+        else:
+            descriptions = tuple(str(t) for t in times.values)
     meta = {
         "crs": pyproj.CRS.from_user_input(da.rio.crs.to_wkt()),
         "transform": da.rio.transform(recalc=True),
@@ -342,6 +346,9 @@ def read_raster(
             src_res = _source_resolution_in(meta["crs"], meta["transform"], values.shape[-2:], grid.crs)
             ratio = math.sqrt(grid.resolution[0] * grid.resolution[1]) / src_res
             method = default_resampling(layer_kind, ratio)
+        if layer_kind is LayerKind.CATEGORICAL and nodata is None:
+            # pixels outside the source need a value that is not a real class
+            nodata = _free_nodata(values, values.dtype)
         values = _align(values, nodata, meta, grid, method)
         target = grid
     years = _time_coords(meta, count)
