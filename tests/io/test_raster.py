@@ -213,3 +213,20 @@ def test_datetime_time_coordinate_becomes_years(small_grid):
     da = small_grid.to_dataarray(np.zeros((2, *small_grid.shape), dtype=np.float32)).rename(band="time")
     da = da.assign_coords(time=pd.to_datetime(["2001-07-01", "2002-07-01"]))
     assert read_raster(da)["time"].values.tolist() == [2001, 2002]
+
+
+@pytest.mark.parametrize("method", ["cubic", "average", "nearest"])
+def test_reading_only_the_grid_window_gives_the_full_read_answer(tmp_path, method):
+    # a 300 x 300 raster in UTM 49N; the grid (in UTM 50N) covers a small patch in its middle
+    big = sg.Grid("EPSG:32649", Affine(10, 0, 400_000, 0, -10, 4_431_200), (300, 300))
+    data = np.random.default_rng(7).random(big.shape).astype(np.float32)
+    path = _write_tif(tmp_path / "big.tif", data, crs="EPSG:32649", transform=big.transform)
+    grid = sg.Grid.from_bounds(
+        rasterio.warp.transform_bounds("EPSG:32649", "EPSG:32650", 401_000, 4_429_500, 401_400, 4_429_900),
+        crs="EPSG:32650", resolution_m=25)
+    da = read_raster(path, grid=grid, resampling=method)
+    ref = np.full(grid.shape, np.nan, dtype=np.float32)
+    rasterio.warp.reproject(data, ref, src_transform=big.transform, src_crs="EPSG:32649",
+                            dst_transform=grid.transform, dst_crs="EPSG:32650",
+                            resampling=getattr(Resampling, method), src_nodata=np.nan, dst_nodata=np.nan)
+    np.testing.assert_allclose(da.values, ref, rtol=1e-5, atol=1e-6)

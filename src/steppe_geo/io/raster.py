@@ -18,9 +18,11 @@ import pyproj
 import rasterio
 import rasterio.errors
 import rasterio.warp
+import rasterio.windows
 import xarray as xr
 from affine import Affine
 from rasterio.enums import Resampling as _RioResampling
+from rasterio.windows import Window
 
 from steppe_geo._validation import parse_choice
 from steppe_geo.errors import (
@@ -76,14 +78,42 @@ def _open_error(path: Path, exc: Exception) -> UnreadableInputError:
     )
 
 
-def _from_dataset(ds: Any, label: str) -> tuple[np.ma.MaskedArray, dict[str, Any]]:
+WINDOW_PAD = 4
+"""Source pixels read beyond the grid's footprint (covers cubic/lanczos kernels)."""
+
+
+def _grid_window(ds: Any, grid: Grid, label: str) -> Window | None:
+    """Window of ``ds`` covering ``grid`` (padded), or None to read everything."""
+    crs = pyproj.CRS.from_user_input(ds.crs.to_wkt())
+    try:
+        w, b, r, t = rasterio.warp.transform_bounds(grid.crs, crs, *grid.bounds, densify_pts=21)
+    except Exception:  # the grid cannot be expressed in the source CRS: read all, check later
+        return None
+    if not all(map(math.isfinite, (w, b, r, t))) or (crs.is_geographic and r < w):
+        return None
+    full = Window(0, 0, ds.width, ds.height)
+    win = rasterio.windows.from_bounds(w, b, r, t, transform=ds.transform)
+    col0 = math.floor(win.col_off) - WINDOW_PAD
+    row0 = math.floor(win.row_off) - WINDOW_PAD
+    col1 = math.ceil(win.col_off + win.width) + WINDOW_PAD
+    row1 = math.ceil(win.row_off + win.height) + WINDOW_PAD
+    try:
+        return Window(col0, row0, col1 - col0, row1 - row0).intersection(full)
+    except rasterio.errors.WindowError:
+        _check_overlap(grid, crs, ds.transform, (ds.height, ds.width), label)  # raises
+        return None
+
+
+def _from_dataset(ds: Any, label: str, grid: Grid | None = None
+                  ) -> tuple[np.ma.MaskedArray, dict[str, Any]]:
     if ds.crs is None:
         raise MissingCRSError(
             f"raster {label!r} has no CRS; assign one (e.g. gdal_edit.py -a_srs EPSG:4326) "
             "or pass (array, transform, crs)"
         )
+    window = None if grid is None else _grid_window(ds, grid, label)
     try:
-        data = ds.read(masked=True)
+        data = ds.read(masked=True, window=window)
     except rasterio.errors.RasterioError as exc:
         raise UnreadableInputError(f"cannot read pixels of raster {label!r}: {exc}") from None
     tags = ds.tags()
@@ -91,7 +121,7 @@ def _from_dataset(ds: Any, label: str) -> tuple[np.ma.MaskedArray, dict[str, Any
     units = tags.get(UNITS_TAG) or next((u for u in ds.units if u), None)
     meta = {
         "crs": pyproj.CRS.from_user_input(ds.crs.to_wkt()),
-        "transform": ds.transform,
+        "transform": ds.transform if window is None else ds.window_transform(window),
         "nodata": ds.nodata,
         "scales": ds.scales,
         "offsets": ds.offsets,
@@ -152,7 +182,7 @@ def _nodata_mask(arr: np.ndarray, nodata: Any) -> np.ndarray:
     return mask
 
 
-def _load(source: Any) -> tuple[np.ma.MaskedArray, dict[str, Any], str | None]:
+def _load(source: Any, grid: Grid | None = None) -> tuple[np.ma.MaskedArray, dict[str, Any], str | None]:
     if isinstance(source, xr.DataArray):
         data, meta = _from_dataarray(source)
         return data, meta, source.attrs.get("source")
@@ -165,7 +195,7 @@ def _load(source: Any) -> tuple[np.ma.MaskedArray, dict[str, Any], str | None]:
         grid = Grid(crs, transform, np.shape(arr)[-2:])
         return (*_from_dataarray(grid.to_dataarray(np.asarray(arr))), None)
     if isinstance(source, rasterio.io.DatasetReaderBase):
-        data, meta = _from_dataset(source, source.name)
+        data, meta = _from_dataset(source, source.name, grid)
         return data, meta, source.name
     if isinstance(source, str | Path) or hasattr(source, "__fspath__"):
         path = Path(source)
@@ -173,7 +203,7 @@ def _load(source: Any) -> tuple[np.ma.MaskedArray, dict[str, Any], str | None]:
             raise InputNotFoundError(f"raster file not found: {str(path)!r}")
         try:
             with rasterio.open(path) as ds:
-                data, meta = _from_dataset(ds, str(path))
+                data, meta = _from_dataset(ds, str(path), grid)
         except rasterio.errors.RasterioIOError as exc:
             raise _open_error(path, exc) from None
         return data, meta, str(path)
@@ -333,7 +363,7 @@ def read_raster(
     """
     method = None if resampling is None else parse_choice(ResamplingMethod, resampling,
                                                          param="resampling")
-    data, meta, src_label = _load(source)
+    data, meta, src_label = _load(source, grid)
     label = src_label or (name or "array")
     layer_kind = _decide_kind(kind, meta)
     values, nodata = _decode(data, meta, layer_kind)
