@@ -15,6 +15,8 @@ import pytest
 import rasterio
 import shapely
 from affine import Affine
+from hypothesis import given
+from hypothesis import strategies as st
 
 import steppe_geo as sg
 from steppe_geo.errors import InvalidParameterError, OutputExistsError
@@ -273,3 +275,12 @@ def test_provenance_record_has_inputs_with_checksums(tmp_path):
     assert rec["steppe_geo"] == sg.__version__ and rec["created_utc"].endswith("+00:00")
     with pytest.raises(sg.errors.InputNotFoundError, match=r"cannot checksum .*missing\.txt"):
         provenance_record({"x": tmp_path / "missing.txt"})
+
+
+@given(st.lists(st.text(min_size=1, max_size=30), min_size=1, max_size=25, unique=True))
+def test_shapefile_field_names_property(columns):
+    names = shapefile_field_names(columns)
+    assert list(names) == columns
+    assert all(1 <= len(v) <= 10 and v.isascii() for v in names.values())
+    assert len({v.upper() for v in names.values()}) == len(columns)
+    assert names == shapefile_field_names(columns)

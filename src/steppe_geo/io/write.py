@@ -140,7 +140,8 @@ def raster_writer(
     Yields
     ------
     RasterWindowWriter
-        With ``.write(array, window)``. Unwritten pixels hold ``nodata``.
+        With ``.write(array, window)``. Pixels never written read as ``nodata`` (0 when
+        ``nodata`` is None).
 
     Notes
     -----
@@ -166,11 +167,7 @@ def raster_writer(
             "BIGTIFF": "IF_SAFER", "SPARSE_OK": "TRUE",
         }
         with rasterio.open(stage, "w", **profile) as ds:
-            if nodata is not None:
-                fill = np.full((count, min(BLOCK, grid.rows), min(BLOCK, grid.cols)), nodata, dtype=dt)
-                for win in grid.windows(BLOCK):
-                    h, w = int(win.core.height), int(win.core.width)
-                    ds.write(fill[:, :h, :w], window=win.core)
+            # SPARSE_OK: blocks never written are not stored and read back as nodata
             ds.update_tags(**_tag_dict(tags, provenance, kind, units))
             for i in range(count):
                 if names:
