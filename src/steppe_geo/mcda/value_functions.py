@@ -120,7 +120,9 @@ class ValueFunction:
         """Plain dict ``{"function": name, **parameters}`` (TOML-friendly)."""
         d: dict[str, Any] = {"function": self.name}
         for f in fields(self):
-            d[f.name] = _plain(getattr(self, f.name))
+            value = getattr(self, f.name)
+            if value is not None:  # TOML has no null; None means "unused control point"
+                d[f.name] = _plain(value)
         return d
 
     @classmethod

@@ -240,15 +240,15 @@ def ahp(judgements: np.ndarray | Sequence[Sequence[float]] | Mapping[tuple[str, 
         if not np.all(np.isfinite(a)) or np.any(a <= 0):
             bad = np.argwhere(~(np.isfinite(a) & (a > 0)))[0]
             raise InvalidParameterError(
-                f"ahp: comparison matrix must be positive, got {a[tuple(bad)]!r} at "
+                f"ahp: comparison matrix must be positive, got {float(a[tuple(bad)])!r} at "
                 f"[{bad[0]}, {bad[1]}]"
             )
         prod = a * a.T
         if not np.allclose(prod, 1.0, rtol=1e-3):
             i, j = np.unravel_index(int(np.argmax(np.abs(prod - 1))), a.shape)
             raise InvalidParameterError(
-                f"ahp: comparison matrix is not reciprocal: a[{i}, {j}] = {a[i, j]!r} but "
-                f"a[{j}, {i}] = {a[j, i]!r} (expected {1 / a[i, j]!r})"
+                f"ahp: comparison matrix is not reciprocal: a[{i}, {j}] = {float(a[i, j])!r} but "
+                f"a[{j}, {i}] = {float(a[j, i])!r} (expected {1 / float(a[i, j]):.6g})"
             )
         names = list(criteria) if criteria is not None else [f"c{i}" for i in range(a.shape[0])]
         if len(names) != a.shape[0]:
