@@ -284,3 +284,12 @@ def test_shapefile_field_names_property(columns):
     assert all(1 <= len(v) <= 10 and v.isascii() for v in names.values())
     assert len({v.upper() for v in names.values()}) == len(columns)
     assert names == shapefile_field_names(columns)
+
+
+def test_zstd_compression_and_unknown_compression(tmp_path, rng):
+    path = write_raster(_field(rng), tmp_path / "z.tif", compress="zstd")
+    with rasterio.open(path) as ds:
+        assert ds.tags(ns="IMAGE_STRUCTURE")["COMPRESSION"] == "ZSTD"
+    with pytest.raises(InvalidParameterError, match=r"compress.*'zstandard'.*'deflate', 'zstd'"):
+        write_raster(_field(rng), tmp_path / "y.tif", compress="zstandard")
+    assert not (tmp_path / "y.tif").exists()

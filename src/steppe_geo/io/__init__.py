@@ -11,6 +11,7 @@ from steppe_geo.io.raster import LayerKind, ResamplingMethod, default_resampling
 from steppe_geo.io.vector import GeometryRole, rasterize, read_vector
 from steppe_geo.io.write import (
     PROVENANCE_TAG,
+    Compression,
     RasterWindowWriter,
     raster_writer,
     save_figure,
@@ -24,6 +25,7 @@ from steppe_geo.io.write import (
 
 __all__ = [
     "PROVENANCE_TAG",
+    "Compression",
     "GeometryRole",
     "LayerKind",
     "RasterWindowWriter",

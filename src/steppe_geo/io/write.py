@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import enum
 import io as _io
 import json
 import math
@@ -27,12 +28,14 @@ import xarray as xr
 from rasterio.windows import Window
 
 from steppe_geo._typing import PathLike
+from steppe_geo._validation import parse_choice
 from steppe_geo.errors import InvalidParameterError
 from steppe_geo.grid import Grid
 from steppe_geo.io.atomic import atomic_path, check_output_path
 from steppe_geo.io.raster import KIND_TAG, UNITS_TAG
 
 __all__ = [
+    "Compression",
     "raster_writer",
     "save_figure",
     "shapefile_field_names",
@@ -48,11 +51,20 @@ BLOCK = 512
 
 
 # ============================================================================ rasters
-def _cog_options(dtype: np.dtype, categorical: bool) -> dict[str, str]:
+class Compression(enum.Enum):
+    """GeoTIFF compression of written rasters."""
+
+    DEFLATE = "deflate"
+    ZSTD = "zstd"
+    LZW = "lzw"
+    NONE = "none"
+
+
+def _cog_options(dtype: np.dtype, categorical: bool, compress: Compression) -> dict[str, str]:
     return {
         "BLOCKSIZE": str(BLOCK),
-        "COMPRESS": "DEFLATE",
-        "PREDICTOR": "YES",
+        "COMPRESS": compress.value.upper(),
+        "PREDICTOR": "NO" if compress is Compression.NONE else "YES",
         "OVERVIEWS": "AUTO",
         "OVERVIEW_RESAMPLING": "NEAREST" if categorical else "AVERAGE",
         "BIGTIFF": "IF_SAFER",
@@ -63,9 +75,9 @@ def _rio_crs(grid: Grid) -> rasterio.crs.CRS:
     return rasterio.crs.CRS.from_wkt(grid.crs.to_wkt())
 
 
-def _finalise_cog(gtiff: Path, dest_tmp: Path, *, categorical: bool) -> None:
+def _finalise_cog(gtiff: Path, dest_tmp: Path, *, categorical: bool, compress: Compression) -> None:
     with rasterio.open(gtiff) as src:
-        opts = _cog_options(np.dtype(src.dtypes[0]), categorical)
+        opts = _cog_options(np.dtype(src.dtypes[0]), categorical, compress)
         rasterio.shutil.copy(src, dest_tmp, driver="COG", **opts)
 
 
@@ -115,6 +127,7 @@ def raster_writer(
     provenance: Mapping[str, Any] | None = None,
     protected: Iterable[PathLike] | None = None,
     kind: str | None = None,
+    compress: str | Compression = "deflate",
 ) -> Iterator[RasterWindowWriter]:
     """Stream a raster window by window; finalise it as a COG and rename it into place.
 
@@ -136,6 +149,8 @@ def raster_writer(
         The run's inputs, never overwritten.
     kind : {"continuous", "categorical"}, optional
         Stored in tag ``STEPPE_GEO_KIND`` (default: categorical for integer dtypes).
+    compress : {"deflate", "zstd", "lzw", "none"}, default "deflate"
+        Compression of the COG (DEFLATE is readable everywhere; ZSTD is faster).
 
     Yields
     ------
@@ -151,6 +166,7 @@ def raster_writer(
     hidden ``.steppe_geo-tmp-*`` files may remain, never a partial destination).
     """
     dt = np.dtype(dtype)
+    comp = parse_choice(Compression, compress, param="compress")
     if nodata is not None and isinstance(nodata, float) and math.isnan(nodata) \
             and not np.issubdtype(dt, np.floating):
         nodata = None
@@ -175,7 +191,7 @@ def raster_writer(
                 if units:
                     ds.set_band_unit(i + 1, units)
             yield RasterWindowWriter(ds, grid, count)
-        _finalise_cog(stage, final_tmp, categorical=kind == "categorical")
+        _finalise_cog(stage, final_tmp, categorical=kind == "categorical", compress=comp)
         # leaving the contexts: stage is removed, final_tmp renamed onto path
 
 
@@ -199,6 +215,7 @@ def write_raster(
     band_names: Iterable[str] | None = None,
     provenance: Mapping[str, Any] | None = None,
     protected: Iterable[PathLike] | None = None,
+    compress: str | Compression = "deflate",
 ) -> Path:
     """Write a DataArray as a Cloud-Optimized GeoTIFF (atomically).
 
@@ -223,6 +240,8 @@ def write_raster(
         E.g. :func:`steppe_geo.io.provenance_record`; stored as JSON.
     protected : paths, optional
         The run's inputs: never written over.
+    compress : {"deflate", "zstd", "lzw", "none"}, default "deflate"
+        Compression (DEFLATE is readable everywhere; ZSTD is faster).
 
     Returns
     -------
@@ -252,7 +271,7 @@ def write_raster(
     with raster_writer(path, grid, count=count, dtype=values.dtype, nodata=nodata,
                        band_names=band_names, units=da.attrs.get("units"), tags=tags,
                        overwrite=overwrite, provenance=provenance, protected=protected,
-                       kind=kind) as w:
+                       kind=kind, compress=compress) as w:
         for win in grid.windows(BLOCK * 4):
             r, c = win.core_slices
             w.write(values[:, r, c], win.core)
