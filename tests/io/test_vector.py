@@ -147,3 +147,21 @@ def test_rasterize_presence_and_ids_match_rasterio(tmp_path):
 def test_rasterize_unknown_column():
     with pytest.raises(InvalidParameterError, match=r"values: no column 'kv'"):
         rasterize(_parcels(), grid=GRID, values="kv")
+
+
+def test_corrupt_vector_file(tmp_path):
+    bad = tmp_path / "roads.gpkg"
+    bad.write_bytes(b"not a geopackage" * 100)
+    with pytest.raises(sg.errors.UnreadableInputError, match=r"cannot read vector file .*roads\.gpkg"):
+        read_vector(bad)
+    badpq = tmp_path / "roads.parquet"
+    badpq.write_bytes(b"PAR1 garbage")
+    with pytest.raises(sg.errors.UnreadableInputError, match=r"cannot read GeoParquet file .*roads\.parquet"):
+        read_vector(badpq)
+
+
+def test_missing_layer(tmp_path):
+    path = tmp_path / "p.gpkg"
+    pyogrio.write_dataframe(_parcels().iloc[[0]], path, layer="parcels")
+    with pytest.raises(InputNotFoundError, match=r"layer 'roads' not found in .*p\.gpkg"):
+        read_vector(path, layer="roads")
