@@ -24,14 +24,17 @@ def test_wlc_and_nan():
     assert np.isnan(out[0, 2])
 
 
-@pytest.mark.parametrize(("rule", "expected"), [
-    ("weighted_product", 0.2**0.5 * 0.8**0.3 * 0.5**0.2),
-    ("geometric-mean", (0.2 * 0.8 * 0.5) ** (1 / 3)),
-    ("fuzzy-and", 0.2),
-    ("fuzzy-or", 0.8),
-    ("fuzzy-product", 0.2 * 0.8 * 0.5),
-    ("fuzzy-gamma", (0.2 * 0.8 * 0.5) ** 0.1 * (1 - 0.8 * 0.2 * 0.5) ** 0.9),
-])
+@pytest.mark.parametrize(
+    ("rule", "expected"),
+    [
+        ("weighted_product", 0.2**0.5 * 0.8**0.3 * 0.5**0.2),
+        ("geometric-mean", (0.2 * 0.8 * 0.5) ** (1 / 3)),
+        ("fuzzy-and", 0.2),
+        ("fuzzy-or", 0.8),
+        ("fuzzy-product", 0.2 * 0.8 * 0.5),
+        ("fuzzy-gamma", (0.2 * 0.8 * 0.5) ** 0.1 * (1 - 0.8 * 0.2 * 0.5) ** 0.9),
+    ],
+)
 def test_rules_by_hand(rule, expected):
     out = combine(X, W, rule=rule)
     assert out[0, 0] == pytest.approx(expected, rel=1e-6)
@@ -39,14 +42,17 @@ def test_rules_by_hand(rule, expected):
 
 
 def test_fuzzy_gamma_limits():
-    np.testing.assert_allclose(combine(X, W, rule="fuzzy-gamma", gamma=0.0),
-                               combine(X, W, rule="fuzzy-product"), rtol=1e-6)
+    np.testing.assert_allclose(
+        combine(X, W, rule="fuzzy-gamma", gamma=0.0), combine(X, W, rule="fuzzy-product"), rtol=1e-6
+    )
     assert combine(X, W, rule="fuzzy-gamma", gamma=1.0)[0, 0] == pytest.approx(1 - 0.8 * 0.2 * 0.5)
 
 
 def test_owa_limits_and_hand_value():
     eq = np.full(3, 1 / 3)
-    np.testing.assert_allclose(combine(X, W, rule="owa", order_weights=eq), combine(X, W, rule="wlc"), rtol=1e-6)
+    np.testing.assert_allclose(
+        combine(X, W, rule="owa", order_weights=eq), combine(X, W, rule="wlc"), rtol=1e-6
+    )
     assert combine(X, W, rule="owa", order_weights=[1, 0, 0])[0, 0] == pytest.approx(0.8)
     assert combine(X, W, rule="owa", order_weights=[0, 0, 1])[0, 0] == pytest.approx(0.2)
     # Malczewski (2006): sorted z = (0.8, 0.5, 0.2), carried weights u = (0.3, 0.2, 0.5), v = (0.5, 0.3, 0.2)

@@ -25,10 +25,15 @@ def test_bitmask_and_explanations():
     lc = np.array([[1, 1, 1, 80]])
     dist = np.array([[900.0, 100.0, 700.0, 499.9]])
     frac = np.array([[1.0, 1.0, 0.25, 0.6]])
-    cons = [ValueRange("steep slope", "slope", max=15), Categories("water", "lc", exclude=[80]),
-            Setback("settlement setback", "dist", distance_m=500), FractionAvailable("reserve share", "frac")]
-    bits, avail, eligible = evaluate_constraints(cons, {"slope": slope, "lc": lc, "dist": dist, "frac": frac},
-                                                 shape=(1, 4))
+    cons = [
+        ValueRange("steep slope", "slope", max=15),
+        Categories("water", "lc", exclude=[80]),
+        Setback("settlement setback", "dist", distance_m=500),
+        FractionAvailable("reserve share", "frac"),
+    ]
+    bits, avail, eligible = evaluate_constraints(
+        cons, {"slope": slope, "lc": lc, "dist": dist, "frac": frac}, shape=(1, 4)
+    )
     assert bits.dtype == np.uint32
     # pixel 0 passes all; pixel 1: slope (bit 0) + setback (bit 2); pixel 2: nodata slope (bit 0) + fraction
     # 0.25 (bit 3); pixel 3: water (bit 1) + setback 499.9 < 500 (bit 2) + fraction (bit 3)
@@ -40,24 +45,29 @@ def test_bitmask_and_explanations():
 
 
 def test_partial_exclusion_keeps_fraction():
-    bits, avail, eligible = evaluate_constraints([FractionAvailable("outside reserve", "f", min_fraction=0.2)],
-                                                 {"f": np.array([[0.6, 0.1, 1.0]])}, shape=(1, 3))
+    bits, avail, eligible = evaluate_constraints(
+        [FractionAvailable("outside reserve", "f", min_fraction=0.2)],
+        {"f": np.array([[0.6, 0.1, 1.0]])},
+        shape=(1, 3),
+    )
     np.testing.assert_allclose(avail, [[0.6, 0.0, 1.0]])
     np.testing.assert_array_equal(bits, [[1, 1, 0]])
     np.testing.assert_array_equal(eligible, [[True, False, True]])
 
 
 def test_categories_allow():
-    _, avail, _ = evaluate_constraints([Categories("bare or grass", "lc", allow=(30, 60))],
-                                       {"lc": np.array([[30, 40, 60]])}, shape=(1, 3))
+    _, avail, _ = evaluate_constraints(
+        [Categories("bare or grass", "lc", allow=(30, 60))], {"lc": np.array([[30, 40, 60]])}, shape=(1, 3)
+    )
     np.testing.assert_array_equal(avail, [[1, 0, 1]])
 
 
 def test_minimum_area_against_scipy_label(rng):
     ok = rng.random((60, 70)) > 0.45
     rule = MinimumArea("too small", min_area_m2=5 * 900, connectivity=8)
-    bits, _, eligible = evaluate_constraints([ValueRange("v", "v", min=0.5), rule],
-                                             {"v": ok.astype(float)}, shape=ok.shape, pixel_area_m2=900)
+    bits, _, eligible = evaluate_constraints(
+        [ValueRange("v", "v", min=0.5), rule], {"v": ok.astype(float)}, shape=ok.shape, pixel_area_m2=900
+    )
     labels, _ = ndimage.label(ok, structure=np.ones((3, 3)))
     sizes = np.bincount(labels.ravel())
     expected = ok & (sizes[labels] >= 5)
@@ -70,8 +80,12 @@ def test_minimum_area_by_hand_4_vs_8_connectivity():
     # two diagonal pixels: one region with 8-connectivity, two with 4
     m = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 0]], dtype=float)
     for conn, kept in ((8, 2), (4, 0)):
-        _, _, e = evaluate_constraints([ValueRange("v", "v", min=1), MinimumArea("a", min_area_m2=2, connectivity=conn)],
-                                       {"v": m}, shape=m.shape, pixel_area_m2=1.0)
+        _, _, e = evaluate_constraints(
+            [ValueRange("v", "v", min=1), MinimumArea("a", min_area_m2=2, connectivity=conn)],
+            {"v": m},
+            shape=m.shape,
+            pixel_area_m2=1.0,
+        )
         assert e.sum() == kept
 
 
@@ -82,26 +96,37 @@ def test_bitmask_dtype_limits():
 
 
 def test_round_trip_dicts():
-    for c in (ValueRange("s", "slope", max=15), Categories("w", "lc", exclude=[80, 90]),
-              Setback("r", "d_roads", distance_m=150), FractionAvailable("f", "frac", min_fraction=0.1),
-              MinimumArea("m", min_area_m2=1e4)):
+    for c in (
+        ValueRange("s", "slope", max=15),
+        Categories("w", "lc", exclude=[80, 90]),
+        Setback("r", "d_roads", distance_m=150),
+        FractionAvailable("f", "frac", min_fraction=0.1),
+        MinimumArea("m", min_area_m2=1e4),
+    ):
         assert constraint_from_dict(c.to_dict()) == c
 
 
-@pytest.mark.parametrize(("make", "msg"), [
-    (lambda: ValueRange("s", "slope"), "give min and/or max"),
-    (lambda: ValueRange("s", "slope", min=5, max=1), "min must be <= max"),
-    (lambda: Categories("c", "lc"), "exactly one of exclude= or allow="),
-    (lambda: Setback("r", "d", distance_m=-5), "distance_m must be >= 0, got -5"),
-    (lambda: MinimumArea("m", min_area_m2=0), "min_area_m2 must be > 0"),
-    (lambda: MinimumArea("m", min_area_m2=10, connectivity=6), "connectivity must be 4 or 8"),
-    (lambda: constraint_from_dict({"type": "setbak"}), "did you mean 'setback'"),
-])
+@pytest.mark.parametrize(
+    ("make", "msg"),
+    [
+        (lambda: ValueRange("s", "slope"), "give min and/or max"),
+        (lambda: ValueRange("s", "slope", min=5, max=1), "min must be <= max"),
+        (lambda: Categories("c", "lc"), "exactly one of exclude= or allow="),
+        (lambda: Setback("r", "d", distance_m=-5), "distance_m must be >= 0, got -5"),
+        (lambda: MinimumArea("m", min_area_m2=0), "min_area_m2 must be > 0"),
+        (lambda: MinimumArea("m", min_area_m2=10, connectivity=6), "connectivity must be 4 or 8"),
+        (lambda: constraint_from_dict({"type": "setbak"}), "did you mean 'setback'"),
+    ],
+)
 def test_constraint_errors(make, msg):
     with pytest.raises(InvalidParameterError, match=msg):
         make()
 
 
 def test_missing_layer():
-    with pytest.raises(MissingLayerError, match=r"constraint 'steep' needs layer 'slope'.*did you mean 'slope_deg'"):
-        evaluate_constraints([ValueRange("steep", "slope", max=1)], {"slope_deg": np.zeros((1, 1))}, shape=(1, 1))
+    with pytest.raises(
+        MissingLayerError, match=r"constraint 'steep' needs layer 'slope'.*did you mean 'slope_deg'"
+    ):
+        evaluate_constraints(
+            [ValueRange("steep", "slope", max=1)], {"slope_deg": np.zeros((1, 1))}, shape=(1, 1)
+        )
