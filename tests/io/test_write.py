@@ -293,3 +293,15 @@ def test_zstd_compression_and_unknown_compression(tmp_path, rng):
     with pytest.raises(InvalidParameterError, match=r"compress.*'zstandard'.*'deflate', 'zstd'"):
         write_raster(_field(rng), tmp_path / "y.tif", compress="zstandard")
     assert not (tmp_path / "y.tif").exists()
+
+
+def test_read_provenance_from_each_format(tmp_path, rng):
+    from steppe_geo.io import read_provenance
+
+    prov = provenance_record(model="wind")
+    assert read_provenance(write_raster(_field(rng), tmp_path / "a.tif", provenance=prov)) == prov
+    assert read_provenance(write_vector(_gdf(), tmp_path / "a.gpkg", provenance=prov)) == prov
+    assert read_provenance(write_vector(_gdf(), tmp_path / "a.parquet", provenance=prov)) == prov
+    assert read_provenance(write_raster(_field(rng), tmp_path / "b.tif")) is None
+    with pytest.raises(sg.errors.InputNotFoundError, match=r"provenance of .*c\.tif"):
+        read_provenance(tmp_path / "c.tif")

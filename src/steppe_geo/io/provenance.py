@@ -13,7 +13,7 @@ from typing import Any
 from steppe_geo._typing import PathLike
 from steppe_geo.errors import InputNotFoundError
 
-__all__ = ["file_checksum", "provenance_record"]
+__all__ = ["file_checksum", "provenance_record", "read_provenance"]
 
 _LIBRARIES = ("numpy", "xarray", "rioxarray", "rasterio", "pyogrio", "geopandas", "shapely", "pyproj")
 
@@ -78,3 +78,33 @@ def provenance_record(inputs: Mapping[str, PathLike] | None = None, **params: An
         },
         "parameters": dict(params),
     }
+
+
+def read_provenance(path: PathLike) -> dict[str, Any] | None:
+    """Provenance stored in an output written by steppe_geo, or None if it has none.
+
+    Reads the ``STEPPE_GEO_PROVENANCE`` tag of a GeoTIFF, the GeoPackage dataset metadata,
+    or the ``steppe_geo_provenance`` key of a GeoParquet file.
+    """
+    import json
+
+    p = Path(path)
+    if not p.is_file():
+        raise InputNotFoundError(f"cannot read provenance of {str(p)!r}: no such file")
+    suffix = p.suffix.lower()
+    text: str | None = None
+    if suffix in (".tif", ".tiff"):
+        import rasterio
+
+        with rasterio.open(p) as ds:
+            text = ds.tags().get("STEPPE_GEO_PROVENANCE")
+    elif suffix == ".gpkg":
+        import pyogrio
+
+        text = (pyogrio.read_info(p).get("dataset_metadata") or {}).get("STEPPE_GEO_PROVENANCE")
+    elif suffix in (".parquet", ".geoparquet"):
+        import pyarrow.parquet as pq
+
+        raw = (pq.read_schema(p).metadata or {}).get(b"steppe_geo_provenance")
+        text = raw.decode("utf-8") if raw else None
+    return json.loads(text) if text else None
