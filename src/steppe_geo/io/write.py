@@ -66,7 +66,7 @@ def _cog_options(dtype: np.dtype, categorical: bool, compress: Compression) -> d
         "COMPRESS": compress.value.upper(),
         "PREDICTOR": "NO" if compress is Compression.NONE else "YES",
         "OVERVIEWS": "AUTO",
-        "OVERVIEW_RESAMPLING": "NEAREST" if categorical else "AVERAGE",
+        "OVERVIEW_RESAMPLING": "MODE" if categorical else "AVERAGE",
         "BIGTIFF": "IF_SAFER",
     }
 
