@@ -305,3 +305,13 @@ def test_read_provenance_from_each_format(tmp_path, rng):
     assert read_provenance(write_raster(_field(rng), tmp_path / "b.tif")) is None
     with pytest.raises(sg.errors.InputNotFoundError, match=r"provenance of .*c\.tif"):
         read_provenance(tmp_path / "c.tif")
+
+
+def test_vector_writer_failure_leaves_nothing(tmp_path):
+    import pyogrio.errors
+
+    bad = _gdf()
+    bad["NAME"] = ["dup", "dup"]  # GeoPackage field names are case-insensitive: GDAL refuses
+    with pytest.raises(pyogrio.errors.FieldError, match="Error adding field 'NAME'"):
+        write_vector(bad, tmp_path / "bad.gpkg")
+    assert list(tmp_path.iterdir()) == []

@@ -113,6 +113,7 @@ def atomic_path(
 
 
 def _remove_quietly(tmp: Path) -> None:
-    for p in [tmp, *tmp.parent.glob(tmp.name + ".*")]:  # sidecars such as .aux.xml
+    # sidecars such as .aux.xml (GDAL) or -journal / -wal (SQLite, GeoPackage)
+    for p in [tmp, *tmp.parent.glob(tmp.name + ".*"), *tmp.parent.glob(tmp.name + "-*")]:
         with contextlib.suppress(OSError):
             p.unlink()
