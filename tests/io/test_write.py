@@ -307,11 +307,9 @@ def test_read_provenance_from_each_format(tmp_path, rng):
         read_provenance(tmp_path / "c.tif")
 
 
-def test_vector_writer_failure_leaves_nothing(tmp_path):
-    import pyogrio.errors
-
+def test_columns_differing_only_in_case_are_refused_before_writing(tmp_path):
     bad = _gdf()
-    bad["NAME"] = ["dup", "dup"]  # GeoPackage field names are case-insensitive: GDAL refuses
-    with pytest.raises(pyogrio.errors.FieldError, match="Error adding field 'NAME'"):
+    bad["NAME"] = ["dup", "dup"]  # GeoPackage field names are case-insensitive: GDAL would fail
+    with pytest.raises(InvalidParameterError, match=r"columns 'name' and 'NAME' differ only in case"):
         write_vector(bad, tmp_path / "bad.gpkg")
     assert list(tmp_path.iterdir()) == []

@@ -364,6 +364,15 @@ def write_vector(
     if fmt == "SHPZIP":
         return write_shapefile_zip(gdf, dest, overwrite=overwrite, protected=protected)
     layer = layer or dest.name.split(".")[0]
+    if fmt in ("GPKG", "FlatGeobuf", "GeoJSON"):
+        seen: dict[str, str] = {}
+        for col in map(str, gdf.columns):
+            if col.lower() in seen:
+                raise InvalidParameterError(
+                    f"columns {seen[col.lower()]!r} and {col!r} differ only in case; "
+                    f"{fmt} field names are case-insensitive — rename one before writing {str(dest)!r}"
+                )
+            seen[col.lower()] = col
     prov_json = json.dumps(provenance, default=str, ensure_ascii=False) if provenance else None
     if fmt == "GPKG" and append_layer and dest.exists():
         check_output_path(dest, overwrite=True, protected=protected)
