@@ -230,3 +230,9 @@ def test_reading_only_the_grid_window_gives_the_full_read_answer(tmp_path, metho
                             dst_transform=grid.transform, dst_crs="EPSG:32650",
                             resampling=getattr(Resampling, method), src_nodata=np.nan, dst_nodata=np.nan)
     np.testing.assert_allclose(da.values, ref, rtol=1e-5, atol=1e-6)
+
+
+def test_years_from_dataset_tag(tmp_path):
+    data = np.zeros((2, 3, 3), dtype=np.float32)
+    da = read_raster(_write_tif(tmp_path / "t.tif", data, tags={"years": "2010, 2015"}))
+    assert da.dims == ("time", "y", "x") and da["time"].values.tolist() == [2010, 2015]

@@ -128,6 +128,7 @@ def _from_dataset(ds: Any, label: str, grid: Grid | None = None
         "descriptions": ds.descriptions,
         "band_tags": band_tags,
         "kind": tags.get(KIND_TAG),
+        "years_tag": tags.get("years") or tags.get("YEARS"),
         "has_colormap": _has_colormap(ds),
         "units": units,
         "dtype": np.dtype(ds.dtypes[0]),
@@ -166,6 +167,7 @@ def _from_dataarray(da: xr.DataArray) -> tuple[np.ma.MaskedArray, dict[str, Any]
         "descriptions": descriptions,
         "band_tags": [{}] * arr.shape[0],
         "kind": da.attrs.get("kind"),
+        "years_tag": None,
         "has_colormap": False,
         "units": da.attrs.get("units"),
         "dtype": arr.dtype,
@@ -253,6 +255,10 @@ def _free_nodata(values: np.ndarray, dtype: np.dtype) -> int:
 def _time_coords(meta: dict[str, Any], count: int) -> list[int] | None:
     if count < 2:
         return None
+    if meta.get("years_tag"):
+        parts = [p.strip() for p in str(meta["years_tag"]).replace(";", ",").split(",")]
+        if len(parts) == count and all(_YEAR.match(p) for p in parts):
+            return [int(p) for p in parts]
     years = []
     for desc, btags in zip(meta["descriptions"], meta["band_tags"], strict=True):
         cand = btags.get("year") or btags.get("YEAR") or desc
