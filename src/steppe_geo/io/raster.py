@@ -228,11 +228,21 @@ def _decide_kind(kind: Any, meta: dict[str, Any]) -> LayerKind:
 def _decode(data: np.ma.MaskedArray, meta: dict[str, Any], kind: LayerKind) -> tuple[np.ndarray, Any]:
     """Return (values, nodata): float32 + NaN for continuous, integer + nodata for categorical."""
     if kind is LayerKind.CONTINUOUS:
-        out = data.astype(np.float64)
-        scales = np.asarray([s if s is not None else 1.0 for s in meta["scales"]], dtype=np.float64)
-        offsets = np.asarray([o if o is not None else 0.0 for o in meta["offsets"]], dtype=np.float64)
-        out = out * scales[:, None, None] + offsets[:, None, None]
-        return np.ma.filled(out, np.nan).astype(np.float32), np.nan
+        raw = np.ma.getdata(data)
+        mask = np.ma.getmaskarray(data)
+        out = np.empty(raw.shape, dtype=np.float32)
+        for i in range(raw.shape[0]):  # band by band: float64 arithmetic, bounded memory
+            scale = meta["scales"][i] if meta["scales"][i] is not None else 1.0
+            offset = meta["offsets"][i] if meta["offsets"][i] is not None else 0.0
+            if scale == 1.0 and offset == 0.0:
+                out[i] = raw[i]
+            else:
+                band = raw[i].astype(np.float64)
+                band *= scale
+                band += offset
+                out[i] = band
+            out[i][mask[i]] = np.nan
+        return out, np.nan
     if not np.issubdtype(meta["dtype"], np.integer):
         raise InvalidParameterError(
             f"kind='categorical' needs an integer raster, got dtype {meta['dtype']}"
