@@ -240,3 +240,12 @@ def test_dask_equals_streamed_and_in_memory(layers, sources, small_grid, tmp_pat
     for name in streamed:
         np.testing.assert_array_equal(_read(dask[name]), _read(streamed[name]))
     _assert_files_equal_memory(dask, r)
+
+
+def test_streamed_output_selection(layers, sources, small_grid, tmp_path):
+    files = evaluate_streamed(
+        _overlay(), sources, grid=small_grid, out_dir=tmp_path / "o", outputs=("score",)
+    )
+    assert list(files) == ["score"] and not (tmp_path / "o" / "eligible.tif").exists()
+    with pytest.raises(InvalidParameterError, match=r"unknown or empty \['scores'\]; did you mean 'score'"):
+        evaluate_streamed(_overlay(), sources, grid=small_grid, out_dir=tmp_path / "p", outputs=("scores",))

@@ -28,7 +28,7 @@ __all__ = [
     "tradeoff",
 ]
 
-_BLOCK = 1 << 16  # pixels per block: keeps the accumulator in cache
+_BLOCK = 1 << 17  # pixels per block: keeps the accumulator in cache
 
 
 class Rule(enum.Enum):
@@ -177,10 +177,31 @@ def combine(
         v = None
     if r is Rule.FUZZY_GAMMA:
         check_range(gamma, param="gamma", low=0.0, high=1.0)
-    for s in range(0, flat.shape[1], _BLOCK):
-        blk = flat[:, s:s + _BLOCK].astype(np.float64)
-        out[s:s + _BLOCK] = _kernel(r, blk, w, v, gamma)
+    if r is Rule.WLC:
+        _wlc_float32(flat, w.astype(np.float32), out)
+    else:
+        for s in range(0, flat.shape[1], _BLOCK):
+            blk = flat[:, s:s + _BLOCK].astype(np.float64)
+            out[s:s + _BLOCK] = _kernel(r, blk, w, v, gamma)
     return out.reshape(spatial) if stack.ndim == 3 else out.reshape(spatial)[..., 0]
+
+
+def _wlc_float32(flat: np.ndarray, w: np.ndarray, out: np.ndarray) -> None:
+    """Σ wᵢxᵢ in float32, block by block (cache-sized), criteria added in a fixed order.
+
+    Element-wise multiply/add only (no BLAS, no FMA), so every pixel's value is the same
+    whatever the block or window it falls in.
+    """
+    n = flat.shape[0]
+    tmp = np.empty(min(_BLOCK, flat.shape[1]), dtype=np.float32)
+    with np.errstate(all="ignore"):
+        for s in range(0, flat.shape[1], _BLOCK):
+            e = min(s + _BLOCK, flat.shape[1])
+            o, t = out[s:e], tmp[: e - s]
+            np.multiply(flat[0, s:e], w[0], out=o, dtype=np.float32, casting="unsafe")
+            for i in range(1, n):
+                np.multiply(flat[i, s:e], w[i], out=t, dtype=np.float32, casting="unsafe")
+                np.add(o, t, out=o)
 
 
 def _kernel(r: Rule, x: np.ndarray, w: np.ndarray, v: np.ndarray | None, gamma: float) -> np.ndarray:

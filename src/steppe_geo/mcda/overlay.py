@@ -461,8 +461,20 @@ def _window_task(overlay: Overlay, sources: Mapping[str, str], keys: Sequence[st
     return out
 
 
+def _check_outputs(outputs: Sequence[str], write_criteria: bool) -> tuple[str, ...]:
+    outs = tuple(outputs)
+    bad = [o for o in outs if o not in OUTPUT_NAMES]
+    if bad or not outs:
+        raise InvalidParameterError(
+            f"outputs: unknown or empty {bad or list(outs)}"
+            f"{did_you_mean(str(bad[0]) if bad else '', OUTPUT_NAMES)} "
+            f"Valid outputs are: {', '.join(OUTPUT_NAMES)}."
+        )
+    return (*dict.fromkeys(outs), *(("criteria",) if write_criteria else ()))
+
+
 @contextlib.contextmanager
-def _writers(overlay: Overlay, grid: Grid, out_dir: Path, *, overwrite: bool, with_criteria: bool,
+def _writers(overlay: Overlay, grid: Grid, out_dir: Path, *, overwrite: bool, outputs: Sequence[str],
              protected: Sequence[PathLike]) -> Iterator[dict[str, Any]]:
     from steppe_geo.io import raster_writer
 
@@ -474,13 +486,12 @@ def _writers(overlay: Overlay, grid: Grid, out_dir: Path, *, overwrite: bool, wi
                       "tags": {"constraints": _bit_legend(overlay)}},
         "availability": {"dtype": "float32", "units": "1"},
     }
-    if with_criteria:
-        specs["criteria"] = {"dtype": "float32", "count": len(overlay.criteria),
-                             "band_names": overlay.criterion_names, "units": "1"}
+    specs["criteria"] = {"dtype": "float32", "count": len(overlay.criteria),
+                         "band_names": overlay.criterion_names, "units": "1"}
     with contextlib.ExitStack() as stack:
         yield {name: stack.enter_context(raster_writer(out_dir / f"{name}.tif", grid, overwrite=overwrite,
-                                                       protected=protected, **spec))
-               for name, spec in specs.items()}
+                                                       protected=protected, **specs[name]))
+               for name in outputs}
 
 
 def _write(writers: Mapping[str, Any], win: GridWindow, out: Mapping[str, np.ndarray]) -> None:
@@ -512,7 +523,9 @@ def evaluate_streamed(
     out_dir: PathLike,
     window: int = 1024,
     write_criteria: bool = False,
+    outputs: Sequence[str] = OUTPUT_NAMES,
     overwrite: bool = False,
+    gdal_cache_mb: int = 256,
 ) -> dict[str, Path]:
     """Evaluate an overlay window by window over aligned GeoTIFFs, writing COGs.
 
@@ -533,8 +546,13 @@ def evaluate_streamed(
     window : int, default 1024
         Core window size in pixels.
     write_criteria : bool, default False
+    outputs : sequence of str, default all of ("score", "eligible", "exclusion", "availability")
+        Which of the four rasters to write.
     overwrite : bool, default False
         Replace existing outputs.
+    gdal_cache_mb : int, default 256
+        GDAL block-cache limit during the run (GDAL's default is 5 % of RAM, which would
+        let the cache, not the window, set the peak memory).
 
     Returns
     -------
@@ -547,11 +565,15 @@ def evaluate_streamed(
     MissingLayerError
         A layer the overlay needs has no source.
     """
+    import rasterio
+
     keys, nodata, pix, wins = _prepare(overlay, sources, grid, window)
     out_dir = Path(out_dir)
     protected = [sources[k] for k in keys]
-    with _writers(overlay, grid, out_dir, overwrite=overwrite, with_criteria=write_criteria,
-                  protected=protected) as writers, _open_sources(sources, keys) as ds:
+    outs = _check_outputs(outputs, write_criteria)
+    with rasterio.Env(GDAL_CACHEMAX=int(gdal_cache_mb)), \
+            _writers(overlay, grid, out_dir, overwrite=overwrite, outputs=outs,
+                     protected=protected) as writers, _open_sources(sources, keys) as ds:
         for win in wins:
             out = _evaluate_window(overlay, _read_window(ds, win), pixel_area_m2=pix, inner=win.inner,
                                    nodata=nodata)
@@ -568,6 +590,7 @@ def evaluate_dask(
     client: Any = None,
     window: int = 1024,
     write_criteria: bool = False,
+    outputs: Sequence[str] = OUTPUT_NAMES,
     overwrite: bool = False,
 ) -> dict[str, Path]:
     """Evaluate an overlay on a ``dask.distributed`` cluster: one task per window.
@@ -578,7 +601,7 @@ def evaluate_dask(
 
     Parameters
     ----------
-    overlay, sources, grid, out_dir, window, write_criteria, overwrite
+    overlay, sources, grid, out_dir, window, write_criteria, outputs, overwrite
         As in :func:`evaluate_streamed`.
     client : distributed.Client, optional
         Defaults to the current client (``distributed.get_client()``).
@@ -601,11 +624,14 @@ def evaluate_dask(
     out_dir = Path(out_dir)
     src = {k: str(Path(sources[k]).resolve()) for k in keys}
     protected = [sources[k] for k in keys]
+    import rasterio
+
     overlay_f = client.scatter(overlay, broadcast=True)
-    with _writers(overlay, grid, out_dir, overwrite=overwrite, with_criteria=write_criteria,
-                  protected=protected) as writers:
+    outs = _check_outputs(outputs, write_criteria)
+    with rasterio.Env(GDAL_CACHEMAX=256), _writers(overlay, grid, out_dir, overwrite=overwrite, outputs=outs,
+                                                   protected=protected) as writers:
         futures = [client.submit(_window_task, overlay_f, src, keys, nodata, w, pix, write_criteria,
-                                 pure=False) for w in wins]
+                                 pure=False) for w in wins]  # one task per window
         index = {f.key: i for i, f in enumerate(futures)}
         for fut in distributed.as_completed(futures):
             _write(writers, wins[index[fut.key]], fut.result())

@@ -104,13 +104,18 @@ class ValueFunction:
         return self.apply(np.asarray(x))
 
     def apply(self, values: np.ndarray) -> np.ndarray:
-        """Numpy kernel: float32 result, NaN where the input is NaN."""
+        """Numpy kernel: float32 result, NaN where the input is NaN.
+
+        Computed in float64 (float32 inputs are promoted) so results do not depend on how
+        the grid is cut into windows.
+        """
         v = np.asarray(values, dtype=np.float64)
         with np.errstate(all="ignore"):
-            out = self._kernel(v)
-            out = np.clip(out, 0.0, 1.0)
-        out = np.where(np.isnan(v), np.nan, out)
-        return out.astype(np.float32, copy=False)
+            out = np.asarray(self._kernel(v), dtype=np.float64)
+            np.clip(out, 0.0, 1.0, out=out)
+        out = out.astype(np.float32)
+        out[np.isnan(v)] = np.nan
+        return out
 
     def _kernel(self, x: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -167,7 +172,7 @@ class Identity(ValueFunction):
     name: ClassVar[str] = "identity"
 
     def _kernel(self, x: np.ndarray) -> np.ndarray:
-        return x
+        return x.copy()  # never hand the input back: apply() clips in place
 
 
 @dataclass(frozen=True)
