@@ -1,0 +1,64 @@
+import geopandas as gpd
+import mapclassify
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from steppe_geo.errors import GeographicCRSError, InvalidParameterError, MissingCRSError
+from steppe_geo.maps import plot_rank_stability, plot_ranked_parcels
+
+
+@pytest.fixture
+def parcels(rng):
+    boxes = [shapely.box(400_000 + 500 * i, 4_430_000 + 500 * j, 400_500 + 500 * i, 4_430_500 + 500 * j)
+             for j in range(4) for i in range(5)]
+    score = rng.random(len(boxes))
+    score[7] = np.nan
+    return gpd.GeoDataFrame({"name": [f"地块{i}" for i in range(20)], "score": score}, geometry=boxes,
+                            crs="EPSG:32649")
+
+
+def test_choropleth_classes_match_mapclassify_and_top_k_are_labelled(parcels, image_checks):
+    ax = plot_ranked_parcels(parcels, column="score", k=3, n_classes=4)
+    image_checks["assert_not_blank"](ax.figure)
+    valid = parcels["score"].dropna().to_numpy()
+    bins = mapclassify.Quantiles(valid, k=4).bins
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend[3].endswith(f"{bins[3]:.3g}") and len(legend) == 4 + 2  # classes, no value, top k
+    assert legend[-2:] == ["no value", "top 3 (rank)"]
+    top = parcels["score"].sort_values(ascending=False).index[:3]
+    labels = {t.get_text(): t.xy for t in ax.texts if t.get_text() in {"1", "2", "3"}}
+    assert set(labels) == {"1", "2", "3"}
+    for rank, idx in enumerate(top, start=1):
+        assert parcels.geometry[idx].contains(shapely.Point(labels[str(rank)]))
+    assert "km" in ax.get_xlabel()
+
+
+def test_choropleth_label_column_and_errors(parcels):
+    ax = plot_ranked_parcels(parcels, column="score", k=1, label_column="name")
+    assert any(t.get_text().startswith("1 地块") for t in ax.texts)
+    with pytest.raises(InvalidParameterError, match="'scor' is not a column of parcels; did you mean"):
+        plot_ranked_parcels(parcels, column="scor")
+    with pytest.raises(InvalidParameterError, match=r"k must be within \[0, 20\]"):
+        plot_ranked_parcels(parcels, column="score", k=21)
+    with pytest.raises(InvalidParameterError, match="scheme: unknown value 'quantile'; did you"):
+        plot_ranked_parcels(parcels, column="score", scheme="quantile")
+    with pytest.raises(MissingCRSError, match="parcels have no CRS"):
+        plot_ranked_parcels(parcels.set_crs(None, allow_override=True), column="score")
+    with pytest.raises(GeographicCRSError, match="needs a projected CRS"):
+        plot_ranked_parcels(parcels.to_crs("EPSG:4326"), column="score")
+
+
+def test_rank_stability_chart(image_checks):
+    table = pd.DataFrame({"rank": [3, 1, 2, 4], "mean_rank": [3.2, 1.4, 2.1, 3.9],
+                          "rank_p05": [2, 1, 1, 3], "rank_p95": [5, 3, 3, 4],
+                          "p_top_k": [0.1, 0.95, 0.8, 0.0]}, index=["c", "a", "b", "d"])
+    ax = plot_rank_stability(table, probability="p_top_k", n=3)
+    image_checks["assert_not_blank"](ax.figure, min_fraction=0.03)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b", "c"]  # best first, d cut by n=3
+    assert "95 %" in [t.get_text() for t in ax.texts]
+    with pytest.raises(InvalidParameterError, match="low: 'p5' is not a column of table"):
+        plot_rank_stability(table, low="p5")
+    with pytest.raises(InvalidParameterError, match="non-empty DataFrame"):
+        plot_rank_stability(table.iloc[:0])

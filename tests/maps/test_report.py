@@ -1,0 +1,41 @@
+import base64
+import re
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
+
+from steppe_geo.errors import InvalidParameterError
+from steppe_geo.maps import ReportSection, figure_html, mapping_html, render_report, table_html, text_html
+
+
+def test_report_is_self_contained_and_escapes_text():
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    table = table_html(pd.DataFrame({"name": ["乌兰"], "score": [0.5]}))
+    prov = [mapping_html({"sha256": "ab"}), text_html("x & y", note=True)]
+    sections = [
+        ReportSection("maps", "Maps", [figure_html(fig, caption="a <line>")]),
+        ReportSection("parcels", "Top parcels", [table]),
+        ReportSection("provenance", "Provenance", prov),
+    ]
+    doc = render_report(sections, title="Demo", subtitle="sample")
+    assert doc.startswith("<!DOCTYPE html>")
+    assert "<script" not in doc and "<link" not in doc and "http" not in doc
+    png = re.search(r'src="data:image/png;base64,([^"]+)"', doc).group(1)
+    assert base64.b64decode(png)[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "a &lt;line&gt;" in doc and "x &amp; y" in doc and "乌兰" in doc
+    assert '<td class="num">0.5</td>' in doc
+    assert all(f'id="{s.id}"' in doc and f'href="#{s.id}"' in doc for s in sections)
+
+
+def test_table_is_truncated_with_a_note():
+    html = table_html(pd.DataFrame({"a": range(10)}), caption="t", max_rows=3)
+    assert html.count("<tr>") == 4 and "first 3 of 10 rows" in html
+
+
+def test_report_errors():
+    with pytest.raises(InvalidParameterError, match="section id must be letters"):
+        ReportSection("a b", "A")
+    with pytest.raises(InvalidParameterError, match=r"repeated: \['a'\]"):
+        render_report([ReportSection("a", "A"), ReportSection("a", "B")], title="t")
