@@ -249,3 +249,24 @@ def test_streamed_output_selection(layers, sources, small_grid, tmp_path):
     assert list(files) == ["score"] and not (tmp_path / "o" / "eligible.tif").exists()
     with pytest.raises(InvalidParameterError, match=r"unknown or empty \['scores'\]; did you mean 'score'"):
         evaluate_streamed(_overlay(), sources, grid=small_grid, out_dir=tmp_path / "p", outputs=("scores",))
+
+
+def test_dask_without_client_is_an_error(sources, small_grid, tmp_path):
+    import distributed
+
+    try:
+        distributed.get_client()
+    except ValueError:
+        with pytest.raises(InvalidParameterError, match=r"evaluate_dask needs a distributed\.Client"):
+            evaluate_dask(_overlay(), sources, grid=small_grid, out_dir=tmp_path / "x")
+    else:  # a client from another test is active: then it is used
+        assert evaluate_dask(_overlay(), sources, grid=small_grid, out_dir=tmp_path / "x")
+
+
+def test_categorical_criterion_with_integer_nodata(layers):
+    from steppe_geo.mcda import Categorical
+
+    ov = Overlay((Criterion("cover", Categorical({30: 1.0, 80: 0.1}), layer="land_cover"),))
+    r = evaluate(ov, layers)
+    assert np.isnan(r.score.values[10, 10])  # nodata code 255 → NaN, not an unknown class
+    assert float(r.score.values[0, 0]) == pytest.approx(1.0)

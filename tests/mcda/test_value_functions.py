@@ -231,3 +231,12 @@ def test_plot_value_function(small_grid, rng):
     _fig, given_ax = plt.subplots()
     assert plot_value_function(Categorical({1: 0.2, 3: 0.9}), ax=given_ax) is given_ax
     plt.close("all")
+
+
+def test_inputs_are_never_mutated():
+    from steppe_geo.mcda import Identity
+
+    x = np.array([-1.0, 0.5, 2.0])
+    for fn in (Identity(), Linear(0, 1), Power(0, 1)):
+        fn(x)
+        np.testing.assert_array_equal(x, [-1.0, 0.5, 2.0])
