@@ -1,0 +1,261 @@
+"""The ``steppe-geo`` command line: thin click commands over :mod:`steppe_geo.pipeline`.
+
+Exit codes: 0 success; 1 failure (a :class:`~steppe_geo.errors.SteppeGeoError`, reported as
+one line without a traceback; ``-v`` adds the traceback to the log); 2 usage error (bad
+option or argument); 130 interrupted (Ctrl-C; a run leaves no partial outputs).
+
+Only this module configures logging handlers (``-v`` info, ``-vv`` debug, ``-q`` errors only).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from steppe_geo.errors import SteppeGeoError
+
+__all__ = ["main"]
+
+log = logging.getLogger("steppe_geo")
+
+EXIT_INTERRUPTED = 130
+
+
+class _Group(click.Group):
+    """A click group that turns library errors into one-line messages with exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SteppeGeoError as exc:
+            log.debug("traceback", exc_info=True)
+            # library messages say overwrite=True; on the command line that is --overwrite
+            click.echo(f"Error: {str(exc).replace('overwrite=True', '--overwrite')}", err=True)
+            ctx.exit(1)
+        except KeyboardInterrupt:
+            click.echo("Interrupted: no partial outputs were left.", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+
+
+def _configure_logging(verbose: int, quiet: bool) -> None:
+    level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("steppe_geo")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+    logging.captureWarnings(True)
+    warn_logger = logging.getLogger("py.warnings")
+    warn_logger.handlers[:] = [handler]
+    warn_logger.setLevel(logging.ERROR if quiet else logging.WARNING)
+
+
+def _progress(ctx: click.Context) -> bool:
+    """Progress bars only on a terminal and without ``-q``."""
+    return not ctx.obj["quiet"] and sys.stderr.isatty()
+
+
+overwrite_option = click.option("--overwrite", is_flag=True, help="Replace existing outputs.")
+scheduler_option = click.option("--scheduler", metavar="ADDRESS",
+                                help="Run on an existing dask.distributed scheduler (tcp://host:8786).")
+workers_option = click.option("--workers", type=click.IntRange(min=1), metavar="N",
+                              help="Run on a local Dask cluster with N worker processes.")
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors; no progress bars.")
+@click.version_option(package_name="steppe-geo", prog_name="steppe-geo")
+@click.pass_context
+def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
+    """Wind and solar siting, desertification risk and restoration priority.
+
+    Weighted overlay to ranked parcels, maps and a report. Start with `steppe-geo demo`.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["quiet"] = quiet
+    ctx.obj["verbose"] = verbose
+    _configure_logging(verbose, quiet)
+
+
+def _report_run(result: Any, quiet: bool) -> None:
+    if quiet:
+        return
+    seconds = result.summary["total_seconds"]
+    click.echo(f"Wrote {len(result.files)} files to {result.out_dir} in {seconds:.1f} s")
+
+
+@main.command()
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("steppe-geo-demo"),
+              show_default=True, help="Output folder (must not exist unless --overwrite).")
+@click.option("--resolution", "resolution_m", type=click.FloatRange(min=1, min_open=False), default=100.0,
+              show_default=True, help="Analysis-grid resolution in metres.")
+@overwrite_option
+@scheduler_option
+@workers_option
+@click.pass_context
+def demo(ctx: click.Context, out_dir: Path, resolution_m: float, overwrite: bool, scheduler: str | None,
+         workers: int | None) -> None:
+    """Run the full pipeline on the bundled (synthetic) sample dataset."""
+    from steppe_geo import pipeline
+
+    cfg = pipeline.demo_config(out_dir, resolution_m=resolution_m)
+    result = pipeline.run(cfg, overwrite=overwrite, progress=_progress(ctx), scheduler=scheduler,
+                          workers=workers)
+    _report_run(result, ctx.obj["quiet"])
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path), default=Path("steppe-geo.toml"))
+@overwrite_option
+@click.pass_context
+def init(ctx: click.Context, path: Path, overwrite: bool) -> None:
+    """Write a commented example configuration to PATH (default steppe-geo.toml)."""
+    from steppe_geo.config import EXAMPLE_CONFIG
+    from steppe_geo.io import write_text
+
+    write_text(EXAMPLE_CONFIG, path, overwrite=overwrite)
+    if not ctx.obj["quiet"]:
+        click.echo(f"Wrote {path}; check it with: steppe-geo validate {path}")
+
+
+@main.command()
+@click.argument("config", type=click.Path(path_type=Path))
+@click.pass_context
+def validate(ctx: click.Context, config: Path) -> None:
+    """Check CONFIG (a TOML file) completely without running anything."""
+    from steppe_geo.config import load_config
+
+    cfg = load_config(config)
+    if not ctx.obj["quiet"]:
+        models = ", ".join(f"{k} ({m.preset or 'custom'})" for k, m in cfg.models.items()) or "none"
+        click.echo(f"{config}: valid. {len(cfg.inputs)} inputs; models: {models}; "
+                   f"grid {cfg.grid.resolution_m:g} m; outputs -> {cfg.outputs.directory}")
+
+
+@main.command()
+@click.argument("config", type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
+              help="Output folder (default: outputs.directory of the config).")
+@overwrite_option
+@scheduler_option
+@workers_option
+@click.pass_context
+def run(ctx: click.Context, config: Path, out_dir: Path | None, overwrite: bool, scheduler: str | None,
+        workers: int | None) -> None:
+    """Run CONFIG end to end: rasters, parcels, maps and the report."""
+    from steppe_geo import pipeline
+    from steppe_geo.config import load_config
+
+    cfg = load_config(config)
+    result = pipeline.run(cfg, overwrite=overwrite, progress=_progress(ctx), out_dir=out_dir,
+                          scheduler=scheduler, workers=workers)
+    _report_run(result, ctx.obj["quiet"])
+
+
+@main.command()
+@click.argument("config", type=click.Path(path_type=Path))
+@click.option("--model", "model_names", multiple=True, metavar="NAME",
+              help="Model(s) of the config to score (default: all).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Output folder.")
+@overwrite_option
+@scheduler_option
+@workers_option
+@click.pass_context
+def score(ctx: click.Context, config: Path, model_names: Sequence[str], out_dir: Path, overwrite: bool,
+          scheduler: str | None, workers: int | None) -> None:
+    """Score the models of CONFIG and write their rasters (score, eligible, exclusion) to --out."""
+    from steppe_geo import pipeline
+    from steppe_geo.config import load_config
+
+    cfg = load_config(config)
+    cfg = pipeline.select_models(cfg, model_names, rasters_only=True)
+    result = pipeline.run(cfg, overwrite=overwrite, progress=_progress(ctx), out_dir=out_dir,
+                          scheduler=scheduler, workers=workers)
+    _report_run(result, ctx.obj["quiet"])
+
+
+_FORMATS = ["gpkg", "shapefile", "parquet", "flatgeobuf", "csv"]
+_SUFFIX = {"gpkg": ".gpkg", "shapefile": ".zip", "parquet": ".parquet", "flatgeobuf": ".fgb", "csv": ".csv"}
+
+
+@main.command()
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(_FORMATS), default="shapefile", show_default=True,
+              help="Output format (shapefile = one zip with UTF-8 names and a field-name mapping).")
+@click.option("--out", "out_path", type=click.Path(path_type=Path), required=True, help="Output file.")
+@click.option("--layer", default=None, help="Layer of SOURCE to read (GeoPackage).")
+@overwrite_option
+@click.pass_context
+def export(ctx: click.Context, source: Path, fmt: str, out_path: Path, layer: str | None,
+           overwrite: bool) -> None:
+    """Convert a vector result (e.g. ranked parcels) to another format."""
+    from steppe_geo.io import read_vector, write_shapefile_zip, write_vector
+
+    if out_path.suffix.lower() != _SUFFIX[fmt]:
+        raise click.BadParameter(f"--format {fmt} writes a {_SUFFIX[fmt]} file, got {out_path.name!r}",
+                                 param_hint="--out")
+    gdf = read_vector(source, layer=layer)
+    if fmt == "shapefile":
+        write_shapefile_zip(gdf, out_path, overwrite=overwrite)
+    else:
+        write_vector(gdf, out_path, overwrite=overwrite)
+    if not ctx.obj["quiet"]:
+        click.echo(f"Wrote {len(gdf)} features to {out_path}")
+
+
+_MAP_KINDS = ["suitability", "exclusions", "esa", "parcels"]
+
+
+@main.command(name="map")
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("--kind", type=click.Choice(_MAP_KINDS), default="suitability", show_default=True,
+              help="Map style.")
+@click.option("--out", "out_path", type=click.Path(path_type=Path), required=True,
+              help="Output image (.png or .pdf).")
+@click.option("--column", default="score", show_default=True, help="Parcel column (--kind parcels).")
+@click.option("--top", "k", type=click.IntRange(min=0), default=10, show_default=True,
+              help="Parcels labelled (--kind parcels).")
+@click.option("--constraints", default=None, metavar="NAMES",
+              help="Constraint names in bit order, comma-separated (--kind exclusions).")
+@click.option("--title", default=None, help="Map title.")
+@overwrite_option
+@click.pass_context
+def map_command(ctx: click.Context, source: Path, kind: str, out_path: Path, column: str, k: int,
+                constraints: str | None, title: str | None, overwrite: bool) -> None:
+    """Draw a map of SOURCE (a raster result, or ranked parcels) to PNG or PDF."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from steppe_geo import maps
+    from steppe_geo.io import read_raster, read_vector, save_figure
+
+    if out_path.suffix.lower() not in (".png", ".pdf"):
+        raise click.BadParameter(f"expected a .png or .pdf file, got {out_path.name!r}", param_hint="--out")
+    note = f"source: {source.name}"
+    if kind == "parcels":
+        ax = maps.plot_ranked_parcels(read_vector(source), column=column, k=k, title=title, note=note)
+    else:
+        da = read_raster(source)
+        if kind == "suitability":
+            ax = maps.plot_suitability(da, title=title, note=note)
+        elif kind == "esa":
+            ax = maps.plot_esa_classes(da, title=title, note=note)
+        else:
+            names = [n.strip() for n in (constraints or "").split(",") if n.strip()]
+            if not names:
+                raise click.BadParameter("--kind exclusions needs the constraint names in bit order "
+                                         "(see the run's summary.json)", param_hint="--constraints")
+            ax = maps.plot_exclusions(da, names, title=title, note=note)
+    save_figure(ax.figure, out_path, overwrite=overwrite)
+    plt.close(ax.figure)
+    if not ctx.obj["quiet"]:
+        click.echo(f"Wrote {out_path}")

@@ -1,0 +1,771 @@
+"""TOML configuration: schema, validation with key paths, and the commented example.
+
+A configuration is checked completely *before* any work starts. Every error is a
+:class:`~steppe_geo.errors.ConfigError` (or :class:`~steppe_geo.errors.InputNotFoundError` for a
+missing input file) whose message starts with the key path and echoes the bad value, the valid
+choices and the closest one::
+
+    models.wind.criteria[2].function: unknown 'gausian'; did you mean 'gaussian'? Valid names are: ...
+
+Relative paths are resolved against the folder of the configuration file. An input written
+``"sample:<layer>"`` refers to a layer of the bundled sample dataset.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from steppe_geo._typing import PathLike
+from steppe_geo._validation import did_you_mean
+from steppe_geo.errors import ConfigError, InputNotFoundError, SteppeGeoError
+
+__all__ = [
+    "EXAMPLE_CONFIG",
+    "MODEL_PRESETS",
+    "Config",
+    "CriterionConfig",
+    "GridConfig",
+    "ModelConfig",
+    "OutputsConfig",
+    "ParcelsConfig",
+    "RunConfig",
+    "config_from_dict",
+    "load_config",
+    "parse_config",
+]
+
+MODEL_PRESETS: tuple[str, ...] = (
+    "wind_onshore",
+    "solar_pv",
+    "desertification_esai",
+    "desertification_china",
+    "restoration_priority",
+    "pv_sand_control",
+)
+"""Names accepted by ``models.<name>.preset``."""
+
+SAMPLE_PREFIX = "sample:"
+
+
+class VectorFormat(enum.Enum):
+    """Vector output formats (``outputs.vectors``)."""
+
+    GPKG = "gpkg"
+    SHAPEFILE = "shapefile"
+    PARQUET = "parquet"
+    FLATGEOBUF = "flatgeobuf"
+    CSV = "csv"
+
+
+class MapFormat(enum.Enum):
+    """Map output formats (``outputs.maps``)."""
+
+    PNG = "png"
+    PDF = "pdf"
+
+
+class Projection(enum.Enum):
+    """Analysis-grid projections (``grid.projection``)."""
+
+    EQUAL_AREA = "equal-area"
+    UTM = "utm"
+
+
+# ----------------------------------------------------------------------------- value objects
+@dataclass(frozen=True)
+class GridConfig:
+    """``[grid]``: the analysis grid built with :meth:`steppe_geo.Grid.for_area`.
+
+    Attributes
+    ----------
+    aoi : str
+        Name of the input (in ``[inputs]``) holding the area of interest polygon.
+    resolution_m : float
+        Pixel size in metres.
+    projection : str
+        ``"equal-area"`` (local Lambert azimuthal equal-area) or ``"utm"``.
+    margin_m : float
+        Extra margin around the AOI in metres.
+    """
+
+    aoi: str = "aoi"
+    resolution_m: float = 100.0
+    projection: str = "equal-area"
+    margin_m: float = 0.0
+
+
+@dataclass(frozen=True)
+class CriterionConfig:
+    """One ``[[models.<name>.criteria]]`` entry: a layer, a value function and a weight.
+
+    Attributes
+    ----------
+    name : str
+    layer : str
+        Input or derived layer key (defaults to ``name``).
+    weight : float
+    function : dict
+        ``{"function": name, **parameters}`` as :func:`steppe_geo.mcda.value_function_from_dict` reads.
+    """
+
+    name: str
+    layer: str
+    weight: float
+    function: dict[str, Any]
+
+    def to_mcda(self) -> Any:
+        """The :class:`steppe_geo.mcda.Criterion` this entry describes."""
+        from steppe_geo.mcda import Criterion, value_function_from_dict
+
+        return Criterion(self.name, value_function_from_dict(self.function), self.weight, self.layer)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """``[models.<name>]``: a preset, optionally edited, or a custom overlay.
+
+    Attributes
+    ----------
+    name : str
+        The table name (``wind`` in ``[models.wind]``).
+    preset : str or None
+        One of :data:`MODEL_PRESETS`; None for a fully custom model (then ``criteria`` is required).
+    rule : str or None
+        Combination rule (see :class:`steppe_geo.mcda.Rule`); None keeps the preset's.
+    weights : dict
+        Criterion name → weight overrides.
+    criteria : tuple of CriterionConfig
+        Criteria replacing the preset's ones of the same name, or added.
+    constraints : tuple of dict
+        Constraint dicts (:func:`steppe_geo.mcda.constraint_from_dict`), replacing by name or added.
+    parameters : dict
+        Preset parameters (e.g. ``hub_height_m``), passed to the preset function.
+    """
+
+    name: str
+    preset: str | None = None
+    rule: str | None = None
+    weights: dict[str, float] = field(default_factory=dict)
+    criteria: tuple[CriterionConfig, ...] = ()
+    constraints: tuple[dict[str, Any], ...] = ()
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ParcelsConfig:
+    """``[parcels]``: ranking polygons.
+
+    Attributes
+    ----------
+    source : str
+        Input name of the parcel polygons.
+    id_column : str or None
+        Unique parcel id column (None: the row index).
+    name_column : str or None
+        Column used in labels.
+    top_k : int
+        Parcels labelled on maps and listed in the report.
+    rank_by : str or None
+        Model whose score ranks the parcels (default: the first model).
+    budget_ha : float or None
+        Area budget for the selection (None: no selection).
+    monte_carlo_draws : int
+        Weight draws for rank stability (0 switches it off).
+    """
+
+    source: str = "parcels"
+    id_column: str | None = None
+    name_column: str | None = None
+    top_k: int = 10
+    rank_by: str | None = None
+    budget_ha: float | None = None
+    monte_carlo_draws: int = 1000
+
+
+@dataclass(frozen=True)
+class OutputsConfig:
+    """``[outputs]``: what to write into ``directory``.
+
+    Attributes
+    ----------
+    directory : Path
+        Output folder (created; refused if it exists, unless ``--overwrite``).
+    rasters : bool
+        Score, eligibility and exclusion rasters as Cloud-Optimized GeoTIFFs.
+    aligned_inputs : bool
+        Also write every input raster aligned to the analysis grid.
+    vectors : tuple of str
+        Parcel outputs: any of ``gpkg``, ``shapefile`` (zipped), ``parquet``, ``flatgeobuf``, ``csv``.
+    maps : tuple of str
+        ``png`` and/or ``pdf``.
+    report : bool
+        The self-contained HTML report.
+    """
+
+    directory: Path = Path("steppe-geo-output")
+    rasters: bool = True
+    aligned_inputs: bool = False
+    vectors: tuple[str, ...] = ("gpkg", "shapefile")
+    maps: tuple[str, ...] = ("png", "pdf")
+    report: bool = True
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """``[run]``: how to execute.
+
+    Attributes
+    ----------
+    mode : str
+        ``"memory"`` (whole grid), ``"streamed"`` (window by window) or ``"dask"``.
+    window : int
+        Window size in pixels for streamed and Dask runs.
+    scheduler : str or None
+        Address of a ``dask.distributed`` scheduler (``tcp://host:8786``).
+    workers : int or None
+        Worker processes of a local Dask cluster.
+    seed : int
+        Random seed (Monte Carlo rank stability).
+    """
+
+    mode: str = "memory"
+    window: int = 1024
+    scheduler: str | None = None
+    workers: int | None = None
+    seed: int = 20261128
+
+
+class RunMode(enum.Enum):
+    """Execution modes (``run.mode``)."""
+
+    MEMORY = "memory"
+    STREAMED = "streamed"
+    DASK = "dask"
+
+
+@dataclass(frozen=True)
+class Config:
+    """A validated configuration (see :func:`load_config`).
+
+    Attributes
+    ----------
+    name : str
+        Project name (used in titles).
+    inputs : dict
+        Input name → ``Path`` (resolved, existing) — sample layers resolved to their files.
+    grid : GridConfig
+    models : dict
+        Model table name → :class:`ModelConfig`, in file order.
+    parcels : ParcelsConfig or None
+    outputs : OutputsConfig
+    run : RunConfig
+    source : Path or None
+        The configuration file.
+    """
+
+    name: str
+    inputs: dict[str, Path]
+    grid: GridConfig
+    models: dict[str, ModelConfig]
+    parcels: ParcelsConfig | None
+    outputs: OutputsConfig
+    run: RunConfig
+    source: Path | None = None
+
+
+# ----------------------------------------------------------------------------- checks
+class _Checker:
+    """Typed getters that raise ConfigError naming the key path."""
+
+    def __init__(self, table: Mapping[str, Any], path: str, allowed: list[str]) -> None:
+        if not isinstance(table, Mapping):
+            raise ConfigError(f"{path}: expected a table, got {_show(table)}")
+        for key in table:
+            if key not in allowed:
+                raise ConfigError(
+                    f"{_join(path, key)}: unknown key{did_you_mean(key, allowed)} "
+                    f"Valid keys are: {', '.join(allowed)}."
+                )
+        self.table = table
+        self.path = path
+
+    def key(self, name: str) -> str:
+        return _join(self.path, name)
+
+    def has(self, name: str) -> bool:
+        return name in self.table
+
+    def str(self, name: str, default: Any = None, *, required: bool = False) -> Any:
+        if name not in self.table:
+            if required:
+                raise ConfigError(f"{self.key(name)}: missing (required)")
+            return default
+        v = self.table[name]
+        if not isinstance(v, str) or not v:
+            raise ConfigError(f"{self.key(name)}: expected a non-empty string, got {_show(v)}")
+        return v
+
+    def number(self, name: str, default: Any = None, *, low: float | None = None,
+               low_open: bool = False, high: float | None = None) -> Any:
+        if name not in self.table:
+            return default
+        v = self.table[name]
+        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+            raise ConfigError(f"{self.key(name)}: expected a number, got {_show(v)}")
+        if low is not None and (v <= low if low_open else v < low):
+            op = ">" if low_open else ">="
+            raise ConfigError(f"{self.key(name)}: must be {op} {low:g}, got {v!r}")
+        if high is not None and v > high:
+            raise ConfigError(f"{self.key(name)}: must be <= {high:g}, got {v!r}")
+        return v
+
+    def integer(self, name: str, default: Any = None, *, low: int | None = None) -> Any:
+        if name not in self.table:
+            return default
+        v = self.table[name]
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise ConfigError(f"{self.key(name)}: expected an integer, got {_show(v)}")
+        if low is not None and v < low:
+            raise ConfigError(f"{self.key(name)}: must be >= {low}, got {v!r}")
+        return v
+
+    def boolean(self, name: str, default: bool) -> bool:
+        if name not in self.table:
+            return default
+        v = self.table[name]
+        if not isinstance(v, bool):
+            raise ConfigError(f"{self.key(name)}: expected true or false, got {_show(v)}")
+        return v
+
+    def choice(self, name: str, enum_cls: type[enum.Enum], default: Any = None) -> Any:
+        if name not in self.table:
+            return default
+        return _choice(self.table[name], [str(m.value) for m in enum_cls], self.key(name))
+
+    def choices(self, name: str, enum_cls: type[enum.Enum], default: tuple[str, ...]) -> tuple[str, ...]:
+        if name not in self.table:
+            return default
+        v = self.table[name]
+        if not isinstance(v, list):
+            raise ConfigError(f"{self.key(name)}: expected a list, got {_show(v)}")
+        valid = [str(m.value) for m in enum_cls]
+        return tuple(_choice(item, valid, f"{self.key(name)}[{i}]") for i, item in enumerate(v))
+
+
+def _join(path: str, key: Any) -> str:
+    return f"{path}.{key}" if path else str(key)
+
+
+def _show(v: Any) -> str:
+    return f"{v!r} ({type(v).__name__})"
+
+
+def _choice(value: Any, valid: list[str], key: str) -> str:
+    norm = str(value).strip().lower().replace("_", "-") if isinstance(value, str) else None
+    for v in valid:
+        if norm == v.lower().replace("_", "-"):
+            return v
+    raise ConfigError(
+        f"{key}: unknown {value!r}{did_you_mean(str(value), valid)} Valid values are: "
+        f"{', '.join(repr(v) for v in valid)}."
+    )
+
+
+def _strip_prefix(message: str) -> str:
+    """Drop a leading ``param:`` from a library error so the key path can replace it."""
+    head, sep, rest = message.partition(": ")
+    return rest if sep and " " not in head else message
+
+
+_TOP = ["project", "inputs", "grid", "models", "parcels", "outputs", "run"]
+_CRITERION_KEYS = {"name", "layer", "weight", "function"}
+
+
+def _parse_criterion(item: Any, key: str) -> CriterionConfig:
+    from steppe_geo.mcda import value_function_from_dict, value_function_names
+
+    if not isinstance(item, Mapping):
+        raise ConfigError(f"{key}: expected a table, got {_show(item)}")
+    if "name" not in item or not isinstance(item["name"], str) or not item["name"]:
+        raise ConfigError(f"{key}.name: missing (required): a criterion name such as 'slope'")
+    if "function" not in item:
+        raise ConfigError(f"{key}.function: missing (required); valid names are: "
+                          f"{', '.join(value_function_names())}")
+    fn = item["function"]
+    if isinstance(fn, Mapping):
+        fdict = dict(fn)
+        if "function" not in fdict:
+            raise ConfigError(f"{key}.function.function: missing (required): the value function name")
+        fname = fdict["function"]
+        fkey = f"{key}.function.function"
+    else:
+        fname = fn
+        fdict = {"function": fn, **{k: v for k, v in item.items() if k not in _CRITERION_KEYS}}
+        fkey = f"{key}.function"
+    names = value_function_names()
+    norm = str(fname).strip().lower().replace("-", "_").replace(" ", "_")
+    if not isinstance(fname, str) or norm not in names:
+        raise ConfigError(
+            f"{fkey}: unknown {fname!r}{did_you_mean(str(fname), names)} Valid names are: {', '.join(names)}."
+        )
+    try:
+        value_function_from_dict(fdict)
+    except SteppeGeoError as exc:
+        raise ConfigError(f"{key}: {exc}") from None
+    weight = item.get("weight", 1.0)
+    if isinstance(weight, bool) or not isinstance(weight, int | float) or not weight >= 0:
+        raise ConfigError(f"{key}.weight: expected a number >= 0, got {_show(weight)}")
+    layer = item.get("layer", item["name"])
+    if not isinstance(layer, str) or not layer:
+        raise ConfigError(f"{key}.layer: expected a layer name, got {_show(layer)}")
+    return CriterionConfig(item["name"], layer, float(weight), fdict)
+
+
+def _parse_constraint(item: Any, key: str) -> dict[str, Any]:
+    from steppe_geo.mcda import constraint_from_dict
+
+    if not isinstance(item, Mapping):
+        raise ConfigError(f"{key}: expected a table, got {_show(item)}")
+    from steppe_geo.mcda.constraints import _REGISTRY as kinds  # the registered constraint types
+
+    valid = sorted(kinds)
+    if item.get("type") not in valid:
+        if "type" not in item:
+            raise ConfigError(f"{key}.type: missing (required); valid values are: {', '.join(valid)}")
+        raise ConfigError(
+            f"{key}.type: unknown {item['type']!r}{did_you_mean(str(item['type']), valid)} "
+            f"Valid values are: {', '.join(valid)}."
+        )
+    try:
+        constraint_from_dict(item)
+    except TypeError as exc:
+        raise ConfigError(f"{key}: {exc}") from None
+    except SteppeGeoError as exc:
+        raise ConfigError(f"{key}: {exc}") from None
+    return dict(item)
+
+
+def _parse_model(name: str, table: Any) -> ModelConfig:
+    from steppe_geo.mcda import Rule
+
+    key = f"models.{name}"
+    c = _Checker(table, key, ["preset", "rule", "weights", "criteria", "constraints", "parameters"])
+    preset = None
+    if c.has("preset"):
+        preset = _choice(table["preset"], list(MODEL_PRESETS), c.key("preset"))
+    rule = c.choice("rule", Rule)
+    crit_items = table.get("criteria", [])
+    if not isinstance(crit_items, list):
+        raise ConfigError(f"{key}.criteria: expected an array of tables ([[{key}.criteria]]), "
+                          f"got {_show(crit_items)}")
+    criteria = tuple(_parse_criterion(it, f"{key}.criteria[{i}]") for i, it in enumerate(crit_items))
+    names = [cr.name for cr in criteria]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ConfigError(f"{key}.criteria: duplicate criterion names {dup}")
+    if preset is None and not criteria:
+        raise ConfigError(
+            f"{key}: give a preset (one of {', '.join(MODEL_PRESETS)}) or at least one [[{key}.criteria]]"
+        )
+    cons_items = table.get("constraints", [])
+    if not isinstance(cons_items, list):
+        raise ConfigError(f"{key}.constraints: expected an array of tables, got {_show(cons_items)}")
+    constraints = tuple(_parse_constraint(it, f"{key}.constraints[{i}]") for i, it in enumerate(cons_items))
+    weights = table.get("weights", {})
+    if not isinstance(weights, Mapping):
+        raise ConfigError(f"{key}.weights: expected a table of name = weight, got {_show(weights)}")
+    for wname, w in weights.items():
+        if isinstance(w, bool) or not isinstance(w, int | float) or not w >= 0:
+            raise ConfigError(f"{key}.weights.{wname}: expected a number >= 0, got {_show(w)}")
+    if preset is None:
+        unknown = [w for w in weights if w not in names]
+        if unknown:
+            raise ConfigError(
+                f"{key}.weights.{unknown[0]}: no criterion of that name{did_you_mean(unknown[0], names)} "
+                f"Criteria are: {', '.join(names)}."
+            )
+    params = table.get("parameters", {})
+    if not isinstance(params, Mapping):
+        raise ConfigError(f"{key}.parameters: expected a table, got {_show(params)}")
+    return ModelConfig(name, preset, rule, {k: float(v) for k, v in weights.items()}, criteria,
+                       constraints, dict(params))
+
+
+def _resolve_input(name: str, value: Any, base: Path, sample: Mapping[str, Path] | None) -> Path:
+    key = f"inputs.{name}"
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{key}: expected a file path (or 'sample:<layer>'), got {_show(value)}")
+    if value.startswith(SAMPLE_PREFIX):
+        layer = value[len(SAMPLE_PREFIX):]
+        paths = sample if sample is not None else _sample_paths()
+        if layer not in paths:
+            raise ConfigError(
+                f"{key}: the sample dataset has no layer {layer!r}{did_you_mean(layer, list(paths))} "
+                f"Layers are: {', '.join(sorted(paths))}."
+            )
+        return Path(paths[layer])
+    p = Path(value).expanduser()
+    if not p.is_absolute():
+        p = base / p
+    if not p.exists():
+        raise InputNotFoundError(f"{key}: input file not found: {str(p)!r}")
+    return p
+
+
+def _sample_paths() -> dict[str, Path]:
+    from steppe_geo import datasets
+
+    return {k: Path(v) for k, v in datasets.sample_paths().items()}
+
+
+def config_from_dict(data: Mapping[str, Any], *, base_dir: PathLike = ".",
+                     source: PathLike | None = None) -> Config:
+    """Validate a configuration given as a (TOML-decoded) mapping.
+
+    Parameters
+    ----------
+    data : mapping
+        The decoded TOML document.
+    base_dir : path, default "."
+        Folder against which relative input and output paths are resolved.
+    source : path, optional
+        The file it came from (kept in :attr:`Config.source`).
+
+    Returns
+    -------
+    Config
+
+    Raises
+    ------
+    ConfigError
+        Any schema violation; the message starts with the key path.
+    InputNotFoundError
+        An input file does not exist (the message names the key and the path).
+    """
+    base = Path(base_dir)
+    top = _Checker(data, "", _TOP)
+    project = _Checker(data.get("project", {}), "project", ["name"])
+    name = project.str("name", "steppe-geo analysis")
+
+    inputs_table = data.get("inputs", {})
+    _Checker(inputs_table, "inputs", list(inputs_table) if isinstance(inputs_table, Mapping) else [])
+    sample = None
+    if any(isinstance(v, str) and v.startswith(SAMPLE_PREFIX) for v in inputs_table.values()):
+        sample = _sample_paths()
+    inputs = {k: _resolve_input(k, v, base, sample) for k, v in inputs_table.items()}
+
+    g = _Checker(data.get("grid", {}), "grid", ["aoi", "resolution_m", "projection", "margin_m"])
+    grid = GridConfig(
+        aoi=g.str("aoi", "aoi"),
+        resolution_m=float(g.number("resolution_m", 100.0, low=0, low_open=True)),
+        projection=g.choice("projection", Projection, "equal-area"),
+        margin_m=float(g.number("margin_m", 0.0, low=0)),
+    )
+    if grid.aoi not in inputs:
+        raise ConfigError(
+            f"grid.aoi: {grid.aoi!r} is not an input{did_you_mean(grid.aoi, list(inputs))} "
+            f"Inputs are: {', '.join(inputs) or '(none)'}."
+        )
+
+    models_table = data.get("models", {})
+    if not isinstance(models_table, Mapping):
+        raise ConfigError(f"models: expected tables [models.<name>], got {_show(models_table)}")
+    models = {m: _parse_model(m, t) for m, t in models_table.items()}
+
+    parcels = None
+    if "parcels" in data:
+        p = _Checker(data["parcels"], "parcels", ["source", "id_column", "name_column", "top_k", "rank_by",
+                                                  "budget_ha", "monte_carlo_draws"])
+        parcels = ParcelsConfig(
+            source=p.str("source", "parcels"),
+            id_column=p.str("id_column"),
+            name_column=p.str("name_column"),
+            top_k=p.integer("top_k", 10, low=1),
+            rank_by=p.str("rank_by"),
+            budget_ha=p.number("budget_ha", None, low=0, low_open=True),
+            monte_carlo_draws=p.integer("monte_carlo_draws", 1000, low=0),
+        )
+        if parcels.source not in inputs:
+            raise ConfigError(
+                f"parcels.source: {parcels.source!r} is not an input"
+                f"{did_you_mean(parcels.source, list(inputs))} Inputs are: {', '.join(inputs) or '(none)'}."
+            )
+        if parcels.rank_by is not None and parcels.rank_by not in models:
+            raise ConfigError(
+                f"parcels.rank_by: {parcels.rank_by!r} is not a model{did_you_mean(parcels.rank_by, models)} "
+                f"Models are: {', '.join(models) or '(none)'}."
+            )
+
+    o = _Checker(data.get("outputs", {}), "outputs",
+                 ["directory", "rasters", "aligned_inputs", "vectors", "maps", "report"])
+    directory = Path(o.str("directory", "steppe-geo-output")).expanduser()
+    outputs = OutputsConfig(
+        directory=directory if directory.is_absolute() else base / directory,
+        rasters=o.boolean("rasters", True),
+        aligned_inputs=o.boolean("aligned_inputs", False),
+        vectors=o.choices("vectors", VectorFormat, ("gpkg", "shapefile")),
+        maps=o.choices("maps", MapFormat, ("png", "pdf")),
+        report=o.boolean("report", True),
+    )
+    r = _Checker(data.get("run", {}), "run", ["mode", "window", "scheduler", "workers", "seed"])
+    run = RunConfig(
+        mode=r.choice("mode", RunMode, "memory"),
+        window=r.integer("window", 1024, low=16),
+        scheduler=r.str("scheduler"),
+        workers=r.integer("workers", None, low=1),
+        seed=r.integer("seed", 20261128, low=0),
+    )
+    del top
+    return Config(name, inputs, grid, models, parcels, outputs, run,
+                  Path(source) if source is not None else None)
+
+
+def parse_config(text: str, *, base_dir: PathLike = ".", source: PathLike | None = None) -> Config:
+    """Parse and validate TOML text (see :func:`config_from_dict`).
+
+    Raises
+    ------
+    ConfigError
+        Invalid TOML (with line and column) or schema violation (with the key path).
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        where = f"{source}: " if source else ""
+        raise ConfigError(f"{where}not valid TOML: {exc}") from None
+    return config_from_dict(data, base_dir=base_dir, source=source)
+
+
+def load_config(path: PathLike) -> Config:
+    """Read and validate a TOML configuration file.
+
+    Relative paths inside it are resolved against its folder.
+
+    Parameters
+    ----------
+    path : path
+        The ``.toml`` file.
+
+    Returns
+    -------
+    Config
+
+    Raises
+    ------
+    InputNotFoundError
+        The file, or an input it names, does not exist.
+    ConfigError
+        Invalid TOML or schema violation; the message names the key path, the bad value, the
+        valid choices and the closest one.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InputNotFoundError(f"configuration file not found: {str(p)!r}")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{str(p)!r}: cannot read the configuration: {exc}") from None
+    return parse_config(text, base_dir=p.parent, source=p)
+
+
+EXAMPLE_CONFIG = '''\
+# steppe-geo configuration (TOML). Validate with:  steppe-geo validate THIS_FILE
+# Run with:  steppe-geo run THIS_FILE   (add --overwrite to replace an existing output folder)
+# Relative paths are resolved against this file's folder. "sample:<layer>" uses the bundled
+# synthetic sample dataset (Kubuqi/Hobq, Ordos) so this file runs as written.
+
+[project]
+name = "Kubuqi wind, solar and restoration screening"
+
+# Input layers: name = path. Rasters may come in any CRS and resolution; they are aligned
+# to the analysis grid (bilinear/average for continuous layers, nearest/mode for classes).
+[inputs]
+aoi = "sample:aoi"
+dem = "sample:dem"
+wind_speed_100m = "sample:wind_speed_100m"
+weibull_k = "sample:weibull_k"
+ghi = "sample:ghi"
+ndvi = "sample:ndvi"
+precipitation = "sample:precipitation"
+pet = "sample:pet"
+soil_texture = "sample:soil_texture"
+soil_depth = "sample:soil_depth"
+land_cover = "sample:land_cover"
+parcels = "sample:parcels"
+roads = "sample:roads"
+railways = "sample:railways"
+power_lines = "sample:power_lines"
+substations = "sample:substations"
+settlements = "sample:settlements"
+homesteads = "sample:homesteads"
+protected_areas = "sample:protected_areas"
+water = "sample:water"
+airport = "sample:airport"
+townships = "sample:townships"
+
+# The analysis grid: a local equal-area projection centred on the AOI, in metres.
+[grid]
+aoi = "aoi"
+resolution_m = 100          # pixel size (m)
+projection = "equal-area"   # or "utm"
+margin_m = 0                # extra margin (m) around the AOI
+
+# Models: a preset (wind_onshore, solar_pv, desertification_esai, desertification_china,
+# restoration_priority, pv_sand_control), optionally edited.
+[models.wind]
+preset = "wind_onshore"
+# rule = "wlc"              # wlc, weighted-product, owa, fuzzy-and, fuzzy-or, fuzzy-product, ...
+# [models.wind.weights]     # override weights by criterion name
+# wind_speed = 0.5
+# [[models.wind.criteria]]  # replace (same name) or add a criterion
+# name = "slope"
+# layer = "slope_deg"
+# function = "linear"       # any value function: linear, gaussian, small, large, fuzzy_linear, ...
+# low = 15.0
+# high = 0.0
+# weight = 0.1
+# [[models.wind.constraints]]  # replace (same name) or add a constraint
+# type = "value_range"      # value_range, categories, setback, fraction, minimum_area
+# name = "steep slopes"
+# layer = "slope_deg"
+# max = 15.0
+
+[models.solar]
+preset = "solar_pv"
+
+[models.desertification]
+preset = "desertification_esai"
+
+[models.restoration]
+preset = "restoration_priority"
+
+# Parcels ranked by a model's score (exact, coverage-weighted zonal statistics).
+[parcels]
+source = "parcels"
+top_k = 10                  # labelled on maps, listed in the report
+rank_by = "wind"
+# budget_ha = 5000          # select parcels under an area budget (exact MILP)
+monte_carlo_draws = 500     # weight draws for rank stability (0 = off)
+
+[outputs]
+directory = "steppe-geo-output"
+rasters = true              # COG score, eligibility and exclusion rasters
+aligned_inputs = false      # also write every aligned input raster
+vectors = ["gpkg", "shapefile"]  # gpkg, shapefile (zipped), parquet, flatgeobuf, csv
+maps = ["png", "pdf"]
+report = true               # one self-contained HTML file
+
+[run]
+mode = "memory"             # memory, streamed (window by window), dask
+window = 1024               # window size (pixels) for streamed/dask runs
+# scheduler = "tcp://127.0.0.1:8786"   # an existing dask.distributed scheduler
+# workers = 2               # or a local Dask cluster with this many worker processes
+seed = 20261128
+'''
+"""The commented example written by ``steppe-geo init``."""

@@ -1,0 +1,583 @@
+"""Run a configuration end to end: inputs → grid → models → parcels → outputs.
+
+Used by the command line (``steppe-geo run`` / ``demo``) and by notebooks. Each stage is a
+public function, so a notebook can run them one by one and look at the intermediate
+results; :func:`run` chains them and writes every output.
+
+Outputs of a run are all-or-nothing: they are written into a hidden staging folder beside
+the output folder, which is renamed into place only when every output is complete. An
+error or Ctrl-C leaves no output folder (and an existing one untouched); an existing output
+folder is replaced only with ``overwrite=True``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import os
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import xarray as xr
+
+from steppe_geo._typing import PathLike
+from steppe_geo._validation import did_you_mean
+from steppe_geo.config import Config, GridConfig, ModelConfig, OutputsConfig, RunConfig
+from steppe_geo.errors import (
+    ConfigError,
+    InvalidParameterError,
+    OutputExistsError,
+    OutputNotWritableError,
+)
+from steppe_geo.grid import Grid
+
+__all__ = [
+    "RASTER_SUFFIXES",
+    "InputLayers",
+    "ModelOutput",
+    "RunResult",
+    "build_grid",
+    "dask_client",
+    "demo_config",
+    "evaluate_model",
+    "load_inputs",
+    "run",
+    "run_demo",
+    "select_models",
+    "staged_output_dir",
+    "summarize_inputs",
+]
+
+log = logging.getLogger(__name__)
+
+RASTER_SUFFIXES = (".tif", ".tiff", ".vrt", ".img", ".nc", ".asc")
+"""Input files with these suffixes are read as rasters; everything else as vectors."""
+
+VECTOR_MARGIN_M = 10_000.0
+"""Vector features up to this far outside the AOI are kept (setbacks reach across the boundary)."""
+
+STAGE_PREFIX = ".steppe_geo-tmp-"
+
+
+# ----------------------------------------------------------------------------- results
+@dataclass
+class InputLayers:
+    """Inputs aligned to the analysis grid.
+
+    Attributes
+    ----------
+    grid : Grid
+    rasters : dict name → DataArray
+        Aligned onto ``grid``.
+    vectors : dict name → GeoDataFrame
+        In ``grid.crs``, clipped to the grid's bounds grown by :data:`VECTOR_MARGIN_M`.
+    paths : dict name → Path
+        The source files.
+    seconds : float
+        Time taken to load and align everything.
+    """
+
+    grid: Grid
+    rasters: dict[str, xr.DataArray]
+    vectors: dict[str, gpd.GeoDataFrame]
+    paths: dict[str, Path]
+    seconds: float = 0.0
+
+
+@dataclass
+class ModelOutput:
+    """A model's rasters as the pipeline uses them.
+
+    Attributes
+    ----------
+    name : str
+    score : DataArray float32 (0..1, NaN where ineligible)
+    eligible : DataArray bool
+    exclusion : DataArray unsigned int (bit i = constraint i)
+    constraint_names : list of str
+    weights : dict criterion → normalised weight
+    result : object
+        The full result (``OverlayResult`` or the models result), None after a Dask run.
+    """
+
+    name: str
+    score: xr.DataArray
+    eligible: xr.DataArray
+    exclusion: xr.DataArray
+    constraint_names: list[str]
+    weights: dict[str, float]
+    result: Any = None
+
+
+@dataclass
+class RunResult:
+    """What a run produced.
+
+    Attributes
+    ----------
+    out_dir : Path
+        The output folder.
+    files : list of str
+        Files written, relative to ``out_dir``, sorted.
+    summary : dict
+        The content of ``summary.json``.
+    timings : dict stage → seconds
+    """
+
+    out_dir: Path
+    files: list[str]
+    summary: dict[str, Any]
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+# ----------------------------------------------------------------------------- output folder
+def _check_no_inputs_inside(out: Path, inputs: Mapping[str, Path]) -> None:
+    out_r = out.resolve()
+    for name, p in inputs.items():
+        try:
+            Path(p).resolve().relative_to(out_r)
+        except ValueError:
+            continue
+        raise OutputExistsError(
+            f"refusing to use output folder {str(out)!r}: it holds input {name!r} ({str(p)!r}); "
+            "choose another output folder"
+        )
+
+
+@contextlib.contextmanager
+def staged_output_dir(out_dir: PathLike, *, overwrite: bool = False,
+                      inputs: Mapping[str, Path] | None = None) -> Iterator[Path]:
+    """Yield an empty staging folder that becomes ``out_dir`` when the block completes.
+
+    Parameters
+    ----------
+    out_dir : path
+        Final output folder.
+    overwrite : bool, default False
+        Replace an existing ``out_dir`` (it is swapped out only after the new one is complete).
+    inputs : mapping, optional
+        The run's inputs; an output folder containing any of them is refused.
+
+    Raises
+    ------
+    OutputExistsError
+        ``out_dir`` exists and ``overwrite`` is False (nothing is changed), it is a file, or it
+        contains one of the inputs.
+    OutputNotWritableError
+        The folder cannot be created or written.
+    """
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise OutputExistsError(f"output folder {str(out)!r} is an existing file")
+    if out.exists() and not overwrite:
+        raise OutputExistsError(
+            f"output folder {str(out)!r} exists already; nothing was changed. Use --overwrite "
+            "(overwrite=True) to replace it, or choose another folder"
+        )
+    if inputs and out.exists():
+        _check_no_inputs_inside(out, inputs)
+    parent = out.absolute().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=f"{STAGE_PREFIX}{out.name}-", dir=parent))
+    except OSError as exc:
+        raise OutputNotWritableError(
+            f"cannot write output folder {str(out)!r}: {exc.strerror or exc} ({str(parent)!r})"
+        ) from None
+    try:
+        yield stage
+        if out.exists():
+            old = parent / f"{STAGE_PREFIX}old-{out.name}-{uuid.uuid4().hex[:8]}"
+            os.replace(out, old)
+            os.replace(stage, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(stage, out)
+    finally:
+        if stage.exists():
+            shutil.rmtree(stage, ignore_errors=True)
+
+
+# ----------------------------------------------------------------------------- stages
+def _is_raster(path: Path) -> bool:
+    return path.suffix.lower() in RASTER_SUFFIXES
+
+
+def build_grid(inputs: Mapping[str, Path], grid_config: GridConfig) -> Grid:
+    """The analysis grid for the area of interest named in ``grid_config.aoi``.
+
+    Returns
+    -------
+    Grid
+        In a local metre-based CRS (:meth:`steppe_geo.Grid.for_area`).
+    """
+    from steppe_geo.io import read_vector
+
+    aoi = read_vector(inputs[grid_config.aoi], role="polygons")
+    return Grid.for_area(aoi, resolution_m=grid_config.resolution_m, margin_m=grid_config.margin_m,
+                         projection=grid_config.projection)
+
+
+def load_inputs(inputs: Mapping[str, Path], grid: Grid, *, progress: bool = False) -> InputLayers:
+    """Read every input: rasters aligned onto ``grid``, vectors reprojected to its CRS.
+
+    Parameters
+    ----------
+    inputs : mapping name → path
+    grid : Grid
+    progress : bool, default False
+        Show a tqdm progress bar.
+
+    Returns
+    -------
+    InputLayers
+    """
+    from tqdm.auto import tqdm
+
+    from steppe_geo.io import read_raster, read_vector
+
+    t0 = time.perf_counter()
+    rasters: dict[str, xr.DataArray] = {}
+    vectors: dict[str, gpd.GeoDataFrame] = {}
+    for name, path in tqdm(list(inputs.items()), desc="load and align", unit="layer", disable=not progress):
+        path = Path(path)
+        if _is_raster(path):
+            rasters[name] = read_raster(path, grid=grid, name=name)
+        else:
+            vectors[name] = read_vector(path, crs=grid.crs, aoi=grid, bbox_margin_m=VECTOR_MARGIN_M)
+        log.info("loaded %s from %s", name, path.name)
+    seconds = time.perf_counter() - t0
+    log.info("loaded and aligned %d rasters and %d vector layers in %.1f s", len(rasters), len(vectors),
+             seconds)
+    return InputLayers(grid, rasters, vectors, {k: Path(v) for k, v in inputs.items()}, seconds)
+
+
+def _raster_summary(da: xr.DataArray) -> dict[str, Any]:
+    v = np.asarray(da.values)
+    if np.issubdtype(v.dtype, np.floating):
+        finite = v[np.isfinite(v)]
+        stats = {"min": float(finite.min()), "max": float(finite.max()), "mean": float(finite.mean())} \
+            if finite.size else {}
+        valid = float(finite.size / v.size)
+    else:
+        nd = da.rio.nodata
+        ok = v != nd if nd is not None else np.ones(v.shape, bool)
+        classes = np.unique(v[ok])
+        stats = {"classes": [int(c) for c in classes[:50]]}
+        valid = float(ok.mean())
+    return {"dims": list(da.dims), "shape": list(da.shape), "dtype": str(da.dtype),
+            "units": da.attrs.get("units"), "valid_fraction": round(valid, 4), **stats}
+
+
+def _vector_summary(gdf: gpd.GeoDataFrame) -> dict[str, Any]:
+    types = sorted({str(t) for t in gdf.geom_type.unique()})
+    return {"features": len(gdf), "geometry_types": types, "columns": [str(c) for c in gdf.columns
+                                                                       if c != gdf.geometry.name]}
+
+
+def summarize_inputs(layers: InputLayers) -> dict[str, Any]:
+    """A JSON-friendly description of the aligned inputs (grid, every layer, timings)."""
+    g = layers.grid
+    return {
+        "grid": {"crs": g.crs.to_wkt(), "crs_proj4": g.crs.to_proj4(), "shape": list(g.shape),
+                 "resolution_m": g.resolution_m, "bounds": list(g.bounds)},
+        "rasters": {k: _raster_summary(v) for k, v in layers.rasters.items()},
+        "vectors": {k: _vector_summary(v) for k, v in layers.vectors.items()},
+        "load_and_align_seconds": round(layers.seconds, 2),
+    }
+
+
+def _summary_text(summary: Mapping[str, Any]) -> str:
+    g = summary["grid"]
+    lines = [
+        f"steppe-geo run: {summary['name']}",
+        f"grid: {g['shape'][0]} rows x {g['shape'][1]} cols at {g['resolution_m']:g} m, {g['crs_proj4']}",
+        f"load and align: {summary['load_and_align_seconds']} s; total {summary.get('total_seconds', '?')} s",
+        "",
+        "rasters (aligned):",
+    ]
+    for k, r in summary["rasters"].items():
+        rng = f"{r['min']:.4g}..{r['max']:.4g}" if "min" in r else f"classes {r.get('classes', [])[:10]}"
+        units = r.get("units") or ""
+        lines.append(f"  {k:<18} {r['dtype']:<8} {units:<12} valid {r['valid_fraction']:.1%}  {rng}")
+    lines += ["", "vectors:"]
+    for k, v in summary["vectors"].items():
+        lines.append(f"  {k:<18} {v['features']:>6} features  {', '.join(v['geometry_types'])}")
+    if summary.get("models"):
+        lines += ["", "models:"]
+        for k, m in summary["models"].items():
+            lines.append(f"  {k:<18} eligible {m.get('eligible_fraction', 0):.1%}  mean score "
+                         f"{m.get('mean_score', float('nan')):.3f}")
+    lines += ["", "files:"] + [f"  {f}" for f in summary.get("files", [])]
+    return "\n".join(lines) + "\n"
+
+
+# ----------------------------------------------------------------------------- models
+def _custom_overlay(model: ModelConfig) -> Any:
+    from steppe_geo.mcda import Overlay, constraint_from_dict
+
+    kwargs: dict[str, Any] = {}
+    if model.rule:
+        kwargs["rule"] = model.rule
+    if model.weights:
+        kwargs["weights"] = {c.name: model.weights.get(c.name, c.weight) for c in model.criteria}
+    return Overlay(criteria=tuple(c.to_mcda() for c in model.criteria),
+                   constraints=tuple(constraint_from_dict(c) for c in model.constraints), **kwargs)
+
+
+def evaluate_model(model: ModelConfig, layers: InputLayers) -> Any:
+    """Evaluate one configured model in memory.
+
+    Custom models (criteria given without a preset) are :class:`steppe_geo.mcda.Overlay`
+    objects whose layers are the aligned input rasters; presets are evaluated by
+    :mod:`steppe_geo.models`.
+
+    Returns
+    -------
+    ModelOutput
+    """
+    if model.preset is None:
+        from steppe_geo.mcda import evaluate
+
+        res = evaluate(_custom_overlay(model), layers.rasters)
+        return ModelOutput(model.name, res.score, res.eligible, res.exclusion,
+                           list(res.overlay.constraint_names), dict(res.weights), res)
+    raise InvalidParameterError(
+        f"models.{model.name}.preset: {model.preset!r} needs steppe_geo.models, which is not available yet"
+    )
+
+
+def _evaluate_on_dask(model: ModelConfig, layers: InputLayers, client: Any, work: Path,
+                      window: int) -> ModelOutput:
+    """Evaluate a custom overlay with one Dask task per window over aligned COGs in ``work``."""
+    from steppe_geo.io import read_raster, write_raster
+    from steppe_geo.mcda import evaluate_dask
+
+    if model.preset is not None:
+        raise InvalidParameterError(
+            f"models.{model.name}: Dask execution is available for custom overlays only so far"
+        )
+    overlay = _custom_overlay(model)
+    sources = {}
+    for key in overlay.required_layers():
+        if key not in layers.rasters:
+            from steppe_geo.errors import MissingLayerError
+
+            raise MissingLayerError(f"models.{model.name} needs raster input {key!r}, which is not given")
+        path = work / "aligned" / f"{key}.tif"
+        if not path.exists():
+            write_raster(layers.rasters[key], path)
+        sources[key] = path
+    out = work / model.name
+    files = evaluate_dask(overlay, sources, grid=layers.grid, out_dir=out, client=client, window=window,
+                          outputs=("score", "eligible", "exclusion"))
+    score = read_raster(files["score"], name="score")
+    eligible = read_raster(files["eligible"], kind="categorical", name="eligible")
+    exclusion = read_raster(files["exclusion"], kind="categorical", name="exclusion")
+    weights = dict(zip(overlay.criterion_names, map(float, overlay.normalized_weights), strict=True))
+    return ModelOutput(model.name, score, eligible == 1, exclusion, list(overlay.constraint_names), weights,
+                       None)
+
+
+@contextlib.contextmanager
+def dask_client(scheduler: str | None, workers: int | None) -> Iterator[Any]:
+    """A ``distributed.Client``: to ``scheduler`` if given, else a local cluster of ``workers`` processes.
+
+    Yields None when neither is given (in-memory run).
+    """
+    if scheduler is None and workers is None:
+        yield None
+        return
+    import distributed
+
+    if scheduler is not None:
+        try:
+            client = distributed.Client(scheduler, timeout="10s")
+        except (OSError, TimeoutError) as exc:
+            raise InvalidParameterError(f"--scheduler: cannot connect to {scheduler!r}: {exc}") from None
+        with client:
+            yield client
+        return
+    with distributed.LocalCluster(n_workers=int(workers or 1), threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        yield client
+
+
+def select_models(config: Config, names: Sequence[str], *, rasters_only: bool = False) -> Config:
+    """A copy of ``config`` keeping only the models ``names`` (all when empty).
+
+    With ``rasters_only`` the copy writes only the model rasters (no parcels, maps or report).
+
+    Raises
+    ------
+    ConfigError
+        A name is not a model of the configuration (closest suggested).
+    """
+    unknown = [n for n in names if n not in config.models]
+    if unknown:
+        raise ConfigError(
+            f"--model: {unknown[0]!r} is not a model of the configuration"
+            f"{did_you_mean(unknown[0], list(config.models))} Models are: {', '.join(config.models)}."
+        )
+    models = {k: v for k, v in config.models.items() if not names or k in names}
+    outputs = config.outputs
+    if rasters_only:
+        outputs = dataclasses.replace(outputs, rasters=True, vectors=(), maps=(), report=False)
+    return dataclasses.replace(config, models=models, outputs=outputs,
+                               parcels=None if rasters_only else config.parcels)
+
+
+# ----------------------------------------------------------------------------- run
+def _write_outputs(stage: Path, cfg: Config, layers: InputLayers, results: Mapping[str, Any],
+                   provenance: Mapping[str, Any], *, progress: bool) -> None:
+    from tqdm.auto import tqdm
+
+    from steppe_geo.io import write_raster
+
+    protected = list(layers.paths.values())
+    if cfg.outputs.aligned_inputs:
+        for name, da in tqdm(list(layers.rasters.items()), desc="write aligned", unit="layer",
+                             disable=not progress):
+            write_raster(da, stage / "aligned" / f"{name}.tif", provenance=provenance, protected=protected)
+    if cfg.outputs.rasters:
+        for mname, res in results.items():
+            legend = ", ".join(f"bit {i}: {n}" for i, n in enumerate(res.constraint_names))
+            for part in ("score", "eligible", "exclusion"):
+                da = getattr(res, part)
+                if da.dtype == bool:
+                    da = da.astype(np.uint8).rio.write_nodata(255, encoded=False)
+                write_raster(da, stage / "rasters" / mname / f"{part}.tif", provenance=provenance,
+                             protected=protected, tags={"constraints": legend, "model": mname})
+
+
+def run(config: Config, *, overwrite: bool = False, progress: bool = False, out_dir: PathLike | None = None,
+        scheduler: str | None = None, workers: int | None = None) -> RunResult:
+    """Run a validated configuration and write its outputs (all or nothing).
+
+    Parameters
+    ----------
+    config : Config
+        From :func:`steppe_geo.config.load_config`.
+    overwrite : bool, default False
+        Replace an existing output folder.
+    progress : bool, default False
+        Show progress bars.
+    out_dir : path, optional
+        Overrides ``config.outputs.directory``.
+    scheduler, workers : optional
+        Run on Dask (an existing scheduler address, or a local cluster of ``workers`` processes);
+        override ``config.run``.
+
+    Returns
+    -------
+    RunResult
+
+    Raises
+    ------
+    OutputExistsError
+        The output folder exists and ``overwrite`` is False (nothing changed).
+    OutputNotWritableError
+        The output folder cannot be written.
+    """
+    from steppe_geo import __version__
+    from steppe_geo.io import provenance_record, write_json, write_text
+
+    t0 = time.perf_counter()
+    out = Path(out_dir) if out_dir is not None else config.outputs.directory
+    timings: dict[str, float] = {}
+    with staged_output_dir(out, overwrite=overwrite, inputs=config.inputs) as stage:
+        grid = build_grid(config.inputs, config.grid)
+        log.info("analysis grid: %s", grid.describe())
+        layers = load_inputs(config.inputs, grid, progress=progress)
+        timings["load_and_align"] = layers.seconds
+        t1 = time.perf_counter()
+        scheduler = scheduler if scheduler is not None else config.run.scheduler
+        workers = workers if workers is not None else config.run.workers
+        if config.run.mode == "dask" and scheduler is None and workers is None:
+            workers = 2
+        with dask_client(scheduler, workers) as client:
+            if client is None:
+                results = {name: evaluate_model(m, layers) for name, m in config.models.items()}
+            else:
+                log.info("running on Dask: %s", client)
+                work = stage / ".work"
+                results = {name: _evaluate_on_dask(m, layers, client, work, config.run.window)
+                           for name, m in config.models.items()}
+                for mres in results.values():  # loaded into memory: the work files can go
+                    mres.score.load(), mres.eligible.load(), mres.exclusion.load()
+                shutil.rmtree(work, ignore_errors=True)
+        timings["models"] = time.perf_counter() - t1
+        provenance = provenance_record(config.inputs, config=str(config.source) if config.source else None,
+                                       grid=grid.describe(), steppe_geo=__version__)
+        t2 = time.perf_counter()
+        _write_outputs(stage, config, layers, results, provenance, progress=progress)
+        timings["write"] = time.perf_counter() - t2
+        summary = {"name": config.name, **summarize_inputs(layers)}
+        summary["models"] = {
+            k: {"eligible_fraction": float(np.asarray(r.eligible.values).mean()),
+                "mean_score": float(np.nanmean(np.asarray(r.score.values)))
+                if np.isfinite(np.asarray(r.score.values)).any() else float("nan"),
+                "weights": r.weights, "constraints": r.constraint_names}
+            for k, r in results.items()
+        }
+        summary["provenance"] = provenance
+        files = sorted(str(p.relative_to(stage)) for p in stage.rglob("*") if p.is_file())
+        summary["files"] = [*files, "summary.json", "summary.txt"]
+        summary["total_seconds"] = round(time.perf_counter() - t0, 2)
+        timings["total"] = summary["total_seconds"]
+        summary["timings_seconds"] = {k: round(v, 2) for k, v in timings.items()}
+        write_json(summary, stage / "summary.json")
+        write_text(_summary_text(summary), stage / "summary.txt")
+    log.info("wrote %d files into %s in %.1f s", len(summary["files"]), out, summary["total_seconds"])
+    return RunResult(out, sorted(summary["files"]), summary, timings)
+
+
+DEMO_RESOLUTION_M = 100.0
+
+
+def demo_config(out_dir: PathLike = "steppe-geo-demo", *, resolution_m: float = DEMO_RESOLUTION_M) -> Config:
+    """The configuration ``steppe-geo demo`` runs: every sample layer, every model.
+
+    Parameters
+    ----------
+    out_dir : path
+        Output folder.
+    resolution_m : float, default 100
+        Analysis-grid resolution in metres.
+
+    Returns
+    -------
+    Config
+    """
+    from steppe_geo import datasets
+
+    paths = {k: Path(v) for k, v in datasets.sample_paths().items()}
+    return Config(
+        name="steppe-geo demo: Kubuqi (Hobq) sample data (synthetic)",
+        inputs=paths,
+        grid=GridConfig(aoi="aoi", resolution_m=float(resolution_m)),
+        models={},
+        parcels=None,
+        outputs=OutputsConfig(directory=Path(out_dir), rasters=True, aligned_inputs=True),
+        run=RunConfig(),
+    )
+
+
+def run_demo(out_dir: PathLike = "steppe-geo-demo", *, overwrite: bool = False, progress: bool = False,
+             resolution_m: float = DEMO_RESOLUTION_M) -> RunResult:
+    """Run the full pipeline on the bundled sample dataset (see :func:`demo_config`).
+
+    Returns
+    -------
+    RunResult
+    """
+    return run(demo_config(out_dir, resolution_m=resolution_m), overwrite=overwrite, progress=progress)
