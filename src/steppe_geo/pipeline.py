@@ -288,7 +288,7 @@ def summarize_inputs(layers: InputLayers) -> dict[str, Any]:
     """A JSON-friendly description of the aligned inputs (grid, every layer, timings)."""
     g = layers.grid
     return {
-        "grid": {"crs": g.crs.to_wkt(), "crs_proj4": g.crs.to_proj4(), "shape": list(g.shape),
+        "grid": {"crs": g.crs.to_wkt(), "crs_name": g.crs.name, "shape": list(g.shape),
                  "resolution_m": g.resolution_m, "bounds": list(g.bounds)},
         "rasters": {k: _raster_summary(v) for k, v in layers.rasters.items()},
         "vectors": {k: _vector_summary(v) for k, v in layers.vectors.items()},
@@ -300,7 +300,7 @@ def _summary_text(summary: Mapping[str, Any]) -> str:
     g = summary["grid"]
     lines = [
         f"steppe-geo run: {summary['name']}",
-        f"grid: {g['shape'][0]} rows x {g['shape'][1]} cols at {g['resolution_m']:g} m, {g['crs_proj4']}",
+        f"grid: {g['shape'][0]} rows x {g['shape'][1]} cols at {g['resolution_m']:g} m, {g['crs_name']}",
         f"load and align: {summary['load_and_align_seconds']} s; total {summary.get('total_seconds', '?')} s",
         "",
         "rasters (aligned):",

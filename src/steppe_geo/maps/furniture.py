@@ -144,7 +144,7 @@ def _crs_short_name(crs: pyproj.CRS) -> str:
     epsg = crs.to_epsg()
     if epsg:
         return f"EPSG:{epsg}"
-    name = crs.name if crs.name and crs.name != "unknown" else crs.to_proj4().split()[0]
+    name = crs.name if crs.name and crs.name != "unknown" else "local projected CRS"
     return name[:40]
 
 

@@ -1,0 +1,141 @@
+"""Pipeline on a tiny synthetic project written to tmp_path (real files, real readers)."""
+
+import json
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+import steppe_geo as sg
+from steppe_geo.config import config_from_dict
+from steppe_geo.errors import MissingLayerError, OutputExistsError, OutputNotWritableError
+from steppe_geo.io import write_raster, write_vector
+from steppe_geo.pipeline import STAGE_PREFIX, build_grid, load_inputs, run
+
+
+@pytest.fixture
+def project(tmp_path, rng):
+    """AOI (GeoPackage, UTM 49N), wind speed (EPSG:4326, ~0.005°) and slope (UTM, 50 m)."""
+    data = tmp_path / "data"
+    aoi = gpd.GeoDataFrame(geometry=[shapely.box(400_000, 4_430_000, 404_000, 4_433_000)], crs="EPSG:32649")
+    write_vector(aoi, data / "aoi.gpkg")
+    # wind: a west -> east ramp from 4 to 9 m/s, in geographic coordinates
+    wgrid = sg.Grid.from_bounds((109.80, 39.99, 109.90, 40.06), crs="EPSG:4326", resolution_m=0.005)
+    ramp = np.linspace(4.0, 9.0, wgrid.shape[1], dtype=np.float32)
+    wind = wgrid.to_dataarray(np.tile(ramp, (wgrid.shape[0], 1)), name="wind", units="m s-1")
+    write_raster(wind, data / "wind.tif")
+    sgrid = sg.Grid.from_bounds((399_000, 4_429_000, 405_000, 4_434_000), crs="EPSG:32649", resolution_m=50)
+    slope = sgrid.to_dataarray(rng.uniform(0, 20, sgrid.shape).astype(np.float32), name="slope", units="degree")
+    write_raster(slope, data / "slope.tif")
+    cfg = {
+        "project": {"name": "tiny"},
+        "inputs": {"aoi": "data/aoi.gpkg", "wind": "data/wind.tif", "slope": "data/slope.tif"},
+        "grid": {"aoi": "aoi", "resolution_m": 200},
+        "models": {"wind": {
+            "criteria": [
+                {"name": "wind", "function": "linear", "low": 4.0, "high": 9.0, "weight": 3},
+                {"name": "slope", "function": "linear", "low": 20.0, "high": 0.0, "weight": 1},
+            ],
+            "constraints": [{"type": "value_range", "name": "steep", "layer": "slope", "max": 15.0}],
+        }},
+        "outputs": {"directory": "out", "aligned_inputs": True},
+    }
+    return tmp_path, cfg
+
+
+def _files(folder):
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+
+
+def test_run_writes_aligned_layers_scores_and_summary(project):
+    root, data = project
+    cfg = config_from_dict(data, base_dir=root)
+    result = run(cfg)
+    out = root / "out"
+    assert result.out_dir == out
+    assert _files(out) == sorted(["aligned/wind.tif", "aligned/slope.tif", "rasters/wind/score.tif",
+                                  "rasters/wind/eligible.tif", "rasters/wind/exclusion.tif",
+                                  "summary.json", "summary.txt"])
+    assert result.files == _files(out)
+    grid = build_grid(cfg.inputs, cfg.grid)
+    wind = sg.read_raster(out / "aligned/wind.tif")
+    slope = sg.read_raster(out / "aligned/slope.tif")
+    score = sg.read_raster(out / "rasters/wind/score.tif")
+    for da in (wind, slope, score):
+        assert sg.Grid.from_dataarray(da).same_as(grid)
+    # expected score by hand: weights 3:1 -> 0.75 * (wind - 4) / 5 + 0.25 * (20 - slope) / 20,
+    # NaN where slope > 15 (constraint "steep")
+    w, s = wind.values.astype(float), slope.values.astype(float)
+    expected = 0.75 * np.clip((w - 4) / 5, 0, 1) + 0.25 * np.clip((20 - s) / 20, 0, 1)
+    expected[s > 15] = np.nan
+    np.testing.assert_allclose(score.values, expected, rtol=1e-5, atol=1e-6)
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["grid"]["shape"] == list(grid.shape)
+    assert summary["models"]["wind"]["weights"] == pytest.approx({"wind": 0.75, "slope": 0.25})
+    assert summary["models"]["wind"]["constraints"] == ["steep"]
+    assert set(summary["provenance"]["inputs"]) >= {"wind", "slope", "aoi"}
+    assert "tiny" in (out / "summary.txt").read_text(encoding="utf-8")
+    assert not list(root.glob(STAGE_PREFIX + "*"))
+
+
+def test_existing_output_is_refused_unchanged_and_replaced_with_overwrite(project):
+    root, data = project
+    cfg = config_from_dict(data, base_dir=root)
+    run(cfg)
+    out = root / "out"
+    before = {f: (out / f).stat().st_mtime_ns for f in _files(out)}
+    (out / "mine.txt").write_text("keep me", encoding="utf-8")
+    with pytest.raises(OutputExistsError, match=r"output folder '.*out' exists already; nothing was changed"):
+        run(cfg)
+    assert {f: (out / f).stat().st_mtime_ns for f in _files(out) if f != "mine.txt"} == before
+    run(cfg, overwrite=True)
+    assert not (out / "mine.txt").exists()  # the folder was replaced as a whole
+    assert not list(root.glob(STAGE_PREFIX + "*"))
+
+
+def test_failed_run_leaves_nothing(project):
+    root, data = project
+    data["models"]["wind"]["criteria"][1]["layer"] = "slope_deg"  # not an input: fails after loading
+    cfg = config_from_dict(data, base_dir=root)
+    with pytest.raises(MissingLayerError, match="slope_deg"):
+        run(cfg)
+    assert not (root / "out").exists()
+    assert not list(root.glob(STAGE_PREFIX + "*"))
+
+
+def test_unwritable_output_folder(project):
+    root, data = project
+    (root / "blocker").write_text("a file, not a folder", encoding="utf-8")
+    cfg = config_from_dict(data, base_dir=root)
+    with pytest.raises(OutputNotWritableError, match=r"cannot write output folder '.*blocker/out'"):
+        run(cfg, out_dir=root / "blocker" / "out")
+
+
+def test_output_folder_holding_an_input_is_refused_even_with_overwrite(project):
+    root, data = project
+    cfg = config_from_dict(data, base_dir=root)
+    with pytest.raises(OutputExistsError, match=r"holds input 'aoi'"):
+        run(cfg, out_dir=root / "data", overwrite=True)
+    assert (root / "data" / "aoi.gpkg").exists()
+
+
+def test_dask_run_gives_the_same_rasters(project):
+    root, data = project
+    cfg = config_from_dict(data, base_dir=root)
+    mem = run(cfg, out_dir=root / "mem")
+    dsk = run(cfg, out_dir=root / "dask", workers=2)
+    assert mem.files == dsk.files
+    for part in ("score", "eligible", "exclusion"):
+        a = sg.read_raster(root / "mem" / "rasters/wind" / f"{part}.tif")
+        b = sg.read_raster(root / "dask" / "rasters/wind" / f"{part}.tif")
+        np.testing.assert_array_equal(a.values, b.values)
+
+
+def test_load_inputs_reports_time_and_vectors(project):
+    root, data = project
+    cfg = config_from_dict(data, base_dir=root)
+    grid = build_grid(cfg.inputs, cfg.grid)
+    layers = load_inputs(cfg.inputs, grid)
+    assert set(layers.rasters) == {"wind", "slope"} and set(layers.vectors) == {"aoi"}
+    assert layers.vectors["aoi"].crs == grid.crs and layers.seconds > 0
