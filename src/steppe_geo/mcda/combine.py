@@ -28,7 +28,7 @@ __all__ = [
     "tradeoff",
 ]
 
-_BLOCK = 1 << 17  # pixels per block: keeps the accumulator in cache
+_BLOCK = 1 << 18  # pixels per block: keeps the accumulator in cache
 
 
 class Rule(enum.Enum):
