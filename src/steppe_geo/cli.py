@@ -259,3 +259,7 @@ def map_command(ctx: click.Context, source: Path, kind: str, out_path: Path, col
     plt.close(ax.figure)
     if not ctx.obj["quiet"]:
         click.echo(f"Wrote {out_path}")
+
+
+if __name__ == "__main__":  # python -m steppe_geo.cli
+    main()

@@ -1,0 +1,180 @@
+"""The command line: commands, exit codes, --overwrite, -q, and the demo (run once per session)."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import tomllib
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from click.testing import CliRunner
+
+import steppe_geo as sg
+from steppe_geo.cli import main
+from steppe_geo.io import write_raster, write_vector
+from steppe_geo.pipeline import STAGE_PREFIX
+
+CLI = [sys.executable, "-m", "steppe_geo.cli"]
+
+
+@pytest.fixture
+def project(tmp_path):
+    """A one-criterion project: AOI polygon and a wind ramp raster (both UTM 49N)."""
+    aoi = gpd.GeoDataFrame(geometry=[shapely.box(400_000, 4_430_000, 403_000, 4_432_000)], crs="EPSG:32649")
+    write_vector(aoi, tmp_path / "aoi.gpkg")
+    grid = sg.Grid.from_bounds((399_500, 4_429_500, 403_500, 4_432_500), crs="EPSG:32649", resolution_m=100)
+    ramp = np.tile(np.linspace(3.0, 10.0, grid.shape[1], dtype=np.float32), (grid.shape[0], 1))
+    write_raster(grid.to_dataarray(ramp, name="wind", units="m s-1"), tmp_path / "wind.tif")
+    (tmp_path / "p.toml").write_text(
+        '[inputs]\naoi = "aoi.gpkg"\nwind = "wind.tif"\n[grid]\nresolution_m = 250\n'
+        '[[models.wind.criteria]]\nname = "wind"\nfunction = "linear"\nlow = 4.0\nhigh = 9.0\n'
+        '[outputs]\ndirectory = "out"\n', encoding="utf-8")
+    return tmp_path
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, list(map(str, args)), catch_exceptions=False)
+
+
+def test_help_lists_commands():
+    res = invoke("--help")
+    assert res.exit_code == 0
+    for cmd in ("demo", "init", "validate", "run", "score", "export", "map"):
+        assert cmd in res.output
+
+
+def test_init_writes_a_config_that_validates_and_refuses_to_overwrite(tmp_path):
+    path = tmp_path / "siting.toml"
+    res = invoke("init", path)
+    assert res.exit_code == 0 and path.exists()
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    assert data["models"]["wind"]["preset"] == "wind_onshore"
+    assert "# " in path.read_text(encoding="utf-8")  # commented
+    res = invoke("init", path)
+    assert res.exit_code == 1
+    assert "exists already" in res.output and "--overwrite" in res.output and "Traceback" not in res.output
+    assert invoke("init", path, "--overwrite").exit_code == 0
+
+
+def test_validate_ok_and_config_errors_exit_1(project):
+    res = invoke("validate", project / "p.toml")
+    assert res.exit_code == 0 and "valid" in res.output
+    bad = project / "bad.toml"
+    bad.write_text((project / "p.toml").read_text(encoding="utf-8").replace('"linear"', '"gausian"'),
+                   encoding="utf-8")
+    res = invoke("validate", bad)
+    assert res.exit_code == 1
+    assert "models.wind.criteria[0].function: unknown 'gausian'; did you mean 'gaussian'?" in res.output
+    assert "Traceback" not in res.output
+    missing = project / "missing.toml"
+    missing.write_text((project / "p.toml").read_text(encoding="utf-8").replace("wind.tif", "nowind.tif"),
+                       encoding="utf-8")
+    res = invoke("validate", missing)
+    assert res.exit_code == 1 and "inputs.wind: input file not found" in res.output
+
+
+def test_usage_errors_exit_2(project):
+    assert invoke("run").exit_code == 2
+    assert invoke("run", project / "p.toml", "--workers", "0").exit_code == 2
+    assert invoke("frobnicate").exit_code == 2
+    res = invoke("map", project / "wind.tif", "--out", project / "m.jpg")
+    assert res.exit_code == 2 and "--out" in res.output
+
+
+def test_run_then_refuse_then_overwrite(project):
+    res = invoke("-q", "run", project / "p.toml")
+    assert res.exit_code == 0 and res.output == ""  # -q: nothing on stdout
+    score = sg.read_raster(project / "out" / "rasters" / "wind" / "score.tif")
+    assert np.nanmax(score.values) == pytest.approx(1.0) and np.nanmin(score.values) == pytest.approx(0.0)
+    before = sorted(p.name for p in (project / "out").rglob("*"))
+    res = invoke("run", project / "p.toml")
+    assert res.exit_code == 1 and "exists already; nothing was changed" in res.output
+    assert sorted(p.name for p in (project / "out").rglob("*")) == before
+    assert invoke("run", project / "p.toml", "--overwrite").exit_code == 0
+
+
+def test_score_map_and_export_compose_through_files(project):
+    assert invoke("score", project / "p.toml", "--model", "wind", "--out", project / "scores").exit_code == 0
+    score = project / "scores" / "rasters" / "wind" / "score.tif"
+    res = invoke("map", score, "--out", project / "wind.png")
+    assert res.exit_code == 0 and (project / "wind.png").read_bytes()[:4] == b"\x89PNG"
+    res = invoke("map", project / "scores" / "rasters" / "wind" / "exclusion.tif", "--kind", "exclusions",
+                 "--out", project / "excl.pdf")
+    assert res.exit_code == 2 and "--constraints" in res.output
+    res = invoke("score", project / "p.toml", "--model", "wnd", "--out", project / "s2")
+    assert res.exit_code == 1
+    assert "'wnd' is not a model of the configuration; did you mean 'wind'" in res.output
+    assert invoke("export", project / "aoi.gpkg", "--out", project / "aoi.zip").exit_code == 0
+    assert sg.read_vector(project / "aoi.zip").crs == sg.read_vector(project / "aoi.gpkg").crs
+    res = invoke("export", project / "aoi.gpkg", "--format", "gpkg", "--out", project / "aoi.zip")
+    assert res.exit_code == 2
+
+
+# ----------------------------------------------------------------------------- the demo
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    """Run `steppe-geo demo` once as a real subprocess; several tests look at its outputs."""
+    root = tmp_path_factory.mktemp("demo")
+    out = root / "demo-output"
+    t0 = time.perf_counter()
+    proc = subprocess.run([*CLI, "demo", "--out", str(out)], capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "MPLBACKEND": "Agg"})
+    seconds = time.perf_counter() - t0
+    assert proc.returncode == 0, proc.stderr
+    return out, proc, seconds
+
+
+def test_demo_writes_aligned_layers_and_summary(demo_run):
+    out, proc, _ = demo_run
+    assert "Wrote" in proc.stdout and str(out) in proc.stdout
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    grid_shape = summary["grid"]["shape"]
+    assert summary["grid"]["resolution_m"] == 100
+    for name in ("dem", "wind_speed_100m", "ghi", "ndvi", "land_cover", "soil_texture"):
+        da = sg.read_raster(out / "aligned" / f"{name}.tif")
+        assert list(da.shape[-2:]) == grid_shape
+        assert sg.Grid.from_dataarray(da).crs.is_projected
+    dem = sg.read_raster(out / "aligned" / "dem.tif")
+    assert 800 < float(np.nanmean(dem.values)) < 2000  # Ordos plateau elevations (m)
+    assert summary["rasters"]["ndvi"]["dims"] == ["time", "y", "x"]
+    assert summary["vectors"]["parcels"]["features"] > 100
+    text = (out / "summary.txt").read_text(encoding="utf-8")
+    assert "load and align" in text
+    files = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+    assert files == sorted(summary["files"])
+    assert not list(out.parent.glob(STAGE_PREFIX + "*"))
+
+
+def test_demo_twice_without_overwrite_changes_nothing(demo_run):
+    out, _, _ = demo_run
+    before = {str(p): p.stat().st_mtime_ns for p in out.rglob("*")}
+    proc = subprocess.run([*CLI, "demo", "--out", str(out)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    assert "exists already; nothing was changed" in proc.stderr and "--overwrite" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert {str(p): p.stat().st_mtime_ns for p in out.rglob("*")} == before
+
+
+def test_ctrl_c_mid_demo_leaves_no_outputs(tmp_path):
+    out = tmp_path / "interrupted"
+    proc = subprocess.Popen([*CLI, "demo", "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env={**os.environ, "MPLBACKEND": "Agg"})
+    deadline = time.monotonic() + 120
+    stage = []
+    while time.monotonic() < deadline and proc.poll() is None:  # wait until outputs are being written
+        stage = list(tmp_path.glob(STAGE_PREFIX + "*"))
+        if stage and any(p.is_file() for p in stage[0].rglob("*")):
+            break
+        time.sleep(0.05)
+    assert stage, "the demo never started writing"
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "Interrupted" in err
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == []  # no staging folder, no temporary file
