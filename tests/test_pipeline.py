@@ -26,7 +26,8 @@ def project(tmp_path, rng):
     wind = wgrid.to_dataarray(np.tile(ramp, (wgrid.shape[0], 1)), name="wind", units="m s-1")
     write_raster(wind, data / "wind.tif")
     sgrid = sg.Grid.from_bounds((399_000, 4_429_000, 405_000, 4_434_000), crs="EPSG:32649", resolution_m=50)
-    slope = sgrid.to_dataarray(rng.uniform(0, 20, sgrid.shape).astype(np.float32), name="slope", units="degree")
+    values = rng.uniform(0, 20, sgrid.shape).astype(np.float32)
+    slope = sgrid.to_dataarray(values, name="slope", units="degree")
     write_raster(slope, data / "slope.tif")
     cfg = {
         "project": {"name": "tiny"},
