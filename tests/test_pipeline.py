@@ -57,7 +57,8 @@ def test_run_writes_aligned_layers_scores_and_summary(project):
     assert result.out_dir == out
     assert _files(out) == sorted(["aligned/wind.tif", "aligned/slope.tif", "rasters/wind/score.tif",
                                   "rasters/wind/eligible.tif", "rasters/wind/exclusion.tif",
-                                  "summary.json", "summary.txt"])
+                                  "maps/wind_score.png", "maps/wind_score.pdf", "maps/wind_exclusions.png",
+                                  "maps/wind_exclusions.pdf", "report.html", "summary.json", "summary.txt"])
     assert result.files == _files(out)
     grid = build_grid(cfg.inputs, cfg.grid)
     wind = sg.read_raster(out / "aligned/wind.tif")
@@ -77,6 +78,11 @@ def test_run_writes_aligned_layers_scores_and_summary(project):
     assert summary["models"]["wind"]["constraints"] == ["steep"]
     assert set(summary["provenance"]["inputs"]) >= {"wind", "slope", "aoi"}
     assert "tiny" in (out / "summary.txt").read_text(encoding="utf-8")
+    assert (out / "maps/wind_score.pdf").read_bytes()[:5] == b"%PDF-"
+    report = (out / "report.html").read_text(encoding="utf-8")
+    for section in ("inputs", "models", "weights", "maps", "provenance"):
+        assert f'<section id="{section}">' in report
+    assert "steep" in report and "linear(low=4.0, high=9.0)" in report and "<script" not in report
     assert not list(root.glob(STAGE_PREFIX + "*"))
 
 

@@ -459,6 +459,103 @@ def _write_outputs(stage: Path, cfg: Config, layers: InputLayers, results: Mappi
                              protected=protected, tags={"constraints": legend, "model": mname})
 
 
+def _hillshade(layers: InputLayers) -> xr.DataArray | None:
+    dem = layers.rasters.get("dem")
+    if dem is None:
+        return None
+    try:
+        from steppe_geo.criteria import hillshade
+    except ImportError:  # criteria not installed in this build
+        return None
+    return hillshade(dem)
+
+
+def _model_tables(name: str, res: ModelOutput) -> list[str]:
+    from steppe_geo.maps import table_html
+
+    blocks = []
+    result = res.result
+    describe = getattr(result, "describe", None) or getattr(getattr(result, "model", None), "describe", None)
+    if callable(describe):
+        blocks.append(table_html(describe(), caption=f"{name}: criteria, value functions, weights, sources"))
+    elif result is not None and hasattr(result, "overlay"):
+        ov = result.overlay
+        rows = [{"criterion": c.name, "layer": c.layer_key, "value function": c.function.label(),
+                 "weight": res.weights.get(c.name, float("nan"))} for c in ov.criteria]
+        blocks.append(table_html(rows, caption=f"{name}: criteria (rule {ov.rule.value})"))
+        if ov.constraints:
+            crows = [{"bit": i, **c.to_dict()} for i, c in enumerate(ov.constraints)]
+            blocks.append(table_html(crows, caption=f"{name}: constraints in bit order"))
+    else:
+        rows = [{"criterion": k, "weight": v} for k, v in res.weights.items()]
+        blocks.append(table_html(rows, caption=f"{name}: weights"))
+    return blocks
+
+
+def _maps_and_report(stage: Path, cfg: Config, layers: InputLayers, results: Mapping[str, ModelOutput],
+                     summary: Mapping[str, Any], *, progress: bool) -> None:
+    """Maps (PNG/PDF) of every model and the self-contained HTML report."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from tqdm.auto import tqdm
+
+    from steppe_geo import maps
+    from steppe_geo.io import save_figure, write_text
+
+    version = summary["provenance"].get("steppe_geo", "")
+    note = f"{cfg.name} — grid {layers.grid.resolution_m:g} m; steppe_geo {version}"
+    hill = _hillshade(layers)
+    figures: list[tuple[str, str, Any]] = []
+    for name, res in results.items():
+        ax = maps.plot_suitability(res.score, hillshade=hill, title=f"{name}: score", note=note)
+        figures.append((f"{name}_score", f"{name}: score (0–1) over the hillshade", ax.figure))
+        if res.constraint_names:
+            ax = maps.plot_exclusions(res.exclusion, res.constraint_names, title=f"{name}: exclusions",
+                                      note=note)
+            figures.append((f"{name}_exclusions", f"{name}: land excluded, by constraint", ax.figure))
+        classes = getattr(res.result, "classes", None)
+        if isinstance(classes, xr.DataArray):
+            ax = maps.plot_esa_classes(classes, title=f"{name}: ESA classes", note=note)
+            figures.append((f"{name}_esa_classes", f"{name}: environmentally sensitive areas", ax.figure))
+    try:
+        for stem, _, fig in tqdm(figures, desc="maps", unit="map", disable=not progress):
+            for fmt in cfg.outputs.maps:
+                save_figure(fig, stage / "maps" / f"{stem}.{fmt}")
+        if cfg.outputs.report:
+            sections = [
+                maps.ReportSection("inputs", "Inputs", [
+                    maps.text_html(f"Analysis grid: {layers.grid.describe()}"),
+                    maps.table_html([{"layer": k, "kind": "raster", "dims": " × ".join(map(str, v["shape"])),
+                                      "dtype": v["dtype"], "units": v.get("units") or "",
+                                      "valid": f"{v['valid_fraction']:.1%}"}
+                                     for k, v in summary["rasters"].items()], caption="rasters (aligned)"),
+                    maps.table_html([{"layer": k, "features": v["features"],
+                                      "geometry": ", ".join(v["geometry_types"])}
+                                     for k, v in summary["vectors"].items()], caption="vector layers"),
+                ]),
+                maps.ReportSection("models", "Models", [b for n, r in results.items()
+                                                        for b in _model_tables(n, r)]
+                                   or [maps.text_html("No model was run.")]),
+                maps.ReportSection("weights", "Weights and consistency", [
+                    maps.table_html([{"model": n, "criterion": c, "weight": w}
+                                     for n, r in results.items() for c, w in r.weights.items()])
+                    if results else maps.text_html("No model was run."),
+                ]),
+                maps.ReportSection("maps", "Maps", [maps.figure_html(fig, caption=cap)
+                                                    for _, cap, fig in figures]
+                                   or [maps.text_html("No maps: no model was run.")]),
+                maps.ReportSection("provenance", "Provenance", [maps.mapping_html(summary["provenance"])]),
+            ]
+            html = maps.render_report(sections, title=cfg.name,
+                                      subtitle=f"grid {layers.grid.resolution_m:g} m · {len(results)} models")
+            write_text(html, stage / "report.html")
+    finally:
+        for _, _, fig in figures:
+            plt.close(fig)
+
+
 def run(config: Config, *, overwrite: bool = False, progress: bool = False, out_dir: PathLike | None = None,
         scheduler: str | None = None, workers: int | None = None) -> RunResult:
     """Run a validated configuration and write its outputs (all or nothing).
@@ -530,6 +627,10 @@ def run(config: Config, *, overwrite: bool = False, progress: bool = False, out_
             for k, r in results.items()
         }
         summary["provenance"] = provenance
+        if config.outputs.maps or config.outputs.report:
+            t3 = time.perf_counter()
+            _maps_and_report(stage, config, layers, results, summary, progress=progress)
+            timings["maps_and_report"] = time.perf_counter() - t3
         files = sorted(str(p.relative_to(stage)) for p in stage.rglob("*") if p.is_file())
         summary["files"] = [*files, "summary.json", "summary.txt"]
         summary["total_seconds"] = round(time.perf_counter() - t0, 2)
