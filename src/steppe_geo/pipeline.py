@@ -510,7 +510,8 @@ def _maps_and_report(stage: Path, cfg: Config, layers: InputLayers, results: Map
     figures: list[tuple[str, str, Any]] = []
     for name, res in results.items():
         ax = maps.plot_suitability(res.score, hillshade=hill, title=f"{name}: score", note=note)
-        figures.append((f"{name}_score", f"{name}: score (0–1) over the hillshade", ax.figure))
+        basemap = " over the hillshade" if hill is not None else ""
+        figures.append((f"{name}_score", f"{name}: score (0–1){basemap}", ax.figure))
         if res.constraint_names:
             ax = maps.plot_exclusions(res.exclusion, res.constraint_names, title=f"{name}: exclusions",
                                       note=note)

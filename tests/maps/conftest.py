@@ -38,3 +38,34 @@ def _close_figures():
 @pytest.fixture
 def image_checks():
     return {"render": render, "assert_not_blank": assert_not_blank}
+
+
+def render_html_in_chromium(html_path, work_dir):
+    """Open ``html_path`` in headless Chromium: returns (screenshot RGB array, rendered DOM text).
+
+    Uses Debian's ``chromium`` (CI installs it). Network features are switched off: the report
+    must render from the file alone.
+    """
+    import shutil
+    import subprocess
+
+    from PIL import Image
+
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert exe, "chromium is not installed (apt-get install chromium); the report test needs it"
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+    url = html_path.resolve().as_uri()
+    shot = work_dir / "screenshot.png"
+    subprocess.run([exe, *flags, f"--user-data-dir={work_dir / 'profile-shot'}", f"--screenshot={shot}",
+                    "--window-size=1200,2000", url], capture_output=True, timeout=120, check=True)
+    dom = subprocess.run([exe, *flags, f"--user-data-dir={work_dir / 'profile-dom'}", "--dump-dom", url],
+                         capture_output=True, text=True, timeout=120, check=True).stdout
+    with Image.open(shot) as im:
+        pixels = np.asarray(im.convert("RGB"))
+    return pixels, dom
+
+
+@pytest.fixture
+def chromium():
+    return render_html_in_chromium

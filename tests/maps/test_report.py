@@ -2,6 +2,7 @@ import base64
 import re
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -39,3 +40,25 @@ def test_report_errors():
         ReportSection("a b", "A")
     with pytest.raises(InvalidParameterError, match=r"repeated: \['a'\]"):
         render_report([ReportSection("a", "A"), ReportSection("a", "B")], title="t")
+
+
+def test_report_renders_in_headless_chromium(tmp_path, chromium, small_grid, rng):
+    from steppe_geo.io import write_text
+    from steppe_geo.maps import plot_suitability
+
+    score = small_grid.to_dataarray(rng.random(small_grid.shape).astype("float32"), name="score")
+    ax = plot_suitability(score, note="test")
+    sections = [ReportSection("maps", "Maps", [figure_html(ax.figure, caption="score map")]),
+                ReportSection("parcels", "Top parcels",
+                              [table_html(pd.DataFrame({"parcel": ["A"], "score": [0.9]}))])]
+    path = write_text(render_report(sections, title="Browser check"), tmp_path / "report.html")
+    pixels, dom = chromium(path, tmp_path)
+    assert pixels.shape == (2000, 1200, 3)
+    # not blank: many pixels differ from the page background and the image shows colour
+    background = np.array([250, 250, 250])
+    assert np.any(np.abs(pixels.astype(int) - background) > 10, axis=2).mean() > 0.1
+    # the embedded map was decoded and drawn: strongly coloured (viridis) pixels are present
+    chroma = pixels.max(axis=2).astype(int) - pixels.min(axis=2)
+    assert (chroma > 60).mean() > 0.02
+    assert '<section id="maps">' in dom and '<section id="parcels">' in dom
+    assert "Browser check" in dom and 'src="data:image/png;base64,' in dom

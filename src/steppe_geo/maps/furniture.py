@@ -144,8 +144,16 @@ def _crs_short_name(crs: pyproj.CRS) -> str:
     epsg = crs.to_epsg()
     if epsg:
         return f"EPSG:{epsg}"
-    name = crs.name if crs.name and crs.name != "unknown" else "local projected CRS"
-    return name[:40]
+    if crs.name and crs.name != "unknown":
+        return crs.name[:48]
+    op = crs.coordinate_operation
+    method = op.method_name if op is not None else "local projection"
+    params = {p.name: p.value for p in op.params} if op is not None else {}
+    lat = params.get("Latitude of natural origin", params.get("Latitude of projection centre"))
+    lon = params.get("Longitude of natural origin", params.get("Longitude of projection centre"))
+    if lat is not None and lon is not None:
+        return f"{method} ({lat:g}°, {lon:g}°)"
+    return method
 
 
 def add_data_note(ax: Axes, note: str) -> Any:
