@@ -127,16 +127,20 @@ def test_output_folder_holding_an_input_is_refused_even_with_overwrite(project):
     assert (root / "data" / "aoi.gpkg").exists()
 
 
-def test_dask_run_gives_the_same_rasters(project):
+def test_streamed_and_dask_runs_give_the_same_rasters(project):
     root, data = project
+    data["outputs"].update(maps=[], report=False)
     cfg = config_from_dict(data, base_dir=root)
     mem = run(cfg, out_dir=root / "mem")
-    dsk = run(cfg, out_dir=root / "dask", workers=2)
-    assert mem.files == dsk.files
+    data["run"] = {"mode": "streamed", "window": 8}  # 2 x 3 windows, ragged edges
+    streamed = run(config_from_dict(data, base_dir=root), out_dir=root / "streamed")
+    dsk = run(config_from_dict(data, base_dir=root), out_dir=root / "dask", workers=2)
+    assert mem.files == dsk.files == streamed.files
     for part in ("score", "eligible", "exclusion"):
         a = sg.read_raster(root / "mem" / "rasters/wind" / f"{part}.tif")
-        b = sg.read_raster(root / "dask" / "rasters/wind" / f"{part}.tif")
-        np.testing.assert_array_equal(a.values, b.values)
+        for other in ("streamed", "dask"):
+            b = sg.read_raster(root / other / "rasters/wind" / f"{part}.tif")
+            np.testing.assert_array_equal(a.values, b.values)
 
 
 def test_load_inputs_reports_time_and_vectors(project):

@@ -616,7 +616,7 @@ def config_from_dict(data: Mapping[str, Any], *, base_dir: PathLike = ".",
     r = _Checker(data.get("run", {}), "run", ["mode", "window", "scheduler", "workers", "seed"])
     run = RunConfig(
         mode=r.choice("mode", RunMode, "memory"),
-        window=r.integer("window", 1024, low=16),
+        window=r.integer("window", 1024, low=8),
         scheduler=r.str("scheduler"),
         workers=r.integer("workers", None, low=1),
         seed=r.integer("seed", 20261128, low=0),

@@ -356,15 +356,20 @@ def evaluate_model(model: ModelConfig, layers: InputLayers) -> Any:
     )
 
 
-def _evaluate_on_dask(model: ModelConfig, layers: InputLayers, client: Any, work: Path,
-                      window: int) -> ModelOutput:
-    """Evaluate a custom overlay with one Dask task per window over aligned COGs in ``work``."""
+def _evaluate_from_files(model: ModelConfig, layers: InputLayers, client: Any, work: Path,
+                         window: int) -> ModelOutput:
+    """Evaluate a custom overlay window by window over aligned COGs in ``work``.
+
+    With a Dask ``client`` each window is a task; without one the windows are evaluated in a
+    plain streamed loop.
+    """
     from steppe_geo.io import read_raster, write_raster
-    from steppe_geo.mcda import evaluate_dask
+    from steppe_geo.mcda import evaluate_dask, evaluate_streamed
 
     if model.preset is not None:
         raise InvalidParameterError(
-            f"models.{model.name}: Dask execution is available for custom overlays only so far"
+            f"models.{model.name}: streamed and Dask execution are available for custom overlays only "
+            "so far; use run.mode = 'memory'"
         )
     overlay = _custom_overlay(model)
     sources = {}
@@ -378,8 +383,13 @@ def _evaluate_on_dask(model: ModelConfig, layers: InputLayers, client: Any, work
             write_raster(layers.rasters[key], path)
         sources[key] = path
     out = work / model.name
-    files = evaluate_dask(overlay, sources, grid=layers.grid, out_dir=out, client=client, window=window,
-                          outputs=("score", "eligible", "exclusion"))
+    outputs = ("score", "eligible", "exclusion")
+    if client is not None:
+        files = evaluate_dask(overlay, sources, grid=layers.grid, out_dir=out, client=client, window=window,
+                              outputs=outputs)
+    else:
+        files = evaluate_streamed(overlay, sources, grid=layers.grid, out_dir=out, window=window,
+                                  outputs=outputs)
     score = read_raster(files["score"], name="score")
     eligible = read_raster(files["eligible"], kind="categorical", name="eligible")
     exclusion = read_raster(files["exclusion"], kind="categorical", name="exclusion")
@@ -603,12 +613,12 @@ def run(config: Config, *, overwrite: bool = False, progress: bool = False, out_
         if config.run.mode == "dask" and scheduler is None and workers is None:
             workers = 2
         with dask_client(scheduler, workers) as client:
-            if client is None:
+            if client is None and config.run.mode == "memory":
                 results = {name: evaluate_model(m, layers) for name, m in config.models.items()}
             else:
-                log.info("running on Dask: %s", client)
+                log.info("running %s", f"on Dask: {client}" if client is not None else "streamed")
                 work = stage / ".work"
-                results = {name: _evaluate_on_dask(m, layers, client, work, config.run.window)
+                results = {name: _evaluate_from_files(m, layers, client, work, config.run.window)
                            for name, m in config.models.items()}
                 for mres in results.values():  # loaded into memory: the work files can go
                     mres.score.load(), mres.eligible.load(), mres.exclusion.load()
