@@ -157,3 +157,12 @@ def test_sample_prefix_unknown_layer(files):
 def test_paths_are_paths(files):
     cfg = config_from_dict(_base(), base_dir=files)
     assert all(isinstance(p, Path) for p in cfg.inputs.values())
+
+
+EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "examples").glob("*.toml"))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
+def test_example_configs_validate(path):
+    cfg = load_config(path)
+    assert cfg.models and all(p.exists() for p in cfg.inputs.values())
