@@ -127,6 +127,8 @@ def test_range_nan_and_monotonicity(fn, monotone, xs):
     if monotone:
         d = np.diff(y[:-1].astype(float)) * monotone
         assert np.all(d >= -1e-6)
+    y32 = fn(x.astype(np.float32))  # float32 inputs are computed in float32: same invariants
+    assert np.isnan(y32[-1]) and np.all((y32[:-1] >= 0) & (y32[:-1] <= 1))
 
 
 def test_categorical_unknown_codes_error_or_nan():

@@ -106,15 +106,20 @@ class ValueFunction:
     def apply(self, values: np.ndarray) -> np.ndarray:
         """Numpy kernel: float32 result, NaN where the input is NaN.
 
-        Computed in float64 (float32 inputs are promoted) so results do not depend on how
-        the grid is cut into windows.
+        Computed element-wise in float32 for float32 input and in float64 otherwise, so a
+        pixel's value never depends on how the grid is cut into windows.
         """
-        v = np.asarray(values, dtype=np.float64)
+        v = np.asarray(values)
+        if v.dtype != np.float32:
+            v = v.astype(np.float64)
         with np.errstate(all="ignore"):
-            out = np.asarray(self._kernel(v), dtype=np.float64)
+            out = np.asarray(self._kernel(v))
+            if out.dtype != np.float32:
+                out = out.astype(np.float32)
             np.clip(out, 0.0, 1.0, out=out)
-        out = out.astype(np.float32)
-        out[np.isnan(v)] = np.nan
+        nan = np.isnan(v)
+        if nan.any():
+            out[nan] = np.nan
         return out
 
     def _kernel(self, x: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
@@ -161,7 +166,9 @@ def _decode_nodata(da: xr.DataArray) -> np.ndarray:
 
 def _ramp(x: np.ndarray, low: float, high: float) -> np.ndarray:
     """0 at ``low``, 1 at ``high`` (either order), linear and clipped in between."""
-    return np.clip((x - low) / (high - low), 0.0, 1.0)
+    t = np.subtract(x, low)
+    t /= high - low
+    return np.clip(t, 0.0, 1.0, out=t)
 
 
 # ---------------------------------------------------------------------------- ArcGIS set
@@ -263,7 +270,7 @@ class Large(ValueFunction):
 
     def _kernel(self, x: np.ndarray) -> np.ndarray:
         r = np.maximum(x, 0.0) / self.midpoint
-        return np.where(r > 0, r**self.spread / (1.0 + r**self.spread), 0.0)
+        return np.where(r > 0, 1.0 / (1.0 + r ** -self.spread), 0.0)
 
 
 @dataclass(frozen=True)
