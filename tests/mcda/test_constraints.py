@@ -42,6 +42,10 @@ def test_bitmask_and_explanations():
     np.testing.assert_array_equal(eligible, [[True, False, False, False]])
     assert explain_exclusion(bits[0, 3], cons) == ["water", "settlement setback", "reserve share"]
     assert explain_exclusion(0, cons) == []
+    legend = explain_exclusion(bits, cons)
+    assert legend == {0: [], 0b0101: ["steep slope", "settlement setback"],
+                      0b1001: ["steep slope", "reserve share"],
+                      0b1110: ["water", "settlement setback", "reserve share"]}
 
 
 def test_partial_exclusion_keeps_fraction():

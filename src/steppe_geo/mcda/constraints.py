@@ -325,8 +325,24 @@ def apply_minimum_area(eligible: np.ndarray, rule: MinimumArea, *, pixel_area_m2
 
 
 def explain_exclusion(
-    bitmask: int | np.integer, constraints: Sequence[Constraint | MinimumArea]
-) -> list[str]:
-    """Names of the constraints whose bits are set in ``bitmask`` (in constraint order)."""
+    bitmask: int | np.integer | np.ndarray | xr.DataArray, constraints: Sequence[Constraint | MinimumArea]
+) -> list[str] | dict[int, list[str]]:
+    """Names of the constraints whose bits are set.
+
+    Parameters
+    ----------
+    bitmask : int or array
+        One bitmask value, or a bitmask raster.
+    constraints : sequence
+        The overlay's constraints, in bit order.
+
+    Returns
+    -------
+    list of str, or dict int → list of str
+        For one value, the names (in constraint order); for an array, a mapping from each distinct
+        value present to its names (a legend for an exclusion map).
+    """
+    if isinstance(bitmask, xr.DataArray | np.ndarray):
+        return {int(v): explain_exclusion(int(v), constraints) for v in np.unique(np.asarray(bitmask))}
     b = int(bitmask)
     return [c.name for i, c in enumerate(constraints) if b >> i & 1]
