@@ -1,0 +1,254 @@
+"""Terrain criteria from a DEM: slope, aspect, hillshade and ruggedness (Horn 1981, Riley 1999).
+
+Every function validates its input, runs a numpy kernel on a float array and re-attaches the
+DEM's CRS, transform and coordinates. Kernels read a 3 x 3 neighbourhood, so they run per
+window with a halo of :data:`HALO` = 1 pixel and give the same answer as on the whole grid.
+Edge pixels (and pixels next to NaN) are NaN, as in ``gdaldem`` without ``-compute_edges``.
+"""
+
+from __future__ import annotations
+
+import enum
+
+import numpy as np
+import xarray as xr
+
+from steppe_geo._validation import check_range, parse_choice
+from steppe_geo.criteria._common import as_float, check_dataarray, wrap_like
+
+__all__ = [
+    "HALO",
+    "SlopeUnits",
+    "TRIMethod",
+    "aspect",
+    "aspect_kernel",
+    "hillshade",
+    "hillshade_kernel",
+    "ruggedness",
+    "ruggedness_kernel",
+    "slope",
+    "slope_kernel",
+]
+
+HALO = 1
+"""Halo in pixels that every terrain kernel needs around a window (3 x 3 neighbourhood)."""
+
+
+class SlopeUnits(enum.Enum):
+    """Units of :func:`slope`."""
+
+    DEGREES = "degrees"
+    PERCENT = "percent"
+
+
+class TRIMethod(enum.Enum):
+    """Terrain ruggedness index definition."""
+
+    RILEY = "riley"
+    WILSON = "wilson"
+
+
+def _neighbours(z: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The nine shifted views a..i of the interior (row-major, a = north-west)."""
+    r, c = z.shape
+    return tuple(z[i:r - 2 + i, j:c - 2 + j] for i in range(3) for j in range(3))
+
+
+def _horn(z: np.ndarray, xres: float, yres: float) -> tuple[np.ndarray, np.ndarray]:
+    """Horn (1981) gradients: dz/dx towards east and dz/dy towards north, NaN on the border."""
+    dzdx = np.full(z.shape, np.nan)
+    dzdy = np.full(z.shape, np.nan)
+    if z.shape[0] >= 3 and z.shape[1] >= 3:
+        a, b, c, d, _, f, g, h, i = _neighbours(z)
+        dzdx[1:-1, 1:-1] = ((c + 2 * f + i) - (a + 2 * d + g)) / (8.0 * xres)
+        dzdy[1:-1, 1:-1] = ((a + 2 * b + c) - (g + 2 * h + i)) / (8.0 * yres)
+    nodata = np.isnan(z)  # Horn ignores the centre value, but a NaN cell stays NaN (as gdaldem)
+    dzdx[nodata] = np.nan
+    dzdy[nodata] = np.nan
+    return dzdx, dzdy
+
+
+def slope_kernel(z: np.ndarray, xres: float, yres: float, *, percent: bool = False,
+                 z_factor: float = 1.0) -> np.ndarray:
+    """Slope of a float DEM array (degrees, or percent = 100 * tan); halo :data:`HALO`."""
+    dzdx, dzdy = _horn(z * z_factor, xres, yres)
+    grad = np.hypot(dzdx, dzdy)
+    return 100.0 * grad if percent else np.degrees(np.arctan(grad))
+
+
+def aspect_kernel(z: np.ndarray, xres: float, yres: float) -> np.ndarray:
+    """Downslope direction in degrees clockwise from north in [0, 360); NaN where flat."""
+    dzdx, dzdy = _horn(z, xres, yres)
+    with np.errstate(invalid="ignore"):
+        az = np.degrees(np.arctan2(-dzdx, -dzdy)) % 360.0
+    az[(dzdx == 0) & (dzdy == 0)] = np.nan
+    return az
+
+
+def hillshade_kernel(z: np.ndarray, xres: float, yres: float, *, azimuth: float = 315.0,
+                     altitude: float = 45.0, z_factor: float = 1.0) -> np.ndarray:
+    """Hillshade 0..255 (``1 + 254 * cos(incidence)``, 1 where in shadow), as ``gdaldem``."""
+    dzdx, dzdy = _horn(z * z_factor, xres, yres)
+    slp = np.arctan(np.hypot(dzdx, dzdy))
+    asp = np.arctan2(-dzdx, -dzdy)  # azimuth of the downslope direction, radians
+    alt, az = np.radians(altitude), np.radians(azimuth)
+    cang = np.sin(alt) * np.cos(slp) + np.cos(alt) * np.sin(slp) * np.cos(az - asp)
+    return 1.0 + 254.0 * np.clip(cang, 0.0, None)
+
+
+def ruggedness_kernel(z: np.ndarray, *, method: str = "riley") -> np.ndarray:
+    """Terrain ruggedness index (units of the DEM); halo :data:`HALO`.
+
+    ``riley``: ``sqrt(sum((z_i - z_0)**2))`` over the 8 neighbours (Riley et al. 1999,
+    ``gdaldem TRI -alg Riley``); ``wilson``: mean absolute difference (Wilson et al. 2007,
+    ``gdaldem TRI -alg Wilson``).
+    """
+    out = np.full(z.shape, np.nan)
+    if z.shape[0] < 3 or z.shape[1] < 3:
+        return out
+    nb = _neighbours(z)
+    centre = nb[4]
+    others = [n for k, n in enumerate(nb) if k != 4]
+    if method == "riley":
+        out[1:-1, 1:-1] = np.sqrt(sum((n - centre) ** 2 for n in others))
+    else:
+        out[1:-1, 1:-1] = sum(np.abs(n - centre) for n in others) / 8.0
+    return out
+
+
+def _dem(dem: xr.DataArray) -> tuple[np.ndarray, float, float]:
+    grid = check_dataarray(dem, param="dem", projected=True)
+    xres, yres = grid.resolution
+    return as_float(dem), xres, yres
+
+
+def _check_2d(dem: xr.DataArray) -> None:
+    from steppe_geo.errors import InvalidParameterError
+
+    if isinstance(dem, xr.DataArray) and dem.ndim != 2:
+        raise InvalidParameterError(f"dem must be 2-D ('y', 'x'), got dims {dem.dims}")
+
+
+def slope(dem: xr.DataArray, *, units: str | SlopeUnits = "degrees", z_factor: float = 1.0) -> xr.DataArray:
+    """Slope of a DEM by Horn's (1981) method, as ``gdaldem slope``.
+
+    Parameters
+    ----------
+    dem : xarray.DataArray
+        Elevation in metres on a projected grid in metres, dims ("y", "x").
+    units : {"degrees", "percent"}
+        Degrees (0-90) or percent rise (100 * tan(slope)).
+    z_factor : float, default 1
+        Multiplier for elevations in other units than the horizontal ones.
+
+    Returns
+    -------
+    xarray.DataArray
+        ``slope`` with ``attrs["units"]`` "degree" or "percent"; NaN on the outer ring and next to
+        NaN elevations.
+
+    Raises
+    ------
+    GeographicCRSError
+        If the DEM is in a geographic CRS (degrees are not metres).
+    InvalidParameterError
+        If ``units`` is unknown.
+    """
+    _check_2d(dem)
+    u = parse_choice(SlopeUnits, units, param="units")
+    z, xres, yres = _dem(dem)
+    out = slope_kernel(z, xres, yres, percent=u is SlopeUnits.PERCENT, z_factor=z_factor)
+    return wrap_like(dem, out, name="slope", units="degree" if u is SlopeUnits.DEGREES else "percent",
+                     attrs={"method": "Horn (1981)"})
+
+
+def aspect(dem: xr.DataArray) -> xr.DataArray:
+    """Aspect (downslope direction) by Horn's method, degrees clockwise from north, NaN where flat.
+
+    Parameters
+    ----------
+    dem : xarray.DataArray
+        Elevation on a projected grid in metres.
+
+    Returns
+    -------
+    xarray.DataArray
+        ``aspect`` in [0, 360) degrees; 0 = north-facing, 90 = east-facing.
+
+    Raises
+    ------
+    GeographicCRSError
+        If the DEM is in a geographic CRS.
+    """
+    _check_2d(dem)
+    z, xres, yres = _dem(dem)
+    return wrap_like(dem, aspect_kernel(z, xres, yres), name="aspect", units="degree",
+                     attrs={"method": "Horn (1981)", "convention": "clockwise from north; NaN = flat"})
+
+
+def hillshade(dem: xr.DataArray, *, azimuth: float = 315.0, altitude: float = 45.0,
+              z_factor: float = 1.0) -> xr.DataArray:
+    """Shaded relief as ``gdaldem hillshade`` (Horn gradients), values 1..255.
+
+    Parameters
+    ----------
+    dem : xarray.DataArray
+        Elevation on a projected grid in metres.
+    azimuth : float, default 315
+        Direction of the light source, degrees clockwise from north, in [0, 360].
+    altitude : float, default 45
+        Sun elevation above the horizon in degrees, in [0, 90].
+    z_factor : float, default 1
+        Vertical exaggeration.
+
+    Returns
+    -------
+    xarray.DataArray
+        ``hillshade`` as float ``1 + 254 * cos(incidence angle)`` (1 in shadow; ``gdaldem``
+        rounds the same quantity to a byte).
+
+    Raises
+    ------
+    GeographicCRSError
+        If the DEM is in a geographic CRS.
+    InvalidParameterError
+        If azimuth or altitude is out of range.
+    """
+    _check_2d(dem)
+    check_range(azimuth, param="azimuth", low=0.0, high=360.0)
+    check_range(altitude, param="altitude", low=0.0, high=90.0)
+    z, xres, yres = _dem(dem)
+    out = hillshade_kernel(z, xres, yres, azimuth=azimuth, altitude=altitude, z_factor=z_factor)
+    return wrap_like(dem, out, name="hillshade", units="1",
+                     attrs={"azimuth": azimuth, "altitude": altitude})
+
+
+def ruggedness(dem: xr.DataArray, *, method: str | TRIMethod = "riley") -> xr.DataArray:
+    """Terrain ruggedness index (TRI) of a DEM.
+
+    Parameters
+    ----------
+    dem : xarray.DataArray
+        Elevation in metres, projected grid.
+    method : {"riley", "wilson"}
+        ``riley`` (default): ``sqrt(sum((z_i - z_0)^2))`` over the 8 neighbours (Riley, DeGloria
+        and Elliot 1999; ``gdaldem TRI -alg Riley``). ``wilson``: mean absolute difference to
+        the 8 neighbours (Wilson et al. 2007; ``gdaldem TRI`` default since GDAL 3.3).
+
+    Returns
+    -------
+    xarray.DataArray
+        ``ruggedness`` in metres.
+
+    Raises
+    ------
+    GeographicCRSError
+        If the DEM is in a geographic CRS.
+    InvalidParameterError
+        If ``method`` is unknown.
+    """
+    _check_2d(dem)
+    m = parse_choice(TRIMethod, method, param="method")
+    z, _, _ = _dem(dem)
+    return wrap_like(dem, ruggedness_kernel(z, method=m.value), name="ruggedness", units="m",
+                     attrs={"method": f"TRI ({m.value})"})
