@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
+from steppe_geo.criteria.distance import distance, outside_setback, tip_height_m, within_distance
 from steppe_geo.criteria.terrain import aspect, hillshade, ruggedness, slope
 
-__all__ = ["aspect", "hillshade", "ruggedness", "slope"]
+__all__ = [
+    "aspect",
+    "distance",
+    "hillshade",
+    "outside_setback",
+    "ruggedness",
+    "slope",
+    "tip_height_m",
+    "within_distance",
+]

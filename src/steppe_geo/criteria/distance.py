@@ -1,0 +1,284 @@
+"""Proximity (exact Euclidean distance in metres) and setback masks.
+
+Distances are computed on the analysis grid with :func:`scipy.ndimage.distance_transform_edt`
+(exact Euclidean distance transform, Maurer et al. 2003) using the grid's pixel size as
+sampling, so they are exact distances between pixel centres. Vector features are rasterized on
+the grid *expanded by the search margin*, so a road just outside the area still counts.
+With a cap (``max_distance_m``) the work runs window by window with a halo of
+``ceil(cap / pixel size)`` pixels and gives identical values to the whole-grid transform.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import xarray as xr
+from affine import Affine
+from scipy import ndimage
+
+from steppe_geo._validation import check_positive, check_projected
+from steppe_geo.criteria._common import check_dataarray
+from steppe_geo.errors import EmptyLayerError, GridMismatchError, InvalidParameterError
+from steppe_geo.grid import Grid
+
+__all__ = [
+    "distance",
+    "distance_halo",
+    "distance_kernel",
+    "distance_windowed",
+    "outside_setback",
+    "tip_height_m",
+    "within_distance",
+]
+
+
+def distance_halo(max_distance_m: float, resolution: tuple[float, float]) -> int:
+    """Halo in pixels a capped distance window needs: ``ceil(cap / smallest pixel side)``."""
+    return math.ceil(float(max_distance_m) / min(resolution) - 1e-9)
+
+
+def distance_kernel(features: np.ndarray, sampling: tuple[float, float],
+                    max_distance: float | None = None) -> np.ndarray:
+    """Euclidean distance (units of ``sampling``) from every pixel to the nearest True pixel.
+
+    Parameters
+    ----------
+    features : bool ndarray (rows, cols)
+        True on feature pixels.
+    sampling : (row spacing, column spacing)
+        Pixel size along y and x (metres).
+    max_distance : float, optional
+        Distances greater than this become ``inf``.
+
+    Returns
+    -------
+    float64 ndarray; ``inf`` where no feature is within reach (or none exists).
+    """
+    features = np.asarray(features, dtype=bool)
+    if not features.any():
+        return np.full(features.shape, np.inf)
+    out = ndimage.distance_transform_edt(~features, sampling=sampling)
+    if max_distance is not None:
+        out[out > max_distance] = np.inf
+    return out
+
+
+def distance_windowed(features: np.ndarray, sampling: tuple[float, float], max_distance: float,
+                      *, window: int = 512) -> np.ndarray:
+    """Capped distance computed tile by tile with halo :func:`distance_halo`; same as the whole.
+
+    Temporary memory is set by ``(window + 2 * halo)**2``, not by the grid.
+    """
+    features = np.asarray(features, dtype=bool)
+    rows, cols = features.shape
+    halo = distance_halo(max_distance, (sampling[1], sampling[0]))
+    out = np.empty(features.shape, dtype=np.float64)
+    for r0 in range(0, rows, window):
+        for c0 in range(0, cols, window):
+            r1, c1 = min(rows, r0 + window), min(cols, c0 + window)
+            pr0, pc0 = max(0, r0 - halo), max(0, c0 - halo)
+            pr1, pc1 = min(rows, r1 + halo), min(cols, c1 + halo)
+            tile = distance_kernel(features[pr0:pr1, pc0:pc1], sampling, max_distance)
+            out[r0:r1, c0:c1] = tile[r0 - pr0:r1 - pr0, c0 - pc0:c1 - pc0]
+    return out
+
+
+def _expanded(grid: Grid, margin: int) -> Grid:
+    t = grid.transform * Affine.translation(-margin, -margin)
+    return Grid(grid.crs, t, (grid.rows + 2 * margin, grid.cols + 2 * margin))
+
+
+def _vector_margin(features: Any, grid: Grid, max_distance_m: float | None) -> int:
+    if max_distance_m is not None:
+        return distance_halo(max_distance_m, grid.resolution)
+    # no cap: reach as far as the features do (read_vector keeps features within its margin)
+    fb = features.to_crs(grid.crs).total_bounds if features.crs != grid.crs else features.total_bounds
+    w, s, e, n = grid.bounds
+    xres, yres = grid.resolution
+    reach = max(w - fb[0], fb[2] - e, s - fb[1], fb[3] - n, 0.0)
+    return math.ceil(reach / min(xres, yres)) + 1
+
+
+def _feature_mask(features: Any, grid: Grid, margin: int, classes: Any, all_touched: bool) -> np.ndarray:
+    import geopandas as gpd
+
+    if isinstance(features, gpd.GeoDataFrame | gpd.GeoSeries):
+        if len(features) == 0:
+            raise EmptyLayerError("features: the layer has no features to measure distance to")
+        from steppe_geo.io import rasterize
+
+        big = _expanded(grid, margin)
+        burned = rasterize(features, grid=big, all_touched=all_touched)
+        return np.asarray(burned.values) > 0
+    if isinstance(features, xr.DataArray):
+        fgrid = check_dataarray(features, param="features")
+        if not fgrid.same_as(grid):
+            raise GridMismatchError(
+                f"features raster and grid differ:\n  features: {fgrid.describe()}\n"
+                f"  grid: {grid.describe()}\nalign it first with steppe_geo.read_raster(..., grid=grid)"
+            )
+        vals = np.asarray(features.values)
+        if classes is not None:
+            mask = np.isin(vals, np.atleast_1d(classes))
+        elif vals.dtype == bool:
+            mask = vals
+        else:
+            raise InvalidParameterError(
+                "features: a non-boolean raster needs classes=[...] naming the feature classes, "
+                f"got dtype {vals.dtype}"
+            )
+        if margin:
+            mask = np.pad(mask, margin, constant_values=False)
+        return mask
+    raise InvalidParameterError(
+        "features must be a GeoDataFrame/GeoSeries or a DataArray on the grid, "
+        f"got {type(features).__name__}"
+    )
+
+
+def distance(features: Any, *, grid: Grid, max_distance_m: float | None = None, classes: Any = None,
+             all_touched: bool = False, window: int | None = None) -> xr.DataArray:
+    """Exact Euclidean distance in metres from each pixel centre to the nearest feature pixel.
+
+    Parameters
+    ----------
+    features : GeoDataFrame, GeoSeries or xarray.DataArray
+        Points, lines or polygons (any CRS; reprojected to the grid's), or a raster on ``grid``
+        (boolean, or categorical with ``classes``). Vector features up to the search margin
+        outside the grid count.
+    grid : Grid
+        Projected analysis grid in metres.
+    max_distance_m : float, optional
+        Cap: pixels farther than this from every feature get ``inf``. Also the search margin
+        outside the grid. Without a cap the margin reaches as far as the given features.
+    classes : value or list, optional
+        For a categorical raster, the class values that are features.
+    all_touched : bool, default False
+        Rasterize every pixel a vector feature touches (default: pixel centre inside / on line).
+    window : int, optional
+        Compute tile by tile (``window`` pixels square, needs ``max_distance_m``); same values,
+        memory set by the window.
+
+    Returns
+    -------
+    xarray.DataArray
+        ``distance`` in metres (``attrs["units"] = "m"``); 0 on feature pixels; equal to
+        ``scipy.ndimage.distance_transform_edt(~features, sampling=(res_y, res_x))``.
+
+    Raises
+    ------
+    GeographicCRSError
+        If the grid is not projected in metres.
+    EmptyLayerError
+        If the vector layer has no features.
+    GridMismatchError
+        If a raster ``features`` is not on ``grid``.
+    InvalidParameterError
+        For a non-positive cap, a window without a cap, or a categorical raster without classes.
+    """
+    check_projected(grid.crs, what="distance grid")
+    if max_distance_m is not None:
+        max_distance_m = check_positive(max_distance_m, param="max_distance_m")
+    if window is not None and max_distance_m is None:
+        raise InvalidParameterError("window needs max_distance_m (the halo is set by the cap)")
+    import geopandas as gpd
+
+    is_vector = isinstance(features, gpd.GeoDataFrame | gpd.GeoSeries)
+    margin = (_vector_margin(features, grid, max_distance_m) if is_vector and len(features)
+              else (distance_halo(max_distance_m, grid.resolution) if max_distance_m else 0))
+    mask = _feature_mask(features, grid, margin, classes, all_touched)
+    xres, yres = grid.resolution
+    sampling = (yres, xres)
+    if window is not None:
+        full = distance_windowed(mask, sampling, max_distance_m, window=int(window))
+    else:
+        full = distance_kernel(mask, sampling, max_distance_m)
+    core = full[margin:margin + grid.rows, margin:margin + grid.cols]
+    attrs = {"max_distance_m": max_distance_m} if max_distance_m is not None else {}
+    return grid.to_dataarray(np.ascontiguousarray(core), name="distance", units="m", attrs=attrs)
+
+
+def tip_height_m(hub_height_m: float, rotor_diameter_m: float) -> float:
+    """Turbine tip height = hub height + rotor diameter / 2 (metres).
+
+    Raises
+    ------
+    InvalidParameterError
+        If either value is not > 0.
+    """
+    hub = check_positive(hub_height_m, param="hub_height_m")
+    rotor = check_positive(rotor_diameter_m, param="rotor_diameter_m")
+    return hub + rotor / 2.0
+
+
+def _setback_distance(distance_m: float | None, hub_height_m: float | None,
+                      rotor_diameter_m: float | None, tip_height_multiple: float | None) -> float:
+    if distance_m is not None:
+        if tip_height_multiple is not None:
+            raise InvalidParameterError("give either distance_m or tip_height_multiple, not both")
+        return check_positive(distance_m, param="distance_m")
+    if tip_height_multiple is None or hub_height_m is None or rotor_diameter_m is None:
+        raise InvalidParameterError(
+            "give distance_m, or tip_height_multiple with hub_height_m and rotor_diameter_m"
+        )
+    mult = check_positive(tip_height_multiple, param="tip_height_multiple")
+    return mult * tip_height_m(hub_height_m, rotor_diameter_m)
+
+
+def within_distance(features: Any, *, grid: Grid, distance_m: float, all_touched: bool = False,
+                    classes: Any = None) -> xr.DataArray:
+    """Boolean mask, True where a feature is within ``distance_m`` metres (distance <= d).
+
+    Returns
+    -------
+    xarray.DataArray
+        bool ``within_distance`` on ``grid``.
+    """
+    d = check_positive(distance_m, param="distance_m")
+    dist = distance(features, grid=grid, max_distance_m=d, all_touched=all_touched, classes=classes)
+    out = dist <= d
+    out.name = "within_distance"
+    out.attrs = {"distance_m": d, "units": "1"}
+    return out.rio.write_crs(grid.crs).rio.write_transform(grid.transform)
+
+
+def outside_setback(features: Any, *, grid: Grid, distance_m: float | None = None,
+                    hub_height_m: float | None = None, rotor_diameter_m: float | None = None,
+                    tip_height_multiple: float | None = None, all_touched: bool = False,
+                    classes: Any = None) -> xr.DataArray:
+    """Setback mask: True = keep (farther than the setback from every feature).
+
+    The setback is ``distance_m`` metres, or ``tip_height_multiple × (hub_height_m +
+    rotor_diameter_m / 2)`` for wind turbines (e.g. 1.1 × tip height, reVX).
+
+    Parameters
+    ----------
+    features : GeoDataFrame, GeoSeries or DataArray
+        What to keep away from (see :func:`distance`).
+    grid : Grid
+        Projected analysis grid.
+    distance_m : float, optional
+        Setback in metres (> 0).
+    hub_height_m, rotor_diameter_m, tip_height_multiple : float, optional
+        Turbine dimensions and multiple, used instead of ``distance_m``.
+    all_touched, classes
+        As in :func:`distance`.
+
+    Returns
+    -------
+    xarray.DataArray
+        bool ``outside_setback``: True where the distance to the nearest feature is > setback.
+
+    Raises
+    ------
+    InvalidParameterError
+        If the setback is not positive or is given twice / incompletely.
+    """
+    d = _setback_distance(distance_m, hub_height_m, rotor_diameter_m, tip_height_multiple)
+    dist = distance(features, grid=grid, max_distance_m=d, all_touched=all_touched, classes=classes)
+    out = ~(dist <= d)
+    out.name = "outside_setback"
+    out.attrs = {"setback_m": d, "units": "1", "meaning": "True = keep (outside the setback)"}
+    return out.rio.write_crs(grid.crs).rio.write_transform(grid.transform)
