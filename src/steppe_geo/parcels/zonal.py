@@ -1,0 +1,305 @@
+"""Exact zonal statistics of many rasters over many parcels, with the coverage computed once.
+
+exactextract gives, for every parcel, the raster cells it touches and the fraction of each
+cell covered by the polygon. Those become a sparse coverage matrix C (parcels x cells); every
+layer is then a sparse matrix-vector product: ``sum = C @ x``, ``mean = (C @ x) / (C @ valid)``.
+The definitions follow exactextract (methods.md §10).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import xarray as xr
+
+from steppe_geo._validation import check_same_grid, parse_choice
+from steppe_geo.errors import InvalidParameterError, MissingCRSError, NoOverlapError
+from steppe_geo.grid import Grid
+
+__all__ = ["CoverageMatrix", "Stat", "coverage_matrix", "zonal_stats"]
+
+
+class Stat(enum.Enum):
+    """Zonal statistics (exactextract definitions, coverage fraction c of each cell)."""
+
+    MEAN = "mean"      # Σ c·x / Σ c over valid cells
+    SUM = "sum"        # Σ c·x
+    MIN = "min"        # over valid cells with c > 0
+    MAX = "max"
+    STD = "std"        # population std weighted by c
+    COUNT = "count"    # Σ c over valid cells (cell units)
+    AREA = "area"      # Σ c over valid cells x pixel area, in hectares
+
+
+@dataclass(frozen=True)
+class CoverageMatrix:
+    """Coverage fractions of every parcel over every cell of a grid (reusable across layers).
+
+    Attributes
+    ----------
+    matrix : scipy.sparse.csr_array
+        Shape (n_parcels, rows*cols); entry (i, k) is the fraction of cell k (row-major)
+        covered by parcel i, in [0, 1].
+    grid : Grid
+        The raster grid (the parcels were reprojected to its CRS).
+    index : pandas.Index
+        Parcel index (row order of ``matrix``).
+    parcel_area_m2 : numpy.ndarray
+        Geometric area of each parcel in the grid CRS, m².
+    """
+
+    matrix: sp.csr_array
+    grid: Grid
+    index: pd.Index
+    parcel_area_m2: np.ndarray
+
+    def covered_fraction(self) -> np.ndarray:
+        """Fraction of each parcel's area that lies on the grid (0–1)."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            frac = np.asarray(self.matrix.sum(axis=1)).ravel() * self.grid.pixel_area_m2 / self.parcel_area_m2
+        return np.clip(frac, 0.0, 1.0)
+
+
+def _parcel_ids(parcels: gpd.GeoDataFrame, id_column: str | None) -> pd.Index:
+    if id_column is None:
+        ids = parcels.index
+    else:
+        if id_column not in parcels.columns:
+            raise InvalidParameterError(
+                f"id_column: no column {id_column!r} in parcels; columns are {list(parcels.columns)}"
+            )
+        ids = pd.Index(parcels[id_column])
+    dup = ids[ids.duplicated()]
+    if len(dup):
+        raise InvalidParameterError(
+            f"parcel ids ({id_column or 'index'}) must be unique; {len(dup)} duplicated, e.g. "
+            f"{list(dup.unique()[:5])}"
+        )
+    return ids
+
+
+def coverage_matrix(parcels: gpd.GeoDataFrame, grid: Grid | xr.DataArray, *,
+                    id_column: str | None = None) -> CoverageMatrix:
+    """Exact coverage fractions of ``parcels`` over ``grid`` as a sparse matrix.
+
+    Parameters
+    ----------
+    parcels : geopandas.GeoDataFrame
+        Polygons with a CRS. Parcels in another CRS are reprojected to the grid CRS
+        (areas are then measured in the grid CRS). Overlapping parcels are allowed.
+    grid : Grid or xarray.DataArray
+        The raster grid (projected, metres).
+    id_column : str, optional
+        Column with unique parcel ids (default: the index). Used in error messages.
+
+    Raises
+    ------
+    MissingCRSError
+        If ``parcels`` has no CRS.
+    InvalidParameterError
+        If parcel ids are duplicated or ``parcels`` is empty.
+    NoOverlapError
+        If some parcels do not touch the grid at all (the message counts and names them).
+    """
+    import exactextract
+
+    if not isinstance(grid, Grid):
+        grid = Grid.from_dataarray(grid)
+    if parcels.crs is None:
+        raise MissingCRSError("parcels have no CRS; set one with parcels.set_crs(...) first")
+    if len(parcels) == 0:
+        raise InvalidParameterError("parcels: the GeoDataFrame is empty")
+    ids = _parcel_ids(parcels, id_column)
+    geoms = parcels.geometry
+    if not geoms.crs.equals(grid.crs):
+        geoms = geoms.to_crs(grid.crs)
+    polys = gpd.GeoDataFrame({"_row": np.arange(len(geoms))}, geometry=geoms.values, crs=grid.crs)
+    # exactextract only needs the grid: a one-byte template raster is enough.
+    template = grid.to_dataarray(np.zeros(grid.shape, dtype=np.uint8), nodata=255)
+    out = exactextract.exact_extract(template, polys, ["cell_id", "coverage"], output="pandas")
+    cells = out["cell_id"].to_numpy()
+    covs = out["coverage"].to_numpy()
+    counts = np.fromiter((len(c) for c in cells), dtype=np.int64, count=len(cells))
+    indptr = np.concatenate([[0], np.cumsum(counts)])
+    n_cells = grid.rows * grid.cols
+    if indptr[-1]:
+        indices = np.concatenate([np.asarray(c, dtype=np.int64) for c in cells])
+        data = np.concatenate([np.asarray(c, dtype=np.float64) for c in covs])
+    else:
+        indices = np.zeros(0, dtype=np.int64)
+        data = np.zeros(0)
+    matrix = sp.csr_array((data, indices, indptr), shape=(len(polys), n_cells))
+    row_cov = np.asarray(matrix.sum(axis=1)).ravel()
+    missing = np.flatnonzero(row_cov <= 0)
+    if len(missing):
+        raise NoOverlapError(
+            f"{len(missing)} of {len(polys)} parcels do not overlap the grid ({grid.describe()}); "
+            f"ids: {list(ids[missing[:20]])}{' ...' if len(missing) > 20 else ''}"
+        )
+    return CoverageMatrix(matrix=matrix, grid=grid, index=ids,
+                          parcel_area_m2=np.asarray(geoms.area, dtype=np.float64))
+
+
+def _segment_reduce(ufunc: np.ufunc, values: np.ndarray, indptr: np.ndarray, empty: float) -> np.ndarray:
+    """Reduce ``values`` per CSR row segment; rows without values get ``empty``."""
+    n = len(indptr) - 1
+    out = np.full(n, empty, dtype=np.float64)
+    nonempty = indptr[1:] > indptr[:-1]
+    if values.size and nonempty.any():
+        starts = indptr[:-1][nonempty]
+        out[nonempty] = ufunc.reduceat(values, starts)
+    return out
+
+
+def _layer_stats(cov: CoverageMatrix, x: np.ndarray, stats: Sequence[Stat],
+                 weight: np.ndarray | None) -> dict[Stat, np.ndarray]:
+    """Stats of one flattened layer ``x`` (float, NaN = nodata); ``weight`` scales coverage (eligibility)."""
+    valid = np.isfinite(x)
+    xv = np.where(valid, x, 0.0)
+    w = valid.astype(np.float64) if weight is None else valid * weight
+    C = cov.matrix
+    res: dict[Stat, np.ndarray] = {}
+    den = C @ w
+    num = C @ (xv * w)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+    for s in stats:
+        if s is Stat.MEAN:
+            res[s] = mean
+        elif s is Stat.SUM:
+            res[s] = num
+        elif s is Stat.COUNT:
+            res[s] = den
+        elif s is Stat.AREA:
+            res[s] = den * cov.grid.pixel_area_m2 / 1e4
+        elif s is Stat.STD:
+            sq = C @ (xv * xv * w)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                var = np.where(den > 0, sq / np.where(den > 0, den, 1.0) - mean**2, np.nan)
+            res[s] = np.sqrt(np.clip(var, 0.0, None))
+        elif s in (Stat.MIN, Stat.MAX):
+            keep = (C.data > 0) & (w[C.indices] > 0)
+            vals = x[C.indices]
+            fill = np.inf if s is Stat.MIN else -np.inf
+            vals = np.where(keep, vals, fill)
+            ufunc = np.minimum if s is Stat.MIN else np.maximum
+            red = _segment_reduce(ufunc, vals, C.indptr, fill)
+            res[s] = np.where(np.isfinite(red), red, np.nan)
+    return res
+
+
+def _as_flat(da: xr.DataArray, name: str) -> np.ndarray:
+    if da.ndim != 2:
+        raise InvalidParameterError(f"raster {name!r} must be 2-D (y, x), got dims {da.dims}")
+    arr = np.asarray(da.values)
+    if np.issubdtype(arr.dtype, np.floating):
+        return arr.astype(np.float64, copy=False).ravel()
+    arr = arr.astype(np.float64)
+    nodata = da.rio.nodata
+    if nodata is not None and not (isinstance(nodata, float) and np.isnan(nodata)):
+        arr[arr == nodata] = np.nan
+    return arr.ravel()
+
+
+def zonal_stats(
+    parcels: gpd.GeoDataFrame,
+    rasters: Mapping[str, xr.DataArray],
+    *,
+    stats: Sequence[str] = ("mean",),
+    id_column: str | None = None,
+    categorical: Sequence[str] | None = None,
+    eligible: xr.DataArray | None = None,
+    coverage: CoverageMatrix | None = None,
+) -> gpd.GeoDataFrame:
+    """Exact, coverage-weighted zonal statistics of several rasters over parcels.
+
+    The coverage of every parcel is computed once (:func:`coverage_matrix`, exactextract)
+    and each layer is a sparse matrix-vector product, so adding layers is cheap.
+
+    Parameters
+    ----------
+    parcels : geopandas.GeoDataFrame
+        Polygons with a CRS; reprojected to the raster CRS if different. Overlaps allowed.
+    rasters : mapping name -> xarray.DataArray
+        2-D layers on one grid (projected CRS, metres). Float layers use NaN as nodata;
+        integer layers their ``rio.nodata``.
+    stats : sequence of str, default ("mean",)
+        Any of "mean", "sum", "min", "max", "std", "count", "area". Definitions as in
+        exactextract: with coverage fraction c, ``mean = Σ c·x / Σ c`` and
+        ``std`` over valid cells; ``count = Σ c`` (cells); ``area`` = count x pixel area
+        in **hectares**. Nodata cells are left out of every statistic.
+    id_column : str, optional
+        Column of unique parcel ids (default: the index). The result keeps the parcels' index.
+    categorical : sequence of str, optional
+        Names of layers in ``rasters`` that are categorical; for them the result has
+        ``{name}_frac_{value}`` columns (coverage-weighted share of each class among valid
+        cells, 0–1) instead of ``stats``.
+    eligible : xarray.DataArray, optional
+        Eligibility on the same grid (True/1 = eligible; fractional 0–1 values act as
+        weights). When given, every statistic is taken over the eligible part of each
+        parcel, and ``eligible_area_ha`` / ``eligible_fraction`` are added.
+    coverage : CoverageMatrix, optional
+        A coverage matrix from :func:`coverage_matrix` to reuse (must match parcels and grid).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The parcels (same index, geometry in the input CRS) with columns ``{name}_{stat}``,
+        ``parcel_area_ha`` (geometric area in the grid CRS), ``covered_fraction`` (share of
+        the parcel on the grid; parcels partly outside the grid report the covered part),
+        and with ``eligible`` the eligible columns.
+
+    Raises
+    ------
+    MissingCRSError, NoOverlapError, InvalidParameterError, GridMismatchError
+    """
+    if not rasters:
+        raise InvalidParameterError("rasters: give at least one layer (mapping name -> DataArray)")
+    stat_list = [parse_choice(Stat, s, param="stats") for s in stats]
+    cats = list(categorical or [])
+    unknown = [c for c in cats if c not in rasters]
+    if unknown:
+        raise InvalidParameterError(f"categorical: {unknown} not in rasters {list(rasters)}")
+    layers = dict(rasters)
+    if eligible is not None:
+        layers = {**layers, "<eligible>": eligible}
+    check_same_grid(layers)
+    grid = Grid.from_dataarray(next(iter(rasters.values())))
+    if coverage is None:
+        coverage = coverage_matrix(parcels, grid, id_column=id_column)
+    elif not coverage.grid.same_as(grid) or coverage.matrix.shape[0] != len(parcels):
+        raise InvalidParameterError("coverage: the coverage matrix was built for another grid or parcel set")
+    weight = None
+    cols: dict[str, np.ndarray] = {}
+    cols["parcel_area_ha"] = coverage.parcel_area_m2 / 1e4
+    cols["covered_fraction"] = coverage.covered_fraction()
+    if eligible is not None:
+        weight = np.clip(np.nan_to_num(np.asarray(eligible.values, dtype=np.float64).ravel()), 0.0, 1.0)
+        eli = coverage.matrix @ weight
+        cols["eligible_area_ha"] = eli * grid.pixel_area_m2 / 1e4
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cols["eligible_fraction"] = np.clip(eli * grid.pixel_area_m2 / coverage.parcel_area_m2, 0, 1)
+    for name, da in rasters.items():
+        x = _as_flat(da, name)
+        if name in cats:
+            valid = np.isfinite(x)
+            w = valid.astype(np.float64) if weight is None else valid * weight
+            den = coverage.matrix @ w
+            for value in np.unique(x[valid]):
+                num = coverage.matrix @ (w * (x == value))
+                label = int(value) if float(value).is_integer() else value
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    cols[f"{name}_frac_{label}"] = np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
+            continue
+        for stat, values in _layer_stats(coverage, x, stat_list, weight).items():
+            cols[f"{name}_{stat.value}"] = values
+    result = parcels.copy()
+    for key, values in cols.items():
+        result[key] = values
+    return result
