@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from steppe_geo.criteria.distance import distance, outside_setback, tip_height_m, within_distance
+from steppe_geo.criteria.proximity import distance, outside_setback, tip_height_m, within_distance
 from steppe_geo.criteria.terrain import aspect, hillshade, ruggedness, slope
 
 __all__ = [

@@ -1,4 +1,6 @@
-"""Proximity (exact Euclidean distance in metres) and setback masks.
+"""Proximity: exact Euclidean distance in metres and setback masks.
+
+The module is called ``proximity`` so that the function ``criteria.distance`` does not shadow it.
 
 Distances are computed on the analysis grid with :func:`scipy.ndimage.distance_transform_edt`
 (exact Euclidean distance transform, Maurer et al. 2003) using the grid's pixel size as

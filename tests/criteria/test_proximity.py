@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from scipy import ndimage
 
 import steppe_geo as sg
-from steppe_geo.criteria import distance as dm
+from steppe_geo.criteria import proximity as dm
 from steppe_geo.errors import (
     EmptyLayerError,
     GeographicCRSError,
