@@ -1,0 +1,677 @@
+"""Desertification risk: MEDALUS ESAI (Kosmas et al. 1999) and China's sensitivity index.
+
+Every score table is data (:class:`ScoreTable`, :class:`CategoryTable`), applied to numpy
+arrays or DataArrays (metadata kept). Bins are half-open and contiguous: a value exactly on
+a break belongs to the bin *above* it (``breaks[i-1] <= x < breaks[i]``), so no value falls
+in a gap and none in two bins. NaN in → NaN out.
+
+Quality indices are geometric means of their variables' scores; a geometric mean is never
+taken over fewer variables than the index defines unless ``allow_missing=True`` is asked for
+(then it is re-weighted per pixel and :class:`ReducedQualityIndexWarning` says so).
+
+See ``docs/models.md`` for the formulas, the tables and their sources.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from steppe_geo._validation import did_you_mean, parse_choice
+from steppe_geo.errors import InvalidParameterError, MissingLayerError, SteppeGeoWarning
+
+__all__ = [
+    "ARIDITY_BGI",
+    "ARIDITY_PPET",
+    "CHINA_DRYNESS",
+    "CHINA_GRADE_BREAKS",
+    "CHINA_VEGETATION_COVER",
+    "CHINA_WIND_DAYS",
+    "DROUGHT_RESISTANCE",
+    "EROSION_PROTECTION",
+    "ESA_BREAKS",
+    "ESA_LABELS",
+    "FIRE_RISK",
+    "GRAZING_DENSITY",
+    "LAND_COVER_NAMES",
+    "PLANT_COVER",
+    "POPULATION_DENSITY",
+    "RAINFALL_GLOBAL_ESA",
+    "RAINFALL_ORIGINAL",
+    "ROCK_FRAGMENTS",
+    "SLOPE",
+    "SOIL_DEPTH",
+    "TEXTURE",
+    "TEXTURE_CHINA",
+    "TEXTURE_NAMES",
+    "AridityIndex",
+    "CategoryTable",
+    "LandCoverVariable",
+    "RainfallLadder",
+    "ReducedQualityIndexWarning",
+    "ScoreTable",
+    "china_grade",
+    "china_sensitivity",
+    "classify_china",
+    "classify_esa",
+    "climate_quality",
+    "esai",
+    "geometric_mean",
+    "grazing_density",
+    "management_quality",
+    "score_aridity",
+    "score_aspect",
+    "score_land_cover",
+    "score_rainfall",
+    "soil_quality",
+    "vegetation_quality",
+]
+
+
+class ReducedQualityIndexWarning(SteppeGeoWarning):
+    """A quality index was computed over fewer variables than it defines (``allow_missing=True``)."""
+
+
+# ----------------------------------------------------------------------------- tables
+@dataclass(frozen=True)
+class ScoreTable:
+    """A classed score for a continuous variable: contiguous half-open bins.
+
+    ``scores[i]`` applies to ``breaks[i-1] <= x < breaks[i]`` (``breaks[-1]`` = −∞,
+    ``breaks[n]`` = +∞): a value exactly on a break takes the score of the bin above it.
+
+    Attributes
+    ----------
+    name : str
+    breaks : tuple of float
+        Strictly increasing.
+    scores : tuple of float
+        ``len(breaks) + 1`` scores.
+    units : str
+    source : str
+    """
+
+    name: str
+    breaks: tuple[float, ...]
+    scores: tuple[float, ...]
+    units: str = ""
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        b = tuple(float(v) for v in self.breaks)
+        s = tuple(float(v) for v in self.scores)
+        object.__setattr__(self, "breaks", b)
+        object.__setattr__(self, "scores", s)
+        if not all(math.isfinite(v) for v in b + s):
+            raise InvalidParameterError(f"{self.name}: breaks and scores must be finite, got {b} and {s}")
+        if any(b2 <= b1 for b1, b2 in itertools.pairwise(b)):
+            raise InvalidParameterError(f"{self.name}: breaks must be strictly increasing, got {b}")
+        if len(s) != len(b) + 1:
+            raise InvalidParameterError(
+                f"{self.name}: needs len(breaks) + 1 = {len(b) + 1} scores, got {len(s)}: {s}"
+            )
+
+    def apply(self, values: Any) -> Any:
+        """Score ``values`` (ndarray or DataArray; NaN stays NaN)."""
+        arr, wrap = _unwrap(values)
+        idx = np.digitize(arr, np.asarray(self.breaks), right=False)
+        out = np.asarray(self.scores)[np.clip(idx, 0, len(self.scores) - 1)]
+        out = np.where(np.isnan(arr), np.nan, out)
+        return wrap(out, f"{self.name}_score", "score")
+
+    def describe(self) -> list[tuple[str, float]]:
+        """``[(bin text, score), ...]`` from the lowest bin up, edges written out."""
+        b = self.breaks
+        rows = [(f"< {b[0]:g}", self.scores[0])]
+        rows += [(f"[{lo:g}, {hi:g})", s) for lo, hi, s in zip(b, b[1:], self.scores[1:-1], strict=True)]
+        rows.append((f">= {b[-1]:g}", self.scores[-1]))
+        return rows
+
+
+@dataclass(frozen=True)
+class CategoryTable:
+    """A score per category code (land cover, soil texture, ...).
+
+    Attributes
+    ----------
+    name : str
+    scores : mapping of int → float
+    names : mapping of int → str
+        Human-readable class names (for messages and tables).
+    source : str
+    """
+
+    name: str
+    scores: Mapping[int, float]
+    names: Mapping[int, str] = field(default_factory=dict)
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        scores = {int(k): float(v) for k, v in self.scores.items()}
+        object.__setattr__(self, "scores", MappingProxyType(scores))
+        object.__setattr__(self, "names", MappingProxyType({int(k): str(v) for k, v in self.names.items()}))
+        if not self.scores:
+            raise InvalidParameterError(f"{self.name}: the table has no categories")
+
+    def __hash__(self) -> int:
+        return hash((self.name, tuple(sorted(self.scores.items()))))
+
+    def apply(self, values: Any, *, nodata: float | None = None) -> Any:
+        """Score category codes; codes missing from the table raise, NaN / ``nodata`` → NaN.
+
+        Raises
+        ------
+        InvalidParameterError
+            Listing every code found in ``values`` that the table does not know.
+        """
+        arr, wrap = _unwrap(values)
+        if nodata is None and isinstance(values, xr.DataArray):
+            nodata = values.rio.nodata
+        arr = np.asarray(arr, dtype=np.float64)
+        invalid = np.isnan(arr)
+        if nodata is not None and not np.isnan(nodata):
+            invalid |= arr == nodata
+        codes = np.unique(arr[~invalid])
+        known = np.fromiter(self.scores.keys(), dtype=np.float64)
+        unknown = codes[~np.isin(codes, known)]
+        if unknown.size:
+            valid = ", ".join(f"{k} ({self.names.get(k, '?')})" for k in self.scores)
+            raise InvalidParameterError(
+                f"{self.name}: land-cover/category codes not in the lookup table: "
+                f"{[int(c) if float(c).is_integer() else float(c) for c in unknown]}. "
+                f"Known codes: {valid}. Extend the table (CategoryTable) or recode the layer."
+            )
+        out = np.full(arr.shape, np.nan)
+        for code, score in self.scores.items():
+            out[(arr == code) & ~invalid] = score
+        return wrap(out, f"{self.name}_score", "score")
+
+
+def _unwrap(values: Any) -> tuple[np.ndarray, Any]:
+    """Float array of ``values`` and a function putting a result back into the same kind of object."""
+    if isinstance(values, xr.DataArray):
+        arr = np.asarray(values.values, dtype=np.float64)
+        nodata = values.rio.nodata
+        if nodata is not None and not np.isnan(nodata):
+            arr = np.where(arr == nodata, np.nan, arr)
+
+        def wrap(out: np.ndarray, name: str, units: str) -> xr.DataArray:
+            da = xr.DataArray(out, dims=values.dims, coords=values.coords, name=name, attrs={"units": units})
+            if values.rio.crs is not None:
+                da = da.rio.write_crs(values.rio.crs).rio.write_transform(values.rio.transform())
+                da = da.rio.write_nodata(np.nan, encoded=False)
+            return da
+
+        return arr, wrap
+    arr = np.asarray(values, dtype=np.float64)
+    return arr, lambda out, name, units: out
+
+
+# Rainfall (mm/yr). Original MEDALUS: > 650 → 1, 280–650 → 2, < 280 → 4.
+RAINFALL_ORIGINAL = ScoreTable(
+    "rainfall", (280.0, 650.0), (4.0, 2.0, 1.0), "mm/yr",
+    "Kosmas et al. (1999), MEDALUS manual, Table 3.2 (as in methods.md §7)",
+)
+# Finer ladder used by Global-ESA studies for drylands (default here: Inner Mongolia is 150–450 mm).
+RAINFALL_GLOBAL_ESA = ScoreTable(
+    "rainfall", (280.0, 310.0, 345.0, 390.0, 440.0, 490.0, 570.0, 650.0),
+    (2.0, 1.80, 1.65, 1.50, 1.35, 1.25, 1.15, 1.05, 1.0), "mm/yr",
+    "Global-ESA rainfall ladder (methods.md §7; verify against the Global ESA primary text)",
+)
+# Bagnouls–Gaussen bioclimatic index — ONLY for a BGI layer, never for P/PET.
+ARIDITY_BGI = ScoreTable(
+    "aridity_bgi", (50.0, 75.0, 100.0, 125.0, 150.0), (1.0, 1.1, 1.2, 1.4, 1.8, 2.0), "BGI",
+    "Kosmas et al. (1999), MEDALUS manual (BGI classes)",
+)
+# Aridity index P/PET (dimensionless): lower is drier and scores worse.
+ARIDITY_PPET = ScoreTable(
+    "aridity_p_pet", (0.03, 0.10, 0.20, 0.35, 0.50, 0.65, 0.75, 1.0),
+    (2.0, 1.75, 1.55, 1.45, 1.35, 1.25, 1.15, 1.05, 1.0), "1",
+    "Global-ESA P/PET ladder (methods.md §7; verify against the Global ESA primary text)",
+)
+SLOPE = ScoreTable("slope", (6.0, 18.0, 35.0), (1.0, 1.2, 1.5, 2.0), "%", "Kosmas et al. (1999)")
+SOIL_DEPTH = ScoreTable("soil_depth", (15.0, 30.0, 75.0), (4.0, 3.0, 2.0, 1.0), "cm", "Kosmas et al. (1999)")
+ROCK_FRAGMENTS = ScoreTable("rock_fragments", (20.0, 60.0), (2.0, 1.3, 1.0), "%", "Kosmas et al. (1999)")
+PLANT_COVER = ScoreTable("plant_cover", (10.0, 40.0), (2.0, 1.8, 1.0), "%", "Kosmas et al. (1999)")
+GRAZING_DENSITY = ScoreTable(
+    "grazing_density", (20.0, 60.0, 100.0), (1.0, 1.33, 1.66, 2.0), "sheep units/km2",
+    "MEDALUS grazing-intensity variant (methods.md §7); heads read as sheep units",
+)
+POPULATION_DENSITY = ScoreTable(
+    "population_density", (10.0, 20.0, 50.0), (1.0, 1.33, 1.66, 2.0), "persons/km2",
+    "MEDALUS population-density variant (methods.md §7)",
+)
+
+TEXTURE_NAMES: Mapping[int, str] = MappingProxyType({
+    1: "clay", 2: "silty clay", 3: "sandy clay", 4: "clay loam", 5: "silty clay loam",
+    6: "sandy clay loam", 7: "loam", 8: "silt loam", 9: "sandy loam", 10: "silt", 11: "loamy sand",
+    12: "sand",
+})
+"""USDA texture classes by code 1–12 (the numbering of SoilGrids/OpenLandMap USDA texture class maps)."""
+
+TEXTURE = CategoryTable(
+    "texture",
+    {7: 1.0, 6: 1.0, 9: 1.0, 11: 1.0, 4: 1.0,  # good: L, SCL, SL, LS, CL
+     3: 1.2, 8: 1.2, 5: 1.2,  # moderate: SC, SiL, SiCL
+     10: 1.6, 1: 1.6, 2: 1.6,  # poor: Si, C, SiC
+     12: 2.0},  # very poor: S
+    TEXTURE_NAMES, "Kosmas et al. (1999), soil texture classes",
+)
+
+LAND_COVER_NAMES: Mapping[int, str] = MappingProxyType({
+    10: "tree cover", 20: "shrubland", 30: "grassland", 40: "cropland", 50: "built-up",
+    60: "bare / sparse vegetation", 80: "permanent water", 90: "herbaceous wetland",
+    101: "typical steppe", 102: "Artemisia shrub", 103: "sand-fixing plantation", 104: "mobile sand",
+})
+"""ESA WorldCover codes (10–90) plus steppe classes 101–104 used by the steppe lookup tables."""
+
+_LC_SOURCE = ("Kosmas et al. (1999) Mediterranean classes re-mapped to WorldCover + steppe classes "
+              "(steppe_geo adaptation, see docs/models.md)")
+# Fire risk: 1.0 low … 2.0 very high (Kosmas: 1.0/1.3/1.6/2.0).
+FIRE_RISK = CategoryTable("fire_risk", {
+    10: 1.6, 20: 1.6, 30: 1.3, 40: 1.3, 50: 1.0, 60: 1.0, 80: 1.0, 90: 1.0,
+    101: 1.3, 102: 1.6, 103: 1.3, 104: 1.0}, LAND_COVER_NAMES, _LC_SOURCE)
+# Erosion protection: 1.0 very high … 2.0 very low (Kosmas: 1.0/1.3/1.6/1.8/2.0).
+EROSION_PROTECTION = CategoryTable("erosion_protection", {
+    10: 1.3, 20: 1.3, 30: 1.6, 40: 1.8, 50: 2.0, 60: 2.0, 80: 1.0, 90: 1.0,
+    101: 1.3, 102: 1.3, 103: 1.6, 104: 2.0}, LAND_COVER_NAMES, _LC_SOURCE)
+# Drought resistance: 1.0 very high … 2.0 very low (Kosmas: 1.0/1.2/1.4/1.7/2.0). Trees and crops in the
+# steppe are drought-sensitive (poplar shelterbelts, rain-fed crops).
+DROUGHT_RESISTANCE = CategoryTable("drought_resistance", {
+    10: 1.7, 20: 1.2, 30: 1.4, 40: 1.7, 50: 2.0, 60: 2.0, 80: 1.0, 90: 1.2,
+    101: 1.2, 102: 1.0, 103: 1.4, 104: 2.0}, LAND_COVER_NAMES, _LC_SOURCE)
+
+
+class LandCoverVariable(enum.Enum):
+    """Vegetation variables scored from land cover."""
+
+    FIRE_RISK = "fire_risk"
+    EROSION_PROTECTION = "erosion_protection"
+    DROUGHT_RESISTANCE = "drought_resistance"
+
+
+_LC_TABLES = {
+    LandCoverVariable.FIRE_RISK: FIRE_RISK,
+    LandCoverVariable.EROSION_PROTECTION: EROSION_PROTECTION,
+    LandCoverVariable.DROUGHT_RESISTANCE: DROUGHT_RESISTANCE,
+}
+
+
+class RainfallLadder(enum.Enum):
+    """Rainfall score tables: the finer Global-ESA ladder (default) or the original 3 classes."""
+
+    GLOBAL_ESA = "global-esa"
+    ORIGINAL = "original"
+
+
+class AridityIndex(enum.Enum):
+    """Which aridity index a layer holds; each has its own ladder."""
+
+    P_PET = "p/pet"
+    BGI = "bgi"
+
+
+def score_rainfall(precipitation_mm: Any, *, ladder: str = "global-esa") -> Any:
+    """Score annual precipitation (mm/yr) with the Global-ESA ladder (default) or the original one."""
+    choice = parse_choice(RainfallLadder, ladder, param="ladder")
+    table = RAINFALL_GLOBAL_ESA if choice is RainfallLadder.GLOBAL_ESA else RAINFALL_ORIGINAL
+    return table.apply(precipitation_mm)
+
+
+def score_aridity(values: Any, *, index: str = "p/pet") -> Any:
+    """Score an aridity layer with the ladder of *its* index.
+
+    Parameters
+    ----------
+    values : ndarray or DataArray
+        P/PET (dimensionless, typically 0–3) or the Bagnouls–Gaussen index (≥ 0, up to several hundred).
+    index : {"p/pet", "bgi"}
+        What ``values`` holds. The BGI breaks (50, 75, …) are never applied to P/PET: that public
+        bug scores every P/PET value 1.0 (the best class).
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``index="p/pet"`` and the layer holds values > 20 (a BGI layer passed as P/PET),
+        or on negative values.
+    """
+    choice = parse_choice(AridityIndex, index, param="index")
+    arr, _ = _unwrap(values)
+    finite = arr[np.isfinite(arr)]
+    if finite.size and finite.min() < 0:
+        raise InvalidParameterError(
+            f"aridity ({choice.value}) must be >= 0, got a minimum of {finite.min():g}"
+        )
+    if choice is AridityIndex.P_PET:
+        if finite.size and finite.max() > 20:
+            raise InvalidParameterError(
+                f"aridity: index='p/pet' but the layer reaches {finite.max():g}; P/PET is rarely above 3. "
+                "Is this a Bagnouls-Gaussen index? Then pass index='bgi'."
+            )
+        return ARIDITY_PPET.apply(values)
+    return ARIDITY_BGI.apply(values)
+
+
+def score_aspect(aspect_deg: Any) -> Any:
+    """Score aspect (degrees clockwise from north): N, NE, NW and flat → 1.0, other → 2.0.
+
+    ``[0, 112.5)`` and ``[247.5, 360]`` score 1.0, ``[112.5, 247.5)`` scores 2.0. NaN aspect means
+    flat (the convention of :func:`steppe_geo.criteria.aspect`) and scores 1.0; mask nodata separately
+    (e.g. through the slope score, which stays NaN where the DEM is missing).
+    """
+    arr, wrap = _unwrap(aspect_deg)
+    finite = arr[np.isfinite(arr)]
+    if finite.size and (finite.min() < 0 or finite.max() > 360):
+        raise InvalidParameterError(
+            f"aspect must be within [0, 360] degrees, got [{finite.min():g}, {finite.max():g}]"
+        )
+    out = np.where((arr >= 112.5) & (arr < 247.5), 2.0, 1.0)
+    return wrap(out, "aspect_score", "score")
+
+
+def score_land_cover(land_cover: Any, *, variable: str, table: CategoryTable | None = None,
+                     nodata: float | None = None) -> Any:
+    """Score a land-cover layer for fire risk, erosion protection or drought resistance.
+
+    Parameters
+    ----------
+    land_cover : ndarray or DataArray of int
+        Codes as in :data:`LAND_COVER_NAMES` (WorldCover 10–90, steppe classes 101–104).
+    variable : {"fire_risk", "erosion_protection", "drought_resistance"}
+    table : CategoryTable, optional
+        Replaces the default steppe table for ``variable``.
+    nodata : number, optional
+        Code to treat as missing (default: the layer's rio nodata).
+
+    Raises
+    ------
+    InvalidParameterError
+        Listing the codes of ``land_cover`` the table does not know.
+    """
+    var = parse_choice(LandCoverVariable, variable, param="variable")
+    return (table or _LC_TABLES[var]).apply(land_cover, nodata=nodata)
+
+
+def grazing_density(townships: Any, *, grid: Any, column: str = "sheep_units") -> xr.DataArray:
+    """Grazing pressure (sheep units per km²) from a livestock census per township, on ``grid``.
+
+    Each township's census ``column`` is divided by its area (km², in the grid's projected CRS)
+    and burnt onto the grid (pixel centres inside the township). Pixels outside every township
+    are NaN.
+
+    Parameters
+    ----------
+    townships : GeoDataFrame
+        Polygons with a CRS and a numeric ``column`` (≥ 0).
+    grid : Grid
+        Projected analysis grid.
+    column : str, default "sheep_units"
+
+    Returns
+    -------
+    xarray.DataArray
+        ``grazing_density`` in ``sheep units/km2``, float, NaN nodata.
+    """
+    from steppe_geo._validation import check_projected
+    from steppe_geo.io import rasterize
+
+    check_projected(grid.crs, what="grazing_density")
+    if column not in getattr(townships, "columns", ()):
+        cols = [c for c in getattr(townships, "columns", ()) if c != "geometry"]
+        raise MissingLayerError(
+            f"townships: no census column {column!r}{did_you_mean(column, cols)} Columns are: {cols}"
+        )
+    gdf = townships.to_crs(grid.crs)
+    counts = np.asarray(gdf[column], dtype=np.float64)
+    if np.any(counts[np.isfinite(counts)] < 0):
+        raise InvalidParameterError(f"townships.{column}: livestock counts must be >= 0")
+    area_km2 = np.asarray(gdf.geometry.area, dtype=np.float64) / 1e6
+    gdf = gdf.assign(_density=np.where(area_km2 > 0, counts / np.where(area_km2 > 0, area_km2, 1), np.nan))
+    gdf = gdf.assign(_id=np.arange(1, len(gdf) + 1, dtype=np.int32))
+    ids = np.asarray(rasterize(gdf, grid=grid, values="_id", fill=0, dtype="int32").values)
+    lookup = np.concatenate([[np.nan], gdf["_density"].to_numpy(dtype=np.float64)])
+    return grid.to_dataarray(lookup[ids], name="grazing_density", units="sheep units/km2")
+
+
+# ----------------------------------------------------------------------------- indices
+def geometric_mean(scores: Mapping[str, Any], *, required: Sequence[str], index: str,
+                   allow_missing: bool = False) -> Any:
+    """Geometric mean of the variables ``required`` taken from ``scores``.
+
+    A variable absent from ``scores`` (or None) raises :class:`MissingLayerError`, unless
+    ``allow_missing=True``: then missing variables (and NaN pixels) are left out, the
+    exponent becomes 1/(number present) per pixel, and :class:`ReducedQualityIndexWarning`
+    is issued. Without ``allow_missing`` a NaN in any variable gives NaN.
+    """
+    unknown = [k for k in scores if k not in required]
+    if unknown:
+        raise InvalidParameterError(f"{index}: unknown variable(s) {unknown}; it is made of {list(required)}")
+    present = [k for k in required if scores.get(k) is not None]
+    missing = [k for k in required if k not in present]
+    if missing and not allow_missing:
+        raise MissingLayerError(
+            f"{index} = geometric mean of {len(required)} variables {list(required)}; missing: {missing}. "
+            "A mean over fewer variables changes the scale of the index; supply them, or pass "
+            "allow_missing=True to re-weight (with a warning)."
+        )
+    if not present:
+        raise MissingLayerError(f"{index}: none of its variables {list(required)} were given")
+    arrays = [_unwrap(scores[k]) for k in present]
+    ref_wrap = arrays[0][1]
+    stack = np.stack(np.broadcast_arrays(*[a for a, _ in arrays]))
+    if np.any(stack[np.isfinite(stack)] <= 0):
+        raise InvalidParameterError(f"{index}: scores must be > 0 (MEDALUS scores are 1–2, depth 1–4)")
+    logs = np.log(stack)
+    if allow_missing:
+        n = np.sum(np.isfinite(logs), axis=0)
+        reduced = bool(missing) or bool(np.any((n < len(required)) & (n > 0)))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = np.exp(np.nansum(logs, axis=0) / n)
+        out = np.where(n > 0, out, np.nan)
+        if reduced:
+            warnings.warn(
+                f"{index} computed over fewer than its {len(required)} variables "
+                f"(missing layers: {missing or 'none'}; plus pixels with NaN variables): "
+                "values are not on the same scale as a full index",
+                ReducedQualityIndexWarning, stacklevel=3,
+            )
+    else:
+        out = np.exp(np.mean(logs, axis=0))
+    return ref_wrap(out, index.lower(), "index")
+
+
+_SQI = ("texture", "parent_material", "rock_fragments", "depth", "slope", "drainage")
+_CQI = ("rainfall", "aridity", "aspect")
+_VQI = ("fire_risk", "erosion_protection", "drought_resistance", "plant_cover")
+_MQI = ("land_use_intensity", "policy_enforcement")
+
+
+def soil_quality(*, texture: Any = None, parent_material: Any = None, rock_fragments: Any = None,
+                 depth: Any = None, slope: Any = None, drainage: Any = None,
+                 allow_missing: bool = False) -> Any:
+    """SQI = (texture · parent material · rock fragments · depth · slope · drainage)^(1/6).
+
+    Arguments are *scores* (from :data:`TEXTURE`, :data:`SOIL_DEPTH`, :data:`SLOPE`, ...).
+    """
+    return geometric_mean(dict(texture=texture, parent_material=parent_material,
+                               rock_fragments=rock_fragments, depth=depth, slope=slope, drainage=drainage),
+                          required=_SQI, index="SQI", allow_missing=allow_missing)
+
+
+def climate_quality(*, rainfall: Any = None, aridity: Any = None, aspect: Any = None,
+                    allow_missing: bool = False) -> Any:
+    """CQI = (rainfall · aridity · aspect)^(1/3), from scores."""
+    return geometric_mean(dict(rainfall=rainfall, aridity=aridity, aspect=aspect),
+                          required=_CQI, index="CQI", allow_missing=allow_missing)
+
+
+def vegetation_quality(*, fire_risk: Any = None, erosion_protection: Any = None,
+                       drought_resistance: Any = None, plant_cover: Any = None,
+                       allow_missing: bool = False) -> Any:
+    """VQI = (fire risk · erosion protection · drought resistance · plant cover)^(1/4), from scores."""
+    return geometric_mean(dict(fire_risk=fire_risk, erosion_protection=erosion_protection,
+                               drought_resistance=drought_resistance, plant_cover=plant_cover),
+                          required=_VQI, index="VQI", allow_missing=allow_missing)
+
+
+def management_quality(*, land_use_intensity: Any = None, policy_enforcement: Any = None,
+                       allow_missing: bool = False) -> Any:
+    """MQI = (land-use intensity · policy enforcement)^(1/2), from scores.
+
+    In the grazing variant land-use intensity is :data:`GRAZING_DENSITY` applied to sheep
+    units per km² (see :func:`steppe_geo.models.grazing_density`). The square root is
+    ``** 0.5`` — the public bug ``x ** 1/2`` halves the product instead.
+    """
+    return geometric_mean(dict(land_use_intensity=land_use_intensity, policy_enforcement=policy_enforcement),
+                          required=_MQI, index="MQI", allow_missing=allow_missing)
+
+
+def esai(sqi: Any, cqi: Any, vqi: Any, mqi: Any) -> Any:
+    """ESAI = (SQI · CQI · VQI · MQI)^(1/4) (Kosmas et al. 1999); all four are required.
+
+    Parameters
+    ----------
+    sqi, cqi, vqi, mqi : ndarray or DataArray
+        Quality indices (≥ 1). NaN in any → NaN.
+
+    Returns
+    -------
+    Same kind as ``sqi``, named ``"esai"``.
+    """
+    named = {"sqi": sqi, "cqi": cqi, "vqi": vqi, "mqi": mqi}
+    none = [k for k, v in named.items() if v is None]
+    if none:
+        raise MissingLayerError(f"esai needs all four quality indices; missing: {none}")
+    return geometric_mean(named, required=tuple(named), index="ESAI")
+
+
+ESA_BREAKS: tuple[float, ...] = (1.17, 1.225, 1.275, 1.325, 1.375, 1.425, 1.53)
+"""Lower edges of P, F1, F2, F3, C1, C2, C3 (Kosmas et al. 1999); each break belongs to the class above it."""
+ESA_LABELS: tuple[str, ...] = ("N", "P", "F1", "F2", "F3", "C1", "C2", "C3")
+"""ESA class labels for codes 1–8 (0 = nodata): non-affected, potential, fragile 1–3, critical 1–3."""
+
+
+def classify_esa(values: Any) -> Any:
+    """Environmentally Sensitive Area classes from ESAI values.
+
+    Contiguous half-open bins: N < 1.17 ≤ P < 1.225 ≤ F1 < 1.275 ≤ F2 < 1.325 ≤ F3 < 1.375 ≤ C1
+    < 1.425 ≤ C2 < 1.53 ≤ C3.
+
+    Returns
+    -------
+    uint8 ndarray or DataArray
+        Codes 1–8 (:data:`ESA_LABELS`), 0 where ``values`` is NaN (declared nodata); a
+        DataArray carries ``attrs["labels"]`` = ``{code: label}`` and ``attrs["flag_meanings"]``.
+    """
+    arr, _ = _unwrap(values)
+    codes = (np.digitize(arr, np.asarray(ESA_BREAKS), right=False) + 1).astype(np.uint8)
+    codes[np.isnan(arr)] = 0
+    if isinstance(values, xr.DataArray):
+        da = xr.DataArray(codes, dims=values.dims, coords=values.coords, name="esa_class",
+                          attrs={"units": "class", "labels": dict(enumerate(("nodata", *ESA_LABELS))),
+                                 "flag_values": list(range(1, 9)), "flag_meanings": " ".join(ESA_LABELS)})
+        if values.rio.crs is not None:
+            da = da.rio.write_crs(values.rio.crs).rio.write_transform(values.rio.transform())
+            da = da.rio.write_nodata(0, encoded=False)
+        return da
+    return codes
+
+
+# ----------------------------------------------------------------------------- China
+CHINA_GRADE_BREAKS: tuple[float, ...] = (2.0, 4.0, 6.0, 8.0)
+"""Sensitivity classes from D: < 2 not sensitive, [2, 4) slight, [4, 6) moderate, [6, 8) high, ≥ 8 extreme
+(国家环保总局《生态功能区划暂行规程》2003 writes 1.0–2.0 / 2.1–4.0 / …; verify)."""
+CHINA_SENSITIVITY_LABELS = ("not sensitive", "slight", "moderate", "high", "extreme")
+
+# Grade tables (1/3/5/7/9). Breakpoints follow the national ecological-function zoning guideline
+# (《生态功能区划暂行规程》, 2003) as commonly reproduced; marked verify — pass your own ScoreTable.
+CHINA_DRYNESS = ScoreTable(
+    "china_dryness", (1.0, 1.5, 4.0, 16.0), (1.0, 3.0, 5.0, 7.0, 9.0), "1",
+    "dryness I = 0.16·ΣT≥10°C / ΣP; breaks 1.0/1.5/4.0/16 (verify against 生态功能区划暂行规程 2003)",
+)
+CHINA_WIND_DAYS = ScoreTable(
+    "china_wind_days", (15.0, 30.0, 45.0, 60.0), (1.0, 3.0, 5.0, 7.0, 9.0), "days",
+    "winter-spring days with wind ≥ 6 m/s: 15/30/45/60 (生态功能区划暂行规程 2003; verify)",
+)
+CHINA_VEGETATION_COVER = ScoreTable(
+    "china_vegetation_cover", (10.0, 30.0, 50.0, 70.0), (9.0, 7.0, 5.0, 3.0, 1.0), "%",
+    "vegetation cover: bare/sparse/low/medium/dense at 10/30/50/70 % (生态功能区划暂行规程 2003; verify)",
+)
+TEXTURE_CHINA = CategoryTable(
+    "china_texture",
+    {1: 3.0, 2: 3.0, 3: 3.0, 4: 5.0, 5: 5.0, 6: 5.0, 7: 7.0, 8: 7.0, 9: 7.0, 10: 7.0, 11: 9.0, 12: 9.0},
+    TEXTURE_NAMES,
+    "K: bedrock 1, clay 3, gravelly 5, loam 7, sand 9 (生态功能区划暂行规程 2003; USDA classes mapped by "
+    "steppe_geo: clays 3, clay loams 5, loams/silts 7, sands 9; verify)",
+)
+
+
+def china_grade(values: Any, table: ScoreTable) -> Any:
+    """Grade a factor 1/3/5/7/9 with ``table`` (one of the ``CHINA_*`` tables or your own)."""
+    return table.apply(values)
+
+
+def china_sensitivity(i: Any, w: Any, k: Any, c: Any, *, trend_degraded: Any = None,
+                      rule: str = "mean") -> Any:
+    """China's desertification sensitivity index D = (I · W · K · C)^(1/4).
+
+    Parameters
+    ----------
+    i, w, k, c : ndarray or DataArray
+        Grades (1, 3, 5, 7 or 9) of dryness, windy days, soil texture and vegetation cover.
+    trend_degraded : bool ndarray or DataArray, optional
+        Degradation-trend layer (e.g. significant negative NDVI trend). With ``rule="mean"`` it
+        enters as a fifth factor graded 9 (degraded) / 1 (not), D = (I·W·K·C·T)^(1/5); with
+        ``rule="one-out-all-out"`` a degraded pixel is set to the top grade 9 whatever D is.
+    rule : {"mean", "one-out-all-out"}
+
+    Returns
+    -------
+    Same kind as ``i``, named ``"china_sensitivity"``.
+    """
+    if rule not in ("mean", "one-out-all-out"):
+        raise InvalidParameterError(f"rule must be 'mean' or 'one-out-all-out', got {rule!r}")
+    grades = {"I": i, "W": w, "K": k, "C": c}
+    for name, g in grades.items():
+        arr, _ = _unwrap(g)
+        bad = np.unique(arr[np.isfinite(arr) & ~np.isin(arr, (1, 3, 5, 7, 9))])
+        if bad.size:
+            raise InvalidParameterError(
+                f"china_sensitivity: grade {name} must be 1, 3, 5, 7 or 9, got {bad[:5]}"
+            )
+    if trend_degraded is not None:
+        t_arr, _ = _unwrap(trend_degraded)
+        t_grade = np.where(np.isnan(t_arr), np.nan, np.where(t_arr > 0, 9.0, 1.0))
+        if rule == "mean":
+            grades["T"] = t_grade
+    out = geometric_mean(grades, required=tuple(grades), index="china_sensitivity")
+    if trend_degraded is not None and rule == "one-out-all-out":
+        arr, wrap = _unwrap(out)
+        arr = np.where(t_grade == 9.0, 9.0, arr)
+        arr = np.where(np.isnan(t_grade), np.nan, arr)
+        out = wrap(arr, "china_sensitivity", "index") if isinstance(out, xr.DataArray) else arr
+    return out
+
+
+def classify_china(values: Any) -> Any:
+    """Sensitivity classes 1–5 (see :data:`CHINA_GRADE_BREAKS`), 0 where NaN."""
+    arr, _ = _unwrap(values)
+    codes = (np.digitize(arr, np.asarray(CHINA_GRADE_BREAKS), right=False) + 1).astype(np.uint8)
+    codes[np.isnan(arr)] = 0
+    if isinstance(values, xr.DataArray):
+        da = xr.DataArray(codes, dims=values.dims, coords=values.coords, name="china_sensitivity_class",
+                          attrs={"units": "class", "flag_meanings": ";".join(CHINA_SENSITIVITY_LABELS)})
+        if values.rio.crs is not None:
+            da = da.rio.write_crs(values.rio.crs).rio.write_transform(values.rio.transform())
+            da = da.rio.write_nodata(0, encoded=False)
+        return da
+    return codes
