@@ -7,7 +7,7 @@ Rasters are :class:`xarray.DataArray` objects with rioxarray metadata; parcels a
 
 from __future__ import annotations
 
-from steppe_geo import errors, mcda
+from steppe_geo import datasets, errors, mcda
 from steppe_geo.grid import Grid, GridWindow
 from steppe_geo.io import rasterize, read_raster, read_vector, write_raster, write_vector
 
@@ -17,6 +17,7 @@ __all__ = [
     "Grid",
     "GridWindow",
     "__version__",
+    "datasets",
     "errors",
     "mcda",
     "rasterize",

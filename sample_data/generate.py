@@ -1,0 +1,666 @@
+"""Generate the SYNTHETIC steppe_geo sample dataset (northern edge of the Kubuqi desert).
+
+Run from the repository root::
+
+    python sample_data/generate.py
+
+Everything is derived from one fixed seed; running it twice gives the same files
+(GeoPackage timestamps are pinned through ``OGR_CURRENT_DATE``, zip entries carry a fixed
+date). The script also rewrites ``sample_data/README.md`` with the value ranges it measured.
+
+This is a development script, not part of the package API. The data are invented:
+do not use them for any real decision.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from pathlib import Path
+
+os.environ["OGR_CURRENT_DATE"] = "2026-01-01T00:00:00.000Z"
+
+import geopandas as gpd  # noqa: E402
+import numpy as np  # noqa: E402
+import rasterio  # noqa: E402
+import shapely  # noqa: E402
+import shapely.affinity  # noqa: E402
+from pyproj import Transformer  # noqa: E402
+from rasterio.features import rasterize  # noqa: E402
+from rasterio.transform import from_origin  # noqa: E402
+from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box  # noqa: E402
+
+SEED = 20261128
+OUT = Path(__file__).resolve().parent
+WGS84 = "EPSG:4326"
+UTM49N = "EPSG:32649"
+
+# Area of interest and raster extent (AOI plus a 0.02° margin so that setbacks can reach across).
+AOI = (108.9, 40.0, 109.7, 40.4)
+EXT = (108.88, 39.98, 109.72, 40.42)
+YEARS = list(range(2001, 2025))
+
+TO_UTM = Transformer.from_crs(WGS84, UTM49N, always_xy=True)
+TO_LL = Transformer.from_crs(UTM49N, WGS84, always_xy=True)
+
+# --------------------------------------------------------------------------------------
+# Smooth deterministic fields (functions of lon/lat, so every resolution agrees)
+# --------------------------------------------------------------------------------------
+
+_WAVES: dict[tuple[float, int], list[tuple[float, float, float, float]]] = {}
+
+
+def noise(lon, lat, scale_deg: float, key: int) -> np.ndarray:
+    """Sum of random plane waves with wavelength ~scale_deg, roughly in [-1, 1]."""
+    if (scale_deg, key) not in _WAVES:
+        r = np.random.default_rng([SEED, key])
+        _WAVES[(scale_deg, key)] = [
+            (r.uniform(0, np.pi), scale_deg * r.uniform(0.6, 1.6), r.uniform(0, 2 * np.pi),
+             r.uniform(0.5, 1.0))
+            for _ in range(7)
+        ]
+    out = np.zeros(np.broadcast(lon, lat).shape)
+    total = 0.0
+    for ang, wl, ph, amp in _WAVES[(scale_deg, key)]:
+        u = (np.asarray(lon) * np.cos(ang) * 0.766 + np.asarray(lat) * np.sin(ang)) / wl
+        out += amp * np.sin(2 * np.pi * u + ph)
+        total += amp
+    return out / (total / 2.2)
+
+
+def river_lat(lon):
+    """Latitude of the Yellow River centre line (synthetic meanders)."""
+    x = np.asarray(lon) - 108.9
+    return 40.372 + 0.014 * np.sin(2 * np.pi * x / 0.35) + 0.007 * np.sin(2 * np.pi * x / 0.13 + 1.0)
+
+
+def dune_edge(lon):
+    """Northern edge of the dune field (south of it: mobile and semi-fixed dunes)."""
+    x = np.asarray(lon) - 108.9
+    return 40.19 + 0.04 * np.sin(2 * np.pi * x / 0.5) + 0.018 * np.sin(2 * np.pi * x / 0.17 + 2.0)
+
+
+def zones(lon, lat):
+    """0 = river, 1 = irrigated valley, 2 = steppe, 3 = dunes."""
+    lon, lat = np.broadcast_arrays(np.asarray(lon, float), np.asarray(lat, float))
+    rl = river_lat(lon)
+    z = np.full(lon.shape, 2, dtype=np.uint8)
+    valley_edge = rl - 0.05 - 0.012 * noise(lon, lat, 0.2, 1)
+    z[lat > valley_edge] = 1
+    z[lat < dune_edge(lon) + 0.01 * noise(lon, lat, 0.05, 2)] = 3
+    z[np.abs(lat - rl) < 0.0022] = 0
+    return z
+
+
+def dune_height(lon, lat):
+    """Transverse dune ridges (crests NE-SW, across the NW wind), metres."""
+    x = (np.asarray(lon) - 108.9) * 85.1
+    y = (np.asarray(lat) - 40.0) * 111.1
+    a = np.deg2rad(125.0)  # wind blows towards the SE
+    u = x * np.sin(a) + y * np.cos(a)
+    ridge = 0.5 + 0.5 * np.sin(2 * np.pi * u / 1.1 + 2.5 * noise(lon, lat, 0.08, 3))
+    return 32.0 * ridge**3 * (0.7 + 0.3 * noise(lon, lat, 0.1, 4))
+
+
+def elevation(lon, lat):
+    lon, lat = np.broadcast_arrays(np.asarray(lon, float), np.asarray(lat, float))
+    d = np.clip(river_lat(lon) - lat, 0, None)
+    z = 1003.0 + 1000.0 * d**1.2 + 4 * noise(lon, lat, 0.03, 5)
+    z += 55.0 * (noise(lon, lat, 0.15, 6) + 1) * np.clip(d / 0.1, 0, 1)
+    z += 60.0 * (lon - 108.9)
+    dunes = lat < dune_edge(lon) + 0.02
+    z = z + np.where(dunes, dune_height(lon, lat), 0.0)
+    return np.clip(z, 1000, 1500)
+
+
+def centres(ext, res):
+    """Pixel-centre lon/lat meshes and the transform for a regular lon/lat grid."""
+    w = round((ext[2] - ext[0]) / res)
+    h = round((ext[3] - ext[1]) / res)
+    tr = from_origin(ext[0], ext[3], res, res)
+    lon = ext[0] + (np.arange(w) + 0.5) * res
+    lat = ext[3] - (np.arange(h) + 0.5) * res
+    return np.meshgrid(lon, lat), tr
+
+
+# --------------------------------------------------------------------------------------
+# Writers
+# --------------------------------------------------------------------------------------
+
+SUMMARY: list[dict] = []
+
+
+def write_tif(name, data, transform, crs, *, nodata, kind, units, description, imitates,
+              scale=None, offset=None, band_names=None):
+    data = np.asarray(data)
+    if data.ndim == 2:
+        data = data[None]
+    count, h, w = data.shape
+    profile = dict(driver="GTiff", width=w, height=h, count=count, dtype=data.dtype.name, crs=crs,
+                   transform=transform, nodata=nodata, compress="deflate",
+                   predictor=3 if data.dtype.kind == "f" else 2)
+    if w >= 256 and h >= 256:
+        profile.update(tiled=True, blockxsize=256, blockysize=256)
+    path = OUT / name
+    with rasterio.open(path, "w", **profile) as ds:
+        ds.write(data)
+        ds.update_tags(STEPPE_GEO_KIND=kind, units=units, SYNTHETIC="yes: steppe_geo sample data",
+                       DESCRIPTION=description)
+        for b in range(count):
+            ds.set_band_unit(b + 1, units)
+            if band_names:
+                ds.set_band_description(b + 1, band_names[b])
+            else:
+                ds.set_band_description(b + 1, description)
+        if scale is not None:
+            ds.scales = (scale,) * count
+            ds.offsets = (offset or 0.0,) * count
+    valid = data != nodata if not (isinstance(nodata, float) and np.isnan(nodata)) else ~np.isnan(data)
+    vals = data[valid]
+    if scale is not None:
+        vals = vals * scale + (offset or 0.0)
+    SUMMARY.append(dict(kind="raster", file=name, crs=crs, res=transform.a, shape=(count, h, w),
+                        dtype=data.dtype.name, nodata=nodata, units=units, vkind=kind,
+                        vmin=float(vals.min()), vmax=float(vals.max()),
+                        n_nodata=int((~valid).sum()), imitates=imitates, scale=scale,
+                        description=description,
+                        classes=sorted(int(v) for v in np.unique(vals)) if kind == "categorical" else None))
+
+
+def write_vec(name, gdf: gpd.GeoDataFrame, description, imitates):
+    path = OUT / name
+    if path.exists():
+        path.unlink()
+    if name.endswith(".zip"):
+        _write_zipped_shp(path, gdf)
+    elif name.endswith(".geojson"):
+        gdf.to_file(path, driver="GeoJSON", engine="pyogrio", layer=path.stem, COORDINATE_PRECISION=7)
+    else:
+        gdf.to_file(path, driver="GPKG", engine="pyogrio", layer=path.stem)
+    geom_types = sorted(set(gdf.geom_type))
+    SUMMARY.append(dict(kind="vector", file=name, crs=gdf.crs.to_string(), n=len(gdf),
+                        geom=", ".join(geom_types), columns=[c for c in gdf.columns if c != "geometry"],
+                        n_invalid=int((~gdf.geometry.is_valid).sum()), description=description,
+                        imitates=imitates))
+
+
+def _write_zipped_shp(path: Path, gdf):
+    tmp = path.parent / (path.stem + "_tmp")
+    tmp.mkdir(exist_ok=True)
+    shp = tmp / (path.name.removesuffix(".zip").removesuffix(".shp") + ".shp")
+    gdf.to_file(shp, driver="ESRI Shapefile", engine="pyogrio", encoding="UTF-8")
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for f in sorted(tmp.iterdir()):
+            info = zipfile.ZipInfo(f.name, date_time=(2026, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, f.read_bytes())
+            f.unlink()
+    tmp.rmdir()
+
+
+# --------------------------------------------------------------------------------------
+# Helpers for vectors
+# --------------------------------------------------------------------------------------
+
+def wiggly(points, rng, *, step=0.004, amp=0.0015):
+    """Densify a polyline (lon/lat) and add a smooth sideways wiggle."""
+    pts = np.asarray(points, float)
+    out = [pts[0]]
+    for a, b in zip(pts[:-1], pts[1:], strict=True):
+        n = max(2, int(np.hypot(*(b - a)) / step))
+        t = np.linspace(0, 1, n + 1)[1:]
+        seg = a + (b - a) * t[:, None]
+        nrm = np.array([-(b - a)[1], (b - a)[0]])
+        nrm /= np.linalg.norm(nrm) + 1e-12
+        ph = rng.uniform(0, 2 * np.pi)
+        off = amp * np.sin(2 * np.pi * t * rng.uniform(1, 3) + ph) * np.sin(np.pi * t)
+        out.extend(seg + off[:, None] * nrm)
+    return LineString(np.round(np.asarray(out), 6))
+
+
+def blob(cx, cy, r, rng, *, n=24, irregular=0.25, aspect=1.0):
+    ang = np.linspace(0, 2 * np.pi, n, endpoint=False)
+    rad = r * (1 + irregular * rng.uniform(-1, 1, n))
+    return Polygon(np.c_[cx + rad * np.cos(ang) * aspect / 0.766, cy + rad * np.sin(ang)])
+
+
+def to_utm(geom):
+    return shapely.transform(geom, lambda c: np.c_[TO_UTM.transform(c[:, 0], c[:, 1])])
+
+
+def to_ll(geom):
+    return shapely.transform(geom, lambda c: np.c_[TO_LL.transform(c[:, 0], c[:, 1])])
+
+
+GACHA = [  # synthetic village (gacha) names: Chinese transliteration, Mongolian Cyrillic
+    ("巴音乌素", "Баян-Ус"), ("乌兰陶勒盖", "Улаан-Толгой"), ("哈拉图", "Хар-Толгой"),
+    ("沙日召", "Шар-Зуу"), ("敖包梁", "Овоо-Даваа"), ("呼和木独", "Хөх-Мод"),
+    ("布日都", "Бүрдүү"), ("阿拉腾席热", "Алтан-Ширээ"), ("塔拉", "Тал"),
+    ("柴登", "Цайдам"), ("额尔和图", "Эрхт"), ("图古日格", "Төгрөг"),
+    ("宝日陶亥", "Бор-Тохой"), ("乌兰布拉格", "Улаанбулаг"), ("巴音温都尔", "Баян-Өндөр"),
+    ("查干淖尔", "Цагаан-Нуур"), ("希日塔拉", "Шар-Тал"), ("赛音乌素", "Сайн-Ус"),
+    ("好力宝", "Холбоо"), ("朝格温都", "Цог-Өндөр"),
+]
+SURNAMES = ["王", "李", "张", "刘", "杨", "赵", "高", "郝", "白", "包", "乌", "巴"]
+MN_GIVEN = ["巴特尔", "其其格", "苏和", "乌云", "额尔敦", "那仁", "孟和", "萨仁", "宝音", "图雅"]
+ZH_GIVEN = ["建国", "海军", "秀英", "志强", "桂兰", "玉梅", "金山", "福生", "春花", "永平"]
+
+
+def person(rng):
+    if rng.random() < 0.5:
+        return SURNAMES[rng.integers(len(SURNAMES))] + ZH_GIVEN[rng.integers(len(ZH_GIVEN))]
+    return MN_GIVEN[rng.integers(len(MN_GIVEN))]
+
+
+# --------------------------------------------------------------------------------------
+# Build
+# --------------------------------------------------------------------------------------
+
+def build_rasters(settlements_ll, lakes_ll, rivers_ll, rng):
+    # --- DEM: SRTM-like 3 arc-seconds, int16 metres, nodata -32768
+    res = 1 / 1200
+    (lon, lat), tr = centres(EXT, res)
+    dem = np.round(elevation(lon, lat)).astype(np.int16)
+    write_tif("dem.tif", dem, tr, WGS84, nodata=-32768, kind="continuous", units="m",
+              description="elevation above EGM96 geoid", imitates="SRTM GL3 / NASADEM (3 arc-second)")
+
+    # --- 250 m lon/lat layers (wind, NDVI, soil)
+    res = 0.0025
+    (lon, lat), tr = centres(EXT, res)
+    z = zones(lon, lat)
+    elev = elevation(lon, lat)
+    nw = 0.5 * ((EXT[2] - lon) / 0.84 + (lat - EXT[1]) / 0.44)
+    ws = 6.1 + 0.004 * (elev - 1000) + 0.9 * nw + 0.2 * noise(lon, lat, 0.12, 10)
+    ws = np.clip(ws, 6.0, 8.5).astype(np.float32)
+    write_tif("wind_speed_100m.tif", ws, tr, WGS84, nodata=-9999.0, kind="continuous", units="m s-1",
+              description="mean wind speed at 100 m above ground", imitates="Global Wind Atlas 3 (250 m)")
+    k = np.clip(2.1 + 0.18 * noise(lon, lat, 0.2, 11) + 0.08 * (nw - 0.5), 1.8, 2.4).astype(np.float32)
+    write_tif("weibull_k.tif", k, tr, WGS84, nodata=-9999.0, kind="continuous", units="1",
+              description="Weibull shape parameter k at 100 m", imitates="Global Wind Atlas 3 (250 m)")
+    wd = (305 + 8 * noise(lon, lat, 0.3, 12) + 4 * noise(lon, lat, 0.05, 13)) % 360
+    write_tif("wind_direction.tif", wd.astype(np.float32), tr, WGS84, nodata=-9999.0, kind="continuous",
+              units="degree", description="prevailing wind direction (from, clockwise from north)",
+              imitates="Global Wind Atlas 3 wind rose, dominant sector (250 m)")
+
+    # NDVI 2001-2024
+    base = np.select([z == 0, z == 1, z == 2, z == 3],
+                     [0.0 + 0.02 * noise(lon, lat, 0.05, 20),
+                      0.5 + 0.08 * noise(lon, lat, 0.06, 21),
+                      0.25 + 0.08 * noise(lon, lat, 0.08, 22),
+                      0.075 + 0.04 * noise(lon, lat, 0.06, 23)])
+    degr = np.exp(-(((lon - 109.15) / 0.09) ** 2 + ((lat - 40.27) / 0.05) ** 2))  # overgrazing
+    recov = np.exp(-(((lon - 109.47) / 0.11) ** 2 + ((lat - 40.13) / 0.06) ** 2))  # afforestation
+    slope = -0.0045 * degr * (z == 2) + 0.0045 * recov * (z == 3) + 0.003 * recov * (z == 2)
+    t = np.arange(len(YEARS))
+    wet = rng.normal(0, 1, len(YEARS))  # year-to-year rainfall anomaly
+    ndvi = np.empty((len(YEARS), *lon.shape))
+    for i in t:
+        v = base + slope * i + 0.15 * base * 0.12 * wet[i] + rng.normal(0, 0.012, lon.shape)
+        v = np.where(z == 0, base + rng.normal(0, 0.01, lon.shape), v)
+        ndvi[i] = np.clip(v, -0.1, 0.92)
+    enc = np.round(ndvi * 10000).astype(np.int16)
+    fill = np.int16(-3000)
+    for i in t:  # scattered cloud / snow pixels every year
+        enc[i][rng.random(lon.shape) < 0.003] = fill
+    for year, (cx, cy, rx, ry) in {2003: (109.3, 40.2, 0.25, 0.12), 2012: (109.05, 40.32, 0.15, 0.08),
+                                   2016: (109.55, 40.08, 0.2, 0.1)}.items():
+        cloud = (((lon - cx) / rx) ** 2 + ((lat - cy) / ry) ** 2 + 0.3 * noise(lon, lat, 0.05, year)) < 1
+        enc[YEARS.index(year)][cloud] = fill
+    write_tif("ndvi_2001_2024.tif", enc, tr, WGS84, nodata=-3000, kind="continuous", units="1",
+              description="annual maximum NDVI", scale=0.0001, offset=0.0,
+              band_names=[str(y) for y in YEARS], imitates="MODIS MOD13Q1 NDVI (250 m), annual composite")
+
+    # Soil (SoilGrids-like, 250 m)
+    n1 = noise(lon, lat, 0.04, 30)
+    tex = np.select([z == 0, z == 1, z == 2, z == 3],
+                    [255, np.where(n1 > 0.2, 5, 4), np.where(n1 > -0.1, 3, 4), np.where(n1 > -0.3, 1, 2)])
+    write_tif("soil_texture.tif", tex.astype(np.uint8), tr, WGS84, nodata=255, kind="categorical",
+              units="class", description="USDA soil texture class, 0-30 cm (code table in README)",
+              imitates="SoilGrids 2.0 / OpenLandMap USDA texture class (250 m)")
+    depth = np.select([z == 0, z == 1, z == 2, z == 3],
+                      [-32768, 160 + 30 * n1, 65 + 35 * noise(lon, lat, 0.07, 31),
+                       170 + 25 * noise(lon, lat, 0.05, 32)])
+    write_tif("soil_depth.tif", np.round(depth).astype(np.int16), tr, WGS84, nodata=-32768,
+              kind="continuous", units="cm", description="soil depth (depth to bedrock or hardpan)",
+              imitates="SoilGrids 250 m depth to bedrock (BDTICM)")
+
+    # --- ~1 km layers
+    res = 0.01
+    (lon, lat), tr = centres(EXT, res)
+    se = 0.5 * ((lon - EXT[0]) / 0.84 + (EXT[3] - lat) / 0.44)
+    ghi = np.clip(1555 + 120 * (EXT[3] - lat) / 0.44 + 15 * noise(lon, lat, 0.3, 40), 1550, 1700)
+    write_tif("ghi.tif", ghi.astype(np.float32), tr, WGS84, nodata=-9999.0, kind="continuous",
+              units="kWh m-2 yr-1", description="global horizontal irradiation, long-term annual sum",
+              imitates="Global Solar Atlas GHI (~1 km)")
+    pr = np.clip(252 + 125 * se + 8 * noise(lon, lat, 0.25, 41), 250, 380)
+    write_tif("precipitation.tif", pr.astype(np.float32), tr, WGS84, nodata=-9999.0, kind="continuous",
+              units="mm yr-1", description="mean annual precipitation 1991-2020",
+              imitates="CHELSA / WorldClim bio12 (~1 km)")
+    pet = np.clip(1290 - 250 * se + 20 * noise(lon, lat, 0.25, 42), 1000, 1300)
+    write_tif("pet.tif", pet.astype(np.float32), tr, WGS84, nodata=-9999.0, kind="continuous",
+              units="mm yr-1", description="mean annual potential evapotranspiration (Penman-Monteith)",
+              imitates="Global Aridity and PET Database v3 (~1 km)")
+
+    # --- Land cover: WorldCover-like, 30 m, UTM 49N
+    left, bottom, right, top = TO_UTM.transform_bounds(*EXT)
+    left, bottom = np.floor(left / 30) * 30, np.floor(bottom / 30) * 30
+    right, top = np.ceil(right / 30) * 30, np.ceil(top / 30) * 30
+    w, h = int((right - left) / 30), int((top - bottom) / 30)
+    tr = from_origin(left, top, 30, 30)
+    xs = left + (np.arange(w) + 0.5) * 30
+    ys = top - (np.arange(h) + 0.5) * 30
+    X, Y = np.meshgrid(xs, ys)
+    lon, lat = TO_LL.transform(X, Y)
+    z = zones(lon, lat)
+    n1, n2 = noise(lon, lat, 0.02, 50), noise(lon, lat, 0.006, 51)
+    r = rng.random(lon.shape)
+    lc = np.full(lon.shape, 30, np.uint8)
+    # valley: cropland with shelterbelts, grass and wetlands
+    lc[(z == 1)] = 40
+    lc[(z == 1) & (n2 > 0.6)] = 30
+    lc[(z == 1) & (np.abs(n1) < 0.03)] = 10
+    near_river = np.abs(lat - river_lat(lon)) < 0.007
+    lc[(z == 1) & near_river & (n2 > -0.2)] = 90
+    # steppe: grass, shrubs, bare patches (more in the degraded zone)
+    degr = np.exp(-(((lon - 109.15) / 0.09) ** 2 + ((lat - 40.27) / 0.05) ** 2))
+    lc[(z == 2) & (n2 > 0.55)] = 20
+    lc[(z == 2) & (n1 + 0.9 * degr > 0.75)] = 60
+    # dunes: mobile sand (bare) with shrubby interdune lows and afforested edges
+    dh = dune_height(lon, lat)
+    recov = np.exp(-(((lon - 109.47) / 0.11) ** 2 + ((lat - 40.13) / 0.06) ** 2))
+    lc[z == 3] = 60
+    lc[(z == 3) & (dh < 2.0) & (n2 > -0.1)] = 20
+    lc[(z == 3) & (recov > 0.5) & (n2 > 0.2)] = 20
+    lc[(z == 3) & (recov > 0.6) & (n1 > 0.4)] = 10
+    lc[z == 0] = 80
+    lc[(r < 0.004) & (z > 0)] = 30  # salt-and-pepper classification noise
+    shapes = [(to_utm(g), 80) for g in lakes_ll] + [(to_utm(g), 50) for g in settlements_ll]
+    shapes += [(to_utm(g).buffer(25), 80) for g in rivers_ll]
+    lc = rasterize(shapes, out=lc, transform=tr)
+    lc[(lon < EXT[0]) | (lon > EXT[2]) | (lat < EXT[1]) | (lat > EXT[3])] = 0
+    write_tif("land_cover.tif", lc, tr, UTM49N, nodata=0, kind="categorical", units="class",
+              description="land cover class (ESA WorldCover codes)",
+              imitates="ESA WorldCover 10 m v200 (here 30 m, UTM 49N)")
+
+
+def build_vectors(rng):
+    aoi = box(*AOI)
+    v: dict[str, gpd.GeoDataFrame] = {}
+    v["aoi"] = gpd.GeoDataFrame({"name": ["Kubuqi north edge sample AOI (synthetic)"],
+                                 "name_zh": ["库布其沙漠北缘示例区 (合成数据)"]},
+                                geometry=[aoi.segmentize(0.01)], crs=WGS84)
+
+    # Rivers: Yellow River + seasonal gullies (kongdui) running north through the dunes
+    lons = np.arange(108.84, 109.76, 0.002)
+    yellow = LineString(np.round(np.c_[lons, river_lat(lons)], 6))
+    rivers = [yellow]
+    names = ["黄河 (合成)"]
+    regime = ["perennial"]
+    for i, x0 in enumerate([109.0, 109.17, 109.33, 109.52, 109.64]):
+        x1 = x0 + rng.uniform(-0.03, 0.03)
+        y1 = float(river_lat(x1))
+        pts = [(x0 + rng.uniform(-0.02, 0.02), 39.96), (x0 + rng.uniform(-0.03, 0.03), 40.12),
+               ((x0 + x1) / 2, 40.25), (x1, y1)]
+        rivers.append(wiggly(pts, rng, amp=0.004))
+        names.append(f"{['毛不拉', '布日嘎斯太', '黑赖', '西柳', '罕台'][i]}沟 (合成)")
+        regime.append("seasonal")
+    v["rivers"] = gpd.GeoDataFrame({"river_id": np.arange(1, len(rivers) + 1), "name_zh": names,
+                                    "regime": regime,
+                                    "width_m": [400] + [int(rng.integers(20, 80)) for _ in rivers[1:]]},
+                                   geometry=rivers, crs=WGS84)
+
+    # Lakes (haizi): small interdune / steppe lakes and an oxbow near the river
+    lakes, lnames, lreg = [], [], []
+    for i, (cx, cy, rr) in enumerate([(109.08, 40.22, 0.004), (109.26, 40.16, 0.003),
+                                      (109.41, 40.23, 0.005), (109.58, 40.06, 0.0035),
+                                      (109.12, 40.08, 0.0025), (109.66, 40.2, 0.003),
+                                      (109.46, float(river_lat(109.46)) - 0.012, 0.0025)]):
+        lakes.append(blob(cx, cy, rr, rng, aspect=1.6))
+        lnames.append(f"{['巴汗', '赛乌素', '查干', '哈日', '乌兰', '乃玛岱', '牛轭'][i]}淖尔 (合成)")
+        lreg.append("perennial" if i in (2, 6) else "seasonal")
+    v["lakes"] = gpd.GeoDataFrame({"lake_id": np.arange(1, len(lakes) + 1), "name_zh": lnames,
+                                   "regime": lreg}, geometry=lakes, crs=WGS84)
+
+    # Settlements (one ~300 m outside the east boundary)
+    sdefs = [("沙林召镇", "Шар-Зуу", 109.62, 40.345, 0.012, 26000, "town"),
+             ("新民堡镇", "Шинэмин", 109.05, 40.335, 0.008, 11000, "town"),
+             ("风水梁镇", "Фэншуйлян", 109.38, 40.305, 0.007, 8500, "town"),
+             ("独贵塔拉村", "Дугуй-Тал", 109.22, 40.34, 0.003, 1800, "village"),
+             ("恩格贝村", "Энгэбэй", 109.48, 40.24, 0.0028, 1200, "village"),
+             ("乌兰村", "Улаан", 108.98, 40.26, 0.0025, 900, "village"),
+             ("哈拉图村", "Хар-Толгой", 109.3, 40.2, 0.002, 600, "village"),
+             ("布日都村", "Бүрдүү", 109.56, 40.16, 0.002, 450, "village"),
+             ("柴登村", "Цайдам", 109.12, 40.14, 0.0018, 380, "village"),
+             ("塔拉村", "Тал", 109.42, 40.06, 0.0016, 300, "village"),
+             ("阿什泉村", "Аш-Булаг", 109.66, 40.28, 0.0022, 700, "village"),
+             ("东界村", "Зүүн хил", 109.7 + 0.0035 + 0.0024 * 1.3, 40.19, 0.0024, 520, "village")]
+    sett = [blob(x, y, r_, rng, irregular=0.15) for (_, _, x, y, r_, _, _) in sdefs]
+    v["settlements"] = gpd.GeoDataFrame(
+        {"settlement_id": np.arange(1, len(sdefs) + 1), "name_zh": [d[0] + " (合成)" for d in sdefs],
+         "name_mn": [d[1] for d in sdefs], "kind": [d[6] for d in sdefs],
+         "population": [d[5] for d in sdefs]}, geometry=sett, crs=WGS84)
+
+    # Roads
+    roads, rcls, rref = [], [], []
+
+    def add(pts, cls, ref, amp=0.0015):
+        roads.append(wiggly(pts, rng, amp=amp))
+        rcls.append(cls)
+        rref.append(ref)
+
+    add([(108.85, 40.33), (109.05, 40.325), (109.38, 40.31), (109.62, 40.335), (109.76, 40.34)],
+        "expressway", "G9911 (合成)", 0.001)
+    add([(109.35, 40.46), (109.38, 40.31), (109.33, 40.15), (109.31, 39.95)], "national", "G210 (合成)")
+    add([(108.87, 40.26), (109.05, 40.335)], "provincial", "S215 (合成)")
+    add([(109.62, 40.335), (109.56, 40.16), (109.6, 39.96)], "provincial", "S317 (合成)")
+    for i, (a, b) in enumerate([((109.05, 40.335), (109.12, 40.14)), ((109.38, 40.305), (109.48, 40.24)),
+                                ((109.22, 40.34), (109.3, 40.2)), ((108.98, 40.26), (109.12, 40.14)),
+                                ((109.48, 40.24), (109.66, 40.28)), ((109.33, 40.15), (109.42, 40.06))]):
+        add([a, b], "county", f"X{601 + i} (合成)")
+    for _ in range(45):
+        x0, y0 = rng.uniform(108.92, 109.68), rng.uniform(40.02, 40.28)
+        n = int(rng.integers(2, 5))
+        pts = [(x0, y0)]
+        for _ in range(n):
+            pts.append((pts[-1][0] + rng.uniform(-0.04, 0.04), pts[-1][1] + rng.uniform(-0.03, 0.03)))
+        add(pts, "track", "", 0.002)
+    v["roads"] = gpd.GeoDataFrame({"road_id": np.arange(1, len(roads) + 1), "class": rcls, "ref": rref},
+                                  geometry=roads, crs=WGS84)
+
+    # Railway (GeoJSON)
+    rails = [wiggly([(108.85, 40.35), (109.2, 40.35), (109.5, 40.325), (109.76, 40.33)], rng, amp=0.001),
+             wiggly([(109.5, 40.325), (109.47, 40.2), (109.5, 40.09)], rng, amp=0.002)]
+    v["railways"] = gpd.GeoDataFrame({"railway_id": [1, 2], "name_zh": ["包西铁路 (合成)", "沙区支线 (合成)"],
+                                      "usage": ["main", "branch"], "electrified": [True, False],
+                                      "gauge_mm": [1435, 1435]}, geometry=rails, crs=WGS84)
+
+    # Substations and transmission lines
+    subs = [("沙林召500kV变", 109.58, 40.4, 500, 2000), ("新民堡220kV变", 109.07, 40.32, 220, 360),
+            ("风水梁220kV变", 109.4, 40.29, 220, 240), ("恩格贝110kV变", 109.49, 40.23, 110, 63),
+            ("哈拉图110kV变", 109.28, 40.19, 110, 50), ("乌兰110kV变", 108.99, 40.25, 110, 40),
+            ("东界110kV变", 109.73, 40.21, 110, 31.5)]
+    v["substations"] = gpd.GeoDataFrame(
+        {"substation_id": np.arange(1, len(subs) + 1), "name_zh": [s[0] + " (合成)" for s in subs],
+         "voltage_kv": [s[3] for s in subs], "capacity_mva": [float(s[4]) for s in subs]},
+        geometry=[Point(s[1], s[2]) for s in subs], crs=WGS84)
+    P = {s[0][:3]: (s[1], s[2]) for s in subs}
+    lines = [(wiggly([(108.82, 40.445), (109.2, 40.44), (109.5, 40.43), P["沙林召"], (109.76, 40.43)],
+                     rng, amp=0.0005), 500, "500kV 包鄂线 (合成)", 2),
+             (wiggly([P["沙林召"], P["风水梁"]], rng, amp=0.0005), 220, "220kV 沙风线 (合成)", 2),
+             (wiggly([P["风水梁"], P["新民堡"]], rng, amp=0.0005), 220, "220kV 风新线 (合成)", 1),
+             (wiggly([P["风水梁"], P["恩格贝"]], rng, amp=0.0005), 110, "110kV 风恩线 (合成)", 1),
+             (wiggly([P["风水梁"], P["哈拉图"]], rng, amp=0.0005), 110, "110kV 风哈线 (合成)", 1),
+             (wiggly([P["新民堡"], P["乌兰1"]], rng, amp=0.0005),
+              110, "110kV 新乌线 (合成)", 1),
+             (wiggly([P["恩格贝"], (109.62, 40.24), P["东界1"]], rng, amp=0.0005), 110, "110kV 恩东线 (合成)", 1)]
+    v["power_lines"] = gpd.GeoDataFrame(
+        {"line_id": np.arange(1, len(lines) + 1), "name_zh": [x[2] for x in lines],
+         "voltage_kv": [x[1] for x in lines], "circuits": [x[3] for x in lines]},
+        geometry=[x[0] for x in lines], crs=WGS84)
+
+    # Airport (polygon, runway strip into the prevailing wind)
+    c = to_utm(Point(109.6, 40.285))
+    strip = shapely.affinity.rotate(box(c.x - 1600, c.y - 150, c.x + 1600, c.y + 150), 145, origin=c)
+    v["airport"] = gpd.GeoDataFrame({"name_zh": ["沙林召通用机场 (合成)"], "kind": ["general_aviation"],
+                                     "runway_m": [2800]}, geometry=[to_ll(strip)], crs=WGS84)
+
+    # Protected areas: a nature reserve (crossing the south boundary) + ecological red-line zones
+    reserve = blob(109.38, 40.06, 0.07, rng, n=40, irregular=0.12, aspect=1.8)
+    riparian = to_ll(to_utm(yellow).buffer(1200)).intersection(box(*EXT))
+    red2 = blob(109.1, 40.12, 0.035, rng, n=30, irregular=0.2)
+    red3 = blob(109.6, 40.12, 0.03, rng, n=30, irregular=0.2)
+    v["protected_areas"] = gpd.GeoDataFrame(
+        {"zone_id": [1, 2, 3, 4],
+         "name_zh": ["库布其沙地自然保护区 (合成)", "黄河湿地生态保护红线 (合成)",
+                     "柴登防风固沙红线 (合成)", "布日都防风固沙红线 (合成)"],
+         "designation": ["nature_reserve", "ecological_red_line", "ecological_red_line",
+                         "ecological_red_line"],
+         "function": ["biodiversity", "water_conservation", "sand_fixation", "sand_fixation"],
+         "established": [2001, 2018, 2018, 2018]},
+        geometry=[reserve, riparian, red2, red3], crs=WGS84)
+
+    # Townships (polygons covering the AOI and a bit beyond) with census
+    seeds = shapely.MultiPoint([(109.05, 40.3), (109.35, 40.3), (109.62, 40.3), (109.1, 40.08),
+                                (109.45, 40.1)])
+    frame = box(*AOI).buffer(0.03, join_style="mitre")
+    cells = [c_.intersection(frame) for c_ in shapely.voronoi_polygons(seeds, extend_to=frame).geoms]
+    cells.sort(key=lambda g: (round(-g.centroid.y, 1), g.centroid.x))
+    tdefs = [("新民堡镇", "Шинэмин", 24000, 168000), ("风水梁镇", "Фэншуйлян", 19000, 142000),
+             ("沙林召镇", "Шар-Зуу", 41000, 121000), ("柴登苏木", "Цайдам сум", 5200, 236000),
+             ("塔拉苏木", "Тал сум", 4100, 254000)]
+    v["townships"] = gpd.GeoDataFrame(
+        {"township_id": np.arange(1, 6), "name_zh": [t_[0] + " (合成)" for t_ in tdefs],
+         "name_mn": [t_[1] for t_ in tdefs], "population": [t_[2] for t_ in tdefs],
+         "sheep_units": [t_[3] for t_ in tdefs], "census_year": [2023] * 5},
+        geometry=[shapely.segmentize(g, 0.01) for g in cells], crs=WGS84)
+
+    # Parcels: Voronoi of random points, clipped to the AOI, in UTM 49N
+    aoi_u = to_utm(aoi.segmentize(0.005))
+    minx, miny, maxx, maxy = aoi_u.bounds
+    pts = np.c_[rng.uniform(minx, maxx, 1003), rng.uniform(miny, maxy, 1003)]
+    vor = shapely.voronoi_polygons(shapely.MultiPoint(pts), extend_to=aoi_u.buffer(5000))
+    parcels = [g.intersection(aoi_u) for g in vor.geoms]
+    parcels = [shapely.set_precision(g, 0.01) for g in parcels if g.area > 0]
+    parcels.sort(key=lambda g: (-round(g.centroid.y, -3), g.centroid.x))
+    # one multi-part parcel (a detached exclave merged in)
+    cen = np.array([[g.centroid.x, g.centroid.y] for g in parcels])
+    a = 500
+    dist = np.hypot(*(cen - cen[a]).T)
+    for b in np.argsort(dist)[1:]:
+        if not parcels[a].touches(parcels[b]) and not parcels[a].intersects(parcels[b]):
+            break
+    parcels[a] = MultiPolygon([parcels[a], parcels[b]])
+    del parcels[b]
+    areas = np.array([g.area / 1e4 for g in parcels])
+    # gacha membership by nearest seed
+    gseeds = np.c_[rng.uniform(minx, maxx, len(GACHA)), rng.uniform(miny, maxy, len(GACHA))]
+    cen = np.array([[g.centroid.x, g.centroid.y] for g in parcels])
+    gid = np.argmin(np.hypot(cen[:, None, 0] - gseeds[None, :, 0], cen[:, None, 1] - gseeds[None, :, 1]), 1)
+    counter: dict[int, int] = {}
+    nzh, nmn = [], []
+    for g in gid:
+        counter[g] = counter.get(g, 0) + 1
+        nzh.append(f"{GACHA[g][0]}嘎查-{counter[g]}")
+        nmn.append(f"{GACHA[g][1]}-{counter[g]}")
+    tenure = rng.choice(["contracted household", "collective", "state"], len(parcels), p=[0.72, 0.2, 0.08])
+    holder = []
+    for t_, g in zip(tenure, gid, strict=True):
+        if t_ == "contracted household":
+            holder.append(person(rng) + "户")
+        elif t_ == "collective":
+            holder.append(f"{GACHA[g][0]}嘎查集体")
+        else:
+            holder.append("国有林场 (合成)" if rng.random() < 0.5 else None)
+    # a few invalid (self-intersecting bowtie) geometries, as digitised by mistake
+    bad = [17, 233, 611, 874]
+    for i in bad:
+        x0, y0, x1, y1 = parcels[i].bounds
+        dx, dy = (x1 - x0) * 0.1, (y1 - y0) * 0.1
+        parcels[i] = Polygon([(x0 + dx, y0 + dy), (x1 - dx, y1 - dy), (x1 - dx, y0 + dy), (x0 + dx, y1 - dy)])
+    tship = v["townships"].to_crs(UTM49N)
+    cpts = gpd.GeoSeries([Point(c_) for c_ in cen], crs=UTM49N)
+    tid = gpd.sjoin(gpd.GeoDataFrame(geometry=cpts), tship[["township_id", "geometry"]],
+                    how="left", predicate="within").groupby(level=0)["township_id"].first()
+    v["parcels"] = gpd.GeoDataFrame(
+        {"parcel_id": [f"P{i + 1:05d}" for i in range(len(parcels))], "name_zh": nzh, "name_mn": nmn,
+         "tenure": tenure, "area_ha": np.round(areas, 2), "grazing_rights_holder": holder,
+         "township_id": tid.to_numpy().astype("int64")},
+        geometry=parcels, crs=UTM49N)
+
+    # Herder homesteads (points, UTM 49N, zipped shapefile)
+    hpts, hz = [], []
+    while len(hpts) < 320:
+        x, y = rng.uniform(*AOI[0::2]), rng.uniform(*AOI[1::2])
+        z = int(zones(x, y))
+        if z == 2 or (z == 3 and rng.random() < 0.35):
+            hpts.append(Point(x, y))
+            hz.append(z)
+    hu = [to_utm(p) for p in hpts]
+    v["homesteads"] = gpd.GeoDataFrame(
+        {"hs_id": np.arange(1, len(hpts) + 1), "household": [person(rng) + "户" for _ in hpts],
+         "herd_su": rng.integers(40, 900, len(hpts)),
+         "water": rng.choice(["well", "none", "piped"], len(hpts), p=[0.7, 0.2, 0.1])},
+        geometry=[Point(round(p.x, 1), round(p.y, 1)) for p in hu], crs=UTM49N)
+    return v
+
+
+VECTOR_FILES = {
+    "aoi": ("aoi.gpkg", "area of interest boundary", "-"),
+    "parcels": ("parcels.gpkg", "grazing / collective land parcels", "land contract register (确权) parcels"),
+    "roads": ("roads.gpkg", "roads with class", "OpenStreetMap highways"),
+    "railways": ("railways.geojson", "railway lines", "OpenStreetMap railways"),
+    "power_lines": ("power_lines.gpkg", "transmission lines (kV)", "OpenStreetMap power=line"),
+    "substations": ("substations.gpkg", "substations (kV, MVA)", "OpenStreetMap power=substation"),
+    "settlements": ("settlements.gpkg", "settlement outlines with population", "OSM place / built-up areas"),
+    "homesteads": ("homesteads.shp.zip", "herder homesteads (points)", "field survey points"),
+    "protected_areas": ("protected_areas.gpkg", "nature reserve and ecological red-line zones",
+                        "WDPA + provincial ecological red line"),
+    "rivers": ("rivers.gpkg", "Yellow River and seasonal gullies", "OSM waterways / HydroRIVERS"),
+    "water": ("lakes.gpkg", "lakes (haizi) and an oxbow", "OSM water / HydroLAKES"),
+    "airport": ("airport.gpkg", "general-aviation airfield", "OSM aeroway"),
+    "townships": ("townships.gpkg", "townships with livestock census", "statistical yearbook + boundaries"),
+}
+
+
+def main() -> None:
+    rng = np.random.default_rng(SEED)
+    vec = build_vectors(rng)
+    build_rasters(vec["settlements"].geometry, vec["lakes"].geometry, vec["rivers"].geometry, rng)
+    for key, (fname, desc, imit) in VECTOR_FILES.items():
+        layer = "lakes" if key == "water" else key
+        write_vec(fname, vec[layer], desc, imit)
+    write_readme()
+
+
+def _fmt(x):
+    return f"{x:.4g}" if isinstance(x, float) else str(x)
+
+
+def write_readme() -> None:
+    template = (OUT / "README.template.md").read_text(encoding="utf-8")
+    rows = ["| file | CRS | pixel size | shape (bands, rows, cols) | dtype | nodata | scale | units | kind "
+            "| min | max | nodata pixels | imitates |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for s in SUMMARY:
+        if s["kind"] != "raster":
+            continue
+        res = f"{s['res']:.6g}°" if s["crs"] == WGS84 else f"{s['res']:g} m"
+        rows.append(f"| `{s['file']}` | {s['crs']} | {res} | {s['shape']} | {s['dtype']} | {s['nodata']} | "
+                    f"{s['scale'] or '-'} | {s['units']} | {s['vkind']} | {_fmt(s['vmin'])} | "
+                    f"{_fmt(s['vmax'])} | {s['n_nodata']} | {s['imitates']} |")
+    cls = [f"- `{s['file']}`: codes present {s['classes']}" for s in SUMMARY if s.get("classes")]
+    vrows = ["| file | CRS | features | geometry | invalid | columns | imitates |",
+             "|---|---|---|---|---|---|---|"]
+    for s in SUMMARY:
+        if s["kind"] == "vector":
+            vrows.append(f"| `{s['file']}` | {s['crs']} | {s['n']} | {s['geom']} | {s['n_invalid']} | "
+                         f"{', '.join(f'`{c}`' for c in s['columns'])} | {s['imitates']} |")
+    text = (template.replace("{{RASTER_TABLE}}", "\n".join(rows))
+            .replace("{{VECTOR_TABLE}}", "\n".join(vrows))
+            .replace("{{CLASSES_PRESENT}}", "\n".join(cls)))
+    (OUT / "README.md").write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
