@@ -14,21 +14,22 @@ do not use them for any real decision.
 
 from __future__ import annotations
 
+import itertools
 import os
 import zipfile
 from pathlib import Path
 
 os.environ["OGR_CURRENT_DATE"] = "2026-01-01T00:00:00.000Z"
 
-import geopandas as gpd  # noqa: E402
-import numpy as np  # noqa: E402
-import rasterio  # noqa: E402
-import shapely  # noqa: E402
-import shapely.affinity  # noqa: E402
-from pyproj import Transformer  # noqa: E402
-from rasterio.features import rasterize  # noqa: E402
-from rasterio.transform import from_origin  # noqa: E402
-from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box  # noqa: E402
+import geopandas as gpd
+import numpy as np
+import rasterio
+import shapely
+import shapely.affinity
+from pyproj import Transformer
+from rasterio.features import rasterize
+from rasterio.transform import from_origin
+from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box
 
 SEED = 20261128
 OUT = Path(__file__).resolve().parent
@@ -176,7 +177,7 @@ def write_vec(name, gdf: gpd.GeoDataFrame, description, imitates):
     elif name.endswith(".geojson"):
         gdf.to_file(path, driver="GeoJSON", engine="pyogrio", layer=path.stem, COORDINATE_PRECISION=7)
     else:
-        gdf.to_file(path, driver="GPKG", engine="pyogrio", layer=path.stem)
+        gdf.to_file(path, driver="GPKG", engine="pyogrio", layer=path.stem, promote_to_multi=False)
     geom_types = sorted(set(gdf.geom_type))
     SUMMARY.append(dict(kind="vector", file=name, crs=gdf.crs.to_string(), n=len(gdf),
                         geom=", ".join(geom_types), columns=[c for c in gdf.columns if c != "geometry"],
@@ -207,7 +208,7 @@ def wiggly(points, rng, *, step=0.004, amp=0.0015):
     """Densify a polyline (lon/lat) and add a smooth sideways wiggle."""
     pts = np.asarray(points, float)
     out = [pts[0]]
-    for a, b in zip(pts[:-1], pts[1:], strict=True):
+    for a, b in itertools.pairwise(pts):
         n = max(2, int(np.hypot(*(b - a)) / step))
         t = np.linspace(0, 1, n + 1)[1:]
         seg = a + (b - a) * t[:, None]
@@ -493,7 +494,8 @@ def build_vectors(rng):
              (wiggly([P["风水梁"], P["哈拉图"]], rng, amp=0.0005), 110, "110kV 风哈线 (合成)", 1),
              (wiggly([P["新民堡"], P["乌兰1"]], rng, amp=0.0005),
               110, "110kV 新乌线 (合成)", 1),
-             (wiggly([P["恩格贝"], (109.62, 40.24), P["东界1"]], rng, amp=0.0005), 110, "110kV 恩东线 (合成)", 1)]
+             (wiggly([P["恩格贝"], (109.62, 40.24), P["东界1"]], rng, amp=0.0005),
+              110, "110kV 恩东线 (合成)", 1)]
     v["power_lines"] = gpd.GeoDataFrame(
         {"line_id": np.arange(1, len(lines) + 1), "name_zh": [x[2] for x in lines],
          "voltage_kv": [x[1] for x in lines], "circuits": [x[3] for x in lines]},

@@ -111,6 +111,10 @@ def sample_dir() -> Path:
     """
     candidates = [Path(str(files("steppe_geo") / "sample_data")),
                   Path(__file__).resolve().parents[2] / "sample_data"]
+    return _first_sample_dir(candidates)
+
+
+def _first_sample_dir(candidates: list[Path]) -> Path:
     for c in candidates:
         if (c / LAYERS["aoi"].file).is_file():
             return c

@@ -1,0 +1,264 @@
+"""Tests for steppe_geo.datasets and the committed sample data (read back with rasterio/pyogrio)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pyogrio
+import pytest
+import rasterio
+import shapely
+from pyproj import Geod
+
+import steppe_geo as sg
+from steppe_geo import datasets
+from steppe_geo.errors import InputNotFoundError, MissingLayerError
+
+REQUIRED = [
+    "dem", "wind_speed_100m", "weibull_k", "wind_direction", "ghi", "ndvi", "precipitation", "pet",
+    "soil_texture", "soil_depth", "land_cover", "parcels", "roads", "railways", "power_lines",
+    "substations", "settlements", "homesteads", "protected_areas", "water", "airport", "townships",
+    "aoi", "rivers",
+]
+
+# What the datasheet (sample_data/README.md) promises: CRS, dtype, nodata, kind, units, pixel size.
+RASTERS = {
+    "dem": ("EPSG:4326", "int16", -32768, "continuous", "m", 1 / 1200),
+    "wind_speed_100m": ("EPSG:4326", "float32", -9999, "continuous", "m s-1", 0.0025),
+    "weibull_k": ("EPSG:4326", "float32", -9999, "continuous", "1", 0.0025),
+    "wind_direction": ("EPSG:4326", "float32", -9999, "continuous", "degree", 0.0025),
+    "ghi": ("EPSG:4326", "float32", -9999, "continuous", "kWh m-2 yr-1", 0.01),
+    "ndvi": ("EPSG:4326", "int16", -3000, "continuous", "1", 0.0025),
+    "precipitation": ("EPSG:4326", "float32", -9999, "continuous", "mm yr-1", 0.01),
+    "pet": ("EPSG:4326", "float32", -9999, "continuous", "mm yr-1", 0.01),
+    "soil_texture": ("EPSG:4326", "uint8", 255, "categorical", "class", 0.0025),
+    "soil_depth": ("EPSG:4326", "int16", -32768, "continuous", "cm", 0.0025),
+    "land_cover": ("EPSG:32649", "uint8", 0, "categorical", "class", 30.0),
+}
+# Plausible value ranges stated in the datasheet (valid pixels, NDVI after scaling).
+RANGES = {
+    "dem": (1000, 1500), "wind_speed_100m": (6.0, 8.5), "weibull_k": (1.8, 2.4),
+    "ghi": (1550, 1700), "precipitation": (250, 380), "pet": (1000, 1300), "ndvi": (-0.1, 0.92),
+}
+UTM_VECTORS = {"parcels", "homesteads"}
+
+
+@pytest.fixture(scope="module")
+def paths() -> dict[str, Path]:
+    return datasets.sample_paths()
+
+
+@pytest.fixture(scope="module")
+def parcels(paths):
+    return pyogrio.read_dataframe(paths["parcels"])
+
+
+def test_all_required_keys_present_and_files_exist(paths):
+    assert set(REQUIRED) <= set(paths)
+    for key, p in paths.items():
+        assert p.is_file(), key
+    assert set(paths) == set(datasets.LAYERS)
+
+
+def test_total_size_under_25_mb(paths):
+    folder = paths["dem"].parent
+    total = sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
+    assert total < 25 * 1024**2
+
+
+@pytest.mark.parametrize("key", sorted(RASTERS))
+def test_raster_metadata_matches_datasheet(paths, key):
+    crs, dtype, nodata, kind, units, res = RASTERS[key]
+    with rasterio.open(paths[key]) as ds:
+        assert ds.crs.to_string() == crs
+        assert ds.dtypes[0] == dtype
+        assert ds.nodata == nodata
+        assert ds.tags()["STEPPE_GEO_KIND"] == kind == datasets.LAYERS[key].kind
+        assert ds.tags()["units"] == units == datasets.LAYERS[key].units
+        assert ds.res == pytest.approx((res, res), rel=1e-9)
+        assert ds.profile["compress"].lower() == "deflate"
+        if ds.width >= 256 and ds.height >= 256:
+            assert ds.profile["tiled"]
+        # every raster covers the AOI (108.9-109.7 E, 40.0-40.4 N)
+        left, bottom, right, top = rasterio.warp.transform_bounds(ds.crs, "EPSG:4326", *ds.bounds)
+        assert left <= 108.9 and right >= 109.7 and bottom <= 40.0 and top >= 40.4
+
+
+@pytest.mark.parametrize("key", sorted(RANGES))
+def test_raster_values_in_plausible_range(paths, key):
+    lo, hi = RANGES[key]
+    with rasterio.open(paths[key]) as ds:
+        a = ds.read(masked=True).astype("float64") * ds.scales[0] + ds.offsets[0]
+    assert lo - 1e-6 <= a.min() and a.max() <= hi + 1e-6  # float32 rounding
+
+
+def test_ndvi_is_modis_like(paths):
+    with rasterio.open(paths["ndvi"]) as ds:
+        assert ds.count == 24
+        assert ds.descriptions == tuple(str(y) for y in range(2001, 2025))
+        assert ds.scales == (0.0001,) * 24 and ds.offsets == (0.0,) * 24
+        raw = ds.read()
+    fill = raw == -3000
+    assert fill.any(axis=(1, 2)).all()  # scattered gaps every year
+    assert fill[2003 - 2001].mean() > 0.05  # a large cloud gap in 2003
+    assert not fill.all(axis=(1, 2)).any()  # but no year is entirely missing
+
+
+def test_ndvi_has_degrading_stable_and_recovering_zones(paths):
+    """OLS slope of the decoded series at the documented zone centres (datasheet table)."""
+    with rasterio.open(paths["ndvi"]) as ds:
+        def slope(lon, lat):
+            r, c = ds.index(lon, lat)
+            win = rasterio.windows.Window(c - 2, r - 2, 5, 5)
+            v = ds.read(window=win, masked=True).astype("float64") * 1e-4
+            series = v.mean(axis=(1, 2))  # mean of the 5x5 block ignores fill pixels
+            return np.polyfit(np.arange(24), series, 1)[0]
+
+        assert slope(109.15, 40.27) < -0.002  # degrading steppe
+        assert slope(109.47, 40.13) > 0.002  # recovering dunes
+        assert abs(slope(108.95, 40.05)) < 0.001  # stable dunes in the south-west
+
+
+def test_land_cover_uses_worldcover_codes(paths):
+    with rasterio.open(paths["land_cover"]) as ds:
+        codes = set(np.unique(ds.read(1)).tolist())
+    assert codes <= {0, 10, 20, 30, 40, 50, 60, 80, 90}
+    assert {20, 30, 40, 50, 60, 80} <= codes
+
+
+def test_soil_texture_codes(paths):
+    with rasterio.open(paths["soil_texture"]) as ds:
+        codes = set(np.unique(ds.read(1)).tolist())
+    assert codes <= set(range(1, 13)) | {255}
+    assert {1, 2} <= codes  # sand and loamy sand on the dunes
+
+
+@pytest.mark.parametrize("key", sorted(set(REQUIRED) - set(RASTERS)))
+def test_vector_layers_open_with_expected_crs(paths, key):
+    info = pyogrio.read_info(paths[key] if key != "homesteads" else f"/vsizip/{paths[key]}")
+    expected = "EPSG:32649" if key in UTM_VECTORS else "EPSG:4326"
+    assert info["crs"] == expected
+    assert info["features"] > 0
+
+
+def test_parcels_messiness(parcels):
+    assert 950 <= len(parcels) <= 1050
+    assert parcels["parcel_id"].is_unique
+    invalid = ~parcels.geometry.is_valid
+    assert 3 <= invalid.sum() <= 5
+    assert (shapely.get_num_geometries(parcels.geometry.to_numpy()) > 1).sum() == 1
+    assert "grazing_rights_holder" in parcels.columns and len("grazing_rights_holder") > 10
+    assert set(parcels["tenure"]) == {"collective", "state", "contracted household"}
+    # repaired geometries stay within the AOI (parcels are clipped to it)
+    aoi = pyogrio.read_dataframe(datasets.sample_paths()["aoi"]).to_crs(parcels.crs).geometry.iloc[0]
+    assert shapely.make_valid(parcels.geometry[~invalid].union_all()).within(aoi.buffer(1))
+
+
+def test_non_ascii_names_survive(parcels, paths):
+    assert parcels["name_zh"].str.contains("嘎查").all()
+    assert parcels["name_mn"].str.contains("[А-Яа-яӨөҮү]", regex=True).all()
+    homesteads = pyogrio.read_dataframe(f"/vsizip/{paths['homesteads']}")
+    assert homesteads["household"].str.endswith("户").all()
+    with zipfile.ZipFile(paths["homesteads"]) as zf:
+        assert zf.read("homesteads.cpg").decode().strip().upper().replace("-", "") == "UTF8"
+
+
+def test_parcel_area_ha_matches_geometry(parcels):
+    """``area_ha`` is the registered area: equal to the valid geometries' planar UTM area."""
+    ok = parcels.geometry.is_valid
+    np.testing.assert_allclose(parcels.loc[ok, "area_ha"], parcels.geometry[ok].area / 1e4, atol=0.01)
+
+
+def test_features_cross_the_aoi_boundary(paths):
+    aoi = pyogrio.read_dataframe(paths["aoi"]).to_crs("EPSG:32649").geometry.iloc[0]
+    settlements = pyogrio.read_dataframe(paths["settlements"]).to_crs("EPSG:32649")
+    outside = settlements[settlements.disjoint(aoi)]
+    assert len(outside) == 1
+    assert 200 < outside.distance(aoi).iloc[0] < 400  # ~300 m outside the boundary
+    for key in ("roads", "power_lines", "protected_areas"):
+        gdf = pyogrio.read_dataframe(paths[key]).to_crs("EPSG:32649")
+        assert gdf.crosses(aoi.boundary).any() or gdf.overlaps(aoi).any(), key
+    lines = pyogrio.read_dataframe(paths["power_lines"]).to_crs("EPSG:32649")
+    line500 = lines[lines["voltage_kv"] == 500].geometry.iloc[0]
+    assert line500.difference(aoi).length > 0.5 * line500.length  # runs mostly outside
+
+
+def test_layer_attributes(paths):
+    roads = pyogrio.read_dataframe(paths["roads"])
+    assert set(roads["class"]) == {"expressway", "national", "provincial", "county", "track"}
+    lines = pyogrio.read_dataframe(paths["power_lines"])
+    assert set(lines["voltage_kv"]) == {110, 220, 500}
+    subs = pyogrio.read_dataframe(paths["substations"])
+    assert (subs["capacity_mva"] > 0).all()
+    prot = pyogrio.read_dataframe(paths["protected_areas"])
+    assert set(prot["designation"]) == {"nature_reserve", "ecological_red_line"}
+    town = pyogrio.read_dataframe(paths["townships"])
+    assert (town["sheep_units"] > 0).all() and (town["population"] > 0).all()
+
+
+def test_aoi_is_about_70_by_45_km(paths):
+    aoi = pyogrio.read_dataframe(paths["aoi"]).geometry.iloc[0]
+    geod = Geod(ellps="WGS84")
+    # hand check: 0.8° of longitude at 40.2° N ≈ 0.8 × 111.32 km × cos(40.2°) ≈ 68 km
+    _, _, ew = geod.inv(108.9, 40.2, 109.7, 40.2)
+    _, _, ns = geod.inv(109.3, 40.0, 109.3, 40.4)
+    assert 66e3 < ew < 70e3 and 43e3 < ns < 46e3
+    assert aoi.bounds == pytest.approx((108.9, 40.0, 109.7, 40.4))
+
+
+def test_sample_grid_covers_aoi():
+    grid = datasets.sample_grid(500)
+    assert isinstance(grid, sg.Grid)
+    assert grid.resolution == pytest.approx((500.0, 500.0)) or grid.resolution == pytest.approx(500.0)
+    assert grid.crs.is_projected
+    # 68 km × 44.5 km at 500 m → about 137 × 89 pixels
+    assert 85 <= grid.shape[0] <= 95 and 130 <= grid.shape[1] <= 145
+
+
+def test_sample_aligns_through_read_raster():
+    grid = datasets.sample_grid(1000)
+    paths = datasets.sample_paths()
+    lc = sg.read_raster(paths["land_cover"], grid=grid)
+    assert lc.dtype == np.uint8
+    ndvi = sg.read_raster(paths["ndvi"], grid=grid)
+    assert ndvi.dtype == np.float32 and ndvi.shape == (24, *grid.shape)
+
+
+def test_describe():
+    table = datasets.describe()
+    assert table["ndvi"].kind == "continuous" and table["soil_texture"].kind == "categorical"
+    assert datasets.describe("land_cover").crs == "EPSG:32649"
+    with pytest.raises(MissingLayerError, match=r"no layer 'ndiv'.*did you mean 'ndvi'"):
+        datasets.describe("ndiv")
+
+
+def test_missing_sample_dir_raises(tmp_path):
+    with pytest.raises(InputNotFoundError, match=r"sample data not found; looked in .*nowhere"):
+        datasets._first_sample_dir([tmp_path / "nowhere"])
+    (tmp_path / "aoi.gpkg").write_bytes(b"")
+    assert datasets._first_sample_dir([tmp_path / "nowhere", tmp_path]) == tmp_path
+
+
+def test_wheel_bundles_sample_data_and_finds_it(tmp_path):
+    repo = Path(__file__).resolve().parents[1]
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(repo)],
+                   check=True, capture_output=True)
+    (wheel,) = tmp_path.glob("steppe_geo-*.whl")
+    with zipfile.ZipFile(wheel) as zf:
+        names = set(zf.namelist())
+        zf.extractall(tmp_path / "site")
+    for layer in datasets.LAYERS.values():
+        assert f"steppe_geo/sample_data/{layer.file}" in names
+    assert "steppe_geo/sample_data/README.md" in names
+    code = ("import steppe_geo, steppe_geo.datasets as d; p = d.sample_paths(); "
+            "print(steppe_geo.__file__); print(p['dem'])")
+    prelude = f"import sys; sys.path.insert(0, {str(tmp_path / 'site')!r}); "
+    out = subprocess.run([sys.executable, "-I", "-c", prelude + code],
+                         check=True, capture_output=True, text=True).stdout.split("\n")
+    site = (tmp_path / "site").resolve()
+    assert Path(out[0]).resolve().is_relative_to(site)
+    assert Path(out[1]).resolve() == site / "steppe_geo" / "sample_data" / "dem.tif"
