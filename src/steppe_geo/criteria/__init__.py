@@ -5,17 +5,43 @@ from __future__ import annotations
 from steppe_geo.criteria.proximity import distance, outside_setback, tip_height_m, within_distance
 from steppe_geo.criteria.terrain import aspect, hillshade, ruggedness, slope
 from steppe_geo.criteria.vegetation import fractional_cover, productivity_performance, trend
+from steppe_geo.criteria.wind import (
+    PowerCurve,
+    air_density,
+    annual_energy,
+    available_power_curves,
+    capacity_factor,
+    load_power_curve,
+    log_law,
+    power_law,
+    roughness_from_landcover,
+    weibull_mean,
+    weibull_scale,
+    wind_power_density,
+)
 
 __all__ = [
+    "PowerCurve",
+    "air_density",
+    "annual_energy",
     "aspect",
+    "available_power_curves",
+    "capacity_factor",
     "distance",
     "fractional_cover",
     "hillshade",
+    "load_power_curve",
+    "log_law",
     "outside_setback",
+    "power_law",
     "productivity_performance",
+    "roughness_from_landcover",
     "ruggedness",
     "slope",
     "tip_height_m",
     "trend",
+    "weibull_mean",
+    "weibull_scale",
+    "wind_power_density",
     "within_distance",
 ]
