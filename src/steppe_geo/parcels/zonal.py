@@ -59,6 +59,10 @@ class CoverageMatrix:
     index: pd.Index
     parcel_area_m2: np.ndarray
 
+    def row_ids(self) -> np.ndarray:
+        """Parcel row of each stored coverage entry (CSR order)."""
+        return np.repeat(np.arange(self.matrix.shape[0]), np.diff(self.matrix.indptr))
+
     def covered_fraction(self) -> np.ndarray:
         """Fraction of each parcel's area that lies on the grid (0–1)."""
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -82,6 +86,22 @@ def _parcel_ids(parcels: gpd.GeoDataFrame, id_column: str | None) -> pd.Index:
             f"{list(dup.unique()[:5])}"
         )
     return ids
+
+
+def _template(grid: Grid):
+    """A one-byte raster on ``grid``: exactextract only needs the grid to compute coverage.
+
+    A north-up grid uses exactextract's in-memory NumPy source (about 9x faster than its
+    xarray source); other grids go through the xarray source.
+    """
+    from exactextract.raster import NumPyRasterSource
+
+    data = np.zeros(grid.shape, dtype=np.uint8)
+    t = grid.transform
+    if t.b == 0 and t.d == 0 and t.a > 0 and t.e < 0:
+        x0, y0, x1, y1 = grid.bounds
+        return NumPyRasterSource(data, x0, y0, x1, y1, nodata=255, srs_wkt=grid.crs.to_wkt())
+    return grid.to_dataarray(data, nodata=255)
 
 
 def coverage_matrix(parcels: gpd.GeoDataFrame, grid: Grid | xr.DataArray, *,
@@ -120,9 +140,7 @@ def coverage_matrix(parcels: gpd.GeoDataFrame, grid: Grid | xr.DataArray, *,
     if not geoms.crs.equals(grid.crs):
         geoms = geoms.to_crs(grid.crs)
     polys = gpd.GeoDataFrame({"_row": np.arange(len(geoms))}, geometry=geoms.values, crs=grid.crs)
-    # exactextract only needs the grid: a one-byte template raster is enough.
-    template = grid.to_dataarray(np.zeros(grid.shape, dtype=np.uint8), nodata=255)
-    out = exactextract.exact_extract(template, polys, ["cell_id", "coverage"], output="pandas")
+    out = exactextract.exact_extract(_template(grid), polys, ["cell_id", "coverage"], output="pandas")
     cells = out["cell_id"].to_numpy()
     covs = out["coverage"].to_numpy()
     counts = np.fromiter((len(c) for c in cells), dtype=np.int64, count=len(cells))
@@ -159,14 +177,23 @@ def _segment_reduce(ufunc: np.ufunc, values: np.ndarray, indptr: np.ndarray, emp
 
 def _layer_stats(cov: CoverageMatrix, x: np.ndarray, stats: Sequence[Stat],
                  weight: np.ndarray | None) -> dict[Stat, np.ndarray]:
-    """Stats of one flattened layer ``x`` (float, NaN = nodata); ``weight`` scales coverage (eligibility)."""
-    valid = np.isfinite(x)
-    xv = np.where(valid, x, 0.0)
-    w = valid.astype(np.float64) if weight is None else valid * weight
+    """Stats of one flattened layer ``x`` (float, NaN = nodata); ``weight`` scales coverage (eligibility).
+
+    Only the covered cells are touched: their values are gathered (``x[C.indices]``) and the
+    sparse products ``C @ x`` are done as per-row sums (``np.bincount`` over row ids).
+    """
     C = cov.matrix
+    n = C.shape[0]
+    rows = cov.row_ids()
+    vals = x[C.indices]
+    valid = np.isfinite(vals)
+    cw = np.where(valid, C.data, 0.0)
+    if weight is not None:
+        cw *= weight[C.indices]
+    v0 = np.where(valid, vals, 0.0)
     res: dict[Stat, np.ndarray] = {}
-    den = C @ w
-    num = C @ (xv * w)
+    den = np.bincount(rows, cw, minlength=n)
+    num = np.bincount(rows, cw * v0, minlength=n)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
     for s in stats:
@@ -179,17 +206,14 @@ def _layer_stats(cov: CoverageMatrix, x: np.ndarray, stats: Sequence[Stat],
         elif s is Stat.AREA:
             res[s] = den * cov.grid.pixel_area_m2 / 1e4
         elif s is Stat.STD:
-            sq = C @ (xv * xv * w)
+            sq = np.bincount(rows, cw * v0 * v0, minlength=n)
             with np.errstate(invalid="ignore", divide="ignore"):
                 var = np.where(den > 0, sq / np.where(den > 0, den, 1.0) - mean**2, np.nan)
             res[s] = np.sqrt(np.clip(var, 0.0, None))
         elif s in (Stat.MIN, Stat.MAX):
-            keep = (C.data > 0) & (w[C.indices] > 0)
-            vals = x[C.indices]
             fill = np.inf if s is Stat.MIN else -np.inf
-            vals = np.where(keep, vals, fill)
             ufunc = np.minimum if s is Stat.MIN else np.maximum
-            red = _segment_reduce(ufunc, vals, C.indptr, fill)
+            red = _segment_reduce(ufunc, np.where(cw > 0, v0, fill), C.indptr, fill)
             res[s] = np.where(np.isfinite(red), red, np.nan)
     return res
 

@@ -1,0 +1,195 @@
+"""Rank parcels by the weighted linear combination of their per-criterion eligible-part means.
+
+The weighted linear combination (WLC) is linear, so the mean score over a parcel's eligible
+part equals Σ wᵢ · meanᵢ of the per-criterion eligible-part means (DESIGN.md, "Parcels: why
+zonal statistics are done once"). For non-linear rules (weighted product, OWA) pass the zonal
+mean of the score raster as ``score_column`` instead.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from steppe_geo._validation import check_positive, parse_choice
+from steppe_geo.errors import InvalidParameterError, MissingLayerError
+
+__all__ = ["CAPACITY_DENSITY_MW_PER_KM2", "Technology", "criterion_matrix", "rank_parcels", "top_k"]
+
+
+class Technology(enum.Enum):
+    """Technology for capacity and energy estimates."""
+
+    WIND = "wind"
+    SOLAR = "solar"
+
+
+CAPACITY_DENSITY_MW_PER_KM2: dict[Technology, float] = {Technology.WIND: 3.0, Technology.SOLAR: 36.0}
+"""Default capacity densities: wind 3 MW/km² (AC), solar PV 36 MW/km² (DC); NREL reV defaults."""
+
+
+def _normalised_weights(weights: Mapping[str, float]) -> dict[str, float]:
+    if not weights:
+        raise InvalidParameterError("weights: give at least one criterion weight")
+    w = {k: float(v) for k, v in weights.items()}
+    bad = {k: v for k, v in w.items() if not np.isfinite(v) or v < 0}
+    if bad:
+        raise InvalidParameterError(f"weights must be finite and >= 0, got {bad}")
+    total = sum(w.values())
+    if total <= 0:
+        raise InvalidParameterError(f"weights: at least one weight must be > 0, got {w}")
+    return {k: v / total for k, v in w.items()}
+
+
+def criterion_matrix(zonal: pd.DataFrame, weights: Mapping[str, float], *,
+                     criteria: Mapping[str, str] | None = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Normalised weights (sum 1), the (parcels x criteria) matrix of means, and criterion names.
+
+    ``criteria`` maps a weight name to its column in ``zonal`` (default ``"{name}_mean"``,
+    or ``name`` itself if that column exists).
+    """
+    w = _normalised_weights(weights)
+    names = list(w)
+    cols = []
+    for name in names:
+        if criteria is not None and name in criteria:
+            col = criteria[name]
+        elif f"{name}_mean" in zonal.columns:
+            col = f"{name}_mean"
+        else:
+            col = name
+        if col not in zonal.columns:
+            raise MissingLayerError(
+                f"criterion {name!r}: no column {col!r} in the zonal table; columns are {list(zonal.columns)}"
+            )
+        cols.append(col)
+    matrix = zonal[cols].to_numpy(dtype=np.float64)
+    return np.array([w[n] for n in names]), matrix, names
+
+
+def rank_parcels(
+    zonal: pd.DataFrame,
+    *,
+    weights: Mapping[str, float],
+    criteria: Mapping[str, str] | None = None,
+    score_column: str | None = None,
+    eligible_area_column: str | None = "eligible_area_ha",
+    min_eligible_area_ha: float = 0.0,
+    technology: str | Technology | None = None,
+    capacity_density_mw_per_km2: float | None = None,
+    capacity_factor_column: str | None = None,
+    capacity_factor: float | None = None,
+    tie_method: str = "min",
+) -> pd.DataFrame:
+    """Score, rank and explain parcels from their zonal means.
+
+    Parameters
+    ----------
+    zonal : pandas.DataFrame or geopandas.GeoDataFrame
+        Output of :func:`~steppe_geo.parcels.zonal_stats` (preferably with ``eligible=`` so that
+        means are over each parcel's eligible part), one row per parcel.
+    weights : mapping criterion -> weight
+        Non-negative weights, scaled to sum to 1. Criteria are standardised to 0–1.
+    criteria : mapping criterion -> column, optional
+        Column of each criterion's mean (default ``"{criterion}_mean"``).
+    score_column : str, optional
+        Use this column as the score (e.g. the zonal mean of a WPM/OWA score raster, whose
+        parcel mean is *not* Σ w·mean). Contributions are still reported from the WLC.
+    eligible_area_column : str or None, default "eligible_area_ha"
+        Column of eligible area (ha). Parcels with less than ``min_eligible_area_ha`` get no
+        score (NaN) and no rank. ``None`` disables the check (and capacity).
+    min_eligible_area_ha : float, default 0
+    technology : {"wind", "solar"}, optional
+        Adds ``capacity_mw`` = eligible area (km²) x capacity density and, with a capacity
+        factor, ``energy_gwh`` = capacity_mw x CF x 8760 / 1000 (GWh/yr). Wind capacity is AC,
+        solar capacity is DC (densities of methods.md).
+    capacity_density_mw_per_km2 : float, optional
+        Overrides the default density (wind 3 MW/km² AC, solar 36 MW/km² DC).
+    capacity_factor_column, capacity_factor : optional
+        Per-parcel capacity factor column (0–1) or one value for all parcels.
+    tie_method : {"min", "first"}, default "min"
+        Ties: "min" gives equal scores the same (best) rank; "first" breaks ties by row order
+        (stable).
+
+    Returns
+    -------
+    pandas.DataFrame or geopandas.GeoDataFrame
+        A copy of ``zonal`` with ``score``, ``rank`` (1 = best, Int64, <NA> for unscored),
+        ``percentile`` (100 = best), ``contrib_{criterion}`` (wᵢ·meanᵢ), ``share_{criterion}``
+        (% of the WLC score) and optional ``capacity_mw``/``energy_gwh``, sorted by rank.
+    """
+    if tie_method not in ("min", "first"):
+        raise InvalidParameterError(f"tie_method must be 'min' or 'first', got {tie_method!r}")
+    w, matrix, names = criterion_matrix(zonal, weights, criteria=criteria)
+    contrib = matrix * w
+    wlc = contrib.sum(axis=1)
+    if score_column is not None:
+        if score_column not in zonal.columns:
+            raise MissingLayerError(f"score_column: no column {score_column!r} in the zonal table")
+        score = zonal[score_column].to_numpy(dtype=np.float64).copy()
+    else:
+        score = wlc.copy()
+    out = zonal.copy()
+    if eligible_area_column is not None:
+        if eligible_area_column not in zonal.columns:
+            raise MissingLayerError(
+                f"eligible_area_column: no column {eligible_area_column!r}; run "
+                "zonal_stats(..., eligible=...) or pass eligible_area_column=None"
+            )
+        area = zonal[eligible_area_column].to_numpy(dtype=np.float64)
+        score[~(area > 0) | (area < min_eligible_area_ha)] = np.nan
+    out["score"] = score
+    s = pd.Series(score, index=zonal.index)
+    rank = s.rank(ascending=False, method=tie_method, na_option="keep")
+    out["rank"] = rank.astype("Int64")
+    n_scored = int(np.isfinite(score).sum())
+    out["percentile"] = 100.0 * (n_scored - rank + 1) / max(n_scored, 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(wlc[:, None] > 0, 100.0 * contrib / wlc[:, None], np.nan)
+    for j, name in enumerate(names):
+        out[f"contrib_{name}"] = contrib[:, j]
+        out[f"share_{name}"] = share[:, j]
+    if technology is not None:
+        tech = parse_choice(Technology, technology, param="technology")
+        if eligible_area_column is None:
+            raise InvalidParameterError(
+                "technology needs eligible_area_column (capacity = eligible area x density)")
+        density = (CAPACITY_DENSITY_MW_PER_KM2[tech] if capacity_density_mw_per_km2 is None
+                   else check_positive(capacity_density_mw_per_km2, param="capacity_density_mw_per_km2"))
+        cap = zonal[eligible_area_column].to_numpy(dtype=np.float64) / 100.0 * density
+        out["capacity_mw"] = cap
+        out.attrs["capacity_basis"] = "AC" if tech is Technology.WIND else "DC"
+        cf = None
+        if capacity_factor_column is not None:
+            if capacity_factor_column not in zonal.columns:
+                raise MissingLayerError(f"capacity_factor_column: no column {capacity_factor_column!r}")
+            cf = zonal[capacity_factor_column].to_numpy(dtype=np.float64)
+        elif capacity_factor is not None:
+            cf = float(capacity_factor)
+        if cf is not None:
+            if np.any((np.asarray(cf) < 0) | (np.asarray(cf) > 1)):
+                raise InvalidParameterError("capacity factor must be within [0, 1]")
+            out["energy_gwh"] = cap * cf * 8760.0 / 1000.0
+    order = np.lexsort((np.arange(len(out)), np.where(np.isfinite(score), -score, np.inf)))
+    return out.iloc[order]
+
+
+def top_k(ranked: pd.DataFrame, k: int, *, column: str = "score") -> pd.DataFrame:
+    """The ``k`` best parcels by ``column`` (descending; ties by row order; NaN last).
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``k`` < 1 or ``k`` exceeds the number of parcels.
+    """
+    if not isinstance(k, (int, np.integer)) or k < 1 or k > len(ranked):
+        raise InvalidParameterError(
+            f"k must be an integer in [1, {len(ranked)}] (number of parcels), got {k!r}")
+    if column not in ranked.columns:
+        raise MissingLayerError(f"column: no column {column!r} in the table")
+    values = ranked[column].to_numpy(dtype=np.float64)
+    order = np.lexsort((np.arange(len(ranked)), np.where(np.isfinite(values), -values, np.inf)))
+    return ranked.iloc[order[:k]]
