@@ -1,18 +1,23 @@
 """Rasters to parcels: exact zonal statistics, ranking, regions, selection, rank stability, exports."""
 
 from steppe_geo.parcels.ranking import CAPACITY_DENSITY_MW_PER_KM2, Technology, rank_parcels, top_k
+from steppe_geo.parcels.selection import SelectionResult, adjacency_pairs, minimum_set, select_parcels
 from steppe_geo.parcels.stability import dirichlet_weights, rank_stability, weight_sweep
 from steppe_geo.parcels.zonal import CoverageMatrix, Stat, coverage_matrix, zonal_stats
 
 __all__ = [
     "CAPACITY_DENSITY_MW_PER_KM2",
     "CoverageMatrix",
+    "SelectionResult",
     "Stat",
     "Technology",
+    "adjacency_pairs",
     "coverage_matrix",
     "dirichlet_weights",
+    "minimum_set",
     "rank_parcels",
     "rank_stability",
+    "select_parcels",
     "top_k",
     "weight_sweep",
     "zonal_stats",
