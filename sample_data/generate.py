@@ -272,7 +272,7 @@ def build_rasters(settlements_ll, lakes_ll, rivers_ll, rng):
     z = zones(lon, lat)
     elev = elevation(lon, lat)
     nw = 0.5 * ((EXT[2] - lon) / 0.84 + (lat - EXT[1]) / 0.44)
-    ws = 6.1 + 0.004 * (elev - 1000) + 0.9 * nw + 0.2 * noise(lon, lat, 0.12, 10)
+    ws = 6.2 + 0.0025 * (elev - 1000) + 1.3 * nw + 0.2 * noise(lon, lat, 0.12, 10)
     ws = np.clip(ws, 6.0, 8.5).astype(np.float32)
     write_tif("wind_speed_100m.tif", ws, tr, WGS84, nodata=-9999.0, kind="continuous", units="m s-1",
               description="mean wind speed at 100 m above ground", imitates="Global Wind Atlas 3 (250 m)")
@@ -661,6 +661,9 @@ def write_readme() -> None:
     text = (template.replace("{{RASTER_TABLE}}", "\n".join(rows))
             .replace("{{VECTOR_TABLE}}", "\n".join(vrows))
             .replace("{{CLASSES_PRESENT}}", "\n".join(cls)))
+    data_suffixes = {".tif", ".gpkg", ".zip", ".geojson"}
+    data_bytes = sum(f.stat().st_size for f in OUT.iterdir() if f.suffix in data_suffixes)
+    text = text.replace("{{TOTAL_SIZE}}", f"{data_bytes / 1e6:.1f} MB")
     (OUT / "README.md").write_text(text, encoding="utf-8")
 
 
