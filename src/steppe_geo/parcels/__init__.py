@@ -1,6 +1,7 @@
 """Rasters to parcels: exact zonal statistics, ranking, regions, selection, rank stability, exports."""
 
 from steppe_geo.parcels.ranking import CAPACITY_DENSITY_MW_PER_KM2, Technology, rank_parcels, top_k
+from steppe_geo.parcels.regions import candidate_regions, grow_regions
 from steppe_geo.parcels.selection import SelectionResult, adjacency_pairs, minimum_set, select_parcels
 from steppe_geo.parcels.stability import dirichlet_weights, rank_stability, weight_sweep
 from steppe_geo.parcels.zonal import CoverageMatrix, Stat, coverage_matrix, zonal_stats
@@ -12,8 +13,10 @@ __all__ = [
     "Stat",
     "Technology",
     "adjacency_pairs",
+    "candidate_regions",
     "coverage_matrix",
     "dirichlet_weights",
+    "grow_regions",
     "minimum_set",
     "rank_parcels",
     "rank_stability",
