@@ -53,12 +53,15 @@ __all__ = [
     "TEXTURE",
     "TEXTURE_CHINA",
     "TEXTURE_NAMES",
+    "TEXTURE_NAMES_SAND_FIRST",
+    "TEXTURE_SAND_FIRST",
     "AridityIndex",
     "CategoryTable",
     "LandCoverVariable",
     "RainfallLadder",
     "ReducedQualityIndexWarning",
     "ScoreTable",
+    "TextureCoding",
     "china_grade",
     "china_sensitivity",
     "classify_china",
@@ -73,6 +76,7 @@ __all__ = [
     "score_land_cover",
     "score_rainfall",
     "soil_quality",
+    "texture_table",
     "vegetation_quality",
 ]
 
@@ -266,6 +270,43 @@ TEXTURE = CategoryTable(
      12: 2.0},  # very poor: S
     TEXTURE_NAMES, "Kosmas et al. (1999), soil texture classes",
 )
+
+TEXTURE_NAMES_SAND_FIRST: Mapping[int, str] = MappingProxyType({
+    1: "sand", 2: "loamy sand", 3: "sandy loam", 4: "loam", 5: "silt loam", 6: "silt",
+    7: "sandy clay loam", 8: "clay loam", 9: "silty clay loam", 10: "sandy clay", 11: "silty clay",
+    12: "clay",
+})
+"""USDA texture classes numbered from sand (1) to clay (12), the coding of the bundled sample dataset."""
+
+TEXTURE_SAND_FIRST = CategoryTable(
+    "texture",
+    {4: 1.0, 7: 1.0, 3: 1.0, 2: 1.0, 8: 1.0,  # good: L, SCL, SL, LS, CL
+     10: 1.2, 5: 1.2, 9: 1.2,  # moderate: SC, SiL, SiCL
+     6: 1.6, 12: 1.6, 11: 1.6,  # poor: Si, C, SiC
+     1: 2.0},  # very poor: S
+    TEXTURE_NAMES_SAND_FIRST, "Kosmas et al. (1999), soil texture classes (sand-first coding)",
+)
+
+
+class TextureCoding(enum.Enum):
+    """How a texture raster numbers the 12 USDA classes."""
+
+    OPENLANDMAP = "openlandmap"  # 1 = clay … 12 = sand (SoilGrids / OpenLandMap)
+    SAND_FIRST = "sand-first"  # 1 = sand … 12 = clay (the bundled sample dataset)
+
+
+def texture_table(coding: str = "openlandmap", *, china: bool = False) -> CategoryTable:
+    """The MEDALUS (or, with ``china=True``, China K-grade) texture table for a class coding."""
+    c = parse_choice(TextureCoding, coding, param="texture coding")
+    if not china:
+        return TEXTURE if c is TextureCoding.OPENLANDMAP else TEXTURE_SAND_FIRST
+    if c is TextureCoding.OPENLANDMAP:
+        return TEXTURE_CHINA
+    # re-key the China table from OpenLandMap codes to sand-first codes via the class names
+    by_name = {TEXTURE_NAMES[k]: v for k, v in TEXTURE_CHINA.scores.items()}
+    return CategoryTable("china_texture", {k: by_name[n] for k, n in TEXTURE_NAMES_SAND_FIRST.items()},
+                         TEXTURE_NAMES_SAND_FIRST, TEXTURE_CHINA.source)
+
 
 LAND_COVER_NAMES: Mapping[int, str] = MappingProxyType({
     10: "tree cover", 20: "shrubland", 30: "grassland", 40: "cropland", 50: "built-up",
@@ -675,3 +716,145 @@ def classify_china(values: Any) -> Any:
             da = da.rio.write_nodata(0, encoded=False)
         return da
     return codes
+
+
+# ----------------------------------------------------------------------------- presets
+ESAI_INPUTS = ("dem", "precipitation", "pet", "soil_texture", "soil_depth", "land_cover", "ndvi", "townships")
+"""Input layers of the ESAI chain."""
+
+
+def esai_derivations() -> tuple[Any, ...]:
+    """Derivations of slope, aspect, P/PET, plant cover, grazing density, SQI, CQI, VQI, MQI and ESAI."""
+    from steppe_geo.models.model import Derivation
+
+    return (
+        Derivation("slope_pct", "slope", ("dem",), {"units": "percent"}),
+        Derivation("aspect_deg", "aspect", ("dem",)),
+        Derivation("aridity", "ratio", ("precipitation", "pet"), {"name": "aridity", "units": "1"}),
+        Derivation("plant_cover_pct", "fractional_cover", ("ndvi",), {"percent": True}),
+        Derivation("grazing_density", "grazing_density", ("townships",), {"column": "sheep_units"}),
+        Derivation("sqi", "sqi", ("soil_texture", "soil_depth", "slope_pct"),
+                   {"parent_material_score": "$parent_material_score",
+                    "rock_fragments_score": "$rock_fragments_score", "drainage_score": "$drainage_score",
+                    "soil_texture_coding": "$soil_texture_coding"}),
+        Derivation("cqi", "cqi", ("precipitation", "aridity", "aspect_deg"),
+                   {"rainfall_ladder": "$rainfall_ladder", "aridity_index": "p/pet"}),
+        Derivation("vqi", "vqi", ("land_cover", "plant_cover_pct")),
+        Derivation("mqi", "mqi", ("grazing_density",),
+                   {"policy_enforcement_score": "$policy_enforcement_score"}),
+        Derivation("esai", "esai", ("sqi", "cqi", "vqi", "mqi")),
+    )
+
+
+def esai_parameters(*, parent_material_score: float = 1.7, rock_fragments_score: float = 2.0,
+                    drainage_score: float = 1.0, policy_enforcement_score: float = 1.5,
+                    soil_texture_coding: str = "sand-first",
+                    rainfall_ladder: str = "global-esa") -> dict[str, Any]:
+    """Parameters of the ESAI chain (validated), with the defaults of :func:`desertification_esai`."""
+    parse_choice(TextureCoding, soil_texture_coding, param="soil_texture_coding")
+    parse_choice(RainfallLadder, rainfall_ladder, param="rainfall_ladder")
+    return {"parent_material_score": parent_material_score, "rock_fragments_score": rock_fragments_score,
+            "drainage_score": drainage_score, "policy_enforcement_score": policy_enforcement_score,
+            "soil_texture_coding": soil_texture_coding, "rainfall_ladder": rainfall_ladder}
+
+
+ESAI_SOURCES = {
+    "esai": "Kosmas et al. (1999) ESAI = (SQI·CQI·VQI·MQI)^(1/4), rescaled 1 → 0, 2 → 1 (methods.md §7)",
+    "sqi": "Kosmas et al. (1999); texture, depth and slope from layers, the other three from parameters",
+    "cqi": "Kosmas et al. (1999) with the Global-ESA rainfall and P/PET ladders (methods.md §7)",
+    "vqi": "Kosmas et al. (1999); fire/erosion/drought from steppe land-cover tables (docs/models.md)",
+    "mqi": "MEDALUS grazing variant: sheep units/km² from the township census × policy enforcement",
+    "parent_material_score": "1.7 = 'moderate' (aeolian sand and loess over sandstone; verify locally)",
+    "rock_fragments_score": "2.0 = < 20 % rock fragments (sandy soils of the Ordos plateau)",
+    "drainage_score": "1.0 = well drained (sandy soils)",
+    "policy_enforcement_score": "1.5 = moderate enforcement of grazing bans (verify locally)",
+    "soil_texture_coding": "'sand-first' = the sample dataset; 'openlandmap' for SoilGrids/OpenLandMap maps",
+}
+
+
+def desertification_esai(**parameters: Any) -> Any:
+    """MEDALUS ESAI desertification-risk model; the score is the ESAI rescaled to 0..1 (1.0 → 0, 2.0 → 1).
+
+    Parameters
+    ----------
+    **parameters
+        See :func:`esai_parameters` (constant scores for the soil variables the inputs lack,
+        policy enforcement, texture coding, rainfall ladder).
+
+    Returns
+    -------
+    Model
+        ``run_model`` also returns the layers ``sqi``, ``cqi``, ``vqi``, ``mqi``, ``esai`` and ``esa_class``.
+    """
+    from steppe_geo.mcda import Criterion, Linear
+    from steppe_geo.models.model import Model
+
+    return Model(
+        name="desertification_esai", description="MEDALUS environmentally sensitive areas index",
+        inputs=ESAI_INPUTS, derivations=esai_derivations(),
+        criteria=(Criterion("esai", Linear(low=1.0, high=2.0), 1.0, "esai"),),
+        constraints=(), rule="wlc", parameters=esai_parameters(**parameters), sources=ESAI_SOURCES,
+    )
+
+
+class DegradationRule(enum.Enum):
+    """How the NDVI degradation-trend layer enters China's index."""
+
+    NONE = "none"
+    MEAN = "mean"
+    ONE_OUT_ALL_OUT = "one-out-all-out"
+
+
+def desertification_china(*, degradation_rule: str = "none", soil_texture_coding: str = "sand-first",
+                          windy_days_threshold_ms: float = 6.0, trend_alpha: float = 0.05) -> Any:
+    """China's desertification sensitivity index D = (I·W·K·C)^(1/4); score = (D − 1) / 8.
+
+    I is graded from the dryness PET / P (a proxy for 0.16·ΣT≥10°C / ΣP when no temperature sums are
+    given), W from the winter–spring days with wind ≥ 6 m/s estimated from the Weibull wind climate, K
+    from the soil texture, C from the fractional vegetation cover of the mean NDVI.
+
+    Parameters
+    ----------
+    degradation_rule : {"none", "mean", "one-out-all-out"}
+        Whether and how a significant negative NDVI trend (Mann–Kendall p < ``trend_alpha``) enters.
+    soil_texture_coding : {"sand-first", "openlandmap"}
+    windy_days_threshold_ms : float
+    trend_alpha : float
+    """
+    from steppe_geo.mcda import Criterion, Linear
+    from steppe_geo.models.model import Derivation, Model
+
+    rule = parse_choice(DegradationRule, degradation_rule, param="degradation_rule")
+    parse_choice(TextureCoding, soil_texture_coding, param="soil_texture_coding")
+    derivs = [
+        Derivation("dryness", "ratio", ("pet", "precipitation"), {"name": "dryness", "units": "1"}),
+        Derivation("dryness_grade", "china_grade", ("dryness",), {"table": "dryness"}),
+        Derivation("windy_days", "windy_days", ("wind_speed_100m", "weibull_k"),
+                   {"windy_days_threshold_ms": "$windy_days_threshold_ms"}),
+        Derivation("wind_grade", "china_grade", ("windy_days",), {"table": "wind_days"}),
+        Derivation("texture_grade", "china_grade", ("soil_texture",),
+                   {"table": "texture", "soil_texture_coding": "$soil_texture_coding"}),
+        Derivation("plant_cover_pct", "fractional_cover", ("ndvi",), {"percent": True}),
+        Derivation("cover_grade", "china_grade", ("plant_cover_pct",), {"table": "vegetation_cover"}),
+    ]
+    grades = ["dryness_grade", "wind_grade", "texture_grade", "cover_grade"]
+    if rule is not DegradationRule.NONE:
+        derivs.append(Derivation("ndvi_degraded", "trend_degraded", ("ndvi",),
+                                 {"trend_alpha": "$trend_alpha"}))
+        grades.append("ndvi_degraded")
+    derivs.append(Derivation("china_sensitivity", "china_sensitivity", tuple(grades),
+                             {"degradation_rule": rule.value}))
+    return Model(
+        name="desertification_china", description="China's desertification sensitivity index (I·W·K·C)^(1/4)",
+        inputs=("pet", "precipitation", "wind_speed_100m", "weibull_k", "soil_texture", "ndvi"),
+        derivations=tuple(derivs),
+        criteria=(Criterion("sensitivity", Linear(low=1.0, high=9.0), 1.0, "china_sensitivity"),),
+        parameters={"soil_texture_coding": soil_texture_coding,
+                    "windy_days_threshold_ms": windy_days_threshold_ms,
+                    "trend_alpha": trend_alpha, "degradation_rule": rule.value},
+        sources={"sensitivity": "生态功能区划暂行规程 (2003): D = (I·W·K·C)^(1/4), grades 1/3/5/7/9 "
+                                "(verify breaks)",
+                 "dryness_grade": CHINA_DRYNESS.source, "wind_grade": CHINA_WIND_DAYS.source,
+                 "texture_grade": TEXTURE_CHINA.source, "cover_grade": CHINA_VEGETATION_COVER.source,
+                 "windy_days": "Weibull P(V ≥ 6 m/s) × 182 days, 100 m speed brought to 10 m (α = 1/7)"},
+    )
