@@ -16,7 +16,7 @@ from pyproj import Geod
 
 import steppe_geo as sg
 from steppe_geo import datasets
-from steppe_geo.errors import InputNotFoundError, MissingLayerError
+from steppe_geo.errors import InputNotFoundError, InvalidParameterError, MissingLayerError
 
 REQUIRED = [
     "dem", "wind_speed_100m", "weibull_k", "wind_direction", "ghi", "ndvi", "precipitation", "pet",
@@ -234,6 +234,13 @@ def test_describe():
     assert datasets.describe("land_cover").crs == "EPSG:32649"
     with pytest.raises(MissingLayerError, match=r"no layer 'ndiv'.*did you mean 'ndvi'"):
         datasets.describe("ndiv")
+    with pytest.raises(MissingLayerError, match=r"no layer 'zzz' \(layers: airport, aoi, dem"):
+        datasets.describe("zzz")
+
+
+def test_sample_grid_rejects_bad_resolution():
+    with pytest.raises(InvalidParameterError, match="resolution_m"):
+        datasets.sample_grid(0)
 
 
 def test_missing_sample_dir_raises(tmp_path):

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from steppe_geo.errors import InputNotFoundError, MissingLayerError
 from steppe_geo.grid import Grid
@@ -172,12 +172,12 @@ def describe(name: str | None = None) -> SampleLayer | dict[str, SampleLayer]:
 
         raise MissingLayerError(
             f"name: the sample dataset has no layer {name!r}{did_you_mean(name, list(LAYERS))} "
-            f"Layers are: {', '.join(sorted(LAYERS))}."
+            f"(layers: {', '.join(sorted(LAYERS))})"
         )
     return LAYERS[name]
 
 
-def sample_grid(resolution_m: float = 100.0, **kwargs) -> Grid:
+def sample_grid(resolution_m: float = 100.0, **kwargs: Any) -> Grid:
     """Analysis grid over the sample area of interest.
 
     Parameters
