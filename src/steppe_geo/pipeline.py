@@ -286,9 +286,11 @@ def _vector_summary(gdf: gpd.GeoDataFrame) -> dict[str, Any]:
 
 def summarize_inputs(layers: InputLayers) -> dict[str, Any]:
     """A JSON-friendly description of the aligned inputs (grid, every layer, timings)."""
+    from steppe_geo.maps.furniture import crs_label
+
     g = layers.grid
     return {
-        "grid": {"crs": g.crs.to_wkt(), "crs_name": g.crs.name, "shape": list(g.shape),
+        "grid": {"crs": g.crs.to_wkt(), "crs_name": crs_label(g.crs), "shape": list(g.shape),
                  "resolution_m": g.resolution_m, "bounds": list(g.bounds)},
         "rasters": {k: _raster_summary(v) for k, v in layers.rasters.items()},
         "vectors": {k: _vector_summary(v) for k, v in layers.vectors.items()},

@@ -17,7 +17,7 @@ from matplotlib.ticker import FuncFormatter
 
 from steppe_geo._validation import check_projected
 
-__all__ = ["add_coordinates", "add_data_note", "add_map_furniture", "add_north_arrow", "add_scale_bar",
+__all__ = ["add_coordinates", "add_data_note", "add_map_furniture", "add_north_arrow", "add_scale_bar", "crs_label",
            "nice_length_m"]
 
 SCALE_BAR_GID = "steppe_geo.scale_bar"
@@ -130,7 +130,7 @@ def add_coordinates(ax: Axes, crs: Any | None = None) -> None:
     name = ""
     if crs is not None:
         c = check_projected(crs, what="map coordinates")
-        name = _crs_short_name(c)
+        name = crs_label(c)
     fmt = FuncFormatter(lambda v, _pos: f"{v / 1000:g}")
     ax.xaxis.set_major_formatter(fmt)
     ax.yaxis.set_major_formatter(fmt)
@@ -140,7 +140,8 @@ def add_coordinates(ax: Axes, crs: Any | None = None) -> None:
     ax.set_ylabel("northing (km)", fontsize=8)
 
 
-def _crs_short_name(crs: pyproj.CRS) -> str:
+def crs_label(crs: pyproj.CRS) -> str:
+    """Short CRS label for map axes and summaries: ``EPSG:32649`` or the projection and its centre."""
     epsg = crs.to_epsg()
     if epsg:
         return f"EPSG:{epsg}"
