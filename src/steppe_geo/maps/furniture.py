@@ -17,8 +17,8 @@ from matplotlib.ticker import FuncFormatter
 
 from steppe_geo._validation import check_projected
 
-__all__ = ["add_coordinates", "add_data_note", "add_map_furniture", "add_north_arrow", "add_scale_bar", "crs_label",
-           "nice_length_m"]
+__all__ = ["add_coordinates", "add_data_note", "add_map_furniture", "add_north_arrow", "add_scale_bar",
+           "crs_label", "nice_length_m"]
 
 SCALE_BAR_GID = "steppe_geo.scale_bar"
 NORTH_ARROW_GID = "steppe_geo.north_arrow"
