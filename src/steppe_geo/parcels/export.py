@@ -1,0 +1,124 @@
+"""Assemble the parcel export bundle and write it through :mod:`steppe_geo.io` (atomic writers)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from steppe_geo.errors import EmptyLayerError, InvalidParameterError
+from steppe_geo.parcels.selection import SelectionResult
+
+__all__ = ["SUMMARY_COLUMNS", "export_bundle"]
+
+SUMMARY_COLUMNS = ("rank", "score", "percentile", "eligible_area_ha", "parcel_area_ha", "capacity_mw",
+                   "energy_gwh", "selected")
+"""Columns of the CSV summary (those present in the ranked table)."""
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+def export_bundle(
+    ranked: gpd.GeoDataFrame,
+    directory: str | Path,
+    *,
+    name: str = "parcels",
+    regions: gpd.GeoDataFrame | None = None,
+    selection: SelectionResult | None = None,
+    model: str | None = None,
+    weights: Mapping[str, float] | None = None,
+    constraints: Mapping[str, Any] | None = None,
+    inputs: Mapping[str, str | Path] | None = None,
+    overwrite: bool = False,
+    protected: Iterable[str | Path] | None = None,
+) -> dict[str, Path]:
+    """Write ranked parcels, regions and a selection as a GeoPackage, shapefile zip, GeoParquet and CSV.
+
+    Files (in ``directory``):
+
+    - ``{name}.gpkg`` with layers ``ranked_parcels``, ``regions`` (if given) and ``selection``
+      (selected parcels, if given); provenance (model, weights, constraints, input checksums,
+      library versions, selection objective/bound/gap) in the GeoPackage metadata;
+    - ``{name}_priority.zip``: zipped shapefile of the priority areas (the selected parcels,
+      else the regions, else the ranked parcels) with ≤ 10-character field names, the
+      mapping in ``fields.csv`` inside the zip, UTF-8 text (``.cpg``);
+    - ``{name}.parquet``: GeoParquet of the ranked parcels (provenance in the file metadata);
+    - ``{name}_summary.csv``: one row per parcel, the columns of :data:`SUMMARY_COLUMNS` present.
+
+    The parcels' index is written as column ``parcel_id`` (unless such a column exists).
+
+    Parameters
+    ----------
+    ranked : geopandas.GeoDataFrame
+        Output of :func:`~steppe_geo.parcels.rank_parcels` (with geometry and CRS).
+    directory : path
+        Existing output folder.
+    regions : GeoDataFrame, optional
+    selection : SelectionResult, optional
+        Its ``selected`` index must match ``ranked``.
+    model, weights, constraints : optional
+        Recorded in the provenance.
+    inputs : mapping name -> path, optional
+        Input files; their SHA-256 checksums go into the provenance.
+    overwrite : bool, default False
+        Replace existing files (otherwise OutputExistsError from io).
+    protected : paths, optional
+        The run's inputs, never written over.
+
+    Returns
+    -------
+    dict
+        ``{"gpkg", "shapefile_zip", "geoparquet", "csv"}`` -> written paths.
+    """
+    from steppe_geo import io
+
+    if not isinstance(ranked, gpd.GeoDataFrame) or len(ranked) == 0:
+        raise EmptyLayerError("ranked: give a non-empty GeoDataFrame of ranked parcels")
+    directory = Path(directory)
+    table = ranked.copy()
+    sel_info: dict[str, Any] = {}
+    if selection is not None:
+        if not selection.selected.index.equals(ranked.index):
+            if set(selection.selected.index) != set(ranked.index):
+                raise InvalidParameterError("selection: its parcels differ from the ranked parcels")
+        table["selected"] = selection.selected.reindex(ranked.index).astype(bool).to_numpy()
+        sel_info = {"objective": selection.objective, "bound": selection.bound, "gap": selection.gap,
+                    "total_cost": selection.total_cost, "status": selection.status,
+                    "n_selected": int(table["selected"].sum())}
+    table = table.reset_index(names="parcel_id") if "parcel_id" not in table.columns else table
+    prov = io.provenance_record(
+        inputs, model=model, weights=_jsonable(dict(weights or {})),
+        constraints=_jsonable(dict(constraints or {})), selection=_jsonable(sel_info),
+        capacity_basis=ranked.attrs.get("capacity_basis"),
+    )
+    common = {"overwrite": overwrite, "protected": protected}
+    gpkg = directory / f"{name}.gpkg"
+    io.write_vector(table, gpkg, layer="ranked_parcels", provenance=prov, **common)
+    if regions is not None:
+        io.write_vector(regions, gpkg, layer="regions", provenance=prov, append_layer=True, **common)
+    if selection is not None:
+        io.write_vector(table[table["selected"]], gpkg, layer="selection", provenance=prov,
+                        append_layer=True, **common)
+    if selection is not None:
+        priority = table[table["selected"]]
+    elif regions is not None:
+        priority = regions
+    else:
+        priority = table
+    shp = io.write_shapefile_zip(priority, directory / f"{name}_priority.zip", **common)
+    parquet = io.write_vector(table, directory / f"{name}.parquet", provenance=prov, **common)
+    cols = [c for c in SUMMARY_COLUMNS if c in table.columns]
+    summary = pd.DataFrame(table[["parcel_id", *cols]])
+    csv = io.write_vector(summary, directory / f"{name}_summary.csv", **common)
+    return {"gpkg": gpkg, "shapefile_zip": shp, "geoparquet": parquet, "csv": csv}
