@@ -7,7 +7,7 @@ Rasters are :class:`xarray.DataArray` objects with rioxarray metadata; parcels a
 
 from __future__ import annotations
 
-from steppe_geo import datasets, errors, mcda
+from steppe_geo import criteria, datasets, errors, mcda
 from steppe_geo.grid import Grid, GridWindow
 from steppe_geo.io import rasterize, read_raster, read_vector, write_raster, write_vector
 
@@ -19,6 +19,7 @@ __all__ = [
     "__version__",
     "datasets",
     "errors",
+    "criteria",
     "mcda",
     "rasterize",
     "read_raster",
