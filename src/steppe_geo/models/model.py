@@ -214,8 +214,14 @@ def _d_aspect(layers: Mapping[str, Any], inputs: Sequence[str], grid: Grid) -> x
 
 
 def _d_distance(
-    layers: Mapping[str, Any], inputs: Sequence[str], grid: Grid, max_distance_m: float | None = None
+    layers: Mapping[str, Any],
+    inputs: Sequence[str],
+    grid: Grid,
+    max_distance_m: float | None = None,
+    all_touched: bool = True,
 ) -> xr.DataArray:
+    # all_touched (default): every pixel a feature touches is a feature pixel, so features smaller than a
+    # pixel are never lost and a pixel centre within d − ½ pixel diagonal of a feature is within d.
     import geopandas as gpd
     import pandas as pd_
 
@@ -231,7 +237,7 @@ def _d_distance(
         gs = v.geometry if isinstance(v, gpd.GeoDataFrame) else v
         frames.append(gs.to_crs(grid.crs))
     feats = gpd.GeoSeries(pd_.concat(frames, ignore_index=True), crs=grid.crs)
-    return distance(feats, grid=grid, max_distance_m=max_distance_m)
+    return distance(feats, grid=grid, max_distance_m=max_distance_m, all_touched=bool(all_touched))
 
 
 def _d_hub_height_speed(
@@ -657,7 +663,8 @@ class Model:
         """A copy with criterion ``name`` replaced (by ``criterion`` or by changed fields)."""
         if name not in self.criterion_names:
             raise InvalidParameterError(
-                f"model {self.name!r}: no criterion {name!r}{did_you_mean(name, self.criterion_names)} "
+                f"model {self.name!r}: no criterion {name!r}"
+                f"{did_you_mean(name, self.criterion_names) or '.'} "
                 f"Criteria are: {self.criterion_names}"
             )
         old = self.criteria[self.criterion_names.index(name)]
@@ -696,7 +703,8 @@ class Model:
         if unknown:
             raise InvalidParameterError(
                 f"model {self.name!r}: weights name {unknown}, which are not criteria"
-                f"{did_you_mean(unknown[0], self.criterion_names)} Criteria are: {self.criterion_names}"
+                f"{did_you_mean(unknown[0], self.criterion_names) or '.'} "
+                f"Criteria are: {self.criterion_names}"
             )
         crit = tuple(
             dataclasses.replace(c, weight=float(weights[c.name])) if c.name in weights else c
@@ -710,7 +718,8 @@ class Model:
         """A copy with constraint ``name`` replaced (its bit position is kept)."""
         if name not in self.constraint_names:
             raise InvalidParameterError(
-                f"model {self.name!r}: no constraint {name!r}{did_you_mean(name, self.constraint_names)} "
+                f"model {self.name!r}: no constraint {name!r}"
+                f"{did_you_mean(name, self.constraint_names) or '.'} "
                 f"Constraints are: {self.constraint_names}"
             )
         old = self.constraints[self.constraint_names.index(name)]

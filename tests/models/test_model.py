@@ -1,0 +1,211 @@
+"""The declarative Model: editing, TOML round trip, describe(), errors, run_model on synthetic data."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from affine import Affine
+
+from steppe_geo import Grid
+from steppe_geo.errors import InvalidParameterError, MissingLayerError
+from steppe_geo.mcda import Criterion, Linear, Setback
+from steppe_geo.models import PRESETS, Derivation, Model, run_model, wind_onshore
+from steppe_geo.models.desertification import desertification_china
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_every_preset_round_trips_through_toml(name):
+    model = PRESETS[name]()
+    text = model.to_toml()
+    back = Model.from_toml(text)
+    assert back == model
+    assert back.to_toml() == text
+    assert back.overlay().criterion_names == model.overlay().criterion_names
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_describe_lists_criteria_constraints_and_a_source_for_each(name):
+    model = PRESETS[name]()
+    table = model.describe()
+    assert list(table.columns) == ["kind", "name", "layer", "function", "weight", "source"]
+    crit = table[table.kind == "criterion"]
+    assert list(crit.name) == model.criterion_names
+    np.testing.assert_allclose(crit.weight.sum(), 1.0)
+    cons = table[table.kind.str.startswith("constraint")]
+    assert list(cons.name) == model.constraint_names
+    # every default criterion and constraint cites where it comes from
+    assert (crit.source.str.len() > 0).all() and (cons.source.str.len() > 0).all()
+
+
+def test_china_preset_with_trend_layer_round_trips():
+    m = desertification_china(degradation_rule="one-out-all-out")
+    assert "ndvi_degraded" in [d.name for d in m.derivations]
+    assert Model.from_toml(m.to_toml()) == m
+    with pytest.raises(InvalidParameterError, match=r"degradation_rule: unknown value 'one-out'"):
+        desertification_china(degradation_rule="one-out")
+
+
+def test_edit_in_code_returns_new_models():
+    base = wind_onshore()
+    m = base.with_weights({"wind_speed": 0.8})
+    assert m.criteria[0].weight == 0.8 and base.criteria[0].weight == 0.4  # base untouched
+    m2 = base.replace_criterion("slope", function=Linear(low=10.0, high=0.0), source="local crane limit")
+    assert m2.criteria[3].function == Linear(low=10.0, high=0.0)
+    assert m2.sources["slope"] == "local crane limit"
+    m3 = base.replace_constraint("settlements", distance_m=1500.0)
+    assert m3.constraints[1].distance_m == 1500.0 and m3.constraint_names == base.constraint_names
+    m4 = dataclasses.replace(base, rule="weighted-product")
+    assert m4.overlay().rule.value == "weighted-product"
+    m5 = base.remove_criterion("road_access").add_criterion(
+        Criterion("road_access", Linear(low=5000.0, high=0.0), 0.1, "distance_roads_m")
+    )
+    assert m5.criterion_names[-1] == "road_access"
+    assert Model.from_toml(m5.to_toml()) == m5
+    m6 = base.remove_constraint("airport").add_constraint(
+        Setback("airport", "distance_airport_m", distance_m=3000)
+    )
+    assert m6.constraint_names[-1] == "airport"
+
+
+def test_tip_height_setbacks_follow_the_turbine():
+    # tip height = hub + rotor / 2 = 115 + 170 / 2 = 200 m; roads at 1.1 × 200 = 220 m
+    m = wind_onshore()
+    assert m.tip_height_m() == 200.0
+    roads = {c.name: c for c in m.resolved_constraints()}["roads"]
+    assert roads.distance_m == pytest.approx(220.0)
+    # a taller turbine: 150 + 200 / 2 = 250 m → 275 m
+    m2 = m.with_parameters(hub_height_m=150.0, rotor_diameter_m=200.0)
+    assert {c.name: c for c in m2.resolved_constraints()}["roads"].distance_m == pytest.approx(275.0)
+    assert "1.1 × tip height 200 m" in m.describe().set_index("name").loc["roads", "function"]
+
+
+def test_preset_parameter_out_of_range():
+    with pytest.raises(
+        InvalidParameterError, match=r"parameter hub_height_m must be within \(0, 300\], got 0"
+    ):
+        wind_onshore(hub_height_m=0)
+    with pytest.raises(InvalidParameterError, match=r"parameter performance_ratio must be within \(0, 1\]"):
+        PRESETS["solar_pv"](performance_ratio=1.5)
+    with pytest.raises(InvalidParameterError, match=r"parameter shear_exponent must be within \[0, 0.6\]"):
+        wind_onshore().with_parameters(shear_exponent=-0.1)
+
+
+def test_weights_that_do_not_match_the_criteria():
+    with pytest.raises(
+        InvalidParameterError, match=r"weights name \['wind_sped'\].*did you mean 'wind_speed'"
+    ):
+        wind_onshore().with_weights({"wind_sped": 1.0})
+    with pytest.raises(InvalidParameterError, match="weight must be >= 0"):
+        wind_onshore().replace_criterion("slope", weight=-1.0)
+    with pytest.raises(InvalidParameterError, match=r"no criterion 'slop'.*did you mean 'slope'"):
+        wind_onshore().replace_criterion("slop", weight=1.0)
+
+
+def test_model_validation_errors():
+    with pytest.raises(InvalidParameterError, match=r"unknown function 'slop'.*did you mean 'slope'"):
+        Derivation("s", "slop", ("dem",))
+    with pytest.raises(InvalidParameterError, match=r"derivation 'slope_deg' reads 'dtm'.*neither"):
+        Model(
+            "m",
+            inputs=("dem",),
+            derivations=(Derivation("slope_deg", "slope", ("dtm",)),),
+            criteria=(Criterion("slope", Linear(low=10.0, high=0.0), 1.0, "slope_deg"),),
+        )
+    with pytest.raises(InvalidParameterError, match=r"criterion 'slope' reads layer 'slope'.*did you mean"):
+        Model(
+            "m",
+            inputs=("dem",),
+            derivations=(Derivation("slope_deg", "slope", ("dem",)),),
+            criteria=(Criterion("slope", Linear(low=10.0, high=0.0), 1.0),),
+        )
+    with pytest.raises(InvalidParameterError, match="refers to parameter 'hub'"):
+        Model(
+            "m",
+            inputs=("v",),
+            derivations=(Derivation("vh", "hub_height_speed", ("v",), {"hub_height_m": "$hub"}),),
+            criteria=(Criterion("v", Linear(low=0.0, high=1.0), 1.0, "vh"),),
+        )
+    with pytest.raises(InvalidParameterError, match="model TOML"):
+        Model.from_toml("name = ")
+
+
+# ----------------------------------------------------------------------------- run_model, synthetic
+
+
+@pytest.fixture
+def tiny():
+    """A 10 × 20 grid of 100 m pixels; wind speed rising west → east; everything else uniform."""
+    grid = Grid(crs="EPSG:32649", transform=Affine(100, 0, 400_000, 0, -100, 4_431_000), shape=(10, 20))
+    wind = np.tile(np.linspace(4.0, 9.0, 20), (10, 1))
+    far = shapely.Point(400_000 + 1000, 4_431_000 + 60_000)  # 60 km north: outside every cap
+    vec = gpd.GeoDataFrame(geometry=[far], crs=grid.crs)
+    inputs = {
+        "wind_speed_100m": grid.to_dataarray(wind, name="wind_speed_100m", units="m s-1"),
+        "dem": grid.to_dataarray(np.full(grid.shape, 1200.0), name="dem", units="m"),
+        "land_cover": grid.to_dataarray(np.full(grid.shape, 30, np.uint8), name="land_cover", nodata=0),
+        **{
+            k: vec
+            for k in (
+                "power_lines",
+                "roads",
+                "settlements",
+                "homesteads",
+                "railways",
+                "airport",
+                "protected_areas",
+                "water",
+            )
+        },
+    }
+    return grid, inputs
+
+
+def test_wind_score_rises_with_wind_speed_all_else_equal(tiny, assert_same_georef):
+    grid, inputs = tiny
+    res = run_model(wind_onshore(), inputs, grid=grid)
+    row = res.score.values[5]
+    # below 4.5 m/s at 100 m: excluded by GLAES; above: strictly rising until the 8 m/s plateau at hub height
+    speed = inputs["wind_speed_100m"].values[5]
+    assert np.all(np.isnan(row[speed < 4.5])) and not res.eligible.values[5][speed < 4.5].any()
+    ok = ~np.isnan(row)
+    assert np.all(np.diff(row[ok]) >= 0) and row[ok][-1] > row[ok][0]
+    hub = res.layers["wind_speed_hub"].values[5]
+    np.testing.assert_allclose(hub, speed * (115 / 100) ** (1 / 7))  # power law, α = 1/7
+    assert_same_georef(res.score, inputs["dem"])
+    assert set(res.criteria.data_vars) == set(wind_onshore().criterion_names)
+    assert res.provenance["parameters"]["model"]["name"] == "wind_onshore"
+    assert res.provenance["inputs"] == {}  # all in memory: nothing to checksum
+    assert "wind_speed_100m" in res.provenance["inputs_in_memory"]
+
+
+def test_missing_layer_names_it_and_its_users(tiny):
+    grid, inputs = tiny
+    del inputs["power_lines"]
+    with pytest.raises(
+        MissingLayerError,
+        match=(
+            r"needs input layer\(s\) \['power_lines'\].*derivation "
+            r"'distance_power_lines_m'.*sample_paths\(\)\['power_lines'\]"
+        ),
+    ):
+        run_model(wind_onshore(), inputs, grid=grid)
+
+
+def test_unknown_land_cover_codes_are_listed(tiny):
+    grid, inputs = tiny
+    lc = np.full(grid.shape, 30, np.uint8)
+    lc[0, :2] = (70, 95)
+    inputs["land_cover"] = grid.to_dataarray(lc, name="land_cover", nodata=0)
+    with pytest.raises(InvalidParameterError, match=r"70.*95"):
+        run_model(wind_onshore(), inputs, grid=grid)
+
+
+def test_input_of_the_wrong_kind(tiny):
+    grid, inputs = tiny
+    inputs["dem"] = [1, 2, 3]
+    with pytest.raises(InvalidParameterError, match="input 'dem' must be a DataArray, GeoDataFrame or path"):
+        run_model(wind_onshore(), inputs, grid=grid)
