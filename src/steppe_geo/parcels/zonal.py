@@ -16,6 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+import shapely
 import xarray as xr
 
 from steppe_geo._validation import check_same_grid, parse_choice
@@ -88,6 +89,43 @@ def _parcel_ids(parcels: gpd.GeoDataFrame, id_column: str | None) -> pd.Index:
     return ids
 
 
+def _wkb_source(geoms, grid: Grid):
+    """An exactextract feature source handing over WKB (twice as fast as its GeoJSON path)."""
+    from exactextract.feature import Feature, FeatureSource
+
+    class _WKBFeature(Feature):
+        def __init__(self, wkb: bytes) -> None:
+            Feature.__init__(self)
+            self._wkb = wkb
+
+        def geometry(self) -> bytes:
+            return self._wkb
+
+        def set_geometry_format(self) -> str:
+            return "wkb"
+
+        def fields(self) -> list[str]:
+            return []
+
+    class _WKBSource(FeatureSource):
+        def __init__(self) -> None:
+            super().__init__()
+            self._wkbs = shapely.to_wkb(np.asarray(geoms))
+            self._wkt = grid.crs.to_wkt()
+
+        def count(self) -> int:
+            return len(self._wkbs)
+
+        def __iter__(self):
+            for wkb in self._wkbs:
+                yield _WKBFeature(bytes(wkb))
+
+        def srs_wkt(self) -> str:
+            return self._wkt
+
+    return _WKBSource()
+
+
 def _template(grid: Grid):
     """A one-byte raster on ``grid``: exactextract only needs the grid to compute coverage.
 
@@ -139,8 +177,8 @@ def coverage_matrix(parcels: gpd.GeoDataFrame, grid: Grid | xr.DataArray, *,
     geoms = parcels.geometry
     if not geoms.crs.equals(grid.crs):
         geoms = geoms.to_crs(grid.crs)
-    polys = gpd.GeoDataFrame({"_row": np.arange(len(geoms))}, geometry=geoms.values, crs=grid.crs)
-    out = exactextract.exact_extract(_template(grid), polys, ["cell_id", "coverage"], output="pandas")
+    out = exactextract.exact_extract(_template(grid), _wkb_source(geoms.values, grid),
+                                     ["cell_id", "coverage"], output="pandas")
     cells = out["cell_id"].to_numpy()
     covs = out["coverage"].to_numpy()
     counts = np.fromiter((len(c) for c in cells), dtype=np.int64, count=len(cells))
@@ -152,12 +190,12 @@ def coverage_matrix(parcels: gpd.GeoDataFrame, grid: Grid | xr.DataArray, *,
     else:
         indices = np.zeros(0, dtype=np.int64)
         data = np.zeros(0)
-    matrix = sp.csr_array((data, indices, indptr), shape=(len(polys), n_cells))
+    matrix = sp.csr_array((data, indices, indptr), shape=(len(geoms), n_cells))
     row_cov = np.asarray(matrix.sum(axis=1)).ravel()
     missing = np.flatnonzero(row_cov <= 0)
     if len(missing):
         raise NoOverlapError(
-            f"{len(missing)} of {len(polys)} parcels do not overlap the grid ({grid.describe()}); "
+            f"{len(missing)} of {len(geoms)} parcels do not overlap the grid ({grid.describe()}); "
             f"ids: {list(ids[missing[:20]])}{' ...' if len(missing) > 20 else ''}"
         )
     return CoverageMatrix(matrix=matrix, grid=grid, index=ids,
@@ -180,20 +218,21 @@ def _layer_stats(cov: CoverageMatrix, x: np.ndarray, stats: Sequence[Stat],
     """Stats of one flattened layer ``x`` (float, NaN = nodata); ``weight`` scales coverage (eligibility).
 
     Only the covered cells are touched: their values are gathered (``x[C.indices]``) and the
-    sparse products ``C @ x`` are done as per-row sums (``np.bincount`` over row ids).
+    sparse products ``C @ x`` are done as per-row sums (``np.add.reduceat`` over CSR rows).
     """
     C = cov.matrix
-    n = C.shape[0]
-    rows = cov.row_ids()
-    vals = x[C.indices]
-    valid = np.isfinite(vals)
-    cw = np.where(valid, C.data, 0.0)
+    starts = C.indptr[:-1]  # every row has cells (coverage_matrix refuses empty parcels)
+    vals = x[C.indices].astype(np.float64)
+    invalid = np.isnan(vals)
+    vals[invalid] = 0.0
+    cw = C.data.copy()
+    cw[invalid] = 0.0
     if weight is not None:
         cw *= weight[C.indices]
-    v0 = np.where(valid, vals, 0.0)
+    v0 = vals
     res: dict[Stat, np.ndarray] = {}
-    den = np.bincount(rows, cw, minlength=n)
-    num = np.bincount(rows, cw * v0, minlength=n)
+    den = np.add.reduceat(cw, starts)
+    num = np.add.reduceat(cw * v0, starts)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
     for s in stats:
@@ -206,7 +245,7 @@ def _layer_stats(cov: CoverageMatrix, x: np.ndarray, stats: Sequence[Stat],
         elif s is Stat.AREA:
             res[s] = den * cov.grid.pixel_area_m2 / 1e4
         elif s is Stat.STD:
-            sq = np.bincount(rows, cw * v0 * v0, minlength=n)
+            sq = np.add.reduceat(cw * v0 * v0, starts)
             with np.errstate(invalid="ignore", divide="ignore"):
                 var = np.where(den > 0, sq / np.where(den > 0, den, 1.0) - mean**2, np.nan)
             res[s] = np.sqrt(np.clip(var, 0.0, None))
@@ -223,7 +262,7 @@ def _as_flat(da: xr.DataArray, name: str) -> np.ndarray:
         raise InvalidParameterError(f"raster {name!r} must be 2-D (y, x), got dims {da.dims}")
     arr = np.asarray(da.values)
     if np.issubdtype(arr.dtype, np.floating):
-        return arr.astype(np.float64, copy=False).ravel()
+        return arr.ravel()  # cast after gathering the covered cells
     arr = arr.astype(np.float64)
     nodata = da.rio.nodata
     if nodata is not None and not (isinstance(nodata, float) and np.isnan(nodata)):
@@ -312,6 +351,7 @@ def zonal_stats(
     for name, da in rasters.items():
         x = _as_flat(da, name)
         if name in cats:
+            x = x.astype(np.float64, copy=False)
             valid = np.isfinite(x)
             w = valid.astype(np.float64) if weight is None else valid * weight
             den = coverage.matrix @ w
