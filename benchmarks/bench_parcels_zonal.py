@@ -82,7 +82,7 @@ def main(size: int = 4000, n_parcels: int = 5000, n_layers: int = 8) -> str:
         f"| steppe_geo zonal_stats, 8 layers (coverage once + sparse products) | {t_ours:.2f} | 1 |",
         f"| exactextract.exact_extract, one call, 8 NumPy raster sources, GeoDataFrame, mean | {t_ee:.2f} | "
         f"ours / exactextract = {t_ours / t_ee:.2f} |",
-        f"| exactextract, same 8-source call fed WKB (the feature source zonal_stats uses) | {t_ee_wkb:.2f} | "
+        f"| exactextract, same 8-source call fed WKB (as zonal_stats does) | {t_ee_wkb:.2f} | "
         f"ours / exactextract(WKB) = {t_ours / t_ee_wkb:.2f} |",
         f"| rasterstats, 8 layers (timed on {n_sub} parcels, extrapolated) | {t_rs:.1f} | "
         f"rasterstats / ours = {t_rs / t_ours:.1f} |",
