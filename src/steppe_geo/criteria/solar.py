@@ -122,7 +122,7 @@ def poa_gain(ghi_kwh_m2_yr: xr.DataArray | float, *, latitude_deg: xr.DataArray 
     latitude_deg : DataArray or float
         Latitude in degrees (north positive), within [-66, 66].
     tilt_deg : DataArray or float, optional
-        Module tilt from horizontal in degrees; default = |latitude| (a common fixed-tilt rule).
+        Module tilt from horizontal in degrees; default = the absolute latitude (a common fixed-tilt rule).
         Pass terrain slope for a ground-parallel plane.
     azimuth_deg : DataArray or float, optional
         Direction the modules face, degrees clockwise from north; default equator-facing.
@@ -163,7 +163,7 @@ def specific_yield(ghi_kwh_m2_yr: xr.DataArray | float, *, latitude_deg: xr.Data
     Raises
     ------
     InvalidParameterError
-        For PR outside (0, 1], tilt outside [0, 90] or |latitude| > 66.
+        For PR outside (0, 1], tilt outside [0, 90] or the absolute latitude > 66.
     """
     check_range(performance_ratio, param="performance_ratio", low=1e-9, high=1.0)
     gain = poa_gain(ghi_kwh_m2_yr, latitude_deg=latitude_deg, tilt_deg=tilt_deg,
