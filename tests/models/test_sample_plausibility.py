@@ -101,6 +101,9 @@ def test_sample_results_are_in_range_and_carry_checksums(results):
             assert len(res.provenance["inputs"][k]["sha256"]) == 64
     esai = results["desertification_esai"].layers["esai"].values
     assert np.nanmin(esai) >= 1.0 and np.nanmax(esai) <= 2.0
+    # GHI 1500–1750 kWh/m²/yr × latitude-tilt gain ≈ 1.05–1.12 × PR 0.8 → roughly 1250–1600 kWh/kWp/yr
+    y = results["solar_pv"].layers["pv_yield"].values
+    assert 1150 < np.nanmin(y) and np.nanmax(y) < 1700
 
 
 @pytest.mark.parametrize("name", ["desertification_china", "restoration_priority"])

@@ -249,10 +249,17 @@ def _d_hub_height_speed(
     reference_height_m: float = 100.0,
     shear_exponent: float = 1 / 7,
 ) -> xr.DataArray:
-    # power law v(h) = v_ref · (h / h_ref)^α (methods.md §3)
+    # power law v(h) = v_ref · (h / h_ref)^α (methods.md §3), by steppe_geo.criteria.power_law
+    from steppe_geo.criteria import power_law
+
     v = _da(layers, inputs[0])
-    out = _float(v) * (float(hub_height_m) / float(reference_height_m)) ** float(shear_exponent)
-    return _like(v, out, "wind_speed_hub", "m s-1")
+    out = power_law(
+        _like(v, _float(v), "wind_speed", "m s-1"),
+        height_m=float(hub_height_m),
+        ref_height_m=float(reference_height_m),
+        alpha=float(shear_exponent),
+    )
+    return _like(v, _float(out), "wind_speed_hub", "m s-1")
 
 
 def _d_wind_power_density(layers: Mapping[str, Any], inputs: Sequence[str], grid: Grid) -> xr.DataArray:
@@ -271,11 +278,23 @@ def _d_pv_yield(
     grid: Grid,
     *,
     performance_ratio: float = 0.80,
-    poa_gain: float = 1.15,
 ) -> xr.DataArray:
-    # Y (kWh/kWp/yr) = GHI · POA gain · PR / 1 kW/m² (methods.md §4)
+    # Y (kWh/kWp/yr) = GHI · POA gain · PR / 1 kW/m² (methods.md §4) for a latitude-tilted, equator-facing
+    # array, by steppe_geo.criteria.specific_yield with each pixel's latitude
+    import pyproj
+
+    from steppe_geo.criteria import specific_yield
+
     ghi = _da(layers, inputs[0])
-    return _like(ghi, _float(ghi) * float(poa_gain) * float(performance_ratio), "pv_yield", "kWh kWp-1 yr-1")
+    to_geo = pyproj.Transformer.from_crs(grid.crs, "EPSG:4326", always_xy=True)
+    xs, ys = np.meshgrid(grid.x_coords(), grid.y_coords())
+    _, lat = to_geo.transform(xs, ys)
+    y = specific_yield(
+        _like(ghi, _float(ghi), "ghi", "kWh m-2 yr-1"),
+        latitude_deg=grid.to_dataarray(np.asarray(lat, dtype=np.float64), name="latitude"),
+        performance_ratio=float(performance_ratio),
+    )
+    return _like(ghi, _float(y), "pv_yield", "kWh kWp-1 yr-1")
 
 
 def _d_north_facing(

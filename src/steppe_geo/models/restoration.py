@@ -78,7 +78,7 @@ def restoration_priority(**parameters: Any) -> Model:
 
 
 def pv_sand_control(
-    *, performance_ratio: float = 0.80, poa_gain: float = 1.15, max_slope_pct: float = 10.0, **parameters: Any
+    *, performance_ratio: float = 0.80, poa_gain: float = 1.08, max_slope_pct: float = 10.0, **parameters: Any
 ) -> Model:
     """PV with a sand-control co-benefit: PV on degraded, mobile sand near the grid.
 
@@ -100,7 +100,7 @@ def pv_sand_control(
             "pv_yield",
             "pv_yield",
             ("ghi",),
-            {"performance_ratio": "$performance_ratio", "poa_gain": "$poa_gain"},
+            {"performance_ratio": "$performance_ratio"},
         ),
         Derivation("slope_deg", "slope", ("dem",), {"units": "degrees"}),
         Derivation(

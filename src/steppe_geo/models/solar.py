@@ -33,14 +33,14 @@ SOLAR_LAND_COVER = {
 
 
 def solar_yield_breaks(
-    *, performance_ratio: float = 0.80, poa_gain: float = 1.15
+    *, performance_ratio: float = 0.80, poa_gain: float = 1.08
 ) -> tuple[float, float, float]:
     """GLAES GHI scores (3 → excluded, 4 → 0.5, 8 → 1 kWh/m²/day) converted to specific yield (kWh/kWp/yr)."""
     return tuple(g * 365.0 * poa_gain * performance_ratio for g in (3.0, 4.0, 8.0))  # type: ignore[return-value]
 
 
 def solar_pv(
-    *, performance_ratio: float = 0.80, poa_gain: float = 1.15, max_slope_pct: float = 10.0
+    *, performance_ratio: float = 0.80, poa_gain: float = 1.08, max_slope_pct: float = 10.0
 ) -> Model:
     """Ground-mounted PV suitability: specific yield, slope, grid and road access, land cover.
 
@@ -49,7 +49,8 @@ def solar_pv(
     performance_ratio : float
         PR in (0, 1] (0.80 typical, methods.md §4).
     poa_gain : float
-        Plane-of-array gain of a latitude-tilted array over GHI (≈ 1.15 at 40° N; verify for the site).
+        Typical plane-of-array gain (1.08: ``criteria.poa_gain`` at 40.2° N), used only to convert the
+        GLAES GHI thresholds into yield breaks; the yield layer uses each pixel's latitude.
     max_slope_pct : float
         Slopes steeper than this are excluded (methods.md §4: limits mostly 3–10 %).
 
@@ -65,7 +66,7 @@ def solar_pv(
             "pv_yield",
             "pv_yield",
             ("ghi",),
-            {"performance_ratio": "$performance_ratio", "poa_gain": "$poa_gain"},
+            {"performance_ratio": "$performance_ratio"},
         ),
         Derivation("slope_deg", "slope", ("dem",), {"units": "degrees"}),
         Derivation("slope_pct", "slope", ("dem",), {"units": "percent"}),
@@ -133,7 +134,11 @@ def solar_pv(
         "land_cover_excluded": "built-up, water and wetland excluded",
         "steep_slope": f"slopes > {max_slope_pct:g} % excluded (methods.md §4)",
         "performance_ratio": "PR ≈ 0.80 (methods.md §4)",
-        "poa_gain": "latitude-tilt plane-of-array gain ≈ 1.15 at 40° N (verify with a POA model)",
+        "poa_gain": (
+            "gain used only to convert the GLAES GHI thresholds to yield: 1.08 = "
+            "steppe_geo.criteria.poa_gain(1600 kWh/m²/yr, latitude 40.2°, latitude tilt); the pv_yield "
+            "layer itself is steppe_geo.criteria.specific_yield at each pixel's latitude"
+        ),
     }
     return Model(
         name="solar_pv",
