@@ -125,3 +125,12 @@ def test_xr_concat_series_without_coords(small_grid):
     layers = [small_grid.to_dataarray(np.full(small_grid.shape, float(i)), name="v") for i in range(5)]
     ds = veg.trend(xr.concat(layers, dim="time"))
     assert np.allclose(ds["slope"].values, 1.0)
+
+
+def test_trend_on_grid_windows_equals_whole(series):
+    grid = sg.Grid.from_dataarray(series)
+    whole = veg.trend(series)
+    for w in grid.windows((16, 23), halo=veg.HALO):
+        part = veg.trend(series.isel(y=w.padded_slices[0], x=w.padded_slices[1]))
+        for k in ("slope", "p_value", "tau"):
+            np.testing.assert_array_equal(part[k].values[w.inner], whole[k].values[w.core_slices])

@@ -119,3 +119,11 @@ def test_errors(small_grid):
     with pytest.raises(GridMismatchError, match="different grids"):
         wind.power_law(small_grid.to_dataarray(np.ones(small_grid.shape)), height_m=100, ref_height_m=10,
                        alpha=other.to_dataarray(np.full((10, 10), 0.14)))
+
+
+def test_capacity_factor_on_grid_windows_equals_whole(small_grid, rng):
+    c = small_grid.to_dataarray(rng.uniform(5, 10, small_grid.shape), name="c")
+    whole = wind.capacity_factor(c, k=2.2)
+    for w in small_grid.windows(17, halo=wind.HALO):
+        part = wind.capacity_factor(c.isel(y=w.padded_slices[0], x=w.padded_slices[1]), k=2.2)
+        np.testing.assert_allclose(part.values[w.inner], whole.values[w.core_slices], rtol=1e-12)
