@@ -7,7 +7,7 @@ Rasters are :class:`xarray.DataArray` objects with rioxarray metadata; parcels a
 
 from __future__ import annotations
 
-from steppe_geo import criteria, datasets, errors, mcda
+from steppe_geo import criteria, datasets, errors, mcda, models, parcels
 from steppe_geo.grid import Grid, GridWindow
 from steppe_geo.io import rasterize, read_raster, read_vector, write_raster, write_vector
 
@@ -17,10 +17,12 @@ __all__ = [
     "Grid",
     "GridWindow",
     "__version__",
+    "criteria",
     "datasets",
     "errors",
-    "criteria",
     "mcda",
+    "models",
+    "parcels",
     "rasterize",
     "read_raster",
     "read_vector",
