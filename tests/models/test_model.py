@@ -209,3 +209,44 @@ def test_input_of_the_wrong_kind(tiny):
     inputs["dem"] = [1, 2, 3]
     with pytest.raises(InvalidParameterError, match="input 'dem' must be a DataArray, GeoDataFrame or path"):
         run_model(wind_onshore(), inputs, grid=grid)
+
+
+def test_preset_by_name_and_config_style_edits():
+    from steppe_geo.models import preset
+
+    m = preset("wind_onshore", hub_height_m=120.0)
+    assert m.parameters["hub_height_m"] == 120.0
+    with pytest.raises(
+        InvalidParameterError, match=r"unknown model preset 'wind_onshor'.*did you mean 'wind_onshore'"
+    ):
+        preset("wind_onshor")
+    with pytest.raises(
+        InvalidParameterError, match=r"preset 'solar_pv'.*unexpected keyword argument 'hub_height_m'"
+    ):
+        preset("solar_pv", hub_height_m=100.0)
+    e = m.edited(
+        weights={"wind_speed": 0.6},
+        criteria=[
+            {
+                "name": "slope",
+                "layer": "slope_deg",
+                "weight": 0.2,
+                "function": {"function": "linear", "low": 10.0, "high": 0.0},
+            }
+        ],
+        constraints=[
+            {
+                "type": "setback",
+                "name": "settlements",
+                "layer": "distance_settlements_m",
+                "distance_m": 1000.0,
+            },
+            {"type": "value_range", "name": "high_ground", "layer": "dem", "max": 1500.0},
+        ],
+        rule="weighted-product",
+    )
+    assert e.criteria[0].weight == 0.6 and e.criteria[3].weight == 0.2
+    assert e.constraint_names.index("settlements") == 1 and e.constraint_names[-1] == "high_ground"
+    assert e.overlay().rule.value == "weighted-product"
+    assert e.sources["slope"] == "set in configuration"
+    assert Model.from_toml(e.to_toml()) == e

@@ -106,9 +106,21 @@ def test_sample_results_are_in_range_and_carry_checksums(results):
     assert 1150 < np.nanmin(y) and np.nanmax(y) < 1700
 
 
-@pytest.mark.parametrize("name", ["desertification_china", "restoration_priority"])
-def test_other_presets_run_on_the_sample(sample, name):
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [
+        ("desertification_china", {}),
+        ("desertification_china", {"degradation_rule": "one-out-all-out"}),
+        ("restoration_priority", {}),
+    ],
+)
+def test_other_presets_run_on_the_sample(sample, name, params):
     paths, grid = sample
-    res = run_model(PRESETS[name](), paths, grid=grid)
+    res = run_model(PRESETS[name](**params), paths, grid=grid)
     s = res.score.values[np.isfinite(res.score.values)]
     assert s.size > 0.5 * res.score.size and s.min() >= 0 and s.max() <= 1
+    if params:
+        # one out, all out: every significantly degrading pixel (the overgrazing zone) takes the top grade 9
+        degraded = res.layers["ndvi_degraded"].values == 1
+        assert degraded.sum() > 10
+        np.testing.assert_array_equal(res.layers["china_sensitivity"].values[degraded], 9.0)

@@ -7,6 +7,8 @@ See ``docs/models.md``.
 
 from __future__ import annotations
 
+from steppe_geo._validation import did_you_mean
+from steppe_geo.errors import InvalidParameterError
 from steppe_geo.models.desertification import (
     CategoryTable,
     ReducedQualityIndexWarning,
@@ -38,6 +40,25 @@ PRESETS = {
 }
 """Preset name → function returning the :class:`Model` (names as in the TOML config)."""
 
+
+def preset(name: str, **parameters: object) -> Model:
+    """The preset ``name`` (a key of :data:`PRESETS`) built with ``parameters``.
+
+    Raises
+    ------
+    InvalidParameterError
+        For an unknown name (valid names listed, closest suggested) or a bad parameter.
+    """
+    if name not in PRESETS:
+        raise InvalidParameterError(
+            f"unknown model preset {name!r}{did_you_mean(name, PRESETS) or '.'} "
+            f"Presets are: {', '.join(PRESETS)}."
+        )
+    try:
+        return PRESETS[name](**parameters)
+    except TypeError as exc:
+        raise InvalidParameterError(f"preset {name!r}: {exc}") from None
+
 __all__ = [
     "DERIVATIONS",
     "PRESETS",
@@ -56,6 +77,7 @@ __all__ = [
     "esai",
     "grazing_density",
     "management_quality",
+    "preset",
     "pv_sand_control",
     "restoration_priority",
     "run_model",

@@ -777,6 +777,38 @@ class Model:
         """A copy with preset parameters changed (range-checked)."""
         return dataclasses.replace(self, parameters={**self.parameters, **parameters})
 
+    def edited(
+        self,
+        *,
+        weights: Mapping[str, float] | None = None,
+        criteria: Sequence[Criterion | Mapping[str, Any]] = (),
+        constraints: Sequence[Any] = (),
+        rule: str | None = None,
+    ) -> Model:
+        """A copy with config-style edits applied (what a ``[models.<name>]`` table holds).
+
+        Criteria and constraints replace those of the same name (keeping their position and
+        exclusion bit) or are appended; ``weights`` then override by name; ``rule`` replaces the rule.
+        """
+        model = self
+        for c in criteria:
+            crit = Criterion.from_dict(c) if isinstance(c, Mapping) else c
+            if crit.name in model.criterion_names:
+                model = model.replace_criterion(crit.name, crit, source="set in configuration")
+            else:
+                model = model.add_criterion(crit, source="set in configuration")
+        for c in constraints:
+            con = _constraint(c)
+            if con.name in model.constraint_names:
+                model = model.replace_constraint(con.name, con, source="set in configuration")
+            else:
+                model = model.add_constraint(con, source="set in configuration")
+        if weights:
+            model = model.with_weights(weights)
+        if rule is not None:
+            model = dataclasses.replace(model, rule=rule)
+        return model
+
     # ------------------------------------------------------------------ serialisation
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (TOML-friendly)."""
