@@ -28,6 +28,7 @@ def test_matches_loop_reference(rng):
     np.testing.assert_allclose(res["mean_rank"], ranks.mean(axis=0))
     np.testing.assert_allclose(res["p_top_k"], (ranks <= 5).mean(axis=0))
     np.testing.assert_allclose(res["rank_p95"], np.quantile(ranks, 0.95, axis=0, method="inverted_cdf"))
+    np.testing.assert_allclose(res["rank_p05"], np.quantile(ranks, 0.05, axis=0, method="inverted_cdf"))
     again = rank_stability(df, weights={"a": 0.5, "b": 0.3, "c": 0.2}, n_draws=200, k=5, rng=7)
     pd.testing.assert_frame_equal(res, again)
 

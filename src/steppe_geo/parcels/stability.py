@@ -101,16 +101,26 @@ def rank_stability(
         stop = min(start + block, n_draws)
         all_ranks[start:stop] = _ranks(draws[start:stop] @ mt)
 
-    # numpy's matmul and argsort release the GIL: two threads sort blocks in parallel.
-    with ThreadPoolExecutor(max_workers=max(1, min(2, os.cpu_count() or 1))) as pool:
+    # Inverted-CDF quantiles: the ceil(p * draws)-th smallest rank of each parcel.
+    q_idx = [max(int(np.ceil(round(p * n_draws, 9))) - 1, 0) for p in (0.05, 0.95)]
+    q = np.empty((2, n), dtype=np.int64)
+
+    def quantiles(cols: slice) -> None:
+        # Stable sort of 16-bit integers is a radix sort in numpy: ~3x faster than np.quantile.
+        q[:, cols] = np.sort(all_ranks[:, cols], axis=0, kind="stable")[q_idx]
+
+    # numpy's matmul and sorts release the GIL: two threads work on blocks in parallel.
+    workers = max(1, min(2, os.cpu_count() or 1))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
         list(pool.map(run, range(0, n_draws, block)))
+        step = -(-n // workers)
+        list(pool.map(quantiles, [slice(i, min(i + step, n)) for i in range(0, n, step)]))
     base = _ranks((w @ mt)[None, :])[0]
-    q = np.quantile(all_ranks, [0.05, 0.95], axis=0, method="inverted_cdf")
     return pd.DataFrame({
         "base_rank": base,
         "mean_rank": all_ranks.mean(axis=0, dtype=np.float64),
-        "rank_p05": q[0].astype(np.int64),
-        "rank_p95": q[1].astype(np.int64),
+        "rank_p05": q[0],
+        "rank_p95": q[1],
         "p_top_k": (all_ranks <= k).mean(axis=0),
     }, index=zonal.index)
 
