@@ -145,9 +145,93 @@ def test_demo_writes_aligned_layers_and_summary(demo_run):
     assert summary["vectors"]["parcels"]["features"] > 100
     text = (out / "summary.txt").read_text(encoding="utf-8")
     assert "load and align" in text
-    files = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
-    assert files == sorted(summary["files"])
+    files = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file() and p.suffix != ".xml")
+    assert files == sorted(f for f in summary["files"] if not f.endswith(".xml"))
     assert not list(out.parent.glob(STAGE_PREFIX + "*"))
+
+
+def test_demo_scores_four_models_as_cogs(demo_run):
+    out, _, _ = demo_run
+    grid = sg.Grid.from_dataarray(sg.read_raster(out / "aligned" / "dem.tif"))
+    for model in ("wind", "solar", "desertification", "restoration"):
+        score = sg.read_raster(out / "rasters" / model / "score.tif")
+        assert sg.Grid.from_dataarray(score).same_as(grid)
+        v = score.values[np.isfinite(score.values)]
+        assert v.size > 0.3 * score.size and v.min() >= 0 and v.max() <= 1
+    esa = sg.read_raster(out / "rasters" / "desertification" / "esa_class.tif", kind="categorical")
+    assert set(np.unique(esa.values)) <= set(range(0, 9))
+    import rasterio
+
+    with rasterio.open(out / "rasters" / "wind" / "score.tif") as ds:  # a Cloud-Optimized GeoTIFF
+        assert ds.profile["tiled"] and ds.overviews(1)
+        assert "STEPPE_GEO_PROVENANCE" in ds.tags()
+    excl = sg.read_raster(out / "rasters" / "wind" / "exclusion.tif", kind="categorical")
+    eligible = sg.read_raster(out / "rasters" / "wind" / "eligible.tif", kind="categorical")
+    # excluded (bitmask > 0) exactly where not eligible
+    np.testing.assert_array_equal(excl.values > 0, eligible.values != 1)
+
+
+def test_demo_parcels_regions_selection_and_shapefile(demo_run):
+    import pyogrio
+
+    out, _, _ = demo_run
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    layers = {name for name, _ in pyogrio.list_layers(out / "parcels" / "restoration.gpkg")}
+    assert layers == {"ranked_parcels", "regions", "selection"}
+    ranked = sg.read_vector(out / "parcels" / "restoration.gpkg", layer="ranked_parcels")
+    assert len(ranked) == summary["vectors"]["parcels"]["features"]
+    top = ranked.sort_values("rank").head(10)
+    assert list(top["parcel_id"]) == summary["parcels"]["restoration"]["top"]
+    sel = summary["parcels"]["restoration"]["selection"]
+    assert sel["total_area_ha"] <= sel["budget_ha"] + 1e-6 and sel["selected"] > 0
+    chosen = sg.read_vector(out / "parcels" / "restoration.gpkg", layer="selection")
+    assert len(chosen) == sel["selected"]
+    shp = sg.read_vector(out / "parcels" / "restoration_priority.zip")
+    assert len(shp) == sel["selected"] and all(len(c) <= 10 for c in shp.columns)
+    assert shp["name_zh"].str.len().min() > 0  # UTF-8 names survive
+
+
+def test_demo_maps_png_and_pdf(demo_run):
+    from PIL import Image
+
+    out, _, _ = demo_run
+    for stem in ("wind_score", "wind_exclusions", "wind_parcels", "wind_rank_stability",
+                 "desertification_esa_classes", "restoration_parcels"):
+        assert (out / "maps" / f"{stem}.pdf").read_bytes()[:5] == b"%PDF-"
+        with Image.open(out / "maps" / f"{stem}.png") as im:
+            px = np.asarray(im.convert("L"), dtype=float)
+        assert px.std() > 20, stem  # not a blank image
+
+
+def test_demo_report_renders_in_chromium(demo_run, tmp_path):
+    out, _, _ = demo_run
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "<script" not in html and "<link" not in html and 'src="http' not in html
+    pixels, dom = _chromium(out / "report.html", tmp_path)
+    for section in ("inputs", "models", "weights", "maps", "parcels", "selection", "stability", "provenance"):
+        assert f'<section id="{section}">' in dom, section
+    assert dom.count("data:image/png;base64,") >= 10
+    assert pixels.std() > 20
+
+
+def _chromium(html_path, work_dir):
+    """Screenshot and DOM of a page in Debian's headless chromium (see tests/maps/conftest.py)."""
+    import shutil
+
+    from PIL import Image
+
+    exe = shutil.which("chromium")
+    assert exe, "chromium is not installed (apt-get install chromium)"
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+    url = html_path.resolve().as_uri()
+    shot = work_dir / "shot.png"
+    subprocess.run([exe, *flags, f"--user-data-dir={work_dir / 'p1'}", f"--screenshot={shot}",
+                    "--window-size=1200,2000", url], capture_output=True, timeout=120, check=True)
+    dom = subprocess.run([exe, *flags, f"--user-data-dir={work_dir / 'p2'}", "--dump-dom", url],
+                         capture_output=True, text=True, timeout=120, check=True).stdout
+    with Image.open(shot) as im:
+        return np.asarray(im.convert("RGB")), dom
 
 
 def test_demo_twice_without_overwrite_changes_nothing(demo_run):
@@ -166,12 +250,14 @@ def test_ctrl_c_mid_demo_leaves_no_outputs(tmp_path):
                             text=True, env={**os.environ, "MPLBACKEND": "Agg"})
     deadline = time.monotonic() + 120
     stage = []
-    while time.monotonic() < deadline and proc.poll() is None:  # wait until outputs are being written
+    while time.monotonic() < deadline and proc.poll() is None:  # wait until the run has started
         stage = list(tmp_path.glob(STAGE_PREFIX + "*"))
-        if stage and any(p.is_file() for p in stage[0].rglob("*")):
+        if stage:
             break
         time.sleep(0.05)
-    assert stage, "the demo never started writing"
+    assert stage, "the demo never started"
+    time.sleep(1.5)  # mid-run: loading and aligning the inputs
+    assert proc.poll() is None, "the demo ended before it could be interrupted"
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err

@@ -171,10 +171,12 @@ class ParcelsConfig:
         Column used in labels.
     top_k : int
         Parcels labelled on maps and listed in the report.
-    rank_by : str or None
-        Model whose score ranks the parcels (default: the first model).
+    rank_by : tuple of str
+        Models whose scores rank the parcels (default: every model).
+    select_by : str or None
+        Model whose ranking drives the budgeted selection (default: the first of ``rank_by``).
     budget_ha : float or None
-        Area budget for the selection (None: no selection).
+        Area budget (ha of eligible land) for the selection (None: no selection).
     monte_carlo_draws : int
         Weight draws for rank stability (0 switches it off).
     """
@@ -183,7 +185,8 @@ class ParcelsConfig:
     id_column: str | None = None
     name_column: str | None = None
     top_k: int = 10
-    rank_by: str | None = None
+    rank_by: tuple[str, ...] = ()
+    select_by: str | None = None
     budget_ha: float | None = None
     monte_carlo_draws: int = 1000
 
@@ -581,13 +584,29 @@ def config_from_dict(data: Mapping[str, Any], *, base_dir: PathLike = ".",
     parcels = None
     if "parcels" in data:
         p = _Checker(data["parcels"], "parcels", ["source", "id_column", "name_column", "top_k", "rank_by",
-                                                  "budget_ha", "monte_carlo_draws"])
+                                                  "select_by", "budget_ha", "monte_carlo_draws"])
+        rank_by = data["parcels"].get("rank_by", list(models))
+        if isinstance(rank_by, str):
+            rank_by = [rank_by]
+        if not isinstance(rank_by, list):
+            raise ConfigError(
+                f"parcels.rank_by: expected a model name or a list of them, got {_show(rank_by)}"
+            )
+        for i, m in enumerate(rank_by):
+            if m not in models:
+                where = "parcels.rank_by" if isinstance(data["parcels"].get("rank_by"), str) \
+                    else f"parcels.rank_by[{i}]"
+                raise ConfigError(
+                    f"{where}: {m!r} is not a model{did_you_mean(str(m), list(models))} "
+                    f"Models are: {', '.join(models) or '(none)'}."
+                )
         parcels = ParcelsConfig(
             source=p.str("source", "parcels"),
             id_column=p.str("id_column"),
             name_column=p.str("name_column"),
             top_k=p.integer("top_k", 10, low=1),
-            rank_by=p.str("rank_by"),
+            rank_by=tuple(rank_by),
+            select_by=p.str("select_by"),
             budget_ha=p.number("budget_ha", None, low=0, low_open=True),
             monte_carlo_draws=p.integer("monte_carlo_draws", 1000, low=0),
         )
@@ -596,10 +615,10 @@ def config_from_dict(data: Mapping[str, Any], *, base_dir: PathLike = ".",
                 f"parcels.source: {parcels.source!r} is not an input"
                 f"{did_you_mean(parcels.source, list(inputs))} Inputs are: {', '.join(inputs) or '(none)'}."
             )
-        if parcels.rank_by is not None and parcels.rank_by not in models:
+        if parcels.select_by is not None and parcels.select_by not in parcels.rank_by:
             raise ConfigError(
-                f"parcels.rank_by: {parcels.rank_by!r} is not a model{did_you_mean(parcels.rank_by, models)} "
-                f"Models are: {', '.join(models) or '(none)'}."
+                f"parcels.select_by: {parcels.select_by!r} is not one of parcels.rank_by "
+                f"{list(parcels.rank_by)}{did_you_mean(parcels.select_by, list(parcels.rank_by))}"
             )
 
     o = _Checker(data.get("outputs", {}), "outputs",
@@ -749,8 +768,9 @@ preset = "restoration_priority"
 [parcels]
 source = "parcels"
 top_k = 10                  # labelled on maps, listed in the report
-rank_by = "wind"
-# budget_ha = 5000          # select parcels under an area budget (exact MILP)
+rank_by = ["wind", "solar", "restoration"]   # models whose scores rank the parcels
+select_by = "restoration"   # model whose ranking drives the budgeted selection
+budget_ha = 10000           # select parcels under an eligible-area budget (exact MILP)
 monte_carlo_draws = 500     # weight draws for rank stability (0 = off)
 
 [outputs]

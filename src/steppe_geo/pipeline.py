@@ -31,12 +31,13 @@ import xarray as xr
 
 from steppe_geo._typing import PathLike
 from steppe_geo._validation import did_you_mean
-from steppe_geo.config import Config, GridConfig, ModelConfig, OutputsConfig, RunConfig
+from steppe_geo.config import Config, GridConfig, ModelConfig, OutputsConfig, ParcelsConfig, RunConfig
 from steppe_geo.errors import (
     ConfigError,
     InvalidParameterError,
     OutputExistsError,
     OutputNotWritableError,
+    SteppeGeoError,
 )
 from steppe_geo.grid import Grid
 
@@ -44,14 +45,18 @@ __all__ = [
     "RASTER_SUFFIXES",
     "InputLayers",
     "ModelOutput",
+    "ParcelOutput",
     "RunResult",
     "build_grid",
+    "build_model",
     "dask_client",
     "demo_config",
     "evaluate_model",
     "load_inputs",
+    "rank_model_parcels",
     "run",
     "run_demo",
+    "run_parcels",
     "select_models",
     "staged_output_dir",
     "summarize_inputs",
@@ -336,12 +341,51 @@ def _custom_overlay(model: ModelConfig) -> Any:
                    constraints=tuple(constraint_from_dict(c) for c in model.constraints), **kwargs)
 
 
-def evaluate_model(model: ModelConfig, layers: InputLayers) -> Any:
+def build_model(model: ModelConfig) -> Any:
+    """The :class:`steppe_geo.models.Model` a preset entry describes, with the config's edits applied.
+
+    ``parameters`` go to the preset function; ``criteria`` and ``constraints`` replace those of
+    the same name or are added; ``weights`` override criterion weights; ``rule`` replaces the rule.
+
+    Raises
+    ------
+    ConfigError
+        An edit does not fit the preset (the message starts with the key path).
+    """
+    from steppe_geo.mcda import Rule, constraint_from_dict
+    from steppe_geo.models import PRESETS
+
+    key = f"models.{model.name}"
+    try:
+        m = PRESETS[model.preset](**model.parameters)
+    except TypeError as exc:
+        raise ConfigError(f"{key}.parameters: {exc}") from None
+    except SteppeGeoError as exc:
+        raise ConfigError(f"{key}.parameters: {exc}") from None
+    try:
+        for c in model.criteria:
+            crit = c.to_mcda()
+            m = m.replace_criterion(c.name, crit, source="config") if c.name in m.criterion_names \
+                else m.add_criterion(crit, source="config")
+        for c in model.constraints:
+            cons = constraint_from_dict(c)
+            m = m.replace_constraint(cons.name, cons, source="config") if cons.name in m.constraint_names \
+                else m.add_constraint(cons, source="config")
+        if model.weights:
+            m = m.with_weights(model.weights)
+        if model.rule:
+            m = dataclasses.replace(m, rule=Rule(model.rule).value)
+    except SteppeGeoError as exc:
+        raise ConfigError(f"{key}: {exc}") from None
+    return m
+
+
+def evaluate_model(model: ModelConfig, layers: InputLayers) -> ModelOutput:
     """Evaluate one configured model in memory.
 
     Custom models (criteria given without a preset) are :class:`steppe_geo.mcda.Overlay`
-    objects whose layers are the aligned input rasters; presets are evaluated by
-    :mod:`steppe_geo.models`.
+    objects whose layers are the aligned input rasters; presets are built with
+    :func:`build_model` and evaluated by :func:`steppe_geo.models.run_model`.
 
     Returns
     -------
@@ -353,9 +397,12 @@ def evaluate_model(model: ModelConfig, layers: InputLayers) -> Any:
         res = evaluate(_custom_overlay(model), layers.rasters)
         return ModelOutput(model.name, res.score, res.eligible, res.exclusion,
                            list(res.overlay.constraint_names), dict(res.weights), res)
-    raise InvalidParameterError(
-        f"models.{model.name}.preset: {model.preset!r} needs steppe_geo.models, which is not available yet"
-    )
+    from steppe_geo.models import run_model
+
+    m = build_model(model)
+    res = run_model(m, {**layers.vectors, **layers.rasters}, grid=layers.grid)
+    return ModelOutput(model.name, res.score, res.eligible, res.exclusion, list(m.constraint_names),
+                       dict(res.weights), res)
 
 
 def _evaluate_from_files(model: ModelConfig, layers: InputLayers, client: Any, work: Path,
@@ -469,6 +516,147 @@ def _write_outputs(stage: Path, cfg: Config, layers: InputLayers, results: Mappi
                     da = da.astype(np.uint8).rio.write_nodata(255, encoded=False)
                 write_raster(da, stage / "rasters" / mname / f"{part}.tif", provenance=provenance,
                              protected=protected, tags={"constraints": legend, "model": mname})
+            extra = getattr(res.result, "layers", None)
+            for part in ("esai", "esa_class", "china_sensitivity"):
+                if extra is not None and part in extra:
+                    da = extra[part].rio.write_crs(layers.grid.crs).rio.write_transform(layers.grid.transform)
+                    if part == "esa_class":
+                        da = da.rio.write_nodata(0, encoded=False)
+                        da.attrs["kind"] = "categorical"
+                    write_raster(da, stage / "rasters" / mname / f"{part}.tif", provenance=provenance,
+                                 protected=protected)
+
+
+@dataclass
+class ParcelOutput:
+    """Parcel results of one model.
+
+    Attributes
+    ----------
+    model : str
+    ranked : GeoDataFrame
+        :func:`steppe_geo.parcels.rank_parcels` output (score, rank, contributions, ...).
+    regions : GeoDataFrame or None
+        Candidate regions (contiguous eligible land in the top score quintile).
+    stability : DataFrame or None
+        :func:`steppe_geo.parcels.rank_stability` output.
+    selection : SelectionResult or None
+        Budgeted selection (only for ``parcels.select_by``).
+    """
+
+    model: str
+    ranked: gpd.GeoDataFrame
+    regions: gpd.GeoDataFrame | None = None
+    stability: Any = None
+    selection: Any = None
+
+
+_TECHNOLOGY = {"wind_onshore": "wind", "solar_pv": "solar", "pv_sand_control": "solar"}
+
+
+def rank_model_parcels(parcels_gdf: gpd.GeoDataFrame, res: ModelOutput, cfg: Config, *,
+                       select: bool, coverage: Any = None) -> ParcelOutput:
+    """Zonal statistics, ranking, regions, rank stability and (optionally) selection for one model.
+
+    Returns
+    -------
+    ParcelOutput
+    """
+    from steppe_geo.parcels import (
+        candidate_regions,
+        rank_parcels,
+        rank_stability,
+        select_parcels,
+        zonal_stats,
+    )
+
+    pc = cfg.parcels
+    if res.result is None or not hasattr(res.result, "criteria"):
+        raise InvalidParameterError(
+            f"parcels: model {res.name!r} has no standardised criteria in memory "
+            "(run.mode 'memory' is needed for parcel ranking)"
+        )
+    crit = {k: res.result.criteria[k] for k in res.result.criteria.data_vars}
+    zonal = zonal_stats(parcels_gdf, crit, eligible=res.eligible, id_column=pc.id_column, coverage=coverage)
+    preset = cfg.models[res.name].preset
+    ranked = rank_parcels(zonal, weights=res.weights, technology=_TECHNOLOGY.get(preset or ""))
+    finite = np.asarray(res.score.values)[np.isfinite(np.asarray(res.score.values))]
+    regions = None
+    if finite.size:
+        threshold = float(np.quantile(finite, 0.8))
+        regions = candidate_regions(res.score, threshold=threshold, eligible=res.eligible,
+                                    min_area_ha=4 * cfg.grid.resolution_m**2 / 1e4)
+        regions = regions if len(regions) else None
+    stability = None
+    k = min(pc.top_k, len(zonal))
+    if pc.monte_carlo_draws > 0 and len(res.weights) > 1:
+        stability = rank_stability(zonal, weights=res.weights, n_draws=pc.monte_carlo_draws, k=k,
+                                   rng=cfg.run.seed)
+    selection = None
+    if select and pc.budget_ha is not None:
+        table = ranked.assign(benefit=(ranked["score"] * ranked["eligible_area_ha"]).fillna(0.0),
+                              cost=ranked["eligible_area_ha"].fillna(0.0))
+        selection = select_parcels(table, benefit="benefit", cost="cost", budget=pc.budget_ha)
+    return ParcelOutput(res.name, ranked, regions, stability, selection)
+
+
+def run_parcels(cfg: Config, layers: InputLayers, results: Mapping[str, ModelOutput], *,
+                progress: bool = False) -> dict[str, ParcelOutput]:
+    """Parcel results for every model in ``cfg.parcels.rank_by`` (empty without ``[parcels]``).
+
+    The coverage of every parcel is computed once and reused for all models.
+    """
+    from tqdm.auto import tqdm
+
+    from steppe_geo.parcels import coverage_matrix
+
+    pc = cfg.parcels
+    if pc is None:
+        return {}
+    parcels_gdf = layers.vectors[pc.source]
+    names = [m for m in (pc.rank_by or tuple(results)) if m in results]
+    select_by = pc.select_by or (names[0] if names else None)
+    coverage = coverage_matrix(parcels_gdf.to_crs(layers.grid.crs), layers.grid, id_column=pc.id_column)
+    return {m: rank_model_parcels(parcels_gdf.to_crs(layers.grid.crs), results[m], cfg, select=m == select_by,
+                                  coverage=coverage)
+            for m in tqdm(names, desc="parcels", unit="model", disable=not progress)}
+
+
+def _write_parcels(stage: Path, cfg: Config, layers: InputLayers, results: Mapping[str, ModelOutput],
+                   parcels: Mapping[str, ParcelOutput]) -> None:
+    from steppe_geo.parcels import export_bundle
+
+    if not cfg.outputs.vectors:
+        return
+    folder = stage / "parcels"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, po in parcels.items():
+        res = results[name]
+        constraints = {c: i for i, c in enumerate(res.constraint_names)}
+        export_bundle(po.ranked, folder, name=name, regions=po.regions, selection=po.selection, model=name,
+                      weights=res.weights, constraints=constraints,
+                      inputs={k: str(v) for k, v in layers.paths.items()},
+                      protected=list(layers.paths.values()))
+
+
+def _parcel_summary(po: ParcelOutput, cfg: Config) -> dict[str, Any]:
+    ranked = po.ranked
+    k = cfg.parcels.top_k if cfg.parcels else 10
+    top = ranked.head(k)
+    out: dict[str, Any] = {
+        "parcels": len(ranked),
+        "scored": int(ranked["score"].notna().sum()),
+        "top": [str(i) for i in (top[cfg.parcels.id_column] if cfg.parcels and cfg.parcels.id_column
+                                 and cfg.parcels.id_column in top.columns else top.index)],
+        "regions": 0 if po.regions is None else len(po.regions),
+    }
+    if po.selection is not None:
+        sel = po.selection
+        out["selection"] = {"selected": int(sel.selected.sum()), "objective": float(sel.objective),
+                            "bound": float(sel.bound), "gap": float(sel.gap),
+                            "total_area_ha": float(sel.total_cost), "status": str(sel.status),
+                            "budget_ha": cfg.parcels.budget_ha if cfg.parcels else None}
+    return out
 
 
 def _hillshade(layers: InputLayers) -> xr.DataArray | None:
@@ -505,7 +693,8 @@ def _model_tables(name: str, res: ModelOutput) -> list[str]:
 
 
 def _maps_and_report(stage: Path, cfg: Config, layers: InputLayers, results: Mapping[str, ModelOutput],
-                     summary: Mapping[str, Any], *, progress: bool) -> None:
+                     summary: Mapping[str, Any], parcels: Mapping[str, ParcelOutput] | None = None, *,
+                     progress: bool) -> None:
     """Maps (PNG/PDF) of every model and the self-contained HTML report."""
     import matplotlib
 
@@ -528,10 +717,49 @@ def _maps_and_report(stage: Path, cfg: Config, layers: InputLayers, results: Map
             ax = maps.plot_exclusions(res.exclusion, res.constraint_names, title=f"{name}: exclusions",
                                       note=note)
             figures.append((f"{name}_exclusions", f"{name}: land excluded, by constraint", ax.figure))
-        classes = getattr(res.result, "classes", None)
-        if isinstance(classes, xr.DataArray):
+        extra = getattr(res.result, "layers", None)
+        preset = cfg.models[name].preset if name in cfg.models else None
+        is_esa = (preset or "").startswith("desertification")
+        classes = extra["esa_class"] if is_esa and extra is not None and "esa_class" in extra else None
+        if classes is not None:
+            classes = classes.rio.write_crs(layers.grid.crs).rio.write_transform(layers.grid.transform)
             ax = maps.plot_esa_classes(classes, title=f"{name}: ESA classes", note=note)
             figures.append((f"{name}_esa_classes", f"{name}: environmentally sensitive areas", ax.figure))
+    parcels = parcels or {}
+    pc = cfg.parcels
+    label = pc.name_column if pc is not None else None
+    parcel_blocks: list[str] = []
+    selection_blocks: list[str] = []
+    stability_blocks: list[str] = []
+    for name, po in parcels.items():
+        k = min(pc.top_k if pc else 10, int(po.ranked["score"].notna().sum()))
+        ranked = po.ranked.to_crs(layers.grid.crs)
+        lab = label if label in ranked.columns else None
+        ax = maps.plot_ranked_parcels(ranked, column="score", k=k, label_column=None,
+                                      title=f"{name}: parcels ranked by score", note=note)
+        figures.append((f"{name}_parcels", f"{name}: parcels by score (top {k} outlined and numbered)",
+                        ax.figure))
+        cols = [c for c in ("rank", lab, "score", "eligible_area_ha", "capacity_mw", "percentile")
+                if c and c in po.ranked.columns]
+        cols += [c for c in po.ranked.columns if str(c).startswith("share_")]
+        parcel_blocks.append(maps.table_html(po.ranked.head(k)[cols].reset_index(),
+                                             caption=f"{name}: top {k} parcels (share_* = % of score)"))
+        if po.stability is not None:
+            stab = po.stability.join(po.ranked[["rank"]].astype(float), how="left")
+            draws = pc.monte_carlo_draws if pc else 0
+            ax = maps.plot_rank_stability(stab, rank="base_rank", probability="p_top_k", n=min(20, len(stab)),
+                                          title=f"{name}: rank stability ({draws} weight draws)")
+            figures.append((f"{name}_rank_stability", f"{name}: base rank and 5–95 % rank interval",
+                            ax.figure))
+            stability_blocks.append(maps.table_html(stab.sort_values("base_rank").head(k).reset_index(),
+                                                    caption=f"{name}: rank statistics of the top {k}"))
+        if po.selection is not None:
+            s_sum = summary["parcels"][name]["selection"]
+            selection_blocks.append(maps.table_html([s_sum],
+                                                    caption=f"{name}: budgeted selection (MILP, HiGHS)"))
+            chosen = po.ranked[po.selection.selected.reindex(po.ranked.index, fill_value=False)]
+            selection_blocks.append(maps.table_html(chosen[cols].reset_index(),
+                                                    caption=f"{name}: selected parcels"))
     try:
         for stem, _, fig in tqdm(figures, desc="maps", unit="map", disable=not progress):
             for fmt in cfg.outputs.maps:
@@ -556,9 +784,15 @@ def _maps_and_report(stage: Path, cfg: Config, layers: InputLayers, results: Map
                                      for n, r in results.items() for c, w in r.weights.items()])
                     if results else maps.text_html("No model was run."),
                 ]),
-                maps.ReportSection("maps", "Maps", [maps.figure_html(fig, caption=cap)
+                maps.ReportSection("maps", "Maps", [maps.figure_html(fig, caption=cap, dpi=90)
                                                     for _, cap, fig in figures]
                                    or [maps.text_html("No maps: no model was run.")]),
+                maps.ReportSection("parcels", "Top parcels", parcel_blocks
+                                   or [maps.text_html("No parcels were ranked.")]),
+                maps.ReportSection("selection", "Selection", selection_blocks
+                                   or [maps.text_html("No budgeted selection was asked for.")]),
+                maps.ReportSection("stability", "Rank stability", stability_blocks
+                                   or [maps.text_html("No rank-stability analysis was run.")]),
                 maps.ReportSection("provenance", "Provenance", [maps.mapping_html(summary["provenance"])]),
             ]
             html = maps.render_report(sections, title=cfg.name,
@@ -626,10 +860,14 @@ def run(config: Config, *, overwrite: bool = False, progress: bool = False, out_
                     mres.score.load(), mres.eligible.load(), mres.exclusion.load()
                 shutil.rmtree(work, ignore_errors=True)
         timings["models"] = time.perf_counter() - t1
+        t1 = time.perf_counter()
+        parcel_results = run_parcels(config, layers, results, progress=progress)
+        timings["parcels"] = time.perf_counter() - t1
         provenance = provenance_record(config.inputs, config=str(config.source) if config.source else None,
                                        grid=grid.describe(), steppe_geo=__version__)
         t2 = time.perf_counter()
         _write_outputs(stage, config, layers, results, provenance, progress=progress)
+        _write_parcels(stage, config, layers, results, parcel_results)
         timings["write"] = time.perf_counter() - t2
         summary = {"name": config.name, **summarize_inputs(layers)}
         summary["models"] = {
@@ -639,10 +877,11 @@ def run(config: Config, *, overwrite: bool = False, progress: bool = False, out_
                 "weights": r.weights, "constraints": r.constraint_names}
             for k, r in results.items()
         }
+        summary["parcels"] = {m: _parcel_summary(po, config) for m, po in parcel_results.items()}
         summary["provenance"] = provenance
         if config.outputs.maps or config.outputs.report:
             t3 = time.perf_counter()
-            _maps_and_report(stage, config, layers, results, summary, progress=progress)
+            _maps_and_report(stage, config, layers, results, summary, parcel_results, progress=progress)
             timings["maps_and_report"] = time.perf_counter() - t3
         files = sorted(str(p.relative_to(stage)) for p in stage.rglob("*") if p.is_file())
         summary["files"] = [*files, "summary.json", "summary.txt"]
@@ -679,8 +918,12 @@ def demo_config(out_dir: PathLike = "steppe-geo-demo", *, resolution_m: float = 
         name="steppe-geo demo: Kubuqi (Hobq) sample data (synthetic)",
         inputs=paths,
         grid=GridConfig(aoi="aoi", resolution_m=float(resolution_m)),
-        models={},
-        parcels=None,
+        models={name: ModelConfig(name, preset) for name, preset in (
+            ("wind", "wind_onshore"), ("solar", "solar_pv"), ("desertification", "desertification_esai"),
+            ("restoration", "restoration_priority"))},
+        parcels=ParcelsConfig(source="parcels", id_column="parcel_id", name_column="name_zh", top_k=10,
+                              rank_by=("wind", "solar", "restoration"), select_by="restoration",
+                              budget_ha=10_000.0, monte_carlo_draws=500),
         outputs=OutputsConfig(directory=Path(out_dir), rasters=True, aligned_inputs=True),
         run=RunConfig(),
     )
