@@ -7,8 +7,10 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+from affine import Affine
 
-from steppe_geo.errors import InvalidParameterError, MissingCRSError, NoOverlapError
+import steppe_geo as sg
+from steppe_geo.errors import GeographicCRSError, InvalidParameterError, MissingCRSError, NoOverlapError
 from steppe_geo.parcels import coverage_matrix, zonal_stats
 
 
@@ -118,5 +120,8 @@ def test_errors(small_grid, rng):
         zonal_stats(dup, layers, id_column="pid")
     with pytest.raises(InvalidParameterError, match="did you mean 'mean'"):
         zonal_stats(parcels, layers, stats=("meen",))
+    geo = sg.Grid("EPSG:4326", Affine(0.01, 0, 110.0, 0, -0.01, 40.1), (10, 10))
+    with pytest.raises(GeographicCRSError, match="projected"):
+        zonal_stats(parcels, {"g": geo.to_dataarray(np.ones(geo.shape))})
     with pytest.raises(InvalidParameterError, match="categorical"):
         zonal_stats(parcels, layers, categorical=["zz"])

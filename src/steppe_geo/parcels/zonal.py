@@ -19,7 +19,7 @@ import scipy.sparse as sp
 import shapely
 import xarray as xr
 
-from steppe_geo._validation import check_same_grid, parse_choice
+from steppe_geo._validation import check_projected, check_same_grid, parse_choice
 from steppe_geo.errors import InvalidParameterError, MissingCRSError, NoOverlapError
 from steppe_geo.grid import Grid
 
@@ -160,6 +160,8 @@ def coverage_matrix(parcels: gpd.GeoDataFrame, grid: Grid | xr.DataArray, *,
     ------
     MissingCRSError
         If ``parcels`` has no CRS.
+    GeographicCRSError
+        If the grid is not in a projected CRS in metres.
     InvalidParameterError
         If parcel ids are duplicated or ``parcels`` is empty.
     NoOverlapError
@@ -169,6 +171,7 @@ def coverage_matrix(parcels: gpd.GeoDataFrame, grid: Grid | xr.DataArray, *,
 
     if not isinstance(grid, Grid):
         grid = Grid.from_dataarray(grid)
+    check_projected(grid.crs, what="zonal statistics (areas in m²)")
     if parcels.crs is None:
         raise MissingCRSError("parcels have no CRS; set one with parcels.set_crs(...) first")
     if len(parcels) == 0:
