@@ -74,3 +74,22 @@ def test_errors(table):
         rank_parcels(table, weights={"wind": 1}, technology="wnd")
     with pytest.raises(MissingLayerError, match="eligible_area_column"):
         rank_parcels(table.drop(columns="eligible_area_ha"), weights={"wind": 1})
+
+
+def test_parcel_score_equals_zonal_mean_of_the_wlc_raster(small_grid, rng):
+    """DESIGN promise: Σ w·(eligible-part mean) == eligible-part mean of the WLC score raster."""
+    import geopandas as gpd
+    import shapely
+
+    from steppe_geo.parcels import zonal_stats
+
+    a, b = rng.random(small_grid.shape), rng.random(small_grid.shape)
+    elig = rng.random(small_grid.shape) > 0.3
+    x0, y0, _, _ = small_grid.bounds
+    circles = [shapely.Point(x0 + 300 + 200 * i, y0 + 500).buffer(170) for i in range(5)]
+    parcels = gpd.GeoDataFrame(geometry=circles, crs=small_grid.crs)
+    eligible = small_grid.to_dataarray(elig)
+    z = zonal_stats(parcels, {"a": small_grid.to_dataarray(a), "b": small_grid.to_dataarray(b),
+                              "wlc": small_grid.to_dataarray(0.25 * a + 0.75 * b)}, eligible=eligible)
+    ranked = rank_parcels(z, weights={"a": 1, "b": 3}).sort_index()
+    np.testing.assert_allclose(ranked["score"], ranked["wlc_mean"], rtol=1e-12)
