@@ -250,3 +250,22 @@ def test_preset_by_name_and_config_style_edits():
     assert e.overlay().rule.value == "weighted-product"
     assert e.sources["slope"] == "set in configuration"
     assert Model.from_toml(e.to_toml()) == e
+
+
+def test_pv_yield_lookup_table_matches_criteria_specific_yield():
+    # the derivation interpolates criteria.poa_gain over (latitude, GHI); compare with the direct
+    # per-pixel criteria.specific_yield on a small grid spanning 1400–1800 kWh/m²/yr and ~1° of latitude
+    import pyproj
+
+    from steppe_geo.criteria import specific_yield
+    from steppe_geo.models.model import DERIVATIONS
+
+    grid = Grid(crs="EPSG:32649", transform=Affine(5000, 0, 400_000, 0, -5000, 4_500_000), shape=(24, 30))
+    rng = np.random.default_rng(1)
+    ghi = grid.to_dataarray(rng.uniform(1400, 1800, grid.shape), name="ghi", units="kWh m-2 yr-1")
+    out = DERIVATIONS["pv_yield"]({"ghi": ghi}, ("ghi",), grid, performance_ratio=0.8)
+    xs, ys = np.meshgrid(grid.x_coords(), grid.y_coords())
+    _, lat = pyproj.Transformer.from_crs(grid.crs, "EPSG:4326", always_xy=True).transform(xs, ys)
+    direct = specific_yield(ghi, latitude_deg=grid.to_dataarray(lat, name="lat"), performance_ratio=0.8)
+    np.testing.assert_allclose(out.values, direct.values, rtol=1e-4)
+    assert out.attrs["units"] == "kWh kWp-1 yr-1"
