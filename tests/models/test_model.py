@@ -269,3 +269,17 @@ def test_pv_yield_lookup_table_matches_criteria_specific_yield():
     direct = specific_yield(ghi, latitude_deg=grid.to_dataarray(lat, name="lat"), performance_ratio=0.8)
     np.testing.assert_allclose(out.values, direct.values, rtol=1e-4)
     assert out.attrs["units"] == "kWh kWp-1 yr-1"
+
+
+def test_inputs_on_another_grid_are_aligned(tiny):
+    # land cover at 50 m (twice as fine): grassland (30) in the west 1000 m, cropland (40) in the east
+    grid, inputs = tiny
+    fine = Grid(crs=grid.crs, transform=Affine(50, 0, 400_000, 0, -50, 4_431_000), shape=(20, 40))
+    lc = np.full(fine.shape, 30, np.uint8)
+    lc[:, 20:] = 40
+    inputs["land_cover"] = fine.to_dataarray(lc, name="land_cover", nodata=0)
+    res = run_model(wind_onshore(), inputs, grid=grid)
+    # WIND_LAND_COVER: grassland 1.0, cropland 0.5; the 100 m grid splits at its column 10
+    crit = res.criteria["land_cover"].values
+    np.testing.assert_array_equal(crit[:, :10], 1.0)
+    np.testing.assert_array_equal(crit[:, 10:], 0.5)

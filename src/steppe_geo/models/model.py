@@ -988,7 +988,10 @@ def _load_input(name: str, value: Any, grid: Grid) -> Any:
         return value
     if isinstance(value, xr.DataArray):
         g = Grid.from_dataarray(value)
-        return value if g.same_as(grid) else read_raster(value, grid=grid, name=name)
+        if g.same_as(grid):
+            return value
+        kind = "categorical" if name in CATEGORICAL_INPUTS else None
+        return read_raster(value, grid=grid, kind=kind, name=name)
     if isinstance(value, str | Path):
         if name in VECTOR_INPUTS:
             return read_vector(value, crs=grid.crs)
