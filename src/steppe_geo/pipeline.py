@@ -246,7 +246,7 @@ def load_inputs(inputs: Mapping[str, Path], grid: Grid, *, progress: bool = Fals
     -------
     InputLayers
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     from steppe_geo.io import read_raster, read_vector
 
@@ -498,7 +498,7 @@ def select_models(config: Config, names: Sequence[str], *, rasters_only: bool = 
 # ----------------------------------------------------------------------------- run
 def _write_outputs(stage: Path, cfg: Config, layers: InputLayers, results: Mapping[str, Any],
                    provenance: Mapping[str, Any], *, progress: bool) -> None:
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     from steppe_geo.io import write_raster
 
@@ -606,7 +606,7 @@ def run_parcels(cfg: Config, layers: InputLayers, results: Mapping[str, ModelOut
 
     The coverage of every parcel is computed once and reused for all models.
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     from steppe_geo.parcels import coverage_matrix
 
@@ -700,7 +700,7 @@ def _maps_and_report(stage: Path, cfg: Config, layers: InputLayers, results: Map
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     from steppe_geo import maps
     from steppe_geo.io import save_figure, write_text

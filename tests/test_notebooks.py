@@ -1,0 +1,43 @@
+"""Every notebook in notebooks/ runs top to bottom (nbclient) and is committed without outputs."""
+
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+
+
+def test_there_are_three_notebooks():
+    assert [p.name for p in NOTEBOOKS] == [
+        "01_wind_solar_siting.ipynb",
+        "02_desertification_restoration.ipynb",
+        "03_weights_explanations_stability.ipynb",
+    ]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_is_committed_without_outputs(path):
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, f"{path.name} has outputs"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_runs(path, tmp_path, monkeypatch):
+    nb = nbformat.read(path, as_version=4)
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.setenv("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    # kernel "python3" is the interpreter running the tests (ipykernel's native kernel)
+    client = NotebookClient(nb, timeout=300, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}})
+    client.execute(env={**os.environ})
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    # no warnings printed by the library (or its progress bars) while the notebook runs
+    assert not [o.text for o in outputs if o.output_type == "stream" and o.name == "stderr"]
+    assert any(o.output_type == "display_data" and "image/png" in o.data for o in outputs)  # figures drawn
