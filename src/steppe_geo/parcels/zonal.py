@@ -273,6 +273,24 @@ def _as_flat(da: xr.DataArray, name: str) -> np.ndarray:
     return arr.ravel()
 
 
+def _read_paths(layers: dict, *, grid: Grid | None, categorical: Sequence[str]) -> dict:
+    """Read layers given as paths through :mod:`steppe_geo.io` onto one grid."""
+    paths = [k for k, v in layers.items() if not isinstance(v, xr.DataArray)]
+    if not paths:
+        return layers
+    from steppe_geo import io
+
+    if grid is None:
+        first = next((v for v in layers.values() if isinstance(v, xr.DataArray)), None)
+        grid = Grid.from_dataarray(first) if first is not None else None
+    for k in paths:
+        kind = "categorical" if k in categorical else None
+        layers[k] = io.read_raster(layers[k], grid=grid, kind=kind, name=k)
+        if grid is None:
+            grid = Grid.from_dataarray(layers[k])
+    return layers
+
+
 def zonal_stats(
     parcels: gpd.GeoDataFrame,
     rasters: Mapping[str, xr.DataArray],
@@ -282,6 +300,7 @@ def zonal_stats(
     categorical: Sequence[str] | None = None,
     eligible: xr.DataArray | None = None,
     coverage: CoverageMatrix | None = None,
+    grid: Grid | None = None,
 ) -> gpd.GeoDataFrame:
     """Exact, coverage-weighted zonal statistics of several rasters over parcels.
 
@@ -292,9 +311,11 @@ def zonal_stats(
     ----------
     parcels : geopandas.GeoDataFrame
         Polygons with a CRS; reprojected to the raster CRS if different. Overlaps allowed.
-    rasters : mapping name -> xarray.DataArray
+    rasters : mapping name -> xarray.DataArray or path
         2-D layers on one grid (projected CRS, metres). Float layers use NaN as nodata;
-        integer layers their ``rio.nodata``.
+        integer layers their ``rio.nodata``. Paths are read with
+        :func:`steppe_geo.io.read_raster` onto ``grid`` (or onto the grid of the first
+        DataArray given, or else the first file's own grid).
     stats : sequence of str, default ("mean",)
         Any of "mean", "sum", "min", "max", "std", "count", "area". Definitions as in
         exactextract: with coverage fraction c, ``mean = Σ c·x / Σ c`` and
@@ -312,6 +333,8 @@ def zonal_stats(
         parcel, and ``eligible_area_ha`` / ``eligible_fraction`` are added.
     coverage : CoverageMatrix, optional
         A coverage matrix from :func:`coverage_matrix` to reuse (must match parcels and grid).
+    grid : Grid, optional
+        Grid onto which raster *paths* are read (resampled/reprojected by ``io.read_raster``).
 
     Returns
     -------
@@ -332,7 +355,8 @@ def zonal_stats(
     unknown = [c for c in cats if c not in rasters]
     if unknown:
         raise InvalidParameterError(f"categorical: {unknown} not in rasters {list(rasters)}")
-    layers = dict(rasters)
+    layers = _read_paths(dict(rasters), grid=grid, categorical=cats)
+    rasters = {k: layers[k] for k in rasters}
     if eligible is not None:
         layers = {**layers, "<eligible>": eligible}
     check_same_grid(layers)
