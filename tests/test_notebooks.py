@@ -30,7 +30,7 @@ def test_notebook_is_committed_without_outputs(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs(path, tmp_path, monkeypatch):
     nb = nbformat.read(path, as_version=4)
-    monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")  # figures as outputs
     monkeypatch.setenv("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     # kernel "python3" is the interpreter running the tests (ipykernel's native kernel)
     client = NotebookClient(nb, timeout=300, kernel_name="python3",
