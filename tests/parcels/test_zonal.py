@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 import shapely
 from affine import Affine
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import steppe_geo as sg
 from steppe_geo.errors import GeographicCRSError, InvalidParameterError, MissingCRSError, NoOverlapError
@@ -125,3 +127,21 @@ def test_errors(small_grid, rng):
         zonal_stats(parcels, {"g": geo.to_dataarray(np.ones(geo.shape))})
     with pytest.raises(InvalidParameterError, match="categorical"):
         zonal_stats(parcels, layers, categorical=["zz"])
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.floats(0, 1500), st.floats(0, 1000), st.floats(5, 400), st.floats(5, 400))
+def test_invariants_random_boxes(dx, dy, w, h):
+    """min <= mean <= max; area = count x pixel area; covered_fraction in [0, 1]."""
+    import steppe_geo as sg
+
+    grid = sg.Grid.from_bounds((400_000, 4_430_000, 401_800, 4_431_200), crs="EPSG:32649", resolution_m=30)
+    vals = np.random.default_rng(3).normal(size=grid.shape)
+    x0, y0, _, _ = grid.bounds
+    box = gpd.GeoDataFrame(geometry=[shapely.box(x0 + dx, y0 + dy, x0 + dx + w, y0 + dy + h)], crs=grid.crs)
+    stats = ("mean", "min", "max", "count", "area")
+    z = zonal_stats(box, {"v": grid.to_dataarray(vals)}, stats=stats).iloc[0]
+    assert z["v_min"] - 1e-12 <= z["v_mean"] <= z["v_max"] + 1e-12
+    assert z["v_area"] == pytest.approx(z["v_count"] * 900 / 1e4)
+    assert 0 <= z["covered_fraction"] <= 1
+    assert z["v_area"] <= z["parcel_area_ha"] * (1 + 1e-6)  # exactextract coverage is float32
