@@ -703,7 +703,7 @@ def _maps_and_report(stage: Path, cfg: Config, layers: InputLayers, results: Map
     from tqdm import tqdm
 
     from steppe_geo import maps
-    from steppe_geo.io import save_figure, write_text
+    from steppe_geo.io import atomic_path, save_figure, write_text
 
     version = summary["provenance"].get("steppe_geo", "")
     note = f"{cfg.name} — grid {layers.grid.resolution_m:g} m; steppe_geo {version}"
@@ -761,9 +761,16 @@ def _maps_and_report(stage: Path, cfg: Config, layers: InputLayers, results: Map
             selection_blocks.append(maps.table_html(chosen[cols].reset_index(),
                                                     caption=f"{name}: selected parcels"))
     try:
+        pngs: dict[str, bytes] = {}
         for stem, _, fig in tqdm(figures, desc="maps", unit="map", disable=not progress):
+            # one PNG rendering serves the file and the report
+            pngs[stem] = maps.figure_png(fig, dpi=110)
             for fmt in cfg.outputs.maps:
-                save_figure(fig, stage / "maps" / f"{stem}.{fmt}")
+                if fmt == "png":
+                    with atomic_path(stage / "maps" / f"{stem}.png") as tmp:
+                        tmp.write_bytes(pngs[stem])
+                else:
+                    save_figure(fig, stage / "maps" / f"{stem}.{fmt}")
         if cfg.outputs.report:
             sections = [
                 maps.ReportSection("inputs", "Inputs", [
@@ -784,8 +791,8 @@ def _maps_and_report(stage: Path, cfg: Config, layers: InputLayers, results: Map
                                      for n, r in results.items() for c, w in r.weights.items()])
                     if results else maps.text_html("No model was run."),
                 ]),
-                maps.ReportSection("maps", "Maps", [maps.figure_html(fig, caption=cap, dpi=90)
-                                                    for _, cap, fig in figures]
+                maps.ReportSection("maps", "Maps", [maps.png_html(pngs[stem], caption=cap)
+                                                    for stem, cap, _ in figures]
                                    or [maps.text_html("No maps: no model was run.")]),
                 maps.ReportSection("parcels", "Top parcels", parcel_blocks
                                    or [maps.text_html("No parcels were ranked.")]),

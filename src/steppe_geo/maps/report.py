@@ -19,7 +19,8 @@ import pandas as pd
 
 from steppe_geo.errors import InvalidParameterError
 
-__all__ = ["ReportSection", "figure_html", "mapping_html", "render_report", "table_html", "text_html"]
+__all__ = ["ReportSection", "figure_html", "figure_png", "mapping_html", "png_html", "render_report",
+           "table_html", "text_html"]
 
 _CSS = """
 body{font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;margin:0;color:#222;background:#fafafa}
@@ -65,6 +66,21 @@ class ReportSection:
             )
 
 
+def figure_png(fig: Any, *, dpi: int = 110) -> bytes:
+    """Render a matplotlib figure to PNG bytes in memory (tight bounding box)."""
+    buf = _bytes_io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    return buf.getvalue()
+
+
+def png_html(png: bytes, *, caption: str = "", alt: str | None = None) -> str:
+    """Embed PNG bytes as a base64 ``<figure>`` (see :func:`figure_png`)."""
+    data = base64.b64encode(png).decode("ascii")
+    alt_text = html.escape(alt if alt is not None else caption, quote=True)
+    cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
+    return f'<figure><img alt="{alt_text}" src="data:image/png;base64,{data}">{cap}</figure>'
+
+
 def figure_html(fig: Any, *, caption: str = "", dpi: int = 110, alt: str | None = None) -> str:
     """Embed a matplotlib figure as a base64 PNG ``<figure>`` (rendered in memory, no file).
 
@@ -81,12 +97,7 @@ def figure_html(fig: Any, *, caption: str = "", dpi: int = 110, alt: str | None 
     str
         HTML fragment.
     """
-    buf = _bytes_io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
-    data = base64.b64encode(buf.getvalue()).decode("ascii")
-    alt_text = html.escape(alt if alt is not None else caption, quote=True)
-    cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
-    return f'<figure><img alt="{alt_text}" src="data:image/png;base64,{data}">{cap}</figure>'
+    return png_html(figure_png(fig, dpi=dpi), caption=caption, alt=alt)
 
 
 def _cell(v: Any) -> str:
