@@ -21,6 +21,18 @@ SETBACK_INPUTS = (
     "water",
 )
 
+SITING_INPUTS = (
+    "power_lines",
+    "roads",
+    "settlements",
+    "homesteads",
+    "railways",
+    "airport",
+    "protected_areas",
+    "water",
+)
+"""Vector inputs every siting preset needs: grid access, road access and the exclusion family."""
+
 
 def distance_derivations(caps: dict[str, float]) -> tuple[Derivation, ...]:
     """``distance_<layer>_m`` for each vector layer, capped at ``caps[layer]`` metres."""

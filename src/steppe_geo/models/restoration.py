@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from steppe_geo.mcda import Categorical, Categories, Criterion, Linear, PiecewiseLinear, ValueRange
-from steppe_geo.models._siting import GLAES, GLAES_GRID, distance_derivations, grid_access_criterion, setback
+from steppe_geo.models._siting import (
+    GLAES,
+    GLAES_GRID,
+    SITING_INPUTS,
+    distance_derivations,
+    grid_access_criterion,
+    setback,
+)
 from steppe_geo.models.desertification import ESAI_INPUTS, ESAI_SOURCES, esai_derivations, esai_parameters
 from steppe_geo.models.model import Derivation, Model
 from steppe_geo.models.solar import solar_yield_breaks
@@ -173,14 +180,7 @@ def pv_sand_control(
         inputs=(
             *ESAI_INPUTS,
             "ghi",
-            "power_lines",
-            "roads",
-            "settlements",
-            "homesteads",
-            "railways",
-            "airport",
-            "protected_areas",
-            "water",
+            *SITING_INPUTS,
         ),
         derivations=derivations,
         criteria=criteria,
