@@ -9,8 +9,9 @@ from steppe_geo.errors import GeographicCRSError, InvalidParameterError
 
 def test_from_bounds_snaps_outward():
     g = sg.Grid.from_bounds((5, 5, 995, 440), crs="EPSG:32649", resolution_m=100)
+    # west 5 -> 0, north 440 -> 500 (multiples of 100 m); 10 cols reach 1000, 5 rows reach 0
     assert g.shape == (5, 10)
-    assert g.bounds == (0.0, -60.0, 1000.0, 440.0) or g.bounds[0] == 0.0
+    assert g.bounds == (0.0, 0.0, 1000.0, 500.0)
 
 
 @pytest.mark.parametrize("res", [0, -10, float("nan")])
@@ -43,6 +44,7 @@ def test_windows_cover_grid_once_with_halo():
         count[w.core_slices] += 1
         pr, pc = w.padded_slices
         assert pr.start == max(0, w.core_slices[0].start - 3)
+        assert pc.stop == min(g.cols, w.core_slices[1].stop + 3)
         inner = w.inner
         assert inner[0].stop - inner[0].start == w.core.height
     assert (count == 1).all()
