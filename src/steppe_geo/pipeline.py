@@ -407,7 +407,7 @@ def evaluate_model(model: ModelConfig, layers: InputLayers) -> ModelOutput:
 
 def _evaluate_from_files(model: ModelConfig, layers: InputLayers, client: Any, work: Path,
                          window: int) -> ModelOutput:
-    """Evaluate a custom overlay window by window over aligned COGs in ``work``.
+    """Evaluate a model window by window over aligned COGs in ``work``.
 
     With a Dask ``client`` each window is a task; without one the windows are evaluated in a
     plain streamed loop.
@@ -415,23 +415,32 @@ def _evaluate_from_files(model: ModelConfig, layers: InputLayers, client: Any, w
     from steppe_geo.io import read_raster, write_raster
     from steppe_geo.mcda import evaluate_dask, evaluate_streamed
 
+    available: dict[str, xr.DataArray] = dict(layers.rasters)
+    in_memory = None
     if model.preset is not None:
-        raise InvalidParameterError(
-            f"models.{model.name}: streamed and Dask execution are available for custom overlays only "
-            "so far; use run.mode = 'memory'"
-        )
-    overlay = _custom_overlay(model)
+        from steppe_geo.models import run_model
+
+        # the preset's derived layers (slope, distances, ESAI, ...) are computed in memory;
+        # the overlay itself then runs window by window (streamed or one Dask task per window)
+        m = build_model(model)
+        in_memory = run_model(m, {**layers.vectors, **layers.rasters}, grid=layers.grid)
+        for k in in_memory.layers.data_vars:
+            available[k] = in_memory.layers[k].rio.write_crs(layers.grid.crs).rio.write_transform(
+                layers.grid.transform)
+        overlay = m.overlay()
+    else:
+        overlay = _custom_overlay(model)
     sources = {}
     for key in overlay.required_layers():
-        if key not in layers.rasters:
+        if key not in available:
             from steppe_geo.errors import MissingLayerError
 
             raise MissingLayerError(f"models.{model.name} needs raster input {key!r}, which is not given")
-        path = work / "aligned" / f"{key}.tif"
+        path = work / "layers" / model.name / f"{key}.tif"
         if not path.exists():
-            write_raster(layers.rasters[key], path)
+            write_raster(available[key], path)
         sources[key] = path
-    out = work / model.name
+    out = work / "results" / model.name
     outputs = ("score", "eligible", "exclusion")
     if client is not None:
         files = evaluate_dask(overlay, sources, grid=layers.grid, out_dir=out, client=client, window=window,
@@ -444,7 +453,7 @@ def _evaluate_from_files(model: ModelConfig, layers: InputLayers, client: Any, w
     exclusion = read_raster(files["exclusion"], kind="categorical", name="exclusion")
     weights = dict(zip(overlay.criterion_names, map(float, overlay.normalized_weights), strict=True))
     return ModelOutput(model.name, score, eligible == 1, exclusion, list(overlay.constraint_names), weights,
-                       None)
+                       in_memory)
 
 
 @contextlib.contextmanager
