@@ -115,6 +115,35 @@ def test_score_map_and_export_compose_through_files(project):
     assert res.exit_code == 2
 
 
+def test_score_zonal_rank_export_map_chain(project):
+    # two parcels: the western one has slower wind (3..6.5 m/s), the eastern one faster (6.5..10)
+    boxes = [shapely.box(400_000, 4_430_000, 401_500, 4_432_000),
+             shapely.box(401_500, 4_430_000, 403_000, 4_432_000)]
+    parcels = gpd.GeoDataFrame({"pid": ["west", "east"], "name": ["西", "东"]}, geometry=boxes,
+                               crs="EPSG:32649")
+    write_vector(parcels, project / "parcels.gpkg")
+    assert invoke("-q", "score", project / "p.toml", "--out", project / "s").exit_code == 0
+    crit = project / "s" / "rasters" / "wind" / "criteria" / "wind.tif"
+    assert crit.exists()
+    res = invoke("zonal", project / "parcels.gpkg", f"wind={crit}", "--eligible",
+                 project / "s" / "rasters" / "wind" / "eligible.tif", "--id-column", "pid",
+                 "--out", project / "zonal.gpkg")
+    assert res.exit_code == 0, res.output
+    zonal = sg.read_vector(project / "zonal.gpkg")
+    assert {"wind_mean", "eligible_area_ha"} <= set(zonal.columns)
+    res = invoke("rank", project / "zonal.gpkg", "--weights", "wind=1", "--out", project / "ranked.gpkg")
+    assert res.exit_code == 0, res.output
+    ranked = sg.read_vector(project / "ranked.gpkg")
+    assert list(ranked.sort_values("rank")["pid"]) == ["east", "west"]
+    assert invoke("export", project / "ranked.gpkg", "--out", project / "priority.zip").exit_code == 0
+    assert sorted(sg.read_vector(project / "priority.zip")["name"]) == sorted(["东", "西"])
+    res = invoke("map", project / "ranked.gpkg", "--kind", "parcels", "--top", "1",
+                 "--out", project / "r.png")
+    assert res.exit_code == 0 and (project / "r.png").stat().st_size > 1000
+    res = invoke("rank", project / "zonal.gpkg", "--weights", "wind:1", "--out", project / "x.gpkg")
+    assert res.exit_code == 2 and "NAME=WEIGHT" in res.output
+
+
 # ----------------------------------------------------------------------------- the demo
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory):

@@ -181,6 +181,88 @@ def score(ctx: click.Context, config: Path, model_names: Sequence[str], out_dir:
     _report_run(result, ctx.obj["quiet"])
 
 
+def _named_paths(items: Sequence[str]) -> dict[str, Path]:
+    out: dict[str, Path] = {}
+    for item in items:
+        name, sep, path = item.partition("=")
+        if not sep:
+            name, path = Path(item).stem, item
+        if not name or name in out:
+            raise click.BadParameter(f"raster names must be unique and non-empty, got {item!r}",
+                                     param_hint="RASTERS")
+        out[name] = Path(path)
+    return out
+
+
+def _weights(text: str) -> dict[str, float]:
+    weights: dict[str, float] = {}
+    for part in text.split(","):
+        name, sep, value = part.partition("=")
+        try:
+            weights[name.strip()] = float(value)
+        except ValueError:
+            raise click.BadParameter(f"expected NAME=WEIGHT pairs separated by commas, got {part!r}",
+                                     param_hint="--weights") from None
+        if not sep or not name.strip():
+            raise click.BadParameter(f"expected NAME=WEIGHT, got {part!r}", param_hint="--weights")
+    return weights
+
+
+@main.command()
+@click.argument("parcels_path", metavar="PARCELS", type=click.Path(path_type=Path))
+@click.argument("rasters", nargs=-1, required=True)
+@click.option("--out", "out_path", type=click.Path(path_type=Path), required=True,
+              help="Output table (.gpkg, .parquet, .fgb or .csv).")
+@click.option("--eligible", type=click.Path(path_type=Path), default=None,
+              help="Eligibility raster (1 = eligible): statistics over each parcel's eligible part.")
+@click.option("--id-column", default=None, help="Unique parcel id column (default: row order).")
+@click.option("--stats", default="mean", show_default=True,
+              help="Comma-separated statistics: mean, sum, min, max, std, count, area.")
+@click.option("--layer", default=None, help="Layer of PARCELS to read (GeoPackage).")
+@overwrite_option
+@click.pass_context
+def zonal(ctx: click.Context, parcels_path: Path, rasters: Sequence[str], out_path: Path,
+          eligible: Path | None, id_column: str | None, stats: str, layer: str | None,
+          overwrite: bool) -> None:
+    """Exact zonal statistics of RASTERS ([NAME=]PATH, e.g. criteria from `score`) over PARCELS."""
+    from steppe_geo.io import read_raster, read_vector, write_vector
+    from steppe_geo.parcels import zonal_stats
+
+    layers = {name: read_raster(path, name=name) for name, path in _named_paths(rasters).items()}
+    mask = read_raster(eligible, kind="categorical") == 1 if eligible is not None else None
+    table = zonal_stats(read_vector(parcels_path, layer=layer), layers, eligible=mask, id_column=id_column,
+                        stats=[s.strip() for s in stats.split(",") if s.strip()])
+    write_vector(table, out_path, overwrite=overwrite)
+    if not ctx.obj["quiet"]:
+        click.echo(f"Wrote zonal statistics of {len(layers)} layers for {len(table)} parcels to {out_path}")
+
+
+@main.command()
+@click.argument("zonal_path", metavar="ZONAL", type=click.Path(path_type=Path))
+@click.option("--weights", "weights_text", required=True, metavar="NAME=W,...",
+              help="Criterion weights, e.g. wind=3,slope=1 (criteria are the {name}_mean columns).")
+@click.option("--out", "out_path", type=click.Path(path_type=Path), required=True,
+              help="Output (.gpkg, .parquet, .fgb or .csv).")
+@click.option("--technology", type=click.Choice(["wind", "solar"]), default=None,
+              help="Add capacity (MW) from the eligible area.")
+@click.option("--layer", default=None, help="Layer of ZONAL to read (GeoPackage).")
+@overwrite_option
+@click.pass_context
+def rank(ctx: click.Context, zonal_path: Path, weights_text: str, out_path: Path, technology: str | None,
+         layer: str | None, overwrite: bool) -> None:
+    """Rank parcels from a zonal-statistics table with per-criterion contributions."""
+    from steppe_geo.io import read_vector, write_vector
+    from steppe_geo.parcels import rank_parcels
+
+    table = read_vector(zonal_path, layer=layer)
+    area_col = "eligible_area_ha" if "eligible_area_ha" in table.columns else None
+    ranked = rank_parcels(table, weights=_weights(weights_text), technology=technology,
+                          eligible_area_column=area_col)
+    write_vector(ranked, out_path, overwrite=overwrite)
+    if not ctx.obj["quiet"]:
+        click.echo(f"Ranked {int(ranked['rank'].notna().sum())} of {len(ranked)} parcels into {out_path}")
+
+
 _FORMATS = ["gpkg", "shapefile", "parquet", "flatgeobuf", "csv"]
 _SUFFIX = {"gpkg": ".gpkg", "shapefile": ".zip", "parquet": ".parquet", "flatgeobuf": ".fgb", "csv": ".csv"}
 

@@ -203,6 +203,8 @@ class OutputsConfig:
         Score, eligibility and exclusion rasters as Cloud-Optimized GeoTIFFs.
     aligned_inputs : bool
         Also write every input raster aligned to the analysis grid.
+    criteria : bool
+        Also write each model's standardised criteria (0–1) as ``rasters/<model>/criteria/<name>.tif``.
     vectors : tuple of str
         Parcel outputs: any of ``gpkg``, ``shapefile`` (zipped), ``parquet``, ``flatgeobuf``, ``csv``.
     maps : tuple of str
@@ -214,6 +216,7 @@ class OutputsConfig:
     directory: Path = Path("steppe-geo-output")
     rasters: bool = True
     aligned_inputs: bool = False
+    criteria: bool = False
     vectors: tuple[str, ...] = ("gpkg", "shapefile")
     maps: tuple[str, ...] = ("png", "pdf")
     report: bool = True
@@ -622,12 +625,13 @@ def config_from_dict(data: Mapping[str, Any], *, base_dir: PathLike = ".",
             )
 
     o = _Checker(data.get("outputs", {}), "outputs",
-                 ["directory", "rasters", "aligned_inputs", "vectors", "maps", "report"])
+                 ["directory", "rasters", "aligned_inputs", "criteria", "vectors", "maps", "report"])
     directory = Path(o.str("directory", "steppe-geo-output")).expanduser()
     outputs = OutputsConfig(
         directory=directory if directory.is_absolute() else base / directory,
         rasters=o.boolean("rasters", True),
         aligned_inputs=o.boolean("aligned_inputs", False),
+        criteria=o.boolean("criteria", False),
         vectors=o.choices("vectors", VectorFormat, ("gpkg", "shapefile")),
         maps=o.choices("maps", MapFormat, ("png", "pdf")),
         report=o.boolean("report", True),
@@ -777,6 +781,7 @@ monte_carlo_draws = 500     # weight draws for rank stability (0 = off)
 directory = "steppe-geo-output"
 rasters = true              # COG score, eligibility and exclusion rasters
 aligned_inputs = false      # also write every aligned input raster
+criteria = false            # also write each model's standardised criteria (0-1)
 vectors = ["gpkg", "shapefile"]  # gpkg, shapefile (zipped), parquet, flatgeobuf, csv
 maps = ["png", "pdf"]
 report = true               # one self-contained HTML file

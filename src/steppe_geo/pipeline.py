@@ -499,7 +499,7 @@ def select_models(config: Config, names: Sequence[str], *, rasters_only: bool = 
     models = {k: v for k, v in config.models.items() if not names or k in names}
     outputs = config.outputs
     if rasters_only:
-        outputs = dataclasses.replace(outputs, rasters=True, vectors=(), maps=(), report=False)
+        outputs = dataclasses.replace(outputs, rasters=True, criteria=True, vectors=(), maps=(), report=False)
     return dataclasses.replace(config, models=models, outputs=outputs,
                                parcels=None if rasters_only else config.parcels)
 
@@ -525,6 +525,13 @@ def _write_outputs(stage: Path, cfg: Config, layers: InputLayers, results: Mappi
                     da = da.astype(np.uint8).rio.write_nodata(255, encoded=False)
                 write_raster(da, stage / "rasters" / mname / f"{part}.tif", provenance=provenance,
                              protected=protected, tags={"constraints": legend, "model": mname})
+            if cfg.outputs.criteria and res.result is not None and hasattr(res.result, "criteria"):
+                for cname in res.result.criteria.data_vars:
+                    da = res.result.criteria[cname].rio.write_crs(layers.grid.crs).rio.write_transform(
+                        layers.grid.transform)
+                    write_raster(da, stage / "rasters" / mname / "criteria" / f"{cname}.tif",
+                                 provenance=provenance, protected=protected,
+                                 tags={"weight": res.weights.get(str(cname), "")})
             extra = getattr(res.result, "layers", None)
             for part in ("esai", "esa_class", "china_sensitivity"):
                 if extra is not None and part in extra:
