@@ -86,6 +86,17 @@ def test_usage_errors_exit_2(project):
     assert res.exit_code == 2 and "--out" in res.output
 
 
+def test_verbose_logs_and_quiet_does_not(project):
+    res = CliRunner().invoke(main, ["-v", "validate", str(project / "p.toml")])
+    assert res.exit_code == 0
+    res = CliRunner().invoke(main, ["-v", "run", str(project / "p.toml")])
+    assert res.exit_code == 0
+    assert "INFO steppe_geo.pipeline: analysis grid:" in res.output
+    assert "%|" not in res.output  # not a terminal: no progress bars
+    res = CliRunner().invoke(main, ["-q", "run", str(project / "p.toml"), "--out", str(project / "o2")])
+    assert res.exit_code == 0 and res.output == ""
+
+
 def test_run_then_refuse_then_overwrite(project):
     res = invoke("-q", "run", project / "p.toml")
     assert res.exit_code == 0 and res.output == ""  # -q: nothing on stdout
@@ -161,6 +172,9 @@ def demo_run(tmp_path_factory):
 def test_demo_writes_aligned_layers_and_summary(demo_run):
     out, proc, _ = demo_run
     assert "Wrote" in proc.stdout and str(out) in proc.stdout
+    assert "%|" not in proc.stderr  # progress bars only on a terminal
+    # the 4 invalid sample parcels are reported in one line, without a traceback or source line
+    assert "InvalidGeometryWarning: " in proc.stderr and "Traceback" not in proc.stderr
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     grid_shape = summary["grid"]["shape"]
     assert summary["grid"]["resolution_m"] == 100

@@ -143,6 +143,14 @@ def test_streamed_and_dask_runs_give_the_same_rasters(project):
             np.testing.assert_array_equal(a.values, b.values)
 
 
+def test_progress_bars_on_request(project, capsys):
+    root, data = project
+    data["outputs"].update(maps=[], report=False)
+    run(config_from_dict(data, base_dir=root), progress=True)
+    err = capsys.readouterr().err
+    assert "load and align" in err and "100%" in err
+
+
 def test_load_inputs_reports_time_and_vectors(project):
     root, data = project
     cfg = config_from_dict(data, base_dir=root)

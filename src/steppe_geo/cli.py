@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -50,10 +51,14 @@ def _configure_logging(verbose: int, quiet: bool) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     root.propagate = False
-    logging.captureWarnings(True)
-    warn_logger = logging.getLogger("py.warnings")
-    warn_logger.handlers[:] = [handler]
-    warn_logger.setLevel(logging.ERROR if quiet else logging.WARNING)
+    warn_log = logging.getLogger("steppe_geo.warnings")
+
+    def show(message: Any, category: type[Warning], filename: str, lineno: int, file: Any = None,
+             line: str | None = None) -> None:
+        # one line per warning, without the source line of the library
+        warn_log.warning("%s: %s", category.__name__, message)
+
+    warnings.showwarning = show
 
 
 def _progress(ctx: click.Context) -> bool:
