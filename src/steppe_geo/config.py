@@ -644,6 +644,13 @@ def config_from_dict(data: Mapping[str, Any], *, base_dir: PathLike = ".",
         workers=r.integer("workers", None, low=1),
         seed=r.integer("seed", 20261128, low=0),
     )
+    if parcels is not None and run.mode != "memory":
+        custom = [m for m in parcels.rank_by if models[m].preset is None]
+        if custom:
+            raise ConfigError(
+                f"parcels.rank_by: custom model {custom[0]!r} can rank parcels only with run.mode = 'memory' "
+                f"(got {run.mode!r}); its standardised criteria are not kept in memory otherwise"
+            )
     del top
     return Config(name, inputs, grid, models, parcels, outputs, run,
                   Path(source) if source is not None else None)
