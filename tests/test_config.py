@@ -75,7 +75,8 @@ def test_the_issue_example_error(files):
     ({"parcels": {"top_k": 0}}, r"^parcels\.top_k: must be >= 1, got 0"),
     ({"parcels": {"rank_by": "wnd"}}, r"^parcels\.rank_by: 'wnd' is not a model; did you mean 'wind'"),
     ({"parcels": {"rank_by": ["wind", "sol"]}}, r"^parcels\.rank_by\[1\]: 'sol' is not a model"),
-    ({"parcels": {}, "run": {"mode": "dask"}}, r"^parcels\.rank_by: custom model 'wind' can rank parcels only"),
+    ({"parcels": {}, "run": {"mode": "dask"}},
+     r"^parcels\.rank_by: custom model 'wind' can rank parcels only"),
     ({"parcels": {"select_by": "solar"}}, r"^parcels\.select_by: 'solar' is not one of parcels\.rank_by"),
 ])
 def test_schema_errors_name_the_key_path(files, patch, message):
