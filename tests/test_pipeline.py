@@ -185,3 +185,18 @@ def test_preset_streamed_matches_memory_on_the_sample_data(tmp_path):
     # scores agree to float32 rounding
     np.testing.assert_allclose(a, b, rtol=0, atol=5e-7)
     assert np.array_equal(np.isnan(a), np.isnan(b))
+
+
+def test_custom_overlay_example_runs_on_the_sample_data(tmp_path):
+    from pathlib import Path
+
+    from steppe_geo.config import load_config
+
+    example = Path(__file__).resolve().parents[1] / "examples" / "custom_overlay.toml"
+    result = run(load_config(example), out_dir=tmp_path / "out")
+    assert "rasters/solar_custom/score.tif" in result.files and "report.html" in result.files
+    excl = sg.read_raster(tmp_path / "out/rasters/solar_custom/exclusion.tif", kind="categorical")
+    lc = sg.read_raster(tmp_path / "out/rasters/solar_custom/eligible.tif", kind="categorical")
+    assert (excl.values > 0).any() and (lc.values == 1).any()
+    assert result.summary["models"]["solar_custom"]["weights"] == pytest.approx(
+        {"irradiation": 0.75, "elevation": 0.25})  # weights 3 and 1 normalised
