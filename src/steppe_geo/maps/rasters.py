@@ -171,7 +171,7 @@ def plot_exclusions(
     import matplotlib
 
     base = matplotlib.colormaps["tab20"].resampled(max(len(names), 2))
-    colors = ["#f2f2f2"] + [base(i) for i in range(len(names))]
+    colors = ["#ffffff"] + [base(i) for i in range(len(names))]
     cmap = ListedColormap(colors)
     norm = BoundaryNorm(np.arange(-0.5, len(names) + 1.5), cmap.N)
     ax.imshow(first, extent=raster_extent(bitmask), cmap=cmap, norm=norm, interpolation="nearest")
