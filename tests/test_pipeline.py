@@ -135,10 +135,16 @@ def test_streamed_and_dask_runs_give_the_same_rasters(project):
     data["run"] = {"mode": "streamed", "window": 8}  # 2 x 3 windows, ragged edges
     streamed = run(config_from_dict(data, base_dir=root), out_dir=root / "streamed")
     dsk = run(config_from_dict(data, base_dir=root), out_dir=root / "dask", workers=2)
-    assert mem.files == dsk.files == streamed.files
+    import distributed
+
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:  # an existing scheduler
+        sched = run(config_from_dict(data, base_dir=root), out_dir=root / "sched",
+                    scheduler=cluster.scheduler_address)
+    assert mem.files == dsk.files == streamed.files == sched.files
     for part in ("score", "eligible", "exclusion"):
         a = sg.read_raster(root / "mem" / "rasters/wind" / f"{part}.tif")
-        for other in ("streamed", "dask"):
+        for other in ("streamed", "dask", "sched"):
             b = sg.read_raster(root / other / "rasters/wind" / f"{part}.tif")
             np.testing.assert_array_equal(a.values, b.values)
 
