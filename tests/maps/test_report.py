@@ -62,3 +62,10 @@ def test_report_renders_in_headless_chromium(tmp_path, chromium, small_grid, rng
     assert (chroma > 60).mean() > 0.02
     assert '<section id="maps">' in dom and '<section id="parcels">' in dom
     assert "Browser check" in dom and 'src="data:image/png;base64,' in dom
+
+
+def test_table_leaves_missing_values_blank():
+    # constraints have no weight: the report must not print "nan"
+    html = table_html(pd.DataFrame({"name": ["slope", "reserve"], "weight": [0.4, float("nan")]}))
+    assert "nan" not in html.lower()
+    assert '<td class="num">0.4</td>' in html

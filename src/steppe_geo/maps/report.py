@@ -101,6 +101,8 @@ def figure_html(fig: Any, *, caption: str = "", dpi: int = 110, alt: str | None 
 
 
 def _cell(v: Any) -> str:
+    if v is None or (isinstance(v, float) and v != v):  # missing (e.g. a constraint's weight)
+        return '<td class="num"></td>'
     if isinstance(v, float):
         return f'<td class="num">{v:.4g}</td>'
     if isinstance(v, int | bool):
