@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import zipfile
 
 import geopandas as gpd
@@ -38,9 +37,7 @@ def test_bundle(ranked, tmp_path):
     assert list(back["parcel_id"]) == [11, 14, 13, 12]  # scores 0.7667, 0.6333, 0.5, 0.3
     selected = gpd.read_file(paths["gpkg"], layer="selection")
     assert sorted(selected["parcel_id"]) == sorted(ranked.index[sel.selected.to_numpy()])
-    # read_provenance(gpkg) warns on multi-layer GeoPackages (reported to io); read the metadata directly.
-    info = pyogrio.read_info(paths["gpkg"], layer="ranked_parcels")
-    prov = json.loads(info["dataset_metadata"]["STEPPE_GEO_PROVENANCE"])
+    prov = read_provenance(paths["gpkg"])
     assert prov["parameters"]["weights"] == {"wind": 2, "slope": 1}
     assert prov["parameters"]["selection"]["gap"] == pytest.approx(0.0, abs=1e-9)
     assert read_provenance(paths["geoparquet"])["parameters"]["model"] == "wind"

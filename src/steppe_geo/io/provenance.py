@@ -101,7 +101,11 @@ def read_provenance(path: PathLike) -> dict[str, Any] | None:
     elif suffix == ".gpkg":
         import pyogrio
 
-        text = (pyogrio.read_info(p).get("dataset_metadata") or {}).get("STEPPE_GEO_PROVENANCE")
+        # Dataset metadata is the same whichever layer is named; naming the first one avoids
+        # pyogrio's "more than one layer" warning on multi-layer GeoPackages.
+        layers = pyogrio.list_layers(p)
+        layer = str(layers[0][0]) if len(layers) else None
+        text = (pyogrio.read_info(p, layer=layer).get("dataset_metadata") or {}).get("STEPPE_GEO_PROVENANCE")
     elif suffix in (".parquet", ".geoparquet"):
         import pyarrow.parquet as pq
 
