@@ -59,6 +59,7 @@ from steppe_geo.mcda.weights import (
     RankMethod,
     ahp,
     normalize_weights,
+    principal_eigenvectors,
     rank_weights,
 )
 
@@ -111,6 +112,7 @@ __all__ = [
     "orness",
     "owa_weights_from_orness",
     "plot_value_function",
+    "principal_eigenvectors",
     "rank_weights",
     "tradeoff",
     "value_function",

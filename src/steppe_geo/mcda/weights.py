@@ -20,6 +20,7 @@ __all__ = [
     "RankMethod",
     "ahp",
     "normalize_weights",
+    "principal_eigenvectors",
     "rank_weights",
 ]
 
@@ -145,11 +146,31 @@ class AHPResult:
         return dict(zip(self.criteria, (float(w) for w in self.weights), strict=True))
 
 
+def principal_eigenvectors(matrices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Normalised principal eigenvectors and eigenvalues of a stack of positive matrices.
+
+    Parameters
+    ----------
+    matrices : (..., n, n) ndarray
+        Positive (e.g. AHP comparison) matrices.
+
+    Returns
+    -------
+    weights : (..., n) ndarray
+        Principal (Perron) eigenvector of each matrix, scaled to sum to 1.
+    lambda_max : (...) ndarray
+        The matching eigenvalue.
+    """
+    vals, vecs = np.linalg.eig(np.asarray(matrices, dtype=np.float64))
+    k = np.argmax(vals.real, axis=-1)
+    lam = np.take_along_axis(vals.real, k[..., None], axis=-1)[..., 0]
+    v = np.abs(np.take_along_axis(vecs.real, k[..., None, None], axis=-1)[..., 0])
+    return v / v.sum(axis=-1, keepdims=True), lam
+
+
 def _principal(a: np.ndarray) -> tuple[np.ndarray, float]:
-    vals, vecs = np.linalg.eig(a)
-    k = int(np.argmax(vals.real))
-    v = np.abs(vecs[:, k].real)
-    return v / v.sum(), float(vals[k].real)
+    w, lam = principal_eigenvectors(a)
+    return w, float(lam)
 
 
 def _consistency(lam: float, n: int) -> tuple[float, float]:

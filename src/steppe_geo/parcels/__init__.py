@@ -4,7 +4,7 @@ from steppe_geo.parcels.export import SUMMARY_COLUMNS, export_bundle
 from steppe_geo.parcels.ranking import CAPACITY_DENSITY_MW_PER_KM2, Technology, rank_parcels, top_k
 from steppe_geo.parcels.regions import candidate_regions, grow_regions
 from steppe_geo.parcels.selection import SelectionResult, adjacency_pairs, minimum_set, select_parcels
-from steppe_geo.parcels.stability import dirichlet_weights, rank_stability, weight_sweep
+from steppe_geo.parcels.stability import ahp_weight_draws, dirichlet_weights, rank_stability, weight_sweep
 from steppe_geo.parcels.zonal import CoverageMatrix, Stat, coverage_matrix, zonal_stats
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "Stat",
     "Technology",
     "adjacency_pairs",
+    "ahp_weight_draws",
     "candidate_regions",
     "coverage_matrix",
     "dirichlet_weights",
