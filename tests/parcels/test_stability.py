@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.stats import rankdata
+from scipy.stats import rankdata, spearmanr
 
 from steppe_geo.errors import InvalidParameterError
 from steppe_geo.mcda import ahp, principal_eigenvectors
-from steppe_geo.parcels import ahp_weight_draws, dirichlet_weights, rank_stability, weight_sweep
+from steppe_geo.parcels import ahp_weight_draws, dirichlet_weights, rank_parcels, rank_stability, weight_sweep
 from steppe_geo.parcels.stability import _rank_draws
 
 
@@ -36,10 +36,10 @@ def test_matches_loop_reference(rng):
     pd.testing.assert_frame_equal(res, again)
 
 
-def _ordinal_ranks(scores):
-    """Reference: scipy's ordinal ranks of the descending scores (ties in row order), NaN last."""
+def _min_ranks(scores):
+    """Reference: scipy's "min" ranks of the descending scores (ties share the best rank), NaN last."""
     s = np.where(np.isnan(scores), -np.inf, scores)
-    return np.array([rankdata(-row, method="ordinal") for row in s])
+    return np.array([rankdata(-row, method="min") for row in s])
 
 
 @pytest.mark.parametrize("block, workers", [(1, 1), (7, 2), (256, 2)])
@@ -48,27 +48,49 @@ def test_rank_kernel_matches_scipy_with_ties_negatives_and_nan(rng, block, worke
     m[:, 10] = m[:, 11]  # two identical parcels: tie in every draw
     m[1, 20] = np.nan  # a parcel with a NaN mean ranks last in every draw
     draws = np.vstack([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], rng.dirichlet([1, 1, 1], size=40)])
-    ranks = _rank_draws(draws, m, block=block, workers=workers)
+    ranks = _rank_draws(draws, m, block=block, workers=workers).T
     scores = draws @ np.where(np.isnan(m), 0, m)
     scores[:, np.isnan(m).any(axis=0)] = np.nan
-    expected = _ordinal_ranks(scores)
+    expected = _min_ranks(scores)
     np.testing.assert_array_equal(ranks, expected)
     assert (ranks[:, 20] == 300).all()
-    assert (ranks[:, 10] < ranks[:, 11]).all()
+    assert (ranks[:, 10] == ranks[:, 11]).all()
 
 
 def test_rank_kernel_more_than_65536_parcels(rng):
     m = rng.random((2, 70_000))
     draws = rng.dirichlet([1, 1], size=5)
-    ranks = _rank_draws(draws, m)
+    ranks = _rank_draws(draws, m).T
     assert ranks.dtype == np.uint32
-    np.testing.assert_array_equal(ranks, _ordinal_ranks(draws @ m))
+    np.testing.assert_array_equal(ranks, _min_ranks(draws @ m))
 
 
 def test_negative_zero_ties_with_zero():
     df = pd.DataFrame({"a": [0.0, -0.0, 0.5]})
     res = rank_stability(df, weights={"a": 1}, n_draws=3, k=1, rng=0)
-    assert res["base_rank"].tolist() == [2, 3, 1]
+    assert res["base_rank"].tolist() == [2, 2, 1]
+
+
+def test_tied_parcels_share_rank_and_top_k_like_rank_parcels():
+    # P1 and P2 are identical (criteria saturated at 1): both rank 1 in every draw, as in rank_parcels.
+    df = pd.DataFrame({"a": [1.0, 1.0, 0.2], "b": [1.0, 1.0, 0.9]}, index=["P1", "P2", "P3"])
+    res = rank_stability(df, weights={"a": 1, "b": 1}, n_draws=200, k=1, rng=0)
+    assert res["p_top_k"].tolist() == [1.0, 1.0, 0.0]
+    assert res["mean_rank"].tolist() == [1.0, 1.0, 3.0]
+    ranked = rank_parcels(df, weights={"a": 1, "b": 1}, eligible_area_column=None)
+    assert res["base_rank"].tolist() == ranked.loc[res.index, "rank"].tolist() == [1, 1, 3]
+
+
+def test_parcels_with_nan_means_are_not_ranked(rng):
+    df = pd.DataFrame(rng.random((6, 2)), columns=["a", "b"])
+    df.iloc[2, 1] = np.nan
+    res = rank_stability(df, weights={"a": 1, "b": 1}, n_draws=50, k=2, rng=0)
+    assert res["base_rank"].isna().tolist() == [False, False, True, False, False, False]
+    assert np.isnan(res.loc[2, "mean_rank"]) and res.loc[2, "p_top_k"] == 0.0
+    assert pd.isna(res.loc[2, "rank_p05"]) and pd.isna(res.loc[2, "rank_p95"])
+    # The others rank as if the NaN parcel were not there.
+    alone = rank_stability(df.drop(index=2), weights={"a": 1, "b": 1}, n_draws=50, k=2, rng=0)
+    pd.testing.assert_frame_equal(res.drop(index=2), alone)
 
 
 def test_ahp_draws_two_criteria_by_hand():
@@ -97,7 +119,7 @@ def test_rank_stability_with_ahp_draws(rng):
     df = pd.DataFrame(rng.random((25, 3)), columns=["c", "b", "a"])  # column order differs
     res = rank_stability(df, weights=base.as_dict(), draws=draws, k=3)
     m = df[["a", "b", "c"]].to_numpy()
-    ranks = _ordinal_ranks(draws[["a", "b", "c"]].to_numpy() @ m.T)
+    ranks = _min_ranks(draws[["a", "b", "c"]].to_numpy() @ m.T)
     np.testing.assert_allclose(res["mean_rank"], ranks.mean(axis=0))
     np.testing.assert_allclose(res["p_top_k"], (ranks <= 3).mean(axis=0))
     np.testing.assert_array_equal(res["base_rank"], rankdata(-(m @ base.weights), method="ordinal"))
@@ -138,6 +160,9 @@ def test_weight_sweep():
     assert row["weight"] == pytest.approx(2 / 3)
     # Base scores 0.5, 0.5, 0.6 -> parcel 2 first; with w_a = 2/3: 0.667, 0.333, 0.6 -> parcel 0 first.
     assert row["top_k_overlap"] == 0.0
+    assert row["spearman"] == pytest.approx(spearmanr([0.5, 0.5, 0.6], [2 / 3, 1 / 3, 0.6]).statistic)
+    # Ranks 2, 2, 1 (tie) -> 1, 3, 2: largest change 1.
+    assert row["max_rank_change"] == 1
 
 
 def test_errors():
