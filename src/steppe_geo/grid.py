@@ -296,6 +296,32 @@ class Grid:
 
         The leading dimension of a 3-D array is called ``band``; rename it (e.g. to ``time``)
         as needed. Float arrays use NaN as nodata; give ``nodata`` for integer arrays.
+
+        The DataArray wraps ``data`` without copying it (as ``xarray.DataArray`` does): copy
+        first if you will change the array afterwards.
+
+        Parameters
+        ----------
+        data : (rows, cols) or (n, rows, cols) ndarray
+            Values on this grid.
+        name : str, optional
+            Variable name.
+        units : str, optional
+            Stored as ``attrs["units"]``.
+        nodata : number, optional
+            Declared nodata (default NaN for float arrays, none for integers).
+        attrs : dict, optional
+            Further attributes.
+
+        Returns
+        -------
+        xarray.DataArray
+            With ``x``/``y`` coordinates of pixel centres and rioxarray CRS and transform.
+
+        Raises
+        ------
+        InvalidParameterError
+            If the array's last two dimensions are not the grid's shape.
         """
         data = np.asarray(data)
         if data.shape[-2:] != self.shape:
@@ -307,11 +333,13 @@ class Grid:
         da = xr.DataArray(data, dims=dims, coords=coords, name=name, attrs=dict(attrs or {}))
         if units is not None:
             da.attrs["units"] = units
-        da = da.rio.write_crs(self.crs).rio.write_transform(self.transform)
+        # in place: rioxarray's writers otherwise deep-copy the array each time (3 copies here)
+        da.rio.write_crs(self.crs, inplace=True)
+        da.rio.write_transform(self.transform, inplace=True)
         if nodata is not None:
-            da = da.rio.write_nodata(nodata, encoded=False)
+            da.rio.write_nodata(nodata, encoded=False, inplace=True)
         elif np.issubdtype(data.dtype, np.floating):
-            da = da.rio.write_nodata(np.nan, encoded=False)
+            da.rio.write_nodata(np.nan, encoded=False, inplace=True)
         return da
 
 

@@ -101,11 +101,17 @@ def test_windowed_with_grid_windows(small_grid, rng):
     np.testing.assert_array_equal(public.values, dm.distance(da, grid=small_grid, max_distance_m=cap).values)
 
 
-def test_setbacks(small_grid):
+def _centres(grid):
+    xs, ys = np.meshgrid(grid.x_coords(), grid.y_coords())
+    return shapely.points(xs, ys)
+
+
+def test_setbacks_exact_against_shapely_distance(small_grid):
     pt = gpd.GeoDataFrame(geometry=[shapely.Point(400_915, 4_430_615)], crs="EPSG:32649")
-    d = dm.distance(pt, grid=small_grid).values
+    # Reference: exact distance from every pixel centre to the point (shapely, not our rasters).
+    true_d = shapely.distance(_centres(small_grid), pt.geometry.iloc[0])
     keep = dm.outside_setback(pt, grid=small_grid, distance_m=200)
-    np.testing.assert_array_equal(keep.values, d > 200)
+    np.testing.assert_array_equal(keep.values, true_d > 200)
     assert keep.dtype == bool and keep.name == "outside_setback"
     near = dm.within_distance(pt, grid=small_grid, distance_m=200)
     np.testing.assert_array_equal(near.values, ~keep.values)
@@ -114,7 +120,39 @@ def test_setbacks(small_grid):
     wind = dm.outside_setback(pt, grid=small_grid, hub_height_m=115, rotor_diameter_m=170,
                               tip_height_multiple=1.1)
     assert wind.attrs["setback_m"] == pytest.approx(220.0)
-    np.testing.assert_array_equal(wind.values, d > 220)
+    np.testing.assert_array_equal(wind.values, true_d > 220)
+
+
+@pytest.mark.parametrize("geom", [
+    shapely.box(400_902, 4_430_602, 400_912, 4_430_612),  # a 10 m house: no pixel centre inside
+    shapely.Point(400_915, 4_430_615).buffer(30).exterior.buffer(0.5),  # a 1 m wide ring
+    shapely.LineString([(400_000, 4_430_010), (401_790, 4_431_170)]),  # a diagonal road
+    shapely.Point(399_850, 4_430_500),  # 150 m outside the west edge of the grid
+])
+def test_setback_masks_of_small_lines_and_outside_features(small_grid, geom):
+    feats = gpd.GeoDataFrame(geometry=[geom], crs="EPSG:32649")
+    centres = _centres(small_grid)
+    for d in (25.0, 95.0, 250.0):
+        near = dm.within_distance(feats, grid=small_grid, distance_m=d).values
+        burned = dm.distance(feats, grid=small_grid).values == 0  # the feature's own pixels
+        np.testing.assert_array_equal(near, (shapely.distance(centres, geom) <= d) | burned)
+
+
+def test_setback_all_touched_counts_any_part_of_the_pixel(small_grid):
+    house = shapely.box(400_902, 4_430_602, 400_912, 4_430_612)
+    feats = gpd.GeoDataFrame(geometry=[house], crs="EPSG:32649")
+    t = small_grid.transform
+    xs, ys = np.meshgrid(small_grid.x_coords(), small_grid.y_coords())
+    cells = shapely.box(xs - t.a / 2, ys + t.e / 2, xs + t.a / 2, ys - t.e / 2)
+    near = dm.within_distance(feats, grid=small_grid, distance_m=100, all_touched=True).values
+    np.testing.assert_array_equal(near, shapely.distance(cells, house) <= 100)
+
+
+def test_setback_reprojects_features(small_grid):
+    pt = gpd.GeoDataFrame(geometry=[shapely.Point(400_915, 4_430_615)], crs="EPSG:32649")
+    ll = pt.to_crs("EPSG:4326")
+    np.testing.assert_array_equal(dm.within_distance(ll, grid=small_grid, distance_m=200).values,
+                                  dm.within_distance(pt, grid=small_grid, distance_m=200).values)
 
 
 def test_errors(small_grid):

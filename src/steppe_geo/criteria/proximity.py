@@ -16,6 +16,7 @@ import math
 from typing import Any
 
 import numpy as np
+import shapely
 import xarray as xr
 from affine import Affine
 from scipy import ndimage
@@ -229,21 +230,124 @@ def _setback_distance(distance_m: float | None, hub_height_m: float | None,
     return mult * tip_height_m(hub_height_m, rotor_diameter_m)
 
 
+_QUAD_SEGS = 16  # buffer arcs: 16 segments per quarter circle
+
+
+def _vector_geometries(features: Any, grid: Grid) -> np.ndarray:
+    """Non-empty geometries of ``features`` in the grid's CRS."""
+    import geopandas as gpd
+
+    geoms = features.geometry if isinstance(features, gpd.GeoDataFrame) else features
+    if geoms.crs is None:
+        from steppe_geo.errors import MissingCRSError
+
+        raise MissingCRSError("features have no CRS; set one with .set_crs(...)")
+    if geoms.crs != grid.crs:
+        geoms = geoms.to_crs(grid.crs)
+    arr = np.asarray(geoms.values, dtype=object)
+    keep = ~(shapely.is_missing(arr) | shapely.is_empty(arr))
+    return arr[keep]
+
+
+def _burn(geoms: np.ndarray, grid: Grid, all_touched: bool) -> np.ndarray:
+    from rasterio.features import rasterize as _rio_rasterize
+
+    if geoms.size == 0:
+        return np.zeros(grid.shape, dtype=bool)
+    burned = _rio_rasterize(((g, 1) for g in geoms), out_shape=grid.shape, transform=grid.transform,
+                            fill=0, all_touched=all_touched, dtype="uint8")
+    return burned.astype(bool)
+
+
+def _exact_vector_within(features: Any, grid: Grid, d: float, all_touched: bool) -> np.ndarray:
+    """Exact vector setback mask on ``grid``.
+
+    True where a pixel centre (``all_touched``: any part of the pixel) is within ``d`` metres
+    of a geometry, or the pixel is a feature pixel (as burned for :func:`distance`). Buffers
+    are rasterized twice: with radius d (arcs inscribed in the true circle, so a subset of the
+    answer) and with radius d / cos(π / (4 · 16)) (circumscribed, a superset); only the thin
+    band between the two is decided by exact ``shapely.distance`` to the nearest geometry.
+    """
+    geoms = _vector_geometries(features, grid)
+    if geoms.size == 0:
+        raise EmptyLayerError("features: the layer has no features to measure distance to")
+    w, s_, e, n = grid.bounds
+    reach = shapely.box(w, s_, e, n).buffer(d * 1.01 + max(grid.resolution))
+    geoms = geoms[shapely.intersects(geoms, reach)]
+    out = _burn(geoms, grid, all_touched)
+    if geoms.size == 0:
+        return out
+    out |= _burn(shapely.buffer(geoms, d, quad_segs=_QUAD_SEGS), grid, all_touched)
+    outer = _burn(shapely.buffer(geoms, d / math.cos(math.pi / (4 * _QUAD_SEGS)), quad_segs=_QUAD_SEGS),
+                  grid, all_touched)
+    rows, cols = np.nonzero(outer & ~out)
+    if rows.size:
+        t = grid.transform
+        x = t.c + (cols + 0.5) * t.a
+        y = t.f + (rows + 0.5) * t.e
+        if all_touched:
+            hx, hy = abs(t.a) / 2, abs(t.e) / 2
+            probes = shapely.box(x - hx, y - hy, x + hx, y + hy)
+        else:
+            probes = shapely.points(x, y)
+        tree = shapely.STRtree(geoms)
+        _, dist = tree.query_nearest(probes, return_distance=True, all_matches=False)
+        out[rows, cols] = dist <= d
+    return out
+
+
 def within_distance(features: Any, *, grid: Grid, distance_m: float, all_touched: bool = False,
                     classes: Any = None) -> xr.DataArray:
     """Boolean mask, True where a feature is within ``distance_m`` metres (distance <= d).
+
+    For vector features the test is exact against the geometries: a pixel is inside when its
+    centre (with ``all_touched``, any part of it) is within ``distance_m`` of a point, line or
+    polygon — whatever its size, and whether it lies inside or outside the grid — or when the
+    feature itself is burned onto the pixel. For a raster (``classes``) it is the distance
+    between pixel centres, as :func:`distance`.
+
+    Parameters
+    ----------
+    features : GeoDataFrame, GeoSeries or DataArray
+        What to measure from (see :func:`distance`).
+    grid : Grid
+        Projected analysis grid in metres.
+    distance_m : float
+        Distance in metres (> 0).
+    all_touched : bool, default False
+        Count a pixel when any part of it is within the distance (default: its centre).
+    classes : value or list, optional
+        For a categorical raster, the classes that are features.
 
     Returns
     -------
     xarray.DataArray
         bool ``within_distance`` on ``grid``.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``distance_m`` is not > 0.
+    EmptyLayerError
+        If the vector layer has no features.
     """
     d = check_positive(distance_m, param="distance_m")
+    return _mask_result(_within(features, grid, d, all_touched, classes), grid, "within_distance",
+                        {"distance_m": d, "units": "1"})
+
+
+def _within(features: Any, grid: Grid, d: float, all_touched: bool, classes: Any) -> np.ndarray:
+    import geopandas as gpd
+
+    check_projected(grid.crs, what="distance grid")
+    if isinstance(features, gpd.GeoDataFrame | gpd.GeoSeries):
+        return _exact_vector_within(features, grid, d, all_touched)
     dist = distance(features, grid=grid, max_distance_m=d, all_touched=all_touched, classes=classes)
-    out = dist <= d
-    out.name = "within_distance"
-    out.attrs = {"distance_m": d, "units": "1"}
-    return out.rio.write_crs(grid.crs).rio.write_transform(grid.transform)
+    return np.asarray(dist.values) <= d
+
+
+def _mask_result(mask: np.ndarray, grid: Grid, name: str, attrs: dict) -> xr.DataArray:
+    return grid.to_dataarray(mask, name=name, attrs=attrs)
 
 
 def outside_setback(features: Any, *, grid: Grid, distance_m: float | None = None,
@@ -271,7 +375,8 @@ def outside_setback(features: Any, *, grid: Grid, distance_m: float | None = Non
     Returns
     -------
     xarray.DataArray
-        bool ``outside_setback``: True where the distance to the nearest feature is > setback.
+        bool ``outside_setback``: True where the distance to the nearest feature is > setback
+        (exact against vector geometries, as :func:`within_distance`).
 
     Raises
     ------
@@ -279,8 +384,5 @@ def outside_setback(features: Any, *, grid: Grid, distance_m: float | None = Non
         If the setback is not positive or is given twice / incompletely.
     """
     d = _setback_distance(distance_m, hub_height_m, rotor_diameter_m, tip_height_multiple)
-    dist = distance(features, grid=grid, max_distance_m=d, all_touched=all_touched, classes=classes)
-    out = ~(dist <= d)
-    out.name = "outside_setback"
-    out.attrs = {"setback_m": d, "units": "1", "meaning": "True = keep (outside the setback)"}
-    return out.rio.write_crs(grid.crs).rio.write_transform(grid.transform)
+    return _mask_result(~_within(features, grid, d, all_touched, classes), grid, "outside_setback",
+                        {"setback_m": d, "units": "1", "meaning": "True = keep (outside the setback)"})
