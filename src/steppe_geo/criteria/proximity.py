@@ -13,7 +13,6 @@ With a cap (``max_distance_m``) the work runs window by window with a halo of
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 import shapely
@@ -39,7 +38,25 @@ __all__ = [
 
 
 def distance_halo(max_distance_m: float, resolution: tuple[float, float]) -> int:
-    """Halo in pixels a capped distance window needs: ``ceil(cap / smallest pixel side)``."""
+    """Halo in pixels a capped distance window needs: ``ceil(cap / smallest pixel side)``.
+
+    Parameters
+    ----------
+    max_distance_m : float
+        The distance cap in metres.
+    resolution : (x_res, y_res)
+        Pixel size in metres, as :attr:`Grid.resolution`.
+
+    Returns
+    -------
+    int
+        Halo in pixels.
+
+    Examples
+    --------
+    >>> distance_halo(1000.0, (30.0, 30.0))
+    34
+    """
     return math.ceil(float(max_distance_m) / min(resolution) - 1e-9)
 
 
@@ -186,7 +203,7 @@ def _vector_extent(geoms: np.ndarray, grid: Grid,
     return geoms, big, top, left
 
 
-def _raster_mask(features: xr.DataArray, grid: Grid, classes: Any) -> np.ndarray:
+def _raster_mask(features: xr.DataArray, grid: Grid, classes: ClassesLike | None) -> np.ndarray:
     fgrid = check_dataarray(features, param="features")
     if not fgrid.same_as(grid):
         raise GridMismatchError(
@@ -204,7 +221,8 @@ def _raster_mask(features: xr.DataArray, grid: Grid, classes: Any) -> np.ndarray
     )
 
 
-def _feature_mask(features: Any, grid: Grid, max_distance_m: float | None, classes: Any,
+def _feature_mask(features: FeaturesLike, grid: Grid, max_distance_m: float | None,
+                  classes: ClassesLike | None,
                   all_touched: bool) -> tuple[np.ndarray, int, int]:
     """Feature mask on the (possibly expanded) grid and the offset of ``grid`` inside it."""
     import geopandas as gpd
@@ -304,10 +322,27 @@ def distance(features: FeaturesLike, *, grid: Grid, max_distance_m: float | None
 def tip_height_m(hub_height_m: float, rotor_diameter_m: float) -> float:
     """Turbine tip height = hub height + rotor diameter / 2 (metres).
 
+    Parameters
+    ----------
+    hub_height_m : float
+        Hub height above ground in metres (> 0).
+    rotor_diameter_m : float
+        Rotor diameter in metres (> 0).
+
+    Returns
+    -------
+    float
+        Tip height in metres.
+
     Raises
     ------
     InvalidParameterError
         If either value is not > 0.
+
+    Examples
+    --------
+    >>> tip_height_m(115, 170)
+    200.0
     """
     hub = check_positive(hub_height_m, param="hub_height_m")
     rotor = check_positive(rotor_diameter_m, param="rotor_diameter_m")
@@ -331,7 +366,7 @@ def _setback_distance(distance_m: float | None, hub_height_m: float | None,
 _QUAD_SEGS = 16  # buffer arcs: 16 segments per quarter circle
 
 
-def _vector_geometries(features: Any, grid: Grid) -> np.ndarray:
+def _vector_geometries(features: FeaturesLike, grid: Grid) -> np.ndarray:
     """Non-empty geometries of ``features`` in the grid's CRS."""
     import geopandas as gpd
 
@@ -347,7 +382,7 @@ def _vector_geometries(features: Any, grid: Grid) -> np.ndarray:
     return arr[keep]
 
 
-def _exact_vector_within(features: Any, grid: Grid, d: float, all_touched: bool) -> np.ndarray:
+def _exact_vector_within(features: FeaturesLike, grid: Grid, d: float, all_touched: bool) -> np.ndarray:
     """Exact vector setback mask on ``grid``.
 
     True where a pixel centre (``all_touched``: any part of the pixel) is within ``d`` metres
@@ -384,8 +419,8 @@ def _exact_vector_within(features: Any, grid: Grid, d: float, all_touched: bool)
     return out
 
 
-def within_distance(features: Any, *, grid: Grid, distance_m: float, all_touched: bool = False,
-                    classes: Any = None) -> xr.DataArray:
+def within_distance(features: FeaturesLike, *, grid: Grid, distance_m: float, all_touched: bool = False,
+                    classes: ClassesLike | None = None) -> xr.DataArray:
     """Boolean mask, True where a feature is within ``distance_m`` metres (distance <= d).
 
     For vector features the test is exact against the geometries: a pixel is inside when its
@@ -418,13 +453,29 @@ def within_distance(features: Any, *, grid: Grid, distance_m: float, all_touched
         If ``distance_m`` is not > 0.
     EmptyLayerError
         If the vector layer has no features.
+    GeographicCRSError
+        If the grid is not projected in metres.
+
+    Examples
+    --------
+    Pixel centres within 45 m of a well (30 m pixels; the centres are 0, 30 and 60 m away):
+
+    >>> import geopandas as gpd, shapely
+    >>> import steppe_geo as sg
+    >>> grid = sg.Grid.from_bounds((0, 0, 90, 30), crs="EPSG:32649", resolution_m=30)
+    >>> well = gpd.GeoDataFrame(geometry=[shapely.Point(15, 15)], crs="EPSG:32649")
+    >>> within_distance(well, grid=grid, distance_m=45).values.tolist()
+    [[True, True, False]]
+    >>> outside_setback(well, grid=grid, distance_m=45).values.tolist()  # True = keep
+    [[False, False, True]]
     """
     d = check_positive(distance_m, param="distance_m")
     return _mask_result(_within(features, grid, d, all_touched, classes), grid, "within_distance",
                         {"distance_m": d, "units": "1"})
 
 
-def _within(features: Any, grid: Grid, d: float, all_touched: bool, classes: Any) -> np.ndarray:
+def _within(features: FeaturesLike, grid: Grid, d: float, all_touched: bool,
+            classes: ClassesLike | None) -> np.ndarray:
     import geopandas as gpd
 
     check_projected(grid.crs, what="distance grid")
@@ -434,14 +485,14 @@ def _within(features: Any, grid: Grid, d: float, all_touched: bool, classes: Any
     return np.asarray(dist.values) <= d
 
 
-def _mask_result(mask: np.ndarray, grid: Grid, name: str, attrs: dict) -> xr.DataArray:
+def _mask_result(mask: np.ndarray, grid: Grid, name: str, attrs: dict[str, object]) -> xr.DataArray:
     return grid.to_dataarray(mask, name=name, attrs=attrs)
 
 
-def outside_setback(features: Any, *, grid: Grid, distance_m: float | None = None,
+def outside_setback(features: FeaturesLike, *, grid: Grid, distance_m: float | None = None,
                     hub_height_m: float | None = None, rotor_diameter_m: float | None = None,
                     tip_height_multiple: float | None = None, all_touched: bool = False,
-                    classes: Any = None) -> xr.DataArray:
+                    classes: ClassesLike | None = None) -> xr.DataArray:
     """Setback mask: True = keep (farther than the setback from every feature).
 
     The setback is ``distance_m`` metres, or ``tip_height_multiple × (hub_height_m +
@@ -470,6 +521,10 @@ def outside_setback(features: Any, *, grid: Grid, distance_m: float | None = Non
     ------
     InvalidParameterError
         If the setback is not positive or is given twice / incompletely.
+    EmptyLayerError
+        If the vector layer has no features.
+    GeographicCRSError
+        If the grid is not projected in metres.
     """
     d = _setback_distance(distance_m, hub_height_m, rotor_diameter_m, tip_height_multiple)
     return _mask_result(~_within(features, grid, d, all_touched, classes), grid, "outside_setback",

@@ -194,13 +194,15 @@ def trend_kernel(y: np.ndarray, t: np.ndarray, *, method: str = "theil-sen",
 
 
 def _years(series: xr.DataArray) -> np.ndarray:
-    tv = series["time"].values if "time" in series.coords else np.arange(series.sizes["time"])
-    if np.issubdtype(np.asarray(tv).dtype, np.datetime64):
+    if "time" not in series.coords:
+        return np.arange(series.sizes["time"], dtype=float)
+    tv = np.asarray(series["time"].values)
+    if np.issubdtype(tv.dtype, np.datetime64):
         return pd.DatetimeIndex(tv).year.to_numpy().astype(float)
     try:
         return np.asarray(tv, dtype=float)
     except (TypeError, ValueError):
-        return np.array([v.year for v in tv], dtype=float)  # cftime
+        return np.array([v.year for v in tv.tolist()], dtype=float)  # cftime
 
 
 def trend(series: xr.DataArray, *, method: str | TrendMethod = "theil-sen") -> xr.Dataset:

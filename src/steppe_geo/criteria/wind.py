@@ -10,9 +10,9 @@ from __future__ import annotations
 import csv
 import io as _io
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -70,12 +70,12 @@ classes by us; treat as priors, not measurements."""
 
 
 # --------------------------------------------------------------------------- helpers
-def _values(x: Any, param: str) -> np.ndarray | float:
+def _values(x: object, param: str) -> np.ndarray | float:
     if isinstance(x, xr.DataArray):
         check_dataarray(x, param=param)
         return np.asarray(x.values, dtype=float)
     try:
-        return float(x)
+        return float(x)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         raise InvalidParameterError(
             f"{param} must be a number or a DataArray, got {type(x).__name__}") from None
@@ -94,14 +94,14 @@ def _check_positive_values(x: RasterOrNumber, param: str) -> np.ndarray | float:
     return v
 
 
-def _first_raster(named: dict[str, Any]) -> xr.DataArray | None:
+def _first_raster(named: Mapping[str, object]) -> xr.DataArray | None:
     rasters = {k: v for k, v in named.items() if isinstance(v, xr.DataArray)}
     check_same_grid(rasters)
     return next(iter(rasters.values()), None)
 
 
-def _out(ref: xr.DataArray | None, data: Any, *, name: str, units: str,
-         attrs: dict | None = None) -> xr.DataArray | float:
+def _out(ref: xr.DataArray | None, data: np.ndarray | float, *, name: str, units: str,
+         attrs: dict[str, object] | None = None) -> xr.DataArray | float:
     if ref is None:
         return float(data)
     return wrap_like(ref, np.asarray(data, dtype=float), name=name, units=units, attrs=attrs)
@@ -118,8 +118,8 @@ def _check_height(h: float, param: str) -> float:
 
 
 # --------------------------------------------------------------------------- extrapolation
-def power_law(speed: xr.DataArray | float, *, height_m: float, ref_height_m: float,
-              alpha: xr.DataArray | float = 1 / 7) -> xr.DataArray | float:
+def power_law(speed: RasterOrNumber, *, height_m: float, ref_height_m: float,
+              alpha: RasterOrNumber = 1 / 7) -> RasterOrNumber:
     """Wind speed at ``height_m`` by the power law ``v(h) = v_ref (h / h_ref)^alpha``.
 
     Parameters
@@ -133,7 +133,8 @@ def power_law(speed: xr.DataArray | float, *, height_m: float, ref_height_m: flo
 
     Returns
     -------
-    DataArray ``wind_speed`` in m/s (or a float for float input).
+    DataArray or float
+        ``wind_speed`` in m/s.
 
     Raises
     ------
@@ -141,6 +142,11 @@ def power_law(speed: xr.DataArray | float, *, height_m: float, ref_height_m: flo
         If a height is <= 0 or alpha is outside [0, 0.6].
     GridMismatchError
         If ``speed`` and ``alpha`` rasters are on different grids.
+
+    Examples
+    --------
+    >>> round(power_law(6.0, height_m=100, ref_height_m=10), 4)  # 6 × 10^(1/7)
+    8.337
     """
     h = _check_height(height_m, "height_m")
     h0 = _check_height(ref_height_m, "ref_height_m")
@@ -158,8 +164,8 @@ def power_law(speed: xr.DataArray | float, *, height_m: float, ref_height_m: flo
     return _out(ref, v, name="wind_speed", units="m s-1", attrs={"height_m": h, "method": "power law"})
 
 
-def log_law(speed: xr.DataArray | float, *, height_m: float, ref_height_m: float,
-            z0_m: xr.DataArray | float) -> xr.DataArray | float:
+def log_law(speed: RasterOrNumber, *, height_m: float, ref_height_m: float,
+            z0_m: RasterOrNumber) -> RasterOrNumber:
     """Wind speed at ``height_m`` by the logarithmic profile ``v_ref ln(h / z0) / ln(h_ref / z0)``.
 
     Parameters
@@ -173,12 +179,20 @@ def log_law(speed: xr.DataArray | float, *, height_m: float, ref_height_m: float
 
     Returns
     -------
-    DataArray ``wind_speed`` in m/s (or a float).
+    DataArray or float
+        ``wind_speed`` in m/s.
 
     Raises
     ------
     InvalidParameterError
         If a height is <= 0 or z0 is not in (0, min height).
+    GridMismatchError
+        If ``speed`` and ``z0_m`` rasters are on different grids.
+
+    Examples
+    --------
+    >>> round(log_law(7.0, height_m=100, ref_height_m=10, z0_m=0.03), 4)  # 7 ln(3333) / ln(333)
+    9.7746
     """
     h = _check_height(height_m, "height_m")
     h0 = _check_height(ref_height_m, "ref_height_m")
@@ -207,7 +221,13 @@ def roughness_from_landcover(landcover: xr.DataArray, *,
 
     Returns
     -------
-    DataArray ``z0`` in metres.
+    DataArray
+        ``z0`` in metres.
+
+    Raises
+    ------
+    InvalidParameterError
+        If a table value is not > 0.
     """
     check_dataarray(landcover, param="landcover")
     table = WORLDCOVER_Z0_M if table is None else table
@@ -220,8 +240,8 @@ def roughness_from_landcover(landcover: xr.DataArray, *,
 
 
 # --------------------------------------------------------------------------- density
-def air_density(elevation_m: xr.DataArray | float, *,
-                temperature_c: xr.DataArray | float | None = None) -> xr.DataArray | float:
+def air_density(elevation_m: RasterOrNumber, *,
+                temperature_c: RasterOrNumber | None = None) -> RasterOrNumber:
     """Air density (kg/m³) from elevation.
 
     Without a temperature: ``rho = 1.225 exp(-z / 8435 m)`` (isothermal barometric form at 15 °C).
@@ -238,7 +258,22 @@ def air_density(elevation_m: xr.DataArray | float, *,
 
     Returns
     -------
-    DataArray ``air_density`` in kg m-3 (or a float).
+    DataArray or float
+        ``air_density`` in kg m-3.
+
+    Raises
+    ------
+    InvalidParameterError
+        If a temperature is <= -90 °C.
+    GridMismatchError
+        If the rasters are on different grids.
+
+    Examples
+    --------
+    >>> round(air_density(1000.0), 5)  # 1.225 exp(-1000 / 8435)
+    1.08805
+    >>> round(air_density(0.0, temperature_c=15.0), 6)  # 101325 / (287.05 × 288.15)
+    1.225012
     """
     ref = _first_raster({"elevation_m": elevation_m, "temperature_c": temperature_c})
     z = _values(elevation_m, "elevation_m")
@@ -420,12 +455,40 @@ class PowerCurve:
         object.__setattr__(self, "rated_kw", float(p[rated_idx]))
 
     def power(self, speed: np.ndarray | float) -> np.ndarray:
-        """Power in kW at ``speed`` (m/s): linear interpolation, 0 outside the table."""
-        return np.interp(speed, self.speed_m_s, self.power_kw, left=0.0, right=0.0)
+        """Power in kW at ``speed`` (m/s): linear interpolation, 0 outside the table.
+
+        Parameters
+        ----------
+        speed : float or ndarray
+            Hub-height wind speed in m/s.
+
+        Returns
+        -------
+        ndarray
+            Electrical power in kW.
+
+        Examples
+        --------
+        >>> curve = PowerCurve("toy", (3.0, 10.0, 25.0), (0.0, 2000.0, 2000.0))
+        >>> curve.power([2.0, 6.5, 12.0, 30.0]).tolist()
+        [0.0, 1000.0, 2000.0, 0.0]
+        """
+        return np.asarray(np.interp(speed, self.speed_m_s, self.power_kw, left=0.0, right=0.0))
 
 
 def available_power_curves() -> list[str]:
-    """Names of the power curves shipped with steppe_geo (see :func:`load_power_curve`)."""
+    """Names of the power curves shipped with steppe_geo (see :func:`load_power_curve`).
+
+    Returns
+    -------
+    list of str
+        Sorted curve names.
+
+    Examples
+    --------
+    >>> available_power_curves()
+    ['iea_3.3mw_156', 'nrel_6mw_170']
+    """
     files = resources.files("steppe_geo.criteria").joinpath("data")
     return sorted(f.name[:-4] for f in files.iterdir() if f.name.endswith(".csv"))
 
@@ -436,6 +499,16 @@ def load_power_curve(name: str) -> PowerCurve:
     Shipped: ``"nrel_6mw_170"`` (NREL 2023 land-based 6 MW, 170 m rotor) and
     ``"iea_3.3mw_156"`` (LBNL/IEA Task 37 3.3 MW, 156 m rotor), both from the NREL
     turbine-models library; the source is in each file's header.
+
+    Parameters
+    ----------
+    name : str
+        One of :func:`available_power_curves`.
+
+    Returns
+    -------
+    PowerCurve
+        The validated curve with its rotor diameter and source.
 
     Raises
     ------
