@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import tracemalloc
+
 import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+from affine import Affine
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rasterio.features import rasterize
 from scipy import ndimage
 
 import steppe_geo as sg
@@ -49,8 +53,19 @@ def test_point_outside_grid_counts(small_grid):
     # pixel (3, 4): dx = 4*30 + 300 = 420, dy = 90 -> sqrt(420^2 + 90^2)
     assert out.values[3, 4] == pytest.approx(np.hypot(420, 90), abs=1e-9)
     assert np.isinf(out.values[0, -1])  # > 1000 m away
+    assert np.isinf(dm.distance(pt, grid=small_grid, max_distance_m=200).values).all()  # all beyond
     without_margin_far = dm.distance(pt, grid=small_grid)  # no cap: margin reaches the feature
     assert without_margin_far.values[0, 0] == pytest.approx(300.0)
+
+
+def _burn_reference(geoms, grid, margin, all_touched=False):
+    """Independent burn: rasterio on the grid expanded by ``margin`` pixels, polygons + outlines."""
+    t = grid.transform * Affine.translation(-margin, -margin)
+    shape = (grid.rows + 2 * margin, grid.cols + 2 * margin)
+    shapes = [(g, 1) for g in geoms]
+    shapes += [(g.boundary, 1) for g in geoms if g.geom_type == "Polygon"]
+    return rasterize(shapes, out_shape=shape, transform=t, fill=0, all_touched=all_touched,
+                     dtype="uint8").astype(bool)
 
 
 def test_line_and_polygon_equal_edt_of_rasterized(small_grid):
@@ -58,7 +73,7 @@ def test_line_and_polygon_equal_edt_of_rasterized(small_grid):
     lake = shapely.box(400_900, 4_430_300, 401_100, 4_430_500)
     gdf = gpd.GeoDataFrame(geometry=[road, lake], crs="EPSG:32649")
     out = dm.distance(gdf, grid=small_grid, max_distance_m=600)
-    burned = sg.rasterize(gdf, grid=dm._expanded(small_grid, 20)).values > 0
+    burned = _burn_reference([road, lake], small_grid, 20)
     ref = ndimage.distance_transform_edt(~burned, sampling=(30.0, 30.0))[20:-20, 20:-20]
     ref[ref > 600] = np.inf
     np.testing.assert_allclose(out.values, ref, atol=1e-6 * 30)
@@ -67,6 +82,62 @@ def test_line_and_polygon_equal_edt_of_rasterized(small_grid):
     true = shapely.distance(shapely.points(x[30], y[20]), shapely.union(road, lake))
     assert true < 600
     assert abs(out.values[20, 30] - true) <= 30 * np.sqrt(2) + 1e-9  # within one pixel diagonal
+
+
+@pytest.mark.parametrize("geom", [
+    shapely.box(400_902, 4_430_602, 400_912, 4_430_612),  # a 10 m house: no pixel centre inside
+    # a 1 m wide ring of radius 20 m around a pixel centre: centres are 0, 30, 42.4 m away
+    shapely.Point(400_915, 4_430_615).buffer(20).exterior.buffer(0.5),
+])
+@pytest.mark.parametrize("cap", [None, 600.0])
+def test_sub_pixel_polygons_do_not_vanish(small_grid, geom, cap):
+    feats = gpd.GeoDataFrame(geometry=[geom], crs="EPSG:32649")
+    centres = _centres(small_grid)
+    assert not shapely.contains(geom, centres).any()  # the pixel-centre rule alone burns nothing
+    out = dm.distance(feats, grid=small_grid, max_distance_m=cap).values
+    # reference: scipy's EDT of the polygon and its outline burned by rasterio (grid + 25 px, which
+    # holds every pixel within 600 m of the grid and, uncapped, the feature with room to spare)
+    burned = _burn_reference([geom], small_grid, 25)
+    assert burned.any()
+    ref = ndimage.distance_transform_edt(~burned, sampling=(30.0, 30.0))[25:-25, 25:-25]
+    if cap is not None:
+        ref[ref > cap] = np.inf
+    np.testing.assert_allclose(out, ref, rtol=0, atol=1e-6 * 30)
+    assert np.isfinite(out[20, 30])
+    # and close to the exact distance to the geometry: within one pixel diagonal
+    true = shapely.distance(centres, geom)
+    finite = np.isfinite(out)
+    assert np.abs(out[finite] - true[finite]).max() <= 30 * np.sqrt(2)
+
+
+def test_uncapped_distance_burns_only_features_that_can_matter(small_grid, monkeypatch):
+    # A well 300 m west of the grid and a point 60 km east: the far point can never be the
+    # nearest feature (300 m + the grid's 2163 m diagonal < 60 km), so it is not burned and the
+    # expanded grid only reaches the well. Before, the raster spanned 4000 x 4000 pixels (562 MiB).
+    near = shapely.Point(399_715, 4_431_185)
+    far = shapely.Point(461_800, 4_430_600)
+    feats = gpd.GeoDataFrame(geometry=[near, far], crs="EPSG:32649")
+    shapes = []
+    real_burn = dm._burn
+
+    def spy(geoms, grid, all_touched, **kw):
+        shapes.append(grid.shape)
+        return real_burn(geoms, grid, all_touched, **kw)
+
+    monkeypatch.setattr(dm, "_burn", spy)
+    out = dm.distance(feats, grid=small_grid).values
+    # the grid's west edge is x = 399990: the well is 275 m = 9.2 pixels west of it -> 10 pixels,
+    # plus one pixel of padding; nothing north, south or east
+    assert shapes == [(small_grid.rows, small_grid.cols + 11)]
+    # values: exact distances between pixel centres and the well's pixel (centre 399705, 4431195)
+    xs, ys = np.meshgrid(small_grid.x_coords(), small_grid.y_coords())
+    np.testing.assert_allclose(out, np.hypot(xs - 399_705, ys - 4_431_195), atol=1e-6)
+    # a lone far feature is still found, on a strip towards it rather than a square
+    shapes.clear()
+    lone = dm.distance(feats.iloc[[1]], grid=small_grid).values
+    assert shapes[0][0] == small_grid.rows and shapes[0][1] < 2200
+    # the far point lies in the pixel centred at x = 461805, y = 4430595
+    np.testing.assert_allclose(lone, np.hypot(xs - 461_805, ys - 4_430_595), rtol=1e-12)
 
 
 def test_reprojected_features(small_grid):
@@ -179,3 +250,33 @@ def test_errors(small_grid):
         dm.outside_setback(pt, grid=small_grid, tip_height_multiple=1.1)
     with pytest.raises(InvalidParameterError, match="features must be"):
         dm.distance([1, 2], grid=small_grid)
+
+
+def test_public_windowed_vector_distance_equals_whole(small_grid):
+    road = shapely.LineString([(399_500, 4_430_100), (401_700, 4_431_600)])  # leaves the grid twice
+    house = shapely.box(400_902, 4_430_602, 400_912, 4_430_612)
+    feats = gpd.GeoDataFrame(geometry=[road, house, shapely.Point(402_100, 4_430_050)], crs="EPSG:32649")
+    whole = dm.distance(feats, grid=small_grid, max_distance_m=400).values
+    for window in (7, 16, 100):
+        tiled = dm.distance(feats, grid=small_grid, max_distance_m=400, window=window).values
+        np.testing.assert_array_equal(tiled, whole)
+
+
+def test_public_windowed_distance_memory_is_set_by_the_window():
+    # 1200 x 1200 grid (11 MiB of float64 output), cap 300 m on 30 m pixels (halo 10), 100-px windows.
+    # Temporary memory beyond the output: the feature mask (1.4 MiB) and one 120 x 120 tile; a
+    # whole-array EDT would need several times the output.
+    g = sg.Grid(crs="EPSG:32649", transform=(30, 0, 0, 0, -30, 36_000), shape=(1200, 1200))
+    mask = np.zeros(g.shape, bool)
+    mask[::97, ::89] = True
+    da = g.to_dataarray(mask, name="m")
+    tracemalloc.start()
+    try:
+        out = dm.distance(da, grid=g, max_distance_m=300, window=100)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert (peak - out.values.nbytes) < 0.3 * out.values.nbytes
+    ref = ndimage.distance_transform_edt(~mask, sampling=(30.0, 30.0))
+    ref[ref > 300] = np.inf
+    np.testing.assert_array_equal(out.values, ref)

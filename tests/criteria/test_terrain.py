@@ -78,6 +78,18 @@ def test_hand_worked_3x3(small_grid):
     assert terrain.hillshade(da).values[1, 1] == pytest.approx(1 + 254 * cang, abs=1e-6)
 
 
+def test_aspect_on_non_square_pixels_is_the_true_downslope_direction():
+    # z = 100 + 0.1 x + 0.1 y on 20 m x 50 m pixels: the gradient is (0.1, 0.1) per metre, so the
+    # downslope direction is south-west, 225°, and the slope atan(sqrt(0.02)) = 8.0495°.
+    # gdaldem aspect (GDAL 3.6.2) on the same GeoTIFF gives 201.8014° = atan2(-2, -5) (it ignores
+    # the pixel size: 2 m per column, 5 m per row); gdaldem slope gives 8.049467° (it does not).
+    g = sg.Grid(crs="EPSG:32649", transform=(20, 0, 0, 0, -50, 250), shape=(5, 6))
+    r, c = np.mgrid[0:5, 0:6]
+    dem = g.to_dataarray(100 + 0.1 * (20.0 * c) + 0.1 * (-50.0 * r), name="dem", units="m")
+    np.testing.assert_allclose(terrain.aspect(dem).values[1:-1, 1:-1], 225.0, atol=1e-9)
+    np.testing.assert_allclose(terrain.slope(dem).values[1:-1, 1:-1], 8.049467, atol=1e-6)
+
+
 def test_nan_propagates(dem):
     z = dem.copy()
     z.values[5, 5] = np.nan
@@ -103,6 +115,25 @@ def test_windowed_equals_whole(dem, size, name):
     for w in grid.windows(size, halo=terrain.HALO):
         tiled[w.core_slices] = kernels[name](z[w.padded_slices])[w.inner]
     np.testing.assert_array_equal(tiled, whole)
+
+
+@pytest.mark.parametrize("size", [4, (5, 7)])
+@pytest.mark.parametrize(("func", "kwargs"), [
+    (terrain.slope, {}), (terrain.slope, {"units": "percent"}), (terrain.aspect, {}),
+    (terrain.hillshade, {"azimuth": 200.0}), (terrain.ruggedness, {}),
+    (terrain.ruggedness, {"method": "wilson"}),
+])
+def test_public_functions_windowed_equal_whole(dem, size, func, kwargs):
+    grid = sg.Grid.from_dataarray(dem)
+    z = dem.copy()
+    z.values[6, 4] = np.nan
+    whole = func(z, **kwargs)
+    tiled = np.full(whole.shape, -1.0)
+    for w in grid.windows(size, halo=terrain.HALO):
+        part = func(z.isel(y=w.padded_slices[0], x=w.padded_slices[1]), **kwargs)
+        tiled[w.core_slices] = part.values[w.inner]
+    # the grid's own outer ring is NaN in both; every window's interior matches exactly
+    np.testing.assert_array_equal(tiled, whole.values)
 
 
 def test_geographic_dem_refused():

@@ -88,6 +88,22 @@ def test_trend_errors(series):
         veg.trend(series, method="theilsen")
 
 
+def test_trend_refuses_sub_annual_steps(small_grid, rng):
+    # 36 monthly steps (2001-2003): Mann-Kendall on months would be a different test; refused
+    months = np.array([np.datetime64(f"{y}-{m:02d}-15") for y in (2001, 2002, 2003) for m in range(1, 13)])
+    da = small_grid.to_dataarray(rng.normal(0.3, 0.02, (36, *small_grid.shape)), name="ndvi")
+    da = da.rename(band="time").assign_coords(time=months)
+    with pytest.raises(InvalidParameterError,
+                       match=r"series: trend needs one value per year, but 3 year\(s\) repeat: "
+                             r"2001 \(12x\), 2002 \(12x\), 2003 \(12x\) \(36 time steps for 3 years\)"):
+        veg.trend(da)
+    # the suggested aggregation works
+    yearly = da.groupby("time.year").mean().rename(year="time")
+    assert veg.trend(yearly).attrs["years"] == "2001-2003"
+    with pytest.raises(InvalidParameterError, match=r"2005 \(2x\)"):
+        veg.trend(da.isel(time=slice(0, 5)).assign_coords(time=[2004, 2005, 2005, 2006, 2007]))
+
+
 def test_fractional_cover(small_grid, rng):
     ndvi = small_grid.to_dataarray(rng.uniform(0.05, 0.6, small_grid.shape), name="ndvi")
     ndvi.values[0, 0] = np.nan
@@ -95,30 +111,110 @@ def test_fractional_cover(small_grid, rng):
     lo, hi = np.nanpercentile(ndvi.values, [5, 95])
     expected = np.clip((ndvi.values - lo) / (hi - lo), 0, 1)
     np.testing.assert_allclose(fvc.values, expected, equal_nan=True)
+    assert fvc.attrs["endmembers"] == "percentiles of this layer"
+    assert veg.fvc_endmembers(ndvi) == pytest.approx((lo, hi), abs=0)
     # hand value: NDVI 0.3 with soil 0.1 and veg 0.5 -> (0.3 - 0.1) / 0.4 = 0.5
     ndvi.values[1, 1] = 0.3
-    assert veg.fractional_cover(ndvi, ndvi_soil=0.1, ndvi_veg=0.5).values[1, 1] == pytest.approx(0.5)
-    with pytest.raises(InvalidParameterError, match="must be greater than ndvi_soil"):
+    given = veg.fractional_cover(ndvi, ndvi_soil=0.1, ndvi_veg=0.5)
+    assert given.values[1, 1] == pytest.approx(0.5) and given.attrs["endmembers"] == "given"
+    with pytest.raises(InvalidParameterError,
+                       match=r"ndvi_veg \(0.1\) must be greater than ndvi_soil \(0.5\)"):
         veg.fractional_cover(ndvi, ndvi_soil=0.5, ndvi_veg=0.1)
+    with pytest.raises(InvalidParameterError,
+                       match=r"percentiles must be \(low, high\) with low < high, got \(95"):
+        veg.fvc_endmembers(ndvi, percentiles=(95, 5))
+    with pytest.raises(InvalidParameterError, match=r"percentiles must be within \[0.0, 100.0\], got 120"):
+        veg.fvc_endmembers(ndvi, percentiles=(5, 120))
+    with pytest.raises(InvalidParameterError, match="ndvi: no valid values"):
+        veg.fvc_endmembers(ndvi * np.nan)
+
+
+def test_fractional_cover_windowed_with_endmembers_equals_whole(small_grid, rng):
+    ndvi = small_grid.to_dataarray(rng.uniform(0.05, 0.6, small_grid.shape), name="ndvi")
+    ndvi.values[:, :20] *= 0.3  # a bare western third: per-window percentiles would differ
+    whole = veg.fractional_cover(ndvi)
+    soil, veg_ = veg.fvc_endmembers(ndvi)  # once over the area
+    worst_default = 0.0
+    for w in small_grid.windows((13, 17), halo=veg.HALO):
+        part = ndvi.isel(y=w.padded_slices[0], x=w.padded_slices[1])
+        tile = veg.fractional_cover(part, ndvi_soil=soil, ndvi_veg=veg_)
+        np.testing.assert_array_equal(tile.values[w.inner], whole.values[w.core_slices])
+        default = veg.fractional_cover(part).values[w.inner]
+        worst_default = max(worst_default, float(np.abs(default - whole.values[w.core_slices]).max()))
+    assert worst_default > 0.1  # why the percentile default is documented as not windowable
+
+
+def _units_and_ndvi(grid):
+    units = np.zeros(grid.shape, np.int16)
+    units[:, 30:] = 1
+    ndvi = np.tile(np.linspace(0.1, 0.5, 30), (grid.rows, 3))[:, :grid.cols]
+    ndvi[:, 30:] *= 2
+    return units, ndvi
 
 
 def test_productivity_performance(small_grid):
-    g = sg.Grid.from_bounds((400_000, 4_430_000, 401_800, 4_431_200), crs="EPSG:32649", resolution_m=30)
-    small_grid = sg.Grid(g.crs, g.transform, (40, 60))
-    units = np.zeros(small_grid.shape, np.int16)
-    units[:, 30:] = 1
-    ndvi = np.tile(np.linspace(0.1, 0.5, 30), (40, 2))
-    ndvi[:, 30:] *= 2
-    ds = veg.productivity_performance(small_grid.to_dataarray(ndvi, name="ndvi"),
-                                      small_grid.to_dataarray(units, name="units", nodata=-1))
-    p90_0 = np.percentile(ndvi[:, :30], 90)
+    units, ndvi = _units_and_ndvi(small_grid)
+    units[0, 0] = -1  # nodata unit
+    ndvi[1, 0] = np.nan
+    nd = small_grid.to_dataarray(ndvi, name="ndvi")
+    lu = small_grid.to_dataarray(units, name="units", nodata=-1)
+    ds = veg.productivity_performance(nd, lu)
+    # the unit's potential: P90 of its valid pixels (numpy's linear percentile, as pandas' quantile)
+    ok0 = (units == 0) & np.isfinite(ndvi)
+    p90_0 = np.percentile(ndvi[ok0], 90)
     assert ds["performance"].values[5, 0] == pytest.approx(0.1 / p90_0)
-    assert ds["degraded"].values[5, 0] and not ds["degraded"].values[5, 29]
-    np.testing.assert_allclose(ds["performance"].values[:, 30:], ds["performance"].values[:, :30])
+    assert ds["degraded"].dtype == np.uint8 and ds["degraded"].rio.nodata == veg.DEGRADED_NODATA == 255
+    assert ds["degraded"].values[5, 0] == 1 and ds["degraded"].values[5, 29] == 0
+    # NaN NDVI or nodata unit: performance NaN, degraded = nodata (255), not "not degraded"
+    assert np.isnan(ds["performance"].values[1, 0]) and ds["degraded"].values[1, 0] == 255
+    assert np.isnan(ds["performance"].values[0, 0]) and ds["degraded"].values[0, 0] == 255
+    # exactly at the threshold counts as degraded (<=): a pixel at half its unit's potential
+    pot = veg.land_unit_potentials(nd, lu)
+    assert pot[0] == pytest.approx(p90_0)
+    nd2 = nd.copy()
+    nd2.values[7, 3] = 0.5 * pot[0]
+    assert veg.productivity_performance(nd2, lu, potentials=pot)["degraded"].values[7, 3] == 1
     other = sg.Grid.from_bounds((0, 0, 300, 300), crs="EPSG:32649", resolution_m=30)
     with pytest.raises(GridMismatchError, match="different grids"):
-        veg.productivity_performance(small_grid.to_dataarray(ndvi, name="ndvi"),
-                                     other.to_dataarray(np.zeros((10, 10), np.int16), nodata=-1))
+        veg.productivity_performance(nd, other.to_dataarray(np.zeros((10, 10), np.int16), nodata=-1))
+
+
+def test_productivity_performance_bad_parameters(small_grid):
+    units, ndvi = _units_and_ndvi(small_grid)
+    nd = small_grid.to_dataarray(ndvi, name="ndvi")
+    lu = small_grid.to_dataarray(units, name="units", nodata=-1)
+    with pytest.raises(InvalidParameterError, match=r"threshold must be within \[0.0, 1.0\], got 1.5"):
+        veg.productivity_performance(nd, lu, threshold=1.5)
+    with pytest.raises(InvalidParameterError, match=r"threshold must be within \(0, 1\], got 0"):
+        veg.productivity_performance(nd, lu, threshold=0)
+    with pytest.raises(InvalidParameterError, match=r"threshold must be within \[0.0, 1.0\], got -0.2"):
+        veg.productivity_performance(nd, lu, threshold=-0.2)
+    with pytest.raises(InvalidParameterError, match=r"percentile must be within \(0, 100\], got 0"):
+        veg.land_unit_potentials(nd, lu, percentile=0)
+    with pytest.raises(InvalidParameterError, match=r"percentile must be within \[0.0, 100.0\], got 101"):
+        veg.productivity_performance(nd, lu, percentile=101)
+    with pytest.raises(InvalidParameterError, match=r"potentials has no value for land unit\(s\) \[1\]"):
+        veg.productivity_performance(nd, lu, potentials={0: 0.4})
+
+
+def test_productivity_performance_windowed_with_potentials_equals_whole(small_grid, rng):
+    units = rng.integers(0, 4, small_grid.shape).astype(np.int16)
+    ndvi = rng.uniform(0.05, 0.6, small_grid.shape) * (1 + units)
+    ndvi[rng.random(small_grid.shape) < 0.05] = np.nan
+    nd = small_grid.to_dataarray(ndvi, name="ndvi")
+    lu = small_grid.to_dataarray(units, name="units", nodata=-1)
+    whole = veg.productivity_performance(nd, lu)
+    pot = veg.land_unit_potentials(nd, lu)  # once over the area
+    worst_default = 0.0
+    for w in small_grid.windows((11, 16), halo=veg.HALO):
+        sl = {"y": w.padded_slices[0], "x": w.padded_slices[1]}
+        tile = veg.productivity_performance(nd.isel(sl), lu.isel(sl), potentials=pot)
+        for k in ("performance", "degraded"):
+            np.testing.assert_array_equal(tile[k].values[w.inner], whole[k].values[w.core_slices])
+        default = veg.productivity_performance(nd.isel(sl), lu.isel(sl))["performance"].values[w.inner]
+        worst_default = max(worst_default, float(np.nanmax(np.abs(default - whole["performance"].values[
+            w.core_slices]))))
+    assert worst_default > 0.01  # per-window percentiles differ: the default is not windowable
 
 
 def test_xr_concat_series_without_coords(small_grid):

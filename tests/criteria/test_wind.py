@@ -14,8 +14,9 @@ from steppe_geo.errors import GridMismatchError, InvalidParameterError
 
 
 def test_power_law_hand_and_raster(small_grid, rng, assert_same_georef):
-    # 6 m/s at 10 m to 100 m with alpha = 1/7: 6 * 10**(1/7) = 8.2788 m/s
+    # 6 m/s at 10 m to 100 m with alpha = 1/7: 6 * 10**(1/7) = 6 * 1.389495 = 8.3370 m/s
     assert wind.power_law(6.0, height_m=100, ref_height_m=10) == pytest.approx(6 * 10 ** (1 / 7))
+    assert wind.power_law(6.0, height_m=100, ref_height_m=10) == pytest.approx(8.3370, abs=1e-4)
     v = small_grid.to_dataarray(rng.uniform(3, 9, small_grid.shape), name="ws10", units="m s-1")
     v.values[0, 0] = np.nan
     alpha = small_grid.to_dataarray(np.full(small_grid.shape, 0.2), name="alpha")
@@ -26,9 +27,10 @@ def test_power_law_hand_and_raster(small_grid, rng, assert_same_georef):
 
 
 def test_log_law_and_roughness(small_grid):
-    # z0 = 0.03 m, 7 m/s at 10 m -> 100 m: 7 ln(100/0.03)/ln(10/0.03) = 7 * 8.1117/5.8091 = 9.7748
+    # z0 = 0.03 m, 7 m/s at 10 m -> 100 m: 7 ln(100/0.03)/ln(10/0.03) = 7 * 8.1117/5.8091 = 9.7746
     expected = 7 * math.log(100 / 0.03) / math.log(10 / 0.03)
     assert wind.log_law(7.0, height_m=100, ref_height_m=10, z0_m=0.03) == pytest.approx(expected)
+    assert expected == pytest.approx(9.7746, abs=1e-4)
     lc = np.full(small_grid.shape, 30, np.uint8)
     lc[0, :] = 10
     lc[1, :] = 0  # nodata / unknown
@@ -42,7 +44,7 @@ def test_log_law_and_roughness(small_grid):
 
 def test_air_density():
     assert wind.air_density(0.0) == pytest.approx(1.225)
-    # 1000 m: 1.225 * exp(-1000/8435) = 1.08804
+    # 1000 m: 1.225 * exp(-1000/8435) = 1.08805
     assert wind.air_density(1000.0) == pytest.approx(1.225 * math.exp(-1000 / 8435))
     # ISA at sea level, 15 °C: 101325 / (287.05 * 288.15) = 101325 / 82713.46 = 1.225012
     assert wind.air_density(0.0, temperature_c=15.0) == pytest.approx(1.225012, abs=1e-6)
@@ -62,17 +64,30 @@ def test_rayleigh_power_density_by_hand():
 
 
 @pytest.mark.parametrize("name", ["nrel_6mw_170", "iea_3.3mw_156"])
-@pytest.mark.parametrize(("c", "k"), [(5.0, 1.6), (7.5, 2.0), (9.0, 2.6), (12.0, 3.2)])
+@pytest.mark.parametrize("k", [1.2, 2.0, 3.5, 5.0])
+@pytest.mark.parametrize("c", [3.0, 5.0, 7.5, 9.0, 12.0, 15.0])
 def test_capacity_factor_against_quad(name, c, k):
+    # k = 5 on the long rated plateau (9 or 13 -> 25 m/s) was off by 1.2e-5 with Gauss-Legendre
+    # over the whole plateau; plateaus are now integrated exactly with the Weibull CDF
     curve = wind.load_power_curve(name)
 
     def integrand(v):
         return curve.power(v) * stats.weibull_min.pdf(v, k, scale=c)
 
-    ref, _ = integrate.quad(integrand, 0, curve.speed_m_s[-1], points=curve.speed_m_s, limit=500)
+    ref, _ = integrate.quad(integrand, 0, curve.speed_m_s[-1], points=curve.speed_m_s, limit=500,
+                            epsabs=1e-14, epsrel=1e-13)
     ref /= curve.rated_kw
-    assert wind.capacity_factor(c, k=k, curve=name) == pytest.approx(ref, abs=1e-7)
-    assert wind.annual_energy(c, k=k, curve=curve) == pytest.approx(ref * curve.rated_kw * 8.76, rel=1e-6)
+    assert wind.capacity_factor(c, k=k, curve=name) == pytest.approx(ref, abs=1e-12)
+    assert wind.annual_energy(c, k=k, curve=curve) == pytest.approx(ref * curve.rated_kw * 8.76, rel=1e-9)
+
+
+def test_capacity_factor_of_a_long_sloped_segment_against_quad():
+    # a user curve with one 9 m/s ramp and a plateau: the ramp is cut into 0.5 m/s pieces
+    curve = wind.PowerCurve("ramp", (3.0, 12.0, 25.0), (0.0, 2000.0, 2000.0))
+    for k in (1.2, 5.0):
+        ref, _ = integrate.quad(lambda v, k=k: curve.power(v) * stats.weibull_min.pdf(v, k, scale=8.0),
+                                0, 25, points=[3.0, 12.0], limit=500, epsabs=1e-14, epsrel=1e-13)
+        assert wind.capacity_factor(8.0, k=k, curve=curve) == pytest.approx(ref / 2000.0, abs=1e-12)
 
 
 def test_capacity_factor_raster(small_grid, rng, assert_same_georef):
@@ -115,6 +130,32 @@ def test_errors(small_grid):
         wind.load_power_curve("nrel_6mw_17")
     with pytest.raises(InvalidParameterError, match="Weibull shape"):
         wind.weibull_scale(7.0, k=0)
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: wind.wind_power_density(-5.0), r"c must be > 0 \(NaN marks nodata\), got -5"),
+    (lambda: wind.capacity_factor(0.0), r"c must be > 0 \(NaN marks nodata\), got 0"),
+    (lambda: wind.annual_energy(-1.0), r"c must be > 0 .*got -1"),
+    (lambda: wind.weibull_mean(-2.0), r"c must be > 0 .*got -2"),
+    (lambda: wind.weibull_scale(0.0), r"mean_speed must be > 0 .*got 0"),
+    (lambda: wind.weibull_scale(float("inf")), r"mean_speed must be > 0 .*got inf"),
+    (lambda: wind.wind_power_density(7.0, air_density_kg_m3=0.0), r"air_density_kg_m3 must be > 0 .*got 0"),
+    (lambda: wind.capacity_factor(7.0, air_density_kg_m3=-1.2), r"air_density_kg_m3 must be > 0 .*got -1.2"),
+])
+def test_non_positive_speeds_refused(call, message):
+    with pytest.raises(InvalidParameterError, match=message):
+        call()
+
+
+def test_non_positive_raster_values_refused_nan_allowed(small_grid):
+    c = small_grid.to_dataarray(np.full(small_grid.shape, 7.0), name="c")
+    c.values[0, 0] = np.nan
+    assert np.isnan(wind.capacity_factor(c).values[0, 0])  # NaN = nodata, no warning
+    assert np.isnan(wind.wind_power_density(c).values[0, 0])
+    c.values[1, 1] = -3.0
+    c.values[2, 2] = 0.0
+    with pytest.raises(InvalidParameterError, match=r"c must be > 0 .*got -3 \(2 of 2501 values\)"):
+        wind.capacity_factor(c)
     other = sg.Grid.from_bounds((0, 0, 300, 300), crs="EPSG:32649", resolution_m=30)
     with pytest.raises(GridMismatchError, match="different grids"):
         wind.power_law(small_grid.to_dataarray(np.ones(small_grid.shape)), height_m=100, ref_height_m=10,

@@ -11,7 +11,13 @@ from steppe_geo.criteria.climate import (
 from steppe_geo.criteria.proximity import distance, outside_setback, tip_height_m, within_distance
 from steppe_geo.criteria.solar import poa_gain, solar_capacity_factor, specific_yield
 from steppe_geo.criteria.terrain import aspect, hillshade, ruggedness, slope
-from steppe_geo.criteria.vegetation import fractional_cover, productivity_performance, trend
+from steppe_geo.criteria.vegetation import (
+    fractional_cover,
+    fvc_endmembers,
+    land_unit_potentials,
+    productivity_performance,
+    trend,
+)
 from steppe_geo.criteria.wind import (
     PowerCurve,
     air_density,
@@ -40,7 +46,9 @@ __all__ = [
     "capacity_factor",
     "distance",
     "fractional_cover",
+    "fvc_endmembers",
     "hillshade",
+    "land_unit_potentials",
     "load_power_curve",
     "log_law",
     "outside_setback",

@@ -14,7 +14,7 @@ from steppe_geo.grid import Grid
 __all__ = ["as_float", "check_dataarray", "wrap_like"]
 
 
-def check_dataarray(da: Any, *, param: str, projected: bool = False) -> Grid:
+def check_dataarray(da: object, *, param: str, projected: bool = False) -> Grid:
     """Check that ``da`` is a georeferenced 2-D/3-D DataArray; return its grid."""
     if not isinstance(da, xr.DataArray):
         raise InvalidParameterError(f"{param} must be an xarray.DataArray, got {type(da).__name__}")

@@ -13,7 +13,6 @@ With a cap (``max_distance_m``) the work runs window by window with a halo of
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 import shapely
@@ -21,6 +20,7 @@ import xarray as xr
 from affine import Affine
 from scipy import ndimage
 
+from steppe_geo._typing import ClassesLike, FeaturesLike
 from steppe_geo._validation import check_positive, check_projected
 from steppe_geo.criteria._common import check_dataarray
 from steppe_geo.errors import EmptyLayerError, GridMismatchError, InvalidParameterError
@@ -38,7 +38,25 @@ __all__ = [
 
 
 def distance_halo(max_distance_m: float, resolution: tuple[float, float]) -> int:
-    """Halo in pixels a capped distance window needs: ``ceil(cap / smallest pixel side)``."""
+    """Halo in pixels a capped distance window needs: ``ceil(cap / smallest pixel side)``.
+
+    Parameters
+    ----------
+    max_distance_m : float
+        The distance cap in metres.
+    resolution : (x_res, y_res)
+        Pixel size in metres, as :attr:`Grid.resolution`.
+
+    Returns
+    -------
+    int
+        Halo in pixels.
+
+    Examples
+    --------
+    >>> distance_halo(1000.0, (30.0, 30.0))
+    34
+    """
     return math.ceil(float(max_distance_m) / min(resolution) - 1e-9)
 
 
@@ -73,96 +91,184 @@ def distance_windowed(features: np.ndarray, sampling: tuple[float, float], max_d
     """Capped distance computed tile by tile with halo :func:`distance_halo`; same as the whole.
 
     Temporary memory is set by ``(window + 2 * halo)**2``, not by the grid.
+
+    Parameters
+    ----------
+    features : bool ndarray (rows, cols)
+        True on feature pixels.
+    sampling : (row spacing, column spacing)
+        Pixel size along y and x (metres).
+    max_distance : float
+        Cap; farther pixels get ``inf``.
+    window : int, default 512
+        Core tile size in pixels.
+
+    Returns
+    -------
+    float64 ndarray (rows, cols)
+        Identical to ``distance_kernel(features, sampling, max_distance)``.
     """
     features = np.asarray(features, dtype=bool)
-    rows, cols = features.shape
+    return _distance_core(features, (0, 0), features.shape, sampling, max_distance, window)
+
+
+def _distance_core(mask: np.ndarray, offset: tuple[int, int], shape: tuple[int, int],
+                   sampling: tuple[float, float], max_distance: float, window: int) -> np.ndarray:
+    """Capped distance on the ``shape`` block of ``mask`` starting at ``offset``, tile by tile.
+
+    Each core tile of ``window`` pixels reads the mask with a halo of :func:`distance_halo`
+    pixels (clipped to the mask) and writes its core straight into the output, so the only
+    full-size array is the (rows, cols) float64 result.
+    """
+    rows, cols = shape
+    r_off, c_off = offset
     halo = distance_halo(max_distance, (sampling[1], sampling[0]))
-    out = np.empty(features.shape, dtype=np.float64)
+    out = np.empty(shape, dtype=np.float64)
     for r0 in range(0, rows, window):
         for c0 in range(0, cols, window):
             r1, c1 = min(rows, r0 + window), min(cols, c0 + window)
-            pr0, pc0 = max(0, r0 - halo), max(0, c0 - halo)
-            pr1, pc1 = min(rows, r1 + halo), min(cols, c1 + halo)
-            tile = distance_kernel(features[pr0:pr1, pc0:pc1], sampling, max_distance)
-            out[r0:r1, c0:c1] = tile[r0 - pr0:r1 - pr0, c0 - pc0:c1 - pc0]
+            pr0, pc0 = max(0, r_off + r0 - halo), max(0, c_off + c0 - halo)
+            pr1 = min(mask.shape[0], r_off + r1 + halo)
+            pc1 = min(mask.shape[1], c_off + c1 + halo)
+            tile = distance_kernel(mask[pr0:pr1, pc0:pc1], sampling, max_distance)
+            out[r0:r1, c0:c1] = tile[r_off + r0 - pr0:r_off + r1 - pr0, c_off + c0 - pc0:c_off + c1 - pc0]
     return out
 
 
-def _expanded(grid: Grid, margin: int) -> Grid:
-    t = grid.transform * Affine.translation(-margin, -margin)
-    return Grid(grid.crs, t, (grid.rows + 2 * margin, grid.cols + 2 * margin))
+def _burn(geoms: np.ndarray, grid: Grid, all_touched: bool, *, outlines: bool = True) -> np.ndarray:
+    """Feature pixels of ``geoms`` on ``grid``: the geometries and (``outlines``) polygon outlines.
+
+    Polygons are burned by the pixel-centre rule (or ``all_touched``) *and* their boundaries as
+    lines (GDAL's line rule: the pixels along the outline), so a polygon smaller or thinner than
+    a pixel (a house, a 1 m wide ring) still occupies the pixels its outline runs through
+    instead of vanishing. Points burn the pixel that contains them, lines the pixels along them.
+    """
+    from rasterio.features import rasterize as _rio_rasterize
+
+    if geoms.size == 0:
+        return np.zeros(grid.shape, dtype=bool)
+    shapes = [(g, 1) for g in geoms]
+    if outlines:
+        parts = shapely.get_parts(geoms)  # multi-parts and collections into single geometries
+        polygons = parts[shapely.get_type_id(parts) == shapely.GeometryType.POLYGON]
+        shapes += [(g, 1) for g in shapely.boundary(polygons) if not shapely.is_empty(g)]
+    burned = _rio_rasterize(shapes, out_shape=grid.shape, transform=grid.transform,
+                            fill=0, all_touched=all_touched, dtype="uint8")
+    return burned.view(bool)
 
 
-def _vector_margin(features: Any, grid: Grid, max_distance_m: float | None) -> int:
-    if max_distance_m is not None:
-        return distance_halo(max_distance_m, grid.resolution)
-    # no cap: reach as far as the features do (read_vector keeps features within its margin)
-    fb = features.to_crs(grid.crs).total_bounds if features.crs != grid.crs else features.total_bounds
-    w, s, e, n = grid.bounds
+def _snap_extent(grid: Grid, bounds: tuple[float, float, float, float]) -> tuple[Grid, int, int]:
+    """Grid on ``grid``'s lattice covering ``grid`` and ``bounds`` (plus one pixel); core offsets."""
+    t = grid.transform
     xres, yres = grid.resolution
-    reach = max(w - fb[0], fb[2] - e, s - fb[1], fb[3] - n, 0.0)
-    return math.ceil(reach / min(xres, yres)) + 1
+    w, s_, e, n = bounds
+    gw, gs, ge, gn = grid.bounds
+    left = max(0, math.ceil((gw - w) / xres - 1e-9) + 1) if w < gw else 0
+    right = max(0, math.ceil((e - ge) / xres - 1e-9) + 1) if e > ge else 0
+    top = max(0, math.ceil((n - gn) / yres - 1e-9) + 1) if n > gn else 0
+    bottom = max(0, math.ceil((gs - s_) / yres - 1e-9) + 1) if s_ < gs else 0
+    big = Grid(grid.crs, t * Affine.translation(-left, -top),
+               (grid.rows + top + bottom, grid.cols + left + right))
+    return big, top, left
 
 
-def _feature_mask(features: Any, grid: Grid, margin: int, classes: Any, all_touched: bool) -> np.ndarray:
+def _vector_extent(geoms: np.ndarray, grid: Grid,
+                   max_distance_m: float | None) -> tuple[np.ndarray, Grid, int, int]:
+    """The features that can matter, and the expanded grid they are burned on (with core offsets).
+
+    A burned pixel's centre lies within half a pixel diagonal ``h`` of its feature. With a cap,
+    features farther than ``cap + 2h`` from the grid's rectangle cannot reach a pixel. Without a
+    cap, every pixel centre is within ``D + diag + h`` of a burned pixel (``D`` = distance from
+    the grid's rectangle to the nearest feature, ``diag`` = the rectangle's diagonal), so a
+    feature farther than ``D + diag + 2h`` can never be the nearest for any pixel. The expanded
+    grid covers the grid and the part of the remaining features within that reach — only in the
+    directions where features are, so one point 60 km away adds a strip, not a 4000-pixel square.
+    """
+    w, s_, e, n = grid.bounds
+    box = shapely.box(w, s_, e, n)
+    xres, yres = grid.resolution
+    pix_diag = math.hypot(xres, yres)
+    dist = shapely.distance(box, geoms)
+    if max_distance_m is not None:
+        reach = max_distance_m + pix_diag
+    else:
+        reach = float(dist.min()) + math.hypot(e - w, n - s_) + pix_diag
+    reach += max(xres, yres)  # one more pixel of safety
+    geoms = geoms[dist <= reach]
+    if geoms.size == 0:  # everything beyond the cap: nothing to burn
+        return geoms, grid, 0, 0
+    fw, fs, fe, fn = shapely.total_bounds(geoms)
+    bounds = (max(fw, w - reach), max(fs, s_ - reach), min(fe, e + reach), min(fn, n + reach))
+    big, top, left = _snap_extent(grid, bounds)
+    return geoms, big, top, left
+
+
+def _raster_mask(features: xr.DataArray, grid: Grid, classes: ClassesLike | None) -> np.ndarray:
+    fgrid = check_dataarray(features, param="features")
+    if not fgrid.same_as(grid):
+        raise GridMismatchError(
+            f"features raster and grid differ:\n  features: {fgrid.describe()}\n"
+            f"  grid: {grid.describe()}\nalign it first with steppe_geo.read_raster(..., grid=grid)"
+        )
+    vals = np.asarray(features.values)
+    if classes is not None:
+        return np.isin(vals, np.atleast_1d(classes))
+    if vals.dtype == bool:
+        return vals
+    raise InvalidParameterError(
+        "features: a non-boolean raster needs classes=[...] naming the feature classes, "
+        f"got dtype {vals.dtype}"
+    )
+
+
+def _feature_mask(features: FeaturesLike, grid: Grid, max_distance_m: float | None,
+                  classes: ClassesLike | None,
+                  all_touched: bool) -> tuple[np.ndarray, int, int]:
+    """Feature mask on the (possibly expanded) grid and the offset of ``grid`` inside it."""
     import geopandas as gpd
 
     if isinstance(features, gpd.GeoDataFrame | gpd.GeoSeries):
-        if len(features) == 0:
+        geoms = _vector_geometries(features, grid)
+        if geoms.size == 0:
             raise EmptyLayerError("features: the layer has no features to measure distance to")
-        from steppe_geo.io import rasterize
-
-        big = _expanded(grid, margin)
-        burned = rasterize(features, grid=big, all_touched=all_touched)
-        return np.asarray(burned.values) > 0
+        geoms, big, top, left = _vector_extent(geoms, grid, max_distance_m)
+        return _burn(geoms, big, all_touched), top, left
     if isinstance(features, xr.DataArray):
-        fgrid = check_dataarray(features, param="features")
-        if not fgrid.same_as(grid):
-            raise GridMismatchError(
-                f"features raster and grid differ:\n  features: {fgrid.describe()}\n"
-                f"  grid: {grid.describe()}\nalign it first with steppe_geo.read_raster(..., grid=grid)"
-            )
-        vals = np.asarray(features.values)
-        if classes is not None:
-            mask = np.isin(vals, np.atleast_1d(classes))
-        elif vals.dtype == bool:
-            mask = vals
-        else:
-            raise InvalidParameterError(
-                "features: a non-boolean raster needs classes=[...] naming the feature classes, "
-                f"got dtype {vals.dtype}"
-            )
-        if margin:
-            mask = np.pad(mask, margin, constant_values=False)
-        return mask
+        return _raster_mask(features, grid, classes), 0, 0  # a raster has nothing outside the grid
     raise InvalidParameterError(
         "features must be a GeoDataFrame/GeoSeries or a DataArray on the grid, "
         f"got {type(features).__name__}"
     )
 
 
-def distance(features: Any, *, grid: Grid, max_distance_m: float | None = None, classes: Any = None,
-             all_touched: bool = False, window: int | None = None) -> xr.DataArray:
+def distance(features: FeaturesLike, *, grid: Grid, max_distance_m: float | None = None,
+             classes: ClassesLike | None = None, all_touched: bool = False,
+             window: int | None = None) -> xr.DataArray:
     """Exact Euclidean distance in metres from each pixel centre to the nearest feature pixel.
 
     Parameters
     ----------
     features : GeoDataFrame, GeoSeries or xarray.DataArray
         Points, lines or polygons (any CRS; reprojected to the grid's), or a raster on ``grid``
-        (boolean, or categorical with ``classes``). Vector features up to the search margin
-        outside the grid count.
+        (boolean, or categorical with ``classes``). Vector features outside the grid count.
+        Polygons occupy the pixels whose centre they contain (or that they touch, with
+        ``all_touched``) and the pixels along their outline, so a polygon smaller or thinner
+        than a pixel never vanishes.
     grid : Grid
         Projected analysis grid in metres.
     max_distance_m : float, optional
-        Cap: pixels farther than this from every feature get ``inf``. Also the search margin
-        outside the grid. Without a cap the margin reaches as far as the given features.
+        Cap: pixels farther than this from every feature get ``inf``. Without a cap only the
+        features that can be the nearest one for some pixel are burned (those within the
+        distance to the nearest feature plus the grid's diagonal), on a grid expanded only
+        towards them.
     classes : value or list, optional
         For a categorical raster, the class values that are features.
     all_touched : bool, default False
         Rasterize every pixel a vector feature touches (default: pixel centre inside / on line).
     window : int, optional
-        Compute tile by tile (``window`` pixels square, needs ``max_distance_m``); same values,
-        memory set by the window.
+        Compute tile by tile (``window`` pixels square, needs ``max_distance_m``); same values.
+        Each tile reads the feature mask with a halo of ``ceil(cap / pixel size)`` and writes its
+        core into the result, so temporary memory is set by the window, not the grid.
 
     Returns
     -------
@@ -180,36 +286,63 @@ def distance(features: Any, *, grid: Grid, max_distance_m: float | None = None, 
         If a raster ``features`` is not on ``grid``.
     InvalidParameterError
         For a non-positive cap, a window without a cap, or a categorical raster without classes.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> import steppe_geo as sg
+    >>> grid = sg.Grid.from_bounds((0, 0, 90, 30), crs="EPSG:32649", resolution_m=30)
+    >>> well = gpd.GeoDataFrame(geometry=[shapely.Point(15, 15)], crs="EPSG:32649")
+    >>> distance(well, grid=grid).values.tolist()
+    [[0.0, 30.0, 60.0]]
+    >>> distance(well, grid=grid, max_distance_m=45).values.tolist()
+    [[0.0, 30.0, inf]]
     """
     check_projected(grid.crs, what="distance grid")
     if max_distance_m is not None:
         max_distance_m = check_positive(max_distance_m, param="max_distance_m")
     if window is not None and max_distance_m is None:
         raise InvalidParameterError("window needs max_distance_m (the halo is set by the cap)")
-    import geopandas as gpd
-
-    is_vector = isinstance(features, gpd.GeoDataFrame | gpd.GeoSeries)
-    margin = (_vector_margin(features, grid, max_distance_m) if is_vector and len(features)
-              else (distance_halo(max_distance_m, grid.resolution) if max_distance_m else 0))
-    mask = _feature_mask(features, grid, margin, classes, all_touched)
+    if window is not None:
+        window = int(check_positive(window, param="window"))
+    mask, top, left = _feature_mask(features, grid, max_distance_m, classes, all_touched)
     xres, yres = grid.resolution
     sampling = (yres, xres)
-    if window is not None:
-        full = distance_windowed(mask, sampling, max_distance_m, window=int(window))
+    if window is not None and max_distance_m is not None:
+        core = _distance_core(mask, (top, left), grid.shape, sampling, max_distance_m, window)
     else:
         full = distance_kernel(mask, sampling, max_distance_m)
-    core = full[margin:margin + grid.rows, margin:margin + grid.cols]
+        core = full if full.shape == grid.shape else np.ascontiguousarray(
+            full[top:top + grid.rows, left:left + grid.cols])
+        del full
     attrs = {"max_distance_m": max_distance_m} if max_distance_m is not None else {}
-    return grid.to_dataarray(np.ascontiguousarray(core), name="distance", units="m", attrs=attrs)
+    return grid.to_dataarray(core, name="distance", units="m", attrs=attrs)
 
 
 def tip_height_m(hub_height_m: float, rotor_diameter_m: float) -> float:
     """Turbine tip height = hub height + rotor diameter / 2 (metres).
 
+    Parameters
+    ----------
+    hub_height_m : float
+        Hub height above ground in metres (> 0).
+    rotor_diameter_m : float
+        Rotor diameter in metres (> 0).
+
+    Returns
+    -------
+    float
+        Tip height in metres.
+
     Raises
     ------
     InvalidParameterError
         If either value is not > 0.
+
+    Examples
+    --------
+    >>> tip_height_m(115, 170)
+    200.0
     """
     hub = check_positive(hub_height_m, param="hub_height_m")
     rotor = check_positive(rotor_diameter_m, param="rotor_diameter_m")
@@ -233,7 +366,7 @@ def _setback_distance(distance_m: float | None, hub_height_m: float | None,
 _QUAD_SEGS = 16  # buffer arcs: 16 segments per quarter circle
 
 
-def _vector_geometries(features: Any, grid: Grid) -> np.ndarray:
+def _vector_geometries(features: FeaturesLike, grid: Grid) -> np.ndarray:
     """Non-empty geometries of ``features`` in the grid's CRS."""
     import geopandas as gpd
 
@@ -249,17 +382,7 @@ def _vector_geometries(features: Any, grid: Grid) -> np.ndarray:
     return arr[keep]
 
 
-def _burn(geoms: np.ndarray, grid: Grid, all_touched: bool) -> np.ndarray:
-    from rasterio.features import rasterize as _rio_rasterize
-
-    if geoms.size == 0:
-        return np.zeros(grid.shape, dtype=bool)
-    burned = _rio_rasterize(((g, 1) for g in geoms), out_shape=grid.shape, transform=grid.transform,
-                            fill=0, all_touched=all_touched, dtype="uint8")
-    return burned.astype(bool)
-
-
-def _exact_vector_within(features: Any, grid: Grid, d: float, all_touched: bool) -> np.ndarray:
+def _exact_vector_within(features: FeaturesLike, grid: Grid, d: float, all_touched: bool) -> np.ndarray:
     """Exact vector setback mask on ``grid``.
 
     True where a pixel centre (``all_touched``: any part of the pixel) is within ``d`` metres
@@ -277,9 +400,9 @@ def _exact_vector_within(features: Any, grid: Grid, d: float, all_touched: bool)
     out = _burn(geoms, grid, all_touched)
     if geoms.size == 0:
         return out
-    out |= _burn(shapely.buffer(geoms, d, quad_segs=_QUAD_SEGS), grid, all_touched)
+    out |= _burn(shapely.buffer(geoms, d, quad_segs=_QUAD_SEGS), grid, all_touched, outlines=False)
     outer = _burn(shapely.buffer(geoms, d / math.cos(math.pi / (4 * _QUAD_SEGS)), quad_segs=_QUAD_SEGS),
-                  grid, all_touched)
+                  grid, all_touched, outlines=False)
     rows, cols = np.nonzero(outer & ~out)
     if rows.size:
         t = grid.transform
@@ -296,8 +419,8 @@ def _exact_vector_within(features: Any, grid: Grid, d: float, all_touched: bool)
     return out
 
 
-def within_distance(features: Any, *, grid: Grid, distance_m: float, all_touched: bool = False,
-                    classes: Any = None) -> xr.DataArray:
+def within_distance(features: FeaturesLike, *, grid: Grid, distance_m: float, all_touched: bool = False,
+                    classes: ClassesLike | None = None) -> xr.DataArray:
     """Boolean mask, True where a feature is within ``distance_m`` metres (distance <= d).
 
     For vector features the test is exact against the geometries: a pixel is inside when its
@@ -330,13 +453,29 @@ def within_distance(features: Any, *, grid: Grid, distance_m: float, all_touched
         If ``distance_m`` is not > 0.
     EmptyLayerError
         If the vector layer has no features.
+    GeographicCRSError
+        If the grid is not projected in metres.
+
+    Examples
+    --------
+    Pixel centres within 45 m of a well (30 m pixels; the centres are 0, 30 and 60 m away):
+
+    >>> import geopandas as gpd, shapely
+    >>> import steppe_geo as sg
+    >>> grid = sg.Grid.from_bounds((0, 0, 90, 30), crs="EPSG:32649", resolution_m=30)
+    >>> well = gpd.GeoDataFrame(geometry=[shapely.Point(15, 15)], crs="EPSG:32649")
+    >>> within_distance(well, grid=grid, distance_m=45).values.tolist()
+    [[True, True, False]]
+    >>> outside_setback(well, grid=grid, distance_m=45).values.tolist()  # True = keep
+    [[False, False, True]]
     """
     d = check_positive(distance_m, param="distance_m")
     return _mask_result(_within(features, grid, d, all_touched, classes), grid, "within_distance",
                         {"distance_m": d, "units": "1"})
 
 
-def _within(features: Any, grid: Grid, d: float, all_touched: bool, classes: Any) -> np.ndarray:
+def _within(features: FeaturesLike, grid: Grid, d: float, all_touched: bool,
+            classes: ClassesLike | None) -> np.ndarray:
     import geopandas as gpd
 
     check_projected(grid.crs, what="distance grid")
@@ -346,14 +485,14 @@ def _within(features: Any, grid: Grid, d: float, all_touched: bool, classes: Any
     return np.asarray(dist.values) <= d
 
 
-def _mask_result(mask: np.ndarray, grid: Grid, name: str, attrs: dict) -> xr.DataArray:
+def _mask_result(mask: np.ndarray, grid: Grid, name: str, attrs: dict[str, object]) -> xr.DataArray:
     return grid.to_dataarray(mask, name=name, attrs=attrs)
 
 
-def outside_setback(features: Any, *, grid: Grid, distance_m: float | None = None,
+def outside_setback(features: FeaturesLike, *, grid: Grid, distance_m: float | None = None,
                     hub_height_m: float | None = None, rotor_diameter_m: float | None = None,
                     tip_height_multiple: float | None = None, all_touched: bool = False,
-                    classes: Any = None) -> xr.DataArray:
+                    classes: ClassesLike | None = None) -> xr.DataArray:
     """Setback mask: True = keep (farther than the setback from every feature).
 
     The setback is ``distance_m`` metres, or ``tip_height_multiple × (hub_height_m +
@@ -382,6 +521,10 @@ def outside_setback(features: Any, *, grid: Grid, distance_m: float | None = Non
     ------
     InvalidParameterError
         If the setback is not positive or is given twice / incompletely.
+    EmptyLayerError
+        If the vector layer has no features.
+    GeographicCRSError
+        If the grid is not projected in metres.
     """
     d = _setback_distance(distance_m, hub_height_m, rotor_diameter_m, tip_height_multiple)
     return _mask_result(~_within(features, grid, d, all_touched, classes), grid, "outside_setback",

@@ -4,6 +4,8 @@ Every function validates its input, runs a numpy kernel on a float array and re-
 DEM's CRS, transform and coordinates. Kernels read a 3 x 3 neighbourhood, so they run per
 window with a halo of :data:`HALO` = 1 pixel and give the same answer as on the whole grid.
 Edge pixels (and pixels next to NaN) are NaN, as in ``gdaldem`` without ``-compute_edges``.
+Slope, hillshade and ruggedness agree with ``gdaldem`` on interior cells; aspect agrees on square
+pixels and, on purpose, not on non-square ones (see :func:`aspect`).
 """
 
 from __future__ import annotations
@@ -77,7 +79,12 @@ def slope_kernel(z: np.ndarray, xres: float, yres: float, *, percent: bool = Fal
 
 
 def aspect_kernel(z: np.ndarray, xres: float, yres: float) -> np.ndarray:
-    """Downslope direction in degrees clockwise from north in [0, 360); NaN where flat."""
+    """Downslope direction in degrees clockwise from north in [0, 360); NaN where flat.
+
+    The Horn gradients are divided by the pixel size along each axis, so the direction is right
+    on non-square pixels too (``gdaldem aspect`` uses the unscaled differences, which is only
+    right for square pixels; see :func:`aspect`).
+    """
     dzdx, dzdy = _horn(z, xres, yres)
     with np.errstate(invalid="ignore"):
         az = np.degrees(np.arctan2(-dzdx, -dzdy)) % 360.0
@@ -153,6 +160,20 @@ def slope(dem: xr.DataArray, *, units: str | SlopeUnits = "degrees", z_factor: f
         If the DEM is in a geographic CRS (degrees are not metres).
     InvalidParameterError
         If ``units`` is unknown.
+
+    Examples
+    --------
+    A plane rising 1 m per 10 m pixel towards the east: ``atan(0.1) = 5.711°``, 10 %:
+
+    >>> import numpy as np, steppe_geo as sg
+    >>> grid = sg.Grid(crs="EPSG:32649", transform=(10, 0, 0, 0, -10, 30), shape=(3, 3))
+    >>> dem = grid.to_dataarray(np.tile([0.0, 1.0, 2.0], (3, 1)), name="dem", units="m")
+    >>> round(float(slope(dem).values[1, 1]), 3)
+    5.711
+    >>> round(float(slope(dem, units="percent").values[1, 1]), 6)
+    10.0
+    >>> bool(np.isnan(slope(dem).values[0, 0]))  # the outer ring has no 3 x 3 neighbourhood
+    True
     """
     _check_2d(dem)
     u = parse_choice(SlopeUnits, units, param="units")
@@ -179,6 +200,27 @@ def aspect(dem: xr.DataArray) -> xr.DataArray:
     ------
     GeographicCRSError
         If the DEM is in a geographic CRS.
+
+    Notes
+    -----
+    The gradients are taken per metre along each axis (``∂z/∂x`` over ``8 Δx``, ``∂z/∂y`` over
+    ``8 Δy``), so on non-square pixels the aspect is the true downslope direction. This differs
+    on purpose from ``gdaldem aspect``, which uses the unscaled differences: on 20 m × 50 m pixels
+    a plane rising 0.1 m/m towards both east and north faces south-west (225°), while ``gdaldem``
+    (3.6.2) reports 201.8° = ``atan2(-2, -5)`` (2 m per column, 5 m per row). On square pixels
+    both agree (tested within 0.01°).
+
+    Examples
+    --------
+    A plane rising towards the east faces west (270°); a flat DEM has no aspect:
+
+    >>> import numpy as np, steppe_geo as sg
+    >>> grid = sg.Grid(crs="EPSG:32649", transform=(10, 0, 0, 0, -10, 30), shape=(3, 3))
+    >>> east_up = grid.to_dataarray(np.tile([0.0, 1.0, 2.0], (3, 1)), name="dem", units="m")
+    >>> float(aspect(east_up).values[1, 1])
+    270.0
+    >>> bool(np.isnan(aspect(grid.to_dataarray(np.ones((3, 3)), name="dem")).values[1, 1]))
+    True
     """
     _check_2d(dem)
     z, xres, yres = _dem(dem)
@@ -233,7 +275,9 @@ def ruggedness(dem: xr.DataArray, *, method: str | TRIMethod = "riley") -> xr.Da
     method : {"riley", "wilson"}
         ``riley`` (default): ``sqrt(sum((z_i - z_0)^2))`` over the 8 neighbours (Riley, DeGloria
         and Elliot 1999; ``gdaldem TRI -alg Riley``). ``wilson``: mean absolute difference to
-        the 8 neighbours (Wilson et al. 2007; ``gdaldem TRI`` default since GDAL 3.3).
+        the 8 neighbours (Wilson et al. 2007; ``gdaldem TRI -alg Wilson``). ``gdaldem TRI``
+        without ``-alg`` computes Riley's index (checked with GDAL 3.6.2: identical output to
+        ``-alg Riley``), as does the default here.
 
     Returns
     -------

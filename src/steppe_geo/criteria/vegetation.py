@@ -14,6 +14,7 @@ import enum
 import functools
 import os
 import threading
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -26,17 +27,24 @@ from steppe_geo.criteria._common import as_float, check_dataarray, wrap_like
 from steppe_geo.errors import InvalidParameterError
 
 __all__ = [
+    "DEGRADED_NODATA",
     "HALO",
     "MIN_YEARS",
     "TrendMethod",
     "fractional_cover",
+    "fvc_endmembers",
+    "land_unit_potentials",
     "productivity_performance",
     "trend",
     "trend_kernel",
 ]
 
 HALO = 0
-"""Trend, FVC and performance are per-pixel: no halo needed."""
+"""Halo of the per-pixel steps: trend, and FVC / performance with end-members / potentials given.
+
+The defaults of :func:`fractional_cover` and :func:`productivity_performance` take percentiles
+of the whole layer and are not windowable; compute :func:`fvc_endmembers` /
+:func:`land_unit_potentials` once over the area and pass them in."""
 
 MIN_YEARS = 4
 """Pixels with fewer valid (non-NaN) years than this get NaN in every trend output."""
@@ -186,13 +194,15 @@ def trend_kernel(y: np.ndarray, t: np.ndarray, *, method: str = "theil-sen",
 
 
 def _years(series: xr.DataArray) -> np.ndarray:
-    tv = series["time"].values if "time" in series.coords else np.arange(series.sizes["time"])
-    if np.issubdtype(np.asarray(tv).dtype, np.datetime64):
+    if "time" not in series.coords:
+        return np.arange(series.sizes["time"], dtype=float)
+    tv = np.asarray(series["time"].values)
+    if np.issubdtype(tv.dtype, np.datetime64):
         return pd.DatetimeIndex(tv).year.to_numpy().astype(float)
     try:
         return np.asarray(tv, dtype=float)
     except (TypeError, ValueError):
-        return np.array([v.year for v in tv], dtype=float)  # cftime
+        return np.array([v.year for v in tv.tolist()], dtype=float)  # cftime
 
 
 def trend(series: xr.DataArray, *, method: str | TrendMethod = "theil-sen") -> xr.Dataset:
@@ -220,7 +230,25 @@ def trend(series: xr.DataArray, *, method: str | TrendMethod = "theil-sen") -> x
     Raises
     ------
     InvalidParameterError
-        If ``series`` has no ``time`` dimension or ``method`` is unknown.
+        If ``series`` has no ``time`` dimension, ``method`` is unknown, or a year occurs more
+        than once (e.g. monthly or 16-day steps: aggregate to one value per year first).
+
+    Examples
+    --------
+    Two pixels over five years: one greening by 0.01 per year, one constant:
+
+    >>> import numpy as np, steppe_geo as sg
+    >>> grid = sg.Grid(crs="EPSG:32649", transform=(30, 0, 0, 0, -30, 30), shape=(1, 2))
+    >>> y = np.stack([[[0.30 + 0.01 * i, 0.25]] for i in range(5)])
+    >>> series = grid.to_dataarray(y, name="ndvi").rename(band="time")
+    >>> series = series.assign_coords(time=np.arange(2001, 2006))
+    >>> ds = trend(series)
+    >>> ds["slope"].values.round(6).tolist()
+    [[0.01, 0.0]]
+    >>> ds["s"].values.tolist(), ds["tau"].values.tolist()
+    ([[10.0, 0.0]], [[1.0, 0.0]])
+    >>> round(float(ds["p_value"].values[0, 0]), 4)  # Mann-Kendall, z = (10 - 1) / sqrt(50 / 3)
+    0.0275
     """
     if not isinstance(series, xr.DataArray) or "time" not in series.dims:
         dims = getattr(series, "dims", None)
@@ -232,6 +260,14 @@ def trend(series: xr.DataArray, *, method: str | TrendMethod = "theil-sen") -> x
     check_dataarray(series, param="series")
     series = series.transpose("time", "y", "x")
     t = _years(series)
+    years, counts = np.unique(t, return_counts=True)
+    if (counts > 1).any():
+        dup = years[counts > 1]
+        shown = ", ".join(f"{y:g} ({c}x)" for y, c in zip(dup[:8], counts[counts > 1][:8], strict=False))
+        raise InvalidParameterError(
+            f"series: trend needs one value per year, but {dup.size} year(s) repeat: {shown}"
+            f"{' ...' if dup.size > 8 else ''} ({t.size} time steps for {years.size} years); "
+            "aggregate first, e.g. series.groupby('time.year').mean().rename(year='time')")
     order = np.argsort(t, kind="stable")
     res = trend_kernel(as_float(series)[order], t[order], method=m.value)
     ref = series.isel(time=0, drop=True)
@@ -245,51 +281,191 @@ def trend(series: xr.DataArray, *, method: str | TrendMethod = "theil-sen") -> x
     return ds
 
 
+def _check_percentile(value: float, param: str, *, low_open: bool = False) -> float:
+    v = check_range(value, param=param, low=0.0, high=100.0)
+    if low_open and v == 0.0:
+        raise InvalidParameterError(f"{param} must be within (0, 100], got {value!r}")
+    return v
+
+
+def fvc_endmembers(ndvi: xr.DataArray, *,
+                   percentiles: tuple[float, float] = (5.0, 95.0)) -> tuple[float, float]:
+    """Bare-soil and full-cover NDVI end-members as percentiles of the whole area.
+
+    Compute them once over the area of interest, then pass them to :func:`fractional_cover`
+    for every window: the per-pixel step is then windowable (halo 0) and gives the whole-grid
+    answer.
+
+    Parameters
+    ----------
+    ndvi : xarray.DataArray
+        NDVI (-1..1), dims (..., "y", "x"), over the whole area.
+    percentiles : (low, high), default (5, 95)
+        Percentiles of the valid NDVI taken as ``NDVI_soil`` and ``NDVI_veg``,
+        ``0 <= low < high <= 100``.
+
+    Returns
+    -------
+    (float, float)
+        ``(ndvi_soil, ndvi_veg)``.
+
+    Raises
+    ------
+    InvalidParameterError
+        For percentiles outside [0, 100] or not increasing, or a layer without valid values.
+
+    Examples
+    --------
+    >>> import numpy as np, steppe_geo as sg
+    >>> grid = sg.Grid(crs="EPSG:32649", transform=(30, 0, 0, 0, -30, 30), shape=(1, 11))
+    >>> ndvi = grid.to_dataarray(np.linspace(0.0, 0.5, 11)[None, :], name="ndvi")
+    >>> [round(v, 3) for v in fvc_endmembers(ndvi, percentiles=(10, 90))]
+    [0.05, 0.45]
+    """
+    check_dataarray(ndvi, param="ndvi")
+    lo, hi = (_check_percentile(p, "percentiles") for p in percentiles)
+    if not lo < hi:
+        raise InvalidParameterError(f"percentiles must be (low, high) with low < high, got {percentiles!r}")
+    z = as_float(ndvi)
+    if not np.isfinite(z).any():
+        raise InvalidParameterError(f"ndvi: no valid values to take percentiles of (layer {ndvi.name!r})")
+    soil, veg = np.nanpercentile(z, [lo, hi])
+    return float(soil), float(veg)
+
+
 def fractional_cover(ndvi: xr.DataArray, *, ndvi_soil: float | None = None, ndvi_veg: float | None = None,
                      percentiles: tuple[float, float] = (5.0, 95.0)) -> xr.DataArray:
     """Fractional vegetation cover by the dimidiate pixel model.
 
-    ``FVC = (NDVI - NDVI_soil) / (NDVI_veg - NDVI_soil)`` clipped to [0, 1]. End-members default
-    to the 5th and 95th percentiles of the valid NDVI of the layer.
+    ``FVC = (NDVI - NDVI_soil) / (NDVI_veg - NDVI_soil)`` clipped to [0, 1].
+
+    With both end-members given this is a per-pixel step (halo :data:`HALO` = 0) that runs
+    window by window. Without them, the missing end-member is the percentile of **this** layer
+    (:func:`fvc_endmembers`), which depends on the whole layer: that default is **not
+    windowable** — for windowed or tiled work compute ``fvc_endmembers`` once over the area and
+    pass them in.
 
     Parameters
     ----------
     ndvi : xarray.DataArray
         NDVI (-1..1), dims (..., "y", "x").
     ndvi_soil, ndvi_veg : float, optional
-        Bare-soil and full-cover NDVI; if omitted, from ``percentiles``.
-    percentiles : (low, high)
+        Bare-soil and full-cover NDVI; if omitted, from ``percentiles`` of this layer.
+    percentiles : (low, high), default (5, 95)
         Percentiles used for the missing end-members.
 
     Returns
     -------
     xarray.DataArray
-        ``fvc`` (fraction 0..1), NaN where NDVI is NaN; end-members in attrs.
+        ``fvc`` (fraction 0..1), NaN where NDVI is NaN; end-members in attrs, with
+        ``attrs["endmembers"]`` = "given" or "percentiles of this layer".
 
     Raises
     ------
     InvalidParameterError
         If ``ndvi_veg <= ndvi_soil`` or percentiles are not 0 <= low < high <= 100.
+
+    Examples
+    --------
+    >>> import numpy as np, steppe_geo as sg
+    >>> grid = sg.Grid(crs="EPSG:32649", transform=(30, 0, 0, 0, -30, 30), shape=(1, 4))
+    >>> ndvi = grid.to_dataarray(np.array([[0.05, 0.1, 0.3, 0.6]]), name="ndvi")
+    >>> fractional_cover(ndvi, ndvi_soil=0.1, ndvi_veg=0.5).values.round(6).tolist()
+    [[0.0, 0.0, 0.5, 1.0]]
     """
     check_dataarray(ndvi, param="ndvi")
-    lo, hi = (check_range(p, param="percentiles", low=0, high=100) for p in percentiles)
-    if not lo < hi:
-        raise InvalidParameterError(f"percentiles must be (low, high) with low < high, got {percentiles!r}")
-    z = as_float(ndvi)
-    soil = float(np.nanpercentile(z, lo)) if ndvi_soil is None else float(ndvi_soil)
-    veg = float(np.nanpercentile(z, hi)) if ndvi_veg is None else float(ndvi_veg)
+    given = ndvi_soil is not None and ndvi_veg is not None
+    if not given:
+        soil_p, veg_p = fvc_endmembers(ndvi, percentiles=percentiles)
+        soil = soil_p if ndvi_soil is None else float(ndvi_soil)
+        veg = veg_p if ndvi_veg is None else float(ndvi_veg)
+    else:
+        soil, veg = float(ndvi_soil), float(ndvi_veg)  # type: ignore[arg-type]
     if not veg > soil:
         raise InvalidParameterError(f"ndvi_veg ({veg}) must be greater than ndvi_soil ({soil})")
+    z = as_float(ndvi)
     out = np.clip((z - soil) / (veg - soil), 0.0, 1.0)
-    return wrap_like(ndvi, out, name="fvc", units="1", attrs={"ndvi_soil": soil, "ndvi_veg": veg})
+    return wrap_like(ndvi, out, name="fvc", units="1",
+                     attrs={"ndvi_soil": soil, "ndvi_veg": veg,
+                            "endmembers": "given" if given else "percentiles of this layer"})
+
+
+DEGRADED_NODATA = 255
+"""Nodata value of the ``degraded`` layer of :func:`productivity_performance`."""
+
+
+def _unit_ids(ndvi_mean: xr.DataArray, land_units: xr.DataArray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """NDVI values, unit ids and the mask of pixels with a valid NDVI and a valid unit."""
+    check_dataarray(ndvi_mean, param="ndvi_mean")
+    check_dataarray(land_units, param="land_units")
+    check_same_grid({"ndvi_mean": ndvi_mean, "land_units": land_units})
+    z = as_float(ndvi_mean)
+    units = np.asarray(land_units.values)
+    nodata = land_units.rio.nodata
+    with np.errstate(invalid="ignore"):
+        ok = np.isfinite(z) & np.isfinite(units) & (units >= 0)
+    if nodata is not None:
+        ok &= units != nodata
+    return z, units, ok
+
+
+def land_unit_potentials(ndvi_mean: xr.DataArray, land_units: xr.DataArray, *,
+                         percentile: float = 90.0) -> dict[int, float]:
+    """Productivity potential of each land unit: a percentile of its mean NDVI over the whole area.
+
+    Compute once over the area of interest and pass to :func:`productivity_performance` for
+    every window (the per-pixel step is then windowable, halo 0).
+
+    Parameters
+    ----------
+    ndvi_mean : xarray.DataArray
+        Mean NDVI over the period, ("y", "x").
+    land_units : xarray.DataArray
+        Integer ids of similar land units on the same grid; nodata and negative ids are ignored.
+    percentile : float, default 90
+        Percentile of each unit taken as its potential, in (0, 100].
+
+    Returns
+    -------
+    dict
+        ``{unit id: potential NDVI}`` for every unit with at least one valid pixel.
+
+    Raises
+    ------
+    GridMismatchError
+        If the two layers are not on the same grid.
+    InvalidParameterError
+        If ``percentile`` is outside (0, 100].
+
+    Examples
+    --------
+    >>> import numpy as np, steppe_geo as sg
+    >>> grid = sg.Grid(crs="EPSG:32649", transform=(30, 0, 0, 0, -30, 30), shape=(1, 4))
+    >>> ndvi = grid.to_dataarray(np.array([[0.2, 0.4, 0.1, 0.3]]), name="ndvi")
+    >>> units = grid.to_dataarray(np.array([[1, 1, 2, 2]], np.int16), name="units", nodata=-1)
+    >>> {k: round(v, 3) for k, v in land_unit_potentials(ndvi, units, percentile=50).items()}
+    {1: 0.3, 2: 0.2}
+    """
+    q = _check_percentile(percentile, "percentile", low_open=True)
+    z, units, ok = _unit_ids(ndvi_mean, land_units)
+    df = pd.DataFrame({"u": units[ok], "v": z[ok]})
+    pot = df.groupby("u")["v"].quantile(q / 100.0)
+    return {int(k): float(v) for k, v in pot.items()}
 
 
 def productivity_performance(ndvi_mean: xr.DataArray, land_units: xr.DataArray, *,
-                             percentile: float = 90.0, threshold: float = 0.5) -> xr.Dataset:
+                             potentials: Mapping[int, float] | None = None, percentile: float = 90.0,
+                             threshold: float = 0.5) -> xr.Dataset:
     """trends.earth productivity performance: NDVI relative to the best pixels of its land unit.
 
-    ``performance = NDVI_mean / P90(NDVI_mean within the same land unit)``; a pixel is degraded
-    when ``performance <= threshold`` (0.5).
+    ``performance = NDVI_mean / potential(unit)``, the potential being the ``percentile``-th
+    (90th) percentile of mean NDVI within the same land unit; a pixel is degraded when
+    ``performance <= threshold`` (0.5).
+
+    With ``potentials`` given (from :func:`land_unit_potentials` over the whole area) this is a
+    per-pixel step (halo :data:`HALO` = 0) that runs window by window. Without them the
+    potentials are the percentiles of **these** layers, which depend on the whole layer: that
+    default is **not windowable**.
 
     Parameters
     ----------
@@ -298,41 +474,72 @@ def productivity_performance(ndvi_mean: xr.DataArray, land_units: xr.DataArray, 
     land_units : xarray.DataArray
         Integer ids of similar land units (e.g. land cover x soil), same grid; its nodata and
         negative ids are ignored.
+    potentials : mapping, optional
+        ``{unit id: potential NDVI}``; must hold every unit present. Default: computed from these
+        layers with ``percentile``.
     percentile : float, default 90
-        Percentile of the unit taken as its potential.
+        Percentile of the unit taken as its potential (when ``potentials`` is not given), in (0, 100].
     threshold : float, default 0.5
-        Degraded at or below this ratio.
+        Degraded at or below this ratio, in (0, 1].
 
     Returns
     -------
     xarray.Dataset
-        ``performance`` (ratio) and ``degraded`` (bool; False where performance is NaN).
+        ``performance`` (ratio; NaN where NDVI or the unit is missing or the potential is <= 0)
+        and ``degraded``: uint8, 1 = degraded (performance <= threshold), 0 = not degraded,
+        255 = nodata (declared with ``rio.write_nodata``) where the performance is NaN.
 
     Raises
     ------
     GridMismatchError
         If the two layers are not on the same grid.
+    InvalidParameterError
+        For ``threshold`` outside (0, 1], ``percentile`` outside (0, 100], or ``potentials``
+        missing a unit that occurs in ``land_units``.
+
+    Examples
+    --------
+    >>> import numpy as np, steppe_geo as sg
+    >>> grid = sg.Grid(crs="EPSG:32649", transform=(30, 0, 0, 0, -30, 30), shape=(1, 4))
+    >>> ndvi = grid.to_dataarray(np.array([[0.2, 0.4, np.nan, 0.1]]), name="ndvi")
+    >>> units = grid.to_dataarray(np.array([[1, 1, 1, 1]], np.int16), name="units", nodata=-1)
+    >>> ds = productivity_performance(ndvi, units, potentials={1: 0.4})
+    >>> ds["performance"].values.tolist()
+    [[0.5, 1.0, nan, 0.25]]
+    >>> ds["degraded"].values.tolist()
+    [[1, 0, 255, 1]]
     """
-    check_dataarray(ndvi_mean, param="ndvi_mean")
-    check_same_grid({"ndvi_mean": ndvi_mean, "land_units": land_units})
-    check_range(percentile, param="percentile", low=0, high=100)
-    z = as_float(ndvi_mean)
-    units = np.asarray(land_units.values)
-    nodata = land_units.rio.nodata
-    ok = np.isfinite(z) & (units >= 0)
-    if nodata is not None:
-        ok &= units != nodata
-    df = pd.DataFrame({"u": units[ok], "v": z[ok]})
-    pot = df.groupby("u")["v"].quantile(percentile / 100.0)
+    thr = check_range(threshold, param="threshold", low=0.0, high=1.0)
+    if thr == 0.0:
+        raise InvalidParameterError(f"threshold must be within (0, 1], got {threshold!r}")
+    q = _check_percentile(percentile, "percentile", low_open=True)
+    z, units, ok = _unit_ids(ndvi_mean, land_units)
+    if potentials is None:
+        potentials = land_unit_potentials(ndvi_mean, land_units, percentile=q)
+        source = f"P{q:g} of these layers"
+    else:
+        source = "given"
+    present = np.unique(units[ok])
+    missing = sorted(int(u) for u in present if int(u) not in potentials)
+    if missing:
+        raise InvalidParameterError(
+            f"potentials has no value for land unit(s) {missing[:10]}"
+            f"{' ...' if len(missing) > 10 else ''}; compute them over the whole area with "
+            "land_unit_potentials(ndvi_mean, land_units)")
+    table = pd.Series({int(k): float(v) for k, v in potentials.items()}, dtype=float)
     potential = np.full(z.shape, np.nan)
-    potential[ok] = pot.reindex(units[ok]).to_numpy()
+    potential[ok] = table.reindex(units[ok].astype(np.int64)).to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):
-        perf = z / potential
-    perf[~ok] = np.nan
+        perf = np.where(ok & (potential > 0), z / potential, np.nan)
+    degraded = np.full(z.shape, DEGRADED_NODATA, dtype=np.uint8)
+    valid = np.isfinite(perf)
+    degraded[valid] = (perf[valid] <= thr).astype(np.uint8)
+    deg = wrap_like(ndvi_mean, degraded, name="degraded", units="1",
+                    attrs={"flag_values": "0 1", "flag_meanings": "not_degraded degraded",
+                           "threshold": thr}).rio.write_nodata(DEGRADED_NODATA, encoded=False)
     ds = xr.Dataset({
         "performance": wrap_like(ndvi_mean, perf, name="performance", units="1"),
-        "degraded": wrap_like(ndvi_mean, np.nan_to_num(perf, nan=np.inf) <= threshold,
-                              name="degraded", units="1"),
+        "degraded": deg,
     })
-    ds.attrs.update({"percentile": percentile, "threshold": threshold})
+    ds.attrs.update({"percentile": q, "threshold": thr, "potentials": source})
     return ds

@@ -10,14 +10,15 @@ from __future__ import annotations
 import csv
 import io as _io
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any
 
 import numpy as np
 import xarray as xr
 from scipy.special import gamma
 
+from steppe_geo._typing import RasterOrNumber
 from steppe_geo._validation import check_positive, check_range, check_same_grid, did_you_mean
 from steppe_geo.criteria._common import check_dataarray, wrap_like
 from steppe_geo.errors import InvalidParameterError
@@ -69,25 +70,38 @@ classes by us; treat as priors, not measurements."""
 
 
 # --------------------------------------------------------------------------- helpers
-def _values(x: Any, param: str) -> np.ndarray | float:
+def _values(x: object, param: str) -> np.ndarray | float:
     if isinstance(x, xr.DataArray):
         check_dataarray(x, param=param)
         return np.asarray(x.values, dtype=float)
     try:
-        return float(x)
+        return float(x)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         raise InvalidParameterError(
             f"{param} must be a number or a DataArray, got {type(x).__name__}") from None
 
 
-def _first_raster(named: dict[str, Any]) -> xr.DataArray | None:
+def _check_positive_values(x: RasterOrNumber, param: str) -> np.ndarray | float:
+    """Values of ``x`` (number or raster); every non-NaN value must be finite and > 0."""
+    v = _values(x, param)
+    arr = np.asarray(v)
+    bad = ~np.isnan(arr) & ~(np.isfinite(arr) & (arr > 0))
+    if bad.any():
+        n = int(bad.sum())
+        where = f" ({n} of {arr.size} values)" if arr.ndim else ""
+        raise InvalidParameterError(
+            f"{param} must be > 0 (NaN marks nodata), got {arr[bad].flat[0]:g}{where}")
+    return v
+
+
+def _first_raster(named: Mapping[str, object]) -> xr.DataArray | None:
     rasters = {k: v for k, v in named.items() if isinstance(v, xr.DataArray)}
     check_same_grid(rasters)
     return next(iter(rasters.values()), None)
 
 
-def _out(ref: xr.DataArray | None, data: Any, *, name: str, units: str,
-         attrs: dict | None = None) -> xr.DataArray | float:
+def _out(ref: xr.DataArray | None, data: np.ndarray | float, *, name: str, units: str,
+         attrs: dict[str, object] | None = None) -> xr.DataArray | float:
     if ref is None:
         return float(data)
     return wrap_like(ref, np.asarray(data, dtype=float), name=name, units=units, attrs=attrs)
@@ -104,8 +118,8 @@ def _check_height(h: float, param: str) -> float:
 
 
 # --------------------------------------------------------------------------- extrapolation
-def power_law(speed: xr.DataArray | float, *, height_m: float, ref_height_m: float,
-              alpha: xr.DataArray | float = 1 / 7) -> xr.DataArray | float:
+def power_law(speed: RasterOrNumber, *, height_m: float, ref_height_m: float,
+              alpha: RasterOrNumber = 1 / 7) -> RasterOrNumber:
     """Wind speed at ``height_m`` by the power law ``v(h) = v_ref (h / h_ref)^alpha``.
 
     Parameters
@@ -119,7 +133,8 @@ def power_law(speed: xr.DataArray | float, *, height_m: float, ref_height_m: flo
 
     Returns
     -------
-    DataArray ``wind_speed`` in m/s (or a float for float input).
+    DataArray or float
+        ``wind_speed`` in m/s.
 
     Raises
     ------
@@ -127,6 +142,11 @@ def power_law(speed: xr.DataArray | float, *, height_m: float, ref_height_m: flo
         If a height is <= 0 or alpha is outside [0, 0.6].
     GridMismatchError
         If ``speed`` and ``alpha`` rasters are on different grids.
+
+    Examples
+    --------
+    >>> round(power_law(6.0, height_m=100, ref_height_m=10), 4)  # 6 × 10^(1/7)
+    8.337
     """
     h = _check_height(height_m, "height_m")
     h0 = _check_height(ref_height_m, "ref_height_m")
@@ -144,8 +164,8 @@ def power_law(speed: xr.DataArray | float, *, height_m: float, ref_height_m: flo
     return _out(ref, v, name="wind_speed", units="m s-1", attrs={"height_m": h, "method": "power law"})
 
 
-def log_law(speed: xr.DataArray | float, *, height_m: float, ref_height_m: float,
-            z0_m: xr.DataArray | float) -> xr.DataArray | float:
+def log_law(speed: RasterOrNumber, *, height_m: float, ref_height_m: float,
+            z0_m: RasterOrNumber) -> RasterOrNumber:
     """Wind speed at ``height_m`` by the logarithmic profile ``v_ref ln(h / z0) / ln(h_ref / z0)``.
 
     Parameters
@@ -159,12 +179,20 @@ def log_law(speed: xr.DataArray | float, *, height_m: float, ref_height_m: float
 
     Returns
     -------
-    DataArray ``wind_speed`` in m/s (or a float).
+    DataArray or float
+        ``wind_speed`` in m/s.
 
     Raises
     ------
     InvalidParameterError
         If a height is <= 0 or z0 is not in (0, min height).
+    GridMismatchError
+        If ``speed`` and ``z0_m`` rasters are on different grids.
+
+    Examples
+    --------
+    >>> round(log_law(7.0, height_m=100, ref_height_m=10, z0_m=0.03), 4)  # 7 ln(3333) / ln(333)
+    9.7746
     """
     h = _check_height(height_m, "height_m")
     h0 = _check_height(ref_height_m, "ref_height_m")
@@ -193,7 +221,13 @@ def roughness_from_landcover(landcover: xr.DataArray, *,
 
     Returns
     -------
-    DataArray ``z0`` in metres.
+    DataArray
+        ``z0`` in metres.
+
+    Raises
+    ------
+    InvalidParameterError
+        If a table value is not > 0.
     """
     check_dataarray(landcover, param="landcover")
     table = WORLDCOVER_Z0_M if table is None else table
@@ -206,8 +240,8 @@ def roughness_from_landcover(landcover: xr.DataArray, *,
 
 
 # --------------------------------------------------------------------------- density
-def air_density(elevation_m: xr.DataArray | float, *,
-                temperature_c: xr.DataArray | float | None = None) -> xr.DataArray | float:
+def air_density(elevation_m: RasterOrNumber, *,
+                temperature_c: RasterOrNumber | None = None) -> RasterOrNumber:
     """Air density (kg/m³) from elevation.
 
     Without a temperature: ``rho = 1.225 exp(-z / 8435 m)`` (isothermal barometric form at 15 °C).
@@ -224,7 +258,22 @@ def air_density(elevation_m: xr.DataArray | float, *,
 
     Returns
     -------
-    DataArray ``air_density`` in kg m-3 (or a float).
+    DataArray or float
+        ``air_density`` in kg m-3.
+
+    Raises
+    ------
+    InvalidParameterError
+        If a temperature is <= -90 °C.
+    GridMismatchError
+        If the rasters are on different grids.
+
+    Examples
+    --------
+    >>> round(air_density(1000.0), 5)  # 1.225 exp(-1000 / 8435)
+    1.08805
+    >>> round(air_density(0.0, temperature_c=15.0), 6)  # 101325 / (287.05 × 288.15)
+    1.225012
     """
     ref = _first_raster({"elevation_m": elevation_m, "temperature_c": temperature_c})
     z = _values(elevation_m, "elevation_m")
@@ -242,7 +291,7 @@ def air_density(elevation_m: xr.DataArray | float, *,
 
 
 # --------------------------------------------------------------------------- Weibull
-def _check_k(k: Any) -> np.ndarray | float:
+def _check_k(k: RasterOrNumber) -> np.ndarray | float:
     kv = _values(k, "k")
     arr = np.asarray(kv)
     if (np.isfinite(arr) & (arr <= 0)).any():
@@ -250,36 +299,105 @@ def _check_k(k: Any) -> np.ndarray | float:
     return kv
 
 
-def weibull_scale(mean_speed: xr.DataArray | float, *, k: xr.DataArray | float = 2.0) -> xr.DataArray | float:
-    """Weibull scale ``c = mean / Gamma(1 + 1/k)`` (m/s); k = 2 is the Rayleigh case."""
+def weibull_scale(mean_speed: RasterOrNumber, *, k: RasterOrNumber = 2.0) -> RasterOrNumber:
+    """Weibull scale ``c = mean / Γ(1 + 1/k)`` (m/s); k = 2 is the Rayleigh case.
+
+    Parameters
+    ----------
+    mean_speed : DataArray or float
+        Mean wind speed in m/s (> 0; NaN = nodata).
+    k : DataArray or float, default 2
+        Weibull shape (> 0).
+
+    Returns
+    -------
+    DataArray or float
+        ``weibull_c`` in m/s.
+
+    Raises
+    ------
+    InvalidParameterError
+        If a mean speed or k is <= 0.
+    GridMismatchError
+        If the rasters are on different grids.
+
+    Examples
+    --------
+    >>> round(weibull_scale(7.0, k=2.0), 4)  # 7 / Γ(1.5) = 7 / 0.886227
+    7.8987
+    """
     ref = _first_raster({"mean_speed": mean_speed, "k": k})
-    c = _values(mean_speed, "mean_speed") / gamma(1.0 + 1.0 / _check_k(k))
+    c = _check_positive_values(mean_speed, "mean_speed") / gamma(1.0 + 1.0 / _check_k(k))
     return _out(ref, c, name="weibull_c", units="m s-1")
 
 
-def weibull_mean(c: xr.DataArray | float, *, k: xr.DataArray | float = 2.0) -> xr.DataArray | float:
-    """Mean wind speed ``c Gamma(1 + 1/k)`` (m/s) of a Weibull distribution."""
-    ref = _first_raster({"c": c, "k": k})
-    v = _values(c, "c") * gamma(1.0 + 1.0 / _check_k(k))
-    return _out(ref, v, name="wind_speed", units="m s-1")
-
-
-def wind_power_density(c: xr.DataArray | float, *, k: xr.DataArray | float = 2.0,
-                       air_density_kg_m3: xr.DataArray | float = RHO_0) -> xr.DataArray | float:
-    """Wind power density ``WPD = 1/2 rho c^3 Gamma(1 + 3/k)`` in W/m².
+def weibull_mean(c: RasterOrNumber, *, k: RasterOrNumber = 2.0) -> RasterOrNumber:
+    """Mean wind speed ``c Γ(1 + 1/k)`` (m/s) of a Weibull distribution.
 
     Parameters
     ----------
     c : DataArray or float
-        Weibull scale (m/s), e.g. from :func:`weibull_scale`.
+        Weibull scale in m/s (> 0; NaN = nodata).
     k : DataArray or float, default 2
-        Weibull shape.
+        Weibull shape (> 0).
+
+    Returns
+    -------
+    DataArray or float
+        ``wind_speed`` in m/s.
+
+    Raises
+    ------
+    InvalidParameterError
+        If c or k is <= 0.
+    GridMismatchError
+        If the rasters are on different grids.
+
+    Examples
+    --------
+    >>> round(weibull_mean(8.0, k=2.0), 4)  # 8 Γ(1.5) = 8 × 0.886227
+    7.0898
+    """
+    ref = _first_raster({"c": c, "k": k})
+    v = _check_positive_values(c, "c") * gamma(1.0 + 1.0 / _check_k(k))
+    return _out(ref, v, name="wind_speed", units="m s-1")
+
+
+def wind_power_density(c: RasterOrNumber, *, k: RasterOrNumber = 2.0,
+                       air_density_kg_m3: RasterOrNumber = RHO_0) -> RasterOrNumber:
+    """Wind power density ``WPD = 1/2 ρ c³ Γ(1 + 3/k)`` in W/m².
+
+    Parameters
+    ----------
+    c : DataArray or float
+        Weibull scale (m/s, > 0; NaN = nodata), e.g. from :func:`weibull_scale`.
+    k : DataArray or float, default 2
+        Weibull shape (> 0).
     air_density_kg_m3 : DataArray or float, default 1.225
-        Air density, e.g. from :func:`air_density`.
+        Air density (> 0), e.g. from :func:`air_density`.
+
+    Returns
+    -------
+    DataArray or float
+        ``wind_power_density`` in W/m².
+
+    Raises
+    ------
+    InvalidParameterError
+        If c, k or the air density is <= 0.
+    GridMismatchError
+        If the rasters are on different grids.
+
+    Examples
+    --------
+    Rayleigh wind with a mean of 7 m/s: ``½ × 1.225 × 7³ × 6/π = 401.24`` W/m²:
+
+    >>> round(wind_power_density(weibull_scale(7.0, k=2.0), k=2.0), 2)
+    401.24
     """
     ref = _first_raster({"c": c, "k": k, "air_density_kg_m3": air_density_kg_m3})
-    wpd = 0.5 * _values(air_density_kg_m3, "air_density_kg_m3") * _values(c, "c") ** 3 * gamma(
-        1.0 + 3.0 / _check_k(k))
+    rho = _check_positive_values(air_density_kg_m3, "air_density_kg_m3")
+    wpd = 0.5 * rho * _check_positive_values(c, "c") ** 3 * gamma(1.0 + 3.0 / _check_k(k))
     return _out(ref, wpd, name="wind_power_density", units="W m-2")
 
 
@@ -337,12 +455,40 @@ class PowerCurve:
         object.__setattr__(self, "rated_kw", float(p[rated_idx]))
 
     def power(self, speed: np.ndarray | float) -> np.ndarray:
-        """Power in kW at ``speed`` (m/s): linear interpolation, 0 outside the table."""
-        return np.interp(speed, self.speed_m_s, self.power_kw, left=0.0, right=0.0)
+        """Power in kW at ``speed`` (m/s): linear interpolation, 0 outside the table.
+
+        Parameters
+        ----------
+        speed : float or ndarray
+            Hub-height wind speed in m/s.
+
+        Returns
+        -------
+        ndarray
+            Electrical power in kW.
+
+        Examples
+        --------
+        >>> curve = PowerCurve("toy", (3.0, 10.0, 25.0), (0.0, 2000.0, 2000.0))
+        >>> curve.power([2.0, 6.5, 12.0, 30.0]).tolist()
+        [0.0, 1000.0, 2000.0, 0.0]
+        """
+        return np.asarray(np.interp(speed, self.speed_m_s, self.power_kw, left=0.0, right=0.0))
 
 
 def available_power_curves() -> list[str]:
-    """Names of the power curves shipped with steppe_geo (see :func:`load_power_curve`)."""
+    """Names of the power curves shipped with steppe_geo (see :func:`load_power_curve`).
+
+    Returns
+    -------
+    list of str
+        Sorted curve names.
+
+    Examples
+    --------
+    >>> available_power_curves()
+    ['iea_3.3mw_156', 'nrel_6mw_170']
+    """
     files = resources.files("steppe_geo.criteria").joinpath("data")
     return sorted(f.name[:-4] for f in files.iterdir() if f.name.endswith(".csv"))
 
@@ -353,6 +499,16 @@ def load_power_curve(name: str) -> PowerCurve:
     Shipped: ``"nrel_6mw_170"`` (NREL 2023 land-based 6 MW, 170 m rotor) and
     ``"iea_3.3mw_156"`` (LBNL/IEA Task 37 3.3 MW, 156 m rotor), both from the NREL
     turbine-models library; the source is in each file's header.
+
+    Parameters
+    ----------
+    name : str
+        One of :func:`available_power_curves`.
+
+    Returns
+    -------
+    PowerCurve
+        The validated curve with its rotor diameter and source.
 
     Raises
     ------
@@ -385,34 +541,76 @@ def load_power_curve(name: str) -> PowerCurve:
                       rotor_diameter_m=float(rotor) if rotor else None, source=meta.get("source", ""))
 
 
-_GL_X, _GL_W = np.polynomial.legendre.leggauss(12)
+_GL_X, _GL_W = np.polynomial.legendre.leggauss(8)
+_MAX_PIECE_M_S = 0.5  # sloped segments are split into pieces no wider than this
+
+
+def _quadrature(speeds: np.ndarray, power: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                                 np.ndarray, np.ndarray]:
+    """Split a piecewise-linear curve into constant segments and Gauss-Legendre nodes.
+
+    Returns (a, b, level) of the constant segments with power > 0, and (nodes, weights × power)
+    of 8-point Gauss-Legendre rules on the sloped segments, each cut into pieces no wider than
+    :data:`_MAX_PIECE_M_S`.
+    """
+    a, b = speeds[:-1], speeds[1:]
+    pa, pb = power[:-1], power[1:]
+    flat = pa == pb
+    keep = flat & (pa > 0)
+    nodes, weights = [], []
+    for lo, hi in zip(a[~flat], b[~flat], strict=True):
+        n = max(1, int(np.ceil((hi - lo) / _MAX_PIECE_M_S - 1e-9)))
+        edges = np.linspace(lo, hi, n + 1)
+        half = np.diff(edges)[:, None] / 2.0
+        nodes.append(((edges[:-1] + edges[1:])[:, None] / 2.0 + half * _GL_X[None, :]).ravel())
+        weights.append((half * _GL_W[None, :]).ravel())
+    x = np.concatenate(nodes) if nodes else np.empty(0)
+    w = np.concatenate(weights) if weights else np.empty(0)
+    return a[keep], b[keep], pa[keep], x, w * np.interp(x, speeds, power)
 
 
 def capacity_factor_kernel(c: np.ndarray, k: np.ndarray, speeds: np.ndarray, power: np.ndarray,
                            rated: float, *, block: int = 100_000) -> np.ndarray:
     """Capacity factor ``∫ P(v) f(v; c, k) dv / P_rated`` for arrays of Weibull c and k.
 
-    The integral is taken segment by segment between the curve's speeds with 12-point
-    Gauss-Legendre quadrature (the curve is linear there and the pdf smooth). Vectorised
-    over pixels in blocks; halo 0.
+    The curve is linear between its speeds. On constant segments (the rated plateau) the
+    integral is exact: ``P (F(b) − F(a))`` with the Weibull CDF ``F(v) = 1 − exp(−(v/c)^k)``.
+    Sloped segments are cut into pieces of at most 0.5 m/s, each integrated with 8-point
+    Gauss-Legendre quadrature (exact for polynomials of degree 15; the pdf is smooth there).
+    Vectorised over pixels in blocks; halo 0.
+
+    Parameters
+    ----------
+    c, k : ndarray
+        Weibull scale (m/s) and shape, broadcastable to each other.
+    speeds, power : ndarray
+        The power curve (m/s, kW).
+    rated : float
+        Rated power (kW).
+    block : int, default 100000
+        Pixels per block.
+
+    Returns
+    -------
+    ndarray
+        Capacity factor (0..1), shape of ``c`` and ``k`` broadcast.
     """
-    c = np.asarray(c, dtype=float)
-    k = np.broadcast_to(np.asarray(k, dtype=float), c.shape)
-    # quadrature nodes over all segments
-    a, b = speeds[:-1], speeds[1:]
-    half = (b - a)[:, None] / 2.0
-    nodes = ((a + b)[:, None] / 2.0 + half * _GL_X[None, :]).ravel()
-    weights = (half * _GL_W[None, :]).ravel()
-    pw = np.interp(nodes, speeds, power) * weights / rated
-    flat_c, flat_k = c.ravel(), k.ravel()
+    shape = np.broadcast_shapes(np.shape(c), np.shape(k))
+    flat_c = np.broadcast_to(np.asarray(c, dtype=float), shape).ravel()
+    flat_k = np.broadcast_to(np.asarray(k, dtype=float), shape).ravel()
+    ca, cb, level, nodes, pw = _quadrature(np.asarray(speeds, float), np.asarray(power, float))
+    level = level / rated
+    pw = pw / rated
     out = np.empty(flat_c.shape)
     for b0 in range(0, flat_c.size, block):
         cc = flat_c[b0:b0 + block, None]
         kk = flat_k[b0:b0 + block, None]
         x = nodes[None, :] / cc
         pdf = (kk / cc) * x ** (kk - 1.0) * np.exp(-(x ** kk))
-        out[b0:b0 + block] = pdf @ pw
-    return out.reshape(c.shape)
+        # F(b) - F(a) = exp(-(a/c)^k) - exp(-(b/c)^k)
+        plateau = (np.exp(-((ca[None, :] / cc) ** kk)) - np.exp(-((cb[None, :] / cc) ** kk))) @ level
+        out[b0:b0 + block] = pdf @ pw + plateau
+    return out.reshape(shape)
 
 
 def _curve(curve: PowerCurve | str) -> PowerCurve:
@@ -423,54 +621,88 @@ def _curve(curve: PowerCurve | str) -> PowerCurve:
     return curve
 
 
-def capacity_factor(c: xr.DataArray | float, *, k: xr.DataArray | float = 2.0,
+def capacity_factor(c: RasterOrNumber, *, k: RasterOrNumber = 2.0,
                     curve: PowerCurve | str = "nrel_6mw_170",
-                    air_density_kg_m3: xr.DataArray | float | None = None,
-                    losses: float = 0.0) -> xr.DataArray | float:
+                    air_density_kg_m3: RasterOrNumber | None = None,
+                    losses: float = 0.0) -> RasterOrNumber:
     """Gross capacity factor of a turbine under Weibull-distributed hub-height wind.
 
-    ``CF = (1 - losses) ∫ P(v) f(v; c, k) dv / P_rated``, f the Weibull pdf.
+    ``CF = (1 - losses) ∫ P(v) f(v; c, k) dv / P_rated``, f the Weibull pdf; see
+    :func:`capacity_factor_kernel` for the integration.
 
     Parameters
     ----------
     c : DataArray or float
-        Weibull scale at hub height (m/s).
+        Weibull scale at hub height (m/s, > 0; NaN = nodata).
     k : DataArray or float, default 2
-        Weibull shape.
+        Weibull shape (> 0).
     curve : PowerCurve or str
         A :class:`PowerCurve` or the name of a shipped curve.
     air_density_kg_m3 : DataArray or float, optional
-        If given, wind speeds are scaled by ``(rho / 1.225)^(1/3)`` (IEC 61400-12-1 density
+        If given (> 0), wind speeds are scaled by ``(rho / 1.225)^(1/3)`` (IEC 61400-12-1 density
         correction for pitch-regulated turbines) before reading the curve.
     losses : float, default 0
         Fraction of energy lost (wake, availability, electrical), in [0, 1).
 
     Returns
     -------
-    DataArray ``capacity_factor`` (fraction 0..1) or a float.
+    DataArray or float
+        ``capacity_factor`` (fraction 0..1).
 
     Raises
     ------
     InvalidParameterError
-        For an invalid curve, k <= 0 or losses outside [0, 1).
+        For an invalid curve, c or k <= 0, a non-positive air density or losses outside [0, 1).
+    GridMismatchError
+        If the rasters are on different grids.
+
+    Examples
+    --------
+    >>> round(capacity_factor(8.0, k=2.0, curve="nrel_6mw_170"), 4)
+    0.4339
+    >>> round(capacity_factor(8.0, k=2.0, curve="nrel_6mw_170", losses=0.1), 4)
+    0.3905
     """
     pc = _curve(curve)
     ref = _first_raster({"c": c, "k": k, "air_density_kg_m3": air_density_kg_m3})
     check_range(losses, param="losses", low=0.0, high=0.999999)
-    cv = np.asarray(_values(c, "c"))
+    cv = np.asarray(_check_positive_values(c, "c"))
     if air_density_kg_m3 is not None:
-        cv = cv * (np.asarray(_values(air_density_kg_m3, "air_density_kg_m3")) / RHO_0) ** (1.0 / 3.0)
+        rho = np.asarray(_check_positive_values(air_density_kg_m3, "air_density_kg_m3"))
+        cv = cv * (rho / RHO_0) ** (1.0 / 3.0)
     kv = np.asarray(_check_k(k))
     cf = capacity_factor_kernel(cv, kv, np.asarray(pc.speed_m_s), np.asarray(pc.power_kw), pc.rated_kw)
     cf = cf * (1.0 - losses)
     return _out(ref, cf, name="capacity_factor", units="1", attrs={"power_curve": pc.name})
 
 
-def annual_energy(c: xr.DataArray | float, *, k: xr.DataArray | float = 2.0,
+def annual_energy(c: RasterOrNumber, *, k: RasterOrNumber = 2.0,
                   curve: PowerCurve | str = "nrel_6mw_170",
-                  air_density_kg_m3: xr.DataArray | float | None = None,
-                  losses: float = 0.0) -> xr.DataArray | float:
-    """Annual energy per turbine in MWh/yr: ``CF × P_rated × 8760 h`` (see :func:`capacity_factor`)."""
+                  air_density_kg_m3: RasterOrNumber | None = None,
+                  losses: float = 0.0) -> RasterOrNumber:
+    """Annual energy per turbine in MWh/yr: ``CF × P_rated × 8760 h``.
+
+    Parameters
+    ----------
+    c, k, curve, air_density_kg_m3, losses
+        As in :func:`capacity_factor`.
+
+    Returns
+    -------
+    DataArray or float
+        ``annual_energy`` in MWh/yr per turbine.
+
+    Raises
+    ------
+    InvalidParameterError
+        As :func:`capacity_factor`.
+
+    Examples
+    --------
+    >>> cf = capacity_factor(8.0, curve="nrel_6mw_170")
+    >>> bool(abs(annual_energy(8.0, curve="nrel_6mw_170") - cf * 6000 * 8.76) < 1e-6)
+    True
+    """
     pc = _curve(curve)
     cf = capacity_factor(c, k=k, curve=pc, air_density_kg_m3=air_density_kg_m3, losses=losses)
     aep = cf * pc.rated_kw * 8760.0 / 1000.0
