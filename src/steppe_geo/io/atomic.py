@@ -2,6 +2,9 @@
 
 An exception (or a kill) while writing leaves no partial file at the destination and any
 previous output untouched: the destination only ever holds a complete old or new file.
+The temporary file is flushed to disk (``fsync``) before the rename and the folder after
+it, so that a power loss right after a write cannot leave an empty or truncated file under
+the destination's name (journaling file systems may otherwise reorder the two).
 """
 
 from __future__ import annotations
@@ -107,9 +110,36 @@ def atomic_path(
             raise OutputExistsError(
                 f"output {str(dest)!r} appeared while writing; pass overwrite=True to replace it"
             )
+        _fsync_file(tmp)
         os.replace(tmp, dest)
+        _fsync_dir(dest.parent)
     finally:
         _remove_quietly(tmp)
+
+
+def _fsync_file(path: Path) -> None:
+    """Flush a file's data to disk (Windows needs a writable handle for that)."""
+    fd = os.open(path, os.O_RDWR if os.name == "nt" else os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    """Flush a folder's entries (the rename) to disk, where the platform allows it."""
+    if os.name == "nt":  # directories cannot be opened (nor need to be) on Windows
+        return
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # some file systems (network mounts) refuse fsync on a directory
+        pass
+    finally:
+        os.close(fd)
 
 
 def _remove_quietly(tmp: Path) -> None:
