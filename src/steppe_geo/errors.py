@@ -26,6 +26,7 @@ __all__ = [
     "OutputNotWritableError",
     "SteppeGeoError",
     "SteppeGeoWarning",
+    "TruncationWarning",
     "UnreadableInputError",
 ]
 
@@ -100,3 +101,7 @@ class SteppeGeoWarning(UserWarning):
 
 class InvalidGeometryWarning(SteppeGeoWarning):
     """Invalid geometries were found and repaired with ``shapely.make_valid``."""
+
+
+class TruncationWarning(SteppeGeoWarning):
+    """Values were cut to fit a format's limits (e.g. dBASE text fields hold 254 bytes)."""

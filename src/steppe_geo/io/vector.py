@@ -13,6 +13,7 @@ import pyproj
 import shapely
 import xarray as xr
 
+from steppe_geo._typing import PathLike
 from steppe_geo._validation import parse_choice, to_crs
 from steppe_geo.errors import (
     EmptyLayerError,
@@ -24,6 +25,7 @@ from steppe_geo.errors import (
     UnreadableInputError,
 )
 from steppe_geo.grid import Grid
+from steppe_geo.io._pam import no_pam_sidecars
 
 __all__ = ["GeometryRole", "rasterize", "read_vector"]
 
@@ -52,7 +54,7 @@ def _gdal_path(path: Path) -> str:
     return str(path)
 
 
-def _read_file(source: Any, layer: str | None) -> tuple[gpd.GeoDataFrame, str]:
+def _read_file(source: PathLike, layer: str | None) -> tuple[gpd.GeoDataFrame, str]:
     import pyogrio
     import pyogrio.errors
 
@@ -65,7 +67,15 @@ def _read_file(source: Any, layer: str | None) -> tuple[gpd.GeoDataFrame, str]:
         except (ValueError, OSError) as exc:
             raise UnreadableInputError(f"cannot read GeoParquet file {str(path)!r}: {exc}") from None
     try:
-        gdf = pyogrio.read_dataframe(_gdal_path(path), layer=layer)
+        with no_pam_sidecars():  # never leave a .aux.xml beside an input
+            if layer is None:
+                layers = [str(name) for name, _ in pyogrio.list_layers(_gdal_path(path))]
+                if len(layers) > 1:
+                    raise InvalidParameterError(
+                        f"layer: vector file {str(path)!r} holds {len(layers)} layers "
+                        f"({', '.join(map(repr, layers))}); pass layer= to choose one"
+                    )
+            gdf = pyogrio.read_dataframe(_gdal_path(path), layer=layer)
     except pyogrio.errors.DataLayerError as exc:
         raise InputNotFoundError(f"layer {layer!r} not found in {str(path)!r}: {exc}") from None
     except (pyogrio.errors.DataSourceError, pyogrio.errors.FieldError,
