@@ -170,7 +170,7 @@ class Grid:
             raise MissingCRSError(
                 f"DataArray {da.name!r} has no CRS; set one with da.rio.write_crs(...)"
             )
-        return cls(pyproj.CRS.from_user_input(crs.to_wkt()), da.rio.transform(recalc=True),
+        return cls(pyproj.CRS.from_user_input(crs.to_wkt()), dataarray_transform(da),
                    (da.rio.height, da.rio.width))
 
     def __repr__(self) -> str:
@@ -377,6 +377,23 @@ class GridWindow:
     def padded_grid(self) -> Grid:
         """Grid of the halo-padded tile."""
         return self.grid.window_grid(self.padded)
+
+
+def dataarray_transform(da: xr.DataArray) -> Affine:
+    """Affine transform of a georeferenced DataArray, as exact as its metadata allow.
+
+    The transform recomputed from the ``x``/``y`` coordinates carries rounding errors of a
+    few ulp; rioxarray's stored ``GeoTransform`` (written by ``open_rasterio`` and
+    ``write_transform``) is the file's exact one. The stored one is used when it agrees with
+    the coordinates to 1e-9 of a pixel (it can be stale after coordinates were edited by
+    hand), otherwise the recomputed one.
+    """
+    recalc = da.rio.transform(recalc=True)
+    stored = da.rio.transform()
+    tol = 1e-9 * max(abs(recalc.a), abs(recalc.e))
+    if all(abs(a - b) <= tol for a, b in zip(stored[:6], recalc[:6], strict=True)):
+        return stored
+    return recalc
 
 
 def _crs_label(crs: pyproj.CRS) -> str:

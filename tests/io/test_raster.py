@@ -236,3 +236,42 @@ def test_years_from_dataset_tag(tmp_path):
     data = np.zeros((2, 3, 3), dtype=np.float32)
     da = read_raster(_write_tif(tmp_path / "t.tif", data, tags={"years": "2010, 2015"}))
     assert da.dims == ("time", "y", "x") and da["time"].values.tolist() == [2010, 2015]
+
+
+# ---------------------------------------------------------------------------- rioxarray input
+@pytest.mark.parametrize("key", sorted(k for k, v in sg.datasets.LAYERS.items() if v.kind != "vector"))
+def test_rioxarray_dataarray_decodes_like_the_path(key):
+    import rioxarray
+    import xarray as xr
+
+    path = sg.datasets.sample_paths()[key]
+    from_path = read_raster(path)
+    from_da = read_raster(rioxarray.open_rasterio(path))
+    # same values, dims, coordinates (years for the NDVI), nodata, name and attrs
+    xr.testing.assert_identical(from_da, from_path)
+
+
+def test_rioxarray_ndvi_scale_years_units_and_masked_variant():
+    import rioxarray
+    import xarray as xr
+
+    path = sg.datasets.sample_paths()["ndvi"]
+    raw = rioxarray.open_rasterio(path)
+    assert raw.dtype == np.int16 and raw.attrs["scale_factor"] == 0.0001  # still encoded
+    da = read_raster(raw)
+    assert da.dims == ("time", "y", "x") and da["time"].values.tolist() == list(range(2001, 2025))
+    assert da.attrs["units"] == "1"  # not the per-band tuple ('1', '1', ...)
+    # by hand: raw int16 x 0.0001, fill -3000 -> NaN
+    r = raw.values[0, 0, :5].astype("float64")
+    expected = np.where(r == -3000, np.nan, r * 0.0001).astype(np.float32)
+    np.testing.assert_array_equal(da.values[0, 0, :5], expected)
+    # mask_and_scale=True: rioxarray decoded already (in float32); not scaled a second time
+    masked = read_raster(rioxarray.open_rasterio(path, mask_and_scale=True))
+    xr.testing.assert_allclose(masked, da, rtol=1e-6)
+
+
+def test_dataarray_with_per_band_attribute_of_wrong_length(small_grid):
+    da = small_grid.to_dataarray(np.zeros((2, *small_grid.shape), dtype=np.int16))
+    da.attrs["scale_factor"] = (0.1, 0.2, 0.3)
+    with pytest.raises(InvalidParameterError, match=r"'scale_factor' has 3 values for 2 bands"):
+        read_raster(da)

@@ -32,7 +32,7 @@ from steppe_geo.errors import (
     NoOverlapError,
     UnreadableInputError,
 )
-from steppe_geo.grid import Grid
+from steppe_geo.grid import Grid, dataarray_transform
 
 __all__ = ["LayerKind", "ResamplingMethod", "read_raster"]
 
@@ -144,32 +144,60 @@ def _has_colormap(ds: Any) -> bool:
     return True
 
 
+def _per_band(value: Any, count: int, default: Any, *, attr: str) -> tuple[Any, ...]:
+    """A per-band tuple from a scalar, a sequence of ``count`` values, or None."""
+    if value is None:
+        return (default,) * count
+    if isinstance(value, tuple | list | np.ndarray):
+        values = tuple(v.item() if isinstance(v, np.generic) else v for v in value)
+        if len(values) == count:
+            return values
+        if len(values) == 1:
+            return values * count
+        raise InvalidParameterError(
+            f"DataArray attribute {attr!r} has {len(values)} values for {count} bands: {value!r}"
+        )
+    return (value.item() if isinstance(value, np.generic) else value,) * count
+
+
 def _from_dataarray(da: xr.DataArray) -> tuple[np.ma.MaskedArray, dict[str, Any]]:
+    """Values and metadata of a DataArray, decoded like a file.
+
+    A DataArray from ``rioxarray.open_rasterio(path)`` carries the file's metadata as
+    attributes: ``scale_factor``/``add_offset`` and ``_FillValue`` (still encoded; with
+    ``mask_and_scale=True`` they move to ``encoding`` and the values are already decoded),
+    ``long_name`` (the band descriptions, e.g. years), ``units`` (one per band) and the
+    dataset tags (``STEPPE_GEO_KIND``, ``years``). They are read the same way as from the file.
+    """
     if da.rio.crs is None:
         raise MissingCRSError(f"DataArray {da.name!r} has no CRS; set one with da.rio.write_crs(...)")
     values = np.asarray(da.values)
     arr = values if values.ndim == 3 else values[np.newaxis]
+    count = arr.shape[0]
+    attrs = da.attrs
     nodata = da.rio.nodata if da.rio.nodata is not None else da.rio.encoded_nodata
     mask = _nodata_mask(arr, nodata)
-    descriptions: tuple[str | None, ...] = (None,) * arr.shape[0]
+    descriptions: tuple[str | None, ...] = _per_band(attrs.get("long_name"), count, None, attr="long_name")
     if values.ndim == 3 and da.dims[0] == "time":
         times = da["time"]
         if np.issubdtype(times.dtype, np.datetime64):
             descriptions = tuple(str(y) for y in times.dt.year.values)
         else:
             descriptions = tuple(str(t) for t in times.values)
+    band_units = _per_band(attrs.get("units"), count, None, attr="units")
+    units = attrs.get(UNITS_TAG) or next((u for u in band_units if u), None)
     meta = {
         "crs": pyproj.CRS.from_user_input(da.rio.crs.to_wkt()),
-        "transform": da.rio.transform(recalc=True),
+        "transform": dataarray_transform(da),
         "nodata": nodata,
-        "scales": (1.0,) * arr.shape[0],
-        "offsets": (0.0,) * arr.shape[0],
+        "scales": _per_band(attrs.get("scale_factor"), count, 1.0, attr="scale_factor"),
+        "offsets": _per_band(attrs.get("add_offset"), count, 0.0, attr="add_offset"),
         "descriptions": descriptions,
-        "band_tags": [{}] * arr.shape[0],
-        "kind": da.attrs.get("kind"),
-        "years_tag": None,
+        "band_tags": [{}] * count,
+        "kind": attrs.get("kind") or attrs.get(KIND_TAG),
+        "years_tag": attrs.get("years") or attrs.get("YEARS"),
         "has_colormap": False,
-        "units": da.attrs.get("units"),
+        "units": units,
         "dtype": arr.dtype,
     }
     return np.ma.MaskedArray(arr, mask=mask), meta
@@ -187,7 +215,8 @@ def _nodata_mask(arr: np.ndarray, nodata: Any) -> np.ndarray:
 def _load(source: Any, grid: Grid | None = None) -> tuple[np.ma.MaskedArray, dict[str, Any], str | None]:
     if isinstance(source, xr.DataArray):
         data, meta = _from_dataarray(source)
-        return data, meta, source.attrs.get("source")
+        # rioxarray.open_rasterio keeps the path in .encoding["source"]
+        return data, meta, source.attrs.get("source") or source.encoding.get("source")
     if isinstance(source, tuple) and len(source) == 3:
         arr, transform, crs = source
         if crs is None:
@@ -398,10 +427,10 @@ def read_raster(
         values = _align(values, nodata, meta, grid, method)
         target = grid
     years = _time_coords(meta, count)
-    if name is None and src_label is not None and isinstance(source, str | Path):
-        name = Path(src_label).stem
-    elif name is None and isinstance(source, xr.DataArray):
+    if name is None and isinstance(source, xr.DataArray):
         name = source.name
+    if name is None and src_label is not None and isinstance(source, str | Path | xr.DataArray):
+        name = Path(src_label).stem
     da = target.to_dataarray(values if count > 1 else values[0], name=name,
                              nodata=None if layer_kind is LayerKind.CONTINUOUS else nodata)
     if years is not None:
