@@ -19,6 +19,7 @@ __all__ = [
     "InputNotFoundError",
     "InvalidGeometryWarning",
     "InvalidParameterError",
+    "LayerKindWarning",
     "MissingCRSError",
     "MissingLayerError",
     "NoOverlapError",
@@ -105,3 +106,7 @@ class InvalidGeometryWarning(SteppeGeoWarning):
 
 class TruncationWarning(SteppeGeoWarning):
     """Values were cut to fit a format's limits (e.g. dBASE text fields hold 254 bytes)."""
+
+
+class LayerKindWarning(SteppeGeoWarning):
+    """An integer raster of unknown kind that looks like classes was resampled as continuous."""

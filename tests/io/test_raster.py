@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import rasterio
@@ -275,3 +277,46 @@ def test_dataarray_with_per_band_attribute_of_wrong_length(small_grid):
     da.attrs["scale_factor"] = (0.1, 0.2, 0.3)
     with pytest.raises(InvalidParameterError, match=r"'scale_factor' has 3 values for 2 bands"):
         read_raster(da)
+
+
+# ---------------------------------------------------------------------------- integer rasters of unknown kind
+def _soil_classes(tmp_path, **kw):
+    # SoilGrids-like: USDA texture classes 1/3/5 in uint8, no colour table, no kind tag
+    cls = np.ones((40, 60), dtype=np.uint8)
+    cls[:, 20:40] = 3
+    cls[:, 40:] = 5
+    return _write_tif(tmp_path / "texture.tif", cls, crs="EPSG:32649", transform=UTM30.transform, **kw)
+
+
+def test_integer_classes_without_kind_warn_when_blended(tmp_path):
+    path = _soil_classes(tmp_path)
+    shifted = sg.Grid(UTM30.crs, UTM30.transform @ Affine.translation(0.5, 0.5), UTM30.shape)
+    msg = (r"texture\.tif' is uint8 with only 3 distinct values \(1, 3, 5\) .* resampled with "
+           r"'bilinear'.*kind='categorical'")
+    with pytest.warns(sg.errors.LayerKindWarning, match=msg) as rec:
+        da = read_raster(path, grid=shifted)
+    assert [w.filename for w in rec if w.category is sg.errors.LayerKindWarning] == [__file__]
+    # what the warning is about: half-pixel bilinear blends 1 and 3 into 2, a class not in the data
+    assert 2.0 in np.unique(da.values)
+    # declared kinds (or an explicit method) are left alone and give no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sg.errors.SteppeGeoWarning)
+        cat = read_raster(path, grid=shifted, kind="categorical")
+        assert set(np.unique(cat.values)) - {cat.rio.nodata} == {1, 3, 5}
+        read_raster(path, grid=shifted, kind="continuous")
+        read_raster(path, grid=shifted, resampling="bilinear")
+        read_raster(path)  # not resampled: nothing invented
+        tagged = _write_tif(tmp_path / "tagged.tif", np.ones((4, 4), np.uint8) * 3, crs="EPSG:32649",
+                            transform=UTM30.transform, tags={"STEPPE_GEO_KIND": "categorical"})
+        read_raster(tagged, grid=shifted)
+
+
+def test_integer_rasters_with_many_values_or_a_scale_do_not_warn(tmp_path):
+    dem = (np.arange(40 * 60).reshape(40, 60) % 500 + 1000).astype(np.int16)  # 500 elevations
+    path = _write_tif(tmp_path / "dem.tif", dem, crs="EPSG:32649", transform=UTM30.transform)
+    scaled = _write_tif(tmp_path / "ndvi.tif", np.full((40, 60), 2500, np.int16), crs="EPSG:32649",
+                        transform=UTM30.transform, scales=(0.0001,), offsets=(0.0,))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sg.errors.SteppeGeoWarning)
+        read_raster(path, grid=UTM60)
+        read_raster(scaled, grid=UTM60)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import enum
 import math
 import re
+import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pyproj
@@ -24,17 +25,25 @@ from affine import Affine
 from rasterio.enums import Resampling as _RioResampling
 from rasterio.windows import Window
 
+from steppe_geo._typing import CRSLike, PathLike
 from steppe_geo._validation import parse_choice
 from steppe_geo.errors import (
     InputNotFoundError,
     InvalidParameterError,
+    LayerKindWarning,
     MissingCRSError,
     NoOverlapError,
     UnreadableInputError,
 )
 from steppe_geo.grid import Grid, dataarray_transform
 
-__all__ = ["LayerKind", "ResamplingMethod", "read_raster"]
+__all__ = ["LayerKind", "RasterSource", "ResamplingMethod", "read_raster"]
+
+RasterSource: TypeAlias = (
+    PathLike | rasterio.io.DatasetReaderBase | xr.DataArray | tuple[np.ndarray, Affine, CRSLike]
+)
+"""What :func:`read_raster` reads: a path, an open rasterio dataset, a georeferenced DataArray
+or ``(array, transform, crs)``."""
 
 KIND_TAG = "STEPPE_GEO_KIND"
 UNITS_TAG = "STEPPE_GEO_UNITS"
@@ -308,6 +317,38 @@ def _time_coords(meta: dict[str, Any], count: int) -> list[int] | None:
     return years
 
 
+CLASS_LIKE_MAX_VALUES = 64
+"""An integer raster with at most this many distinct values may well hold classes."""
+
+
+def _warn_if_classes_look_interpolated(data: np.ma.MaskedArray, meta: dict[str, Any], kind: LayerKind,
+                                       method: ResamplingMethod, label: str) -> None:
+    """Warn when an integer raster of undeclared kind with few values gets a blending default.
+
+    Only when nothing declared the kind (no ``kind=``, no ``STEPPE_GEO_KIND`` tag, no colour
+    table), the values are unscaled integers, and the default resampling blends neighbours.
+    """
+    if (kind is not LayerKind.CONTINUOUS or meta["kind"] or meta["has_colormap"]
+            or not np.issubdtype(meta["dtype"], np.integer)
+            or any(s not in (None, 1.0) for s in meta["scales"])
+            or any(o not in (None, 0.0) for o in meta["offsets"])
+            or method not in (ResamplingMethod.BILINEAR, ResamplingMethod.AVERAGE)):
+        return
+    valid = np.ma.compressed(data)
+    step = max(1, valid.size // 1_000_000)  # a sample is enough for a hint
+    distinct = np.unique(valid[::step])
+    if 0 < distinct.size <= CLASS_LIKE_MAX_VALUES:
+        shown = ", ".join(str(v) for v in distinct[:12]) + (", ..." if distinct.size > 12 else "")
+        warnings.warn(
+            f"raster {label!r} is {meta['dtype']} with only {distinct.size} distinct values ({shown}) "
+            "and no colour table or STEPPE_GEO_KIND tag: it is read as continuous and resampled "
+            f"with {method.value!r}, which creates values in between (classes that do not exist). "
+            "Pass kind='categorical' for a class raster (nearest/mode), or kind='continuous' to "
+            "keep this and silence the warning.",
+            LayerKindWarning, stacklevel=3,
+        )
+
+
 # ---------------------------------------------------------------------------- alignment
 def _source_resolution_in(crs_src: pyproj.CRS, transform: Affine, shape: tuple[int, int],
                           crs_dst: pyproj.CRS) -> float:
@@ -368,7 +409,7 @@ def _align(values: np.ndarray, nodata: Any, meta: dict[str, Any], grid: Grid,
 
 # ---------------------------------------------------------------------------- public
 def read_raster(
-    source: Any,
+    source: RasterSource,
     *,
     grid: Grid | None = None,
     resampling: str | ResamplingMethod | None = None,
@@ -379,19 +420,24 @@ def read_raster(
 
     Parameters
     ----------
-    source : path, rasterio dataset, DataArray or (array, transform, crs)
-        The raster. Files are opened with rasterio (any GDAL raster format).
+    source : str, os.PathLike, rasterio dataset, xarray.DataArray or (array, transform, crs)
+        The raster. Files are opened with rasterio (any GDAL raster format). A DataArray
+        from ``rioxarray.open_rasterio`` is decoded like its file (scale/offset, fill value,
+        band descriptions holding years, units).
     grid : Grid, optional
         Analysis grid; the result is reprojected/resampled onto its CRS, transform and shape.
-    resampling : str, optional
+    resampling : str or ResamplingMethod, optional
         One of :class:`ResamplingMethod` (GDAL names: ``"nearest"``, ``"bilinear"``,
         ``"average"``, ``"mode"``, ...). Default by kind: continuous → bilinear, or average
         when coarsening by more than 1.5×; categorical → nearest, or mode when coarsening.
     kind : {"continuous", "categorical"}, optional
         Default: the file's ``STEPPE_GEO_KIND`` tag, else categorical for integer rasters with
-        a colour map, else continuous.
+        a colour table, else continuous. An integer raster without either (a SoilGrids class
+        raster, say) is therefore read as continuous; when it has at most 64 distinct values
+        and is resampled with the default (blending) method a :class:`LayerKindWarning` says
+        so. Pass ``kind=`` for such rasters.
     name : str, optional
-        Name of the result (default: the file's stem).
+        Name of the result (default: the DataArray's name, else the file's stem).
 
     Returns
     -------
@@ -399,12 +445,41 @@ def read_raster(
         Dims ``("y", "x")``, or ``("time", "y", "x")`` when the bands are years, or
         ``("band", "y", "x")`` for other multi-band rasters. Continuous: float32 with NaN
         nodata (scale/offset applied). Categorical: the file's integer dtype with its nodata.
-        ``attrs``: ``"units"``, ``"source"``, ``"kind"``.
+        ``attrs``: ``"units"``, ``"source"``, ``"kind"`` and, when aligned, ``"resampling"``.
 
     Raises
     ------
-    InputNotFoundError, UnreadableInputError, MissingCRSError, NoOverlapError,
+    InputNotFoundError
+        The file does not exist.
+    UnreadableInputError
+        GDAL cannot open or read it.
+    MissingCRSError
+        The raster has no CRS.
+    NoOverlapError
+        The raster does not overlap ``grid``.
     InvalidParameterError
+        Unknown ``resampling`` or ``kind`` (the message lists the valid ones), or
+        ``kind="categorical"`` for a float raster.
+
+    Warns
+    -----
+    LayerKindWarning
+        An integer raster of undeclared kind with few distinct values was resampled as
+        continuous (see ``kind``).
+
+    Examples
+    --------
+    >>> import steppe_geo as sg
+    >>> paths = sg.datasets.sample_paths()
+    >>> ndvi = sg.read_raster(paths["ndvi"])  # MODIS-like int16 x 10000, fill -3000
+    >>> ndvi.dims, ndvi.dtype, ndvi["time"].values[[0, -1]].tolist()
+    (('time', 'y', 'x'), dtype('float32'), [2001, 2024])
+    >>> bool(ndvi.isnull().any()), float(ndvi.max()) <= 1.0
+    (True, True)
+    >>> grid = sg.datasets.sample_grid(1000)  # 1 km equal-area grid over the sample AOI
+    >>> land_cover = sg.read_raster(paths["land_cover"], grid=grid)  # 30 m UTM classes
+    >>> land_cover.shape == grid.shape, land_cover.dtype, land_cover.attrs["resampling"]
+    (True, dtype('uint8'), 'mode')
     """
     method = None if resampling is None else parse_choice(ResamplingMethod, resampling,
                                                          param="resampling")
@@ -421,6 +496,8 @@ def read_raster(
             src_res = _source_resolution_in(meta["crs"], meta["transform"], values.shape[-2:], grid.crs)
             ratio = math.sqrt(grid.resolution[0] * grid.resolution[1]) / src_res
             method = default_resampling(layer_kind, ratio)
+            if kind is None:
+                _warn_if_classes_look_interpolated(data, meta, layer_kind, method, label)
         if layer_kind is LayerKind.CATEGORICAL and nodata is None:
             # pixels outside the source need a value that is not a real class
             nodata = _free_nodata(values, values.dtype)
