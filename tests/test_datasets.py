@@ -269,3 +269,39 @@ def test_wheel_bundles_sample_data_and_finds_it(tmp_path):
     site = (tmp_path / "site").resolve()
     assert Path(out[0]).resolve().is_relative_to(site)
     assert Path(out[1]).resolve() == site / "steppe_geo" / "sample_data" / "dem.tif"
+
+
+@pytest.mark.slow
+def test_generator_is_byte_reproducible(tmp_path):
+    """The datasheet promises byte-identical regeneration: run the generator twice and compare."""
+    import time
+
+    script = Path(__file__).resolve().parents[1] / "sample_data" / "generate.py"
+    for run in ("a", "b"):
+        subprocess.run([sys.executable, str(script), "--out", str(tmp_path / run)], check=True,
+                       capture_output=True)
+        time.sleep(1.1)  # later wall-clock time: would show in DBF/zip/GeoPackage dates if unpinned
+    names = sorted(p.name for p in (tmp_path / "a").iterdir())
+    assert names == sorted(p.name for p in (tmp_path / "b").iterdir())
+    assert {layer.file for layer in datasets.LAYERS.values()} <= set(names)
+    differ = [n for n in names if (tmp_path / "a" / n).read_bytes() != (tmp_path / "b" / n).read_bytes()]
+    assert differ == []
+
+
+def test_committed_sample_files_carry_the_pinned_dates_and_version(paths):
+    import sqlite3
+
+    with zipfile.ZipFile(paths["homesteads"]) as zf:
+        assert {i.date_time for i in zf.infolist()} == {(2026, 1, 1, 0, 0, 0)}
+        dbf = zf.read("homesteads.dbf")
+    assert tuple(dbf[1:4]) == (126, 1, 1)  # dBASE header: years since 1900, month, day
+    for key, p in paths.items():
+        if p.suffix == ".gpkg":
+            con = sqlite3.connect(f"{p.as_uri()}?mode=ro", uri=True)
+            try:
+                # GeoPackage 1.2 (user_version 10200) opens without warning in GDAL 3.6 / older QGIS
+                assert con.execute("PRAGMA user_version").fetchone()[0] == 10200, key
+                dates = {r[0] for r in con.execute("SELECT last_change FROM gpkg_contents")}
+            finally:
+                con.close()
+            assert dates == {"2026-01-01T00:00:00.000Z"}, key
