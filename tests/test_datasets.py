@@ -239,7 +239,7 @@ def test_describe():
 
 
 def test_sample_grid_rejects_bad_resolution():
-    with pytest.raises(InvalidParameterError, match="resolution_m"):
+    with pytest.raises(InvalidParameterError, match=r"resolution_m must be a finite number > 0, got 0"):
         datasets.sample_grid(0)
 
 
@@ -305,3 +305,47 @@ def test_committed_sample_files_carry_the_pinned_dates_and_version(paths):
             finally:
                 con.close()
             assert dates == {"2026-01-01T00:00:00.000Z"}, key
+
+
+# Datasheet (sample_data/README.md, "Rasters" table): valid-pixel range after scaling, and whether
+# the file has nodata pixels inside its extent. Bilinear and average resampling take weighted
+# means of source pixels, so aligned values stay within the source range (4 significant digits
+# in the table, hence the relative slack).
+DATASHEET_RANGES = {
+    "dem": (1000, 1478, False), "wind_speed_100m": (6.623, 8.173, False), "weibull_k": (1.8, 2.4, False),
+    "wind_direction": (291.7, 320.3, False), "ndvi": (-0.0526, 0.7011, True),
+    "soil_depth": (6, 218, True), "ghi": (1550, 1686, False), "precipitation": (253.6, 366.6, False),
+    "pet": (1051, 1300, False),
+}
+DATASHEET_CLASSES = {"soil_texture": ({1, 2, 3, 4, 5}, 255),
+                     "land_cover": ({10, 20, 30, 40, 50, 60, 80, 90}, 0)}
+
+
+def test_every_sample_raster_aligns_onto_one_100m_grid(paths):
+    aoi = sg.read_vector(paths["aoi"])
+    grid = sg.Grid.for_area(aoi, resolution_m=100)
+    assert set(DATASHEET_RANGES) | set(DATASHEET_CLASSES) == set(RASTERS)
+    for key in sorted(RASTERS):
+        da = sg.read_raster(paths[key], grid=grid)
+        assert sg.Grid.from_dataarray(da).same_as(grid), key
+        assert da.shape[-2:] == grid.shape and da.attrs["kind"] == datasets.LAYERS[key].kind, key
+        if key in DATASHEET_CLASSES:
+            codes, nodata = DATASHEET_CLASSES[key]
+            assert da.dtype == np.uint8 and da.rio.nodata == nodata, key
+            present = set(np.unique(da.values).tolist())
+            assert present - {nodata} <= codes, key  # nearest/mode never invent classes
+            assert len(present - {nodata}) >= len(codes) - 1, key  # and keep (nearly) all of them
+            continue
+        lo, hi, has_nodata = DATASHEET_RANGES[key]
+        assert da.dtype == np.float32 and np.isnan(da.rio.nodata), key
+        v = da.values
+        assert np.isnan(v).any() == has_nodata, key  # the grid lies inside every raster's extent
+        slack = 5e-4 * max(abs(lo), abs(hi))
+        assert lo - slack <= np.nanmin(v) and np.nanmax(v) <= hi + slack, key
+        if key == "ndvi":
+            assert da["time"].values.tolist() == list(range(2001, 2025))
+            assert da.attrs["resampling"] == "bilinear"  # 250 m source, 100 m grid: refining
+        if key == "ghi":
+            assert da.attrs["resampling"] == "bilinear"
+    lc = sg.read_raster(paths["land_cover"], grid=grid)
+    assert lc.attrs["resampling"] == "mode"  # 30 m classes onto 100 m: coarsening

@@ -16,7 +16,7 @@ def test_from_bounds_snaps_outward():
 
 @pytest.mark.parametrize("res", [0, -10, float("nan")])
 def test_resolution_must_be_positive(res):
-    with pytest.raises(InvalidParameterError, match="resolution_m"):
+    with pytest.raises(InvalidParameterError, match=rf"resolution_m must be a finite number > 0, got {res}"):
         sg.Grid.from_bounds((0, 0, 1000, 1000), crs="EPSG:32649", resolution_m=res)
 
 
