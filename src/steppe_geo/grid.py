@@ -264,11 +264,23 @@ class Grid:
         return bool(self.crs.is_projected)
 
     def x_coords(self) -> np.ndarray:
-        """X coordinates of pixel centres, shape ``(cols,)``."""
+        """X coordinates of pixel centres.
+
+        Returns
+        -------
+        (cols,) ndarray of float
+            Increasing, in CRS units.
+        """
         return self.transform.c + (np.arange(self.cols) + 0.5) * self.transform.a
 
     def y_coords(self) -> np.ndarray:
-        """Y coordinates of pixel centres, shape ``(rows,)`` (decreasing)."""
+        """Y coordinates of pixel centres.
+
+        Returns
+        -------
+        (rows,) ndarray of float
+            Decreasing (north-up), in CRS units.
+        """
         return self.transform.f + (np.arange(self.rows) + 0.5) * self.transform.e
 
     # ------------------------------------------------------------------ comparison
@@ -304,7 +316,18 @@ class Grid:
                                                        strict=True))
 
     def describe(self) -> str:
-        """One-line human description, used in error messages."""
+        """One-line human description, used in error messages.
+
+        Returns
+        -------
+        str
+            CRS, shape, resolution and bounds.
+
+        Examples
+        --------
+        >>> Grid.from_bounds((0, 0, 1000, 500), crs="EPSG:32649", resolution_m=100).describe()
+        'CRS EPSG:32649, shape (5, 10) (rows, cols), resolution 100 x 100, bounds (0.0, 0.0, 1000.0, 500.0)'
+        """
         crs = _crs_label(self.crs)
         xres, yres = self.resolution
         return (f"CRS {crs}, shape {self.shape} (rows, cols), resolution {xres:g} x {yres:g}, "
@@ -438,7 +461,19 @@ class Grid:
 
 @dataclass(frozen=True)
 class GridWindow:
-    """One tile of a grid: the core window and the halo-padded window read around it."""
+    """One tile of a grid: the core window and the halo-padded window read around it.
+
+    Made by :meth:`Grid.windows`.
+
+    Parameters
+    ----------
+    grid : Grid
+        The whole grid.
+    core : rasterio.windows.Window
+        The tile itself; the cores of :meth:`Grid.windows` cover the grid once.
+    padded : rasterio.windows.Window
+        The core grown by the halo on every side, clipped to the grid.
+    """
 
     grid: Grid
     core: Window

@@ -24,10 +24,30 @@ _LIBRARIES = ("numpy", "xarray", "rioxarray", "rasterio", "pyogrio", "geopandas"
 def file_checksum(path: PathLike, *, chunk_size: int = 1 << 20) -> str:
     """SHA-256 of a file's bytes, as a hex string.
 
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file (read in blocks, so any size works).
+    chunk_size : int, default 1 MiB
+        Bytes read at a time.
+
+    Returns
+    -------
+    str
+        64 lowercase hexadecimal digits, as ``sha256sum`` prints them.
+
     Raises
     ------
     InputNotFoundError
         ``path`` does not exist or is not a file.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.txt"
+    >>> _ = p.write_bytes(b"abc")
+    >>> file_checksum(p)  # the FIPS 180-2 test vector for "abc"
+    'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'
     """
     p = Path(path)
     if not p.is_file():
@@ -61,6 +81,20 @@ def provenance_record(inputs: Mapping[str, PathLike] | None = None, **params: An
     -------
     dict
         ``{"created_utc", "steppe_geo", "python", "libraries", "gdal", "inputs", "parameters"}``.
+
+    Raises
+    ------
+    InputNotFoundError
+        One of ``inputs`` is not a file.
+
+    Examples
+    --------
+    >>> import steppe_geo as sg
+    >>> rec = provenance_record({"dem": sg.datasets.sample_paths()["dem"]}, model="wind", weights=[0.6, 0.4])
+    >>> sorted(rec)
+    ['created_utc', 'gdal', 'inputs', 'libraries', 'parameters', 'python', 'steppe_geo']
+    >>> rec["parameters"], len(rec["inputs"]["dem"]["sha256"])
+    ({'model': 'wind', 'weights': [0.6, 0.4]}, 64)
     """
     from steppe_geo import __version__
 

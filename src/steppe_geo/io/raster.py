@@ -380,7 +380,29 @@ def _check_overlap(grid: Grid, crs: pyproj.CRS, transform: Affine, shape: tuple[
 
 
 def default_resampling(kind: LayerKind, ratio: float) -> ResamplingMethod:
-    """Default resampling by layer kind and coarsening ratio (target / source pixel size)."""
+    """Default resampling by layer kind and coarsening ratio.
+
+    Parameters
+    ----------
+    kind : LayerKind
+        Continuous or categorical.
+    ratio : float
+        Target pixel size / source pixel size (both in the target CRS); above 1.5 counts as
+        coarsening.
+
+    Returns
+    -------
+    ResamplingMethod
+        Continuous: bilinear, or average when coarsening. Categorical: nearest, or mode when
+        coarsening.
+
+    Examples
+    --------
+    >>> default_resampling(LayerKind.CONTINUOUS, 0.4).value  # 250 m onto 100 m: refining
+    'bilinear'
+    >>> default_resampling(LayerKind.CATEGORICAL, 3.3).value  # 30 m classes onto 100 m
+    'mode'
+    """
     coarsening = ratio > COARSEN_RATIO
     if kind is LayerKind.CATEGORICAL:
         return ResamplingMethod.MODE if coarsening else ResamplingMethod.NEAREST

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import geopandas as gpd
 import numpy as np
@@ -13,7 +13,7 @@ import pyproj
 import shapely
 import xarray as xr
 
-from steppe_geo._typing import PathLike
+from steppe_geo._typing import Bounds, CRSLike, PathLike
 from steppe_geo._validation import parse_choice, to_crs
 from steppe_geo.errors import (
     EmptyLayerError,
@@ -27,7 +27,13 @@ from steppe_geo.errors import (
 from steppe_geo.grid import Grid
 from steppe_geo.io._pam import no_pam_sidecars
 
-__all__ = ["GeometryRole", "rasterize", "read_vector"]
+__all__ = ["AreaOfInterest", "GeometryRole", "rasterize", "read_vector"]
+
+
+AreaOfInterest: TypeAlias = (
+    Grid | gpd.GeoDataFrame | gpd.GeoSeries | tuple[shapely.Geometry | Bounds, CRSLike]
+)
+"""An area of interest: a grid, features, or ``(geometry or (west, south, east, north), crs)``."""
 
 
 class GeometryRole(enum.Enum):
@@ -84,7 +90,7 @@ def _read_file(source: PathLike, layer: str | None) -> tuple[gpd.GeoDataFrame, s
     return gdf, str(path)
 
 
-def _aoi_bounds(aoi: Any, crs: pyproj.CRS, margin_m: float) -> shapely.Geometry:
+def _aoi_bounds(aoi: AreaOfInterest, crs: pyproj.CRS, margin_m: float) -> shapely.Geometry:
     """AOI bounding box, grown by ``margin_m`` metres, as a polygon in ``crs``."""
     if isinstance(aoi, Grid):
         geom, aoi_crs = shapely.box(*aoi.bounds), aoi.crs
@@ -120,11 +126,11 @@ def _aoi_bounds(aoi: Any, crs: pyproj.CRS, margin_m: float) -> shapely.Geometry:
 
 
 def read_vector(
-    source: Any,
+    source: PathLike | gpd.GeoDataFrame,
     *,
     layer: str | None = None,
-    crs: Any = None,
-    aoi: Any = None,
+    crs: CRSLike | None = None,
+    aoi: AreaOfInterest | None = None,
     bbox_margin_m: float = 0.0,
     role: str | GeometryRole | None = None,
 ) -> gpd.GeoDataFrame:
@@ -132,11 +138,12 @@ def read_vector(
 
     Parameters
     ----------
-    source : path or GeoDataFrame
+    source : str, os.PathLike or geopandas.GeoDataFrame
         GeoPackage, shapefile (also a zipped one, ``.zip``), GeoJSON, GeoParquet
-        (``.parquet``), FlatGeobuf — anything pyogrio reads.
+        (``.parquet``), FlatGeobuf — anything pyogrio reads. A GeoDataFrame is checked and
+        repaired the same way (it is copied, never modified).
     layer : str, optional
-        Layer name (GeoPackage with several layers).
+        Layer name; required when the file holds several layers.
     crs : CRS-like, optional
         Reproject the result to this CRS.
     aoi : Grid, GeoDataFrame, GeoSeries or (geometry or bounds, crs), optional
@@ -150,16 +157,46 @@ def read_vector(
     Returns
     -------
     geopandas.GeoDataFrame
+        With ``attrs["source"]`` (the path). Reading leaves no file beside the source (GDAL
+        ``.aux.xml`` sidecars are disabled for our reads).
 
     Raises
     ------
-    InputNotFoundError, UnreadableInputError, MissingCRSError, EmptyLayerError,
-    GeometryTypeError, InvalidParameterError
+    InputNotFoundError
+        The file, or ``layer`` in it, does not exist.
+    UnreadableInputError
+        GDAL/pyarrow cannot read the file.
+    MissingCRSError
+        The layer has no CRS.
+    EmptyLayerError
+        No features (or none within the AOI and its margin).
+    GeometryTypeError
+        Geometry types do not fit ``role`` (e.g. points given as parcels).
+    InvalidParameterError
+        The file holds several layers and ``layer`` is None (the message lists them), a
+        negative ``bbox_margin_m``, or an unknown ``role``.
 
     Warns
     -----
     InvalidGeometryWarning
         When invalid geometries were repaired with ``shapely.make_valid`` (counted).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import steppe_geo as sg
+    >>> paths = sg.datasets.sample_paths()
+    >>> grid = sg.datasets.sample_grid(500)
+    >>> roads = sg.read_vector(paths["roads"], crs=grid.crs, aoi=grid, bbox_margin_m=2000)
+    >>> roads.crs == grid.crs, sorted(roads["class"].unique())[:2]
+    (True, ['county', 'expressway'])
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always", sg.errors.InvalidGeometryWarning)
+    ...     parcels = sg.read_vector(paths["parcels"], role="parcels")
+    >>> [str(w.message) for w in caught if w.category is sg.errors.InvalidGeometryWarning]
+    ['...parcels.gpkg: 4 invalid geometries were repaired with shapely.make_valid']
+    >>> bool(parcels.geometry.is_valid.all()), len(parcels)
+    (True, 1000)
     """
     role_ = None if role is None else parse_choice(GeometryRole, role, param="role")
     if bbox_margin_m is None or not float(bbox_margin_m) >= 0:

@@ -20,7 +20,7 @@ import warnings
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -38,6 +38,10 @@ from steppe_geo.io._pam import no_pam_sidecars
 from steppe_geo.io.atomic import atomic_path, check_output_path
 from steppe_geo.io.provenance import PROVENANCE_TAG
 from steppe_geo.io.raster import KIND_TAG, UNITS_TAG
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+    from rasterio.io import DatasetWriter
 
 __all__ = [
     "Compression",
@@ -97,15 +101,38 @@ def _tag_dict(tags: Mapping[str, Any] | None, provenance: Mapping[str, Any] | No
 
 
 class RasterWindowWriter:
-    """Streamed writer handed out by :func:`raster_writer`; call :meth:`write` per window."""
+    """Streamed writer handed out by :func:`raster_writer`; call :meth:`write` per window.
 
-    def __init__(self, dataset: Any, grid: Grid, count: int) -> None:
+    Parameters
+    ----------
+    dataset : rasterio.io.DatasetWriter
+        The open scratch GeoTIFF.
+    grid : Grid
+        Grid of the output.
+    count : int
+        Number of bands.
+    """
+
+    def __init__(self, dataset: DatasetWriter, grid: Grid, count: int) -> None:
         self._ds = dataset
         self.grid = grid
         self.count = count
 
     def write(self, array: np.ndarray, window: Window) -> None:
-        """Write ``array`` ((rows, cols) or (count, rows, cols)) into ``window`` of the grid."""
+        """Write ``array`` into ``window`` of the grid.
+
+        Parameters
+        ----------
+        array : (rows, cols) or (count, rows, cols) ndarray
+            Values of the window (cast to the output dtype).
+        window : rasterio.windows.Window
+            Where they go, e.g. ``GridWindow.core`` from :meth:`Grid.windows`.
+
+        Raises
+        ------
+        InvalidParameterError
+            ``array`` does not have the window's shape (and ``count`` bands).
+        """
         arr = np.asarray(array)
         if arr.ndim == 2:
             arr = arr[np.newaxis]
@@ -137,7 +164,7 @@ def raster_writer(
 
     Parameters
     ----------
-    path : path
+    path : str or os.PathLike
         Destination ``.tif``.
     grid : Grid
         Grid of the output (CRS, transform, shape).
@@ -149,7 +176,7 @@ def raster_writer(
         JSON in tag ``STEPPE_GEO_PROVENANCE``).
     overwrite : bool, default False
         Replace an existing file.
-    protected : paths, optional
+    protected : iterable of str or os.PathLike, optional
         The run's inputs, never overwritten.
     kind : {"continuous", "categorical"}, optional
         Stored in tag ``STEPPE_GEO_KIND`` (default: categorical for integer dtypes).
@@ -232,7 +259,7 @@ def write_raster(
         ``("y", "x")`` or ``(band|time, "y", "x")`` with rioxarray CRS and transform. Floats
         are written as float32 with NaN nodata; integers keep their dtype and ``rio.nodata``.
         A ``time`` dimension becomes band descriptions holding the years.
-    path : path
+    path : str or os.PathLike
         Destination (``.tif``).
     overwrite : bool, default False
         Replace an existing file (else OutputExistsError).
@@ -242,7 +269,7 @@ def write_raster(
         Band descriptions (default: the time values, or the DataArray name for one band).
     provenance : mapping, optional
         E.g. :func:`steppe_geo.io.provenance_record`; stored as JSON.
-    protected : paths, optional
+    protected : iterable of str or os.PathLike, optional
         The run's inputs: never written over.
     compress : {"deflate", "zstd", "lzw", "none"}, default "deflate"
         Compression (DEFLATE is readable everywhere; ZSTD is faster).
@@ -250,6 +277,33 @@ def write_raster(
     Returns
     -------
     pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``da`` is not 2-D/3-D, has a dtype GeoTIFF cannot hold, or ``compress`` is unknown.
+    MissingCRSError
+        ``da`` has no CRS.
+    OutputExistsError
+        ``path`` exists and ``overwrite`` is False, or it is one of ``protected``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> import numpy as np, rasterio
+    >>> import steppe_geo as sg
+    >>> grid = sg.Grid.from_bounds((400_000, 4_430_000, 403_000, 4_432_000), crs="EPSG:32649",
+    ...                            resolution_m=100)
+    >>> score = grid.to_dataarray(np.linspace(0, 1, grid.rows * grid.cols, dtype="float32")
+    ...                           .reshape(grid.shape), name="score", units="1")
+    >>> out = sg.write_raster(score, pathlib.Path(tempfile.mkdtemp()) / "score.tif",
+    ...                       provenance={"model": "wind"})
+    >>> with rasterio.open(out) as ds:
+    ...     ds.tags(ns="IMAGE_STRUCTURE")["LAYOUT"], ds.crs.to_epsg(), ds.descriptions, ds.units
+    ('COG', 32649, ('score',), ('1',))
+    >>> bool((sg.read_raster(out) == score).all())
+    True
     """
     grid = Grid.from_dataarray(da)
     values = np.asarray(da.values)
@@ -285,7 +339,38 @@ def write_raster(
 # ============================================================================ text & figures
 def write_text(text: str, path: PathLike, *, overwrite: bool = False,
                protected: Iterable[PathLike] | None = None) -> Path:
-    """Write UTF-8 text atomically; returns the path."""
+    """Write UTF-8 text atomically.
+
+    Parameters
+    ----------
+    text : str
+        The text (written as is: no newline is added).
+    path : str or os.PathLike
+        Destination file; its folder is created if needed.
+    overwrite : bool, default False
+        Replace an existing file.
+    protected : iterable of str or os.PathLike, optional
+        The run's inputs: never written over.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    OutputExistsError
+        ``path`` exists and ``overwrite`` is False, is a folder, or is one of ``protected``.
+    OutputNotWritableError
+        The destination folder cannot be created or written to.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> out = write_text("乌兰布和 Өвөр", pathlib.Path(tempfile.mkdtemp()) / "note.txt")
+    >>> out.read_text(encoding="utf-8")
+    '乌兰布和 Өвөр'
+    """
     with atomic_path(path, overwrite=overwrite, protected=protected) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(path)
@@ -293,14 +378,84 @@ def write_text(text: str, path: PathLike, *, overwrite: bool = False,
 
 def write_json(obj: Any, path: PathLike, *, overwrite: bool = False,
                protected: Iterable[PathLike] | None = None) -> Path:
-    """Write ``obj`` as pretty UTF-8 JSON atomically (non-JSON values via ``str``)."""
+    """Write ``obj`` as pretty-printed UTF-8 JSON atomically.
+
+    Parameters
+    ----------
+    obj : object
+        Anything :func:`json.dumps` takes; other values (paths, numpy scalars, dates) are
+        written as their ``str()``. Non-ASCII text is written as is (not escaped).
+    path : str or os.PathLike
+        Destination file.
+    overwrite : bool, default False
+        Replace an existing file.
+    protected : iterable of str or os.PathLike, optional
+        The run's inputs: never written over.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    OutputExistsError
+        ``path`` exists and ``overwrite`` is False, or it is one of ``protected``.
+    OutputNotWritableError
+        The destination folder cannot be created or written to.
+
+    Examples
+    --------
+    >>> import json, tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> out = write_json({"layer": "草原", "area_ha": 12.5}, folder / "a.json")
+    >>> json.loads(out.read_text(encoding="utf-8"))
+    {'layer': '草原', 'area_ha': 12.5}
+    """
     text = json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n"
     return write_text(text, path, overwrite=overwrite, protected=protected)
 
 
-def save_figure(fig: Any, path: PathLike, *, overwrite: bool = False, dpi: int = 150,
+def save_figure(fig: Figure, path: PathLike, *, overwrite: bool = False, dpi: int = 150,
                 protected: Iterable[PathLike] | None = None) -> Path:
-    """Save a matplotlib figure (PNG, PDF, SVG by suffix) atomically."""
+    """Save a matplotlib figure atomically; the format follows the suffix.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure (e.g. ``ax.figure`` of a ``steppe_geo.maps`` plot). It is not closed.
+    path : str or os.PathLike
+        Destination ``.png``, ``.pdf`` or ``.svg`` (any format matplotlib writes; no suffix
+        means PNG).
+    overwrite : bool, default False
+        Replace an existing file.
+    dpi : int, default 150
+        Resolution of raster formats (PNG), in dots per inch.
+    protected : iterable of str or os.PathLike, optional
+        The run's inputs: never written over.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    OutputExistsError
+        ``path`` exists and ``overwrite`` is False, or it is one of ``protected``.
+    OutputNotWritableError
+        The destination folder cannot be created or written to.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from matplotlib.figure import Figure
+    >>> fig = Figure(figsize=(2, 2))
+    >>> _ = fig.subplots().plot([0, 1], [0, 1])
+    >>> out = save_figure(fig, pathlib.Path(tempfile.mkdtemp()) / "map.png")
+    >>> out.read_bytes()[1:4]
+    b'PNG'
+    """
     fmt = Path(path).suffix.lstrip(".").lower() or "png"
     with atomic_path(path, overwrite=overwrite, protected=protected) as tmp:
         fig.savefig(tmp, dpi=dpi, format=fmt, bbox_inches="tight")
@@ -516,8 +671,25 @@ def shapefile_field_names(columns: Iterable[str], *, field_map: Mapping[str, str
     Parameters
     ----------
     columns : iterable of str
-    field_map : mapping, optional
+        Column names, in order (the order decides which clashing name gets ``_1``).
+    field_map : mapping of str to str, optional
         Explicit short names for some columns (checked for length and uniqueness).
+
+    Returns
+    -------
+    dict of str to str
+        Column name → field name, in the order of ``columns``.
+
+    Raises
+    ------
+    InvalidParameterError
+        A ``field_map`` name is empty, longer than 10 characters or not unique.
+
+    Examples
+    --------
+    >>> shapefile_field_names(["tenure_type_collective", "tenure_type_contract", "名称", "area_ha"])
+    {'tenure_type_collective': 'tenure_typ', 'tenure_type_contract': 'tenure_t_1',
+     '名称': 'field', 'area_ha': 'area_ha'}
     """
     out: dict[str, str] = {}
     taken: set[str] = set()
@@ -644,6 +816,19 @@ def write_shapefile_zip(
         Text values longer than the dBASE limit of 254 bytes (UTF-8; a Chinese character
         takes 3) are cut on a character boundary; the warning names the column, its field
         and the number of values cut. Use GeoPackage to keep them whole.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, zipfile
+    >>> import geopandas as gpd, pyogrio, shapely
+    >>> gdf = gpd.GeoDataFrame({"grazing_rights_holder": ["巴特尔户", None]},
+    ...     geometry=[shapely.Point(400_000, 4_430_000), shapely.Point(400_100, 4_430_000)],
+    ...     crs="EPSG:32649")
+    >>> out = write_shapefile_zip(gdf, pathlib.Path(tempfile.mkdtemp()) / "homesteads.shp.zip")
+    >>> sorted(zipfile.ZipFile(out).namelist())
+    ['fields.csv', 'homesteads.cpg', 'homesteads.dbf', 'homesteads.prj', 'homesteads.shp', 'homesteads.shx']
+    >>> pyogrio.read_dataframe(f"/vsizip/{out}")["grazing_ri"].tolist()  # missing stays missing
+    ['巴特尔户', nan]
     """
     return _write_shapefile_zip(gdf, Path(path), overwrite=overwrite, field_map=field_map,
                                 protected=protected, stacklevel=3)
