@@ -243,3 +243,16 @@ def test_shapefile_failure_mid_write_keeps_old_file_and_leaves_nothing(tmp_path)
     with pytest.raises(InvalidParameterError, match="non-point"):
         write_shapefile_zip(mixed, tmp_path / "new.zip")
     _assert_only(tmp_path, ["priority.shp.zip"])
+
+
+def test_pam_setting_of_the_caller_is_restored(tmp_path):
+    path = write_vector(_frame(1), tmp_path / "a.gpkg")
+    assert pyogrio.get_gdal_config_option("GDAL_PAM_ENABLED") is None
+    sg.read_vector(path)
+    assert pyogrio.get_gdal_config_option("GDAL_PAM_ENABLED") is None  # not left switched off
+    pyogrio.set_gdal_config_options({"GDAL_PAM_ENABLED": "YES"})
+    try:
+        sg.read_vector(path)
+        assert pyogrio.get_gdal_config_option("GDAL_PAM_ENABLED") == "YES"
+    finally:
+        pyogrio.set_gdal_config_options({"GDAL_PAM_ENABLED": None})
