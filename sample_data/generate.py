@@ -2,11 +2,15 @@
 
 Run from the repository root::
 
-    python sample_data/generate.py
+    python sample_data/generate.py            # rewrites the files in sample_data/
+    python sample_data/generate.py --out DIR  # writes them to DIR instead
 
-Everything is derived from one fixed seed; running it twice gives the same files
-(GeoPackage timestamps are pinned through ``OGR_CURRENT_DATE``, zip entries carry a fixed
-date). The script also rewrites ``sample_data/README.md`` with the value ranges it measured.
+Everything is derived from one fixed seed; running it twice gives byte-identical files:
+GeoPackage timestamps are pinned through ``OGR_CURRENT_DATE``, the dBASE header of the
+shapefile through ``DBF_DATE_LAST_UPDATE`` and the zip entries carry a fixed date (tested in
+``tests/test_datasets.py``). GeoPackages are written as version 1.2, as ``steppe_geo.io`` does,
+so that GDAL 3.6 / older QGIS open them without a warning. The script also rewrites
+``README.md`` with the value ranges it measured.
 
 This is a development script, not part of the package API. The data are invented:
 do not use them for any real decision.
@@ -32,7 +36,9 @@ from rasterio.transform import from_origin
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box
 
 SEED = 20261128
-OUT = Path(__file__).resolve().parent
+FIXED_DATE = (2026, 1, 1)  # = OGR_CURRENT_DATE: dBASE header and zip entries
+HERE = Path(__file__).resolve().parent
+OUT = HERE  # main(--out) may point it elsewhere
 WGS84 = "EPSG:4326"
 UTM49N = "EPSG:32649"
 
@@ -177,7 +183,8 @@ def write_vec(name, gdf: gpd.GeoDataFrame, description, imitates):
     elif name.endswith(".geojson"):
         gdf.to_file(path, driver="GeoJSON", engine="pyogrio", layer=path.stem, COORDINATE_PRECISION=7)
     else:
-        gdf.to_file(path, driver="GPKG", engine="pyogrio", layer=path.stem, promote_to_multi=False)
+        gdf.to_file(path, driver="GPKG", engine="pyogrio", layer=path.stem, promote_to_multi=False,
+                    dataset_options={"VERSION": "1.2"})
     geom_types = sorted(set(gdf.geom_type))
     SUMMARY.append(dict(kind="vector", file=name, crs=gdf.crs.to_string(), n=len(gdf),
                         geom=", ".join(geom_types), columns=[c for c in gdf.columns if c != "geometry"],
@@ -189,10 +196,11 @@ def _write_zipped_shp(path: Path, gdf):
     tmp = path.parent / (path.stem + "_tmp")
     tmp.mkdir(exist_ok=True)
     shp = tmp / (path.name.removesuffix(".zip").removesuffix(".shp") + ".shp")
-    gdf.to_file(shp, driver="ESRI Shapefile", engine="pyogrio", encoding="UTF-8")
+    gdf.to_file(shp, driver="ESRI Shapefile", engine="pyogrio", encoding="UTF-8",
+                layer_options={"DBF_DATE_LAST_UPDATE": "{:04d}-{:02d}-{:02d}".format(*FIXED_DATE)})
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for f in sorted(tmp.iterdir()):
-            info = zipfile.ZipInfo(f.name, date_time=(2026, 1, 1, 0, 0, 0))
+            info = zipfile.ZipInfo(f.name, date_time=(*FIXED_DATE, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             zf.writestr(info, f.read_bytes())
@@ -625,7 +633,15 @@ VECTOR_FILES = {
 }
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    global OUT
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", type=Path, default=HERE, help="output folder (default: sample_data/)")
+    OUT = parser.parse_args(argv).out.resolve()
+    OUT.mkdir(parents=True, exist_ok=True)
+    SUMMARY.clear()
     rng = np.random.default_rng(SEED)
     vec = build_vectors(rng)
     build_rasters(vec["settlements"].geometry, vec["lakes"].geometry, vec["rivers"].geometry, rng)
@@ -640,7 +656,7 @@ def _fmt(x):
 
 
 def write_readme() -> None:
-    template = (OUT / "README.template.md").read_text(encoding="utf-8")
+    template = (HERE / "README.template.md").read_text(encoding="utf-8")
     rows = ["| file | CRS | pixel size | shape (bands, rows, cols) | dtype | nodata | scale | units | kind "
             "| min | max | nodata pixels | imitates |",
             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]

@@ -239,7 +239,7 @@ def test_describe():
 
 
 def test_sample_grid_rejects_bad_resolution():
-    with pytest.raises(InvalidParameterError, match="resolution_m"):
+    with pytest.raises(InvalidParameterError, match=r"resolution_m must be a finite number > 0, got 0"):
         datasets.sample_grid(0)
 
 
@@ -269,3 +269,83 @@ def test_wheel_bundles_sample_data_and_finds_it(tmp_path):
     site = (tmp_path / "site").resolve()
     assert Path(out[0]).resolve().is_relative_to(site)
     assert Path(out[1]).resolve() == site / "steppe_geo" / "sample_data" / "dem.tif"
+
+
+@pytest.mark.slow
+def test_generator_is_byte_reproducible(tmp_path):
+    """The datasheet promises byte-identical regeneration: run the generator twice and compare."""
+    import time
+
+    script = Path(__file__).resolve().parents[1] / "sample_data" / "generate.py"
+    for run in ("a", "b"):
+        subprocess.run([sys.executable, str(script), "--out", str(tmp_path / run)], check=True,
+                       capture_output=True)
+        time.sleep(1.1)  # later wall-clock time: would show in DBF/zip/GeoPackage dates if unpinned
+    names = sorted(p.name for p in (tmp_path / "a").iterdir())
+    assert names == sorted(p.name for p in (tmp_path / "b").iterdir())
+    assert {layer.file for layer in datasets.LAYERS.values()} <= set(names)
+    differ = [n for n in names if (tmp_path / "a" / n).read_bytes() != (tmp_path / "b" / n).read_bytes()]
+    assert differ == []
+
+
+def test_committed_sample_files_carry_the_pinned_dates_and_version(paths):
+    import sqlite3
+
+    with zipfile.ZipFile(paths["homesteads"]) as zf:
+        assert {i.date_time for i in zf.infolist()} == {(2026, 1, 1, 0, 0, 0)}
+        dbf = zf.read("homesteads.dbf")
+    assert tuple(dbf[1:4]) == (126, 1, 1)  # dBASE header: years since 1900, month, day
+    for key, p in paths.items():
+        if p.suffix == ".gpkg":
+            con = sqlite3.connect(f"{p.as_uri()}?mode=ro", uri=True)
+            try:
+                # GeoPackage 1.2 (user_version 10200) opens without warning in GDAL 3.6 / older QGIS
+                assert con.execute("PRAGMA user_version").fetchone()[0] == 10200, key
+                dates = {r[0] for r in con.execute("SELECT last_change FROM gpkg_contents")}
+            finally:
+                con.close()
+            assert dates == {"2026-01-01T00:00:00.000Z"}, key
+
+
+# Datasheet (sample_data/README.md, "Rasters" table): valid-pixel range after scaling, and whether
+# the file has nodata pixels inside its extent. Bilinear and average resampling take weighted
+# means of source pixels, so aligned values stay within the source range (4 significant digits
+# in the table, hence the relative slack).
+DATASHEET_RANGES = {
+    "dem": (1000, 1478, False), "wind_speed_100m": (6.623, 8.173, False), "weibull_k": (1.8, 2.4, False),
+    "wind_direction": (291.7, 320.3, False), "ndvi": (-0.0526, 0.7011, True),
+    "soil_depth": (6, 218, True), "ghi": (1550, 1686, False), "precipitation": (253.6, 366.6, False),
+    "pet": (1051, 1300, False),
+}
+DATASHEET_CLASSES = {"soil_texture": ({1, 2, 3, 4, 5}, 255),
+                     "land_cover": ({10, 20, 30, 40, 50, 60, 80, 90}, 0)}
+
+
+def test_every_sample_raster_aligns_onto_one_100m_grid(paths):
+    aoi = sg.read_vector(paths["aoi"])
+    grid = sg.Grid.for_area(aoi, resolution_m=100)
+    assert set(DATASHEET_RANGES) | set(DATASHEET_CLASSES) == set(RASTERS)
+    for key in sorted(RASTERS):
+        da = sg.read_raster(paths[key], grid=grid)
+        assert sg.Grid.from_dataarray(da).same_as(grid), key
+        assert da.shape[-2:] == grid.shape and da.attrs["kind"] == datasets.LAYERS[key].kind, key
+        if key in DATASHEET_CLASSES:
+            codes, nodata = DATASHEET_CLASSES[key]
+            assert da.dtype == np.uint8 and da.rio.nodata == nodata, key
+            present = set(np.unique(da.values).tolist())
+            assert present - {nodata} <= codes, key  # nearest/mode never invent classes
+            assert len(present - {nodata}) >= len(codes) - 1, key  # and keep (nearly) all of them
+            continue
+        lo, hi, has_nodata = DATASHEET_RANGES[key]
+        assert da.dtype == np.float32 and np.isnan(da.rio.nodata), key
+        v = da.values
+        assert np.isnan(v).any() == has_nodata, key  # the grid lies inside every raster's extent
+        slack = 5e-4 * max(abs(lo), abs(hi))
+        assert lo - slack <= np.nanmin(v) and np.nanmax(v) <= hi + slack, key
+        if key == "ndvi":
+            assert da["time"].values.tolist() == list(range(2001, 2025))
+            assert da.attrs["resampling"] == "bilinear"  # 250 m source, 100 m grid: refining
+        if key == "ghi":
+            assert da.attrs["resampling"] == "bilinear"
+    lc = sg.read_raster(paths["land_cover"], grid=grid)
+    assert lc.attrs["resampling"] == "mode"  # 30 m classes onto 100 m: coarsening

@@ -19,6 +19,7 @@ __all__ = [
     "InputNotFoundError",
     "InvalidGeometryWarning",
     "InvalidParameterError",
+    "LayerKindWarning",
     "MissingCRSError",
     "MissingLayerError",
     "NoOverlapError",
@@ -26,6 +27,7 @@ __all__ = [
     "OutputNotWritableError",
     "SteppeGeoError",
     "SteppeGeoWarning",
+    "TruncationWarning",
     "UnreadableInputError",
 ]
 
@@ -100,3 +102,11 @@ class SteppeGeoWarning(UserWarning):
 
 class InvalidGeometryWarning(SteppeGeoWarning):
     """Invalid geometries were found and repaired with ``shapely.make_valid``."""
+
+
+class TruncationWarning(SteppeGeoWarning):
+    """Values were cut to fit a format's limits (e.g. dBASE text fields hold 254 bytes)."""
+
+
+class LayerKindWarning(SteppeGeoWarning):
+    """An integer raster of unknown kind that looks like classes was resampled as continuous."""

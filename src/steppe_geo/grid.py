@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pyproj
@@ -17,6 +18,10 @@ from rasterio.windows import Window
 from steppe_geo._typing import Bounds, CRSLike
 from steppe_geo._validation import check_positive, check_projected, to_crs
 from steppe_geo.errors import InvalidParameterError, MissingCRSError
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import shapely
 
 __all__ = ["Grid", "GridWindow"]
 
@@ -108,7 +113,7 @@ class Grid:
     @classmethod
     def for_area(
         cls,
-        aoi: Any,
+        aoi: gpd.GeoDataFrame | gpd.GeoSeries | tuple[shapely.Geometry | Bounds, CRSLike],
         *,
         resolution_m: float,
         margin_m: float = 0.0,
@@ -117,39 +122,57 @@ class Grid:
         """Grid in a local metre-based CRS suited to the area of interest.
 
         ``projection="equal-area"`` (default) uses a Lambert azimuthal equal-area projection
-        centred on the AOI (centre rounded to 0.01°), which preserves areas exactly and keeps
-        distance errors below 0.1 % within ~250 km of the centre; ``"utm"`` uses the WGS 84 UTM
-        zone of the AOI centre. Nothing is tied to a region (no Europe-only default).
+        on WGS 84 centred on the AOI (centre rounded to 0.01°), which preserves areas exactly
+        and keeps distance errors below 0.1 % within ~250 km of the centre; its CRS is named
+        after the centre (``"steppe_geo LAEA 40.20N 109.30E"``) so GIS software does not show
+        "unknown". ``"utm"`` uses the WGS 84 UTM zone of the AOI centre. Nothing is tied to a
+        region (no Europe-only default).
 
         Parameters
         ----------
-        aoi : GeoDataFrame, GeoSeries, or (shapely geometry, crs) tuple
+        aoi : GeoDataFrame, GeoSeries, or (shapely geometry or bounds, crs) tuple
             Area of interest, in any CRS.
         resolution_m : float
             Pixel size in metres (> 0).
         margin_m : float, default 0
-            Extra margin around the AOI in metres, e.g. the largest setback.
+            Extra margin around the AOI in metres (>= 0), e.g. the largest setback.
         projection : {"equal-area", "utm"}
             Kind of local CRS.
+
+        Returns
+        -------
+        Grid
+            Covering the AOI's bounds (plus ``margin_m``) in the local CRS, snapped outward
+            to multiples of ``resolution_m``.
 
         Raises
         ------
         InvalidParameterError
-            If ``resolution_m <= 0`` or ``projection`` is unknown.
+            If ``resolution_m <= 0``, ``margin_m < 0`` or ``projection`` is unknown.
         MissingCRSError
             If the AOI has no CRS.
+        EmptyLayerError
+            If the AOI has no features.
+
+        Examples
+        --------
+        >>> import steppe_geo as sg
+        >>> aoi = sg.read_vector(sg.datasets.sample_paths()["aoi"])  # 108.9-109.7 E, 40.0-40.4 N
+        >>> grid = sg.Grid.for_area(aoi, resolution_m=100)
+        >>> grid.crs.name, grid.shape, grid.resolution_m
+        ('steppe_geo LAEA 40.20N 109.30E', (446, 684), 100.0)
+        >>> sg.Grid.for_area(aoi, resolution_m=250, projection="utm").crs.to_epsg()
+        32649
         """
         check_positive(resolution_m, param="resolution_m")
-        if margin_m < 0:
-            raise InvalidParameterError(f"margin_m must be >= 0, got {margin_m!r}")
+        if not margin_m >= 0:
+            raise InvalidParameterError(f"margin_m must be >= 0 metres, got {margin_m!r}")
         geom, src_crs = _aoi_geometry(aoi)
         to_ll = pyproj.Transformer.from_crs(src_crs, "EPSG:4326", always_xy=True)
         w, s, e, n = to_ll.transform_bounds(*geom.bounds, densify_pts=21)
         lon0, lat0 = round((w + e) / 2, 2), round((s + n) / 2, 2)
         if projection == "equal-area":
-            crs = pyproj.CRS.from_proj4(
-                f"+proj=laea +lat_0={lat0} +lon_0={lon0} +x_0=0 +y_0=0 +datum=WGS84 +units=m +no_defs"
-            )
+            crs = laea_crs(lat0, lon0)
         elif projection == "utm":
             zone = int((lon0 + 180) // 6) + 1
             crs = pyproj.CRS.from_epsg((32600 if lat0 >= 0 else 32700) + zone)
@@ -164,13 +187,30 @@ class Grid:
 
     @classmethod
     def from_dataarray(cls, da: xr.DataArray) -> Grid:
-        """Grid of a rioxarray-georeferenced DataArray (uses ``.rio.crs`` and ``.rio.transform()``)."""
+        """Grid of a rioxarray-georeferenced DataArray (uses ``.rio.crs`` and ``.rio.transform()``).
+
+        Parameters
+        ----------
+        da : xarray.DataArray
+            With ``x``/``y`` coordinates and a rioxarray CRS.
+
+        Returns
+        -------
+        Grid
+            The stored GeoTransform is used when it agrees with the coordinates (exact),
+            otherwise the transform recomputed from them.
+
+        Raises
+        ------
+        MissingCRSError
+            If ``da`` has no CRS.
+        """
         crs = da.rio.crs
         if crs is None:
             raise MissingCRSError(
                 f"DataArray {da.name!r} has no CRS; set one with da.rio.write_crs(...)"
             )
-        return cls(pyproj.CRS.from_user_input(crs.to_wkt()), da.rio.transform(recalc=True),
+        return cls(pyproj.CRS.from_user_input(crs.to_wkt()), dataarray_transform(da),
                    (da.rio.height, da.rio.width))
 
     def __repr__(self) -> str:
@@ -224,16 +264,51 @@ class Grid:
         return bool(self.crs.is_projected)
 
     def x_coords(self) -> np.ndarray:
-        """X coordinates of pixel centres, shape ``(cols,)``."""
+        """X coordinates of pixel centres.
+
+        Returns
+        -------
+        (cols,) ndarray of float
+            Increasing, in CRS units.
+        """
         return self.transform.c + (np.arange(self.cols) + 0.5) * self.transform.a
 
     def y_coords(self) -> np.ndarray:
-        """Y coordinates of pixel centres, shape ``(rows,)`` (decreasing)."""
+        """Y coordinates of pixel centres.
+
+        Returns
+        -------
+        (rows,) ndarray of float
+            Decreasing (north-up), in CRS units.
+        """
         return self.transform.f + (np.arange(self.rows) + 0.5) * self.transform.e
 
     # ------------------------------------------------------------------ comparison
     def same_as(self, other: Grid, *, rel_tol: float = 1e-9) -> bool:
-        """True when CRS, shape and transform agree (transform to ``rel_tol`` of a pixel)."""
+        """True when CRS, shape and transform agree (transform to ``rel_tol`` of a pixel).
+
+        Parameters
+        ----------
+        other : Grid
+            The grid to compare with.
+        rel_tol : float, default 1e-9
+            Tolerance on each transform coefficient, as a fraction of this grid's larger
+            pixel size (absorbs float rounding of coordinates).
+
+        Returns
+        -------
+        bool
+            CRSs are compared as pyproj does (equivalent definitions are equal, whatever
+            their names).
+
+        Examples
+        --------
+        >>> a = Grid.from_bounds((0, 0, 1000, 500), crs="EPSG:32649", resolution_m=100)
+        >>> b = Grid.from_bounds((0, 0, 1000, 500), crs="EPSG:32649", resolution_m=100.0000000001)
+        >>> a.same_as(b), a.same_as(Grid.from_bounds((0, 0, 1000, 500), crs="EPSG:32650",
+        ...                                          resolution_m=100))
+        (True, False)
+        """
         if self.shape != other.shape or self.crs != other.crs:
             return False
         tol = rel_tol * max(self.resolution)
@@ -241,7 +316,18 @@ class Grid:
                                                        strict=True))
 
     def describe(self) -> str:
-        """One-line human description, used in error messages."""
+        """One-line human description, used in error messages.
+
+        Returns
+        -------
+        str
+            CRS, shape, resolution and bounds.
+
+        Examples
+        --------
+        >>> Grid.from_bounds((0, 0, 1000, 500), crs="EPSG:32649", resolution_m=100).describe()
+        'CRS EPSG:32649, shape (5, 10) (rows, cols), resolution 100 x 100, bounds (0.0, 0.0, 1000.0, 500.0)'
+        """
         crs = _crs_label(self.crs)
         xres, yres = self.resolution
         return (f"CRS {crs}, shape {self.shape} (rows, cols), resolution {xres:g} x {yres:g}, "
@@ -249,7 +335,18 @@ class Grid:
 
     # ------------------------------------------------------------------ windows & data
     def window_grid(self, window: Window) -> Grid:
-        """Grid of a rasterio ``Window`` of this grid."""
+        """Grid of a rasterio ``Window`` of this grid.
+
+        Parameters
+        ----------
+        window : rasterio.windows.Window
+            Pixel window (column and row offsets, width and height).
+
+        Returns
+        -------
+        Grid
+            Same CRS and resolution, origin moved to the window's corner.
+        """
         t = self.transform @ Affine.translation(window.col_off, window.row_off)
         return Grid(self.crs, t, (int(window.height), int(window.width)))
 
@@ -258,20 +355,39 @@ class Grid:
 
         Parameters
         ----------
-        size : int or (rows, cols)
-            Core tile size in pixels (> 0).
+        size : int or (rows, cols) tuple of int
+            Core tile size in pixels, > 0 (Python or numpy integers).
         halo : int, default 0
-            Extra pixels read on every side, for neighbourhood operations.
+            Extra pixels read on every side, for neighbourhood operations (>= 0).
 
-        Yields
+        Returns
+        -------
+        iterator of GridWindow
+            Arguments are checked when ``windows`` is called, before the first tile.
+
+        Raises
         ------
-        GridWindow
+        InvalidParameterError
+            ``size`` is not a positive integer or a pair of them, or ``halo`` is not an
+            integer >= 0.
+
+        Examples
+        --------
+        >>> g = Grid.from_bounds((0, 0, 1000, 500), crs="EPSG:32649", resolution_m=100)
+        >>> [(w.core.row_off, w.core.col_off, w.core.height, w.core.width) for w in g.windows(4)]
+        [(0, 0, 4, 4), (0, 4, 4, 4), (0, 8, 4, 2), (4, 0, 1, 4), (4, 4, 1, 4), (4, 8, 1, 2)]
+        >>> w = next(iter(g.windows((2, 3), halo=1)))
+        >>> w.padded.height, w.padded.width, w.inner
+        (3, 4, (slice(0, 2, None), slice(0, 3, None)))
         """
-        trows, tcols = (size, size) if isinstance(size, int) else size
-        if trows <= 0 or tcols <= 0:
-            raise InvalidParameterError(f"size must be > 0, got {size!r}")
-        if halo < 0:
-            raise InvalidParameterError(f"halo must be >= 0, got {halo!r}")
+        pair = tuple(size) if isinstance(size, tuple | list | np.ndarray) else (size, size)
+        if len(pair) != 2:
+            raise InvalidParameterError(f"size must be an integer or (rows, cols), got {size!r}")
+        trows, tcols = (_check_int(v, param="size", low=1, shown=size) for v in pair)
+        halo = _check_int(halo, param="halo", low=0, shown=halo)
+        return self._windows(trows, tcols, halo)
+
+    def _windows(self, trows: int, tcols: int, halo: int) -> Iterator[GridWindow]:
         for r0 in range(0, self.rows, trows):
             for c0 in range(0, self.cols, tcols):
                 h, w = min(trows, self.rows - r0), min(tcols, self.cols - c0)
@@ -345,7 +461,19 @@ class Grid:
 
 @dataclass(frozen=True)
 class GridWindow:
-    """One tile of a grid: the core window and the halo-padded window read around it."""
+    """One tile of a grid: the core window and the halo-padded window read around it.
+
+    Made by :meth:`Grid.windows`.
+
+    Parameters
+    ----------
+    grid : Grid
+        The whole grid.
+    core : rasterio.windows.Window
+        The tile itself; the cores of :meth:`Grid.windows` cover the grid once.
+    padded : rasterio.windows.Window
+        The core grown by the halo on every side, clipped to the grid.
+    """
 
     grid: Grid
     core: Window
@@ -379,9 +507,82 @@ class GridWindow:
         return self.grid.window_grid(self.padded)
 
 
+def laea_crs(lat_0: float, lon_0: float) -> pyproj.CRS:
+    """Lambert azimuthal equal-area CRS on WGS 84 centred at ``(lat_0, lon_0)``, with a name.
+
+    The same projection as ``+proj=laea +lat_0=... +lon_0=... +datum=WGS84 +units=m``, but
+    named (e.g. ``"steppe_geo LAEA 40.20N 109.30E"``) so that GIS software shows what it is
+    instead of "unknown"; the name survives GeoTIFF and GeoPackage round trips.
+
+    Parameters
+    ----------
+    lat_0, lon_0 : float
+        Centre of the projection in degrees (north and east positive).
+
+    Returns
+    -------
+    pyproj.CRS
+        Projected CRS with easting/northing axes in metres.
+
+    Examples
+    --------
+    >>> laea_crs(40.2, 109.3).name
+    'steppe_geo LAEA 40.20N 109.30E'
+    >>> laea_crs(-33.87, -70.65).name
+    'steppe_geo LAEA 33.87S 70.65W'
+    """
+    from pyproj.crs import ProjectedCRS
+    from pyproj.crs.coordinate_operation import LambertAzimuthalEqualAreaConversion
+
+    name = (f"steppe_geo LAEA {abs(lat_0):.2f}{'N' if lat_0 >= 0 else 'S'} "
+            f"{abs(lon_0):.2f}{'E' if lon_0 >= 0 else 'W'}")
+    return pyproj.CRS(ProjectedCRS(
+        conversion=LambertAzimuthalEqualAreaConversion(latitude_natural_origin=lat_0,
+                                                       longitude_natural_origin=lon_0),
+        geodetic_crs=pyproj.CRS.from_epsg(4326), name=name,
+    ))
+
+
+def dataarray_transform(da: xr.DataArray) -> Affine:
+    """Affine transform of a georeferenced DataArray, as exact as its metadata allow.
+
+    The transform recomputed from the ``x``/``y`` coordinates carries rounding errors of a
+    few ulp; rioxarray's stored ``GeoTransform`` (written by ``open_rasterio`` and
+    ``write_transform``) is the file's exact one. The stored one is used when it agrees with
+    the coordinates to 1e-9 of a pixel (it can be stale after coordinates were edited by
+    hand), otherwise the recomputed one.
+    """
+    recalc = da.rio.transform(recalc=True)
+    stored = da.rio.transform()
+    tol = 1e-9 * max(abs(recalc.a), abs(recalc.e))
+    if all(abs(a - b) <= tol for a, b in zip(stored[:6], recalc[:6], strict=True)):
+        return stored
+    return recalc
+
+
 def _crs_label(crs: pyproj.CRS) -> str:
     epsg = crs.to_epsg()
-    return f"EPSG:{epsg}" if epsg else (crs.srs or crs.name)
+    if epsg:
+        return f"EPSG:{epsg}"
+    if crs.name and crs.name != "unknown":
+        return crs.name
+    return crs.srs or crs.name
+
+
+def _check_int(value: Any, *, param: str, low: int, shown: Any) -> int:
+    """``value`` as a Python int >= ``low`` (numpy integers accepted, bools and floats not)."""
+    valid = "an integer > 0" if low == 1 else f"an integer >= {low}"
+    if isinstance(value, bool | np.bool_):
+        raise InvalidParameterError(f"{param} must be {valid}, got {shown!r}")
+    try:
+        v = operator.index(value)
+    except TypeError:
+        raise InvalidParameterError(
+            f"{param} must be {valid} (pixels), got {shown!r} of type {type(value).__name__}"
+        ) from None
+    if v < low:
+        raise InvalidParameterError(f"{param} must be {valid}, got {shown!r}")
+    return int(v)
 
 
 def _resolution_pair(resolution: float | tuple[float, float]) -> tuple[float, float]:

@@ -89,3 +89,19 @@ def test_unwritable_folder(tmp_path):
     blocker.write_text("x")
     with pytest.raises(OutputNotWritableError, match=r"cannot create output folder .*file"):
         write_text("x", blocker / "sub" / "a.txt")
+
+
+def test_atomic_write_fsyncs_the_file_before_the_rename_and_the_folder_after(tmp_path, monkeypatch):
+    dest = tmp_path / "a.txt"
+    synced: list[tuple[int, int, bool]] = []
+    real_fsync = os.fsync
+
+    def spy(fd):  # records what was flushed and whether the rename had happened, then flushes
+        st = os.fstat(fd)
+        synced.append((st.st_dev, st.st_ino, dest.exists()))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", spy)
+    write_text("hello", dest)
+    st_file, st_dir = dest.stat(), tmp_path.stat()
+    assert synced == [(st_file.st_dev, st_file.st_ino, False), (st_dir.st_dev, st_dir.st_ino, True)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import rasterio
@@ -236,3 +238,85 @@ def test_years_from_dataset_tag(tmp_path):
     data = np.zeros((2, 3, 3), dtype=np.float32)
     da = read_raster(_write_tif(tmp_path / "t.tif", data, tags={"years": "2010, 2015"}))
     assert da.dims == ("time", "y", "x") and da["time"].values.tolist() == [2010, 2015]
+
+
+# ---------------------------------------------------------------------------- rioxarray input
+@pytest.mark.parametrize("key", sorted(k for k, v in sg.datasets.LAYERS.items() if v.kind != "vector"))
+def test_rioxarray_dataarray_decodes_like_the_path(key):
+    import rioxarray
+    import xarray as xr
+
+    path = sg.datasets.sample_paths()[key]
+    from_path = read_raster(path)
+    from_da = read_raster(rioxarray.open_rasterio(path))
+    # same values, dims, coordinates (years for the NDVI), nodata, name and attrs
+    xr.testing.assert_identical(from_da, from_path)
+
+
+def test_rioxarray_ndvi_scale_years_units_and_masked_variant():
+    import rioxarray
+    import xarray as xr
+
+    path = sg.datasets.sample_paths()["ndvi"]
+    raw = rioxarray.open_rasterio(path)
+    assert raw.dtype == np.int16 and raw.attrs["scale_factor"] == 0.0001  # still encoded
+    da = read_raster(raw)
+    assert da.dims == ("time", "y", "x") and da["time"].values.tolist() == list(range(2001, 2025))
+    assert da.attrs["units"] == "1"  # not the per-band tuple ('1', '1', ...)
+    # by hand: raw int16 x 0.0001, fill -3000 -> NaN
+    r = raw.values[0, 0, :5].astype("float64")
+    expected = np.where(r == -3000, np.nan, r * 0.0001).astype(np.float32)
+    np.testing.assert_array_equal(da.values[0, 0, :5], expected)
+    # mask_and_scale=True: rioxarray decoded already (in float32); not scaled a second time
+    masked = read_raster(rioxarray.open_rasterio(path, mask_and_scale=True))
+    xr.testing.assert_allclose(masked, da, rtol=1e-6)
+
+
+def test_dataarray_with_per_band_attribute_of_wrong_length(small_grid):
+    da = small_grid.to_dataarray(np.zeros((2, *small_grid.shape), dtype=np.int16))
+    da.attrs["scale_factor"] = (0.1, 0.2, 0.3)
+    with pytest.raises(InvalidParameterError, match=r"'scale_factor' has 3 values for 2 bands"):
+        read_raster(da)
+
+
+# ---------------------------------------------------------------------------- integer rasters of unknown kind
+def _soil_classes(tmp_path, **kw):
+    # SoilGrids-like: USDA texture classes 1/3/5 in uint8, no colour table, no kind tag
+    cls = np.ones((40, 60), dtype=np.uint8)
+    cls[:, 20:40] = 3
+    cls[:, 40:] = 5
+    return _write_tif(tmp_path / "texture.tif", cls, crs="EPSG:32649", transform=UTM30.transform, **kw)
+
+
+def test_integer_classes_without_kind_warn_when_blended(tmp_path):
+    path = _soil_classes(tmp_path)
+    shifted = sg.Grid(UTM30.crs, UTM30.transform @ Affine.translation(0.5, 0.5), UTM30.shape)
+    msg = (r"texture\.tif' is uint8 with only 3 distinct values \(1, 3, 5\) .* resampled with "
+           r"'bilinear'.*kind='categorical'")
+    with pytest.warns(sg.errors.LayerKindWarning, match=msg) as rec:
+        da = read_raster(path, grid=shifted)
+    assert [w.filename for w in rec if w.category is sg.errors.LayerKindWarning] == [__file__]
+    # what the warning is about: half-pixel bilinear blends 1 and 3 into 2, a class not in the data
+    assert 2.0 in np.unique(da.values)
+    # declared kinds (or an explicit method) are left alone and give no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sg.errors.SteppeGeoWarning)
+        cat = read_raster(path, grid=shifted, kind="categorical")
+        assert set(np.unique(cat.values)) - {cat.rio.nodata} == {1, 3, 5}
+        read_raster(path, grid=shifted, kind="continuous")
+        read_raster(path, grid=shifted, resampling="bilinear")
+        read_raster(path)  # not resampled: nothing invented
+        tagged = _write_tif(tmp_path / "tagged.tif", np.ones((4, 4), np.uint8) * 3, crs="EPSG:32649",
+                            transform=UTM30.transform, tags={"STEPPE_GEO_KIND": "categorical"})
+        read_raster(tagged, grid=shifted)
+
+
+def test_integer_rasters_with_many_values_or_a_scale_do_not_warn(tmp_path):
+    dem = (np.arange(40 * 60).reshape(40, 60) % 500 + 1000).astype(np.int16)  # 500 elevations
+    path = _write_tif(tmp_path / "dem.tif", dem, crs="EPSG:32649", transform=UTM30.transform)
+    scaled = _write_tif(tmp_path / "ndvi.tif", np.full((40, 60), 2500, np.int16), crs="EPSG:32649",
+                        transform=UTM30.transform, scales=(0.0001,), offsets=(0.0,))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sg.errors.SteppeGeoWarning)
+        read_raster(path, grid=UTM60)
+        read_raster(scaled, grid=UTM60)

@@ -165,3 +165,62 @@ def test_missing_layer(tmp_path):
     pyogrio.write_dataframe(_parcels().iloc[[0]], path, layer="parcels")
     with pytest.raises(InputNotFoundError, match=r"layer 'roads' not found in .*p\.gpkg"):
         read_vector(path, layer="roads")
+
+
+# ---------------------------------------------------------------------------- rasterize by hand
+# GRID: 30 m pixels, west edge x = 400 000, north edge y = 4 431 200, 40 rows x 60 cols.
+# Pixel (row r, col c) has its centre at x = 400 015 + 30 c, y = 4 431 185 - 30 r.
+ALIGNED = shapely.box(400_000, 4_430_000, 400_600, 4_430_600)  # 20 x 20 whole pixels
+# x 400 610..400 700 holds the centres 615, 645, 675 (3 cols) and touches cols 20..23 (4);
+# y 4 431 120..4 431 200 holds the centres 185, 155, 125 (3 rows) and touches rows 0..2 (3)
+OFFGRID = shapely.box(400_610, 4_431_120, 400_700, 4_431_200)
+# right triangle, legs 310 m from the corner (401 000, 4 430 000): the pixel i columns east and
+# j rows north of the corner has its centre 15 + 30 i, 15 + 30 j metres from it, inside when
+# 30 (i + j) + 30 < 310, i.e. i + j <= 9: sum over i = 0..9 of (10 - i) = 55 pixels (no centre
+# lies on the hypotenuse)
+TRIANGLE = shapely.Polygon([(401_000, 4_430_000), (401_310, 4_430_000), (401_000, 4_430_310)])
+
+
+def test_rasterize_pixel_counts_by_hand():
+    gdf = gpd.GeoDataFrame({"pid": [5, 6, 7]}, geometry=[ALIGNED, OFFGRID, TRIANGLE], crs="EPSG:32649")
+    ids = rasterize(gdf, grid=GRID, values="pid").values
+    assert ids.dtype == np.int32
+    assert [(ids == v).sum() for v in (5, 6, 7)] == [400, 3 * 3, 55]
+    assert (ids == 0).sum() == GRID.rows * GRID.cols - 400 - 9 - 55
+    # the aligned box sits in rows 20..39 (y 4 430 600 is 20 pixels below the top), cols 0..19
+    assert (ids[20:40, 0:20] == 5).all()
+    touched = rasterize(gdf, grid=GRID, values="pid", all_touched=True).values
+    assert (touched == 6).sum() == 4 * 3
+    assert (touched[0:3, 20:24] == 6).all()
+    presence = rasterize(gdf, grid=GRID)
+    assert presence.dtype == np.uint8 and int(presence.sum()) == 400 + 9 + 55
+
+
+def test_rasterize_text_column_is_factorized_with_a_code_table():
+    gdf = gpd.GeoDataFrame({"parcel_id": ["P00002", "P00001", None]},
+                           geometry=[ALIGNED, TRIANGLE, OFFGRID], crs="EPSG:32649")
+    da = rasterize(gdf, grid=GRID, values="parcel_id")
+    # codes in order of first appearance; the feature without an id is not burned
+    assert da.attrs["categories"] == {1: "P00002", 2: "P00001"}
+    assert da.dtype == np.int32 and da.rio.nodata == 0 and da.attrs["kind"] == "categorical"
+    assert [(da.values == v).sum() for v in (0, 1, 2)] == [GRID.rows * GRID.cols - 455, 400, 55]
+    with pytest.raises(InvalidParameterError, match=r"fill: 2 collides with the codes 1\.\.2"):
+        rasterize(gdf, grid=GRID, values="parcel_id", fill=2)
+    with pytest.raises(InvalidParameterError, match=r"dtype: 2 distinct values .* got float32"):
+        rasterize(gdf, grid=GRID, values="parcel_id", dtype="float32")
+
+
+def test_rasterize_later_feature_wins_and_boolean_and_dates():
+    import pandas as pd
+
+    a = shapely.box(400_000, 4_430_600, 400_300, 4_431_200)  # 10 x 20 pixels
+    b = shapely.box(400_150, 4_430_600, 400_300, 4_431_200)  # its east half: 5 x 20
+    gdf = gpd.GeoDataFrame({"v": [1.5, 2.5], "ok": [True, False],
+                            "when": pd.to_datetime(["2020-01-01", "2021-01-01"])},
+                           geometry=[a, b], crs="EPSG:32649")
+    v = rasterize(gdf, grid=GRID, values="v").values
+    assert v.dtype == np.float32 and (v == 1.5).sum() == 100 and (v == 2.5).sum() == 100
+    ok = rasterize(gdf, grid=GRID, values="ok").values
+    assert ok.dtype == np.uint8 and ok.sum() == 100  # b (False) covered half of a
+    with pytest.raises(InvalidParameterError, match=r"values: column 'when' has dtype datetime64"):
+        rasterize(gdf, grid=GRID, values="when")

@@ -6,11 +6,10 @@ See ``docs/io.md``.
 from __future__ import annotations
 
 from steppe_geo.io.atomic import atomic_path, check_output_path
-from steppe_geo.io.provenance import file_checksum, provenance_record, read_provenance
+from steppe_geo.io.provenance import PROVENANCE_TAG, file_checksum, provenance_record, read_provenance
 from steppe_geo.io.raster import LayerKind, ResamplingMethod, default_resampling, read_raster
 from steppe_geo.io.vector import GeometryRole, rasterize, read_vector
 from steppe_geo.io.write import (
-    PROVENANCE_TAG,
     Compression,
     RasterWindowWriter,
     raster_writer,

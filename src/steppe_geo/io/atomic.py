@@ -2,6 +2,9 @@
 
 An exception (or a kill) while writing leaves no partial file at the destination and any
 previous output untouched: the destination only ever holds a complete old or new file.
+The temporary file is flushed to disk (``fsync``) before the rename and the folder after
+it, so that a power loss right after a write cannot leave an empty or truncated file under
+the destination's name (journaling file systems may otherwise reorder the two).
 """
 
 from __future__ import annotations
@@ -30,15 +33,44 @@ def _same_file(a: Path, b: Path) -> bool:
 def check_output_path(
     path: PathLike, *, overwrite: bool = False, protected: Iterable[PathLike] | None = None
 ) -> Path:
-    """Validate an output path and return it as a ``Path``.
+    """Validate an output path and return it as a ``Path``; create its folder.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Intended output file.
+    overwrite : bool, default False
+        Whether an existing file at ``path`` may be replaced.
+    protected : iterable of str or os.PathLike, optional
+        The run's inputs: ``path`` may never be one of them, whatever ``overwrite`` says
+        (compared after resolving symbolic links and ``..``, and by file identity).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``, whose parent folder now exists.
 
     Raises
     ------
     OutputExistsError
-        ``path`` is one of the ``protected`` inputs (always refused), or exists and
-        ``overwrite`` is False.
+        ``path`` is one of the ``protected`` inputs (always refused), is a folder, or exists
+        and ``overwrite`` is False.
     OutputNotWritableError
         The destination folder cannot be created.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> check_output_path(folder / "maps" / "wind.png").parent.is_dir()
+    True
+    >>> dem = folder / "dem.tif"
+    >>> _ = dem.write_bytes(b"input")
+    >>> check_output_path(folder / "maps" / ".." / "dem.tif", overwrite=True, protected=[dem])
+    Traceback (most recent call last):
+    ...
+    steppe_geo.errors.OutputExistsError: refusing to write '...dem.tif': it is one of this run's
+    inputs; choose another output path
     """
     dest = Path(path)
     for p in protected or ():
@@ -79,14 +111,36 @@ def atomic_path(
 
     Parameters
     ----------
-    path : path
+    path : str or os.PathLike
         Final destination.
     overwrite : bool, default False
         Replace an existing file at ``path``.
-    protected : iterable of paths, optional
+    protected : iterable of str or os.PathLike, optional
         Paths that must never be written (the run's inputs).
     suffix : str, optional
         Suffix of the temporary file (default: the destination's full suffix).
+
+    Yields
+    ------
+    pathlib.Path
+        The temporary path to write (it does not exist yet).
+
+    Raises
+    ------
+    OutputExistsError, OutputNotWritableError
+        As :func:`check_output_path`; also when the writer produced no file, or another
+        process created ``path`` meanwhile (without ``overwrite``).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> dest = pathlib.Path(tempfile.mkdtemp()) / "table.csv"
+    >>> with atomic_path(dest) as tmp:
+    ...     _ = tmp.write_text("a,b")
+    ...     dest.exists()  # nothing at the destination until the block ends
+    False
+    >>> dest.read_text()
+    'a,b'
     """
     dest = check_output_path(path, overwrite=overwrite, protected=protected)
     sfx = suffix if suffix is not None else "".join(dest.suffixes[-2:]) or dest.suffix
@@ -107,9 +161,36 @@ def atomic_path(
             raise OutputExistsError(
                 f"output {str(dest)!r} appeared while writing; pass overwrite=True to replace it"
             )
+        _fsync_file(tmp)
         os.replace(tmp, dest)
+        _fsync_dir(dest.parent)
     finally:
         _remove_quietly(tmp)
+
+
+def _fsync_file(path: Path) -> None:
+    """Flush a file's data to disk (Windows needs a writable handle for that)."""
+    fd = os.open(path, os.O_RDWR if os.name == "nt" else os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    """Flush a folder's entries (the rename) to disk, where the platform allows it."""
+    if os.name == "nt":  # directories cannot be opened (nor need to be) on Windows
+        return
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # some file systems (network mounts) refuse fsync on a directory
+        pass
+    finally:
+        os.close(fd)
 
 
 def _remove_quietly(tmp: Path) -> None:

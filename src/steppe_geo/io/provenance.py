@@ -15,16 +15,39 @@ from steppe_geo.errors import InputNotFoundError
 
 __all__ = ["file_checksum", "provenance_record", "read_provenance"]
 
+PROVENANCE_TAG = "STEPPE_GEO_PROVENANCE"
+"""Tag / metadata item holding the provenance JSON (GeoTIFF, GeoPackage)."""
+
 _LIBRARIES = ("numpy", "xarray", "rioxarray", "rasterio", "pyogrio", "geopandas", "shapely", "pyproj")
 
 
 def file_checksum(path: PathLike, *, chunk_size: int = 1 << 20) -> str:
     """SHA-256 of a file's bytes, as a hex string.
 
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file (read in blocks, so any size works).
+    chunk_size : int, default 1 MiB
+        Bytes read at a time.
+
+    Returns
+    -------
+    str
+        64 lowercase hexadecimal digits, as ``sha256sum`` prints them.
+
     Raises
     ------
     InputNotFoundError
         ``path`` does not exist or is not a file.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.txt"
+    >>> _ = p.write_bytes(b"abc")
+    >>> file_checksum(p)  # the FIPS 180-2 test vector for "abc"
+    'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'
     """
     p = Path(path)
     if not p.is_file():
@@ -58,6 +81,20 @@ def provenance_record(inputs: Mapping[str, PathLike] | None = None, **params: An
     -------
     dict
         ``{"created_utc", "steppe_geo", "python", "libraries", "gdal", "inputs", "parameters"}``.
+
+    Raises
+    ------
+    InputNotFoundError
+        One of ``inputs`` is not a file.
+
+    Examples
+    --------
+    >>> import steppe_geo as sg
+    >>> rec = provenance_record({"dem": sg.datasets.sample_paths()["dem"]}, model="wind", weights=[0.6, 0.4])
+    >>> sorted(rec)
+    ['created_utc', 'gdal', 'inputs', 'libraries', 'parameters', 'python', 'steppe_geo']
+    >>> rec["parameters"], len(rec["inputs"]["dem"]["sha256"])
+    ({'model': 'wind', 'weights': [0.6, 0.4]}, 64)
     """
     from steppe_geo import __version__
 
@@ -80,11 +117,49 @@ def provenance_record(inputs: Mapping[str, PathLike] | None = None, **params: An
     }
 
 
-def read_provenance(path: PathLike) -> dict[str, Any] | None:
+def read_provenance(path: PathLike, *, layer: str | None = None) -> dict[str, Any] | None:
     """Provenance stored in an output written by steppe_geo, or None if it has none.
 
-    Reads the ``STEPPE_GEO_PROVENANCE`` tag of a GeoTIFF, the GeoPackage dataset metadata,
-    or the ``steppe_geo_provenance`` key of a GeoParquet file.
+    Reads the ``STEPPE_GEO_PROVENANCE`` tag of a GeoTIFF, the ``STEPPE_GEO_PROVENANCE``
+    metadata item of a GeoPackage layer, or the ``steppe_geo_provenance`` key of a GeoParquet
+    file. Reading leaves no ``.aux.xml`` sidecar beside the file.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A ``.tif``/``.tiff``, ``.gpkg`` or ``.parquet``/``.geoparquet`` file. Other formats
+        hold no provenance (None).
+    layer : str, optional
+        GeoPackage layer to read. Default: the record shared by every layer that carries one
+        (a GeoPackage written in one step, such as a ranked-parcels export, has one record on
+        each layer). GeoPackages written before provenance moved to layer metadata keep it
+        as dataset metadata, which is read when no layer has any.
+
+    Returns
+    -------
+    dict or None
+        The record written by :func:`provenance_record` (or whatever mapping was passed as
+        ``provenance=``).
+
+    Raises
+    ------
+    InputNotFoundError
+        ``path`` is not a file, or ``layer`` is not in the GeoPackage.
+    InvalidParameterError
+        ``layer`` is None and the GeoPackage's layers carry different records (the message
+        lists the layers).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> import numpy as np
+    >>> import steppe_geo as sg
+    >>> grid = sg.Grid.from_bounds((0, 0, 300, 200), crs="EPSG:32649", resolution_m=100)
+    >>> da = grid.to_dataarray(np.ones(grid.shape, dtype="float32"), name="score")
+    >>> path = sg.write_raster(da, pathlib.Path(tempfile.mkdtemp()) / "score.tif",
+    ...                        provenance={"model": "wind", "weights": [0.6, 0.4]})
+    >>> read_provenance(path)
+    {'model': 'wind', 'weights': [0.6, 0.4]}
     """
     import json
 
@@ -96,19 +171,43 @@ def read_provenance(path: PathLike) -> dict[str, Any] | None:
     if suffix in (".tif", ".tiff"):
         import rasterio
 
-        with rasterio.open(p) as ds:
-            text = ds.tags().get("STEPPE_GEO_PROVENANCE")
+        with rasterio.Env(GDAL_PAM_ENABLED="NO"), rasterio.open(p) as ds:
+            text = ds.tags().get(PROVENANCE_TAG)
     elif suffix == ".gpkg":
-        import pyogrio
-
-        # Dataset metadata is the same whichever layer is named; naming the first one avoids
-        # pyogrio's "more than one layer" warning on multi-layer GeoPackages.
-        layers = pyogrio.list_layers(p)
-        layer = str(layers[0][0]) if len(layers) else None
-        text = (pyogrio.read_info(p, layer=layer).get("dataset_metadata") or {}).get("STEPPE_GEO_PROVENANCE")
+        text = _gpkg_provenance(p, layer)
     elif suffix in (".parquet", ".geoparquet"):
         import pyarrow.parquet as pq
 
         raw = (pq.read_schema(p).metadata or {}).get(b"steppe_geo_provenance")
         text = raw.decode("utf-8") if raw else None
     return json.loads(text) if text else None
+
+
+def _gpkg_provenance(path: Path, layer: str | None) -> str | None:
+    import pyogrio
+    import pyogrio.errors
+
+    from steppe_geo.io._pam import no_pam_sidecars
+
+    with no_pam_sidecars():
+        layers = [str(name) for name, _ in pyogrio.list_layers(path)]
+        if layer is not None and layer not in layers:
+            raise InputNotFoundError(
+                f"layer {layer!r} not found in {str(path)!r}; layers: {', '.join(map(repr, layers))}"
+            )
+        found: dict[str, str] = {}
+        for name in [layer] if layer is not None else layers:
+            text = (pyogrio.read_info(path, layer=name).get("layer_metadata") or {}).get(PROVENANCE_TAG)
+            if text:
+                found[name] = text
+        if not found and layers:  # earlier versions wrote dataset metadata
+            meta = pyogrio.read_info(path, layer=layer or layers[0]).get("dataset_metadata") or {}
+            return meta.get(PROVENANCE_TAG)
+    if len(set(found.values())) > 1:
+        from steppe_geo.errors import InvalidParameterError
+
+        raise InvalidParameterError(
+            f"layer: the layers of {str(path)!r} carry different provenance "
+            f"({', '.join(map(repr, found))}); pass layer= to choose one"
+        )
+    return next(iter(found.values()), None)

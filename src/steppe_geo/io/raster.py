@@ -10,8 +10,9 @@ from __future__ import annotations
 import enum
 import math
 import re
+import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pyproj
@@ -24,17 +25,25 @@ from affine import Affine
 from rasterio.enums import Resampling as _RioResampling
 from rasterio.windows import Window
 
+from steppe_geo._typing import CRSLike, PathLike
 from steppe_geo._validation import parse_choice
 from steppe_geo.errors import (
     InputNotFoundError,
     InvalidParameterError,
+    LayerKindWarning,
     MissingCRSError,
     NoOverlapError,
     UnreadableInputError,
 )
-from steppe_geo.grid import Grid
+from steppe_geo.grid import Grid, dataarray_transform
 
-__all__ = ["LayerKind", "ResamplingMethod", "read_raster"]
+__all__ = ["LayerKind", "RasterSource", "ResamplingMethod", "read_raster"]
+
+RasterSource: TypeAlias = (
+    PathLike | rasterio.io.DatasetReaderBase | xr.DataArray | tuple[np.ndarray, Affine, CRSLike]
+)
+"""What :func:`read_raster` reads: a path, an open rasterio dataset, a georeferenced DataArray
+or ``(array, transform, crs)``."""
 
 KIND_TAG = "STEPPE_GEO_KIND"
 UNITS_TAG = "STEPPE_GEO_UNITS"
@@ -144,32 +153,60 @@ def _has_colormap(ds: Any) -> bool:
     return True
 
 
+def _per_band(value: Any, count: int, default: Any, *, attr: str) -> tuple[Any, ...]:
+    """A per-band tuple from a scalar, a sequence of ``count`` values, or None."""
+    if value is None:
+        return (default,) * count
+    if isinstance(value, tuple | list | np.ndarray):
+        values = tuple(v.item() if isinstance(v, np.generic) else v for v in value)
+        if len(values) == count:
+            return values
+        if len(values) == 1:
+            return values * count
+        raise InvalidParameterError(
+            f"DataArray attribute {attr!r} has {len(values)} values for {count} bands: {value!r}"
+        )
+    return (value.item() if isinstance(value, np.generic) else value,) * count
+
+
 def _from_dataarray(da: xr.DataArray) -> tuple[np.ma.MaskedArray, dict[str, Any]]:
+    """Values and metadata of a DataArray, decoded like a file.
+
+    A DataArray from ``rioxarray.open_rasterio(path)`` carries the file's metadata as
+    attributes: ``scale_factor``/``add_offset`` and ``_FillValue`` (still encoded; with
+    ``mask_and_scale=True`` they move to ``encoding`` and the values are already decoded),
+    ``long_name`` (the band descriptions, e.g. years), ``units`` (one per band) and the
+    dataset tags (``STEPPE_GEO_KIND``, ``years``). They are read the same way as from the file.
+    """
     if da.rio.crs is None:
         raise MissingCRSError(f"DataArray {da.name!r} has no CRS; set one with da.rio.write_crs(...)")
     values = np.asarray(da.values)
     arr = values if values.ndim == 3 else values[np.newaxis]
+    count = arr.shape[0]
+    attrs = da.attrs
     nodata = da.rio.nodata if da.rio.nodata is not None else da.rio.encoded_nodata
     mask = _nodata_mask(arr, nodata)
-    descriptions: tuple[str | None, ...] = (None,) * arr.shape[0]
+    descriptions: tuple[str | None, ...] = _per_band(attrs.get("long_name"), count, None, attr="long_name")
     if values.ndim == 3 and da.dims[0] == "time":
         times = da["time"]
         if np.issubdtype(times.dtype, np.datetime64):
             descriptions = tuple(str(y) for y in times.dt.year.values)
         else:
             descriptions = tuple(str(t) for t in times.values)
+    band_units = _per_band(attrs.get("units"), count, None, attr="units")
+    units = attrs.get(UNITS_TAG) or next((u for u in band_units if u), None)
     meta = {
         "crs": pyproj.CRS.from_user_input(da.rio.crs.to_wkt()),
-        "transform": da.rio.transform(recalc=True),
+        "transform": dataarray_transform(da),
         "nodata": nodata,
-        "scales": (1.0,) * arr.shape[0],
-        "offsets": (0.0,) * arr.shape[0],
+        "scales": _per_band(attrs.get("scale_factor"), count, 1.0, attr="scale_factor"),
+        "offsets": _per_band(attrs.get("add_offset"), count, 0.0, attr="add_offset"),
         "descriptions": descriptions,
-        "band_tags": [{}] * arr.shape[0],
-        "kind": da.attrs.get("kind"),
-        "years_tag": None,
+        "band_tags": [{}] * count,
+        "kind": attrs.get("kind") or attrs.get(KIND_TAG),
+        "years_tag": attrs.get("years") or attrs.get("YEARS"),
         "has_colormap": False,
-        "units": da.attrs.get("units"),
+        "units": units,
         "dtype": arr.dtype,
     }
     return np.ma.MaskedArray(arr, mask=mask), meta
@@ -187,7 +224,8 @@ def _nodata_mask(arr: np.ndarray, nodata: Any) -> np.ndarray:
 def _load(source: Any, grid: Grid | None = None) -> tuple[np.ma.MaskedArray, dict[str, Any], str | None]:
     if isinstance(source, xr.DataArray):
         data, meta = _from_dataarray(source)
-        return data, meta, source.attrs.get("source")
+        # rioxarray.open_rasterio keeps the path in .encoding["source"]
+        return data, meta, source.attrs.get("source") or source.encoding.get("source")
     if isinstance(source, tuple) and len(source) == 3:
         arr, transform, crs = source
         if crs is None:
@@ -279,6 +317,38 @@ def _time_coords(meta: dict[str, Any], count: int) -> list[int] | None:
     return years
 
 
+CLASS_LIKE_MAX_VALUES = 64
+"""An integer raster with at most this many distinct values may well hold classes."""
+
+
+def _warn_if_classes_look_interpolated(data: np.ma.MaskedArray, meta: dict[str, Any], kind: LayerKind,
+                                       method: ResamplingMethod, label: str) -> None:
+    """Warn when an integer raster of undeclared kind with few values gets a blending default.
+
+    Only when nothing declared the kind (no ``kind=``, no ``STEPPE_GEO_KIND`` tag, no colour
+    table), the values are unscaled integers, and the default resampling blends neighbours.
+    """
+    if (kind is not LayerKind.CONTINUOUS or meta["kind"] or meta["has_colormap"]
+            or not np.issubdtype(meta["dtype"], np.integer)
+            or any(s not in (None, 1.0) for s in meta["scales"])
+            or any(o not in (None, 0.0) for o in meta["offsets"])
+            or method not in (ResamplingMethod.BILINEAR, ResamplingMethod.AVERAGE)):
+        return
+    valid = np.ma.compressed(data)
+    step = max(1, valid.size // 1_000_000)  # a sample is enough for a hint
+    distinct = np.unique(valid[::step])
+    if 0 < distinct.size <= CLASS_LIKE_MAX_VALUES:
+        shown = ", ".join(str(v) for v in distinct[:12]) + (", ..." if distinct.size > 12 else "")
+        warnings.warn(
+            f"raster {label!r} is {meta['dtype']} with only {distinct.size} distinct values ({shown}) "
+            "and no colour table or STEPPE_GEO_KIND tag: it is read as continuous and resampled "
+            f"with {method.value!r}, which creates values in between (classes that do not exist). "
+            "Pass kind='categorical' for a class raster (nearest/mode), or kind='continuous' to "
+            "keep this and silence the warning.",
+            LayerKindWarning, stacklevel=3,
+        )
+
+
 # ---------------------------------------------------------------------------- alignment
 def _source_resolution_in(crs_src: pyproj.CRS, transform: Affine, shape: tuple[int, int],
                           crs_dst: pyproj.CRS) -> float:
@@ -310,7 +380,29 @@ def _check_overlap(grid: Grid, crs: pyproj.CRS, transform: Affine, shape: tuple[
 
 
 def default_resampling(kind: LayerKind, ratio: float) -> ResamplingMethod:
-    """Default resampling by layer kind and coarsening ratio (target / source pixel size)."""
+    """Default resampling by layer kind and coarsening ratio.
+
+    Parameters
+    ----------
+    kind : LayerKind
+        Continuous or categorical.
+    ratio : float
+        Target pixel size / source pixel size (both in the target CRS); above 1.5 counts as
+        coarsening.
+
+    Returns
+    -------
+    ResamplingMethod
+        Continuous: bilinear, or average when coarsening. Categorical: nearest, or mode when
+        coarsening.
+
+    Examples
+    --------
+    >>> default_resampling(LayerKind.CONTINUOUS, 0.4).value  # 250 m onto 100 m: refining
+    'bilinear'
+    >>> default_resampling(LayerKind.CATEGORICAL, 3.3).value  # 30 m classes onto 100 m
+    'mode'
+    """
     coarsening = ratio > COARSEN_RATIO
     if kind is LayerKind.CATEGORICAL:
         return ResamplingMethod.MODE if coarsening else ResamplingMethod.NEAREST
@@ -339,7 +431,7 @@ def _align(values: np.ndarray, nodata: Any, meta: dict[str, Any], grid: Grid,
 
 # ---------------------------------------------------------------------------- public
 def read_raster(
-    source: Any,
+    source: RasterSource,
     *,
     grid: Grid | None = None,
     resampling: str | ResamplingMethod | None = None,
@@ -350,19 +442,24 @@ def read_raster(
 
     Parameters
     ----------
-    source : path, rasterio dataset, DataArray or (array, transform, crs)
-        The raster. Files are opened with rasterio (any GDAL raster format).
+    source : str, os.PathLike, rasterio dataset, xarray.DataArray or (array, transform, crs)
+        The raster. Files are opened with rasterio (any GDAL raster format). A DataArray
+        from ``rioxarray.open_rasterio`` is decoded like its file (scale/offset, fill value,
+        band descriptions holding years, units).
     grid : Grid, optional
         Analysis grid; the result is reprojected/resampled onto its CRS, transform and shape.
-    resampling : str, optional
+    resampling : str or ResamplingMethod, optional
         One of :class:`ResamplingMethod` (GDAL names: ``"nearest"``, ``"bilinear"``,
         ``"average"``, ``"mode"``, ...). Default by kind: continuous → bilinear, or average
         when coarsening by more than 1.5×; categorical → nearest, or mode when coarsening.
     kind : {"continuous", "categorical"}, optional
         Default: the file's ``STEPPE_GEO_KIND`` tag, else categorical for integer rasters with
-        a colour map, else continuous.
+        a colour table, else continuous. An integer raster without either (a SoilGrids class
+        raster, say) is therefore read as continuous; when it has at most 64 distinct values
+        and is resampled with the default (blending) method a :class:`LayerKindWarning` says
+        so. Pass ``kind=`` for such rasters.
     name : str, optional
-        Name of the result (default: the file's stem).
+        Name of the result (default: the DataArray's name, else the file's stem).
 
     Returns
     -------
@@ -370,12 +467,41 @@ def read_raster(
         Dims ``("y", "x")``, or ``("time", "y", "x")`` when the bands are years, or
         ``("band", "y", "x")`` for other multi-band rasters. Continuous: float32 with NaN
         nodata (scale/offset applied). Categorical: the file's integer dtype with its nodata.
-        ``attrs``: ``"units"``, ``"source"``, ``"kind"``.
+        ``attrs``: ``"units"``, ``"source"``, ``"kind"`` and, when aligned, ``"resampling"``.
 
     Raises
     ------
-    InputNotFoundError, UnreadableInputError, MissingCRSError, NoOverlapError,
+    InputNotFoundError
+        The file does not exist.
+    UnreadableInputError
+        GDAL cannot open or read it.
+    MissingCRSError
+        The raster has no CRS.
+    NoOverlapError
+        The raster does not overlap ``grid``.
     InvalidParameterError
+        Unknown ``resampling`` or ``kind`` (the message lists the valid ones), or
+        ``kind="categorical"`` for a float raster.
+
+    Warns
+    -----
+    LayerKindWarning
+        An integer raster of undeclared kind with few distinct values was resampled as
+        continuous (see ``kind``).
+
+    Examples
+    --------
+    >>> import steppe_geo as sg
+    >>> paths = sg.datasets.sample_paths()
+    >>> ndvi = sg.read_raster(paths["ndvi"])  # MODIS-like int16 x 10000, fill -3000
+    >>> ndvi.dims, ndvi.dtype, ndvi["time"].values[[0, -1]].tolist()
+    (('time', 'y', 'x'), dtype('float32'), [2001, 2024])
+    >>> bool(ndvi.isnull().any()), float(ndvi.max()) <= 1.0
+    (True, True)
+    >>> grid = sg.datasets.sample_grid(1000)  # 1 km equal-area grid over the sample AOI
+    >>> land_cover = sg.read_raster(paths["land_cover"], grid=grid)  # 30 m UTM classes
+    >>> land_cover.shape == grid.shape, land_cover.dtype, land_cover.attrs["resampling"]
+    (True, dtype('uint8'), 'mode')
     """
     method = None if resampling is None else parse_choice(ResamplingMethod, resampling,
                                                          param="resampling")
@@ -392,16 +518,18 @@ def read_raster(
             src_res = _source_resolution_in(meta["crs"], meta["transform"], values.shape[-2:], grid.crs)
             ratio = math.sqrt(grid.resolution[0] * grid.resolution[1]) / src_res
             method = default_resampling(layer_kind, ratio)
+            if kind is None:
+                _warn_if_classes_look_interpolated(data, meta, layer_kind, method, label)
         if layer_kind is LayerKind.CATEGORICAL and nodata is None:
             # pixels outside the source need a value that is not a real class
             nodata = _free_nodata(values, values.dtype)
         values = _align(values, nodata, meta, grid, method)
         target = grid
     years = _time_coords(meta, count)
-    if name is None and src_label is not None and isinstance(source, str | Path):
-        name = Path(src_label).stem
-    elif name is None and isinstance(source, xr.DataArray):
+    if name is None and isinstance(source, xr.DataArray):
         name = source.name
+    if name is None and src_label is not None and isinstance(source, str | Path | xr.DataArray):
+        name = Path(src_label).stem
     da = target.to_dataarray(values if count > 1 else values[0], name=name,
                              nodata=None if layer_kind is LayerKind.CONTINUOUS else nodata)
     if years is not None:

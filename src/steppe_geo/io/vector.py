@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import geopandas as gpd
 import numpy as np
@@ -13,6 +13,7 @@ import pyproj
 import shapely
 import xarray as xr
 
+from steppe_geo._typing import Bounds, CRSLike, PathLike
 from steppe_geo._validation import parse_choice, to_crs
 from steppe_geo.errors import (
     EmptyLayerError,
@@ -24,8 +25,15 @@ from steppe_geo.errors import (
     UnreadableInputError,
 )
 from steppe_geo.grid import Grid
+from steppe_geo.io._pam import no_pam_sidecars
 
-__all__ = ["GeometryRole", "rasterize", "read_vector"]
+__all__ = ["AreaOfInterest", "GeometryRole", "rasterize", "read_vector"]
+
+
+AreaOfInterest: TypeAlias = (
+    Grid | gpd.GeoDataFrame | gpd.GeoSeries | tuple[shapely.Geometry | Bounds, CRSLike]
+)
+"""An area of interest: a grid, features, or ``(geometry or (west, south, east, north), crs)``."""
 
 
 class GeometryRole(enum.Enum):
@@ -52,7 +60,7 @@ def _gdal_path(path: Path) -> str:
     return str(path)
 
 
-def _read_file(source: Any, layer: str | None) -> tuple[gpd.GeoDataFrame, str]:
+def _read_file(source: PathLike, layer: str | None) -> tuple[gpd.GeoDataFrame, str]:
     import pyogrio
     import pyogrio.errors
 
@@ -65,7 +73,15 @@ def _read_file(source: Any, layer: str | None) -> tuple[gpd.GeoDataFrame, str]:
         except (ValueError, OSError) as exc:
             raise UnreadableInputError(f"cannot read GeoParquet file {str(path)!r}: {exc}") from None
     try:
-        gdf = pyogrio.read_dataframe(_gdal_path(path), layer=layer)
+        with no_pam_sidecars():  # never leave a .aux.xml beside an input
+            if layer is None:
+                layers = [str(name) for name, _ in pyogrio.list_layers(_gdal_path(path))]
+                if len(layers) > 1:
+                    raise InvalidParameterError(
+                        f"layer: vector file {str(path)!r} holds {len(layers)} layers "
+                        f"({', '.join(map(repr, layers))}); pass layer= to choose one"
+                    )
+            gdf = pyogrio.read_dataframe(_gdal_path(path), layer=layer)
     except pyogrio.errors.DataLayerError as exc:
         raise InputNotFoundError(f"layer {layer!r} not found in {str(path)!r}: {exc}") from None
     except (pyogrio.errors.DataSourceError, pyogrio.errors.FieldError,
@@ -74,7 +90,7 @@ def _read_file(source: Any, layer: str | None) -> tuple[gpd.GeoDataFrame, str]:
     return gdf, str(path)
 
 
-def _aoi_bounds(aoi: Any, crs: pyproj.CRS, margin_m: float) -> shapely.Geometry:
+def _aoi_bounds(aoi: AreaOfInterest, crs: pyproj.CRS, margin_m: float) -> shapely.Geometry:
     """AOI bounding box, grown by ``margin_m`` metres, as a polygon in ``crs``."""
     if isinstance(aoi, Grid):
         geom, aoi_crs = shapely.box(*aoi.bounds), aoi.crs
@@ -110,11 +126,11 @@ def _aoi_bounds(aoi: Any, crs: pyproj.CRS, margin_m: float) -> shapely.Geometry:
 
 
 def read_vector(
-    source: Any,
+    source: PathLike | gpd.GeoDataFrame,
     *,
     layer: str | None = None,
-    crs: Any = None,
-    aoi: Any = None,
+    crs: CRSLike | None = None,
+    aoi: AreaOfInterest | None = None,
     bbox_margin_m: float = 0.0,
     role: str | GeometryRole | None = None,
 ) -> gpd.GeoDataFrame:
@@ -122,11 +138,12 @@ def read_vector(
 
     Parameters
     ----------
-    source : path or GeoDataFrame
+    source : str, os.PathLike or geopandas.GeoDataFrame
         GeoPackage, shapefile (also a zipped one, ``.zip``), GeoJSON, GeoParquet
-        (``.parquet``), FlatGeobuf — anything pyogrio reads.
+        (``.parquet``), FlatGeobuf — anything pyogrio reads. A GeoDataFrame is checked and
+        repaired the same way (it is copied, never modified).
     layer : str, optional
-        Layer name (GeoPackage with several layers).
+        Layer name; required when the file holds several layers.
     crs : CRS-like, optional
         Reproject the result to this CRS.
     aoi : Grid, GeoDataFrame, GeoSeries or (geometry or bounds, crs), optional
@@ -140,16 +157,46 @@ def read_vector(
     Returns
     -------
     geopandas.GeoDataFrame
+        With ``attrs["source"]`` (the path). Reading leaves no file beside the source (GDAL
+        ``.aux.xml`` sidecars are disabled for our reads).
 
     Raises
     ------
-    InputNotFoundError, UnreadableInputError, MissingCRSError, EmptyLayerError,
-    GeometryTypeError, InvalidParameterError
+    InputNotFoundError
+        The file, or ``layer`` in it, does not exist.
+    UnreadableInputError
+        GDAL/pyarrow cannot read the file.
+    MissingCRSError
+        The layer has no CRS.
+    EmptyLayerError
+        No features (or none within the AOI and its margin).
+    GeometryTypeError
+        Geometry types do not fit ``role`` (e.g. points given as parcels).
+    InvalidParameterError
+        The file holds several layers and ``layer`` is None (the message lists them), a
+        negative ``bbox_margin_m``, or an unknown ``role``.
 
     Warns
     -----
     InvalidGeometryWarning
         When invalid geometries were repaired with ``shapely.make_valid`` (counted).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import steppe_geo as sg
+    >>> paths = sg.datasets.sample_paths()
+    >>> grid = sg.datasets.sample_grid(500)
+    >>> roads = sg.read_vector(paths["roads"], crs=grid.crs, aoi=grid, bbox_margin_m=2000)
+    >>> roads.crs == grid.crs, sorted(roads["class"].unique())[:2]
+    (True, ['county', 'expressway'])
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always", sg.errors.InvalidGeometryWarning)
+    ...     parcels = sg.read_vector(paths["parcels"], role="parcels")
+    >>> [str(w.message) for w in caught if w.category is sg.errors.InvalidGeometryWarning]
+    ['...parcels.gpkg: 4 invalid geometries were repaired with shapely.make_valid']
+    >>> bool(parcels.geometry.is_valid.all()), len(parcels)
+    (True, 1000)
     """
     role_ = None if role is None else parse_choice(GeometryRole, role, param="role")
     if bbox_margin_m is None or not float(bbox_margin_m) >= 0:
@@ -210,7 +257,7 @@ def _keep_polygons(geom: Any) -> Any:
 
 
 def rasterize(
-    features: Any,
+    features: gpd.GeoDataFrame | gpd.GeoSeries,
     *,
     grid: Grid,
     values: str | float | None = None,
@@ -222,25 +269,61 @@ def rasterize(
 
     Parameters
     ----------
-    features : GeoDataFrame or GeoSeries (with CRS)
-        Reprojected to the grid's CRS when needed.
+    features : geopandas.GeoDataFrame or geopandas.GeoSeries
+        Features with a CRS; reprojected to the grid's CRS when needed.
     grid : Grid
-    values : None, column name or number
-        None burns 1 (uint8 presence), a column burns its values (e.g. ids), a number burns it.
-        Where features overlap, the later one wins.
+        Grid of the result.
+    values : None, str or number, optional
+        None burns 1 (``uint8`` presence); a number burns that number; a column name burns
+        the column's values. Numeric and boolean columns burn as they are (rows with a
+        missing value are skipped). A text (or categorical) column such as ``parcel_id`` is
+        *factorized*: each distinct value gets an integer code ``1, 2, ...`` in order of
+        first appearance, and ``attrs["categories"]`` maps code → value (e.g.
+        ``{1: "P00001", 2: "P00002"}``). Where features overlap, the later one wins.
     all_touched : bool, default False
         Burn every pixel touched by a feature, not only those whose centre is inside.
     fill : number, default 0
-        Value of pixels no feature touches (also the result's nodata for integer outputs
-        when values is a column).
-    dtype : dtype, optional
-        Default uint8 for presence, else the column's dtype (float → float32).
+        Value of pixels no feature covers (also the result's nodata for integer outputs
+        when ``values`` is a column).
+    dtype : str or numpy.dtype, optional
+        Default ``uint8`` for presence, ``int32`` for a number or factorized text, else the
+        column's dtype (float → ``float32``, ``int64`` → ``int32`` when the values fit).
 
     Returns
     -------
     xarray.DataArray
-        ``("y", "x")`` on ``grid``.
+        ``("y", "x")`` on ``grid``; ``attrs["kind"]`` is ``"categorical"`` for integer
+        results and ``"continuous"`` for float ones.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``features`` is not a GeoDataFrame/GeoSeries, ``values`` names no column or a column
+        of another dtype (dates, ...), factorized codes would collide with ``fill`` or not
+        fit ``dtype``.
+    MissingCRSError
+        ``features`` has no CRS.
+
+    Examples
+    --------
+    Two 200 m × 200 m parcels on a 100 m grid cover 4 pixels each:
+
+    >>> import geopandas as gpd, shapely
+    >>> import steppe_geo as sg
+    >>> grid = sg.Grid.from_bounds((0, 0, 500, 300), crs="EPSG:32649", resolution_m=100)
+    >>> parcels = gpd.GeoDataFrame({"parcel_id": ["P7", "P9"]},
+    ...     geometry=[shapely.box(0, 0, 200, 200), shapely.box(300, 100, 500, 300)], crs="EPSG:32649")
+    >>> ids = sg.rasterize(parcels, grid=grid, values="parcel_id")
+    >>> ids.values
+    array([[0, 0, 0, 2, 2],
+           [1, 1, 0, 2, 2],
+           [1, 1, 0, 0, 0]], dtype=int32)
+    >>> ids.attrs["categories"]
+    {1: 'P7', 2: 'P9'}
+    >>> int(sg.rasterize(parcels, grid=grid).sum())
+    8
     """
+    import pandas as pd
     from rasterio.features import rasterize as _rio_rasterize
 
     if not isinstance(features, gpd.GeoDataFrame | gpd.GeoSeries):
@@ -252,7 +335,9 @@ def rasterize(
     geoms = features.geometry if isinstance(features, gpd.GeoDataFrame) else features
     if pyproj.CRS.from_user_input(geoms.crs) != grid.crs:
         geoms = geoms.to_crs(grid.crs)
+    keep = ~(geoms.isna() | geoms.is_empty).to_numpy()
     name = "presence"
+    categories: dict[int, Any] | None = None
     if values is None:
         vals = np.ones(len(geoms), dtype=np.uint8)
         out_dtype = np.dtype(dtype or np.uint8)
@@ -260,16 +345,44 @@ def rasterize(
         if not isinstance(features, gpd.GeoDataFrame) or values not in features.columns:
             cols = list(features.columns) if isinstance(features, gpd.GeoDataFrame) else []
             raise InvalidParameterError(f"values: no column {values!r}; columns are {cols}")
-        vals = features[values].to_numpy()
+        col = features[values]
         name = values
-        default = np.float32 if np.issubdtype(vals.dtype, np.floating) else vals.dtype
-        out_dtype = np.dtype(dtype or default)
-        if out_dtype == np.int64:
-            out_dtype = np.dtype(np.int32) if np.all(np.abs(vals) < 2**31) else np.dtype(np.float64)
+        keep &= col.notna().to_numpy()
+        if pd.api.types.is_bool_dtype(col):
+            vals = col.fillna(False).to_numpy(dtype=np.uint8)
+            out_dtype = np.dtype(dtype or np.uint8)
+        elif pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_complex_dtype(col):
+            is_float = pd.api.types.is_float_dtype(col)
+            vals = col.to_numpy(dtype=np.float64 if is_float else np.int64, na_value=0)
+            out_dtype = np.dtype(dtype or (np.float32 if is_float else vals.dtype))
+            if out_dtype == np.int64:
+                big = np.any(np.abs(vals[keep]) >= 2**31)
+                out_dtype = np.dtype(np.float64) if big else np.dtype(np.int32)
+        elif (pd.api.types.is_string_dtype(col) or isinstance(col.dtype, pd.CategoricalDtype)
+              or col.dtype == object):
+            codes, uniques = pd.factorize(col, sort=False)
+            vals = (codes + 1).astype(np.int64)
+            categories = {i + 1: (u.item() if isinstance(u, np.generic) else u)
+                          for i, u in enumerate(uniques)}
+            out_dtype = np.dtype(dtype or np.int32)
+            if not np.issubdtype(out_dtype, np.integer) or len(uniques) > np.iinfo(out_dtype).max:
+                raise InvalidParameterError(
+                    f"dtype: {len(uniques)} distinct values of column {values!r} need an integer "
+                    f"dtype holding codes 1..{len(uniques)}, got {out_dtype}"
+                )
+            if 1 <= fill <= len(uniques):
+                raise InvalidParameterError(
+                    f"fill: {fill!r} collides with the codes 1..{len(uniques)} given to the distinct "
+                    f"values of column {values!r}; use fill=0 (default) or a negative number"
+                )
+        else:
+            raise InvalidParameterError(
+                f"values: column {values!r} has dtype {col.dtype}; rasterize burns numbers, "
+                "booleans or text (text is factorized into integer codes)"
+            )
     else:
         vals = np.full(len(geoms), values)
         out_dtype = np.dtype(dtype or (np.float32 if isinstance(values, float) else np.int32))
-    keep = ~(geoms.isna() | geoms.is_empty).to_numpy()
     shapes = list(zip(geoms.to_numpy()[keep], vals[keep], strict=True))
     if shapes:
         arr = _rio_rasterize(shapes, out_shape=grid.shape, transform=grid.transform, fill=fill,
@@ -279,4 +392,6 @@ def rasterize(
     nodata = None if np.issubdtype(out_dtype, np.floating) or values is None else fill
     da = grid.to_dataarray(arr, name=name, nodata=nodata)
     da.attrs["kind"] = "continuous" if np.issubdtype(out_dtype, np.floating) else "categorical"
+    if categories is not None:
+        da.attrs["categories"] = categories
     return da

@@ -16,12 +16,15 @@ import json
 import math
 import re
 import unicodedata
+import warnings
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import geopandas as gpd
 import numpy as np
+import pandas as pd
 import rasterio
 import rasterio.shutil
 import xarray as xr
@@ -29,10 +32,16 @@ from rasterio.windows import Window
 
 from steppe_geo._typing import PathLike
 from steppe_geo._validation import parse_choice
-from steppe_geo.errors import InvalidParameterError
+from steppe_geo.errors import InvalidParameterError, MissingCRSError, OutputExistsError, TruncationWarning
 from steppe_geo.grid import Grid
+from steppe_geo.io._pam import no_pam_sidecars
 from steppe_geo.io.atomic import atomic_path, check_output_path
+from steppe_geo.io.provenance import PROVENANCE_TAG
 from steppe_geo.io.raster import KIND_TAG, UNITS_TAG
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+    from rasterio.io import DatasetWriter
 
 __all__ = [
     "Compression",
@@ -46,7 +55,6 @@ __all__ = [
     "write_vector",
 ]
 
-PROVENANCE_TAG = "STEPPE_GEO_PROVENANCE"
 BLOCK = 512
 
 
@@ -93,15 +101,38 @@ def _tag_dict(tags: Mapping[str, Any] | None, provenance: Mapping[str, Any] | No
 
 
 class RasterWindowWriter:
-    """Streamed writer handed out by :func:`raster_writer`; call :meth:`write` per window."""
+    """Streamed writer handed out by :func:`raster_writer`; call :meth:`write` per window.
 
-    def __init__(self, dataset: Any, grid: Grid, count: int) -> None:
+    Parameters
+    ----------
+    dataset : rasterio.io.DatasetWriter
+        The open scratch GeoTIFF.
+    grid : Grid
+        Grid of the output.
+    count : int
+        Number of bands.
+    """
+
+    def __init__(self, dataset: DatasetWriter, grid: Grid, count: int) -> None:
         self._ds = dataset
         self.grid = grid
         self.count = count
 
     def write(self, array: np.ndarray, window: Window) -> None:
-        """Write ``array`` ((rows, cols) or (count, rows, cols)) into ``window`` of the grid."""
+        """Write ``array`` into ``window`` of the grid.
+
+        Parameters
+        ----------
+        array : (rows, cols) or (count, rows, cols) ndarray
+            Values of the window (cast to the output dtype).
+        window : rasterio.windows.Window
+            Where they go, e.g. ``GridWindow.core`` from :meth:`Grid.windows`.
+
+        Raises
+        ------
+        InvalidParameterError
+            ``array`` does not have the window's shape (and ``count`` bands).
+        """
         arr = np.asarray(array)
         if arr.ndim == 2:
             arr = arr[np.newaxis]
@@ -133,7 +164,7 @@ def raster_writer(
 
     Parameters
     ----------
-    path : path
+    path : str or os.PathLike
         Destination ``.tif``.
     grid : Grid
         Grid of the output (CRS, transform, shape).
@@ -145,7 +176,7 @@ def raster_writer(
         JSON in tag ``STEPPE_GEO_PROVENANCE``).
     overwrite : bool, default False
         Replace an existing file.
-    protected : paths, optional
+    protected : iterable of str or os.PathLike, optional
         The run's inputs, never overwritten.
     kind : {"continuous", "categorical"}, optional
         Stored in tag ``STEPPE_GEO_KIND`` (default: categorical for integer dtypes).
@@ -228,7 +259,7 @@ def write_raster(
         ``("y", "x")`` or ``(band|time, "y", "x")`` with rioxarray CRS and transform. Floats
         are written as float32 with NaN nodata; integers keep their dtype and ``rio.nodata``.
         A ``time`` dimension becomes band descriptions holding the years.
-    path : path
+    path : str or os.PathLike
         Destination (``.tif``).
     overwrite : bool, default False
         Replace an existing file (else OutputExistsError).
@@ -238,7 +269,7 @@ def write_raster(
         Band descriptions (default: the time values, or the DataArray name for one band).
     provenance : mapping, optional
         E.g. :func:`steppe_geo.io.provenance_record`; stored as JSON.
-    protected : paths, optional
+    protected : iterable of str or os.PathLike, optional
         The run's inputs: never written over.
     compress : {"deflate", "zstd", "lzw", "none"}, default "deflate"
         Compression (DEFLATE is readable everywhere; ZSTD is faster).
@@ -246,6 +277,33 @@ def write_raster(
     Returns
     -------
     pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``da`` is not 2-D/3-D, has a dtype GeoTIFF cannot hold, or ``compress`` is unknown.
+    MissingCRSError
+        ``da`` has no CRS.
+    OutputExistsError
+        ``path`` exists and ``overwrite`` is False, or it is one of ``protected``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> import numpy as np, rasterio
+    >>> import steppe_geo as sg
+    >>> grid = sg.Grid.from_bounds((400_000, 4_430_000, 403_000, 4_432_000), crs="EPSG:32649",
+    ...                            resolution_m=100)
+    >>> score = grid.to_dataarray(np.linspace(0, 1, grid.rows * grid.cols, dtype="float32")
+    ...                           .reshape(grid.shape), name="score", units="1")
+    >>> out = sg.write_raster(score, pathlib.Path(tempfile.mkdtemp()) / "score.tif",
+    ...                       provenance={"model": "wind"})
+    >>> with rasterio.open(out) as ds:
+    ...     ds.tags(ns="IMAGE_STRUCTURE")["LAYOUT"], ds.crs.to_epsg(), ds.descriptions, ds.units
+    ('COG', 32649, ('score',), ('1',))
+    >>> bool((sg.read_raster(out) == score).all())
+    True
     """
     grid = Grid.from_dataarray(da)
     values = np.asarray(da.values)
@@ -281,7 +339,38 @@ def write_raster(
 # ============================================================================ text & figures
 def write_text(text: str, path: PathLike, *, overwrite: bool = False,
                protected: Iterable[PathLike] | None = None) -> Path:
-    """Write UTF-8 text atomically; returns the path."""
+    """Write UTF-8 text atomically.
+
+    Parameters
+    ----------
+    text : str
+        The text (written as is: no newline is added).
+    path : str or os.PathLike
+        Destination file; its folder is created if needed.
+    overwrite : bool, default False
+        Replace an existing file.
+    protected : iterable of str or os.PathLike, optional
+        The run's inputs: never written over.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    OutputExistsError
+        ``path`` exists and ``overwrite`` is False, is a folder, or is one of ``protected``.
+    OutputNotWritableError
+        The destination folder cannot be created or written to.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> out = write_text("乌兰布和 Өвөр", pathlib.Path(tempfile.mkdtemp()) / "note.txt")
+    >>> out.read_text(encoding="utf-8")
+    '乌兰布和 Өвөр'
+    """
     with atomic_path(path, overwrite=overwrite, protected=protected) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(path)
@@ -289,14 +378,84 @@ def write_text(text: str, path: PathLike, *, overwrite: bool = False,
 
 def write_json(obj: Any, path: PathLike, *, overwrite: bool = False,
                protected: Iterable[PathLike] | None = None) -> Path:
-    """Write ``obj`` as pretty UTF-8 JSON atomically (non-JSON values via ``str``)."""
+    """Write ``obj`` as pretty-printed UTF-8 JSON atomically.
+
+    Parameters
+    ----------
+    obj : object
+        Anything :func:`json.dumps` takes; other values (paths, numpy scalars, dates) are
+        written as their ``str()``. Non-ASCII text is written as is (not escaped).
+    path : str or os.PathLike
+        Destination file.
+    overwrite : bool, default False
+        Replace an existing file.
+    protected : iterable of str or os.PathLike, optional
+        The run's inputs: never written over.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    OutputExistsError
+        ``path`` exists and ``overwrite`` is False, or it is one of ``protected``.
+    OutputNotWritableError
+        The destination folder cannot be created or written to.
+
+    Examples
+    --------
+    >>> import json, tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> out = write_json({"layer": "草原", "area_ha": 12.5}, folder / "a.json")
+    >>> json.loads(out.read_text(encoding="utf-8"))
+    {'layer': '草原', 'area_ha': 12.5}
+    """
     text = json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n"
     return write_text(text, path, overwrite=overwrite, protected=protected)
 
 
-def save_figure(fig: Any, path: PathLike, *, overwrite: bool = False, dpi: int = 150,
+def save_figure(fig: Figure, path: PathLike, *, overwrite: bool = False, dpi: int = 150,
                 protected: Iterable[PathLike] | None = None) -> Path:
-    """Save a matplotlib figure (PNG, PDF, SVG by suffix) atomically."""
+    """Save a matplotlib figure atomically; the format follows the suffix.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure (e.g. ``ax.figure`` of a ``steppe_geo.maps`` plot). It is not closed.
+    path : str or os.PathLike
+        Destination ``.png``, ``.pdf`` or ``.svg`` (any format matplotlib writes; no suffix
+        means PNG).
+    overwrite : bool, default False
+        Replace an existing file.
+    dpi : int, default 150
+        Resolution of raster formats (PNG), in dots per inch.
+    protected : iterable of str or os.PathLike, optional
+        The run's inputs: never written over.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    OutputExistsError
+        ``path`` exists and ``overwrite`` is False, or it is one of ``protected``.
+    OutputNotWritableError
+        The destination folder cannot be created or written to.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from matplotlib.figure import Figure
+    >>> fig = Figure(figsize=(2, 2))
+    >>> _ = fig.subplots().plot([0, 1], [0, 1])
+    >>> out = save_figure(fig, pathlib.Path(tempfile.mkdtemp()) / "map.png")
+    >>> out.read_bytes()[1:4]
+    b'PNG'
+    """
     fmt = Path(path).suffix.lstrip(".").lower() or "png"
     with atomic_path(path, overwrite=overwrite, protected=protected) as tmp:
         fig.savefig(tmp, dpi=dpi, format=fmt, bbox_inches="tight")
@@ -306,6 +465,11 @@ def save_figure(fig: Any, path: PathLike, *, overwrite: bool = False, dpi: int =
 # ============================================================================ vectors
 _VECTOR_DRIVERS = {".gpkg": "GPKG", ".parquet": "Parquet", ".geoparquet": "Parquet",
                    ".fgb": "FlatGeobuf", ".csv": "CSV", ".geojson": "GeoJSON", ".zip": "SHPZIP"}
+
+GPKG_VERSION = "1.2"
+"""GeoPackage version written. GDAL >= 3.7 defaults to 1.4, which GDAL 3.6 (and the QGIS
+builds on it) opens with a "may only be partially supported" warning; nothing we write needs
+1.3/1.4 features."""
 
 
 def _vector_format(path: Path) -> str:
@@ -321,8 +485,35 @@ def _vector_format(path: Path) -> str:
     return fmt
 
 
+def _check_geodataframe(gdf: gpd.GeoDataFrame, dest: Path) -> None:
+    """Refuse frames that are not GeoDataFrames or carry no CRS, naming the output."""
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        raise InvalidParameterError(
+            f"gdf: writing {str(dest)!r} needs a GeoDataFrame, got {type(gdf).__name__} "
+            "(only .csv takes a plain table)"
+        )
+    if gdf.crs is None:
+        raise MissingCRSError(
+            f"gdf has no CRS; refusing to write {str(dest)!r} without one "
+            "(set it with gdf.set_crs(...) first)"
+        )
+
+
+def _pyogrio_write(frame: gpd.GeoDataFrame, tmp: Path, dest: Path, *, driver: str, **kwargs: Any) -> None:
+    """``pyogrio.write_dataframe`` without PAM sidecars; GDAL refusals name the output."""
+    import pyogrio
+    import pyogrio.errors
+
+    try:
+        with no_pam_sidecars():
+            pyogrio.write_dataframe(frame, tmp, driver=driver, **kwargs)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.FieldError,
+            pyogrio.errors.FeatureError, pyogrio.errors.GeometryError, OverflowError) as exc:
+        raise InvalidParameterError(f"gdf: cannot be written to {str(dest)!r} ({driver}): {exc}") from exc
+
+
 def write_vector(
-    gdf: Any,
+    gdf: gpd.GeoDataFrame | pd.DataFrame,
     path: PathLike,
     *,
     layer: str | None = None,
@@ -333,7 +524,7 @@ def write_vector(
 ) -> Path:
     """Write a GeoDataFrame atomically; the format follows the suffix.
 
-    ``.gpkg`` (default; provenance JSON stored as GeoPackage dataset and layer metadata),
+    ``.gpkg`` (default; GeoPackage 1.2, provenance JSON stored as layer metadata),
     ``.zip``/``.shp.zip`` (zipped shapefile via :func:`write_shapefile_zip`), ``.parquet``
     (GeoParquet; provenance in the file's key-value metadata), ``.fgb`` (FlatGeobuf),
     ``.geojson``, ``.csv`` (attribute table without geometry).
@@ -341,19 +532,55 @@ def write_vector(
     Parameters
     ----------
     gdf : geopandas.GeoDataFrame
-    path : path
+        Features with a CRS (a plain ``pandas.DataFrame`` is accepted for ``.csv`` only).
+    path : str or os.PathLike
+        Destination; its suffix selects the format.
     layer : str, optional
-        Layer name in a GeoPackage (default: the file stem).
+        Layer name (GeoPackage, FlatGeobuf, GeoJSON; default: the file name up to its first
+        dot, e.g. ``"parcels"`` for ``parcels.gpkg``).
     overwrite : bool, default False
         Replace an existing file.
     provenance : mapping, optional
-        Provenance dict stored with the data where the format allows.
+        Provenance dict stored with the data where the format allows (GeoPackage layer
+        metadata, GeoParquet key-value metadata).
     append_layer : bool, default False
         Add ``layer`` to an existing GeoPackage (the file is copied, extended and renamed
         into place, so the add is atomic too). An existing layer of that name is refused
         unless ``overwrite=True``.
-    protected : paths, optional
+    protected : iterable of str or os.PathLike, optional
         The run's inputs: never written over.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    MissingCRSError
+        ``gdf`` has no CRS (any format but ``.csv``).
+    InvalidParameterError
+        Unknown suffix; column names differing only in case (GeoPackage, FlatGeobuf,
+        GeoJSON); data GDAL refuses to write (the message names the file). Nothing is left
+        at ``path`` and a previous file there is untouched.
+    OutputExistsError
+        ``path`` exists and ``overwrite`` is False, or it is one of ``protected``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> import geopandas as gpd, shapely, pyogrio
+    >>> import steppe_geo as sg
+    >>> parcels = gpd.GeoDataFrame({"parcel_id": ["P1", "P2"]},
+    ...     geometry=[shapely.box(0, 0, 100, 100), shapely.box(100, 0, 200, 100)], crs="EPSG:32649")
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> out = sg.write_vector(parcels, folder / "ranked.gpkg", provenance={"model": "wind"})
+    >>> pyogrio.list_layers(out)[0][0]
+    'ranked'
+    >>> sg.io.read_provenance(out)
+    {'model': 'wind'}
+    >>> sorted(p.name for p in folder.iterdir())  # no temporary or sidecar files
+    ['ranked.gpkg']
     """
     import shutil
 
@@ -361,8 +588,11 @@ def write_vector(
 
     dest = Path(path)
     fmt = _vector_format(dest)
+    if fmt != "CSV":
+        _check_geodataframe(gdf, dest)
     if fmt == "SHPZIP":
-        return write_shapefile_zip(gdf, dest, overwrite=overwrite, protected=protected)
+        return _write_shapefile_zip(gdf, dest, overwrite=overwrite, protected=protected, field_map=None,
+                                    stacklevel=3)
     layer = layer or dest.name.split(".")[0]
     if fmt in ("GPKG", "FlatGeobuf", "GeoJSON"):
         seen: dict[str, str] = {}
@@ -374,36 +604,35 @@ def write_vector(
                 )
             seen[col.lower()] = col
     prov_json = json.dumps(provenance, default=str, ensure_ascii=False) if provenance else None
+    # Provenance goes in *layer* metadata only: GDAL keeps GeoPackage dataset metadata in a
+    # PAM .aux.xml sidecar as soon as anything opens the file read-only.
+    layer_meta = {PROVENANCE_TAG: prov_json} if prov_json and fmt == "GPKG" else None
     if fmt == "GPKG" and append_layer and dest.exists():
         check_output_path(dest, overwrite=True, protected=protected)
-        existing = [name for name, _ in pyogrio.list_layers(dest)]
+        with no_pam_sidecars():
+            existing = [name for name, _ in pyogrio.list_layers(dest)]
         if layer in existing and not overwrite:
-            from steppe_geo.errors import OutputExistsError
-
             raise OutputExistsError(
                 f"layer {layer!r} exists already in {str(dest)!r}; pass overwrite=True to replace it"
             )
         with atomic_path(dest, overwrite=True, protected=protected) as tmp:
             shutil.copyfile(dest, tmp)
-            pyogrio.write_dataframe(gdf, tmp, layer=layer, driver="GPKG", append=False,
-                                    layer_metadata={"STEPPE_GEO_PROVENANCE": prov_json}
-                                    if prov_json else None)
+            _pyogrio_write(gdf, tmp, dest, layer=layer, driver="GPKG", append=False,
+                           layer_metadata=layer_meta)
         return dest
     with atomic_path(dest, overwrite=overwrite, protected=protected) as tmp:
         if fmt == "CSV":
-            frame = gdf.drop(columns=gdf.geometry.name) if hasattr(gdf, "geometry") else gdf
+            frame = gdf.drop(columns=gdf.geometry.name) if isinstance(gdf, gpd.GeoDataFrame) else gdf
             frame.to_csv(tmp, index=False, encoding="utf-8")
         elif fmt == "Parquet":
             gdf.to_parquet(tmp, index=False)
             if prov_json:
                 _parquet_add_metadata(tmp, {"steppe_geo_provenance": prov_json})
+        elif fmt == "GPKG":
+            _pyogrio_write(gdf, tmp, dest, layer=layer, driver="GPKG",
+                           layer_metadata=layer_meta, dataset_options={"VERSION": GPKG_VERSION})
         else:
-            meta: dict[str, Any] = {}
-            if prov_json and fmt == "GPKG":
-                meta = {"dataset_metadata": {PROVENANCE_TAG: prov_json},
-                        "layer_metadata": {PROVENANCE_TAG: prov_json}}
-            pyogrio.write_dataframe(gdf, tmp, layer=layer if fmt == "GPKG" else None,
-                                    driver=fmt, **meta)
+            _pyogrio_write(gdf, tmp, dest, layer=layer, driver=fmt)
     return dest
 
 
@@ -442,8 +671,25 @@ def shapefile_field_names(columns: Iterable[str], *, field_map: Mapping[str, str
     Parameters
     ----------
     columns : iterable of str
-    field_map : mapping, optional
+        Column names, in order (the order decides which clashing name gets ``_1``).
+    field_map : mapping of str to str, optional
         Explicit short names for some columns (checked for length and uniqueness).
+
+    Returns
+    -------
+    dict of str to str
+        Column name → field name, in the order of ``columns``.
+
+    Raises
+    ------
+    InvalidParameterError
+        A ``field_map`` name is empty, longer than 10 characters or not unique.
+
+    Examples
+    --------
+    >>> shapefile_field_names(["tenure_type_collective", "tenure_type_contract", "名称", "area_ha"])
+    {'tenure_type_collective': 'tenure_typ', 'tenure_type_contract': 'tenure_t_1',
+     '名称': 'field', 'area_ha': 'area_ha'}
     """
     out: dict[str, str] = {}
     taken: set[str] = set()
@@ -469,12 +715,20 @@ def shapefile_field_names(columns: Iterable[str], *, field_map: Mapping[str, str
     return out
 
 
-def _dbf_ready(gdf: Any, names: Mapping[str, str]) -> Any:
-    """Rename columns and coerce types the dBASE format can hold."""
-    import pandas as pd
+def _cut_utf8(value: str, max_bytes: int) -> str:
+    """Cut ``value`` to at most ``max_bytes`` UTF-8 bytes, never inside a character."""
+    return value.encode("utf-8")[:max_bytes].decode("utf-8", errors="ignore")
 
+
+def _dbf_ready(gdf: gpd.GeoDataFrame, names: Mapping[str, str]) -> tuple[gpd.GeoDataFrame, dict[str, int]]:
+    """Rename columns and coerce types the dBASE format can hold.
+
+    Returns the frame ready for the shapefile driver and, per column, the number of text
+    values cut to the dBASE limit of 254 bytes (UTF-8).
+    """
     frame = gdf.copy()
     geom = frame.geometry.name
+    cut: dict[str, int] = {}
     for col in list(frame.columns):
         if col == geom:
             continue
@@ -490,25 +744,27 @@ def _dbf_ready(gdf: Any, names: Mapping[str, str]) -> Any:
             pass
         else:
             text = s.astype("string")
-            too_long = text.str.len().fillna(0) > DBF_CHAR_MAX
+            # dBASE character fields hold at most 254 *bytes*; UTF-8 Chinese takes 3 per character
+            too_long = text.str.encode("utf-8").str.len().fillna(0) > DBF_CHAR_MAX
             if too_long.any():
-                import warnings
-
-                from steppe_geo.errors import SteppeGeoWarning
-
-                warnings.warn(
-                    f"column {col!r}: {int(too_long.sum())} values longer than {DBF_CHAR_MAX} "
-                    "characters were cut for the shapefile (use GeoPackage to keep them)",
-                    SteppeGeoWarning, stacklevel=4,
-                )
-                text = text.str.slice(0, DBF_CHAR_MAX)
-            frame[col] = text.astype(object)
+                cut[str(col)] = int(too_long.sum())
+                text = text.where(~too_long, text[too_long].map(lambda v: _cut_utf8(v, DBF_CHAR_MAX)))
+            # missing text must stay missing (None), not become the string "<NA>"
+            frame[col] = pd.Series(
+                [None if pd.isna(v) else str(v) for v in text], index=frame.index, dtype=object
+            )
     frame = frame.rename(columns={c: names[c] for c in names})
-    return frame.set_geometry(names.get(geom, geom)) if geom in names else frame
+    frame = frame.set_geometry(names.get(geom, geom)) if geom in names else frame
+    return frame, cut
+
+
+SHAPEFILE_DATE = (1980, 1, 1)
+"""Date written in the dBASE header and on every zip entry (the ZIP epoch), so the same
+data always give the same bytes (GDAL would write today's date, zip the file times)."""
 
 
 def write_shapefile_zip(
-    gdf: Any,
+    gdf: gpd.GeoDataFrame,
     path: PathLike,
     *,
     overwrite: bool = False,
@@ -519,38 +775,118 @@ def write_shapefile_zip(
 
     Field names become unique, deterministic names of at most 10 characters (see
     :func:`shapefile_field_names`); ``fields.csv`` in the zip maps them to the full names.
-    Text is UTF-8 and the ``.cpg`` says so, so Chinese and Mongolian names survive.
-    Booleans become integers, dates ISO text; text longer than 254 characters is cut
-    with a warning.
+    Text is UTF-8 and the ``.cpg`` says so, so Chinese and Mongolian names survive; missing
+    text stays missing (null). Booleans become integers, dates ISO text. The output is
+    byte-for-byte reproducible: the dBASE header and the zip entries carry a fixed date
+    (:data:`SHAPEFILE_DATE`), not the time of writing.
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        Features with a CRS, all of one geometry family (points, lines or polygons; single
+        and multi-part may mix).
+    path : str or os.PathLike
+        Destination ``.zip`` (``.shp.zip`` is conventional); the shapefile inside is named
+        after it (``parcels.shp.zip`` holds ``parcels.shp``).
+    overwrite : bool, default False
+        Replace an existing file.
+    field_map : mapping of str to str, optional
+        Explicit short field names for some columns (at most 10 characters, unique).
+    protected : iterable of str or os.PathLike, optional
+        The run's inputs: never written over.
 
     Returns
     -------
     pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    MissingCRSError
+        ``gdf`` has no CRS.
+    InvalidParameterError
+        A bad ``field_map``, or features GDAL refuses (e.g. points and polygons mixed); the
+        message names the file. Nothing is left at ``path`` and a previous file is untouched.
+    OutputExistsError
+        ``path`` exists and ``overwrite`` is False, or it is one of ``protected``.
+
+    Warns
+    -----
+    TruncationWarning
+        Text values longer than the dBASE limit of 254 bytes (UTF-8; a Chinese character
+        takes 3) are cut on a character boundary; the warning names the column, its field
+        and the number of values cut. Use GeoPackage to keep them whole.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, zipfile
+    >>> import geopandas as gpd, pyogrio, shapely
+    >>> gdf = gpd.GeoDataFrame({"grazing_rights_holder": ["巴特尔户", None]},
+    ...     geometry=[shapely.Point(400_000, 4_430_000), shapely.Point(400_100, 4_430_000)],
+    ...     crs="EPSG:32649")
+    >>> out = write_shapefile_zip(gdf, pathlib.Path(tempfile.mkdtemp()) / "homesteads.shp.zip")
+    >>> sorted(zipfile.ZipFile(out).namelist())
+    ['fields.csv', 'homesteads.cpg', 'homesteads.dbf', 'homesteads.prj', 'homesteads.shp', 'homesteads.shx']
+    >>> pyogrio.read_dataframe(f"/vsizip/{out}")["grazing_ri"].tolist()  # missing stays missing
+    ['巴特尔户', nan]
     """
+    return _write_shapefile_zip(gdf, Path(path), overwrite=overwrite, field_map=field_map,
+                                protected=protected, stacklevel=3)
+
+
+def _write_shapefile_zip(gdf: gpd.GeoDataFrame, dest: Path, *, overwrite: bool,
+                         field_map: Mapping[str, str] | None, protected: Iterable[PathLike] | None,
+                         stacklevel: int) -> Path:
     import tempfile
 
-    import pyogrio
-
-    dest = Path(path)
+    _check_geodataframe(gdf, dest)
     geom = gdf.geometry.name
     cols = [c for c in gdf.columns if c != geom]
     names = shapefile_field_names(cols, field_map=field_map)
-    frame = _dbf_ready(gdf, names)
+    frame, cut = _dbf_ready(gdf, names)
+    for col, n in cut.items():
+        warnings.warn(
+            f"column {col!r} (shapefile field {names[col]!r}): {n} value{'s' if n != 1 else ''} longer "
+            f"than {DBF_CHAR_MAX} bytes in UTF-8 cut to fit the dBASE limit in {str(dest)!r} "
+            "(write a GeoPackage to keep them)",
+            TruncationWarning, stacklevel=stacklevel,
+        )
     stem = re.sub(r"\.shp$", "", dest.name[: -len(".zip")] if dest.name.lower().endswith(".zip")
                   else dest.stem, flags=re.I) or "layer"
+    y, m, d = SHAPEFILE_DATE
     with atomic_path(dest, overwrite=overwrite, protected=protected, suffix=".zip") as tmp, \
             tempfile.TemporaryDirectory(dir=dest.parent, prefix=".steppe_geo-tmp-shp-") as work:
         shp = Path(work) / f"{stem}.shp"
-        pyogrio.write_dataframe(frame, shp, driver="ESRI Shapefile", encoding="UTF-8")
-        cpg = shp.with_suffix(".cpg")
-        cpg.write_text("UTF-8", encoding="ascii")
+        _pyogrio_write(frame, shp, dest, driver="ESRI Shapefile", encoding="UTF-8",
+                       layer_options={"DBF_DATE_LAST_UPDATE": f"{y:04d}-{m:02d}-{d:02d}"})
+        shp.with_suffix(".cpg").write_text("UTF-8", encoding="ascii")
         buf = _io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(["field", "column"])
         for full, short in names.items():
             w.writerow([short, full])
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            for part in sorted(Path(work).iterdir()):
-                zf.write(part, arcname=part.name)
-            zf.writestr("fields.csv", buf.getvalue())
+        parts = {p.name: p.read_bytes() for p in sorted(Path(work).iterdir())}
+        parts["fields.csv"] = buf.getvalue().encode("utf-8")
+        _write_zip_reproducibly(tmp, parts)
     return dest
+
+
+def _write_zip_reproducibly(path: Path, parts: Mapping[str, bytes]) -> None:
+    """Write ``parts`` (name -> bytes) into a new zip with fixed dates and permissions.
+
+    Entries keep the given order, are DEFLATE-compressed, dated :data:`SHAPEFILE_DATE` and
+    have mode 0644, so equal contents give an identical zip file.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        Zip file to create (a temporary path: this is not atomic by itself).
+    parts : mapping of str to bytes
+        Archive member names and their contents.
+    """
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, data in parts.items():
+            info = zipfile.ZipInfo(name, date_time=(*SHAPEFILE_DATE, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, data)
