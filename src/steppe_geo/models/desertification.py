@@ -282,39 +282,44 @@ def _unwrap(values: Any) -> tuple[np.ndarray, Any]:
     return arr, lambda out, name, units: out
 
 
+KOSMAS = ("Kosmas, Kirkby & Geeson (1999), The MEDALUS project: manual on key indicators of desertification "
+          "and mapping environmentally sensitive areas to desertification, EUR 18882")
+GLOBAL_ESA = ("Global-ESA (Ferrara et al. 2020, Updating the MEDALUS-ESA framework for worldwide land "
+              "degradation and desertification assessment, Land Degrad. Dev.); the ladder values are those "
+              "listed in docs/models.md, not re-checked against that text")
 # Rainfall (mm/yr). Original MEDALUS: > 650 → 1, 280–650 → 2, < 280 → 4.
 RAINFALL_ORIGINAL = ScoreTable(
     "rainfall", (280.0, 650.0), (4.0, 2.0, 1.0), "mm/yr",
-    "Kosmas et al. (1999), MEDALUS manual, Table 3.2 (as in methods.md §7)",
+    f"{KOSMAS}: rainfall classes",
 )
 # Finer ladder used by Global-ESA studies for drylands (default here: Inner Mongolia is 150–450 mm).
 RAINFALL_GLOBAL_ESA = ScoreTable(
     "rainfall", (280.0, 310.0, 345.0, 390.0, 440.0, 490.0, 570.0, 650.0),
     (2.0, 1.80, 1.65, 1.50, 1.35, 1.25, 1.15, 1.05, 1.0), "mm/yr",
-    "Global-ESA rainfall ladder (methods.md §7; verify against the Global ESA primary text)",
+    f"rainfall ladder of {GLOBAL_ESA}",
 )
 # Bagnouls–Gaussen bioclimatic index — ONLY for a BGI layer, never for P/PET.
 ARIDITY_BGI = ScoreTable(
     "aridity_bgi", (50.0, 75.0, 100.0, 125.0, 150.0), (1.0, 1.1, 1.2, 1.4, 1.8, 2.0), "BGI",
-    "Kosmas et al. (1999), MEDALUS manual (BGI classes)",
+    f"{KOSMAS}: Bagnouls–Gaussen aridity index classes",
 )
 # Aridity index P/PET (dimensionless): lower is drier and scores worse.
 ARIDITY_PPET = ScoreTable(
     "aridity_p_pet", (0.03, 0.10, 0.20, 0.35, 0.50, 0.65, 0.75, 1.0),
     (2.0, 1.75, 1.55, 1.45, 1.35, 1.25, 1.15, 1.05, 1.0), "1",
-    "Global-ESA P/PET ladder (methods.md §7; verify against the Global ESA primary text)",
+    f"P/PET ladder of {GLOBAL_ESA}",
 )
-SLOPE = ScoreTable("slope", (6.0, 18.0, 35.0), (1.0, 1.2, 1.5, 2.0), "%", "Kosmas et al. (1999)")
-SOIL_DEPTH = ScoreTable("soil_depth", (15.0, 30.0, 75.0), (4.0, 3.0, 2.0, 1.0), "cm", "Kosmas et al. (1999)")
-ROCK_FRAGMENTS = ScoreTable("rock_fragments", (20.0, 60.0), (2.0, 1.3, 1.0), "%", "Kosmas et al. (1999)")
-PLANT_COVER = ScoreTable("plant_cover", (10.0, 40.0), (2.0, 1.8, 1.0), "%", "Kosmas et al. (1999)")
+SLOPE = ScoreTable("slope", (6.0, 18.0, 35.0), (1.0, 1.2, 1.5, 2.0), "%", KOSMAS)
+SOIL_DEPTH = ScoreTable("soil_depth", (15.0, 30.0, 75.0), (4.0, 3.0, 2.0, 1.0), "cm", KOSMAS)
+ROCK_FRAGMENTS = ScoreTable("rock_fragments", (20.0, 60.0), (2.0, 1.3, 1.0), "%", KOSMAS)
+PLANT_COVER = ScoreTable("plant_cover", (10.0, 40.0), (2.0, 1.8, 1.0), "%", KOSMAS)
 GRAZING_DENSITY = ScoreTable(
     "grazing_density", (20.0, 60.0, 100.0), (1.0, 1.33, 1.66, 2.0), "sheep units/km2",
-    "MEDALUS grazing-intensity variant (methods.md §7); heads read as sheep units",
+    f"MEDALUS grazing-intensity variant ({KOSMAS}); heads read as sheep units",
 )
 POPULATION_DENSITY = ScoreTable(
     "population_density", (10.0, 20.0, 50.0), (1.0, 1.33, 1.66, 2.0), "persons/km2",
-    "MEDALUS population-density variant (methods.md §7)",
+    f"MEDALUS population-density variant ({KOSMAS})",
 )
 
 TEXTURE_NAMES: Mapping[int, str] = MappingProxyType({
@@ -330,7 +335,7 @@ TEXTURE = CategoryTable(
      3: 1.2, 8: 1.2, 5: 1.2,  # moderate: SC, SiL, SiCL
      10: 1.6, 1: 1.6, 2: 1.6,  # poor: Si, C, SiC
      12: 2.0},  # very poor: S
-    TEXTURE_NAMES, "Kosmas et al. (1999), soil texture classes",
+    TEXTURE_NAMES, f"{KOSMAS}: soil texture classes",
 )
 
 TEXTURE_NAMES_SAND_FIRST: Mapping[int, str] = MappingProxyType({
@@ -346,7 +351,7 @@ TEXTURE_SAND_FIRST = CategoryTable(
      10: 1.2, 5: 1.2, 9: 1.2,  # moderate: SC, SiL, SiCL
      6: 1.6, 12: 1.6, 11: 1.6,  # poor: Si, C, SiC
      1: 2.0},  # very poor: S
-    TEXTURE_NAMES_SAND_FIRST, "Kosmas et al. (1999), soil texture classes (sand-first coding)",
+    TEXTURE_NAMES_SAND_FIRST, f"{KOSMAS}: soil texture classes (sand-first coding)",
 )
 
 
@@ -377,7 +382,7 @@ LAND_COVER_NAMES: Mapping[int, str] = MappingProxyType({
 })
 """ESA WorldCover codes (10–90) plus steppe classes 101–104 used by the steppe lookup tables."""
 
-_LC_SOURCE = ("Kosmas et al. (1999) Mediterranean classes re-mapped to WorldCover + steppe classes "
+_LC_SOURCE = (f"{KOSMAS}: Mediterranean classes re-mapped to WorldCover + steppe classes "
               "(steppe_geo adaptation, see docs/models.md)")
 # Fire risk: 1.0 low … 2.0 very high (Kosmas: 1.0/1.3/1.6/2.0).
 FIRE_RISK = CategoryTable("fire_risk", {
@@ -976,11 +981,6 @@ def esai_parameters(*, parent_material_score: float = 1.7, rock_fragments_score:
             "texture_scores": _table_overrides("texture_scores", texture_scores)}
 
 
-KOSMAS = ("Kosmas, Kirkby & Geeson (1999), The MEDALUS project: manual on key indicators of desertification "
-          "and mapping environmentally sensitive areas to desertification, EUR 18882")
-GLOBAL_ESA = ("Global-ESA (Ferrara et al. 2020, Updating the MEDALUS-ESA framework for worldwide land "
-              "degradation and desertification assessment, Land Degrad. Dev.); the ladder values are those "
-              "listed in docs/models.md, not re-checked against that text")
 _TABLE_PARAM_SOURCE = ("codes → score added to / replacing the steppe default table (docs/models.md); "
                        "empty = the default table")
 
@@ -1073,7 +1073,7 @@ def desertification_esai(*, parent_material_score: float = 1.7, rock_fragments_s
     >>> desertification_esai(rainfall_ladder="globl")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    steppe_geo.errors.InvalidParameterError: rainfall_ladder: unknown value 'globl'; did you ...
+    steppe_geo.errors.InvalidParameterError: ... unknown value 'globl'; did you mean 'global-esa'? ...
     """
     return _esai_model(
         parent_material_score=parent_material_score, rock_fragments_score=rock_fragments_score,

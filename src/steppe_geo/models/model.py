@@ -451,7 +451,7 @@ def _d_hub_height_speed(
     reference_height_m: float = 100.0,
     shear_exponent: float = 1 / 7,
 ) -> xr.DataArray:
-    # power law v(h) = v_ref · (h / h_ref)^α (methods.md §3), by steppe_geo.criteria.power_law
+    # power law v(h) = v_ref · (h / h_ref)^α (docs/models.md), by steppe_geo.criteria.power_law
     from steppe_geo.criteria import power_law
 
     v = _da(layers, inputs[0])
@@ -465,7 +465,7 @@ def _d_hub_height_speed(
 
 
 def _d_wind_power_density(layers: Mapping[str, Any], inputs: Sequence[str], grid: Grid) -> xr.DataArray:
-    # WPD = ½ ρ c³ Γ(1 + 3/k) with c = v̄ / Γ(1 + 1/k), ρ = 1.225 · exp(−z / 8435 m) (methods.md §3)
+    # WPD = ½ ρ c³ Γ(1 + 3/k) with c = v̄ / Γ(1 + 1/k), ρ = 1.225 · exp(−z / 8435 m) (docs/models.md)
     from scipy.special import gamma
 
     v, k, z = (_float(_da(layers, key)) for key in inputs)
@@ -511,7 +511,7 @@ def _d_pv_yield(
     *,
     performance_ratio: float = 0.80,
 ) -> xr.DataArray:
-    # Y (kWh/kWp/yr) = GHI · POA gain · PR / 1 kW/m² (methods.md §4) for a latitude-tilted, equator-facing
+    # Y (kWh/kWp/yr) = GHI · POA gain · PR / 1 kW/m² (docs/models.md) for a latitude-tilted, equator-facing
     # array at each pixel's latitude; the gain is steppe_geo.criteria.poa_gain (via a lookup table)
     import pyproj
 
@@ -704,7 +704,7 @@ def _d_windy_days(
     shear_exponent: float = 1 / 7,
 ) -> xr.DataArray:
     # days in winter–spring with wind ≥ threshold at 10 m: season_days · P(V ≥ u) for a Weibull(c, k);
-    # the mean speed is brought from the reference height down to 10 m with the power law (methods.md §3)
+    # the mean speed is brought from the reference height down to 10 m with the power law (docs/models.md)
     from scipy.special import gamma
 
     v, k = (_float(_da(layers, key)) for key in inputs)
@@ -1399,6 +1399,8 @@ def preset_factory(func: Callable[..., Model]) -> Callable[..., Model]:
     @functools.wraps(func)
     def build(**parameters: Any) -> Model:
         check_preset_parameters(func.__name__, parameters, names)
+        # ranges and choices first, so that the error names the parameter, not what it feeds
+        _check_parameters({k: v for k, v in parameters.items() if v is not None}, func.__name__)
         return func(**parameters)
 
     return build
