@@ -12,7 +12,7 @@ from affine import Affine
 
 from steppe_geo import Grid
 from steppe_geo.errors import InvalidParameterError, MissingLayerError
-from steppe_geo.mcda import Criterion, Linear, ValueRange
+from steppe_geo.mcda import Criterion, Linear, Setback, ValueRange
 from steppe_geo.models import PRESETS, Derivation, Model, run_model, wind_onshore
 from steppe_geo.models.desertification import desertification_china
 
@@ -69,6 +69,11 @@ def test_edit_in_code_returns_new_models():
     assert Model.from_toml(m5.to_toml()) == m5
     m6 = base.remove_constraint("airport").add_setback("airport", "airport", distance_m=3000)
     assert m6.constraint_names[-1] == "airport" and m6.setbacks()["airport"]["distance_m"] == 3000.0
+    # a distance-raster Setback on distance_<vector input>_m (older configs) becomes the exact setback
+    m8 = base.replace_constraint("settlements", Setback("settlements", "distance_settlements_m", 800.0))
+    assert m8.setbacks()["settlements"]["distance_m"] == 800.0
+    m9 = base.add_constraint(Setback("wells", "distance_homesteads_m", 250.0))
+    assert m9.setbacks()["wells"] == {**m9.setbacks()["wells"], "layer": "homesteads", "distance_m": 250.0}
     m7 = base.add_constraint(ValueRange("high_ground", "dem", max=1500.0))
     assert m7.constraint_names[-1] == "high_ground"
     assert Model.from_toml(m7.to_toml()) == m7
@@ -299,3 +304,53 @@ def test_inputs_on_another_grid_are_aligned(tiny):
     crit = res.criteria["land_cover"].values
     np.testing.assert_array_equal(crit[:, :10], 1.0)
     np.testing.assert_array_equal(crit[:, 10:], 0.5)
+
+
+# ----------------------------------------------------------------------------- exact setbacks, synthetic
+
+
+def test_within_derivation_is_exact_by_class_and_width():
+    from steppe_geo.models.model import DERIVATIONS
+
+    # 100 m pixels; centres at x = 400 050, 400 150, ... A north–south road at x = 400 500 and a river at
+    # x = 401 500 (50 m wide), both across the whole grid.
+    grid = Grid(crs="EPSG:32649", transform=Affine(100, 0, 400_000, 0, -100, 4_431_000), shape=(3, 20))
+    road = shapely.LineString([(400_500, 4_430_000), (400_500, 4_432_000)])
+    river = shapely.LineString([(401_500, 4_430_000), (401_500, 4_432_000)])
+    roads = gpd.GeoDataFrame({"class": ["national"]}, geometry=[road], crs=grid.crs)
+    rivers = gpd.GeoDataFrame({"width_m": [50.0]}, geometry=[river], crs=grid.crs)
+    within = DERIVATIONS["within"]
+    # national = main road: 200 m → centres 400 350 … 400 650 (|dx| = 150, 50, 50, 150 ≤ 200); 250 m away: no
+    out = within({"roads": roads}, ("roads",), grid, class_column="class",
+                 class_distances_m={"national": 200.0, "*": 100.0}).values[0]
+    np.testing.assert_array_equal(np.nonzero(out)[0], [3, 4, 5, 6])
+    # any other class takes '*': 100 m → |dx| = 50 only
+    out = within({"roads": roads.assign(**{"class": "county"})}, ("roads",), grid, class_column="class",
+                 class_distances_m={"national": 200.0, "*": 100.0}).values[0]
+    np.testing.assert_array_equal(np.nonzero(out)[0], [4, 5])
+    # rivers: 200 m from the bank = 225 m from the centre line → |dx| = 50, 150 (250 > 225)
+    out = within({"rivers": rivers}, ("rivers",), grid, distance_m=200.0, width_column="width_m").values[0]
+    np.testing.assert_array_equal(np.nonzero(out)[0], [13, 14, 15, 16])
+    out = within({"rivers": rivers.assign(width_m=150.0)}, ("rivers",), grid, distance_m=200.0,
+                 width_column="width_m").values[0]  # 275 m: |dx| = 250 now inside
+    np.testing.assert_array_equal(np.nonzero(out)[0], [12, 13, 14, 15, 16, 17])
+    with pytest.raises(InvalidParameterError,
+                       match=r"feature classes \['track'\] \(column 'class'\) without a setback"):
+        within({"roads": roads.assign(**{"class": "track"})}, ("roads",), grid, class_column="class",
+               class_distances_m={"national": 200.0})
+    with pytest.raises(MissingLayerError, match=r"no class column 'kind'.*Columns are: \['class'\]"):
+        within({"roads": roads}, ("roads",), grid, class_column="kind", class_distances_m={"*": 100.0})
+    with pytest.raises(MissingLayerError, match=r"no width column 'width'; did you mean 'width_m'"):
+        within({"rivers": rivers}, ("rivers",), grid, distance_m=200.0, width_column="width")
+    with pytest.raises(InvalidParameterError, match=r"give exactly one of distance_m, tip_height_multiple"):
+        within({"rivers": rivers}, ("rivers",), grid)
+
+
+def test_missing_width_column_names_the_model_derivation_and_parameter(tiny):
+    grid, inputs = tiny
+    inputs["rivers"] = inputs["rivers"].rename(columns={"width_m": "breite"})
+    with pytest.raises(MissingLayerError,
+                       match=r"'wind_onshore': derivation 'setback_rivers': .*no width column 'width_m'"):
+        run_model(wind_onshore(), inputs, grid=grid)
+    res = run_model(wind_onshore(river_width_column="breite"), inputs, grid=grid)
+    assert res.eligible.values.any()

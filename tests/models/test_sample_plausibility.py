@@ -168,8 +168,46 @@ def test_other_presets_run_on_the_sample(sample, name, params):
     res = run_model(PRESETS[name](**params), paths, grid=grid)
     s = res.score.values[np.isfinite(res.score.values)]
     assert s.size > 0.5 * res.score.size and s.min() >= 0 and s.max() <= 1
+    if name == "desertification_china":
+        from steppe_geo.models import classify_china
+
+        cls = res.layers["china_sensitivity_class"]
+        np.testing.assert_array_equal(cls.values, classify_china(res.layers["china_sensitivity"]).values)
+        assert set(np.unique(cls.values)) <= {0, 1, 2, 3, 4, 5} and (cls.values > 0).mean() > 0.5
     if params:
         # one out, all out: every significantly degrading pixel (the overgrazing zone) takes the top grade 9
         degraded = res.layers["ndvi_degraded"].values == 1
         assert degraded.sum() > 10
         np.testing.assert_array_equal(res.layers["china_sensitivity"].values[degraded], 9.0)
+
+
+def test_far_from_the_grid_is_excluded_for_wind(sample, results):
+    # GLAES: more than 10 km from a grid connection excluded; exact against the power-line geometries
+    paths, grid = sample
+    res = results["wind_onshore"]
+    xs, ys = np.meshgrid(grid.x_coords(), grid.y_coords())
+    lines = shapely.union_all(read_vector(paths["power_lines"], crs=grid.crs).geometry.values)
+    far = (shapely.distance(shapely.points(xs.ravel(), ys.ravel()), lines) > 10_000).reshape(grid.shape)
+    assert far.sum() > 100 and (~far).sum() > 100
+    bit = 1 << res.model.constraint_names.index("far_from_grid")
+    flagged = (np.asarray(res.exclusion.values) & bit) > 0
+    np.testing.assert_array_equal(flagged, far)
+    assert not np.asarray(res.eligible.values)[far].any()
+
+
+def test_wind_score_rises_with_wind_speed_on_the_sample(sample, results):
+    """All else equal (same inputs, the wind-speed layer + 1 m/s), no pixel scores lower."""
+    paths, grid = sample
+    base = results["wind_onshore"]
+    wind = read_raster(paths["wind_speed_100m"], grid=grid)
+    inputs = {**paths, "wind_speed_100m": wind + 1.0}
+    faster = run_model(wind_onshore(), inputs, grid=grid)
+    both = np.asarray(base.eligible.values) & np.asarray(faster.eligible.values)
+    assert both.sum() > 100
+    s0, s1 = np.asarray(base.score.values)[both], np.asarray(faster.score.values)[both]
+    assert np.all(s1 >= s0 - 1e-12)
+    # strictly higher wherever the hub-height speed was below the 8 m/s plateau of the value function
+    hub = np.asarray(base.layers["wind_speed_hub"].values)[both]
+    assert np.all(s1[hub < 8.0] > s0[hub < 8.0]) and (hub < 8.0).sum() > 100
+    # faster wind never makes a pixel ineligible (only the 4.5 m/s exclusion depends on it)
+    assert not (np.asarray(base.eligible.values) & ~np.asarray(faster.eligible.values)).any()

@@ -697,7 +697,7 @@ def classify_esa(values: Any) -> Any:
 # ----------------------------------------------------------------------------- China
 # China's desertification sensitivity index (national ecological function zoning). The formula
 # D = (I·W·K·C)^(1/4) with I = 0.16·ΣT≥10 °C / ΣP is reproduced e.g. by Wei et al. (2021), J. Geogr. Sci.
-# 31(3). The grading breakpoints below follow the 《生态功能区划暂行规程》 (State Environmental Protection
+# The grading breakpoints below follow the 《生态功能区划暂行规程》 (State Environmental Protection
 # Administration, 2003) *as commonly reproduced in the secondary literature*: they are NOT verified
 # against the primary text (not available to us). Each table is an ordinary ScoreTable/CategoryTable.
 CHINA_UNVERIFIED = (
@@ -1094,7 +1094,7 @@ class DegradationRule(enum.Enum):
 
 CHINA_SOURCES = {
     "sensitivity": "D = (I·W·K·C)^(1/4), each factor graded 1/3/5/7/9 (《生态功能区划暂行规程》, SEPA 2003; "
-                   "formula as reproduced by Wei et al. 2021, J. Geogr. Sci. 31(3)); score = (D − 1) / 8; "
+                   "formula as reproduced by Wei et al. 2021, J. Geogr. Sci.); score = (D − 1) / 8; "
                    f"{CHINA_UNVERIFIED}",
     "dryness_grade": "", "wind_grade": CHINA_WIND_DAYS.source, "texture_grade": TEXTURE_CHINA.source,
     "cover_grade": CHINA_VEGETATION_COVER.source,

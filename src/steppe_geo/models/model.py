@@ -1061,6 +1061,9 @@ class Model:
         old = self.constraints[self.constraint_names.index(name)]
         if constraint is None and name in self.setbacks() and set(changes) <= set(_WITHIN_EDITS):
             return self._edit_setback(name, old, changes, source)
+        exact = self._exact_setback_source(constraint)
+        if exact is not None and name in self.setbacks():
+            return self._edit_setback(name, old, {"distance_m": _constraint(constraint).distance_m}, source)
         new = _constraint(constraint) if constraint is not None else dataclasses.replace(old, **changes)
         tip = dict(self.tip_height_setbacks)
         if "distance_m" in changes or constraint is not None:
@@ -1139,8 +1142,29 @@ class Model:
             sources={**self.sources, name: source},
         )
 
+    def _exact_setback_source(self, constraint: Any) -> str | None:
+        """The vector input a ``Setback`` on ``distance_<input>_m`` refers to, if the model has that input."""
+        if constraint is None:
+            return None
+        c = _constraint(constraint)
+        if not isinstance(c, Setback):
+            return None
+        layer = c.layer.removeprefix("distance_").removesuffix("_m")
+        if c.layer == f"distance_{layer}_m" and layer in self.inputs and layer in VECTOR_INPUTS:
+            return layer
+        return None
+
     def add_constraint(self, constraint: Any, *, source: str = "added by user") -> Model:
-        """A copy with ``constraint`` appended (next bit of the exclusion bitmask)."""
+        """A copy with ``constraint`` appended (next bit of the exclusion bitmask).
+
+        A :class:`steppe_geo.mcda.Setback` on ``distance_<x>_m`` where ``x`` is a vector input of the
+        model becomes an exact setback from ``x`` (:meth:`add_setback`), as does such a setback passed to
+        :meth:`replace_constraint` for an exact setback of the preset.
+        """
+        exact = self._exact_setback_source(constraint)
+        if exact is not None:
+            c = _constraint(constraint)
+            return self.add_setback(c.name, exact, source=source, distance_m=c.distance_m)
         c = _constraint(constraint)
         return dataclasses.replace(
             self, constraints=(*self.constraints, c), sources={**self.sources, c.name: source}

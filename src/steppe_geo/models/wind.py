@@ -167,7 +167,7 @@ def wind_onshore(
         "shear_exponent": "α = 1/7, neutral stability over open terrain (Peterson & Hennessey 1978, On the "
         "use of power laws for estimates of wind power potential, J. Appl. Meteorol. 17, 390–394)",
         "reference_height_m": "100 m: height of the Global Wind Atlas mean speed (Davis et al. 2023, "
-        "Bull. Am. Meteorol. Soc. 104(8)); set it to the height of your wind-speed layer",
+        "Bull. Am. Meteorol. Soc.); set it to the height of your wind-speed layer",
         "max_grid_distance_m": f"{GLAES}: 10 km from a grid connection",
         "river_width_column": "the sample rivers carry their channel width in width_m (metres)",
     }
