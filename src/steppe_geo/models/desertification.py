@@ -654,6 +654,23 @@ def esai(sqi: Any, cqi: Any, vqi: Any, mqi: Any) -> Any:
     Returns
     -------
     Same kind as ``sqi``, named ``"esai"``.
+
+    Raises
+    ------
+    MissingLayerError
+        If any index is None (a mean over fewer than four indices changes the scale).
+
+    Examples
+    --------
+    A Hobq mobile-sand pixel (SQI 1.376422, CQI 1.734696, VQI 1.681793, MQI 1.485867):
+
+    >>> import numpy as np
+    >>> from steppe_geo.models.desertification import classify_esa, esai
+    >>> e = esai(np.array([1.376422]), np.array([1.734696]), np.array([1.681793]), np.array([1.485867]))
+    >>> round(float(e[0]), 4)  # (1.376422 · 1.734696 · 1.681793 · 1.485867)^(1/4) = 5.966606^(1/4)
+    1.5629
+    >>> ESA_LABELS[int(classify_esa(e)[0]) - 1]
+    'C3'
     """
     named = {"sqi": sqi, "cqi": cqi, "vqi": vqi, "mqi": mqi}
     none = [k for k, v in named.items() if v is None]
@@ -679,6 +696,18 @@ def classify_esa(values: Any) -> Any:
     uint8 ndarray or DataArray
         Codes 1–8 (:data:`ESA_LABELS`), 0 where ``values`` is NaN (declared nodata); a
         DataArray carries ``attrs["labels"]`` = ``{code: label}`` and ``attrs["flag_meanings"]``.
+
+    Examples
+    --------
+    Each break belongs to the class above it:
+
+    >>> import numpy as np
+    >>> from steppe_geo.models.desertification import ESA_LABELS, classify_esa
+    >>> codes = classify_esa(np.array([1.1, 1.17, 1.2249, 1.275, 1.53, np.nan]))
+    >>> codes.tolist()
+    [1, 2, 2, 4, 8, 0]
+    >>> [ESA_LABELS[c - 1] for c in codes[:-1]]
+    ['N', 'P', 'P', 'F2', 'C3']
     """
     arr, _ = _unwrap(values)
     codes = (np.digitize(arr, np.asarray(ESA_BREAKS), right=False) + 1).astype(np.uint8)

@@ -1368,7 +1368,7 @@ class Model:
                 text = "; ".join(f"{k}: {v:g}" for k, v in table.describe())
                 row("table", key, layer, text, table.source)
         for d in self.derivations:
-            p = self.resolved_parameters(d)
+            p = _thaw(self.resolved_parameters(d))
             text = d.function + (f"({', '.join(f'{k}={v!r}' for k, v in p.items())})" if p else "")
             row("derivation", d.name, ", ".join(d.inputs), text, self.sources.get(d.name, ""))
         for k, v in self.parameters.items():
@@ -1570,7 +1570,8 @@ class ModelResult:
     exclusion : DataArray uint32
         Bit i set where constraint i (``model.constraint_names[i]``) excluded the pixel.
     layers : Dataset
-        Every derived layer (e.g. ``slope_deg``, ``esai``, ``sqi``) plus extras such as ``esa_class``.
+        Every derived layer (e.g. ``slope_deg``, ``esai``, ``sqi``, the ``setback_<name>`` masks) plus
+        ``esa_class`` (ESAI models) and ``china_sensitivity_class`` (China's index).
     provenance : dict
         Inputs (path and SHA-256 checksum for files), parameters (the model as a dict), versions.
     overlay_result : OverlayResult
