@@ -289,3 +289,175 @@ def test_china_trend_layer_mean_and_one_out_all_out():
         d.china_sensitivity(one, one * 2, one, one)
     with pytest.raises(InvalidParameterError, match="rule must be 'mean' or 'one-out-all-out'"):
         d.china_sensitivity(one, one, one, one, rule="max")
+
+
+# ----------------------------------------------------------------------------- literal tables
+# Transcribed from the published tables (Kosmas et al. 1999; the Global-ESA ladders; the grazing and
+# population variants), not from our code: a mid-bin value and every break of each table. A value on a
+# break belongs to the bin above it (half-open bins).
+LITERAL_TABLES = {
+    # slope (%): < 6 1.0; 6–18 1.2; 18–35 1.5; > 35 2.0
+    "SLOPE": ([3, 6, 12, 18, 26.5, 35, 50], [1.0, 1.2, 1.2, 1.5, 1.5, 2.0, 2.0]),
+    # soil depth (cm): < 15 → 4; 15–30 → 3; 30–75 → 2; > 75 → 1
+    "SOIL_DEPTH": ([10, 15, 22.5, 30, 52.5, 75, 100], [4, 3, 3, 2, 2, 1, 1]),
+    # rock fragments (%): < 20 2.0; 20–60 1.3; > 60 1.0
+    "ROCK_FRAGMENTS": ([10, 20, 40, 60, 80], [2.0, 1.3, 1.3, 1.0, 1.0]),
+    # plant cover (%): < 10 2.0; 10–40 1.8; > 40 1.0
+    "PLANT_COVER": ([5, 10, 25, 40, 70], [2.0, 1.8, 1.8, 1.0, 1.0]),
+    # grazing (heads/km²): < 20, 20–60, 60–100, > 100 → 1.00/1.33/1.66/2.00
+    "GRAZING_DENSITY": ([10, 20, 40, 60, 80, 100, 150], [1.0, 1.33, 1.33, 1.66, 1.66, 2.0, 2.0]),
+    # population (/km²): < 10, 10–20, 20–50, > 50 → 1.00/1.33/1.66/2.00
+    "POPULATION_DENSITY": ([5, 10, 15, 20, 35, 50, 80], [1.0, 1.33, 1.33, 1.66, 1.66, 2.0, 2.0]),
+    # Bagnouls–Gaussen: < 50 1.0; 50–75 1.1; 75–100 1.2; 100–125 1.4; 125–150 1.8; > 150 2.0
+    "ARIDITY_BGI": ([25, 50, 62.5, 75, 87.5, 100, 112.5, 125, 137.5, 150, 200],
+                    [1.0, 1.1, 1.1, 1.2, 1.2, 1.4, 1.4, 1.8, 1.8, 2.0, 2.0]),
+    # P/PET (Global-ESA): < 0.03 2.0; 0.03–0.10 1.75; 0.10–0.20 1.55; 0.20–0.35 1.45; 0.35–0.50 1.35;
+    # 0.50–0.65 1.25; 0.65–0.75 1.15; 0.75–1.0 1.05; ≥ 1.0 1.0
+    "ARIDITY_PPET": ([0.01, 0.03, 0.065, 0.10, 0.15, 0.20, 0.275, 0.35, 0.425, 0.50, 0.575, 0.65, 0.70, 0.75,
+                      0.875, 1.0, 1.5],
+                     [2.0, 1.75, 1.75, 1.55, 1.55, 1.45, 1.45, 1.35, 1.35, 1.25, 1.25, 1.15, 1.15, 1.05, 1.05,
+                      1.0, 1.0]),
+    # rainfall (mm, Global-ESA): < 280 2.0; 280–310 1.80; 310–345 1.65; 345–390 1.50; 390–440 1.35;
+    # 440–490 1.25; 490–570 1.15; 570–650 1.05; > 650 1.0
+    "RAINFALL_GLOBAL_ESA": (
+        [200, 280, 295, 310, 327.5, 345, 367.5, 390, 415, 440, 465, 490, 530, 570, 610, 650, 800],
+        [2.0, 1.8, 1.8, 1.65, 1.65, 1.5, 1.5, 1.35, 1.35, 1.25, 1.25, 1.15, 1.15, 1.05, 1.05, 1.0, 1.0],
+    ),
+    # rainfall (mm, original MEDALUS): < 280 4.0; 280–650 2.0; > 650 1.0
+    "RAINFALL_ORIGINAL": ([200, 280, 465, 650, 800], [4.0, 2.0, 2.0, 1.0, 1.0]),
+    # China (as commonly reproduced from the 规程; see docs/models.md): humidity index P/PET with the UNEP
+    # zones 0.05/0.20/0.50/0.65 → 9/7/5/3/1
+    "CHINA_HUMIDITY": ([0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.6, 0.65, 0.9], [9, 7, 7, 5, 5, 3, 3, 1, 1]),
+    # dryness 0.16·ΣT/ΣP: 1.0/1.5/4.0/16 → 1/3/5/7/9
+    "CHINA_DRYNESS": ([0.5, 1.0, 1.2, 1.5, 2.0, 4.0, 10.0, 16.0, 20.0], [1, 3, 3, 5, 5, 7, 7, 9, 9]),
+    # winter–spring windy days: 15/30/45/60 → 1/3/5/7/9
+    "CHINA_WIND_DAYS": ([10, 15, 20, 30, 40, 45, 50, 60, 70], [1, 3, 3, 5, 5, 7, 7, 9, 9]),
+    # vegetation cover (%): 10/30/50/70 → 9/7/5/3/1
+    "CHINA_VEGETATION_COVER": ([5, 10, 20, 30, 40, 50, 60, 70, 80], [9, 7, 7, 5, 5, 3, 3, 1, 1]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LITERAL_TABLES))
+def test_score_tables_match_the_published_tables(name):
+    values, expected = LITERAL_TABLES[name]
+    np.testing.assert_array_equal(getattr(d, name).apply(np.array(values, dtype=float)), expected)
+
+
+def test_texture_sand_first_coding_matches_kosmas_classes():
+    # the sample's coding: 1 sand, 2 loamy sand, 3 sandy loam, 4 loam, 5 silt loam, 6 silt, 7 sandy clay loam,
+    # 8 clay loam, 9 silty clay loam, 10 sandy clay, 11 silty clay, 12 clay. Kosmas et al. (1999): good
+    # (L, SCL, SL, LS, CL) 1.0; moderate (SC, SiL, SiCL) 1.2; poor (Si, C, SiC) 1.6; very poor (S) 2.0
+    expected = [2.0, 1.0, 1.0, 1.0, 1.2, 1.6, 1.0, 1.0, 1.2, 1.2, 1.6, 1.6]
+    codes = np.arange(1, 13)
+    np.testing.assert_array_equal(d.TEXTURE_SAND_FIRST.apply(codes), expected)
+    np.testing.assert_array_equal(d.texture_table("sand-first").apply(codes), expected)
+    assert d.TEXTURE_NAMES_SAND_FIRST[1] == "sand" and d.TEXTURE_NAMES_SAND_FIRST[12] == "clay"
+
+
+def test_china_texture_grades_in_both_codings():
+    # K: clay 3 ... sand 9 with the USDA mapping of docs/models.md: clays (C, SiC, SC) 3, clay loams
+    # (CL, SiCL, SCL) 5, loams and silts (L, SiL, SL, Si) 7, sands (LS, S) 9.
+    # OpenLandMap coding 1 clay ... 12 sand:
+    np.testing.assert_array_equal(d.texture_table("openlandmap", china=True).apply(np.arange(1, 13)),
+                                  [3, 3, 3, 5, 5, 5, 7, 7, 7, 7, 9, 9])
+    # sand-first coding 1 sand ... 12 clay (re-keyed by class name):
+    np.testing.assert_array_equal(d.texture_table("sand-first", china=True).apply(np.arange(1, 13)),
+                                  [9, 9, 7, 7, 7, 7, 5, 5, 5, 3, 3, 3])
+
+
+# ----------------------------------------------------------------------------- the ESAI chain, by hand
+
+
+def test_esai_chain_through_run_model_by_hand(esai_inputs):
+    from steppe_geo.models import desertification_esai, run_model
+
+    grid, inputs = esai_inputs
+    res = run_model(desertification_esai(), inputs, grid=grid)
+    # Worked by hand for the four 2 × 2 quadrants of the core (rim: no slope → NaN):
+    # SQI = (texture · parent 1.7 · rock 2.0 · depth 1 · slope 1.0 · drainage 1.0)^(1/6)
+    #   sand (2.0): 6.8^(1/6) = exp(ln 6.8 / 6) = exp(1.916923 / 6) = 1.376422
+    #   loam (1.0): 3.4^(1/6) = exp(1.223775 / 6) = 1.226252
+    # CQI = (rainfall 300 mm → 1.80 · P/PET 0.25 → 1.45 · flat → 1.0)^(1/3) = 2.61^(1/3) = 1.376830
+    # VQI = (fire · erosion · drought · cover)^(1/4)
+    #   mobile sand, cover 0 %: (1.0 · 2.0 · 2.0 · 2.0)^(1/4) = 8^(1/4) = 1.681793
+    #   typical steppe, cover 100 %: (1.3 · 1.3 · 1.2 · 1.0)^(1/4) = 2.028^(1/4) = 1.193348
+    # MQI = (70 sheep units/km² → 1.66 · policy 1.5)^(1/2) = 2.49^(1/2) = 1.577973
+    # ESAI = (SQI · CQI · VQI · MQI)^(1/4):
+    #   sand texture, mobile sand: 1.376422 · 1.376830 · 1.681793 · 1.577973 = 5.029257 → 1.497531 (C2)
+    #   loam texture, mobile sand: 1.226252 · 1.376830 · 1.681793 · 1.577973 = 4.480559 → 1.454900 (C2)
+    #   sand texture, steppe:      1.376422 · 1.376830 · 1.193348 · 1.577973 = 3.568604 → 1.374436 (F3)
+    #   loam texture, steppe:      1.226252 · 1.376830 · 1.193348 · 1.577973 = 3.179264 → 1.335309 (F3)
+    core = (slice(1, 5), slice(1, 5))
+    expect = {
+        "sqi": [[1.376422] * 2 + [1.226252] * 2] * 4,
+        "cqi": [[1.376830] * 4] * 4,
+        "vqi": [[1.681793] * 4] * 2 + [[1.193348] * 4] * 2,
+        "mqi": [[1.577973] * 4] * 4,
+        "esai": [[1.497531] * 2 + [1.454900] * 2] * 2 + [[1.374436] * 2 + [1.335309] * 2] * 2,
+    }
+    for key, values in expect.items():
+        np.testing.assert_allclose(res.layers[key].values[core], values, atol=1e-6, err_msg=key)
+    # C2 = code 7 (1.425 ≤ ESAI < 1.53), F3 = code 5 (1.325 ≤ ESAI < 1.375); 0 = nodata on the rim
+    np.testing.assert_array_equal(res.layers["esa_class"].values[core], [[7] * 4] * 2 + [[5] * 4] * 2)
+    assert (res.layers["esa_class"].values[0] == 0).all()
+    assert np.isnan(res.layers["esai"].values[0]).all()
+    # the score is the ESAI rescaled 1 → 0, 2 → 1
+    np.testing.assert_allclose(res.score.values[core], np.array(expect["esai"]) - 1.0, atol=1e-6)
+
+
+def test_unknown_land_cover_code_names_the_input_layer_and_the_parameter(esai_inputs):
+    from steppe_geo.models import desertification_esai, run_model
+
+    grid, inputs = esai_inputs
+    lc = inputs["land_cover"].values.copy()
+    lc[2, 2] = 70
+    inputs["land_cover"] = inputs["land_cover"].copy(data=lc)
+    with pytest.raises(
+        InvalidParameterError,
+        match=(r"derivation 'vqi': input layer 'land_cover' has class codes \[70\] that the fire_risk lookup "
+               r"table does not know \(known codes: 10 \(tree cover\).*model parameter fire_risk_scores.*"
+               r"desertification_esai\(fire_risk_scores=\{70: <score>\}\).*"
+               r"\[models.<name>.parameters.fire_risk_scores\]"),
+    ):
+        run_model(desertification_esai(), inputs, grid=grid)
+    # scores for code 70 in all three tables: the model runs, and uses them
+    scores = {"fire_risk_scores": {70: 1.0}, "erosion_protection_scores": {70: 2.0},
+              "drought_resistance_scores": {70: 2.0}}
+    res = run_model(desertification_esai(**scores), inputs, grid=grid)
+    # like mobile sand (1.0, 2.0, 2.0; cover 0 %, sand texture) → the same ESAI as its neighbours
+    np.testing.assert_allclose(res.layers["esai"].values[2, 2], 1.497531, atol=1e-6)
+
+
+def test_unknown_texture_code_names_the_layer(esai_inputs):
+    from steppe_geo.models import desertification_esai, run_model
+
+    grid, inputs = esai_inputs
+    tex = inputs["soil_texture"].values.copy()
+    tex[1, 1] = 13
+    inputs["soil_texture"] = inputs["soil_texture"].copy(data=tex)
+    with pytest.raises(InvalidParameterError,
+                       match=r"input layer 'soil_texture' has class codes \[13\].*parameter texture_scores"):
+        run_model(desertification_esai(), inputs, grid=grid)
+    res = run_model(desertification_esai(texture_scores={13: 2.0}), inputs, grid=grid)
+    np.testing.assert_allclose(res.layers["sqi"].values[1, 1], 1.376422, atol=1e-6)  # scored like sand
+
+
+def test_china_class_layer_in_the_result(esai_inputs):
+    from steppe_geo.models import desertification_china, run_model
+
+    grid, inputs = esai_inputs
+    # Weibull wind climate: mean 7 m/s at 100 m, k = 2 → at 10 m v = 7 · (10/100)^(1/7) = 7 · 0.719686
+    # = 5.037800 m/s, c = v / Γ(1.5) = 5.037800 / 0.886227 = 5.684548; P(V > 6) = exp(−(6 / 5.684548)²)
+    # = exp(−1.114065) = 0.328222; 182 days × 0.328222 = 59.74 days → grade 7 ([45, 60))
+    inputs = {**inputs,
+              "wind_speed_100m": inputs["dem"].copy(data=np.full(grid.shape, 7.0)),
+              "weibull_k": inputs["dem"].copy(data=np.full(grid.shape, 2.0))}
+    res = run_model(desertification_china(), inputs, grid=grid)
+    np.testing.assert_allclose(res.layers["windy_days"].values, 59.736, atol=0.001)
+    # I: P/PET 0.25 → 5 (semi-arid); K: sand (sand-first 1) 9, loam (4) 7; C: 0 % → 9, 100 % → 1
+    # D top-left = (5 · 7 · 9 · 9)^(1/4) = 2835^(1/4) = 7.2969 → high (4); bottom-right (5 · 7 · 7 · 1)^(1/4)
+    # = 245^(1/4) = 3.9563 → slight (2)
+    np.testing.assert_allclose(res.layers["china_sensitivity"].values[[0, 5], [0, 5]],
+                               [2835 ** 0.25, 245 ** 0.25])
+    np.testing.assert_array_equal(res.layers["china_sensitivity_class"].values[[0, 5], [0, 5]], [4, 2])
+    assert res.layers["china_sensitivity_class"].attrs["flag_meanings"].split()[0] == "not_sensitive"

@@ -12,7 +12,7 @@ from affine import Affine
 
 from steppe_geo import Grid
 from steppe_geo.errors import InvalidParameterError, MissingLayerError
-from steppe_geo.mcda import Criterion, Linear, Setback
+from steppe_geo.mcda import Criterion, Linear, Setback, ValueRange
 from steppe_geo.models import PRESETS, Derivation, Model, run_model, wind_onshore
 from steppe_geo.models.desertification import desertification_china
 
@@ -57,7 +57,9 @@ def test_edit_in_code_returns_new_models():
     assert m2.criteria[3].function == Linear(low=10.0, high=0.0)
     assert m2.sources["slope"] == "local crane limit"
     m3 = base.replace_constraint("settlements", distance_m=1500.0)
-    assert m3.constraints[1].distance_m == 1500.0 and m3.constraint_names == base.constraint_names
+    assert m3.setbacks()["settlements"]["distance_m"] == 1500.0
+    assert m3.constraint_names == base.constraint_names
+    assert base.setbacks()["settlements"]["distance_m"] == 500.0
     m4 = dataclasses.replace(base, rule="weighted-product")
     assert m4.overlay().rule.value == "weighted-product"
     m5 = base.remove_criterion("road_access").add_criterion(
@@ -65,22 +67,38 @@ def test_edit_in_code_returns_new_models():
     )
     assert m5.criterion_names[-1] == "road_access"
     assert Model.from_toml(m5.to_toml()) == m5
-    m6 = base.remove_constraint("airport").add_constraint(
-        Setback("airport", "distance_airport_m", distance_m=3000)
-    )
-    assert m6.constraint_names[-1] == "airport"
+    m6 = base.remove_constraint("airport").add_setback("airport", "airport", distance_m=3000)
+    assert m6.constraint_names[-1] == "airport" and m6.setbacks()["airport"]["distance_m"] == 3000.0
+    # a distance-raster Setback on distance_<vector input>_m (older configs) becomes the exact setback
+    m8 = base.replace_constraint("settlements", Setback("settlements", "distance_settlements_m", 800.0))
+    assert m8.setbacks()["settlements"]["distance_m"] == 800.0
+    m9 = base.add_constraint(Setback("wells", "distance_homesteads_m", 250.0))
+    assert m9.setbacks()["wells"] == {**m9.setbacks()["wells"], "layer": "homesteads", "distance_m": 250.0}
+    m7 = base.add_constraint(ValueRange("high_ground", "dem", max=1500.0))
+    assert m7.constraint_names[-1] == "high_ground"
+    assert Model.from_toml(m7.to_toml()) == m7
 
 
 def test_tip_height_setbacks_follow_the_turbine():
     # tip height = hub + rotor / 2 = 115 + 170 / 2 = 200 m; roads at 1.1 × 200 = 220 m
     m = wind_onshore()
     assert m.tip_height_m() == 200.0
-    roads = {c.name: c for c in m.resolved_constraints()}["roads"]
-    assert roads.distance_m == pytest.approx(220.0)
+    assert m.setbacks()["roads"]["distance_m"] == pytest.approx(220.0)
+    assert m.setbacks()["roads"]["tip_height_multiple"] == 1.1
     # a taller turbine: 150 + 200 / 2 = 250 m → 275 m
     m2 = m.with_parameters(hub_height_m=150.0, rotor_diameter_m=200.0)
-    assert {c.name: c for c in m2.resolved_constraints()}["roads"].distance_m == pytest.approx(275.0)
-    assert "1.1 × tip height 200 m" in m.describe().set_index("name").loc["roads", "function"]
+    assert m2.setbacks()["roads"]["distance_m"] == pytest.approx(275.0)
+    assert m2.setbacks()["railways"]["distance_m"] == pytest.approx(275.0)
+    text = m.describe().set_index("name").loc["roads", "function"]
+    assert "220 m (1.1 × tip height 200 m)" in text
+    # an explicit distance replaces the multiple; a multiple can be set again
+    m3 = m.replace_constraint("roads", distance_m=300.0)
+    assert m3.setbacks()["roads"]["distance_m"] == 300.0
+    assert m3.setbacks()["roads"]["tip_height_multiple"] is None
+    m4 = m3.replace_constraint("roads", tip_height_multiple=2.0)
+    assert m4.setbacks()["roads"]["distance_m"] == pytest.approx(400.0)
+    with pytest.raises(InvalidParameterError, match=r"distance_m must be a finite number > 0, got -5"):
+        m.replace_constraint("roads", distance_m=-5)
 
 
 def test_preset_parameter_out_of_range():
@@ -143,14 +161,16 @@ def tiny():
     wind = np.tile(np.linspace(4.0, 9.0, 20), (10, 1))
     far = shapely.Point(400_000 + 1000, 4_431_000 + 60_000)  # 60 km north: outside every cap
     vec = gpd.GeoDataFrame(geometry=[far], crs=grid.crs)
+    # a power line 2 km south of the grid, parallel to the rows: within GLAES' 10 km grid reach
+    line = shapely.LineString([(390_000, 4_428_000), (420_000, 4_428_000)])
     inputs = {
         "wind_speed_100m": grid.to_dataarray(wind, name="wind_speed_100m", units="m s-1"),
         "dem": grid.to_dataarray(np.full(grid.shape, 1200.0), name="dem", units="m"),
         "land_cover": grid.to_dataarray(np.full(grid.shape, 30, np.uint8), name="land_cover", nodata=0),
+        "power_lines": gpd.GeoDataFrame(geometry=[line], crs=grid.crs),
         **{
             k: vec
             for k in (
-                "power_lines",
                 "roads",
                 "settlements",
                 "homesteads",
@@ -160,6 +180,7 @@ def tiny():
                 "water",
             )
         },
+        "rivers": gpd.GeoDataFrame({"width_m": [50.0]}, geometry=[far], crs=grid.crs),
     }
     return grid, inputs
 
@@ -221,7 +242,8 @@ def test_preset_by_name_and_config_style_edits():
     ):
         preset("wind_onshor")
     with pytest.raises(
-        InvalidParameterError, match=r"preset 'solar_pv'.*unexpected keyword argument 'hub_height_m'"
+        InvalidParameterError,
+        match=r"preset 'solar_pv': unknown parameter 'hub_height_m'\. Parameters are: performance_ratio, ",
     ):
         preset("solar_pv", hub_height_m=100.0)
     e = m.edited(
@@ -235,18 +257,17 @@ def test_preset_by_name_and_config_style_edits():
             }
         ],
         constraints=[
-            {
-                "type": "setback",
-                "name": "settlements",
-                "layer": "distance_settlements_m",
-                "distance_m": 1000.0,
-            },
+            {"type": "setback", "name": "settlements", "distance_m": 1000.0},  # the exact setback, edited
+            {"type": "setback", "name": "wells", "layer": "homesteads", "distance_m": 300.0},  # a new one
             {"type": "value_range", "name": "high_ground", "layer": "dem", "max": 1500.0},
         ],
         rule="weighted-product",
     )
     assert e.criteria[0].weight == 0.6 and e.criteria[3].weight == 0.2
-    assert e.constraint_names.index("settlements") == 1 and e.constraint_names[-1] == "high_ground"
+    assert e.constraint_names.index("settlements") == 1
+    assert e.constraint_names[-2:] == ["wells", "high_ground"]
+    assert e.setbacks()["settlements"]["distance_m"] == 1000.0
+    assert e.setbacks()["wells"]["distance_m"] == 300.0
     assert e.overlay().rule.value == "weighted-product"
     assert e.sources["slope"] == "set in configuration"
     assert Model.from_toml(e.to_toml()) == e
@@ -283,3 +304,53 @@ def test_inputs_on_another_grid_are_aligned(tiny):
     crit = res.criteria["land_cover"].values
     np.testing.assert_array_equal(crit[:, :10], 1.0)
     np.testing.assert_array_equal(crit[:, 10:], 0.5)
+
+
+# ----------------------------------------------------------------------------- exact setbacks, synthetic
+
+
+def test_within_derivation_is_exact_by_class_and_width():
+    from steppe_geo.models.model import DERIVATIONS
+
+    # 100 m pixels; centres at x = 400 050, 400 150, ... A north–south road at x = 400 500 and a river at
+    # x = 401 500 (50 m wide), both across the whole grid.
+    grid = Grid(crs="EPSG:32649", transform=Affine(100, 0, 400_000, 0, -100, 4_431_000), shape=(3, 20))
+    road = shapely.LineString([(400_500, 4_430_000), (400_500, 4_432_000)])
+    river = shapely.LineString([(401_500, 4_430_000), (401_500, 4_432_000)])
+    roads = gpd.GeoDataFrame({"class": ["national"]}, geometry=[road], crs=grid.crs)
+    rivers = gpd.GeoDataFrame({"width_m": [50.0]}, geometry=[river], crs=grid.crs)
+    within = DERIVATIONS["within"]
+    # national = main road: 200 m → centres 400 350 … 400 650 (|dx| = 150, 50, 50, 150 ≤ 200); 250 m away: no
+    out = within({"roads": roads}, ("roads",), grid, class_column="class",
+                 class_distances_m={"national": 200.0, "*": 100.0}).values[0]
+    np.testing.assert_array_equal(np.nonzero(out)[0], [3, 4, 5, 6])
+    # any other class takes '*': 100 m → |dx| = 50 only
+    out = within({"roads": roads.assign(**{"class": "county"})}, ("roads",), grid, class_column="class",
+                 class_distances_m={"national": 200.0, "*": 100.0}).values[0]
+    np.testing.assert_array_equal(np.nonzero(out)[0], [4, 5])
+    # rivers: 200 m from the bank = 225 m from the centre line → |dx| = 50, 150 (250 > 225)
+    out = within({"rivers": rivers}, ("rivers",), grid, distance_m=200.0, width_column="width_m").values[0]
+    np.testing.assert_array_equal(np.nonzero(out)[0], [13, 14, 15, 16])
+    out = within({"rivers": rivers.assign(width_m=150.0)}, ("rivers",), grid, distance_m=200.0,
+                 width_column="width_m").values[0]  # 275 m: |dx| = 250 now inside
+    np.testing.assert_array_equal(np.nonzero(out)[0], [12, 13, 14, 15, 16, 17])
+    with pytest.raises(InvalidParameterError,
+                       match=r"feature classes \['track'\] \(column 'class'\) without a setback"):
+        within({"roads": roads.assign(**{"class": "track"})}, ("roads",), grid, class_column="class",
+               class_distances_m={"national": 200.0})
+    with pytest.raises(MissingLayerError, match=r"no class column 'kind'.*Columns are: \['class'\]"):
+        within({"roads": roads}, ("roads",), grid, class_column="kind", class_distances_m={"*": 100.0})
+    with pytest.raises(MissingLayerError, match=r"no width column 'width'; did you mean 'width_m'"):
+        within({"rivers": rivers}, ("rivers",), grid, distance_m=200.0, width_column="width")
+    with pytest.raises(InvalidParameterError, match=r"give exactly one of distance_m, tip_height_multiple"):
+        within({"rivers": rivers}, ("rivers",), grid)
+
+
+def test_missing_width_column_names_the_model_derivation_and_parameter(tiny):
+    grid, inputs = tiny
+    inputs["rivers"] = inputs["rivers"].rename(columns={"width_m": "breite"})
+    with pytest.raises(MissingLayerError,
+                       match=r"'wind_onshore': derivation 'setback_rivers': .*no width column 'width_m'"):
+        run_model(wind_onshore(), inputs, grid=grid)
+    res = run_model(wind_onshore(river_width_column="breite"), inputs, grid=grid)
+    assert res.eligible.values.any()

@@ -10,6 +10,8 @@ from __future__ import annotations
 from steppe_geo._validation import did_you_mean
 from steppe_geo.errors import InvalidParameterError
 from steppe_geo.models.desertification import (
+    CHINA_SENSITIVITY_LABELS,
+    ESA_LABELS,
     CategoryTable,
     ReducedQualityIndexWarning,
     ScoreTable,
@@ -47,20 +49,48 @@ def preset(name: str, **parameters: object) -> Model:
     Raises
     ------
     InvalidParameterError
-        For an unknown name (valid names listed, closest suggested) or a bad parameter.
+        For an unknown name or parameter name (valid names listed, closest suggested), a value out
+        of range or a text value that is not one of its choices.
+
+    Examples
+    --------
+    >>> from steppe_geo.models import preset
+    >>> preset("solar_pv", max_slope_pct=5).parameters["max_slope_pct"]
+    5
+    >>> preset("solar_pv", hub_height_m=100)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    steppe_geo.errors.InvalidParameterError: preset 'solar_pv': unknown parameter ...
     """
     if name not in PRESETS:
         raise InvalidParameterError(
             f"unknown model preset {name!r}{did_you_mean(name, PRESETS) or '.'} "
             f"Presets are: {', '.join(PRESETS)}."
         )
-    try:
-        return PRESETS[name](**parameters)
-    except TypeError as exc:
-        raise InvalidParameterError(f"preset {name!r}: {exc}") from None
+    return PRESETS[name](**parameters)
+
+
+def preset_parameters(name: str) -> dict[str, object]:
+    """The parameters of preset ``name`` with their default values (what ``parameters =`` in a config takes).
+
+    Examples
+    --------
+    >>> from steppe_geo.models import preset_parameters
+    >>> preset_parameters("wind_onshore")["hub_height_m"]
+    115.0
+    """
+    if name not in PRESETS:
+        raise InvalidParameterError(
+            f"unknown model preset {name!r}{did_you_mean(name, PRESETS) or '.'} "
+            f"Presets are: {', '.join(PRESETS)}."
+        )
+    return dict(PRESETS[name]().parameters)
+
 
 __all__ = [
+    "CHINA_SENSITIVITY_LABELS",
     "DERIVATIONS",
+    "ESA_LABELS",
     "PRESETS",
     "CategoryTable",
     "Derivation",
@@ -78,6 +108,7 @@ __all__ = [
     "grazing_density",
     "management_quality",
     "preset",
+    "preset_parameters",
     "pv_sand_control",
     "restoration_priority",
     "run_model",

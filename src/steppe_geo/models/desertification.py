@@ -34,6 +34,9 @@ __all__ = [
     "ARIDITY_PPET",
     "CHINA_DRYNESS",
     "CHINA_GRADE_BREAKS",
+    "CHINA_HUMIDITY",
+    "CHINA_SENSITIVITY_LABELS",
+    "CHINA_TABLES",
     "CHINA_VEGETATION_COVER",
     "CHINA_WIND_DAYS",
     "DROUGHT_RESISTANCE",
@@ -57,25 +60,35 @@ __all__ = [
     "TEXTURE_SAND_FIRST",
     "AridityIndex",
     "CategoryTable",
+    "ChinaDrynessIndex",
+    "DegradationRule",
     "LandCoverVariable",
     "RainfallLadder",
     "ReducedQualityIndexWarning",
     "ScoreTable",
     "TextureCoding",
+    "apply_lookup",
+    "aridity_table",
     "china_grade",
     "china_sensitivity",
+    "china_table",
     "classify_china",
     "classify_esa",
     "climate_quality",
+    "desertification_china",
+    "desertification_esai",
     "esai",
     "geometric_mean",
     "grazing_density",
+    "land_cover_table",
     "management_quality",
+    "rainfall_table",
     "score_aridity",
     "score_aspect",
     "score_land_cover",
     "score_rainfall",
     "soil_quality",
+    "tables_used",
     "texture_table",
     "vegetation_quality",
 ]
@@ -136,7 +149,7 @@ class ScoreTable:
         """``[(bin text, score), ...]`` from the lowest bin up, edges written out."""
         b = self.breaks
         rows = [(f"< {b[0]:g}", self.scores[0])]
-        rows += [(f"[{lo:g}, {hi:g})", s) for lo, hi, s in zip(b, b[1:], self.scores[1:-1], strict=True)]
+        rows += [(f"[{lo:g}, {hi:g})", s) for lo, hi, s in zip(b[:-1], b[1:], self.scores[1:-1], strict=True)]
         rows.append((f">= {b[-1]:g}", self.scores[-1]))
         return rows
 
@@ -169,6 +182,32 @@ class CategoryTable:
     def __hash__(self) -> int:
         return hash((self.name, tuple(sorted(self.scores.items()))))
 
+    def with_scores(self, scores: Mapping[Any, float] | None, *, source: str = "") -> CategoryTable:
+        """A copy with ``scores`` (code → score) added or replacing entries of this table."""
+        if not scores:
+            return self
+        merged = {**self.scores, **{int(float(k)): float(v) for k, v in scores.items()}}
+        codes = sorted(int(float(k)) for k in scores)
+        return CategoryTable(self.name, merged, self.names,
+                             source or f"{self.source}; codes {codes} set by user")
+
+    def describe(self) -> list[tuple[str, float]]:
+        """``[(code and class name, score), ...]`` in code order."""
+        return [(f"{k} {self.names.get(k, '')}".strip(), v) for k, v in sorted(self.scores.items())]
+
+    def unknown_codes(self, values: Any, *, nodata: float | None = None) -> list[int | float]:
+        """Codes found in ``values`` (NaN and ``nodata`` aside) that the table does not know."""
+        arr, _ = _unwrap(values)
+        if nodata is None and isinstance(values, xr.DataArray):
+            nodata = values.rio.nodata
+        arr = np.asarray(arr, dtype=np.float64)
+        invalid = np.isnan(arr)
+        if nodata is not None and not np.isnan(nodata):
+            invalid |= arr == nodata
+        codes = np.unique(arr[~invalid])
+        known = np.fromiter(self.scores.keys(), dtype=np.float64)
+        return [int(c) if float(c).is_integer() else float(c) for c in codes[~np.isin(codes, known)]]
+
     def apply(self, values: Any, *, nodata: float | None = None) -> Any:
         """Score category codes; codes missing from the table raise, NaN / ``nodata`` → NaN.
 
@@ -184,20 +223,43 @@ class CategoryTable:
         invalid = np.isnan(arr)
         if nodata is not None and not np.isnan(nodata):
             invalid |= arr == nodata
-        codes = np.unique(arr[~invalid])
-        known = np.fromiter(self.scores.keys(), dtype=np.float64)
-        unknown = codes[~np.isin(codes, known)]
-        if unknown.size:
-            valid = ", ".join(f"{k} ({self.names.get(k, '?')})" for k in self.scores)
+        unknown = self.unknown_codes(values, nodata=nodata)
+        if unknown:
             raise InvalidParameterError(
-                f"{self.name}: land-cover/category codes not in the lookup table: "
-                f"{[int(c) if float(c).is_integer() else float(c) for c in unknown]}. "
-                f"Known codes: {valid}. Extend the table (CategoryTable) or recode the layer."
+                f"{self.name}: codes not in the lookup table: {unknown}. Known codes: {self._known()}. "
+                f"Extend it with {self.name.upper()}.with_scores({{{unknown[0]}: <score>}}) (in a model: "
+                "the parameter of that table, e.g. fire_risk_scores) or recode the layer."
             )
         out = np.full(arr.shape, np.nan)
         for code, score in self.scores.items():
             out[(arr == code) & ~invalid] = score
         return wrap(out, f"{self.name}_score", "score")
+
+    def _known(self) -> str:
+        return ", ".join(f"{k} ({self.names.get(k, '?')})" for k in sorted(self.scores))
+
+
+def apply_lookup(table: CategoryTable, values: Any, *, layer: str, parameter: str,
+                 preset: str = "desertification_esai") -> Any:
+    """``table.apply(values)``, with an error naming the input layer and the model parameter to set.
+
+    Raises
+    ------
+    InvalidParameterError
+        Codes of input layer ``layer`` that ``table`` does not know: the message lists them, the
+        table, the known codes and how to pass scores for them (model parameter ``parameter``).
+    """
+    unknown = table.unknown_codes(values)
+    if unknown:
+        example = ", ".join(f"{c}: <score>" for c in unknown[:3])
+        raise InvalidParameterError(
+            f"input layer {layer!r} has class codes {unknown} that the {table.name} lookup table does not "
+            f"know (known codes: {table._known()}). Give them scores with the model parameter {parameter} "
+            f"(code → score, added to the default table): {preset}({parameter}={{{example}}}) or "
+            f"model.with_parameters({parameter}={{...}}); in a configuration file under "
+            f"[models.<name>.parameters.{parameter}] as \"{unknown[0]}\" = <score>. Or recode the layer."
+        )
+    return table.apply(values)
 
 
 def _unwrap(values: Any) -> tuple[np.ndarray, Any]:
@@ -220,39 +282,44 @@ def _unwrap(values: Any) -> tuple[np.ndarray, Any]:
     return arr, lambda out, name, units: out
 
 
+KOSMAS = ("Kosmas, Kirkby & Geeson (1999), The MEDALUS project: manual on key indicators of desertification "
+          "and mapping environmentally sensitive areas to desertification, EUR 18882")
+GLOBAL_ESA = ("Global-ESA (Ferrara et al. 2020, Updating the MEDALUS-ESA framework for worldwide land "
+              "degradation and desertification assessment, Land Degrad. Dev.); the ladder values are those "
+              "listed in docs/models.md, not re-checked against that text")
 # Rainfall (mm/yr). Original MEDALUS: > 650 → 1, 280–650 → 2, < 280 → 4.
 RAINFALL_ORIGINAL = ScoreTable(
     "rainfall", (280.0, 650.0), (4.0, 2.0, 1.0), "mm/yr",
-    "Kosmas et al. (1999), MEDALUS manual, Table 3.2 (as in methods.md §7)",
+    f"{KOSMAS}: rainfall classes",
 )
 # Finer ladder used by Global-ESA studies for drylands (default here: Inner Mongolia is 150–450 mm).
 RAINFALL_GLOBAL_ESA = ScoreTable(
     "rainfall", (280.0, 310.0, 345.0, 390.0, 440.0, 490.0, 570.0, 650.0),
     (2.0, 1.80, 1.65, 1.50, 1.35, 1.25, 1.15, 1.05, 1.0), "mm/yr",
-    "Global-ESA rainfall ladder (methods.md §7; verify against the Global ESA primary text)",
+    f"rainfall ladder of {GLOBAL_ESA}",
 )
 # Bagnouls–Gaussen bioclimatic index — ONLY for a BGI layer, never for P/PET.
 ARIDITY_BGI = ScoreTable(
     "aridity_bgi", (50.0, 75.0, 100.0, 125.0, 150.0), (1.0, 1.1, 1.2, 1.4, 1.8, 2.0), "BGI",
-    "Kosmas et al. (1999), MEDALUS manual (BGI classes)",
+    f"{KOSMAS}: Bagnouls–Gaussen aridity index classes",
 )
 # Aridity index P/PET (dimensionless): lower is drier and scores worse.
 ARIDITY_PPET = ScoreTable(
     "aridity_p_pet", (0.03, 0.10, 0.20, 0.35, 0.50, 0.65, 0.75, 1.0),
     (2.0, 1.75, 1.55, 1.45, 1.35, 1.25, 1.15, 1.05, 1.0), "1",
-    "Global-ESA P/PET ladder (methods.md §7; verify against the Global ESA primary text)",
+    f"P/PET ladder of {GLOBAL_ESA}",
 )
-SLOPE = ScoreTable("slope", (6.0, 18.0, 35.0), (1.0, 1.2, 1.5, 2.0), "%", "Kosmas et al. (1999)")
-SOIL_DEPTH = ScoreTable("soil_depth", (15.0, 30.0, 75.0), (4.0, 3.0, 2.0, 1.0), "cm", "Kosmas et al. (1999)")
-ROCK_FRAGMENTS = ScoreTable("rock_fragments", (20.0, 60.0), (2.0, 1.3, 1.0), "%", "Kosmas et al. (1999)")
-PLANT_COVER = ScoreTable("plant_cover", (10.0, 40.0), (2.0, 1.8, 1.0), "%", "Kosmas et al. (1999)")
+SLOPE = ScoreTable("slope", (6.0, 18.0, 35.0), (1.0, 1.2, 1.5, 2.0), "%", KOSMAS)
+SOIL_DEPTH = ScoreTable("soil_depth", (15.0, 30.0, 75.0), (4.0, 3.0, 2.0, 1.0), "cm", KOSMAS)
+ROCK_FRAGMENTS = ScoreTable("rock_fragments", (20.0, 60.0), (2.0, 1.3, 1.0), "%", KOSMAS)
+PLANT_COVER = ScoreTable("plant_cover", (10.0, 40.0), (2.0, 1.8, 1.0), "%", KOSMAS)
 GRAZING_DENSITY = ScoreTable(
     "grazing_density", (20.0, 60.0, 100.0), (1.0, 1.33, 1.66, 2.0), "sheep units/km2",
-    "MEDALUS grazing-intensity variant (methods.md §7); heads read as sheep units",
+    f"MEDALUS grazing-intensity variant ({KOSMAS}); heads read as sheep units",
 )
 POPULATION_DENSITY = ScoreTable(
     "population_density", (10.0, 20.0, 50.0), (1.0, 1.33, 1.66, 2.0), "persons/km2",
-    "MEDALUS population-density variant (methods.md §7)",
+    f"MEDALUS population-density variant ({KOSMAS})",
 )
 
 TEXTURE_NAMES: Mapping[int, str] = MappingProxyType({
@@ -268,7 +335,7 @@ TEXTURE = CategoryTable(
      3: 1.2, 8: 1.2, 5: 1.2,  # moderate: SC, SiL, SiCL
      10: 1.6, 1: 1.6, 2: 1.6,  # poor: Si, C, SiC
      12: 2.0},  # very poor: S
-    TEXTURE_NAMES, "Kosmas et al. (1999), soil texture classes",
+    TEXTURE_NAMES, f"{KOSMAS}: soil texture classes",
 )
 
 TEXTURE_NAMES_SAND_FIRST: Mapping[int, str] = MappingProxyType({
@@ -284,7 +351,7 @@ TEXTURE_SAND_FIRST = CategoryTable(
      10: 1.2, 5: 1.2, 9: 1.2,  # moderate: SC, SiL, SiCL
      6: 1.6, 12: 1.6, 11: 1.6,  # poor: Si, C, SiC
      1: 2.0},  # very poor: S
-    TEXTURE_NAMES_SAND_FIRST, "Kosmas et al. (1999), soil texture classes (sand-first coding)",
+    TEXTURE_NAMES_SAND_FIRST, f"{KOSMAS}: soil texture classes (sand-first coding)",
 )
 
 
@@ -315,7 +382,7 @@ LAND_COVER_NAMES: Mapping[int, str] = MappingProxyType({
 })
 """ESA WorldCover codes (10–90) plus steppe classes 101–104 used by the steppe lookup tables."""
 
-_LC_SOURCE = ("Kosmas et al. (1999) Mediterranean classes re-mapped to WorldCover + steppe classes "
+_LC_SOURCE = (f"{KOSMAS}: Mediterranean classes re-mapped to WorldCover + steppe classes "
               "(steppe_geo adaptation, see docs/models.md)")
 # Fire risk: 1.0 low … 2.0 very high (Kosmas: 1.0/1.3/1.6/2.0).
 FIRE_RISK = CategoryTable("fire_risk", {
@@ -587,6 +654,23 @@ def esai(sqi: Any, cqi: Any, vqi: Any, mqi: Any) -> Any:
     Returns
     -------
     Same kind as ``sqi``, named ``"esai"``.
+
+    Raises
+    ------
+    MissingLayerError
+        If any index is None (a mean over fewer than four indices changes the scale).
+
+    Examples
+    --------
+    A Hobq mobile-sand pixel (SQI 1.376422, CQI 1.734696, VQI 1.681793, MQI 1.485867):
+
+    >>> import numpy as np
+    >>> from steppe_geo.models.desertification import classify_esa, esai
+    >>> e = esai(np.array([1.376422]), np.array([1.734696]), np.array([1.681793]), np.array([1.485867]))
+    >>> round(float(e[0]), 4)  # (1.376422 · 1.734696 · 1.681793 · 1.485867)^(1/4) = 5.966606^(1/4)
+    1.5629
+    >>> ESA_LABELS[int(classify_esa(e)[0]) - 1]
+    'C3'
     """
     named = {"sqi": sqi, "cqi": cqi, "vqi": vqi, "mqi": mqi}
     none = [k for k, v in named.items() if v is None]
@@ -612,6 +696,18 @@ def classify_esa(values: Any) -> Any:
     uint8 ndarray or DataArray
         Codes 1–8 (:data:`ESA_LABELS`), 0 where ``values`` is NaN (declared nodata); a
         DataArray carries ``attrs["labels"]`` = ``{code: label}`` and ``attrs["flag_meanings"]``.
+
+    Examples
+    --------
+    Each break belongs to the class above it:
+
+    >>> import numpy as np
+    >>> from steppe_geo.models.desertification import ESA_LABELS, classify_esa
+    >>> codes = classify_esa(np.array([1.1, 1.17, 1.2249, 1.275, 1.53, np.nan]))
+    >>> codes.tolist()
+    [1, 2, 2, 4, 8, 0]
+    >>> [ESA_LABELS[c - 1] for c in codes[:-1]]
+    ['N', 'P', 'P', 'F2', 'C3']
     """
     arr, _ = _unwrap(values)
     codes = (np.digitize(arr, np.asarray(ESA_BREAKS), right=False) + 1).astype(np.uint8)
@@ -628,32 +724,61 @@ def classify_esa(values: Any) -> Any:
 
 
 # ----------------------------------------------------------------------------- China
-CHINA_GRADE_BREAKS: tuple[float, ...] = (2.0, 4.0, 6.0, 8.0)
-"""Sensitivity classes from D: < 2 not sensitive, [2, 4) slight, [4, 6) moderate, [6, 8) high, ≥ 8 extreme
-(国家环保总局《生态功能区划暂行规程》2003 writes 1.0–2.0 / 2.1–4.0 / …; verify)."""
-CHINA_SENSITIVITY_LABELS = ("not sensitive", "slight", "moderate", "high", "extreme")
+# China's desertification sensitivity index (national ecological function zoning). The formula
+# D = (I·W·K·C)^(1/4) with I = 0.16·ΣT≥10 °C / ΣP is reproduced e.g. by Wei et al. (2021), J. Geogr. Sci.
+# The grading breakpoints below follow the 《生态功能区划暂行规程》 (State Environmental Protection
+# Administration, 2003) *as commonly reproduced in the secondary literature*: they are NOT verified
+# against the primary text (not available to us). Each table is an ordinary ScoreTable/CategoryTable.
+CHINA_UNVERIFIED = (
+    "grades as commonly reproduced from 《生态功能区划暂行规程》 (SEPA 2003); NOT verified against the "
+    "primary text"
+)
 
-# Grade tables (1/3/5/7/9). Breakpoints follow the national ecological-function zoning guideline
-# (《生态功能区划暂行规程》, 2003) as commonly reproduced; marked verify — pass your own ScoreTable.
+CHINA_GRADE_BREAKS: tuple[float, ...] = (2.0, 4.0, 6.0, 8.0)
+"""Sensitivity classes from D: < 2 not sensitive, [2, 4) slight, [4, 6) moderate, [6, 8) high, ≥ 8 extreme.
+
+Reproductions of the 规程 write 1.0–2.0 / 2.1–4.0 / 4.1–6.0 / 6.1–8.0 / > 8.0; made contiguous and
+half-open here (each break starts the class above). Not verified against the primary text."""
+CHINA_SENSITIVITY_LABELS = ("not sensitive", "slight", "moderate", "high", "extreme")
+"""Labels of China sensitivity classes 1–5 (0 = nodata)."""
+
+CHINA_HUMIDITY = ScoreTable(
+    "china_humidity_index", (0.05, 0.20, 0.50, 0.65), (9.0, 7.0, 5.0, 3.0, 1.0), "1",
+    "humidity index P/PET (湿润指数): breaks are the UNEP aridity zones (UNEP 1992, World Atlas of "
+    "Desertification: hyper-arid < 0.05 ≤ arid < 0.20 ≤ semi-arid < 0.50 ≤ dry sub-humid < 0.65 ≤ humid), "
+    f"graded 9/7/5/3/1; {CHINA_UNVERIFIED}",
+)
 CHINA_DRYNESS = ScoreTable(
     "china_dryness", (1.0, 1.5, 4.0, 16.0), (1.0, 3.0, 5.0, 7.0, 9.0), "1",
-    "dryness I = 0.16·ΣT≥10°C / ΣP; breaks 1.0/1.5/4.0/16 (verify against 生态功能区划暂行规程 2003)",
+    "dryness I = 0.16·ΣT≥10°C / ΣP (干燥度), breaks 1.0/1.5/4.0/16: the same zones as the humidity-index "
+    "breaks 0.65/0.50/0.20/0.05 by the relations AI = 0.65/K (K < 1.5), 0.75/K (1.5 ≤ K < 4), 0.8/K (K ≥ 4) "
+    f"of 林业部调查规划设计院 (1996), 湿润指数与干燥度关系的探讨, 中国沙漠 16(1); {CHINA_UNVERIFIED}",
 )
 CHINA_WIND_DAYS = ScoreTable(
     "china_wind_days", (15.0, 30.0, 45.0, 60.0), (1.0, 3.0, 5.0, 7.0, 9.0), "days",
-    "winter-spring days with wind ≥ 6 m/s: 15/30/45/60 (生态功能区划暂行规程 2003; verify)",
+    f"winter–spring days with wind > 6 m/s (冬春季大于 6 m/s 大风天数): 15/30/45/60; {CHINA_UNVERIFIED}",
 )
 CHINA_VEGETATION_COVER = ScoreTable(
     "china_vegetation_cover", (10.0, 30.0, 50.0, 70.0), (9.0, 7.0, 5.0, 3.0, 1.0), "%",
-    "vegetation cover: bare/sparse/low/medium/dense at 10/30/50/70 % (生态功能区划暂行规程 2003; verify)",
+    f"vegetation cover 10/30/50/70 % → 9/7/5/3/1; {CHINA_UNVERIFIED}",
 )
 TEXTURE_CHINA = CategoryTable(
     "china_texture",
     {1: 3.0, 2: 3.0, 3: 3.0, 4: 5.0, 5: 5.0, 6: 5.0, 7: 7.0, 8: 7.0, 9: 7.0, 10: 7.0, 11: 9.0, 12: 9.0},
     TEXTURE_NAMES,
-    "K: bedrock 1, clay 3, gravelly 5, loam 7, sand 9 (生态功能区划暂行规程 2003; USDA classes mapped by "
-    "steppe_geo: clays 3, clay loams 5, loams/silts 7, sands 9; verify)",
+    "K: bedrock 1, clay 3, gravelly 5, loam 7, sand 9 (基岩/粘质/砾质/壤质/沙质; the same order as the "
+    "0/0.25/0.5/0.75/1 of Tian et al. 2018, 地理科学进展 37(12)); "
+    f"{CHINA_UNVERIFIED}. USDA classes mapped by steppe_geo: clays (C, SiC, SC) 3, clay loams (CL, SiCL, "
+    "SCL) 5 — between clayey and loamy; the gravelly grade has no USDA fine-earth class — loams and silts "
+    "(L, SiL, SL, Si) 7, sands (LS, S) 9",
 )
+
+
+class ChinaDrynessIndex(enum.Enum):
+    """Which dryness layer grades factor I of China's index."""
+
+    P_PET = "p/pet"  # humidity index from the precipitation and pet inputs, CHINA_HUMIDITY
+    DRYNESS = "dryness"  # an input layer "dryness" = 0.16·ΣT≥10 °C / ΣP, CHINA_DRYNESS
 
 
 def china_grade(values: Any, table: ScoreTable) -> Any:
@@ -678,6 +803,13 @@ def china_sensitivity(i: Any, w: Any, k: Any, c: Any, *, trend_degraded: Any = N
     Returns
     -------
     Same kind as ``i``, named ``"china_sensitivity"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> d = china_sensitivity(np.array([5.0]), np.array([7.0]), np.array([9.0]), np.array([9.0]))
+    >>> round(float(d[0]), 4)  # (5 · 7 · 9 · 9)^(1/4) = 2835^(1/4)
+    7.2969
     """
     if rule not in ("mean", "one-out-all-out"):
         raise InvalidParameterError(f"rule must be 'mean' or 'one-out-all-out', got {rule!r}")
@@ -704,18 +836,102 @@ def china_sensitivity(i: Any, w: Any, k: Any, c: Any, *, trend_degraded: Any = N
 
 
 def classify_china(values: Any) -> Any:
-    """Sensitivity classes 1–5 (see :data:`CHINA_GRADE_BREAKS`), 0 where NaN."""
+    """China sensitivity classes 1–5 from D (:data:`CHINA_GRADE_BREAKS`), 0 where NaN.
+
+    Contiguous half-open bins: not sensitive < 2 ≤ slight < 4 ≤ moderate < 6 ≤ high < 8 ≤ extreme
+    (each break belongs to the class above it).
+
+    Returns
+    -------
+    uint8 ndarray or DataArray
+        Codes 1–5 (:data:`CHINA_SENSITIVITY_LABELS`), 0 = nodata; a DataArray is named
+        ``china_sensitivity_class`` and carries ``attrs["labels"]`` and CF ``flag_values`` /
+        ``flag_meanings``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> classify_china(np.array([1.0, 1.99, 2.0, 5.0, 7.297, 8.0, np.nan])).tolist()
+    [1, 1, 2, 3, 4, 5, 0]
+    """
     arr, _ = _unwrap(values)
     codes = (np.digitize(arr, np.asarray(CHINA_GRADE_BREAKS), right=False) + 1).astype(np.uint8)
     codes[np.isnan(arr)] = 0
     if isinstance(values, xr.DataArray):
+        meanings = " ".join(label.replace(" ", "_") for label in CHINA_SENSITIVITY_LABELS)
         da = xr.DataArray(codes, dims=values.dims, coords=values.coords, name="china_sensitivity_class",
-                          attrs={"units": "class", "flag_meanings": ";".join(CHINA_SENSITIVITY_LABELS)})
+                          attrs={"units": "class",
+                                 "labels": dict(enumerate(("nodata", *CHINA_SENSITIVITY_LABELS))),
+                                 "flag_values": list(range(1, 6)), "flag_meanings": meanings})
         if values.rio.crs is not None:
             da = da.rio.write_crs(values.rio.crs).rio.write_transform(values.rio.transform())
             da = da.rio.write_nodata(0, encoded=False)
         return da
     return codes
+
+
+# ----------------------------------------------------------------------------- tables in models
+def rainfall_table(ladder: str = "global-esa") -> ScoreTable:
+    """The rainfall score table of a ladder (``"global-esa"`` or ``"original"``)."""
+    choice = parse_choice(RainfallLadder, ladder, param="rainfall_ladder")
+    return RAINFALL_GLOBAL_ESA if choice is RainfallLadder.GLOBAL_ESA else RAINFALL_ORIGINAL
+
+
+def aridity_table(index: str = "p/pet") -> ScoreTable:
+    """The aridity score table of an index (``"p/pet"`` or ``"bgi"``)."""
+    choice = parse_choice(AridityIndex, index, param="aridity_index")
+    return ARIDITY_PPET if choice is AridityIndex.P_PET else ARIDITY_BGI
+
+
+def land_cover_table(variable: str, scores: Mapping[Any, float] | None = None) -> CategoryTable:
+    """The steppe land-cover table of ``variable`` with ``scores`` (code → score) added or replaced."""
+    var = parse_choice(LandCoverVariable, variable, param="variable")
+    return _LC_TABLES[var].with_scores(scores)
+
+
+CHINA_TABLES: Mapping[str, ScoreTable] = MappingProxyType({
+    "humidity_index": CHINA_HUMIDITY, "dryness": CHINA_DRYNESS, "wind_days": CHINA_WIND_DAYS,
+    "vegetation_cover": CHINA_VEGETATION_COVER,
+})
+"""China grade tables by the name the ``china_grade`` derivation takes (plus ``"texture"``)."""
+
+
+def china_table(table: str, *, soil_texture_coding: str = "openlandmap",
+                texture_grades: Mapping[Any, float] | None = None) -> ScoreTable | CategoryTable:
+    """The grade table named ``table`` (:data:`CHINA_TABLES` or ``"texture"``)."""
+    if table == "texture":
+        return texture_table(soil_texture_coding, china=True).with_scores(texture_grades)
+    if table not in CHINA_TABLES:
+        valid = [*CHINA_TABLES, "texture"]
+        raise InvalidParameterError(
+            f"china_grade: table must be one of {valid}, got {table!r}{did_you_mean(str(table), valid)}"
+        )
+    return CHINA_TABLES[table]
+
+
+def tables_used(
+    function: str, inputs: Sequence[str], params: Mapping[str, Any]
+) -> list[tuple[str, str, Any]]:
+    """``(table name, input layer, table)`` for each lookup table a derivation applies (for ``describe``)."""
+    p = dict(params)
+    if function == "sqi":
+        return [("texture", inputs[0], texture_table(p.get("soil_texture_coding", "openlandmap"))
+                 .with_scores(p.get("texture_scores"))),
+                ("soil_depth", inputs[1], SOIL_DEPTH), ("slope", inputs[2], SLOPE)]
+    if function == "cqi":
+        return [("rainfall", inputs[0], rainfall_table(p.get("rainfall_ladder", "global-esa"))),
+                ("aridity", inputs[1], aridity_table(p.get("aridity_index", "p/pet")))]
+    if function == "vqi":
+        return [(v, inputs[0], land_cover_table(v, p.get(f"{v}_scores")))
+                for v in ("fire_risk", "erosion_protection", "drought_resistance")] + [
+                ("plant_cover", inputs[1], PLANT_COVER)]
+    if function == "mqi":
+        return [("grazing_density", inputs[0], GRAZING_DENSITY)]
+    if function == "china_grade":
+        t = china_table(p["table"], soil_texture_coding=p.get("soil_texture_coding", "openlandmap"),
+                        texture_grades=p.get("texture_grades"))
+        return [(t.name, inputs[0], t)]
+    return []
 
 
 # ----------------------------------------------------------------------------- presets
@@ -736,56 +952,89 @@ def esai_derivations() -> tuple[Any, ...]:
         Derivation("sqi", "sqi", ("soil_texture", "soil_depth", "slope_pct"),
                    {"parent_material_score": "$parent_material_score",
                     "rock_fragments_score": "$rock_fragments_score", "drainage_score": "$drainage_score",
-                    "soil_texture_coding": "$soil_texture_coding"}),
+                    "soil_texture_coding": "$soil_texture_coding", "texture_scores": "$texture_scores"}),
         Derivation("cqi", "cqi", ("precipitation", "aridity", "aspect_deg"),
                    {"rainfall_ladder": "$rainfall_ladder", "aridity_index": "p/pet"}),
-        Derivation("vqi", "vqi", ("land_cover", "plant_cover_pct")),
+        Derivation("vqi", "vqi", ("land_cover", "plant_cover_pct"),
+                   {"fire_risk_scores": "$fire_risk_scores",
+                    "erosion_protection_scores": "$erosion_protection_scores",
+                    "drought_resistance_scores": "$drought_resistance_scores"}),
         Derivation("mqi", "mqi", ("grazing_density",),
                    {"policy_enforcement_score": "$policy_enforcement_score"}),
         Derivation("esai", "esai", ("sqi", "cqi", "vqi", "mqi")),
     )
 
 
+def _table_overrides(name: str, scores: Mapping[Any, float] | None) -> dict[str, float]:
+    if scores is None:
+        return {}
+    if not isinstance(scores, Mapping):
+        raise InvalidParameterError(f"{name} must map class codes to scores, got {scores!r}")
+    out = {}
+    for k, v in scores.items():
+        try:
+            code = float(k)
+        except (TypeError, ValueError):
+            code = math.nan
+        if not code.is_integer():
+            raise InvalidParameterError(f"{name}: keys must be integer class codes, got {k!r}")
+        out[str(int(code))] = v
+    return dict(sorted(out.items(), key=lambda kv: int(kv[0])))
+
+
 def esai_parameters(*, parent_material_score: float = 1.7, rock_fragments_score: float = 2.0,
                     drainage_score: float = 1.0, policy_enforcement_score: float = 1.5,
-                    soil_texture_coding: str = "sand-first",
-                    rainfall_ladder: str = "global-esa") -> dict[str, Any]:
-    """Parameters of the ESAI chain (validated), with the defaults of :func:`desertification_esai`."""
+                    soil_texture_coding: str = "sand-first", rainfall_ladder: str = "global-esa",
+                    fire_risk_scores: Mapping[Any, float] | None = None,
+                    erosion_protection_scores: Mapping[Any, float] | None = None,
+                    drought_resistance_scores: Mapping[Any, float] | None = None,
+                    texture_scores: Mapping[Any, float] | None = None) -> dict[str, Any]:
+    """Parameters of the ESAI chain (validated), with the defaults of :func:`desertification_esai`.
+
+    Raises
+    ------
+    InvalidParameterError
+        A text parameter that is not one of its choices (valid values listed, closest suggested) or a
+        lookup table whose keys are not class codes.
+    """
     parse_choice(TextureCoding, soil_texture_coding, param="soil_texture_coding")
     parse_choice(RainfallLadder, rainfall_ladder, param="rainfall_ladder")
     return {"parent_material_score": parent_material_score, "rock_fragments_score": rock_fragments_score,
             "drainage_score": drainage_score, "policy_enforcement_score": policy_enforcement_score,
-            "soil_texture_coding": soil_texture_coding, "rainfall_ladder": rainfall_ladder}
+            "soil_texture_coding": soil_texture_coding, "rainfall_ladder": rainfall_ladder,
+            "fire_risk_scores": _table_overrides("fire_risk_scores", fire_risk_scores),
+            "erosion_protection_scores": _table_overrides("erosion_protection_scores",
+                                                          erosion_protection_scores),
+            "drought_resistance_scores": _table_overrides("drought_resistance_scores",
+                                                          drought_resistance_scores),
+            "texture_scores": _table_overrides("texture_scores", texture_scores)}
 
+
+_TABLE_PARAM_SOURCE = ("codes → score added to / replacing the steppe default table (docs/models.md); "
+                       "empty = the default table")
 
 ESAI_SOURCES = {
-    "esai": "Kosmas et al. (1999) ESAI = (SQI·CQI·VQI·MQI)^(1/4), rescaled 1 → 0, 2 → 1 (methods.md §7)",
-    "sqi": "Kosmas et al. (1999); texture, depth and slope from layers, the other three from parameters",
-    "cqi": "Kosmas et al. (1999) with the Global-ESA rainfall and P/PET ladders (methods.md §7)",
-    "vqi": "Kosmas et al. (1999); fire/erosion/drought from steppe land-cover tables (docs/models.md)",
-    "mqi": "MEDALUS grazing variant: sheep units/km² from the township census × policy enforcement",
+    "esai": f"ESAI = (SQI·CQI·VQI·MQI)^(1/4), {KOSMAS}; score rescaled 1 → 0, 2 → 1",
+    "sqi": f"{KOSMAS}; texture, depth and slope from layers, the other three from parameters",
+    "cqi": f"{KOSMAS}, with the finer rainfall and P/PET ladders of {GLOBAL_ESA}",
+    "vqi": f"{KOSMAS}; fire/erosion/drought from steppe land-cover tables (steppe_geo adaptation, "
+           "docs/models.md)",
+    "mqi": "MEDALUS grazing variant: sheep units/km² from the township census × policy enforcement "
+           f"({KOSMAS})",
     "parent_material_score": "1.7 = 'moderate' (aeolian sand and loess over sandstone; verify locally)",
     "rock_fragments_score": "2.0 = < 20 % rock fragments (sandy soils of the Ordos plateau)",
     "drainage_score": "1.0 = well drained (sandy soils)",
     "policy_enforcement_score": "1.5 = moderate enforcement of grazing bans (verify locally)",
     "soil_texture_coding": "'sand-first' = the sample dataset; 'openlandmap' for SoilGrids/OpenLandMap maps",
+    "rainfall_ladder": f"'global-esa' = the finer dryland ladder of {GLOBAL_ESA}; 'original' = {KOSMAS}",
+    "fire_risk_scores": f"fire risk by land cover: {_TABLE_PARAM_SOURCE}",
+    "erosion_protection_scores": f"erosion protection by land cover: {_TABLE_PARAM_SOURCE}",
+    "drought_resistance_scores": f"drought resistance by land cover: {_TABLE_PARAM_SOURCE}",
+    "texture_scores": f"MEDALUS texture score by texture code (in the layer's coding): {_TABLE_PARAM_SOURCE}",
 }
 
 
-def desertification_esai(**parameters: Any) -> Any:
-    """MEDALUS ESAI desertification-risk model; the score is the ESAI rescaled to 0..1 (1.0 → 0, 2.0 → 1).
-
-    Parameters
-    ----------
-    **parameters
-        See :func:`esai_parameters` (constant scores for the soil variables the inputs lack,
-        policy enforcement, texture coding, rainfall ladder).
-
-    Returns
-    -------
-    Model
-        ``run_model`` also returns the layers ``sqi``, ``cqi``, ``vqi``, ``mqi``, ``esai`` and ``esa_class``.
-    """
+def _esai_model(**parameters: Any) -> Any:
     from steppe_geo.mcda import Criterion, Linear
     from steppe_geo.models.model import Model
 
@@ -794,6 +1043,73 @@ def desertification_esai(**parameters: Any) -> Any:
         inputs=ESAI_INPUTS, derivations=esai_derivations(),
         criteria=(Criterion("esai", Linear(low=1.0, high=2.0), 1.0, "esai"),),
         constraints=(), rule="wlc", parameters=esai_parameters(**parameters), sources=ESAI_SOURCES,
+        preset="desertification_esai",
+    )
+
+
+def _preset(func: Any) -> Any:
+    from steppe_geo.models.model import preset_factory
+
+    return preset_factory(func)
+
+
+@_preset
+def desertification_esai(*, parent_material_score: float = 1.7, rock_fragments_score: float = 2.0,
+                         drainage_score: float = 1.0, policy_enforcement_score: float = 1.5,
+                         soil_texture_coding: str = "sand-first", rainfall_ladder: str = "global-esa",
+                         fire_risk_scores: Mapping[Any, float] | None = None,
+                         erosion_protection_scores: Mapping[Any, float] | None = None,
+                         drought_resistance_scores: Mapping[Any, float] | None = None,
+                         texture_scores: Mapping[Any, float] | None = None) -> Any:
+    """MEDALUS ESAI desertification-risk model; the score is the ESAI rescaled to 0..1 (1.0 → 0, 2.0 → 1).
+
+    Parameters
+    ----------
+    parent_material_score, rock_fragments_score, drainage_score : float
+        Constant MEDALUS scores (1–2) for the soil variables the inputs lack: 1.7 (moderate parent
+        material), 2.0 (< 20 % rock fragments), 1.0 (well drained).
+    policy_enforcement_score : float
+        MQI policy enforcement score (1–2), default 1.5.
+    soil_texture_coding : {"sand-first", "openlandmap"}
+        How the ``soil_texture`` layer numbers the USDA classes (:class:`TextureCoding`).
+    rainfall_ladder : {"global-esa", "original"}
+        The finer Global-ESA rainfall ladder (default, for drylands) or Kosmas' three classes.
+    fire_risk_scores, erosion_protection_scores, drought_resistance_scores : mapping code → score, optional
+        Land-cover codes and scores added to (or replacing entries of) the steppe tables
+        :data:`FIRE_RISK`, :data:`EROSION_PROTECTION`, :data:`DROUGHT_RESISTANCE`, e.g. ``{70: 1.3}``
+        for a class the default tables lack. Stored as ``{"70": 1.3}`` (TOML tables).
+    texture_scores : mapping code → score, optional
+        Texture codes (in ``soil_texture_coding``) and MEDALUS texture scores added to the table.
+
+    Returns
+    -------
+    Model
+        ``run_model`` also returns the layers ``sqi``, ``cqi``, ``vqi``, ``mqi``, ``esai`` and ``esa_class``.
+
+    Raises
+    ------
+    InvalidParameterError
+        An unknown parameter name, a value out of range or not one of the choices.
+
+    Examples
+    --------
+    >>> from steppe_geo.models import desertification_esai
+    >>> m = desertification_esai(rainfall_ladder="original", fire_risk_scores={70: 1.3})
+    >>> m.parameters["fire_risk_scores"]["70"]
+    1.3
+    >>> m.criterion_names
+    ['esai']
+    >>> desertification_esai(rainfall_ladder="globl")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    steppe_geo.errors.InvalidParameterError: ... unknown value 'globl'; did you mean 'global-esa'? ...
+    """
+    return _esai_model(
+        parent_material_score=parent_material_score, rock_fragments_score=rock_fragments_score,
+        drainage_score=drainage_score, policy_enforcement_score=policy_enforcement_score,
+        soil_texture_coding=soil_texture_coding, rainfall_ladder=rainfall_ladder,
+        fire_risk_scores=fire_risk_scores, erosion_protection_scores=erosion_protection_scores,
+        drought_resistance_scores=drought_resistance_scores, texture_scores=texture_scores,
     )
 
 
@@ -805,13 +1121,47 @@ class DegradationRule(enum.Enum):
     ONE_OUT_ALL_OUT = "one-out-all-out"
 
 
+CHINA_SOURCES = {
+    "sensitivity": "D = (I·W·K·C)^(1/4), each factor graded 1/3/5/7/9 (《生态功能区划暂行规程》, SEPA 2003; "
+                   "formula as reproduced by Wei et al. 2021, J. Geogr. Sci.); score = (D − 1) / 8; "
+                   f"{CHINA_UNVERIFIED}",
+    "dryness_grade": "", "wind_grade": CHINA_WIND_DAYS.source, "texture_grade": TEXTURE_CHINA.source,
+    "cover_grade": CHINA_VEGETATION_COVER.source,
+    "windy_days": "winter–spring days = 182 × Weibull P(V > threshold), with the 100 m mean speed brought "
+                  "to 10 m by the power law (α = 1/7) and the shape k of the weibull_k input",
+    "china_sensitivity": "classes (classify_china): < 2 not sensitive, [2, 4) slight, [4, 6) moderate, "
+                         f"[6, 8) high, ≥ 8 extreme; {CHINA_UNVERIFIED}",
+    "degradation_rule": "'none'; 'mean': a significant negative NDVI trend enters D as a fifth factor (9/1); "
+                        "'one-out-all-out': a degrading pixel takes grade 9 (the trends.earth rule, "
+                        "UNCCD Good Practice Guidance for SDG indicator 15.3.1, 2021)",
+    "soil_texture_coding": "'sand-first' = the sample dataset; 'openlandmap' for SoilGrids/OpenLandMap maps",
+    "windy_days_threshold_ms": "6 m/s: 冬春季大于 6 m/s 大风天数 of the 规程 (as commonly reproduced)",
+    "trend_alpha": "Mann–Kendall significance level 0.05 (Theil–Sen slope, steppe_geo.criteria.trend)",
+    "dryness_index": "'p/pet': the humidity index P/PET from the precipitation and pet inputs, graded with "
+                     "CHINA_HUMIDITY (UNEP aridity zones); 'dryness': an input layer 'dryness' = "
+                     "0.16·ΣT≥10°C / ΣP graded with CHINA_DRYNESS",
+    "texture_grades": "texture codes (in the layer's coding) → K grade, added to / replacing TEXTURE_CHINA; "
+                      "empty = the default table",
+}
+
+
+@_preset
 def desertification_china(*, degradation_rule: str = "none", soil_texture_coding: str = "sand-first",
-                          windy_days_threshold_ms: float = 6.0, trend_alpha: float = 0.05) -> Any:
+                          windy_days_threshold_ms: float = 6.0, trend_alpha: float = 0.05,
+                          dryness_index: str = "p/pet",
+                          texture_grades: Mapping[Any, float] | None = None) -> Any:
     """China's desertification sensitivity index D = (I·W·K·C)^(1/4); score = (D − 1) / 8.
 
-    I is graded from the dryness PET / P (a proxy for 0.16·ΣT≥10°C / ΣP when no temperature sums are
-    given), W from the winter–spring days with wind ≥ 6 m/s estimated from the Weibull wind climate, K
-    from the soil texture, C from the fractional vegetation cover of the mean NDVI.
+    I grades dryness: by default the humidity index P/PET (湿润指数) from ``precipitation`` and ``pet``
+    with the UNEP aridity zones 0.05/0.20/0.50/0.65 (:data:`CHINA_HUMIDITY`); with
+    ``dryness_index="dryness"`` an input layer ``dryness`` = 0.16·ΣT≥10 °C / ΣP with the breaks
+    1.0/1.5/4.0/16 (:data:`CHINA_DRYNESS`). W grades the winter–spring days with wind > 6 m/s estimated
+    from the Weibull wind climate, K the soil texture, C the fractional vegetation cover of the mean NDVI.
+
+    **The grade breakpoints are not verified against the primary text** of the 《生态功能区划暂行规程》
+    (SEPA 2003): they follow its common reproductions in the secondary literature (see
+    ``docs/models.md``). The dryness/humidity breaks are the UNEP aridity zones, consistent with the
+    dryness-index ladder by the relations of 林业部调查规划设计院 (1996), 中国沙漠 16(1).
 
     Parameters
     ----------
@@ -819,21 +1169,54 @@ def desertification_china(*, degradation_rule: str = "none", soil_texture_coding
         Whether and how a significant negative NDVI trend (Mann–Kendall p < ``trend_alpha``) enters.
     soil_texture_coding : {"sand-first", "openlandmap"}
     windy_days_threshold_ms : float
+        Wind speed at 10 m above which a day is windy (6 m/s).
     trend_alpha : float
+    dryness_index : {"p/pet", "dryness"}
+    texture_grades : mapping code → grade, optional
+        Texture codes and K grades added to / replacing :data:`TEXTURE_CHINA`.
+
+    Returns
+    -------
+    Model
+        ``run_model`` also returns the layers of the four grades, ``china_sensitivity`` (D) and
+        ``china_sensitivity_class`` (1–5, :func:`classify_china`).
+
+    Examples
+    --------
+    >>> from steppe_geo.models import desertification_china
+    >>> m = desertification_china(degradation_rule="one-out-all-out")
+    >>> m.inputs
+    ('precipitation', 'pet', 'wind_speed_100m', 'weibull_k', 'soil_texture', 'ndvi')
+    >>> [d.name for d in m.derivations][-2:]
+    ['ndvi_degraded', 'china_sensitivity']
+    >>> desertification_china(dryness_index="dryness").inputs[0]
+    'dryness'
     """
     from steppe_geo.mcda import Criterion, Linear
     from steppe_geo.models.model import Derivation, Model
 
     rule = parse_choice(DegradationRule, degradation_rule, param="degradation_rule")
     parse_choice(TextureCoding, soil_texture_coding, param="soil_texture_coding")
-    derivs = [
-        Derivation("dryness", "ratio", ("pet", "precipitation"), {"name": "dryness", "units": "1"}),
-        Derivation("dryness_grade", "china_grade", ("dryness",), {"table": "dryness"}),
+    dry = parse_choice(ChinaDrynessIndex, dryness_index, param="dryness_index")
+    if dry is ChinaDrynessIndex.P_PET:
+        climate_inputs: tuple[str, ...] = ("precipitation", "pet")
+        derivs = [
+            Derivation("humidity_index", "ratio", ("precipitation", "pet"),
+                       {"name": "humidity_index", "units": "1"}),
+            Derivation("dryness_grade", "china_grade", ("humidity_index",), {"table": "humidity_index"}),
+        ]
+        dryness_source = CHINA_HUMIDITY.source
+    else:
+        climate_inputs = ("dryness",)
+        derivs = [Derivation("dryness_grade", "china_grade", ("dryness",), {"table": "dryness"})]
+        dryness_source = CHINA_DRYNESS.source
+    derivs += [
         Derivation("windy_days", "windy_days", ("wind_speed_100m", "weibull_k"),
                    {"windy_days_threshold_ms": "$windy_days_threshold_ms"}),
         Derivation("wind_grade", "china_grade", ("windy_days",), {"table": "wind_days"}),
         Derivation("texture_grade", "china_grade", ("soil_texture",),
-                   {"table": "texture", "soil_texture_coding": "$soil_texture_coding"}),
+                   {"table": "texture", "soil_texture_coding": "$soil_texture_coding",
+                    "texture_grades": "$texture_grades"}),
         Derivation("plant_cover_pct", "fractional_cover", ("ndvi",), {"percent": True}),
         Derivation("cover_grade", "china_grade", ("plant_cover_pct",), {"table": "vegetation_cover"}),
     ]
@@ -843,18 +1226,16 @@ def desertification_china(*, degradation_rule: str = "none", soil_texture_coding
                                  {"trend_alpha": "$trend_alpha"}))
         grades.append("ndvi_degraded")
     derivs.append(Derivation("china_sensitivity", "china_sensitivity", tuple(grades),
-                             {"degradation_rule": rule.value}))
+                             {"degradation_rule": "$degradation_rule"}))
     return Model(
         name="desertification_china", description="China's desertification sensitivity index (I·W·K·C)^(1/4)",
-        inputs=("pet", "precipitation", "wind_speed_100m", "weibull_k", "soil_texture", "ndvi"),
+        inputs=(*climate_inputs, "wind_speed_100m", "weibull_k", "soil_texture", "ndvi"),
         derivations=tuple(derivs),
         criteria=(Criterion("sensitivity", Linear(low=1.0, high=9.0), 1.0, "china_sensitivity"),),
-        parameters={"soil_texture_coding": soil_texture_coding,
-                    "windy_days_threshold_ms": windy_days_threshold_ms,
-                    "trend_alpha": trend_alpha, "degradation_rule": rule.value},
-        sources={"sensitivity": "生态功能区划暂行规程 (2003): D = (I·W·K·C)^(1/4), grades 1/3/5/7/9 "
-                                "(verify breaks)",
-                 "dryness_grade": CHINA_DRYNESS.source, "wind_grade": CHINA_WIND_DAYS.source,
-                 "texture_grade": TEXTURE_CHINA.source, "cover_grade": CHINA_VEGETATION_COVER.source,
-                 "windy_days": "Weibull P(V ≥ 6 m/s) × 182 days, 100 m speed brought to 10 m (α = 1/7)"},
+        parameters={"degradation_rule": rule.value, "soil_texture_coding": soil_texture_coding,
+                    "windy_days_threshold_ms": windy_days_threshold_ms, "trend_alpha": trend_alpha,
+                    "dryness_index": dry.value,
+                    "texture_grades": _table_overrides("texture_grades", texture_grades)},
+        sources={**CHINA_SOURCES, "dryness_grade": dryness_source},
+        preset="desertification_china",
     )

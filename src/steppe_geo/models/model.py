@@ -10,6 +10,8 @@ round-trips through TOML, and is evaluated by :func:`run_model`.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import inspect
 import math
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
@@ -34,6 +36,7 @@ from steppe_geo.mcda import (
     OverlayResult,
     Rule,
     Setback,
+    ValueRange,
     constraint_from_dict,
     evaluate,
 )
@@ -75,8 +78,10 @@ PARAMETER_RANGES: Mapping[str, tuple[float, float, bool]] = MappingProxyType(
         "rotor_diameter_m": (0.0, 300.0, False),
         "reference_height_m": (0.0, 300.0, False),
         "shear_exponent": (0.0, 0.6, True),
+        "max_grid_distance_m": (0.0, 200_000.0, False),
         "performance_ratio": (0.0, 1.0, False),
         "poa_gain": (0.5, 1.6, True),
+        "max_slope_pct": (0.0, 100.0, False),
         "parent_material_score": (1.0, 2.0, True),
         "rock_fragments_score": (1.0, 2.0, True),
         "drainage_score": (1.0, 2.0, True),
@@ -85,26 +90,89 @@ PARAMETER_RANGES: Mapping[str, tuple[float, float, bool]] = MappingProxyType(
         "trend_alpha": (0.0, 0.5, False),
     }
 )
-"""Allowed range of each preset parameter (low, high, whether ``low`` itself is allowed)."""
+"""Allowed range of each numeric preset parameter (low, high, whether ``low`` itself is allowed)."""
+
+TABLE_PARAMETERS: Mapping[str, str] = MappingProxyType(
+    {
+        "fire_risk_scores": "land_cover",
+        "erosion_protection_scores": "land_cover",
+        "drought_resistance_scores": "land_cover",
+        "texture_scores": "soil_texture",
+        "texture_grades": "soil_texture",
+    }
+)
+"""Lookup-table parameters (class code → score, added to / replacing a default table) → their input layer."""
+
+
+def _choice_parameters() -> dict[str, type]:
+    """Text parameters with a fixed set of values (checked when a model is built)."""
+    from steppe_geo.models import desertification as d
+
+    return {
+        "soil_texture_coding": d.TextureCoding,
+        "rainfall_ladder": d.RainfallLadder,
+        "degradation_rule": d.DegradationRule,
+        "dryness_index": d.ChinaDrynessIndex,
+    }
+
+
+def _number(value: Any, what: str) -> float:
+    if isinstance(value, bool | str) or value is None:
+        raise InvalidParameterError(f"{what} must be a number, got {value!r}")
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise InvalidParameterError(f"{what} must be a number, got {value!r}") from None
+    if not math.isfinite(v):
+        raise InvalidParameterError(f"{what} must be finite, got {value!r}")
+    return v
 
 
 def _check_parameters(params: Mapping[str, Any], model: str) -> None:
+    """Range-check numbers, check text choices and lookup tables (errors name the parameter)."""
+    from steppe_geo._validation import parse_choice
+
+    choices = _choice_parameters()
     for key, value in params.items():
-        if key not in PARAMETER_RANGES or isinstance(value, str) or value is None:
+        what = f"model {model!r}: parameter {key}"
+        if key in choices:
+            parse_choice(choices[key], value, param=what)
             continue
+        if key in TABLE_PARAMETERS or key.endswith("_setbacks_m"):
+            if not isinstance(value, Mapping):
+                raise InvalidParameterError(
+                    f"{what} must be a table (code or class → value), got {value!r}"
+                )
+            for k, v in value.items():
+                if key in TABLE_PARAMETERS:
+                    try:
+                        code = float(k)
+                    except (TypeError, ValueError):
+                        code = math.nan
+                    if not code.is_integer():
+                        raise InvalidParameterError(
+                            f"{what}: keys must be integer class codes of layer "
+                            f"{TABLE_PARAMETERS[key]!r}, got {k!r}"
+                        )
+                if not _number(v, f"{what}[{k!r}]") > 0:
+                    raise InvalidParameterError(f"{what}[{k!r}] must be > 0, got {v!r}")
+            continue
+        if key not in PARAMETER_RANGES:
+            continue
+        v = _number(value, what)
         low, high, low_ok = PARAMETER_RANGES[key]
-        try:
-            v = float(value)
-        except (TypeError, ValueError):
-            raise InvalidParameterError(
-                f"model {model!r}: parameter {key} must be a number, got {value!r}"
-            ) from None
-        ok = (v >= low if low_ok else v > low) and v <= high and math.isfinite(v)
-        if not ok:
+        if not ((v >= low if low_ok else v > low) and v <= high):
             bracket = "[" if low_ok else "("
-            raise InvalidParameterError(
-                f"model {model!r}: parameter {key} must be within {bracket}{low:g}, {high:g}], got {value!r}"
-            )
+            raise InvalidParameterError(f"{what} must be within {bracket}{low:g}, {high:g}], got {value!r}")
+
+
+def _freeze(v: Any) -> Any:
+    """Parameters as immutable values: mappings → read-only with string keys (as TOML gives them back)."""
+    if isinstance(v, Mapping):
+        return MappingProxyType({str(k): _freeze(x) for k, x in v.items()})
+    if isinstance(v, list):
+        return tuple(_freeze(x) for x in v)
+    return v
 
 
 def _plain(v: Any) -> Any:
@@ -240,6 +308,140 @@ def _d_distance(
     return distance(feats, grid=grid, max_distance_m=max_distance_m, all_touched=bool(all_touched))
 
 
+def _vector_features(layers: Mapping[str, Any], inputs: Sequence[str], grid: Grid, what: str) -> Any:
+    import geopandas as gpd
+    import pandas as pd_
+
+    frames = []
+    for key in inputs:
+        v = layers[key]
+        if not isinstance(v, gpd.GeoDataFrame | gpd.GeoSeries):
+            raise InvalidParameterError(
+                f"{what}: input {key!r} must be a vector layer, got {type(v).__name__}"
+            )
+        gdf = v if isinstance(v, gpd.GeoDataFrame) else gpd.GeoDataFrame(geometry=v)
+        frames.append(gdf.to_crs(grid.crs))
+    if len(frames) == 1:
+        return frames[0]
+    return gpd.GeoDataFrame(pd_.concat(frames, ignore_index=True), crs=grid.crs)
+
+
+def within_distance_m(
+    *,
+    distance_m: float | None = None,
+    tip_height_multiple: float | None = None,
+    hub_height_m: float | None = None,
+    rotor_diameter_m: float | None = None,
+    class_distances_m: Mapping[str, float] | None = None,
+    what: str = "within",
+) -> float | dict[str, float]:
+    """The distance of a ``within`` derivation in metres (a number, or one per feature class).
+
+    ``distance_m`` in metres; or ``tip_height_multiple`` × (``hub_height_m`` + ``rotor_diameter_m`` / 2);
+    or ``class_distances_m`` (class → metres, ``"*"`` for every other class).
+
+    Raises
+    ------
+    InvalidParameterError
+        If none or more than one is given, or a distance is not a finite number > 0.
+    """
+    from steppe_geo._validation import check_positive
+
+    given = [k for k, v in (("distance_m", distance_m), ("tip_height_multiple", tip_height_multiple),
+                            ("class_distances_m", class_distances_m)) if v is not None and v != {}]
+    if len(given) != 1:
+        raise InvalidParameterError(
+            f"{what}: give exactly one of distance_m, tip_height_multiple (with hub_height_m and "
+            f"rotor_diameter_m) or class_distances_m, got {given or 'none'}"
+        )
+    if distance_m is not None:
+        return check_positive(distance_m, param=f"{what}: distance_m")
+    if tip_height_multiple is not None:
+        from steppe_geo.criteria import tip_height_m
+
+        if hub_height_m is None or rotor_diameter_m is None:
+            raise InvalidParameterError(
+                f"{what}: tip_height_multiple needs hub_height_m and rotor_diameter_m"
+            )
+        mult = check_positive(tip_height_multiple, param=f"{what}: tip_height_multiple")
+        return mult * tip_height_m(hub_height_m, rotor_diameter_m)
+    assert class_distances_m is not None
+    if not isinstance(class_distances_m, Mapping):
+        raise InvalidParameterError(
+            f"{what}: class_distances_m must map feature classes to metres, got {class_distances_m!r}"
+        )
+    return {str(k): check_positive(v, param=f"{what}: class_distances_m[{k!r}]")
+            for k, v in class_distances_m.items()}
+
+
+def _d_within(
+    layers: Mapping[str, Any],
+    inputs: Sequence[str],
+    grid: Grid,
+    *,
+    distance_m: float | None = None,
+    tip_height_multiple: float | None = None,
+    hub_height_m: float | None = None,
+    rotor_diameter_m: float | None = None,
+    class_column: str = "",
+    class_distances_m: Mapping[str, float] | None = None,
+    width_column: str = "",
+    all_touched: bool = False,
+) -> xr.DataArray:
+    # 1 where a pixel centre (all_touched: any part of the pixel) is within the distance of a feature's
+    # geometry, else 0 — exact against the vector geometries (steppe_geo.criteria.within_distance); the
+    # distance may depend on a class column, and line features with a width column are measured from their
+    # banks (centre line + width / 2).
+    from steppe_geo.criteria import within_distance
+
+    what = "within"
+    gdf = _vector_features(layers, inputs, grid, what)
+    d = within_distance_m(distance_m=distance_m, tip_height_multiple=tip_height_multiple,
+                          hub_height_m=hub_height_m, rotor_diameter_m=rotor_diameter_m,
+                          class_distances_m=class_distances_m, what=what)
+    cols = [c for c in gdf.columns if c != gdf.geometry.name]
+    if isinstance(d, dict):
+        if class_column:
+            if class_column not in gdf.columns:
+                raise MissingLayerError(
+                    f"{what}: input layer {inputs[0]!r} has no class column {class_column!r}"
+                    f"{did_you_mean(class_column, cols) or '.'} Columns are: {cols}. Name the column, or "
+                    "set the class column to '' to give every feature the '*' distance."
+                )
+            classes = gdf[class_column].astype(str).to_numpy()
+        else:
+            classes = np.full(len(gdf), "*", dtype=object)
+        unknown = sorted({c for c in classes if c not in d} if "*" not in d else set())
+        if unknown:
+            raise InvalidParameterError(
+                f"{what}: input layer {inputs[0]!r} has feature classes {unknown} (column {class_column!r}) "
+                f"without a setback; the setbacks by class are {d}. Add them (or a '*' entry for every "
+                "other class) to the class distances."
+            )
+        per_feature = np.array([d.get(c, d.get("*", np.nan)) for c in classes], dtype=np.float64)
+    else:
+        per_feature = np.full(len(gdf), float(d))
+    if width_column:
+        if width_column not in gdf.columns:
+            raise MissingLayerError(
+                f"{what}: input layer {inputs[0]!r} has no width column {width_column!r}"
+                f"{did_you_mean(width_column, cols) or '.'} Columns are: {cols}. Name the column, or set "
+                "the width column to '' to measure from the centre lines."
+            )
+        w = np.asarray(gdf[width_column], dtype=np.float64)
+        if np.any(w[np.isfinite(w)] < 0):
+            raise InvalidParameterError(f"{what}: {inputs[0]}.{width_column} must be >= 0 metres")
+        per_feature = per_feature + np.where(np.isfinite(w), w, 0.0) / 2.0  # NaN width: the centre line
+    mask = np.zeros(grid.shape, dtype=bool)
+    for dist in np.unique(per_feature):
+        sub = gdf[per_feature == dist]
+        mask |= np.asarray(
+            within_distance(sub, grid=grid, distance_m=float(dist), all_touched=bool(all_touched)).values,
+            dtype=bool,
+        )
+    return grid.to_dataarray(mask.astype(np.float64), name="within", units="1")
+
+
 def _d_hub_height_speed(
     layers: Mapping[str, Any],
     inputs: Sequence[str],
@@ -249,7 +451,7 @@ def _d_hub_height_speed(
     reference_height_m: float = 100.0,
     shear_exponent: float = 1 / 7,
 ) -> xr.DataArray:
-    # power law v(h) = v_ref · (h / h_ref)^α (methods.md §3), by steppe_geo.criteria.power_law
+    # power law v(h) = v_ref · (h / h_ref)^α (docs/models.md), by steppe_geo.criteria.power_law
     from steppe_geo.criteria import power_law
 
     v = _da(layers, inputs[0])
@@ -263,7 +465,7 @@ def _d_hub_height_speed(
 
 
 def _d_wind_power_density(layers: Mapping[str, Any], inputs: Sequence[str], grid: Grid) -> xr.DataArray:
-    # WPD = ½ ρ c³ Γ(1 + 3/k) with c = v̄ / Γ(1 + 1/k), ρ = 1.225 · exp(−z / 8435 m) (methods.md §3)
+    # WPD = ½ ρ c³ Γ(1 + 3/k) with c = v̄ / Γ(1 + 1/k), ρ = 1.225 · exp(−z / 8435 m) (docs/models.md)
     from scipy.special import gamma
 
     v, k, z = (_float(_da(layers, key)) for key in inputs)
@@ -309,7 +511,7 @@ def _d_pv_yield(
     *,
     performance_ratio: float = 0.80,
 ) -> xr.DataArray:
-    # Y (kWh/kWp/yr) = GHI · POA gain · PR / 1 kW/m² (methods.md §4) for a latitude-tilted, equator-facing
+    # Y (kWh/kWp/yr) = GHI · POA gain · PR / 1 kW/m² (docs/models.md) for a latitude-tilted, equator-facing
     # array at each pixel's latitude; the gain is steppe_geo.criteria.poa_gain (via a lookup table)
     import pyproj
 
@@ -399,13 +601,15 @@ def _d_sqi(
     rock_fragments_score: float,
     drainage_score: float,
     soil_texture_coding: str = "openlandmap",
+    texture_scores: Mapping[str, float] | None = None,
 ) -> xr.DataArray:
     from steppe_geo.models import desertification as d
 
     texture, depth, slope_pct = (_da(layers, k) for k in inputs)
     depth_s = _score(d.SOIL_DEPTH, depth)
+    table = d.texture_table(soil_texture_coding).with_scores(texture_scores)
     return d.soil_quality(
-        texture=d.texture_table(soil_texture_coding).apply(texture),
+        texture=d.apply_lookup(table, texture, layer=inputs[0], parameter="texture_scores"),
         parent_material=_const(depth_s, parent_material_score),
         rock_fragments=_const(depth_s, rock_fragments_score),
         depth=depth_s,
@@ -432,16 +636,25 @@ def _d_cqi(
     )
 
 
-def _d_vqi(layers: Mapping[str, Any], inputs: Sequence[str], grid: Grid) -> xr.DataArray:
+def _d_vqi(
+    layers: Mapping[str, Any],
+    inputs: Sequence[str],
+    grid: Grid,
+    *,
+    fire_risk_scores: Mapping[str, float] | None = None,
+    erosion_protection_scores: Mapping[str, float] | None = None,
+    drought_resistance_scores: Mapping[str, float] | None = None,
+) -> xr.DataArray:
     from steppe_geo.models import desertification as d
 
     lc, cover = (_da(layers, k) for k in inputs)
-    return d.vegetation_quality(
-        fire_risk=d.score_land_cover(lc, variable="fire_risk"),
-        erosion_protection=d.score_land_cover(lc, variable="erosion_protection"),
-        drought_resistance=d.score_land_cover(lc, variable="drought_resistance"),
-        plant_cover=d.PLANT_COVER.apply(cover),
-    )
+    overrides = {"fire_risk": fire_risk_scores, "erosion_protection": erosion_protection_scores,
+                 "drought_resistance": drought_resistance_scores}
+    scores = {
+        v: d.apply_lookup(d.land_cover_table(v, table), lc, layer=inputs[0], parameter=f"{v}_scores")
+        for v, table in overrides.items()
+    }
+    return d.vegetation_quality(**scores, plant_cover=d.PLANT_COVER.apply(cover))
 
 
 def _d_mqi(
@@ -469,21 +682,15 @@ def _d_china_grade(
     *,
     table: str,
     soil_texture_coding: str = "openlandmap",
+    texture_grades: Mapping[str, float] | None = None,
 ) -> xr.DataArray:
     from steppe_geo.models import desertification as d
 
-    tables = {
-        "dryness": d.CHINA_DRYNESS,
-        "wind_days": d.CHINA_WIND_DAYS,
-        "vegetation_cover": d.CHINA_VEGETATION_COVER,
-    }
-    if table == "texture":
-        return d.texture_table(soil_texture_coding, china=True).apply(_da(layers, inputs[0]))
-    if table not in tables:
-        raise InvalidParameterError(
-            f"china_grade: table must be one of {[*tables, 'texture']}, got {table!r}"
-        )
-    return tables[table].apply(_da(layers, inputs[0]))
+    t = d.china_table(table, soil_texture_coding=soil_texture_coding, texture_grades=texture_grades)
+    if isinstance(t, d.CategoryTable):
+        return d.apply_lookup(t, _da(layers, inputs[0]), layer=inputs[0], parameter="texture_grades",
+                              preset="desertification_china")
+    return t.apply(_da(layers, inputs[0]))
 
 
 def _d_windy_days(
@@ -497,7 +704,7 @@ def _d_windy_days(
     shear_exponent: float = 1 / 7,
 ) -> xr.DataArray:
     # days in winter–spring with wind ≥ threshold at 10 m: season_days · P(V ≥ u) for a Weibull(c, k);
-    # the mean speed is brought from the reference height down to 10 m with the power law (methods.md §3)
+    # the mean speed is brought from the reference height down to 10 m with the power law (docs/models.md)
     from scipy.special import gamma
 
     v, k = (_float(_da(layers, key)) for key in inputs)
@@ -528,6 +735,7 @@ DERIVATIONS: Mapping[str, Callable[..., xr.DataArray]] = MappingProxyType(
         "slope": _d_slope,
         "aspect": _d_aspect,
         "distance": _d_distance,
+        "within": _d_within,
         "hub_height_speed": _d_hub_height_speed,
         "wind_power_density": _d_wind_power_density,
         "pv_yield": _d_pv_yield,
@@ -550,6 +758,10 @@ DERIVATIONS: Mapping[str, Callable[..., xr.DataArray]] = MappingProxyType(
 
 
 # ----------------------------------------------------------------------------- model
+_WITHIN_EDITS = ("distance_m", "tip_height_multiple", "class_distances_m", "class_column", "width_column",
+                 "all_touched")
+
+
 def _constraint(c: Any) -> Constraint | MinimumArea:
     return constraint_from_dict(c) if isinstance(c, Mapping) else c
 
@@ -579,6 +791,12 @@ class Model:
     sources : mapping name → str
         Citation of each default (criterion, constraint or parameter name).
     description : str
+    preset : str
+        Name of the preset function that built the model (a key of ``steppe_geo.models.PRESETS``),
+        or "" for a model built by hand; :meth:`with_parameters` rebuilds presets through it.
+    metadata : mapping
+        Facts about the model's output for later steps, e.g. ``capacity_density_mw_per_km2`` with
+        ``capacity_basis`` "AC" (wind) or "DC" (solar) and its source.
     """
 
     name: str
@@ -591,6 +809,8 @@ class Model:
     tip_height_setbacks: Mapping[str, float] = field(default_factory=dict)
     sources: Mapping[str, str] = field(default_factory=dict)
     description: str = ""
+    preset: str = ""
+    metadata: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -606,7 +826,8 @@ class Model:
             tuple(Criterion.from_dict(c) if isinstance(c, Mapping) else c for c in self.criteria),
         )
         set_(self, "constraints", tuple(_constraint(c) for c in self.constraints))
-        set_(self, "parameters", MappingProxyType(dict(self.parameters)))
+        set_(self, "parameters", _freeze(dict(self.parameters)))
+        set_(self, "metadata", _freeze(dict(self.metadata)))
         set_(
             self,
             "tip_height_setbacks",
@@ -616,6 +837,13 @@ class Model:
         _check_parameters(self.parameters, self.name)
         # layers must be known, in order
         known = list(self.inputs)
+        names = [d.name for d in self.derivations]
+        dup = sorted({n for n in names if names.count(n) > 1} | {n for n in names if n in self.inputs})
+        if dup:
+            raise InvalidParameterError(
+                f"model {self.name!r}: derivation names must be unique and differ from the inputs; "
+                f"duplicated: {dup}"
+            )
         for d in self.derivations:
             for key in d.inputs:
                 if key not in known:
@@ -631,6 +859,8 @@ class Model:
                         f"which is not in parameters {sorted(self.parameters)}"
                     )
             known.append(d.name)
+            if d.function == "within":
+                self.within_distance(d.name)  # distances valid (> 0, one way of giving them)
         for kind, items in (("criterion", self.criteria), ("constraint", self.constraints)):
             for c in items:
                 key = c.layer_key if isinstance(c, Criterion) else c.layer
@@ -703,6 +933,60 @@ class Model:
         users += [f"constraint {c.name!r}" for c in self.constraints if c.layer == layer]
         return users
 
+    def derivation(self, name: str) -> Derivation:
+        """The derivation producing layer ``name``."""
+        for d in self.derivations:
+            if d.name == name:
+                return d
+        raise InvalidParameterError(
+            f"model {self.name!r}: no derivation {name!r}"
+            f"{did_you_mean(name, [d.name for d in self.derivations]) or '.'} "
+            f"Derivations are: {[d.name for d in self.derivations]}"
+        )
+
+    def resolved_parameters(self, derivation: str | Derivation) -> dict[str, Any]:
+        """Parameters of a derivation with ``"$name"`` references replaced by the model's values."""
+        d = self.derivation(derivation) if isinstance(derivation, str) else derivation
+        return {k: _resolve(v, self.parameters) for k, v in d.parameters.items()}
+
+    def within_distance(self, derivation: str) -> float | dict[str, float]:
+        """Distance in metres of a ``within`` derivation (tip-height multiples resolved; or by class).
+
+        Raises
+        ------
+        InvalidParameterError
+            If the distances are not given in exactly one way, or are not > 0.
+        """
+        p = self.resolved_parameters(derivation)
+        keys = ("distance_m", "tip_height_multiple", "hub_height_m", "rotor_diameter_m", "class_distances_m")
+        return within_distance_m(
+            **{k: p.get(k) for k in keys}, what=f"model {self.name!r}: derivation {derivation!r}"
+        )
+
+    def setbacks(self) -> dict[str, dict[str, Any]]:
+        """Every exact setback constraint: name → input layer, distance in metres and how it was given.
+
+        A setback constraint excludes pixels where its ``within`` derivation is 1 (``max=0``); the
+        grid-reach constraint of wind keeps pixels where it is 1 (``min=1``) and is listed too.
+        """
+        out: dict[str, dict[str, Any]] = {}
+        producers = {d.name: d for d in self.derivations if d.function == "within"}
+        for c in self.constraints:
+            layer = getattr(c, "layer", None)
+            if layer not in producers:
+                continue
+            d = producers[layer]
+            p = self.resolved_parameters(d)
+            out[c.name] = {
+                "layer": ", ".join(d.inputs),
+                "distance_m": self.within_distance(d.name),
+                "tip_height_multiple": p.get("tip_height_multiple"),
+                "class_column": p.get("class_column", ""),
+                "width_column": p.get("width_column", ""),
+                "excludes": "within" if getattr(c, "max", None) == 0.0 else "beyond",
+            }
+        return out
+
     # ------------------------------------------------------------------ editing
     def replace_criterion(
         self, name: str, criterion: Criterion | None = None, *, source: str | None = None, **changes: Any
@@ -762,7 +1046,12 @@ class Model:
     def replace_constraint(
         self, name: str, constraint: Any = None, *, source: str | None = None, **changes: Any
     ) -> Model:
-        """A copy with constraint ``name`` replaced (its bit position is kept)."""
+        """A copy with constraint ``name`` replaced (its bit position is kept).
+
+        For an exact setback (see :meth:`setbacks`) the changes ``distance_m``, ``tip_height_multiple``,
+        ``class_distances_m``, ``class_column``, ``width_column`` or ``all_touched`` edit its ``within``
+        derivation: ``replace_constraint("settlements", distance_m=1000)``.
+        """
         if name not in self.constraint_names:
             raise InvalidParameterError(
                 f"model {self.name!r}: no constraint {name!r}"
@@ -770,6 +1059,11 @@ class Model:
                 f"Constraints are: {self.constraint_names}"
             )
         old = self.constraints[self.constraint_names.index(name)]
+        if constraint is None and name in self.setbacks() and set(changes) <= set(_WITHIN_EDITS):
+            return self._edit_setback(name, old, changes, source)
+        exact = self._exact_setback_source(constraint)
+        if exact is not None and name in self.setbacks():
+            return self._edit_setback(name, old, {"distance_m": _constraint(constraint).distance_m}, source)
         new = _constraint(constraint) if constraint is not None else dataclasses.replace(old, **changes)
         tip = dict(self.tip_height_setbacks)
         if "distance_m" in changes or constraint is not None:
@@ -782,8 +1076,95 @@ class Model:
             sources=sources,
         )
 
+    def _edit_setback(self, name: str, old: Any, changes: Mapping[str, Any], source: str | None) -> Model:
+        d = self.derivation(old.layer)
+        params = dict(d.parameters)
+        how = {"distance_m", "tip_height_multiple", "class_distances_m"} & set(changes)
+        if how:  # one way of giving the distance replaces the others
+            for k in ("distance_m", "tip_height_multiple", "hub_height_m", "rotor_diameter_m",
+                      "class_distances_m"):
+                params.pop(k, None)
+        if "tip_height_multiple" in changes:
+            for p in ("hub_height_m", "rotor_diameter_m"):
+                params[p] = f"${p}" if p in self.parameters else params.get(p)
+        params.update(changes)
+        new_d = dataclasses.replace(d, parameters=params)
+        text = ", ".join(f"{k}={v!r}" for k, v in changes.items())
+        sources = {**self.sources,
+                   name: source or f"edited by user: {text} (was: {self.sources.get(name, '-')})"}
+        derivations = tuple(new_d if x.name == d.name else x for x in self.derivations)
+        return dataclasses.replace(self, derivations=derivations, sources=sources)
+
+    def _is_exact_setback_edit(self, c: Mapping[str, Any]) -> bool:
+        if c.get("type", "setback") != "setback" or "name" not in c:
+            return False
+        if set(c) - {"type", "name", "layer", *_WITHIN_EDITS}:
+            return False
+        layer = c.get("layer")
+        if layer is None:
+            return str(c["name"]) in self.setbacks()
+        return layer in self.inputs and layer in VECTOR_INPUTS
+
+    def add_setback(self, name: str, layer: str, *, source: str = "added by user", **within: Any) -> Model:
+        """A copy with an exact setback from vector input ``layer`` appended (next bit).
+
+        ``within`` takes ``distance_m`` (metres), or ``tip_height_multiple`` (× hub height + rotor
+        diameter / 2 of the model's parameters), or ``class_column`` with ``class_distances_m``; and
+        optionally ``width_column`` (line features measured from their banks). A pixel is excluded where
+        its centre is within the distance of a feature geometry (``steppe_geo.criteria.within_distance``).
+
+        Examples
+        --------
+        >>> from steppe_geo.models import wind_onshore
+        >>> m = wind_onshore().add_setback("wells", "homesteads", distance_m=300)
+        >>> m.setbacks()["wells"]["distance_m"], m.constraint_names[-1]
+        (300.0, 'wells')
+        """
+        if layer not in self.inputs:
+            raise InvalidParameterError(
+                f"model {self.name!r}: setback {name!r} from {layer!r}, which is not an input"
+                f"{did_you_mean(layer, self.inputs) or '.'} Inputs are: {list(self.inputs)}"
+            )
+        if f"setback_{name}" in [d.name for d in self.derivations]:
+            raise InvalidParameterError(
+                f"model {self.name!r}: there is already a derivation 'setback_{name}'; edit the setback "
+                f"with replace_constraint({name!r}, distance_m=...) or choose another name"
+            )
+        params = dict(within)
+        if "tip_height_multiple" in params:
+            for p in ("hub_height_m", "rotor_diameter_m"):
+                params.setdefault(p, f"${p}" if p in self.parameters else None)
+        d = Derivation(f"setback_{name}", "within", (layer,), params)
+        return dataclasses.replace(
+            self,
+            derivations=(*self.derivations, d),
+            constraints=(*self.constraints, ValueRange(name, d.name, max=0.0)),
+            sources={**self.sources, name: source},
+        )
+
+    def _exact_setback_source(self, constraint: Any) -> str | None:
+        """The vector input a ``Setback`` on ``distance_<input>_m`` refers to, if the model has that input."""
+        if constraint is None:
+            return None
+        c = _constraint(constraint)
+        if not isinstance(c, Setback):
+            return None
+        layer = c.layer.removeprefix("distance_").removesuffix("_m")
+        if c.layer == f"distance_{layer}_m" and layer in self.inputs and layer in VECTOR_INPUTS:
+            return layer
+        return None
+
     def add_constraint(self, constraint: Any, *, source: str = "added by user") -> Model:
-        """A copy with ``constraint`` appended (next bit of the exclusion bitmask)."""
+        """A copy with ``constraint`` appended (next bit of the exclusion bitmask).
+
+        A :class:`steppe_geo.mcda.Setback` on ``distance_<x>_m`` where ``x`` is a vector input of the
+        model becomes an exact setback from ``x`` (:meth:`add_setback`), as does such a setback passed to
+        :meth:`replace_constraint` for an exact setback of the preset.
+        """
+        exact = self._exact_setback_source(constraint)
+        if exact is not None:
+            c = _constraint(constraint)
+            return self.add_setback(c.name, exact, source=source, distance_m=c.distance_m)
         c = _constraint(constraint)
         return dataclasses.replace(
             self, constraints=(*self.constraints, c), sources={**self.sources, c.name: source}
@@ -795,15 +1176,65 @@ class Model:
             raise InvalidParameterError(
                 f"model {self.name!r}: no constraint {name!r}; constraints are {self.constraint_names}"
             )
+        old = self.constraints[self.constraint_names.index(name)]
+        constraints = tuple(c for c in self.constraints if c.name != name)
+        # an exact setback's mask goes with it, unless something else reads it
+        derivations = self.derivations
+        if name in self.setbacks() and not [
+            u for u in self.users_of(old.layer) if u != f"constraint {name!r}"
+        ]:
+            derivations = tuple(d for d in derivations if d.name != old.layer)
         return dataclasses.replace(
             self,
-            constraints=tuple(c for c in self.constraints if c.name != name),
+            derivations=derivations,
+            constraints=constraints,
             tip_height_setbacks={k: v for k, v in self.tip_height_setbacks.items() if k != name},
         )
 
     def with_parameters(self, **parameters: Any) -> Model:
-        """A copy with preset parameters changed (range-checked)."""
-        return dataclasses.replace(self, parameters={**self.parameters, **parameters})
+        """A copy with preset parameters changed, rebuilt so that every use of them follows.
+
+        A preset (``model.preset`` set) is rebuilt through its function with the merged parameters:
+        ``solar_pv().with_parameters(performance_ratio=0.5) == solar_pv(performance_ratio=0.5)``.
+        Edits made since (weights, criteria, constraints, setbacks, rule) are **kept** when the new
+        parameters do not touch what was edited, field by field: a changed weight survives a change of
+        ``max_slope_pct``, which only moves the slope value function. When the new parameters would
+        change something that was edited (the same field of the same criterion, constraint or
+        derivation) the call is **refused** with an error naming it: apply ``with_parameters`` first and
+        edit afterwards. A model built by hand only takes parameters it already has (they reach the
+        derivations through their ``"$name"`` references).
+
+        Raises
+        ------
+        InvalidParameterError
+            An unknown parameter (valid names listed, closest suggested), a value out of range or not
+            one of the valid choices, or parameters that would undo an edit.
+        """
+        if not parameters:
+            return self
+        if not self.preset:
+            unknown = [k for k in parameters if k not in self.parameters]
+            if unknown:
+                raise InvalidParameterError(
+                    f"model {self.name!r}: unknown parameter {unknown[0]!r}"
+                    f"{did_you_mean(unknown[0], self.parameters) or '.'} Parameters are: "
+                    f"{sorted(self.parameters)}"
+                )
+            return dataclasses.replace(self, parameters={**self.parameters, **parameters})
+        from steppe_geo.models import PRESETS
+
+        if self.preset not in PRESETS:
+            raise InvalidParameterError(
+                f"model {self.name!r}: built by unknown preset {self.preset!r}; presets are {list(PRESETS)}"
+            )
+        factory = PRESETS[self.preset]
+        check_preset_parameters(self.preset, parameters, preset_parameter_names(factory))
+        base = _thaw(self.parameters)
+        pristine = factory(**base)
+        rebuilt = factory(**{**base, **parameters})
+        if self == pristine:
+            return rebuilt
+        return _merge_edits(pristine, self, rebuilt, changed=parameters)
 
     def edited(
         self,
@@ -817,6 +1248,11 @@ class Model:
 
         Criteria and constraints replace those of the same name (keeping their position and
         exclusion bit) or are appended; ``weights`` then override by name; ``rule`` replaces the rule.
+
+        A constraint ``{type = "setback", name = ..., distance_m = ...}`` without a layer (or whose
+        layer is a vector input such as ``"settlements"``) edits or adds an **exact** setback
+        (:meth:`add_setback`); with a distance raster as layer it is the plain
+        :class:`steppe_geo.mcda.Setback` on that raster.
         """
         model = self
         for c in criteria:
@@ -826,6 +1262,14 @@ class Model:
             else:
                 model = model.add_criterion(crit, source="set in configuration")
         for c in constraints:
+            if isinstance(c, Mapping) and model._is_exact_setback_edit(c):
+                changes = {k: v for k, v in c.items() if k in _WITHIN_EDITS}
+                name = str(c["name"])
+                if name in model.constraint_names:
+                    model = model.replace_constraint(name, source="set in configuration", **changes)
+                else:
+                    model = model.add_setback(name, str(c["layer"]), source="set in configuration", **changes)
+                continue
             con = _constraint(c)
             if con.name in model.constraint_names:
                 model = model.replace_constraint(con.name, con, source="set in configuration")
@@ -851,6 +1295,8 @@ class Model:
             "derivations": [d.to_dict() for d in self.derivations],
             "criteria": [_plain(c.to_dict()) for c in self.criteria],
             "constraints": [_plain(c.to_dict()) for c in self.constraints],
+            "preset": self.preset,
+            "metadata": _plain(self.metadata),
         }
 
     @classmethod
@@ -867,6 +1313,8 @@ class Model:
             tip_height_setbacks=dict(data.get("tip_height_setbacks", {})),
             sources=dict(data.get("sources", {})),
             description=data.get("description", ""),
+            preset=data.get("preset", ""),
+            metadata=dict(data.get("metadata", {})),
         )
 
     def to_toml(self) -> str:
@@ -883,58 +1331,226 @@ class Model:
         return cls.from_dict(data)
 
     def describe(self) -> pd.DataFrame:
-        """One row per criterion and constraint: kind, name, layer, value function / rule, weight, source."""
+        """The model as a table: criteria, constraints, lookup tables, derivations and parameters.
+
+        Columns ``kind, name, layer, function, weight, source``: one row per criterion (value function,
+        normalised weight), constraint (rule; exact setbacks in metres with tip-height multiples
+        resolved), lookup table used by a derivation (every class code or bin with its score, e.g. the
+        ESAI land-cover tables), derivation and parameter, each with the source of its default.
+        """
         overlay = self.overlay()
-        rows = []
+        rows: list[dict[str, Any]] = []
+
+        def row(kind: str, name: str, layer: str, function: str, source: str, weight: float = np.nan) -> None:
+            rows.append({"kind": kind, "name": name, "layer": layer, "function": function, "weight": weight,
+                         "source": source})
+
         for c, w in zip(overlay.criteria, overlay.normalized_weights, strict=True):
-            rows.append(
-                {
-                    "kind": "criterion",
-                    "name": c.name,
-                    "layer": c.layer_key,
-                    "function": c.function.label() if hasattr(c.function, "label") else str(c.function),
-                    "weight": float(w),
-                    "source": self.sources.get(c.name, ""),
-                }
-            )
+            label = c.function.label() if hasattr(c.function, "label") else str(c.function)
+            row("criterion", c.name, c.layer_key, label, self.sources.get(c.name, ""), float(w))
+        setbacks = self.setbacks()
         for c in overlay.constraints:
+            if c.name in setbacks:
+                sb = setbacks[c.name]
+                text = _setback_text(sb, self)
+                row("constraint (setback)", c.name, sb["layer"], text, self.sources.get(c.name, ""))
+                continue
             params = {k: v for k, v in c.to_dict().items() if k not in ("type", "name", "layer")}
             text = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items())
             if c.name in self.tip_height_setbacks:
                 text += f" ({self.tip_height_setbacks[c.name]:g} × tip height {self.tip_height_m():g} m)"
-            rows.append(
-                {
-                    "kind": f"constraint ({c.to_dict()['type']})",
-                    "name": c.name,
-                    "layer": c.layer,
-                    "function": text,
-                    "weight": np.nan,
-                    "source": self.sources.get(c.name, ""),
-                }
-            )
+            kind = f"constraint ({c.to_dict()['type']})"
+            row(kind, c.name, c.layer or "", text, self.sources.get(c.name, ""))
+        from steppe_geo.models.desertification import tables_used
+
         for d in self.derivations:
-            rows.append(
-                {
-                    "kind": "derivation",
-                    "name": d.name,
-                    "layer": ", ".join(d.inputs),
-                    "function": d.function,
-                    "weight": np.nan,
-                    "source": self.sources.get(d.name, ""),
-                }
-            )
+            for key, layer, table in tables_used(d.function, d.inputs, self.resolved_parameters(d)):
+                text = "; ".join(f"{k}: {v:g}" for k, v in table.describe())
+                row("table", key, layer, text, table.source)
+        for d in self.derivations:
+            p = _thaw(self.resolved_parameters(d))
+            text = d.function + (f"({', '.join(f'{k}={v!r}' for k, v in p.items())})" if p else "")
+            row("derivation", d.name, ", ".join(d.inputs), text, self.sources.get(d.name, ""))
         for k, v in self.parameters.items():
-            rows.append(
-                {
-                    "kind": "parameter",
-                    "name": k,
-                    "layer": "",
-                    "function": repr(v),
-                    "weight": np.nan,
-                    "source": self.sources.get(k, ""),
-                }
-            )
+            row("parameter", k, TABLE_PARAMETERS.get(k, ""), repr(_thaw(v)), self.sources.get(k, ""))
+        for k, v in self.metadata.items():
+            row("metadata", k, "", repr(_thaw(v)), "")
         return pd.DataFrame(rows, columns=["kind", "name", "layer", "function", "weight", "source"])
+
+
+def _setback_text(sb: Mapping[str, Any], model: Model) -> str:
+    d = sb["distance_m"]
+    if isinstance(d, Mapping):
+        dist = "by " + (f"{sb['class_column']!r}: " if sb["class_column"] else "class: ") + ", ".join(
+            f"{k} {v:g} m" for k, v in d.items())
+    else:
+        dist = f"{d:g} m"
+        if sb["tip_height_multiple"] is not None:
+            dist += f" ({sb['tip_height_multiple']:g} × tip height {d / sb['tip_height_multiple']:g} m)"
+    if sb["width_column"]:
+        dist += f" from the bank (+ half of {sb['width_column']!r})"
+    if sb["excludes"] == "within":
+        return f"excluded within {dist} of {sb['layer']} (exact, pixel centres)"
+    return f"excluded beyond {dist} of {sb['layer']} (exact, pixel centres)"
+
+
+# ----------------------------------------------------------------------------- presets
+def preset_parameter_names(factory: Callable[..., Any]) -> tuple[str, ...]:
+    """Keyword parameters a preset function takes."""
+    return tuple(
+        p.name for p in inspect.signature(factory).parameters.values() if p.kind is p.KEYWORD_ONLY
+    )
+
+
+def check_preset_parameters(preset: str, parameters: Mapping[str, Any], valid: Sequence[str]) -> None:
+    """Raise :class:`InvalidParameterError` for a parameter name ``preset`` does not take."""
+    unknown = [k for k in parameters if k not in valid]
+    if unknown:
+        raise InvalidParameterError(
+            f"preset {preset!r}: unknown parameter {unknown[0]!r}{did_you_mean(unknown[0], valid) or '.'} "
+            f"Parameters are: {', '.join(valid)}."
+        )
+
+
+def preset_factory(func: Callable[..., Model]) -> Callable[..., Model]:
+    """Mark a preset function: unknown keyword parameters raise with a did-you-mean hint.
+
+    The function must take keyword-only parameters and record each of them (normalised) in the
+    model's ``parameters`` with ``preset=<its name>``, so that ``f(**f().parameters) == f()``.
+    """
+    names = preset_parameter_names(func)
+
+    @functools.wraps(func)
+    def build(**parameters: Any) -> Model:
+        check_preset_parameters(func.__name__, parameters, names)
+        # ranges and choices first, so that the error names the parameter, not what it feeds
+        _check_parameters({k: v for k, v in parameters.items() if v is not None}, func.__name__)
+        return func(**parameters)
+
+    return build
+
+
+def _thaw(v: Any) -> Any:
+    if isinstance(v, Mapping):
+        return {k: _thaw(x) for k, x in v.items()}
+    if isinstance(v, tuple):
+        return [_thaw(x) for x in v]
+    return v
+
+
+class _Conflict(Exception):
+    pass
+
+
+def _merge3(p: Any, u: Any, r: Any, *, top: bool = False) -> Any:
+    """Three-way merge of a value: ``p`` as the preset built it, ``u`` as edited, ``r`` rebuilt.
+
+    Mappings merge key by key; a criterion, constraint or derivation (``top``) field by field; anything
+    else (a value function, a number) is taken whole from the side that changed it.
+    """
+    if u == p:
+        return r
+    if r == p or u == r:
+        return u
+    if isinstance(u, Mapping) and isinstance(p, Mapping) and isinstance(r, Mapping):
+        keys = [*r, *[k for k in u if k not in r]]
+        out = {}
+        for k in keys:
+            if k in p and k not in u:  # removed by the edit
+                if r.get(k) != p[k]:
+                    raise _Conflict(k)
+                continue
+            if k not in p:
+                out[k] = u[k] if k in u else r[k]
+                if k in u and k in r and u[k] != r[k]:
+                    raise _Conflict(k)
+                continue
+            if k not in r:  # dropped by the new parameters
+                if u[k] != p[k]:
+                    raise _Conflict(k)
+                continue
+            out[k] = _merge3(p[k], u[k], r[k])
+        return out
+    if top and dataclasses.is_dataclass(u) and type(u) is type(p) is type(r):
+        changes = {}
+        for f in dataclasses.fields(u):
+            if not f.init:
+                continue
+            a, b, c = (getattr(x, f.name) for x in (p, u, r))
+            try:
+                changes[f.name] = _merge3(a, b, c)
+            except _Conflict as exc:
+                raise _Conflict(f"{f.name}" + (f".{exc}" if str(exc) else "")) from None
+        return dataclasses.replace(u, **changes)
+    raise _Conflict("")
+
+
+def _merge_items(kind: str, p_items: Sequence[Any], u_items: Sequence[Any], r_items: Sequence[Any],
+                 *, order: str) -> list[Any]:
+    """Merge named items (criteria, constraints, derivations) of the three models, by name."""
+    P, U, R = ({x.name: x for x in items} for items in (p_items, u_items, r_items))
+    names = [x.name for x in (r_items if order == "rebuilt" else u_items)]
+    if order == "rebuilt":
+        names += [n for n in U if n not in P and n not in names]
+    else:
+        names += [n for n in R if n not in P and n not in U]
+    out = []
+    for n in names:
+        if n in P and n not in U:  # removed by the user: stays removed
+            continue
+        if n not in P:  # added by the user, or new in the rebuilt preset
+            if n in U and n in R and U[n] != R[n]:
+                raise _Conflict(f"{kind} {n!r}")
+            out.append(U.get(n, R.get(n)))
+            continue
+        if n not in R:  # the new parameters drop it
+            if U[n] != P[n]:
+                raise _Conflict(f"{kind} {n!r}")
+            continue
+        try:
+            out.append(_merge3(P[n], U[n], R[n], top=True))
+        except _Conflict as exc:
+            raise _Conflict(f"{kind} {n!r}" + (f" ({exc})" if str(exc) else "")) from None
+    return out
+
+
+def _merge_edits(pristine: Model, user: Model, rebuilt: Model, *, changed: Mapping[str, Any]) -> Model:
+    """``rebuilt`` with the edits that turned ``pristine`` into ``user``, or an error naming the clash."""
+    text = ", ".join(f"{k}={v!r}" for k, v in changed.items())
+    try:
+        derivations = _merge_items("derivation", pristine.derivations, user.derivations, rebuilt.derivations,
+                                   order="rebuilt")
+        criteria = _merge_items("criterion", pristine.criteria, user.criteria, rebuilt.criteria, order="user")
+        constraints = _merge_items("constraint", pristine.constraints, user.constraints,
+                                   rebuilt.constraints, order="user")
+        rule = _merge3(pristine.rule, user.rule, rebuilt.rule)
+        tip = _merge3(dict(pristine.tip_height_setbacks), dict(user.tip_height_setbacks),
+                      dict(rebuilt.tip_height_setbacks))
+    except _Conflict as exc:
+        raise InvalidParameterError(
+            f"model {user.name!r}: with_parameters({text}) would change {exc}, which was edited after "
+            f"the preset {user.preset!r} was built; the edit would be lost. Call with_parameters first and "
+            f"edit afterwards, or build {user.preset}({text}) and redo the edit."
+        ) from None
+    sources = {k: (v if user.sources.get(k) == pristine.sources.get(k) else user.sources.get(k, v))
+               for k, v in rebuilt.sources.items()}
+    sources |= {k: v for k, v in user.sources.items() if k not in pristine.sources}
+    inputs = [k for k in rebuilt.inputs if k in user.inputs or k not in pristine.inputs]
+    inputs += [k for k in user.inputs if k not in pristine.inputs and k not in inputs]
+    return Model(
+        name=user.name if user.name != pristine.name else rebuilt.name,
+        inputs=tuple(inputs),
+        derivations=tuple(derivations),
+        criteria=tuple(criteria),
+        constraints=tuple(constraints),
+        rule=rule,
+        parameters=rebuilt.parameters,
+        tip_height_setbacks=tip,
+        sources=sources,
+        description=user.description if user.description != pristine.description else rebuilt.description,
+        preset=rebuilt.preset,
+        metadata=user.metadata if user.metadata != pristine.metadata else rebuilt.metadata,
+    )
 
 
 # ----------------------------------------------------------------------------- running
@@ -954,7 +1570,8 @@ class ModelResult:
     exclusion : DataArray uint32
         Bit i set where constraint i (``model.constraint_names[i]``) excluded the pixel.
     layers : Dataset
-        Every derived layer (e.g. ``slope_deg``, ``esai``, ``sqi``) plus extras such as ``esa_class``.
+        Every derived layer (e.g. ``slope_deg``, ``esai``, ``sqi``, the ``setback_<name>`` masks) plus
+        ``esa_class`` (ESAI models) and ``china_sensitivity_class`` (China's index).
     provenance : dict
         Inputs (path and SHA-256 checksum for files), parameters (the model as a dict), versions.
     overlay_result : OverlayResult
@@ -1047,20 +1664,24 @@ def run_model(model: Model, inputs: Mapping[str, Any], *, grid: Grid) -> ModelRe
     layers: dict[str, Any] = {k: _load_input(k, inputs[k], grid) for k in model.inputs}
     derived: dict[str, xr.DataArray] = {}
     for d in model.derivations:
-        params = {k: _resolve(v, model.parameters) for k, v in d.parameters.items()}
+        params = model.resolved_parameters(d)
         try:
             out = DERIVATIONS[d.function](layers, d.inputs, grid, **params)
         except TypeError as exc:
             raise InvalidParameterError(
                 f"model {model.name!r}: derivation {d.name!r} ({d.function}): {exc}"
             ) from None
+        except (InvalidParameterError, MissingLayerError) as exc:
+            raise type(exc)(f"model {model.name!r}: derivation {d.name!r}: {exc}") from None
         out = out.rename(d.name)
         layers[d.name] = out
         derived[d.name] = out
-    if "esai" in derived:
-        from steppe_geo.models.desertification import classify_esa
+    from steppe_geo.models.desertification import classify_china, classify_esa
 
+    if "esai" in derived:
         derived["esa_class"] = classify_esa(derived["esai"])
+    if "china_sensitivity" in derived:
+        derived["china_sensitivity_class"] = classify_china(derived["china_sensitivity"])
     rasters = {k: v for k, v in layers.items() if isinstance(v, xr.DataArray)}
     res = evaluate(overlay, rasters)
     paths = {k: Path(v) for k, v in inputs.items() if k in model.inputs and isinstance(v, str | Path)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from steppe_geo.mcda import Categorical, Categories, Criterion, Linear, PiecewiseLinear, ValueRange
@@ -11,11 +12,23 @@ from steppe_geo.models._siting import (
     SITING_INPUTS,
     distance_derivations,
     grid_access_criterion,
-    setback,
+    siting_setbacks,
 )
-from steppe_geo.models.desertification import ESAI_INPUTS, ESAI_SOURCES, esai_derivations, esai_parameters
-from steppe_geo.models.model import Derivation, Model
-from steppe_geo.models.solar import solar_yield_breaks
+from steppe_geo.models.desertification import (
+    ESAI_INPUTS,
+    ESAI_SOURCES,
+    KOSMAS,
+    esai_derivations,
+    esai_parameters,
+)
+from steppe_geo.models.model import Model, preset_factory
+from steppe_geo.models.solar import (
+    SOLAR_CAPACITY,
+    SOLAR_SOURCES,
+    solar_derivations,
+    solar_parameters,
+    solar_yield_breaks,
+)
 
 __all__ = ["SAND_CONTROL_LAND_COVER", "pv_sand_control", "restoration_priority"]
 
@@ -39,12 +52,27 @@ SAND_CONTROL_LAND_COVER = {
 """Sand-control benefit of panels by land cover: mobile sand / bare land 1, vegetated steppe low."""
 
 HOBQ = (
-    "Hobq/Kubuqi field studies: PV arrays reduce sand transport by 35–88 % depending on wind angle; "
-    "gravel + clay under panels −87 % (methods.md §8; see docs/models.md)"
+    "Hobq/Kubuqi field studies: PV arrays reduce sand transport by 35–88 % depending on wind angle "
+    "(Journal of Arid Land 2021, utility-scale PV array in the Hobq Desert); gravel + clay under panels "
+    "−87 % (Wang et al. 2021, Land Degrad. Dev., doi:10.1002/ldr.3839); see docs/models.md"
 )
+UNEP = "UNEP (1992), World Atlas of Desertification: aridity zones by P/PET"
 
 
-def restoration_priority(**parameters: Any) -> Model:
+@preset_factory
+def restoration_priority(
+    *,
+    parent_material_score: float = 1.7,
+    rock_fragments_score: float = 2.0,
+    drainage_score: float = 1.0,
+    policy_enforcement_score: float = 1.5,
+    soil_texture_coding: str = "sand-first",
+    rainfall_ladder: str = "global-esa",
+    fire_risk_scores: Mapping[Any, float] | None = None,
+    erosion_protection_scores: Mapping[Any, float] | None = None,
+    drought_resistance_scores: Mapping[Any, float] | None = None,
+    texture_scores: Mapping[Any, float] | None = None,
+) -> Model:
     """Restoration priority = risk × feasibility × value (weighted product).
 
     risk: ESAI (N → 0, C3 → 1); feasibility: water (P/PET, 0.05 → 0, 0.5 → 1) and access (distance to
@@ -52,8 +80,21 @@ def restoration_priority(**parameters: Any) -> Model:
 
     Parameters
     ----------
-    **parameters
-        ESAI-chain parameters, see :func:`steppe_geo.models.desertification.esai_parameters`.
+    parent_material_score, rock_fragments_score, drainage_score, policy_enforcement_score, \
+soil_texture_coding, rainfall_ladder, fire_risk_scores, erosion_protection_scores, \
+drought_resistance_scores, texture_scores
+        ESAI-chain parameters, as :func:`steppe_geo.models.desertification_esai`.
+
+    Returns
+    -------
+    Model
+
+    Examples
+    --------
+    >>> from steppe_geo.models import restoration_priority
+    >>> m = restoration_priority(policy_enforcement_score=1.2)
+    >>> m.criterion_names, m.rule
+    (['risk', 'water', 'access', 'value'], 'weighted-product')
     """
     derivations = (*esai_derivations(), *distance_derivations({"roads": 20_000, "settlements": 25_000}))
     criteria = (
@@ -65,8 +106,8 @@ def restoration_priority(**parameters: Any) -> Model:
     constraints = (Categories("not_restorable", "land_cover", exclude=(50, 80)),)
     sources = {
         **ESAI_SOURCES,
-        "risk": "ESAI classes (Kosmas et al. 1999): 1.17 (N/P) → 0, 1.53 (C3) → 1",
-        "water": "UNEP aridity classes: 0.05 (hyper-arid/arid) → 0, 0.5 (dry sub-humid) → 1 (methods.md §6)",
+        "risk": f"ESAI classes ({KOSMAS}): 1.17 (N/P) → 0, 1.53 (C3) → 1",
+        "water": f"{UNEP}: 0.05 (hyper-arid/arid) → 0, 0.5 (semi-arid/dry sub-humid) → 1",
         "access": "steppe_geo default: 0 km → 1, 15 km → 0",
         "value": "steppe_geo default: 0 km → 1, 20 km → 0 from settlements",
         "not_restorable": "built-up and permanent water",
@@ -79,55 +120,74 @@ def restoration_priority(**parameters: Any) -> Model:
         criteria=criteria,
         constraints=constraints,
         rule="weighted-product",
-        parameters=esai_parameters(**parameters),
+        parameters=esai_parameters(
+            parent_material_score=parent_material_score, rock_fragments_score=rock_fragments_score,
+            drainage_score=drainage_score, policy_enforcement_score=policy_enforcement_score,
+            soil_texture_coding=soil_texture_coding, rainfall_ladder=rainfall_ladder,
+            fire_risk_scores=fire_risk_scores, erosion_protection_scores=erosion_protection_scores,
+            drought_resistance_scores=drought_resistance_scores, texture_scores=texture_scores,
+        ),
         sources=sources,
+        preset="restoration_priority",
     )
 
 
+@preset_factory
 def pv_sand_control(
-    *, performance_ratio: float = 0.80, poa_gain: float = 1.08, max_slope_pct: float = 10.0, **parameters: Any
+    *,
+    performance_ratio: float = 0.80,
+    poa_gain: float = 1.08,
+    max_slope_pct: float = 10.0,
+    road_setbacks_m: Mapping[str, float] | None = None,
+    road_class_column: str = "class",
+    river_width_column: str = "width_m",
+    parent_material_score: float = 1.7,
+    rock_fragments_score: float = 2.0,
+    drainage_score: float = 1.0,
+    policy_enforcement_score: float = 1.5,
+    soil_texture_coding: str = "sand-first",
+    rainfall_ladder: str = "global-esa",
+    fire_risk_scores: Mapping[Any, float] | None = None,
+    erosion_protection_scores: Mapping[Any, float] | None = None,
+    drought_resistance_scores: Mapping[Any, float] | None = None,
+    texture_scores: Mapping[Any, float] | None = None,
 ) -> Model:
     """PV with a sand-control co-benefit: PV on degraded, mobile sand near the grid.
 
     Criteria: PV yield, sand-control benefit by land cover (mobile sand / bare 1), desertification risk
-    (ESAI), grid access (GLAES) and slope; the solar constraints (setbacks, north-facing slopes ≥ 3°,
-    steep slopes, built-up/water) apply.
+    (ESAI), grid access (GLAES) and slope; the solar constraints (exact setbacks, north-facing slopes
+    ≥ 3°, steep slopes, built-up/water) apply.
 
     Parameters
     ----------
-    performance_ratio, poa_gain, max_slope_pct : float
+    performance_ratio, poa_gain, max_slope_pct, road_setbacks_m, road_class_column, river_width_column
         As :func:`steppe_geo.models.solar_pv`.
-    **parameters
-        ESAI-chain parameters.
+    parent_material_score, rock_fragments_score, drainage_score, policy_enforcement_score, \
+soil_texture_coding, rainfall_ladder, fire_risk_scores, erosion_protection_scores, \
+drought_resistance_scores, texture_scores
+        ESAI-chain parameters, as :func:`steppe_geo.models.desertification_esai`.
+
+    Returns
+    -------
+    Model
+        Capacity density 36 MW/km² DC (``metadata``), as ``solar_pv``.
+
+    Examples
+    --------
+    >>> from steppe_geo.models import pv_sand_control
+    >>> m = pv_sand_control(performance_ratio=0.5)
+    >>> [round(x) for x in m.criteria[0].function.xs]  # 3/4/8 kWh/m²/day × 365 × 1.08 × 0.5
+    [591, 788, 1577]
+    >>> m.with_parameters(performance_ratio=0.8) == pv_sand_control()
+    True
     """
     b = solar_yield_breaks(performance_ratio=performance_ratio, poa_gain=poa_gain)
+    sb = siting_setbacks(solar=True)
+    c = {k: con for k, (_, con) in sb.items()}
     derivations = (
         *esai_derivations(),
-        Derivation(
-            "pv_yield",
-            "pv_yield",
-            ("ghi",),
-            {"performance_ratio": "$performance_ratio"},
-        ),
-        Derivation("slope_deg", "slope", ("dem",), {"units": "degrees"}),
-        Derivation(
-            "north_facing",
-            "north_facing",
-            ("slope_deg", "aspect_deg"),
-            {"min_slope_deg": 3.0, "half_width_deg": 45.0},
-        ),
-        *distance_derivations(
-            {
-                "power_lines": 25_000,
-                "roads": 2_000,
-                "settlements": 1_000,
-                "homesteads": 1_000,
-                "railways": 1_000,
-                "airport": 6_000,
-                "protected_areas": 2_000,
-                "water": 1_000,
-            }
-        ),
+        *(d for d in solar_derivations(road_cap_m=None) if d.name not in ("slope_pct", "aspect_deg")),
+        *(d for d, _ in sb.values()),
     )
     criteria = (
         Criterion("pv_yield", PiecewiseLinear(b, (0.0, 0.5, 1.0)), 0.25, "pv_yield"),
@@ -138,45 +198,49 @@ def pv_sand_control(
     )
     constraints = (
         ValueRange("north_facing", "north_facing", max=0.0),
-        setback("settlements", "settlements", 500),
-        setback("homesteads", "homesteads", 200),
-        setback("roads", "roads", 100),
-        setback("railways", "railways", 150),
-        setback("power_lines", "power_lines", 200),
-        setback("airport", "airport", 5_000),
-        setback("protected_areas", "protected_areas", 1_000),
-        setback("water", "water", 200),
+        c["settlements"],
+        c["homesteads"],
+        c["roads"],
+        c["railways"],
+        c["power_lines"],
+        c["airport"],
+        c["protected_areas"],
+        c["water"],
         Categories("land_cover_excluded", "land_cover", exclude=(50, 80, 90)),
         ValueRange("steep_slope", "slope_pct", max=max_slope_pct),
+        c["rivers"],  # added after the first release: appended to keep the older bits
     )
     sources = {
         **ESAI_SOURCES,
-        "pv_yield": "as solar_pv: GLAES GHI scores converted to yield (methods.md §4)",
+        **SOLAR_SOURCES,
+        "pv_yield": (
+            f"as solar_pv: {GLAES} GHI scores converted to yield with POA gain {poa_gain:g} and PR "
+            f"{performance_ratio:g}: {b[0]:.0f}/{b[1]:.0f}/{b[2]:.0f} kWh/kWp/yr"
+        ),
         "sand_control": HOBQ + "; mobile sand and bare land benefit most (SAND_CONTROL_LAND_COVER)",
-        "degradation": "ESAI classes (Kosmas et al. 1999): 1.17 → 0, 1.53 → 1",
+        "degradation": f"ESAI classes ({KOSMAS}): 1.17 → 0, 1.53 → 1",
         "grid_distance": GLAES_GRID,
-        "slope": "as solar_pv",
-        "north_facing": "GLAES: north-facing slopes ≥ 3° excluded",
-        **{
-            k: f"{GLAES} (as solar_pv)"
-            for k in (
-                "settlements",
-                "roads",
-                "railways",
-                "power_lines",
-                "airport",
-                "protected_areas",
-                "water",
-            )
-        },
-        "homesteads": "steppe_geo default: 200 m",
-        "land_cover_excluded": "built-up, water, wetland",
-        "steep_slope": f"slopes > {max_slope_pct:g} % excluded",
+        "slope": f"as solar_pv: linear 0 % → 1, {max_slope_pct:g} % → 0",
+        "steep_slope": f"slopes > {max_slope_pct:g} % excluded (ground-mounted PV limits mostly 3–10 %)",
     }
-    params = {**esai_parameters(**parameters), "performance_ratio": performance_ratio, "poa_gain": poa_gain}
+    params = {
+        **esai_parameters(
+            parent_material_score=parent_material_score, rock_fragments_score=rock_fragments_score,
+            drainage_score=drainage_score, policy_enforcement_score=policy_enforcement_score,
+            soil_texture_coding=soil_texture_coding, rainfall_ladder=rainfall_ladder,
+            fire_risk_scores=fire_risk_scores, erosion_protection_scores=erosion_protection_scores,
+            drought_resistance_scores=drought_resistance_scores, texture_scores=texture_scores,
+        ),
+        **solar_parameters(
+            performance_ratio=performance_ratio, poa_gain=poa_gain, max_slope_pct=max_slope_pct,
+            road_setbacks_m=road_setbacks_m, road_class_column=road_class_column,
+            river_width_column=river_width_column,
+        ),
+    }
     return Model(
         name="pv_sand_control",
-        description="PV with sand-control co-benefit: PV on degraded mobile sand near the grid",
+        description="PV with sand-control co-benefit: PV on degraded mobile sand near the grid; capacity "
+        "density 36 MW/km² DC",
         inputs=(
             *ESAI_INPUTS,
             "ghi",
@@ -188,4 +252,6 @@ def pv_sand_control(
         rule="wlc",
         parameters=params,
         sources=sources,
+        preset="pv_sand_control",
+        metadata=SOLAR_CAPACITY,
     )

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from steppe_geo.mcda import Categorical, Categories, Criterion, Linear, PiecewiseLinear, ValueRange
 from steppe_geo.models._siting import (
     GLAES,
     GLAES_GRID,
+    ROAD_SETBACKS_M,
     SITING_INPUTS,
     distance_derivations,
     grid_access_criterion,
-    setback,
+    siting_setbacks,
+    siting_sources,
     slope_limit,
 )
-from steppe_geo.models.model import Derivation, Model
+from steppe_geo.models.model import Derivation, Model, preset_factory
 
-__all__ = ["SOLAR_LAND_COVER", "solar_pv", "solar_yield_breaks"]
+__all__ = ["ROAD_SETBACKS_M", "SOLAR_CAPACITY", "SOLAR_LAND_COVER", "solar_pv", "solar_yield_breaks"]
 
 SOLAR_LAND_COVER = {
     10: 0.0,
@@ -33,42 +38,40 @@ SOLAR_LAND_COVER = {
 """Land-cover preference for PV (bare and sparse preferred; steppe_geo default, see docs/models.md)."""
 
 
+SOLAR_CAPACITY = {
+    "capacity_density_mw_per_km2": 36.0,
+    "capacity_basis": "DC",
+    "capacity_source": "NREL reV default PV capacity density, 36 MW/km² (DC, module nameplate); observed "
+    "utility plants average 45.6 MW/km² (PyPSA-Earth issue 361)",
+}
+"""Capacity density for turning eligible PV area into MW (DC)."""
+
+PR_SOURCE = ("PR ≈ 0.80, typical of modern utility-scale plants (Reich et al. 2012, Performance ratio "
+             "revisited, Prog. Photovolt. 20, 717–726)")
+
+
 def solar_yield_breaks(
     *, performance_ratio: float = 0.80, poa_gain: float = 1.08
 ) -> tuple[float, float, float]:
-    """GLAES GHI scores (3 → excluded, 4 → 0.5, 8 → 1 kWh/m²/day) converted to specific yield (kWh/kWp/yr)."""
+    """GLAES GHI scores (3 → excluded, 4 → 0.5, 8 → 1 kWh/m²/day) converted to specific yield (kWh/kWp/yr).
+
+    ``Y = GHI (kWh/m²/day) · 365 · poa_gain · performance_ratio``.
+
+    Examples
+    --------
+    >>> [round(b) for b in solar_yield_breaks()]  # 3/4/8 × 365 × 1.08 × 0.80
+    [946, 1261, 2523]
+    """
     return tuple(g * 365.0 * poa_gain * performance_ratio for g in (3.0, 4.0, 8.0))  # type: ignore[return-value]
 
 
-def solar_pv(
-    *, performance_ratio: float = 0.80, poa_gain: float = 1.08, max_slope_pct: float = 10.0
-) -> Model:
-    """Ground-mounted PV suitability: specific yield, slope, grid and road access, land cover.
-
-    Parameters
-    ----------
-    performance_ratio : float
-        PR in (0, 1] (0.80 typical, methods.md §4).
-    poa_gain : float
-        Typical plane-of-array gain (1.08: ``criteria.poa_gain`` at 40.2° N), used only to convert the
-        GLAES GHI thresholds into yield breaks; the yield layer uses each pixel's latitude.
-    max_slope_pct : float
-        Slopes steeper than this are excluded (methods.md §4: limits mostly 3–10 %).
-
-    Returns
-    -------
-    Model
-        North-facing slopes ≥ 3° are excluded (GLAES), as are the usual setbacks.
-    """
-    params = {"performance_ratio": performance_ratio, "poa_gain": poa_gain}
-    b = solar_yield_breaks(performance_ratio=performance_ratio, poa_gain=poa_gain)
-    derivations = (
-        Derivation(
-            "pv_yield",
-            "pv_yield",
-            ("ghi",),
-            {"performance_ratio": "$performance_ratio"},
-        ),
+def solar_derivations(*, road_cap_m: float | None = 12_000.0) -> tuple[Derivation, ...]:
+    """PV yield, slope (° and %), aspect, north-facing flag and the distances for the criteria."""
+    caps = {"power_lines": 25_000}
+    if road_cap_m is not None:
+        caps["roads"] = road_cap_m
+    return (
+        Derivation("pv_yield", "pv_yield", ("ghi",), {"performance_ratio": "$performance_ratio"}),
         Derivation("slope_deg", "slope", ("dem",), {"units": "degrees"}),
         Derivation("slope_pct", "slope", ("dem",), {"units": "percent"}),
         Derivation("aspect_deg", "aspect", ("dem",)),
@@ -78,19 +81,109 @@ def solar_pv(
             ("slope_deg", "aspect_deg"),
             {"min_slope_deg": 3.0, "half_width_deg": 45.0},
         ),
-        *distance_derivations(
-            {
-                "power_lines": 25_000,
-                "roads": 12_000,
-                "settlements": 1_000,
-                "homesteads": 1_000,
-                "railways": 1_000,
-                "airport": 6_000,
-                "protected_areas": 2_000,
-                "water": 1_000,
-            }
-        ),
+        *distance_derivations(caps),
     )
+
+
+def solar_parameters(
+    *,
+    performance_ratio: float,
+    poa_gain: float,
+    max_slope_pct: float,
+    road_setbacks_m: Mapping[str, float] | None,
+    road_class_column: str,
+    river_width_column: str,
+) -> dict[str, Any]:
+    """The solar preset parameters, normalised (road setbacks as a ``{class: metres}`` table)."""
+    roads = dict(ROAD_SETBACKS_M if road_setbacks_m is None else road_setbacks_m)
+    return {
+        "performance_ratio": performance_ratio,
+        "poa_gain": poa_gain,
+        "max_slope_pct": max_slope_pct,
+        "road_setbacks_m": {str(k): v for k, v in roads.items()},
+        "road_class_column": road_class_column,
+        "river_width_column": river_width_column,
+    }
+
+
+SOLAR_SOURCES = {
+    "min_ghi": f"{GLAES}: GHI < 3.0 kWh/m²/day excluded (1095 kWh/m²/yr)",
+    "north_facing": f"{GLAES}: north-facing slopes ≥ 3° excluded (aspect within ±45° of north)",
+    "land_cover_excluded": "steppe_geo default: built-up, water and wetland excluded",
+    "performance_ratio": PR_SOURCE,
+    "poa_gain": (
+        "gain used only to convert the GLAES GHI thresholds to yield: 1.08 = "
+        "steppe_geo.criteria.poa_gain(1600 kWh/m²/yr, latitude 40.2°, latitude tilt); the pv_yield "
+        "layer itself is steppe_geo.criteria.specific_yield at each pixel's latitude"
+    ),
+    "max_slope_pct": "10 %: ground-mounted PV slope limits are mostly 3–10 % (docs/models.md)",
+    "road_setbacks_m": f"{GLAES}: main roads 200 m, secondary roads 100 m; sample road classes mapped "
+    "by steppe_geo (expressway/national/provincial main, county/track secondary); '*' = any other class",
+    "road_class_column": "the road class column of the roads layer ('' = every road takes the '*' setback)",
+    "river_width_column": "the sample rivers carry their channel width in width_m (metres); '' = the "
+    "centre lines",
+    **siting_sources(solar=True),
+}
+
+
+@preset_factory
+def solar_pv(
+    *,
+    performance_ratio: float = 0.80,
+    poa_gain: float = 1.08,
+    max_slope_pct: float = 10.0,
+    road_setbacks_m: Mapping[str, float] | None = None,
+    road_class_column: str = "class",
+    river_width_column: str = "width_m",
+) -> Model:
+    """Ground-mounted PV suitability: specific yield, slope, grid and road access, land cover.
+
+    Parameters
+    ----------
+    performance_ratio : float
+        PR in (0, 1] (0.80 typical).
+    poa_gain : float
+        Typical plane-of-array gain (1.08: ``criteria.poa_gain`` at 40.2° N), used only to convert the
+        GLAES GHI thresholds into yield breaks; the yield layer uses each pixel's latitude.
+    max_slope_pct : float
+        Slopes steeper than this are excluded and the slope criterion falls to 0 there (in (0, 100]).
+    road_setbacks_m : mapping road class → metres, optional
+        Setback by the value of ``road_class_column`` (default :data:`ROAD_SETBACKS_M`: GLAES main
+        roads 200 m, secondary 100 m); a ``"*"`` entry covers every other class.
+    road_class_column : str
+        Column of ``roads`` holding the class ("" = every road takes the ``"*"`` setback).
+    river_width_column : str
+        Column of ``rivers`` with the channel width (m): the 200 m setback is measured from the bank.
+
+    Returns
+    -------
+    Model
+        North-facing slopes ≥ 3° are excluded (GLAES), as are the exact setbacks. Capacity density
+        for parcels: 36 MW/km² DC (``metadata``).
+
+    Raises
+    ------
+    InvalidParameterError
+        An unknown parameter name (closest suggested) or a value out of range.
+
+    Examples
+    --------
+    >>> from steppe_geo.models import solar_pv
+    >>> m = solar_pv(performance_ratio=0.75, max_slope_pct=5)
+    >>> [round(x, 1) for x in m.criteria[0].function.xs]  # GLAES 3/4/8 kWh/m²/day × 365 × 1.08 × 0.75
+    [887.0, 1182.6, 2365.2]
+    >>> m.setbacks()["roads"]["distance_m"]["national"]
+    200.0
+    >>> m.metadata["capacity_basis"]
+    'DC'
+    """
+    params = solar_parameters(performance_ratio=performance_ratio, poa_gain=poa_gain,
+                              max_slope_pct=max_slope_pct, road_setbacks_m=road_setbacks_m,
+                              road_class_column=road_class_column, river_width_column=river_width_column)
+    b = solar_yield_breaks(performance_ratio=performance_ratio, poa_gain=poa_gain)
+    sb = siting_setbacks(solar=True)
+    c = {k: con for k, (_, con) in sb.items()}
+    derivations = (*solar_derivations(), *(d for d, _ in sb.values()))
     criteria = (
         Criterion("pv_yield", PiecewiseLinear(b, (0.0, 0.5, 1.0)), 0.40, "pv_yield"),
         grid_access_criterion(0.25),
@@ -101,49 +194,34 @@ def solar_pv(
     constraints = (
         ValueRange("min_ghi", "ghi", min=3.0 * 365.0),
         ValueRange("north_facing", "north_facing", max=0.0),
-        setback("settlements", "settlements", 500),
-        setback("homesteads", "homesteads", 200),
-        setback("roads", "roads", 100),
-        setback("railways", "railways", 150),
-        setback("power_lines", "power_lines", 200),
-        setback("airport", "airport", 5_000),
-        setback("protected_areas", "protected_areas", 1_000),
-        setback("water", "water", 200),
+        c["settlements"],
+        c["homesteads"],
+        c["roads"],
+        c["railways"],
+        c["power_lines"],
+        c["airport"],
+        c["protected_areas"],
+        c["water"],
         Categories("land_cover_excluded", "land_cover", exclude=(50, 80, 90)),
         slope_limit("steep_slope", "slope_pct", max_slope_pct),
+        c["rivers"],  # added after the first release: appended to keep the older bits
     )
     sources = {
         "pv_yield": (
-            f"GLAES GHI scores 4 → 0.5, 8 → 1 kWh/m²/day converted to yield with POA gain {poa_gain:g} "
-            f"and PR {performance_ratio:g}: {b[0]:.0f}/{b[1]:.0f}/{b[2]:.0f} kWh/kWp/yr (methods.md §4)"
+            f"{GLAES}: GHI scores 4 → 0.5, 8 → 1 kWh/m²/day, converted to yield with POA gain {poa_gain:g} "
+            f"and PR {performance_ratio:g}: {b[0]:.0f}/{b[1]:.0f}/{b[2]:.0f} kWh/kWp/yr"
         ),
         "grid_distance": GLAES_GRID + " (wind values, used for PV too)",
         "road_access": "steppe_geo default: linear 0 km → 1, 10 km → 0",
-        "slope": f"steppe_geo default: linear 0 % → 1, {max_slope_pct:g} % → 0 (methods.md §4: 3–10 %)",
+        "slope": f"steppe_geo default: linear 0 % → 1, {max_slope_pct:g} % → 0 (slope limits mostly 3–10 %)",
         "land_cover": "steppe_geo default, bare and sparse preferred (see SOLAR_LAND_COVER)",
-        "min_ghi": "GLAES: GHI < 3.0 kWh/m²/day excluded (1095 kWh/m²/yr; methods.md §4)",
-        "north_facing": "GLAES: north-facing slopes ≥ 3° excluded (aspect within ±45° of north; "
-        "methods.md §4)",
-        "settlements": f"{GLAES}: 500 m",
-        "homesteads": "steppe_geo default: 200 m from herder homesteads (glare, access; verify locally)",
-        "roads": f"{GLAES}: secondary roads 100 m",
-        "railways": f"{GLAES}: 150 m",
-        "power_lines": f"{GLAES}: 200 m",
-        "airport": f"{GLAES}: 5000 m",
-        "protected_areas": f"{GLAES}: parks 1000 m; nature reserve and red lines fully excluded",
-        "water": f"{GLAES}: rivers 200 m",
-        "land_cover_excluded": "built-up, water and wetland excluded",
-        "steep_slope": f"slopes > {max_slope_pct:g} % excluded (methods.md §4)",
-        "performance_ratio": "PR ≈ 0.80 (methods.md §4)",
-        "poa_gain": (
-            "gain used only to convert the GLAES GHI thresholds to yield: 1.08 = "
-            "steppe_geo.criteria.poa_gain(1600 kWh/m²/yr, latitude 40.2°, latitude tilt); the pv_yield "
-            "layer itself is steppe_geo.criteria.specific_yield at each pixel's latitude"
-        ),
+        "steep_slope": f"slopes > {max_slope_pct:g} % excluded (ground-mounted PV limits mostly 3–10 %)",
+        **SOLAR_SOURCES,
     }
     return Model(
         name="solar_pv",
-        description="Ground-mounted PV suitability (weighted linear combination after exclusions)",
+        description="Ground-mounted PV suitability (weighted linear combination after exclusions); "
+        "capacity density 36 MW/km² DC",
         inputs=(
             "ghi",
             "dem",
@@ -156,4 +234,6 @@ def solar_pv(
         rule="wlc",
         parameters=params,
         sources=sources,
+        preset="solar_pv",
+        metadata=SOLAR_CAPACITY,
     )
