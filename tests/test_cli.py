@@ -23,8 +23,9 @@ CLI = [sys.executable, "-m", "steppe_geo.cli"]
 
 
 @pytest.fixture
-def project(tmp_path):
-    """A one-criterion project: AOI polygon and a wind ramp raster (both UTM 49N)."""
+def project(tmp_path, monkeypatch):
+    """A one-criterion project: AOI polygon and a wind ramp raster (both UTM 49N); the CWD."""
+    monkeypatch.chdir(tmp_path)  # relative output folders resolve against the working directory
     aoi = gpd.GeoDataFrame(geometry=[shapely.box(400_000, 4_430_000, 403_000, 4_432_000)], crs="EPSG:32649")
     write_vector(aoi, tmp_path / "aoi.gpkg")
     grid = sg.Grid.from_bounds((399_500, 4_429_500, 403_500, 4_432_500), crs="EPSG:32649", resolution_m=100)

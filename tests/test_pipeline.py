@@ -9,7 +9,7 @@ import shapely
 
 import steppe_geo as sg
 from steppe_geo.config import config_from_dict
-from steppe_geo.errors import MissingLayerError, OutputExistsError, OutputNotWritableError
+from steppe_geo.errors import ConfigError, OutputExistsError, OutputNotWritableError, UnreadableInputError
 from steppe_geo.io import write_raster, write_vector
 from steppe_geo.pipeline import STAGE_PREFIX, build_grid, load_inputs, run
 
@@ -51,7 +51,7 @@ def _files(folder):
 
 def test_run_writes_aligned_layers_scores_and_summary(project):
     root, data = project
-    cfg = config_from_dict(data, base_dir=root)
+    cfg = config_from_dict(data, base_dir=root, output_dir=root)
     result = run(cfg)
     out = root / "out"
     assert result.out_dir == out
@@ -88,7 +88,7 @@ def test_run_writes_aligned_layers_scores_and_summary(project):
 
 def test_existing_output_is_refused_unchanged_and_replaced_with_overwrite(project):
     root, data = project
-    cfg = config_from_dict(data, base_dir=root)
+    cfg = config_from_dict(data, base_dir=root, output_dir=root)
     run(cfg)
     out = root / "out"
     before = {f: (out / f).stat().st_mtime_ns for f in _files(out)}
@@ -101,11 +101,22 @@ def test_existing_output_is_refused_unchanged_and_replaced_with_overwrite(projec
     assert not list(root.glob(STAGE_PREFIX + "*"))
 
 
+def test_config_errors_stop_the_run_before_any_output(project):
+    root, data = project
+    data["models"]["wind"]["criteria"][1]["layer"] = "slope_deg"  # not an input
+    cfg = config_from_dict(data, base_dir=root, output_dir=root)
+    with pytest.raises(ConfigError, match=r"^models\.wind\.criteria\[1\]\.layer: unknown layer "
+                                          r"'slope_deg'; did you mean 'slope'\? Layers are the inputs "
+                                          r"\(aoi, wind, slope\)\."):
+        run(cfg)
+    assert sorted(p.name for p in root.iterdir()) == ["data"]  # no output, no staging folder
+
+
 def test_failed_run_leaves_nothing(project):
     root, data = project
-    data["models"]["wind"]["criteria"][1]["layer"] = "slope_deg"  # not an input: fails after loading
-    cfg = config_from_dict(data, base_dir=root)
-    with pytest.raises(MissingLayerError, match="slope_deg"):
+    (root / "data" / "slope.tif").write_bytes(b"not a GeoTIFF")  # passes validation, fails when read
+    cfg = config_from_dict(data, base_dir=root, output_dir=root)
+    with pytest.raises(UnreadableInputError, match=r"slope\.tif"):
         run(cfg)
     assert not (root / "out").exists()
     assert not list(root.glob(STAGE_PREFIX + "*"))
@@ -114,14 +125,14 @@ def test_failed_run_leaves_nothing(project):
 def test_unwritable_output_folder(project):
     root, data = project
     (root / "blocker").write_text("a file, not a folder", encoding="utf-8")
-    cfg = config_from_dict(data, base_dir=root)
+    cfg = config_from_dict(data, base_dir=root, output_dir=root)
     with pytest.raises(OutputNotWritableError, match=r"cannot write output folder '.*blocker/out'"):
         run(cfg, out_dir=root / "blocker" / "out")
 
 
 def test_output_folder_holding_an_input_is_refused_even_with_overwrite(project):
     root, data = project
-    cfg = config_from_dict(data, base_dir=root)
+    cfg = config_from_dict(data, base_dir=root, output_dir=root)
     with pytest.raises(OutputExistsError, match=r"holds input 'aoi'"):
         run(cfg, out_dir=root / "data", overwrite=True)
     assert (root / "data" / "aoi.gpkg").exists()
@@ -130,16 +141,16 @@ def test_output_folder_holding_an_input_is_refused_even_with_overwrite(project):
 def test_streamed_and_dask_runs_give_the_same_rasters(project):
     root, data = project
     data["outputs"].update(maps=[], report=False)
-    cfg = config_from_dict(data, base_dir=root)
+    cfg = config_from_dict(data, base_dir=root, output_dir=root)
     mem = run(cfg, out_dir=root / "mem")
     data["run"] = {"mode": "streamed", "window": 8}  # 2 x 3 windows, ragged edges
-    streamed = run(config_from_dict(data, base_dir=root), out_dir=root / "streamed")
-    dsk = run(config_from_dict(data, base_dir=root), out_dir=root / "dask", workers=2)
+    streamed = run(config_from_dict(data, base_dir=root, output_dir=root), out_dir=root / "streamed")
+    dsk = run(config_from_dict(data, base_dir=root, output_dir=root), out_dir=root / "dask", workers=2)
     import distributed
 
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster:  # an existing scheduler
-        sched = run(config_from_dict(data, base_dir=root), out_dir=root / "sched",
+        sched = run(config_from_dict(data, base_dir=root, output_dir=root), out_dir=root / "sched",
                     scheduler=cluster.scheduler_address)
     assert mem.files == dsk.files == streamed.files == sched.files
     for part in ("score", "eligible", "exclusion"):
@@ -152,14 +163,14 @@ def test_streamed_and_dask_runs_give_the_same_rasters(project):
 def test_progress_bars_on_request(project, capsys):
     root, data = project
     data["outputs"].update(maps=[], report=False)
-    run(config_from_dict(data, base_dir=root), progress=True)
+    run(config_from_dict(data, base_dir=root, output_dir=root), progress=True)
     err = capsys.readouterr().err
     assert "load and align" in err and "100%" in err
 
 
 def test_load_inputs_reports_time_and_vectors(project):
     root, data = project
-    cfg = config_from_dict(data, base_dir=root)
+    cfg = config_from_dict(data, base_dir=root, output_dir=root)
     grid = build_grid(cfg.inputs, cfg.grid)
     layers = load_inputs(cfg.inputs, grid)
     assert set(layers.rasters) == {"wind", "slope"} and set(layers.vectors) == {"aoi"}
