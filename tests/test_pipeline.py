@@ -139,7 +139,17 @@ def test_output_folder_holding_an_input_is_refused_even_with_overwrite(project):
 
 
 def test_streamed_and_dask_runs_give_the_same_rasters(project):
+    import socket
+
     root, data = project
+    # the Dask dashboard's default port taken (another cluster, another user): no warning, no failure
+    busy = socket.socket()
+    busy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        busy.bind(("", 8787))
+        busy.listen()
+    except OSError:  # taken already: the same situation
+        pass
     data["outputs"].update(maps=[], report=False)
     cfg = config_from_dict(data, base_dir=root, output_dir=root)
     mem = run(cfg, out_dir=root / "mem")
@@ -149,9 +159,10 @@ def test_streamed_and_dask_runs_give_the_same_rasters(project):
     import distributed
 
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster:  # an existing scheduler
+                                  dashboard_address=":0") as cluster:  # an existing scheduler
         sched = run(config_from_dict(data, base_dir=root, output_dir=root), out_dir=root / "sched",
                     scheduler=cluster.scheduler_address)
+    busy.close()
     assert mem.files == dsk.files == streamed.files == sched.files
     for part in ("score", "eligible", "exclusion"):
         a = sg.read_raster(root / "mem" / "rasters/wind" / f"{part}.tif")
@@ -217,3 +228,41 @@ def test_custom_overlay_example_runs_on_the_sample_data(tmp_path):
     assert (excl.values > 0).any() and (lc.values == 1).any()
     assert result.summary["models"]["solar_custom"]["weights"] == pytest.approx(
         {"irradiation": 0.75, "elevation": 0.25})  # weights 3 and 1 normalised
+
+
+def test_exclusion_cog_declares_no_nodata_so_eligible_land_is_not_masked(project):
+    import rasterio
+
+    root, data = project
+    data["outputs"].update(maps=[], report=False)
+    data["models"]["wind"]["constraints"].append({"type": "value_range", "name": "calm", "layer": "wind",
+                                                  "min": 6.0})  # the western part of the ramp
+    run(config_from_dict(data, base_dir=root, output_dir=root))
+    with rasterio.open(root / "out/rasters/wind/exclusion.tif") as ds:
+        assert ds.nodata is None  # 0 means "not excluded", not "no data"
+        bits = ds.read(1, masked=True)  # what QGIS and rioxarray(masked=True) see
+    with rasterio.open(root / "out/rasters/wind/eligible.tif") as ds:
+        eligible = ds.read(1) == 1
+    assert eligible.any() and (~eligible).any()
+    assert not np.ma.getmaskarray(bits)[eligible].any()
+    np.testing.assert_array_equal(np.asarray(bits) == 0, eligible)
+
+
+def test_output_folder_and_files_follow_the_umask(project):
+    import os
+    import stat
+
+    root, data = project
+    data["outputs"].update(maps=["png"], report=True)
+    cfg = config_from_dict(data, base_dir=root, output_dir=root)
+    for umask in (0o022, 0o027):
+        old = os.umask(umask)
+        try:
+            run(cfg, out_dir=root / f"out-{umask:o}")
+        finally:
+            os.umask(old)
+        out = root / f"out-{umask:o}"
+        assert stat.S_IMODE(out.stat().st_mode) == 0o777 & ~umask  # not mkdtemp's private 0700
+        for path in out.rglob("*"):
+            want = (0o777 if path.is_dir() else 0o666) & ~umask
+            assert stat.S_IMODE(path.stat().st_mode) == want, path.relative_to(out)
