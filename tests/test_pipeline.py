@@ -266,3 +266,69 @@ def test_output_folder_and_files_follow_the_umask(project):
         for path in out.rglob("*"):
             want = (0o777 if path.is_dir() else 0o666) & ~umask
             assert stat.S_IMODE(path.stat().st_mode) == want, path.relative_to(out)
+
+
+def _section(html, name):
+    start = html.index(f'<section id="{name}">')
+    return html[start:html.index("</section>", start)]
+
+
+def _first_cells(section_html):
+    """First cell of every body row of every table in a report section."""
+    import re
+
+    return re.findall(r"<tbody><tr><td[^>]*>([^<]*)</td>|</tr><tr><td[^>]*>([^<]*)</td>", section_html)
+
+
+def test_report_names_parcels_by_id_and_shows_weights_cr_and_excluded_area(project):
+    import re
+
+    root, data = project
+    # four parcels; their ids are not their row positions, and the best (east) ones are rows 1 and 3
+    boxes = [shapely.box(400_000 + 2000 * i, 4_430_000 + 1500 * j, 402_000 + 2000 * i, 4_431_500 + 1500 * j)
+             for j in range(2) for i in range(2)]
+    parcels = gpd.GeoDataFrame({"pid": ["P00101", "P00102", "P00103", "P00104"],
+                                "name": ["西南", "东南", "西北", "东北"]}, geometry=boxes, crs="EPSG:32649")
+    write_vector(parcels, root / "data" / "parcels.gpkg")
+    data["inputs"]["parcels"] = "data/parcels.gpkg"
+    data["parcels"] = {"source": "parcels", "id_column": "pid", "name_column": "name", "top_k": 2,
+                       "monte_carlo_draws": 50}
+    data["models"]["wind"]["constraints"].append({"type": "value_range", "name": "calm", "layer": "wind",
+                                                  "min": 6.0})
+    for c in data["models"]["wind"]["criteria"]:
+        c.pop("weight")
+    data["models"]["wind"]["ahp"] = {"wind/slope": 3}  # the same 3 : 1 as the direct weights
+    data["outputs"].update(maps=["png"])
+    result = run(config_from_dict(data, base_dir=root, output_dir=root))
+    html = (root / "out" / "report.html").read_text(encoding="utf-8")
+
+    ranked = sg.read_vector(root / "out" / "parcels" / "wind.gpkg", layer="ranked_parcels")
+    by_rank = list(ranked.sort_values("rank")["pid"])
+    assert set(by_rank[:2]) == {"P00102", "P00104"}  # the eastern parcels
+    top_cells = [a or b for a, b in _first_cells(_section(html, "parcels"))]
+    assert top_cells == by_rank[:2]  # the top-parcels table names them by pid
+    assert "<th>pid</th>" in _section(html, "parcels") and "东" in _section(html, "parcels")
+    stability_cells = [a or b for a, b in _first_cells(_section(html, "stability"))]
+    assert set(stability_cells) <= set(parcels["pid"]) and stability_cells
+    assert set(result.summary["parcels"]["wind"]["top"]) == {"P00102", "P00104"}
+
+    weights = _section(html, "weights")
+    assert "AHP (2 criteria" in weights and "CR = 0.000" in weights  # n = 2 is always consistent
+    assert result.summary["models"]["wind"]["ahp"]["judgements"] == {"wind/slope": 3.0}
+    assert result.summary["models"]["wind"]["weights"] == pytest.approx({"wind": 0.75, "slope": 0.25})
+
+    # excluded area per constraint, in ha, against the aligned input counted independently (200 m pixels)
+    wind = sg.read_raster(root / "out" / "aligned" / "wind.tif").values
+    rows = {r["constraint"]: r for r in result.summary["models"]["wind"]["exclusions"]}
+    assert rows["calm"]["excluded_ha"] == pytest.approx(float((wind < 6.0).sum()) * 4.0)
+    assert rows["calm"]["bit"] == 1 and rows["steep"]["bit"] == 0
+    models = _section(html, "models")
+    assert "land excluded by each constraint (ha" in models
+    assert re.search(rf"<td>calm</td><td class=\"num\">{rows['calm']['excluded_ha']:.4g}</td>", models)
+    # the inputs' vector table keeps its geometry-type column
+    assert "<th>geometry</th>" in _section(html, "inputs") and "<td>Polygon</td>" in _section(html, "inputs")
+
+    data["models"]["wind"].pop("ahp")
+    run(config_from_dict(data, base_dir=root, output_dir=root), out_dir=root / "direct")
+    weights = _section((root / "direct" / "report.html").read_text(encoding="utf-8"), "weights")
+    assert "direct weights" in weights and "no CR" in weights

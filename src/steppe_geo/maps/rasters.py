@@ -121,6 +121,13 @@ def _first_bit(bits: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
+def _hectares(ha: float) -> str:
+    """An area for a legend: ``12,345 ha``, ``12.3 ha``, ``0.63 ha``."""
+    if ha >= 100 or ha == 0:
+        return f"{ha:,.0f} ha"
+    return f"{ha:.1f} ha" if ha >= 1 else f"{ha:.2g} ha"
+
+
 def plot_exclusions(
     bitmask: xr.DataArray,
     constraint_names: Sequence[str],
@@ -132,7 +139,8 @@ def plot_exclusions(
     """Map which constraint excluded each pixel, one colour per constraint.
 
     A pixel excluded by several constraints is coloured by the first of them in bit order
-    (the legend says so and counts the pixels each constraint excludes, overlaps included).
+    (the legend says so and gives the area each constraint excludes in hectares, overlaps
+    included).
 
     Parameters
     ----------
@@ -175,10 +183,13 @@ def plot_exclusions(
     cmap = ListedColormap(colors)
     norm = BoundaryNorm(np.arange(-0.5, len(names) + 1.5), cmap.N)
     ax.imshow(first, extent=raster_extent(bitmask), cmap=cmap, norm=norm, interpolation="nearest")
-    handles = [Patch(facecolor=colors[0], edgecolor="0.5", label=f"eligible ({int((bits == 0).sum())} px)")]
+    pixel_ha = Grid.from_dataarray(bitmask).pixel_area_m2 / 1e4
+    handles = [Patch(facecolor=colors[0], edgecolor="0.5",
+                     label=f"eligible ({_hectares(int((bits == 0).sum()) * pixel_ha)})")]
     for i, name in enumerate(names):
         count = int(((bits >> np.uint64(i)) & np.uint64(1)).sum())
-        handles.append(Patch(facecolor=colors[i + 1], edgecolor="0.5", label=f"{name} ({count} px)"))
+        handles.append(Patch(facecolor=colors[i + 1], edgecolor="0.5",
+                             label=f"{name} ({_hectares(count * pixel_ha)})"))
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7,
               title="excluded by (first in bit order)", title_fontsize=7, frameon=False)
     return add_map_furniture(ax, crs=bitmask.rio.crs, title=title or "exclusions by constraint", note=note)
