@@ -44,15 +44,20 @@ from steppe_geo.grid import Grid
 
 __all__ = [
     "RASTER_SUFFIXES",
+    "SCHEDULER_TIMEOUT",
     "InputLayers",
     "ModelOutput",
     "ParcelOutput",
     "RunResult",
+    "base_model",
     "build_grid",
     "build_model",
+    "check_config",
     "dask_client",
     "demo_config",
+    "effective_mode",
     "evaluate_model",
+    "exclusion_areas",
     "load_inputs",
     "rank_model_parcels",
     "run",
@@ -72,6 +77,9 @@ VECTOR_MARGIN_M = 10_000.0
 """Vector features up to this far outside the AOI are kept (setbacks reach across the boundary)."""
 
 STAGE_PREFIX = ".steppe_geo-tmp-"
+
+SCHEDULER_TIMEOUT = "10s"
+"""How long a run waits to connect to a ``--scheduler`` address before it fails."""
 
 
 # ----------------------------------------------------------------------------- results
@@ -825,10 +833,26 @@ def _evaluate_from_files(model: ModelConfig, layers: InputLayers, client: Any, w
 
 
 @contextlib.contextmanager
-def dask_client(scheduler: str | None, workers: int | None) -> Iterator[Any]:
+def dask_client(scheduler: str | None, workers: int | None, *, key: str = "--scheduler") -> Iterator[Any]:
     """A ``distributed.Client``: to ``scheduler`` if given, else a local cluster of ``workers`` processes.
 
-    Yields None when neither is given (in-memory run).
+    Yields None when neither is given (in-memory run). The local cluster's dashboard listens on
+    a free port (the default 8787 may be taken).
+
+    Parameters
+    ----------
+    scheduler : str or None
+        Address of a running scheduler (``tcp://host:8786``); waits up to
+        :data:`SCHEDULER_TIMEOUT` for it.
+    workers : int or None
+        Worker processes of a local cluster (when no scheduler is given).
+    key : str, default "--scheduler"
+        Where the address came from, for the error message (``run.scheduler`` for a config).
+
+    Raises
+    ------
+    InvalidParameterError
+        The scheduler cannot be reached.
     """
     if scheduler is None and workers is None:
         yield None
@@ -837,9 +861,9 @@ def dask_client(scheduler: str | None, workers: int | None) -> Iterator[Any]:
 
     if scheduler is not None:
         try:
-            client = distributed.Client(scheduler, timeout="10s")
+            client = distributed.Client(scheduler, timeout=SCHEDULER_TIMEOUT)
         except (OSError, TimeoutError) as exc:
-            raise InvalidParameterError(f"--scheduler: cannot connect to {scheduler!r}: {exc}") from None
+            raise InvalidParameterError(f"{key}: cannot connect to {scheduler!r}: {exc}") from None
         with client:
             yield client
         return
@@ -1342,6 +1366,7 @@ def run(config: Config, *, overwrite: bool = False, progress: bool = False, out_
     from steppe_geo.io import provenance_record, write_json, write_text
 
     t0 = time.perf_counter()
+    key = "--scheduler" if scheduler is not None else "run.scheduler"
     scheduler = scheduler if scheduler is not None else config.run.scheduler
     workers = workers if workers is not None else config.run.workers
     # everything that can be checked without reading a raster is checked first
@@ -1354,7 +1379,7 @@ def run(config: Config, *, overwrite: bool = False, progress: bool = False, out_
     with staged_output_dir(out, overwrite=overwrite, inputs=config.inputs) as stage, \
             contextlib.ExitStack() as cluster:
         # connect to the scheduler (or start the local cluster) before any heavy work: fail fast
-        client = cluster.enter_context(dask_client(scheduler, workers))
+        client = cluster.enter_context(dask_client(scheduler, workers, key=key))
         grid = build_grid(config.inputs, config.grid)
         log.info("analysis grid: %s", grid.describe())
         layers = load_inputs(config.inputs, grid, progress=progress)
