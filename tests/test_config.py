@@ -168,8 +168,24 @@ EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "examples").glob("*.tom
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
 def test_example_configs_validate(path):
+    from steppe_geo.pipeline import check_config
+
     cfg = load_config(path)
     assert cfg.models and all(p.exists() for p in cfg.inputs.values())
+    check_config(cfg)  # models, inputs, weights and AHP judgements (consistent: no warning)
+
+
+def test_init_example_passes_check_config(tmp_path):
+    from steppe_geo.pipeline import check_config
+
+    check_config(parse_config(EXAMPLE_CONFIG, base_dir=tmp_path))
+
+
+def test_example_model_file_is_the_current_preset():
+    from steppe_geo.models import Model, solar_pv
+
+    text = (EXAMPLES[0].parent / "models" / "solar_pv.toml").read_text(encoding="utf-8")
+    assert Model.from_toml(text) == solar_pv(), "regenerate examples/models/solar_pv.toml (see its header)"
 
 
 # ----------------------------------------------------------------------------- AHP judgements (schema)

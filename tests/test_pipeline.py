@@ -332,3 +332,26 @@ def test_report_names_parcels_by_id_and_shows_weights_cr_and_excluded_area(proje
     run(config_from_dict(data, base_dir=root, output_dir=root), out_dir=root / "direct")
     weights = _section((root / "direct" / "report.html").read_text(encoding="utf-8"), "weights")
     assert "direct weights" in weights and "no CR" in weights
+
+
+def test_ahp_example_runs_and_reports_the_consistency_ratio(tmp_path):
+    import dataclasses
+    import warnings
+    from pathlib import Path
+
+    from steppe_geo.config import load_config
+    from steppe_geo.errors import InvalidGeometryWarning
+
+    example = Path(__file__).resolve().parents[1] / "examples" / "ahp_weights.toml"
+    cfg = load_config(example)
+    cfg = dataclasses.replace(cfg, parcels=dataclasses.replace(cfg.parcels, monte_carlo_draws=50))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InvalidGeometryWarning)  # 4 sample parcels are repaired
+        result = run(cfg, out_dir=tmp_path / "out")
+    for model, cr in (("wind", 0.0012), ("solar", 0.0022)):  # CR of the judgements, by mcda.ahp
+        assert result.summary["models"][model]["ahp"]["cr"] == pytest.approx(cr, abs=1e-4)
+    weights = result.summary["models"]["wind"]["weights"]
+    assert max(weights, key=weights.get) == "wind_speed" and sum(weights.values()) == pytest.approx(1)
+    html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "CR = 0.001" in html and "CR = 0.002" in html and "AHP judgements ±1 Saaty step" in html
+    assert "model file &#x27;solar_pv.toml&#x27;" in html or "model file 'solar_pv.toml'" in html

@@ -199,8 +199,11 @@ def validate(ctx: click.Context, config: Path) -> None:
     cfg = load_config(config)
     pipeline.check_config(cfg)
     if not ctx.obj["quiet"]:
-        models = ", ".join(f"{k} ({m.label}{', AHP' if m.ahp else ''})" for k, m in cfg.models.items()) \
-            or "none"
+        def describe(m: Any) -> str:
+            a = pipeline.ahp_result(m, inputs=list(cfg.inputs))
+            return m.label if a is None else f"{m.label}, AHP CR {a.cr:.3f}"
+
+        models = ", ".join(f"{k} ({describe(m)})" for k, m in cfg.models.items()) or "none"
         click.echo(f"{config}: valid. {len(cfg.inputs)} inputs; models: {models}; "
                    f"grid {cfg.grid.resolution_m:g} m; outputs -> {cfg.outputs.directory}")
 

@@ -906,7 +906,8 @@ def load_config(path: PathLike, *, output_dir: PathLike | None = None) -> Config
 EXAMPLE_CONFIG = '''\
 # steppe-geo configuration (TOML). Validate with:  steppe-geo validate THIS_FILE
 # Run with:  steppe-geo run THIS_FILE   (add --overwrite to replace an existing output folder)
-# Relative paths are resolved against this file's folder. "sample:<layer>" uses the bundled
+# Input paths (and model_file) are resolved against this file's folder; a relative
+# outputs.directory against the folder you run steppe-geo from. "sample:<layer>" uses the bundled
 # synthetic sample dataset (Kubuqi/Hobq, Ordos) so this file runs as written.
 
 [project]
@@ -946,12 +947,19 @@ projection = "equal-area"   # or "utm"
 margin_m = 0                # extra margin (m) around the AOI
 
 # Models: a preset (wind_onshore, solar_pv, desertification_esai, desertification_china,
-# restoration_priority, pv_sand_control), optionally edited.
+# restoration_priority, pv_sand_control), or a complete model written by Model.to_toml()
+# (model_file = "wind.toml", relative to this file), optionally edited; or a custom overlay
+# (criteria and constraints only, no preset).
 [models.wind]
 preset = "wind_onshore"
+# [models.wind.parameters]  # preset parameters (steppe-geo validate lists the valid names)
+# hub_height_m = 120
 # rule = "wlc"              # wlc, weighted-product, owa, fuzzy-and, fuzzy-or, fuzzy-product, ...
 # [models.wind.weights]     # override weights by criterion name
 # wind_speed = 0.5
+# [models.wind.ahp]         # or: weights from AHP, one judgement per pair of criteria (Saaty 1-9);
+# "wind_speed/grid_distance" = 3   # the report shows the consistency ratio CR (warning if > 0.10)
+# "wind_speed/road_access" = 5     # ... all 10 pairs of the 5 criteria
 # [[models.wind.criteria]]  # replace (same name) or add a criterion
 # name = "slope"
 # layer = "slope_deg"
@@ -984,7 +992,7 @@ budget_ha = 10000           # select parcels under an eligible-area budget (exac
 monte_carlo_draws = 500     # weight draws for rank stability (0 = off)
 
 [outputs]
-directory = "steppe-geo-output"
+directory = "steppe-geo-output"  # relative: created in the folder you run steppe-geo from
 rasters = true              # COG score, eligibility and exclusion rasters
 aligned_inputs = false      # also write every aligned input raster
 criteria = false            # also write each model's standardised criteria (0-1)

@@ -49,6 +49,7 @@ __all__ = [
     "ModelOutput",
     "ParcelOutput",
     "RunResult",
+    "ahp_result",
     "base_model",
     "build_grid",
     "build_model",
@@ -368,6 +369,27 @@ def _quiet_ahp(model: ModelConfig, names: Sequence[str]) -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", InconsistentJudgementsWarning)
         return ahp({(j.row, j.col): j.value for j in model.ahp}, criteria=list(names))
+
+
+def ahp_result(model: ModelConfig, *, inputs: Sequence[str] = ()) -> Any:
+    """The AHP comparison of a configured model's judgements (None when it has direct weights).
+
+    Parameters
+    ----------
+    model : ModelConfig
+    inputs : sequence of str, optional
+        The configuration's input names (as for :func:`build_model`).
+
+    Returns
+    -------
+    steppe_geo.mcda.AHPResult or None
+        Weights, λmax, CI and CR (no warning is issued here; :func:`check_config` warns).
+    """
+    if not model.ahp:
+        return None
+    built = _custom_overlay(model, ahp_weights=False) if model.kind == "custom" else \
+        build_model(model, inputs=inputs, ahp_weights=False)
+    return _quiet_ahp(model, built.criterion_names)
 
 
 def _custom_overlay(model: ModelConfig, *, ahp_weights: bool = True) -> Any:
