@@ -579,6 +579,11 @@ def _check_config_layer(key: str, layer: str, *, known: Sequence[str], derived: 
         )
 
 
+def _saaty(v: float) -> str:
+    """A judgement as written on Saaty's scale: ``3``, ``1/5``."""
+    return f"{v:.3g}" if v >= 1 else f"1/{1 / v:.3g}"
+
+
 def _check_ahp(model: ModelConfig, names: Sequence[str]) -> None:
     """Judgements name criteria of the model and cover every pair; warn (naming the key) when CR > 0.10."""
     import itertools
@@ -614,8 +619,8 @@ def _check_ahp(model: ModelConfig, names: Sequence[str]) -> None:
             now, better = 1 / now, 1 / better
         warnings.warn(
             f"{key}: consistency ratio CR = {res.cr:.3f} > 0.10 (Saaty): the judgements contradict each "
-            f"other. Revising {j.key} from {now:.3g} to about {better:.3g} (the value the other judgements "
-            f"imply) lowers CR most, to {cr_after:.3f}.",
+            f"other. Revising {j.key} from {_saaty(now)} to about {better:.3g} (the value the other "
+            f"judgements imply) lowers CR most, to {cr_after:.3f}.",
             InconsistentJudgementsWarning, stacklevel=2,
         )
 
@@ -1246,7 +1251,9 @@ def _maps_and_report(stage: Path, cfg: Config, layers: InputLayers, results: Map
                                       note=note)
             figures.append((f"{name}_exclusions", f"{name}: land excluded, by constraint", ax.figure))
         extra = getattr(res.result, "layers", None)
-        classes = extra["esa_class"] if extra is not None and "esa_class" in extra else None
+        # the ESA map belongs to the desertification models (restoration derives the same classes)
+        is_esa = str(getattr(res.model, "name", "")).startswith("desertification")
+        classes = extra["esa_class"] if is_esa and extra is not None and "esa_class" in extra else None
         if classes is not None:
             classes = classes.rio.write_crs(layers.grid.crs).rio.write_transform(layers.grid.transform)
             ax = maps.plot_esa_classes(classes, title=f"{name}: ESA classes", note=note)
