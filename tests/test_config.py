@@ -431,7 +431,7 @@ def test_inconsistent_ahp_judgements_warn_naming_the_judgement(tmp_path):
                       match=r'^models\.wind\.ahp: consistency ratio CR = \d+\.\d+ > 0\.10 \(Saaty\).* '
                             r'Revising models\.wind\.ahp\."(wind_speed/slope|slope/land_cover|'
                             r'wind_speed/land_cover)" '
-                            r'from [\d.]+ to about [\d.]+ .* lowers CR most, to \d\.\d+\.$'):
+                            r'from (1/)?[\d.]+ to about [\d.]+ .* lowers CR most, to \d\.\d+\.$'):
         check_config(cfg)
 
 

@@ -355,3 +355,24 @@ def test_ahp_example_runs_and_reports_the_consistency_ratio(tmp_path):
     html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert "CR = 0.001" in html and "CR = 0.002" in html and "AHP judgements ±1 Saaty step" in html
     assert "model file &#x27;solar_pv.toml&#x27;" in html or "model file 'solar_pv.toml'" in html
+
+
+@pytest.mark.parametrize("nodata", [None, 0, 2**32 - 1])
+def test_exclusion_areas_by_constraint(small_grid, nodata):
+    from steppe_geo.pipeline import ModelOutput, exclusion_areas
+
+    bits = np.zeros(small_grid.shape, dtype=np.uint32)
+    bits[0, :10] = 0b01  # 10 px by "reserve" only
+    bits[1, :5] = 0b10  # 5 px by "settlements" only
+    bits[2, :2] = 0b11  # 2 px by both
+    if nodata:
+        bits[3, :7] = nodata  # a reserved "no data" code (after the mcda change): excludes nothing
+    da = small_grid.to_dataarray(bits, name="exclusion", nodata=None if nodata is None else np.uint32(nodata))
+    res = ModelOutput("m", da, da == 0, da, ["reserve", "settlements"], {})
+    rows = exclusion_areas(res, pixel_area_m2=small_grid.pixel_area_m2)
+    # by hand, 30 m pixels = 0.09 ha: reserve 12 px, of which 10 alone; settlements 7 px, 5 alone; 17 in all
+    assert rows == [
+        {"bit": 0, "constraint": "reserve", "excluded_ha": 1.08, "only_this_ha": 0.9},
+        {"bit": 1, "constraint": "settlements", "excluded_ha": 0.63, "only_this_ha": 0.45},
+        {"bit": None, "constraint": "any constraint", "excluded_ha": 1.53, "only_this_ha": None},
+    ]

@@ -925,6 +925,11 @@ def select_models(config: Config, names: Sequence[str], *, rasters_only: bool = 
 
 
 # ----------------------------------------------------------------------------- run
+def _declares_zero_nodata(da: xr.DataArray) -> bool:
+    nodata = da.rio.nodata if da.rio.nodata is not None else da.rio.encoded_nodata
+    return nodata is None or nodata == 0
+
+
 def _write_outputs(stage: Path, cfg: Config, layers: InputLayers, results: Mapping[str, Any],
                    provenance: Mapping[str, Any], *, progress: bool) -> None:
     from tqdm import tqdm
@@ -943,9 +948,9 @@ def _write_outputs(stage: Path, cfg: Config, layers: InputLayers, results: Mappi
                 da = getattr(res, part)
                 if da.dtype == bool:
                     da = da.astype(np.uint8).rio.write_nodata(255, encoded=False)
-                elif part == "exclusion":
-                    # every pixel has a bitmask and 0 means "not excluded": no nodata value, or GIS
-                    # software would hide all eligible land
+                elif part == "exclusion" and _declares_zero_nodata(da):
+                    # 0 means "not excluded": declared as nodata, GIS software would hide all eligible
+                    # land. No nodata then (a reserved non-zero "no data" code is kept)
                     da = da.rio.write_nodata(None, encoded=False)
                     da.encoding.pop("_FillValue", None)
                 write_raster(da, stage / "rasters" / mname / f"{part}.tif", provenance=provenance,
@@ -1119,7 +1124,10 @@ def exclusion_areas(res: ModelOutput, *, pixel_area_m2: float) -> list[dict[str,
         constraint excluded, overlaps with other constraints included) and ``only_this_ha``
         (pixels no other constraint excluded), then a row ``any constraint`` with the union.
     """
-    bits = np.asarray(res.exclusion.values).astype(np.uint64, copy=False)
+    bits = np.asarray(res.exclusion.values)
+    if not _declares_zero_nodata(res.exclusion):  # a reserved "no data" code is no exclusion
+        bits = np.where(bits == res.exclusion.rio.nodata, 0, bits)
+    bits = bits.astype(np.uint64, copy=False)
     ha = pixel_area_m2 / 1e4
     rows = []
     for i, name in enumerate(res.constraint_names):
