@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 import tomllib
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -23,8 +24,9 @@ CLI = [sys.executable, "-m", "steppe_geo.cli"]
 
 
 @pytest.fixture
-def project(tmp_path):
-    """A one-criterion project: AOI polygon and a wind ramp raster (both UTM 49N)."""
+def project(tmp_path, monkeypatch):
+    """A one-criterion project: AOI polygon and a wind ramp raster (both UTM 49N); the CWD."""
+    monkeypatch.chdir(tmp_path)  # relative output folders resolve against the working directory
     aoi = gpd.GeoDataFrame(geometry=[shapely.box(400_000, 4_430_000, 403_000, 4_432_000)], crs="EPSG:32649")
     write_vector(aoi, tmp_path / "aoi.gpkg")
     grid = sg.Grid.from_bounds((399_500, 4_429_500, 403_500, 4_432_500), crs="EPSG:32649", resolution_m=100)
@@ -155,6 +157,134 @@ def test_score_zonal_rank_export_map_chain(project):
     assert res.exit_code == 2 and "NAME=WEIGHT" in res.output
 
 
+def test_missing_config_file_is_a_usage_error(project):
+    for cmd in ("validate", "run", "score"):
+        args = [cmd, project / "nope.toml"] + (["--out", project / "s"] if cmd == "score" else [])
+        res = invoke(*args)
+        assert res.exit_code == 2, cmd
+        assert "Invalid value for 'CONFIG'" in res.output and "nope.toml" in res.output
+        assert "does not exist" in res.output and "Traceback" not in res.output
+
+
+def test_existing_output_message_says_overwrite_once(project):
+    assert invoke("-q", "run", project / "p.toml").exit_code == 0
+    res = invoke("run", project / "p.toml")
+    assert res.exit_code == 1
+    assert "Use --overwrite to replace it" in res.output
+    assert "(--overwrite)" not in res.output and "overwrite=True" not in res.output
+
+
+def test_outputs_of_an_example_go_to_the_working_directory(tmp_path, monkeypatch):
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    before = sorted(p.name for p in examples.iterdir())
+    monkeypatch.chdir(tmp_path)
+    res = invoke("validate", examples / "custom_overlay.toml")
+    assert res.exit_code == 0, res.output
+    assert f"outputs -> {tmp_path / 'custom-overlay-output'}" in res.output
+    res = invoke("-q", "run", examples / "custom_overlay.toml")
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "custom-overlay-output" / "report.html").exists()
+    assert sorted(p.name for p in examples.iterdir()) == before  # nothing written beside the example
+
+
+def test_rank_checks_weights_before_reading_the_file(project):
+    res = invoke("rank", project / "missing.gpkg", "--weights", "wind:1", "--out", project / "x.gpkg")
+    assert res.exit_code == 2 and "NAME=WEIGHT" in res.output  # not "file not found"
+
+
+def test_unreachable_scheduler_fails_before_any_input_is_read(project, monkeypatch):
+    from steppe_geo import pipeline
+
+    monkeypatch.setattr(pipeline, "SCHEDULER_TIMEOUT", "1s")
+    res = CliRunner().invoke(main, ["-v", "run", str(project / "p.toml"), "--scheduler", "tcp://127.0.0.1:1"])
+    assert res.exit_code == 1
+    assert "Error: --scheduler: cannot connect to 'tcp://127.0.0.1:1'" in res.output
+    assert "analysis grid" not in res.output and "loaded" not in res.output  # nothing was read
+    assert not (project / "out").exists()
+
+
+def test_step_commands_read_the_ranked_layer_of_a_run_geopackage(project):
+    """A run's parcels GeoPackage holds several layers: without --layer, ranked_parcels is read."""
+    import pyogrio
+
+    boxes = [shapely.box(400_000, 4_430_000, 401_500, 4_432_000),
+             shapely.box(401_500, 4_430_000, 403_000, 4_432_000)]
+    parcels = gpd.GeoDataFrame({"pid": ["west", "east"]}, geometry=boxes, crs="EPSG:32649")
+    write_vector(parcels, project / "parcels.gpkg")
+    text = (project / "p.toml").read_text(encoding="utf-8")
+    text = text.replace('[grid]', 'parcels = "parcels.gpkg"\n[grid]')
+    text += '[parcels]\nid_column = "pid"\nmonte_carlo_draws = 0\n'
+    (project / "q.toml").write_text(text, encoding="utf-8")
+    assert invoke("-q", "run", project / "q.toml").exit_code == 0
+    gpkg = project / "out" / "parcels" / "wind.gpkg"
+    assert len(pyogrio.list_layers(gpkg)) > 1
+    res = invoke("export", gpkg, "--format", "csv", "--out", project / "ranked.csv")
+    assert res.exit_code == 0, res.output
+    assert "rank" in (project / "ranked.csv").read_text(encoding="utf-8").splitlines()[0]
+    res = invoke("map", gpkg, "--kind", "parcels", "--top", "1", "--out", project / "ranked.png")
+    assert res.exit_code == 0, res.output
+    res = invoke("export", gpkg, "--layer", "regions", "--format", "gpkg", "--out", project / "regions.gpkg")
+    assert res.exit_code == 0, res.output
+    # a GeoPackage of several layers that is not a run output: choose one
+    write_vector(parcels, project / "two.gpkg", layer="a")
+    write_vector(parcels, project / "two.gpkg", layer="b", append_layer=True)
+    assert len(pyogrio.list_layers(project / "two.gpkg")) == 2
+    res = invoke("export", project / "two.gpkg", "--out", project / "two.zip")
+    assert res.exit_code == 2 and "holds several layers (a, b); choose one with --layer" in res.output
+
+
+def test_progress_bars_and_warnings_do_not_share_a_line(project):
+    """On a terminal, warnings are written above the progress bar, not into it."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    bowtie = shapely.Polygon([(400_100, 4_430_100), (400_900, 4_430_900), (400_900, 4_430_100),
+                              (400_100, 4_430_900)])  # self-intersecting: repaired with a warning
+    write_vector(gpd.GeoDataFrame(geometry=[bowtie], crs="EPSG:32649"), project / "fences.gpkg")
+    text = (project / "p.toml").read_text(encoding="utf-8")
+    text = text.replace("[grid]", 'fences = "fences.gpkg"\n[grid]')
+    (project / "t.toml").write_text(text, encoding="utf-8")
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))  # a 120-column terminal
+    proc = subprocess.run([*CLI, "run", str(project / "t.toml")], stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=follower, cwd=project, timeout=300,
+                          env={**os.environ, "MPLBACKEND": "Agg"})
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            data = os.read(leader, 65536)
+        except OSError:  # the terminal is closed once everything was read
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(leader)
+    err = b"".join(chunks).decode("utf-8", "replace")
+    assert proc.returncode == 0, err
+    assert "%|" in err  # a terminal: progress bars were drawn
+    lines = [ln for ln in err.replace("\r\n", "\n").split("\n") if "InvalidGeometryWarning" in ln]
+    assert lines, err
+    for line in lines:  # what the terminal shows: "\r" returns to the start of the line
+        assert _on_screen(line).startswith("WARNING steppe_geo.warnings: InvalidGeometryWarning"), repr(line)
+
+
+def _on_screen(line):
+    cells, col = [], 0
+    for ch in line:
+        if ch == "\r":
+            col = 0
+            continue
+        if col < len(cells):
+            cells[col] = ch
+        else:
+            cells.append(ch)
+        col += 1
+    return "".join(cells).rstrip()
+
+
 # ----------------------------------------------------------------------------- the demo
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory):
@@ -212,6 +342,9 @@ def test_demo_scores_four_models_as_cogs(demo_run):
     eligible = sg.read_raster(out / "rasters" / "wind" / "eligible.tif", kind="categorical")
     # excluded (bitmask > 0) exactly where not eligible
     np.testing.assert_array_equal(excl.values > 0, eligible.values != 1)
+    for model in ("wind", "desertification"):  # desertification has no constraints: all 0
+        with rasterio.open(out / "rasters" / model / "exclusion.tif") as ds:
+            assert ds.nodata is None and not np.ma.getmaskarray(ds.read(1, masked=True)).any(), model
 
 
 def test_demo_parcels_regions_selection_and_shapefile(demo_run):
@@ -255,6 +388,12 @@ def test_demo_report_renders_in_chromium(demo_run, tmp_path):
         assert f'<section id="{section}">' in dom, section
     assert dom.count("data:image/png;base64,") >= 10
     assert pixels.std() > 20
+    # parcels are named by their id (P00001 ...), as in the GeoPackage, not by row position
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    start = html.index('<section id="parcels">')
+    first = html[start:].split("<tbody><tr><td>", 1)[1].split("</td>", 1)[0]
+    assert first == summary["parcels"]["wind"]["top"][0] and first.startswith("P")
+    assert "CR" in html[html.index('<section id="weights">'):]
 
 
 def _chromium(html_path, work_dir):
@@ -283,7 +422,7 @@ def test_demo_twice_without_overwrite_changes_nothing(demo_run):
     proc = subprocess.run([*CLI, "demo", "--out", str(out)], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1
     assert "exists already; nothing was changed" in proc.stderr and "--overwrite" in proc.stderr
-    assert "Traceback" not in proc.stderr
+    assert "(--overwrite)" not in proc.stderr and "Traceback" not in proc.stderr
     assert {str(p): p.stat().st_mtime_ns for p in out.rglob("*")} == before
 
 

@@ -9,7 +9,7 @@ import shapely
 
 import steppe_geo as sg
 from steppe_geo.config import config_from_dict
-from steppe_geo.errors import MissingLayerError, OutputExistsError, OutputNotWritableError
+from steppe_geo.errors import ConfigError, OutputExistsError, OutputNotWritableError, UnreadableInputError
 from steppe_geo.io import write_raster, write_vector
 from steppe_geo.pipeline import STAGE_PREFIX, build_grid, load_inputs, run
 
@@ -51,7 +51,7 @@ def _files(folder):
 
 def test_run_writes_aligned_layers_scores_and_summary(project):
     root, data = project
-    cfg = config_from_dict(data, base_dir=root)
+    cfg = config_from_dict(data, base_dir=root, output_dir=root)
     result = run(cfg)
     out = root / "out"
     assert result.out_dir == out
@@ -88,7 +88,7 @@ def test_run_writes_aligned_layers_scores_and_summary(project):
 
 def test_existing_output_is_refused_unchanged_and_replaced_with_overwrite(project):
     root, data = project
-    cfg = config_from_dict(data, base_dir=root)
+    cfg = config_from_dict(data, base_dir=root, output_dir=root)
     run(cfg)
     out = root / "out"
     before = {f: (out / f).stat().st_mtime_ns for f in _files(out)}
@@ -101,11 +101,22 @@ def test_existing_output_is_refused_unchanged_and_replaced_with_overwrite(projec
     assert not list(root.glob(STAGE_PREFIX + "*"))
 
 
+def test_config_errors_stop_the_run_before_any_output(project):
+    root, data = project
+    data["models"]["wind"]["criteria"][1]["layer"] = "slope_deg"  # not an input
+    cfg = config_from_dict(data, base_dir=root, output_dir=root)
+    with pytest.raises(ConfigError, match=r"^models\.wind\.criteria\[1\]\.layer: unknown layer "
+                                          r"'slope_deg'; did you mean 'slope'\? Layers are the inputs "
+                                          r"\(aoi, wind, slope\)\."):
+        run(cfg)
+    assert sorted(p.name for p in root.iterdir()) == ["data"]  # no output, no staging folder
+
+
 def test_failed_run_leaves_nothing(project):
     root, data = project
-    data["models"]["wind"]["criteria"][1]["layer"] = "slope_deg"  # not an input: fails after loading
-    cfg = config_from_dict(data, base_dir=root)
-    with pytest.raises(MissingLayerError, match="slope_deg"):
+    (root / "data" / "slope.tif").write_bytes(b"not a GeoTIFF")  # passes validation, fails when read
+    cfg = config_from_dict(data, base_dir=root, output_dir=root)
+    with pytest.raises(UnreadableInputError, match=r"slope\.tif"):
         run(cfg)
     assert not (root / "out").exists()
     assert not list(root.glob(STAGE_PREFIX + "*"))
@@ -114,33 +125,44 @@ def test_failed_run_leaves_nothing(project):
 def test_unwritable_output_folder(project):
     root, data = project
     (root / "blocker").write_text("a file, not a folder", encoding="utf-8")
-    cfg = config_from_dict(data, base_dir=root)
+    cfg = config_from_dict(data, base_dir=root, output_dir=root)
     with pytest.raises(OutputNotWritableError, match=r"cannot write output folder '.*blocker/out'"):
         run(cfg, out_dir=root / "blocker" / "out")
 
 
 def test_output_folder_holding_an_input_is_refused_even_with_overwrite(project):
     root, data = project
-    cfg = config_from_dict(data, base_dir=root)
+    cfg = config_from_dict(data, base_dir=root, output_dir=root)
     with pytest.raises(OutputExistsError, match=r"holds input 'aoi'"):
         run(cfg, out_dir=root / "data", overwrite=True)
     assert (root / "data" / "aoi.gpkg").exists()
 
 
 def test_streamed_and_dask_runs_give_the_same_rasters(project):
+    import socket
+
     root, data = project
+    # the Dask dashboard's default port taken (another cluster, another user): no warning, no failure
+    busy = socket.socket()
+    busy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        busy.bind(("", 8787))
+        busy.listen()
+    except OSError:  # taken already: the same situation
+        pass
     data["outputs"].update(maps=[], report=False)
-    cfg = config_from_dict(data, base_dir=root)
+    cfg = config_from_dict(data, base_dir=root, output_dir=root)
     mem = run(cfg, out_dir=root / "mem")
     data["run"] = {"mode": "streamed", "window": 8}  # 2 x 3 windows, ragged edges
-    streamed = run(config_from_dict(data, base_dir=root), out_dir=root / "streamed")
-    dsk = run(config_from_dict(data, base_dir=root), out_dir=root / "dask", workers=2)
+    streamed = run(config_from_dict(data, base_dir=root, output_dir=root), out_dir=root / "streamed")
+    dsk = run(config_from_dict(data, base_dir=root, output_dir=root), out_dir=root / "dask", workers=2)
     import distributed
 
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster:  # an existing scheduler
-        sched = run(config_from_dict(data, base_dir=root), out_dir=root / "sched",
+                                  dashboard_address=":0") as cluster:  # an existing scheduler
+        sched = run(config_from_dict(data, base_dir=root, output_dir=root), out_dir=root / "sched",
                     scheduler=cluster.scheduler_address)
+    busy.close()
     assert mem.files == dsk.files == streamed.files == sched.files
     for part in ("score", "eligible", "exclusion"):
         a = sg.read_raster(root / "mem" / "rasters/wind" / f"{part}.tif")
@@ -152,14 +174,14 @@ def test_streamed_and_dask_runs_give_the_same_rasters(project):
 def test_progress_bars_on_request(project, capsys):
     root, data = project
     data["outputs"].update(maps=[], report=False)
-    run(config_from_dict(data, base_dir=root), progress=True)
+    run(config_from_dict(data, base_dir=root, output_dir=root), progress=True)
     err = capsys.readouterr().err
     assert "load and align" in err and "100%" in err
 
 
 def test_load_inputs_reports_time_and_vectors(project):
     root, data = project
-    cfg = config_from_dict(data, base_dir=root)
+    cfg = config_from_dict(data, base_dir=root, output_dir=root)
     grid = build_grid(cfg.inputs, cfg.grid)
     layers = load_inputs(cfg.inputs, grid)
     assert set(layers.rasters) == {"wind", "slope"} and set(layers.vectors) == {"aoi"}
@@ -206,3 +228,151 @@ def test_custom_overlay_example_runs_on_the_sample_data(tmp_path):
     assert (excl.values > 0).any() and (lc.values == 1).any()
     assert result.summary["models"]["solar_custom"]["weights"] == pytest.approx(
         {"irradiation": 0.75, "elevation": 0.25})  # weights 3 and 1 normalised
+
+
+def test_exclusion_cog_declares_no_nodata_so_eligible_land_is_not_masked(project):
+    import rasterio
+
+    root, data = project
+    data["outputs"].update(maps=[], report=False)
+    data["models"]["wind"]["constraints"].append({"type": "value_range", "name": "calm", "layer": "wind",
+                                                  "min": 6.0})  # the western part of the ramp
+    run(config_from_dict(data, base_dir=root, output_dir=root))
+    with rasterio.open(root / "out/rasters/wind/exclusion.tif") as ds:
+        assert ds.nodata is None  # 0 means "not excluded", not "no data"
+        bits = ds.read(1, masked=True)  # what QGIS and rioxarray(masked=True) see
+    with rasterio.open(root / "out/rasters/wind/eligible.tif") as ds:
+        eligible = ds.read(1) == 1
+    assert eligible.any() and (~eligible).any()
+    assert not np.ma.getmaskarray(bits)[eligible].any()
+    np.testing.assert_array_equal(np.asarray(bits) == 0, eligible)
+
+
+def test_output_folder_and_files_follow_the_umask(project):
+    import os
+    import stat
+
+    root, data = project
+    data["outputs"].update(maps=["png"], report=True)
+    cfg = config_from_dict(data, base_dir=root, output_dir=root)
+    for umask in (0o022, 0o027):
+        old = os.umask(umask)
+        try:
+            run(cfg, out_dir=root / f"out-{umask:o}")
+        finally:
+            os.umask(old)
+        out = root / f"out-{umask:o}"
+        assert stat.S_IMODE(out.stat().st_mode) == 0o777 & ~umask  # not mkdtemp's private 0700
+        for path in out.rglob("*"):
+            want = (0o777 if path.is_dir() else 0o666) & ~umask
+            assert stat.S_IMODE(path.stat().st_mode) == want, path.relative_to(out)
+
+
+def _section(html, name):
+    start = html.index(f'<section id="{name}">')
+    return html[start:html.index("</section>", start)]
+
+
+def _first_cells(section_html):
+    """First cell of every body row of every table in a report section."""
+    import re
+
+    return re.findall(r"<tbody><tr><td[^>]*>([^<]*)</td>|</tr><tr><td[^>]*>([^<]*)</td>", section_html)
+
+
+def test_report_names_parcels_by_id_and_shows_weights_cr_and_excluded_area(project):
+    import re
+
+    root, data = project
+    # four parcels; their ids are not their row positions, and the best (east) ones are rows 1 and 3
+    boxes = [shapely.box(400_000 + 2000 * i, 4_430_000 + 1500 * j, 402_000 + 2000 * i, 4_431_500 + 1500 * j)
+             for j in range(2) for i in range(2)]
+    parcels = gpd.GeoDataFrame({"pid": ["P00101", "P00102", "P00103", "P00104"],
+                                "name": ["西南", "东南", "西北", "东北"]}, geometry=boxes, crs="EPSG:32649")
+    write_vector(parcels, root / "data" / "parcels.gpkg")
+    data["inputs"]["parcels"] = "data/parcels.gpkg"
+    data["parcels"] = {"source": "parcels", "id_column": "pid", "name_column": "name", "top_k": 2,
+                       "monte_carlo_draws": 50}
+    data["models"]["wind"]["constraints"].append({"type": "value_range", "name": "calm", "layer": "wind",
+                                                  "min": 6.0})
+    for c in data["models"]["wind"]["criteria"]:
+        c.pop("weight")
+    data["models"]["wind"]["ahp"] = {"wind/slope": 3}  # the same 3 : 1 as the direct weights
+    data["outputs"].update(maps=["png"])
+    result = run(config_from_dict(data, base_dir=root, output_dir=root))
+    html = (root / "out" / "report.html").read_text(encoding="utf-8")
+
+    ranked = sg.read_vector(root / "out" / "parcels" / "wind.gpkg", layer="ranked_parcels")
+    by_rank = list(ranked.sort_values("rank")["pid"])
+    assert set(by_rank[:2]) == {"P00102", "P00104"}  # the eastern parcels
+    top_cells = [a or b for a, b in _first_cells(_section(html, "parcels"))]
+    assert top_cells == by_rank[:2]  # the top-parcels table names them by pid
+    assert "<th>pid</th>" in _section(html, "parcels") and "东" in _section(html, "parcels")
+    stability_cells = [a or b for a, b in _first_cells(_section(html, "stability"))]
+    assert set(stability_cells) <= set(parcels["pid"]) and stability_cells
+    assert set(result.summary["parcels"]["wind"]["top"]) == {"P00102", "P00104"}
+
+    weights = _section(html, "weights")
+    assert "AHP (2 criteria" in weights and "CR = 0.000" in weights  # n = 2 is always consistent
+    assert result.summary["models"]["wind"]["ahp"]["judgements"] == {"wind/slope": 3.0}
+    assert result.summary["models"]["wind"]["weights"] == pytest.approx({"wind": 0.75, "slope": 0.25})
+
+    # excluded area per constraint, in ha, against the aligned input counted independently (200 m pixels)
+    wind = sg.read_raster(root / "out" / "aligned" / "wind.tif").values
+    rows = {r["constraint"]: r for r in result.summary["models"]["wind"]["exclusions"]}
+    assert rows["calm"]["excluded_ha"] == pytest.approx(float((wind < 6.0).sum()) * 4.0)
+    assert rows["calm"]["bit"] == 1 and rows["steep"]["bit"] == 0
+    models = _section(html, "models")
+    assert "land excluded by each constraint (ha" in models
+    assert re.search(rf"<td>calm</td><td class=\"num\">{rows['calm']['excluded_ha']:.4g}</td>", models)
+    # the inputs' vector table keeps its geometry-type column
+    assert "<th>geometry</th>" in _section(html, "inputs") and "<td>Polygon</td>" in _section(html, "inputs")
+
+    data["models"]["wind"].pop("ahp")
+    run(config_from_dict(data, base_dir=root, output_dir=root), out_dir=root / "direct")
+    weights = _section((root / "direct" / "report.html").read_text(encoding="utf-8"), "weights")
+    assert "direct weights" in weights and "no CR" in weights
+
+
+def test_ahp_example_runs_and_reports_the_consistency_ratio(tmp_path):
+    import dataclasses
+    import warnings
+    from pathlib import Path
+
+    from steppe_geo.config import load_config
+    from steppe_geo.errors import InvalidGeometryWarning
+
+    example = Path(__file__).resolve().parents[1] / "examples" / "ahp_weights.toml"
+    cfg = load_config(example)
+    cfg = dataclasses.replace(cfg, parcels=dataclasses.replace(cfg.parcels, monte_carlo_draws=50))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InvalidGeometryWarning)  # 4 sample parcels are repaired
+        result = run(cfg, out_dir=tmp_path / "out")
+    for model, cr in (("wind", 0.0012), ("solar", 0.0022)):  # CR of the judgements, by mcda.ahp
+        assert result.summary["models"][model]["ahp"]["cr"] == pytest.approx(cr, abs=1e-4)
+    weights = result.summary["models"]["wind"]["weights"]
+    assert max(weights, key=weights.get) == "wind_speed" and sum(weights.values()) == pytest.approx(1)
+    html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "CR = 0.001" in html and "CR = 0.002" in html and "AHP judgements ±1 Saaty step" in html
+    assert "model file &#x27;solar_pv.toml&#x27;" in html or "model file 'solar_pv.toml'" in html
+
+
+@pytest.mark.parametrize("nodata", [None, 0, 2**32 - 1])
+def test_exclusion_areas_by_constraint(small_grid, nodata):
+    from steppe_geo.pipeline import ModelOutput, exclusion_areas
+
+    bits = np.zeros(small_grid.shape, dtype=np.uint32)
+    bits[0, :10] = 0b01  # 10 px by "reserve" only
+    bits[1, :5] = 0b10  # 5 px by "settlements" only
+    bits[2, :2] = 0b11  # 2 px by both
+    if nodata:
+        bits[3, :7] = nodata  # a reserved "no data" code (after the mcda change): excludes nothing
+    da = small_grid.to_dataarray(bits, name="exclusion", nodata=None if nodata is None else np.uint32(nodata))
+    res = ModelOutput("m", da, da == 0, da, ["reserve", "settlements"], {})
+    rows = exclusion_areas(res, pixel_area_m2=small_grid.pixel_area_m2)
+    # by hand, 30 m pixels = 0.09 ha: reserve 12 px, of which 10 alone; settlements 7 px, 5 alone; 17 in all
+    assert rows == [
+        {"bit": 0, "constraint": "reserve", "excluded_ha": 1.08, "only_this_ha": 0.9},
+        {"bit": 1, "constraint": "settlements", "excluded_ha": 0.63, "only_this_ha": 0.45},
+        {"bit": None, "constraint": "any constraint", "excluded_ha": 1.53, "only_this_ha": None},
+    ]

@@ -9,10 +9,11 @@ Only this module configures logging handlers (``-v`` info, ``-vv`` debug, ``-q``
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,8 @@ __all__ = ["main"]
 log = logging.getLogger("steppe_geo")
 
 EXIT_INTERRUPTED = 130
+RUN_PARCEL_LAYER = "ranked_parcels"
+"""The layer read from a run's parcel GeoPackage when ``--layer`` is not given."""
 
 
 class _Group(click.Group):
@@ -35,12 +38,17 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except SteppeGeoError as exc:
             log.debug("traceback", exc_info=True)
-            # library messages say overwrite=True; on the command line that is --overwrite
-            click.echo(f"Error: {str(exc).replace('overwrite=True', '--overwrite')}", err=True)
+            click.echo(f"Error: {_cli_message(str(exc))}", err=True)
             ctx.exit(1)
         except KeyboardInterrupt:
             click.echo("Interrupted: no partial outputs were left.", err=True)
             ctx.exit(EXIT_INTERRUPTED)
+
+
+def _cli_message(text: str) -> str:
+    """Library messages name ``overwrite=True``; on the command line that is ``--overwrite``."""
+    text = text.replace("--overwrite (overwrite=True)", "--overwrite")
+    return text.replace("overwrite=True", "--overwrite")
 
 
 def _configure_logging(verbose: int, quiet: bool) -> None:
@@ -64,6 +72,50 @@ def _configure_logging(verbose: int, quiet: bool) -> None:
 def _progress(ctx: click.Context) -> bool:
     """Progress bars only on a terminal and without ``-q``."""
     return not ctx.obj["quiet"] and sys.stderr.isatty()
+
+
+@contextlib.contextmanager
+def _bars(progress: bool) -> Iterator[None]:
+    """While progress bars are drawn, log lines (and warnings) are written above them, not into them."""
+    if not progress:
+        yield
+        return
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
+    with logging_redirect_tqdm(loggers=[logging.getLogger("steppe_geo")]):
+        yield
+
+
+def _run(ctx: click.Context, cfg: Any, **kwargs: Any) -> None:
+    """Run a configuration with progress bars (on a terminal) and report what was written."""
+    from steppe_geo import pipeline
+
+    progress = _progress(ctx)
+    with _bars(progress):
+        result = pipeline.run(cfg, progress=progress, **kwargs)
+    _report_run(result, ctx.obj["quiet"])
+
+
+def _read_vector_layer(path: Path, layer: str | None, *, param: str) -> Any:
+    """Read a vector file; a GeoPackage with several layers needs ``--layer`` (a run's own default).
+
+    Run outputs (``parcels/<model>.gpkg``) hold ``ranked_parcels``, ``regions`` and ``selection``:
+    without ``--layer`` their ``ranked_parcels`` layer is read.
+    """
+    import pyogrio
+
+    from steppe_geo.io import read_vector
+
+    if layer is None and path.suffix.lower() == ".gpkg" and path.is_file():
+        names = [str(n) for n, _ in pyogrio.list_layers(path)]
+        if len(names) > 1:
+            if RUN_PARCEL_LAYER not in names:
+                raise click.BadParameter(
+                    f"{path.name} holds several layers ({', '.join(names)}); choose one with --layer",
+                    param_hint=param)
+            layer = RUN_PARCEL_LAYER
+            log.info("reading layer %r of %s (use --layer to choose another)", layer, path.name)
+    return read_vector(path, layer=layer)
 
 
 overwrite_option = click.option("--overwrite", is_flag=True, help="Replace existing outputs.")
@@ -111,9 +163,7 @@ def demo(ctx: click.Context, out_dir: Path, resolution_m: float, overwrite: bool
     from steppe_geo import pipeline
 
     cfg = pipeline.demo_config(out_dir, resolution_m=resolution_m)
-    result = pipeline.run(cfg, overwrite=overwrite, progress=_progress(ctx), scheduler=scheduler,
-                          workers=workers)
-    _report_run(result, ctx.obj["quiet"])
+    _run(ctx, cfg, overwrite=overwrite, scheduler=scheduler, workers=workers)
 
 
 @main.command()
@@ -130,24 +180,39 @@ def init(ctx: click.Context, path: Path, overwrite: bool) -> None:
         click.echo(f"Wrote {path}; check it with: steppe-geo validate {path}")
 
 
+config_argument = click.argument("config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+
+
 @main.command()
-@click.argument("config", type=click.Path(path_type=Path))
+@config_argument
 @click.pass_context
 def validate(ctx: click.Context, config: Path) -> None:
-    """Check CONFIG (a TOML file) completely without running anything."""
+    """Check CONFIG (a TOML file) completely without running anything.
+
+    The schema, every model (preset parameters, model files, edits, the layers criteria and
+    constraints read, weights and AHP judgements), the inputs each model needs and the parcel
+    layer's columns; no raster is read and nothing is written.
+    """
+    from steppe_geo import pipeline
     from steppe_geo.config import load_config
 
     cfg = load_config(config)
+    pipeline.check_config(cfg)
     if not ctx.obj["quiet"]:
-        models = ", ".join(f"{k} ({m.preset or 'custom'})" for k, m in cfg.models.items()) or "none"
+        def describe(m: Any) -> str:
+            a = pipeline.ahp_result(m, inputs=list(cfg.inputs))
+            return m.label if a is None else f"{m.label}, AHP CR {a.cr:.3f}"
+
+        models = ", ".join(f"{k} ({describe(m)})" for k, m in cfg.models.items()) or "none"
         click.echo(f"{config}: valid. {len(cfg.inputs)} inputs; models: {models}; "
                    f"grid {cfg.grid.resolution_m:g} m; outputs -> {cfg.outputs.directory}")
 
 
 @main.command()
-@click.argument("config", type=click.Path(path_type=Path))
+@config_argument
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
-              help="Output folder (default: outputs.directory of the config).")
+              help="Output folder (default: outputs.directory of the config, relative to the "
+                   "current folder).")
 @overwrite_option
 @scheduler_option
 @workers_option
@@ -155,17 +220,13 @@ def validate(ctx: click.Context, config: Path) -> None:
 def run(ctx: click.Context, config: Path, out_dir: Path | None, overwrite: bool, scheduler: str | None,
         workers: int | None) -> None:
     """Run CONFIG end to end: rasters, parcels, maps and the report."""
-    from steppe_geo import pipeline
     from steppe_geo.config import load_config
 
-    cfg = load_config(config)
-    result = pipeline.run(cfg, overwrite=overwrite, progress=_progress(ctx), out_dir=out_dir,
-                          scheduler=scheduler, workers=workers)
-    _report_run(result, ctx.obj["quiet"])
+    _run(ctx, load_config(config), overwrite=overwrite, out_dir=out_dir, scheduler=scheduler, workers=workers)
 
 
 @main.command()
-@click.argument("config", type=click.Path(path_type=Path))
+@config_argument
 @click.option("--model", "model_names", multiple=True, metavar="NAME",
               help="Model(s) of the config to score (default: all).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Output folder.")
@@ -179,11 +240,8 @@ def score(ctx: click.Context, config: Path, model_names: Sequence[str], out_dir:
     from steppe_geo import pipeline
     from steppe_geo.config import load_config
 
-    cfg = load_config(config)
-    cfg = pipeline.select_models(cfg, model_names, rasters_only=True)
-    result = pipeline.run(cfg, overwrite=overwrite, progress=_progress(ctx), out_dir=out_dir,
-                          scheduler=scheduler, workers=workers)
-    _report_run(result, ctx.obj["quiet"])
+    cfg = pipeline.select_models(load_config(config), model_names, rasters_only=True)
+    _run(ctx, cfg, overwrite=overwrite, out_dir=out_dir, scheduler=scheduler, workers=workers)
 
 
 def _named_paths(items: Sequence[str]) -> dict[str, Path]:
@@ -230,12 +288,14 @@ def zonal(ctx: click.Context, parcels_path: Path, rasters: Sequence[str], out_pa
           eligible: Path | None, id_column: str | None, stats: str, layer: str | None,
           overwrite: bool) -> None:
     """Exact zonal statistics of RASTERS ([NAME=]PATH, e.g. criteria from `score`) over PARCELS."""
-    from steppe_geo.io import read_raster, read_vector, write_vector
+    from steppe_geo.io import read_raster, write_vector
     from steppe_geo.parcels import zonal_stats
 
-    layers = {name: read_raster(path, name=name) for name, path in _named_paths(rasters).items()}
+    names = _named_paths(rasters)
+    parcels = _read_vector_layer(parcels_path, layer, param="--layer")
+    layers = {name: read_raster(path, name=name) for name, path in names.items()}
     mask = read_raster(eligible, kind="categorical") == 1 if eligible is not None else None
-    table = zonal_stats(read_vector(parcels_path, layer=layer), layers, eligible=mask, id_column=id_column,
+    table = zonal_stats(parcels, layers, eligible=mask, id_column=id_column,
                         stats=[s.strip() for s in stats.split(",") if s.strip()])
     write_vector(table, out_path, overwrite=overwrite)
     if not ctx.obj["quiet"]:
@@ -256,12 +316,13 @@ def zonal(ctx: click.Context, parcels_path: Path, rasters: Sequence[str], out_pa
 def rank(ctx: click.Context, zonal_path: Path, weights_text: str, out_path: Path, technology: str | None,
          layer: str | None, overwrite: bool) -> None:
     """Rank parcels from a zonal-statistics table with per-criterion contributions."""
-    from steppe_geo.io import read_vector, write_vector
+    from steppe_geo.io import write_vector
     from steppe_geo.parcels import rank_parcels
 
-    table = read_vector(zonal_path, layer=layer)
+    weights = _weights(weights_text)  # a usage error is reported before any file is read
+    table = _read_vector_layer(zonal_path, layer, param="--layer")
     area_col = "eligible_area_ha" if "eligible_area_ha" in table.columns else None
-    ranked = rank_parcels(table, weights=_weights(weights_text), technology=technology,
+    ranked = rank_parcels(table, weights=weights, technology=technology,
                           eligible_area_column=area_col)
     write_vector(ranked, out_path, overwrite=overwrite)
     if not ctx.obj["quiet"]:
@@ -283,12 +344,12 @@ _SUFFIX = {"gpkg": ".gpkg", "shapefile": ".zip", "parquet": ".parquet", "flatgeo
 def export(ctx: click.Context, source: Path, fmt: str, out_path: Path, layer: str | None,
            overwrite: bool) -> None:
     """Convert a vector result (e.g. ranked parcels) to another format."""
-    from steppe_geo.io import read_vector, write_shapefile_zip, write_vector
+    from steppe_geo.io import write_shapefile_zip, write_vector
 
     if out_path.suffix.lower() != _SUFFIX[fmt]:
         raise click.BadParameter(f"--format {fmt} writes a {_SUFFIX[fmt]} file, got {out_path.name!r}",
                                  param_hint="--out")
-    gdf = read_vector(source, layer=layer)
+    gdf = _read_vector_layer(source, layer, param="--layer")
     if fmt == "shapefile":
         write_shapefile_zip(gdf, out_path, overwrite=overwrite)
     else:
@@ -312,10 +373,13 @@ _MAP_KINDS = ["suitability", "exclusions", "esa", "parcels"]
 @click.option("--constraints", default=None, metavar="NAMES",
               help="Constraint names in bit order, comma-separated (--kind exclusions).")
 @click.option("--title", default=None, help="Map title.")
+@click.option("--layer", default=None,
+              help=f"Layer of SOURCE to read (--kind parcels; default for a run's GeoPackage: "
+                   f"{RUN_PARCEL_LAYER}).")
 @overwrite_option
 @click.pass_context
 def map_command(ctx: click.Context, source: Path, kind: str, out_path: Path, column: str, k: int,
-                constraints: str | None, title: str | None, overwrite: bool) -> None:
+                constraints: str | None, title: str | None, layer: str | None, overwrite: bool) -> None:
     """Draw a map of SOURCE (a raster result, or ranked parcels) to PNG or PDF."""
     import matplotlib
 
@@ -323,13 +387,14 @@ def map_command(ctx: click.Context, source: Path, kind: str, out_path: Path, col
     import matplotlib.pyplot as plt
 
     from steppe_geo import maps
-    from steppe_geo.io import read_raster, read_vector, save_figure
+    from steppe_geo.io import read_raster, save_figure
 
     if out_path.suffix.lower() not in (".png", ".pdf"):
         raise click.BadParameter(f"expected a .png or .pdf file, got {out_path.name!r}", param_hint="--out")
     note = f"source: {source.name}"
     if kind == "parcels":
-        ax = maps.plot_ranked_parcels(read_vector(source), column=column, k=k, title=title, note=note)
+        parcels = _read_vector_layer(source, layer, param="--layer")
+        ax = maps.plot_ranked_parcels(parcels, column=column, k=k, title=title, note=note)
     else:
         da = read_raster(source)
         if kind == "suitability":

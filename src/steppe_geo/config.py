@@ -7,8 +7,17 @@ choices and the closest one::
 
     models.wind.criteria[2].function: unknown 'gausian'; did you mean 'gaussian'? Valid names are: ...
 
-Relative paths are resolved against the folder of the configuration file. An input written
-``"sample:<layer>"`` refers to a layer of the bundled sample dataset.
+Relative *input* paths (``[inputs]``, ``model_file``) are resolved against the folder of the
+configuration file; a relative *output* folder (``outputs.directory``) against the current working
+directory, so running a shared or read-only configuration (such as the examples) writes its outputs
+where you run it. An input written ``"sample:<layer>"`` refers to a layer of the bundled sample
+dataset.
+
+:func:`load_config` checks the schema. What needs the models themselves — preset parameters,
+layers named by criteria and constraints, the inputs every model needs, weights and AHP
+judgements against criterion names, parcel columns — is checked by
+:func:`steppe_geo.pipeline.check_config` (``steppe-geo validate`` runs both, and
+:func:`steppe_geo.pipeline.run` runs it before any work).
 """
 
 from __future__ import annotations
@@ -28,6 +37,7 @@ from steppe_geo.errors import ConfigError, InputNotFoundError, SteppeGeoError
 __all__ = [
     "EXAMPLE_CONFIG",
     "MODEL_PRESETS",
+    "AHPJudgement",
     "Config",
     "CriterionConfig",
     "GridConfig",
@@ -127,15 +137,36 @@ class CriterionConfig:
 
 
 @dataclass(frozen=True)
+class AHPJudgement:
+    """One pairwise judgement of ``[models.<name>.ahp]``: ``row`` is ``value`` times as important as ``col``.
+
+    Attributes
+    ----------
+    row, col : str
+        Criterion names.
+    value : float
+        Saaty's 1–9 scale (or its reciprocals 1/9 … 1).
+    key : str
+        Key path of the judgement in the configuration (for messages).
+    """
+
+    row: str
+    col: str
+    value: float
+    key: str
+
+
+@dataclass(frozen=True)
 class ModelConfig:
-    """``[models.<name>]``: a preset, optionally edited, or a custom overlay.
+    """``[models.<name>]``: a preset or a model file, optionally edited, or a custom overlay.
 
     Attributes
     ----------
     name : str
         The table name (``wind`` in ``[models.wind]``).
     preset : str or None
-        One of :data:`MODEL_PRESETS`; None for a fully custom model (then ``criteria`` is required).
+        One of :data:`MODEL_PRESETS`; None for a model file or a fully custom model (then
+        ``criteria`` is required).
     rule : str or None
         Combination rule (see :class:`steppe_geo.mcda.Rule`); None keeps the preset's.
     weights : dict
@@ -145,7 +176,16 @@ class ModelConfig:
     constraints : tuple of dict
         Constraint dicts (:func:`steppe_geo.mcda.constraint_from_dict`), replacing by name or added.
     parameters : dict
-        Preset parameters (e.g. ``hub_height_m``), passed to the preset function.
+        Preset parameters (e.g. ``hub_height_m``), passed to the preset function (or, for a model
+        file, replacing the model's parameters of the same name).
+    definition : dict or None
+        A full model as :meth:`steppe_geo.models.Model.to_toml` writes it, read from
+        ``model_file`` (relative to the configuration file) or given inline as ``[models.<name>.model]``.
+    model_file : Path or None
+        The file ``definition`` was read from.
+    ahp : tuple of AHPJudgement
+        Pairwise judgements (``[models.<name>.ahp]``); when given, the weights are the principal
+        eigenvector of the comparison matrix (:func:`steppe_geo.mcda.ahp`) over every criterion.
     """
 
     name: str
@@ -155,6 +195,29 @@ class ModelConfig:
     criteria: tuple[CriterionConfig, ...] = ()
     constraints: tuple[dict[str, Any], ...] = ()
     parameters: dict[str, Any] = field(default_factory=dict)
+    definition: dict[str, Any] | None = None
+    model_file: Path | None = None
+    ahp: tuple[AHPJudgement, ...] = ()
+
+    @property
+    def kind(self) -> str:
+        """``"preset"``, ``"model file"``, ``"inline model"`` or ``"custom"`` (for messages)."""
+        if self.preset is not None:
+            return "preset"
+        if self.definition is not None:
+            return "model file" if self.model_file is not None else "inline model"
+        return "custom"
+
+    @property
+    def label(self) -> str:
+        """``"preset 'wind_onshore'"``, ``"model file 'wind.toml'"``, ... (for messages and tables)."""
+        if self.preset is not None:
+            return f"preset {self.preset!r}"
+        if self.model_file is not None:
+            return f"model file {self.model_file.name!r}"
+        if self.definition is not None:
+            return f"inline model {self.definition.get('name', self.name)!r}"
+        return "custom overlay"
 
 
 @dataclass(frozen=True)
@@ -198,7 +261,9 @@ class OutputsConfig:
     Attributes
     ----------
     directory : Path
-        Output folder (created; refused if it exists, unless ``--overwrite``).
+        Output folder (created; refused if it exists, unless ``--overwrite``). A relative
+        ``outputs.directory`` is resolved against the current working directory when the
+        configuration is loaded (not against the configuration file's folder).
     rasters : bool
         Score, eligibility and exclusion rasters as Cloud-Optimized GeoTIFFs.
     aligned_inputs : bool
@@ -457,15 +522,130 @@ def _parse_constraint(item: Any, key: str) -> dict[str, Any]:
     return dict(item)
 
 
-def _parse_model(name: str, table: Any) -> ModelConfig:
+_MODEL_KEYS = ["preset", "model_file", "model", "rule", "weights", "ahp", "criteria", "constraints",
+               "parameters"]
+SAATY_MIN, SAATY_MAX = 1 / 9, 9.0
+
+
+def _judgement_value(v: Any, key: str) -> float:
+    """A judgement: a number, or a fraction written as a string (``"1/3"``), on Saaty's 1/9 … 9 scale."""
+    value: float | None = None
+    if isinstance(v, int | float) and not isinstance(v, bool):
+        value = float(v)
+    elif isinstance(v, str):
+        num, sep, den = v.partition("/")
+        try:
+            value = float(num) / float(den) if sep else float(num)
+        except (ValueError, ZeroDivisionError):
+            value = None
+    if value is None or not math.isfinite(value) or value <= 0:
+        raise ConfigError(f"{key}: expected a judgement > 0 on Saaty's scale (1 … 9, or 1/9 … 1 written "
+                          f"as a number or a string such as \"1/3\"), got {_show(v)}")
+    if not SAATY_MIN - 1e-9 <= value <= SAATY_MAX + 1e-9:
+        raise ConfigError(f"{key}: must be within Saaty's scale 1/9 … 9, got {v!r}")
+    return value
+
+
+def _parse_ahp(table: Any, key: str) -> tuple[AHPJudgement, ...]:
+    """``[models.<name>.ahp]``: ``"a/b" = 3`` pairs, or ``criteria = [...]`` with ``matrix = [[...]]``."""
+    if not isinstance(table, Mapping):
+        raise ConfigError(f"{key}: expected a table of judgements such as \"wind_speed/slope\" = 5, "
+                          f"got {_show(table)}")
+    if not table:
+        raise ConfigError(f"{key}: no judgements; give one per pair of criteria, "
+                          f"e.g. \"wind_speed/slope\" = 5")
+    if "matrix" in table or "criteria" in table:
+        _Checker(table, key, ["criteria", "matrix"])
+        names, matrix = table.get("criteria"), table.get("matrix")
+        if not isinstance(names, list) or len(names) < 2 or \
+                not all(isinstance(n, str) and n for n in names):
+            raise ConfigError(f"{key}.criteria: expected a list of at least two criterion names, "
+                              f"got {_show(names)}")
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ConfigError(f"{key}.criteria: duplicate criterion names {dup}")
+        n = len(names)
+        if not isinstance(matrix, list) or len(matrix) != n or \
+                not all(isinstance(r, list) and len(r) == n for r in matrix):
+            raise ConfigError(f"{key}.matrix: expected {n} rows of {n} judgements (one row and column per "
+                              f"criterion of {key}.criteria), got {_show(matrix)}")
+        out = []
+        for i in range(n):
+            for j in range(n):
+                cell = f"{key}.matrix[{i}][{j}]"
+                v = _judgement_value(matrix[i][j], cell)
+                if i == j and not math.isclose(v, 1.0):
+                    raise ConfigError(f"{cell}: the diagonal must be 1 (a criterion against itself), got "
+                                      f"{matrix[i][j]!r}")
+                if i < j:
+                    back = _judgement_value(matrix[j][i], f"{key}.matrix[{j}][{i}]")
+                    if not math.isclose(v * back, 1.0, rel_tol=0.02):
+                        raise ConfigError(
+                            f"{key}.matrix[{j}][{i}]: not the reciprocal of {cell} = {matrix[i][j]!r}: "
+                            f"expected about {1 / v:.4g}, got {matrix[j][i]!r}"
+                        )
+                    out.append(AHPJudgement(names[i], names[j], v, cell))
+        return tuple(out)
+    seen: dict[frozenset[str], str] = {}
+    out = []
+    for pair, v in table.items():
+        jkey = f'{key}."{pair}"'
+        row, sep, col = str(pair).partition("/")
+        row, col = row.strip(), col.strip()
+        if not sep or not row or not col or "/" in col:
+            raise ConfigError(f'{jkey}: expected a key "criterion/criterion" (how much more important the '
+                              f'first is than the second), got {pair!r}')
+        if row == col:
+            raise ConfigError(f"{jkey}: compares criterion {row!r} with itself")
+        both = frozenset((row, col))
+        if both in seen:
+            raise ConfigError(f"{jkey}: the pair is judged twice (also as {seen[both]}); give one judgement "
+                              "per pair (the reciprocal is implied)")
+        seen[both] = jkey
+        out.append(AHPJudgement(row, col, _judgement_value(v, jkey), jkey))
+    return tuple(out)
+
+
+def _read_model_file(value: Any, key: str, base: Path) -> tuple[dict[str, Any], Path]:
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{key}: expected the path of a model TOML file (as Model.to_toml() writes), "
+                          f"got {_show(value)}")
+    path = Path(value).expanduser()
+    if not path.is_absolute():
+        path = base / path
+    if not path.is_file():
+        raise InputNotFoundError(f"{key}: model file not found: {str(path)!r}")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{key}: cannot read {str(path)!r}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{key}: {str(path)!r} is not valid TOML: {exc}") from None
+    return data, path
+
+
+def _parse_model(name: str, table: Any, base: Path) -> ModelConfig:
     from steppe_geo.mcda import Rule
 
     key = f"models.{name}"
-    c = _Checker(table, key, ["preset", "rule", "weights", "criteria", "constraints", "parameters"])
+    c = _Checker(table, key, _MODEL_KEYS)
+    given = [k for k in ("preset", "model_file", "model") if k in table]
+    if len(given) > 1:
+        raise ConfigError(f"{key}.{given[1]}: give one of preset, model_file or model, not both "
+                          f"{given[0]} and {given[1]}")
     preset = None
     if c.has("preset"):
         preset = _choice(table["preset"], list(MODEL_PRESETS), c.key("preset"))
+    definition, model_file = None, None
+    if c.has("model_file"):
+        definition, model_file = _read_model_file(table["model_file"], c.key("model_file"), base)
+    elif c.has("model"):
+        if not isinstance(table["model"], Mapping):
+            raise ConfigError(f"{key}.model: expected a table (a model as Model.to_toml() writes it), "
+                              f"got {_show(table['model'])}")
+        definition = dict(table["model"])
     rule = c.choice("rule", Rule)
+    ahp = _parse_ahp(table["ahp"], c.key("ahp")) if c.has("ahp") else ()
     crit_items = table.get("criteria", [])
     if not isinstance(crit_items, list):
         raise ConfigError(f"{key}.criteria: expected an array of tables ([[{key}.criteria]]), "
@@ -475,10 +655,16 @@ def _parse_model(name: str, table: Any) -> ModelConfig:
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
         raise ConfigError(f"{key}.criteria: duplicate criterion names {dup}")
-    if preset is None and not criteria:
+    if preset is None and definition is None and not criteria:
         raise ConfigError(
-            f"{key}: give a preset (one of {', '.join(MODEL_PRESETS)}) or at least one [[{key}.criteria]]"
+            f"{key}: give a preset (one of {', '.join(MODEL_PRESETS)}), a model_file, or at least one "
+            f"[[{key}.criteria]]"
         )
+    if ahp:
+        for i, it in enumerate(crit_items):
+            if "weight" in it:
+                raise ConfigError(f"{key}.criteria[{i}].weight: the AHP judgements of [{key}.ahp] set every "
+                                  f"weight; remove weight = {it['weight']!r} here")
     cons_items = table.get("constraints", [])
     if not isinstance(cons_items, list):
         raise ConfigError(f"{key}.constraints: expected an array of tables, got {_show(cons_items)}")
@@ -486,10 +672,12 @@ def _parse_model(name: str, table: Any) -> ModelConfig:
     weights = table.get("weights", {})
     if not isinstance(weights, Mapping):
         raise ConfigError(f"{key}.weights: expected a table of name = weight, got {_show(weights)}")
+    if weights and ahp:
+        raise ConfigError(f"{key}.weights: give direct weights or AHP judgements ([{key}.ahp]), not both")
     for wname, w in weights.items():
         if isinstance(w, bool) or not isinstance(w, int | float) or not w >= 0:
             raise ConfigError(f"{key}.weights.{wname}: expected a number >= 0, got {_show(w)}")
-    if preset is None:
+    if preset is None and definition is None:
         unknown = [w for w in weights if w not in names]
         if unknown:
             raise ConfigError(
@@ -499,8 +687,11 @@ def _parse_model(name: str, table: Any) -> ModelConfig:
     params = table.get("parameters", {})
     if not isinstance(params, Mapping):
         raise ConfigError(f"{key}.parameters: expected a table, got {_show(params)}")
+    if params and preset is None and definition is None:
+        raise ConfigError(f"{key}.parameters: parameters apply to a preset or a model file; a custom "
+                          f"overlay has none (got {', '.join(params)})")
     return ModelConfig(name, preset, rule, {k: float(v) for k, v in weights.items()}, criteria,
-                       constraints, dict(params))
+                       constraints, dict(params), definition, model_file, ahp)
 
 
 def _resolve_input(name: str, value: Any, base: Path, sample: Mapping[str, Path] | None) -> Path:
@@ -531,7 +722,7 @@ def _sample_paths() -> dict[str, Path]:
 
 
 def config_from_dict(data: Mapping[str, Any], *, base_dir: PathLike = ".",
-                     source: PathLike | None = None) -> Config:
+                     source: PathLike | None = None, output_dir: PathLike | None = None) -> Config:
     """Validate a configuration given as a (TOML-decoded) mapping.
 
     Parameters
@@ -539,9 +730,12 @@ def config_from_dict(data: Mapping[str, Any], *, base_dir: PathLike = ".",
     data : mapping
         The decoded TOML document.
     base_dir : path, default "."
-        Folder against which relative input and output paths are resolved.
+        Folder against which relative input paths (and ``model_file``) are resolved.
     source : path, optional
         The file it came from (kept in :attr:`Config.source`).
+    output_dir : path, optional
+        Folder against which a relative ``outputs.directory`` is resolved (default: the current
+        working directory).
 
     Returns
     -------
@@ -582,7 +776,7 @@ def config_from_dict(data: Mapping[str, Any], *, base_dir: PathLike = ".",
     models_table = data.get("models", {})
     if not isinstance(models_table, Mapping):
         raise ConfigError(f"models: expected tables [models.<name>], got {_show(models_table)}")
-    models = {m: _parse_model(m, t) for m, t in models_table.items()}
+    models = {m: _parse_model(m, t, base) for m, t in models_table.items()}
 
     parcels = None
     if "parcels" in data:
@@ -627,8 +821,9 @@ def config_from_dict(data: Mapping[str, Any], *, base_dir: PathLike = ".",
     o = _Checker(data.get("outputs", {}), "outputs",
                  ["directory", "rasters", "aligned_inputs", "criteria", "vectors", "maps", "report"])
     directory = Path(o.str("directory", "steppe-geo-output")).expanduser()
+    out_base = Path(output_dir) if output_dir is not None else Path.cwd()
     outputs = OutputsConfig(
-        directory=directory if directory.is_absolute() else base / directory,
+        directory=directory if directory.is_absolute() else out_base / directory,
         rasters=o.boolean("rasters", True),
         aligned_inputs=o.boolean("aligned_inputs", False),
         criteria=o.boolean("criteria", False),
@@ -645,7 +840,7 @@ def config_from_dict(data: Mapping[str, Any], *, base_dir: PathLike = ".",
         seed=r.integer("seed", 20261128, low=0),
     )
     if parcels is not None and run.mode != "memory":
-        custom = [m for m in parcels.rank_by if models[m].preset is None]
+        custom = [m for m in parcels.rank_by if models[m].kind == "custom"]
         if custom:
             raise ConfigError(
                 f"parcels.rank_by: custom model {custom[0]!r} can rank parcels only with run.mode = 'memory' "
@@ -656,7 +851,8 @@ def config_from_dict(data: Mapping[str, Any], *, base_dir: PathLike = ".",
                   Path(source) if source is not None else None)
 
 
-def parse_config(text: str, *, base_dir: PathLike = ".", source: PathLike | None = None) -> Config:
+def parse_config(text: str, *, base_dir: PathLike = ".", source: PathLike | None = None,
+                 output_dir: PathLike | None = None) -> Config:
     """Parse and validate TOML text (see :func:`config_from_dict`).
 
     Raises
@@ -669,18 +865,21 @@ def parse_config(text: str, *, base_dir: PathLike = ".", source: PathLike | None
     except tomllib.TOMLDecodeError as exc:
         where = f"{source}: " if source else ""
         raise ConfigError(f"{where}not valid TOML: {exc}") from None
-    return config_from_dict(data, base_dir=base_dir, source=source)
+    return config_from_dict(data, base_dir=base_dir, source=source, output_dir=output_dir)
 
 
-def load_config(path: PathLike) -> Config:
+def load_config(path: PathLike, *, output_dir: PathLike | None = None) -> Config:
     """Read and validate a TOML configuration file.
 
-    Relative paths inside it are resolved against its folder.
+    Relative input paths inside it are resolved against its folder; a relative
+    ``outputs.directory`` against ``output_dir`` (default: the current working directory).
 
     Parameters
     ----------
     path : path
         The ``.toml`` file.
+    output_dir : path, optional
+        Folder for a relative ``outputs.directory`` (default: the current working directory).
 
     Returns
     -------
@@ -701,13 +900,14 @@ def load_config(path: PathLike) -> Config:
         text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{str(p)!r}: cannot read the configuration: {exc}") from None
-    return parse_config(text, base_dir=p.parent, source=p)
+    return parse_config(text, base_dir=p.parent, source=p, output_dir=output_dir)
 
 
 EXAMPLE_CONFIG = '''\
 # steppe-geo configuration (TOML). Validate with:  steppe-geo validate THIS_FILE
 # Run with:  steppe-geo run THIS_FILE   (add --overwrite to replace an existing output folder)
-# Relative paths are resolved against this file's folder. "sample:<layer>" uses the bundled
+# Input paths (and model_file) are resolved against this file's folder; a relative
+# outputs.directory against the folder you run steppe-geo from. "sample:<layer>" uses the bundled
 # synthetic sample dataset (Kubuqi/Hobq, Ordos) so this file runs as written.
 
 [project]
@@ -747,12 +947,19 @@ projection = "equal-area"   # or "utm"
 margin_m = 0                # extra margin (m) around the AOI
 
 # Models: a preset (wind_onshore, solar_pv, desertification_esai, desertification_china,
-# restoration_priority, pv_sand_control), optionally edited.
+# restoration_priority, pv_sand_control), or a complete model written by Model.to_toml()
+# (model_file = "wind.toml", relative to this file), optionally edited; or a custom overlay
+# (criteria and constraints only, no preset).
 [models.wind]
 preset = "wind_onshore"
+# [models.wind.parameters]  # preset parameters (steppe-geo validate lists the valid names)
+# hub_height_m = 120
 # rule = "wlc"              # wlc, weighted-product, owa, fuzzy-and, fuzzy-or, fuzzy-product, ...
 # [models.wind.weights]     # override weights by criterion name
 # wind_speed = 0.5
+# [models.wind.ahp]         # or: weights from AHP, one judgement per pair of criteria (Saaty 1-9);
+# "wind_speed/grid_distance" = 3   # the report shows the consistency ratio CR (warning if > 0.10)
+# "wind_speed/road_access" = 5     # ... all 10 pairs of the 5 criteria
 # [[models.wind.criteria]]  # replace (same name) or add a criterion
 # name = "slope"
 # layer = "slope_deg"
@@ -785,7 +992,7 @@ budget_ha = 10000           # select parcels under an eligible-area budget (exac
 monte_carlo_draws = 500     # weight draws for rank stability (0 = off)
 
 [outputs]
-directory = "steppe-geo-output"
+directory = "steppe-geo-output"  # relative: created in the folder you run steppe-geo from
 rasters = true              # COG score, eligibility and exclusion rasters
 aligned_inputs = false      # also write every aligned input raster
 criteria = false            # also write each model's standardised criteria (0-1)

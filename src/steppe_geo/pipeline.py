@@ -27,10 +27,11 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from steppe_geo._typing import PathLike
-from steppe_geo._validation import did_you_mean
+from steppe_geo._validation import closest, did_you_mean
 from steppe_geo.config import Config, GridConfig, ModelConfig, OutputsConfig, ParcelsConfig, RunConfig
 from steppe_geo.errors import (
     ConfigError,
@@ -43,15 +44,21 @@ from steppe_geo.grid import Grid
 
 __all__ = [
     "RASTER_SUFFIXES",
+    "SCHEDULER_TIMEOUT",
     "InputLayers",
     "ModelOutput",
     "ParcelOutput",
     "RunResult",
+    "ahp_result",
+    "base_model",
     "build_grid",
     "build_model",
+    "check_config",
     "dask_client",
     "demo_config",
+    "effective_mode",
     "evaluate_model",
+    "exclusion_areas",
     "load_inputs",
     "rank_model_parcels",
     "run",
@@ -71,6 +78,9 @@ VECTOR_MARGIN_M = 10_000.0
 """Vector features up to this far outside the AOI are kept (setbacks reach across the boundary)."""
 
 STAGE_PREFIX = ".steppe_geo-tmp-"
+
+SCHEDULER_TIMEOUT = "10s"
+"""How long a run waits to connect to a ``--scheduler`` address before it fails."""
 
 
 # ----------------------------------------------------------------------------- results
@@ -111,7 +121,12 @@ class ModelOutput:
     constraint_names : list of str
     weights : dict criterion → normalised weight
     result : object
-        The full result (``OverlayResult`` or the models result), None after a Dask run.
+        The full result (``OverlayResult`` or the models result), None after a Dask run of a
+        custom overlay.
+    ahp : AHPResult or None
+        The AHP comparison behind ``weights`` (None: direct weights).
+    model : object
+        The evaluated :class:`steppe_geo.models.Model` (or :class:`steppe_geo.mcda.Overlay`).
     """
 
     name: str
@@ -121,6 +136,8 @@ class ModelOutput:
     constraint_names: list[str]
     weights: dict[str, float]
     result: Any = None
+    ahp: Any = None
+    model: Any = None
 
 
 @dataclass
@@ -145,6 +162,13 @@ class RunResult:
 
 
 # ----------------------------------------------------------------------------- output folder
+def _umask() -> int:
+    """The process umask (read without changing it for longer than a moment)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def _check_no_inputs_inside(out: Path, inputs: Mapping[str, Path]) -> None:
     out_r = out.resolve()
     for name, p in inputs.items():
@@ -194,6 +218,8 @@ def staged_output_dir(out_dir: PathLike, *, overwrite: bool = False,
     try:
         parent.mkdir(parents=True, exist_ok=True)
         stage = Path(tempfile.mkdtemp(prefix=f"{STAGE_PREFIX}{out.name}-", dir=parent))
+        # mkdtemp makes the folder private (0700); the output folder gets the usual mode (umask)
+        stage.chmod(0o777 & ~_umask())
     except OSError as exc:
         raise OutputNotWritableError(
             f"cannot write output folder {str(out)!r}: {exc.strerror or exc} ({str(parent)!r})"
@@ -329,7 +355,44 @@ def _summary_text(summary: Mapping[str, Any]) -> str:
 
 
 # ----------------------------------------------------------------------------- models
-def _custom_overlay(model: ModelConfig) -> Any:
+def _quiet_ahp(model: ModelConfig, names: Sequence[str]) -> Any:
+    """The :class:`steppe_geo.mcda.AHPResult` of the model's judgements (None without ``[ahp]``).
+
+    The consistency warning is left to :func:`check_config`, which names the judgement's key.
+    """
+    import warnings
+
+    from steppe_geo.mcda import InconsistentJudgementsWarning, ahp
+
+    if not model.ahp:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InconsistentJudgementsWarning)
+        return ahp({(j.row, j.col): j.value for j in model.ahp}, criteria=list(names))
+
+
+def ahp_result(model: ModelConfig, *, inputs: Sequence[str] = ()) -> Any:
+    """The AHP comparison of a configured model's judgements (None when it has direct weights).
+
+    Parameters
+    ----------
+    model : ModelConfig
+    inputs : sequence of str, optional
+        The configuration's input names (as for :func:`build_model`).
+
+    Returns
+    -------
+    steppe_geo.mcda.AHPResult or None
+        Weights, λmax, CI and CR (no warning is issued here; :func:`check_config` warns).
+    """
+    if not model.ahp:
+        return None
+    built = _custom_overlay(model, ahp_weights=False) if model.kind == "custom" else \
+        build_model(model, inputs=inputs, ahp_weights=False)
+    return _quiet_ahp(model, built.criterion_names)
+
+
+def _custom_overlay(model: ModelConfig, *, ahp_weights: bool = True) -> Any:
     from steppe_geo.mcda import Overlay, constraint_from_dict
 
     kwargs: dict[str, Any] = {}
@@ -337,42 +400,134 @@ def _custom_overlay(model: ModelConfig) -> Any:
         kwargs["rule"] = model.rule
     if model.weights:
         kwargs["weights"] = {c.name: model.weights.get(c.name, c.weight) for c in model.criteria}
+    if ahp_weights and model.ahp:
+        kwargs["weights"] = _quiet_ahp(model, [c.name for c in model.criteria]).as_dict()
     return Overlay(criteria=tuple(c.to_mcda() for c in model.criteria),
                    constraints=tuple(constraint_from_dict(c) for c in model.constraints), **kwargs)
 
 
-def build_model(model: ModelConfig) -> Any:
-    """The :class:`steppe_geo.models.Model` a preset entry describes, with the config's edits applied.
+def _preset_parameter_names(preset: str) -> list[str]:
+    import inspect
 
-    ``parameters`` go to the preset function; ``criteria`` and ``constraints`` replace those of
-    the same name or are added; ``weights`` override criterion weights; ``rule`` replaces the rule.
+    from steppe_geo.models import PRESETS
+
+    fn = PRESETS[preset]
+    names = [n for n, p in inspect.signature(fn).parameters.items()
+             if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return list(dict.fromkeys([*names, *fn().parameters]))
+
+
+def _parameter_error(key: str, exc: Exception, params: Mapping[str, Any]) -> ConfigError:
+    """A preset's parameter error, under the key path of the parameter it names."""
+    from steppe_geo.config import _strip_prefix
+
+    text = str(exc)
+    named = [k for k in params if k in text]
+    if named:
+        msg = _strip_prefix(text.split(": ", 1)[1] if text.startswith("model ") else text)
+        msg = msg.removeprefix(f"parameter {named[0]} ")
+        return ConfigError(f"{key}.parameters.{named[0]}: {msg}")
+    return ConfigError(f"{key}.parameters: {text}")
+
+
+def base_model(model: ModelConfig) -> Any:
+    """The unedited :class:`steppe_geo.models.Model` of a preset or model-file entry, with its parameters.
 
     Raises
     ------
     ConfigError
-        An edit does not fit the preset (the message starts with the key path).
+        Unknown or out-of-range parameters (key ``models.<name>.parameters.<parameter>``, closest
+        name suggested), or a model file that does not describe a valid model.
     """
-    from steppe_geo.mcda import Rule, constraint_from_dict
-    from steppe_geo.models import PRESETS
+    from steppe_geo.models import PRESETS, Model
 
     key = f"models.{model.name}"
+    if model.preset is not None:
+        valid = _preset_parameter_names(model.preset)
+        for name in model.parameters:
+            if name not in valid:
+                raise ConfigError(
+                    f"{key}.parameters.{name}: unknown parameter of preset {model.preset!r}"
+                    f"{did_you_mean(name, valid)} Valid parameters are: {', '.join(valid)}."
+                )
+        try:
+            return PRESETS[model.preset](**model.parameters)
+        except (TypeError, SteppeGeoError) as exc:
+            raise _parameter_error(key, exc, model.parameters) from None
+    if model.definition is None:
+        raise ConfigError(f"{key}: a custom overlay has no base model (give a preset or a model_file)")
+    where = f"{key}.model_file" if model.model_file is not None else f"{key}.model"
     try:
-        m = PRESETS[model.preset](**model.parameters)
-    except TypeError as exc:
-        raise ConfigError(f"{key}.parameters: {exc}") from None
-    except SteppeGeoError as exc:
-        raise ConfigError(f"{key}.parameters: {exc}") from None
+        m = Model.from_dict(model.definition)
+    except KeyError as exc:
+        raise ConfigError(f"{where}: the model has no {exc.args[0]!r} (write it with Model.to_toml())") \
+            from None
+    except (TypeError, ValueError, SteppeGeoError) as exc:
+        raise ConfigError(f"{where}: not a valid model: {exc}") from None
+    if model.parameters:
+        valid = list(m.parameters)
+        for name in model.parameters:
+            if name not in valid:
+                raise ConfigError(
+                    f"{key}.parameters.{name}: unknown parameter of model {m.name!r}"
+                    f"{did_you_mean(name, valid)} Valid parameters are: {', '.join(valid) or '(none)'}."
+                )
+        try:
+            m = m.with_parameters(**model.parameters)
+        except SteppeGeoError as exc:
+            raise _parameter_error(key, exc, model.parameters) from None
+    return m
+
+
+def _config_layers(model: ModelConfig) -> list[str]:
+    """Layers named by the configuration's own criteria and constraints of ``model``."""
+    keys = [c.layer for c in model.criteria]
+    keys += [c["layer"] for c in model.constraints if isinstance(c.get("layer"), str)]
+    return list(dict.fromkeys(keys))
+
+
+def build_model(model: ModelConfig, *, inputs: Sequence[str] = (), ahp_weights: bool = True) -> Any:
+    """The :class:`steppe_geo.models.Model` a preset or model-file entry describes, with the config's edits.
+
+    ``parameters`` go to the preset function (or replace a model file's parameters); ``criteria``
+    and ``constraints`` replace those of the same name or are added; ``weights`` override
+    criterion weights, or ``ahp`` judgements set them all; ``rule`` replaces the rule.
+
+    Parameters
+    ----------
+    model : ModelConfig
+    inputs : sequence of str, optional
+        The configuration's input names. A criterion or constraint of the configuration may read
+        any of them; those the model does not know already are added to its inputs.
+    ahp_weights : bool, default True
+        Apply the AHP weights (False: keep the criteria's own weights).
+
+    Raises
+    ------
+    ConfigError
+        An edit does not fit the model (the message starts with the key path).
+    """
+    from steppe_geo.mcda import Rule, constraint_from_dict
+
+    key = f"models.{model.name}"
+    m = base_model(model)
+    known = {*m.inputs, *(d.name for d in m.derivations)}
+    extra = [k for k in _config_layers(model) if k not in known and k in inputs]
+    if extra:
+        m = dataclasses.replace(m, inputs=(*m.inputs, *extra))
     try:
         for c in model.criteria:
             crit = c.to_mcda()
-            m = m.replace_criterion(c.name, crit, source="config") if c.name in m.criterion_names \
-                else m.add_criterion(crit, source="config")
+            m = m.replace_criterion(c.name, crit, source="set in configuration") \
+                if c.name in m.criterion_names else m.add_criterion(crit, source="set in configuration")
         for c in model.constraints:
             cons = constraint_from_dict(c)
-            m = m.replace_constraint(cons.name, cons, source="config") if cons.name in m.constraint_names \
-                else m.add_constraint(cons, source="config")
+            m = m.replace_constraint(cons.name, cons, source="set in configuration") \
+                if cons.name in m.constraint_names else m.add_constraint(cons, source="set in configuration")
         if model.weights:
             m = m.with_weights(model.weights)
+        if ahp_weights and model.ahp:
+            m = m.with_weights(_quiet_ahp(model, m.criterion_names).as_dict())
         if model.rule:
             m = dataclasses.replace(m, rule=Rule(model.rule).value)
     except SteppeGeoError as exc:
@@ -380,29 +535,277 @@ def build_model(model: ModelConfig) -> Any:
     return m
 
 
+# ----------------------------------------------------------------------------- checks
+_VECTOR_DERIVATIONS = frozenset({"distance", "grazing_density"})
+"""Derivation functions that read vector layers."""
+_RASTER_DERIVATIONS = frozenset({
+    "slope", "aspect", "hub_height_speed", "wind_power_density", "pv_yield", "north_facing", "ratio",
+    "fractional_cover", "trend_degraded", "sqi", "cqi", "vqi", "mqi", "esai", "china_grade", "windy_days",
+    "china_sensitivity",
+})
+"""Derivation functions that read rasters (a function in neither set is not checked)."""
+
+
+def effective_mode(config: Config, *, scheduler: str | None = None, workers: int | None = None) -> str:
+    """How a run executes: ``"memory"``, ``"streamed"`` or ``"dask"`` (``scheduler``/``workers`` → dask)."""
+    scheduler = scheduler if scheduler is not None else config.run.scheduler
+    workers = workers if workers is not None else config.run.workers
+    if scheduler is not None or workers is not None:
+        return "dask"
+    return config.run.mode
+
+
+def _layer_list(names: Sequence[str]) -> str:
+    return ", ".join(names) or "(none)"
+
+
+def _check_config_layer(key: str, layer: str, *, known: Sequence[str], derived: Sequence[str],
+                        inputs: Mapping[str, Path], rasters: set[str], label: str) -> None:
+    """A layer named by a configured criterion or constraint exists and is a raster."""
+    if layer in derived or (layer in known and layer not in inputs):
+        return
+    if layer not in inputs:
+        choices = list(dict.fromkeys([*derived, *inputs]))
+        where = f" and the layers {label} derives ({_layer_list(derived)})" if derived else ""
+        raise ConfigError(
+            f"{key}: unknown layer {layer!r}{did_you_mean(layer, choices)} Layers are the inputs "
+            f"({_layer_list(list(inputs))}){where}."
+        )
+    if layer not in rasters:
+        raise ConfigError(
+            f"{key}: input {layer!r} ({Path(inputs[layer]).name}) is a vector layer; criteria and "
+            f"constraints read rasters ({_layer_list(sorted(rasters))}"
+            + (f", or a derived layer such as {derived[0]!r})" if derived else ")")
+        )
+
+
+def _saaty(v: float) -> str:
+    """A judgement as written on Saaty's scale: ``3``, ``1/5``."""
+    return f"{v:.3g}" if v >= 1 else f"1/{1 / v:.3g}"
+
+
+def _check_ahp(model: ModelConfig, names: Sequence[str]) -> None:
+    """Judgements name criteria of the model and cover every pair; warn (naming the key) when CR > 0.10."""
+    import itertools
+    import warnings
+
+    from steppe_geo.mcda import InconsistentJudgementsWarning
+
+    if not model.ahp:
+        return
+    key = f"models.{model.name}.ahp"
+    for j in model.ahp:
+        for c in (j.row, j.col):
+            if c not in names:
+                raise ConfigError(f"{j.key}: unknown criterion {c!r}{did_you_mean(c, names)} Criteria of "
+                                  f"{model.label} are: {', '.join(names)}.")
+    given = {frozenset((j.row, j.col)) for j in model.ahp}
+    pairs = list(itertools.combinations(names, 2))
+    missing = [f'"{a}/{b}"' for a, b in pairs if frozenset((a, b)) not in given]
+    if missing:
+        raise ConfigError(
+            f"{key}: missing judgements for {len(missing)} of the {len(pairs)} pairs of criteria: "
+            f"{', '.join(missing)}. AHP compares every pair of the criteria of {model.label} "
+            f"({', '.join(names)})."
+        )
+    try:
+        res = _quiet_ahp(model, names)
+    except SteppeGeoError as exc:
+        raise ConfigError(f"{key}: {exc}") from None
+    if res.suggestion is not None:
+        row, col, now, better, cr_after = res.suggestion
+        j = next(j for j in model.ahp if {j.row, j.col} == {row, col})
+        if j.row != row:
+            now, better = 1 / now, 1 / better
+        warnings.warn(
+            f"{key}: consistency ratio CR = {res.cr:.3f} > 0.10 (Saaty): the judgements contradict each "
+            f"other. Revising {j.key} from {_saaty(now)} to about {better:.3g} (the value the other "
+            f"judgements imply) lowers CR most, to {cr_after:.3f}.",
+            InconsistentJudgementsWarning, stacklevel=2,
+        )
+
+
+def _expected_kinds(model: Any) -> dict[str, str]:
+    """Input name → ``"vector"`` or ``"raster"``, from what reads it."""
+    kinds: dict[str, str] = {}
+    for d in model.derivations:
+        for k in d.inputs:
+            if k in model.inputs and d.function in _VECTOR_DERIVATIONS:
+                kinds[k] = "vector"
+            elif k in model.inputs and d.function in _RASTER_DERIVATIONS:
+                kinds.setdefault(k, "raster")
+    for k in [c.layer_key for c in model.criteria] + [c.layer for c in model.constraints if c.layer]:
+        if k in model.inputs:
+            kinds.setdefault(k, "raster")
+    return kinds
+
+
+def _check_model(config: Config, model: ModelConfig, rasters: set[str]) -> None:
+    key = f"models.{model.name}"
+    inputs = config.inputs
+    if model.kind == "custom":
+        for i, c in enumerate(model.criteria):
+            _check_config_layer(f"{key}.criteria[{i}].layer", c.layer, known=[], derived=[], inputs=inputs,
+                                rasters=rasters, label=model.label)
+        for i, c in enumerate(model.constraints):
+            if isinstance(c.get("layer"), str):
+                _check_config_layer(f"{key}.constraints[{i}].layer", c["layer"], known=[], derived=[],
+                                    inputs=inputs, rasters=rasters, label=model.label)
+        _check_ahp(model, [c.name for c in model.criteria])
+        try:
+            _custom_overlay(model)
+        except SteppeGeoError as exc:
+            raise ConfigError(f"{key}: {exc}") from None
+        return
+    base = base_model(model)
+    derived = [d.name for d in base.derivations]
+    known = [*base.inputs, *derived]
+    for i, c in enumerate(model.criteria):
+        _check_config_layer(f"{key}.criteria[{i}].layer", c.layer, known=known, derived=derived,
+                            inputs=inputs, rasters=rasters, label=model.label)
+    for i, c in enumerate(model.constraints):
+        if isinstance(c.get("layer"), str):
+            _check_config_layer(f"{key}.constraints[{i}].layer", c["layer"], known=known, derived=derived,
+                                inputs=inputs, rasters=rasters, label=model.label)
+    names = [*base.criterion_names, *(c.name for c in model.criteria if c.name not in base.criterion_names)]
+    for w in model.weights:
+        if w not in names:
+            raise ConfigError(f"{key}.weights.{w}: no criterion of that name{did_you_mean(w, names)} "
+                              f"Criteria of {model.label} are: {', '.join(names)}.")
+    _check_ahp(model, names)
+    built = build_model(model, inputs=list(inputs))
+    missing = [k for k in built.inputs if k not in inputs]
+    if missing:
+        k = missing[0]
+        unused = [n for n in inputs if n not in built.inputs]
+        hint = closest(k, unused)
+        raise ConfigError(
+            f"inputs.{k}: missing; {key} ({model.label}) needs it for "
+            f"{', '.join(built.users_of(k)) or 'the model'}"
+            + (f" (is inputs.{hint} meant to be it? Then rename it to {k})" if hint else "")
+            + f". Inputs given: {_layer_list(list(inputs))}."
+            + (f" Also missing: {', '.join(missing[1:])}." if len(missing) > 1 else "")
+        )
+    for k, kind in _expected_kinds(built).items():
+        is_raster = k in rasters
+        if (kind == "raster") != is_raster:
+            raise ConfigError(
+                f"inputs.{k}: {key} ({model.label}) reads {k!r} as a {kind} layer "
+                f"({', '.join(built.users_of(k))}), but {Path(inputs[k]).name!r} is a "
+                f"{'raster' if is_raster else 'vector'} file"
+            )
+
+
+def _vector_columns(path: Path, key: str) -> list[str]:
+    """Attribute columns of a vector file, read from its schema only (no features)."""
+    import pyogrio
+    import pyogrio.errors
+
+    from steppe_geo.errors import UnreadableInputError
+
+    try:
+        if path.suffix.lower() in (".parquet", ".geoparquet"):
+            import pyarrow.parquet as pq
+
+            return [n for n in pq.read_schema(path).names if n != "geometry"]
+        source = f"/vsizip/{path}" if path.name.lower().endswith(".zip") else str(path)
+        return [str(f) for f in pyogrio.read_info(source)["fields"]]
+    except (OSError, ValueError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        raise UnreadableInputError(f"{key}: cannot read the schema of {str(path)!r}: {exc}") from None
+
+
+def check_config(config: Config, *, scheduler: str | None = None, workers: int | None = None) -> None:
+    """Check what the schema alone cannot, before any work: models, inputs, weights, parcel columns.
+
+    Builds every model (preset parameters, model files, edits), checks that the layers its
+    criteria and constraints read exist (inputs or derived layers) and are rasters, that every
+    input a model needs is configured and of the right kind (raster or vector), that weights
+    and AHP judgements name criteria (AHP: every pair judged), that a custom overlay ranks
+    parcels only in memory mode (also when ``scheduler``/``workers`` select Dask), and reads
+    the parcel layer's schema (not its features) for ``id_column`` and ``name_column``.
+    ``steppe-geo validate`` and :func:`run` call it; it reads no raster and writes nothing.
+
+    Parameters
+    ----------
+    config : Config
+    scheduler, workers : optional
+        As for :func:`run` (they switch the run to Dask).
+
+    Raises
+    ------
+    ConfigError
+        The message starts with the key path, shows the bad value, the valid choices and the
+        closest one (``models.wind.weights.wind_sped: no criterion of that name; did you mean
+        'wind_speed'? ...``).
+    UnreadableInputError
+        The parcel layer's schema cannot be read.
+
+    Warns
+    -----
+    InconsistentJudgementsWarning
+        AHP judgements with a consistency ratio above 0.10, naming the judgement to revise.
+    """
+    inputs = config.inputs
+    rasters = {k for k, p in inputs.items() if _is_raster(Path(p))}
+    if config.grid.aoi in rasters:
+        raise ConfigError(f"grid.aoi: input {config.grid.aoi!r} ({Path(inputs[config.grid.aoi]).name}) is "
+                          "a raster; the area of interest must be a polygon layer (GeoPackage, shapefile)")
+    for model in config.models.values():
+        _check_model(config, model, rasters)
+    pc = config.parcels
+    if pc is None:
+        return
+    if pc.source in rasters:
+        raise ConfigError(f"parcels.source: input {pc.source!r} ({Path(inputs[pc.source]).name}) is a "
+                          "raster; parcels must be a polygon layer")
+    mode = effective_mode(config, scheduler=scheduler, workers=workers)
+    custom = [m for m in (pc.rank_by or tuple(config.models)) if config.models[m].kind == "custom"]
+    if custom and mode != "memory":
+        why = "--scheduler/--workers" if mode != config.run.mode else "run.mode"
+        raise ConfigError(
+            f"parcels.rank_by: custom model {custom[0]!r} can rank parcels only in memory mode (run.mode = "
+            f"'memory', without --scheduler or --workers), but {why} makes this a {mode!r} run; its "
+            "standardised criteria are not kept in memory otherwise"
+        )
+    columns: list[str] | None = None
+    for attr in ("id_column", "name_column"):
+        col = getattr(pc, attr)
+        if col is None:
+            continue
+        if columns is None:
+            columns = _vector_columns(Path(inputs[pc.source]), "parcels.source")
+        if col not in columns:
+            raise ConfigError(
+                f"parcels.{attr}: no column {col!r} in parcels {Path(inputs[pc.source]).name!r}"
+                f"{did_you_mean(col, columns)} Columns are: {_layer_list(columns)}."
+            )
+
+
 def evaluate_model(model: ModelConfig, layers: InputLayers) -> ModelOutput:
     """Evaluate one configured model in memory.
 
     Custom models (criteria given without a preset) are :class:`steppe_geo.mcda.Overlay`
-    objects whose layers are the aligned input rasters; presets are built with
+    objects whose layers are the aligned input rasters; presets and model files are built with
     :func:`build_model` and evaluated by :func:`steppe_geo.models.run_model`.
 
     Returns
     -------
     ModelOutput
     """
-    if model.preset is None:
+    if model.kind == "custom":
         from steppe_geo.mcda import evaluate
 
-        res = evaluate(_custom_overlay(model), layers.rasters)
+        overlay = _custom_overlay(model)
+        res = evaluate(overlay, layers.rasters)
         return ModelOutput(model.name, res.score, res.eligible, res.exclusion,
-                           list(res.overlay.constraint_names), dict(res.weights), res)
+                           list(res.overlay.constraint_names), dict(res.weights), res,
+                           _quiet_ahp(model, overlay.criterion_names), overlay)
     from steppe_geo.models import run_model
 
-    m = build_model(model)
+    m = build_model(model, inputs=list(layers.paths))
     res = run_model(m, {**layers.vectors, **layers.rasters}, grid=layers.grid)
     return ModelOutput(model.name, res.score, res.eligible, res.exclusion, list(m.constraint_names),
-                       dict(res.weights), res)
+                       dict(res.weights), res, _quiet_ahp(model, m.criterion_names), m)
 
 
 def _evaluate_from_files(model: ModelConfig, layers: InputLayers, client: Any, work: Path,
@@ -417,19 +820,19 @@ def _evaluate_from_files(model: ModelConfig, layers: InputLayers, client: Any, w
 
     available: dict[str, xr.DataArray] = dict(layers.rasters)
     in_memory = None
-    if model.preset is not None:
+    if model.kind != "custom":
         from steppe_geo.models import run_model
 
         # the preset's derived layers (slope, distances, ESAI, ...) are computed in memory;
         # the overlay itself then runs window by window (streamed or one Dask task per window)
-        m = build_model(model)
-        in_memory = run_model(m, {**layers.vectors, **layers.rasters}, grid=layers.grid)
+        built = build_model(model, inputs=list(layers.paths))
+        in_memory = run_model(built, {**layers.vectors, **layers.rasters}, grid=layers.grid)
         for k in in_memory.layers.data_vars:
             available[k] = in_memory.layers[k].rio.write_crs(layers.grid.crs).rio.write_transform(
                 layers.grid.transform)
-        overlay = m.overlay()
+        overlay = built.overlay()
     else:
-        overlay = _custom_overlay(model)
+        overlay = built = _custom_overlay(model)
     sources = {}
     for key in overlay.required_layers():
         if key not in available:
@@ -453,14 +856,30 @@ def _evaluate_from_files(model: ModelConfig, layers: InputLayers, client: Any, w
     exclusion = read_raster(files["exclusion"], kind="categorical", name="exclusion")
     weights = dict(zip(overlay.criterion_names, map(float, overlay.normalized_weights), strict=True))
     return ModelOutput(model.name, score, eligible == 1, exclusion, list(overlay.constraint_names), weights,
-                       in_memory)
+                       in_memory, _quiet_ahp(model, overlay.criterion_names), built)
 
 
 @contextlib.contextmanager
-def dask_client(scheduler: str | None, workers: int | None) -> Iterator[Any]:
+def dask_client(scheduler: str | None, workers: int | None, *, key: str = "--scheduler") -> Iterator[Any]:
     """A ``distributed.Client``: to ``scheduler`` if given, else a local cluster of ``workers`` processes.
 
-    Yields None when neither is given (in-memory run).
+    Yields None when neither is given (in-memory run). The local cluster's dashboard listens on
+    a free port (the default 8787 may be taken).
+
+    Parameters
+    ----------
+    scheduler : str or None
+        Address of a running scheduler (``tcp://host:8786``); waits up to
+        :data:`SCHEDULER_TIMEOUT` for it.
+    workers : int or None
+        Worker processes of a local cluster (when no scheduler is given).
+    key : str, default "--scheduler"
+        Where the address came from, for the error message (``run.scheduler`` for a config).
+
+    Raises
+    ------
+    InvalidParameterError
+        The scheduler cannot be reached.
     """
     if scheduler is None and workers is None:
         yield None
@@ -469,14 +888,15 @@ def dask_client(scheduler: str | None, workers: int | None) -> Iterator[Any]:
 
     if scheduler is not None:
         try:
-            client = distributed.Client(scheduler, timeout="10s")
+            client = distributed.Client(scheduler, timeout=SCHEDULER_TIMEOUT)
         except (OSError, TimeoutError) as exc:
-            raise InvalidParameterError(f"--scheduler: cannot connect to {scheduler!r}: {exc}") from None
+            raise InvalidParameterError(f"{key}: cannot connect to {scheduler!r}: {exc}") from None
         with client:
             yield client
         return
+    # dashboard on a free port: the default 8787 may be taken (another cluster, another user)
     with distributed.LocalCluster(n_workers=int(workers or 1), threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+                                  dashboard_address=":0") as cluster, distributed.Client(cluster) as client:
         yield client
 
 
@@ -505,6 +925,11 @@ def select_models(config: Config, names: Sequence[str], *, rasters_only: bool = 
 
 
 # ----------------------------------------------------------------------------- run
+def _declares_zero_nodata(da: xr.DataArray) -> bool:
+    nodata = da.rio.nodata if da.rio.nodata is not None else da.rio.encoded_nodata
+    return nodata is None or nodata == 0
+
+
 def _write_outputs(stage: Path, cfg: Config, layers: InputLayers, results: Mapping[str, Any],
                    provenance: Mapping[str, Any], *, progress: bool) -> None:
     from tqdm import tqdm
@@ -523,6 +948,11 @@ def _write_outputs(stage: Path, cfg: Config, layers: InputLayers, results: Mappi
                 da = getattr(res, part)
                 if da.dtype == bool:
                     da = da.astype(np.uint8).rio.write_nodata(255, encoded=False)
+                elif part == "exclusion" and _declares_zero_nodata(da):
+                    # 0 means "not excluded": declared as nodata, GIS software would hide all eligible
+                    # land. No nodata then (a reserved non-zero "no data" code is kept)
+                    da = da.rio.write_nodata(None, encoded=False)
+                    da.encoding.pop("_FillValue", None)
                 write_raster(da, stage / "rasters" / mname / f"{part}.tif", provenance=provenance,
                              protected=protected, tags={"constraints": legend, "model": mname})
             if cfg.outputs.criteria and res.result is not None and hasattr(res.result, "criteria"):
@@ -579,6 +1009,7 @@ def rank_model_parcels(parcels_gdf: gpd.GeoDataFrame, res: ModelOutput, cfg: Con
     ParcelOutput
     """
     from steppe_geo.parcels import (
+        ahp_weight_draws,
         candidate_regions,
         rank_parcels,
         rank_stability,
@@ -594,8 +1025,8 @@ def rank_model_parcels(parcels_gdf: gpd.GeoDataFrame, res: ModelOutput, cfg: Con
         )
     crit = {k: res.result.criteria[k] for k in res.result.criteria.data_vars}
     zonal = zonal_stats(parcels_gdf, crit, eligible=res.eligible, id_column=pc.id_column, coverage=coverage)
-    preset = cfg.models[res.name].preset
-    ranked = rank_parcels(zonal, weights=res.weights, technology=_TECHNOLOGY.get(preset or ""))
+    technology = _TECHNOLOGY.get(getattr(res.model, "name", ""))
+    ranked = rank_parcels(zonal, weights=res.weights, technology=technology)
     finite = np.asarray(res.score.values)[np.isfinite(np.asarray(res.score.values))]
     regions = None
     if finite.size:
@@ -606,7 +1037,10 @@ def rank_model_parcels(parcels_gdf: gpd.GeoDataFrame, res: ModelOutput, cfg: Con
     stability = None
     k = min(pc.top_k, len(zonal))
     if pc.monte_carlo_draws > 0 and len(res.weights) > 1:
-        stability = rank_stability(zonal, weights=res.weights, n_draws=pc.monte_carlo_draws, k=k,
+        draws = None
+        if res.ahp is not None:  # uncertain judgements: each moves ±1 step on Saaty's ladder
+            draws = ahp_weight_draws(res.ahp, pc.monte_carlo_draws, steps=1, rng=cfg.run.seed)
+        stability = rank_stability(zonal, weights=res.weights, n_draws=pc.monte_carlo_draws, draws=draws, k=k,
                                    rng=cfg.run.seed)
     selection = None
     if select and pc.budget_ha is not None:
@@ -655,6 +1089,57 @@ def _write_parcels(stage: Path, cfg: Config, layers: InputLayers, results: Mappi
                       protected=list(layers.paths.values()))
 
 
+def _model_summary(mc: ModelConfig, res: ModelOutput, grid: Grid) -> dict[str, Any]:
+    eligible = np.asarray(res.eligible.values)
+    score = np.asarray(res.score.values)
+    out: dict[str, Any] = {
+        "model": mc.label,
+        "eligible_fraction": float(eligible.mean()),
+        "eligible_ha": round(float(eligible.sum()) * grid.pixel_area_m2 / 1e4, 2),
+        "mean_score": float(np.nanmean(score)) if np.isfinite(score).any() else float("nan"),
+        "weights": res.weights, "constraints": res.constraint_names,
+        "exclusions": exclusion_areas(res, pixel_area_m2=grid.pixel_area_m2),
+    }
+    if res.ahp is not None:
+        a = res.ahp
+        out["ahp"] = {"cr": float(a.cr), "ci": float(a.ci), "lambda_max": float(a.lambda_max),
+                      "consistent": a.consistent,
+                      "judgements": {f"{j.row}/{j.col}": j.value for j in mc.ahp}}
+    return out
+
+
+def exclusion_areas(res: ModelOutput, *, pixel_area_m2: float) -> list[dict[str, Any]]:
+    """Area each constraint of a model excluded, from its exclusion bitmask.
+
+    Parameters
+    ----------
+    res : ModelOutput
+    pixel_area_m2 : float
+        Area of one pixel of the analysis grid.
+
+    Returns
+    -------
+    list of dict
+        One row per constraint in bit order: ``bit``, ``constraint``, ``excluded_ha`` (pixels the
+        constraint excluded, overlaps with other constraints included) and ``only_this_ha``
+        (pixels no other constraint excluded), then a row ``any constraint`` with the union.
+    """
+    bits = np.asarray(res.exclusion.values)
+    if not _declares_zero_nodata(res.exclusion):  # a reserved "no data" code is no exclusion
+        bits = np.where(bits == res.exclusion.rio.nodata, 0, bits)
+    bits = bits.astype(np.uint64, copy=False)
+    ha = pixel_area_m2 / 1e4
+    rows = []
+    for i, name in enumerate(res.constraint_names):
+        flag = np.uint64(1) << np.uint64(i)
+        mine = (bits & flag) != 0
+        rows.append({"bit": i, "constraint": name, "excluded_ha": round(float(mine.sum()) * ha, 2),
+                     "only_this_ha": round(float((bits == flag).sum()) * ha, 2)})
+    rows.append({"bit": None, "constraint": "any constraint",
+                 "excluded_ha": round(float((bits != 0).sum()) * ha, 2), "only_this_ha": None})
+    return rows
+
+
 def _parcel_summary(po: ParcelOutput, cfg: Config) -> dict[str, Any]:
     ranked = po.ranked
     k = cfg.parcels.top_k if cfg.parcels else 10
@@ -686,25 +1171,65 @@ def _hillshade(layers: InputLayers) -> xr.DataArray | None:
     return hillshade(dem)
 
 
-def _model_tables(name: str, res: ModelOutput) -> list[str]:
-    from steppe_geo.maps import table_html
+def _model_tables(name: str, res: ModelOutput, mc: ModelConfig | None,
+                  summary: Mapping[str, Any]) -> list[str]:
+    from steppe_geo.maps import table_html, text_html
 
-    blocks = []
-    result = res.result
-    describe = getattr(result, "describe", None) or getattr(getattr(result, "model", None), "describe", None)
-    if callable(describe):
-        blocks.append(table_html(describe(), caption=f"{name}: criteria, value functions, weights, sources"))
-    elif result is not None and hasattr(result, "overlay"):
-        ov = result.overlay
+    label = mc.label if mc is not None else "model"
+    blocks = [text_html(f"{name}: {label}")]
+    model = res.model
+    if model is not None and callable(getattr(model, "describe", None)):
+        blocks.append(table_html(model.describe(),
+                                 caption=f"{name}: criteria, value functions, weights, sources"))
+    elif model is not None and hasattr(model, "criteria"):
         rows = [{"criterion": c.name, "layer": c.layer_key, "value function": c.function.label(),
-                 "weight": res.weights.get(c.name, float("nan"))} for c in ov.criteria]
-        blocks.append(table_html(rows, caption=f"{name}: criteria (rule {ov.rule.value})"))
-        if ov.constraints:
-            crows = [{"bit": i, **c.to_dict()} for i, c in enumerate(ov.constraints)]
+                 "weight": res.weights.get(c.name, float("nan"))} for c in model.criteria]
+        blocks.append(table_html(rows, caption=f"{name}: criteria (rule {model.rule.value})"))
+        if model.constraints:
+            crows = [{"bit": i, **c.to_dict()} for i, c in enumerate(model.constraints)]
             blocks.append(table_html(crows, caption=f"{name}: constraints in bit order"))
     else:
         rows = [{"criterion": k, "weight": v} for k, v in res.weights.items()]
         blocks.append(table_html(rows, caption=f"{name}: weights"))
+    info = summary["models"].get(name, {})
+    if res.constraint_names and info.get("exclusions"):
+        blocks.append(table_html(
+            info["exclusions"],
+            caption=f"{name}: land excluded by each constraint (ha; 'only this' = excluded by no other "
+                    f"constraint); eligible {info.get('eligible_ha', float('nan')):,.0f} ha"))
+    elif not res.constraint_names:
+        blocks.append(text_html(f"{name}: no constraints; all land with data is eligible.", note=True))
+    return blocks
+
+
+def _weights_blocks(results: Mapping[str, ModelOutput], cfg: Config) -> list[str]:
+    from steppe_geo.maps import table_html, text_html
+
+    if not results:
+        return [text_html("No model was run.")]
+    rows = []
+    for n, r in results.items():
+        a = r.ahp
+        if a is None:
+            method, cr = "direct weights", "no CR (no pairwise judgements)"
+        else:
+            method = f"AHP ({len(a.criteria)} criteria, λmax = {a.lambda_max:.3f}, CI = {a.ci:.3f})"
+            verdict = "consistent" if a.consistent else "inconsistent: revise the judgements"
+            cr = f"CR = {a.cr:.3f} ({verdict}; Saaty's threshold 0.10)" if np.isfinite(a.cr) \
+                else "CR not defined (more than 10 criteria)"
+        rows.append({"model": n, "weights": method, "consistency": cr})
+    blocks = [table_html(rows, caption="how the weights were set"),
+              table_html([{"model": n, "criterion": c, "weight": w}
+                          for n, r in results.items() for c, w in r.weights.items()],
+                         caption="normalised criterion weights")]
+    for n, r in results.items():
+        if r.ahp is None or n not in cfg.models:
+            continue
+        judged = [{"judgement": f"{j.row} vs {j.col}", "value": j.value,
+                   "implied by the weights": float(r.ahp.as_dict()[j.row] / r.ahp.as_dict()[j.col])}
+                  for j in cfg.models[n].ahp]
+        blocks.append(table_html(judged, caption=f"{n}: AHP pairwise judgements (Saaty 1–9) and the ratio "
+                                                 "of the resulting weights"))
     return blocks
 
 
@@ -734,8 +1259,8 @@ def _maps_and_report(stage: Path, cfg: Config, layers: InputLayers, results: Map
                                       note=note)
             figures.append((f"{name}_exclusions", f"{name}: land excluded, by constraint", ax.figure))
         extra = getattr(res.result, "layers", None)
-        preset = cfg.models[name].preset if name in cfg.models else None
-        is_esa = (preset or "").startswith("desertification")
+        # the ESA map belongs to the desertification models (restoration derives the same classes)
+        is_esa = str(getattr(res.model, "name", "")).startswith("desertification")
         classes = extra["esa_class"] if is_esa and extra is not None and "esa_class" in extra else None
         if classes is not None:
             classes = classes.rio.write_crs(layers.grid.crs).rio.write_transform(layers.grid.transform)
@@ -743,6 +1268,7 @@ def _maps_and_report(stage: Path, cfg: Config, layers: InputLayers, results: Map
             figures.append((f"{name}_esa_classes", f"{name}: environmentally sensitive areas", ax.figure))
     parcels = parcels or {}
     pc = cfg.parcels
+    id_col = pc.id_column if pc is not None else None
     label = pc.name_column if pc is not None else None
     parcel_blocks: list[str] = []
     selection_blocks: list[str] = []
@@ -750,31 +1276,52 @@ def _maps_and_report(stage: Path, cfg: Config, layers: InputLayers, results: Map
     for name, po in parcels.items():
         k = min(pc.top_k if pc else 10, int(po.ranked["score"].notna().sum()))
         ranked = po.ranked.to_crs(layers.grid.crs)
-        lab = label if label in ranked.columns else None
+        # parcels are named by their id column; without one, by their row in the parcel layer
+        if id_col is not None and id_col in po.ranked.columns:
+            ids = po.ranked[id_col].astype(str)
+            id_name = id_col
+        else:
+            ids = pd.Series([f"row {i}" for i in range(len(po.ranked))], index=po.ranked.index)
+            id_name = "parcel (row in the layer, from 0)"
         ax = maps.plot_ranked_parcels(ranked, column="score", k=k, label_column=None,
                                       title=f"{name}: parcels ranked by score", note=note)
         figures.append((f"{name}_parcels", f"{name}: parcels by score (top {k} outlined and numbered)",
                         ax.figure))
+        lab = label if label in po.ranked.columns and label != id_col else None
         cols = [c for c in ("rank", lab, "score", "eligible_area_ha", "capacity_mw", "percentile")
                 if c and c in po.ranked.columns]
         cols += [c for c in po.ranked.columns if str(c).startswith("share_")]
-        parcel_blocks.append(maps.table_html(po.ranked.head(k)[cols].reset_index(),
+
+        def with_ids(frame: pd.DataFrame, columns: Sequence[str], ids: pd.Series = ids,
+                     id_name: str = id_name) -> pd.DataFrame:
+            out = frame[list(columns)].copy()
+            out.insert(0, id_name, ids.reindex(frame.index).to_numpy())
+            return out.reset_index(drop=True)
+
+        parcel_blocks.append(maps.table_html(with_ids(po.ranked.head(k), cols),
                                              caption=f"{name}: top {k} parcels (share_* = % of score)"))
         if po.stability is not None:
             stab = po.stability.join(po.ranked[["rank"]].astype(float), how="left")
+            stab = stab.assign(parcel=ids.reindex(stab.index).to_numpy())
             draws = pc.monte_carlo_draws if pc else 0
+            how = "AHP judgements ±1 Saaty step" if results[name].ahp is not None else "Dirichlet weights"
             ax = maps.plot_rank_stability(stab, rank="base_rank", probability="p_top_k", n=min(20, len(stab)),
-                                          title=f"{name}: rank stability ({draws} weight draws)")
+                                          label_column="parcel",
+                                          title=f"{name}: rank stability ({draws} draws, {how})",
+                                          note=f"{note}; bars: 5–95 % rank interval; % = share of draws in "
+                                               f"the top {k}")
             figures.append((f"{name}_rank_stability", f"{name}: base rank and 5–95 % rank interval",
                             ax.figure))
-            stability_blocks.append(maps.table_html(stab.sort_values("base_rank").head(k).reset_index(),
-                                                    caption=f"{name}: rank statistics of the top {k}"))
+            top = stab.sort_values("base_rank").head(k)
+            stability_blocks.append(maps.table_html(
+                with_ids(top, [c for c in top.columns if c != "parcel"]),
+                caption=f"{name}: rank statistics of the top {k} ({draws} draws of {how})"))
         if po.selection is not None:
             s_sum = summary["parcels"][name]["selection"]
             selection_blocks.append(maps.table_html([s_sum],
                                                     caption=f"{name}: budgeted selection (MILP, HiGHS)"))
             chosen = po.ranked[po.selection.selected.reindex(po.ranked.index, fill_value=False)]
-            selection_blocks.append(maps.table_html(chosen[cols].reset_index(),
+            selection_blocks.append(maps.table_html(with_ids(chosen, cols),
                                                     caption=f"{name}: selected parcels"))
     try:
         pngs: dict[str, bytes] = {}
@@ -799,14 +1346,11 @@ def _maps_and_report(stage: Path, cfg: Config, layers: InputLayers, results: Map
                                       "geometry": ", ".join(v["geometry_types"])}
                                      for k, v in summary["vectors"].items()], caption="vector layers"),
                 ]),
-                maps.ReportSection("models", "Models", [b for n, r in results.items()
-                                                        for b in _model_tables(n, r)]
+                maps.ReportSection("models", "Models",
+                                   [b for n, r in results.items()
+                                    for b in _model_tables(n, r, cfg.models.get(n), summary)]
                                    or [maps.text_html("No model was run.")]),
-                maps.ReportSection("weights", "Weights and consistency", [
-                    maps.table_html([{"model": n, "criterion": c, "weight": w}
-                                     for n, r in results.items() for c, w in r.weights.items()])
-                    if results else maps.text_html("No model was run."),
-                ]),
+                maps.ReportSection("weights", "Weights and consistency", _weights_blocks(results, cfg)),
                 maps.ReportSection("maps", "Maps", [maps.png_html(pngs[stem], caption=cap)
                                                     for stem, cap, _ in figures]
                                    or [maps.text_html("No maps: no model was run.")]),
@@ -859,29 +1403,36 @@ def run(config: Config, *, overwrite: bool = False, progress: bool = False, out_
     from steppe_geo.io import provenance_record, write_json, write_text
 
     t0 = time.perf_counter()
+    key = "--scheduler" if scheduler is not None else "run.scheduler"
+    scheduler = scheduler if scheduler is not None else config.run.scheduler
+    workers = workers if workers is not None else config.run.workers
+    # everything that can be checked without reading a raster is checked first
+    check_config(config, scheduler=scheduler, workers=workers)
+    mode = effective_mode(config, scheduler=scheduler, workers=workers)
+    if mode == "dask" and scheduler is None and workers is None:
+        workers = 2
     out = Path(out_dir) if out_dir is not None else config.outputs.directory
     timings: dict[str, float] = {}
-    with staged_output_dir(out, overwrite=overwrite, inputs=config.inputs) as stage:
+    with staged_output_dir(out, overwrite=overwrite, inputs=config.inputs) as stage, \
+            contextlib.ExitStack() as cluster:
+        # connect to the scheduler (or start the local cluster) before any heavy work: fail fast
+        client = cluster.enter_context(dask_client(scheduler, workers, key=key))
         grid = build_grid(config.inputs, config.grid)
         log.info("analysis grid: %s", grid.describe())
         layers = load_inputs(config.inputs, grid, progress=progress)
         timings["load_and_align"] = layers.seconds
         t1 = time.perf_counter()
-        scheduler = scheduler if scheduler is not None else config.run.scheduler
-        workers = workers if workers is not None else config.run.workers
-        if config.run.mode == "dask" and scheduler is None and workers is None:
-            workers = 2
-        with dask_client(scheduler, workers) as client:
-            if client is None and config.run.mode == "memory":
-                results = {name: evaluate_model(m, layers) for name, m in config.models.items()}
-            else:
-                log.info("running %s", f"on Dask: {client}" if client is not None else "streamed")
-                work = stage / ".work"
-                results = {name: _evaluate_from_files(m, layers, client, work, config.run.window)
-                           for name, m in config.models.items()}
-                for mres in results.values():  # loaded into memory: the work files can go
-                    mres.score.load(), mres.eligible.load(), mres.exclusion.load()
-                shutil.rmtree(work, ignore_errors=True)
+        if client is None and mode == "memory":
+            results = {name: evaluate_model(m, layers) for name, m in config.models.items()}
+        else:
+            log.info("running %s", f"on Dask: {client}" if client is not None else "streamed")
+            work = stage / ".work"
+            results = {name: _evaluate_from_files(m, layers, client, work, config.run.window)
+                       for name, m in config.models.items()}
+            for mres in results.values():  # loaded into memory: the work files can go
+                mres.score.load(), mres.eligible.load(), mres.exclusion.load()
+            shutil.rmtree(work, ignore_errors=True)
+        cluster.close()
         timings["models"] = time.perf_counter() - t1
         t1 = time.perf_counter()
         parcel_results = run_parcels(config, layers, results, progress=progress)
@@ -893,13 +1444,7 @@ def run(config: Config, *, overwrite: bool = False, progress: bool = False, out_
         _write_parcels(stage, config, layers, results, parcel_results)
         timings["write"] = time.perf_counter() - t2
         summary = {"name": config.name, **summarize_inputs(layers)}
-        summary["models"] = {
-            k: {"eligible_fraction": float(np.asarray(r.eligible.values).mean()),
-                "mean_score": float(np.nanmean(np.asarray(r.score.values)))
-                if np.isfinite(np.asarray(r.score.values)).any() else float("nan"),
-                "weights": r.weights, "constraints": r.constraint_names}
-            for k, r in results.items()
-        }
+        summary["models"] = {k: _model_summary(config.models[k], r, grid) for k, r in results.items()}
         summary["parcels"] = {m: _parcel_summary(po, config) for m, po in parcel_results.items()}
         summary["provenance"] = provenance
         if config.outputs.maps or config.outputs.report:

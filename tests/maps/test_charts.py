@@ -62,3 +62,13 @@ def test_rank_stability_chart(image_checks):
         plot_rank_stability(table, low="p5")
     with pytest.raises(InvalidParameterError, match="non-empty DataFrame"):
         plot_rank_stability(table.iloc[:0])
+
+
+def test_rank_stability_chart_labels_parcels_by_id_and_has_a_data_note(image_checks):
+    # row positions 0..3 are not parcel ids: the chart must name parcels by the id column
+    table = pd.DataFrame({"rank": [2, 1, 3], "rank_p05": [1, 1, 2], "rank_p95": [3, 2, 3],
+                          "parcel_id": ["P00102", "P00364", "P00007"]})
+    ax = plot_rank_stability(table, label_column="parcel_id", note="synthetic sample data")
+    image_checks["assert_not_blank"](ax.figure, min_fraction=0.03)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["P00364", "P00102", "P00007"]
+    assert "synthetic sample data" in [t.get_text() for t in ax.texts]

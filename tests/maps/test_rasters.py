@@ -94,11 +94,23 @@ def test_exclusion_map_colours_first_constraint_and_counts_each(small_grid, imag
     ax = plot_exclusions(da, ["reserve", "settlements"])
     image_checks["assert_not_blank"](ax.figure, min_fraction=0.02)
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    # counted by hand: reserve 10 + 2, settlements 5 + 2, eligible 41 x 61 - 17 = 2484
-    assert labels == ["eligible (2484 px)", "reserve (12 px)", "settlements (7 px)"]
+    # counted by hand: reserve 10 + 2, settlements 5 + 2, eligible 41 x 61 - 17 = 2484 pixels of
+    # 30 m x 30 m = 0.09 ha: 1.08 ha, 0.63 ha and 223.56 ha
+    assert small_grid.shape == (41, 61)
+    assert labels == ["eligible (224 ha)", "reserve (1.1 ha)", "settlements (0.63 ha)"]
     drawn = np.asarray(ax.images[0].get_array())
     assert drawn[2, 0] == 1  # both bits -> the first constraint in bit order
     assert drawn[1, 0] == 2 and drawn[0, 0] == 1 and drawn[5, 5] == 0
+
+
+def test_exclusion_map_reserved_nodata_is_no_data_but_zero_is_eligible(small_grid):
+    bits = np.zeros(small_grid.shape, dtype=np.uint32)
+    bits[0, :10] = 0b1
+    bits[3, :4] = np.iinfo(np.uint32).max  # a reserved "no data" code: not 32 constraints
+    da = small_grid.to_dataarray(bits, name="exclusion", nodata=np.iinfo(np.uint32).max)
+    labels = [t.get_text() for t in plot_exclusions(da, ["reserve"]).get_legend().get_texts()]
+    # 41 x 61 - 14 = 2487 eligible pixels of 0.09 ha; 10 and 4 pixels = 0.9 and 0.36 ha
+    assert labels == ["eligible (224 ha)", "reserve (0.9 ha)", "no data (0.36 ha)"]
 
 
 def test_exclusion_map_errors(small_grid):

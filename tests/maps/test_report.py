@@ -69,3 +69,14 @@ def test_table_leaves_missing_values_blank():
     html = table_html(pd.DataFrame({"name": ["slope", "reserve"], "weight": [0.4, float("nan")]}))
     assert "nan" not in html.lower()
     assert '<td class="num">0.4</td>' in html
+
+
+def test_table_drops_geometries_but_keeps_a_text_column_named_geometry():
+    import geopandas as gpd
+    import shapely
+
+    gdf = gpd.GeoDataFrame({"pid": ["P1"]}, geometry=[shapely.box(0, 0, 1, 1)], crs="EPSG:32649")
+    html = table_html(gdf)
+    assert "<th>pid</th>" in html and "geometry" not in html and "POLYGON" not in html
+    html = table_html([{"layer": "roads", "features": 3, "geometry": "LineString, MultiLineString"}])
+    assert "<th>geometry</th>" in html and "<td>LineString, MultiLineString</td>" in html

@@ -121,6 +121,13 @@ def _first_bit(bits: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
+def _hectares(ha: float) -> str:
+    """An area for a legend: ``12,345 ha``, ``12.3 ha``, ``0.63 ha``."""
+    if ha >= 100 or ha == 0:
+        return f"{ha:,.0f} ha"
+    return f"{ha:.1f} ha" if ha >= 1 else f"{ha:.2g} ha"
+
+
 def plot_exclusions(
     bitmask: xr.DataArray,
     constraint_names: Sequence[str],
@@ -132,12 +139,15 @@ def plot_exclusions(
     """Map which constraint excluded each pixel, one colour per constraint.
 
     A pixel excluded by several constraints is coloured by the first of them in bit order
-    (the legend says so and counts the pixels each constraint excludes, overlaps included).
+    (the legend says so and gives the area each constraint excludes in hectares, overlaps
+    included).
 
     Parameters
     ----------
     bitmask : (rows, cols) DataArray of unsigned int
         Exclusion bitmask: bit ``i`` set where constraint ``i`` excluded the pixel (0 = eligible).
+        A declared nodata value other than 0 (a reserved "no data" code) is drawn as no data; a
+        declared nodata of 0 is ignored, since 0 means "not excluded".
     constraint_names : sequence of str
         Constraint names in bit order.
     ax : matplotlib Axes, optional
@@ -157,9 +167,14 @@ def plot_exclusions(
     if not names:
         raise InvalidParameterError("constraint_names must name at least one constraint, got none")
     bits = np.asarray(bitmask.values)
+    nodata = bitmask.rio.nodata
+    missing = np.zeros(bits.shape, dtype=bool)
     if not np.issubdtype(bits.dtype, np.integer):
+        missing = np.isnan(bits.astype(float))
         bits = np.nan_to_num(bits.astype(float), nan=0).astype(np.uint64)
-    bits = bits.astype(np.uint64)
+    elif nodata is not None and not np.isnan(nodata) and nodata != 0:
+        missing = bits == nodata
+    bits = np.where(missing, 0, bits).astype(np.uint64)
     unnamed = int(bits.max()) >> len(names) if bits.size else 0
     if unnamed:
         raise InvalidParameterError(
@@ -174,11 +189,18 @@ def plot_exclusions(
     colors = ["#ffffff"] + [base(i) for i in range(len(names))]
     cmap = ListedColormap(colors)
     norm = BoundaryNorm(np.arange(-0.5, len(names) + 1.5), cmap.N)
-    ax.imshow(first, extent=raster_extent(bitmask), cmap=cmap, norm=norm, interpolation="nearest")
-    handles = [Patch(facecolor=colors[0], edgecolor="0.5", label=f"eligible ({int((bits == 0).sum())} px)")]
+    ax.imshow(np.ma.masked_where(missing, first), extent=raster_extent(bitmask), cmap=cmap, norm=norm,
+              interpolation="nearest")
+    pixel_ha = Grid.from_dataarray(bitmask).pixel_area_m2 / 1e4
+    handles = [Patch(facecolor=colors[0], edgecolor="0.5",
+                     label=f"eligible ({_hectares(int(((bits == 0) & ~missing).sum()) * pixel_ha)})")]
     for i, name in enumerate(names):
         count = int(((bits >> np.uint64(i)) & np.uint64(1)).sum())
-        handles.append(Patch(facecolor=colors[i + 1], edgecolor="0.5", label=f"{name} ({count} px)"))
+        handles.append(Patch(facecolor=colors[i + 1], edgecolor="0.5",
+                             label=f"{name} ({_hectares(count * pixel_ha)})"))
+    if missing.any():
+        handles.append(Patch(facecolor="none", edgecolor="0.5",
+                             label=f"no data ({_hectares(int(missing.sum()) * pixel_ha)})"))
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7,
               title="excluded by (first in bit order)", title_fontsize=7, frameon=False)
     return add_map_furniture(ax, crs=bitmask.rio.crs, title=title or "exclusions by constraint", note=note)

@@ -110,9 +110,22 @@ def _cell(v: Any) -> str:
     return f"<td>{html.escape(str(v))}</td>"
 
 
+def _holds_geometries(column: pd.Series) -> bool:
+    if str(column.dtype) == "geometry":
+        return True
+    if column.dtype != object or column.empty:
+        return False
+    import shapely
+
+    return bool(all(isinstance(v, shapely.Geometry) or v is None for v in column))
+
+
 def table_html(table: pd.DataFrame | Sequence[Mapping[str, Any]], *, caption: str = "",
                max_rows: int = 50) -> str:
-    """An HTML table from a DataFrame (geometry columns dropped) or a list of dicts.
+    """An HTML table from a DataFrame or a list of dicts; columns holding geometries are dropped.
+
+    A column is dropped for holding shapely geometries (a GeoDataFrame's geometry), not for its
+    name: a text column called ``geometry`` (e.g. geometry types) is kept.
 
     Parameters
     ----------
@@ -126,7 +139,7 @@ def table_html(table: pd.DataFrame | Sequence[Mapping[str, Any]], *, caption: st
     str
     """
     df = pd.DataFrame(list(table)) if not isinstance(table, pd.DataFrame) else table
-    df = df.drop(columns=[c for c in df.columns if str(c) == "geometry"], errors="ignore")
+    df = df.drop(columns=[c for c in df.columns if _holds_geometries(df[c])])
     shown = df.head(max_rows)
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in shown.columns)
     rows = "".join(
