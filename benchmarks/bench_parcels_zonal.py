@@ -20,7 +20,9 @@ import steppe_geo as sg
 from steppe_geo.parcels import rank_stability, zonal_stats
 
 NOTES = """Notes. zonal_stats = one exactextract pass for coverage (cell ids + fractions, geometry handed
-over as WKB) + per layer a gather of the covered cells and per-row sums. rank_stability = blocks of
+over as WKB) + per layer a gather of the covered cells (parcels taken in the order of their first
+covered cell, so the gather walks the raster nearly sequentially) and per-row sums; nodata (NaN
+and a declared float nodata) is decoded on the gathered cells only. rank_stability = blocks of
 256 draws on two threads: one matrix product, one SIMD sort of packed 64-bit (score, index) keys
 per draw, a scatter of the ranks; then a radix sort of the 16-bit ranks per parcel for the 5-95 %
 interval. Timings vary between runs because the 2 cores are shared; load = 1-minute load average

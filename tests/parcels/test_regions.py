@@ -230,3 +230,12 @@ def test_total_area_is_not_overshot(small_grid, rng):
     # The area still missing (5 pixels) is below min_area_ha (6 pixels): stop at two regions.
     reg = grow_regions(score, region_area_ha=0.9, total_area_ha=2.25, min_area_ha=0.54)
     np.testing.assert_allclose(reg["area_ha"], [0.9, 0.9])
+
+
+def test_fractional_eligibility_weights_region_area(small_grid):
+    """Availability 0.5 everywhere (e.g. half of each pixel buildable): eligible area is half the area."""
+    score = _score(small_grid)
+    half = small_grid.to_dataarray(np.full(small_grid.shape, 0.5))
+    reg = candidate_regions(score, threshold=0.5, eligible=half)
+    np.testing.assert_allclose(reg["eligible_area_ha"], 0.5 * reg["area_ha"])
+    np.testing.assert_allclose(sorted(reg["area_ha"]), [0.09, 0.36, 1.71])

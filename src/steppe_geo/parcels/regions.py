@@ -60,12 +60,13 @@ def _polygons(labels: np.ndarray, grid: Grid) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame({"region_id": ids}, geometry=list(geoms), crs=grid.crs)
 
 
-def _attach(regions: gpd.GeoDataFrame, score: xr.DataArray, available: np.ndarray, attributes,
-            stats) -> gpd.GeoDataFrame:
+def _attach(regions: gpd.GeoDataFrame, score: xr.DataArray, available: np.ndarray,
+            eligible: xr.DataArray | None, attributes, stats) -> gpd.GeoDataFrame:
     """Zonal statistics of the score and the attribute layers over each region's available part.
 
-    ``available`` (eligible and with a score) is passed as the eligibility, so regions carry
-    ``eligible_area_ha`` like parcels do and :func:`~steppe_geo.parcels.rank_parcels` works on them.
+    ``available`` (eligible and with a score), times the eligibility fraction if ``eligible``
+    holds fractions, is passed as the eligibility, so regions carry ``eligible_area_ha`` like
+    parcels do and :func:`~steppe_geo.parcels.rank_parcels` works on them.
     """
     if len(regions) == 0:
         raise EmptyLayerError("no region met the criteria (threshold / minimum area); relax them")
@@ -75,8 +76,10 @@ def _attach(regions: gpd.GeoDataFrame, score: xr.DataArray, available: np.ndarra
             "attributes: the name 'score' is taken by the score layer; rename that attribute")
     layers = {"score": score, **attributes}
     grid = Grid.from_dataarray(score)
-    eligible = grid.to_dataarray(available.astype(np.uint8), nodata=255)
-    out = zonal_stats(regions, layers, stats=stats, eligible=eligible)
+    weight = available.astype(np.float64)
+    if eligible is not None:
+        weight *= np.clip(np.nan_to_num(np.asarray(eligible.values, dtype=np.float64)), 0.0, 1.0)
+    out = zonal_stats(regions, layers, stats=stats, eligible=grid.to_dataarray(weight))
     out["area_ha"] = out.geometry.area / 1e4
     return out.set_index("region_id", drop=False)
 
@@ -176,7 +179,7 @@ def candidate_regions(
     regions = _polygons(labels, grid)
     regions = regions[regions.geometry.area / 1e4 >= min_area_ha].reset_index(drop=True)
     regions["region_id"] = np.arange(1, len(regions) + 1)
-    out = _attach(regions, score, ok, attributes, stats)
+    out = _attach(regions, score, ok, eligible, attributes, stats)
     if "score_mean" in out.columns:
         out = out.sort_values("score_mean", ascending=False, kind="stable")
     return out
@@ -335,4 +338,4 @@ def grow_regions(
         if (n_regions is not None and n_done >= n_regions) or (total_px is not None and done_px >= total_px):
             break
     regions = _polygons(labels, grid)
-    return _attach(regions, score, available, attributes, stats)
+    return _attach(regions, score, available, eligible, attributes, stats)
