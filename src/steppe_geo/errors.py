@@ -25,6 +25,7 @@ __all__ = [
     "NoOverlapError",
     "OutputExistsError",
     "OutputNotWritableError",
+    "SolverLimitError",
     "SteppeGeoError",
     "SteppeGeoWarning",
     "TruncationWarning",
@@ -94,6 +95,13 @@ class ConfigError(SteppeGeoError, ValueError):
 
 class InfeasibleError(SteppeGeoError, ValueError):
     """An optimisation problem has no feasible solution (budget, target)."""
+
+
+class SolverLimitError(SteppeGeoError, RuntimeError):
+    """A solver stopped at its time (or iteration) limit before finding any solution.
+
+    Not a proof of infeasibility: a longer limit may find one.
+    """
 
 
 class SteppeGeoWarning(UserWarning):

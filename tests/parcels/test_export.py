@@ -41,15 +41,33 @@ def test_bundle(ranked, tmp_path):
     assert prov["parameters"]["weights"] == {"wind": 2, "slope": 1}
     assert prov["parameters"]["selection"]["gap"] == pytest.approx(0.0, abs=1e-9)
     assert read_provenance(paths["geoparquet"])["parameters"]["model"] == "wind"
+    assert prov["parameters"]["capacity_basis"] == "AC"
     with zipfile.ZipFile(paths["shapefile_zip"]) as zf:
         names = zf.namelist()
-        assert any(n.endswith(".cpg") for n in names) and any(n.endswith("fields.csv") for n in names)
+        cpg = [n for n in names if n.endswith(".cpg")]
+        assert len(cpg) == 1 and zf.read(cpg[0]).decode("ascii").strip() == "UTF-8"
+        fields = pd.read_csv(zf.open("fields.csv"))
     shp = gpd.read_file(paths["shapefile_zip"])
     assert all(len(c) <= 10 for c in shp.columns)
     assert len(shp) == int(sel.selected.sum())
+    # fields.csv maps every short field of the shapefile to its full column name, one to one.
+    short_to_full = dict(zip(fields["field"], fields["column"], strict=True))
+    assert set(short_to_full) == set(shp.columns) - {"geometry"}
+    assert set(short_to_full.values()) == set(ranked.columns) - {"geometry"} | {"parcel_id", "selected"}
+    expected = ranked.assign(selected=1).loc[shp["parcel_id"]].reset_index(names="parcel_id")
+    for short, full in short_to_full.items():
+        if full != "name" and pd.api.types.is_numeric_dtype(shp[short]):
+            np.testing.assert_allclose(shp[short].to_numpy(dtype=float), expected[full].to_numpy(dtype=float),
+                                       err_msg=full)
+    # Readable names for the ranking columns; the basis travels with the data.
+    assert {short_to_full[k] for k in ("cap_mw", "cap_basis", "elig_ha", "c_wind", "s_slope")} == {
+        "capacity_mw", "capacity_basis", "eligible_area_ha", "contrib_wind", "share_slope"}
+    assert set(shp["cap_basis"]) == {"AC"}
     csv = pd.read_csv(paths["csv"])
     assert list(csv.columns[:3]) == ["parcel_id", "rank", "score"]
     np.testing.assert_allclose(csv["capacity_mw"], ranked["capacity_mw"])
+    assert set(csv["capacity_basis"]) == {"AC"}
+    assert set(gpd.read_file(paths["gpkg"], layer="ranked_parcels")["capacity_basis"]) == {"AC"}
     assert "Сайншанд" in set(gpd.read_parquet(paths["geoparquet"])["name"])
     # Selection within 1.2 ha: parcels 11 + 14 (0.81 + 0.3 ha, scores 0.767 + 0.633) beat any other pair.
     assert sorted(shp["parcel_id"]) == [11, 14] and "Сайншанд" in set(shp["name"])
@@ -62,3 +80,24 @@ def test_bundle_refuses_overwrite_and_empty(ranked, tmp_path):
     export_bundle(ranked, tmp_path, overwrite=True)
     with pytest.raises(EmptyLayerError, match="non-empty"):
         export_bundle(ranked.iloc[:0], tmp_path, name="x")
+
+
+def test_bundle_with_ranked_regions(tmp_path, small_grid, rng):
+    """Regions ranked like parcels go into the GeoPackage (valid) and are the priority shapefile."""
+    from steppe_geo.parcels import candidate_regions
+
+    a = rng.random(small_grid.shape)
+    crit = {"wind": small_grid.to_dataarray(a)}
+    regions = candidate_regions(small_grid.to_dataarray(a), threshold=0.7, attributes=crit, min_area_ha=0.2)
+    ranked_regions = rank_parcels(regions, weights={"wind": 1}, technology="wind", capacity_factor=0.3)
+    geoms = [shapely.box(400_000 + i * 100, 4_430_000, 400_090 + i * 100, 4_430_090) for i in range(3)]
+    parcels = gpd.GeoDataFrame({"wind_mean": [0.9, 0.2, 0.5], "eligible_area_ha": [0.81, 0.5, 0.81]},
+                               geometry=geoms, crs=small_grid.crs)
+    ranked = rank_parcels(parcels, weights={"wind": 1}, technology="wind")
+    paths = export_bundle(ranked, tmp_path, regions=ranked_regions)
+    back = gpd.read_file(paths["gpkg"], layer="regions")
+    assert len(back) == len(regions) and back.geometry.is_valid.all()
+    assert list(back["rank"]) == list(range(1, len(regions) + 1))
+    assert set(back["capacity_basis"]) == {"AC"}
+    shp = gpd.read_file(paths["shapefile_zip"])
+    assert len(shp) == len(regions) and {"region_id", "cap_mw", "cap_basis", "elig_ha"} <= set(shp.columns)

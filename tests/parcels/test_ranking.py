@@ -40,10 +40,47 @@ def test_capacity_and_energy(table):
     # 100 ha = 1 km² x 3 MW/km² = 3 MW (AC); 3 MW x 0.35 x 8760 h / 1000 = 9.198 GWh/yr.
     assert out.loc["a", "capacity_mw"] == pytest.approx(3.0)
     assert out.loc["a", "energy_gwh"] == pytest.approx(9.198)
-    assert out.attrs["capacity_basis"] == "AC"
+    assert (out["capacity_basis"] == "AC").all()  # in the data, so CSV/SHP/GPKG keep it
     solar = rank_parcels(table, weights={"wind": 1}, technology="solar", capacity_factor=0.2)
     assert solar.loc["b", "capacity_mw"] == pytest.approx(0.5 * 36)  # 50 ha = 0.5 km², DC
-    assert solar.attrs["capacity_basis"] == "DC"
+    assert (solar["capacity_basis"] == "DC").all()
+    # 0.5 km² x 36 MW/km² = 18 MW (DC) x 0.2 x 8760 h / 1000 = 31.536 GWh/yr.
+    assert solar.loc["b", "energy_gwh"] == pytest.approx(31.536)
+    bad = table.assign(cf=[0.35, 1700.0, 0.25, -0.1, 0.2])  # a yield in kWh/kWp/yr, not a CF
+    with pytest.raises(InvalidParameterError,
+                       match=r"within \[0, 1\]; 2 parcels are not, e\.g\. \{'b': 1700\.0, 'd': -0\.1\}"):
+        rank_parcels(bad, weights={"wind": 1}, technology="solar", capacity_factor_column="cf")
+    with pytest.raises(InvalidParameterError, match=r"capacity_factor must be within \[0, 1\], got 1\.5"):
+        rank_parcels(table, weights={"wind": 1}, technology="solar", capacity_factor=1.5)
+    with pytest.raises(MissingLayerError, match=r"capacity_factor_column: no column 'cff'"):
+        rank_parcels(table, weights={"wind": 1}, technology="solar", capacity_factor_column="cff")
+
+
+def test_energy_from_zonal_stats_of_a_yield_raster(small_grid):
+    """Solar: zonal mean of CF = yield / 8760 over the eligible part; energy = Σ over eligible pixels."""
+    import geopandas as gpd
+    import shapely
+
+    from steppe_geo.criteria import solar_capacity_factor
+    from steppe_geo.parcels import zonal_stats
+
+    x0, y0, _, _ = small_grid.bounds
+    # One parcel of 2 x 2 pixels (30 m); specific yields 1500, 1600 (eligible), 1700, 1800 (not).
+    y = np.full(small_grid.shape, 1000.0)
+    y[-2:, 0:2] = [[1700.0, 1800.0], [1500.0, 1600.0]]
+    elig = np.zeros(small_grid.shape, dtype=bool)
+    elig[-1, :] = True
+    parcel = gpd.GeoDataFrame({"criterion": [0.5]}, geometry=[shapely.box(x0, y0, x0 + 60, y0 + 60)],
+                              crs=small_grid.crs)
+    cf = solar_capacity_factor(small_grid.to_dataarray(y))
+    z = zonal_stats(parcel, {"cf": cf, "c": small_grid.to_dataarray(np.full(small_grid.shape, 0.5))},
+                    eligible=small_grid.to_dataarray(elig))
+    out = rank_parcels(z, weights={"c": 1}, technology="solar", capacity_factor_column="cf_mean")
+    # Eligible area 2 x 900 m² = 0.0018 km² x 36 MW/km² = 0.0648 MW (DC). Energy by hand, per
+    # pixel: 0.0324 MW x 1500 h + 0.0324 MW x 1600 h = 100.44 MWh = 0.10044 GWh/yr.
+    assert out["capacity_mw"].iloc[0] == pytest.approx(0.0648)
+    assert out["capacity_basis"].iloc[0] == "DC"
+    assert out["energy_gwh"].iloc[0] == pytest.approx(0.10044)
 
 
 def test_score_column_for_nonlinear_rules(table):
@@ -62,17 +99,17 @@ def test_top_k(table):
 
 
 def test_errors(table):
-    with pytest.raises(MissingLayerError, match="criterion 'wnd'"):
+    with pytest.raises(MissingLayerError, match=r"criterion 'wnd': no column 'wnd' in the zonal table"):
         rank_parcels(table, weights={"wnd": 1})
-    with pytest.raises(InvalidParameterError, match="finite and >= 0"):
+    with pytest.raises(InvalidParameterError, match=r"finite and >= 0, got \{'wind': -1\.0\}"):
         rank_parcels(table, weights={"wind": -1})
-    with pytest.raises(InvalidParameterError, match="at least one weight must be > 0"):
+    with pytest.raises(InvalidParameterError, match=r"at least one weight must be > 0, got \{'wind': 0\.0\}"):
         rank_parcels(table, weights={"wind": 0})
-    with pytest.raises(InvalidParameterError, match="tie_method"):
+    with pytest.raises(InvalidParameterError, match=r"tie_method must be 'min' or 'first', got 'dense'"):
         rank_parcels(table, weights={"wind": 1}, tie_method="dense")
-    with pytest.raises(InvalidParameterError, match="did you mean 'wind'"):
+    with pytest.raises(InvalidParameterError, match=r"technology: unknown value 'wnd'; did you mean 'wind'"):
         rank_parcels(table, weights={"wind": 1}, technology="wnd")
-    with pytest.raises(MissingLayerError, match="eligible_area_column"):
+    with pytest.raises(MissingLayerError, match=r"eligible_area_column: no column 'eligible_area_ha'"):
         rank_parcels(table.drop(columns="eligible_area_ha"), weights={"wind": 1})
 
 
@@ -84,12 +121,16 @@ def test_parcel_score_equals_zonal_mean_of_the_wlc_raster(small_grid, rng):
     from steppe_geo.parcels import zonal_stats
 
     a, b = rng.random(small_grid.shape), rng.random(small_grid.shape)
+    a[rng.random(small_grid.shape) < 0.2] = np.nan  # criteria with nodata on part of the parcels
+    b[:, :15] = np.nan
     elig = rng.random(small_grid.shape) > 0.3
     x0, y0, _, _ = small_grid.bounds
     circles = [shapely.Point(x0 + 300 + 200 * i, y0 + 500).buffer(170) for i in range(5)]
     parcels = gpd.GeoDataFrame(geometry=circles, crs=small_grid.crs)
     eligible = small_grid.to_dataarray(elig)
     z = zonal_stats(parcels, {"a": small_grid.to_dataarray(a), "b": small_grid.to_dataarray(b),
-                              "wlc": small_grid.to_dataarray(0.25 * a + 0.75 * b)}, eligible=eligible)
+                              "wlc": small_grid.to_dataarray(0.25 * a + 0.75 * b)}, eligible=eligible,
+                    require_all_valid=True)
     ranked = rank_parcels(z, weights={"a": 1, "b": 3}).sort_index()
+    assert ranked["wlc_mean"].notna().sum() >= 4
     np.testing.assert_allclose(ranked["score"], ranked["wlc_mean"], rtol=1e-12)

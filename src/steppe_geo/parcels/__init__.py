@@ -1,6 +1,6 @@
 """Rasters to parcels: exact zonal statistics, ranking, regions, selection, rank stability, exports."""
 
-from steppe_geo.parcels.export import SUMMARY_COLUMNS, export_bundle
+from steppe_geo.parcels.export import SHAPEFILE_FIELDS, SUMMARY_COLUMNS, export_bundle
 from steppe_geo.parcels.ranking import CAPACITY_DENSITY_MW_PER_KM2, Technology, rank_parcels, top_k
 from steppe_geo.parcels.regions import candidate_regions, grow_regions
 from steppe_geo.parcels.selection import SelectionResult, adjacency_pairs, minimum_set, select_parcels
@@ -9,6 +9,7 @@ from steppe_geo.parcels.zonal import CoverageMatrix, Stat, coverage_matrix, zona
 
 __all__ = [
     "CAPACITY_DENSITY_MW_PER_KM2",
+    "SHAPEFILE_FIELDS",
     "SUMMARY_COLUMNS",
     "CoverageMatrix",
     "SelectionResult",

@@ -12,11 +12,39 @@ import pandas as pd
 from steppe_geo.errors import EmptyLayerError, InvalidParameterError
 from steppe_geo.parcels.selection import SelectionResult
 
-__all__ = ["SUMMARY_COLUMNS", "export_bundle"]
+__all__ = ["SHAPEFILE_FIELDS", "SUMMARY_COLUMNS", "export_bundle"]
 
 SUMMARY_COLUMNS = ("rank", "score", "percentile", "eligible_area_ha", "parcel_area_ha", "capacity_mw",
-                   "energy_gwh", "selected")
+                   "capacity_basis", "energy_gwh", "selected")
 """Columns of the CSV summary (those present in the ranked table)."""
+
+SHAPEFILE_FIELDS = {
+    "eligible_area_ha": "elig_ha",
+    "eligible_fraction": "elig_frac",
+    "parcel_area_ha": "parcel_ha",
+    "covered_fraction": "cover_frac",
+    "valid_area_ha": "valid_ha",
+    "capacity_mw": "cap_mw",
+    "capacity_basis": "cap_basis",
+}
+"""Readable short (dBASE) names of the ranking columns; ``contrib_x`` → ``c_x``, ``share_x`` → ``s_x``."""
+
+
+def _shapefile_field_map(columns) -> dict[str, str]:
+    """Short names for the known columns, skipping any that would clash with another column."""
+    columns = [str(c) for c in columns]
+    taken = {c.upper() for c in columns if len(c) <= 10}
+    out: dict[str, str] = {}
+    for col in columns:
+        short = SHAPEFILE_FIELDS.get(col)
+        for prefix, abbrev in (("contrib_", "c_"), ("share_", "s_")):
+            if short is None and col.startswith(prefix):
+                short = (abbrev + col[len(prefix):])[:10]
+        if short is None or short == col or short.upper() in taken:
+            continue
+        taken.add(short.upper())
+        out[col] = short
+    return out
 
 
 def _jsonable(value: Any) -> Any:
@@ -51,8 +79,10 @@ def export_bundle(
       (selected parcels, if given); provenance (model, weights, constraints, input checksums,
       library versions, selection objective/bound/gap) in the GeoPackage metadata;
     - ``{name}_priority.zip``: zipped shapefile of the priority areas (the selected parcels,
-      else the regions, else the ranked parcels) with ≤ 10-character field names, the
-      mapping in ``fields.csv`` inside the zip, UTF-8 text (``.cpg``);
+      else the regions, else the ranked parcels) with ≤ 10-character field names (the
+      ranking columns get readable ones, :data:`SHAPEFILE_FIELDS`: ``cap_mw``, ``cap_basis``,
+      ``elig_ha``, ``c_{criterion}``, ...), the mapping in ``fields.csv`` inside the zip,
+      UTF-8 text (``.cpg``);
     - ``{name}.parquet``: GeoParquet of the ranked parcels (provenance in the file metadata);
     - ``{name}_summary.csv``: one row per parcel, the columns of :data:`SUMMARY_COLUMNS` present.
 
@@ -100,7 +130,8 @@ def export_bundle(
     prov = io.provenance_record(
         inputs, model=model, weights=_jsonable(dict(weights or {})),
         constraints=_jsonable(dict(constraints or {})), selection=_jsonable(sel_info),
-        capacity_basis=ranked.attrs.get("capacity_basis"),
+        capacity_basis=(", ".join(sorted(set(ranked["capacity_basis"].dropna())))
+                        if "capacity_basis" in ranked.columns else None),
     )
     common = {"overwrite": overwrite, "protected": protected}
     gpkg = directory / f"{name}.gpkg"
@@ -116,7 +147,9 @@ def export_bundle(
         priority = regions
     else:
         priority = table
-    shp = io.write_shapefile_zip(priority, directory / f"{name}_priority.zip", **common)
+    shp = io.write_shapefile_zip(priority, directory / f"{name}_priority.zip",
+                                 field_map=_shapefile_field_map(c for c in priority.columns
+                                                                if c != priority.geometry.name), **common)
     parquet = io.write_vector(table, directory / f"{name}.parquet", provenance=prov, **common)
     cols = [c for c in SUMMARY_COLUMNS if c in table.columns]
     summary = pd.DataFrame(table[["parcel_id", *cols]])

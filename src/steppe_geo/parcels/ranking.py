@@ -31,6 +31,10 @@ CAPACITY_DENSITY_MW_PER_KM2: dict[Technology, float] = {Technology.WIND: 3.0, Te
 """Default capacity densities: wind 3 MW/km² (AC), solar PV 36 MW/km² (DC); NREL reV defaults."""
 
 
+def _plain(value):
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _normalised_weights(weights: Mapping[str, float]) -> dict[str, float]:
     if not weights:
         raise InvalidParameterError("weights: give at least one criterion weight")
@@ -103,13 +107,23 @@ def rank_parcels(
         score (NaN) and no rank. ``None`` disables the check (and capacity).
     min_eligible_area_ha : float, default 0
     technology : {"wind", "solar"}, optional
-        Adds ``capacity_mw`` = eligible area (km²) x capacity density and, with a capacity
-        factor, ``energy_gwh`` = capacity_mw x CF x 8760 / 1000 (GWh/yr). Wind capacity is AC,
-        solar capacity is DC (densities of methods.md).
+        Adds ``capacity_mw`` = eligible area (km²) x capacity density, with
+        ``capacity_basis`` = "AC" (wind: turbine nameplate) or "DC" (solar: module
+        nameplate) in every row, so the basis survives CSV, shapefile and GeoPackage exports;
+        and, with a capacity factor, ``energy_gwh`` = capacity_mw x CF x 8760 / 1000 (GWh/yr).
     capacity_density_mw_per_km2 : float, optional
         Overrides the default density (wind 3 MW/km² AC, solar 36 MW/km² DC).
-    capacity_factor_column, capacity_factor : optional
-        Per-parcel capacity factor column (0–1) or one value for all parcels.
+    capacity_factor_column : str, optional
+        Column of each parcel's capacity factor (0–1), normally the zonal mean of a
+        capacity-factor raster over the eligible part — ``"cf_mean"`` from
+        ``zonal_stats(parcels, {"cf": cf}, eligible=...)``, with ``cf`` from
+        :func:`steppe_geo.criteria.capacity_factor` (wind, AC) or, for solar, the specific
+        yield Y in kWh/kWp/yr as CF = Y / 8760 (:func:`steppe_geo.criteria.solar_capacity_factor`;
+        a DC capacity factor, matching the DC capacity). Since capacity is proportional to
+        eligible area, capacity x (eligible-part mean CF) is the energy summed over the
+        eligible pixels. NaN gives NaN energy.
+    capacity_factor : float, optional
+        One capacity factor for all parcels (instead of a column).
     tie_method : {"min", "first"}, default "min"
         Ties: "min" gives equal scores the same (best) rank; "first" breaks ties by row order
         (stable).
@@ -119,7 +133,37 @@ def rank_parcels(
     pandas.DataFrame or geopandas.GeoDataFrame
         A copy of ``zonal`` with ``score``, ``rank`` (1 = best, Int64, <NA> for unscored),
         ``percentile`` (100 = best), ``contrib_{criterion}`` (wᵢ·meanᵢ), ``share_{criterion}``
-        (% of the WLC score) and optional ``capacity_mw``/``energy_gwh``, sorted by rank.
+        (% of the WLC score) and optional ``capacity_mw``, ``capacity_basis``, ``energy_gwh``,
+        sorted by rank.
+
+    Raises
+    ------
+    MissingLayerError
+        If a criterion, score, eligible-area or capacity-factor column is missing.
+    InvalidParameterError
+        For negative or all-zero weights, an unknown technology or tie method, or capacity
+        factors outside [0, 1] (the message names the parcels).
+
+    Examples
+    --------
+    Three parcels with eligible-part means of two standardised criteria (as from
+    ``zonal_stats(..., eligible=...)``) and a capacity-factor column:
+
+    >>> import pandas as pd
+    >>> from steppe_geo.parcels import rank_parcels
+    >>> z = pd.DataFrame({"wind_mean": [0.8, 0.2, 0.5], "slope_mean": [0.4, 1.0, 0.5],
+    ...                   "eligible_area_ha": [100.0, 50.0, 10.0], "cf_mean": [0.35, 0.30, 0.25]},
+    ...                  index=["a", "b", "c"])
+    >>> r = rank_parcels(z, weights={"wind": 3, "slope": 1}, technology="wind",
+    ...                  capacity_factor_column="cf_mean")
+    >>> r[["score", "rank", "contrib_wind", "capacity_mw", "capacity_basis", "energy_gwh"]]
+       score  rank  contrib_wind  capacity_mw capacity_basis  energy_gwh
+    a    0.7     1         0.600          3.0             AC       9.198
+    c    0.5     2         0.375          0.3             AC       0.657
+    b    0.4     3         0.150          1.5             AC       3.942
+
+    Parcel a: 0.75 x 0.8 + 0.25 x 0.4 = 0.7; 100 ha = 1 km² x 3 MW/km² = 3 MW (AC);
+    3 MW x 0.35 x 8760 h / 1000 = 9.198 GWh/yr.
     """
     if tie_method not in ("min", "first"):
         raise InvalidParameterError(f"tie_method must be 'min' or 'first', got {tie_method!r}")
@@ -161,17 +205,26 @@ def rank_parcels(
                    else check_positive(capacity_density_mw_per_km2, param="capacity_density_mw_per_km2"))
         cap = zonal[eligible_area_column].to_numpy(dtype=np.float64) / 100.0 * density
         out["capacity_mw"] = cap
-        out.attrs["capacity_basis"] = "AC" if tech is Technology.WIND else "DC"
+        out["capacity_basis"] = "AC" if tech is Technology.WIND else "DC"
         cf = None
         if capacity_factor_column is not None:
             if capacity_factor_column not in zonal.columns:
-                raise MissingLayerError(f"capacity_factor_column: no column {capacity_factor_column!r}")
+                raise MissingLayerError(
+                    f"capacity_factor_column: no column {capacity_factor_column!r}; columns are "
+                    f"{list(zonal.columns)}")
             cf = zonal[capacity_factor_column].to_numpy(dtype=np.float64)
+            bad = np.flatnonzero((cf < 0) | (cf > 1))
+            if len(bad):
+                shown = {_plain(zonal.index[i]): float(cf[i]) for i in bad[:10]}
+                raise InvalidParameterError(
+                    f"capacity_factor_column {capacity_factor_column!r}: capacity factors must be within "
+                    f"[0, 1]; {len(bad)} parcels are not, e.g. {shown} (a yield in kWh/kWp/yr is "
+                    "CF x 8760: divide it by 8760)")
         elif capacity_factor is not None:
             cf = float(capacity_factor)
+            if not 0 <= cf <= 1:
+                raise InvalidParameterError(f"capacity_factor must be within [0, 1], got {capacity_factor!r}")
         if cf is not None:
-            if np.any((np.asarray(cf) < 0) | (np.asarray(cf) > 1)):
-                raise InvalidParameterError("capacity factor must be within [0, 1]")
             out["energy_gwh"] = cap * cf * 8760.0 / 1000.0
     order = np.lexsort((np.arange(len(out)), np.where(np.isfinite(score), -score, np.inf)))
     return out.iloc[order]

@@ -36,21 +36,50 @@ def _check_connectivity(connectivity: int) -> int:
     return connectivity
 
 
-def _polygons(labels: np.ndarray, grid: Grid, connectivity: int) -> gpd.GeoDataFrame:
+def _polygons(labels: np.ndarray, grid: Grid) -> gpd.GeoDataFrame:
+    """Valid polygons of every label > 0 (one row per label, sorted by label).
+
+    Pixels are polygonised with 4-connectivity — ``rasterio.features.shapes`` with
+    8-connectivity joins pixels that only share a corner into one ring that touches itself
+    there, which is not a valid polygon — and the pieces of one label are then unioned
+    (pieces meeting at a corner become a valid MultiPolygon). Any geometry still invalid is
+    repaired with ``shapely.make_valid``, keeping its polygonal parts.
+    """
     pieces: dict[int, list] = {}
     for geom, value in features.shapes(labels.astype(np.int32), mask=labels > 0,
-                                       connectivity=connectivity, transform=grid.transform):
+                                       connectivity=4, transform=grid.transform):
         pieces.setdefault(int(value), []).append(shapely.geometry.shape(geom))
     ids = sorted(pieces)
-    geoms = [shapely.union_all(pieces[i]) if len(pieces[i]) > 1 else pieces[i][0] for i in ids]
-    return gpd.GeoDataFrame({"region_id": ids}, geometry=geoms, crs=grid.crs)
+    geoms = np.array([shapely.union_all(pieces[i]) if len(pieces[i]) > 1 else pieces[i][0] for i in ids],
+                     dtype=object)
+    bad = ~shapely.is_valid(geoms) if len(geoms) else np.zeros(0, dtype=bool)
+    for k in np.flatnonzero(bad):
+        fixed = shapely.make_valid(geoms[k])
+        parts = [g for g in shapely.get_parts(fixed) if g.geom_type in ("Polygon", "MultiPolygon")]
+        geoms[k] = shapely.union_all(parts)
+    return gpd.GeoDataFrame({"region_id": ids}, geometry=list(geoms), crs=grid.crs)
 
 
-def _attach(regions: gpd.GeoDataFrame, score: xr.DataArray, eligible, attributes, stats) -> gpd.GeoDataFrame:
+def _attach(regions: gpd.GeoDataFrame, score: xr.DataArray, available: np.ndarray,
+            eligible: xr.DataArray | None, attributes, stats) -> gpd.GeoDataFrame:
+    """Zonal statistics of the score and the attribute layers over each region's available part.
+
+    ``available`` (eligible and with a score), times the eligibility fraction if ``eligible``
+    holds fractions, is passed as the eligibility, so regions carry ``eligible_area_ha`` like
+    parcels do and :func:`~steppe_geo.parcels.rank_parcels` works on them.
+    """
     if len(regions) == 0:
         raise EmptyLayerError("no region met the criteria (threshold / minimum area); relax them")
-    layers = {"score": score, **dict(attributes or {})}
-    out = zonal_stats(regions, layers, stats=stats, eligible=eligible)
+    attributes = dict(attributes or {})
+    if "score" in attributes:
+        raise InvalidParameterError(
+            "attributes: the name 'score' is taken by the score layer; rename that attribute")
+    layers = {"score": score, **attributes}
+    grid = Grid.from_dataarray(score)
+    weight = available.astype(np.float64)
+    if eligible is not None:
+        weight *= np.clip(np.nan_to_num(np.asarray(eligible.values, dtype=np.float64)), 0.0, 1.0)
+    out = zonal_stats(regions, layers, stats=stats, eligible=grid.to_dataarray(weight))
     out["area_ha"] = out.geometry.area / 1e4
     return out.set_index("region_id", drop=False)
 
@@ -80,31 +109,77 @@ def candidate_regions(
         Regions smaller than this (ha) are dropped.
     sieve_pixels : int, optional
         Before polygonising, patches (and holes) smaller than this many pixels are removed
-        with ``rasterio.features.sieve`` (so small holes inside a region are filled).
+        with ``rasterio.features.sieve``, so small holes of eligible below-threshold land
+        inside a region are filled. Ineligible (or NaN-score) pixels are taken out again
+        after sieving: a region never contains them.
     connectivity : {4, 8}, default 8
+        Pixels sharing only a corner belong to the same region with 8 (the region's polygon is
+        then a MultiPolygon if they are joined only there).
     attributes : mapping name -> DataArray, optional
-        Extra layers summarised per region (as :func:`zonal_stats` columns).
+        Further layers summarised per region as :func:`zonal_stats` columns over the region's
+        eligible part, e.g. the standardised criteria: then
+        ``rank_parcels(regions, weights=..., technology=...)`` ranks the regions exactly as
+        parcels (score, rank, contributions, capacity). The name ``"score"`` is reserved.
     stats : sequence of str, default ("mean",)
 
     Returns
     -------
     geopandas.GeoDataFrame
-        One row per region, in the grid CRS: ``region_id``, ``area_ha``, ``score_{stat}``
-        (over the region's eligible part), attribute columns, sorted by ``score_mean`` if present.
+        One row per region (index ``region_id``), in the grid CRS, valid (Multi)Polygons:
+        ``region_id``, ``area_ha``, ``eligible_area_ha`` (eligible area with a score),
+        ``score_{stat}``, the attribute columns and the other :func:`zonal_stats` columns;
+        sorted by ``score_mean`` (descending) if present.
+
+    Raises
+    ------
+    EmptyLayerError
+        If no region meets the threshold and minimum area.
+    InvalidParameterError
+        For a bad ``connectivity`` or ``sieve_pixels``, or an attribute named "score".
+
+    Examples
+    --------
+    Two patches above 0.5 on a 4 x 6 grid of 100 m pixels (1 ha each), with a criterion
+    layer as attribute; the regions are then ranked like parcels.
+
+    >>> import numpy as np
+    >>> import steppe_geo as sg
+    >>> from steppe_geo.parcels import candidate_regions, rank_parcels
+    >>> grid = sg.Grid.from_bounds((500_000, 4_400_000, 500_600, 4_400_400), crs="EPSG:32649",
+    ...                            resolution_m=100)
+    >>> wind = np.zeros(grid.shape)
+    >>> wind[0:2, 0:2] = 0.9   # 4 pixels
+    >>> wind[2:4, 4:6] = 0.6   # 4 pixels
+    >>> wind[3, 0] = 0.7       # 1 pixel, dropped by min_area_ha
+    >>> score = grid.to_dataarray(wind)  # one criterion: the score is the criterion
+    >>> regions = candidate_regions(score, threshold=0.5, min_area_ha=2,
+    ...                             attributes={"wind": grid.to_dataarray(wind)})
+    >>> regions[["area_ha", "eligible_area_ha", "score_mean", "wind_mean"]]  # doctest: +NORMALIZE_WHITESPACE
+               area_ha  eligible_area_ha  score_mean  wind_mean
+    region_id
+    1              4.0               4.0         0.9        0.9
+    2              4.0               4.0         0.6        0.6
+    >>> ranked = rank_parcels(regions, weights={"wind": 1}, technology="wind")
+    >>> ranked[["score", "rank", "capacity_mw", "capacity_basis"]]  # doctest: +NORMALIZE_WHITESPACE
+               score  rank  capacity_mw capacity_basis
+    region_id
+    1            0.9     1         0.12             AC
+    2            0.6     2         0.12             AC
     """
     connectivity = _check_connectivity(connectivity)
     grid = Grid.from_dataarray(score)
     ok = _available(score, eligible)
     mask = ok & (np.asarray(score.values, dtype=np.float64) >= threshold)
     if sieve_pixels is not None:
-        if sieve_pixels < 1:
-            raise InvalidParameterError(f"sieve_pixels must be >= 1, got {sieve_pixels!r}")
-        mask = features.sieve(mask.astype(np.uint8), size=int(sieve_pixels), connectivity=connectivity) > 0
+        if not isinstance(sieve_pixels, (int, np.integer)) or sieve_pixels < 1:
+            raise InvalidParameterError(f"sieve_pixels must be an integer >= 1, got {sieve_pixels!r}")
+        sieved = features.sieve(mask.astype(np.uint8), size=int(sieve_pixels), connectivity=connectivity) > 0
+        mask = sieved & ok  # sieving may fill holes with ineligible land; take it out again
     labels, _ = ndimage.label(mask, structure=np.ones((3, 3)) if connectivity == 8 else None)
-    regions = _polygons(labels, grid, connectivity)
+    regions = _polygons(labels, grid)
     regions = regions[regions.geometry.area / 1e4 >= min_area_ha].reset_index(drop=True)
     regions["region_id"] = np.arange(1, len(regions) + 1)
-    out = _attach(regions, score, eligible, attributes, stats)
+    out = _attach(regions, score, ok, eligible, attributes, stats)
     if "score_mean" in out.columns:
         out = out.sort_values("score_mean", ascending=False, kind="stable")
     return out
@@ -119,6 +194,29 @@ def _push(r: int, c: int, heap: list, seen: set, free: np.ndarray, values: np.nd
         if 0 <= nr < rows and 0 <= nc < cols and free[nr, nc] and (nr, nc) not in seen:
             seen.add((nr, nc))
             heapq.heappush(heap, (-values[nr, nc], nr, nc))
+
+
+def _block_spacing(free: np.ndarray, mr: np.ndarray, mc: np.ndarray, spacing_m: float,
+                   res_y: float, res_x: float) -> None:
+    """Mark unavailable every pixel whose square lies closer than ``spacing_m`` to the region's squares.
+
+    The square-to-square distance of pixels offset by (di, dj) is
+    hypot(res_y·max(|di|−1, 0), res_x·max(|dj|−1, 0)); the set of offsets closer than the
+    spacing is the 3 x 3 square dilated by the pixel-centre disc of radius ``spacing_m``, so
+    the forbidden pixels are those whose centre is closer than ``spacing_m`` to the region
+    grown by one pixel (exact Euclidean distance transform). Only a window of the region's
+    bounding box plus the spacing is touched.
+    """
+    rows, cols = free.shape
+    halo_r = int(np.ceil(spacing_m / res_y)) + 1
+    halo_c = int(np.ceil(spacing_m / res_x)) + 1
+    r0, r1 = max(int(mr.min()) - halo_r, 0), min(int(mr.max()) + halo_r + 1, rows)
+    c0, c1 = max(int(mc.min()) - halo_c, 0), min(int(mc.max()) + halo_c + 1, cols)
+    region = np.zeros((r1 - r0, c1 - c0), dtype=bool)
+    region[mr - r0, mc - c0] = True
+    grown = ndimage.binary_dilation(region, structure=np.ones((3, 3), dtype=bool))
+    dist = ndimage.distance_transform_edt(~grown, sampling=(res_y, res_x))
+    free[r0:r1, c0:c1] &= dist >= spacing_m
 
 
 def grow_regions(
@@ -137,8 +235,8 @@ def grow_regions(
     """Grow regions of about ``region_area_ha`` from seeds taken in descending score.
 
     The best available pixel becomes a seed; the region then repeatedly adds its best-scoring
-    neighbouring available pixel until it reaches ``region_area_ha``. Pixels within
-    ``min_spacing_m`` of an existing region are unavailable for later regions (seeds and
+    neighbouring available pixel until it reaches ``region_area_ha``. Pixels closer than
+    ``min_spacing_m`` to an existing region are unavailable for later regions (seeds and
     growth). Stops after ``n_regions`` regions, once ``total_area_ha`` is reached, or when no
     seed is left — there is no other cap on the number of regions.
 
@@ -147,26 +245,44 @@ def grow_regions(
     score : xarray.DataArray
         Suitability score (2-D, projected CRS in metres).
     region_area_ha : float
-        Target area of each region (ha), > 0.
+        Target area of each region (ha), > 0; rounded up to whole pixels.
     eligible : xarray.DataArray, optional
     n_regions : int, optional
     total_area_ha : float, optional
+        Target total area (ha). The region that reaches it is grown only to the area still
+        missing, so the total never exceeds ``total_area_ha`` rounded up to whole pixels (it
+        stays below it if the seeds run out, or when the area still missing is less than
+        ``min_area_ha``).
     min_spacing_m : float, default 0
-        Minimum edge-to-edge distance between regions, metres (pixel-centre distance).
+        Minimum edge-to-edge distance between regions, metres, exact on the pixel squares:
+        the polygons of any two regions are at least this far apart.
     min_area_ha : float, default 0
-        Regions that cannot grow to at least this area are discarded.
+        Regions that cannot grow to at least this area are discarded (their pixels are not
+        used again).
     connectivity : {4, 8}, default 8
     attributes, stats
-        As in :func:`candidate_regions`.
+        As in :func:`candidate_regions` (regions can be ranked with
+        :func:`~steppe_geo.parcels.rank_parcels`).
 
     Returns
     -------
     geopandas.GeoDataFrame
-        ``region_id`` (1 = first seed, the best), ``area_ha``, ``score_{stat}`` and attributes.
+        ``region_id`` (1 = first seed, the best; also the index), ``area_ha``,
+        ``eligible_area_ha``, ``score_{stat}`` and attributes; valid (Multi)Polygons.
+
+    Raises
+    ------
+    InvalidParameterError
+        For a non-positive ``region_area_ha`` or ``total_area_ha``, ``n_regions`` < 1, or a
+        negative ``min_spacing_m``.
+    EmptyLayerError
+        If no region could be grown.
 
     Notes
     -----
-    A pure-Python priority queue: intended for screening grids up to a few million pixels.
+    The growth is a pure-Python priority queue, intended for screening grids up to a few
+    million pixels; the spacing is applied in a window around each new region, so its cost
+    does not grow with the grid.
     """
     connectivity = _check_connectivity(connectivity)
     check_positive(region_area_ha, param="region_area_ha")
@@ -174,54 +290,52 @@ def grow_regions(
         raise InvalidParameterError(f"n_regions must be an integer >= 1, got {n_regions!r}")
     if total_area_ha is not None:
         check_positive(total_area_ha, param="total_area_ha")
-    if min_spacing_m < 0:
-        raise InvalidParameterError(f"min_spacing_m must be >= 0, got {min_spacing_m!r}")
+    if not np.isfinite(min_spacing_m) or min_spacing_m < 0:
+        raise InvalidParameterError(f"min_spacing_m must be a finite number >= 0, got {min_spacing_m!r}")
     grid = Grid.from_dataarray(score)
     values = np.asarray(score.values, dtype=np.float64)
-    free = _available(score, eligible)
+    available = _available(score, eligible)
+    free = available.copy()
     cols = values.shape[1]
     px_ha = grid.pixel_area_m2 / 1e4
     target_px = max(1, int(np.ceil(region_area_ha / px_ha - 1e-9)))
+    min_px = max(1, int(np.ceil(min_area_ha / px_ha - 1e-9)))
+    total_px = None if total_area_ha is None else max(1, int(np.ceil(total_area_ha / px_ha - 1e-9)))
     labels = np.zeros(values.shape, dtype=np.int32)
     offsets = [(-1, 0), (1, 0), (0, -1), (0, 1)]
     if connectivity == 8:
         offsets += [(-1, -1), (-1, 1), (1, -1), (1, 1)]
-    res_x, res_y = grid.resolution
+    res_x, res_y = (abs(v) for v in grid.resolution)
     order = np.argsort(-np.where(free, values, -np.inf), axis=None, kind="stable")
-    n_done, area_done, label = 0, 0.0, 0
+    n_done, done_px = 0, 0
     for flat in order[: int(free.sum())]:  # initially available pixels, best first
         r, c = divmod(int(flat), cols)
         if not free[r, c]:
             continue
-        label += 1
+        goal = target_px if total_px is None else min(target_px, total_px - done_px)
+        if goal < min_px:
+            break  # the area still missing is below the minimum region area
         members = [(r, c)]
         free[r, c] = False
         heap: list[tuple[float, int, int]] = []
         seen = {(r, c)}
         _push(r, c, heap, seen, free, values, offsets)
-        while len(members) < target_px and heap:
+        while len(members) < goal and heap:
             _, nr, nc = heapq.heappop(heap)
             if not free[nr, nc]:
                 continue
             free[nr, nc] = False
             members.append((nr, nc))
             _push(nr, nc, heap, seen, free, values, offsets)
-        mr, mc = np.array(members).T
-        if len(members) * px_ha + 1e-9 < min_area_ha:
+        if len(members) < min_px:
             continue  # pixels stay used (not free) so they are not re-seeded
-        labels[mr, mc] = label
-        if min_spacing_m > 0:
-            region = labels == label
-            dist = ndimage.distance_transform_edt(~region, sampling=(abs(res_y), abs(res_x)))
-            free &= dist > min_spacing_m
+        mr, mc = np.array(members).T
         n_done += 1
-        area_done += len(members) * px_ha
-        if (n_regions is not None and n_done >= n_regions) or (
-                total_area_ha is not None and area_done >= total_area_ha - 1e-9):
+        labels[mr, mc] = n_done
+        if min_spacing_m > 0:
+            _block_spacing(free, mr, mc, float(min_spacing_m), res_y, res_x)
+        done_px += len(members)
+        if (n_regions is not None and n_done >= n_regions) or (total_px is not None and done_px >= total_px):
             break
-    # Relabel 1..n in seed order.
-    kept = np.unique(labels[labels > 0])
-    remap = np.zeros(label + 1, dtype=np.int32)
-    remap[kept] = np.arange(1, len(kept) + 1)
-    regions = _polygons(remap[labels], grid, connectivity)
-    return _attach(regions, score, eligible, attributes, stats)
+    regions = _polygons(labels, grid)
+    return _attach(regions, score, available, eligible, attributes, stats)

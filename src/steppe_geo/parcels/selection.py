@@ -15,7 +15,13 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from steppe_geo.errors import InfeasibleError, InvalidParameterError, MissingLayerError
+from steppe_geo.errors import (
+    InfeasibleError,
+    InvalidParameterError,
+    MissingLayerError,
+    SolverLimitError,
+    SteppeGeoError,
+)
 
 __all__ = ["SelectionResult", "adjacency_pairs", "minimum_set", "select_parcels"]
 
@@ -78,6 +84,19 @@ def _column(df: pd.DataFrame, col: str | Sequence[float], param: str) -> np.ndar
     return values
 
 
+def _plain(value):
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _check_ids(df: pd.DataFrame) -> None:
+    dup = df.index[df.index.duplicated()].unique()
+    if len(dup):
+        raise InvalidParameterError(
+            f"parcels: the index must hold unique parcel ids; {len(dup)} duplicated: "
+            f"{[_plain(i) for i in dup[:10]]}{' ...' if len(dup) > 10 else ''}"
+        )
+
+
 def _locks(df: pd.DataFrame, locked_in, locked_out) -> tuple[np.ndarray, np.ndarray]:
     lo, hi = np.zeros(len(df)), np.ones(len(df))
     for ids, arr, value, name in ((locked_in, lo, 1.0, "locked_in"), (locked_out, hi, 0.0, "locked_out")):
@@ -86,10 +105,11 @@ def _locks(df: pd.DataFrame, locked_in, locked_out) -> tuple[np.ndarray, np.ndar
         ids = list(ids)
         missing = [i for i in ids if i not in df.index]
         if missing:
-            raise InvalidParameterError(f"{name}: ids not in the parcels: {missing[:10]}")
+            shown = [_plain(i) for i in missing[:10]]
+            raise InvalidParameterError(f"{name}: ids not in the parcels: {shown}")
         arr[df.index.get_indexer(ids)] = value
     if np.any(lo > hi):
-        both = list(df.index[lo > hi])
+        both = [_plain(i) for i in df.index[lo > hi]]
         raise InvalidParameterError(f"parcels both locked in and locked out: {both[:10]}")
     return lo, hi
 
@@ -99,6 +119,21 @@ def _solve(c, constraints, lo, hi, integrality, time_limit):
     if time_limit is not None:
         options["time_limit"] = float(time_limit)
     return milp(c, constraints=constraints, bounds=Bounds(lo, hi), integrality=integrality, options=options)
+
+
+def _check_solved(res, what: str, time_limit: float | None) -> None:
+    """Raise unless ``res`` holds a solution; a time limit is not reported as infeasibility."""
+    if res.x is not None:
+        return
+    if res.status == 1:
+        raise SolverLimitError(
+            f"{what}: the solver stopped at its limit (time_limit_s={time_limit!r}) before it found "
+            f"any feasible solution; the problem is NOT proven infeasible — raise time_limit_s "
+            f"({res.message})"
+        )
+    if res.status == 2:
+        raise InfeasibleError(f"{what}: the problem is infeasible (proven by the solver: {res.message})")
+    raise SteppeGeoError(f"{what}: the solver found no solution (status {res.status}: {res.message})")
 
 
 def select_parcels(
@@ -131,25 +166,54 @@ def select_parcels(
     adjacency : array (n_pairs, 2), optional
         Adjacent pairs by position; default :func:`adjacency_pairs` on the geometry.
     time_limit_s : float, optional
-        Solver time limit; the result then reports the remaining gap.
+        Solver time limit (seconds); a solution found by then is returned with its bound
+        and remaining gap.
+
+    Returns
+    -------
+    SelectionResult
 
     Raises
     ------
     InvalidParameterError
-        If ``budget`` <= 0, a lock id is unknown, or costs are negative.
+        If ``budget`` <= 0, a lock id is unknown, ids are duplicated, or costs are negative.
     InfeasibleError
-        If the locked-in parcels alone exceed the budget.
+        If the locked-in parcels alone exceed the budget (the message gives their cost).
+    SolverLimitError
+        If the time limit is reached before any solution is found (not proven infeasible).
+
+    Examples
+    --------
+    Four parcels in a row (benefit, cost); a budget of 5 allows {a, c} (benefit 9, cost 5),
+    the best of all 16 subsets within the budget:
+
+    >>> import pandas as pd
+    >>> from steppe_geo.parcels import select_parcels
+    >>> t = pd.DataFrame({"benefit": [5.0, 4.0, 4.0, 0.5], "cost": [3.0, 3.0, 2.0, 1.0]},
+    ...                  index=["a", "b", "c", "d"])
+    >>> res = select_parcels(t, benefit="benefit", cost="cost", budget=5)
+    >>> list(res.selected[res.selected].index), res.objective, res.total_cost, res.gap
+    (['a', 'c'], 9.0, 5.0, 0.0)
+
+    With ``b`` locked in, the best is {a, b} (benefit 9, cost 6) once the budget is 6:
+
+    >>> res = select_parcels(t, benefit="benefit", cost="cost", budget=6, locked_in=["b"])
+    >>> list(res.selected[res.selected].index), res.objective
+    (['a', 'b'], 9.0)
     """
     if not np.isfinite(budget) or budget <= 0:
         raise InvalidParameterError(f"budget must be a finite number > 0, got {budget!r}")
+    _check_ids(parcels)
     b = _column(parcels, benefit, "benefit")
     c = _column(parcels, cost, "cost")
     if np.any(c < 0):
-        raise InvalidParameterError("cost: values must be >= 0")
+        neg = {_plain(parcels.index[i]): float(c[i]) for i in np.flatnonzero(c < 0)[:10]}
+        raise InvalidParameterError(f"cost: values must be >= 0, got {neg}")
     lo, hi = _locks(parcels, locked_in, locked_out)
     if c @ lo > budget:
         raise InfeasibleError(
-            f"the locked-in parcels cost {c @ lo:g}, more than the budget {budget:g}"
+            f"the locked-in parcels cost {c @ lo:g}, more than the budget {budget:g}; they need a "
+            f"budget of at least {c @ lo:g}"
         )
     n = len(parcels)
     pairs = np.zeros((0, 2), dtype=np.int64)
@@ -173,8 +237,7 @@ def select_parcels(
     A = sp.vstack(rows).tocsr()
     res = _solve(obj, LinearConstraint(A, lbs, ubs), np.concatenate([lo, np.zeros(m)]),
                  np.concatenate([hi, np.ones(m)]), np.concatenate([np.ones(n), np.zeros(m)]), time_limit_s)
-    if res.x is None:
-        raise InfeasibleError(f"selection found no solution: {res.message}")
+    _check_solved(res, "select_parcels", time_limit_s)
     x = np.round(res.x[:n]).astype(bool)
     return SelectionResult(
         selected=pd.Series(x, index=parcels.index, name="selected"),
@@ -200,28 +263,36 @@ def minimum_set(
 
     min Σ cᵢxᵢ s.t. Σ aᵢxᵢ ≥ target (prioritizr "minimum set"), exact MILP.
 
+    Returns
+    -------
+    SelectionResult
+        ``objective`` is the total cost.
+
     Raises
     ------
     InvalidParameterError
-        If ``target`` <= 0.
+        If ``target`` <= 0 or ids are duplicated.
     InfeasibleError
         If even all allowed parcels do not reach the target (the message gives the best
         reachable amount).
+    SolverLimitError
+        If the time limit is reached before any solution is found (not proven infeasible).
     """
     if not np.isfinite(target) or target <= 0:
         raise InvalidParameterError(f"target must be a finite number > 0, got {target!r}")
+    _check_ids(parcels)
     c = _column(parcels, cost, "cost")
     a = _column(parcels, amount, "amount")
     lo, hi = _locks(parcels, locked_in, locked_out)
     reachable = float(a[(hi > 0) & (a > 0)].sum() + a[(lo > 0) & (a < 0)].sum())
     if reachable < target:
         raise InfeasibleError(
-            f"target {target:g} cannot be reached: all allowed parcels together give {reachable:g}"
+            f"target {target:g} cannot be reached: all allowed parcels together give {reachable:g} "
+            "(the best reachable value)"
         )
     res = _solve(c, LinearConstraint(a[None, :], [float(target)], [np.inf]), lo, hi,
                  np.ones(len(parcels)), time_limit_s)
-    if res.x is None:
-        raise InfeasibleError(f"minimum set found no solution: {res.message}")
+    _check_solved(res, "minimum_set", time_limit_s)
     x = np.round(res.x).astype(bool)
     return SelectionResult(
         selected=pd.Series(x, index=parcels.index, name="selected"),
