@@ -307,14 +307,15 @@ LATE_ERRORS = [
                  r"^models\.wind\.parameters\.hub_height_m: must be within \(0, 300\], got 400$",
                  id="parameter-range"),
     pytest.param(lambda d: d["inputs"].pop("roads"),
-                 r"^inputs\.roads: missing; models\.wind \(preset 'wind_onshore'\) needs it for derivation "
-                 r"'distance_roads_m'\. Inputs given: airport, aoi, dem", id="missing-input"),
+                 r"^inputs\.roads: missing; models\.wind \(preset 'wind_onshore'\) needs it for derivations "
+                 r"'distance_roads_m', 'setback_roads'\. Inputs given: airport, aoi, dem", id="missing-input"),
     pytest.param(lambda d: d["inputs"].update(road=d["inputs"].pop("roads")),
                  r"^inputs\.roads: missing; .* \(is inputs\.road meant to be it\? Then rename it to roads\)",
                  id="misnamed-input"),
     pytest.param(lambda d: d["inputs"].update(roads="sample:dem"),
                  r"^inputs\.roads: models\.wind \(preset 'wind_onshore'\) reads 'roads' as a vector layer "
-                 r"\(derivation 'distance_roads_m'\), but 'dem\.tif' is a raster file", id="input-kind"),
+                 r"\(derivations 'distance_roads_m', 'setback_roads'\), but 'dem\.tif' is a raster file",
+                 id="input-kind"),
     pytest.param(lambda d: d["parcels"].update(id_column="parcel_idd"),
                  r"^parcels\.id_column: no column 'parcel_idd' in parcels 'parcels\.gpkg'; did you mean "
                  r"'parcel_id'\? Columns are: parcel_id, name_zh", id="id-column"),

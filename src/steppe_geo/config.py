@@ -936,6 +936,7 @@ settlements = "sample:settlements"
 homesteads = "sample:homesteads"
 protected_areas = "sample:protected_areas"
 water = "sample:water"
+rivers = "sample:rivers"
 airport = "sample:airport"
 townships = "sample:townships"
 

@@ -16,6 +16,7 @@ import contextlib
 import dataclasses
 import logging
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -425,7 +426,7 @@ def _parameter_error(key: str, exc: Exception, params: Mapping[str, Any]) -> Con
     named = [k for k in params if k in text]
     if named:
         msg = _strip_prefix(text.split(": ", 1)[1] if text.startswith("model ") else text)
-        msg = msg.removeprefix(f"parameter {named[0]} ")
+        msg = re.sub(rf"^parameter {re.escape(named[0])}:?\s*", "", msg)
         return ConfigError(f"{key}.parameters.{named[0]}: {msg}")
     return ConfigError(f"{key}.parameters: {text}")
 
@@ -681,7 +682,7 @@ def _check_model(config: Config, model: ModelConfig, rasters: set[str]) -> None:
         hint = closest(k, unused)
         raise ConfigError(
             f"inputs.{k}: missing; {key} ({model.label}) needs it for "
-            f"{', '.join(built.users_of(k)) or 'the model'}"
+            f"{built.used_by(k) or 'the model'}"
             + (f" (is inputs.{hint} meant to be it? Then rename it to {k})" if hint else "")
             + f". Inputs given: {_layer_list(list(inputs))}."
             + (f" Also missing: {', '.join(missing[1:])}." if len(missing) > 1 else "")
@@ -691,7 +692,7 @@ def _check_model(config: Config, model: ModelConfig, rasters: set[str]) -> None:
         if (kind == "raster") != is_raster:
             raise ConfigError(
                 f"inputs.{k}: {key} ({model.label}) reads {k!r} as a {kind} layer "
-                f"({', '.join(built.users_of(k))}), but {Path(inputs[k]).name!r} is a "
+                f"({built.used_by(k)}), but {Path(inputs[k]).name!r} is a "
                 f"{'raster' if is_raster else 'vector'} file"
             )
 

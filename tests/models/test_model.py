@@ -209,7 +209,7 @@ def test_missing_layer_names_it_and_its_users(tiny):
     with pytest.raises(
         MissingLayerError,
         match=(
-            r"needs input layer\(s\) \['power_lines'\].*derivation "
+            r"needs input layer\(s\) \['power_lines'\].*derivations "
             r"'distance_power_lines_m'.*sample_paths\(\)\['power_lines'\]"
         ),
     ):

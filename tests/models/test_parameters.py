@@ -34,11 +34,11 @@ def test_with_parameters_applies_the_china_degradation_rule():
 @pytest.mark.parametrize("factory", [solar_pv, pv_sand_control])
 def test_with_parameters_moves_the_yield_breakpoints(factory):
     # regression: with_parameters(performance_ratio=0.5) left the value function at PR 0.8.
-    # GLAES 3 / 4 / 8 kWh/m²/day × 365 × POA gain 1.08 × PR 0.5 = 591.3 / 788.4 / 1576.8 kWh/kWp/yr
+    # GLAES 3 / 4 / 8 kWh/m²/day × 365 × POA gain 1.15 × PR 0.5 = 629.6 / 839.5 / 1679.0 kWh/kWp/yr
     m = factory().with_parameters(performance_ratio=0.5)
     assert m == factory(performance_ratio=0.5)
-    assert m.criteria[0].function.xs == pytest.approx((591.3, 788.4, 1576.8))
-    assert "591/788/1577" in m.sources["pv_yield"]
+    assert m.criteria[0].function.xs == pytest.approx((629.625, 839.5, 1679.0))
+    assert "630/839/1679" in m.sources["pv_yield"]
 
 
 @pytest.mark.parametrize(

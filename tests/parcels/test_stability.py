@@ -165,6 +165,15 @@ def test_weight_sweep():
     assert row["max_rank_change"] == 1
 
 
+def test_weight_sweep_overlap_with_tied_top_parcels():
+    # Base scores 0.5, 0.5, 0.1, 0.1: parcels 0 and 1 tie at rank 1 (the base "top 1" holds both).
+    # w_a x 2 -> 2/3: scores 0.667, 0.333, 0.1, 0.0 -> only parcel 0 still has rank 1: overlap 1/2.
+    df = pd.DataFrame({"a": [1.0, 0.0, 0.1, 0.0], "b": [0.0, 1.0, 0.1, 0.2]})
+    sw = weight_sweep(df, weights={"a": 1, "b": 1}, factors=(2.0,), k=1)
+    row = sw[sw.criterion == "a"].iloc[0]
+    assert row["top_k_overlap"] == 0.5
+
+
 def test_errors():
     df = pd.DataFrame({"a": [1.0, 0.0]})
     with pytest.raises(InvalidParameterError, match="k must be"):

@@ -933,6 +933,15 @@ class Model:
         users += [f"constraint {c.name!r}" for c in self.constraints if c.layer == layer]
         return users
 
+    def used_by(self, layer: str) -> str:
+        """:meth:`users_of` as one phrase: ``"derivations 'a', 'b'; criterion 'c'"`` (or ``""``)."""
+        groups: dict[str, list[str]] = {}
+        for user in self.users_of(layer):
+            kind, name = user.split(" ", 1)
+            groups.setdefault(kind, []).append(name)
+        return "; ".join(f"{kind}{'s' if len(names) > 1 else ''} {', '.join(names)}"
+                         for kind, names in groups.items())
+
     def derivation(self, name: str) -> Derivation:
         """The derivation producing layer ``name``."""
         for d in self.derivations:
@@ -1654,7 +1663,7 @@ def run_model(model: Model, inputs: Mapping[str, Any], *, grid: Grid) -> ModelRe
 
     missing = [k for k in model.inputs if k not in inputs or inputs[k] is None]
     if missing:
-        detail = "; ".join(f"{k!r} (used by {', '.join(model.users_of(k)) or 'the model'})" for k in missing)
+        detail = "; ".join(f"{k!r} (used by {model.used_by(k) or 'the model'})" for k in missing)
         raise MissingLayerError(
             f"model {model.name!r} needs input layer(s) {missing}: {detail}. Supply them in inputs, e.g. "
             f"inputs[{missing[0]!r}] = a path, DataArray or GeoDataFrame (the sample data has it as "

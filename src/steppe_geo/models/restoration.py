@@ -136,7 +136,7 @@ drought_resistance_scores, texture_scores
 def pv_sand_control(
     *,
     performance_ratio: float = 0.80,
-    poa_gain: float = 1.08,
+    poa_gain: float = 1.15,
     max_slope_pct: float = 10.0,
     road_setbacks_m: Mapping[str, float] | None = None,
     road_class_column: str = "class",
@@ -176,8 +176,8 @@ drought_resistance_scores, texture_scores
     --------
     >>> from steppe_geo.models import pv_sand_control
     >>> m = pv_sand_control(performance_ratio=0.5)
-    >>> [round(x) for x in m.criteria[0].function.xs]  # 3/4/8 kWh/m²/day × 365 × 1.08 × 0.5
-    [591, 788, 1577]
+    >>> [round(x) for x in m.criteria[0].function.xs]  # 3/4/8 kWh/m²/day × 365 × 1.15 × 0.5
+    [630, 839, 1679]
     >>> m.with_parameters(performance_ratio=0.8) == pv_sand_control()
     True
     """

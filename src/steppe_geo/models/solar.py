@@ -51,7 +51,7 @@ PR_SOURCE = ("PR ≈ 0.80, typical of modern utility-scale plants (Reich et al. 
 
 
 def solar_yield_breaks(
-    *, performance_ratio: float = 0.80, poa_gain: float = 1.08
+    *, performance_ratio: float = 0.80, poa_gain: float = 1.15
 ) -> tuple[float, float, float]:
     """GLAES GHI scores (3 → excluded, 4 → 0.5, 8 → 1 kWh/m²/day) converted to specific yield (kWh/kWp/yr).
 
@@ -59,8 +59,8 @@ def solar_yield_breaks(
 
     Examples
     --------
-    >>> [round(b) for b in solar_yield_breaks()]  # 3/4/8 × 365 × 1.08 × 0.80
-    [946, 1261, 2523]
+    >>> [round(b) for b in solar_yield_breaks()]  # 3/4/8 × 365 × 1.15 × 0.80
+    [1007, 1343, 2686]
     """
     return tuple(g * 365.0 * poa_gain * performance_ratio for g in (3.0, 4.0, 8.0))  # type: ignore[return-value]
 
@@ -112,7 +112,7 @@ SOLAR_SOURCES = {
     "land_cover_excluded": "steppe_geo default: built-up, water and wetland excluded",
     "performance_ratio": PR_SOURCE,
     "poa_gain": (
-        "gain used only to convert the GLAES GHI thresholds to yield: 1.08 = "
+        "gain used only to convert the GLAES GHI thresholds to yield: 1.15 = "
         "steppe_geo.criteria.poa_gain(1600 kWh/m²/yr, latitude 40.2°, latitude tilt); the pv_yield "
         "layer itself is steppe_geo.criteria.specific_yield at each pixel's latitude"
     ),
@@ -130,7 +130,7 @@ SOLAR_SOURCES = {
 def solar_pv(
     *,
     performance_ratio: float = 0.80,
-    poa_gain: float = 1.08,
+    poa_gain: float = 1.15,
     max_slope_pct: float = 10.0,
     road_setbacks_m: Mapping[str, float] | None = None,
     road_class_column: str = "class",
@@ -143,7 +143,7 @@ def solar_pv(
     performance_ratio : float
         PR in (0, 1] (0.80 typical).
     poa_gain : float
-        Typical plane-of-array gain (1.08: ``criteria.poa_gain`` at 40.2° N), used only to convert the
+        Typical plane-of-array gain (1.15: ``criteria.poa_gain`` at 40.2° N, 1600 kWh/m²/yr), used only to convert the
         GLAES GHI thresholds into yield breaks; the yield layer uses each pixel's latitude.
     max_slope_pct : float
         Slopes steeper than this are excluded and the slope criterion falls to 0 there (in (0, 100]).
@@ -170,8 +170,8 @@ def solar_pv(
     --------
     >>> from steppe_geo.models import solar_pv
     >>> m = solar_pv(performance_ratio=0.75, max_slope_pct=5)
-    >>> [round(x, 1) for x in m.criteria[0].function.xs]  # GLAES 3/4/8 kWh/m²/day × 365 × 1.08 × 0.75
-    [887.0, 1182.6, 2365.2]
+    >>> [round(x, 1) for x in m.criteria[0].function.xs]  # GLAES 3/4/8 kWh/m²/day × 365 × 1.15 × 0.75
+    [944.4, 1259.2, 2518.5]
     >>> m.setbacks()["roads"]["distance_m"]["national"]
     200.0
     >>> m.metadata["capacity_basis"]

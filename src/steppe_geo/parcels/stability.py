@@ -342,8 +342,8 @@ def weight_sweep(
     pandas.DataFrame
         One row per (criterion, factor): ``weight`` (the swept weight after renormalising),
         ``spearman`` (Spearman's rank correlation of the scores with the base scores, ties
-        averaged, ``scipy.stats.spearmanr``), ``top_k_overlap`` (share of the base top k still
-        in the top k; "min" tie ranks) and ``max_rank_change``. Parcels with a NaN criterion
+        averaged, ``scipy.stats.spearmanr``), ``top_k_overlap`` (share of the base top k —
+        all parcels of rank ≤ k, more than k with "min" ties — still of rank ≤ k) and ``max_rank_change``. Parcels with a NaN criterion
         mean are left out; a criterion with base weight 0 stays at 0 whatever the factor.
     """
     w, matrix, names = criterion_matrix(zonal, weights, criteria=criteria)
@@ -369,6 +369,7 @@ def weight_sweep(
         r = ranks[i]
         rho = float(spearmanr(scores[0], scores[i]).statistic) if mt.shape[1] > 1 else 1.0
         rows.append({"criterion": names[j], "factor": f, "weight": weight_rows[i, j], "spearman": rho,
-                     "top_k_overlap": int(np.count_nonzero(base_top & (r <= k))) / k,
+                     "top_k_overlap": (int(np.count_nonzero(base_top & (r <= k)))
+                                       / max(int(np.count_nonzero(base_top)), 1)),
                      "max_rank_change": int(np.abs(r - base).max()) if r.size else 0})
     return pd.DataFrame(rows)
