@@ -308,7 +308,8 @@ LATE_ERRORS = [
                  id="parameter-range"),
     pytest.param(lambda d: d["inputs"].pop("roads"),
                  r"^inputs\.roads: missing; models\.wind \(preset 'wind_onshore'\) needs it for derivations "
-                 r"'distance_roads_m', 'setback_roads'\. Inputs given: airport, aoi, dem", id="missing-input"),
+                 r"'distance_roads_m', 'setback_roads'\. Inputs given: airport, aoi, dem",
+                 id="missing-input"),
     pytest.param(lambda d: d["inputs"].update(road=d["inputs"].pop("roads")),
                  r"^inputs\.roads: missing; .* \(is inputs\.road meant to be it\? Then rename it to roads\)",
                  id="misnamed-input"),

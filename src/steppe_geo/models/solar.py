@@ -143,8 +143,9 @@ def solar_pv(
     performance_ratio : float
         PR in (0, 1] (0.80 typical).
     poa_gain : float
-        Typical plane-of-array gain (1.15: ``criteria.poa_gain`` at 40.2° N, 1600 kWh/m²/yr), used only to convert the
-        GLAES GHI thresholds into yield breaks; the yield layer uses each pixel's latitude.
+        Typical plane-of-array gain (1.15: ``criteria.poa_gain`` at 40.2° N, 1600 kWh/m²/yr), used
+        only to convert the GLAES GHI thresholds into yield breaks; the yield layer uses each
+        pixel's latitude.
     max_slope_pct : float
         Slopes steeper than this are excluded and the slope criterion falls to 0 there (in (0, 100]).
     road_setbacks_m : mapping road class → metres, optional

@@ -342,9 +342,10 @@ def weight_sweep(
     pandas.DataFrame
         One row per (criterion, factor): ``weight`` (the swept weight after renormalising),
         ``spearman`` (Spearman's rank correlation of the scores with the base scores, ties
-        averaged, ``scipy.stats.spearmanr``), ``top_k_overlap`` (share of the base top k —
-        all parcels of rank ≤ k, more than k with "min" ties — still of rank ≤ k) and ``max_rank_change``. Parcels with a NaN criterion
-        mean are left out; a criterion with base weight 0 stays at 0 whatever the factor.
+        averaged, ``scipy.stats.spearmanr``), ``top_k_overlap`` (share of the base top k — all
+        parcels of rank ≤ k, more than k with "min" ties — still of rank ≤ k) and
+        ``max_rank_change``. Parcels with a NaN criterion mean are left out; a criterion with
+        base weight 0 stays at 0 whatever the factor.
     """
     w, matrix, names = criterion_matrix(zonal, weights, criteria=criteria)
     n = matrix.shape[0]
