@@ -1001,9 +1001,61 @@ class ParcelOutput:
 _TECHNOLOGY = {"wind_onshore": "wind", "solar_pv": "solar", "pv_sand_control": "solar"}
 
 
+def _capacity_factor(res: ModelOutput, technology: str | None,
+                     weibull_k: xr.DataArray | None = None) -> xr.DataArray | None:
+    """The capacity-factor raster behind a siting model's energy estimate (None if not a siting model).
+
+    Solar: specific yield / 8760 h (``criteria.solar_capacity_factor``; DC). Wind: the shipped
+    power curve closest in rotor diameter to the model's turbine, integrated over the Weibull
+    distribution of the hub-height mean speed (shape from the ``weibull_k`` input when there is
+    one, else Rayleigh, k = 2), with the IEC air-density correction from the DEM
+    (``criteria.capacity_factor``; AC, gross of losses).
+    """
+    from steppe_geo import criteria
+
+    layers = getattr(res.result, "layers", None)
+    if technology is None or layers is None:
+        return None
+    if technology == "solar":
+        return criteria.solar_capacity_factor(layers["pv_yield"]) if "pv_yield" in layers else None
+    if "wind_speed_hub" not in layers:
+        return None
+    rotor = float(res.model.parameters.get("rotor_diameter_m", 170.0))
+    curves = {name: criteria.load_power_curve(name) for name in criteria.available_power_curves()}
+    curve = min(curves, key=lambda n: abs((curves[n].rotor_diameter_m or 0.0) - rotor))
+    density = criteria.air_density(layers["dem"]) if "dem" in layers else None
+    k: xr.DataArray | float = 2.0
+    if weibull_k is not None and Grid.from_dataarray(weibull_k).same_as(Grid.from_dataarray(res.score)):
+        k = weibull_k
+    return criteria.capacity_factor(criteria.weibull_scale(layers["wind_speed_hub"], k=k), k=k,
+                                    curve=curve, air_density_kg_m3=density)
+
+
 def rank_model_parcels(parcels_gdf: gpd.GeoDataFrame, res: ModelOutput, cfg: Config, *,
-                       select: bool, coverage: Any = None) -> ParcelOutput:
+                       select: bool, coverage: Any = None,
+                       weibull_k: xr.DataArray | None = None) -> ParcelOutput:
     """Zonal statistics, ranking, regions, rank stability and (optionally) selection for one model.
+
+    Parcels are ranked on each criterion's mean over the part of the parcel that is eligible and
+    valid in every criterion (``zonal_stats(..., require_all_valid=True)``), with capacity (MW,
+    ``capacity_basis`` AC for wind, DC for solar) and annual energy (GWh) from the model's
+    capacity-factor layer (see ``_capacity_factor``). Candidate regions (the top 20 % of scores,
+    at least 4 pixels) carry the same columns: they are ranked with the same weights.
+
+    Parameters
+    ----------
+    parcels_gdf : GeoDataFrame
+        Parcels in the grid's CRS.
+    res : ModelOutput
+        An in-memory model result (standardised criteria needed).
+    cfg : Config
+        The run's configuration (``[parcels]`` options).
+    select : bool
+        Also solve the budgeted selection (``parcels.budget_ha``).
+    coverage : CoverageMatrix, optional
+        Parcel coverage computed once and shared across models.
+    weibull_k : DataArray, optional
+        Weibull shape on the grid, for the wind capacity factor (Rayleigh k = 2 without it).
 
     Returns
     -------
@@ -1025,16 +1077,30 @@ def rank_model_parcels(parcels_gdf: gpd.GeoDataFrame, res: ModelOutput, cfg: Con
             "(run.mode 'memory' is needed for parcel ranking)"
         )
     crit = {k: res.result.criteria[k] for k in res.result.criteria.data_vars}
-    zonal = zonal_stats(parcels_gdf, crit, eligible=res.eligible, id_column=pc.id_column, coverage=coverage)
+    # Every criterion over the same cells (eligible and valid in all of them), so that a parcel's
+    # score, the weighted sum of its means, equals the zonal mean of the score raster.
+    zonal = zonal_stats(parcels_gdf, crit, eligible=res.eligible, id_column=pc.id_column, coverage=coverage,
+                        require_all_valid=True)
     technology = _TECHNOLOGY.get(getattr(res.model, "name", ""))
-    ranked = rank_parcels(zonal, weights=res.weights, technology=technology)
+    cf = _capacity_factor(res, technology, weibull_k)
+    cf_column = None
+    if cf is not None:  # its own call: gaps in the CF layer must not shrink the criteria's cells
+        zonal["cf_mean"] = zonal_stats(parcels_gdf, {"cf": cf}, eligible=res.eligible, id_column=pc.id_column,
+                                       coverage=coverage)["cf_mean"]
+        cf_column = "cf_mean"
+    ranked = rank_parcels(zonal, weights=res.weights, technology=technology, capacity_factor_column=cf_column)
     finite = np.asarray(res.score.values)[np.isfinite(np.asarray(res.score.values))]
     regions = None
     if finite.size:
         threshold = float(np.quantile(finite, 0.8))
+        attributes = {**crit, **({"cf": cf} if cf is not None else {})}
         regions = candidate_regions(res.score, threshold=threshold, eligible=res.eligible,
-                                    min_area_ha=4 * cfg.grid.resolution_m**2 / 1e4)
-        regions = regions if len(regions) else None
+                                    min_area_ha=4 * cfg.grid.resolution_m**2 / 1e4, attributes=attributes)
+        if len(regions):  # regions ranked and explained exactly as parcels
+            regions = rank_parcels(regions, weights=res.weights, technology=technology,
+                                   capacity_factor_column=cf_column)
+        else:
+            regions = None
     stability = None
     k = min(pc.top_k, len(zonal))
     if pc.monte_carlo_draws > 0 and len(res.weights) > 1:
@@ -1069,7 +1135,7 @@ def run_parcels(cfg: Config, layers: InputLayers, results: Mapping[str, ModelOut
     select_by = pc.select_by or (names[0] if names else None)
     coverage = coverage_matrix(parcels_gdf.to_crs(layers.grid.crs), layers.grid, id_column=pc.id_column)
     return {m: rank_model_parcels(parcels_gdf.to_crs(layers.grid.crs), results[m], cfg, select=m == select_by,
-                                  coverage=coverage)
+                                  coverage=coverage, weibull_k=layers.rasters.get("weibull_k"))
             for m in tqdm(names, desc="parcels", unit="model", disable=not progress)}
 
 
@@ -1289,7 +1355,8 @@ def _maps_and_report(stage: Path, cfg: Config, layers: InputLayers, results: Map
         figures.append((f"{name}_parcels", f"{name}: parcels by score (top {k} outlined and numbered)",
                         ax.figure))
         lab = label if label in po.ranked.columns and label != id_col else None
-        cols = [c for c in ("rank", lab, "score", "eligible_area_ha", "capacity_mw", "percentile")
+        cols = [c for c in ("rank", lab, "score", "eligible_area_ha", "capacity_mw", "capacity_basis",
+                            "energy_gwh", "percentile")
                 if c and c in po.ranked.columns]
         cols += [c for c in po.ranked.columns if str(c).startswith("share_")]
 
