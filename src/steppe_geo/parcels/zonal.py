@@ -3,7 +3,7 @@
 exactextract gives, for every parcel, the raster cells it touches and the fraction of each
 cell covered by the polygon. Those become a sparse coverage matrix C (parcels x cells); every
 layer is then a sparse matrix-vector product: ``sum = C @ x``, ``mean = (C @ x) / (C @ valid)``.
-The definitions follow exactextract (methods.md §10).
+The definitions follow exactextract (https://isciences.github.io/exactextract/; docs/parcels.md).
 """
 
 from __future__ import annotations
