@@ -468,3 +468,49 @@ def test_every_preset_is_expressible(tmp_path):
     example = tomllib.loads(EXAMPLE_CONFIG)
     assert {m["preset"] for m in example["models"].values() if "preset" in m} <= set(MODEL_PRESETS)
     assert set(example) <= {"project", "inputs", "grid", "models", "parcels", "outputs", "run"}
+
+
+def _two_layer_roads(tmp_path):
+    """The sample roads written as a GeoPackage with a second layer (a real multi-layer input)."""
+    import steppe_geo as sg
+    from steppe_geo.datasets import sample_paths
+
+    roads = sg.read_vector(sample_paths()["roads"])
+    path = tmp_path / "network.gpkg"
+    sg.write_vector(roads, path, layer="roads_2024")
+    sg.write_vector(roads.iloc[:3], path, layer="roads_1990", append_layer=True)
+    return path
+
+
+def test_multi_layer_vector_input_needs_a_layer_named_before_any_work(tmp_path):
+    from steppe_geo.pipeline import check_config
+
+    network = _two_layer_roads(tmp_path)
+    data = _sample()
+    data["inputs"]["roads"] = str(network)
+    cfg = config_from_dict(data, base_dir=tmp_path, output_dir=tmp_path)
+    with pytest.raises(ConfigError, match=r"^inputs\.roads: 'network\.gpkg' holds 2 layers \(roads_2024, "
+                                          r"roads_1990\); choose one: inputs\.roads = \{ path = "):
+        check_config(cfg)
+    data["inputs"]["roads"] = {"path": str(network), "layer": "roads_2042"}
+    cfg = config_from_dict(data, base_dir=tmp_path, output_dir=tmp_path)
+    with pytest.raises(ConfigError, match=r"^inputs\.roads\.layer: no layer 'roads_2042' in 'network\.gpkg'; "
+                                          r"did you mean 'roads_2024'\?"):
+        check_config(cfg)
+    with pytest.raises(ConfigError, match=r"^inputs\.roads\.layr: unknown key; did you mean 'layer'\?"):
+        config_from_dict({**data, "inputs": {**data["inputs"], "roads": {"path": str(network), "layr": "x"}}},
+                         base_dir=tmp_path)
+
+
+def test_multi_layer_vector_input_with_layer_is_read(tmp_path):
+    from steppe_geo.pipeline import build_grid, check_config, load_inputs
+
+    network = _two_layer_roads(tmp_path)
+    data = _sample()
+    data["inputs"]["roads"] = {"path": str(network), "layer": "roads_1990"}
+    cfg = config_from_dict(data, base_dir=tmp_path, output_dir=tmp_path)
+    assert cfg.input_layers == {"roads": "roads_1990"} and cfg.inputs["roads"] == network
+    check_config(cfg)
+    grid = build_grid(cfg.inputs, cfg.grid, layers=cfg.input_layers)
+    layers = load_inputs({"roads": cfg.inputs["roads"]}, grid, layers=cfg.input_layers)
+    assert len(layers.vectors["roads"]) == 3  # the 1990 layer, not the first one

@@ -102,12 +102,10 @@ def _read_vector_layer(path: Path, layer: str | None, *, param: str) -> Any:
     Run outputs (``parcels/<model>.gpkg``) hold ``ranked_parcels``, ``regions`` and ``selection``:
     without ``--layer`` their ``ranked_parcels`` layer is read.
     """
-    import pyogrio
-
-    from steppe_geo.io import read_vector
+    from steppe_geo.io import read_vector, vector_layers
 
     if layer is None and path.suffix.lower() == ".gpkg" and path.is_file():
-        names = [str(n) for n, _ in pyogrio.list_layers(path)]
+        names = vector_layers(path)
         if len(names) > 1:
             if RUN_PARCEL_LAYER not in names:
                 raise click.BadParameter(

@@ -338,6 +338,9 @@ class Config:
     run : RunConfig
     source : Path or None
         The configuration file.
+    input_layers : dict
+        Input name → layer, for inputs given as ``{ path = "...", layer = "..." }`` (a file with
+        several layers).
     """
 
     name: str
@@ -348,6 +351,7 @@ class Config:
     outputs: OutputsConfig
     run: RunConfig
     source: Path | None = None
+    input_layers: dict[str, str] = field(default_factory=dict)
 
 
 # ----------------------------------------------------------------------------- checks
@@ -694,8 +698,24 @@ def _parse_model(name: str, table: Any, base: Path) -> ModelConfig:
                        constraints, dict(params), definition, model_file, ahp)
 
 
+def _input_layer(name: str, value: Any) -> str | None:
+    """The ``layer`` of an input given as ``{path = "...", layer = "..."}`` (None otherwise)."""
+    if not isinstance(value, Mapping):
+        return None
+    layer = value.get("layer")
+    if layer is not None and (not isinstance(layer, str) or not layer):
+        raise ConfigError(f"inputs.{name}.layer: expected a layer name, got {_show(layer)}")
+    return layer
+
+
 def _resolve_input(name: str, value: Any, base: Path, sample: Mapping[str, Path] | None) -> Path:
     key = f"inputs.{name}"
+    if isinstance(value, Mapping):
+        _Checker(value, key, ["path", "layer"])
+        if "path" not in value:
+            raise ConfigError(
+                f"{key}.path: missing; write {key} = {{ path = \"file.gpkg\", layer = \"name\" }}")
+        key, value = f"{key}.path", value["path"]
     if not isinstance(value, str) or not value:
         raise ConfigError(f"{key}: expected a file path (or 'sample:<layer>'), got {_show(value)}")
     if value.startswith(SAMPLE_PREFIX):
@@ -756,9 +776,12 @@ def config_from_dict(data: Mapping[str, Any], *, base_dir: PathLike = ".",
     inputs_table = data.get("inputs", {})
     _Checker(inputs_table, "inputs", list(inputs_table) if isinstance(inputs_table, Mapping) else [])
     sample = None
-    if any(isinstance(v, str) and v.startswith(SAMPLE_PREFIX) for v in inputs_table.values()):
+    if any((isinstance(v, str) and v.startswith(SAMPLE_PREFIX))
+           or (isinstance(v, Mapping) and str(v.get("path", "")).startswith(SAMPLE_PREFIX))
+           for v in inputs_table.values()):
         sample = _sample_paths()
     inputs = {k: _resolve_input(k, v, base, sample) for k, v in inputs_table.items()}
+    input_layers = {k: lay for k, v in inputs_table.items() if (lay := _input_layer(k, v)) is not None}
 
     g = _Checker(data.get("grid", {}), "grid", ["aoi", "resolution_m", "projection", "margin_m"])
     grid = GridConfig(
@@ -848,7 +871,7 @@ def config_from_dict(data: Mapping[str, Any], *, base_dir: PathLike = ".",
             )
     del top
     return Config(name, inputs, grid, models, parcels, outputs, run,
-                  Path(source) if source is not None else None)
+                  Path(source) if source is not None else None, input_layers)
 
 
 def parse_config(text: str, *, base_dir: PathLike = ".", source: PathLike | None = None,

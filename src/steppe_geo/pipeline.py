@@ -244,8 +244,16 @@ def _is_raster(path: Path) -> bool:
     return path.suffix.lower() in RASTER_SUFFIXES
 
 
-def build_grid(inputs: Mapping[str, Path], grid_config: GridConfig) -> Grid:
+def build_grid(inputs: Mapping[str, Path], grid_config: GridConfig, *,
+               layers: Mapping[str, str] | None = None) -> Grid:
     """The analysis grid for the area of interest named in ``grid_config.aoi``.
+
+    Parameters
+    ----------
+    inputs : mapping name → path
+    grid_config : GridConfig
+    layers : mapping name → layer, optional
+        Layer of multi-layer vector inputs (``Config.input_layers``).
 
     Returns
     -------
@@ -254,18 +262,21 @@ def build_grid(inputs: Mapping[str, Path], grid_config: GridConfig) -> Grid:
     """
     from steppe_geo.io import read_vector
 
-    aoi = read_vector(inputs[grid_config.aoi], role="polygons")
+    aoi = read_vector(inputs[grid_config.aoi], layer=(layers or {}).get(grid_config.aoi), role="polygons")
     return Grid.for_area(aoi, resolution_m=grid_config.resolution_m, margin_m=grid_config.margin_m,
                          projection=grid_config.projection)
 
 
-def load_inputs(inputs: Mapping[str, Path], grid: Grid, *, progress: bool = False) -> InputLayers:
+def load_inputs(inputs: Mapping[str, Path], grid: Grid, *, layers: Mapping[str, str] | None = None,
+                progress: bool = False) -> InputLayers:
     """Read every input: rasters aligned onto ``grid``, vectors reprojected to its CRS.
 
     Parameters
     ----------
     inputs : mapping name → path
     grid : Grid
+    layers : mapping name → layer, optional
+        The layer to read from vector files holding several (``Config.input_layers``).
     progress : bool, default False
         Show a tqdm progress bar.
 
@@ -285,7 +296,8 @@ def load_inputs(inputs: Mapping[str, Path], grid: Grid, *, progress: bool = Fals
         if _is_raster(path):
             rasters[name] = read_raster(path, grid=grid, name=name)
         else:
-            vectors[name] = read_vector(path, crs=grid.crs, aoi=grid, bbox_margin_m=VECTOR_MARGIN_M)
+            vectors[name] = read_vector(path, layer=(layers or {}).get(name), crs=grid.crs, aoi=grid,
+                                        bbox_margin_m=VECTOR_MARGIN_M)
         log.info("loaded %s from %s", name, path.name)
     seconds = time.perf_counter() - t0
     log.info("loaded and aligned %d rasters and %d vector layers in %.1f s", len(rasters), len(vectors),
@@ -697,22 +709,41 @@ def _check_model(config: Config, model: ModelConfig, rasters: set[str]) -> None:
             )
 
 
-def _vector_columns(path: Path, key: str) -> list[str]:
+def _vector_columns(path: Path, key: str, layer: str | None = None) -> list[str]:
     """Attribute columns of a vector file, read from its schema only (no features)."""
-    import pyogrio
-    import pyogrio.errors
-
-    from steppe_geo.errors import UnreadableInputError
+    from steppe_geo.io import vector_columns
 
     try:
-        if path.suffix.lower() in (".parquet", ".geoparquet"):
-            import pyarrow.parquet as pq
+        return vector_columns(path, layer=layer)
+    except SteppeGeoError as exc:
+        raise ConfigError(f"{key}: {exc}") from None
 
-            return [n for n in pq.read_schema(path).names if n != "geometry"]
-        source = f"/vsizip/{path}" if path.name.lower().endswith(".zip") else str(path)
-        return [str(f) for f in pyogrio.read_info(source)["fields"]]
-    except (OSError, ValueError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        raise UnreadableInputError(f"{key}: cannot read the schema of {str(path)!r}: {exc}") from None
+
+def _check_vector_layers(config: Config, rasters: set[str]) -> None:
+    """Every vector input names a layer that exists, and one is named for a multi-layer file."""
+    from steppe_geo.io import vector_layers
+
+    for name, path in config.inputs.items():
+        layer = config.input_layers.get(name)
+        if name in rasters:
+            if layer is not None:
+                raise ConfigError(f"inputs.{name}.layer: {Path(path).name!r} is a raster; only vector "
+                                  "files have layers")
+            continue
+        try:
+            names = vector_layers(path)
+        except SteppeGeoError as exc:
+            raise ConfigError(f"inputs.{name}: {exc}") from None
+        if layer is None and len(names) > 1:
+            raise ConfigError(
+                f"inputs.{name}: {Path(path).name!r} holds {len(names)} layers ({', '.join(names)}); "
+                f"choose one: inputs.{name} = {{ path = \"{Path(path).name}\", layer = \"{names[0]}\" }}"
+            )
+        if layer is not None and layer not in names:
+            raise ConfigError(
+                f"inputs.{name}.layer: no layer {layer!r} in {Path(path).name!r}"
+                f"{did_you_mean(layer, names)} Layers are: {', '.join(names)}."
+            )
 
 
 def check_config(config: Config, *, scheduler: str | None = None, workers: int | None = None) -> None:
@@ -751,6 +782,7 @@ def check_config(config: Config, *, scheduler: str | None = None, workers: int |
     if config.grid.aoi in rasters:
         raise ConfigError(f"grid.aoi: input {config.grid.aoi!r} ({Path(inputs[config.grid.aoi]).name}) is "
                           "a raster; the area of interest must be a polygon layer (GeoPackage, shapefile)")
+    _check_vector_layers(config, rasters)
     for model in config.models.values():
         _check_model(config, model, rasters)
     pc = config.parcels
@@ -774,7 +806,8 @@ def check_config(config: Config, *, scheduler: str | None = None, workers: int |
         if col is None:
             continue
         if columns is None:
-            columns = _vector_columns(Path(inputs[pc.source]), "parcels.source")
+            columns = _vector_columns(Path(inputs[pc.source]), "parcels.source",
+                                      config.input_layers.get(pc.source))
         if col not in columns:
             raise ConfigError(
                 f"parcels.{attr}: no column {col!r} in parcels {Path(inputs[pc.source]).name!r}"
@@ -1485,9 +1518,9 @@ def run(config: Config, *, overwrite: bool = False, progress: bool = False, out_
             contextlib.ExitStack() as cluster:
         # connect to the scheduler (or start the local cluster) before any heavy work: fail fast
         client = cluster.enter_context(dask_client(scheduler, workers, key=key))
-        grid = build_grid(config.inputs, config.grid)
+        grid = build_grid(config.inputs, config.grid, layers=config.input_layers)
         log.info("analysis grid: %s", grid.describe())
-        layers = load_inputs(config.inputs, grid, progress=progress)
+        layers = load_inputs(config.inputs, grid, layers=config.input_layers, progress=progress)
         timings["load_and_align"] = layers.seconds
         t1 = time.perf_counter()
         if client is None and mode == "memory":

@@ -224,3 +224,27 @@ def test_rasterize_later_feature_wins_and_boolean_and_dates():
     assert ok.dtype == np.uint8 and ok.sum() == 100  # b (False) covered half of a
     with pytest.raises(InvalidParameterError, match=r"values: column 'when' has dtype datetime64"):
         rasterize(gdf, grid=GRID, values="when")
+
+
+def test_vector_layers_and_columns_read_the_schema_only(tmp_path):
+    import pyogrio
+
+    from steppe_geo.io import vector_columns, vector_layers, write_vector
+
+    gdf = gpd.GeoDataFrame({"name": ["a"], "kv": [110]}, geometry=[shapely.Point(400_000, 4_430_000)],
+                           crs="EPSG:32649")
+    path = tmp_path / "two.gpkg"
+    write_vector(gdf, path, layer="lines_a")
+    write_vector(gdf[["name", "geometry"]], path, layer="lines_b", append_layer=True)
+    assert vector_layers(path) == [name for name, _ in pyogrio.list_layers(path)] == ["lines_a", "lines_b"]
+    assert vector_columns(path, layer="lines_a") == ["name", "kv"]
+    assert vector_columns(path, layer="lines_b") == ["name"]
+    with pytest.raises(InvalidParameterError,
+                       match=r"holds 2 layers \('lines_a', 'lines_b'\); pass layer="):
+        vector_columns(path)
+    with pytest.raises(InputNotFoundError,
+                       match=r"layer 'lines_c' not found in .*layers are 'lines_a', 'lines_b'"):
+        vector_columns(path, layer="lines_c")
+    with pytest.raises(InputNotFoundError, match="vector file not found"):
+        vector_layers(tmp_path / "none.gpkg")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["two.gpkg"]  # no sidecar left behind

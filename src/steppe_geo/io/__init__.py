@@ -8,7 +8,7 @@ from __future__ import annotations
 from steppe_geo.io.atomic import atomic_path, check_output_path
 from steppe_geo.io.provenance import PROVENANCE_TAG, file_checksum, provenance_record, read_provenance
 from steppe_geo.io.raster import LayerKind, ResamplingMethod, default_resampling, read_raster
-from steppe_geo.io.vector import GeometryRole, rasterize, read_vector
+from steppe_geo.io.vector import GeometryRole, rasterize, read_vector, vector_columns, vector_layers
 from steppe_geo.io.write import (
     Compression,
     RasterWindowWriter,
@@ -41,6 +41,8 @@ __all__ = [
     "read_vector",
     "save_figure",
     "shapefile_field_names",
+    "vector_columns",
+    "vector_layers",
     "write_json",
     "write_raster",
     "write_shapefile_zip",

@@ -27,7 +27,7 @@ from steppe_geo.errors import (
 from steppe_geo.grid import Grid
 from steppe_geo.io._pam import no_pam_sidecars
 
-__all__ = ["AreaOfInterest", "GeometryRole", "rasterize", "read_vector"]
+__all__ = ["AreaOfInterest", "GeometryRole", "rasterize", "read_vector", "vector_columns", "vector_layers"]
 
 
 AreaOfInterest: TypeAlias = (
@@ -88,6 +88,100 @@ def _read_file(source: PathLike, layer: str | None) -> tuple[gpd.GeoDataFrame, s
             pyogrio.errors.GeometryError) as exc:
         raise UnreadableInputError(f"cannot read vector file {str(path)!r}: {exc}") from None
     return gdf, str(path)
+
+
+def vector_layers(source: PathLike) -> list[str]:
+    """Names of the layers in a vector file (one for most formats), read without any feature.
+
+    Parameters
+    ----------
+    source : path
+        GeoPackage, shapefile (also zipped), GeoJSON, FlatGeobuf or GeoParquet file.
+
+    Returns
+    -------
+    list of str
+
+    Raises
+    ------
+    InputNotFoundError
+        If the file does not exist.
+    UnreadableInputError
+        If GDAL cannot open it as a vector file.
+
+    Examples
+    --------
+    >>> from steppe_geo.datasets import sample_paths
+    >>> vector_layers(sample_paths()["parcels"])
+    ['parcels']
+    """
+    import pyogrio
+    import pyogrio.errors
+
+    path = Path(source)
+    if not path.exists():
+        raise InputNotFoundError(f"vector file not found: {str(path)!r}")
+    if path.suffix.lower() in (".parquet", ".geoparquet"):
+        return [path.stem]
+    try:
+        with no_pam_sidecars():
+            return [str(name) for name, _ in pyogrio.list_layers(_gdal_path(path))]
+    except pyogrio.errors.DataSourceError as exc:
+        raise UnreadableInputError(f"cannot read vector file {str(path)!r}: {exc}") from None
+
+
+def vector_columns(source: PathLike, *, layer: str | None = None) -> list[str]:
+    """Attribute column names of a vector layer, from its schema only (no features are read).
+
+    Parameters
+    ----------
+    source : path
+        Vector file (see :func:`vector_layers`).
+    layer : str, optional
+        Layer name (needed for a file with several layers, as in :func:`read_vector`).
+
+    Returns
+    -------
+    list of str
+        Column names without the geometry column.
+
+    Raises
+    ------
+    InputNotFoundError
+        If the file or the layer does not exist.
+    UnreadableInputError
+        If the file cannot be read.
+    InvalidParameterError
+        If the file holds several layers and ``layer`` is None.
+    """
+    import pyogrio
+    import pyogrio.errors
+
+    path = Path(source)
+    if path.suffix.lower() in (".parquet", ".geoparquet"):
+        import pyarrow.parquet as pq
+
+        if not path.exists():
+            raise InputNotFoundError(f"vector file not found: {str(path)!r}")
+        try:
+            return [n for n in pq.read_schema(path).names if n != "geometry"]
+        except (OSError, ValueError) as exc:
+            raise UnreadableInputError(f"cannot read GeoParquet file {str(path)!r}: {exc}") from None
+    layers = vector_layers(path)
+    if layer is None and len(layers) > 1:
+        raise InvalidParameterError(
+            f"layer: vector file {str(path)!r} holds {len(layers)} layers "
+            f"({', '.join(map(repr, layers))}); pass layer= to choose one"
+        )
+    if layer is not None and layer not in layers:
+        raise InputNotFoundError(
+            f"layer {layer!r} not found in {str(path)!r}; layers are {', '.join(map(repr, layers))}"
+        )
+    try:
+        with no_pam_sidecars():
+            return [str(f) for f in pyogrio.read_info(_gdal_path(path), layer=layer)["fields"]]
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        raise UnreadableInputError(f"cannot read the schema of {str(path)!r}: {exc}") from None
 
 
 def _aoi_bounds(aoi: AreaOfInterest, crs: pyproj.CRS, margin_m: float) -> shapely.Geometry:
