@@ -184,3 +184,15 @@ def test_errors():
         rank_stability(df, weights={"a": 1}, concentration=0, k=1)
     with pytest.raises(InvalidParameterError, match="factors"):
         weight_sweep(df, weights={"a": 1}, factors=(-1,), k=1)
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_rank_kernel_paths_for_nonnegative_and_signed_scores_agree_with_scipy(rng, sign):
+    # Criteria in 0..1 (the usual case) take the two-pass key path; any negative value the general one.
+    m = np.round(rng.random((4, 500)), 2) * sign
+    m[:, 7] = -0.0  # negative zero ties with zero
+    m[2, 9] = np.nan
+    draws = rng.dirichlet([1, 2, 3, 4], size=30)
+    scores = draws @ np.where(np.isnan(m), 0, m)
+    scores[:, np.isnan(m).any(axis=0)] = np.nan
+    np.testing.assert_array_equal(_rank_draws(draws, m).T, _min_ranks(scores))

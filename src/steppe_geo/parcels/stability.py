@@ -133,28 +133,40 @@ def _check_draws(n_draws: object) -> None:
         raise InvalidParameterError(f"n_draws must be an integer >= 1, got {n_draws!r}")
 
 
-def _descending_keys(scores: np.ndarray, invalid: np.ndarray, index_bits: int) -> np.ndarray:
+def _descending_keys(scores: np.ndarray, invalid: np.ndarray, index_bits: int, *,
+                     nonnegative: bool = False) -> np.ndarray:
     """Overwrite float64 ``scores`` (rows = draws) with uint64 sort keys, in place.
 
     Keys ascend as the score descends, then by parcel index; ``invalid`` columns (parcels with
-    a NaN mean) sort last.
+    a NaN mean) sort last. ``nonnegative`` (every score >= +0.0, as for criteria in 0..1 and
+    non-negative weights) takes a two-pass path.
     """
-    scores += 0.0  # -0.0 -> +0.0, so both zeros give one key
     u = scores.view(np.uint64)
-    # Order-preserving map of IEEE 754 bits, inverted: positive x -> ~x without the sign bit,
-    # negative x -> x (its bits already grow as x falls).
-    t = u >> np.uint64(63)
-    t -= np.uint64(1)
-    t &= _NOT_SIGN
-    u ^= t
-    u[:, invalid] = _ALL
     low = np.uint64((1 << index_bits) - 1)
-    u &= ~low
-    u |= np.arange(scores.shape[1], dtype=np.uint64)
+    index = np.arange(scores.shape[1], dtype=np.uint64)
+    if nonnegative:
+        # For x >= +0.0 the bits grow with x and the sign bit is 0: x XOR 0x7FF…F reverses the
+        # order. With the low bits first set to 1, the same XOR (with the index folded into the
+        # mask) clears them and writes the parcel index there.
+        u |= low
+        u ^= _NOT_SIGN ^ index
+    else:
+        scores += 0.0  # -0.0 -> +0.0, so both zeros give one key
+        # Order-preserving map of IEEE 754 bits, inverted: positive x -> x XOR 0x7FF…F,
+        # negative x -> x (its bits already grow as x falls).
+        t = u >> np.uint64(63)
+        t -= np.uint64(1)
+        t &= _NOT_SIGN
+        u ^= t
+        u &= ~low
+        u |= index
+    if invalid.any():
+        u[:, invalid] = _ALL & ~low | index[invalid]
     return u
 
 
-def _rank_block(w: np.ndarray, mt: np.ndarray, invalid: np.ndarray, out: np.ndarray) -> None:
+def _rank_block(w: np.ndarray, mt: np.ndarray, invalid: np.ndarray, out: np.ndarray, *,
+                nonnegative: bool = False) -> None:
     """Ranks (1 = best) of the parcels for each weight row of ``w``, written into ``out``.
 
     Equal scores share the best rank of their group ("min" ties, as
@@ -163,7 +175,7 @@ def _rank_block(w: np.ndarray, mt: np.ndarray, invalid: np.ndarray, out: np.ndar
     """
     n = mt.shape[1]
     index_bits = 16 if n <= 1 << 16 else (n - 1).bit_length()
-    keys = _descending_keys(w @ mt, invalid, index_bits)
+    keys = _descending_keys(w @ mt, invalid, index_bits, nonnegative=nonnegative)
     keys.sort(axis=1)  # numpy's SIMD (AVX-512/AVX2) sort of uint64
     if index_bits == 16:
         order = keys.astype(np.uint16)  # the cast keeps the low 16 bits: the parcel index
@@ -192,7 +204,10 @@ def _rank_draws(draws: np.ndarray, mt: np.ndarray, *, block: int = _BLOCK,
     """
     n_draws, n = draws.shape[0], mt.shape[1]
     invalid = np.isnan(mt).any(axis=0)
-    mt = np.where(invalid, 0.0, mt)
+    mt = np.where(invalid, 0.0, mt) + 0.0  # + 0.0 turns -0.0 into +0.0
+    draws = draws + 0.0
+    # Then scores of non-negative criteria under non-negative weights are >= +0.0 (never -0.0).
+    nonnegative = bool((mt >= 0).all() and (draws >= 0).all())
     dtype = np.uint16 if n <= 65535 else np.uint32
     ranks = np.empty((n, n_draws), dtype=dtype)
     starts = range(0, n_draws, block)
@@ -201,7 +216,7 @@ def _rank_draws(draws: np.ndarray, mt: np.ndarray, *, block: int = _BLOCK,
     def run(start: int) -> None:
         stop = min(start + block, n_draws)
         blk = np.empty((stop - start, n), dtype=dtype)
-        _rank_block(draws[start:stop], mt, invalid, blk)
+        _rank_block(draws[start:stop], mt, invalid, blk, nonnegative=nonnegative)
         ranks[:, start:stop] = blk.T
 
     # One BLAS thread per worker: the product has only `criteria` columns, and our two threads
