@@ -5,7 +5,16 @@ Knows nothing of models or parcels (DESIGN.md). See ``docs/mcda.md`` for the for
 
 from __future__ import annotations
 
-from steppe_geo.mcda.combine import OWAWeights, Rule, combine, orness, owa_weights_from_orness, tradeoff
+from steppe_geo.mcda.combine import (
+    RULE_ALIASES,
+    OWAWeights,
+    Rule,
+    combine,
+    orness,
+    owa_weights_from_orness,
+    parse_rule,
+    tradeoff,
+)
 from steppe_geo.mcda.constraints import (
     Categories,
     Constraint,
@@ -65,6 +74,7 @@ from steppe_geo.mcda.weights import (
 
 __all__ = [
     "RANDOM_INDEX",
+    "RULE_ALIASES",
     "AHPResult",
     "Categorical",
     "Categories",
@@ -111,6 +121,7 @@ __all__ = [
     "normalize_weights",
     "orness",
     "owa_weights_from_orness",
+    "parse_rule",
     "plot_value_function",
     "principal_eigenvectors",
     "rank_weights",
