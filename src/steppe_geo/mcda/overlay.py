@@ -343,7 +343,7 @@ def _evaluate_window(
         r1 = min(rows, r0 + block_rows)
         blk = stack[:, r0:r1] if with_criteria else stack[:, : r1 - r0]
         for i, c in enumerate(overlay.criteria):
-            blk[i] = c.function.apply(decoded[c.layer_key][r0:r1])
+            c.function.apply(decoded[c.layer_key][r0:r1], out=blk[i])
         out = flat_score[r0 * cols:r1 * cols]
         combine_into(blk.reshape(n, -1), w, overlay.rule, v, overlay.gamma, out)
         if masked:

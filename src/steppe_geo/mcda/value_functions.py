@@ -79,16 +79,12 @@ class ValueFunction:
 
     Subclasses implement ``_kernel(x)`` on a float array without NaN handling; the base
     class propagates NaN, clips to ``[0, 1]`` and re-attaches DataArray metadata. Build one by
-    class, or by name with :func:`value_function`.
-
-    Parameters
-    ----------
-    (none)
-        The subclasses define their own parameters.
+    class, or by name with :func:`value_function`; the parameters are the subclasses'.
     """
 
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
+    _propagates_nan: ClassVar[bool] = False  # the kernel alone gives NaN for NaN (no mask needed)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -113,23 +109,34 @@ class ValueFunction:
             return da
         return self.apply(np.asarray(x))
 
-    def apply(self, values: np.ndarray) -> np.ndarray:
+    def apply(self, values: np.ndarray, *, out: np.ndarray | None = None) -> np.ndarray:
         """Numpy kernel: float32 result, NaN where the input is NaN.
 
         Computed element-wise in float32 for float32 input and in float64 otherwise, so a
         pixel's value never depends on how the grid is cut into windows.
+
+        Parameters
+        ----------
+        values : ndarray
+            Criterion values (nodata already NaN).
+        out : float32 ndarray of the same shape, optional
+            Written in place and returned (saves a copy when filling a criteria stack).
+
+        Returns
+        -------
+        float32 ndarray
         """
         v = np.asarray(values)
         if v.dtype != np.float32:
             v = v.astype(np.float64)
+        if out is None:
+            out = np.empty(v.shape, dtype=np.float32)
         with np.errstate(all="ignore"):
-            out = np.asarray(self._kernel(v))
-            if out.dtype != np.float32:
-                out = out.astype(np.float32)
-            np.clip(out, 0.0, 1.0, out=out)
-        nan = np.isnan(v)
-        if nan.any():
-            out[nan] = np.nan
+            np.clip(self._kernel(v), 0.0, 1.0, out=out, casting="same_kind")
+        if not self._propagates_nan:
+            nan = np.isnan(v)
+            if nan.any():
+                out[nan] = np.nan
         return out
 
     def _kernel(self, x: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
@@ -222,11 +229,7 @@ def _ramp(x: np.ndarray, low: float, high: float) -> np.ndarray:
 # ---------------------------------------------------------------------------- ArcGIS set
 @dataclass(frozen=True)
 class Identity(ValueFunction):
-    """Pass-through for layers already on a 0..1 scale (values clipped to [0, 1]).
-
-    Parameters
-    ----------
-    (none)
+    """Pass-through for layers already on a 0..1 scale (values clipped to [0, 1]); no parameters.
 
     Examples
     --------
@@ -237,9 +240,10 @@ class Identity(ValueFunction):
     """
 
     name: ClassVar[str] = "identity"
+    _propagates_nan: ClassVar[bool] = True
 
     def _kernel(self, x: np.ndarray) -> np.ndarray:
-        return x.copy()  # never hand the input back: apply() clips in place
+        return x  # apply() clips into a new (or the given) array: the input is never changed
 
 
 @dataclass(frozen=True)
@@ -262,6 +266,7 @@ class Linear(ValueFunction):
     """
 
     name: ClassVar[str] = "linear"
+    _propagates_nan: ClassVar[bool] = True
     low: float
     high: float
 
@@ -286,6 +291,7 @@ class SymmetricLinear(ValueFunction):
     """
 
     name: ClassVar[str] = "symmetric_linear"
+    _propagates_nan: ClassVar[bool] = True
     low: float
     high: float
 
@@ -324,6 +330,7 @@ class Small(ValueFunction):
     """
 
     name: ClassVar[str] = "small"
+    _propagates_nan: ClassVar[bool] = True
     midpoint: float
     spread: float = 5.0
 
@@ -376,6 +383,7 @@ class Gaussian(ValueFunction):
     """
 
     name: ClassVar[str] = "gaussian"
+    _propagates_nan: ClassVar[bool] = True
     midpoint: float
     spread: float
 
@@ -401,6 +409,7 @@ class Near(ValueFunction):
     """
 
     name: ClassVar[str] = "near"
+    _propagates_nan: ClassVar[bool] = True
     midpoint: float
     spread: float
 
@@ -522,6 +531,7 @@ class LogisticGrowth(ValueFunction):
     """
 
     name: ClassVar[str] = "logistic_growth"
+    _propagates_nan: ClassVar[bool] = True
     midpoint: float
     steepness: float
 
@@ -582,6 +592,7 @@ class Exponential(_Ranged):
     """
 
     name: ClassVar[str] = "exponential"
+    _propagates_nan: ClassVar[bool] = True
     rate: float = 3.0
 
     def __post_init__(self) -> None:
@@ -614,6 +625,7 @@ class Logarithm(_Ranged):
     """
 
     name: ClassVar[str] = "logarithm"
+    _propagates_nan: ClassVar[bool] = True
     scale: float = 9.0
 
     def __post_init__(self) -> None:
@@ -640,6 +652,7 @@ class Power(_Ranged):
     """
 
     name: ClassVar[str] = "power"
+    _propagates_nan: ClassVar[bool] = True
     exponent: float = 2.0
 
     def __post_init__(self) -> None:
@@ -818,6 +831,7 @@ class PiecewiseLinear(ValueFunction):
     """
 
     name: ClassVar[str] = "piecewise_linear"
+    _propagates_nan: ClassVar[bool] = True
     xs: tuple[float, ...]
     ys: tuple[float, ...]
 
@@ -907,10 +921,13 @@ class Categorical(ValueFunction):
                 )
         return np.where(hit, vals[idx], np.nan)
 
-    def apply(self, values: np.ndarray) -> np.ndarray:
-        """Numpy kernel (unknown codes may give NaN, so no clip-to-0 of NaN)."""
+    def apply(self, values: np.ndarray, *, out: np.ndarray | None = None) -> np.ndarray:
+        """Numpy kernel (unknown codes may give NaN, so no clip-to-0 of NaN); see ``ValueFunction.apply``."""
         v = np.asarray(values, dtype=np.float64)
-        return self._kernel(v).astype(np.float32)
+        if out is None:
+            out = np.empty(v.shape, dtype=np.float32)
+        np.copyto(out, self._kernel(v), casting="same_kind")
+        return out
 
 
 def _integer_code(value: Any, *, param: str) -> int:
@@ -993,7 +1010,28 @@ def value_function(name: str, **params: Any) -> ValueFunction:
 
 
 def value_function_from_dict(data: Mapping[str, Any]) -> ValueFunction:
-    """Inverse of :meth:`ValueFunction.to_dict`."""
+    """Inverse of :meth:`ValueFunction.to_dict`.
+
+    Parameters
+    ----------
+    data : mapping
+        ``{"function": name, **parameters}``, e.g. from a TOML table.
+
+    Returns
+    -------
+    ValueFunction
+
+    Raises
+    ------
+    InvalidParameterError
+        No ``"function"`` key, an unknown name (valid names listed) or bad parameters.
+
+    Examples
+    --------
+    >>> from steppe_geo.mcda import Linear, value_function_from_dict
+    >>> value_function_from_dict({"function": "linear", "low": 4.0, "high": 9.0}) == Linear(4.0, 9.0)
+    True
+    """
     data = dict(data)
     if "function" not in data:
         raise InvalidParameterError(f"value function dict needs a 'function' key, got keys {sorted(data)}")
