@@ -237,3 +237,11 @@ def test_windowed_minimum_area_equals_whole_grid(seed, shape, win, density, min_
             MinimumArea("a4", min_area_m2=min_px, connectivity=4)]
     whole, _, _ = evaluate_constraints(cons, {"v": v}, shape=v.shape, pixel_area_m2=1.0)
     np.testing.assert_array_equal(_windowed(cons, v, win, 1.0), whole)
+
+
+def test_constraint_from_dict_unknown_or_missing_parameters():
+    with pytest.raises(InvalidParameterError, match=r"constraint type 'setback': unknown parameter\(s\) "
+                                                     r"\['distance'\]; did you mean 'distance_m'\?"):
+        constraint_from_dict({"type": "setback", "name": "r", "layer": "d", "distance": 5})
+    with pytest.raises(InvalidParameterError, match=r"constraint type 'value_range': .*missing.*'layer'"):
+        constraint_from_dict({"type": "value_range", "name": "s", "max": 15})

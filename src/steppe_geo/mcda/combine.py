@@ -48,7 +48,24 @@ class Rule(enum.Enum):
 
 
 def orness(order_weights: Sequence[float]) -> float:
-    """Yager's orness ``Σ (n − i)/(n − 1) · v_i`` (i = 1..n, values sorted descending)."""
+    """Yager's orness ``Σ (n − i)/(n − 1) · v_i`` (i = 1..n, values sorted descending).
+
+    Parameters
+    ----------
+    order_weights : (n,) sequence of float
+        OWA order weights (``v_1`` applies to the largest value).
+
+    Returns
+    -------
+    float
+        1 for max (OR), 0.5 for the mean (WLC), 0 for min (AND); 0.5 for n = 1.
+
+    Examples
+    --------
+    >>> from steppe_geo.mcda import orness
+    >>> orness([1, 0, 0]), orness([0.5, 0.3, 0.2])
+    (1.0, 0.65)
+    """
     v = np.asarray(order_weights, dtype=float)
     n = v.size
     if n == 1:
@@ -57,7 +74,18 @@ def orness(order_weights: Sequence[float]) -> float:
 
 
 def tradeoff(order_weights: Sequence[float]) -> float:
-    """Trade-off ``1 − sqrt(n Σ (v_i − 1/n)² / (n − 1))`` (1 = full compensation, as in WLC)."""
+    """Trade-off ``1 − sqrt(n Σ (v_i − 1/n)² / (n − 1))`` (1 = full compensation, as in WLC).
+
+    Parameters
+    ----------
+    order_weights : (n,) sequence of float
+        OWA order weights.
+
+    Returns
+    -------
+    float
+        1 for equal order weights, 0 for all weight on one position; 1 for n = 1.
+    """
     v = np.asarray(order_weights, dtype=float)
     n = v.size
     if n == 1:
@@ -77,6 +105,18 @@ def owa_weights_from_orness(target: float, n: int) -> np.ndarray:
     ``v_i = Q(i/n) − Q((i−1)/n)``; α is solved so that the discrete orness equals ``target``.
     orness 1 → ``(1, 0, …, 0)`` (OR / max), 0.5 → equal weights (WLC), 0 → ``(0, …, 0, 1)``
     (AND / min).
+
+    Parameters
+    ----------
+    target : float
+        Orness within ``[0, 1]``.
+    n : int
+        Number of criteria (>= 1).
+
+    Returns
+    -------
+    (n,) ndarray of float
+        Order weights, >= 0, summing to 1, with ``orness(v) == target``.
 
     Raises
     ------
@@ -100,7 +140,24 @@ def owa_weights_from_orness(target: float, n: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class OWAWeights:
-    """Order weights with their orness and trade-off."""
+    """Order weights with their orness and trade-off (build with :meth:`OWAWeights.build`).
+
+    Parameters
+    ----------
+    weights : tuple of float
+        Order weights (``weights[0]`` applies to the largest value), >= 0, summing to 1.
+    orness : float
+        :func:`orness` of the weights.
+    tradeoff : float
+        :func:`tradeoff` of the weights.
+
+    Examples
+    --------
+    >>> from steppe_geo.mcda import OWAWeights
+    >>> o = OWAWeights.build(order_weights=[0.5, 0.3, 0.2, 0.0], n=4)
+    >>> round(o.orness, 4), round(o.tradeoff, 4)  # orness = 1·0.5 + (2/3)·0.3 + (1/3)·0.2
+    (0.7667, 0.5837)
+    """
 
     weights: tuple[float, ...]
     orness: float
@@ -109,7 +166,27 @@ class OWAWeights:
     @classmethod
     def build(cls, *, order_weights: Sequence[float] | None = None, target_orness: float | None = None,
               n: int) -> OWAWeights:
-        """Validate given order weights, or derive them from a target orness."""
+        """Validate given order weights, or derive them from a target orness.
+
+        Parameters
+        ----------
+        order_weights : sequence of float, optional
+            Given order weights (>= 0, summing to 1); or give ``target_orness``.
+        target_orness : float, optional
+            Orness in ``[0, 1]`` (see :func:`owa_weights_from_orness`).
+        n : int
+            Number of criteria.
+
+        Returns
+        -------
+        OWAWeights
+
+        Raises
+        ------
+        InvalidParameterError
+            Neither or both given; wrong count, negative or not summing to 1; orness outside
+            ``[0, 1]``.
+        """
         if (order_weights is None) == (target_orness is None):
             raise InvalidParameterError(
                 "owa: give exactly one of order_weights or orness, got "

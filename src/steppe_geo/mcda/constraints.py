@@ -346,7 +346,29 @@ _REGISTRY["minimum_area"] = MinimumArea  # type: ignore[assignment]
 
 
 def constraint_from_dict(data: Mapping[str, Any]) -> Constraint | MinimumArea:
-    """Inverse of ``Constraint.to_dict``."""
+    """Inverse of ``Constraint.to_dict``.
+
+    Parameters
+    ----------
+    data : mapping
+        ``{"type": kind, "name": ..., ...}`` with kind one of ``value_range``, ``categories``,
+        ``setback``, ``fraction``, ``minimum_area``.
+
+    Returns
+    -------
+    Constraint or MinimumArea
+
+    Raises
+    ------
+    InvalidParameterError
+        Unknown type (valid types listed, the closest suggested) or bad parameters.
+
+    Examples
+    --------
+    >>> from steppe_geo.mcda import constraint_from_dict
+    >>> constraint_from_dict({"type": "setback", "name": "roads", "layer": "d_roads", "distance_m": 150})
+    Setback(name='roads', layer='d_roads', distance_m=150.0)
+    """
     d = dict(data)
     kind = d.pop("type", None)
     if kind not in _REGISTRY:
@@ -358,11 +380,34 @@ def constraint_from_dict(data: Mapping[str, Any]) -> Constraint | MinimumArea:
     for k in ("exclude", "allow"):
         if k in d:
             d[k] = tuple(d[k])
-    return _REGISTRY[kind](**d)
+    cls = _REGISTRY[kind]
+    valid = [f.name for f in fields(cls) if f.init]
+    unknown = [k for k in d if k not in valid]
+    if unknown:
+        raise InvalidParameterError(
+            f"constraint type {kind!r}: unknown parameter(s) {unknown}{did_you_mean(unknown[0], valid)} "
+            f"Valid parameters are: {', '.join(valid)}."
+        )
+    try:
+        return cls(**d)
+    except TypeError as exc:
+        raise InvalidParameterError(
+            f"constraint type {kind!r}: {exc}; parameters are {', '.join(valid)}"
+        ) from None
 
 
 def bitmask_dtype(n: int) -> np.dtype:
-    """uint32 for up to 32 constraints, uint64 up to 64; more is an error."""
+    """uint32 for up to 32 constraints, uint64 up to 64; more is an error.
+
+    Parameters
+    ----------
+    n : int
+        Number of constraints.
+
+    Returns
+    -------
+    numpy.dtype
+    """
     if n <= 32:
         return np.dtype(np.uint32)
     if n <= 64:

@@ -96,10 +96,21 @@ def normalize_weights(weights: Sequence[float] | Mapping[str, float], *,
     criteria : sequence of str, optional
         Criterion names used in error messages (and the order for a mapping).
 
+    Returns
+    -------
+    (n,) ndarray of float
+        The weights divided by their sum.
+
     Raises
     ------
     InvalidParameterError
         If a weight is negative, not finite, or all weights are zero.
+
+    Examples
+    --------
+    >>> from steppe_geo.mcda import normalize_weights
+    >>> normalize_weights([2, 1, 1]).tolist()
+    [0.5, 0.25, 0.25]
     """
     if isinstance(weights, Mapping):
         names = list(criteria) if criteria is not None else list(weights)
@@ -129,10 +140,27 @@ def rank_weights(ranks: Sequence[int], *, method: str | RankMethod = "centroid")
     ``sum``: ``(n − r + 1) / Σ``; ``reciprocal``: ``(1/r) / Σ 1/r``; ``centroid`` (ROC):
     ``(1/n) Σ_{k=r..n} 1/k``.
 
+    Parameters
+    ----------
+    ranks : sequence of int
+        A permutation of ``1..n`` (1 = most important), in criterion order.
+    method : {"centroid", "sum", "reciprocal"} or RankMethod, default "centroid"
+
+    Returns
+    -------
+    (n,) ndarray of float
+        Weights summing to 1.
+
     Raises
     ------
     InvalidParameterError
         If the ranks are not a permutation of 1..n or the method is unknown.
+
+    Examples
+    --------
+    >>> from steppe_geo.mcda import rank_weights
+    >>> [round(float(w), 4) for w in rank_weights([1, 2, 3], method="centroid")]  # 11/18, 5/18, 2/18
+    [0.6111, 0.2778, 0.1111]
     """
     m = parse_choice(RankMethod, method, param="method")
     r = np.asarray(ranks, dtype=int).ravel()
@@ -150,7 +178,7 @@ def rank_weights(ranks: Sequence[int], *, method: str | RankMethod = "centroid")
 
 @dataclass(frozen=True)
 class AHPResult:
-    """Result of :func:`ahp`.
+    """Result of :func:`ahp` (the parameters are its attributes).
 
     Attributes
     ----------
