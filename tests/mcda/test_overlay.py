@@ -401,3 +401,8 @@ def test_overlay_accepts_rule_aliases_and_checks_parameters():
         from steppe_geo.mcda.overlay import _prepare
 
         _prepare(_overlay(), {}, sg.Grid.from_bounds((0, 0, 60, 60), crs="EPSG:32649", resolution_m=30), 2.5)
+
+
+def test_write_criteria_must_be_a_bool(sources, small_grid, tmp_path):
+    with pytest.raises(InvalidParameterError, match=r"write_criteria must be True or False, got 'yes'"):
+        evaluate_streamed(_overlay(), sources, grid=small_grid, out_dir=tmp_path / "o", write_criteria="yes")

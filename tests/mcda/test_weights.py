@@ -241,3 +241,10 @@ def test_rank_weights_by_hand():
         rank_weights([1, 1, 2])
     with pytest.raises(InvalidParameterError, match=r"did you mean 'centroid'"):
         rank_weights([1, 2], method="centroids")
+
+
+def test_best_revision_needs_three_to_ten_criteria():
+    from steppe_geo.mcda import best_revision
+
+    with pytest.raises(InvalidParameterError, match=r"best_revision: need 3 <= n <= 10 criteria, got n=2"):
+        best_revision(np.array([[1, 3], [1 / 3, 1]]))
