@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tomllib
 
 import numpy as np
@@ -20,6 +21,7 @@ from steppe_geo.mcda import (
     Linear,
     MinimumArea,
     Overlay,
+    Rule,
     Setback,
     ValueRange,
     ahp,
@@ -189,34 +191,45 @@ def _assert_files_equal_memory(files, r):
     np.testing.assert_array_equal(_read(files["eligible"]), r.eligible.values.astype(np.uint8))
     np.testing.assert_array_equal(_read(files["exclusion"]), r.exclusion.values)
     np.testing.assert_array_equal(_read(files["availability"]), r.availability.values)
+    if "criteria" in files:
+        with rasterio.open(files["criteria"]) as ds:
+            np.testing.assert_array_equal(ds.read(), np.stack([r.criteria[n].values for n in r.weights]))
 
 
-def test_streamed_equals_in_memory(layers, sources, small_grid, tmp_path):
-    ov = _overlay()
-    r = evaluate(ov, layers)
-    files = evaluate_streamed(
-        ov, sources, grid=small_grid, out_dir=tmp_path / "out", window=16, write_criteria=True
-    )
-    _assert_files_equal_memory(files, r)
-    with rasterio.open(files["criteria"]) as ds:
-        np.testing.assert_array_equal(ds.read(), np.stack([r.criteria[n].values for n in ov.criterion_names]))
-        assert ds.descriptions == tuple(ov.criterion_names)
-    # the minimum-area halo matters: without it a window edge would split regions
-    assert ov.halo(small_grid.pixel_area_m2) == 6
+def _assert_same_metadata(files, r):
+    """nodata, dtype and tags of the files are those of the in-memory result."""
+    for name in ("score", "exclusion", "availability"):
+        da = getattr(r, name)
+        with rasterio.open(files[name]) as ds:
+            assert np.dtype(ds.dtypes[0]) == da.dtype, name
+            nd, mem = ds.nodata, da.rio.nodata
+            assert (nd is None and mem is None) or (np.isnan(nd) and np.isnan(mem)), (name, nd, mem)
+            tags = ds.tags()
+            for key, value in da.attrs.items():
+                if key != "_FillValue":
+                    assert tags[key if key != "units" else "STEPPE_GEO_UNITS"] == str(value), (name, key)
+    # eligible: bool in memory (no nodata); GeoTIFF has no bool, so uint8 1/0 with nodata 255
+    assert r.eligible.dtype == bool and r.eligible.rio.nodata is None
+    with rasterio.open(files["eligible"]) as ds:
+        assert ds.dtypes[0] == "uint8" and ds.nodata == 255
+    if "criteria" in files:
+        with rasterio.open(files["criteria"]) as ds:
+            assert ds.descriptions == tuple(r.weights) and ds.nodata is not None and np.isnan(ds.nodata)
+            assert json.loads(ds.tags()["value_functions"]) == {
+                n: r.criteria[n].attrs["value_function"] for n in r.weights}
 
 
-def test_streamed_refuses_existing_and_off_grid(layers, sources, small_grid, tmp_path):
-    ov = _overlay()
-    evaluate_streamed(ov, sources, grid=small_grid, out_dir=tmp_path / "out", window=32)
-    with pytest.raises(FileExistsError):
-        evaluate_streamed(ov, sources, grid=small_grid, out_dir=tmp_path / "out", window=32)
-    other = sg.Grid.from_bounds((400_000, 4_430_000, 401_800, 4_431_200), crs="EPSG:32649", resolution_m=60)
-    with pytest.raises(
-        GridMismatchError,
-        match=r"(?s)not on the analysis grid.*resolution 30 x 30.*grid: "
-        r".*resolution 60 x 60",
-    ):
-        evaluate_streamed(ov, sources, grid=other, out_dir=tmp_path / "o2")
+def test_exclusion_bitmask_has_no_nodata_so_eligible_pixels_survive_export(layers, tmp_path):
+    r = evaluate(_overlay(), layers)
+    assert r.exclusion.rio.nodata is None  # was 0, the value that means "excluded by nothing"
+    path = write_raster(r.exclusion, tmp_path / "exclusion.tif")
+    with rasterio.open(path) as ds:
+        assert ds.nodata is None
+        np.testing.assert_array_equal(ds.read(1, masked=True).mask, False)
+        np.testing.assert_array_equal(ds.read(1), r.exclusion.values)
+    back = sg.read_raster(path, kind="categorical")
+    assert back.rio.nodata is None
+    assert int((back.values == 0).sum()) == int((r.exclusion.values == 0).sum()) > 0
 
 
 @pytest.fixture(scope="module")
@@ -224,22 +237,108 @@ def client():
     distributed = pytest.importorskip("distributed")
     with (
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=40
         ) as cluster,
         distributed.Client(cluster) as c,
     ):
         yield c
 
 
-def test_dask_equals_streamed_and_in_memory(layers, sources, small_grid, tmp_path, client):
+RULE_OPTIONS = {
+    "wlc": {},
+    "weighted-product": {},
+    "owa": {"orness": 0.3},
+    "fuzzy-and": {},
+    "fuzzy-or": {},
+    "fuzzy-product": {},
+    "fuzzy-gamma": {"gamma": 0.7},
+    "geometric-mean": {},
+}
+
+
+# every rule, each with one of several window sizes (16 and 23 cut the 41 x 61 grid unevenly,
+# 41 gives 2 windows, 64 one), so the whole matrix stays quick
+WINDOWS = [16, 23, 41, 64, 23, 16, 41, 23]
+
+
+@pytest.mark.parametrize(("rule", "window"), list(zip(RULE_OPTIONS, WINDOWS, strict=True)))
+def test_in_memory_streamed_and_dask_are_identical(rule, window, layers, sources, small_grid, tmp_path,
+                                                   client):
+    ov = _overlay(rule, **RULE_OPTIONS[rule])
+    r = evaluate(ov, layers)
+    kw = {"grid": small_grid, "window": window, "write_criteria": True}
+    streamed = evaluate_streamed(ov, sources, out_dir=tmp_path / "s", **kw)
+    dask = evaluate_dask(ov, sources, out_dir=tmp_path / "d", client=client, **kw)
+    assert set(dask) == set(streamed) == {"score", "eligible", "exclusion", "availability", "criteria"}
+    for files in (streamed, dask):
+        _assert_files_equal_memory(files, r)
+        _assert_same_metadata(files, r)
+    assert np.isfinite(r.score.values).any() and np.isnan(r.score.values).any()
+
+
+def test_score_tags_record_rule_weights_and_owa(layers, sources, small_grid, tmp_path):
+    ov = _overlay("owa", orness=0.3)
+    files = evaluate_streamed(ov, sources, grid=small_grid, out_dir=tmp_path / "o", outputs=("score",))
+    with rasterio.open(files["score"]) as ds:
+        tags = ds.tags()
+    assert tags["rule"] == "owa"
+    assert json.loads(tags["weights"]) == pytest.approx({"wind": 0.6, "flatness": 0.2, "moderate slope": 0.2})
+    assert float(tags["orness"]) == pytest.approx(0.3) and float(tags["tradeoff"]) == ov.owa.tradeoff
+    assert json.loads(tags["order_weights"]) == pytest.approx(list(ov.owa.weights))
+    assert json.loads(tags["criteria"])[0]["function"] == "linear(low=4.0, high=9.0)"
+    assert evaluate(ov, layers).score.attrs["orness"] == tags["orness"]
+
+
+def test_float_layer_with_numeric_nodata_is_nodata_in_every_mode(layers, small_grid, tmp_path, client):
+    wind = layers["wind"].values.copy()
+    wind[5, 5] = -9999.0  # declared nodata of a float layer (was used as data in memory)
+    layers = dict(layers, wind=small_grid.to_dataarray(wind, name="wind", units="m/s", nodata=-9999.0))
+    srcs = {k: write_raster(da, tmp_path / "in" / f"{k}.tif") for k, da in layers.items() if k != "wind"}
+    srcs["wind"] = tmp_path / "in" / "wind.tif"  # write_raster would store NaN; keep the -9999 as GDAL nodata
+    with rasterio.open(srcs["wind"], "w", driver="GTiff", width=wind.shape[1], height=wind.shape[0], count=1,
+                       dtype="float32", crs=small_grid.crs.to_wkt(), transform=small_grid.transform,
+                       nodata=-9999.0) as ds:
+        ds.write(wind, 1)
     ov = _overlay()
     r = evaluate(ov, layers)
-    streamed = evaluate_streamed(ov, sources, grid=small_grid, out_dir=tmp_path / "s", window=16)
-    dask = evaluate_dask(ov, sources, grid=small_grid, out_dir=tmp_path / "d", window=16, client=client)
-    assert set(dask) == set(streamed)
-    for name in streamed:
-        np.testing.assert_array_equal(_read(dask[name]), _read(streamed[name]))
+    assert np.isnan(r.criteria["wind"].values[5, 5]) and np.isnan(r.score.values[5, 5])
+    streamed = evaluate_streamed(ov, srcs, grid=small_grid, out_dir=tmp_path / "s", window=16)
+    dask = evaluate_dask(ov, srcs, grid=small_grid, out_dir=tmp_path / "d", window=16, client=client)
+    _assert_files_equal_memory(streamed, r)
     _assert_files_equal_memory(dask, r)
+    # and as a constraint layer: -9999 is nodata, which counts as excluded
+    ov2 = Overlay(ov.criteria, constraints=(ValueRange("calm", "wind", min=-1e6),))
+    r2 = evaluate(ov2, layers)
+    assert r2.excluded_by(int(r2.exclusion.values[5, 5])) == ["calm"]
+    files = evaluate_streamed(ov2, srcs, grid=small_grid, out_dir=tmp_path / "c", window=16)
+    _assert_files_equal_memory(files, r2)
+
+
+def test_large_minimum_area_needs_no_halo(layers, sources, small_grid, tmp_path, client, monkeypatch):
+    # 200 px minimum area with 16-pixel windows: the old halo (200 px a side) read 416 x 416 windows
+    from steppe_geo.mcda import overlay as ov_mod
+
+    big = MinimumArea("under 200 px", min_area_m2=200 * 900)
+    ov = Overlay(_overlay().criteria, constraints=(*_overlay().constraints[:-1], big))
+    r = evaluate(ov, layers)
+    assert r.eligible.values.any()
+    assert ((r.exclusion.values & (1 << 4)) > 0).any()  # the rule removed something
+    reads = []
+    orig = ov_mod._read_window
+
+    def spy(datasets, win):
+        reads.append((int(win.padded.height), int(win.padded.width), len(datasets)))
+        return orig(datasets, win)
+
+    monkeypatch.setattr(ov_mod, "_read_window", spy)
+    files = evaluate_streamed(ov, sources, grid=small_grid, out_dir=tmp_path / "s", window=16)
+    _assert_files_equal_memory(files, r)
+    assert max(h for h, _, _ in reads) <= 16 and max(w for _, w, _ in reads) <= 16
+    # a labelling pass over the 4 constraint layers, then the main pass over all 5 layers
+    n_win = len(list(small_grid.windows(16)))
+    assert [n for _, _, n in reads] == [4] * n_win + [5] * n_win
+    _assert_files_equal_memory(
+        evaluate_dask(ov, sources, grid=small_grid, out_dir=tmp_path / "d", window=16, client=client), r)
 
 
 def test_streamed_output_selection(layers, sources, small_grid, tmp_path):
@@ -270,3 +369,40 @@ def test_categorical_criterion_with_integer_nodata(layers):
     r = evaluate(ov, layers)
     assert np.isnan(r.score.values[10, 10])  # nodata code 255 → NaN, not an unknown class
     assert float(r.score.values[0, 0]) == pytest.approx(1.0)
+def test_streamed_refuses_existing_and_off_grid(layers, sources, small_grid, tmp_path):
+    ov = _overlay()
+    evaluate_streamed(ov, sources, grid=small_grid, out_dir=tmp_path / "out", window=32)
+    with pytest.raises(FileExistsError):
+        evaluate_streamed(ov, sources, grid=small_grid, out_dir=tmp_path / "out", window=32)
+    other = sg.Grid.from_bounds((400_000, 4_430_000, 401_800, 4_431_200), crs="EPSG:32649", resolution_m=60)
+    with pytest.raises(
+        GridMismatchError,
+        match=r"(?s)not on the analysis grid.*resolution 30 x 30.*grid: "
+        r".*resolution 60 x 60",
+    ):
+        evaluate_streamed(ov, sources, grid=other, out_dir=tmp_path / "o2")
+
+
+def test_frozen_overlay_weights_are_read_only():
+    ov = _overlay()
+    with pytest.raises(ValueError, match="read-only"):
+        ov.normalized_weights[0] = 42
+    np.testing.assert_allclose(ov.normalized_weights, [0.6, 0.2, 0.2])
+
+
+def test_overlay_accepts_rule_aliases_and_checks_parameters():
+    assert _overlay("WPM").rule is Rule.WEIGHTED_PRODUCT
+    with pytest.raises(InvalidParameterError, match=r"gamma must be a number within \[0, 1\], got 'x'"):
+        _overlay("fuzzy-gamma", gamma="x")
+    with pytest.raises(InvalidParameterError,
+                       match=r"criterion 'w': weight must be a number >= 0, got 'heavy'"):
+        Criterion("w", Linear(0, 1), "heavy")
+    with pytest.raises(InvalidParameterError, match=r"window must be an integer > 0 pixels, got 2.5"):
+        from steppe_geo.mcda.overlay import _prepare
+
+        _prepare(_overlay(), {}, sg.Grid.from_bounds((0, 0, 60, 60), crs="EPSG:32649", resolution_m=30), 2.5)
+
+
+def test_write_criteria_must_be_a_bool(sources, small_grid, tmp_path):
+    with pytest.raises(InvalidParameterError, match=r"write_criteria must be True or False, got 'yes'"):
+        evaluate_streamed(_overlay(), sources, grid=small_grid, out_dir=tmp_path / "o", write_criteria="yes")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import math
+import re
 import tomllib
 
 import matplotlib
@@ -242,3 +244,145 @@ def test_inputs_are_never_mutated():
     for fn in (Identity(), Linear(0, 1), Power(0, 1)):
         fn(x)
         np.testing.assert_array_equal(x, [-1.0, 0.5, 2.0])
+
+
+# ---------------------------------------------------------------- ArcGIS MSSmall / MSLarge branches
+def test_ms_small_and_ms_large_below_a_times_m():
+    # ArcGIS Pro prints u(x) = 0 for x <= a·m on all four pages (FuzzyMSSmall and TfMSSmall,
+    # FuzzyMSLarge and TfMSLarge; pro.arcgis.com/en/pro-app/arcpy/spatial-analyst/*-class.htm).
+    # MSLarge: the formula 1 − b·s/(x − a·m + b·s) tends to 1 − 1 = 0 at a·m, so 0 is continuous
+    # and we follow ArcGIS. MSSmall: b·s/(x − a·m + b·s) tends to 1, so the printed 0 would jump
+    # from 1 to 0 and give the preferred small values the lowest membership; we return 1
+    # (continuous, non-increasing) — a documented deviation from what ArcGIS prints.
+    small, large = MSSmall(mean=10, std=2), MSLarge(mean=10, std=2)
+    x = np.array([0.0, 9.0, 10.0, 10.0 + 1e-6, 12.0])
+    np.testing.assert_allclose(small(x), [1, 1, 1, 2 / (1e-6 + 2), 2 / 4], rtol=1e-6)
+    np.testing.assert_allclose(large(x), [0, 0, 0, 1 - 2 / (1e-6 + 2), 1 - 2 / 4], atol=1e-6)
+
+
+# ---------------------------------------------------------------- numerics and validation
+def _exponential_reference(rate: float, t: float) -> float:
+    # (e^{rt} − 1) / (e^r − 1) with 60-digit decimals (no overflow, independent of our kernel)
+    from decimal import Decimal, getcontext
+
+    getcontext().prec = 60
+    r, tt = Decimal(rate), Decimal(t)
+    return float(((r * tt).exp() - 1) / (r.exp() - 1))
+
+
+@pytest.mark.parametrize("rate", [800.0, -800.0, 50.0, -3.0, 1e-6])
+def test_exponential_large_rates_do_not_overflow(rate):
+    fn = Exponential(0, 1, rate=rate)  # was OverflowError for rate=800 (math.expm1(800))
+    t = np.array([0.0, 0.25, 0.5, 0.99, 0.999, 1.0])
+    expected = [_exponential_reference(rate, v) for v in t]
+    np.testing.assert_allclose(fn(t), expected, rtol=1e-5, atol=1e-30)
+
+
+def test_exponential_rejects_vanishing_rate():
+    with pytest.raises(
+        InvalidParameterError,
+        match=r"exponential.rate must be non-zero \(\|rate\| >= 1e-9; use .linear.\), got 1e-12",
+    ):
+        Exponential(0, 1, rate=1e-12)
+
+
+@pytest.mark.parametrize("code", [1.5, "x", True, float("nan"), None])
+def test_categorical_refuses_non_integer_codes(code):
+    with pytest.raises(InvalidParameterError,
+                       match=rf"categorical.table: class codes must be integers, got {re.escape(repr(code))}",
+                       ):
+        Categorical({code: 0.3})
+
+
+def test_categorical_accepts_integral_codes():
+    assert Categorical({"30": 0.5, 60.0: 1.0, np.int64(80): 0.0}).table == ((30, 0.5), (60, 1.0), (80, 0.0))
+
+
+def test_float_layer_with_numeric_nodata_is_nan(small_grid):
+    vals = np.full(small_grid.shape, 5.0, dtype=np.float32)
+    vals[0, 0] = -9999.0
+    da = small_grid.to_dataarray(vals, name="wind", nodata=-9999.0)
+    out = Linear(0, 10)(da)
+    assert np.isnan(out.values[0, 0]) and out.values[1, 1] == pytest.approx(0.5)
+
+
+# ---------------------------------------------------------------- random valid parameters
+lim = st.floats(-1e4, 1e4, allow_nan=False)
+pos = st.floats(1e-3, 1e3, allow_nan=False)
+
+
+@st.composite
+def distinct_pair(draw):
+    a = draw(lim)
+    b = draw(lim.filter(lambda v: abs(v - a) > 1e-6 * max(1.0, abs(a))))
+    return a, b
+
+
+@st.composite
+def control_points(draw):
+    pts = sorted(draw(st.lists(lim, min_size=4, max_size=4)))
+    gap = 1e-6 * max(1.0, abs(pts[0]), abs(pts[2]))
+    if not (pts[1] - pts[0] > gap and pts[3] - pts[2] > gap):
+        pts = [pts[0], pts[0] + 1.0, pts[0] + 2.0, pts[0] + 3.0]
+    return pts
+
+
+@st.composite
+def random_functions(draw):
+    """(value function with random valid parameters, +1 / −1 if monotone else 0)."""
+    kind = draw(st.sampled_from(["linear", "symlin", "small", "large", "gauss", "near", "mssmall", "mslarge",
+                                 "lgrowth", "ldecay", "exp", "log", "power", "sig", "j", "flin", "pwl"]))
+    if kind in ("linear", "exp", "log", "power"):
+        lo, hi = draw(distinct_pair())
+        sign = 1 if hi > lo else -1
+        if kind == "linear":
+            return Linear(lo, hi), sign
+        if kind == "exp":
+            rate = draw(st.floats(-700, 700).filter(lambda r: abs(r) >= 1e-9))
+            return Exponential(lo, hi, rate=rate), sign
+        if kind == "log":
+            return Logarithm(lo, hi, scale=draw(pos)), sign
+        return Power(lo, hi, exponent=draw(st.floats(0.01, 50))), sign
+    if kind == "symlin":
+        lo, hi = sorted(draw(distinct_pair()))
+        return SymmetricLinear(lo, hi), 0
+    if kind in ("small", "large"):
+        cls = Small if kind == "small" else Large
+        return cls(midpoint=draw(pos), spread=draw(st.floats(0.01, 50))), -1 if kind == "small" else 1
+    if kind in ("gauss", "near"):
+        cls = Gaussian if kind == "gauss" else Near
+        return cls(midpoint=draw(lim), spread=draw(pos)), 0
+    if kind in ("mssmall", "mslarge"):
+        cls = MSSmall if kind == "mssmall" else MSLarge
+        f = cls(mean=draw(lim), std=draw(pos), mean_multiplier=draw(st.floats(-5, 5)),
+                std_multiplier=draw(st.floats(0.01, 5)))
+        return f, -1 if kind == "mssmall" else 1
+    if kind in ("lgrowth", "ldecay"):
+        cls = LogisticGrowth if kind == "lgrowth" else LogisticDecay
+        return cls(midpoint=draw(lim), steepness=draw(pos)), 1 if kind == "lgrowth" else -1
+    if kind in ("sig", "j", "flin"):
+        cls = {"sig": FuzzySigmoidal, "j": FuzzyJShaped, "flin": FuzzyLinear}[kind]
+        a, b, c, d = draw(control_points())
+        shape = draw(st.sampled_from(["increasing", "decreasing", "symmetric"]))
+        mono = {"increasing": 1, "decreasing": -1, "symmetric": 0}[shape]
+        return cls(a=a, b=b, c=c, d=d, shape=shape), mono
+    xs = sorted(set(draw(st.lists(lim, min_size=2, max_size=6, unique=True))))
+    if len(xs) < 2:
+        xs = [xs[0], xs[0] + 1.0]
+    ys = draw(st.lists(st.floats(0, 1), min_size=len(xs), max_size=len(xs)))
+    mono = 1 if all(b >= a for a, b in itertools.pairwise(ys)) else 0
+    return PiecewiseLinear(xs=tuple(xs), ys=tuple(ys)), mono
+
+
+@settings(max_examples=300, deadline=None)
+@given(case=random_functions(), xs=st.lists(st.floats(-2e4, 2e4, allow_nan=False), min_size=1, max_size=20))
+def test_random_parameters_stay_in_unit_interval_monotone_and_round_trip(case, xs):
+    fn, monotone = case
+    x = np.sort(np.array([*xs, np.nan]))
+    for arr in (x, x.astype(np.float32)):
+        y = fn(arr)
+        assert y.dtype == np.float32 and np.isnan(y[-1])
+        assert np.all((y[:-1] >= 0) & (y[:-1] <= 1))
+        if monotone:
+            assert np.all(np.diff(y[:-1].astype(float)) * monotone >= -1e-6)
+    assert value_function_from_dict(fn.to_dict()) == fn

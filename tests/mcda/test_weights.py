@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 
 from steppe_geo.errors import InvalidParameterError, SteppeGeoWarning
-from steppe_geo.mcda import RANDOM_INDEX, InconsistentJudgementsWarning, ahp, normalize_weights, rank_weights
+from steppe_geo.mcda import (
+    RANDOM_INDEX,
+    ConsistencyNotCheckedWarning,
+    InconsistentJudgementsWarning,
+    ahp,
+    normalize_weights,
+    rank_weights,
+)
 
 # Saaty, T. L. (1990). How to make a decision: the analytic hierarchy process. European Journal of
 # Operational Research 48, 9-26, the house-buying example (criteria matrix, Table 2): size, transport,
@@ -53,35 +60,120 @@ def test_eigenvector_by_hand_with_numpy_eig():
     assert r.cr == pytest.approx(r.ci / RANDOM_INDEX[8])
 
 
-def test_warning_names_the_most_helpful_revision():
+# Saaty's fundamental scale and its reciprocals (Saaty 1980), for the brute-force references below
+SCALE = [1 / 9, 1 / 8, 1 / 7, 1 / 6, 1 / 5, 1 / 4, 1 / 3, 1 / 2, 1, 2, 3, 4, 5, 6, 7, 8, 9]
+# a fine log-spaced grid over [1/9, 9] (plus the scale values) for the continuous optimum
+FINE = np.unique(np.concatenate([np.geomspace(1 / 9, 9, 801), SCALE]))
+
+
+def _brute_force_revisions(a):
+    """CR after setting each judgement a[i, j] (and a[j, i]) to every FINE / SCALE value."""
+    n = a.shape[0]
+    out = {}
+    for i in range(n):
+        for j in range(i + 1, n):
+            def cr_at(vals, i=i, j=j):
+                b = np.broadcast_to(a, (len(vals), n, n)).copy()
+                b[:, i, j], b[:, j, i] = vals, 1 / np.asarray(vals)
+                lam = np.linalg.eigvals(b).real.max(axis=-1)  # numpy, not our eigen routine
+                return (lam - n) / (n - 1) / RANDOM_INDEX[n]
+            fine, scale = cr_at(FINE), cr_at(SCALE)
+            out[(i, j)] = (fine.min(), FINE[fine.argmin()], scale.min(), SCALE[int(scale.argmin())])
+    return out
+
+
+def _check_against_brute_force(a, suggestion, names):
+    ref = _brute_force_revisions(a)
+    (bi, bj), (cr_min, _, _, _) = min(ref.items(), key=lambda kv: kv[1][0])
+    i, j = names.index(suggestion.row), names.index(suggestion.column)
+    # our bounded minimisation can only be at or below the grid's best (it is continuous)
+    assert suggestion.cr_after <= cr_min + 1e-9 and suggestion.cr_after == pytest.approx(cr_min, abs=1e-4)
+    # and names the judgement whose revision lowers CR most (unless two are within the grid step)
+    assert (i, j) == (bi, bj) or ref[(i, j)][0] == pytest.approx(cr_min, abs=1e-4)
+    _, _, scale_cr, scale_value = ref[(i, j)]
+    assert suggestion.scale_value == pytest.approx(scale_value)
+    assert suggestion.scale_cr_after == pytest.approx(scale_cr)
+    assert suggestion.current == a[i, j]
+
+
+HOUSE_NAMES = ["size", "transport", "neighbourhood", "age", "yard", "modern", "condition", "financing"]
+
+
+def test_warning_names_the_most_helpful_revision_on_saatys_house_example():
     with pytest.warns(InconsistentJudgementsWarning) as rec:
-        r = ahp(
-            HOUSE,
-            criteria=[
-                "size",
-                "transport",
-                "neighbourhood",
-                "age",
-                "yard",
-                "modern",
-                "condition",
-                "financing",
-            ],
-        )
+        r = ahp(HOUSE, criteria=HOUSE_NAMES)
     assert issubclass(rec[0].category, SteppeGeoWarning)
-    row, col, cur, _new, cr_after = r.suggestion
-    # brute force check: no other single revision to w_i/w_j lowers CR further
-    best = np.inf
-    for i in range(8):
-        for j in range(i + 1, 8):
-            b = HOUSE.copy()
-            b[i, j] = r.weights[i] / r.weights[j]
-            b[j, i] = 1 / b[i, j]
-            lam = np.max(np.linalg.eigvals(b).real)
-            best = min(best, (lam - 8) / 7 / 1.41)
-    assert cr_after == pytest.approx(best)
-    assert (row, col) == ("neighbourhood", "condition") and cur == 6
-    assert f"Revising ('{row}' vs '{col}')" in str(rec[0].message)
+    _check_against_brute_force(HOUSE, r.suggestion, HOUSE_NAMES)
+    # the judgement "neighbourhood vs general condition" = 6 is the one to revise; its CR-minimising
+    # value is about 0.46 (brute force above), 1/2 on Saaty's scale, giving CR 0.082 < 0.10
+    assert (r.suggestion.row, r.suggestion.column, r.suggestion.current) == ("neighbourhood", "condition", 6)
+    assert r.suggestion.scale_value == 0.5 and r.suggestion.scale_cr_after < 0.10
+    msg = str(rec[0].message)
+    assert "Revising ('neighbourhood' vs 'condition') from 6" in msg and "at 1/2 on Saaty's scale" in msg
+
+
+def _old_heuristic(a, w):
+    """The previous hint: set each a_ij to w_i / w_j in turn, keep the lowest CR."""
+    n = a.shape[0]
+    best = None
+    for i in range(n):
+        for j in range(i + 1, n):
+            b = a.copy()
+            b[i, j], b[j, i] = w[i] / w[j], w[j] / w[i]
+            cr = (np.linalg.eigvals(b).real.max() - n) / (n - 1) / RANDOM_INDEX[n]
+            if best is None or cr < best[0]:
+                best = (cr, i, j)
+    return best[1], best[2]
+
+
+def test_revision_matches_brute_force_on_random_matrices():
+    rng = np.random.default_rng(5)
+    checked = old_wrong = 0
+    while checked < 25:
+        n = int(rng.integers(3, 8))
+        a = np.ones((n, n))
+        for i in range(n):
+            for j in range(i + 1, n):
+                a[i, j] = rng.choice(SCALE)
+                a[j, i] = 1 / a[i, j]
+        with warnings.catch_warnings(record=True) as rec:
+            warnings.simplefilter("always")
+            r = ahp(a)
+        if r.cr <= 0.10:
+            assert not rec and r.suggestion is None
+            continue
+        assert len(rec) == 1 and rec[0].category is InconsistentJudgementsWarning
+        names = list(r.criteria)
+        _check_against_brute_force(a, r.suggestion, names)
+        old_wrong += _old_heuristic(a, r.weights) != (names.index(r.suggestion.row),
+                                                      names.index(r.suggestion.column))
+        checked += 1
+    assert old_wrong == 8  # the w_i / w_j heuristic named another judgement for 8 of these 25
+
+
+def test_no_random_index_beyond_ten_criteria_warns():
+    w = np.arange(1, 12, dtype=float)
+    a = w[:, None] / w[None, :]
+    a[0, 1], a[1, 0] = 5.0, 0.2  # inconsistent, but CR cannot be rated
+    with pytest.warns(
+        ConsistencyNotCheckedWarning,
+        match=r"n = 11 criteria: Saaty's random index RI is tabulated for n <= 10 only.*CR = NaN",
+    ):
+        r = ahp(a)
+    assert np.isnan(r.cr) and r.ci > 0 and not r.consistent and r.suggestion is None
+
+
+def test_self_judgement_must_be_one():
+    base = {("wind", "slope"): 3, ("wind", "grid"): 5, ("slope", "grid"): 2}
+    with pytest.raises(
+        InvalidParameterError,
+        match=r"a criterion compared with itself must be 1 \(equal importance\), got \('wind', 'wind'\): 5",
+    ):
+        ahp({**base, ("wind", "wind"): 5})
+    np.testing.assert_allclose(ahp({**base, ("wind", "wind"): 1}).weights, ahp(base).weights)
+    with pytest.raises(InvalidParameterError,
+                       match=r"judgement \('wind', 'slope'\) must be a number > 0, got 'x'"):
+        ahp({**base, ("wind", "slope"): "x"})
 
 
 def test_consistent_matrix_has_zero_cr_and_no_warning():
@@ -149,3 +241,10 @@ def test_rank_weights_by_hand():
         rank_weights([1, 1, 2])
     with pytest.raises(InvalidParameterError, match=r"did you mean 'centroid'"):
         rank_weights([1, 2], method="centroids")
+
+
+def test_best_revision_needs_three_to_ten_criteria():
+    from steppe_geo.mcda import best_revision
+
+    with pytest.raises(InvalidParameterError, match=r"best_revision: need 3 <= n <= 10 criteria, got n=2"):
+        best_revision(np.array([[1, 3], [1 / 3, 1]]))

@@ -5,7 +5,16 @@ Knows nothing of models or parcels (DESIGN.md). See ``docs/mcda.md`` for the for
 
 from __future__ import annotations
 
-from steppe_geo.mcda.combine import OWAWeights, Rule, combine, orness, owa_weights_from_orness, tradeoff
+from steppe_geo.mcda.combine import (
+    RULE_ALIASES,
+    OWAWeights,
+    Rule,
+    combine,
+    orness,
+    owa_weights_from_orness,
+    parse_rule,
+    tradeoff,
+)
 from steppe_geo.mcda.constraints import (
     Categories,
     Constraint,
@@ -48,16 +57,21 @@ from steppe_geo.mcda.value_functions import (
     Small,
     SymmetricLinear,
     ValueFunction,
+    decode_nodata,
     value_function,
     value_function_from_dict,
     value_function_names,
 )
 from steppe_geo.mcda.weights import (
     RANDOM_INDEX,
+    SAATY_SCALE,
     AHPResult,
+    ConsistencyNotCheckedWarning,
     InconsistentJudgementsWarning,
     RankMethod,
+    Revision,
     ahp,
+    best_revision,
     normalize_weights,
     principal_eigenvectors,
     rank_weights,
@@ -65,9 +79,12 @@ from steppe_geo.mcda.weights import (
 
 __all__ = [
     "RANDOM_INDEX",
+    "RULE_ALIASES",
+    "SAATY_SCALE",
     "AHPResult",
     "Categorical",
     "Categories",
+    "ConsistencyNotCheckedWarning",
     "Constraint",
     "Criterion",
     "Exponential",
@@ -93,6 +110,7 @@ __all__ = [
     "PiecewiseLinear",
     "Power",
     "RankMethod",
+    "Revision",
     "Rule",
     "Setback",
     "Shape",
@@ -101,8 +119,10 @@ __all__ = [
     "ValueFunction",
     "ValueRange",
     "ahp",
+    "best_revision",
     "combine",
     "constraint_from_dict",
+    "decode_nodata",
     "evaluate",
     "evaluate_constraints",
     "evaluate_dask",
@@ -111,6 +131,7 @@ __all__ = [
     "normalize_weights",
     "orness",
     "owa_weights_from_orness",
+    "parse_rule",
     "plot_value_function",
     "principal_eigenvectors",
     "rank_weights",

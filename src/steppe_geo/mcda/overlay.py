@@ -7,16 +7,19 @@ The same per-window kernel runs three ways (DESIGN.md "same answer, three ways")
 3. :func:`evaluate_dask` — each window a ``dask.distributed`` task; workers read their
    own windows from the files; the client writes the results.
 
-Every step of the kernel is element-wise except :class:`MinimumArea`, which is handled
-with a halo of ``min_pixels`` pixels around each window (exact; see its docstring), so the
-three give identical outputs.
+Every step of the kernel is element-wise except :class:`MinimumArea`: window by window, a
+first labelling pass over the constraint layers finds every eligible region's size across
+window edges (:func:`~steppe_geo.mcda.constraints.merge_window_regions`), and the main
+pass applies the threshold per window. So the three give identical outputs, with no halo.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,19 +28,24 @@ import numpy as np
 import xarray as xr
 
 from steppe_geo._typing import PathLike
-from steppe_geo._validation import check_same_grid, did_you_mean, parse_choice
+from steppe_geo._validation import check_same_grid, did_you_mean
 from steppe_geo.errors import GridMismatchError, InvalidParameterError, MissingLayerError
 from steppe_geo.grid import Grid, GridWindow
-from steppe_geo.mcda.combine import OWAWeights, Rule, combine
+from steppe_geo.mcda.combine import OWAWeights, Rule, _check_gamma, combine_into, parse_rule
 from steppe_geo.mcda.constraints import (
     Constraint,
     MinimumArea,
+    RegionSizes,
+    WindowRegions,
     bitmask_dtype,
     constraint_from_dict,
     evaluate_constraints,
     explain_exclusion,
+    layer_availability,
+    merge_window_regions,
+    window_regions,
 )
-from steppe_geo.mcda.value_functions import ValueFunction, value_function_from_dict
+from steppe_geo.mcda.value_functions import ValueFunction, decode_nodata, value_function_from_dict
 from steppe_geo.mcda.weights import AHPResult, normalize_weights
 
 __all__ = [
@@ -53,6 +61,9 @@ OUTPUT_NAMES = ("score", "eligible", "exclusion", "availability")
 """Files written by the streamed/Dask evaluation (``<name>.tif``), plus ``criteria.tif`` on request."""
 
 ELIGIBLE_NODATA = 255
+"""Nodata of ``eligible.tif`` (uint8 1 = eligible, 0 = not); the exclusion bitmask has no nodata."""
+
+_BLOCK_PIXELS = 1 << 18  # pixels per block of the fused standardise + combine loop (cache-sized)
 
 
 @dataclass(frozen=True)
@@ -69,6 +80,12 @@ class Criterion:
         Importance weight (>= 0); the overlay normalises the weights to sum to 1.
     layer : str, optional
         Key of the input layer (defaults to ``name``).
+
+    Examples
+    --------
+    >>> from steppe_geo.mcda import Criterion, Linear
+    >>> Criterion("flatness", Linear(low=20, high=0), weight=2, layer="slope_deg").layer_key
+    'slope_deg'
     """
 
     name: str
@@ -86,12 +103,21 @@ class Criterion:
                 f"criterion {self.name!r}: function must be a ValueFunction (e.g. "
                 f"value_function('linear', low=0, high=1)), got {type(self.function).__name__}"
             )
-        w = float(self.weight)
+        try:
+            w = float(self.weight)
+        except (TypeError, ValueError):
+            raise InvalidParameterError(
+                f"criterion {self.name!r}: weight must be a number >= 0, got {self.weight!r}"
+            ) from None
         if not math.isfinite(w) or w < 0:
             raise InvalidParameterError(f"criterion {self.name!r}: weight must be >= 0, got {self.weight!r}")
         object.__setattr__(self, "weight", w)
         if self.layer is None:
             object.__setattr__(self, "layer", self.name)
+        if not isinstance(self.layer, str) or not self.layer:
+            raise InvalidParameterError(
+                f"criterion {self.name!r}: layer must be a non-empty string, got {self.layer!r}"
+            )
 
     @property
     def layer_key(self) -> str:
@@ -121,20 +147,34 @@ class Overlay:
     constraints : sequence of Constraint or MinimumArea, default ()
         In bit order of the exclusion bitmask; unique names; applied after combination.
     rule : str or Rule, default "wlc"
-        See :func:`steppe_geo.mcda.combine`.
+        See :func:`steppe_geo.mcda.combine` (aliases such as ``"wpm"`` accepted).
     weights : sequence, mapping name → weight, or AHPResult, optional
         Overrides the criteria's own weights (must give one per criterion).
-    order_weights, orness : optional
-        For ``rule="owa"``: the order weights, or a target orness in ``[0, 1]``.
+    order_weights : sequence of float, optional
+        For ``rule="owa"``: order weights (>= 0, summing to 1), or give ``orness``.
+    orness : float, optional
+        For ``rule="owa"``: a target orness in ``[0, 1]`` (order weights from Yager's RIM
+        quantifier).
     gamma : float, default 0.9
-        For ``rule="fuzzy-gamma"``.
+        For ``rule="fuzzy-gamma"``, within ``[0, 1]``.
 
     Attributes
     ----------
     normalized_weights : ndarray
-        Weights scaled to sum to 1 (in criterion order).
+        Weights scaled to sum to 1 (in criterion order); read-only.
     owa : OWAWeights or None
         Order weights with orness and trade-off (OWA only).
+
+    Examples
+    --------
+    >>> from steppe_geo.mcda import Criterion, Linear, Overlay, ValueRange
+    >>> ov = Overlay(
+    ...     criteria=(Criterion("wind", Linear(4, 9), weight=3, layer="wind_speed"),
+    ...               Criterion("flatness", Linear(20, 0), weight=1, layer="slope_deg")),
+    ...     constraints=(ValueRange("steep", "slope_deg", max=15),),
+    ... )
+    >>> ov.normalized_weights.tolist(), ov.required_layers()
+    ([0.75, 0.25], ['wind_speed', 'slope_deg'])
     """
 
     criteria: tuple[Criterion, ...]
@@ -161,7 +201,7 @@ class Overlay:
         if cdup:
             raise InvalidParameterError(f"overlay: duplicate constraint names {cdup}")
         bitmask_dtype(len(cons))
-        rule = parse_choice(Rule, self.rule, param="rule")
+        rule = parse_rule(self.rule)
         w = self.weights
         if isinstance(w, AHPResult):
             w = w.as_dict()
@@ -175,7 +215,12 @@ class Overlay:
                     )
                 raw = [float(w[n]) for n in names]
             else:
-                raw = [float(x) for x in np.asarray(w, dtype=float).ravel()]
+                try:
+                    raw = [float(x) for x in np.asarray(w, dtype=float).ravel()]
+                except (TypeError, ValueError):
+                    raise InvalidParameterError(
+                        f"overlay: weights must be numbers, got {w!r} for criteria {names}"
+                    ) from None
                 if len(raw) != len(names):
                     raise InvalidParameterError(
                         f"overlay: {len(raw)} weights for {len(names)} criteria {names}"
@@ -189,8 +234,9 @@ class Overlay:
             raise InvalidParameterError(
                 f"overlay: order_weights/orness only apply to rule 'owa', not {rule.value!r}"
             )
-        if not 0 <= float(self.gamma) <= 1:
-            raise InvalidParameterError(f"gamma must be within [0, 1], got {self.gamma!r}")
+        gamma = _check_gamma(self.gamma)
+        nw.setflags(write=False)  # frozen overlay: the weights cannot be changed in place
+        object.__setattr__(self, "gamma", gamma)
         object.__setattr__(self, "criteria", crit)
         object.__setattr__(self, "constraints", cons)
         object.__setattr__(self, "rule", rule)
@@ -216,10 +262,27 @@ class Overlay:
         keys = [c.layer_key for c in self.criteria] + [c.layer for c in self.constraints if c.layer]
         return list(dict.fromkeys(keys))
 
-    def halo(self, pixel_area_m2: float) -> int:
-        """Pixels of halo a window needs (only minimum-area constraints need one)."""
-        return max([c.min_pixels(pixel_area_m2) for c in self.constraints if isinstance(c, MinimumArea)],
-                   default=0)
+    def tags(self) -> dict[str, str]:
+        """What produced a score, as text tags (``attrs`` in memory, GeoTIFF tags on disk).
+
+        ``rule``, ``weights`` (JSON name → normalised weight), ``criteria`` (JSON list of
+        name, layer and value function) and, by rule, ``order_weights``, ``orness`` and
+        ``tradeoff`` (OWA) or ``gamma`` (fuzzy gamma).
+        """
+        t = {
+            "rule": self.rule.value,
+            "weights": json.dumps(dict(zip(self.criterion_names, map(float, self.normalized_weights),
+                                           strict=True))),
+            "criteria": json.dumps([{"name": c.name, "layer": c.layer_key, "function": c.function.label()}
+                                    for c in self.criteria], ensure_ascii=False),
+        }
+        if self.owa is not None:
+            t["order_weights"] = json.dumps(list(self.owa.weights))
+            t["orness"] = repr(self.owa.orness)
+            t["tradeoff"] = repr(self.owa.tradeoff)
+        if self.rule is Rule.FUZZY_GAMMA:
+            t["gamma"] = repr(self.gamma)
+        return t
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (TOML-friendly)."""
@@ -249,41 +312,78 @@ def _evaluate_window(
     arrays: Mapping[str, np.ndarray],
     *,
     pixel_area_m2: float | None,
-    inner: tuple[slice, slice] | None = None,
     nodata: Mapping[str, Any] | None = None,
+    region_sizes: Mapping[int, RegionSizes] | None = None,
+    with_criteria: bool = True,
+    copy: bool = True,
 ) -> dict[str, np.ndarray]:
-    """Evaluate one (halo-padded) window; outputs cover ``inner`` (default: everything)."""
+    """Evaluate one window (or the whole grid).
+
+    Standardising and combining are fused, block by block of rows: each block of every
+    criterion is standardised into the criteria stack (or, without ``with_criteria``, into a
+    block-sized buffer) and combined while it is in cache. ``copy=False`` lets nodata be
+    decoded in place (arrays read fresh from a file).
+    """
     nodata = nodata or {}
-    any_arr = next(iter(arrays.values()))
-    shape = any_arr.shape
-    inner = inner or (slice(0, shape[0]), slice(0, shape[1]))
-    decoded = {k: _decode(v, nodata.get(k)) for k, v in arrays.items()}
+    shape = next(iter(arrays.values())).shape
+    rows, cols = shape
+    decoded = {k: decode_nodata(v, nodata.get(k), copy=copy) for k, v in arrays.items()}
     bitmask, avail, eligible = evaluate_constraints(
-        overlay.constraints, decoded, shape=shape, pixel_area_m2=pixel_area_m2
+        overlay.constraints, decoded, shape=shape, pixel_area_m2=pixel_area_m2, region_sizes=region_sizes
     )
-    bitmask, avail, eligible = bitmask[inner], avail[inner], eligible[inner]
-    core_shape = bitmask.shape
-    stack = np.empty((len(overlay.criteria), *core_shape), dtype=np.float32)
-    for i, c in enumerate(overlay.criteria):
-        stack[i] = c.function.apply(decoded[c.layer_key][inner])
-    score = combine(stack, overlay.normalized_weights, rule=overlay.rule,
-                    order_weights=overlay.owa.weights if overlay.owa else None, gamma=overlay.gamma)
-    score[~eligible] = np.nan
-    return {"score": score, "criteria": stack, "eligible": eligible, "exclusion": bitmask,
-            "availability": avail}
+    n = len(overlay.criteria)
+    block_rows = max(1, _BLOCK_PIXELS // max(cols, 1))
+    stack = np.empty((n, rows if with_criteria else min(rows, block_rows), cols), dtype=np.float32)
+    score = np.empty(shape, dtype=np.float32)
+    flat_score, flat_ok = score.reshape(-1), eligible.reshape(-1)
+    w = overlay.normalized_weights
+    v = np.asarray(overlay.owa.weights) if overlay.owa else None
+    masked = bool(overlay.constraints)
+    for r0 in range(0, rows, block_rows):
+        r1 = min(rows, r0 + block_rows)
+        blk = stack[:, r0:r1] if with_criteria else stack[:, : r1 - r0]
+        for i, c in enumerate(overlay.criteria):
+            c.function.apply(decoded[c.layer_key][r0:r1], out=blk[i])
+        out = flat_score[r0 * cols:r1 * cols]
+        combine_into(blk.reshape(n, -1), w, overlay.rule, v, overlay.gamma, out)
+        if masked:
+            np.copyto(out, np.float32(np.nan), where=~flat_ok[r0 * cols:r1 * cols])
+    result = {"score": score, "eligible": eligible, "exclusion": bitmask, "availability": avail}
+    if with_criteria:
+        result["criteria"] = stack
+    return result
 
 
 def _bit_legend(overlay: Overlay) -> str:
     return ", ".join(f"bit {i}: {n}" for i, n in enumerate(overlay.constraint_names))
 
 
-def _decode(values: np.ndarray, nodata: Any) -> np.ndarray:
-    v = np.asarray(values)
-    if nodata is None or (isinstance(nodata, float) and math.isnan(nodata)):
-        return v
-    v = v.astype(np.float64) if not np.issubdtype(v.dtype, np.floating) else v.copy()
-    v[v == nodata] = np.nan
-    return v
+def _area_connectivities(overlay: Overlay) -> list[int]:
+    return sorted({c.connectivity for c in overlay.constraints if isinstance(c, MinimumArea)})
+
+
+def _constraint_layer_keys(overlay: Overlay) -> list[str]:
+    return list(dict.fromkeys(c.layer for c in overlay.constraints if not isinstance(c, MinimumArea)))
+
+
+def _window_regions(overlay: Overlay, arrays: Mapping[str, np.ndarray], nodata: Mapping[str, Any],
+                    shape: tuple[int, int]) -> dict[int, WindowRegions]:
+    """Labelling pass for one window: the edge labels of its eligible regions, per connectivity."""
+    decoded = {k: decode_nodata(v, nodata.get(k), copy=False) for k, v in arrays.items()}
+    _, avail = layer_availability(overlay.constraints, decoded, shape=shape)
+    base = avail > 0
+    return {conn: window_regions(base, connectivity=conn) for conn in _area_connectivities(overlay)}
+
+
+def _merge_regions(overlay: Overlay, per_window: Sequence[Mapping[int, WindowRegions]],
+                   wins: Sequence[GridWindow], grid: Grid) -> list[dict[int, tuple[np.ndarray, np.ndarray]]]:
+    offsets = [(int(w.core.row_off), int(w.core.col_off)) for w in wins]
+    merged: list[dict[int, tuple[np.ndarray, np.ndarray]]] = [{} for _ in wins]
+    for conn in _area_connectivities(overlay):
+        sizes = merge_window_regions([pw[conn] for pw in per_window], offsets, grid.shape, connectivity=conn)
+        for k, m in enumerate(sizes):
+            merged[k][conn] = m
+    return merged
 
 
 # ---------------------------------------------------------------------------- in memory
@@ -381,13 +481,18 @@ def evaluate(overlay: Overlay, layers: Mapping[str, xr.DataArray]) -> OverlayRes
     Parameters
     ----------
     overlay : Overlay
+        What to evaluate.
     layers : mapping layer key → DataArray
-        Aligned rasters (same CRS, transform and shape; dims ``("y", "x")``); float with NaN
-        nodata, or integer with ``.rio.nodata``. Minimum-area constraints need a projected CRS.
+        Aligned rasters (same CRS, transform and shape; dims ``("y", "x")``). A declared
+        ``.rio.nodata`` is nodata for every dtype (NaN for floats read with steppe_geo, or e.g.
+        -9999 or an integer code). Minimum-area constraints need a projected CRS.
 
     Returns
     -------
     OverlayResult
+        ``score`` (float32, attrs from :meth:`Overlay.tags`), ``criteria``, ``eligible``
+        (bool), ``exclusion`` (uint32/uint64 bitmask, no nodata: 0 = excluded by none),
+        ``availability``.
 
     Raises
     ------
@@ -395,6 +500,23 @@ def evaluate(overlay: Overlay, layers: Mapping[str, xr.DataArray]) -> OverlayRes
         A layer the overlay needs is missing (named, with who needs it).
     GridMismatchError
         Layers are on different grids (the message shows both grids).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from affine import Affine
+    >>> import steppe_geo as sg
+    >>> from steppe_geo.mcda import Criterion, Linear, Overlay, ValueRange, evaluate
+    >>> grid = sg.Grid("EPSG:32649", Affine(30, 0, 400_000, 0, -30, 4_430_030), (1, 3))  # 30 m pixels
+    >>> wind = grid.to_dataarray(np.array([[5.0, 9.0, 7.0]], dtype=np.float32), units="m/s")
+    >>> slope = grid.to_dataarray(np.array([[0.0, 10.0, 18.0]], dtype=np.float32), units="degrees")
+    >>> ov = Overlay((Criterion("wind", Linear(4, 9), 3), Criterion("flat", Linear(20, 0), 1, layer="slope")),
+    ...              constraints=(ValueRange("steep", "slope", max=15),))
+    >>> r = evaluate(ov, {"wind": wind, "slope": slope})
+    >>> print(r.score.values)  # 0.75·0.2 + 0.25·1, 0.75·1 + 0.25·0.5, excluded (slope 18°)
+    [[0.4   0.875   nan]]
+    >>> r.excluded_by(int(r.exclusion.values[0, 2]))
+    ['steep']
     """
     keys = _needed_layers(overlay, list(layers))
     used = {k: layers[k] for k in keys}
@@ -402,16 +524,27 @@ def evaluate(overlay: Overlay, layers: Mapping[str, xr.DataArray]) -> OverlayRes
     grid = Grid.from_dataarray(used[keys[0]])
     pix = grid.pixel_area_m2 if any(isinstance(c, MinimumArea) for c in overlay.constraints) else None
     arrays = {k: np.asarray(v.values) for k, v in used.items()}
-    nodata = {k: v.rio.nodata for k, v in used.items() if not np.issubdtype(v.dtype, np.floating)}
+    nodata = {k: v.rio.nodata for k, v in used.items()}  # any dtype: a float -9999 is nodata too
     out = _evaluate_window(overlay, arrays, pixel_area_m2=pix, nodata=nodata)
-    bits_dt = out["exclusion"].dtype
-    score = grid.to_dataarray(out["score"], name="score", units="1")
-    crits = xr.Dataset({c.name: grid.to_dataarray(out["criteria"][i], name=c.name, units="1")
+    score = grid.to_dataarray(out["score"], name="score", units="1", attrs=overlay.tags())
+    template = score.copy(deep=False)
+    template.attrs = {}
+
+    def like(data: np.ndarray, name: str, attrs: dict[str, Any], *, float_nodata: bool) -> xr.DataArray:
+        da = template.copy(deep=False, data=data)  # shares coords and CRS: no rebuild per layer
+        da.name = name
+        da.attrs = dict(attrs)
+        if float_nodata:
+            da.attrs["_FillValue"] = score.attrs["_FillValue"]
+        return da
+
+    crits = xr.Dataset({c.name: like(out["criteria"][i], c.name,
+                                     {"units": "1", "value_function": c.function.label()}, float_nodata=True)
                         for i, c in enumerate(overlay.criteria)})
-    eligible = grid.to_dataarray(out["eligible"], name="eligible")
-    exclusion = grid.to_dataarray(out["exclusion"], name="exclusion", nodata=bits_dt.type(0))
-    exclusion.attrs["constraints"] = _bit_legend(overlay)
-    availability = grid.to_dataarray(out["availability"], name="availability", units="1")
+    eligible = like(out["eligible"], "eligible", {}, float_nodata=False)
+    # no nodata: 0 means "excluded by no constraint", every value is data (as in exclusion.tif)
+    exclusion = like(out["exclusion"], "exclusion", {"constraints": _bit_legend(overlay)}, float_nodata=False)
+    availability = like(out["availability"], "availability", {"units": "1"}, float_nodata=True)
     weights = dict(zip(overlay.criterion_names, (float(w) for w in overlay.normalized_weights), strict=True))
     return OverlayResult(score, crits, eligible, exclusion, availability, weights, overlay)
 
@@ -448,20 +581,29 @@ def _open_sources(sources: Mapping[str, PathLike], keys: Sequence[str]) -> Itera
 
 
 def _read_window(datasets: Mapping[str, Any], win: GridWindow) -> dict[str, np.ndarray]:
-    return {k: ds.read(1, window=win.padded) for k, ds in datasets.items()}
+    return {k: ds.read(1, window=win.core) for k, ds in datasets.items()}
+
+
+def _regions_task(overlay: Overlay, sources: Mapping[str, str], keys: Sequence[str],
+                  nodata: Mapping[str, Any], win: GridWindow) -> dict[int, WindowRegions]:
+    with _open_sources(sources, keys) as ds:
+        arrays = _read_window(ds, win)
+    shape = (int(win.core.height), int(win.core.width))
+    return _window_regions(overlay, arrays, nodata, shape)
 
 
 def _window_task(overlay: Overlay, sources: Mapping[str, str], keys: Sequence[str], nodata: Mapping[str, Any],
-                 win: GridWindow, pixel_area_m2: float | None, with_criteria: bool) -> dict[str, np.ndarray]:
+                 win: GridWindow, pixel_area_m2: float | None, with_criteria: bool,
+                 region_sizes: Mapping[int, RegionSizes] | None) -> dict[str, np.ndarray]:
     with _open_sources(sources, keys) as ds:
         arrays = _read_window(ds, win)
-    out = _evaluate_window(overlay, arrays, pixel_area_m2=pixel_area_m2, inner=win.inner, nodata=nodata)
-    if not with_criteria:
-        out.pop("criteria")
-    return out
+    return _evaluate_window(overlay, arrays, pixel_area_m2=pixel_area_m2, nodata=nodata,
+                            region_sizes=region_sizes, with_criteria=with_criteria, copy=False)
 
 
 def _check_outputs(outputs: Sequence[str], write_criteria: bool) -> tuple[str, ...]:
+    if isinstance(outputs, str):
+        outputs = (outputs,)
     outs = tuple(outputs)
     bad = [o for o in outs if o not in OUTPUT_NAMES]
     if bad or not outs:
@@ -470,28 +612,58 @@ def _check_outputs(outputs: Sequence[str], write_criteria: bool) -> tuple[str, .
             f"{did_you_mean(str(bad[0]) if bad else '', OUTPUT_NAMES)} "
             f"Valid outputs are: {', '.join(OUTPUT_NAMES)}."
         )
+    if not isinstance(write_criteria, bool):
+        raise InvalidParameterError(f"write_criteria must be True or False, got {write_criteria!r}")
     return (*dict.fromkeys(outs), *(("criteria",) if write_criteria else ()))
+
+
+def _output_specs(overlay: Overlay) -> dict[str, dict[str, Any]]:
+    bits_dt = bitmask_dtype(len(overlay.constraints))
+    return {
+        "score": {"dtype": "float32", "units": "1", "tags": overlay.tags()},
+        "eligible": {"dtype": "uint8", "nodata": ELIGIBLE_NODATA, "kind": "categorical"},
+        # no nodata: 0 means "excluded by no constraint" (the same in memory)
+        "exclusion": {"dtype": bits_dt.name, "nodata": None, "kind": "categorical",
+                      "tags": {"constraints": _bit_legend(overlay)}},
+        "availability": {"dtype": "float32", "units": "1"},
+        "criteria": {"dtype": "float32", "count": len(overlay.criteria),
+                     "band_names": overlay.criterion_names, "units": "1",
+                     "tags": {"value_functions": json.dumps(
+                         {c.name: c.function.label() for c in overlay.criteria}, ensure_ascii=False)}},
+    }
 
 
 @contextlib.contextmanager
 def _writers(overlay: Overlay, grid: Grid, out_dir: Path, *, overwrite: bool, outputs: Sequence[str],
              protected: Sequence[PathLike]) -> Iterator[dict[str, Any]]:
+    """Open one streamed COG writer per output; finalise them in parallel threads on success.
+
+    Finalising a COG (GDAL's COG driver copying the staged GTiff, computing overviews and
+    compressing) is most of a streamed run's writing time and runs in GDAL with the GIL
+    released, so the outputs are finalised concurrently, one thread each. On an error every
+    writer is closed in turn with the error, which removes its temporary files.
+    """
     from steppe_geo.io import raster_writer
 
-    bits_dt = bitmask_dtype(len(overlay.constraints))
-    specs: dict[str, dict[str, Any]] = {
-        "score": {"dtype": "float32", "units": "1"},
-        "eligible": {"dtype": "uint8", "nodata": ELIGIBLE_NODATA, "kind": "categorical"},
-        "exclusion": {"dtype": bits_dt.name, "nodata": None, "kind": "categorical",
-                      "tags": {"constraints": _bit_legend(overlay)}},
-        "availability": {"dtype": "float32", "units": "1"},
-    }
-    specs["criteria"] = {"dtype": "float32", "count": len(overlay.criteria),
-                         "band_names": overlay.criterion_names, "units": "1"}
-    with contextlib.ExitStack() as stack:
-        yield {name: stack.enter_context(raster_writer(out_dir / f"{name}.tif", grid, overwrite=overwrite,
-                                                       protected=protected, **specs[name]))
-               for name in outputs}
+    specs = _output_specs(overlay)
+    managers = [raster_writer(out_dir / f"{name}.tif", grid, overwrite=overwrite, protected=protected,
+                              **specs[name]) for name in outputs]
+    entered: list[Any] = []
+    try:
+        writers = {}
+        for name, cm in zip(outputs, managers, strict=True):
+            writers[name] = cm.__enter__()
+            entered.append(cm)
+        yield writers
+    except BaseException as exc:
+        for cm in reversed(entered):
+            with contextlib.suppress(Exception):
+                cm.__exit__(type(exc), exc, exc.__traceback__)
+        raise
+    with ThreadPoolExecutor(max_workers=max(1, len(entered)), thread_name_prefix="steppe-geo-cog") as pool:
+        done = [pool.submit(cm.__exit__, None, None, None) for cm in entered]
+    for fut in done:
+        fut.result()  # re-raise the first finalisation error, after all have finished
 
 
 def _write(writers: Mapping[str, Any], win: GridWindow, out: Mapping[str, np.ndarray]) -> None:
@@ -506,13 +678,12 @@ def _prepare(overlay: Overlay, sources: Mapping[str, PathLike], grid: Grid, wind
              ) -> tuple[list[str], dict, float | None, list[GridWindow]]:
     if not isinstance(grid, Grid):
         raise InvalidParameterError(f"grid must be a steppe_geo.Grid, got {type(grid).__name__}")
-    if int(window) <= 0:
-        raise InvalidParameterError(f"window must be > 0 pixels, got {window!r}")
+    if isinstance(window, bool) or not isinstance(window, int | np.integer) or int(window) <= 0:
+        raise InvalidParameterError(f"window must be an integer > 0 pixels, got {window!r}")
     keys, nodata = _check_sources(overlay, sources, grid)
     needs_area = any(isinstance(c, MinimumArea) for c in overlay.constraints)
     pix = grid.pixel_area_m2 if needs_area else None
-    halo = overlay.halo(pix) if pix else 0
-    return keys, nodata, pix, list(grid.windows(int(window), halo=halo))
+    return keys, nodata, pix, list(grid.windows(int(window)))
 
 
 def evaluate_streamed(
@@ -529,23 +700,32 @@ def evaluate_streamed(
 ) -> dict[str, Path]:
     """Evaluate an overlay window by window over aligned GeoTIFFs, writing COGs.
 
-    Peak memory is set by ``window`` (and the halo of minimum-area constraints) times the
-    number of layers, not by the grid size.
+    Peak memory is set by ``window`` times the number of layers, not by the grid size
+    (minimum-area constraints included: their region sizes come from a separate labelling
+    pass over the constraint layers, which keeps only the labels on window edges).
 
     Parameters
     ----------
     overlay : Overlay
+        What to evaluate.
     sources : mapping layer key → path
-        GeoTIFFs already on ``grid`` (same CRS, transform, shape).
+        GeoTIFFs already on ``grid`` (same CRS, transform, shape). A file's declared nodata is
+        nodata for every dtype.
     grid : Grid
         Analysis grid.
     out_dir : path
-        Folder for ``score.tif`` (float32, NaN nodata), ``eligible.tif`` (uint8 1/0),
-        ``exclusion.tif`` (uint32/uint64 bitmask), ``availability.tif`` (float32) and, with
-        ``write_criteria=True``, ``criteria.tif`` (one band per standardised criterion).
+        Folder for ``score.tif`` (float32, NaN nodata; tags from :meth:`Overlay.tags`:
+        rule, weights, criteria, OWA order weights/orness/trade-off), ``eligible.tif`` (uint8
+        1/0, nodata 255), ``exclusion.tif`` (uint32/uint64 bitmask, no nodata; tag
+        ``constraints`` is the bit legend), ``availability.tif`` (float32) and, with
+        ``write_criteria=True``, ``criteria.tif`` (one float32 band per standardised
+        criterion, named).
     window : int, default 1024
-        Core window size in pixels.
+        Window size in pixels.
     write_criteria : bool, default False
+        Also write ``criteria.tif``, so every score can be explained from the files. Off by
+        default because it is the largest output (one band per criterion; see
+        ``docs/mcda.md`` for its measured cost).
     outputs : sequence of str, default all of ("score", "eligible", "exclusion", "availability")
         Which of the four rasters to write.
     overwrite : bool, default False
@@ -564,6 +744,8 @@ def evaluate_streamed(
         A source is not on ``grid`` (both grids shown).
     MissingLayerError
         A layer the overlay needs has no source.
+    InvalidParameterError
+        An unknown output name, or a window that is not a positive integer.
     """
     import rasterio
 
@@ -571,14 +753,23 @@ def evaluate_streamed(
     out_dir = Path(out_dir)
     protected = [sources[k] for k in keys]
     outs = _check_outputs(outputs, write_criteria)
-    with rasterio.Env(GDAL_CACHEMAX=int(gdal_cache_mb)), \
-            _writers(overlay, grid, out_dir, overwrite=overwrite, outputs=outs,
-                     protected=protected) as writers, _open_sources(sources, keys) as ds:
-        for win in wins:
-            out = _evaluate_window(overlay, _read_window(ds, win), pixel_area_m2=pix, inner=win.inner,
-                                   nodata=nodata)
-            _write(writers, win, out)
-    return {name: out_dir / f"{name}.tif" for name in writers}
+    with rasterio.Env(GDAL_CACHEMAX=int(gdal_cache_mb)):
+        sizes: list[dict[int, tuple[np.ndarray, np.ndarray]]] | None = None
+        if _area_connectivities(overlay):  # labelling pass: the constraint layers only
+            ckeys = _constraint_layer_keys(overlay)
+            with _open_sources(sources, ckeys) as ds:
+                per_window = [_window_regions(overlay, _read_window(ds, w), nodata,
+                                              (int(w.core.height), int(w.core.width))) for w in wins]
+            sizes = _merge_regions(overlay, per_window, wins, grid)
+            del per_window
+        with _writers(overlay, grid, out_dir, overwrite=overwrite, outputs=outs,
+                      protected=protected) as writers, _open_sources(sources, keys) as ds:
+            for k, win in enumerate(wins):
+                out = _evaluate_window(overlay, _read_window(ds, win), pixel_area_m2=pix, nodata=nodata,
+                                       region_sizes=sizes[k] if sizes else None,
+                                       with_criteria="criteria" in writers, copy=False)
+                _write(writers, win, out)
+    return {name: out_dir / f"{name}.tif" for name in outs}
 
 
 def evaluate_dask(
@@ -597,7 +788,9 @@ def evaluate_dask(
 
     Workers open the sources and read their own windows (the paths must be reachable from
     the workers); the client collects each window's result as it completes and writes the
-    COGs, so the files are identical to :func:`evaluate_streamed`'s.
+    COGs, so the files are identical to :func:`evaluate_streamed`'s. Minimum-area
+    constraints add a first round of one labelling task per window (their edge labels are
+    merged on the client).
 
     Parameters
     ----------
@@ -605,6 +798,10 @@ def evaluate_dask(
         As in :func:`evaluate_streamed`.
     client : distributed.Client, optional
         Defaults to the current client (``distributed.get_client()``).
+
+    Returns
+    -------
+    dict name → Path of the files written.
 
     Raises
     ------
@@ -626,14 +823,21 @@ def evaluate_dask(
     protected = [sources[k] for k in keys]
     import rasterio
 
-    overlay_f = client.scatter(overlay, broadcast=True)
     outs = _check_outputs(outputs, write_criteria)
+    overlay_f = client.scatter(overlay, broadcast=True)
+    sizes: list[Any] = [None] * len(wins)
+    if _area_connectivities(overlay):
+        ckeys = _constraint_layer_keys(overlay)
+        csrc = {k: src[k] for k in ckeys}
+        rfuts = [client.submit(_regions_task, overlay_f, csrc, ckeys, nodata, w, pure=False) for w in wins]
+        sizes = list(_merge_regions(overlay, client.gather(rfuts), wins, grid))
+        del rfuts
     with rasterio.Env(GDAL_CACHEMAX=256), _writers(overlay, grid, out_dir, overwrite=overwrite, outputs=outs,
                                                    protected=protected) as writers:
-        futures = [client.submit(_window_task, overlay_f, src, keys, nodata, w, pix, write_criteria,
-                                 pure=False) for w in wins]  # one task per window
+        futures = [client.submit(_window_task, overlay_f, src, keys, nodata, w, pix, "criteria" in writers,
+                                 sizes[k], pure=False) for k, w in enumerate(wins)]  # one task per window
         index = {f.key: i for i, f in enumerate(futures)}
         for fut in distributed.as_completed(futures):
             _write(writers, wins[index[fut.key]], fut.result())
             fut.release()
-    return {name: out_dir / f"{name}.tif" for name in writers}
+    return {name: out_dir / f"{name}.tif" for name in outs}

@@ -46,6 +46,7 @@ __all__ = [
     "Small",
     "SymmetricLinear",
     "ValueFunction",
+    "decode_nodata",
     "value_function",
     "value_function_from_dict",
     "value_function_names",
@@ -76,12 +77,14 @@ def _finite(value: Any, *, param: str) -> float:
 class ValueFunction:
     """Base class: a frozen, serialisable map from criterion values to ``[0, 1]``.
 
-    Subclasses implement ``_kernel(x)`` on a float64 array without NaN handling; the base
-    class propagates NaN, clips to ``[0, 1]`` and re-attaches DataArray metadata.
+    Subclasses implement ``_kernel(x)`` on a float array without NaN handling; the base
+    class propagates NaN, clips to ``[0, 1]`` and re-attaches DataArray metadata. Build one by
+    class, or by name with :func:`value_function`; the parameters are the subclasses'.
     """
 
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
+    _propagates_nan: ClassVar[bool] = False  # the kernel alone gives NaN for NaN (no mask needed)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -90,7 +93,10 @@ class ValueFunction:
 
     # -- evaluation -------------------------------------------------------------------
     def __call__(self, x: np.ndarray | xr.DataArray) -> np.ndarray | xr.DataArray:
-        """Standardise ``x``; returns float32 of the same shape (DataArray in → DataArray out)."""
+        """Standardise ``x``; returns float32 of the same shape (DataArray in → DataArray out).
+
+        A DataArray's declared nodata (``.rio.nodata``, any dtype) becomes NaN first.
+        """
         if isinstance(x, xr.DataArray):
             values = _decode_nodata(x)
             out = self.apply(values)
@@ -103,23 +109,34 @@ class ValueFunction:
             return da
         return self.apply(np.asarray(x))
 
-    def apply(self, values: np.ndarray) -> np.ndarray:
+    def apply(self, values: np.ndarray, *, out: np.ndarray | None = None) -> np.ndarray:
         """Numpy kernel: float32 result, NaN where the input is NaN.
 
         Computed element-wise in float32 for float32 input and in float64 otherwise, so a
         pixel's value never depends on how the grid is cut into windows.
+
+        Parameters
+        ----------
+        values : ndarray
+            Criterion values (nodata already NaN).
+        out : float32 ndarray of the same shape, optional
+            Written in place and returned (saves a copy when filling a criteria stack).
+
+        Returns
+        -------
+        float32 ndarray
         """
         v = np.asarray(values)
         if v.dtype != np.float32:
             v = v.astype(np.float64)
+        if out is None:
+            out = np.empty(v.shape, dtype=np.float32)
         with np.errstate(all="ignore"):
-            out = np.asarray(self._kernel(v))
-            if out.dtype != np.float32:
-                out = out.astype(np.float32)
-            np.clip(out, 0.0, 1.0, out=out)
-        nan = np.isnan(v)
-        if nan.any():
-            out[nan] = np.nan
+            np.clip(self._kernel(v), 0.0, 1.0, out=out, casting="same_kind")
+        if not self._propagates_nan:
+            nan = np.isnan(v)
+            if nan.any():
+                out[nan] = np.nan
         return out
 
     def _kernel(self, x: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
@@ -154,14 +171,52 @@ def _plain(v: Any) -> Any:
     return v
 
 
+def decode_nodata(values: np.ndarray, nodata: Any, *, copy: bool = True) -> np.ndarray:
+    """Values as floats with the declared ``nodata`` replaced by NaN, for any dtype.
+
+    Parameters
+    ----------
+    values : ndarray
+        Layer values (float, integer or bool).
+    nodata : number or None
+        Declared nodata (e.g. ``DataArray.rio.nodata`` or a GeoTIFF's nodata); None or NaN
+        means nothing to decode. A value the dtype cannot hold matches no pixel.
+    copy : bool, default True
+        False allows a float array to be changed in place (for arrays read fresh from a file).
+
+    Returns
+    -------
+    ndarray of float
+        Float input keeps its dtype and is returned as is when no pixel holds ``nodata``;
+        integer and bool input becomes float64.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from steppe_geo.mcda import decode_nodata
+    >>> decode_nodata(np.array([1.5, -9999.0]), -9999).tolist()
+    [1.5, nan]
+    >>> decode_nodata(np.array([3, 255], dtype=np.uint8), 255).tolist()
+    [3.0, nan]
+    """
+    v = np.asarray(values)
+    if not np.issubdtype(v.dtype, np.floating):
+        v, copy = v.astype(np.float64), False
+    if nodata is None:
+        return v
+    nd = float(nodata)
+    if math.isnan(nd) or (math.isfinite(nd) and abs(nd) > np.finfo(v.dtype).max):
+        return v
+    hit = v == v.dtype.type(nd)
+    if hit.any():
+        if copy:
+            v = v.copy()
+        v[hit] = np.nan
+    return v
+
+
 def _decode_nodata(da: xr.DataArray) -> np.ndarray:
-    values = np.asarray(da.values)
-    if not np.issubdtype(values.dtype, np.floating):
-        nodata = da.rio.nodata if da.rio.crs is not None or "_FillValue" in da.attrs else None
-        values = values.astype(np.float64)
-        if nodata is not None and not (isinstance(nodata, float) and math.isnan(nodata)):
-            values[values == nodata] = np.nan
-    return values
+    return decode_nodata(np.asarray(da.values), da.rio.nodata)
 
 
 def _ramp(x: np.ndarray, low: float, high: float) -> np.ndarray:
@@ -174,12 +229,21 @@ def _ramp(x: np.ndarray, low: float, high: float) -> np.ndarray:
 # ---------------------------------------------------------------------------- ArcGIS set
 @dataclass(frozen=True)
 class Identity(ValueFunction):
-    """Pass-through for layers already on a 0..1 scale (values clipped to [0, 1])."""
+    """Pass-through for layers already on a 0..1 scale (values clipped to [0, 1]); no parameters.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from steppe_geo.mcda import Identity
+    >>> Identity()(np.array([-0.5, 0.25, 2.0, np.nan])).tolist()
+    [0.0, 0.25, 1.0, nan]
+    """
 
     name: ClassVar[str] = "identity"
+    _propagates_nan: ClassVar[bool] = True
 
     def _kernel(self, x: np.ndarray) -> np.ndarray:
-        return x.copy()  # never hand the input back: apply() clips in place
+        return x  # apply() clips into a new (or the given) array: the input is never changed
 
 
 @dataclass(frozen=True)
@@ -190,9 +254,19 @@ class Linear(ValueFunction):
     ----------
     low, high : float
         Criterion values (in the layer's units) mapped to 0 and 1; must differ.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from steppe_geo.mcda import Linear
+    >>> print(Linear(low=4.0, high=9.0)(np.array([3.0, 5.0, 9.0, 12.0])))  # m/s
+    [0.  0.2 1.  1. ]
+    >>> Linear(low=20, high=0)(np.array([5.0])).tolist()  # slope in degrees: flatter is better
+    [0.75]
     """
 
     name: ClassVar[str] = "linear"
+    _propagates_nan: ClassVar[bool] = True
     low: float
     high: float
 
@@ -208,9 +282,16 @@ class Linear(ValueFunction):
 
 @dataclass(frozen=True)
 class SymmetricLinear(ValueFunction):
-    """Triangle: 0 at ``low`` and ``high``, 1 at the midpoint, linear in between, 0 outside."""
+    """Triangle: 0 at ``low`` and ``high``, 1 at the midpoint, linear in between, 0 outside.
+
+    Parameters
+    ----------
+    low, high : float
+        Ends of the triangle (layer units), ``low < high``.
+    """
 
     name: ClassVar[str] = "symmetric_linear"
+    _propagates_nan: ClassVar[bool] = True
     low: float
     high: float
 
@@ -239,9 +320,17 @@ class Small(ValueFunction):
     """ArcGIS *Small*: ``1 / (1 + (x / midpoint) ** spread)``; small values preferred.
 
     Defined for ``x >= 0`` (``x <= 0`` gives 1); ``midpoint`` > 0 gets 0.5.
+
+    Parameters
+    ----------
+    midpoint : float
+        Value (layer units, > 0) that gets 0.5 (ArcGIS f2).
+    spread : float, default 5.0
+        Steepness (> 0; ArcGIS f1).
     """
 
     name: ClassVar[str] = "small"
+    _propagates_nan: ClassVar[bool] = True
     midpoint: float
     spread: float = 5.0
 
@@ -257,7 +346,15 @@ class Small(ValueFunction):
 
 @dataclass(frozen=True)
 class Large(ValueFunction):
-    """ArcGIS *Large*: ``1 / (1 + (x / midpoint) ** -spread)``; large values preferred (``x <= 0`` → 0)."""
+    """ArcGIS *Large*: ``1 / (1 + (x / midpoint) ** -spread)``; large values preferred (``x <= 0`` → 0).
+
+    Parameters
+    ----------
+    midpoint : float
+        Value (layer units, > 0) that gets 0.5 (ArcGIS f2).
+    spread : float, default 5.0
+        Steepness (> 0; ArcGIS f1).
+    """
 
     name: ClassVar[str] = "large"
     midpoint: float
@@ -275,9 +372,18 @@ class Large(ValueFunction):
 
 @dataclass(frozen=True)
 class Gaussian(ValueFunction):
-    """ArcGIS *Gaussian*: ``exp(-spread * (x - midpoint) ** 2)``; 1 at the midpoint."""
+    """ArcGIS *Gaussian*: ``exp(-spread * (x - midpoint) ** 2)``; 1 at the midpoint.
+
+    Parameters
+    ----------
+    midpoint : float
+        Ideal value (layer units), which gets 1 (ArcGIS f2).
+    spread : float
+        Narrowness (> 0, in 1 / units²; ArcGIS f1).
+    """
 
     name: ClassVar[str] = "gaussian"
+    _propagates_nan: ClassVar[bool] = True
     midpoint: float
     spread: float
 
@@ -292,9 +398,18 @@ class Gaussian(ValueFunction):
 
 @dataclass(frozen=True)
 class Near(ValueFunction):
-    """ArcGIS *Near*: ``1 / (1 + spread * (x - midpoint) ** 2)``; 1 at the midpoint."""
+    """ArcGIS *Near*: ``1 / (1 + spread * (x - midpoint) ** 2)``; 1 at the midpoint.
+
+    Parameters
+    ----------
+    midpoint : float
+        Ideal value (layer units), which gets 1 (ArcGIS f2).
+    spread : float
+        Narrowness (> 0, in 1 / units²; ArcGIS f1).
+    """
 
     name: ClassVar[str] = "near"
+    _propagates_nan: ClassVar[bool] = True
     midpoint: float
     spread: float
 
@@ -343,12 +458,34 @@ class _MeanStd(ValueFunction):
 
 @dataclass(frozen=True)
 class MSSmall(_MeanStd):
-    """ArcGIS *MSSmall*: ``b·s / (x − a·m + b·s)`` for ``x > a·m``, else 1.
+    """ArcGIS *MSSmall*: ``b·s / (x − a·m + b·s)`` for ``x > a·m``, else **1** (ArcGIS prints 0).
 
     ``m``, ``s`` are the layer's mean and standard deviation (give them, or use
-    :meth:`MSSmall.fit`), ``a``/``b`` the multipliers.  The ArcGIS Fuzzy Membership page gives
-    1 for ``x <= a·m`` (continuous at ``a·m``); the Rescale by Function page prints 0, which
-    would make the function jump from 1 to 0 — we follow the continuous definition.
+    :meth:`MSSmall.fit`), ``a``/``b`` the multipliers.
+
+    Both ArcGIS Pro pages for this function — *FuzzyMSSmall* (Fuzzy Membership) and
+    *TfMSSmall* (Rescale by Function) — print ``u(x) = 0`` for ``x <= a·m``. We return 1
+    there: the formula tends to ``b·s / b·s = 1`` as ``x`` falls to ``a·m``, so 0 would make
+    the function jump from 1 to 0 at ``a·m`` and give the lowest membership to the smallest
+    values — the ones the function prefers ("smaller values having a membership closer to
+    1", as the same pages say). With 1 the function is continuous and non-increasing.
+
+    Parameters
+    ----------
+    mean, std : float
+        Mean ``m`` and standard deviation ``s`` (> 0) of the layer, in layer units.
+    mean_multiplier : float, default 1.0
+        ``a``.
+    std_multiplier : float, default 1.0
+        ``b`` (> 0).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from steppe_geo.mcda import MSSmall
+    >>> f = MSSmall(mean=10.0, std=2.0)
+    >>> f(np.array([8.0, 10.0, 12.0])).tolist()  # 12: 2 / (12 - 10 + 2)
+    [1.0, 1.0, 0.5]
     """
 
     name: ClassVar[str] = "ms_small"
@@ -359,7 +496,21 @@ class MSSmall(_MeanStd):
 
 @dataclass(frozen=True)
 class MSLarge(_MeanStd):
-    """ArcGIS *MSLarge*: ``1 − b·s / (x − a·m + b·s)`` for ``x > a·m``, else 0."""
+    """ArcGIS *MSLarge*: ``1 − b·s / (x − a·m + b·s)`` for ``x > a·m``, else 0.
+
+    As the ArcGIS Pro pages *FuzzyMSLarge* and *TfMSLarge* print (``u(x) = 0`` for
+    ``x <= a·m``); here the formula tends to ``1 − 1 = 0`` at ``a·m``, so the printed value is
+    continuous and we follow it exactly.
+
+    Parameters
+    ----------
+    mean, std : float
+        Mean ``m`` and standard deviation ``s`` (> 0) of the layer, in layer units.
+    mean_multiplier : float, default 1.0
+        ``a``.
+    std_multiplier : float, default 1.0
+        ``b`` (> 0).
+    """
 
     name: ClassVar[str] = "ms_large"
 
@@ -369,9 +520,18 @@ class MSLarge(_MeanStd):
 
 @dataclass(frozen=True)
 class LogisticGrowth(ValueFunction):
-    """Logistic growth ``1 / (1 + exp(−steepness · (x − midpoint)))`` (increasing)."""
+    """Logistic growth ``1 / (1 + exp(−steepness · (x − midpoint)))`` (increasing).
+
+    Parameters
+    ----------
+    midpoint : float
+        Value (layer units) that gets 0.5.
+    steepness : float
+        Slope factor (> 0, in 1 / units).
+    """
 
     name: ClassVar[str] = "logistic_growth"
+    _propagates_nan: ClassVar[bool] = True
     midpoint: float
     steepness: float
 
@@ -387,7 +547,15 @@ class LogisticGrowth(ValueFunction):
 
 @dataclass(frozen=True)
 class LogisticDecay(LogisticGrowth):
-    """Logistic decay ``1 / (1 + exp(steepness · (x − midpoint)))`` (decreasing)."""
+    """Logistic decay ``1 / (1 + exp(steepness · (x − midpoint)))`` (decreasing).
+
+    Parameters
+    ----------
+    midpoint : float
+        Value (layer units) that gets 0.5.
+    steepness : float
+        Slope factor (> 0, in 1 / units).
+    """
 
     name: ClassVar[str] = "logistic_decay"
 
@@ -412,27 +580,52 @@ class Exponential(_Ranged):
     """Exponential curve over ``[low, high]``: ``(exp(rate·t) − 1) / (exp(rate) − 1)``, ``t`` = ramp.
 
     ``rate`` > 0 is convex (slow then fast), < 0 concave; ``low > high`` reverses direction.
+    Evaluated without overflow for any finite rate (for ``rate > 0`` as
+    ``exp(rate·(t − 1)) · expm1(−rate·t) / expm1(−rate)``).
+
+    Parameters
+    ----------
+    low, high : float
+        Layer values mapped to 0 and 1 (must differ).
+    rate : float, default 3.0
+        Curvature (non-zero; ``|rate| < 1e-9`` is indistinguishable from linear and refused).
     """
 
     name: ClassVar[str] = "exponential"
+    _propagates_nan: ClassVar[bool] = True
     rate: float = 3.0
 
     def __post_init__(self) -> None:
         self._check_range()
         object.__setattr__(self, "rate", _finite(self.rate, param="exponential.rate"))
-        if self.rate == 0:
-            raise InvalidParameterError("exponential.rate must be non-zero (use 'linear'), got 0")
+        if abs(self.rate) < 1e-9:
+            raise InvalidParameterError(
+                f"exponential.rate must be non-zero (|rate| >= 1e-9; use 'linear'), got {self.rate!r}"
+            )
 
     def _kernel(self, x: np.ndarray) -> np.ndarray:
         t = _ramp(x, self.low, self.high)
-        return np.expm1(self.rate * t) / math.expm1(self.rate)
+        r = self.rate
+        if r < 0:  # exponents <= 0: no overflow
+            return np.expm1(r * t) / math.expm1(r)
+        # (e^{rt} − 1)/(e^r − 1) = e^{r(t−1)} (1 − e^{−rt}) / (1 − e^{−r}): no overflow for large r
+        return np.exp(r * (t - 1.0)) * (np.expm1(-r * t) / math.expm1(-r))
 
 
 @dataclass(frozen=True)
 class Logarithm(_Ranged):
-    """Logarithmic curve over ``[low, high]``: ``log(1 + scale·t) / log(1 + scale)`` (fast then slow)."""
+    """Logarithmic curve over ``[low, high]``: ``log(1 + scale·t) / log(1 + scale)`` (fast then slow).
+
+    Parameters
+    ----------
+    low, high : float
+        Layer values mapped to 0 and 1 (must differ).
+    scale : float, default 9.0
+        Curvature (> 0; larger is more concave).
+    """
 
     name: ClassVar[str] = "logarithm"
+    _propagates_nan: ClassVar[bool] = True
     scale: float = 9.0
 
     def __post_init__(self) -> None:
@@ -448,9 +641,18 @@ class Logarithm(_Ranged):
 
 @dataclass(frozen=True)
 class Power(_Ranged):
-    """Power curve over ``[low, high]``: ``t ** exponent`` with ``t`` the linear ramp."""
+    """Power curve over ``[low, high]``: ``t ** exponent`` with ``t`` the linear ramp.
+
+    Parameters
+    ----------
+    low, high : float
+        Layer values mapped to 0 and 1 (must differ).
+    exponent : float, default 2.0
+        Power (> 0; > 1 convex, < 1 concave).
+    """
 
     name: ClassVar[str] = "power"
+    _propagates_nan: ClassVar[bool] = True
     exponent: float = 2.0
 
     def __post_init__(self) -> None:
@@ -470,6 +672,13 @@ class _Fuzzy(ValueFunction):
 
     ``shape="increasing"`` needs ``a``, ``b``; ``"decreasing"`` needs ``c``, ``d``;
     ``"symmetric"`` needs all four.
+
+    Parameters
+    ----------
+    a, b, c, d : float, optional
+        Control points in layer units, ``a <= b <= c <= d`` (``a < b`` and ``c < d``); unused
+        points for the shape are dropped.
+    shape : {"increasing", "decreasing", "symmetric"} or Shape, default "increasing"
     """
 
     a: float | None = None
@@ -526,6 +735,21 @@ class FuzzySigmoidal(_Fuzzy):
 
     Rising ``cos²((1 − t)·π/2)`` with ``t=(x−a)/(b−a)``; falling ``cos²(t·π/2)`` with
     ``t=(x−c)/(d−c)``.
+
+    Parameters
+    ----------
+    a, b, c, d : float, optional
+        Control points in layer units, ``a <= b <= c <= d`` (``a < b`` and ``c < d``):
+        ``shape="increasing"`` uses ``a, b``; ``"decreasing"`` ``c, d``; ``"symmetric"`` all four.
+    shape : {"increasing", "decreasing", "symmetric"} or Shape, default "increasing"
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from steppe_geo.mcda import FuzzySigmoidal
+    >>> f = FuzzySigmoidal(a=0, b=10, c=20, d=30, shape="symmetric")
+    >>> np.round(f(np.array([0.0, 5.0, 15.0, 25.0, 40.0])), 3).tolist()  # cos²(π/4) = 0.5
+    [0.0, 0.5, 1.0, 0.5, 0.0]
     """
 
     name: ClassVar[str] = "sigmoidal"
@@ -546,6 +770,13 @@ class FuzzyJShaped(_Fuzzy):
     Rising ``1/(1 + ((x−b)/(b−a))²)`` for x < b; falling ``1/(1 + ((x−c)/(d−c))²)`` for x > c.
 
     The membership is 0.5 at ``a`` (and ``d``) and never reaches 0 (IDRISI's definition).
+
+    Parameters
+    ----------
+    a, b, c, d : float, optional
+        Control points in layer units, ``a <= b <= c <= d`` (``a < b`` and ``c < d``):
+        ``shape="increasing"`` uses ``a, b``; ``"decreasing"`` ``c, d``; ``"symmetric"`` all four.
+    shape : {"increasing", "decreasing", "symmetric"} or Shape, default "increasing"
     """
 
     name: ClassVar[str] = "j_shaped"
@@ -559,7 +790,15 @@ class FuzzyJShaped(_Fuzzy):
 
 @dataclass(frozen=True)
 class FuzzyLinear(_Fuzzy):
-    """IDRISI linear: 0 below a, linear to 1 at b, 1 to c, linear to 0 at d."""
+    """IDRISI linear: 0 below a, linear to 1 at b, 1 to c, linear to 0 at d.
+
+    Parameters
+    ----------
+    a, b, c, d : float, optional
+        Control points in layer units, ``a <= b <= c <= d`` (``a < b`` and ``c < d``):
+        ``shape="increasing"`` uses ``a, b``; ``"decreasing"`` ``c, d``; ``"symmetric"`` all four.
+    shape : {"increasing", "decreasing", "symmetric"} or Shape, default "increasing"
+    """
 
     name: ClassVar[str] = "fuzzy_linear"
 
@@ -573,9 +812,26 @@ class FuzzyLinear(_Fuzzy):
 # ---------------------------------------------------------------------------- tables
 @dataclass(frozen=True)
 class PiecewiseLinear(ValueFunction):
-    """Piecewise-linear table: ``xs`` strictly increasing, ``ys`` in [0, 1]; flat beyond the ends."""
+    """Piecewise-linear table: ``xs`` strictly increasing, ``ys`` in [0, 1]; flat beyond the ends.
+
+    Parameters
+    ----------
+    xs : sequence of float
+        Breakpoints in layer units, strictly increasing, at least 2.
+    ys : sequence of float
+        Values in ``[0, 1]`` at the breakpoints (same length as ``xs``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from steppe_geo.mcda import PiecewiseLinear
+    >>> f = PiecewiseLinear(xs=(0, 5, 10), ys=(0.0, 0.8, 1.0))
+    >>> print(f(np.array([-3.0, 2.5, 7.5, 20.0])))
+    [0.  0.4 0.9 1. ]
+    """
 
     name: ClassVar[str] = "piecewise_linear"
+    _propagates_nan: ClassVar[bool] = True
     xs: tuple[float, ...]
     ys: tuple[float, ...]
 
@@ -611,10 +867,19 @@ class Categorical(ValueFunction):
     Parameters
     ----------
     table : mapping of int to float
-        Class code → value. Stored as a sorted tuple of pairs (hashable, frozen).
+        Class code → value. Codes must be integers (``1``, ``"1"``, ``2.0``; ``1.5`` is
+        refused); stored as a sorted tuple of pairs (hashable, frozen).
     unknown : {"nan", "error"}, default "error"
         Codes not in the table: ``"error"`` raises InvalidParameterError listing them;
         ``"nan"`` maps them to NaN (nodata). The layer's nodata code is always NaN.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from steppe_geo.mcda import Categorical
+    >>> f = Categorical({30: 1.0, 60: 0.8, 80: 0.0}, unknown="nan")  # ESA WorldCover codes
+    >>> print(f(np.array([30, 60, 80, 50])))
+    [1.  0.8 0.  nan]
     """
 
     name: ClassVar[str] = "categorical"
@@ -625,10 +890,7 @@ class Categorical(ValueFunction):
         items = self.table.items() if isinstance(self.table, Mapping) else self.table
         pairs: list[tuple[int, float]] = []
         for k, v in items:
-            try:
-                code = int(k)
-            except (TypeError, ValueError):
-                raise InvalidParameterError(f"categorical: class codes must be integers, got {k!r}") from None
+            code = _integer_code(k, param="categorical.table")
             val = _finite(v, param=f"categorical.table[{code}]")
             if not 0 <= val <= 1:
                 raise InvalidParameterError(f"categorical.table[{code}] must lie within [0, 1], got {v!r}")
@@ -659,10 +921,31 @@ class Categorical(ValueFunction):
                 )
         return np.where(hit, vals[idx], np.nan)
 
-    def apply(self, values: np.ndarray) -> np.ndarray:
-        """Numpy kernel (unknown codes may give NaN, so no clip-to-0 of NaN)."""
+    def apply(self, values: np.ndarray, *, out: np.ndarray | None = None) -> np.ndarray:
+        """Numpy kernel (unknown codes may give NaN, so no clip-to-0 of NaN); see ``ValueFunction.apply``."""
         v = np.asarray(values, dtype=np.float64)
-        return self._kernel(v).astype(np.float32)
+        if out is None:
+            out = np.empty(v.shape, dtype=np.float32)
+        np.copyto(out, self._kernel(v), casting="same_kind")
+        return out
+
+
+def _integer_code(value: Any, *, param: str) -> int:
+    """An integer class code from an int, an integral float or a string such as ``"30"``."""
+    if isinstance(value, bool):
+        raise InvalidParameterError(f"{param}: class codes must be integers, got {value!r}")
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            raise InvalidParameterError(f"{param}: class codes must be integers, got {value!r}") from None
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        raise InvalidParameterError(f"{param}: class codes must be integers, got {value!r}") from None
+    if not math.isfinite(f) or f != int(f):
+        raise InvalidParameterError(f"{param}: class codes must be integers, got {value!r}")
+    return int(f)
 
 
 # ---------------------------------------------------------------------------- factory
@@ -685,11 +968,32 @@ def _lookup(name: str, *, param: str = "function") -> type[ValueFunction]:
 def value_function(name: str, **params: Any) -> ValueFunction:
     """Build a value function by name, e.g. ``value_function("linear", low=0, high=30)``.
 
+    Parameters
+    ----------
+    name : str
+        One of :func:`value_function_names` (case-insensitive; ``-`` or space for ``_``).
+    **params
+        The function's parameters.
+
+    Returns
+    -------
+    ValueFunction
+
     Raises
     ------
     InvalidParameterError
         If ``name`` is unknown (the message lists valid names and suggests the closest) or
         a parameter is missing, unknown or out of range.
+
+    Examples
+    --------
+    >>> from steppe_geo.mcda import value_function
+    >>> value_function("gaussian", midpoint=6.0, spread=0.1)
+    Gaussian(midpoint=6.0, spread=0.1)
+    >>> value_function("gausian", midpoint=6.0, spread=0.1)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    steppe_geo.errors.InvalidParameterError: function: unknown value function 'gausian'; did you ...
     """
     cls = _lookup(name)
     valid = [f.name for f in fields(cls)]
@@ -706,7 +1010,28 @@ def value_function(name: str, **params: Any) -> ValueFunction:
 
 
 def value_function_from_dict(data: Mapping[str, Any]) -> ValueFunction:
-    """Inverse of :meth:`ValueFunction.to_dict`."""
+    """Inverse of :meth:`ValueFunction.to_dict`.
+
+    Parameters
+    ----------
+    data : mapping
+        ``{"function": name, **parameters}``, e.g. from a TOML table.
+
+    Returns
+    -------
+    ValueFunction
+
+    Raises
+    ------
+    InvalidParameterError
+        No ``"function"`` key, an unknown name (valid names listed) or bad parameters.
+
+    Examples
+    --------
+    >>> from steppe_geo.mcda import Linear, value_function_from_dict
+    >>> value_function_from_dict({"function": "linear", "low": 4.0, "high": 9.0}) == Linear(4.0, 9.0)
+    True
+    """
     data = dict(data)
     if "function" not in data:
         raise InvalidParameterError(f"value function dict needs a 'function' key, got keys {sorted(data)}")

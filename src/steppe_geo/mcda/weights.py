@@ -4,21 +4,28 @@ from __future__ import annotations
 
 import enum
 import itertools
+import math
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
+from scipy.optimize import minimize_scalar
 
 from steppe_geo._validation import parse_choice
 from steppe_geo.errors import InvalidParameterError, SteppeGeoWarning
 
 __all__ = [
     "RANDOM_INDEX",
+    "SAATY_SCALE",
     "AHPResult",
+    "ConsistencyNotCheckedWarning",
     "InconsistentJudgementsWarning",
     "RankMethod",
+    "Revision",
     "ahp",
+    "best_revision",
     "normalize_weights",
     "principal_eigenvectors",
     "rank_weights",
@@ -30,9 +37,44 @@ RANDOM_INDEX: dict[int, float] = {1: 0.0, 2: 0.0, 3: 0.58, 4: 0.90, 5: 1.12, 6: 
 
 CR_THRESHOLD = 0.10
 
+SAATY_SCALE: tuple[float, ...] = (*(1.0 / k for k in range(9, 1, -1)), *map(float, range(1, 10)))
+"""Saaty's fundamental scale and its reciprocals: 1/9, 1/8, …, 1/2, 1, 2, …, 9 (Saaty 1980)."""
+
 
 class InconsistentJudgementsWarning(SteppeGeoWarning):
     """An AHP comparison matrix has a consistency ratio above 0.10."""
+
+
+class ConsistencyNotCheckedWarning(SteppeGeoWarning):
+    """An AHP matrix is larger than Saaty's random-index table (n > 10): CR is not known."""
+
+
+class Revision(NamedTuple):
+    """The single judgement whose revision lowers an AHP matrix's CR most.
+
+    Attributes
+    ----------
+    row, column : str
+        The criteria of judgement ``a[row, column]`` (its reciprocal changes with it).
+    current : float
+        The judgement as given.
+    value : float
+        The CR-minimising value of the judgement within ``[1/9, 9]`` (bounded 1-D minimisation).
+    cr_after : float
+        CR with the judgement set to ``value``.
+    scale_value : float
+        The best value on Saaty's scale (:data:`SAATY_SCALE`) for this judgement.
+    scale_cr_after : float
+        CR with the judgement set to ``scale_value``.
+    """
+
+    row: str
+    column: str
+    current: float
+    value: float
+    cr_after: float
+    scale_value: float
+    scale_cr_after: float
 
 
 class RankMethod(enum.Enum):
@@ -54,10 +96,21 @@ def normalize_weights(weights: Sequence[float] | Mapping[str, float], *,
     criteria : sequence of str, optional
         Criterion names used in error messages (and the order for a mapping).
 
+    Returns
+    -------
+    (n,) ndarray of float
+        The weights divided by their sum.
+
     Raises
     ------
     InvalidParameterError
         If a weight is negative, not finite, or all weights are zero.
+
+    Examples
+    --------
+    >>> from steppe_geo.mcda import normalize_weights
+    >>> normalize_weights([2, 1, 1]).tolist()
+    [0.5, 0.25, 0.25]
     """
     if isinstance(weights, Mapping):
         names = list(criteria) if criteria is not None else list(weights)
@@ -87,10 +140,27 @@ def rank_weights(ranks: Sequence[int], *, method: str | RankMethod = "centroid")
     ``sum``: ``(n − r + 1) / Σ``; ``reciprocal``: ``(1/r) / Σ 1/r``; ``centroid`` (ROC):
     ``(1/n) Σ_{k=r..n} 1/k``.
 
+    Parameters
+    ----------
+    ranks : sequence of int
+        A permutation of ``1..n`` (1 = most important), in criterion order.
+    method : {"centroid", "sum", "reciprocal"} or RankMethod, default "centroid"
+
+    Returns
+    -------
+    (n,) ndarray of float
+        Weights summing to 1.
+
     Raises
     ------
     InvalidParameterError
         If the ranks are not a permutation of 1..n or the method is unknown.
+
+    Examples
+    --------
+    >>> from steppe_geo.mcda import rank_weights
+    >>> [round(float(w), 4) for w in rank_weights([1, 2, 3], method="centroid")]  # 11/18, 5/18, 2/18
+    [0.6111, 0.2778, 0.1111]
     """
     m = parse_choice(RankMethod, method, param="method")
     r = np.asarray(ranks, dtype=int).ravel()
@@ -108,7 +178,7 @@ def rank_weights(ranks: Sequence[int], *, method: str | RankMethod = "centroid")
 
 @dataclass(frozen=True)
 class AHPResult:
-    """Result of :func:`ahp`.
+    """Result of :func:`ahp` (the parameters are its attributes).
 
     Attributes
     ----------
@@ -120,12 +190,12 @@ class AHPResult:
     ci : float
         Consistency index ``(λmax − n) / (n − 1)`` (0 for n ≤ 2).
     cr : float
-        Consistency ratio ``CI / RI`` (0 for n ≤ 2; NaN for n > 10, no RI tabulated).
+        Consistency ratio ``CI / RI`` (0 for n ≤ 2; NaN for n > 10, where Saaty's table
+        gives no RI — a :class:`ConsistencyNotCheckedWarning` says so).
     matrix : ndarray
         The reciprocal comparison matrix.
-    suggestion : tuple or None
-        ``(row criterion, column criterion, current judgement, consistent value, CR after)``
-        for the judgement whose revision lowers CR most (only when CR > 0.10).
+    suggestion : Revision or None
+        The judgement whose revision lowers CR most (only when CR > 0.10).
     """
 
     criteria: tuple[str, ...]
@@ -134,7 +204,7 @@ class AHPResult:
     ci: float
     cr: float
     matrix: np.ndarray
-    suggestion: tuple[str, str, float, float, float] | None = None
+    suggestion: Revision | None = None
 
     @property
     def consistent(self) -> bool:
@@ -203,11 +273,21 @@ def _matrix_from_judgements(judgements: Mapping[tuple[str, str], float],
                 raise InvalidParameterError(
                     f"ahp: judgement names unknown criterion {c!r}; criteria are {names}"
                 )
-        v = float(v)
+        try:
+            v = float(v)
+        except (TypeError, ValueError):
+            raise InvalidParameterError(
+                f"ahp: judgement ({ci!r}, {cj!r}) must be a number > 0, got {v!r}"
+            ) from None
         if not v > 0 or not np.isfinite(v):
             raise InvalidParameterError(f"ahp: judgement ({ci!r}, {cj!r}) must be > 0, got {v!r}")
         i, j = idx[ci], idx[cj]
         if i == j:
+            if v != 1.0:
+                raise InvalidParameterError(
+                    f"ahp: a criterion compared with itself must be 1 (equal importance), got "
+                    f"({ci!r}, {cj!r}): {v!r}"
+                )
             continue
         for (p, q), val in (((i, j), v), ((j, i), 1.0 / v)):
             if not np.isnan(a[p, q]) and not np.isclose(a[p, q], val):
@@ -231,7 +311,8 @@ def ahp(judgements: np.ndarray | Sequence[Sequence[float]] | Mapping[tuple[str, 
     judgements : (n, n) array-like or mapping
         A positive reciprocal matrix (``a[i, j]`` = how much more important criterion i is
         than j, on Saaty's 1–9 scale, ``a[j, i] = 1 / a[i, j]``), or a dict
-        ``{("wind", "slope"): 3, ...}`` with one judgement per pair (the reciprocal is implied).
+        ``{("wind", "slope"): 3, ...}`` with one judgement per pair (the reciprocal is implied;
+        a criterion compared with itself may only be given as 1).
     criteria : sequence of str, optional
         Criterion names (default: order of first appearance in the dict, or "c0", "c1", …).
 
@@ -243,14 +324,31 @@ def ahp(judgements: np.ndarray | Sequence[Sequence[float]] | Mapping[tuple[str, 
     Warns
     -----
     InconsistentJudgementsWarning
-        When CR > 0.10, naming the judgement whose revision to the value implied by the
-        current weights (``w_i / w_j``) lowers CR the most.
+        When CR > 0.10, naming the judgement whose revision lowers CR the most: for every
+        judgement, the CR-minimising value within ``[1/9, 9]`` (a bounded 1-D minimisation;
+        λmax is a convex function of the judgement's logarithm, so it is the global optimum)
+        and the best value on Saaty's scale.
+    ConsistencyNotCheckedWarning
+        When n > 10: Saaty's random index is tabulated for n ≤ 10 only, so CR is NaN.
 
     Raises
     ------
     InvalidParameterError
         If the matrix is not square, has non-positive or non-finite entries, a diagonal ≠ 1,
-        or is not reciprocal (``a[j, i] · a[i, j] ≠ 1``); or judgements are missing.
+        or is not reciprocal (``a[j, i] · a[i, j] ≠ 1``); or judgements are missing, or a
+        criterion is compared with itself with a value other than 1.
+
+    Examples
+    --------
+    Wind is 3 times as important as slope and 5 times as important as grid distance;
+    slope is 2 times as important as grid distance:
+
+    >>> from steppe_geo.mcda import ahp
+    >>> r = ahp({("wind", "slope"): 3, ("wind", "grid"): 5, ("slope", "grid"): 2})
+    >>> {k: round(v, 3) for k, v in r.as_dict().items()}
+    {'wind': 0.648, 'slope': 0.23, 'grid': 0.122}
+    >>> round(r.cr, 4), r.consistent
+    (0.0032, True)
     """
     if isinstance(judgements, Mapping):
         a, names = _matrix_from_judgements(judgements, criteria)
@@ -280,30 +378,98 @@ def ahp(judgements: np.ndarray | Sequence[Sequence[float]] | Mapping[tuple[str, 
     w, lam = _principal(a)
     ci, cr = _consistency(lam, n)
     suggestion = None
-    if np.isfinite(cr) and cr > CR_THRESHOLD:
-        suggestion = _best_revision(a, w, names)
-        r, c, cur, new, cr_after = suggestion
+    if n > max(RANDOM_INDEX):
+        warnings.warn(
+            f"AHP with n = {n} criteria: Saaty's random index RI is tabulated for n <= "
+            f"{max(RANDOM_INDEX)} only, so the consistency ratio is not known (CR = NaN); "
+            f"lambda_max = {lam:.4g} and CI = {ci:.4g} are reported. Group the criteria into a "
+            "hierarchy of at most 10 per comparison to have consistency checked.",
+            ConsistencyNotCheckedWarning,
+            stacklevel=2,
+        )
+    elif cr > CR_THRESHOLD:
+        suggestion = best_revision(a, names)
         warnings.warn(
             f"AHP consistency ratio CR = {cr:.3f} > {CR_THRESHOLD}: judgements are inconsistent. "
-            f"Revising ({r!r} vs {c!r}) from {cur:.3g} to about {new:.3g} (the value implied by "
-            f"the current weights) lowers CR most, to {cr_after:.3f}.",
+            f"Revising ({suggestion.row!r} vs {suggestion.column!r}) from {suggestion.current:.3g} "
+            f"lowers CR most: to {suggestion.cr_after:.3f} at {suggestion.value:.3g}, or to "
+            f"{suggestion.scale_cr_after:.3f} at {_scale_label(suggestion.scale_value)} on Saaty's scale.",
             InconsistentJudgementsWarning,
             stacklevel=2,
         )
     return AHPResult(tuple(names), w, lam, ci, cr, a, suggestion)
 
 
-def _best_revision(a: np.ndarray, w: np.ndarray, names: list[str]) -> tuple[str, str, float, float, float]:
+def _scale_label(v: float) -> str:
+    return f"{v:.0f}" if v >= 1 else f"1/{1 / v:.0f}"
+
+
+def _cr_of(lam: np.ndarray | float, n: int) -> np.ndarray:
+    return (np.asarray(lam) - n) / (n - 1) / RANDOM_INDEX[n]
+
+
+def best_revision(matrix: np.ndarray, criteria: Sequence[str] | None = None) -> Revision:
+    """The single judgement whose revision lowers the consistency ratio most.
+
+    For every judgement ``a[i, j]`` (``i < j``; ``a[j, i]`` follows as its reciprocal) the
+    CR-minimising value in ``[1/9, 9]`` is found by a bounded 1-D minimisation over
+    ``log a[i, j]`` (scipy's bounded Brent method). λmax is a log-convex function of
+    ``t = log a[i, j]`` (Kingman 1961: the Perron root is log-convex in entries that are
+    log-convex functions of t, here ``e^t`` and ``e^−t``), so the minimum found is the global
+    one; the best value on Saaty's scale is then one of the two scale values around it, and
+    all 17 are checked. The judgement with the lowest CR after revision wins (ties: the first
+    in row order).
+
+    Parameters
+    ----------
+    matrix : (n, n) ndarray
+        Positive reciprocal comparison matrix, ``3 <= n <= 10``.
+    criteria : sequence of str, optional
+        Names for the rows (default "c0", "c1", …).
+
+    Returns
+    -------
+    Revision
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from steppe_geo.mcda.weights import best_revision
+    >>> a = np.array([[1, 3, 1 / 3], [1 / 3, 1, 3], [3, 1 / 3, 1]])  # a cycle: c0 > c1 > c2 > c0
+    >>> r = best_revision(a)
+    >>> r.row, r.column, round(r.cr_after, 3), r.scale_value
+    ('c0', 'c1', 0.0, 0.1111111111111111)
+    """
+    a = np.asarray(matrix, dtype=float)
     n = a.shape[0]
-    best: tuple[float, int, int, float] | None = None
-    for i, j in itertools.combinations(range(n), 2):
-        b = a.copy()
-        b[i, j] = w[i] / w[j]
-        b[j, i] = 1.0 / b[i, j]
-        _, lam = _principal(b)
-        _, cr = _consistency(lam, n)
-        if best is None or cr < best[0]:
-            best = (cr, i, j, b[i, j])
+    if n not in RANDOM_INDEX or n < 3:
+        raise InvalidParameterError(f"best_revision: need 3 <= n <= {max(RANDOM_INDEX)} criteria, got n={n}")
+    names = list(criteria) if criteria is not None else [f"c{i}" for i in range(n)]
+    pairs = list(itertools.combinations(range(n), 2))
+    scale = np.asarray(SAATY_SCALE)
+    # every pair x every scale value, in one batched eigen-decomposition
+    trial = np.broadcast_to(a, (len(pairs), scale.size, n, n)).copy()
+    for p, (i, j) in enumerate(pairs):
+        trial[p, :, i, j] = scale
+        trial[p, :, j, i] = 1.0 / scale
+    _, lam_scale = principal_eigenvectors(trial)
+    cr_scale = _cr_of(lam_scale, n)
+    lo, hi = math.log(SAATY_SCALE[0]), math.log(SAATY_SCALE[-1])
+    best: Revision | None = None
+    for p, (i, j) in enumerate(pairs):
+        def lam_at(t: float, i: int = i, j: int = j) -> float:
+            b = a.copy()
+            b[i, j], b[j, i] = math.exp(t), math.exp(-t)
+            return float(principal_eigenvectors(b)[1])
+
+        k = int(np.argmin(cr_scale[p]))
+        opt = minimize_scalar(lam_at, bounds=(lo, hi), method="bounded", options={"xatol": 1e-7})
+        t_best, lam_best = float(opt.x), float(opt.fun)
+        if lam_scale[p, k] < lam_best:  # a scale value (e.g. a bound) can only tie or win by rounding
+            t_best, lam_best = math.log(scale[k]), float(lam_scale[p, k])
+        cand = Revision(names[i], names[j], float(a[i, j]), math.exp(t_best), float(_cr_of(lam_best, n)),
+                        float(scale[k]), float(cr_scale[p, k]))
+        if best is None or cand.cr_after < best.cr_after:
+            best = cand
     assert best is not None
-    cr, i, j, new = best
-    return names[i], names[j], float(a[i, j]), float(new), float(cr)
+    return best
