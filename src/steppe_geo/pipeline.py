@@ -626,14 +626,15 @@ def _check_ahp(model: ModelConfig, names: Sequence[str]) -> None:
     except SteppeGeoError as exc:
         raise ConfigError(f"{key}: {exc}") from None
     if res.suggestion is not None:
-        row, col, now, better, cr_after = res.suggestion
-        j = next(j for j in model.ahp if {j.row, j.col} == {row, col})
-        if j.row != row:
-            now, better = 1 / now, 1 / better
+        rev = res.suggestion
+        j = next(j for j in model.ahp if {j.row, j.col} == {rev.row, rev.column})
+        now, better, scale = rev.current, rev.value, rev.scale_value
+        if j.row != rev.row:  # the config states the reciprocal judgement
+            now, better, scale = 1 / now, 1 / better, 1 / scale
         warnings.warn(
             f"{key}: consistency ratio CR = {res.cr:.3f} > 0.10 (Saaty): the judgements contradict each "
-            f"other. Revising {j.key} from {_saaty(now)} to about {better:.3g} (the value the other "
-            f"judgements imply) lowers CR most, to {cr_after:.3f}.",
+            f"other. Revising {j.key} from {_saaty(now)} to about {better:.3g} (on Saaty's scale "
+            f"{_saaty(scale)}, CR {rev.scale_cr_after:.3f}) lowers CR most, to {rev.cr_after:.3f}.",
             InconsistentJudgementsWarning, stacklevel=2,
         )
 
