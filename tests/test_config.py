@@ -57,6 +57,22 @@ def test_the_issue_example_error(files):
         config_from_dict(data, base_dir=files)
 
 
+@pytest.mark.parametrize(("given", "expected"), [("WPM", "weighted-product"), ("weighted_sum", "wlc"),
+                                                  ("OWA", "owa")])
+def test_rule_names_and_aliases(files, given, expected):
+    data = _base()
+    data["models"]["wind"]["rule"] = given
+    assert config_from_dict(data, base_dir=files).models["wind"].rule == expected
+
+
+def test_unknown_rule_suggests_the_closest(files):
+    data = _base()
+    data["models"]["wind"]["rule"] = "weighted-prodcut"
+    with pytest.raises(ConfigError, match=r"^models\.wind\.rule: unknown 'weighted-prodcut'; did you mean "
+                                          r"'weighted-product'\?"):
+        config_from_dict(data, base_dir=files)
+
+
 @pytest.mark.parametrize(("patch", "message"), [
     ({"modles": {}}, r"^modles: unknown key; did you mean 'models'\? Valid keys are: project, inputs"),
     ({"grid": {"aoi": "aoi", "resolution": 100}}, r"^grid\.resolution: unknown key; did"

@@ -629,7 +629,7 @@ def _read_model_file(value: Any, key: str, base: Path) -> tuple[dict[str, Any], 
 
 
 def _parse_model(name: str, table: Any, base: Path) -> ModelConfig:
-    from steppe_geo.mcda import Rule
+    from steppe_geo.mcda import RULE_ALIASES, Rule
 
     key = f"models.{name}"
     c = _Checker(table, key, _MODEL_KEYS)
@@ -648,7 +648,11 @@ def _parse_model(name: str, table: Any, base: Path) -> ModelConfig:
             raise ConfigError(f"{key}.model: expected a table (a model as Model.to_toml() writes it), "
                               f"got {_show(table['model'])}")
         definition = dict(table["model"])
-    rule = c.choice("rule", Rule)
+    alias = str(table.get("rule", "")).strip().lower().replace("_", "-")
+    if isinstance(table.get("rule"), str) and alias in RULE_ALIASES:
+        rule = RULE_ALIASES[alias].value  # e.g. "wpm" for weighted-product
+    else:
+        rule = c.choice("rule", Rule)
     ahp = _parse_ahp(table["ahp"], c.key("ahp")) if c.has("ahp") else ()
     crit_items = table.get("criteria", [])
     if not isinstance(crit_items, list):
