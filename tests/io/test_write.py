@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import warnings
 import zipfile
 
 import geopandas as gpd
@@ -314,3 +315,45 @@ def test_columns_differing_only_in_case_are_refused_before_writing(tmp_path):
     with pytest.raises(InvalidParameterError, match=r"columns 'name' and 'NAME' differ only in case"):
         write_vector(bad, tmp_path / "bad.gpkg")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("shape", "levels"), [
+    ((1300, 2100), [2, 4, 8]),  # 2100 / 4 = 525 > 512 px: one more level; 2100 / 8 = 263 fits a block
+    ((700, 520), [2]),
+    ((400, 300), []),           # fits one 512 px block: no overview
+])
+def test_cog_overviews_levels_and_pixels(tmp_path, rng, shape, levels):
+    import rasterio
+    from affine import Affine
+
+    from steppe_geo.io.write import _overview_factors
+
+    assert _overview_factors(shape[1], shape[0]) == levels
+    grid = sg.Grid("EPSG:32649", Affine(30.0, 0, 400_000.0, 0, -30.0, 4_500_000.0), shape)
+    values = rng.random(shape, dtype=np.float32)
+    values[rng.random(shape) < 0.1] = np.nan
+    classes = rng.integers(1, 4, size=shape).astype(np.uint8)
+    cont = sg.write_raster(grid.to_dataarray(values, name="score"), tmp_path / "score.tif")
+    cat = sg.write_raster(grid.to_dataarray(classes, name="classes", nodata=0), tmp_path / "classes.tif")
+    for path in (cont, cat):
+        with rasterio.open(path) as ds:
+            assert ds.overviews(1) == levels
+            assert ds.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG"
+    if not levels:
+        return
+    # Level 1 by hand: the mean of each 2 x 2 block over its valid pixels (NaN where all are NaN) ...
+    r, c = (shape[0] // 2) * 2, (shape[1] // 2) * 2
+    blocks = values[:r, :c].reshape(r // 2, 2, c // 2, 2)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN blocks
+        expected = np.nanmean(blocks, axis=(1, 3))
+    with rasterio.open(cont, overview_level=0) as ov:
+        got = ov.read(1)[: r // 2, : c // 2]
+    np.testing.assert_allclose(got, expected, rtol=1e-6, equal_nan=True)
+    # ... and the most frequent class of each 2 x 2 block (blocks with a tie left out)
+    cb = classes[:r, :c].reshape(r // 2, 2, c // 2, 2).transpose(0, 2, 1, 3).reshape(r // 2, c // 2, 4)
+    counts = np.stack([(cb == k).sum(axis=2) for k in (1, 2, 3)], axis=-1)
+    unique = (counts == counts.max(axis=-1, keepdims=True)).sum(axis=-1) == 1
+    with rasterio.open(cat, overview_level=0) as ov:
+        got = ov.read(1)[: r // 2, : c // 2]
+    np.testing.assert_array_equal(got[unique], counts.argmax(axis=-1)[unique] + 1)
