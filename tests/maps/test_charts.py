@@ -72,3 +72,20 @@ def test_rank_stability_chart_labels_parcels_by_id_and_has_a_data_note(image_che
     image_checks["assert_not_blank"](ax.figure, min_fraction=0.03)
     assert [t.get_text() for t in ax.get_yticklabels()] == ["P00364", "P00102", "P00007"]
     assert "synthetic sample data" in [t.get_text() for t in ax.texts]
+
+
+def test_value_function_chart_has_title_note_and_is_not_blank(small_grid, rng, image_checks, tmp_path):
+    from steppe_geo.mcda import Linear, plot_value_function
+
+    layer = small_grid.to_dataarray(rng.normal(7.5, 1.2, small_grid.shape), name="wind_speed_hub", units="m/s")
+    ax = plot_value_function(Linear(5.0, 8.0), layer)
+    image_checks["assert_not_blank"](ax.figure)
+    assert ax.get_title() == Linear(5.0, 8.0).label()
+    n = small_grid.rows * small_grid.cols
+    assert any(t.get_text() == f"histogram: {n:,} valid pixels of 'wind_speed_hub'" for t in ax.texts)
+    ax2 = plot_value_function(Linear(5.0, 8.0), layer, title="Wind speed", note="GWA-like sample, 2026")
+    assert ax2.get_title() == "Wind speed" and [t.get_text() for t in ax2.texts] == ["GWA-like sample, 2026"]
+    for fmt in ("png", "pdf"):  # both formats write a real file
+        path = tmp_path / f"curve.{fmt}"
+        ax2.figure.savefig(path)
+        assert path.stat().st_size > 1000

@@ -85,7 +85,8 @@ def _rio_crs(grid: Grid) -> rasterio.crs.CRS:
 
 def _overview_factors(width: int, height: int, block: int = BLOCK) -> list[int]:
     """The overview levels GDAL's COG driver makes with ``OVERVIEWS=AUTO``: halve until the
-    overview fits in one block (both sides <= ``block``)."""
+    overview fits in one block (both sides <= ``block``).
+    """
     factors: list[int] = []
     f = 1
     while -(-width // f) > block or -(-height // f) > block:

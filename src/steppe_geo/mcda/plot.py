@@ -19,6 +19,8 @@ def plot_value_function(
     ax: Any = None,
     bins: int = 50,
     x_range: tuple[float, float] | None = None,
+    title: str | None = None,
+    note: str | None = None,
 ) -> Any:
     """Draw ``fn`` as a curve (right axis 0..1) over the histogram of ``layer`` (left axis).
 
@@ -34,6 +36,11 @@ def plot_value_function(
     bins : int, default 50
     x_range : (min, max), optional
         Range of the curve when no layer is given (default: from the function's parameters).
+    title : str, optional
+        Default: the value function's label (e.g. ``linear(low=4, high=10)``).
+    note : str, optional
+        Data note under the chart; default: how many valid pixels of which layer the histogram
+        shows (none without a layer).
 
     Returns
     -------
@@ -82,5 +89,10 @@ def plot_value_function(
     twin.set_ylim(-0.02, 1.02)
     twin.set_ylabel("standardised value (0..1)")
     ax.set_xlabel(f"criterion value ({units})" if units else "criterion value")
-    ax.set_title(fn.label(), fontsize=9)
+    ax.set_title(fn.label() if title is None else title, fontsize=9)
+    if note is None and values is not None:
+        name = getattr(layer, "name", None)
+        note = f"histogram: {values.size:,} valid pixels" + (f" of {name!r}" if name else "")
+    if note:
+        ax.text(0.0, -0.2, note, transform=ax.transAxes, fontsize=6.5, color="0.25", ha="left", va="top")
     return ax
