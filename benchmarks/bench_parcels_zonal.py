@@ -25,8 +25,8 @@ covered cell, so the gather walks the raster nearly sequentially) and per-row su
 and a declared float nodata) is decoded on the gathered cells only. rank_stability = blocks of
 256 draws on two threads: one matrix product, one SIMD sort of packed 64-bit (score, index) keys
 per draw, a scatter of the ranks into a parcels x draws table; then numpy's SIMD sort of each
-parcel's contiguous 16-bit ranks for the 5-95 % interval. Timings vary between runs because the 2 cores are shared; load = 1-minute load average
-before / after the run.
+parcel's contiguous 16-bit ranks for the 5-95 % interval. Timings vary between runs because the
+2 cores are shared; load = 1-minute load average before / after the run.
 """
 
 

@@ -77,7 +77,8 @@ def test_rank_stability_chart_labels_parcels_by_id_and_has_a_data_note(image_che
 def test_value_function_chart_has_title_note_and_is_not_blank(small_grid, rng, image_checks, tmp_path):
     from steppe_geo.mcda import Linear, plot_value_function
 
-    layer = small_grid.to_dataarray(rng.normal(7.5, 1.2, small_grid.shape), name="wind_speed_hub", units="m/s")
+    speeds = rng.normal(7.5, 1.2, small_grid.shape)
+    layer = small_grid.to_dataarray(speeds, name="wind_speed_hub", units="m/s")
     ax = plot_value_function(Linear(5.0, 8.0), layer)
     image_checks["assert_not_blank"](ax.figure)
     assert ax.get_title() == Linear(5.0, 8.0).label()
