@@ -84,8 +84,10 @@ def _rio_crs(grid: Grid) -> rasterio.crs.CRS:
 
 
 def _overview_factors(width: int, height: int, block: int = BLOCK) -> list[int]:
-    """The overview levels GDAL's COG driver makes with ``OVERVIEWS=AUTO``: halve until the
-    overview fits in one block (both sides <= ``block``).
+    """Overview levels: halve until the overview fits in one block (both sides <= ``block``).
+
+    The number of levels is the COG driver's ``OVERVIEWS=AUTO`` rule; each level's size is
+    ``ceil(size / factor)`` (GeoTIFF overviews), where the COG driver halves level by level.
     """
     factors: list[int] = []
     f = 1
