@@ -1043,7 +1043,8 @@ def _capacity_factor(res: ModelOutput, technology: str | None,
     power curve closest in rotor diameter to the model's turbine, integrated over the Weibull
     distribution of the hub-height mean speed (shape from the ``weibull_k`` input when there is
     one, else Rayleigh, k = 2), with the IEC air-density correction from the DEM
-    (``criteria.capacity_factor``; AC, gross of losses).
+    (``criteria.capacity_factor``; AC, gross of losses), on eligible pixels only (NaN elsewhere:
+    parcel and region means are taken over eligible land).
     """
     from steppe_geo import criteria
 
@@ -1061,8 +1062,9 @@ def _capacity_factor(res: ModelOutput, technology: str | None,
     k: xr.DataArray | float = 2.0
     if weibull_k is not None and Grid.from_dataarray(weibull_k).same_as(Grid.from_dataarray(res.score)):
         k = weibull_k
-    return criteria.capacity_factor(criteria.weibull_scale(layers["wind_speed_hub"], k=k), k=k,
-                                    curve=curve, air_density_kg_m3=density)
+    speed = layers["wind_speed_hub"].where(res.eligible)  # parcels and regions use eligible land only
+    return criteria.capacity_factor(criteria.weibull_scale(speed, k=k), k=k, curve=curve,
+                                    air_density_kg_m3=density)
 
 
 def rank_model_parcels(parcels_gdf: gpd.GeoDataFrame, res: ModelOutput, cfg: Config, *,
