@@ -51,7 +51,7 @@ def test_choropleth_label_column_and_errors(parcels):
 
 
 def test_rank_stability_chart(image_checks):
-    table = pd.DataFrame({"rank": [3, 1, 2, 4], "mean_rank": [3.2, 1.4, 2.1, 3.9],
+    table = pd.DataFrame({"base_rank": [3, 1, 2, 4], "mean_rank": [3.2, 1.4, 2.1, 3.9],
                           "rank_p05": [2, 1, 1, 3], "rank_p95": [5, 3, 3, 4],
                           "p_top_k": [0.1, 0.95, 0.8, 0.0]}, index=["c", "a", "b", "d"])
     ax = plot_rank_stability(table, probability="p_top_k", n=3)
@@ -66,7 +66,7 @@ def test_rank_stability_chart(image_checks):
 
 def test_rank_stability_chart_labels_parcels_by_id_and_has_a_data_note(image_checks):
     # row positions 0..3 are not parcel ids: the chart must name parcels by the id column
-    table = pd.DataFrame({"rank": [2, 1, 3], "rank_p05": [1, 1, 2], "rank_p95": [3, 2, 3],
+    table = pd.DataFrame({"base_rank": [2, 1, 3], "rank_p05": [1, 1, 2], "rank_p95": [3, 2, 3],
                           "parcel_id": ["P00102", "P00364", "P00007"]})
     ax = plot_rank_stability(table, label_column="parcel_id", note="synthetic sample data")
     image_checks["assert_not_blank"](ax.figure, min_fraction=0.03)

@@ -101,3 +101,19 @@ def test_bundle_with_ranked_regions(tmp_path, small_grid, rng):
     assert set(back["capacity_basis"]) == {"AC"}
     shp = gpd.read_file(paths["shapefile_zip"])
     assert len(shp) == len(regions) and {"region_id", "cap_mw", "cap_basis", "elig_ha"} <= set(shp.columns)
+
+
+def test_selection_over_the_scored_subset_exports_the_others_as_not_selected(ranked, tmp_path):
+    from steppe_geo.errors import InvalidParameterError
+
+    scored = ranked.iloc[:3]  # parcel 12 left out of the selection (e.g. unscored)
+    sel = select_parcels(scored, benefit="score", cost="eligible_area_ha", budget=1.2)
+    paths = export_bundle(ranked, tmp_path, selection=sel, model="wind")
+    back = gpd.read_file(paths["gpkg"], layer="ranked_parcels").set_index("parcel_id")
+    assert not back.loc[12, "selected"]
+    assert sorted(back.index[back["selected"]]) == sorted(scored.index[sel.selected.to_numpy()])
+    other = select_parcels(ranked.set_axis([21, 22, 23, 24]), benefit="score", cost="eligible_area_ha",
+                           budget=1.2)
+    with pytest.raises(InvalidParameterError, match=r"selection: 4 of its parcels are not among the ranked "
+                                                    r"parcels \(e\.g\. \[21, 22, 23, 24\]\)"):
+        export_bundle(ranked, tmp_path / "x", selection=other)

@@ -134,3 +134,11 @@ def test_parcel_score_equals_zonal_mean_of_the_wlc_raster(small_grid, rng):
     ranked = rank_parcels(z, weights={"a": 1, "b": 3}).sort_index()
     assert ranked["wlc_mean"].notna().sum() >= 4
     np.testing.assert_allclose(ranked["score"], ranked["wlc_mean"], rtol=1e-12)
+
+
+def test_misspelt_weight_name_suggests_the_criterion():
+    z = pd.DataFrame({"wind_speed_mean": [0.5, 0.7], "slope_mean": [1.0, 0.2],
+                      "eligible_area_ha": [10.0, 10.0]})
+    with pytest.raises(MissingLayerError, match=r"criterion 'wind_sped': no column 'wind_sped' in the zonal "
+                                                r"table; did you mean 'wind_speed'\? Columns are"):
+        rank_parcels(z, weights={"wind_sped": 1, "slope": 1})

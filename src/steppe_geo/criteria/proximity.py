@@ -360,7 +360,7 @@ def _setback_distance(distance_m: float | None, hub_height_m: float | None,
             "give distance_m, or tip_height_multiple with hub_height_m and rotor_diameter_m"
         )
     mult = check_positive(tip_height_multiple, param="tip_height_multiple")
-    return mult * tip_height_m(hub_height_m, rotor_diameter_m)
+    return round(mult * tip_height_m(hub_height_m, rotor_diameter_m), 9)  # 1.1 x 200 m = 220 m exactly
 
 
 _QUAD_SEGS = 16  # buffer arcs: 16 segments per quarter circle

@@ -162,7 +162,7 @@ def plot_rank_stability(
     table: pd.DataFrame,
     *,
     ax: Axes | None = None,
-    rank: str = "rank",
+    rank: str = "base_rank",
     low: str = "rank_p05",
     high: str = "rank_p95",
     mean: str | None = "mean_rank",

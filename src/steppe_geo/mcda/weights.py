@@ -246,7 +246,9 @@ def _principal(a: np.ndarray) -> tuple[np.ndarray, float]:
 def _consistency(lam: float, n: int) -> tuple[float, float]:
     if n <= 2:
         return 0.0, 0.0
-    ci = (lam - n) / (n - 1)
+    # λmax >= n for every positive reciprocal matrix (Saaty 1980); a λmax a few ulps below n
+    # is rounding, not better-than-consistent judgements: CI is clamped at 0.
+    ci = max((lam - n) / (n - 1), 0.0)
     ri = RANDOM_INDEX.get(n)
     return float(ci), (float(ci / ri) if ri else float("nan"))
 

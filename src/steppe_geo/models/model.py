@@ -364,7 +364,7 @@ def within_distance_m(
                 f"{what}: tip_height_multiple needs hub_height_m and rotor_diameter_m"
             )
         mult = check_positive(tip_height_multiple, param=f"{what}: tip_height_multiple")
-        return mult * tip_height_m(hub_height_m, rotor_diameter_m)
+        return round(mult * tip_height_m(hub_height_m, rotor_diameter_m), 9)  # 1.1 x 200 m = 220 m exactly
     assert class_distances_m is not None
     if not isinstance(class_distances_m, Mapping):
         raise InvalidParameterError(

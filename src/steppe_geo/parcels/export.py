@@ -93,10 +93,11 @@ def export_bundle(
     ranked : geopandas.GeoDataFrame
         Output of :func:`~steppe_geo.parcels.rank_parcels` (with geometry and CRS).
     directory : path
-        Existing output folder.
+        Output folder (created if missing).
     regions : GeoDataFrame, optional
     selection : SelectionResult, optional
-        Its ``selected`` index must match ``ranked``.
+        Its parcels must be among ``ranked`` (e.g. selected from the scored ones); ranked
+        parcels it did not consider are written as not selected.
     model, weights, constraints : optional
         Recorded in the provenance.
     inputs : mapping name -> path, optional
@@ -119,10 +120,13 @@ def export_bundle(
     table = ranked.copy()
     sel_info: dict[str, Any] = {}
     if selection is not None:
-        if not selection.selected.index.equals(ranked.index):
-            if set(selection.selected.index) != set(ranked.index):
-                raise InvalidParameterError("selection: its parcels differ from the ranked parcels")
-        table["selected"] = selection.selected.reindex(ranked.index).astype(bool).to_numpy()
+        extra = selection.selected.index.difference(ranked.index)
+        if len(extra):
+            raise InvalidParameterError(
+                f"selection: {len(extra)} of its parcels are not among the ranked parcels "
+                f"(e.g. {list(extra[:5])}); select from the ranked table or a subset of it")
+        # parcels the selection did not consider (e.g. unscored ones left out) are not selected
+        table["selected"] = selection.selected.reindex(ranked.index, fill_value=False).astype(bool).to_numpy()
         sel_info = {"objective": selection.objective, "bound": selection.bound, "gap": selection.gap,
                     "total_cost": selection.total_cost, "status": selection.status,
                     "n_selected": int(table["selected"].sum())}

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from steppe_geo._validation import check_positive, parse_choice
+from steppe_geo._validation import check_positive, did_you_mean, parse_choice
 from steppe_geo.errors import InvalidParameterError, MissingLayerError
 
 __all__ = ["CAPACITY_DENSITY_MW_PER_KM2", "Technology", "criterion_matrix", "rank_parcels", "top_k"]
@@ -66,8 +66,11 @@ def criterion_matrix(zonal: pd.DataFrame, weights: Mapping[str, float], *,
         else:
             col = name
         if col not in zonal.columns:
+            means = [str(c).removesuffix("_mean") for c in zonal.columns if str(c).endswith("_mean")]
+            hint = did_you_mean(name, means)
             raise MissingLayerError(
-                f"criterion {name!r}: no column {col!r} in the zonal table; columns are {list(zonal.columns)}"
+                f"criterion {name!r}: no column {col!r} in the zonal table"
+                f"{hint + ' Columns' if hint else '; columns'} are {list(zonal.columns)}"
             )
         cols.append(col)
     matrix = zonal[cols].to_numpy(dtype=np.float64)
