@@ -229,7 +229,7 @@ def plot_rank_stability(
     ax.invert_yaxis()
     ax.set_xlabel("rank (1 = best)", fontsize=8)
     ax.grid(axis="x", color="0.9")
-    ax.legend(fontsize=7, loc="upper right"  # best parcels (top rows) have narrow intervals near rank 1)
+    ax.legend(fontsize=7, loc="upper right")  # the best parcels (top rows) have narrow intervals near rank 1
     ax.set_title(title or "rank stability under weight uncertainty", fontsize=11)
     if note:
         ax.text(0.0, -0.12, note, transform=ax.transAxes, fontsize=6.5, color="0.25", va="top")
