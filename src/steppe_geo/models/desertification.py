@@ -195,15 +195,24 @@ class CategoryTable:
         """``[(code and class name, score), ...]`` in code order."""
         return [(f"{k} {self.names.get(k, '')}".strip(), v) for k, v in sorted(self.scores.items())]
 
-    def unknown_codes(self, values: Any, *, nodata: float | None = None) -> list[int | float]:
-        """Codes found in ``values`` (NaN and ``nodata`` aside) that the table does not know."""
-        arr, _ = _unwrap(values)
+    @staticmethod
+    def _codes(values: Any, nodata: float | None) -> tuple[np.ndarray, np.ndarray, Any]:
+        """(codes as float64, mask of NaN / nodata cells, re-wrapper) of ``values``."""
+        arr, wrap = _unwrap(values)
         if nodata is None and isinstance(values, xr.DataArray):
             nodata = values.rio.nodata
         arr = np.asarray(arr, dtype=np.float64)
         invalid = np.isnan(arr)
         if nodata is not None and not np.isnan(nodata):
             invalid |= arr == nodata
+        return arr, invalid, wrap
+
+    def unknown_codes(self, values: Any, *, nodata: float | None = None) -> list[int | float]:
+        """Codes found in ``values`` (NaN and ``nodata`` aside) that the table does not know."""
+        arr, invalid, _ = self._codes(values, nodata)
+        return self._unknown(arr, invalid)
+
+    def _unknown(self, arr: np.ndarray, invalid: np.ndarray) -> list[int | float]:
         codes = np.unique(arr[~invalid])
         known = np.fromiter(self.scores.keys(), dtype=np.float64)
         return [int(c) if float(c).is_integer() else float(c) for c in codes[~np.isin(codes, known)]]
@@ -216,14 +225,8 @@ class CategoryTable:
         InvalidParameterError
             Listing every code found in ``values`` that the table does not know.
         """
-        arr, wrap = _unwrap(values)
-        if nodata is None and isinstance(values, xr.DataArray):
-            nodata = values.rio.nodata
-        arr = np.asarray(arr, dtype=np.float64)
-        invalid = np.isnan(arr)
-        if nodata is not None and not np.isnan(nodata):
-            invalid |= arr == nodata
-        unknown = self.unknown_codes(values, nodata=nodata)
+        arr, invalid, wrap = self._codes(values, nodata)
+        unknown = self._unknown(arr, invalid)
         if unknown:
             raise InvalidParameterError(
                 f"{self.name}: codes not in the lookup table: {unknown}. Known codes: {self._known()}. "
