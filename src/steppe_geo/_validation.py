@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import enum
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
@@ -67,6 +68,22 @@ def check_projected(crs: Any, *, what: str) -> pyproj.CRS:
     if unit not in ("metre", "meter", "m"):
         raise GeographicCRSError(f"{what} needs a CRS in metres, got units {unit!r} ({crs.to_string()})")
     return crs
+
+
+def check_number(value: Any, *, param: str, allow_inf: bool = False) -> float:
+    """A float from a real number (not a string or bool), or InvalidParameterError naming ``param``.
+
+    NaN is refused, and infinity too unless ``allow_inf`` (open-ended ranges).
+    """
+    if isinstance(value, bool | str | bytes):
+        raise InvalidParameterError(f"{param} must be a number, got {value!r}")
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise InvalidParameterError(f"{param} must be a number, got {value!r}") from None
+    if math.isnan(v) or (math.isinf(v) and not allow_inf):
+        raise InvalidParameterError(f"{param} must be a finite number, got {value!r}")
+    return v
 
 
 def check_positive(value: float, *, param: str) -> float:

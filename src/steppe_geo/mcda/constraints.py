@@ -29,7 +29,7 @@ import xarray as xr
 from scipy import ndimage, sparse
 from scipy.sparse.csgraph import connected_components
 
-from steppe_geo._validation import did_you_mean
+from steppe_geo._validation import check_number, did_you_mean
 from steppe_geo.errors import InvalidParameterError, MissingLayerError
 from steppe_geo.mcda.value_functions import _integer_code, decode_nodata
 
@@ -63,19 +63,7 @@ def _check_name(name: Any) -> str:
 
 def _number(value: Any, *, name: str, param: str, allow_inf: bool = False) -> float:
     """A float from a number (not a string or bool), or InvalidParameterError naming the parameter."""
-    if isinstance(value, bool | str | bytes):
-        raise InvalidParameterError(f"constraint {name!r}: {param} must be a number, got {value!r}")
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise InvalidParameterError(
-            f"constraint {name!r}: {param} must be a number, got {value!r}"
-        ) from None
-    if math.isnan(v) or (math.isinf(v) and not allow_inf):
-        raise InvalidParameterError(
-            f"constraint {name!r}: {param} must be a finite number, got {value!r}"
-        )
-    return v
+    return check_number(value, param=f"constraint {name!r}: {param}", allow_inf=allow_inf)
 
 
 def _codes(value: Any, *, name: str, param: str) -> tuple[int, ...]:

@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 import numpy as np
 import xarray as xr
 
-from steppe_geo._validation import did_you_mean, parse_choice
+from steppe_geo._validation import check_number, did_you_mean, parse_choice
 from steppe_geo.errors import InvalidParameterError
 
 __all__ = [
@@ -61,16 +61,6 @@ class Shape(enum.Enum):
     INCREASING = "increasing"
     DECREASING = "decreasing"
     SYMMETRIC = "symmetric"
-
-
-def _finite(value: Any, *, param: str) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise InvalidParameterError(f"{param} must be a number, got {value!r}") from None
-    if not math.isfinite(v):
-        raise InvalidParameterError(f"{param} must be a finite number, got {value!r}")
-    return v
 
 
 @dataclass(frozen=True)
@@ -271,8 +261,8 @@ class Linear(ValueFunction):
     high: float
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "low", _finite(self.low, param="linear.low"))
-        object.__setattr__(self, "high", _finite(self.high, param="linear.high"))
+        object.__setattr__(self, "low", check_number(self.low, param="linear.low"))
+        object.__setattr__(self, "high", check_number(self.high, param="linear.high"))
         if self.low == self.high:
             raise InvalidParameterError(f"linear: low and high must differ, got both {self.low!r}")
 
@@ -296,8 +286,8 @@ class SymmetricLinear(ValueFunction):
     high: float
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "low", _finite(self.low, param="symmetric_linear.low"))
-        object.__setattr__(self, "high", _finite(self.high, param="symmetric_linear.high"))
+        object.__setattr__(self, "low", check_number(self.low, param="symmetric_linear.low"))
+        object.__setattr__(self, "high", check_number(self.high, param="symmetric_linear.high"))
         if not self.low < self.high:
             raise InvalidParameterError(
                 f"symmetric_linear: need low < high, got low={self.low!r}, high={self.high!r}"
@@ -335,8 +325,8 @@ class Small(ValueFunction):
     spread: float = 5.0
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "midpoint", _finite(self.midpoint, param="small.midpoint"))
-        object.__setattr__(self, "spread", _finite(self.spread, param="small.spread"))
+        object.__setattr__(self, "midpoint", check_number(self.midpoint, param="small.midpoint"))
+        object.__setattr__(self, "spread", check_number(self.spread, param="small.spread"))
         _check_midpoint_spread("small", self.midpoint, self.spread, positive_mid=True)
 
     def _kernel(self, x: np.ndarray) -> np.ndarray:
@@ -361,8 +351,8 @@ class Large(ValueFunction):
     spread: float = 5.0
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "midpoint", _finite(self.midpoint, param="large.midpoint"))
-        object.__setattr__(self, "spread", _finite(self.spread, param="large.spread"))
+        object.__setattr__(self, "midpoint", check_number(self.midpoint, param="large.midpoint"))
+        object.__setattr__(self, "spread", check_number(self.spread, param="large.spread"))
         _check_midpoint_spread("large", self.midpoint, self.spread, positive_mid=True)
 
     def _kernel(self, x: np.ndarray) -> np.ndarray:
@@ -388,8 +378,8 @@ class Gaussian(ValueFunction):
     spread: float
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "midpoint", _finite(self.midpoint, param="gaussian.midpoint"))
-        object.__setattr__(self, "spread", _finite(self.spread, param="gaussian.spread"))
+        object.__setattr__(self, "midpoint", check_number(self.midpoint, param="gaussian.midpoint"))
+        object.__setattr__(self, "spread", check_number(self.spread, param="gaussian.spread"))
         _check_midpoint_spread("gaussian", self.midpoint, self.spread, positive_mid=False)
 
     def _kernel(self, x: np.ndarray) -> np.ndarray:
@@ -414,8 +404,8 @@ class Near(ValueFunction):
     spread: float
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "midpoint", _finite(self.midpoint, param="near.midpoint"))
-        object.__setattr__(self, "spread", _finite(self.spread, param="near.spread"))
+        object.__setattr__(self, "midpoint", check_number(self.midpoint, param="near.midpoint"))
+        object.__setattr__(self, "spread", check_number(self.spread, param="near.spread"))
         _check_midpoint_spread("near", self.midpoint, self.spread, positive_mid=False)
 
     def _kernel(self, x: np.ndarray) -> np.ndarray:
@@ -431,7 +421,7 @@ class _MeanStd(ValueFunction):
 
     def __post_init__(self) -> None:
         for f in ("mean", "std", "mean_multiplier", "std_multiplier"):
-            object.__setattr__(self, f, _finite(getattr(self, f), param=f"{self.name}.{f}"))
+            object.__setattr__(self, f, check_number(getattr(self, f), param=f"{self.name}.{f}"))
         if not self.std > 0:
             raise InvalidParameterError(f"{self.name}.std must be > 0, got {self.std!r}")
         if not self.std_multiplier > 0:
@@ -536,8 +526,8 @@ class LogisticGrowth(ValueFunction):
     steepness: float
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "midpoint", _finite(self.midpoint, param=f"{self.name}.midpoint"))
-        object.__setattr__(self, "steepness", _finite(self.steepness, param=f"{self.name}.steepness"))
+        object.__setattr__(self, "midpoint", check_number(self.midpoint, param=f"{self.name}.midpoint"))
+        object.__setattr__(self, "steepness", check_number(self.steepness, param=f"{self.name}.steepness"))
         if not self.steepness > 0:
             raise InvalidParameterError(f"{self.name}.steepness must be > 0, got {self.steepness!r}")
 
@@ -569,8 +559,8 @@ class _Ranged(ValueFunction):
     high: float
 
     def _check_range(self) -> None:
-        object.__setattr__(self, "low", _finite(self.low, param=f"{self.name}.low"))
-        object.__setattr__(self, "high", _finite(self.high, param=f"{self.name}.high"))
+        object.__setattr__(self, "low", check_number(self.low, param=f"{self.name}.low"))
+        object.__setattr__(self, "high", check_number(self.high, param=f"{self.name}.high"))
         if self.low == self.high:
             raise InvalidParameterError(f"{self.name}: low and high must differ, got both {self.low!r}")
 
@@ -597,7 +587,7 @@ class Exponential(_Ranged):
 
     def __post_init__(self) -> None:
         self._check_range()
-        object.__setattr__(self, "rate", _finite(self.rate, param="exponential.rate"))
+        object.__setattr__(self, "rate", check_number(self.rate, param="exponential.rate"))
         if abs(self.rate) < 1e-9:
             raise InvalidParameterError(
                 f"exponential.rate must be non-zero (|rate| >= 1e-9; use 'linear'), got {self.rate!r}"
@@ -630,7 +620,7 @@ class Logarithm(_Ranged):
 
     def __post_init__(self) -> None:
         self._check_range()
-        object.__setattr__(self, "scale", _finite(self.scale, param="logarithm.scale"))
+        object.__setattr__(self, "scale", check_number(self.scale, param="logarithm.scale"))
         if not self.scale > 0:
             raise InvalidParameterError(f"logarithm.scale must be > 0, got {self.scale!r}")
 
@@ -657,7 +647,7 @@ class Power(_Ranged):
 
     def __post_init__(self) -> None:
         self._check_range()
-        object.__setattr__(self, "exponent", _finite(self.exponent, param="power.exponent"))
+        object.__setattr__(self, "exponent", check_number(self.exponent, param="power.exponent"))
         if not self.exponent > 0:
             raise InvalidParameterError(f"power.exponent must be > 0, got {self.exponent!r}")
 
@@ -699,7 +689,7 @@ class _Fuzzy(ValueFunction):
                         f"{self.name}: shape {shape.value!r} needs control points "
                         f"{', '.join(need)}; {p} is missing"
                     )
-                object.__setattr__(self, p, _finite(v, param=f"{self.name}.{p}"))
+                object.__setattr__(self, p, check_number(v, param=f"{self.name}.{p}"))
             elif v is not None:
                 object.__setattr__(self, p, None)  # unused points are dropped
         pts = [(p, getattr(self, p)) for p in need]
@@ -836,8 +826,8 @@ class PiecewiseLinear(ValueFunction):
     ys: tuple[float, ...]
 
     def __post_init__(self) -> None:
-        xs = tuple(_finite(v, param="piecewise_linear.xs") for v in self.xs)
-        ys = tuple(_finite(v, param="piecewise_linear.ys") for v in self.ys)
+        xs = tuple(check_number(v, param="piecewise_linear.xs") for v in self.xs)
+        ys = tuple(check_number(v, param="piecewise_linear.ys") for v in self.ys)
         if len(xs) != len(ys) or len(xs) < 2:
             raise InvalidParameterError(
                 f"piecewise_linear: xs and ys need the same length >= 2, got {len(xs)} and {len(ys)}"
@@ -891,7 +881,7 @@ class Categorical(ValueFunction):
         pairs: list[tuple[int, float]] = []
         for k, v in items:
             code = _integer_code(k, param="categorical.table")
-            val = _finite(v, param=f"categorical.table[{code}]")
+            val = check_number(v, param=f"categorical.table[{code}]")
             if not 0 <= val <= 1:
                 raise InvalidParameterError(f"categorical.table[{code}] must lie within [0, 1], got {v!r}")
             pairs.append((code, val))

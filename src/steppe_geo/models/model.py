@@ -25,7 +25,7 @@ import pandas as pd
 import tomli_w
 import xarray as xr
 
-from steppe_geo._validation import did_you_mean
+from steppe_geo._validation import check_number, did_you_mean
 from steppe_geo.errors import InvalidParameterError, MissingLayerError
 from steppe_geo.grid import Grid
 from steppe_geo.mcda import (
@@ -116,18 +116,6 @@ def _choice_parameters() -> dict[str, type]:
     }
 
 
-def _number(value: Any, what: str) -> float:
-    if isinstance(value, bool | str) or value is None:
-        raise InvalidParameterError(f"{what} must be a number, got {value!r}")
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise InvalidParameterError(f"{what} must be a number, got {value!r}") from None
-    if not math.isfinite(v):
-        raise InvalidParameterError(f"{what} must be finite, got {value!r}")
-    return v
-
-
 def _check_parameters(params: Mapping[str, Any], model: str) -> None:
     """Range-check numbers, check text choices and lookup tables (errors name the parameter)."""
     from steppe_geo._validation import parse_choice
@@ -154,12 +142,12 @@ def _check_parameters(params: Mapping[str, Any], model: str) -> None:
                             f"{what}: keys must be integer class codes of layer "
                             f"{TABLE_PARAMETERS[key]!r}, got {k!r}"
                         )
-                if not _number(v, f"{what}[{k!r}]") > 0:
+                if not check_number(v, param=f"{what}[{k!r}]") > 0:
                     raise InvalidParameterError(f"{what}[{k!r}] must be > 0, got {v!r}")
             continue
         if key not in PARAMETER_RANGES:
             continue
-        v = _number(value, what)
+        v = check_number(value, param=what)
         low, high, low_ok = PARAMETER_RANGES[key]
         if not ((v >= low if low_ok else v > low) and v <= high):
             bracket = "[" if low_ok else "("
