@@ -93,7 +93,7 @@ def test_verbose_logs_and_quiet_does_not(project):
     assert res.exit_code == 0
     res = CliRunner().invoke(main, ["-v", "run", str(project / "p.toml")])
     assert res.exit_code == 0
-    assert "INFO steppe_geo.pipeline: analysis grid:" in res.output
+    assert "INFO steppe_geo.pipeline.runner: analysis grid:" in res.output
     assert "%|" not in res.output  # not a terminal: no progress bars
     res = CliRunner().invoke(main, ["-q", "run", str(project / "p.toml"), "--out", str(project / "o2")])
     assert res.exit_code == 0 and res.output == ""
@@ -193,9 +193,9 @@ def test_rank_checks_weights_before_reading_the_file(project):
 
 
 def test_unreachable_scheduler_fails_before_any_input_is_read(project, monkeypatch):
-    from steppe_geo import pipeline
+    from steppe_geo.pipeline import evaluate
 
-    monkeypatch.setattr(pipeline, "SCHEDULER_TIMEOUT", "1s")
+    monkeypatch.setattr(evaluate, "SCHEDULER_TIMEOUT", "1s")
     res = CliRunner().invoke(main, ["-v", "run", str(project / "p.toml"), "--scheduler", "tcp://127.0.0.1:1"])
     assert res.exit_code == 1
     assert "Error: --scheduler: cannot connect to 'tcp://127.0.0.1:1'" in res.output

@@ -1,0 +1,55 @@
+"""Run a configuration end to end: inputs → grid → models → parcels → outputs.
+
+Used by the command line (``steppe-geo run`` / ``demo``) and by notebooks. Each stage is a
+public function, so a notebook can run them one by one and look at the intermediate
+results; :func:`run` chains them and writes every output.
+
+The package has one module per stage, in the order of the data flow: :mod:`.inputs` (grid,
+reading and aligning), :mod:`.build` and :mod:`.check` (models built from the configuration and
+checked before any work), :mod:`.evaluate` (models in memory, streamed or on Dask),
+:mod:`.parcels`, :mod:`.write`, :mod:`.summary`, :mod:`.report`; :mod:`.staging` owns the output
+folder and :mod:`.runner` chains them.
+
+Outputs of a run are all-or-nothing: they are written into a hidden staging folder beside
+the output folder, which is renamed into place only when every output is complete. An
+error or Ctrl-C leaves no output folder (and an existing one untouched); an existing output
+folder is replaced only with ``overwrite=True``.
+"""
+
+from steppe_geo.pipeline.build import ahp_result, base_model, build_model
+from steppe_geo.pipeline.check import check_config, effective_mode
+from steppe_geo.pipeline.evaluate import SCHEDULER_TIMEOUT, dask_client, evaluate_model
+from steppe_geo.pipeline.inputs import RASTER_SUFFIXES, build_grid, load_inputs, summarize_inputs
+from steppe_geo.pipeline.parcels import rank_model_parcels, run_parcels
+from steppe_geo.pipeline.results import InputLayers, ModelOutput, ParcelOutput, RunResult
+from steppe_geo.pipeline.runner import demo_config, run, run_demo, select_models
+from steppe_geo.pipeline.staging import STAGE_PREFIX, staged_output_dir
+from steppe_geo.pipeline.summary import exclusion_areas
+
+__all__ = [
+    "RASTER_SUFFIXES",
+    "SCHEDULER_TIMEOUT",
+    "STAGE_PREFIX",
+    "InputLayers",
+    "ModelOutput",
+    "ParcelOutput",
+    "RunResult",
+    "ahp_result",
+    "base_model",
+    "build_grid",
+    "build_model",
+    "check_config",
+    "dask_client",
+    "demo_config",
+    "effective_mode",
+    "evaluate_model",
+    "exclusion_areas",
+    "load_inputs",
+    "rank_model_parcels",
+    "run",
+    "run_demo",
+    "run_parcels",
+    "select_models",
+    "staged_output_dir",
+    "summarize_inputs",
+]

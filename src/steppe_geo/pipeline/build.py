@@ -1,0 +1,198 @@
+"""Models stage, construction: configured models built into presets, model files or custom overlays."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from steppe_geo._validation import did_you_mean
+from steppe_geo.config import ModelConfig
+from steppe_geo.errors import (
+    ConfigError,
+    SteppeGeoError,
+)
+
+
+def _quiet_ahp(model: ModelConfig, names: Sequence[str]) -> Any:
+    """The :class:`steppe_geo.mcda.AHPResult` of the model's judgements (None without ``[ahp]``).
+
+    The consistency warning is left to :func:`check_config`, which names the judgement's key.
+    """
+    import warnings
+
+    from steppe_geo.mcda import InconsistentJudgementsWarning, ahp
+
+    if not model.ahp:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InconsistentJudgementsWarning)
+        return ahp({(j.row, j.col): j.value for j in model.ahp}, criteria=list(names))
+
+
+def ahp_result(model: ModelConfig, *, inputs: Sequence[str] = ()) -> Any:
+    """The AHP comparison of a configured model's judgements (None when it has direct weights).
+
+    Parameters
+    ----------
+    model : ModelConfig
+    inputs : sequence of str, optional
+        The configuration's input names (as for :func:`build_model`).
+
+    Returns
+    -------
+    steppe_geo.mcda.AHPResult or None
+        Weights, λmax, CI and CR (no warning is issued here; :func:`check_config` warns).
+    """
+    if not model.ahp:
+        return None
+    built = _custom_overlay(model, ahp_weights=False) if model.kind == "custom" else \
+        build_model(model, inputs=inputs, ahp_weights=False)
+    return _quiet_ahp(model, built.criterion_names)
+
+
+def _custom_overlay(model: ModelConfig, *, ahp_weights: bool = True) -> Any:
+    from steppe_geo.mcda import Overlay, constraint_from_dict
+
+    kwargs: dict[str, Any] = {}
+    if model.rule:
+        kwargs["rule"] = model.rule
+    if model.weights:
+        kwargs["weights"] = {c.name: model.weights.get(c.name, c.weight) for c in model.criteria}
+    if ahp_weights and model.ahp:
+        kwargs["weights"] = _quiet_ahp(model, [c.name for c in model.criteria]).as_dict()
+    return Overlay(criteria=tuple(c.to_mcda() for c in model.criteria),
+                   constraints=tuple(constraint_from_dict(c) for c in model.constraints), **kwargs)
+
+
+def _preset_parameter_names(preset: str) -> list[str]:
+    import inspect
+
+    from steppe_geo.models import PRESETS
+
+    fn = PRESETS[preset]
+    names = [n for n, p in inspect.signature(fn).parameters.items()
+             if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return list(dict.fromkeys([*names, *fn().parameters]))
+
+
+def _parameter_error(key: str, exc: Exception, params: Mapping[str, Any]) -> ConfigError:
+    """A preset's parameter error, under the key path of the parameter it names."""
+    from steppe_geo.config import _strip_prefix
+
+    text = str(exc)
+    named = [k for k in params if k in text]
+    if named:
+        msg = _strip_prefix(text.split(": ", 1)[1] if text.startswith("model ") else text)
+        msg = re.sub(rf"^parameter {re.escape(named[0])}:?\s*", "", msg)
+        return ConfigError(f"{key}.parameters.{named[0]}: {msg}")
+    return ConfigError(f"{key}.parameters: {text}")
+
+
+def base_model(model: ModelConfig) -> Any:
+    """The unedited :class:`steppe_geo.models.Model` of a preset or model-file entry, with its parameters.
+
+    Raises
+    ------
+    ConfigError
+        Unknown or out-of-range parameters (key ``models.<name>.parameters.<parameter>``, closest
+        name suggested), or a model file that does not describe a valid model.
+    """
+    from steppe_geo.models import PRESETS, Model
+
+    key = f"models.{model.name}"
+    if model.preset is not None:
+        valid = _preset_parameter_names(model.preset)
+        for name in model.parameters:
+            if name not in valid:
+                raise ConfigError(
+                    f"{key}.parameters.{name}: unknown parameter of preset {model.preset!r}"
+                    f"{did_you_mean(name, valid)} Valid parameters are: {', '.join(valid)}."
+                )
+        try:
+            return PRESETS[model.preset](**model.parameters)
+        except (TypeError, SteppeGeoError) as exc:
+            raise _parameter_error(key, exc, model.parameters) from None
+    if model.definition is None:
+        raise ConfigError(f"{key}: a custom overlay has no base model (give a preset or a model_file)")
+    where = f"{key}.model_file" if model.model_file is not None else f"{key}.model"
+    try:
+        m = Model.from_dict(model.definition)
+    except KeyError as exc:
+        raise ConfigError(f"{where}: the model has no {exc.args[0]!r} (write it with Model.to_toml())") \
+            from None
+    except (TypeError, ValueError, SteppeGeoError) as exc:
+        raise ConfigError(f"{where}: not a valid model: {exc}") from None
+    if model.parameters:
+        valid = list(m.parameters)
+        for name in model.parameters:
+            if name not in valid:
+                raise ConfigError(
+                    f"{key}.parameters.{name}: unknown parameter of model {m.name!r}"
+                    f"{did_you_mean(name, valid)} Valid parameters are: {', '.join(valid) or '(none)'}."
+                )
+        try:
+            m = m.with_parameters(**model.parameters)
+        except SteppeGeoError as exc:
+            raise _parameter_error(key, exc, model.parameters) from None
+    return m
+
+
+def _config_layers(model: ModelConfig) -> list[str]:
+    """Layers named by the configuration's own criteria and constraints of ``model``."""
+    keys = [c.layer for c in model.criteria]
+    keys += [c["layer"] for c in model.constraints if isinstance(c.get("layer"), str)]
+    return list(dict.fromkeys(keys))
+
+
+def build_model(model: ModelConfig, *, inputs: Sequence[str] = (), ahp_weights: bool = True) -> Any:
+    """The :class:`steppe_geo.models.Model` a preset or model-file entry describes, with the config's edits.
+
+    ``parameters`` go to the preset function (or replace a model file's parameters); ``criteria``
+    and ``constraints`` replace those of the same name or are added; ``weights`` override
+    criterion weights, or ``ahp`` judgements set them all; ``rule`` replaces the rule.
+
+    Parameters
+    ----------
+    model : ModelConfig
+    inputs : sequence of str, optional
+        The configuration's input names. A criterion or constraint of the configuration may read
+        any of them; those the model does not know already are added to its inputs.
+    ahp_weights : bool, default True
+        Apply the AHP weights (False: keep the criteria's own weights).
+
+    Raises
+    ------
+    ConfigError
+        An edit does not fit the model (the message starts with the key path).
+    """
+    from steppe_geo.mcda import Rule, constraint_from_dict
+
+    key = f"models.{model.name}"
+    m = base_model(model)
+    known = {*m.inputs, *(d.name for d in m.derivations)}
+    extra = [k for k in _config_layers(model) if k not in known and k in inputs]
+    if extra:
+        m = dataclasses.replace(m, inputs=(*m.inputs, *extra))
+    try:
+        for c in model.criteria:
+            crit = c.to_mcda()
+            m = m.replace_criterion(c.name, crit, source="set in configuration") \
+                if c.name in m.criterion_names else m.add_criterion(crit, source="set in configuration")
+        for c in model.constraints:
+            cons = constraint_from_dict(c)
+            m = m.replace_constraint(cons.name, cons, source="set in configuration") \
+                if cons.name in m.constraint_names else m.add_constraint(cons, source="set in configuration")
+        if model.weights:
+            m = m.with_weights(model.weights)
+        if ahp_weights and model.ahp:
+            m = m.with_weights(_quiet_ahp(model, m.criterion_names).as_dict())
+        if model.rule:
+            m = dataclasses.replace(m, rule=Rule(model.rule).value)
+    except SteppeGeoError as exc:
+        raise ConfigError(f"{key}: {exc}") from None
+    return m
+
+
+# ----------------------------------------------------------------------------- checks

@@ -1,0 +1,282 @@
+"""Checks of a configuration made before any work (``steppe-geo validate`` and the start of a run)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from steppe_geo._validation import closest, did_you_mean
+from steppe_geo.config import Config, ModelConfig
+from steppe_geo.errors import (
+    ConfigError,
+    SteppeGeoError,
+)
+from steppe_geo.pipeline.build import _custom_overlay, _quiet_ahp, base_model, build_model
+from steppe_geo.pipeline.inputs import _is_raster
+
+_VECTOR_DERIVATIONS = frozenset({"distance", "grazing_density"})
+"""Derivation functions that read vector layers."""
+_RASTER_DERIVATIONS = frozenset({
+    "slope", "aspect", "hub_height_speed", "wind_power_density", "pv_yield", "north_facing", "ratio",
+    "fractional_cover", "trend_degraded", "sqi", "cqi", "vqi", "mqi", "esai", "china_grade", "windy_days",
+    "china_sensitivity",
+})
+"""Derivation functions that read rasters (a function in neither set is not checked)."""
+
+
+def effective_mode(config: Config, *, scheduler: str | None = None, workers: int | None = None) -> str:
+    """How a run executes: ``"memory"``, ``"streamed"`` or ``"dask"`` (``scheduler``/``workers`` → dask)."""
+    scheduler = scheduler if scheduler is not None else config.run.scheduler
+    workers = workers if workers is not None else config.run.workers
+    if scheduler is not None or workers is not None:
+        return "dask"
+    return config.run.mode
+
+
+def _layer_list(names: Sequence[str]) -> str:
+    return ", ".join(names) or "(none)"
+
+
+def _check_config_layer(key: str, layer: str, *, known: Sequence[str], derived: Sequence[str],
+                        inputs: Mapping[str, Path], rasters: set[str], label: str) -> None:
+    """A layer named by a configured criterion or constraint exists and is a raster."""
+    if layer in derived or (layer in known and layer not in inputs):
+        return
+    if layer not in inputs:
+        choices = list(dict.fromkeys([*derived, *inputs]))
+        where = f" and the layers {label} derives ({_layer_list(derived)})" if derived else ""
+        raise ConfigError(
+            f"{key}: unknown layer {layer!r}{did_you_mean(layer, choices)} Layers are the inputs "
+            f"({_layer_list(list(inputs))}){where}."
+        )
+    if layer not in rasters:
+        raise ConfigError(
+            f"{key}: input {layer!r} ({Path(inputs[layer]).name}) is a vector layer; criteria and "
+            f"constraints read rasters ({_layer_list(sorted(rasters))}"
+            + (f", or a derived layer such as {derived[0]!r})" if derived else ")")
+        )
+
+
+def _saaty(v: float) -> str:
+    """A judgement as written on Saaty's scale: ``3``, ``1/5``."""
+    return f"{v:.3g}" if v >= 1 else f"1/{1 / v:.3g}"
+
+
+def _check_ahp(model: ModelConfig, names: Sequence[str]) -> None:
+    """Judgements name criteria of the model and cover every pair; warn (naming the key) when CR > 0.10."""
+    import itertools
+    import warnings
+
+    from steppe_geo.mcda import InconsistentJudgementsWarning
+
+    if not model.ahp:
+        return
+    key = f"models.{model.name}.ahp"
+    for j in model.ahp:
+        for c in (j.row, j.col):
+            if c not in names:
+                raise ConfigError(f"{j.key}: unknown criterion {c!r}{did_you_mean(c, names)} Criteria of "
+                                  f"{model.label} are: {', '.join(names)}.")
+    given = {frozenset((j.row, j.col)) for j in model.ahp}
+    pairs = list(itertools.combinations(names, 2))
+    missing = [f'"{a}/{b}"' for a, b in pairs if frozenset((a, b)) not in given]
+    if missing:
+        raise ConfigError(
+            f"{key}: missing judgements for {len(missing)} of the {len(pairs)} pairs of criteria: "
+            f"{', '.join(missing)}. AHP compares every pair of the criteria of {model.label} "
+            f"({', '.join(names)})."
+        )
+    try:
+        res = _quiet_ahp(model, names)
+    except SteppeGeoError as exc:
+        raise ConfigError(f"{key}: {exc}") from None
+    if res.suggestion is not None:
+        rev = res.suggestion
+        j = next(j for j in model.ahp if {j.row, j.col} == {rev.row, rev.column})
+        now, better, scale = rev.current, rev.value, rev.scale_value
+        if j.row != rev.row:  # the config states the reciprocal judgement
+            now, better, scale = 1 / now, 1 / better, 1 / scale
+        warnings.warn(
+            f"{key}: consistency ratio CR = {res.cr:.3f} > 0.10 (Saaty): the judgements contradict each "
+            f"other. Revising {j.key} from {_saaty(now)} to about {better:.3g} (on Saaty's scale "
+            f"{_saaty(scale)}, CR {rev.scale_cr_after:.3f}) lowers CR most, to {rev.cr_after:.3f}.",
+            InconsistentJudgementsWarning, stacklevel=2,
+        )
+
+
+def _expected_kinds(model: Any) -> dict[str, str]:
+    """Input name → ``"vector"`` or ``"raster"``, from what reads it."""
+    kinds: dict[str, str] = {}
+    for d in model.derivations:
+        for k in d.inputs:
+            if k in model.inputs and d.function in _VECTOR_DERIVATIONS:
+                kinds[k] = "vector"
+            elif k in model.inputs and d.function in _RASTER_DERIVATIONS:
+                kinds.setdefault(k, "raster")
+    for k in [c.layer_key for c in model.criteria] + [c.layer for c in model.constraints if c.layer]:
+        if k in model.inputs:
+            kinds.setdefault(k, "raster")
+    return kinds
+
+
+def _check_model(config: Config, model: ModelConfig, rasters: set[str]) -> None:
+    key = f"models.{model.name}"
+    inputs = config.inputs
+    if model.kind == "custom":
+        for i, c in enumerate(model.criteria):
+            _check_config_layer(f"{key}.criteria[{i}].layer", c.layer, known=[], derived=[], inputs=inputs,
+                                rasters=rasters, label=model.label)
+        for i, c in enumerate(model.constraints):
+            if isinstance(c.get("layer"), str):
+                _check_config_layer(f"{key}.constraints[{i}].layer", c["layer"], known=[], derived=[],
+                                    inputs=inputs, rasters=rasters, label=model.label)
+        _check_ahp(model, [c.name for c in model.criteria])
+        try:
+            _custom_overlay(model)
+        except SteppeGeoError as exc:
+            raise ConfigError(f"{key}: {exc}") from None
+        return
+    base = base_model(model)
+    derived = [d.name for d in base.derivations]
+    known = [*base.inputs, *derived]
+    for i, c in enumerate(model.criteria):
+        _check_config_layer(f"{key}.criteria[{i}].layer", c.layer, known=known, derived=derived,
+                            inputs=inputs, rasters=rasters, label=model.label)
+    for i, c in enumerate(model.constraints):
+        if isinstance(c.get("layer"), str):
+            _check_config_layer(f"{key}.constraints[{i}].layer", c["layer"], known=known, derived=derived,
+                                inputs=inputs, rasters=rasters, label=model.label)
+    names = [*base.criterion_names, *(c.name for c in model.criteria if c.name not in base.criterion_names)]
+    for w in model.weights:
+        if w not in names:
+            raise ConfigError(f"{key}.weights.{w}: no criterion of that name{did_you_mean(w, names)} "
+                              f"Criteria of {model.label} are: {', '.join(names)}.")
+    _check_ahp(model, names)
+    built = build_model(model, inputs=list(inputs))
+    missing = [k for k in built.inputs if k not in inputs]
+    if missing:
+        k = missing[0]
+        unused = [n for n in inputs if n not in built.inputs]
+        hint = closest(k, unused)
+        raise ConfigError(
+            f"inputs.{k}: missing; {key} ({model.label}) needs it for "
+            f"{built.used_by(k) or 'the model'}"
+            + (f" (is inputs.{hint} meant to be it? Then rename it to {k})" if hint else "")
+            + f". Inputs given: {_layer_list(list(inputs))}."
+            + (f" Also missing: {', '.join(missing[1:])}." if len(missing) > 1 else "")
+        )
+    for k, kind in _expected_kinds(built).items():
+        is_raster = k in rasters
+        if (kind == "raster") != is_raster:
+            raise ConfigError(
+                f"inputs.{k}: {key} ({model.label}) reads {k!r} as a {kind} layer "
+                f"({built.used_by(k)}), but {Path(inputs[k]).name!r} is a "
+                f"{'raster' if is_raster else 'vector'} file"
+            )
+
+
+def _vector_columns(path: Path, key: str, layer: str | None = None) -> list[str]:
+    """Attribute columns of a vector file, read from its schema only (no features)."""
+    from steppe_geo.io import vector_columns
+
+    try:
+        return vector_columns(path, layer=layer)
+    except SteppeGeoError as exc:
+        raise ConfigError(f"{key}: {exc}") from None
+
+
+def _check_vector_layers(config: Config, rasters: set[str]) -> None:
+    """Every vector input names a layer that exists, and one is named for a multi-layer file."""
+    from steppe_geo.io import vector_layers
+
+    for name, path in config.inputs.items():
+        layer = config.input_layers.get(name)
+        if name in rasters:
+            if layer is not None:
+                raise ConfigError(f"inputs.{name}.layer: {Path(path).name!r} is a raster; only vector "
+                                  "files have layers")
+            continue
+        try:
+            names = vector_layers(path)
+        except SteppeGeoError as exc:
+            raise ConfigError(f"inputs.{name}: {exc}") from None
+        if layer is None and len(names) > 1:
+            raise ConfigError(
+                f"inputs.{name}: {Path(path).name!r} holds {len(names)} layers ({', '.join(names)}); "
+                f"choose one: inputs.{name} = {{ path = \"{Path(path).name}\", layer = \"{names[0]}\" }}"
+            )
+        if layer is not None and layer not in names:
+            raise ConfigError(
+                f"inputs.{name}.layer: no layer {layer!r} in {Path(path).name!r}"
+                f"{did_you_mean(layer, names)} Layers are: {', '.join(names)}."
+            )
+
+
+def check_config(config: Config, *, scheduler: str | None = None, workers: int | None = None) -> None:
+    """Check what the schema alone cannot, before any work: models, inputs, weights, parcel columns.
+
+    Builds every model (preset parameters, model files, edits), checks that the layers its
+    criteria and constraints read exist (inputs or derived layers) and are rasters, that every
+    input a model needs is configured and of the right kind (raster or vector), that weights
+    and AHP judgements name criteria (AHP: every pair judged), that a custom overlay ranks
+    parcels only in memory mode (also when ``scheduler``/``workers`` select Dask), and reads
+    the parcel layer's schema (not its features) for ``id_column`` and ``name_column``.
+    ``steppe-geo validate`` and :func:`run` call it; it reads no raster and writes nothing.
+
+    Parameters
+    ----------
+    config : Config
+    scheduler, workers : optional
+        As for :func:`run` (they switch the run to Dask).
+
+    Raises
+    ------
+    ConfigError
+        The message starts with the key path, shows the bad value, the valid choices and the
+        closest one (``models.wind.weights.wind_sped: no criterion of that name; did you mean
+        'wind_speed'? ...``).
+    UnreadableInputError
+        The parcel layer's schema cannot be read.
+
+    Warns
+    -----
+    InconsistentJudgementsWarning
+        AHP judgements with a consistency ratio above 0.10, naming the judgement to revise.
+    """
+    inputs = config.inputs
+    rasters = {k for k, p in inputs.items() if _is_raster(Path(p))}
+    if config.grid.aoi in rasters:
+        raise ConfigError(f"grid.aoi: input {config.grid.aoi!r} ({Path(inputs[config.grid.aoi]).name}) is "
+                          "a raster; the area of interest must be a polygon layer (GeoPackage, shapefile)")
+    _check_vector_layers(config, rasters)
+    for model in config.models.values():
+        _check_model(config, model, rasters)
+    pc = config.parcels
+    if pc is None:
+        return
+    if pc.source in rasters:
+        raise ConfigError(f"parcels.source: input {pc.source!r} ({Path(inputs[pc.source]).name}) is a "
+                          "raster; parcels must be a polygon layer")
+    mode = effective_mode(config, scheduler=scheduler, workers=workers)
+    custom = [m for m in (pc.rank_by or tuple(config.models)) if config.models[m].kind == "custom"]
+    if custom and mode != "memory":
+        why = "--scheduler/--workers" if mode != config.run.mode else "run.mode"
+        raise ConfigError(
+            f"parcels.rank_by: custom model {custom[0]!r} can rank parcels only in memory mode (run.mode = "
+            f"'memory', without --scheduler or --workers), but {why} makes this a {mode!r} run; its "
+            "standardised criteria are not kept in memory otherwise"
+        )
+    columns: list[str] | None = None
+    for attr in ("id_column", "name_column"):
+        col = getattr(pc, attr)
+        if col is None:
+            continue
+        if columns is None:
+            columns = _vector_columns(Path(inputs[pc.source]), "parcels.source",
+                                      config.input_layers.get(pc.source))
+        if col not in columns:
+            raise ConfigError(
+                f"parcels.{attr}: no column {col!r} in parcels {Path(inputs[pc.source]).name!r}"
+                f"{did_you_mean(col, columns)} Columns are: {_layer_list(columns)}."
+            )

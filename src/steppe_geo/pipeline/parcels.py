@@ -1,0 +1,159 @@
+"""Parcels stage: zonal statistics, ranking, regions, rank stability and selection per model."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import xarray as xr
+
+from steppe_geo.config import Config
+from steppe_geo.errors import (
+    InvalidParameterError,
+)
+from steppe_geo.grid import Grid
+from steppe_geo.pipeline.results import InputLayers, ModelOutput, ParcelOutput
+
+_TECHNOLOGY = {"wind_onshore": "wind", "solar_pv": "solar", "pv_sand_control": "solar"}
+
+
+def _capacity_factor(res: ModelOutput, technology: str | None,
+                     weibull_k: xr.DataArray | None = None) -> xr.DataArray | None:
+    """The capacity-factor raster behind a siting model's energy estimate (None if not a siting model).
+
+    Solar: specific yield / 8760 h (``criteria.solar_capacity_factor``; DC). Wind: the shipped
+    power curve closest in rotor diameter to the model's turbine, integrated over the Weibull
+    distribution of the hub-height mean speed (shape from the ``weibull_k`` input when there is
+    one, else Rayleigh, k = 2), with the IEC air-density correction from the DEM
+    (``criteria.capacity_factor``; AC, gross of losses), on eligible pixels only (NaN elsewhere:
+    parcel and region means are taken over eligible land).
+    """
+    from steppe_geo import criteria
+
+    layers = getattr(res.result, "layers", None)
+    if technology is None or layers is None:
+        return None
+    if technology == "solar":
+        return criteria.solar_capacity_factor(layers["pv_yield"]) if "pv_yield" in layers else None
+    if "wind_speed_hub" not in layers:
+        return None
+    rotor = float(res.model.parameters.get("rotor_diameter_m", 170.0))
+    curves = {name: criteria.load_power_curve(name) for name in criteria.available_power_curves()}
+    curve = min(curves, key=lambda n: abs((curves[n].rotor_diameter_m or 0.0) - rotor))
+    density = criteria.air_density(layers["dem"]) if "dem" in layers else None
+    k: xr.DataArray | float = 2.0
+    if weibull_k is not None and Grid.from_dataarray(weibull_k).same_as(Grid.from_dataarray(res.score)):
+        k = weibull_k
+    speed = layers["wind_speed_hub"].where(res.eligible)  # parcels and regions use eligible land only
+    return criteria.capacity_factor(criteria.weibull_scale(speed, k=k), k=k, curve=curve,
+                                    air_density_kg_m3=density)
+
+
+def rank_model_parcels(parcels_gdf: gpd.GeoDataFrame, res: ModelOutput, cfg: Config, *,
+                       select: bool, coverage: Any = None,
+                       weibull_k: xr.DataArray | None = None) -> ParcelOutput:
+    """Zonal statistics, ranking, regions, rank stability and (optionally) selection for one model.
+
+    Parcels are ranked on each criterion's mean over the part of the parcel that is eligible and
+    valid in every criterion (``zonal_stats(..., require_all_valid=True)``), with capacity (MW,
+    ``capacity_basis`` AC for wind, DC for solar) and annual energy (GWh) from the model's
+    capacity-factor layer (see ``_capacity_factor``). Candidate regions (the top 20 % of scores,
+    at least 4 pixels) carry the same columns: they are ranked with the same weights.
+
+    Parameters
+    ----------
+    parcels_gdf : GeoDataFrame
+        Parcels in the grid's CRS.
+    res : ModelOutput
+        An in-memory model result (standardised criteria needed).
+    cfg : Config
+        The run's configuration (``[parcels]`` options).
+    select : bool
+        Also solve the budgeted selection (``parcels.budget_ha``).
+    coverage : CoverageMatrix, optional
+        Parcel coverage computed once and shared across models.
+    weibull_k : DataArray, optional
+        Weibull shape on the grid, for the wind capacity factor (Rayleigh k = 2 without it).
+
+    Returns
+    -------
+    ParcelOutput
+    """
+    from steppe_geo.parcels import (
+        ahp_weight_draws,
+        candidate_regions,
+        rank_parcels,
+        rank_stability,
+        select_parcels,
+        zonal_stats,
+    )
+
+    pc = cfg.parcels
+    if res.result is None or not hasattr(res.result, "criteria"):
+        raise InvalidParameterError(
+            f"parcels: model {res.name!r} has no standardised criteria in memory "
+            "(run.mode 'memory' is needed for parcel ranking)"
+        )
+    crit = {k: res.result.criteria[k] for k in res.result.criteria.data_vars}
+    # Every criterion over the same cells (eligible and valid in all of them), so that a parcel's
+    # score, the weighted sum of its means, equals the zonal mean of the score raster.
+    zonal = zonal_stats(parcels_gdf, crit, eligible=res.eligible, id_column=pc.id_column, coverage=coverage,
+                        require_all_valid=True)
+    technology = _TECHNOLOGY.get(getattr(res.model, "name", ""))
+    cf = _capacity_factor(res, technology, weibull_k)
+    cf_column = None
+    if cf is not None:  # its own call: gaps in the CF layer must not shrink the criteria's cells
+        zonal["cf_mean"] = zonal_stats(parcels_gdf, {"cf": cf}, eligible=res.eligible, id_column=pc.id_column,
+                                       coverage=coverage)["cf_mean"]
+        cf_column = "cf_mean"
+    ranked = rank_parcels(zonal, weights=res.weights, technology=technology, capacity_factor_column=cf_column)
+    finite = np.asarray(res.score.values)[np.isfinite(np.asarray(res.score.values))]
+    regions = None
+    if finite.size:
+        threshold = float(np.quantile(finite, 0.8))
+        attributes = {**crit, **({"cf": cf} if cf is not None else {})}
+        regions = candidate_regions(res.score, threshold=threshold, eligible=res.eligible,
+                                    min_area_ha=4 * cfg.grid.resolution_m**2 / 1e4, attributes=attributes)
+        if len(regions):  # regions ranked and explained exactly as parcels
+            regions = rank_parcels(regions, weights=res.weights, technology=technology,
+                                   capacity_factor_column=cf_column)
+        else:
+            regions = None
+    stability = None
+    k = min(pc.top_k, len(zonal))
+    if pc.monte_carlo_draws > 0 and len(res.weights) > 1:
+        draws = None
+        if res.ahp is not None:  # uncertain judgements: each moves ±1 step on Saaty's ladder
+            draws = ahp_weight_draws(res.ahp, pc.monte_carlo_draws, steps=1, rng=cfg.run.seed)
+        stability = rank_stability(zonal, weights=res.weights, n_draws=pc.monte_carlo_draws, draws=draws, k=k,
+                                   rng=cfg.run.seed)
+    selection = None
+    if select and pc.budget_ha is not None:
+        table = ranked.assign(benefit=(ranked["score"] * ranked["eligible_area_ha"]).fillna(0.0),
+                              cost=ranked["eligible_area_ha"].fillna(0.0))
+        selection = select_parcels(table, benefit="benefit", cost="cost", budget=pc.budget_ha)
+    return ParcelOutput(res.name, ranked, regions, stability, selection)
+
+
+def run_parcels(cfg: Config, layers: InputLayers, results: Mapping[str, ModelOutput], *,
+                progress: bool = False) -> dict[str, ParcelOutput]:
+    """Parcel results for every model in ``cfg.parcels.rank_by`` (empty without ``[parcels]``).
+
+    The coverage of every parcel is computed once and reused for all models.
+    """
+    from tqdm import tqdm
+
+    from steppe_geo.parcels import coverage_matrix
+
+    pc = cfg.parcels
+    if pc is None:
+        return {}
+    parcels_gdf = layers.vectors[pc.source]
+    names = [m for m in (pc.rank_by or tuple(results)) if m in results]
+    select_by = pc.select_by or (names[0] if names else None)
+    coverage = coverage_matrix(parcels_gdf.to_crs(layers.grid.crs), layers.grid, id_column=pc.id_column)
+    return {m: rank_model_parcels(parcels_gdf.to_crs(layers.grid.crs), results[m], cfg, select=m == select_by,
+                                  coverage=coverage, weibull_k=layers.rasters.get("weibull_k"))
+            for m in tqdm(names, desc="parcels", unit="model", disable=not progress)}

@@ -1,0 +1,225 @@
+"""Maps and the HTML report of a run."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from steppe_geo.config import Config, ModelConfig
+from steppe_geo.pipeline.results import InputLayers, ModelOutput, ParcelOutput
+
+
+def _hillshade(layers: InputLayers) -> xr.DataArray | None:
+    dem = layers.rasters.get("dem")
+    if dem is None:
+        return None
+    try:
+        from steppe_geo.criteria import hillshade
+    except ImportError:  # criteria not installed in this build
+        return None
+    return hillshade(dem)
+
+
+def _model_tables(name: str, res: ModelOutput, mc: ModelConfig | None,
+                  summary: Mapping[str, Any]) -> list[str]:
+    from steppe_geo.maps import table_html, text_html
+
+    label = mc.label if mc is not None else "model"
+    blocks = [text_html(f"{name}: {label}")]
+    model = res.model
+    if model is not None and callable(getattr(model, "describe", None)):
+        blocks.append(table_html(model.describe(),
+                                 caption=f"{name}: criteria, value functions, weights, sources"))
+    elif model is not None and hasattr(model, "criteria"):
+        rows = [{"criterion": c.name, "layer": c.layer_key, "value function": c.function.label(),
+                 "weight": res.weights.get(c.name, float("nan"))} for c in model.criteria]
+        blocks.append(table_html(rows, caption=f"{name}: criteria (rule {model.rule.value})"))
+        if model.constraints:
+            crows = [{"bit": i, **c.to_dict()} for i, c in enumerate(model.constraints)]
+            blocks.append(table_html(crows, caption=f"{name}: constraints in bit order"))
+    else:
+        rows = [{"criterion": k, "weight": v} for k, v in res.weights.items()]
+        blocks.append(table_html(rows, caption=f"{name}: weights"))
+    info = summary["models"].get(name, {})
+    if res.constraint_names and info.get("exclusions"):
+        blocks.append(table_html(
+            info["exclusions"],
+            caption=f"{name}: land excluded by each constraint (ha; 'only this' = excluded by no other "
+                    f"constraint); eligible {info.get('eligible_ha', float('nan')):,.0f} ha"))
+    elif not res.constraint_names:
+        blocks.append(text_html(f"{name}: no constraints; all land with data is eligible.", note=True))
+    return blocks
+
+
+def _weights_blocks(results: Mapping[str, ModelOutput], cfg: Config) -> list[str]:
+    from steppe_geo.maps import table_html, text_html
+
+    if not results:
+        return [text_html("No model was run.")]
+    rows = []
+    for n, r in results.items():
+        a = r.ahp
+        if a is None:
+            method, cr = "direct weights", "no CR (no pairwise judgements)"
+        else:
+            method = f"AHP ({len(a.criteria)} criteria, λmax = {a.lambda_max:.3f}, CI = {a.ci:.3f})"
+            verdict = "consistent" if a.consistent else "inconsistent: revise the judgements"
+            cr = f"CR = {a.cr:.3f} ({verdict}; Saaty's threshold 0.10)" if np.isfinite(a.cr) \
+                else "CR not defined (more than 10 criteria)"
+        rows.append({"model": n, "weights": method, "consistency": cr})
+    blocks = [table_html(rows, caption="how the weights were set"),
+              table_html([{"model": n, "criterion": c, "weight": w}
+                          for n, r in results.items() for c, w in r.weights.items()],
+                         caption="normalised criterion weights")]
+    for n, r in results.items():
+        if r.ahp is None or n not in cfg.models:
+            continue
+        judged = [{"judgement": f"{j.row} vs {j.col}", "value": j.value,
+                   "implied by the weights": float(r.ahp.as_dict()[j.row] / r.ahp.as_dict()[j.col])}
+                  for j in cfg.models[n].ahp]
+        blocks.append(table_html(judged, caption=f"{n}: AHP pairwise judgements (Saaty 1–9) and the ratio "
+                                                 "of the resulting weights"))
+    return blocks
+
+
+def _maps_and_report(stage: Path, cfg: Config, layers: InputLayers, results: Mapping[str, ModelOutput],
+                     summary: Mapping[str, Any], parcels: Mapping[str, ParcelOutput] | None = None, *,
+                     progress: bool) -> None:
+    """Maps (PNG/PDF) of every model and the self-contained HTML report."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from tqdm import tqdm
+
+    from steppe_geo import maps
+    from steppe_geo.io import atomic_path, save_figure, write_text
+
+    version = summary["provenance"].get("steppe_geo", "")
+    note = f"{cfg.name} — grid {layers.grid.resolution_m:g} m; steppe_geo {version}"
+    hill = _hillshade(layers)
+    figures: list[tuple[str, str, Any]] = []
+    for name, res in results.items():
+        ax = maps.plot_suitability(res.score, hillshade=hill, title=f"{name}: score", note=note)
+        basemap = " over the hillshade" if hill is not None else ""
+        figures.append((f"{name}_score", f"{name}: score (0–1){basemap}", ax.figure))
+        if res.constraint_names:
+            ax = maps.plot_exclusions(res.exclusion, res.constraint_names, title=f"{name}: exclusions",
+                                      note=note)
+            figures.append((f"{name}_exclusions", f"{name}: land excluded, by constraint", ax.figure))
+        extra = getattr(res.result, "layers", None)
+        # the ESA map belongs to the desertification models (restoration derives the same classes)
+        is_esa = str(getattr(res.model, "name", "")).startswith("desertification")
+        classes = extra["esa_class"] if is_esa and extra is not None and "esa_class" in extra else None
+        if classes is not None:
+            classes = classes.rio.write_crs(layers.grid.crs).rio.write_transform(layers.grid.transform)
+            ax = maps.plot_esa_classes(classes, title=f"{name}: ESA classes", note=note)
+            figures.append((f"{name}_esa_classes", f"{name}: environmentally sensitive areas", ax.figure))
+    parcels = parcels or {}
+    pc = cfg.parcels
+    id_col = pc.id_column if pc is not None else None
+    label = pc.name_column if pc is not None else None
+    parcel_blocks: list[str] = []
+    selection_blocks: list[str] = []
+    stability_blocks: list[str] = []
+    for name, po in parcels.items():
+        k = min(pc.top_k if pc else 10, int(po.ranked["score"].notna().sum()))
+        ranked = po.ranked.to_crs(layers.grid.crs)
+        # parcels are named by their id column; without one, by their row in the parcel layer
+        if id_col is not None and id_col in po.ranked.columns:
+            ids = po.ranked[id_col].astype(str)
+            id_name = id_col
+        else:
+            ids = pd.Series([f"row {i}" for i in range(len(po.ranked))], index=po.ranked.index)
+            id_name = "parcel (row in the layer, from 0)"
+        ax = maps.plot_ranked_parcels(ranked, column="score", k=k, label_column=None,
+                                      title=f"{name}: parcels ranked by score", note=note)
+        figures.append((f"{name}_parcels", f"{name}: parcels by score (top {k} outlined and numbered)",
+                        ax.figure))
+        lab = label if label in po.ranked.columns and label != id_col else None
+        cols = [c for c in ("rank", lab, "score", "eligible_area_ha", "capacity_mw", "capacity_basis",
+                            "energy_gwh", "percentile")
+                if c and c in po.ranked.columns]
+        cols += [c for c in po.ranked.columns if str(c).startswith("share_")]
+
+        def with_ids(frame: pd.DataFrame, columns: Sequence[str], ids: pd.Series = ids,
+                     id_name: str = id_name) -> pd.DataFrame:
+            out = frame[list(columns)].copy()
+            out.insert(0, id_name, ids.reindex(frame.index).to_numpy())
+            return out.reset_index(drop=True)
+
+        parcel_blocks.append(maps.table_html(with_ids(po.ranked.head(k), cols),
+                                             caption=f"{name}: top {k} parcels (share_* = % of score)"))
+        if po.stability is not None:
+            stab = po.stability.join(po.ranked[["rank"]].astype(float), how="left")
+            stab = stab.assign(parcel=ids.reindex(stab.index).to_numpy())
+            draws = pc.monte_carlo_draws if pc else 0
+            how = "AHP judgements ±1 Saaty step" if results[name].ahp is not None else "Dirichlet weights"
+            ax = maps.plot_rank_stability(stab, rank="base_rank", probability="p_top_k", n=min(20, len(stab)),
+                                          label_column="parcel",
+                                          title=f"{name}: rank stability ({draws} draws, {how})",
+                                          note=f"{note}; bars: 5–95 % rank interval; % = share of draws in "
+                                               f"the top {k}")
+            figures.append((f"{name}_rank_stability", f"{name}: base rank and 5–95 % rank interval",
+                            ax.figure))
+            top = stab.sort_values("base_rank").head(k)
+            stability_blocks.append(maps.table_html(
+                with_ids(top, [c for c in top.columns if c != "parcel"]),
+                caption=f"{name}: rank statistics of the top {k} ({draws} draws of {how})"))
+        if po.selection is not None:
+            s_sum = summary["parcels"][name]["selection"]
+            selection_blocks.append(maps.table_html([s_sum],
+                                                    caption=f"{name}: budgeted selection (MILP, HiGHS)"))
+            chosen = po.ranked[po.selection.selected.reindex(po.ranked.index, fill_value=False)]
+            selection_blocks.append(maps.table_html(with_ids(chosen, cols),
+                                                    caption=f"{name}: selected parcels"))
+    try:
+        pngs: dict[str, bytes] = {}
+        for stem, _, fig in tqdm(figures, desc="maps", unit="map", disable=not progress):
+            # one PNG rendering serves the file and the report
+            pngs[stem] = maps.figure_png(fig, dpi=110)
+            for fmt in cfg.outputs.maps:
+                if fmt == "png":
+                    with atomic_path(stage / "maps" / f"{stem}.png") as tmp:
+                        tmp.write_bytes(pngs[stem])
+                else:
+                    save_figure(fig, stage / "maps" / f"{stem}.{fmt}")
+        if cfg.outputs.report:
+            sections = [
+                maps.ReportSection("inputs", "Inputs", [
+                    maps.text_html(f"Analysis grid: {layers.grid.describe()}"),
+                    maps.table_html([{"layer": k, "kind": "raster", "dims": " × ".join(map(str, v["shape"])),
+                                      "dtype": v["dtype"], "units": v.get("units") or "",
+                                      "valid": f"{v['valid_fraction']:.1%}"}
+                                     for k, v in summary["rasters"].items()], caption="rasters (aligned)"),
+                    maps.table_html([{"layer": k, "features": v["features"],
+                                      "geometry": ", ".join(v["geometry_types"])}
+                                     for k, v in summary["vectors"].items()], caption="vector layers"),
+                ]),
+                maps.ReportSection("models", "Models",
+                                   [b for n, r in results.items()
+                                    for b in _model_tables(n, r, cfg.models.get(n), summary)]
+                                   or [maps.text_html("No model was run.")]),
+                maps.ReportSection("weights", "Weights and consistency", _weights_blocks(results, cfg)),
+                maps.ReportSection("maps", "Maps", [maps.png_html(pngs[stem], caption=cap)
+                                                    for stem, cap, _ in figures]
+                                   or [maps.text_html("No maps: no model was run.")]),
+                maps.ReportSection("parcels", "Top parcels", parcel_blocks
+                                   or [maps.text_html("No parcels were ranked.")]),
+                maps.ReportSection("selection", "Selection", selection_blocks
+                                   or [maps.text_html("No budgeted selection was asked for.")]),
+                maps.ReportSection("stability", "Rank stability", stability_blocks
+                                   or [maps.text_html("No rank-stability analysis was run.")]),
+                maps.ReportSection("provenance", "Provenance", [maps.mapping_html(summary["provenance"])]),
+            ]
+            html = maps.render_report(sections, title=cfg.name,
+                                      subtitle=f"grid {layers.grid.resolution_m:g} m · {len(results)} models")
+            write_text(html, stage / "report.html")
+    finally:
+        for _, _, fig in figures:
+            plt.close(fig)

@@ -1,0 +1,114 @@
+"""Result types of a run: aligned inputs, model outputs, parcel outputs, the run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import xarray as xr
+
+from steppe_geo.grid import Grid
+
+
+# ----------------------------------------------------------------------------- results
+@dataclass
+class InputLayers:
+    """Inputs aligned to the analysis grid.
+
+    Attributes
+    ----------
+    grid : Grid
+    rasters : dict name → DataArray
+        Aligned onto ``grid``.
+    vectors : dict name → GeoDataFrame
+        In ``grid.crs``, clipped to the grid's bounds grown by :data:`VECTOR_MARGIN_M`.
+    paths : dict name → Path
+        The source files.
+    seconds : float
+        Time taken to load and align everything.
+    """
+
+    grid: Grid
+    rasters: dict[str, xr.DataArray]
+    vectors: dict[str, gpd.GeoDataFrame]
+    paths: dict[str, Path]
+    seconds: float = 0.0
+
+
+@dataclass
+class ModelOutput:
+    """A model's rasters as the pipeline uses them.
+
+    Attributes
+    ----------
+    name : str
+    score : DataArray float32 (0..1, NaN where ineligible)
+    eligible : DataArray bool
+    exclusion : DataArray unsigned int (bit i = constraint i)
+    constraint_names : list of str
+    weights : dict criterion → normalised weight
+    result : object
+        The full result (``OverlayResult`` or the models result), None after a Dask run of a
+        custom overlay.
+    ahp : AHPResult or None
+        The AHP comparison behind ``weights`` (None: direct weights).
+    model : object
+        The evaluated :class:`steppe_geo.models.Model` (or :class:`steppe_geo.mcda.Overlay`).
+    """
+
+    name: str
+    score: xr.DataArray
+    eligible: xr.DataArray
+    exclusion: xr.DataArray
+    constraint_names: list[str]
+    weights: dict[str, float]
+    result: Any = None
+    ahp: Any = None
+    model: Any = None
+
+
+@dataclass
+class RunResult:
+    """What a run produced.
+
+    Attributes
+    ----------
+    out_dir : Path
+        The output folder.
+    files : list of str
+        Files written, relative to ``out_dir``, sorted.
+    summary : dict
+        The content of ``summary.json``.
+    timings : dict stage → seconds
+    """
+
+    out_dir: Path
+    files: list[str]
+    summary: dict[str, Any]
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class ParcelOutput:
+    """Parcel results of one model.
+
+    Attributes
+    ----------
+    model : str
+    ranked : GeoDataFrame
+        :func:`steppe_geo.parcels.rank_parcels` output (score, rank, contributions, ...).
+    regions : GeoDataFrame or None
+        Candidate regions (contiguous eligible land in the top score quintile).
+    stability : DataFrame or None
+        :func:`steppe_geo.parcels.rank_stability` output.
+    selection : SelectionResult or None
+        Budgeted selection (only for ``parcels.select_by``).
+    """
+
+    model: str
+    ranked: gpd.GeoDataFrame
+    regions: gpd.GeoDataFrame | None = None
+    stability: Any = None
+    selection: Any = None

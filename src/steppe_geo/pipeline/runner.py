@@ -1,0 +1,191 @@
+"""A whole run: check, stage the output folder, inputs, models, parcels, outputs, maps and report."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import shutil
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from steppe_geo._typing import PathLike
+from steppe_geo._validation import did_you_mean
+from steppe_geo.config import Config, GridConfig, ModelConfig, OutputsConfig, ParcelsConfig, RunConfig
+from steppe_geo.errors import (
+    ConfigError,
+)
+from steppe_geo.pipeline.check import check_config, effective_mode
+from steppe_geo.pipeline.evaluate import _evaluate_from_files, dask_client, evaluate_model
+from steppe_geo.pipeline.inputs import build_grid, load_inputs, summarize_inputs
+from steppe_geo.pipeline.parcels import run_parcels
+from steppe_geo.pipeline.report import _maps_and_report
+from steppe_geo.pipeline.results import RunResult
+from steppe_geo.pipeline.staging import staged_output_dir
+from steppe_geo.pipeline.summary import _model_summary, _parcel_summary, _summary_text
+from steppe_geo.pipeline.write import _write_outputs, _write_parcels
+
+log = logging.getLogger(__name__)
+
+
+def select_models(config: Config, names: Sequence[str], *, rasters_only: bool = False) -> Config:
+    """A copy of ``config`` keeping only the models ``names`` (all when empty).
+
+    With ``rasters_only`` the copy writes only the model rasters (no parcels, maps or report).
+
+    Raises
+    ------
+    ConfigError
+        A name is not a model of the configuration (closest suggested).
+    """
+    unknown = [n for n in names if n not in config.models]
+    if unknown:
+        raise ConfigError(
+            f"--model: {unknown[0]!r} is not a model of the configuration"
+            f"{did_you_mean(unknown[0], list(config.models))} Models are: {', '.join(config.models)}."
+        )
+    models = {k: v for k, v in config.models.items() if not names or k in names}
+    outputs = config.outputs
+    if rasters_only:
+        outputs = dataclasses.replace(outputs, rasters=True, criteria=True, vectors=(), maps=(), report=False)
+    return dataclasses.replace(config, models=models, outputs=outputs,
+                               parcels=None if rasters_only else config.parcels)
+
+
+def run(config: Config, *, overwrite: bool = False, progress: bool = False, out_dir: PathLike | None = None,
+        scheduler: str | None = None, workers: int | None = None) -> RunResult:
+    """Run a validated configuration and write its outputs (all or nothing).
+
+    Parameters
+    ----------
+    config : Config
+        From :func:`steppe_geo.config.load_config`.
+    overwrite : bool, default False
+        Replace an existing output folder.
+    progress : bool, default False
+        Show progress bars.
+    out_dir : path, optional
+        Overrides ``config.outputs.directory``.
+    scheduler, workers : optional
+        Run on Dask (an existing scheduler address, or a local cluster of ``workers`` processes);
+        override ``config.run``.
+
+    Returns
+    -------
+    RunResult
+
+    Raises
+    ------
+    OutputExistsError
+        The output folder exists and ``overwrite`` is False (nothing changed).
+    OutputNotWritableError
+        The output folder cannot be written.
+    """
+    from steppe_geo import __version__
+    from steppe_geo.io import provenance_record, write_json, write_text
+
+    t0 = time.perf_counter()
+    key = "--scheduler" if scheduler is not None else "run.scheduler"
+    scheduler = scheduler if scheduler is not None else config.run.scheduler
+    workers = workers if workers is not None else config.run.workers
+    # everything that can be checked without reading a raster is checked first
+    check_config(config, scheduler=scheduler, workers=workers)
+    mode = effective_mode(config, scheduler=scheduler, workers=workers)
+    if mode == "dask" and scheduler is None and workers is None:
+        workers = 2
+    out = Path(out_dir) if out_dir is not None else config.outputs.directory
+    timings: dict[str, float] = {}
+    with staged_output_dir(out, overwrite=overwrite, inputs=config.inputs) as stage, \
+            contextlib.ExitStack() as cluster:
+        # connect to the scheduler (or start the local cluster) before any heavy work: fail fast
+        client = cluster.enter_context(dask_client(scheduler, workers, key=key))
+        grid = build_grid(config.inputs, config.grid, layers=config.input_layers)
+        log.info("analysis grid: %s", grid.describe())
+        layers = load_inputs(config.inputs, grid, layers=config.input_layers, progress=progress)
+        timings["load_and_align"] = layers.seconds
+        t1 = time.perf_counter()
+        if client is None and mode == "memory":
+            results = {name: evaluate_model(m, layers) for name, m in config.models.items()}
+        else:
+            log.info("running %s", f"on Dask: {client}" if client is not None else "streamed")
+            work = stage / ".work"
+            results = {name: _evaluate_from_files(m, layers, client, work, config.run.window)
+                       for name, m in config.models.items()}
+            for mres in results.values():  # loaded into memory: the work files can go
+                mres.score.load(), mres.eligible.load(), mres.exclusion.load()
+            shutil.rmtree(work, ignore_errors=True)
+        cluster.close()
+        timings["models"] = time.perf_counter() - t1
+        t1 = time.perf_counter()
+        parcel_results = run_parcels(config, layers, results, progress=progress)
+        timings["parcels"] = time.perf_counter() - t1
+        provenance = provenance_record(config.inputs, config=str(config.source) if config.source else None,
+                                       grid=grid.describe(), steppe_geo=__version__)
+        t2 = time.perf_counter()
+        _write_outputs(stage, config, layers, results, provenance, progress=progress)
+        _write_parcels(stage, config, layers, results, parcel_results)
+        timings["write"] = time.perf_counter() - t2
+        summary = {"name": config.name, **summarize_inputs(layers)}
+        summary["models"] = {k: _model_summary(config.models[k], r, grid) for k, r in results.items()}
+        summary["parcels"] = {m: _parcel_summary(po, config) for m, po in parcel_results.items()}
+        summary["provenance"] = provenance
+        if config.outputs.maps or config.outputs.report:
+            t3 = time.perf_counter()
+            _maps_and_report(stage, config, layers, results, summary, parcel_results, progress=progress)
+            timings["maps_and_report"] = time.perf_counter() - t3
+        files = sorted(str(p.relative_to(stage)) for p in stage.rglob("*") if p.is_file())
+        summary["files"] = [*files, "summary.json", "summary.txt"]
+        summary["total_seconds"] = round(time.perf_counter() - t0, 2)
+        timings["total"] = summary["total_seconds"]
+        summary["timings_seconds"] = {k: round(v, 2) for k, v in timings.items()}
+        write_json(summary, stage / "summary.json")
+        write_text(_summary_text(summary), stage / "summary.txt")
+    log.info("wrote %d files into %s in %.1f s", len(summary["files"]), out, summary["total_seconds"])
+    return RunResult(out, sorted(summary["files"]), summary, timings)
+
+
+DEMO_RESOLUTION_M = 100.0
+
+
+def demo_config(out_dir: PathLike = "steppe-geo-demo", *, resolution_m: float = DEMO_RESOLUTION_M) -> Config:
+    """The configuration ``steppe-geo demo`` runs: every sample layer, every model.
+
+    Parameters
+    ----------
+    out_dir : path
+        Output folder.
+    resolution_m : float, default 100
+        Analysis-grid resolution in metres.
+
+    Returns
+    -------
+    Config
+    """
+    from steppe_geo import datasets
+
+    paths = {k: Path(v) for k, v in datasets.sample_paths().items()}
+    return Config(
+        name="steppe-geo demo: Kubuqi (Hobq) sample data (synthetic)",
+        inputs=paths,
+        grid=GridConfig(aoi="aoi", resolution_m=float(resolution_m)),
+        models={name: ModelConfig(name, preset) for name, preset in (
+            ("wind", "wind_onshore"), ("solar", "solar_pv"), ("desertification", "desertification_esai"),
+            ("restoration", "restoration_priority"))},
+        parcels=ParcelsConfig(source="parcels", id_column="parcel_id", name_column="name_zh", top_k=10,
+                              rank_by=("wind", "solar", "restoration"), select_by="restoration",
+                              budget_ha=10_000.0, monte_carlo_draws=500),
+        outputs=OutputsConfig(directory=Path(out_dir), rasters=True, aligned_inputs=True),
+        run=RunConfig(),
+    )
+
+
+def run_demo(out_dir: PathLike = "steppe-geo-demo", *, overwrite: bool = False, progress: bool = False,
+             resolution_m: float = DEMO_RESOLUTION_M) -> RunResult:
+    """Run the full pipeline on the bundled sample dataset (see :func:`demo_config`).
+
+    Returns
+    -------
+    RunResult
+    """
+    return run(demo_config(out_dir, resolution_m=resolution_m), overwrite=overwrite, progress=progress)
