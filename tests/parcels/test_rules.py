@@ -59,8 +59,8 @@ def parcels(small_grid):
     x0, y0 = 400_000, 4_430_000
     geoms = [
         shapely.Polygon([(x0 + 17, y0 + 23), (x0 + 611, y0 + 95), (x0 + 240, y0 + 530)]),
-        shapely.Polygon([(x0 + 700, y0 + 100), (x0 + 1300, y0 + 100), (x0 + 1300, y0 + 300), (x0 + 900, y0 + 300),
-                         (x0 + 900, y0 + 900), (x0 + 700, y0 + 900)]),
+        shapely.Polygon([(x0 + 700, y0 + 100), (x0 + 1300, y0 + 100), (x0 + 1300, y0 + 300),
+                         (x0 + 900, y0 + 300), (x0 + 900, y0 + 900), (x0 + 700, y0 + 900)]),
         shapely.affinity.rotate(shapely.box(x0 + 1350, y0 + 500, x0 + 1750, y0 + 900), 27),
         shapely.Polygon([(x0 + 100, y0 + 650), (x0 + 650, y0 + 1150), (x0 + 40, y0 + 1180)]),
         shapely.box(x0 + 300, y0 + 1000, x0 + 1500, y0 + 1013),  # a sliver, partly in one row of pixels
@@ -82,7 +82,8 @@ def _exactextract_means(score, parcels, folder):
 
 
 @pytest.mark.parametrize(("rule", "options"), RULES)
-def test_parcel_score_is_exactextract_mean_of_the_written_score_raster(rule, options, layers, parcels, tmp_path):
+def test_parcel_score_is_exactextract_mean_of_the_written_score_raster(rule, options, layers, parcels,
+                                                                       tmp_path):
     res = evaluate(_overlay(rule, options), layers)
     crit = {k: res.criteria[k] for k in "abc"}
     pixels = parcel_pixels(parcels, crit, eligible=res.eligible, id_column="pid")
@@ -122,12 +123,14 @@ def test_gains_weighted_product_by_hand():
     # one parcel over two pixels, (a, b) = (0.25, 0.0) and (0.25, 1.0), weights 1 : 1 (0.5 each)
     # score: (0 + sqrt(0.25)) / 2 = 0.25; a = 1 -> (0 + 1) / 2 = 0.5; b = 1 -> (0.5 + 0.5) / 2 = 0.5
     grid = sg.Grid.from_bounds((400_000, 4_430_000, 400_200, 4_430_100), crs="EPSG:32649", resolution_m=100)
-    layers = {"a": grid.to_dataarray(np.array([[0.25, 0.25]])), "b": grid.to_dataarray(np.array([[0.0, 1.0]]))}
+    layers = {"a": grid.to_dataarray(np.array([[0.25, 0.25]])),
+              "b": grid.to_dataarray(np.array([[0.0, 1.0]]))}
     parcel = gpd.GeoDataFrame(geometry=[shapely.box(*grid.bounds)], crs=grid.crs)
     px = parcel_pixels(parcel, layers)
     wpm = Combination("weighted-product", {"a": 1, "b": 1})
     assert parcel_rule_scores(px, wpm)[0] == pytest.approx(0.25)
-    assert perfect_criterion_gains(px, wpm).iloc[0].to_dict() == pytest.approx({"gain_a": 0.25, "gain_b": 0.25})
+    gains = perfect_criterion_gains(px, wpm).iloc[0].to_dict()
+    assert gains == pytest.approx({"gain_a": 0.25, "gain_b": 0.25})
 
 
 def test_wlc_gain_is_weight_times_shortfall_of_the_mean(layers, parcels):
@@ -148,7 +151,10 @@ def _reference_ranks(rule, options, layers, parcels, weights):
     return score.rank(ascending=False, method="min").to_numpy()
 
 
-@pytest.mark.parametrize(("rule", "options"), [r for r in RULES if r[0] in ("wlc", "weighted-product", "owa")])
+WEIGHTED_RULES = [r for r in RULES if r[0] in ("wlc", "weighted-product", "owa")]
+
+
+@pytest.mark.parametrize(("rule", "options"), WEIGHTED_RULES)
 def test_rank_stability_recombines_pixels_like_the_overlay(rule, options, layers, parcels):
     res = evaluate(_overlay(rule, options), layers)
     crit = {k: res.criteria[k] for k in "abc"}
@@ -179,8 +185,8 @@ def test_rank_stability_default_draws_are_seeded_and_skip_parcels_without_pixels
     res = evaluate(_overlay("weighted-product", {}), layers)
     eligible = res.eligible.copy(data=np.asarray(res.eligible.values).copy())
     eligible.values[:, :3] = False  # nothing eligible under an extra parcel at the west edge
-    extra = gpd.GeoDataFrame({"pid": ["edge"]}, geometry=[shapely.box(400_000, 4_430_300, 400_080, 4_430_400)],
-                             crs=small_grid.crs)
+    extra = gpd.GeoDataFrame({"pid": ["edge"]}, crs=small_grid.crs,
+                             geometry=[shapely.box(400_000, 4_430_300, 400_080, 4_430_400)])
     both = pd.concat([parcels, extra], ignore_index=True)
     pixels = parcel_pixels(both, {k: res.criteria[k] for k in "abc"}, eligible=eligible)
     combination = Combination.from_overlay(res.overlay)
@@ -224,7 +230,7 @@ def test_rank_parcels_explains_non_additive_rules_without_shares(layers, parcels
     gains = perfect_criterion_gains(parcel_pixels(parcels, crit, eligible=res.eligible),
                                     Combination.from_overlay(res.overlay))
     zonal = zonal.join(gains)
-    with pytest.raises(MissingLayerError, match="'weighted-product' needs the zonal mean of the score raster"):
+    with pytest.raises(MissingLayerError, match="'weighted-product' needs the zonal mean of the score"):
         rank_parcels(zonal, weights=res.weights, rule="weighted-product")
     ranked = rank_parcels(zonal, weights=res.weights, rule="wpm", score_column="score_mean")
     assert not [c for c in ranked.columns if c.startswith(("share_", "contrib_"))]
