@@ -111,7 +111,8 @@ def rank_parcels(
     weights : mapping criterion -> weight
         Non-negative weights, scaled to sum to 1. Criteria are standardised to 0–1.
     criteria : mapping criterion -> column, optional
-        Column of each criterion's mean (default ``"{criterion}_mean"``).
+        Column of each criterion's mean (default ``"{criterion}_mean"``); needed for ``wlc``
+        only.
     score_column : str, optional
         Use this column as the score: the zonal mean of the model's score raster over each
         parcel's eligible land (``score_mean`` from ``zonal_stats(parcels, {"score": score},
@@ -194,9 +195,12 @@ def rank_parcels(
     if tie_method not in ("min", "first"):
         raise InvalidParameterError(f"tie_method must be 'min' or 'first', got {tie_method!r}")
     r = parse_rule(rule)
-    w, matrix, names = criterion_matrix(zonal, weights, criteria=criteria)
-    contrib = matrix * w
-    wlc = contrib.sum(axis=1)
+    if r is Rule.WLC:  # the criterion means give the score (without score_column) and its breakdown
+        w, matrix, names = criterion_matrix(zonal, weights, criteria=criteria)
+        contrib = matrix * w
+        wlc = contrib.sum(axis=1)
+    else:  # the score comes from the score raster; the criterion means are not needed
+        _normalised_weights(weights)
     if score_column is not None:
         if score_column not in zonal.columns:
             raise MissingLayerError(f"score_column: no column {score_column!r} in the zonal table")

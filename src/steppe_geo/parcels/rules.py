@@ -42,7 +42,7 @@ from steppe_geo.parcels.stability import (
     _rank_quantiles,
     dirichlet_weights,
 )
-from steppe_geo.parcels.zonal import CoverageMatrix, _invalid, coverage_matrix
+from steppe_geo.parcels.zonal import CoverageMatrix, _check_coverage, _invalid, coverage_matrix
 
 __all__ = [
     "WEIGHTLESS_RULES",
@@ -223,7 +223,7 @@ def parcel_pixels(
     Raises
     ------
     InvalidParameterError
-        If ``criteria`` is empty or a ``coverage`` was built for another grid.
+        If ``criteria`` is empty or a ``coverage`` was built for other parcels or another grid.
     GridMismatchError
         If the layers are not on one grid.
     """
@@ -234,13 +234,8 @@ def parcel_pixels(
     grid = Grid.from_dataarray(next(iter(layers.values())))
     if coverage is None:
         coverage = coverage_matrix(parcels, grid, id_column=id_column)
-    elif not coverage.grid.same_as(grid):
-        raise InvalidParameterError(
-            f"coverage: built for another grid ({coverage.grid.describe()}), the criteria are on "
-            f"{grid.describe()}")
-    if len(coverage.index) != len(parcels):
-        raise InvalidParameterError(
-            f"coverage: built for {len(coverage.index)} parcels, {len(parcels)} given")
+    else:
+        _check_coverage(coverage, parcels, grid, id_column)
     C = coverage.matrix
     w = C.data.astype(np.float64)
     if eligible is not None:
