@@ -270,7 +270,11 @@ def rank_stability(
     k: int = 10,
     rng: np.random.Generator | int | None = None,
 ) -> pd.DataFrame:
-    """Monte Carlo rank stability of parcels under weight uncertainty.
+    """Monte Carlo rank stability of parcels under weight uncertainty (weighted linear combination).
+
+    Each draw's parcel scores are Σ w·mean of the criterion means: exact for WLC only. For a
+    weighted product or OWA use :func:`~steppe_geo.parcels.pixel_rank_stability`, which
+    recombines the parcels' pixels under the rule for every draw.
 
     Parameters
     ----------
@@ -362,6 +366,10 @@ def weight_sweep(
     k: int = 10,
 ) -> pd.DataFrame:
     """One-at-a-time weight sweep: scale one weight, renormalise the others proportionally.
+
+    Scores are Σ w·mean of the criterion means, which is a parcel's score for a weighted linear
+    combination only; for other rules use :func:`~steppe_geo.parcels.pixel_rank_stability` with
+    the swept weight vectors as ``draws``.
 
     Returns
     -------
