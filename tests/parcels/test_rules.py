@@ -11,6 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import steppe_geo as sg
 from steppe_geo.errors import InvalidParameterError, MissingLayerError
@@ -238,3 +241,26 @@ def test_rank_parcels_explains_non_additive_rules_without_shares(layers, parcels
     np.testing.assert_array_equal(ranked["score"].to_numpy(), ranked["score_mean"].to_numpy())
     wlc = rank_parcels(zonal, weights=res.weights, score_column="score_mean")  # rule wlc: shares written
     assert "share_a" in wlc.columns
+
+
+MONOTONE = [r for r, _ in RULES if r != "owa"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(values=hnp.arrays(np.float64, (3, 2, 3), elements=st.sampled_from([0.0, 0.1, 0.5, 0.9, 1.0])
+                         | st.floats(0, 1)),
+       weights=hnp.arrays(np.float64, 3, elements=st.floats(0.01, 1)),
+       rule=st.sampled_from(MONOTONE))
+def test_scores_in_unit_interval_and_gains_within_the_room_left(values, weights, rule):
+    # For rules that never fall when a criterion rises, 0 <= gain <= 1 - score; the parcel score is
+    # a mean of pixel scores in [0, 1]. (Weighted OWA is not monotone: its gains can be negative.)
+    grid = sg.Grid.from_bounds((400_000, 4_430_000, 400_300, 4_430_200), crs="EPSG:32649", resolution_m=100)
+    layers = {n: grid.to_dataarray(values[i]) for i, n in enumerate("abc")}
+    parcels = gpd.GeoDataFrame(geometry=[shapely.box(400_000, 4_430_000, 400_170, 4_430_200),
+                                         shapely.box(400_130, 4_430_050, 400_300, 4_430_200)], crs=grid.crs)
+    px = parcel_pixels(parcels, layers)
+    combination = Combination(rule, dict(zip("abc", weights, strict=True)))
+    score = parcel_rule_scores(px, combination).to_numpy()
+    gains = perfect_criterion_gains(px, combination).to_numpy()
+    assert ((score >= 0) & (score <= 1)).all()
+    assert (gains >= -1e-6).all() and (gains <= (1 - score)[:, None] + 1e-6).all()

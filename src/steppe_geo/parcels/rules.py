@@ -315,7 +315,9 @@ def perfect_criterion_gains(pixels: ParcelPixels, combination: Combination) -> p
     product it shows the limiting factor (a criterion at 0 holds the score at 0, and its gain is
     the whole score the others would allow), for fuzzy AND the minimum, for OWA the reordering.
     Gains do **not** add up to the score (only WLC's contributions ``wᵢ·meanᵢ`` do); for WLC,
-    ``gain = wᵢ·(1 − meanᵢ)``.
+    ``gain = wᵢ·(1 − meanᵢ)``. For every rule but OWA, ``0 <= gain <= 1 − score``; OWA with
+    criterion weights (Malczewski 2006) is not monotone — raising a value can move it to an
+    order position of smaller weight — so an OWA gain can be negative.
 
     Parameters
     ----------
