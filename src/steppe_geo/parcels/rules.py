@@ -35,6 +35,7 @@ from steppe_geo._validation import check_positive, check_same_grid
 from steppe_geo.errors import InvalidParameterError, MissingLayerError
 from steppe_geo.grid import Grid
 from steppe_geo.mcda.combine import OWAWeights, Rule, _check_gamma, combine_into, parse_rule
+from steppe_geo.mcda.overlay import Overlay
 from steppe_geo.parcels.stability import (
     _check_draws,
     _given_draws,
@@ -114,7 +115,7 @@ class Combination:
         object.__setattr__(self, "gamma", _check_gamma(self.gamma))
 
     @classmethod
-    def from_overlay(cls, overlay) -> Combination:
+    def from_overlay(cls, overlay: Overlay) -> Combination:
         """The combination of a :class:`steppe_geo.mcda.Overlay` (rule, normalised weights, OWA, gamma)."""
         weights = dict(zip(overlay.criterion_names, (float(x) for x in overlay.normalized_weights),
                            strict=True))
