@@ -46,6 +46,12 @@ def test_valid_config_resolves_paths_and_builds_mcda_objects(files, monkeypatch)
     # weights 2, 1, 1 normalised by hand: 0.5, 0.25, 0.25
     assert list(overlay.normalized_weights) == pytest.approx([0.5, 0.25, 0.25])
     assert cfg.parcels.top_k == 5 and cfg.outputs.directory == files / "steppe-geo-output"
+    # no slivers at the top by default: 10 % of a parcel eligible, at least 4 pixels (None), same for regions
+    assert (cfg.parcels.min_eligible_share, cfg.parcels.min_eligible_ha, cfg.parcels.region_min_area_ha) == (
+        0.1, None, None)
+    given = config_from_dict(_base(parcels={"min_eligible_ha": 10, "min_eligible_share": 0,
+                                            "region_min_area_ha": 25.5}), base_dir=files).parcels
+    assert (given.min_eligible_ha, given.min_eligible_share, given.region_min_area_ha) == (10, 0, 25.5)
     assert cfg.outputs.vectors == ("gpkg", "shapefile") and cfg.run.mode == "memory"
 
 
@@ -99,6 +105,13 @@ def test_unknown_rule_suggests_the_closest(files):
     ({"parcels": {}, "run": {"mode": "dask"}},
      r"^parcels\.rank_by: custom model 'wind' can rank parcels only"),
     ({"parcels": {"select_by": "solar"}}, r"^parcels\.select_by: 'solar' is not one of parcels\.rank_by"),
+    ({"parcels": {"min_eligible_ha": -5}}, r"^parcels\.min_eligible_ha: must be >= 0, got -5"),
+    ({"parcels": {"min_eligible_share": 10}}, r"^parcels\.min_eligible_share: must be <= 1, got 10"),
+    ({"parcels": {"min_eligible_share": "10 %"}},
+     r"^parcels\.min_eligible_share: expected a number, got '10 %'"),
+    ({"parcels": {"region_min_area_ha": -1}}, r"^parcels\.region_min_area_ha: must be >= 0, got -1"),
+    ({"parcels": {"min_eligble_ha": 3}}, r"^parcels\.min_eligble_ha: unknown key; did you mean "
+        r"'min_eligible_ha'"),
 ])
 def test_schema_errors_name_the_key_path(files, patch, message):
     with pytest.raises(ConfigError, match=message):

@@ -4,6 +4,7 @@ import json
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
@@ -376,3 +377,91 @@ def test_exclusion_areas_by_constraint(small_grid, nodata):
         {"bit": 1, "constraint": "settlements", "excluded_ha": 0.63, "only_this_ha": 0.45},
         {"bit": None, "constraint": "any constraint", "excluded_ha": 1.53, "only_this_ha": None},
     ]
+
+
+def test_weighted_product_parcels_are_scored_by_the_score_raster_and_slivers_stay_out(tmp_path):
+    """Issue 11, items 2 and 9, end to end: sample data, restoration preset (a weighted product)."""
+    import dataclasses
+    import warnings
+
+    import exactextract
+
+    from steppe_geo.errors import InvalidGeometryWarning
+    from steppe_geo.models import restoration_priority
+    from steppe_geo.pipeline import demo_config
+
+    base = demo_config(tmp_path / "unused", resolution_m=1000)
+    needed = {*restoration_priority().inputs, "aoi", "parcels"}
+    cfg = dataclasses.replace(
+        base, models={"restoration": base.models["restoration"]},
+        inputs={k: v for k, v in base.inputs.items() if k in needed},
+        parcels=dataclasses.replace(base.parcels, rank_by=("restoration",), select_by="restoration",
+                                    monte_carlo_draws=40, budget_ha=50_000.0),
+        outputs=dataclasses.replace(base.outputs, aligned_inputs=False, maps=("png",), vectors=("gpkg",)))
+    assert cfg.models["restoration"].preset == "restoration_priority"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InvalidGeometryWarning)  # 4 sample parcels are repaired
+        result = run(cfg, out_dir=tmp_path / "out")
+    out = tmp_path / "out"
+    ranked = sg.read_vector(out / "parcels" / "restoration.gpkg", layer="ranked_parcels")
+    score_tif = out / "rasters" / "restoration" / "score.tif"
+    crs = sg.read_raster(score_tif).rio.crs
+    # the reference: exactextract on the written score raster (NaN on ineligible land), own reader
+    ee = exactextract.exact_extract(str(score_tif), ranked.to_crs(crs), ["mean", "max"], output="pandas")
+    top = ranked["rank"].notna().to_numpy() & (ranked["rank"].fillna(np.inf) <= 20).to_numpy()
+    assert top.sum() == 20
+    np.testing.assert_allclose(ranked["score"].to_numpy()[top], ee["mean"].to_numpy()[top], rtol=0, atol=1e-6)
+    ok = ranked["score"].notna().to_numpy()
+    np.testing.assert_allclose(ranked["score"].to_numpy()[ok], ee["mean"].to_numpy()[ok], rtol=0, atol=1e-6)
+    # a parcel whose map score is 0 everywhere has parcel score 0 (the additive shortcut gave > 0.3)
+    zero = ok & (ee["max"].to_numpy() == 0)
+    assert zero.any() and (ranked["score"].to_numpy()[zero] == 0).all()
+    # honest explanations: no additive breakdown of a product; what-if gains instead
+    assert not [c for c in ranked.columns if c.startswith(("share_", "contrib_"))]
+    assert {f"gain_{c}" for c in ("risk", "water", "access", "value")} <= set(ranked.columns)
+    # no slivers: ranked parcels have >= 4 pixels (400 ha at 1 km) and >= 10 % of their area eligible
+    is_ranked = ranked["status"] == "ranked"
+    assert is_ranked.sum() == ranked["rank"].notna().sum() > 20
+    assert (ranked.loc[is_ranked, "eligible_area_ha"] >= 400 - 1e-6).all()
+    assert (ranked.loc[is_ranked, "eligible_fraction"] >= 0.1).all()
+    out_of_it = ranked.loc[~is_ranked, "status"]
+    assert len(out_of_it) and out_of_it.str.match(r"^(too little eligible land \(|no eligible land)").all()
+    assert not ranked.loc[~is_ranked, "selected"].any() and ranked.loc[is_ranked, "selected"].any()
+    regions = sg.read_vector(out / "parcels" / "restoration.gpkg", layer="regions")
+    assert (regions["area_ha"] >= 400 - 1e-6).all()
+    ee_regions = exactextract.exact_extract(str(score_tif), regions.to_crs(crs), "mean", output="pandas")
+    np.testing.assert_allclose(regions["score"].to_numpy(), ee_regions["mean"].to_numpy(), rtol=0, atol=1e-6)
+    assert "gain_water" in regions.columns and "share_water" not in regions.columns
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "gain_* = score gained if that criterion were 1" in html and "share_*" not in html
+    assert "No rank-stability analysis was run." not in html  # weight draws recombine the pixels
+    assert result.summary["parcels"]["restoration"]["scored"] == int(is_ranked.sum())
+
+
+def test_parcel_limits_from_the_config_and_no_weight_draws_for_a_fuzzy_rule(project):
+    root, data = project
+    boxes = [shapely.box(400_000 + 2000 * i, 4_430_000 + 1500 * j, 402_000 + 2000 * i, 4_431_500 + 1500 * j)
+             for j in range(2) for i in range(2)]
+    boxes.append(shapely.box(403_000, 4_432_500, 403_300, 4_432_900))  # 12 ha: a small parcel
+    parcels = gpd.GeoDataFrame({"pid": ["SW", "SE", "NW", "NE", "small"]}, geometry=boxes, crs="EPSG:32649")
+    write_vector(parcels, root / "data" / "parcels.gpkg")
+    data["inputs"]["parcels"] = "data/parcels.gpkg"
+    data["models"]["wind"]["rule"] = "fuzzy-and"
+    data["parcels"] = {"source": "parcels", "id_column": "pid", "top_k": 2, "min_eligible_ha": 20,
+                       "min_eligible_share": 0.0, "region_min_area_ha": 40, "monte_carlo_draws": 30}
+    data["outputs"].update(maps=[], vectors=["gpkg"])
+    run(config_from_dict(data, base_dir=root, output_dir=root))
+    ranked = sg.read_vector(root / "out" / "parcels" / "wind.gpkg", layer="ranked_parcels").set_index("pid")
+    # 200 m pixels = 4 ha; the small parcel has at most 12 ha of eligible land, below 20 ha
+    assert ranked.loc["small", "eligible_area_ha"] < 20 and pd.isna(ranked.loc["small", "rank"])
+    assert ranked.loc["small", "status"].startswith("too little eligible land (") and "< 20 ha)" in \
+        ranked.loc["small", "status"]
+    big = ranked.drop(index="small")
+    assert (big["status"] == "ranked").all() and sorted(big["rank"].astype(int)) == [1, 2, 3, 4]
+    regions = sg.read_vector(root / "out" / "parcels" / "wind.gpkg", layer="regions")
+    # with the default minimum (4 pixels, 16 ha) there are two regions here, of 16 and 224 ha
+    assert len(regions) == 1 and (regions["area_ha"] >= 40).all()
+    # fuzzy AND ignores the weights: no weight-draw stability; min() explained by gains, not shares
+    assert "gain_wind" in ranked.columns and "share_wind" not in ranked.columns
+    html = (root / "out" / "report.html").read_text(encoding="utf-8")
+    assert "No rank-stability analysis was run." in html

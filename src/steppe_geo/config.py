@@ -242,6 +242,15 @@ class ParcelsConfig:
         Area budget (ha of eligible land) for the selection (None: no selection).
     monte_carlo_draws : int
         Weight draws for rank stability (0 switches it off).
+    min_eligible_ha : float or None
+        Parcels with less eligible land (ha) are not ranked or selected (``status`` says why).
+        None (default): the area of 4 grid pixels, the least land a score should rest on.
+    min_eligible_share : float
+        Parcels whose eligible land is less than this share (0–1) of their area are not ranked
+        or selected. Default 0.1: a parcel mostly excluded is not a candidate site, however good
+        its few eligible pixels.
+    region_min_area_ha : float or None
+        Smallest candidate region kept (ha). None (default): the area of 4 grid pixels.
     """
 
     source: str = "parcels"
@@ -252,6 +261,9 @@ class ParcelsConfig:
     select_by: str | None = None
     budget_ha: float | None = None
     monte_carlo_draws: int = 1000
+    min_eligible_ha: float | None = None
+    min_eligible_share: float = 0.1
+    region_min_area_ha: float | None = None
 
 
 @dataclass(frozen=True)
@@ -808,7 +820,9 @@ def config_from_dict(data: Mapping[str, Any], *, base_dir: PathLike = ".",
     parcels = None
     if "parcels" in data:
         p = _Checker(data["parcels"], "parcels", ["source", "id_column", "name_column", "top_k", "rank_by",
-                                                  "select_by", "budget_ha", "monte_carlo_draws"])
+                                                  "select_by", "budget_ha", "monte_carlo_draws",
+                                                  "min_eligible_ha", "min_eligible_share",
+                                                  "region_min_area_ha"])
         rank_by = data["parcels"].get("rank_by", list(models))
         if isinstance(rank_by, str):
             rank_by = [rank_by]
@@ -833,6 +847,9 @@ def config_from_dict(data: Mapping[str, Any], *, base_dir: PathLike = ".",
             select_by=p.str("select_by"),
             budget_ha=p.number("budget_ha", None, low=0, low_open=True),
             monte_carlo_draws=p.integer("monte_carlo_draws", 1000, low=0),
+            min_eligible_ha=p.number("min_eligible_ha", None, low=0),
+            min_eligible_share=p.number("min_eligible_share", 0.1, low=0, high=1),
+            region_min_area_ha=p.number("region_min_area_ha", None, low=0),
         )
         if parcels.source not in inputs:
             raise ConfigError(
@@ -1018,6 +1035,9 @@ rank_by = ["wind", "solar", "restoration"]   # models whose scores rank the parc
 select_by = "restoration"   # model whose ranking drives the budgeted selection
 budget_ha = 10000           # select parcels under an eligible-area budget (exact MILP)
 monte_carlo_draws = 500     # weight draws for rank stability (0 = off)
+# min_eligible_ha = 10      # parcels with less eligible land are not ranked (default: 4 pixels)
+min_eligible_share = 0.1    # nor those less than 10 % eligible (their status column says why)
+# region_min_area_ha = 25   # smallest candidate region (default: 4 pixels)
 
 [outputs]
 directory = "steppe-geo-output"  # relative: created in the folder you run steppe-geo from

@@ -117,3 +117,18 @@ def test_selection_over_the_scored_subset_exports_the_others_as_not_selected(ran
     with pytest.raises(InvalidParameterError, match=r"selection: 4 of its parcels are not among the ranked "
                                                     r"parcels \(e\.g\. \[21, 22, 23, 24\]\)"):
         export_bundle(ranked, tmp_path / "x", selection=other)
+
+
+def test_gains_and_status_travel_to_the_shapefile_and_csv(ranked, tmp_path):
+    table = ranked.assign(gain_wind=[0.1, 0.2, 0.3, 0.4])
+    table.loc[12, "status"] = "too little eligible land (0.5 ha < 0.6 ha)"
+    paths = export_bundle(table, tmp_path, model="wind")
+    with zipfile.ZipFile(paths["shapefile_zip"]) as zf:
+        fields = pd.read_csv(zf.open("fields.csv"))
+    short_to_full = dict(zip(fields["field"], fields["column"], strict=True))
+    assert short_to_full["g_wind"] == "gain_wind" and short_to_full["status"] == "status"
+    shp = gpd.read_file(paths["shapefile_zip"]).set_index("parcel_id")
+    np.testing.assert_allclose(shp.loc[table.index, "g_wind"], table["gain_wind"])
+    csv = pd.read_csv(paths["csv"]).set_index("parcel_id")
+    assert csv.loc[12, "status"] == "too little eligible land (0.5 ha < 0.6 ha)"
+    assert csv.loc[11, "status"] == "ranked"

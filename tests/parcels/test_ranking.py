@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from steppe_geo.errors import InvalidParameterError, MissingLayerError
-from steppe_geo.parcels import rank_parcels, top_k
+from steppe_geo.parcels import RANKED, eligibility_status, rank_parcels, top_k
 
 
 @pytest.fixture
@@ -142,3 +142,33 @@ def test_misspelt_weight_name_suggests_the_criterion():
     with pytest.raises(MissingLayerError, match=r"criterion 'wind_sped': no column 'wind_sped' in the zonal "
                                                 r"table; did you mean 'wind_speed'\? Columns are"):
         rank_parcels(z, weights={"wind_sped": 1, "slope": 1})
+
+
+def test_parcels_with_too_little_eligible_land_are_listed_but_not_ranked(table):
+    # eligible shares by hand: a 100 ha of 125 ha (0.8), b 50 of 1000 (0.05), c 10 of 12.5 (0.8),
+    # d 10 of 200 (0.05), e none
+    t = table.assign(eligible_fraction=[0.8, 0.05, 0.8, 0.05, 0.0])
+    out = rank_parcels(t, weights={"wind": 3, "slope": 1}, min_eligible_area_ha=20, min_eligible_share=0.1)
+    assert out.loc["a", "status"] == RANKED and out.loc["a", "rank"] == 1
+    assert out.loc["b", "status"] == "too little eligible land (5 % of the parcel < 10 %)"
+    assert out.loc["c", "status"] == "too little eligible land (10 ha < 20 ha)"
+    assert out.loc["d", "status"] == "too little eligible land (10 ha < 20 ha)"  # the area is named first
+    assert out.loc["e", "status"] == "no eligible land"
+    assert out["rank"].isna().tolist() == [False, True, True, True, True]
+    assert np.isnan(out.loc[["b", "c", "d", "e"], "score"]).all()
+    assert out.index[0] == "a" and out.loc["a", "percentile"] == pytest.approx(100.0)
+    # without the share limit, b (0.4) is ranked below a; c and d stay out on area
+    out = rank_parcels(t, weights={"wind": 3, "slope": 1}, min_eligible_area_ha=20)
+    assert out.loc[["a", "b"], "rank"].tolist() == [1, 2]
+    assert out["status"].tolist().count(RANKED) == 2
+
+
+def test_eligibility_status_errors(table):
+    with pytest.raises(InvalidParameterError, match=r"min_eligible_share must be a number within \[0, 1\]"):
+        eligibility_status(table, min_eligible_share=1.5)
+    with pytest.raises(InvalidParameterError, match="min_eligible_area_ha must be a finite number >= 0, got"):
+        eligibility_status(table, min_eligible_area_ha=-1)
+    with pytest.raises(MissingLayerError, match="needs the column 'eligible_fraction'"):
+        eligibility_status(table, min_eligible_share=0.1)
+    with pytest.raises(MissingLayerError, match="no column 'elig'"):
+        eligibility_status(table, eligible_area_column="elig")

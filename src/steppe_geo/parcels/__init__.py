@@ -1,17 +1,37 @@
 """Rasters to parcels: exact zonal statistics, ranking, regions, selection, rank stability, exports."""
 
 from steppe_geo.parcels.export import SHAPEFILE_FIELDS, SUMMARY_COLUMNS, export_bundle
-from steppe_geo.parcels.ranking import CAPACITY_DENSITY_MW_PER_KM2, Technology, rank_parcels, top_k
+from steppe_geo.parcels.ranking import (
+    CAPACITY_DENSITY_MW_PER_KM2,
+    RANKED,
+    Technology,
+    eligibility_status,
+    rank_parcels,
+    top_k,
+)
 from steppe_geo.parcels.regions import candidate_regions, grow_regions
+from steppe_geo.parcels.rules import (
+    WEIGHTLESS_RULES,
+    Combination,
+    ParcelPixels,
+    parcel_pixels,
+    parcel_rule_scores,
+    perfect_criterion_gains,
+    pixel_rank_stability,
+)
 from steppe_geo.parcels.selection import SelectionResult, adjacency_pairs, minimum_set, select_parcels
 from steppe_geo.parcels.stability import ahp_weight_draws, dirichlet_weights, rank_stability, weight_sweep
 from steppe_geo.parcels.zonal import CoverageMatrix, Stat, coverage_matrix, zonal_stats
 
 __all__ = [
     "CAPACITY_DENSITY_MW_PER_KM2",
+    "RANKED",
     "SHAPEFILE_FIELDS",
     "SUMMARY_COLUMNS",
+    "WEIGHTLESS_RULES",
+    "Combination",
     "CoverageMatrix",
+    "ParcelPixels",
     "SelectionResult",
     "Stat",
     "Technology",
@@ -20,9 +40,14 @@ __all__ = [
     "candidate_regions",
     "coverage_matrix",
     "dirichlet_weights",
+    "eligibility_status",
     "export_bundle",
     "grow_regions",
     "minimum_set",
+    "parcel_pixels",
+    "parcel_rule_scores",
+    "perfect_criterion_gains",
+    "pixel_rank_stability",
     "rank_parcels",
     "rank_stability",
     "select_parcels",

@@ -14,8 +14,8 @@ from steppe_geo.parcels.selection import SelectionResult
 
 __all__ = ["SHAPEFILE_FIELDS", "SUMMARY_COLUMNS", "export_bundle"]
 
-SUMMARY_COLUMNS = ("rank", "score", "percentile", "eligible_area_ha", "parcel_area_ha", "capacity_mw",
-                   "capacity_basis", "energy_gwh", "selected")
+SUMMARY_COLUMNS = ("rank", "score", "percentile", "status", "eligible_area_ha", "parcel_area_ha",
+                   "capacity_mw", "capacity_basis", "energy_gwh", "selected")
 """Columns of the CSV summary (those present in the ranked table)."""
 
 SHAPEFILE_FIELDS = {
@@ -27,7 +27,8 @@ SHAPEFILE_FIELDS = {
     "capacity_mw": "cap_mw",
     "capacity_basis": "cap_basis",
 }
-"""Readable short (dBASE) names of the ranking columns; ``contrib_x`` → ``c_x``, ``share_x`` → ``s_x``."""
+"""Readable short (dBASE) names of the ranking columns; ``contrib_x`` → ``c_x``, ``share_x`` → ``s_x``,
+``gain_x`` → ``g_x``."""
 
 
 def _shapefile_field_map(columns) -> dict[str, str]:
@@ -37,7 +38,7 @@ def _shapefile_field_map(columns) -> dict[str, str]:
     out: dict[str, str] = {}
     for col in columns:
         short = SHAPEFILE_FIELDS.get(col)
-        for prefix, abbrev in (("contrib_", "c_"), ("share_", "s_")):
+        for prefix, abbrev in (("contrib_", "c_"), ("share_", "s_"), ("gain_", "g_")):
             if short is None and col.startswith(prefix):
                 short = (abbrev + col[len(prefix):])[:10]
         if short is None or short == col or short.upper() in taken:

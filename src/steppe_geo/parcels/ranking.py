@@ -1,9 +1,12 @@
-"""Rank parcels by the weighted linear combination of their per-criterion eligible-part means.
+"""Rank parcels by their score over their eligible land, and explain the ranking.
 
 The weighted linear combination (WLC) is linear, so the mean score over a parcel's eligible
-part equals Σ wᵢ · meanᵢ of the per-criterion eligible-part means (DESIGN.md, "Parcels: why
-zonal statistics are done once"). For non-linear rules (weighted product, OWA) pass the zonal
-mean of the score raster as ``score_column`` instead.
+part equals Σ wᵢ · meanᵢ of the per-criterion eligible-part means (DESIGN.md, "Parcels: zonal
+statistics done once, and when that shortcut holds"), and ``wᵢ · meanᵢ`` is an additive
+contribution. For any other rule (weighted product, OWA, fuzzy) the score must be the zonal
+mean of the score raster (``score_column``, e.g. from
+:func:`~steppe_geo.parcels.parcel_rule_scores`) and is explained by what-if gains
+(:func:`~steppe_geo.parcels.perfect_criterion_gains`), never by an additive breakdown.
 """
 
 from __future__ import annotations
@@ -16,8 +19,13 @@ import pandas as pd
 
 from steppe_geo._validation import check_positive, did_you_mean, parse_choice
 from steppe_geo.errors import InvalidParameterError, MissingLayerError
+from steppe_geo.mcda.combine import Rule, parse_rule
 
-__all__ = ["CAPACITY_DENSITY_MW_PER_KM2", "Technology", "criterion_matrix", "rank_parcels", "top_k"]
+__all__ = ["CAPACITY_DENSITY_MW_PER_KM2", "RANKED", "Technology", "criterion_matrix", "eligibility_status",
+           "rank_parcels", "top_k"]
+
+RANKED = "ranked"
+"""``status`` of a parcel that is ranked (the others say why they are not)."""
 
 
 class Technology(enum.Enum):
@@ -83,8 +91,10 @@ def rank_parcels(
     weights: Mapping[str, float],
     criteria: Mapping[str, str] | None = None,
     score_column: str | None = None,
+    rule: str | Rule = "wlc",
     eligible_area_column: str | None = "eligible_area_ha",
     min_eligible_area_ha: float = 0.0,
+    min_eligible_share: float = 0.0,
     technology: str | Technology | None = None,
     capacity_density_mw_per_km2: float | None = None,
     capacity_factor_column: str | None = None,
@@ -101,14 +111,25 @@ def rank_parcels(
     weights : mapping criterion -> weight
         Non-negative weights, scaled to sum to 1. Criteria are standardised to 0–1.
     criteria : mapping criterion -> column, optional
-        Column of each criterion's mean (default ``"{criterion}_mean"``).
+        Column of each criterion's mean (default ``"{criterion}_mean"``); needed for ``wlc``
+        only.
     score_column : str, optional
-        Use this column as the score (e.g. the zonal mean of a WPM/OWA score raster, whose
-        parcel mean is *not* Σ w·mean). Contributions are still reported from the WLC.
+        Use this column as the score: the zonal mean of the model's score raster over each
+        parcel's eligible land (``score_mean`` from ``zonal_stats(parcels, {"score": score},
+        eligible=...)``, or :func:`~steppe_geo.parcels.parcel_rule_scores`). Required for
+        every rule but WLC, whose parcel mean is *not* Σ w·mean.
+    rule : str or Rule, default "wlc"
+        The model's combination rule. Only for ``wlc`` are ``contrib_*`` and ``share_*``
+        (an additive breakdown) written; for other rules, explain with ``gain_*`` columns from
+        :func:`~steppe_geo.parcels.perfect_criterion_gains` (kept if present in ``zonal``).
     eligible_area_column : str or None, default "eligible_area_ha"
-        Column of eligible area (ha). Parcels with less than ``min_eligible_area_ha`` get no
-        score (NaN) and no rank. ``None`` disables the check (and capacity).
+        Column of eligible area (ha). ``None`` disables the checks below (and capacity).
     min_eligible_area_ha : float, default 0
+        Parcels with no eligible land, or less than this (ha), are not ranked: ``score`` NaN,
+        ``rank`` <NA>, and ``status`` says why, e.g. "too little eligible land (3.2 ha < 10 ha)".
+    min_eligible_share : float, default 0
+        Likewise for parcels whose eligible share of their area (``eligible_fraction``, 0–1)
+        is below this, e.g. "too little eligible land (4.1 % of the parcel < 10 %)".
     technology : {"wind", "solar"}, optional
         Adds ``capacity_mw`` = eligible area (km²) x capacity density, with
         ``capacity_basis`` = "AC" (wind: turbine nameplate) or "DC" (solar: module
@@ -134,18 +155,21 @@ def rank_parcels(
     Returns
     -------
     pandas.DataFrame or geopandas.GeoDataFrame
-        A copy of ``zonal`` with ``score``, ``rank`` (1 = best, Int64, <NA> for unscored),
-        ``percentile`` (100 = best), ``contrib_{criterion}`` (wᵢ·meanᵢ), ``share_{criterion}``
-        (% of the WLC score) and optional ``capacity_mw``, ``capacity_basis``, ``energy_gwh``,
-        sorted by rank.
+        A copy of ``zonal`` with ``score``, ``rank`` (1 = best, Int64, <NA> for unranked),
+        ``percentile`` (100 = best), ``status`` ("ranked", or why not), for WLC
+        ``contrib_{criterion}`` (wᵢ·meanᵢ) and ``share_{criterion}`` (% of the score), and
+        optional ``capacity_mw``, ``capacity_basis``, ``energy_gwh``; sorted by rank
+        (unranked parcels last).
 
     Raises
     ------
     MissingLayerError
-        If a criterion, score, eligible-area or capacity-factor column is missing.
+        If a criterion, score, eligible-area, eligible-fraction or capacity-factor column is
+        missing, or ``score_column`` is not given for a rule other than WLC.
     InvalidParameterError
-        For negative or all-zero weights, an unknown technology or tie method, or capacity
-        factors outside [0, 1] (the message names the parcels).
+        For negative or all-zero weights, an unknown rule, technology or tie method, minimum
+        eligible area or share out of range, or capacity factors outside [0, 1] (the message
+        names the parcels).
 
     Examples
     --------
@@ -170,35 +194,45 @@ def rank_parcels(
     """
     if tie_method not in ("min", "first"):
         raise InvalidParameterError(f"tie_method must be 'min' or 'first', got {tie_method!r}")
-    w, matrix, names = criterion_matrix(zonal, weights, criteria=criteria)
-    contrib = matrix * w
-    wlc = contrib.sum(axis=1)
+    r = parse_rule(rule)
+    if r is Rule.WLC:  # the criterion means give the score (without score_column) and its breakdown
+        w, matrix, names = criterion_matrix(zonal, weights, criteria=criteria)
+        contrib = matrix * w
+        wlc = contrib.sum(axis=1)
+    else:  # the score comes from the score raster; the criterion means are not needed
+        _normalised_weights(weights)
     if score_column is not None:
         if score_column not in zonal.columns:
             raise MissingLayerError(f"score_column: no column {score_column!r} in the zonal table")
         score = zonal[score_column].to_numpy(dtype=np.float64).copy()
+    elif r is not Rule.WLC:
+        raise MissingLayerError(
+            f"score_column: rule {r.value!r} needs the zonal mean of the score raster as score_column "
+            "(a parcel's mean score is not a function of its criterion means except for 'wlc'); "
+            "e.g. zonal_stats(parcels, {'score': score}, eligible=eligible) and score_column='score_mean'")
     else:
         score = wlc.copy()
     out = zonal.copy()
+    status = np.full(len(zonal), RANKED, dtype=object)
     if eligible_area_column is not None:
-        if eligible_area_column not in zonal.columns:
-            raise MissingLayerError(
-                f"eligible_area_column: no column {eligible_area_column!r}; run "
-                "zonal_stats(..., eligible=...) or pass eligible_area_column=None"
-            )
-        area = zonal[eligible_area_column].to_numpy(dtype=np.float64)
-        score[~(area > 0) | (area < min_eligible_area_ha)] = np.nan
+        status = eligibility_status(zonal, eligible_area_column=eligible_area_column,
+                                    min_eligible_area_ha=min_eligible_area_ha,
+                                    min_eligible_share=min_eligible_share).to_numpy(dtype=object, copy=True)
+        score[status != RANKED] = np.nan
+    status[(status == RANKED) & ~np.isfinite(score)] = "no score (no criterion data on its eligible land)"
     out["score"] = score
+    out["status"] = status
     s = pd.Series(score, index=zonal.index)
     rank = s.rank(ascending=False, method=tie_method, na_option="keep")
     out["rank"] = rank.astype("Int64")
     n_scored = int(np.isfinite(score).sum())
     out["percentile"] = 100.0 * (n_scored - rank + 1) / max(n_scored, 1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where(wlc[:, None] > 0, 100.0 * contrib / wlc[:, None], np.nan)
-    for j, name in enumerate(names):
-        out[f"contrib_{name}"] = contrib[:, j]
-        out[f"share_{name}"] = share[:, j]
+    if r is Rule.WLC:  # an additive breakdown is true only for the weighted sum
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(wlc[:, None] > 0, 100.0 * contrib / wlc[:, None], np.nan)
+        for j, name in enumerate(names):
+            out[f"contrib_{name}"] = contrib[:, j]
+            out[f"share_{name}"] = share[:, j]
     if technology is not None:
         tech = parse_choice(Technology, technology, param="technology")
         if eligible_area_column is None:
@@ -231,6 +265,83 @@ def rank_parcels(
             out["energy_gwh"] = cap * cf * 8760.0 / 1000.0
     order = np.lexsort((np.arange(len(out)), np.where(np.isfinite(score), -score, np.inf)))
     return out.iloc[order]
+
+
+def eligibility_status(
+    zonal: pd.DataFrame,
+    *,
+    eligible_area_column: str = "eligible_area_ha",
+    min_eligible_area_ha: float = 0.0,
+    min_eligible_share: float = 0.0,
+) -> pd.Series:
+    """Whether each parcel has enough eligible land to be ranked, and if not, why.
+
+    Parameters
+    ----------
+    zonal : pandas.DataFrame
+        Table with ``eligible_area_column`` (ha) and, when ``min_eligible_share`` > 0,
+        ``eligible_fraction`` (eligible share of the parcel, 0–1), as from
+        ``zonal_stats(..., eligible=...)``.
+    eligible_area_column : str, default "eligible_area_ha"
+    min_eligible_area_ha : float, default 0
+        Minimum eligible area (ha), >= 0.
+    min_eligible_share : float, default 0
+        Minimum eligible share of the parcel, in [0, 1].
+
+    Returns
+    -------
+    pandas.Series of str
+        :data:`RANKED` ("ranked"), "no eligible land", or "too little eligible land (3.2 ha <
+        10 ha)" / "too little eligible land (4.1 % of the parcel < 10 %)"; index of ``zonal``.
+
+    Raises
+    ------
+    MissingLayerError
+        If a needed column is missing.
+    InvalidParameterError
+        If a minimum is negative, not finite, or a share above 1.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from steppe_geo.parcels import eligibility_status
+    >>> z = pd.DataFrame({"eligible_area_ha": [50.0, 3.2, 0.0, 40.0],
+    ...                   "eligible_fraction": [0.5, 0.8, 0.0, 0.04]})
+    >>> for status in eligibility_status(z, min_eligible_area_ha=10, min_eligible_share=0.1):
+    ...     print(status)
+    ranked
+    too little eligible land (3.2 ha < 10 ha)
+    no eligible land
+    too little eligible land (4 % of the parcel < 10 %)
+    """
+    for value, param, high in ((min_eligible_area_ha, "min_eligible_area_ha", np.inf),
+                               (min_eligible_share, "min_eligible_share", 1.0)):
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
+                or not np.isfinite(value) or not 0 <= value <= high:
+            valid = ("a number within [0, 1] (a share of the parcel)" if high == 1.0
+                     else "a finite number >= 0")
+            raise InvalidParameterError(f"{param} must be {valid}, got {value!r}")
+    if eligible_area_column not in zonal.columns:
+        raise MissingLayerError(
+            f"eligible_area_column: no column {eligible_area_column!r}; run "
+            "zonal_stats(..., eligible=...) or pass eligible_area_column=None"
+        )
+    area = zonal[eligible_area_column].to_numpy(dtype=np.float64)
+    status = np.full(len(zonal), RANKED, dtype=object)
+    small = area < min_eligible_area_ha
+    for i in np.flatnonzero(small):
+        status[i] = f"too little eligible land ({area[i]:.3g} ha < {min_eligible_area_ha:g} ha)"
+    if min_eligible_share > 0:
+        if "eligible_fraction" not in zonal.columns:
+            raise MissingLayerError(
+                "min_eligible_share needs the column 'eligible_fraction' (eligible share of each parcel); "
+                "run zonal_stats(..., eligible=...)")
+        share = zonal["eligible_fraction"].to_numpy(dtype=np.float64)
+        for i in np.flatnonzero(~small & (share < min_eligible_share)):
+            status[i] = (f"too little eligible land ({100 * share[i]:.2g} % of the parcel < "
+                         f"{100 * min_eligible_share:g} %)")
+    status[~(area > 0)] = "no eligible land"
+    return pd.Series(status, index=zonal.index, name="status", dtype=object)
 
 
 def top_k(ranked: pd.DataFrame, k: int, *, column: str = "score") -> pd.DataFrame:

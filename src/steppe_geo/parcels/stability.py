@@ -9,7 +9,7 @@ slower; draws are processed in blocks on two threads to bound memory and use bot
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -165,17 +165,18 @@ def _descending_keys(scores: np.ndarray, invalid: np.ndarray, index_bits: int, *
     return u
 
 
-def _rank_block(w: np.ndarray, mt: np.ndarray, invalid: np.ndarray, out: np.ndarray, *,
+def _rank_block(scores: np.ndarray, invalid: np.ndarray, out: np.ndarray, *,
                 nonnegative: bool = False) -> None:
-    """Ranks (1 = best) of the parcels for each weight row of ``w``, written into ``out``.
+    """Ranks (1 = best) of the parcels for each row of (draws, parcels) ``scores``, written into ``out``.
 
-    Equal scores share the best rank of their group ("min" ties, as
-    :func:`~steppe_geo.parcels.rank_parcels`); scores closer than about 2^-36 of their magnitude
-    (the key keeps 48 bits of the score for up to 65,536 parcels) count as equal.
+    ``scores`` (float64, C-contiguous) is overwritten. Equal scores share the best rank of their
+    group ("min" ties, as :func:`~steppe_geo.parcels.rank_parcels`); scores closer than about
+    2^-36 of their magnitude (the key keeps 48 bits of the score for up to 65,536 parcels) count
+    as equal.
     """
-    n = mt.shape[1]
+    n = scores.shape[1]
     index_bits = 16 if n <= 1 << 16 else (n - 1).bit_length()
-    keys = _descending_keys(w @ mt, invalid, index_bits, nonnegative=nonnegative)
+    keys = _descending_keys(scores, invalid, index_bits, nonnegative=nonnegative)
     keys.sort(axis=1)  # numpy's SIMD (AVX-512/AVX2) sort of uint64
     if index_bits == 16:
         order = keys.astype(np.uint16)  # the cast keeps the low 16 bits: the parcel index
@@ -196,18 +197,27 @@ def _rank_block(w: np.ndarray, mt: np.ndarray, invalid: np.ndarray, out: np.ndar
 
 
 def _rank_draws(draws: np.ndarray, mt: np.ndarray, *, block: int = _BLOCK,
-                workers: int | None = None) -> np.ndarray:
+                workers: int | None = None,
+                score_fn: Callable[[np.ndarray], np.ndarray] | None = None) -> np.ndarray:
     """(parcels, draws) ranks for the weight rows of ``draws`` over criteria x parcels ``mt``.
 
     Parcels are rows so that each parcel's ranks over the draws are contiguous for the quantile
     sort; each block of draws is ranked in draw-major order and transposed into place.
+
+    ``score_fn``, if given, maps a block of weight rows to its (rows, parcels) scores, each
+    >= +0.0 or NaN (e.g. a non-linear rule recombining pixels,
+    :func:`~steppe_geo.parcels.pixel_rank_stability`); ``mt`` then only marks the parcels that are
+    not ranked (NaN in any of its rows) and gives their number.
     """
     n_draws, n = draws.shape[0], mt.shape[1]
     invalid = np.isnan(mt).any(axis=0)
     mt = np.where(invalid, 0.0, mt) + 0.0  # + 0.0 turns -0.0 into +0.0
     draws = draws + 0.0
     # Then scores of non-negative criteria under non-negative weights are >= +0.0 (never -0.0).
-    nonnegative = bool((mt >= 0).all() and (draws >= 0).all())
+    nonnegative = score_fn is not None or bool((mt >= 0).all() and (draws >= 0).all())
+    if score_fn is None:
+        def score_fn(w: np.ndarray) -> np.ndarray:
+            return w @ mt
     dtype = np.uint16 if n <= 65535 else np.uint32
     ranks = np.empty((n, n_draws), dtype=dtype)
     starts = range(0, n_draws, block)
@@ -216,7 +226,8 @@ def _rank_draws(draws: np.ndarray, mt: np.ndarray, *, block: int = _BLOCK,
     def run(start: int) -> None:
         stop = min(start + block, n_draws)
         blk = np.empty((stop - start, n), dtype=dtype)
-        _rank_block(draws[start:stop], mt, invalid, blk, nonnegative=nonnegative)
+        _rank_block(np.ascontiguousarray(score_fn(draws[start:stop]), dtype=np.float64), invalid, blk,
+                    nonnegative=nonnegative)
         ranks[:, start:stop] = blk.T
 
     # One BLAS thread per worker: the product has only `criteria` columns, and our two threads
@@ -259,7 +270,11 @@ def rank_stability(
     k: int = 10,
     rng: np.random.Generator | int | None = None,
 ) -> pd.DataFrame:
-    """Monte Carlo rank stability of parcels under weight uncertainty.
+    """Monte Carlo rank stability of parcels under weight uncertainty (weighted linear combination).
+
+    Each draw's parcel scores are Σ w·mean of the criterion means: exact for WLC only. For a
+    weighted product or OWA use :func:`~steppe_geo.parcels.pixel_rank_stability`, which
+    recombines the parcels' pixels under the rule for every draw.
 
     Parameters
     ----------
@@ -351,6 +366,10 @@ def weight_sweep(
     k: int = 10,
 ) -> pd.DataFrame:
     """One-at-a-time weight sweep: scale one weight, renormalise the others proportionally.
+
+    Scores are Σ w·mean of the criterion means, which is a parcel's score for a weighted linear
+    combination only; for other rules use :func:`~steppe_geo.parcels.pixel_rank_stability` with
+    the swept weight vectors as ``draws``.
 
     Returns
     -------

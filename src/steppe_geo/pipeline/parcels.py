@@ -51,16 +51,35 @@ def _capacity_factor(res: ModelOutput, technology: str | None,
                                     air_density_kg_m3=density)
 
 
+def _combination(res: ModelOutput):
+    """The model's combination rule and weights (:class:`steppe_geo.parcels.Combination`)."""
+    from steppe_geo.parcels import Combination
+
+    overlay = getattr(res.result, "overlay_result", res.result).overlay
+    return Combination.from_overlay(overlay)
+
+
 def rank_model_parcels(parcels_gdf: gpd.GeoDataFrame, res: ModelOutput, cfg: Config, *,
                        select: bool, coverage: Any = None,
                        weibull_k: xr.DataArray | None = None) -> ParcelOutput:
     """Zonal statistics, ranking, regions, rank stability and (optionally) selection for one model.
 
-    Parcels are ranked on each criterion's mean over the part of the parcel that is eligible and
-    valid in every criterion (``zonal_stats(..., require_all_valid=True)``), with capacity (MW,
-    ``capacity_basis`` AC for wind, DC for solar) and annual energy (GWh) from the model's
-    capacity-factor layer (see ``_capacity_factor``). Candidate regions (the top 20 % of scores,
-    at least 4 pixels) carry the same columns: they are ranked with the same weights.
+    A parcel's score is the coverage-weighted mean of the model's score raster over its
+    eligible land (the zonal mean of ``score.tif``), whatever the combination rule; it is
+    explained by ``gain_*`` columns (score gained if a criterion were perfect,
+    :func:`steppe_geo.parcels.perfect_criterion_gains`) and, for WLC only, by the additive
+    ``contrib_*``/``share_*``. The per-criterion means are taken over the part of the parcel
+    that is eligible and valid in every criterion (``zonal_stats(..., require_all_valid=True)``).
+    Parcels with too little eligible land (``parcels.min_eligible_ha``, default 4 pixels;
+    ``parcels.min_eligible_share``) are not ranked, not in the rank-stability analysis and
+    locked out of the selection; their ``status`` says why. Capacity (MW, ``capacity_basis``
+    AC for wind, DC for solar) and annual energy (GWh) come from the model's capacity-factor
+    layer (see ``_capacity_factor``). Candidate regions (the top 20 % of scores, at least
+    ``parcels.region_min_area_ha``, default 4 pixels) are scored and explained as parcels.
+    Rank stability recombines the pixels under each weight draw with the model's rule
+    (:func:`steppe_geo.parcels.pixel_rank_stability`; for WLC the exact matrix shortcut on the
+    criterion means, :func:`steppe_geo.parcels.rank_stability`); rules that ignore weights
+    (fuzzy, geometric mean) get none.
 
     Parameters
     ----------
@@ -81,9 +100,16 @@ def rank_model_parcels(parcels_gdf: gpd.GeoDataFrame, res: ModelOutput, cfg: Con
     -------
     ParcelOutput
     """
+    from steppe_geo.errors import EmptyLayerError
+    from steppe_geo.mcda.combine import Rule
     from steppe_geo.parcels import (
+        RANKED,
         ahp_weight_draws,
         candidate_regions,
+        eligibility_status,
+        parcel_pixels,
+        perfect_criterion_gains,
+        pixel_rank_stability,
         rank_parcels,
         rank_stability,
         select_parcels,
@@ -96,11 +122,20 @@ def rank_model_parcels(parcels_gdf: gpd.GeoDataFrame, res: ModelOutput, cfg: Con
             f"parcels: model {res.name!r} has no standardised criteria in memory "
             "(run.mode 'memory' is needed for parcel ranking)"
         )
-    crit = {k: res.result.criteria[k] for k in res.result.criteria.data_vars}
-    # Every criterion over the same cells (eligible and valid in all of them), so that a parcel's
-    # score, the weighted sum of its means, equals the zonal mean of the score raster.
+    combination = _combination(res)
+    crit = {k: res.result.criteria[k] for k in combination.criteria}
+    four_pixels_ha = 4 * Grid.from_dataarray(res.score).pixel_area_m2 / 1e4
+    min_eligible_ha = four_pixels_ha if pc.min_eligible_ha is None else pc.min_eligible_ha
+    # Every criterion over the same cells (eligible and valid in all of them): the cells of the score.
     zonal = zonal_stats(parcels_gdf, crit, eligible=res.eligible, id_column=pc.id_column, coverage=coverage,
                         require_all_valid=True)
+    # The parcel score: the zonal mean of the model's score raster over the parcel's eligible land.
+    zonal["score_mean"] = zonal_stats(parcels_gdf, {"score": res.score}, eligible=res.eligible,
+                                      id_column=pc.id_column, coverage=coverage)["score_mean"].to_numpy()
+    pixels = parcel_pixels(parcels_gdf, crit, eligible=res.eligible, id_column=pc.id_column,
+                           coverage=coverage)
+    gains = perfect_criterion_gains(pixels, combination)
+    zonal[list(gains.columns)] = gains.to_numpy()
     technology = _TECHNOLOGY.get(getattr(res.model, "name", ""))
     cf = _capacity_factor(res, technology, weibull_k)
     cf_column = None
@@ -108,32 +143,49 @@ def rank_model_parcels(parcels_gdf: gpd.GeoDataFrame, res: ModelOutput, cfg: Con
         zonal["cf_mean"] = zonal_stats(parcels_gdf, {"cf": cf}, eligible=res.eligible, id_column=pc.id_column,
                                        coverage=coverage)["cf_mean"]
         cf_column = "cf_mean"
-    ranked = rank_parcels(zonal, weights=res.weights, technology=technology, capacity_factor_column=cf_column)
+    ranked = rank_parcels(zonal, weights=combination.weights, rule=combination.rule,
+                          score_column="score_mean", technology=technology, capacity_factor_column=cf_column,
+                          min_eligible_area_ha=min_eligible_ha, min_eligible_share=pc.min_eligible_share)
     finite = np.asarray(res.score.values)[np.isfinite(np.asarray(res.score.values))]
     regions = None
     if finite.size:
         threshold = float(np.quantile(finite, 0.8))
         attributes = {**crit, **({"cf": cf} if cf is not None else {})}
-        regions = candidate_regions(res.score, threshold=threshold, eligible=res.eligible,
-                                    min_area_ha=4 * cfg.grid.resolution_m**2 / 1e4, attributes=attributes)
-        if len(regions):  # regions ranked and explained exactly as parcels
-            regions = rank_parcels(regions, weights=res.weights, technology=technology,
-                                   capacity_factor_column=cf_column)
-        else:
+        region_min = four_pixels_ha if pc.region_min_area_ha is None else pc.region_min_area_ha
+        try:
+            regions = candidate_regions(res.score, threshold=threshold, eligible=res.eligible,
+                                        min_area_ha=region_min, attributes=attributes)
+        except EmptyLayerError:  # no patch of the top quintile reaches the minimum area
             regions = None
+        if regions is not None:  # regions scored and explained exactly as parcels
+            region_gains = perfect_criterion_gains(parcel_pixels(regions, crit, eligible=res.eligible),
+                                                   combination)
+            regions[list(region_gains.columns)] = region_gains.to_numpy()
+            regions = rank_parcels(regions, weights=combination.weights, rule=combination.rule,
+                                   score_column="score_mean", technology=technology,
+                                   capacity_factor_column=cf_column)
+    ok = ((eligibility_status(zonal, min_eligible_area_ha=min_eligible_ha,
+                              min_eligible_share=pc.min_eligible_share) == RANKED).to_numpy()
+          & np.isfinite(zonal["score_mean"].to_numpy(dtype=np.float64)))  # the ranked parcels
     stability = None
-    k = min(pc.top_k, len(zonal))
-    if pc.monte_carlo_draws > 0 and len(res.weights) > 1:
+    k = min(pc.top_k, int(ok.sum()))
+    if pc.monte_carlo_draws > 0 and len(combination.weights) > 1 and combination.uses_weights and k >= 1:
         draws = None
         if res.ahp is not None:  # uncertain judgements: each moves ±1 step on Saaty's ladder
             draws = ahp_weight_draws(res.ahp, pc.monte_carlo_draws, steps=1, rng=cfg.run.seed)
-        stability = rank_stability(zonal, weights=res.weights, n_draws=pc.monte_carlo_draws, draws=draws, k=k,
-                                   rng=cfg.run.seed)
+        if combination.rule is Rule.WLC:  # exact shortcut: a parcel's WLC score is Σ w·mean
+            stability = rank_stability(zonal[ok], weights=combination.weights, n_draws=pc.monte_carlo_draws,
+                                       draws=draws, k=k, rng=cfg.run.seed)
+        else:  # every draw recombines the parcels' pixels under the model's rule
+            stability = pixel_rank_stability(pixels.take(ok), combination, n_draws=pc.monte_carlo_draws,
+                                             draws=draws, k=k, rng=cfg.run.seed)
     selection = None
     if select and pc.budget_ha is not None:
         table = ranked.assign(benefit=(ranked["score"] * ranked["eligible_area_ha"]).fillna(0.0),
                               cost=ranked["eligible_area_ha"].fillna(0.0))
-        selection = select_parcels(table, benefit="benefit", cost="cost", budget=pc.budget_ha)
+        unranked = list(ranked.index[ranked["rank"].isna()])  # too little eligible land: not candidates
+        selection = select_parcels(table, benefit="benefit", cost="cost", budget=pc.budget_ha,
+                                   locked_out=unranked or None)
     return ParcelOutput(res.name, ranked, regions, stability, selection)
 
 

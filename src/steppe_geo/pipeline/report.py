@@ -145,7 +145,11 @@ def _maps_and_report(stage: Path, cfg: Config, layers: InputLayers, results: Map
         cols = [c for c in ("rank", lab, "score", "eligible_area_ha", "capacity_mw", "capacity_basis",
                             "energy_gwh", "percentile")
                 if c and c in po.ranked.columns]
-        cols += [c for c in po.ranked.columns if str(c).startswith("share_")]
+        # share_* (additive, WLC only) and gain_* (score if that criterion were perfect, any rule)
+        shares = [c for c in po.ranked.columns if str(c).startswith("share_")]
+        cols += shares + [c for c in po.ranked.columns if str(c).startswith("gain_")]
+        explained = (("share_* = % of score; " if shares else "")
+                     + "gain_* = score gained if that criterion were 1")
 
         def with_ids(frame: pd.DataFrame, columns: Sequence[str], ids: pd.Series = ids,
                      id_name: str = id_name) -> pd.DataFrame:
@@ -154,7 +158,7 @@ def _maps_and_report(stage: Path, cfg: Config, layers: InputLayers, results: Map
             return out.reset_index(drop=True)
 
         parcel_blocks.append(maps.table_html(with_ids(po.ranked.head(k), cols),
-                                             caption=f"{name}: top {k} parcels (share_* = % of score)"))
+                                             caption=f"{name}: top {k} parcels ({explained})"))
         if po.stability is not None:
             stab = po.stability.join(po.ranked[["rank"]].astype(float), how="left")
             stab = stab.assign(parcel=ids.reindex(stab.index).to_numpy())

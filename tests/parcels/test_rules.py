@@ -1,0 +1,266 @@
+"""Parcel scores, gains and rank stability that follow the model's rule (issue 11, item 2).
+
+References are outside this module: exactextract's ``mean`` on the score raster written to a
+GeoTIFF and read back, the overlay's own evaluation re-run with each drawn weight vector, and
+hand calculations written out below.
+"""
+
+import exactextract
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import steppe_geo as sg
+from steppe_geo.errors import InvalidParameterError, MissingLayerError
+from steppe_geo.io import write_raster
+from steppe_geo.mcda import Criterion, Linear, Overlay, ValueRange, evaluate
+from steppe_geo.parcels import (
+    Combination,
+    parcel_pixels,
+    parcel_rule_scores,
+    perfect_criterion_gains,
+    pixel_rank_stability,
+    rank_parcels,
+    rank_stability,
+    zonal_stats,
+)
+
+RULES = [
+    ("wlc", {}),
+    ("weighted-product", {}),
+    ("owa", {"order_weights": (0.5, 0.3, 0.2)}),
+    ("fuzzy-and", {}),
+    ("fuzzy-or", {}),
+    ("fuzzy-product", {}),
+    ("fuzzy-gamma", {"gamma": 0.7}),
+    ("geometric-mean", {}),
+]
+
+
+@pytest.fixture
+def layers(small_grid, rng):
+    """Three criteria in 0..1 on the 40 x 60 grid of 30 m pixels: exact zeros, ones and a few NaN."""
+    out = {}
+    for name in ("a", "b", "c"):
+        x = rng.uniform(0, 1, small_grid.shape)
+        x[rng.uniform(size=x.shape) < 0.08] = 0.0  # a weighted product is 0 wherever one of these is
+        x[rng.uniform(size=x.shape) < 0.03] = 1.0
+        out[name] = x
+    out["a"][5:8, 10:14] = np.nan  # no data
+    out["slope"] = rng.uniform(0, 20, small_grid.shape)
+    return {k: small_grid.to_dataarray(v.astype(np.float32), name=k) for k, v in out.items()}
+
+
+@pytest.fixture
+def parcels(small_grid):
+    """Irregular parcels not aligned to pixels: triangles, a concave L, a rotated square, a sliver."""
+    x0, y0 = 400_000, 4_430_000
+    geoms = [
+        shapely.Polygon([(x0 + 17, y0 + 23), (x0 + 611, y0 + 95), (x0 + 240, y0 + 530)]),
+        shapely.Polygon([(x0 + 700, y0 + 100), (x0 + 1300, y0 + 100), (x0 + 1300, y0 + 300),
+                         (x0 + 900, y0 + 300), (x0 + 900, y0 + 900), (x0 + 700, y0 + 900)]),
+        shapely.affinity.rotate(shapely.box(x0 + 1350, y0 + 500, x0 + 1750, y0 + 900), 27),
+        shapely.Polygon([(x0 + 100, y0 + 650), (x0 + 650, y0 + 1150), (x0 + 40, y0 + 1180)]),
+        shapely.box(x0 + 300, y0 + 1000, x0 + 1500, y0 + 1013),  # a sliver, partly in one row of pixels
+        shapely.box(x0 + 150, y0 + 140, x0 + 410, y0 + 260),     # inside the NaN block and around it
+    ]
+    return gpd.GeoDataFrame({"pid": [f"P{i}" for i in range(len(geoms))]}, geometry=geoms, crs=small_grid.crs)
+
+
+def _overlay(rule, options, weights=(3.0, 2.0, 1.0)):
+    crit = tuple(Criterion(n, Linear(0.0, 1.0), weight=w) for n, w in zip("abc", weights, strict=True))
+    return Overlay(criteria=crit, constraints=(ValueRange("steep", "slope", max=15.0),), rule=rule, **options)
+
+
+def _exactextract_means(score, parcels, folder):
+    path = folder / "score.tif"
+    write_raster(score, path)
+    out = exactextract.exact_extract(str(path), parcels, "mean", output="pandas")
+    return out["mean"].to_numpy()
+
+
+@pytest.mark.parametrize(("rule", "options"), RULES)
+def test_parcel_score_is_exactextract_mean_of_the_written_score_raster(rule, options, layers, parcels,
+                                                                       tmp_path):
+    res = evaluate(_overlay(rule, options), layers)
+    crit = {k: res.criteria[k] for k in "abc"}
+    pixels = parcel_pixels(parcels, crit, eligible=res.eligible, id_column="pid")
+    combination = Combination.from_overlay(res.overlay)
+    ours = parcel_rule_scores(pixels, combination).to_numpy()
+    reference = _exactextract_means(res.score, parcels, tmp_path)
+    assert np.isfinite(reference).all()
+    np.testing.assert_allclose(ours, reference, rtol=0, atol=1e-6)
+    # the pipeline's way, the zonal mean of the score over eligible land, is the same number
+    zonal = zonal_stats(parcels, {"score": res.score}, eligible=res.eligible)
+    np.testing.assert_allclose(zonal["score_mean"].to_numpy(), reference, rtol=0, atol=1e-6)
+    if rule != "wlc":  # the WLC shortcut on criterion means gives other numbers for the other rules
+        means = zonal_stats(parcels, crit, eligible=res.eligible, require_all_valid=True)
+        w = res.overlay.normalized_weights
+        shortcut = sum(w[i] * means[f"{n}_mean"].to_numpy() for i, n in enumerate("abc"))
+        assert np.abs(shortcut - reference).max() > 0.01
+
+
+def test_weighted_product_parcel_score_by_hand():
+    # two pixels: (a, b) = (0, 1) and (1, 1); the product scores them 0 and 1, mean 0.5 — while the
+    # product of the means, 0.5 ** 0.5 · 1 ** 0.5 = 0.707, is what an additive shortcut would rank by
+    grid = sg.Grid.from_bounds((400_000, 4_430_000, 400_200, 4_430_100), crs="EPSG:32649", resolution_m=100)
+    a = grid.to_dataarray(np.array([[0.0, 1.0]]))
+    b = grid.to_dataarray(np.array([[1.0, 1.0]]))
+    parcel = gpd.GeoDataFrame(geometry=[shapely.box(*grid.bounds)], crs=grid.crs)
+    px = parcel_pixels(parcel, {"a": a, "b": b})
+    assert parcel_rule_scores(px, Combination("weighted-product", {"a": 1, "b": 1}))[0] == pytest.approx(0.5)
+    # OWA, order weights (1, 0): the larger value of each pixel -> 1 and 1 -> mean 1 (equal weights)
+    owa = Combination("owa", {"a": 1, "b": 1}, order_weights=(1.0, 0.0))
+    assert parcel_rule_scores(px, owa)[0] == pytest.approx(1.0)
+    # fuzzy AND: min -> 0 and 1 -> 0.5; gain if a were perfect: 1 - 0.5; if b were: 0
+    gains = perfect_criterion_gains(px, Combination("fuzzy-and", {"a": 1, "b": 1}))
+    assert gains.iloc[0].to_dict() == pytest.approx({"gain_a": 0.5, "gain_b": 0.0})
+
+
+def test_gains_weighted_product_by_hand():
+    # one parcel over two pixels, (a, b) = (0.25, 0.0) and (0.25, 1.0), weights 1 : 1 (0.5 each)
+    # score: (0 + sqrt(0.25)) / 2 = 0.25; a = 1 -> (0 + 1) / 2 = 0.5; b = 1 -> (0.5 + 0.5) / 2 = 0.5
+    grid = sg.Grid.from_bounds((400_000, 4_430_000, 400_200, 4_430_100), crs="EPSG:32649", resolution_m=100)
+    layers = {"a": grid.to_dataarray(np.array([[0.25, 0.25]])),
+              "b": grid.to_dataarray(np.array([[0.0, 1.0]]))}
+    parcel = gpd.GeoDataFrame(geometry=[shapely.box(*grid.bounds)], crs=grid.crs)
+    px = parcel_pixels(parcel, layers)
+    wpm = Combination("weighted-product", {"a": 1, "b": 1})
+    assert parcel_rule_scores(px, wpm)[0] == pytest.approx(0.25)
+    gains = perfect_criterion_gains(px, wpm).iloc[0].to_dict()
+    assert gains == pytest.approx({"gain_a": 0.25, "gain_b": 0.25})
+
+
+def test_wlc_gain_is_weight_times_shortfall_of_the_mean(layers, parcels):
+    res = evaluate(_overlay("wlc", {}), layers)
+    crit = {k: res.criteria[k] for k in "abc"}
+    gains = perfect_criterion_gains(parcel_pixels(parcels, crit, eligible=res.eligible),
+                                    Combination.from_overlay(res.overlay))
+    means = zonal_stats(parcels, crit, eligible=res.eligible, require_all_valid=True)
+    for i, name in enumerate("abc"):
+        expected = res.overlay.normalized_weights[i] * (1 - means[f"{name}_mean"].to_numpy())
+        np.testing.assert_allclose(gains[f"gain_{name}"].to_numpy(), expected, atol=1e-6)
+
+
+def _reference_ranks(rule, options, layers, parcels, weights):
+    """Ranks (1 = best, 'min' ties) from re-running the overlay with the drawn weights."""
+    res = evaluate(_overlay(rule, options, weights=tuple(weights)), layers)
+    score = zonal_stats(parcels, {"score": res.score}, eligible=res.eligible)["score_mean"]
+    return score.rank(ascending=False, method="min").to_numpy()
+
+
+WEIGHTED_RULES = [r for r in RULES if r[0] in ("wlc", "weighted-product", "owa")]
+
+
+@pytest.mark.parametrize(("rule", "options"), WEIGHTED_RULES)
+def test_rank_stability_recombines_pixels_like_the_overlay(rule, options, layers, parcels):
+    res = evaluate(_overlay(rule, options), layers)
+    crit = {k: res.criteria[k] for k in "abc"}
+    pixels = parcel_pixels(parcels, crit, eligible=res.eligible)
+    combination = Combination.from_overlay(res.overlay)
+    draws = np.array([[0.6, 0.3, 0.1], [0.1, 0.2, 0.7], [0.2, 0.7, 0.1], [1 / 3, 1 / 3, 1 / 3]])
+    out = pixel_rank_stability(pixels, combination, draws=draws, k=2)
+    ranks = np.column_stack([_reference_ranks(rule, options, layers, parcels, d) for d in draws])
+    base = _reference_ranks(rule, options, layers, parcels, res.overlay.normalized_weights)
+    assert len({tuple(r) for r in ranks.T}) > 1  # the draws do move ranks: the test can fail
+    np.testing.assert_array_equal(out["base_rank"].to_numpy(dtype=float), base)
+    np.testing.assert_allclose(out["mean_rank"].to_numpy(), ranks.mean(axis=1))
+    np.testing.assert_allclose(out["p_top_k"].to_numpy(), (ranks <= 2).mean(axis=1))
+    if rule == "wlc":  # and for WLC it agrees with the matrix shortcut on criterion means
+        means = zonal_stats(parcels, crit, eligible=res.eligible, require_all_valid=True)
+        shortcut = rank_stability(means, weights=combination.weights, draws=draws, k=2)
+        pd.testing.assert_frame_equal(out, shortcut)
+
+
+def test_rank_stability_refuses_rules_that_ignore_weights(layers, parcels):
+    res = evaluate(_overlay("fuzzy-and", {}), layers)
+    pixels = parcel_pixels(parcels, {k: res.criteria[k] for k in "abc"}, eligible=res.eligible)
+    with pytest.raises(InvalidParameterError, match="'fuzzy-and' ignores the criterion weights"):
+        pixel_rank_stability(pixels, Combination.from_overlay(res.overlay), n_draws=10, k=2)
+
+
+def test_rank_stability_default_draws_are_seeded_and_skip_parcels_without_pixels(layers, parcels, small_grid):
+    res = evaluate(_overlay("weighted-product", {}), layers)
+    eligible = res.eligible.copy(data=np.asarray(res.eligible.values).copy())
+    eligible.values[:, :3] = False  # nothing eligible under an extra parcel at the west edge
+    extra = gpd.GeoDataFrame({"pid": ["edge"]}, crs=small_grid.crs,
+                             geometry=[shapely.box(400_000, 4_430_300, 400_080, 4_430_400)])
+    both = pd.concat([parcels, extra], ignore_index=True)
+    pixels = parcel_pixels(both, {k: res.criteria[k] for k in "abc"}, eligible=eligible)
+    combination = Combination.from_overlay(res.overlay)
+    a = pixel_rank_stability(pixels, combination, n_draws=64, k=3, rng=5)
+    b = pixel_rank_stability(pixels, combination, n_draws=64, k=3, rng=5)
+    pd.testing.assert_frame_equal(a, b)
+    assert a["base_rank"].isna().tolist() == [False] * len(parcels) + [True]
+    assert a["p_top_k"].iloc[-1] == 0 and np.isnan(a["mean_rank"].iloc[-1])
+    ranked = a["base_rank"].dropna().to_numpy(dtype=int)
+    assert sorted(ranked) == list(range(1, len(parcels) + 1))  # a permutation of the parcels with pixels
+    sub = pixel_rank_stability(pixels.take(np.arange(len(both)) < len(parcels)), combination, n_draws=64,
+                               k=3, rng=5)
+    pd.testing.assert_frame_equal(sub, a.iloc[:-1])
+
+
+def test_combination_and_pixels_errors(layers, parcels):
+    with pytest.raises(InvalidParameterError, match="rule"):
+        Combination("weighted-sums", {"a": 1})
+    with pytest.raises(InvalidParameterError, match="weights must be finite"):
+        Combination("wlc", {"a": -1, "b": 2})
+    with pytest.raises(InvalidParameterError, match="needs order weights"):
+        Combination("owa", {"a": 1, "b": 1})
+    with pytest.raises(InvalidParameterError, match="only apply to rule 'owa'"):
+        Combination("wlc", {"a": 1, "b": 1}, order_weights=(0.5, 0.5))
+    px = parcel_pixels(parcels, {"b": layers["b"], "a": layers["a"]})
+    with pytest.raises(MissingLayerError, match="weight order"):
+        parcel_rule_scores(px, Combination("wlc", {"a": 1, "b": 1}))
+    with pytest.raises(InvalidParameterError, match="at least one layer"):
+        parcel_pixels(parcels, {})
+    with pytest.raises(InvalidParameterError, match="expected 6 booleans"):
+        px.take([True])
+    with pytest.raises(InvalidParameterError, match="all zero"):
+        pixel_rank_stability(parcel_pixels(parcels, {"a": layers["a"], "b": layers["b"]}),
+                             Combination("wpm", {"a": 1, "b": 1}), draws=np.array([[0.0, 0.0]]), k=1)
+
+
+def test_rank_parcels_explains_non_additive_rules_without_shares(layers, parcels):
+    res = evaluate(_overlay("weighted-product", {}), layers)
+    crit = {k: res.criteria[k] for k in "abc"}
+    zonal = zonal_stats(parcels, {**crit, "score": res.score}, eligible=res.eligible, require_all_valid=True)
+    gains = perfect_criterion_gains(parcel_pixels(parcels, crit, eligible=res.eligible),
+                                    Combination.from_overlay(res.overlay))
+    zonal = zonal.join(gains)
+    with pytest.raises(MissingLayerError, match="'weighted-product' needs the zonal mean of the score"):
+        rank_parcels(zonal, weights=res.weights, rule="weighted-product")
+    ranked = rank_parcels(zonal, weights=res.weights, rule="wpm", score_column="score_mean")
+    assert not [c for c in ranked.columns if c.startswith(("share_", "contrib_"))]
+    assert {"gain_a", "gain_b", "gain_c"} <= set(ranked.columns)
+    np.testing.assert_array_equal(ranked["score"].to_numpy(), ranked["score_mean"].to_numpy())
+    wlc = rank_parcels(zonal, weights=res.weights, score_column="score_mean")  # rule wlc: shares written
+    assert "share_a" in wlc.columns
+
+
+MONOTONE = [r for r, _ in RULES if r != "owa"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(values=hnp.arrays(np.float64, (3, 2, 3), elements=st.sampled_from([0.0, 0.1, 0.5, 0.9, 1.0])
+                         | st.floats(0, 1)),
+       weights=hnp.arrays(np.float64, 3, elements=st.floats(0.01, 1)),
+       rule=st.sampled_from(MONOTONE))
+def test_scores_in_unit_interval_and_gains_within_the_room_left(values, weights, rule):
+    # For rules that never fall when a criterion rises, 0 <= gain <= 1 - score; the parcel score is
+    # a mean of pixel scores in [0, 1]. (Weighted OWA is not monotone: its gains can be negative.)
+    grid = sg.Grid.from_bounds((400_000, 4_430_000, 400_300, 4_430_200), crs="EPSG:32649", resolution_m=100)
+    layers = {n: grid.to_dataarray(values[i]) for i, n in enumerate("abc")}
+    parcels = gpd.GeoDataFrame(geometry=[shapely.box(400_000, 4_430_000, 400_170, 4_430_200),
+                                         shapely.box(400_130, 4_430_050, 400_300, 4_430_200)], crs=grid.crs)
+    px = parcel_pixels(parcels, layers)
+    combination = Combination(rule, dict(zip("abc", weights, strict=True)))
+    score = parcel_rule_scores(px, combination).to_numpy()
+    gains = perfect_criterion_gains(px, combination).to_numpy()
+    assert ((score >= 0) & (score <= 1)).all()
+    assert (gains >= -1e-6).all() and (gains <= (1 - score)[:, None] + 1e-6).all()
