@@ -217,12 +217,19 @@ def test_missing_layer_names_it_and_its_users(tiny):
 
 
 def test_unknown_land_cover_codes_are_listed(tiny):
+    # 70 (snow and ice) and 95 (mangroves) are WorldCover classes: scored by the default legend; 105 and 230
+    # are in no legend, and are listed
     grid, inputs = tiny
     lc = np.full(grid.shape, 30, np.uint8)
-    lc[0, :2] = (70, 95)
+    lc[0, :4] = (70, 95, 105, 230)
     inputs["land_cover"] = grid.to_dataarray(lc, name="land_cover", nodata=0)
-    with pytest.raises(InvalidParameterError, match=r"70.*95"):
+    with pytest.raises(InvalidParameterError, match=r"class codes \[105, 230\] that criterion 'land_cover'.*"
+                       r"No built-in legend has all of them"):
         run_model(wind_onshore(), inputs, grid=grid)
+    lc[0, 2:4] = 30
+    res = run_model(wind_onshore(), inputs, grid=grid)
+    # WIND_LAND_COVER_BY_MEANING: snow and ice 0.0, mangroves are wetland 0.0, grassland 1.0
+    np.testing.assert_array_equal(res.criteria["land_cover"].values[0, :3], [0.0, 0.0, 1.0])
 
 
 def test_input_of_the_wrong_kind(tiny):
