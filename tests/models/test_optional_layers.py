@@ -89,15 +89,16 @@ def test_an_empty_power_line_layer_excludes_everything_for_wind_and_says_so(tiny
     res = run_model(wind_onshore(), inputs, grid=grid)
     assert not res.eligible.values.any()  # no grid connection within 10 km anywhere (GLAES)
     assert ("input layer 'power_lines' has no features within reach of the area: nothing here (criterion "
-            "'grid_distance' takes its value for 'beyond the cap' everywhere; constraint 'power_lines' excludes "
-            "nothing; constraint 'far_from_grid' excludes every pixel)") in res.notes
+            "'grid_distance' takes its value for 'beyond the cap' everywhere; constraint 'power_lines' "
+            "excludes nothing; constraint 'far_from_grid' excludes every pixel)") in res.notes
 
 
 def test_an_empty_layer_that_is_more_than_distances_is_refused(esai_inputs):
     grid, inputs = esai_inputs
     inputs["townships"] = gpd.GeoDataFrame({"sheep_units": []}, geometry=[], crs=grid.crs)
     with pytest.raises(EmptyLayerError, match=r"input layer 'townships' has no features within reach.*"
-                                              r"\['grazing_density'\] need its features.*drop = \['townships'\]"):
+                                              r"\['grazing_density'\] need its features.*"
+                                              r"drop = \['townships'\]"):
         run_model(desertification_esai(), inputs, grid=grid)
 
 
@@ -199,7 +200,9 @@ def test_the_pipeline_reads_an_empty_layer_as_nothing_here(tmp_path, tiny):
     mc = ModelConfig("wind", preset="wind_onshore")
     out = evaluate_model(mc, layers)
     summary = _model_summary(mc, out, grid)
-    assert any(n.startswith("input layer 'railways' (railways.gpkg) has no features") for n in summary["notes"])
+    start = "input layer 'railways' (railways.gpkg) has no features"
+    assert any(n.startswith(start) for n in summary["notes"])
     text = _summary_text({"name": "t", "grid": {"shape": [1, 1], "resolution_m": 1, "crs_name": "x"},
-                          "load_and_align_seconds": 0, "rasters": {}, "vectors": {}, "models": {"wind": summary}})
+                          "load_and_align_seconds": 0, "rasters": {}, "vectors": {},
+                          "models": {"wind": summary}})
     assert "    note: input layer 'railways' (railways.gpkg) has no features" in text
