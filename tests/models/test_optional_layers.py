@@ -206,3 +206,7 @@ def test_the_pipeline_reads_an_empty_layer_as_nothing_here(tmp_path, tiny):
                           "load_and_align_seconds": 0, "rasters": {}, "vectors": {},
                           "models": {"wind": summary}})
     assert "    note: input layer 'railways' (railways.gpkg) has no features" in text
+    from steppe_geo.pipeline.report import _model_tables
+
+    html = "".join(_model_tables("wind", out, mc, {"models": {"wind": summary}}))
+    assert '<p class="note">wind: input layer &#x27;railways&#x27; (railways.gpkg) has no features' in html

@@ -1800,8 +1800,8 @@ def run_model(model: Model, inputs: Mapping[str, Any], *, grid: Grid) -> ModelRe
     notes = [f"dropped {k!r}: {v}" for k, v in model.metadata.get("dropped", {}).items()]
     notes += _empty_layer_notes(model, layers)
     notes += _point_setback_notes(model, layers, grid)
-    for k in model.inputs:
-        if isinstance(layers[k], xr.DataArray):
+    for k in model.inputs:  # class codes against the tables, legends and constraints reading them
+        if isinstance(layers[k], xr.DataArray) and _code_users(model, k):
             notes += check_class_codes(model, k, _class_codes(layers[k]), source=_source(layers[k]))
     derived: dict[str, xr.DataArray] = {}
     for d in model.derivations:
