@@ -42,6 +42,7 @@ from steppe_geo.models.model import (
     ModelResult,
     PointFeaturesWarning,
     check_class_codes,
+    class_code_inputs,
     run_model,
 )
 from steppe_geo.models.restoration import pv_sand_control, restoration_priority
@@ -118,6 +119,7 @@ __all__ = [
     "ScoreTable",
     "check_class_codes",
     "china_sensitivity",
+    "class_code_inputs",
     "classify_china",
     "classify_esa",
     "climate_quality",

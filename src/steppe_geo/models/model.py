@@ -56,6 +56,7 @@ __all__ = [
     "ModelResult",
     "PointFeaturesWarning",
     "check_class_codes",
+    "class_code_inputs",
     "run_model",
 ]
 
@@ -1800,8 +1801,8 @@ def run_model(model: Model, inputs: Mapping[str, Any], *, grid: Grid) -> ModelRe
     notes = [f"dropped {k!r}: {v}" for k, v in model.metadata.get("dropped", {}).items()]
     notes += _empty_layer_notes(model, layers)
     notes += _point_setback_notes(model, layers, grid)
-    for k in model.inputs:  # class codes against the tables, legends and constraints reading them
-        if isinstance(layers[k], xr.DataArray) and _code_users(model, k):
+    for k in class_code_inputs(model):  # class codes against the tables, legends and constraints reading them
+        if isinstance(layers[k], xr.DataArray):
             notes += check_class_codes(model, k, _class_codes(layers[k]), source=_source(layers[k]))
     derived: dict[str, xr.DataArray] = {}
     for d in model.derivations:
@@ -1985,6 +1986,21 @@ def _code_users(model: Model, layer: str) -> list[tuple[str, frozenset[int] | No
 def _legend_of(model: Model, layer: str) -> Any:
     name = model.parameters.get("land_cover_legend")
     return land_cover_legend(name) if layer == "land_cover" and isinstance(name, str) else None
+
+
+def class_code_inputs(model: Model) -> list[str]:
+    """The inputs of ``model`` whose class codes :func:`check_class_codes` checks (read by a lookup).
+
+    A lookup is a categorical criterion, a categories constraint or a lookup table of a derivation
+    (the ESAI land-cover and texture tables, China's texture grades).
+
+    Examples
+    --------
+    >>> from steppe_geo.models import desertification_esai, wind_onshore
+    >>> class_code_inputs(wind_onshore()), class_code_inputs(desertification_esai())
+    (['land_cover'], ['soil_texture', 'land_cover'])
+    """
+    return [k for k in model.inputs if _code_users(model, k)]
 
 
 def check_class_codes(model: Model, layer: str, codes: Sequence[int | float], *,
