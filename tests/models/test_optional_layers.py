@@ -210,3 +210,19 @@ def test_the_pipeline_reads_an_empty_layer_as_nothing_here(tmp_path, tiny):
 
     html = "".join(_model_tables("wind", out, mc, {"models": {"wind": summary}}))
     assert '<p class="note">wind: input layer &#x27;railways&#x27; (railways.gpkg) has no features' in html
+
+
+def test_an_empty_parcel_layer_is_still_an_error(tmp_path, tiny):
+    """Empty vector inputs are "nothing here" for setbacks; parcels to rank must exist."""
+    from steppe_geo.config import parse_config
+    from steppe_geo.pipeline.inputs import load_inputs
+    from steppe_geo.pipeline.parcels import run_parcels
+
+    grid, _ = tiny
+    path = _write_empty(tmp_path / "parcels.gpkg", grid.crs)
+    cfg = parse_config(f'[inputs]\naoi = "sample:aoi"\nparcels = "{path.as_posix()}"\n'
+                       '[parcels]\nsource = "parcels"\n')
+    layers = load_inputs({"parcels": path}, grid)
+    with pytest.raises(EmptyLayerError, match=r"parcels.source: input 'parcels' \(parcels.gpkg\): vector "
+                                              r"layer .*has no features; there are no parcels to rank"):
+        run_parcels(cfg, layers, {})
