@@ -1783,8 +1783,19 @@ def run_model(model: Model, inputs: Mapping[str, Any], *, grid: Grid) -> ModelRe
     MissingLayerError
         An input the model needs is missing: the message names it and what uses it.
     InvalidParameterError
-        Land-cover or texture codes unknown to the lookup tables (listed); a value function,
-        weight or parameter out of range.
+        Class codes (land cover, texture) unknown to a lookup table, categorical criterion or the
+        model's land-cover legend, or a categories constraint none of whose codes occurs
+        (:func:`check_class_codes`, before any derivation); a value function, weight or parameter out
+        of range.
+    EmptyLayerError
+        A vector input without features that more than distances and setbacks need (township
+        census polygons). An empty layer read only by distances and setbacks is "nothing here": a
+        note in ``ModelResult.notes`` (and an INFO log line), not an error.
+
+    Warns
+    -----
+    PointFeaturesWarning
+        Settlements or protected areas given as points within reach of their setback.
     """
     from steppe_geo.io import provenance_record
 
