@@ -186,6 +186,11 @@ class ModelConfig:
     ahp : tuple of AHPJudgement
         Pairwise judgements (``[models.<name>.ahp]``); when given, the weights are the principal
         eigenvector of the comparison matrix (:func:`steppe_geo.mcda.ahp`) over every criterion.
+    drop : tuple of str
+        Input layers, constraints or criteria of the preset or model file to leave out
+        (:meth:`steppe_geo.models.Model.without`): ``drop = ["railways", "homesteads"]``; their inputs
+        are then no longer required. (``land_cover_legend = "nlcd"`` in the table is kept in
+        ``parameters``.)
     """
 
     name: str
@@ -198,6 +203,7 @@ class ModelConfig:
     definition: dict[str, Any] | None = None
     model_file: Path | None = None
     ahp: tuple[AHPJudgement, ...] = ()
+    drop: tuple[str, ...] = ()
 
     @property
     def kind(self) -> str:
@@ -539,7 +545,7 @@ def _parse_constraint(item: Any, key: str) -> dict[str, Any]:
 
 
 _MODEL_KEYS = ["preset", "model_file", "model", "rule", "weights", "ahp", "criteria", "constraints",
-               "parameters"]
+               "parameters", "drop", "land_cover_legend"]
 SAATY_MIN, SAATY_MAX = 1 / 9, 9.0
 
 
@@ -710,8 +716,42 @@ def _parse_model(name: str, table: Any, base: Path) -> ModelConfig:
     if params and preset is None and definition is None:
         raise ConfigError(f"{key}.parameters: parameters apply to a preset or a model file; a custom "
                           f"overlay has none (got {', '.join(params)})")
+    params = dict(params)
+    if "land_cover_legend" in table:
+        legend = table["land_cover_legend"]
+        if preset is None and definition is None:
+            raise ConfigError(f"{key}.land_cover_legend: a land-cover legend applies to a preset or a model "
+                              "file; a custom overlay writes its class codes in its own criteria")
+        if not isinstance(legend, str) or not legend:
+            raise ConfigError(f"{key}.land_cover_legend: expected a legend name such as \"nlcd\", got "
+                              f"{_show(legend)}")
+        from steppe_geo.models.land_cover import land_cover_legends
+
+        if legend not in land_cover_legends():
+            raise ConfigError(f"{key}.land_cover_legend: unknown legend {legend!r}"
+                              f"{did_you_mean(legend, land_cover_legends()) or '.'} Legends are: "
+                              f"{', '.join(land_cover_legends())}.")
+        if "land_cover_legend" in params and params["land_cover_legend"] != legend:
+            raise ConfigError(f"{key}.land_cover_legend: {legend!r} differs from {key}.parameters."
+                              f"land_cover_legend = {params['land_cover_legend']!r}; give it once")
+        params["land_cover_legend"] = legend
+    drop = _parse_drop(table.get("drop", []), f"{key}.drop", custom=preset is None and definition is None)
     return ModelConfig(name, preset, rule, {k: float(v) for k, v in weights.items()}, criteria,
-                       constraints, dict(params), definition, model_file, ahp)
+                       constraints, params, definition, model_file, ahp, drop)
+
+
+def _parse_drop(value: Any, key: str, *, custom: bool) -> tuple[str, ...]:
+    """``drop = ["railways", ...]``: names of inputs, constraints or criteria to leave out."""
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ConfigError(f"{key}: expected a list of input, constraint or criterion names, e.g. "
+                          f"drop = [\"railways\", \"homesteads\"], got {_show(value)}")
+    if value and custom:
+        raise ConfigError(f"{key}: drop leaves out parts of a preset or a model file; a custom overlay has "
+                          f"only what it lists (remove {', '.join(value)} from its criteria/constraints)")
+    dup = sorted({v for v in value if value.count(v) > 1})
+    if dup:
+        raise ConfigError(f"{key}: {dup[0]!r} is listed twice")
+    return tuple(value)
 
 
 def _input_layer(name: str, value: Any) -> str | None:

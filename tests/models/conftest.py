@@ -41,3 +41,34 @@ def esai_inputs():
         "townships": gpd.GeoDataFrame({"sheep_units": [70.0]}, geometry=[town], crs=grid.crs),
     }
     return grid, inputs
+
+
+@pytest.fixture
+def tiny():
+    """A 10 × 20 grid of 100 m pixels; wind speed rising west → east; everything else uniform."""
+    grid = Grid(crs="EPSG:32649", transform=Affine(100, 0, 400_000, 0, -100, 4_431_000), shape=(10, 20))
+    wind = np.tile(np.linspace(4.0, 9.0, 20), (10, 1))
+    far = shapely.Point(400_000 + 1000, 4_431_000 + 60_000)  # 60 km north: outside every cap
+    vec = gpd.GeoDataFrame(geometry=[far], crs=grid.crs)
+    # a power line 2 km south of the grid, parallel to the rows: within GLAES' 10 km grid reach
+    line = shapely.LineString([(390_000, 4_428_000), (420_000, 4_428_000)])
+    inputs = {
+        "wind_speed_100m": grid.to_dataarray(wind, name="wind_speed_100m", units="m s-1"),
+        "dem": grid.to_dataarray(np.full(grid.shape, 1200.0), name="dem", units="m"),
+        "land_cover": grid.to_dataarray(np.full(grid.shape, 30, np.uint8), name="land_cover", nodata=0),
+        "power_lines": gpd.GeoDataFrame(geometry=[line], crs=grid.crs),
+        **{
+            k: vec
+            for k in (
+                "roads",
+                "settlements",
+                "homesteads",
+                "railways",
+                "airport",
+                "protected_areas",
+                "water",
+            )
+        },
+        "rivers": gpd.GeoDataFrame({"width_m": [50.0]}, geometry=[far], crs=grid.crs),
+    }
+    return grid, inputs

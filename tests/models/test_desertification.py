@@ -114,8 +114,9 @@ def test_land_cover_lookup_steppe_classes():
 
 
 def test_unknown_land_cover_codes_are_listed():
-    lc = np.array([[30, 95], [70, 30]])
-    with pytest.raises(InvalidParameterError, match=r"not in the lookup table: \[70, 95\].*Known codes: 10"):
+    lc = np.array([[30, 105], [230, 30]])  # 105 and 230 are in no legend (70 and 95 are WorldCover classes)
+    with pytest.raises(InvalidParameterError,
+                       match=r"not in the lookup table: \[105, 230\].*Known codes: 10"):
         d.score_land_cover(lc, variable="fire_risk")
     with pytest.raises(InvalidParameterError, match=r"unknown value 'fire'.*did you mean 'fire_risk'"):
         d.score_land_cover(lc, variable="fire")
@@ -410,19 +411,21 @@ def test_unknown_land_cover_code_names_the_input_layer_and_the_parameter(esai_in
 
     grid, inputs = esai_inputs
     lc = inputs["land_cover"].values.copy()
-    lc[2, 2] = 70
+    lc[2, 2] = 105  # in no legend (70, snow and ice, is a WorldCover class the tables score)
     inputs["land_cover"] = inputs["land_cover"].copy(data=lc)
     with pytest.raises(
         InvalidParameterError,
-        match=(r"derivation 'vqi': input layer 'land_cover' has class codes \[70\] that the fire_risk lookup "
-               r"table does not know \(known codes: 10 \(tree cover\).*model parameter fire_risk_scores.*"
-               r"desertification_esai\(fire_risk_scores=\{70: <score>\}\).*"
+        match=(r"model 'desertification_esai': input layer 'land_cover' has class codes \[105\] that "
+               r"derivation 'vqi' \(fire_risk table\), derivation 'vqi' \(erosion_protection table\), "
+               r"derivation 'vqi' \(drought_resistance table\) do not know.*legend 'worldcover'.*"
+               r"model parameter fire_risk_scores.*"
+               r"desertification_esai\(fire_risk_scores=\{105: <score>\}\).*"
                r"\[models.<name>.parameters.fire_risk_scores\]"),
     ):
         run_model(desertification_esai(), inputs, grid=grid)
-    # scores for code 70 in all three tables: the model runs, and uses them
-    scores = {"fire_risk_scores": {70: 1.0}, "erosion_protection_scores": {70: 2.0},
-              "drought_resistance_scores": {70: 2.0}}
+    # scores for code 105 in all three tables: the model runs, and uses them
+    scores = {"fire_risk_scores": {105: 1.0}, "erosion_protection_scores": {105: 2.0},
+              "drought_resistance_scores": {105: 2.0}}
     res = run_model(desertification_esai(**scores), inputs, grid=grid)
     # like mobile sand (1.0, 2.0, 2.0; cover 0 %, sand texture) → the same ESAI as its neighbours
     np.testing.assert_allclose(res.layers["esai"].values[2, 2], 1.497531, atol=1e-6)

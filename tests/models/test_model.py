@@ -154,37 +154,6 @@ def test_model_validation_errors():
 # ----------------------------------------------------------------------------- run_model, synthetic
 
 
-@pytest.fixture
-def tiny():
-    """A 10 × 20 grid of 100 m pixels; wind speed rising west → east; everything else uniform."""
-    grid = Grid(crs="EPSG:32649", transform=Affine(100, 0, 400_000, 0, -100, 4_431_000), shape=(10, 20))
-    wind = np.tile(np.linspace(4.0, 9.0, 20), (10, 1))
-    far = shapely.Point(400_000 + 1000, 4_431_000 + 60_000)  # 60 km north: outside every cap
-    vec = gpd.GeoDataFrame(geometry=[far], crs=grid.crs)
-    # a power line 2 km south of the grid, parallel to the rows: within GLAES' 10 km grid reach
-    line = shapely.LineString([(390_000, 4_428_000), (420_000, 4_428_000)])
-    inputs = {
-        "wind_speed_100m": grid.to_dataarray(wind, name="wind_speed_100m", units="m s-1"),
-        "dem": grid.to_dataarray(np.full(grid.shape, 1200.0), name="dem", units="m"),
-        "land_cover": grid.to_dataarray(np.full(grid.shape, 30, np.uint8), name="land_cover", nodata=0),
-        "power_lines": gpd.GeoDataFrame(geometry=[line], crs=grid.crs),
-        **{
-            k: vec
-            for k in (
-                "roads",
-                "settlements",
-                "homesteads",
-                "railways",
-                "airport",
-                "protected_areas",
-                "water",
-            )
-        },
-        "rivers": gpd.GeoDataFrame({"width_m": [50.0]}, geometry=[far], crs=grid.crs),
-    }
-    return grid, inputs
-
-
 def test_wind_score_rises_with_wind_speed_all_else_equal(tiny, assert_same_georef):
     grid, inputs = tiny
     res = run_model(wind_onshore(), inputs, grid=grid)
@@ -217,12 +186,19 @@ def test_missing_layer_names_it_and_its_users(tiny):
 
 
 def test_unknown_land_cover_codes_are_listed(tiny):
+    # 70 (snow and ice) and 95 (mangroves) are WorldCover classes: scored by the default legend; 105 and 230
+    # are in no legend, and are listed
     grid, inputs = tiny
     lc = np.full(grid.shape, 30, np.uint8)
-    lc[0, :2] = (70, 95)
+    lc[0, :4] = (70, 95, 105, 230)
     inputs["land_cover"] = grid.to_dataarray(lc, name="land_cover", nodata=0)
-    with pytest.raises(InvalidParameterError, match=r"70.*95"):
+    with pytest.raises(InvalidParameterError, match=r"class codes \[105, 230\] that criterion 'land_cover'.*"
+                       r"No built-in legend has all of them"):
         run_model(wind_onshore(), inputs, grid=grid)
+    lc[0, 2:4] = 30
+    res = run_model(wind_onshore(), inputs, grid=grid)
+    # WIND_LAND_COVER_BY_MEANING: snow and ice 0.0, mangroves are wetland 0.0, grassland 1.0
+    np.testing.assert_array_equal(res.criteria["land_cover"].values[0, :3], [0.0, 0.0, 1.0])
 
 
 def test_input_of_the_wrong_kind(tiny):

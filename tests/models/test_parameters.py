@@ -160,15 +160,15 @@ def test_bad_tables_and_setbacks_are_refused_early():
 
 
 def test_lookup_tables_are_parameters_that_round_trip_and_are_described():
-    m = desertification_esai(fire_risk_scores={70: 1.3}, texture_scores={13: 2.0})
-    assert dict(m.parameters["fire_risk_scores"]) == {"70": 1.3}
+    m = desertification_esai(fire_risk_scores={105: 1.3}, texture_scores={13: 2.0})
+    assert dict(m.parameters["fire_risk_scores"]) == {"105": 1.3}
     back = Model.from_toml(m.to_toml())
     assert back == m
-    assert back.with_parameters(policy_enforcement_score=1.2).parameters["fire_risk_scores"] == {"70": 1.3}
+    assert back.with_parameters(policy_enforcement_score=1.2).parameters["fire_risk_scores"] == {"105": 1.3}
     table = m.describe().set_index(["kind", "name"])
     fire = table.loc[("table", "fire_risk")]
     assert fire.layer == "land_cover"
-    assert "70: 1.3" in fire.function and "104 mobile sand: 1" in fire.function
+    assert "105: 1.3" in fire.function and "104 Mobile sand (steppe_geo): 1" in fire.function
     assert "13: 2" in table.loc[("table", "texture")].function
     assert "1 sand: 2" in table.loc[("table", "texture")].function  # sand-first coding
     for name in ("rainfall", "aridity", "soil_depth", "slope", "plant_cover", "grazing_density",

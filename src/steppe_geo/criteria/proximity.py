@@ -276,6 +276,25 @@ def distance(features: FeaturesLike, *, grid: Grid, max_distance_m: float | None
         ``distance`` in metres (``attrs["units"] = "m"``); 0 on feature pixels; equal to
         ``scipy.ndimage.distance_transform_edt(~features, sampling=(res_y, res_x))``.
 
+    Notes
+    -----
+    **Error against the vector geometry.** The result is exact between pixel centres: the distance
+    from a pixel centre to the nearest *burned* pixel centre. Against the true distance to the
+    geometry (``shapely.distance(centre, features)``) it differs by:
+
+    - with ``all_touched=True``: at most half a pixel diagonal, ``h = ½·√(xres² + yres²)``, for points,
+      lines and polygons alike. Every burned pixel touches a feature (its centre lies within ``h`` of
+      it: the distance is never more than ``h`` short), and the pixel holding the feature's nearest
+      point is burned (never more than ``h`` long). Tested on random polylines, where the error
+      reaches 0.97 ``h``.
+    - with the default pixel-centre / line rule: points are within ``h`` too (the pixel containing a
+      point is burned); along lines GDAL burns one pixel per step, which may leave the nearest point's
+      own pixel unburned: the error stays below one pixel diagonal (tested) and reaches about one pixel
+      side (1.01 px measured over random polylines).
+
+    For exact setbacks use :func:`within_distance`, which decides pixels near the threshold with
+    ``shapely.distance`` itself.
+
     Raises
     ------
     GeographicCRSError

@@ -1,6 +1,8 @@
 """Domain models: wind, solar, desertification risk, restoration priority, PV with sand control.
 
-Declarative, editable presets (MEDALUS ESAI, China's sensitivity index, siting models).
+Declarative, editable presets (MEDALUS ESAI, China's sensitivity index, siting models); land-cover
+legends (ESA WorldCover, ESA CCI-LC, MODIS IGBP, USGS NLCD, China's CLCD) in
+:mod:`steppe_geo.models.land_cover`.
 
 See ``docs/models.md``.
 """
@@ -27,7 +29,22 @@ from steppe_geo.models.desertification import (
     soil_quality,
     vegetation_quality,
 )
-from steppe_geo.models.model import DERIVATIONS, Derivation, Model, ModelResult, run_model
+from steppe_geo.models.land_cover import (
+    LandCoverLegend,
+    land_cover_legend,
+    land_cover_legends,
+    matching_legends,
+)
+from steppe_geo.models.model import (
+    DERIVATIONS,
+    Derivation,
+    Model,
+    ModelResult,
+    PointFeaturesWarning,
+    check_class_codes,
+    class_code_inputs,
+    run_model,
+)
 from steppe_geo.models.restoration import pv_sand_control, restoration_priority
 from steppe_geo.models.solar import solar_pv
 from steppe_geo.models.wind import wind_onshore
@@ -94,11 +111,15 @@ __all__ = [
     "PRESETS",
     "CategoryTable",
     "Derivation",
+    "LandCoverLegend",
     "Model",
     "ModelResult",
+    "PointFeaturesWarning",
     "ReducedQualityIndexWarning",
     "ScoreTable",
+    "check_class_codes",
     "china_sensitivity",
+    "class_code_inputs",
     "classify_china",
     "classify_esa",
     "climate_quality",
@@ -106,7 +127,10 @@ __all__ = [
     "desertification_esai",
     "esai",
     "grazing_density",
+    "land_cover_legend",
+    "land_cover_legends",
     "management_quality",
+    "matching_legends",
     "preset",
     "preset_parameters",
     "pv_sand_control",

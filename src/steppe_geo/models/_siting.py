@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from steppe_geo.mcda import Criterion, PiecewiseLinear, ValueRange
+from steppe_geo.models.land_cover import LandCoverLegend, land_cover_legend
 from steppe_geo.models.model import Derivation
 
 GLAES = "GLAES default exclusion catalogue (Ryberg, Robinius & Stolten 2018, Energies 11(5) 1246)"
@@ -144,3 +145,14 @@ def siting_setbacks(*, solar: bool, tip: bool = False) -> dict[str, tuple[Deriva
         "water": setback("water", "water", distance_m=LAKE_SETBACK_M),
         "rivers": setback("rivers", "rivers", distance_m=RIVER_SETBACK_M, width_column="$river_width_column"),
     }
+
+
+def legend_for(name: str) -> LandCoverLegend:
+    """The land-cover legend a preset's ``land_cover_legend`` parameter names (error names the parameter)."""
+    return land_cover_legend(name)
+
+
+def legend_source(legend: LandCoverLegend) -> str:
+    """Source line of a preset's ``land_cover_legend`` parameter."""
+    return (f"{legend.name!r}: {legend.title}; codes from {legend.source} Meanings mapped by steppe_geo "
+            "(docs/models.md, Land-cover legends)")

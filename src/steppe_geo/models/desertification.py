@@ -28,6 +28,7 @@ import xarray as xr
 
 from steppe_geo._validation import did_you_mean, parse_choice
 from steppe_geo.errors import InvalidParameterError, MissingLayerError, SteppeGeoWarning
+from steppe_geo.models.land_cover import DEFAULT_LEGEND, land_cover_legend
 
 __all__ = [
     "ARIDITY_BGI",
@@ -40,10 +41,13 @@ __all__ = [
     "CHINA_VEGETATION_COVER",
     "CHINA_WIND_DAYS",
     "DROUGHT_RESISTANCE",
+    "DROUGHT_RESISTANCE_BY_MEANING",
     "EROSION_PROTECTION",
+    "EROSION_PROTECTION_BY_MEANING",
     "ESA_BREAKS",
     "ESA_LABELS",
     "FIRE_RISK",
+    "FIRE_RISK_BY_MEANING",
     "GRAZING_DENSITY",
     "LAND_COVER_NAMES",
     "PLANT_COVER",
@@ -378,28 +382,40 @@ def texture_table(coding: str = "openlandmap", *, china: bool = False) -> Catego
                          TEXTURE_NAMES_SAND_FIRST, TEXTURE_CHINA.source)
 
 
-LAND_COVER_NAMES: Mapping[int, str] = MappingProxyType({
-    10: "tree cover", 20: "shrubland", 30: "grassland", 40: "cropland", 50: "built-up",
-    60: "bare / sparse vegetation", 80: "permanent water", 90: "herbaceous wetland",
-    101: "typical steppe", 102: "Artemisia shrub", 103: "sand-fixing plantation", 104: "mobile sand",
-})
-"""ESA WorldCover codes (10–90) plus steppe classes 101–104 used by the steppe lookup tables."""
+LAND_COVER_NAMES: Mapping[int, str] = MappingProxyType(land_cover_legend(DEFAULT_LEGEND).names)
+"""ESA WorldCover codes (10–100) plus steppe classes 101–104 (the default legend, ``"worldcover"``)."""
 
-_LC_SOURCE = (f"{KOSMAS}: Mediterranean classes re-mapped to WorldCover + steppe classes "
-              "(steppe_geo adaptation, see docs/models.md)")
+_LC_SOURCE = (f"{KOSMAS}: Mediterranean classes re-mapped to land-cover meanings (WorldCover classes + "
+              "steppe classes; steppe_geo adaptation, see docs/models.md)")
+# By land-cover meaning (steppe_geo.models.land_cover.MEANINGS); snow/ice scored like water, moss and lichen
+# like grassland, mangroves are wetland.
 # Fire risk: 1.0 low … 2.0 very high (Kosmas: 1.0/1.3/1.6/2.0).
-FIRE_RISK = CategoryTable("fire_risk", {
-    10: 1.6, 20: 1.6, 30: 1.3, 40: 1.3, 50: 1.0, 60: 1.0, 80: 1.0, 90: 1.0,
-    101: 1.3, 102: 1.6, 103: 1.3, 104: 1.0}, LAND_COVER_NAMES, _LC_SOURCE)
+FIRE_RISK_BY_MEANING: Mapping[str, float] = MappingProxyType({
+    "tree_cover": 1.6, "shrubland": 1.6, "grassland": 1.3, "cropland": 1.3, "built_up": 1.0,
+    "bare_sparse": 1.0, "snow_ice": 1.0, "water": 1.0, "wetland": 1.0, "moss_lichen": 1.3,
+    "typical_steppe": 1.3, "artemisia_shrub": 1.6, "sand_fixing_plantation": 1.3, "mobile_sand": 1.0})
 # Erosion protection: 1.0 very high … 2.0 very low (Kosmas: 1.0/1.3/1.6/1.8/2.0).
-EROSION_PROTECTION = CategoryTable("erosion_protection", {
-    10: 1.3, 20: 1.3, 30: 1.6, 40: 1.8, 50: 2.0, 60: 2.0, 80: 1.0, 90: 1.0,
-    101: 1.3, 102: 1.3, 103: 1.6, 104: 2.0}, LAND_COVER_NAMES, _LC_SOURCE)
+EROSION_PROTECTION_BY_MEANING: Mapping[str, float] = MappingProxyType({
+    "tree_cover": 1.3, "shrubland": 1.3, "grassland": 1.6, "cropland": 1.8, "built_up": 2.0,
+    "bare_sparse": 2.0, "snow_ice": 1.0, "water": 1.0, "wetland": 1.0, "moss_lichen": 1.6,
+    "typical_steppe": 1.3, "artemisia_shrub": 1.3, "sand_fixing_plantation": 1.6, "mobile_sand": 2.0})
 # Drought resistance: 1.0 very high … 2.0 very low (Kosmas: 1.0/1.2/1.4/1.7/2.0). Trees and crops in the
 # steppe are drought-sensitive (poplar shelterbelts, rain-fed crops).
-DROUGHT_RESISTANCE = CategoryTable("drought_resistance", {
-    10: 1.7, 20: 1.2, 30: 1.4, 40: 1.7, 50: 2.0, 60: 2.0, 80: 1.0, 90: 1.2,
-    101: 1.2, 102: 1.0, 103: 1.4, 104: 2.0}, LAND_COVER_NAMES, _LC_SOURCE)
+DROUGHT_RESISTANCE_BY_MEANING: Mapping[str, float] = MappingProxyType({
+    "tree_cover": 1.7, "shrubland": 1.2, "grassland": 1.4, "cropland": 1.7, "built_up": 2.0,
+    "bare_sparse": 2.0, "snow_ice": 1.0, "water": 1.0, "wetland": 1.2, "moss_lichen": 1.4,
+    "typical_steppe": 1.2, "artemisia_shrub": 1.0, "sand_fixing_plantation": 1.4, "mobile_sand": 2.0})
+
+
+def _lc_table(variable: str, by_meaning: Mapping[str, float], legend: str = DEFAULT_LEGEND) -> CategoryTable:
+    lg = land_cover_legend(legend)
+    return CategoryTable(variable, lg.scores(by_meaning), lg.names,
+                         f"{_LC_SOURCE}; codes of legend {lg.name!r}")
+
+
+FIRE_RISK = _lc_table("fire_risk", FIRE_RISK_BY_MEANING)
+EROSION_PROTECTION = _lc_table("erosion_protection", EROSION_PROTECTION_BY_MEANING)
+DROUGHT_RESISTANCE = _lc_table("drought_resistance", DROUGHT_RESISTANCE_BY_MEANING)
 
 
 class LandCoverVariable(enum.Enum):
@@ -414,6 +430,11 @@ _LC_TABLES = {
     LandCoverVariable.FIRE_RISK: FIRE_RISK,
     LandCoverVariable.EROSION_PROTECTION: EROSION_PROTECTION,
     LandCoverVariable.DROUGHT_RESISTANCE: DROUGHT_RESISTANCE,
+}
+_LC_BY_MEANING = {
+    LandCoverVariable.FIRE_RISK: FIRE_RISK_BY_MEANING,
+    LandCoverVariable.EROSION_PROTECTION: EROSION_PROTECTION_BY_MEANING,
+    LandCoverVariable.DROUGHT_RESISTANCE: DROUGHT_RESISTANCE_BY_MEANING,
 }
 
 
@@ -886,10 +907,20 @@ def aridity_table(index: str = "p/pet") -> ScoreTable:
     return ARIDITY_PPET if choice is AridityIndex.P_PET else ARIDITY_BGI
 
 
-def land_cover_table(variable: str, scores: Mapping[Any, float] | None = None) -> CategoryTable:
-    """The steppe land-cover table of ``variable`` with ``scores`` (code → score) added or replaced."""
+def land_cover_table(variable: str, scores: Mapping[Any, float] | None = None, *,
+                     legend: str = DEFAULT_LEGEND) -> CategoryTable:
+    """The land-cover table of ``variable`` in the codes of ``legend``, ``scores`` (code → score) added.
+
+    Examples
+    --------
+    >>> from steppe_geo.models.desertification import land_cover_table
+    >>> t = land_cover_table("erosion_protection", legend="nlcd")
+    >>> t.scores[82], t.scores[31]  # cultivated crops 1.8 (Kosmas), barren 2.0
+    (1.8, 2.0)
+    """
     var = parse_choice(LandCoverVariable, variable, param="variable")
-    return _LC_TABLES[var].with_scores(scores)
+    base = _LC_TABLES[var] if legend == DEFAULT_LEGEND else _lc_table(var.value, _LC_BY_MEANING[var], legend)
+    return base.with_scores(scores)
 
 
 CHINA_TABLES: Mapping[str, ScoreTable] = MappingProxyType({
@@ -925,7 +956,8 @@ def tables_used(
         return [("rainfall", inputs[0], rainfall_table(p.get("rainfall_ladder", "global-esa"))),
                 ("aridity", inputs[1], aridity_table(p.get("aridity_index", "p/pet")))]
     if function == "vqi":
-        return [(v, inputs[0], land_cover_table(v, p.get(f"{v}_scores")))
+        legend = p.get("land_cover_legend", DEFAULT_LEGEND)
+        return [(v, inputs[0], land_cover_table(v, p.get(f"{v}_scores"), legend=legend))
                 for v in ("fire_risk", "erosion_protection", "drought_resistance")] + [
                 ("plant_cover", inputs[1], PLANT_COVER)]
     if function == "mqi":
@@ -961,7 +993,8 @@ def esai_derivations() -> tuple[Any, ...]:
         Derivation("vqi", "vqi", ("land_cover", "plant_cover_pct"),
                    {"fire_risk_scores": "$fire_risk_scores",
                     "erosion_protection_scores": "$erosion_protection_scores",
-                    "drought_resistance_scores": "$drought_resistance_scores"}),
+                    "drought_resistance_scores": "$drought_resistance_scores",
+                    "land_cover_legend": "$land_cover_legend"}),
         Derivation("mqi", "mqi", ("grazing_density",),
                    {"policy_enforcement_score": "$policy_enforcement_score"}),
         Derivation("esai", "esai", ("sqi", "cqi", "vqi", "mqi")),
@@ -991,7 +1024,8 @@ def esai_parameters(*, parent_material_score: float = 1.7, rock_fragments_score:
                     fire_risk_scores: Mapping[Any, float] | None = None,
                     erosion_protection_scores: Mapping[Any, float] | None = None,
                     drought_resistance_scores: Mapping[Any, float] | None = None,
-                    texture_scores: Mapping[Any, float] | None = None) -> dict[str, Any]:
+                    texture_scores: Mapping[Any, float] | None = None,
+                    land_cover_legend: str = DEFAULT_LEGEND) -> dict[str, Any]:
     """Parameters of the ESAI chain (validated), with the defaults of :func:`desertification_esai`.
 
     Raises
@@ -1010,7 +1044,8 @@ def esai_parameters(*, parent_material_score: float = 1.7, rock_fragments_score:
                                                           erosion_protection_scores),
             "drought_resistance_scores": _table_overrides("drought_resistance_scores",
                                                           drought_resistance_scores),
-            "texture_scores": _table_overrides("texture_scores", texture_scores)}
+            "texture_scores": _table_overrides("texture_scores", texture_scores),
+            "land_cover_legend": land_cover_legend}
 
 
 _TABLE_PARAM_SOURCE = ("codes → score added to / replacing the steppe default table (docs/models.md); "
@@ -1034,6 +1069,10 @@ ESAI_SOURCES = {
     "erosion_protection_scores": f"erosion protection by land cover: {_TABLE_PARAM_SOURCE}",
     "drought_resistance_scores": f"drought resistance by land cover: {_TABLE_PARAM_SOURCE}",
     "texture_scores": f"MEDALUS texture score by texture code (in the layer's coding): {_TABLE_PARAM_SOURCE}",
+    "land_cover_legend": "coding of the land_cover layer: a built-in legend (ESA WorldCover by default; ESA "
+                         "CCI-LC, "
+                         "MODIS IGBP, USGS NLCD, China's CLCD), each from its product documentation "
+                         "(steppe_geo.models.land_cover, docs/models.md)",
 }
 
 
@@ -1063,7 +1102,8 @@ def desertification_esai(*, parent_material_score: float = 1.7, rock_fragments_s
                          fire_risk_scores: Mapping[Any, float] | None = None,
                          erosion_protection_scores: Mapping[Any, float] | None = None,
                          drought_resistance_scores: Mapping[Any, float] | None = None,
-                         texture_scores: Mapping[Any, float] | None = None) -> Any:
+                         texture_scores: Mapping[Any, float] | None = None,
+                         land_cover_legend: str = DEFAULT_LEGEND) -> Any:
     """MEDALUS ESAI desertification-risk model; the score is the ESAI rescaled to 0..1 (1.0 → 0, 2.0 → 1).
 
     Parameters
@@ -1083,6 +1123,9 @@ def desertification_esai(*, parent_material_score: float = 1.7, rock_fragments_s
         for a class the default tables lack. Stored as ``{"70": 1.3}`` (TOML tables).
     texture_scores : mapping code → score, optional
         Texture codes (in ``soil_texture_coding``) and MEDALUS texture scores added to the table.
+    land_cover_legend : str
+        How the ``land_cover`` layer is coded (``"worldcover"`` default, ``"esa-cci"``, ``"modis-igbp"``,
+        ``"nlcd"``, ``"clcd"``): the three land-cover tables are written in its codes.
 
     Returns
     -------
@@ -1113,6 +1156,7 @@ def desertification_esai(*, parent_material_score: float = 1.7, rock_fragments_s
         soil_texture_coding=soil_texture_coding, rainfall_ladder=rainfall_ladder,
         fire_risk_scores=fire_risk_scores, erosion_protection_scores=erosion_protection_scores,
         drought_resistance_scores=drought_resistance_scores, texture_scores=texture_scores,
+        land_cover_legend=land_cover_legend,
     )
 
 

@@ -12,8 +12,10 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
+import logging
 import math
 import tomllib
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,9 +28,11 @@ import tomli_w
 import xarray as xr
 
 from steppe_geo._validation import check_number, did_you_mean
-from steppe_geo.errors import InvalidParameterError, MissingLayerError
+from steppe_geo.errors import EmptyLayerError, InvalidParameterError, MissingLayerError, SteppeGeoWarning
 from steppe_geo.grid import Grid
 from steppe_geo.mcda import (
+    Categorical,
+    Categories,
     Constraint,
     Criterion,
     MinimumArea,
@@ -40,16 +44,31 @@ from steppe_geo.mcda import (
     constraint_from_dict,
     evaluate,
 )
+from steppe_geo.models.land_cover import format_codes, land_cover_legend, matching_legends
 
 __all__ = [
+    "AREA_INPUTS",
     "DERIVATIONS",
     "PARAMETER_RANGES",
     "VECTOR_INPUTS",
     "Derivation",
     "Model",
     "ModelResult",
+    "PointFeaturesWarning",
+    "check_class_codes",
+    "class_code_inputs",
     "run_model",
 ]
+
+log = logging.getLogger(__name__)
+
+
+class PointFeaturesWarning(SteppeGeoWarning):
+    """A layer meant to hold outlines (settlements, protected areas) holds points within reach of a setback.
+
+    The setback is then measured from the point, not from the outline: a town 2 km across given as its
+    centre point keeps a 500 m setback only from the centre, and the town's edge may be eligible.
+    """
 
 VECTOR_INPUTS = frozenset(
     {
@@ -70,6 +89,10 @@ VECTOR_INPUTS = frozenset(
 )
 """Input names read as vector layers (everything else is a raster)."""
 CATEGORICAL_INPUTS = frozenset({"land_cover", "soil_texture"})
+AREA_INPUTS = frozenset({"settlements", "protected_areas"})
+"""Vector inputs whose features are areas: points there make setbacks warn (:class:`PointFeaturesWarning`)."""
+DISTANCE_FUNCTIONS = frozenset({"distance", "within"})
+"""Derivations for which an empty vector layer means "nothing here" (no feature to keep away from)."""
 
 PARAMETER_RANGES: Mapping[str, tuple[float, float, bool]] = MappingProxyType(
     {
@@ -123,6 +146,12 @@ def _check_parameters(params: Mapping[str, Any], model: str) -> None:
     choices = _choice_parameters()
     for key, value in params.items():
         what = f"model {model!r}: parameter {key}"
+        if key == "land_cover_legend":
+            try:
+                land_cover_legend(value)
+            except InvalidParameterError as exc:
+                raise InvalidParameterError(f"model {model!r}: parameter {exc}") from None
+            continue
         if key in choices:
             parse_choice(choices[key], value, param=what)
             continue
@@ -291,8 +320,11 @@ def _d_distance(
                 f"distance: input {key!r} must be a vector layer, got {type(v).__name__}"
             )
         gs = v.geometry if isinstance(v, gpd.GeoDataFrame) else v
-        frames.append(gs.to_crs(grid.crs))
+        frames.append(gs if gs.crs is None and len(gs) == 0 else gs.to_crs(grid.crs))
     feats = gpd.GeoSeries(pd_.concat(frames, ignore_index=True), crs=grid.crs)
+    if not (~(feats.isna() | feats.is_empty)).any():  # an empty layer: nothing here, no feature within reach
+        attrs = {"max_distance_m": float(max_distance_m)} if max_distance_m is not None else {}
+        return grid.to_dataarray(np.full(grid.shape, np.inf), name="distance", units="m", attrs=attrs)
     return distance(feats, grid=grid, max_distance_m=max_distance_m, all_touched=bool(all_touched))
 
 
@@ -308,7 +340,7 @@ def _vector_features(layers: Mapping[str, Any], inputs: Sequence[str], grid: Gri
                 f"{what}: input {key!r} must be a vector layer, got {type(v).__name__}"
             )
         gdf = v if isinstance(v, gpd.GeoDataFrame) else gpd.GeoDataFrame(geometry=v)
-        frames.append(gdf.to_crs(grid.crs))
+        frames.append(gdf.set_crs(grid.crs) if gdf.crs is None and len(gdf) == 0 else gdf.to_crs(grid.crs))
     if len(frames) == 1:
         return frames[0]
     return gpd.GeoDataFrame(pd_.concat(frames, ignore_index=True), crs=grid.crs)
@@ -387,6 +419,8 @@ def _d_within(
     d = within_distance_m(distance_m=distance_m, tip_height_multiple=tip_height_multiple,
                           hub_height_m=hub_height_m, rotor_diameter_m=rotor_diameter_m,
                           class_distances_m=class_distances_m, what=what)
+    if not (~(gdf.geometry.isna() | gdf.geometry.is_empty)).any():  # an empty layer: nothing within reach
+        return grid.to_dataarray(np.zeros(grid.shape), name="within", units="1")
     cols = [c for c in gdf.columns if c != gdf.geometry.name]
     if isinstance(d, dict):
         if class_column:
@@ -632,6 +666,7 @@ def _d_vqi(
     fire_risk_scores: Mapping[str, float] | None = None,
     erosion_protection_scores: Mapping[str, float] | None = None,
     drought_resistance_scores: Mapping[str, float] | None = None,
+    land_cover_legend: str = "worldcover",
 ) -> xr.DataArray:
     from steppe_geo.models import desertification as d
 
@@ -639,7 +674,8 @@ def _d_vqi(
     overrides = {"fire_risk": fire_risk_scores, "erosion_protection": erosion_protection_scores,
                  "drought_resistance": drought_resistance_scores}
     scores = {
-        v: d.apply_lookup(d.land_cover_table(v, table), lc, layer=inputs[0], parameter=f"{v}_scores")
+        v: d.apply_lookup(d.land_cover_table(v, table, legend=land_cover_legend), lc, layer=inputs[0],
+                          parameter=f"{v}_scores")
         for v, table in overrides.items()
     }
     return d.vegetation_quality(**scores, plant_cover=d.PLANT_COVER.apply(cover))
@@ -1188,6 +1224,98 @@ class Model:
             tip_height_setbacks={k: v for k, v in self.tip_height_setbacks.items() if k != name},
         )
 
+    def without(self, *names: str) -> Model:
+        """A copy without the named constraints, criteria or input layers, and without what only they needed.
+
+        Each name is an **input layer** of the model (``"railways"``: every derivation, criterion and
+        constraint that reads it, directly or through derived layers, goes), or else a **constraint** or
+        **criterion** name (``"far_from_grid"``). Derived layers and inputs that nothing reads any more
+        are removed too, so ``model.inputs`` shrinks and :func:`run_model` no longer asks for them. For
+        a name that is both an input and a constraint (the siting presets' setbacks: ``"roads"``) the
+        input meaning wins; to keep the roads layer for road access and drop only the setback use
+        :meth:`remove_constraint`. What each name removed is kept in ``metadata["dropped"]`` and shows
+        in the run's notes. The configuration's ``[models.<name>] drop = [...]`` calls this.
+
+        Raises
+        ------
+        InvalidParameterError
+            A name that is neither an input, a constraint nor a criterion (the valid names listed,
+            the closest suggested), or dropping that would leave the model without criteria.
+
+        Examples
+        --------
+        >>> from steppe_geo.models import wind_onshore
+        >>> m = wind_onshore().without("railways", "homesteads")
+        >>> "railways" in m.inputs, "railways" in m.constraint_names, "setback_railways" in m.layer_names
+        (False, False, False)
+        >>> m.metadata["dropped"]["railways"]
+        "input 'railways' and what reads it: derivation 'setback_railways', constraint 'railways'"
+        """
+        model = self
+        dropped = dict(self.metadata.get("dropped", {}))
+        for name in names:
+            model, text = model._without_one(name)
+            dropped[name] = text
+        return dataclasses.replace(model, metadata={**model.metadata, "dropped": dropped})
+
+    @property
+    def layer_names(self) -> list[str]:
+        """Input and derived layer names, in order."""
+        return [*self.inputs, *(d.name for d in self.derivations)]
+
+    def _without_one(self, name: str) -> tuple[Model, str]:
+        if name in self.inputs:
+            dead = {name}
+            for d in self.derivations:
+                if dead & set(d.inputs):
+                    dead.add(d.name)
+            what = f"input {name!r} and what reads it"
+            gone_criteria = [c.name for c in self.criteria if c.layer_key in dead]
+            gone_constraints = [c.name for c in self.constraints if c.layer in dead]
+        elif name in self.constraint_names or name in self.criterion_names:
+            dead = set()
+            kind = "constraint" if name in self.constraint_names else "criterion"
+            what = f"{kind} {name!r}"
+            gone_criteria = [name] if kind == "criterion" else []
+            gone_constraints = [name] if kind == "constraint" else []
+        else:
+            valid = [*self.inputs, *self.constraint_names, *self.criterion_names]
+            raise InvalidParameterError(
+                f"model {self.name!r}: cannot drop {name!r}: it is not an input, constraint or criterion"
+                f"{did_you_mean(name, valid) or '.'} Inputs: {', '.join(self.inputs)}; constraints: "
+                f"{', '.join(self.constraint_names) or '(none)'}; criteria: "
+                f"{', '.join(self.criterion_names)}."
+            )
+        criteria = tuple(c for c in self.criteria if c.name not in gone_criteria)
+        constraints = tuple(c for c in self.constraints if c.name not in gone_constraints)
+        if not criteria:
+            raise InvalidParameterError(
+                f"model {self.name!r}: dropping {name!r} leaves no criteria (every criterion reads it: "
+                f"{', '.join(gone_criteria)}). Drop less, or give the layer."
+            )
+        # derived layers and inputs that were read before and are read by nothing now go too
+        read_before = {c.layer_key for c in self.criteria} | {c.layer for c in self.constraints if c.layer}
+        read_before |= {k for d in self.derivations for k in d.inputs}
+        needed = {c.layer_key for c in criteria} | {c.layer for c in constraints if c.layer}
+        kept = []
+        for d in reversed(self.derivations):
+            if d.name not in dead and (d.name in needed or d.name not in read_before):
+                kept.append(d)
+                needed |= set(d.inputs)
+        derivations = tuple(reversed(kept))
+        inputs = tuple(k for k in self.inputs if k not in dead and (k in needed or k not in read_before))
+        gone_derivations = [d.name for d in self.derivations if d not in derivations]
+        gone = [f"derivation {d!r}" for d in gone_derivations]
+        gone += [f"criterion {c!r}" for c in gone_criteria] + [f"constraint {c!r}" for c in gone_constraints]
+        gone += [f"input {k!r}" for k in self.inputs if k not in inputs and k != name]
+        removed = {*gone_criteria, *gone_constraints, *gone_derivations}
+        model = dataclasses.replace(
+            self, inputs=inputs, derivations=derivations, criteria=criteria, constraints=constraints,
+            tip_height_setbacks={k: v for k, v in self.tip_height_setbacks.items() if k not in removed},
+            sources={k: v for k, v in self.sources.items() if k not in removed},
+        )
+        return model, f"{what}: {', '.join(gone) or 'nothing else'}"
+
     def with_parameters(self, **parameters: Any) -> Model:
         """A copy with preset parameters changed, rebuilt so that every use of them follows.
 
@@ -1572,6 +1700,11 @@ class ModelResult:
     provenance : dict
         Inputs (path and SHA-256 checksum for files), parameters (the model as a dict), versions.
     overlay_result : OverlayResult
+    notes : tuple of str
+        What the run found worth telling (also logged at INFO): an input layer with no features
+        within reach ("nothing here": its setbacks exclude nothing), a categories constraint none
+        of whose classes occur, point features given for settlements, the layers ``without``
+        dropped. The run summary and report list them.
     """
 
     model: Model
@@ -1582,6 +1715,7 @@ class ModelResult:
     layers: xr.Dataset
     provenance: dict[str, Any]
     overlay_result: OverlayResult
+    notes: tuple[str, ...] = ()
 
     @property
     def weights(self) -> dict[str, float]:
@@ -1608,7 +1742,12 @@ def _load_input(name: str, value: Any, grid: Grid) -> Any:
         return read_raster(value, grid=grid, kind=kind, name=name)
     if isinstance(value, str | Path):
         if name in VECTOR_INPUTS:
-            return read_vector(value, crs=grid.crs)
+            try:
+                return read_vector(value, crs=grid.crs)
+            except EmptyLayerError as exc:  # "nothing here": run_model notes it (or refuses, if it matters)
+                empty = gpd.GeoDataFrame(geometry=[], crs=grid.crs)
+                empty.attrs.update(source=Path(value).name, empty=str(exc))
+                return empty
         kind = "categorical" if name in CATEGORICAL_INPUTS else None
         return read_raster(value, grid=grid, kind=kind, name=name)
     raise InvalidParameterError(
@@ -1644,8 +1783,19 @@ def run_model(model: Model, inputs: Mapping[str, Any], *, grid: Grid) -> ModelRe
     MissingLayerError
         An input the model needs is missing: the message names it and what uses it.
     InvalidParameterError
-        Land-cover or texture codes unknown to the lookup tables (listed); a value function,
-        weight or parameter out of range.
+        Class codes (land cover, texture) unknown to a lookup table, categorical criterion or the
+        model's land-cover legend, or a categories constraint none of whose codes occurs
+        (:func:`check_class_codes`, before any derivation); a value function, weight or parameter out
+        of range.
+    EmptyLayerError
+        A vector input without features that more than distances and setbacks need (township
+        census polygons). An empty layer read only by distances and setbacks is "nothing here": a
+        note in ``ModelResult.notes`` (and an INFO log line), not an error.
+
+    Warns
+    -----
+    PointFeaturesWarning
+        Settlements or protected areas given as points within reach of their setback.
     """
     from steppe_geo.io import provenance_record
 
@@ -1659,6 +1809,12 @@ def run_model(model: Model, inputs: Mapping[str, Any], *, grid: Grid) -> ModelRe
         )
     overlay = model.overlay()
     layers: dict[str, Any] = {k: _load_input(k, inputs[k], grid) for k in model.inputs}
+    notes = [f"dropped {k!r}: {v}" for k, v in model.metadata.get("dropped", {}).items()]
+    notes += _empty_layer_notes(model, layers)
+    notes += _point_setback_notes(model, layers, grid)
+    for k in class_code_inputs(model):  # class codes against the tables, legends and constraints reading them
+        if isinstance(layers[k], xr.DataArray):
+            notes += check_class_codes(model, k, _class_codes(layers[k]), source=_source(layers[k]))
     derived: dict[str, xr.DataArray] = {}
     for d in model.derivations:
         params = model.resolved_parameters(d)
@@ -1673,6 +1829,9 @@ def run_model(model: Model, inputs: Mapping[str, Any], *, grid: Grid) -> ModelRe
         out = out.rename(d.name)
         layers[d.name] = out
         derived[d.name] = out
+    notes += _nothing_within_reach_notes(model, layers, derived)
+    for text in notes:
+        log.info("model %s: %s", model.name, text)
     from steppe_geo.models.desertification import classify_china, classify_esa
 
     if "esai" in derived:
@@ -1686,4 +1845,276 @@ def run_model(model: Model, inputs: Mapping[str, Any], *, grid: Grid) -> ModelRe
     prov["inputs_in_memory"] = sorted(k for k in model.inputs if k not in paths)
     ds = xr.Dataset({k: v.drop_vars("spatial_ref", errors="ignore") for k, v in derived.items()})
     ds = ds.rio.write_crs(grid.crs).rio.write_transform(grid.transform)
-    return ModelResult(model, res.score, res.criteria, res.eligible, res.exclusion, ds, prov, res)
+    return ModelResult(model, res.score, res.criteria, res.eligible, res.exclusion, ds, prov, res,
+                       tuple(notes))
+
+
+# ----------------------------------------------------------------------------- checks before the work
+def _source(layer: Any) -> str:
+    """The file a loaded layer came from (its name), or "" for data made in memory."""
+    src = getattr(layer, "attrs", {}).get("source") or ""
+    return Path(str(src)).name if src else ""
+
+
+def _is_empty_vector(v: Any) -> bool:
+    import geopandas as gpd
+
+    if not isinstance(v, gpd.GeoDataFrame | gpd.GeoSeries):
+        return False
+    geoms = v.geometry if isinstance(v, gpd.GeoDataFrame) else v
+    return not bool((~(geoms.isna() | geoms.is_empty)).any())
+
+
+def _effects(model: Model, layer: str) -> str:
+    """What finding no feature of vector input ``layer`` does: ``"constraint 'x' excludes nothing; ..."``."""
+    out = []
+    setbacks = model.setbacks()
+    for d in model.derivations:
+        if layer not in d.inputs or d.function not in DISTANCE_FUNCTIONS:
+            continue
+        for c in model.constraints:
+            if c.layer == d.name:
+                beyond = c.name in setbacks and setbacks[c.name]["excludes"] == "beyond"
+                out.append(f"constraint {c.name!r} excludes {'every pixel' if beyond else 'nothing'}")
+        for c in model.criteria:
+            if c.layer_key == d.name:
+                out.append(f"criterion {c.name!r} takes its value for 'beyond the cap' everywhere")
+    return "; ".join(out) or "nothing reads it"
+
+
+def _empty_layer_notes(model: Model, layers: Mapping[str, Any]) -> list[str]:
+    """Notes for vector inputs without features; an error if something other than a distance needs them."""
+    notes = []
+    for k in model.inputs:
+        if not _is_empty_vector(layers[k]):
+            continue
+        src = _source(layers[k])
+        where = f"input layer {k!r}" + (f" ({src})" if src else "")
+        others = [d.name for d in model.derivations if k in d.inputs and d.function not in DISTANCE_FUNCTIONS]
+        others += [c.name for c in model.criteria if c.layer_key == k]
+        others += [c.name for c in model.constraints if c.layer == k]
+        if others:
+            raise EmptyLayerError(
+                f"model {model.name!r}: {where} has no features within reach of the area, and {others} need "
+                f"its features, not only distances to them. Give a layer with features here, or leave "
+                f"out what reads it: drop = [{k!r}] under [models.<name>] in a configuration, or "
+                f"model.without({k!r})."
+            )
+        notes.append(f"{where} has no features within reach of the area: nothing here ({_effects(model, k)})")
+    return notes
+
+
+def _point_setback_notes(model: Model, layers: Mapping[str, Any], grid: Grid) -> list[str]:
+    """Warn (and note) when a setback from an area layer (settlements, ...) is measured from points."""
+    import shapely
+
+    notes = []
+    box = shapely.box(*grid.bounds)
+    for name, sb in model.setbacks().items():
+        layer = sb["layer"]
+        if layer not in AREA_INPUTS or layer not in layers or _is_empty_vector(layers[layer]):
+            continue
+        gdf = layers[layer]
+        geoms = (gdf.geometry if hasattr(gdf, "geometry") else gdf).to_crs(grid.crs)
+        d = sb["distance_m"]
+        reach = max(d.values()) if isinstance(d, Mapping) else float(d)
+        points = geoms[geoms.geom_type.isin(["Point", "MultiPoint"]).to_numpy()]
+        n = int((shapely.distance(box, np.asarray(points.values)) <= reach).sum()) if len(points) else 0
+        if not n:
+            continue
+        src = _source(gdf)
+        text = (f"constraint {name!r}: {n} feature(s) of input layer {layer!r}" + (f" ({src})" if src else "")
+                + f" within reach are points, so the {reach:g} m setback is measured from a point, not from "
+                f"the {layer.replace('_', ' ')}' outline; land just beyond {reach:g} m of the point may lie "
+                "inside the settlement. Give outlines (polygons) if you have them, or widen the setback "
+                f"(replace_constraint({name!r}, distance_m=...)).")
+        warnings.warn(f"model {model.name!r}: {text}", PointFeaturesWarning, stacklevel=3)
+        notes.append(text)
+    return notes
+
+
+def _nothing_within_reach_notes(model: Model, layers: Mapping[str, Any],
+                                derived: Mapping[str, xr.DataArray]) -> list[str]:
+    """Notes for vector inputs with features, none of them within reach of any setback or capped distance."""
+    notes = []
+    for k in model.inputs:
+        readers = [d for d in model.derivations if k in d.inputs and d.function in DISTANCE_FUNCTIONS]
+        if not readers or _is_empty_vector(layers[k]):
+            continue
+        if any(np.asarray(derived[d.name].values).any() if d.function == "within"
+               else np.isfinite(np.asarray(derived[d.name].values)).any() for d in readers):
+            continue
+        reach = max(_reach_m(model, d) for d in readers)
+        notes.append(f"input layer {k!r}" + (f" ({_source(layers[k])})" if _source(layers[k]) else "")
+                     + f" has no feature within {reach:g} m of the grid: nothing here ({_effects(model, k)})")
+    return notes
+
+
+def _reach_m(model: Model, d: Derivation) -> float:
+    if d.function == "within":
+        dist = model.within_distance(d.name)
+        return max(dist.values()) if isinstance(dist, Mapping) else float(dist)
+    cap = model.resolved_parameters(d).get("max_distance_m")
+    return math.inf if cap is None else float(cap)
+
+
+def _class_codes(da: xr.DataArray) -> list[int | float]:
+    """Distinct valid values of a raster (NaN and its nodata left out), ascending."""
+    arr = np.asarray(da.values)
+    valid = np.ones(arr.shape, bool)
+    if np.issubdtype(arr.dtype, np.floating):
+        valid &= ~np.isnan(arr)
+    nodata = da.rio.nodata
+    if nodata is not None and not (isinstance(nodata, float) and math.isnan(nodata)):
+        valid &= arr != nodata
+    return [int(c) if float(c).is_integer() else float(c) for c in np.unique(arr[valid])]
+
+
+_TABLE_PARAMETER = {"texture": "texture_scores", "china_texture": "texture_grades"}
+
+
+def _code_users(model: Model, layer: str) -> list[tuple[str, frozenset[int] | None, str]]:
+    """What reads class codes of ``layer``: (label, codes it knows or None, parameter giving scores or "")."""
+    from steppe_geo.models.desertification import CategoryTable, tables_used
+
+    legend = _legend_of(model, layer)
+    users: list[tuple[str, frozenset[int] | None, str]] = []
+    for c in model.criteria:
+        f = c.function
+        if c.layer_key == layer and isinstance(f, Categorical) and f.unknown.value == "error":
+            users.append((f"criterion {c.name!r}", frozenset(k for k, _ in f.table), ""))
+    for c in model.constraints:
+        if c.layer == layer and isinstance(c, Categories):
+            users.append((f"constraint {c.name!r}", frozenset(legend.classes) if legend else None, ""))
+    for d in model.derivations:
+        for tname, inp, table in tables_used(d.function, d.inputs, model.resolved_parameters(d)):
+            if inp == layer and isinstance(table, CategoryTable):
+                users.append((f"derivation {d.name!r} ({tname} table)", frozenset(table.scores),
+                              _TABLE_PARAMETER.get(tname, f"{tname}_scores")))
+    return users
+
+
+def _legend_of(model: Model, layer: str) -> Any:
+    name = model.parameters.get("land_cover_legend")
+    return land_cover_legend(name) if layer == "land_cover" and isinstance(name, str) else None
+
+
+def class_code_inputs(model: Model) -> list[str]:
+    """The inputs of ``model`` whose class codes :func:`check_class_codes` checks (read by a lookup).
+
+    A lookup is a categorical criterion, a categories constraint or a lookup table of a derivation
+    (the ESAI land-cover and texture tables, China's texture grades).
+
+    Examples
+    --------
+    >>> from steppe_geo.models import desertification_esai, wind_onshore
+    >>> class_code_inputs(wind_onshore()), class_code_inputs(desertification_esai())
+    (['land_cover'], ['soil_texture', 'land_cover'])
+    """
+    return [k for k in model.inputs if _code_users(model, k)]
+
+
+def check_class_codes(model: Model, layer: str, codes: Sequence[int | float], *,
+                      source: str = "") -> list[str]:
+    """Check the class codes found in input ``layer`` against every table, legend and constraint reading them.
+
+    The same check serves a run (codes read from the loaded layer) and a configuration check (codes
+    from cheap statistics of the file).
+
+    Parameters
+    ----------
+    model : Model
+    layer : str
+        An input of ``model`` (e.g. ``"land_cover"``).
+    codes : sequence of int
+        The distinct valid codes of the layer (nodata left out).
+    source : str, optional
+        The file, for messages.
+
+    Returns
+    -------
+    list of str
+        Notes (e.g. a categories constraint none of whose classes occur in an area whose codes all
+        belong to the model's land-cover legend: it excludes nothing here).
+
+    Raises
+    ------
+    InvalidParameterError
+        Codes that a lookup table, a categorical criterion or the model's land-cover legend does not
+        know (at most 10 listed, then how many more), naming the model, what reads the layer and the
+        file; when the codes found fit a built-in legend, the message names it and the parameter to
+        set (``land_cover_legend``). Or a categories constraint none of whose codes occurs in the
+        layer (outside a known legend), which would exclude nothing (``exclude``) or everything
+        (``allow``).
+
+    Examples
+    --------
+    >>> from steppe_geo.models import solar_pv
+    >>> from steppe_geo.models.model import check_class_codes
+    >>> check_class_codes(solar_pv(), "land_cover", [11, 21, 52, 71, 82], source="nlcd.tif")
+    ... # doctest: +ELLIPSIS, +NORMALIZE_WHITESPACE
+    Traceback (most recent call last):
+    ...
+    steppe_geo.errors.InvalidParameterError: model 'solar_pv': input layer 'land_cover' (nlcd.tif) has
+    class codes [11, 21, 52, 71, 82] that criterion 'land_cover', constraint 'land_cover_excluded' do not
+    know ... The codes found fit legend 'nlcd' ...
+    """
+    users = _code_users(model, layer)
+    if not users:
+        return []
+    codes = sorted(set(codes))
+    where = f"input layer {layer!r}" + (f" ({source})" if source else "")
+    missing = {label: [c for c in codes if c not in known] for label, known, _ in users if known is not None}
+    missing = {k: v for k, v in missing.items() if v}
+    if missing:
+        unknown = sorted({c for v in missing.values() for c in v})
+        msg = (f"model {model.name!r}: {where} has class codes {format_codes(unknown)} that "
+               f"{', '.join(missing)} do{'es' if len(missing) == 1 else ''} not know (codes found in the "
+               f"layer: {format_codes(codes)}).")
+        legend = _legend_of(model, layer)
+        if legend is not None and any(c not in legend.classes for c in codes):
+            integer = [c for c in codes if float(c).is_integer()]
+            fits = [f for f in matching_legends(integer) if f != legend.name]
+            preset = model.preset or "the preset"
+            msg += f" The model reads it in land-cover legend {legend.name!r} ({legend.title})."
+            if fits and all(float(c).is_integer() for c in codes):
+                fit = land_cover_legend(fits[0])
+                msg += (f" The codes found fit legend {fit.name!r} ({fit.title}): set land_cover_legend = "
+                        f"\"{fit.name}\" (under [models.<name>] in a configuration, or {preset}("
+                        f"land_cover_legend=\"{fit.name}\") / model.with_parameters(land_cover_legend="
+                        f"\"{fit.name}\") in Python).")
+            else:
+                msg += (" No built-in legend has all of them (legends: worldcover, esa-cci, modis-igbp, "
+                        "nlcd, clcd): recode the layer to one of them, or edit what reads it.")
+        params = [p for label, _, p in users if p and label in missing]
+        if params:
+            example = ", ".join(f"{c}: <score>" for c in unknown[:3])
+            msg += (f" Give them scores with the model parameter {params[0]} (code → score, added to the "
+                    f"default table): {model.preset or 'preset'}({params[0]}={{{example}}}) or "
+                    f"model.with_parameters({params[0]}={{...}}); in a configuration file under "
+                    f"[models.<name>.parameters.{params[0]}] as \"{unknown[0]}\" = <score>. Or recode the "
+                    "layer.")
+        raise InvalidParameterError(msg)
+    notes = []
+    found = set(codes)
+    for c in model.constraints:
+        if c.layer != layer or not isinstance(c, Categories):
+            continue
+        listed = c.exclude if c.exclude is not None else c.allow
+        if found & set(listed):
+            continue
+        legend = _legend_of(model, layer)
+        if c.exclude is not None and legend is not None:
+            names = ", ".join(dict.fromkeys(legend.classes[k][0] for k in listed if k in legend.classes))
+            notes.append(f"constraint {c.name!r}: none of its classes ({names}) occurs in {where}: it "
+                         "excludes nothing here")
+            continue
+        what = "nothing" if c.exclude is not None else "everything"
+        raise InvalidParameterError(
+            f"model {model.name!r}: constraint {c.name!r} {'excludes' if c.exclude is not None else 'keeps'} "
+            f"class codes {format_codes(list(listed))} of {where}, but none of them occurs in the layer "
+            f"(codes found: {format_codes(codes)}): it would exclude {what}. Check the layer's coding and "
+            f"the constraint's codes, or leave the constraint out (drop = [{c.name!r}] under "
+            f"[models.<name>], model.without({c.name!r}))."
+        )
+    return notes

@@ -12,6 +12,8 @@ from steppe_geo.models._siting import (
     SITING_INPUTS,
     distance_derivations,
     grid_access_criterion,
+    legend_for,
+    legend_source,
     siting_setbacks,
 )
 from steppe_geo.models.desertification import (
@@ -21,35 +23,51 @@ from steppe_geo.models.desertification import (
     esai_derivations,
     esai_parameters,
 )
+from steppe_geo.models.land_cover import DEFAULT_LEGEND
 from steppe_geo.models.model import Model, preset_factory
 from steppe_geo.models.solar import (
     SOLAR_CAPACITY,
+    SOLAR_EXCLUDED_LAND_COVER,
     SOLAR_SOURCES,
     solar_derivations,
     solar_parameters,
     solar_yield_breaks,
 )
 
-__all__ = ["SAND_CONTROL_LAND_COVER", "pv_sand_control", "restoration_priority"]
+__all__ = [
+    "NOT_RESTORABLE_LAND_COVER",
+    "SAND_CONTROL_LAND_COVER",
+    "SAND_CONTROL_LAND_COVER_BY_MEANING",
+    "pv_sand_control",
+    "restoration_priority",
+]
 
 ESA_RISK = PiecewiseLinear((1.17, 1.53), (0.0, 1.0))
 """ESAI → risk: 0 at the N/P boundary (1.17), 1 at the start of C3 (1.53)."""
 
-SAND_CONTROL_LAND_COVER = {
-    10: 0.0,
-    20: 0.3,
-    30: 0.2,
-    40: 0.0,
-    50: 0.0,
-    60: 1.0,
-    80: 0.0,
-    90: 0.0,
-    101: 0.2,
-    102: 0.3,
-    103: 0.1,
-    104: 1.0,
+SAND_CONTROL_LAND_COVER_BY_MEANING = {
+    "tree_cover": 0.0,
+    "shrubland": 0.3,
+    "grassland": 0.2,
+    "cropland": 0.0,
+    "built_up": 0.0,
+    "bare_sparse": 1.0,
+    "snow_ice": 0.0,
+    "water": 0.0,
+    "wetland": 0.0,
+    "moss_lichen": 0.2,
+    "typical_steppe": 0.2,
+    "artemisia_shrub": 0.3,
+    "sand_fixing_plantation": 0.1,
+    "mobile_sand": 1.0,
 }
-"""Sand-control benefit of panels by land cover: mobile sand / bare land 1, vegetated steppe low."""
+"""Sand-control benefit of panels by land-cover meaning: mobile sand / bare land 1, vegetated steppe low."""
+
+SAND_CONTROL_LAND_COVER = legend_for(DEFAULT_LEGEND).scores(SAND_CONTROL_LAND_COVER_BY_MEANING)
+""":data:`SAND_CONTROL_LAND_COVER_BY_MEANING` in ESA WorldCover codes (+ steppe classes 101–104)."""
+
+NOT_RESTORABLE_LAND_COVER = ("built_up", "snow_ice", "water")
+"""Land-cover meanings restoration excludes (constraint ``not_restorable``)."""
 
 HOBQ = (
     "Hobq/Kubuqi field studies: PV arrays reduce sand transport by 35–88 % depending on wind angle "
@@ -72,6 +90,7 @@ def restoration_priority(
     erosion_protection_scores: Mapping[Any, float] | None = None,
     drought_resistance_scores: Mapping[Any, float] | None = None,
     texture_scores: Mapping[Any, float] | None = None,
+    land_cover_legend: str = DEFAULT_LEGEND,
 ) -> Model:
     """Restoration priority = risk × feasibility × value (weighted product).
 
@@ -82,8 +101,9 @@ def restoration_priority(
     ----------
     parent_material_score, rock_fragments_score, drainage_score, policy_enforcement_score, \
 soil_texture_coding, rainfall_ladder, fire_risk_scores, erosion_protection_scores, \
-drought_resistance_scores, texture_scores
-        ESAI-chain parameters, as :func:`steppe_geo.models.desertification_esai`.
+drought_resistance_scores, texture_scores, land_cover_legend
+        ESAI-chain parameters, as :func:`steppe_geo.models.desertification_esai`; the legend also
+        codes the ``not_restorable`` constraint (built-up, permanent snow and ice, water).
 
     Returns
     -------
@@ -103,14 +123,19 @@ drought_resistance_scores, texture_scores
         Criterion("access", Linear(low=15_000.0, high=0.0), 0.2, "distance_roads_m"),
         Criterion("value", Linear(low=20_000.0, high=0.0), 0.2, "distance_settlements_m"),
     )
-    constraints = (Categories("not_restorable", "land_cover", exclude=(50, 80)),)
+    legend = legend_for(land_cover_legend)
+    constraints = (
+        Categories("not_restorable", "land_cover", exclude=legend.codes_for(NOT_RESTORABLE_LAND_COVER)),
+    )
     sources = {
         **ESAI_SOURCES,
         "risk": f"ESAI classes ({KOSMAS}): 1.17 (N/P) → 0, 1.53 (C3) → 1",
         "water": f"{UNEP}: 0.05 (hyper-arid/arid) → 0, 0.5 (semi-arid/dry sub-humid) → 1",
         "access": "steppe_geo default: 0 km → 1, 15 km → 0",
         "value": "steppe_geo default: 0 km → 1, 20 km → 0 from settlements",
-        "not_restorable": "built-up and permanent water",
+        "not_restorable": "built-up, permanent snow and ice, permanent water (in the codes of the "
+        "land_cover_legend)",
+        "land_cover_legend": legend_source(legend),
     }
     return Model(
         name="restoration_priority",
@@ -126,6 +151,7 @@ drought_resistance_scores, texture_scores
             soil_texture_coding=soil_texture_coding, rainfall_ladder=rainfall_ladder,
             fire_risk_scores=fire_risk_scores, erosion_protection_scores=erosion_protection_scores,
             drought_resistance_scores=drought_resistance_scores, texture_scores=texture_scores,
+            land_cover_legend=land_cover_legend,
         ),
         sources=sources,
         preset="restoration_priority",
@@ -151,6 +177,7 @@ def pv_sand_control(
     erosion_protection_scores: Mapping[Any, float] | None = None,
     drought_resistance_scores: Mapping[Any, float] | None = None,
     texture_scores: Mapping[Any, float] | None = None,
+    land_cover_legend: str = DEFAULT_LEGEND,
 ) -> Model:
     """PV with a sand-control co-benefit: PV on degraded, mobile sand near the grid.
 
@@ -166,6 +193,9 @@ def pv_sand_control(
 soil_texture_coding, rainfall_ladder, fire_risk_scores, erosion_protection_scores, \
 drought_resistance_scores, texture_scores
         ESAI-chain parameters, as :func:`steppe_geo.models.desertification_esai`.
+    land_cover_legend : str
+        Coding of the ``land_cover`` layer (as :func:`steppe_geo.models.solar_pv`): the sand-control
+        criterion, the land-cover exclusion and the ESAI land-cover tables use its codes.
 
     Returns
     -------
@@ -182,6 +212,7 @@ drought_resistance_scores, texture_scores
     True
     """
     b = solar_yield_breaks(performance_ratio=performance_ratio, poa_gain=poa_gain)
+    legend = legend_for(land_cover_legend)
     sb = siting_setbacks(solar=True)
     c = {k: con for k, (_, con) in sb.items()}
     derivations = (
@@ -191,7 +222,8 @@ drought_resistance_scores, texture_scores
     )
     criteria = (
         Criterion("pv_yield", PiecewiseLinear(b, (0.0, 0.5, 1.0)), 0.25, "pv_yield"),
-        Criterion("sand_control", Categorical(SAND_CONTROL_LAND_COVER), 0.25, "land_cover"),
+        Criterion("sand_control", Categorical(legend.scores(SAND_CONTROL_LAND_COVER_BY_MEANING)), 0.25,
+                  "land_cover"),
         Criterion("degradation", ESA_RISK, 0.15, "esai"),
         grid_access_criterion(0.25),
         Criterion("slope", Linear(low=max_slope_pct, high=0.0), 0.10, "slope_pct"),
@@ -206,7 +238,7 @@ drought_resistance_scores, texture_scores
         c["airport"],
         c["protected_areas"],
         c["water"],
-        Categories("land_cover_excluded", "land_cover", exclude=(50, 80, 90)),
+        Categories("land_cover_excluded", "land_cover", exclude=legend.codes_for(SOLAR_EXCLUDED_LAND_COVER)),
         ValueRange("steep_slope", "slope_pct", max=max_slope_pct),
         c["rivers"],  # added after the first release: appended to keep the older bits
     )
@@ -217,7 +249,9 @@ drought_resistance_scores, texture_scores
             f"as solar_pv: {GLAES} GHI scores converted to yield with POA gain {poa_gain:g} and PR "
             f"{performance_ratio:g}: {b[0]:.0f}/{b[1]:.0f}/{b[2]:.0f} kWh/kWp/yr"
         ),
-        "sand_control": HOBQ + "; mobile sand and bare land benefit most (SAND_CONTROL_LAND_COVER)",
+        "sand_control": HOBQ + "; mobile sand and bare land benefit most "
+        "(SAND_CONTROL_LAND_COVER_BY_MEANING)",
+        "land_cover_legend": legend_source(legend),
         "degradation": f"ESAI classes ({KOSMAS}): 1.17 → 0, 1.53 → 1",
         "grid_distance": GLAES_GRID,
         "slope": f"as solar_pv: linear 0 % → 1, {max_slope_pct:g} % → 0",
@@ -230,11 +264,12 @@ drought_resistance_scores, texture_scores
             soil_texture_coding=soil_texture_coding, rainfall_ladder=rainfall_ladder,
             fire_risk_scores=fire_risk_scores, erosion_protection_scores=erosion_protection_scores,
             drought_resistance_scores=drought_resistance_scores, texture_scores=texture_scores,
+            land_cover_legend=land_cover_legend,
         ),
         **solar_parameters(
             performance_ratio=performance_ratio, poa_gain=poa_gain, max_slope_pct=max_slope_pct,
             road_setbacks_m=road_setbacks_m, road_class_column=road_class_column,
-            river_width_column=river_width_column,
+            river_width_column=river_width_column, land_cover_legend=land_cover_legend,
         ),
     }
     return Model(

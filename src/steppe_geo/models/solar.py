@@ -13,29 +13,48 @@ from steppe_geo.models._siting import (
     SITING_INPUTS,
     distance_derivations,
     grid_access_criterion,
+    legend_for,
+    legend_source,
     siting_setbacks,
     siting_sources,
     slope_limit,
 )
+from steppe_geo.models.land_cover import DEFAULT_LEGEND
 from steppe_geo.models.model import Derivation, Model, preset_factory
 
-__all__ = ["ROAD_SETBACKS_M", "SOLAR_CAPACITY", "SOLAR_LAND_COVER", "solar_pv", "solar_yield_breaks"]
+__all__ = [
+    "ROAD_SETBACKS_M",
+    "SOLAR_CAPACITY",
+    "SOLAR_EXCLUDED_LAND_COVER",
+    "SOLAR_LAND_COVER",
+    "SOLAR_LAND_COVER_BY_MEANING",
+    "solar_pv",
+    "solar_yield_breaks",
+]
 
-SOLAR_LAND_COVER = {
-    10: 0.0,
-    20: 0.4,
-    30: 0.6,
-    40: 0.2,
-    50: 0.0,
-    60: 1.0,
-    80: 0.0,
-    90: 0.0,
-    101: 0.6,
-    102: 0.4,
-    103: 0.2,
-    104: 0.9,
+SOLAR_LAND_COVER_BY_MEANING = {
+    "tree_cover": 0.0,
+    "shrubland": 0.4,
+    "grassland": 0.6,
+    "cropland": 0.2,
+    "built_up": 0.0,
+    "bare_sparse": 1.0,
+    "snow_ice": 0.0,
+    "water": 0.0,
+    "wetland": 0.0,
+    "moss_lichen": 0.6,
+    "typical_steppe": 0.6,
+    "artemisia_shrub": 0.4,
+    "sand_fixing_plantation": 0.2,
+    "mobile_sand": 0.9,
 }
-"""Land-cover preference for PV (bare and sparse preferred; steppe_geo default, see docs/models.md)."""
+"""Land-cover preference for PV by meaning (bare and sparse preferred; steppe_geo default, docs/models.md)."""
+
+SOLAR_LAND_COVER = legend_for(DEFAULT_LEGEND).scores(SOLAR_LAND_COVER_BY_MEANING)
+""":data:`SOLAR_LAND_COVER_BY_MEANING` in ESA WorldCover codes (+ steppe classes 101–104)."""
+
+SOLAR_EXCLUDED_LAND_COVER = ("built_up", "snow_ice", "water", "wetland")
+"""Land-cover meanings the PV presets exclude (constraint ``land_cover_excluded``)."""
 
 
 SOLAR_CAPACITY = {
@@ -93,6 +112,7 @@ def solar_parameters(
     road_setbacks_m: Mapping[str, float] | None,
     road_class_column: str,
     river_width_column: str,
+    land_cover_legend: str = DEFAULT_LEGEND,
 ) -> dict[str, Any]:
     """The solar preset parameters, normalised (road setbacks as a ``{class: metres}`` table)."""
     roads = dict(ROAD_SETBACKS_M if road_setbacks_m is None else road_setbacks_m)
@@ -103,13 +123,15 @@ def solar_parameters(
         "road_setbacks_m": {str(k): v for k, v in roads.items()},
         "road_class_column": road_class_column,
         "river_width_column": river_width_column,
+        "land_cover_legend": land_cover_legend,
     }
 
 
 SOLAR_SOURCES = {
     "min_ghi": f"{GLAES}: GHI < 3.0 kWh/m²/day excluded (1095 kWh/m²/yr)",
     "north_facing": f"{GLAES}: north-facing slopes ≥ 3° excluded (aspect within ±45° of north)",
-    "land_cover_excluded": "steppe_geo default: built-up, water and wetland excluded",
+    "land_cover_excluded": "steppe_geo default: built-up, permanent snow and ice, water and wetland "
+    "(mangroves included) excluded, in the codes of the land_cover_legend",
     "performance_ratio": PR_SOURCE,
     "poa_gain": (
         "gain used only to convert the GLAES GHI thresholds to yield: 1.15 = "
@@ -135,6 +157,7 @@ def solar_pv(
     road_setbacks_m: Mapping[str, float] | None = None,
     road_class_column: str = "class",
     river_width_column: str = "width_m",
+    land_cover_legend: str = DEFAULT_LEGEND,
 ) -> Model:
     """Ground-mounted PV suitability: specific yield, slope, grid and road access, land cover.
 
@@ -155,6 +178,10 @@ def solar_pv(
         Column of ``roads`` holding the class ("" = every road takes the ``"*"`` setback).
     river_width_column : str
         Column of ``rivers`` with the channel width (m): the 200 m setback is measured from the bank.
+    land_cover_legend : str
+        How the ``land_cover`` layer is coded: ``"worldcover"`` (default), ``"esa-cci"``,
+        ``"modis-igbp"``, ``"nlcd"`` or ``"clcd"``; the land-cover criterion and the
+        ``land_cover_excluded`` constraint are written in its codes.
 
     Returns
     -------
@@ -180,7 +207,9 @@ def solar_pv(
     """
     params = solar_parameters(performance_ratio=performance_ratio, poa_gain=poa_gain,
                               max_slope_pct=max_slope_pct, road_setbacks_m=road_setbacks_m,
-                              road_class_column=road_class_column, river_width_column=river_width_column)
+                              road_class_column=road_class_column, river_width_column=river_width_column,
+                              land_cover_legend=land_cover_legend)
+    legend = legend_for(land_cover_legend)
     b = solar_yield_breaks(performance_ratio=performance_ratio, poa_gain=poa_gain)
     sb = siting_setbacks(solar=True)
     c = {k: con for k, (_, con) in sb.items()}
@@ -190,7 +219,7 @@ def solar_pv(
         grid_access_criterion(0.25),
         Criterion("road_access", Linear(low=10_000.0, high=0.0), 0.10, "distance_roads_m"),
         Criterion("slope", Linear(low=max_slope_pct, high=0.0), 0.10, "slope_pct"),
-        Criterion("land_cover", Categorical(SOLAR_LAND_COVER), 0.15, "land_cover"),
+        Criterion("land_cover", Categorical(legend.scores(SOLAR_LAND_COVER_BY_MEANING)), 0.15, "land_cover"),
     )
     constraints = (
         ValueRange("min_ghi", "ghi", min=3.0 * 365.0),
@@ -203,7 +232,7 @@ def solar_pv(
         c["airport"],
         c["protected_areas"],
         c["water"],
-        Categories("land_cover_excluded", "land_cover", exclude=(50, 80, 90)),
+        Categories("land_cover_excluded", "land_cover", exclude=legend.codes_for(SOLAR_EXCLUDED_LAND_COVER)),
         slope_limit("steep_slope", "slope_pct", max_slope_pct),
         c["rivers"],  # added after the first release: appended to keep the older bits
     )
@@ -215,7 +244,8 @@ def solar_pv(
         "grid_distance": GLAES_GRID + " (wind values, used for PV too)",
         "road_access": "steppe_geo default: linear 0 km → 1, 10 km → 0",
         "slope": f"steppe_geo default: linear 0 % → 1, {max_slope_pct:g} % → 0 (slope limits mostly 3–10 %)",
-        "land_cover": "steppe_geo default, bare and sparse preferred (see SOLAR_LAND_COVER)",
+        "land_cover": "steppe_geo default, bare and sparse preferred (see SOLAR_LAND_COVER_BY_MEANING)",
+        "land_cover_legend": legend_source(legend),
         "steep_slope": f"slopes > {max_slope_pct:g} % excluded (ground-mounted PV limits mostly 3–10 %)",
         **SOLAR_SOURCES,
     }

@@ -10,13 +10,16 @@ from steppe_geo.models._siting import (
     SITING_INPUTS,
     distance_derivations,
     grid_access_criterion,
+    legend_for,
+    legend_source,
     siting_setbacks,
     siting_sources,
     slope_limit,
 )
+from steppe_geo.models.land_cover import DEFAULT_LEGEND
 from steppe_geo.models.model import Derivation, Model, preset_factory
 
-__all__ = ["WIND_CAPACITY", "WIND_LAND_COVER", "wind_onshore"]
+__all__ = ["WIND_CAPACITY", "WIND_LAND_COVER", "WIND_LAND_COVER_BY_MEANING", "wind_onshore"]
 
 WIND_CAPACITY = {
     "capacity_density_mw_per_km2": 3.0,
@@ -25,24 +28,29 @@ WIND_CAPACITY = {
 }
 """Capacity density for turning eligible wind area into MW (AC)."""
 
-WIND_LAND_COVER = {
-    10: 0.2,
-    20: 0.8,
-    30: 1.0,
-    40: 0.5,
-    50: 0.0,
-    60: 1.0,
-    80: 0.0,
-    90: 0.0,
-    101: 1.0,
-    102: 0.8,
-    103: 0.3,
-    104: 0.8,
+WIND_LAND_COVER_BY_MEANING = {
+    "tree_cover": 0.2,
+    "shrubland": 0.8,
+    "grassland": 1.0,
+    "cropland": 0.5,
+    "built_up": 0.0,
+    "bare_sparse": 1.0,
+    "snow_ice": 0.0,
+    "water": 0.0,
+    "wetland": 0.0,
+    "moss_lichen": 1.0,
+    "typical_steppe": 1.0,
+    "artemisia_shrub": 0.8,
+    "sand_fixing_plantation": 0.3,
+    "mobile_sand": 0.8,
 }
-"""Land-cover preference for wind turbines (WorldCover + steppe codes): open, low land preferred.
+"""Land-cover preference for wind turbines by meaning (:data:`steppe_geo.models.land_cover.MEANINGS`).
 
-steppe_geo default (open grassland and bare land have low roughness and few conflicts; plantations and
-shelterbelts raise roughness; water, wetland and built-up are unsuitable)."""
+steppe_geo default (open grassland, bare land, moss and lichen have low roughness and few conflicts;
+plantations and shelterbelts raise roughness; water, wetland, snow/ice and built-up are unsuitable)."""
+
+WIND_LAND_COVER = legend_for(DEFAULT_LEGEND).scores(WIND_LAND_COVER_BY_MEANING)
+""":data:`WIND_LAND_COVER_BY_MEANING` in ESA WorldCover codes (+ steppe classes 101–104)."""
 
 
 @preset_factory
@@ -54,6 +62,7 @@ def wind_onshore(
     reference_height_m: float = 100.0,
     max_grid_distance_m: float = 10_000.0,
     river_width_column: str = "width_m",
+    land_cover_legend: str = DEFAULT_LEGEND,
 ) -> Model:
     """Onshore wind suitability: resource at hub height, slope, grid and road access, land cover.
 
@@ -75,6 +84,11 @@ def wind_onshore(
     river_width_column : str
         Column of ``rivers`` with the channel width in metres: the 200 m river setback is measured from
         the bank (centre line + width / 2). "" measures from the centre lines.
+    land_cover_legend : str
+        How the ``land_cover`` layer is coded: ``"worldcover"`` (ESA WorldCover, default),
+        ``"esa-cci"``, ``"modis-igbp"``, ``"nlcd"`` or ``"clcd"``
+        (:func:`steppe_geo.models.land_cover.land_cover_legend`); the land-cover criterion is written
+        in its codes.
 
     Returns
     -------
@@ -109,7 +123,9 @@ def wind_onshore(
         "reference_height_m": reference_height_m,
         "max_grid_distance_m": max_grid_distance_m,
         "river_width_column": river_width_column,
+        "land_cover_legend": land_cover_legend,
     }
+    legend = legend_for(land_cover_legend)
     sb = siting_setbacks(solar=False)
     far_from_grid = ValueRange("far_from_grid", "grid_reach", min=1.0)
     derivations = (
@@ -133,7 +149,7 @@ def wind_onshore(
         grid_access_criterion(0.20),
         Criterion("road_access", Linear(low=10_000.0, high=0.0), 0.10, "distance_roads_m"),
         Criterion("slope", Linear(low=15.0, high=0.0), 0.10, "slope_deg"),
-        Criterion("land_cover", Categorical(WIND_LAND_COVER), 0.20, "land_cover"),
+        Criterion("land_cover", Categorical(legend.scores(WIND_LAND_COVER_BY_MEANING)), 0.20, "land_cover"),
     )
     c = {k: con for k, (_, con) in sb.items()}
     constraints = (
@@ -156,7 +172,7 @@ def wind_onshore(
         "grid_distance": GLAES_GRID,
         "road_access": "steppe_geo default: linear 0 km → 1, 10 km → 0 (access for turbine transport)",
         "slope": "steppe_geo default: linear 0° → 1, 15° → 0 (verify for the site's cranes and roads)",
-        "land_cover": "steppe_geo default, see WIND_LAND_COVER",
+        "land_cover": "steppe_geo default, see WIND_LAND_COVER_BY_MEANING",
         "min_wind_speed": f"{GLAES}: < 4.5 m/s at 100 m excluded",
         **siting_sources(solar=False),
         "steep_slope": "steppe_geo default: slopes > 15° excluded (verify)",
@@ -170,6 +186,7 @@ def wind_onshore(
         "Bull. Am. Meteorol. Soc.); set it to the height of your wind-speed layer",
         "max_grid_distance_m": f"{GLAES}: 10 km from a grid connection",
         "river_width_column": "the sample rivers carry their channel width in width_m (metres)",
+        "land_cover_legend": legend_source(legend),
     }
     return Model(
         name="wind_onshore",

@@ -91,14 +91,28 @@ def _parameter_error(key: str, exc: Exception, params: Mapping[str, Any]) -> Con
 
 
 def base_model(model: ModelConfig) -> Any:
-    """The unedited :class:`steppe_geo.models.Model` of a preset or model-file entry, with its parameters.
+    """The :class:`steppe_geo.models.Model` of a preset or model-file entry, with its parameters and ``drop``.
+
+    Not yet edited by the entry's criteria, constraints, weights or rule; what ``drop`` names is left
+    out (:meth:`steppe_geo.models.Model.without`), so its inputs are no longer required.
 
     Raises
     ------
     ConfigError
         Unknown or out-of-range parameters (key ``models.<name>.parameters.<parameter>``, closest
-        name suggested), or a model file that does not describe a valid model.
+        name suggested), a model file that does not describe a valid model, or a ``drop`` name that
+        is not an input, constraint or criterion (key ``models.<name>.drop``).
     """
+    m = _undropped_model(model)
+    if not model.drop:
+        return m
+    try:
+        return m.without(*model.drop)
+    except SteppeGeoError as exc:
+        raise ConfigError(f"models.{model.name}.drop: {exc}") from None
+
+
+def _undropped_model(model: ModelConfig) -> Any:
     from steppe_geo.models import PRESETS, Model
 
     key = f"models.{model.name}"
@@ -171,6 +185,8 @@ def build_model(model: ModelConfig, *, inputs: Sequence[str] = (), ahp_weights: 
 
     key = f"models.{model.name}"
     m = base_model(model)
+    if model.drop:
+        _check_dropped_edits(model, m)
     known = {*m.inputs, *(d.name for d in m.derivations)}
     extra = [k for k in _config_layers(model) if k not in known and k in inputs]
     if extra:
@@ -193,6 +209,21 @@ def build_model(model: ModelConfig, *, inputs: Sequence[str] = (), ahp_weights: 
     except SteppeGeoError as exc:
         raise ConfigError(f"{key}: {exc}") from None
     return m
+
+
+def _check_dropped_edits(model: ModelConfig, dropped: Any) -> None:
+    """An edit (criterion, constraint, weight) of something ``drop`` left out is a contradiction."""
+    key = f"models.{model.name}"
+    full = _undropped_model(model)
+    gone = {*full.criterion_names, *full.constraint_names}
+    gone -= {*dropped.criterion_names, *dropped.constraint_names}
+    edits = [(f"{key}.criteria[{i}]", c.name) for i, c in enumerate(model.criteria)]
+    edits += [(f"{key}.constraints[{i}]", c.get("name")) for i, c in enumerate(model.constraints)]
+    edits += [(f"{key}.weights.{w}", w) for w in model.weights]
+    for where, name in edits:
+        if name in gone:
+            raise ConfigError(f"{where}: {name!r} is left out by {key}.drop = {list(model.drop)}; edit it or "
+                              "drop it, not both")
 
 
 # ----------------------------------------------------------------------------- checks

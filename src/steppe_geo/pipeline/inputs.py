@@ -13,6 +13,7 @@ import numpy as np
 import xarray as xr
 
 from steppe_geo.config import GridConfig
+from steppe_geo.errors import EmptyLayerError
 from steppe_geo.grid import Grid
 from steppe_geo.pipeline.results import InputLayers
 
@@ -83,8 +84,13 @@ def load_inputs(inputs: Mapping[str, Path], grid: Grid, *, layers: Mapping[str, 
         if _is_raster(path):
             rasters[name] = read_raster(path, grid=grid, name=name)
         else:
-            vectors[name] = read_vector(path, layer=(layers or {}).get(name), crs=grid.crs, aoi=grid,
-                                        bbox_margin_m=VECTOR_MARGIN_M)
+            try:
+                vectors[name] = read_vector(path, layer=(layers or {}).get(name), crs=grid.crs, aoi=grid,
+                                            bbox_margin_m=VECTOR_MARGIN_M)
+            except EmptyLayerError as exc:  # "nothing here": the models note it, or refuse if it matters
+                log.info("%s: %s; read as an empty layer (nothing here)", name, exc)
+                vectors[name] = gpd.GeoDataFrame(geometry=[], crs=grid.crs)
+                vectors[name].attrs.update(source=path.name, empty=str(exc))
         log.info("loaded %s from %s", name, path.name)
     seconds = time.perf_counter() - t0
     log.info("loaded and aligned %d rasters and %d vector layers in %.1f s", len(rasters), len(vectors),

@@ -11,6 +11,7 @@ import xarray as xr
 
 from steppe_geo.config import Config
 from steppe_geo.errors import (
+    EmptyLayerError,
     InvalidParameterError,
 )
 from steppe_geo.grid import Grid
@@ -203,6 +204,11 @@ def run_parcels(cfg: Config, layers: InputLayers, results: Mapping[str, ModelOut
     if pc is None:
         return {}
     parcels_gdf = layers.vectors[pc.source]
+    if len(parcels_gdf) == 0:  # an empty vector input is "nothing here" for setbacks, never for parcels
+        raise EmptyLayerError(f"parcels.source: input {pc.source!r} "
+                              f"({parcels_gdf.attrs.get('source', 'in memory')}): "
+                              f"{parcels_gdf.attrs.get('empty', 'no features')}; there are no parcels to "
+                              "rank")
     names = [m for m in (pc.rank_by or tuple(results)) if m in results]
     select_by = pc.select_by or (names[0] if names else None)
     coverage = coverage_matrix(parcels_gdf.to_crs(layers.grid.crs), layers.grid, id_column=pc.id_column)

@@ -53,6 +53,7 @@ def _model_tables(name: str, res: ModelOutput, mc: ModelConfig | None,
                     f"constraint); eligible {info.get('eligible_ha', float('nan')):,.0f} ha"))
     elif not res.constraint_names:
         blocks.append(text_html(f"{name}: no constraints; all land with data is eligible.", note=True))
+    blocks += [text_html(f"{name}: {n}", note=True) for n in info.get("notes", [])]
     return blocks
 
 

@@ -23,6 +23,7 @@ def _model_summary(mc: ModelConfig, res: ModelOutput, grid: Grid) -> dict[str, A
         "mean_score": float(np.nanmean(score)) if np.isfinite(score).any() else float("nan"),
         "weights": res.weights, "constraints": res.constraint_names,
         "exclusions": exclusion_areas(res, pixel_area_m2=grid.pixel_area_m2),
+        "notes": list(getattr(res.result, "notes", ())),
     }
     if res.ahp is not None:
         a = res.ahp
@@ -104,6 +105,7 @@ def _summary_text(summary: Mapping[str, Any]) -> str:
         for k, m in summary["models"].items():
             lines.append(f"  {k:<18} eligible {m.get('eligible_fraction', 0):.1%}  mean score "
                          f"{m.get('mean_score', float('nan')):.3f}")
+            lines += [f"    note: {n}" for n in m.get("notes", [])]
     lines += ["", "files:"] + [f"  {f}" for f in summary.get("files", [])]
     return "\n".join(lines) + "\n"
 
