@@ -67,15 +67,21 @@ def test_run_writes_aligned_layers_scores_and_summary(project):
     for da in (wind, slope, score):
         assert sg.Grid.from_dataarray(da).same_as(grid)
     # expected score by hand: weights 3:1 -> 0.75 * (wind - 4) / 5 + 0.25 * (20 - slope) / 20,
-    # NaN where slope > 15 (constraint "steep")
+    # NaN where slope > 15 (constraint "steep") and where the pixel centre is outside the AOI (a UTM
+    # rectangle, not aligned with the local equal-area grid: shapely decides which centres are inside)
     w, s = wind.values.astype(float), slope.values.astype(float)
     expected = 0.75 * np.clip((w - 4) / 5, 0, 1) + 0.25 * np.clip((20 - s) / 20, 0, 1)
     expected[s > 15] = np.nan
+    aoi = gpd.read_file(root / "data/aoi.gpkg").to_crs(grid.crs).geometry.iloc[0]
+    xx, yy = np.meshgrid(grid.x_coords(), grid.y_coords())
+    inside = shapely.contains_xy(aoi, xx, yy)
+    assert 0 < (~inside).sum() < inside.sum()  # the grid's corners are outside the rotated rectangle
+    expected[~inside] = np.nan
     np.testing.assert_allclose(score.values, expected, rtol=1e-5, atol=1e-6)
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["grid"]["shape"] == list(grid.shape)
     assert summary["models"]["wind"]["weights"] == pytest.approx({"wind": 0.75, "slope": 0.25})
-    assert summary["models"]["wind"]["constraints"] == ["steep"]
+    assert summary["models"]["wind"]["constraints"] == ["outside_aoi", "no_data", "steep"]
     assert set(summary["provenance"]["inputs"]) >= {"wind", "slope", "aoi"}
     assert "tiny" in (out / "summary.txt").read_text(encoding="utf-8")
     assert (out / "maps/wind_score.pdf").read_bytes()[:5] == b"%PDF-"
@@ -317,13 +323,22 @@ def test_report_names_parcels_by_id_and_shows_weights_cr_and_excluded_area(proje
     assert result.summary["models"]["wind"]["ahp"]["judgements"] == {"wind/slope": 3.0}
     assert result.summary["models"]["wind"]["weights"] == pytest.approx({"wind": 0.75, "slope": 0.25})
 
-    # excluded area per constraint, in ha, against the aligned input counted independently (200 m pixels)
-    wind = sg.read_raster(root / "out" / "aligned" / "wind.tif").values
+    # excluded area per constraint inside the AOI, in ha, against the aligned input counted independently
+    # (200 m pixels; pixel centres inside the AOI by shapely)
+    aligned = sg.read_raster(root / "out" / "aligned" / "wind.tif")
+    wind = aligned.values
+    aoi = gpd.read_file(root / "data/aoi.gpkg").to_crs(aligned.rio.crs).geometry.iloc[0]
+    xx, yy = np.meshgrid(aligned.x.values, aligned.y.values)
+    inside = shapely.contains_xy(aoi, xx, yy)
     rows = {r["constraint"]: r for r in result.summary["models"]["wind"]["exclusions"]}
-    assert rows["calm"]["excluded_ha"] == pytest.approx(float((wind < 6.0).sum()) * 4.0)
-    assert rows["calm"]["bit"] == 1 and rows["steep"]["bit"] == 0
+    assert rows["calm"]["excluded_ha"] == pytest.approx(float(((wind < 6.0) & inside).sum()) * 4.0)
+    calm_share = ((wind < 6.0) & inside).sum() / inside.sum()
+    assert rows["calm"]["share_of_aoi"] == pytest.approx(calm_share, abs=1e-6)
+    assert rows["outside_aoi"]["excluded_ha"] == pytest.approx(float((~inside).sum()) * 4.0)
+    assert rows["outside_aoi"]["bit"] == 0 and rows["no_data"]["bit"] == 1
+    assert rows["calm"]["bit"] == 3 and rows["steep"]["bit"] == 2
     models = _section(html, "models")
-    assert "land excluded by each constraint (ha" in models
+    assert "land excluded by each bit (ha inside the AOI" in models
     assert re.search(rf"<td>calm</td><td class=\"num\">{rows['calm']['excluded_ha']:.4g}</td>", models)
     # the inputs' vector table keeps its geometry-type column
     assert "<th>geometry</th>" in _section(html, "inputs") and "<td>Polygon</td>" in _section(html, "inputs")
@@ -361,18 +376,32 @@ def test_ahp_example_runs_and_reports_the_consistency_ratio(tmp_path):
 def test_exclusion_areas_by_constraint(small_grid, nodata):
     from steppe_geo.pipeline import ModelOutput, exclusion_areas
 
+    names = ["outside_aoi", "no_data", "reserve", "settlements"]
     bits = np.zeros(small_grid.shape, dtype=np.uint32)
-    bits[0, :10] = 0b01  # 10 px by "reserve" only
-    bits[1, :5] = 0b10  # 5 px by "settlements" only
-    bits[2, :2] = 0b11  # 2 px by both
+    bits[0, :10] = 0b0100  # 10 px by "reserve" only
+    bits[1, :5] = 0b1000  # 5 px by "settlements" only
+    bits[2, :2] = 0b1100  # 2 px by both
+    bits[3, :3] = 0b0010  # 3 px without data
+    bits[40, :] = 0b0001  # the last row (61 px) is outside the AOI ...
+    bits[39, :4] = 0b0101  # ... and 4 px of the row above too (excluded by "reserve" there as well)
     if nodata:
-        bits[3, :7] = nodata  # a reserved "no data" code (after the mcda change): excludes nothing
+        bits[5, :7] = nodata  # a reserved "no data" code (after the mcda change): excludes nothing
     da = small_grid.to_dataarray(bits, name="exclusion", nodata=None if nodata is None else np.uint32(nodata))
-    res = ModelOutput("m", da, da == 0, da, ["reserve", "settlements"], {})
+    res = ModelOutput("m", da, da == 0, da, names, {})
     rows = exclusion_areas(res, pixel_area_m2=small_grid.pixel_area_m2)
-    # by hand, 30 m pixels = 0.09 ha: reserve 12 px, of which 10 alone; settlements 7 px, 5 alone; 17 in all
+    # by hand, 30 m pixels = 0.09 ha; the AOI is 41 x 61 - 61 - 4 = 2436 px. Inside it: reserve 12 px, of
+    # which 10 alone; settlements 7 px, 5 alone; no data 3 px; 20 in all. Outside: 65 px (4 also "reserve",
+    # not counted for it)
+    aoi_px = 41 * 61 - 65
     assert rows == [
-        {"bit": 0, "constraint": "reserve", "excluded_ha": 1.08, "only_this_ha": 0.9},
-        {"bit": 1, "constraint": "settlements", "excluded_ha": 0.63, "only_this_ha": 0.45},
-        {"bit": None, "constraint": "any constraint", "excluded_ha": 1.53, "only_this_ha": None},
+        {"bit": 0, "constraint": "outside_aoi", "excluded_ha": 5.85, "only_this_ha": 5.49,
+         "share_of_aoi": None},
+        {"bit": 1, "constraint": "no_data", "excluded_ha": 0.27, "only_this_ha": 0.27,
+         "share_of_aoi": round(3 / aoi_px, 6)},
+        {"bit": 2, "constraint": "reserve", "excluded_ha": 1.08, "only_this_ha": 0.9,
+         "share_of_aoi": round(12 / aoi_px, 6)},
+        {"bit": 3, "constraint": "settlements", "excluded_ha": 0.63, "only_this_ha": 0.45,
+         "share_of_aoi": round(7 / aoi_px, 6)},
+        {"bit": None, "constraint": "any constraint", "excluded_ha": 1.8, "only_this_ha": None,
+         "share_of_aoi": round(20 / aoi_px, 6)},
     ]

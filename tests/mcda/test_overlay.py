@@ -110,9 +110,12 @@ def test_explain_names_constraints_and_contributions(layers, small_grid):
     assert sum(c["contribution"] for c in ok["criteria"].values()) == pytest.approx(ok["score"], rel=1e-5)
 
 
-def test_nodata_category_is_excluded(layers):
+def test_nodata_category_is_no_data_not_the_constraint(layers):
+    # land_cover is nodata (255) at (10, 10): excluded as no_data, not claimed by "water"
     r = evaluate(_overlay(), layers)
-    assert "water" in r.excluded_by(int(r.exclusion.values[10, 10]))
+    why = r.excluded_by(int(r.exclusion.values[10, 10]))
+    assert "no_data" in why and "water" not in why
+    assert not r.eligible.values[10, 10]
 
 
 @pytest.mark.parametrize("rule", ["weighted-product", "fuzzy-and", "geometric-mean"])
@@ -306,10 +309,10 @@ def test_float_layer_with_numeric_nodata_is_nodata_in_every_mode(layers, small_g
     dask = evaluate_dask(ov, srcs, grid=small_grid, out_dir=tmp_path / "d", window=16, client=client)
     _assert_files_equal_memory(streamed, r)
     _assert_files_equal_memory(dask, r)
-    # and as a constraint layer: -9999 is nodata, which counts as excluded
+    # and as a constraint layer: -9999 is nodata, which excludes the pixel as no_data (not as "calm")
     ov2 = Overlay(ov.criteria, constraints=(ValueRange("calm", "wind", min=-1e6),))
     r2 = evaluate(ov2, layers)
-    assert r2.excluded_by(int(r2.exclusion.values[5, 5])) == ["calm"]
+    assert r2.excluded_by(int(r2.exclusion.values[5, 5])) == ["no_data"]
     files = evaluate_streamed(ov2, srcs, grid=small_grid, out_dir=tmp_path / "c", window=16)
     _assert_files_equal_memory(files, r2)
 
@@ -322,7 +325,7 @@ def test_large_minimum_area_needs_no_halo(layers, sources, small_grid, tmp_path,
     ov = Overlay(_overlay().criteria, constraints=(*_overlay().constraints[:-1], big))
     r = evaluate(ov, layers)
     assert r.eligible.values.any()
-    assert ((r.exclusion.values & (1 << 4)) > 0).any()  # the rule removed something
+    assert ((r.exclusion.values & (1 << 6)) > 0).any()  # the rule (constraint 4: bit 6) removed something
     reads = []
     orig = ov_mod._read_window
 
@@ -334,9 +337,10 @@ def test_large_minimum_area_needs_no_halo(layers, sources, small_grid, tmp_path,
     files = evaluate_streamed(ov, sources, grid=small_grid, out_dir=tmp_path / "s", window=16)
     _assert_files_equal_memory(files, r)
     assert max(h for h, _, _ in reads) <= 16 and max(w for _, w, _ in reads) <= 16
-    # a labelling pass over the 4 constraint layers, then the main pass over all 5 layers
+    # a labelling pass, then the main pass, each over all 5 layers (a criterion without data leaves
+    # the pixel out of every region, so the labelling pass reads the criteria too)
     n_win = len(list(small_grid.windows(16)))
-    assert [n for _, _, n in reads] == [4] * n_win + [5] * n_win
+    assert [n for _, _, n in reads] == [5] * n_win + [5] * n_win
     _assert_files_equal_memory(
         evaluate_dask(ov, sources, grid=small_grid, out_dir=tmp_path / "d", window=16, client=client), r)
 

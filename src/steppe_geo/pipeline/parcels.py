@@ -51,9 +51,32 @@ def _capacity_factor(res: ModelOutput, technology: str | None,
                                     air_density_kg_m3=density)
 
 
+def aoi_area_ha(parcels_gdf: gpd.GeoDataFrame, aoi: gpd.GeoDataFrame) -> np.ndarray:
+    """Each parcel's area inside the AOI polygon(s), in hectares (exact polygon intersection).
+
+    Parameters
+    ----------
+    parcels_gdf : GeoDataFrame
+        Parcels in a projected CRS (metres; areas are true areas in an equal-area CRS such as the
+        default analysis grid's).
+    aoi : GeoDataFrame
+        Area of interest (polygons, any CRS; reprojected to the parcels').
+
+    Returns
+    -------
+    ndarray of float
+        One area per parcel (0 for a parcel entirely outside the AOI).
+    """
+    from steppe_geo.mcda import aoi_polygon
+
+    polygon = aoi_polygon(aoi, crs=parcels_gdf.crs)
+    return np.asarray(parcels_gdf.geometry.intersection(polygon).area, dtype=float) / 1e4
+
+
 def rank_model_parcels(parcels_gdf: gpd.GeoDataFrame, res: ModelOutput, cfg: Config, *,
                        select: bool, coverage: Any = None,
-                       weibull_k: xr.DataArray | None = None) -> ParcelOutput:
+                       weibull_k: xr.DataArray | None = None,
+                       aoi: gpd.GeoDataFrame | None = None) -> ParcelOutput:
     """Zonal statistics, ranking, regions, rank stability and (optionally) selection for one model.
 
     Parcels are ranked on each criterion's mean over the part of the parcel that is eligible and
@@ -76,6 +99,10 @@ def rank_model_parcels(parcels_gdf: gpd.GeoDataFrame, res: ModelOutput, cfg: Con
         Parcel coverage computed once and shared across models.
     weibull_k : DataArray, optional
         Weibull shape on the grid, for the wind capacity factor (Rayleigh k = 2 without it).
+    aoi : GeoDataFrame, optional
+        Area of interest: adds ``aoi_area_ha``, each parcel's area inside it (:func:`aoi_area_ha`).
+        Eligible land, scores and regions count only land inside the AOI in any case (pixels
+        outside it are not eligible).
 
     Returns
     -------
@@ -108,6 +135,8 @@ def rank_model_parcels(parcels_gdf: gpd.GeoDataFrame, res: ModelOutput, cfg: Con
         zonal["cf_mean"] = zonal_stats(parcels_gdf, {"cf": cf}, eligible=res.eligible, id_column=pc.id_column,
                                        coverage=coverage)["cf_mean"]
         cf_column = "cf_mean"
+    if aoi is not None:
+        zonal["aoi_area_ha"] = aoi_area_ha(parcels_gdf, aoi)
     ranked = rank_parcels(zonal, weights=res.weights, technology=technology, capacity_factor_column=cf_column)
     finite = np.asarray(res.score.values)[np.isfinite(np.asarray(res.score.values))]
     regions = None
@@ -155,5 +184,6 @@ def run_parcels(cfg: Config, layers: InputLayers, results: Mapping[str, ModelOut
     select_by = pc.select_by or (names[0] if names else None)
     coverage = coverage_matrix(parcels_gdf.to_crs(layers.grid.crs), layers.grid, id_column=pc.id_column)
     return {m: rank_model_parcels(parcels_gdf.to_crs(layers.grid.crs), results[m], cfg, select=m == select_by,
-                                  coverage=coverage, weibull_k=layers.rasters.get("weibull_k"))
+                                  coverage=coverage, weibull_k=layers.rasters.get("weibull_k"),
+                                  aoi=layers.aoi)
             for m in tqdm(names, desc="parcels", unit="model", disable=not progress)}
