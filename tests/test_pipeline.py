@@ -405,3 +405,83 @@ def test_exclusion_areas_by_constraint(small_grid, nodata):
         {"bit": None, "constraint": "any constraint", "excluded_ha": 1.8, "only_this_ha": None,
          "share_of_aoi": round(20 / aoi_px, 6)},
     ]
+
+
+def test_concave_aoi_bounds_the_run_and_missing_data_is_reported(project):
+    # A U-shaped AOI (UTM): the notch x 401-403 km, y 4431.5-4433 km is cut out of the 4 x 3 km rectangle.
+    # The slope raster has a hole (NaN) in the south-west of the AOI: "no data", not "steep".
+    import pyproj
+
+    root, data = project
+    u = shapely.Polygon([(400_000, 4_430_000), (404_000, 4_430_000), (404_000, 4_433_000),
+                         (403_000, 4_433_000), (403_000, 4_431_500), (401_000, 4_431_500),
+                         (401_000, 4_433_000), (400_000, 4_433_000)])
+    write_vector(gpd.GeoDataFrame(geometry=[u], crs="EPSG:32649"), root / "data" / "aoi.gpkg", overwrite=True)
+    sgrid = sg.Grid.from_bounds((399_000, 4_429_000, 405_000, 4_434_000), crs="EPSG:32649", resolution_m=50)
+    slope = np.full(sgrid.shape, 5.0, dtype=np.float32)
+    slope[-30:, 20:40] = np.nan  # x 400-401 km, y 4429-4430.5 km: 0.5 km^2 of it inside the AOI
+    write_raster(sgrid.to_dataarray(slope, name="slope", units="degree"), root / "data" / "slope.tif",
+                 overwrite=True)
+    # three parcels: P1 inside the AOI, P2 straddling the notch (half inside), P3 outside it
+    parcels = gpd.GeoDataFrame({"pid": ["P1", "P2", "P3"]}, crs="EPSG:32649", geometry=[
+        shapely.box(402_000, 4_430_200, 403_000, 4_431_200),  # 1 km^2, all inside
+        shapely.box(401_000, 4_431_000, 402_000, 4_432_000),  # its top half is in the notch
+        shapely.box(401_200, 4_431_700, 402_800, 4_432_900)])  # inside the notch: outside the AOI
+    write_vector(parcels, root / "data" / "parcels.gpkg")
+    data["inputs"]["parcels"] = "data/parcels.gpkg"
+    data["parcels"] = {"source": "parcels", "id_column": "pid", "top_k": 2, "monte_carlo_draws": 0}
+    data["outputs"].update(maps=["png"])
+    result = run(config_from_dict(data, base_dir=root, output_dir=root))
+    out = root / "out"
+
+    eligible = sg.read_raster(out / "rasters/wind/eligible.tif", kind="categorical")
+    bits = sg.read_raster(out / "rasters/wind/exclusion.tif", kind="categorical").values
+    grid = sg.Grid.from_dataarray(eligible)
+    xx, yy = np.meshgrid(grid.x_coords(), grid.y_coords())
+    aoi = gpd.GeoSeries([u], crs="EPSG:32649").to_crs(grid.crs).iloc[0]
+    inside = shapely.contains_xy(aoi, xx, yy)  # independent reference: shapely at the pixel centres
+    assert not (inside[5:10, :].all())  # the notch is in the grid's northern half
+    np.testing.assert_array_equal((bits & 1) > 0, ~inside)
+    assert not ((eligible.values == 1) & ~inside).any()  # no eligible pixel outside the AOI
+    aligned_slope = sg.read_raster(out / "aligned/slope.tif").values
+    hole = np.isnan(aligned_slope)
+    assert (hole & inside).any()
+    np.testing.assert_array_equal((bits & 2) > 0, hole)  # bit 1 no_data exactly where slope is missing
+    assert not ((bits & 4) > 0)[hole].any()  # ... and "steep" (bit 2) never claims them
+
+    summary = result.summary
+    pixel_ha = grid.pixel_area_m2 / 1e4
+    # the AOI polygon's true area by pyproj.Geod (the grid is equal-area): 12 - 3 = 9 km^2
+    geod = pyproj.Geod(ellps="WGS84")
+    u_ll = gpd.GeoSeries([u], crs="EPSG:32649").to_crs("EPSG:4326").iloc[0]
+    assert summary["aoi"]["polygon_ha"] == pytest.approx(abs(geod.geometry_area_perimeter(u_ll)[0]) / 1e4,
+                                                         rel=1e-4)
+    assert summary["aoi"]["polygon_ha"] == pytest.approx(900, rel=2e-3)
+    assert summary["aoi"]["pixels_ha"] == pytest.approx(inside.sum() * pixel_ha)
+    m = summary["models"]["wind"]
+    assert m["aoi_ha"] == pytest.approx(inside.sum() * pixel_ha)
+    assert m["eligible_ha"] == pytest.approx(((eligible.values == 1) & inside).sum() * pixel_ha)
+    assert m["eligible_fraction"] == pytest.approx(((eligible.values == 1) & inside).sum() / inside.sum())
+    assert m["no_data_fraction"] == pytest.approx((hole & inside).sum() / inside.sum())
+    assert m["no_data_fraction"] > 0.01 and "has no data" in m["warnings"][0]
+    assert "warnings:" in (out / "summary.txt").read_text(encoding="utf-8")
+    assert "of the AOI" in (out / "summary.txt").read_text(encoding="utf-8")
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "Warning: model &#x27;wind&#x27;" in report and "Area of interest: polygon" in report
+
+    # parcels: the area inside the AOI, counted over the pixels whose centre is inside it. By hand: P1 is
+    # 300 m from the AOI's edges, more than a pixel's half diagonal (141 m), so all its 1 km^2 counts
+    # (rel 2e-3: UTM vs equal-area scale); P3 is 200 m inside the notch, so none; P2's 0.5 km^2 inside
+    # the polygon is off by at most its 1 km of boundary x 141 m = 14.1 ha. Eligible land <= that area.
+    ranked = sg.read_vector(out / "parcels/wind.gpkg", layer="ranked_parcels").set_index("pid")
+    assert ranked.loc["P1", "aoi_area_ha"] == pytest.approx(100, rel=2e-3)
+    assert abs(ranked.loc["P2", "aoi_area_ha"] - 50) <= 14.2
+    assert ranked.loc["P3", "aoi_area_ha"] == 0
+    assert ranked.loc["P3", "eligible_area_ha"] == 0 and np.isnan(ranked.loc["P3", "score"])
+    assert (ranked["eligible_area_ha"] <= ranked["aoi_area_ha"] + 1e-9).all()
+    # candidate regions lie inside the AOI (up to half a pixel: a region is made of whole pixels whose
+    # centres are inside)
+    regions = sg.read_vector(out / "parcels/wind.gpkg", layer="regions").to_crs(grid.crs)
+    assert len(regions)
+    reach = aoi.buffer(grid.resolution_m * 0.5 * 2**0.5 + 1e-6)
+    assert (regions.geometry.difference(reach).area < 1e-6).all()

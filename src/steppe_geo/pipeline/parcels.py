@@ -51,26 +51,22 @@ def _capacity_factor(res: ModelOutput, technology: str | None,
                                     air_density_kg_m3=density)
 
 
-def aoi_area_ha(parcels_gdf: gpd.GeoDataFrame, aoi: gpd.GeoDataFrame) -> np.ndarray:
-    """Each parcel's area inside the AOI polygon(s), in hectares (exact polygon intersection).
+def _aoi_area_ha(parcels_gdf: gpd.GeoDataFrame, aoi: gpd.GeoDataFrame, grid: Grid, *, id_column: str | None,
+                 coverage: Any) -> Any:
+    """Each parcel's area inside the AOI (ha), counted like ``eligible_area_ha``.
 
-    Parameters
-    ----------
-    parcels_gdf : GeoDataFrame
-        Parcels in a projected CRS (metres; areas are true areas in an equal-area CRS such as the
-        default analysis grid's).
-    aoi : GeoDataFrame
-        Area of interest (polygons, any CRS; reprojected to the parcels').
-
-    Returns
-    -------
-    ndarray of float
-        One area per parcel (0 for a parcel entirely outside the AOI).
+    The exact coverage of the parcel over the grid pixels whose centre is inside the AOI (the
+    pixels that can be eligible at all), so ``eligible_area_ha <= aoi_area_ha`` always; it differs
+    from the parcel-polygon ∩ AOI-polygon area by at most the parcel's boundary with the AOI times
+    half a pixel diagonal.
     """
-    from steppe_geo.mcda import aoi_polygon
+    from steppe_geo.mcda import aoi_mask
+    from steppe_geo.parcels import zonal_stats
 
-    polygon = aoi_polygon(aoi, crs=parcels_gdf.crs)
-    return np.asarray(parcels_gdf.geometry.intersection(polygon).area, dtype=float) / 1e4
+    inside = aoi_mask(aoi, grid=grid)
+    table = zonal_stats(parcels_gdf, {"inside_aoi": inside.astype(np.float32)}, eligible=inside,
+                        id_column=id_column, coverage=coverage)
+    return table["eligible_area_ha"]
 
 
 def rank_model_parcels(parcels_gdf: gpd.GeoDataFrame, res: ModelOutput, cfg: Config, *,
@@ -100,9 +96,10 @@ def rank_model_parcels(parcels_gdf: gpd.GeoDataFrame, res: ModelOutput, cfg: Con
     weibull_k : DataArray, optional
         Weibull shape on the grid, for the wind capacity factor (Rayleigh k = 2 without it).
     aoi : GeoDataFrame, optional
-        Area of interest: adds ``aoi_area_ha``, each parcel's area inside it (:func:`aoi_area_ha`).
-        Eligible land, scores and regions count only land inside the AOI in any case (pixels
-        outside it are not eligible).
+        Area of interest: adds ``aoi_area_ha``, each parcel's area inside it (exact coverage of
+        the pixels whose centre is inside the AOI, as ``eligible_area_ha`` is counted, so
+        ``eligible_area_ha <= aoi_area_ha``). Eligible land, scores and regions count only land
+        inside the AOI in any case (pixels outside it are not eligible).
 
     Returns
     -------
@@ -136,7 +133,8 @@ def rank_model_parcels(parcels_gdf: gpd.GeoDataFrame, res: ModelOutput, cfg: Con
                                        coverage=coverage)["cf_mean"]
         cf_column = "cf_mean"
     if aoi is not None:
-        zonal["aoi_area_ha"] = aoi_area_ha(parcels_gdf, aoi)
+        zonal["aoi_area_ha"] = _aoi_area_ha(parcels_gdf, aoi, Grid.from_dataarray(res.score),
+                                            id_column=pc.id_column, coverage=coverage)
     ranked = rank_parcels(zonal, weights=res.weights, technology=technology, capacity_factor_column=cf_column)
     finite = np.asarray(res.score.values)[np.isfinite(np.asarray(res.score.values))]
     regions = None
