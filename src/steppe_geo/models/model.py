@@ -1589,8 +1589,13 @@ class ModelResult:
         """Normalised weights used."""
         return dict(self.overlay_result.weights)
 
+    @property
+    def exclusion_names(self) -> list[str]:
+        """Names of the exclusion bits in order: ``outside_aoi``, ``no_data``, then the constraints."""
+        return self.overlay_result.overlay.exclusion_names
+
     def excluded_by(self, bitmask: int) -> list[str]:
-        """Constraint names for an exclusion bitmask value."""
+        """Names of the bits set in an exclusion bitmask value (``outside_aoi``, ``no_data``, constraints)."""
         return self.overlay_result.excluded_by(bitmask)
 
 
