@@ -527,6 +527,21 @@ def test_real_concave_aoi_and_a_dem_that_covers_part_of_it_in_every_mode(tmp_pat
     _assert_files_equal_memory(dask, r)
 
 
+def test_aoi_errors_name_the_problem(layers, sources, small_grid, tmp_path):
+    far = gpd.GeoSeries([shapely.box(500_000, 4_430_000, 501_000, 4_431_000)], crs="EPSG:32649")
+    with pytest.raises(InvalidParameterError,
+                       match=r"aoi does not overlap the grid .*bounds in the grid's CRS "
+                             r"are \(500000.0, 4430000.0, 501000.0, 4431000.0\)"):
+        evaluate(_overlay(), layers, aoi=far)
+    with pytest.raises(InvalidParameterError, match="aoi does not overlap the grid"):
+        evaluate_streamed(_overlay(), sources, grid=small_grid, out_dir=tmp_path / "x", aoi=far)
+    assert not (tmp_path / "x").exists()  # refused before any output
+    line = shapely.LineString([(400_000, 4_430_000), (401_000, 4_431_000)])
+    lines = gpd.GeoSeries([line], crs="EPSG:32649")
+    with pytest.raises(InvalidParameterError, match=r"aoi has no polygon with an area"):
+        evaluate(_overlay(), layers, aoi=lines)
+
+
 def test_reserved_bit_names_cannot_name_a_constraint():
     with pytest.raises(InvalidParameterError, match=r"constraint name\(s\) \['no_data'\] are reserved"):
         Overlay((Criterion("v", Linear(0, 1)),), constraints=(ValueRange("no_data", "v", max=1),))

@@ -8,7 +8,7 @@ The same per-window kernel runs three ways (DESIGN.md "same answer, three ways")
    own windows from the files; the client writes the results.
 
 Every step of the kernel is element-wise except :class:`MinimumArea`: window by window, a
-first labelling pass over the constraint layers finds every eligible region's size across
+first labelling pass over the layers finds every eligible region's size across
 window edges (:func:`~steppe_geo.mcda.constraints.merge_window_regions`), and the main
 pass applies the threshold per window. So the three give identical outputs, with no halo.
 
@@ -400,9 +400,10 @@ def _aoi_pixels(aoi: Any, grid: Grid) -> Any:
     polygon = _pixel_polygon(aoi_polygon(aoi, crs=grid.crs), grid)
     rows, cols = grid.shape
     if not polygon.intersects(shapely.box(0, 0, cols, rows)):
+        bounds = tuple(round(v, 1) for v in aoi_polygon(aoi, crs=grid.crs).bounds)
         raise InvalidParameterError(
-            f"aoi covers no pixel centre of the grid ({grid.describe()}); check that the AOI and the "
-            "inputs are of the same area"
+            f"aoi does not overlap the grid ({grid.describe()}); its bounds in the grid's CRS are {bounds}: "
+            "check that the AOI and the layers are of the same area"
         )
     return polygon
 
@@ -561,6 +562,8 @@ def evaluate(overlay: Overlay, layers: Mapping[str, xr.DataArray], *, aoi: Any =
         Layers are on different grids (the message shows both grids).
     InvalidParameterError
         ``aoi`` has no polygon or does not overlap the grid.
+    MissingCRSError
+        ``aoi`` has no CRS.
 
     Examples
     --------
@@ -768,7 +771,7 @@ def evaluate_streamed(
 
     Peak memory is set by ``window`` times the number of layers, not by the grid size
     (minimum-area constraints included: their region sizes come from a separate labelling
-    pass over the constraint layers, which keeps only the labels on window edges).
+    pass over the layers, which keeps only the labels on window edges).
 
     Parameters
     ----------
