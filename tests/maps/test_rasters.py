@@ -189,3 +189,15 @@ def test_exclusion_map_gives_the_reserved_bits_fixed_greys(small_grid):
                                                              ax.get_legend().get_patches(), strict=True)}
     assert to_hex(patches["outside_aoi"].get_facecolor()) == "#d9d9d9"
     assert to_hex(patches["no_data"].get_facecolor()) == "#636363"
+
+
+def test_exclusion_map_counts_constraints_inside_the_aoi_only(small_grid):
+    bits = np.zeros(small_grid.shape, dtype=np.uint32)
+    bits[0, :] = 0b101  # the top row (61 px) is outside the AOI and would be "steep" too
+    bits[1, :10] = 0b100  # 10 px inside the AOI are steep
+    bits[2, :3] = 0b010  # 3 px inside without data
+    ax = plot_exclusions(small_grid.to_dataarray(bits, name="exclusion"), ["outside_aoi", "no_data", "steep"])
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    # by hand, 0.09 ha pixels: outside 61 px = 5.49 ha; steep inside 10 px = 0.9 ha (not 71 px);
+    # eligible 41 x 61 - 61 - 13 = 2427 px = 218 ha
+    assert labels == ["eligible (218 ha)", "outside_aoi (5.5 ha)", "no_data (0.27 ha)", "steep (0.9 ha)"]

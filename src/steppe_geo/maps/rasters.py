@@ -153,7 +153,8 @@ def plot_exclusions(
     A pixel excluded by several constraints is coloured by the first of them in bit order
     (the legend says so and gives the area each constraint excludes in hectares, overlaps
     included). The reserved bits have fixed colours: ``outside_aoi`` light grey, ``no_data``
-    dark grey.
+    dark grey. With an ``outside_aoi`` bit the areas of the other bits count only land inside
+    the AOI (as the run's summary does).
 
     Parameters
     ----------
@@ -210,8 +211,12 @@ def plot_exclusions(
     pixel_ha = Grid.from_dataarray(bitmask).pixel_area_m2 / 1e4
     handles = [Patch(facecolor=colors[0], edgecolor="0.5",
                      label=f"eligible ({_hectares(int(((bits == 0) & ~missing).sum()) * pixel_ha)})")]
+    inside = np.ones(bits.shape, dtype=bool)
+    if OUTSIDE_AOI in names:
+        inside = ((bits >> np.uint64(names.index(OUTSIDE_AOI))) & np.uint64(1)) == 0
     for i, name in enumerate(names):
-        count = int(((bits >> np.uint64(i)) & np.uint64(1)).sum())
+        mine = ((bits >> np.uint64(i)) & np.uint64(1)) == 1
+        count = int((mine if name == OUTSIDE_AOI else mine & inside).sum())
         handles.append(Patch(facecolor=colors[i + 1], edgecolor="0.5",
                              label=f"{name} ({_hectares(count * pixel_ha)})"))
     if missing.any():
@@ -219,8 +224,9 @@ def plot_exclusions(
                              label=f"no data ({_hectares(int(missing.sum()) * pixel_ha)})"))
     if aoi is not None:
         handles.append(add_aoi_outline(ax, aoi, crs=bitmask.rio.crs))
+    where = " (ha inside the AOI)" if OUTSIDE_AOI in names else ""
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7,
-              title="excluded by (first in bit order)", title_fontsize=7, frameon=False)
+              title=f"excluded by (first in bit order){where}", title_fontsize=7, frameon=False)
     return add_map_furniture(ax, crs=bitmask.rio.crs, title=title or "exclusions by constraint", note=note)
 
 
