@@ -116,9 +116,10 @@ def test_score_map_and_export_compose_through_files(project):
     score = project / "scores" / "rasters" / "wind" / "score.tif"
     res = invoke("map", score, "--out", project / "wind.png")
     assert res.exit_code == 0 and (project / "wind.png").read_bytes()[:4] == b"\x89PNG"
+    # the bit names come from the run's 'constraints' tag: no --constraints needed
     res = invoke("map", project / "scores" / "rasters" / "wind" / "exclusion.tif", "--kind", "exclusions",
                  "--out", project / "excl.pdf")
-    assert res.exit_code == 2 and "--constraints" in res.output
+    assert res.exit_code == 0 and (project / "excl.pdf").read_bytes()[:5] == b"%PDF-"
     res = invoke("score", project / "p.toml", "--model", "wnd", "--out", project / "s2")
     assert res.exit_code == 1
     assert "'wnd' is not a model of the configuration; did you mean 'wind'" in res.output
@@ -446,3 +447,24 @@ def test_ctrl_c_mid_demo_leaves_no_outputs(tmp_path):
     assert "Interrupted" in err
     assert not out.exists()
     assert list(tmp_path.iterdir()) == []  # no staging folder, no temporary file
+
+
+def test_exclusion_map_reads_bit_names_from_the_constraints_tag(project):
+    grid = sg.Grid.from_bounds((400_000, 4_430_000, 400_300, 4_430_200), crs="EPSG:32649", resolution_m=100)
+    bits = grid.to_dataarray(np.array([[1, 2, 4], [0, 4, 6]], dtype=np.uint32), name="exclusion")
+    tagged = write_raster(bits, project / "tagged.tif",
+                          tags={"constraints": "bit 0: outside_aoi, bit 1: no_data, bit 2: steep, 15°"})
+    assert invoke("map", tagged, "--kind", "exclusions", "--out", project / "t.png").exit_code == 0
+    # bit 2 is set: two names given by hand are too few, so the three above came from the tag
+    res = invoke("map", tagged, "--kind", "exclusions", "--constraints", "a,b", "--out", project / "t2.png")
+    assert res.exit_code != 0
+    assert invoke("map", tagged, "--kind", "exclusions", "--constraints", "a,b,c",
+                  "--out", project / "t3.png").exit_code == 0
+    untagged = write_raster(bits, project / "untagged.tif")
+    res = invoke("map", untagged, "--kind", "exclusions", "--out", project / "u.png")
+    assert res.exit_code == 2 and "has no 'constraints' tag" in res.output and "--constraints" in res.output
+    bad = write_raster(bits, project / "bad.tif", tags={"constraints": "steep and water"})
+    res = invoke("map", bad, "--kind", "exclusions", "--out", project / "b.png")
+    assert res.exit_code == 2 and "not a bit legend" in res.output
+    res = invoke("map", untagged, "--kind", "exclusions", "--constraints", " , ", "--out", project / "c.png")
+    assert res.exit_code == 2 and "no constraint names" in res.output

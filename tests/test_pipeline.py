@@ -68,15 +68,21 @@ def test_run_writes_aligned_layers_scores_and_summary(project):
     for da in (wind, slope, score):
         assert sg.Grid.from_dataarray(da).same_as(grid)
     # expected score by hand: weights 3:1 -> 0.75 * (wind - 4) / 5 + 0.25 * (20 - slope) / 20,
-    # NaN where slope > 15 (constraint "steep")
+    # NaN where slope > 15 (constraint "steep") and where the pixel centre is outside the AOI (a UTM
+    # rectangle, not aligned with the local equal-area grid: shapely decides which centres are inside)
     w, s = wind.values.astype(float), slope.values.astype(float)
     expected = 0.75 * np.clip((w - 4) / 5, 0, 1) + 0.25 * np.clip((20 - s) / 20, 0, 1)
     expected[s > 15] = np.nan
+    aoi = gpd.read_file(root / "data/aoi.gpkg").to_crs(grid.crs).geometry.iloc[0]
+    xx, yy = np.meshgrid(grid.x_coords(), grid.y_coords())
+    inside = shapely.contains_xy(aoi, xx, yy)
+    assert 0 < (~inside).sum() < inside.sum()  # the grid's corners are outside the rotated rectangle
+    expected[~inside] = np.nan
     np.testing.assert_allclose(score.values, expected, rtol=1e-5, atol=1e-6)
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["grid"]["shape"] == list(grid.shape)
     assert summary["models"]["wind"]["weights"] == pytest.approx({"wind": 0.75, "slope": 0.25})
-    assert summary["models"]["wind"]["constraints"] == ["steep"]
+    assert summary["models"]["wind"]["constraints"] == ["outside_aoi", "no_data", "steep"]
     assert set(summary["provenance"]["inputs"]) >= {"wind", "slope", "aoi"}
     assert "tiny" in (out / "summary.txt").read_text(encoding="utf-8")
     assert (out / "maps/wind_score.pdf").read_bytes()[:5] == b"%PDF-"
@@ -318,13 +324,22 @@ def test_report_names_parcels_by_id_and_shows_weights_cr_and_excluded_area(proje
     assert result.summary["models"]["wind"]["ahp"]["judgements"] == {"wind/slope": 3.0}
     assert result.summary["models"]["wind"]["weights"] == pytest.approx({"wind": 0.75, "slope": 0.25})
 
-    # excluded area per constraint, in ha, against the aligned input counted independently (200 m pixels)
-    wind = sg.read_raster(root / "out" / "aligned" / "wind.tif").values
+    # excluded area per constraint inside the AOI, in ha, against the aligned input counted independently
+    # (200 m pixels; pixel centres inside the AOI by shapely)
+    aligned = sg.read_raster(root / "out" / "aligned" / "wind.tif")
+    wind = aligned.values
+    aoi = gpd.read_file(root / "data/aoi.gpkg").to_crs(aligned.rio.crs).geometry.iloc[0]
+    xx, yy = np.meshgrid(aligned.x.values, aligned.y.values)
+    inside = shapely.contains_xy(aoi, xx, yy)
     rows = {r["constraint"]: r for r in result.summary["models"]["wind"]["exclusions"]}
-    assert rows["calm"]["excluded_ha"] == pytest.approx(float((wind < 6.0).sum()) * 4.0)
-    assert rows["calm"]["bit"] == 1 and rows["steep"]["bit"] == 0
+    assert rows["calm"]["excluded_ha"] == pytest.approx(float(((wind < 6.0) & inside).sum()) * 4.0)
+    calm_share = ((wind < 6.0) & inside).sum() / inside.sum()
+    assert rows["calm"]["share_of_aoi"] == pytest.approx(calm_share, abs=1e-6)
+    assert rows["outside_aoi"]["excluded_ha"] == pytest.approx(float((~inside).sum()) * 4.0)
+    assert rows["outside_aoi"]["bit"] == 0 and rows["no_data"]["bit"] == 1
+    assert rows["calm"]["bit"] == 3 and rows["steep"]["bit"] == 2
     models = _section(html, "models")
-    assert "land excluded by each constraint (ha" in models
+    assert "land excluded by each bit (ha inside the AOI" in models
     assert re.search(rf"<td>calm</td><td class=\"num\">{rows['calm']['excluded_ha']:.4g}</td>", models)
     # the inputs' vector table keeps its geometry-type column
     assert "<th>geometry</th>" in _section(html, "inputs") and "<td>Polygon</td>" in _section(html, "inputs")
@@ -362,20 +377,34 @@ def test_ahp_example_runs_and_reports_the_consistency_ratio(tmp_path):
 def test_exclusion_areas_by_constraint(small_grid, nodata):
     from steppe_geo.pipeline import ModelOutput, exclusion_areas
 
+    names = ["outside_aoi", "no_data", "reserve", "settlements"]
     bits = np.zeros(small_grid.shape, dtype=np.uint32)
-    bits[0, :10] = 0b01  # 10 px by "reserve" only
-    bits[1, :5] = 0b10  # 5 px by "settlements" only
-    bits[2, :2] = 0b11  # 2 px by both
+    bits[0, :10] = 0b0100  # 10 px by "reserve" only
+    bits[1, :5] = 0b1000  # 5 px by "settlements" only
+    bits[2, :2] = 0b1100  # 2 px by both
+    bits[3, :3] = 0b0010  # 3 px without data
+    bits[40, :] = 0b0001  # the last row (61 px) is outside the AOI ...
+    bits[39, :4] = 0b0101  # ... and 4 px of the row above too (excluded by "reserve" there as well)
     if nodata:
-        bits[3, :7] = nodata  # a reserved "no data" code (after the mcda change): excludes nothing
+        bits[5, :7] = nodata  # a reserved "no data" code (after the mcda change): excludes nothing
     da = small_grid.to_dataarray(bits, name="exclusion", nodata=None if nodata is None else np.uint32(nodata))
-    res = ModelOutput("m", da, da == 0, da, ["reserve", "settlements"], {})
+    res = ModelOutput("m", da, da == 0, da, names, {})
     rows = exclusion_areas(res, pixel_area_m2=small_grid.pixel_area_m2)
-    # by hand, 30 m pixels = 0.09 ha: reserve 12 px, of which 10 alone; settlements 7 px, 5 alone; 17 in all
+    # by hand, 30 m pixels = 0.09 ha; the AOI is 41 x 61 - 61 - 4 = 2436 px. Inside it: reserve 12 px, of
+    # which 10 alone; settlements 7 px, 5 alone; no data 3 px; 20 in all. Outside: 65 px (4 also "reserve",
+    # not counted for it)
+    aoi_px = 41 * 61 - 65
     assert rows == [
-        {"bit": 0, "constraint": "reserve", "excluded_ha": 1.08, "only_this_ha": 0.9},
-        {"bit": 1, "constraint": "settlements", "excluded_ha": 0.63, "only_this_ha": 0.45},
-        {"bit": None, "constraint": "any constraint", "excluded_ha": 1.53, "only_this_ha": None},
+        {"bit": 0, "constraint": "outside_aoi", "excluded_ha": 5.85, "only_this_ha": 5.49,
+         "share_of_aoi": None},
+        {"bit": 1, "constraint": "no_data", "excluded_ha": 0.27, "only_this_ha": 0.27,
+         "share_of_aoi": round(3 / aoi_px, 6)},
+        {"bit": 2, "constraint": "reserve", "excluded_ha": 1.08, "only_this_ha": 0.9,
+         "share_of_aoi": round(12 / aoi_px, 6)},
+        {"bit": 3, "constraint": "settlements", "excluded_ha": 0.63, "only_this_ha": 0.45,
+         "share_of_aoi": round(7 / aoi_px, 6)},
+        {"bit": None, "constraint": "any constraint", "excluded_ha": 1.8, "only_this_ha": None,
+         "share_of_aoi": round(20 / aoi_px, 6)},
     ]
 
 
@@ -465,3 +494,83 @@ def test_parcel_limits_from_the_config_and_no_weight_draws_for_a_fuzzy_rule(proj
     assert "gain_wind" in ranked.columns and "share_wind" not in ranked.columns
     html = (root / "out" / "report.html").read_text(encoding="utf-8")
     assert "No rank-stability analysis was run." in html
+
+
+def test_concave_aoi_bounds_the_run_and_missing_data_is_reported(project):
+    # A U-shaped AOI (UTM): the notch x 401-403 km, y 4431.5-4433 km is cut out of the 4 x 3 km rectangle.
+    # The slope raster has a hole (NaN) in the south-west of the AOI: "no data", not "steep".
+    import pyproj
+
+    root, data = project
+    u = shapely.Polygon([(400_000, 4_430_000), (404_000, 4_430_000), (404_000, 4_433_000),
+                         (403_000, 4_433_000), (403_000, 4_431_500), (401_000, 4_431_500),
+                         (401_000, 4_433_000), (400_000, 4_433_000)])
+    write_vector(gpd.GeoDataFrame(geometry=[u], crs="EPSG:32649"), root / "data" / "aoi.gpkg", overwrite=True)
+    sgrid = sg.Grid.from_bounds((399_000, 4_429_000, 405_000, 4_434_000), crs="EPSG:32649", resolution_m=50)
+    slope = np.full(sgrid.shape, 5.0, dtype=np.float32)
+    slope[-30:, 20:40] = np.nan  # x 400-401 km, y 4429-4430.5 km: 0.5 km^2 of it inside the AOI
+    write_raster(sgrid.to_dataarray(slope, name="slope", units="degree"), root / "data" / "slope.tif",
+                 overwrite=True)
+    # three parcels: P1 inside the AOI, P2 straddling the notch (half inside), P3 outside it
+    parcels = gpd.GeoDataFrame({"pid": ["P1", "P2", "P3"]}, crs="EPSG:32649", geometry=[
+        shapely.box(402_000, 4_430_200, 403_000, 4_431_200),  # 1 km^2, all inside
+        shapely.box(401_000, 4_431_000, 402_000, 4_432_000),  # its top half is in the notch
+        shapely.box(401_200, 4_431_700, 402_800, 4_432_900)])  # inside the notch: outside the AOI
+    write_vector(parcels, root / "data" / "parcels.gpkg")
+    data["inputs"]["parcels"] = "data/parcels.gpkg"
+    data["parcels"] = {"source": "parcels", "id_column": "pid", "top_k": 2, "monte_carlo_draws": 0}
+    data["outputs"].update(maps=["png"])
+    result = run(config_from_dict(data, base_dir=root, output_dir=root))
+    out = root / "out"
+
+    eligible = sg.read_raster(out / "rasters/wind/eligible.tif", kind="categorical")
+    bits = sg.read_raster(out / "rasters/wind/exclusion.tif", kind="categorical").values
+    grid = sg.Grid.from_dataarray(eligible)
+    xx, yy = np.meshgrid(grid.x_coords(), grid.y_coords())
+    aoi = gpd.GeoSeries([u], crs="EPSG:32649").to_crs(grid.crs).iloc[0]
+    inside = shapely.contains_xy(aoi, xx, yy)  # independent reference: shapely at the pixel centres
+    assert not (inside[5:10, :].all())  # the notch is in the grid's northern half
+    np.testing.assert_array_equal((bits & 1) > 0, ~inside)
+    assert not ((eligible.values == 1) & ~inside).any()  # no eligible pixel outside the AOI
+    aligned_slope = sg.read_raster(out / "aligned/slope.tif").values
+    hole = np.isnan(aligned_slope)
+    assert (hole & inside).any()
+    np.testing.assert_array_equal((bits & 2) > 0, hole)  # bit 1 no_data exactly where slope is missing
+    assert not ((bits & 4) > 0)[hole].any()  # ... and "steep" (bit 2) never claims them
+
+    summary = result.summary
+    pixel_ha = grid.pixel_area_m2 / 1e4
+    # the AOI polygon's true area by pyproj.Geod (the grid is equal-area): 12 - 3 = 9 km^2
+    geod = pyproj.Geod(ellps="WGS84")
+    u_ll = gpd.GeoSeries([u], crs="EPSG:32649").to_crs("EPSG:4326").iloc[0]
+    assert summary["aoi"]["polygon_ha"] == pytest.approx(abs(geod.geometry_area_perimeter(u_ll)[0]) / 1e4,
+                                                         rel=1e-4)
+    assert summary["aoi"]["polygon_ha"] == pytest.approx(900, rel=2e-3)
+    assert summary["aoi"]["pixels_ha"] == pytest.approx(inside.sum() * pixel_ha)
+    m = summary["models"]["wind"]
+    assert m["aoi_ha"] == pytest.approx(inside.sum() * pixel_ha)
+    assert m["eligible_ha"] == pytest.approx(((eligible.values == 1) & inside).sum() * pixel_ha)
+    assert m["eligible_fraction"] == pytest.approx(((eligible.values == 1) & inside).sum() / inside.sum())
+    assert m["no_data_fraction"] == pytest.approx((hole & inside).sum() / inside.sum())
+    assert m["no_data_fraction"] > 0.01 and "has no data" in m["warnings"][0]
+    assert "warnings:" in (out / "summary.txt").read_text(encoding="utf-8")
+    assert "of the AOI" in (out / "summary.txt").read_text(encoding="utf-8")
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "Warning: model &#x27;wind&#x27;" in report and "Area of interest: polygon" in report
+
+    # parcels: the area inside the AOI, counted over the pixels whose centre is inside it. By hand: P1 is
+    # 300 m from the AOI's edges, more than a pixel's half diagonal (141 m), so all its 1 km^2 counts
+    # (rel 2e-3: UTM vs equal-area scale); P3 is 200 m inside the notch, so none; P2's 0.5 km^2 inside
+    # the polygon is off by at most its 1 km of boundary x 141 m = 14.1 ha. Eligible land <= that area.
+    ranked = sg.read_vector(out / "parcels/wind.gpkg", layer="ranked_parcels").set_index("pid")
+    assert ranked.loc["P1", "aoi_area_ha"] == pytest.approx(100, rel=2e-3)
+    assert abs(ranked.loc["P2", "aoi_area_ha"] - 50) <= 14.2
+    assert ranked.loc["P3", "aoi_area_ha"] == 0
+    assert ranked.loc["P3", "eligible_area_ha"] == 0 and np.isnan(ranked.loc["P3", "score"])
+    assert (ranked["eligible_area_ha"] <= ranked["aoi_area_ha"] + 1e-9).all()
+    # candidate regions lie inside the AOI (up to half a pixel: a region is made of whole pixels whose
+    # centres are inside)
+    regions = sg.read_vector(out / "parcels/wind.gpkg", layer="regions").to_crs(grid.crs)
+    assert len(regions)
+    reach = aoi.buffer(grid.resolution_m * 0.5 * 2**0.5 + 1e-6)
+    assert (regions.geometry.difference(reach).area < 1e-6).all()

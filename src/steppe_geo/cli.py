@@ -359,6 +359,31 @@ def export(ctx: click.Context, source: Path, fmt: str, out_path: Path, layer: st
 _MAP_KINDS = ["suitability", "exclusions", "esa", "parcels"]
 
 
+def _exclusion_names(source: Path, constraints: str | None) -> list[str]:
+    """Bit names for an exclusion map: ``--constraints`` if given, else the raster's ``constraints`` tag."""
+    from steppe_geo.errors import InvalidParameterError
+    from steppe_geo.io import read_raster_tags
+    from steppe_geo.mcda import parse_bit_legend
+
+    if constraints is not None:
+        names = [n.strip() for n in constraints.split(",") if n.strip()]
+        if not names:
+            raise click.BadParameter(f"no constraint names in {constraints!r}; give the bit names in order, "
+                                     "comma-separated", param_hint="--constraints")
+        return names
+    tag = read_raster_tags(source).get("constraints")
+    if not tag:
+        raise click.BadParameter(f"{source.name} has no 'constraints' tag naming its bits (it was not "
+                                 "written by steppe-geo); give the bit names in order, comma-separated "
+                                 "(bit 0 first)", param_hint="--constraints")
+    try:
+        return parse_bit_legend(tag)
+    except InvalidParameterError as exc:
+        raise click.BadParameter(f"{source.name}: its 'constraints' tag is not a bit legend ({exc}); give "
+                                 "the bit names in order, comma-separated",
+                                 param_hint="--constraints") from None
+
+
 @main.command(name="map")
 @click.argument("source", type=click.Path(path_type=Path))
 @click.option("--kind", type=click.Choice(_MAP_KINDS), default="suitability", show_default=True,
@@ -369,7 +394,8 @@ _MAP_KINDS = ["suitability", "exclusions", "esa", "parcels"]
 @click.option("--top", "k", type=click.IntRange(min=0), default=10, show_default=True,
               help="Parcels labelled (--kind parcels).")
 @click.option("--constraints", default=None, metavar="NAMES",
-              help="Constraint names in bit order, comma-separated (--kind exclusions).")
+              help="Bit names in order, comma-separated (--kind exclusions; default: the raster's "
+                   "'constraints' tag, written by every run).")
 @click.option("--title", default=None, help="Map title.")
 @click.option("--layer", default=None,
               help=f"Layer of SOURCE to read (--kind parcels; default for a run's GeoPackage: "
@@ -400,10 +426,7 @@ def map_command(ctx: click.Context, source: Path, kind: str, out_path: Path, col
         elif kind == "esa":
             ax = maps.plot_esa_classes(da, title=title, note=note)
         else:
-            names = [n.strip() for n in (constraints or "").split(",") if n.strip()]
-            if not names:
-                raise click.BadParameter("--kind exclusions needs the constraint names in bit order "
-                                         "(see the run's summary.json)", param_hint="--constraints")
+            names = _exclusion_names(source, constraints)
             ax = maps.plot_exclusions(da, names, title=title, note=note)
     save_figure(ax.figure, out_path, overwrite=overwrite)
     plt.close(ax.figure)

@@ -90,3 +90,19 @@ def test_value_function_chart_has_title_note_and_is_not_blank(small_grid, rng, i
         path = tmp_path / f"curve.{fmt}"
         ax2.figure.savefig(path)
         assert path.stat().st_size > 1000
+
+
+def test_parcel_map_draws_the_aoi_outline(parcels):
+    from steppe_geo.maps.furniture import AOI_OUTLINE_GID
+
+    u = shapely.Polygon([(400_000, 4_430_000), (402_500, 4_430_000), (402_500, 4_432_000),
+                         (402_000, 4_432_000), (402_000, 4_431_000), (400_500, 4_431_000),
+                         (400_500, 4_432_000), (400_000, 4_432_000)])
+    aoi = gpd.GeoDataFrame(geometry=[u], crs="EPSG:32649").to_crs("EPSG:4326")
+    plain = plot_ranked_parcels(parcels, column="score", k=3)
+    ax = plot_ranked_parcels(parcels, column="score", k=3, aoi=aoi)
+    lines = [ln for ln in ax.lines if ln.get_gid() == AOI_OUTLINE_GID]
+    assert len(lines) == 1
+    np.testing.assert_allclose(np.column_stack(lines[0].get_data()), np.asarray(u.exterior.coords), atol=1e-6)
+    assert ax.get_xlim() == plain.get_xlim() and ax.get_ylim() == plain.get_ylim()
+    assert [t.get_text() for t in ax.get_legend().get_texts()][-1] == "AOI outline"

@@ -136,3 +136,68 @@ def test_esa_class_map_has_the_eight_class_legend(image_checks):
     assert np.ma.is_masked(ax.images[0].get_array()[0, 0])  # nodata left blank
     with pytest.raises(InvalidParameterError, match="same length"):
         plot_esa_classes(da, codes=[1, 2])
+
+
+def _u_in_degrees(grid):
+    """A U-shaped AOI over ``grid`` in EPSG:4326 (the maps reproject it), and its vertices in metres."""
+    import geopandas as gpd
+    import shapely
+
+    w, s, e, n = grid.bounds
+    u = shapely.Polygon([(w + 100, s + 100), (e - 100, s + 100), (e - 100, n - 100), (e - 700, n - 100),
+                         (e - 700, s + 500), (w + 700, s + 500), (w + 700, n - 100), (w + 100, n - 100)])
+    return gpd.GeoSeries([u], crs=grid.crs).to_crs("EPSG:4326"), np.asarray(u.exterior.coords)
+
+
+def _outline(ax):
+    from steppe_geo.maps.furniture import AOI_OUTLINE_GID
+
+    lines = [ln for ln in ax.lines if ln.get_gid() == AOI_OUTLINE_GID]
+    assert len(lines) == 1
+    return np.column_stack(lines[0].get_data())
+
+
+def test_every_raster_map_draws_the_aoi_outline(small_grid, rng):
+    aoi, vertices = _u_in_degrees(small_grid)
+    score = _score(small_grid, rng)
+    bits = np.zeros(small_grid.shape, dtype=np.uint32)
+    bits[:3, :] = 0b001  # outside_aoi
+    bits[5, :4] = 0b010  # no_data
+    bits[8, :6] = 0b100  # steep
+    exclusion = small_grid.to_dataarray(bits, name="exclusion")
+    classes = small_grid.to_dataarray(rng.integers(1, 9, small_grid.shape).astype(np.uint8), name="esa")
+    for draw in (lambda a: plot_suitability(score, aoi=a), lambda a: plot_exclusions(exclusion, [
+            "outside_aoi", "no_data", "steep"], aoi=a), lambda a: plot_esa_classes(classes, aoi=a)):
+        plain = draw(None)
+        assert not [ln for ln in plain.lines if ln.get_gid() == "steppe_geo.aoi_outline"]
+        ax = draw(aoi)
+        # the outline is the AOI's boundary, taken back from degrees to the map's metres (round trip 1e-6 m)
+        np.testing.assert_allclose(_outline(ax), vertices, atol=1e-6)
+        # the map is not widened by the outline
+        assert ax.get_xlim() == plain.get_xlim() and ax.get_ylim() == plain.get_ylim()
+        assert "AOI outline" in [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_exclusion_map_gives_the_reserved_bits_fixed_greys(small_grid):
+    from matplotlib.colors import to_hex
+
+    bits = np.zeros(small_grid.shape, dtype=np.uint32)
+    bits[:3, :] = 0b001
+    bits[5, :4] = 0b010
+    ax = plot_exclusions(small_grid.to_dataarray(bits, name="exclusion"), ["outside_aoi", "no_data", "steep"])
+    patches = {t.get_text().split(" (")[0]: p for t, p in zip(ax.get_legend().get_texts(),
+                                                             ax.get_legend().get_patches(), strict=True)}
+    assert to_hex(patches["outside_aoi"].get_facecolor()) == "#d9d9d9"
+    assert to_hex(patches["no_data"].get_facecolor()) == "#636363"
+
+
+def test_exclusion_map_counts_constraints_inside_the_aoi_only(small_grid):
+    bits = np.zeros(small_grid.shape, dtype=np.uint32)
+    bits[0, :] = 0b101  # the top row (61 px) is outside the AOI and would be "steep" too
+    bits[1, :10] = 0b100  # 10 px inside the AOI are steep
+    bits[2, :3] = 0b010  # 3 px inside without data
+    ax = plot_exclusions(small_grid.to_dataarray(bits, name="exclusion"), ["outside_aoi", "no_data", "steep"])
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    # by hand, 0.09 ha pixels: outside 61 px = 5.49 ha; steep inside 10 px = 0.9 ha (not 71 px);
+    # eligible 41 x 61 - 61 - 13 = 2427 px = 218 ha
+    assert labels == ["eligible (218 ha)", "outside_aoi (5.5 ha)", "no_data (0.27 ha)", "steep (0.9 ha)"]

@@ -80,3 +80,24 @@ def test_table_drops_geometries_but_keeps_a_text_column_named_geometry():
     assert "<th>pid</th>" in html and "geometry" not in html and "POLYGON" not in html
     html = table_html([{"layer": "roads", "features": 3, "geometry": "LineString, MultiLineString"}])
     assert "<th>geometry</th>" in html and "<td>LineString, MultiLineString</td>" in html
+
+
+def test_wide_table_scrolls_inside_its_section_in_headless_chromium(tmp_path, chromium):
+    from steppe_geo.io import write_text
+
+    wide = pd.DataFrame({f"column number {i}": [f"value {i}", 0.5 * i] for i in range(40)})
+    sections = [ReportSection("parcels", "Top parcels", [table_html(wide, caption="forty columns")])]
+    path = write_text(render_report(sections, title="Wide table"), tmp_path / "report.html")
+    pixels, dom = chromium(path, tmp_path)
+    assert '<div class="table-scroll"><table>' in dom
+    # rows of the page where the left margin (left of the sections) is plain page background: the right
+    # margin (right of the sections, x >= 1172 of 1200) must be plain background there too, i.e. the
+    # table (4,000+ px wide) is cut to its section and scrolls, rather than spilling over the page
+    background = np.array([250, 250, 250])
+    plain = np.all(np.abs(pixels.astype(int) - background) <= 2, axis=2)
+    rows = plain[:, 10]
+    assert rows.sum() > 500
+    assert plain[rows][:, 1172:].all()
+    # and the table is there: its header cells (#eef3ef) are drawn inside the section
+    header = np.all(np.abs(pixels.astype(int) - np.array([0xEE, 0xF3, 0xEF])) <= 2, axis=2)
+    assert header[:, 40:1160].any()

@@ -42,17 +42,20 @@ def test_bitmask_and_explanations():
         cons, {"slope": slope, "lc": lc, "dist": dist, "frac": frac}, shape=(1, 4)
     )
     assert bits.dtype == np.uint32
-    # pixel 0 passes all; pixel 1: slope (bit 0) + setback (bit 2); pixel 2: nodata slope (bit 0) + fraction
-    # 0.25 (bit 3); pixel 3: water (bit 1) + setback 499.9 < 500 (bit 2) + fraction (bit 3)
-    np.testing.assert_array_equal(bits, [[0, 0b0101, 0b1001, 0b1110]])
+    # bits 0 (outside_aoi) and 1 (no_data) are reserved; constraint i has bit i + 2.
+    # pixel 0 passes all; pixel 1: slope (bit 2) + setback (bit 4); pixel 2: slope has no data, so
+    # no_data (bit 1), not "steep slope", + fraction 0.25 (bit 5); pixel 3: water (bit 3) + setback
+    # 499.9 < 500 (bit 4) + fraction (bit 5)
+    np.testing.assert_array_equal(bits, [[0, 0b010100, 0b100010, 0b111000]])
     np.testing.assert_allclose(avail, [[1, 0, 0, 0]])
     np.testing.assert_array_equal(eligible, [[True, False, False, False]])
     assert explain_exclusion(bits[0, 3], cons) == ["water", "settlement setback", "reserve share"]
+    assert explain_exclusion(bits[0, 2], cons) == ["no_data", "reserve share"]
     assert explain_exclusion(0, cons) == []
     legend = explain_exclusion(bits, cons)
-    assert legend == {0: [], 0b0101: ["steep slope", "settlement setback"],
-                      0b1001: ["steep slope", "reserve share"],
-                      0b1110: ["water", "settlement setback", "reserve share"]}
+    assert legend == {0: [], 0b010100: ["steep slope", "settlement setback"],
+                      0b100010: ["no_data", "reserve share"],
+                      0b111000: ["water", "settlement setback", "reserve share"]}
 
 
 def test_partial_exclusion_keeps_fraction():
@@ -62,7 +65,7 @@ def test_partial_exclusion_keeps_fraction():
         shape=(1, 3),
     )
     np.testing.assert_allclose(avail, [[0.6, 0.0, 1.0]])
-    np.testing.assert_array_equal(bits, [[1, 1, 0]])
+    np.testing.assert_array_equal(bits, [[1 << 2, 1 << 2, 0]])  # the first constraint has bit 2
     np.testing.assert_array_equal(eligible, [[True, False, True]])
 
 
@@ -83,8 +86,8 @@ def test_minimum_area_against_scipy_label(rng):
     sizes = np.bincount(labels.ravel())
     expected = ok & (sizes[labels] >= 5)
     np.testing.assert_array_equal(eligible, expected)
-    np.testing.assert_array_equal((bits & 2) > 0, ok & ~expected)
-    np.testing.assert_array_equal((bits & 1) > 0, ~ok)
+    np.testing.assert_array_equal((bits & (1 << 3)) > 0, ok & ~expected)  # 2nd constraint: bit 3
+    np.testing.assert_array_equal((bits & (1 << 2)) > 0, ~ok)
 
 
 def test_minimum_area_by_hand_4_vs_8_connectivity():
@@ -101,9 +104,13 @@ def test_minimum_area_by_hand_4_vs_8_connectivity():
 
 
 def test_bitmask_dtype_limits():
-    assert bitmask_dtype(33) == np.uint64
-    with pytest.raises(InvalidParameterError, match="at most 64 constraints"):
-        bitmask_dtype(65)
+    # two bits are reserved (outside_aoi, no_data): 30 constraints fill 32 bits, 62 fill 64
+    assert bitmask_dtype(30) == np.uint32
+    assert bitmask_dtype(31) == np.uint64
+    assert bitmask_dtype(62) == np.uint64
+    with pytest.raises(InvalidParameterError,
+                       match=r"at most 62 constraints .*outside_aoi, no_data\), got 63"):
+        bitmask_dtype(63)
 
 
 def test_round_trip_dicts():
@@ -185,8 +192,9 @@ def test_two_minimum_area_rules_each_look_at_the_layer_constraints_only():
     cons = [ValueRange("v", "v", min=1), MinimumArea("three", min_area_m2=3),
             MinimumArea("five", min_area_m2=5, connectivity=4)]
     bits, avail, eligible = evaluate_constraints(cons, {"v": v}, shape=v.shape, pixel_area_m2=1.0)
-    np.testing.assert_array_equal(bits, [[0b110, 0b110, 0b001, 0b100, 0b100],
-                                         [0b001, 0b001, 0b001, 0b100, 0b100]])
+    # constraint i has bit i + 2 (bits 0 and 1 are outside_aoi and no_data)
+    np.testing.assert_array_equal(bits, np.array([[0b110, 0b110, 0b001, 0b100, 0b100],
+                                                  [0b001, 0b001, 0b001, 0b100, 0b100]]) << 2)
     assert not eligible.any() and not avail.any()
 
 
@@ -219,7 +227,7 @@ def test_regions_merge_across_window_corners_by_hand():
         bits = _windowed(cons, v, (2, 2), 1.0)
         whole, _, _ = evaluate_constraints(cons, {"v": v}, shape=v.shape, pixel_area_m2=1.0)
         np.testing.assert_array_equal(bits, whole)
-        assert int(((bits & 2) > 0).sum()) == removed
+        assert int(((bits & (1 << 3)) > 0).sum()) == removed  # the minimum-area rule is constraint 1: bit 3
 
 
 @settings(max_examples=60, deadline=None)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import tomllib
+from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pytest
 import rasterio
+import shapely
 import tomli_w
 
 import steppe_geo as sg
@@ -25,9 +28,11 @@ from steppe_geo.mcda import (
     Setback,
     ValueRange,
     ahp,
+    bit_legend,
     evaluate,
     evaluate_dask,
     evaluate_streamed,
+    parse_bit_legend,
 )
 
 
@@ -110,9 +115,12 @@ def test_explain_names_constraints_and_contributions(layers, small_grid):
     assert sum(c["contribution"] for c in ok["criteria"].values()) == pytest.approx(ok["score"], rel=1e-5)
 
 
-def test_nodata_category_is_excluded(layers):
+def test_nodata_category_is_no_data_not_the_constraint(layers):
+    # land_cover is nodata (255) at (10, 10): excluded as no_data, not claimed by "water"
     r = evaluate(_overlay(), layers)
-    assert "water" in r.excluded_by(int(r.exclusion.values[10, 10]))
+    why = r.excluded_by(int(r.exclusion.values[10, 10]))
+    assert "no_data" in why and "water" not in why
+    assert not r.eligible.values[10, 10]
 
 
 @pytest.mark.parametrize("rule", ["weighted-product", "fuzzy-and", "geometric-mean"])
@@ -306,10 +314,10 @@ def test_float_layer_with_numeric_nodata_is_nodata_in_every_mode(layers, small_g
     dask = evaluate_dask(ov, srcs, grid=small_grid, out_dir=tmp_path / "d", window=16, client=client)
     _assert_files_equal_memory(streamed, r)
     _assert_files_equal_memory(dask, r)
-    # and as a constraint layer: -9999 is nodata, which counts as excluded
+    # and as a constraint layer: -9999 is nodata, which excludes the pixel as no_data (not as "calm")
     ov2 = Overlay(ov.criteria, constraints=(ValueRange("calm", "wind", min=-1e6),))
     r2 = evaluate(ov2, layers)
-    assert r2.excluded_by(int(r2.exclusion.values[5, 5])) == ["calm"]
+    assert r2.excluded_by(int(r2.exclusion.values[5, 5])) == ["no_data"]
     files = evaluate_streamed(ov2, srcs, grid=small_grid, out_dir=tmp_path / "c", window=16)
     _assert_files_equal_memory(files, r2)
 
@@ -322,7 +330,7 @@ def test_large_minimum_area_needs_no_halo(layers, sources, small_grid, tmp_path,
     ov = Overlay(_overlay().criteria, constraints=(*_overlay().constraints[:-1], big))
     r = evaluate(ov, layers)
     assert r.eligible.values.any()
-    assert ((r.exclusion.values & (1 << 4)) > 0).any()  # the rule removed something
+    assert ((r.exclusion.values & (1 << 6)) > 0).any()  # the rule (constraint 4: bit 6) removed something
     reads = []
     orig = ov_mod._read_window
 
@@ -334,9 +342,10 @@ def test_large_minimum_area_needs_no_halo(layers, sources, small_grid, tmp_path,
     files = evaluate_streamed(ov, sources, grid=small_grid, out_dir=tmp_path / "s", window=16)
     _assert_files_equal_memory(files, r)
     assert max(h for h, _, _ in reads) <= 16 and max(w for _, w, _ in reads) <= 16
-    # a labelling pass over the 4 constraint layers, then the main pass over all 5 layers
+    # a labelling pass, then the main pass, each over all 5 layers (a criterion without data leaves
+    # the pixel out of every region, so the labelling pass reads the criteria too)
     n_win = len(list(small_grid.windows(16)))
-    assert [n for _, _, n in reads] == [4] * n_win + [5] * n_win
+    assert [n for _, _, n in reads] == [5] * n_win + [5] * n_win
     _assert_files_equal_memory(
         evaluate_dask(ov, sources, grid=small_grid, out_dir=tmp_path / "d", window=16, client=client), r)
 
@@ -406,3 +415,141 @@ def test_overlay_accepts_rule_aliases_and_checks_parameters():
 def test_write_criteria_must_be_a_bool(sources, small_grid, tmp_path):
     with pytest.raises(InvalidParameterError, match=r"write_criteria must be True or False, got 'yes'"):
         evaluate_streamed(_overlay(), sources, grid=small_grid, out_dir=tmp_path / "o", write_criteria="yes")
+
+
+# ---------------------------------------------------------------- the AOI polygon and missing data
+REAL = Path(__file__).resolve().parents[1] / "data" / "real" / "esrp_idaho"
+
+
+def _inside_by_shapely(aoi, grid):
+    """Independent reference: pixel centres inside the AOI polygon (shapely point-in-polygon)."""
+    polygon = shapely.union_all(aoi.to_crs(grid.crs).geometry.values)
+    xx, yy = np.meshgrid(grid.x_coords(), grid.y_coords())
+    return shapely.contains_xy(polygon, xx, yy)
+
+
+def _u_shape(grid):
+    """A U over the grid: a notch (the middle third of the columns, the top ~half of the rows) cut out.
+
+    (Its edges pass no pixel centre, so the reference and GDAL cannot differ on a tie.)
+    """
+    w, s, e, n = grid.bounds
+    dx, dy = (e - w) / 3, (n - s) * 0.49
+    u = shapely.Polygon([(w, s), (e, s), (e, n), (e - dx, n), (e - dx, n - dy), (w + dx, n - dy), (w + dx, n),
+                         (w, n)])
+    return gpd.GeoDataFrame(geometry=[u], crs=grid.crs)
+
+
+def test_concave_aoi_bounds_every_mode(layers, sources, small_grid, tmp_path, client):
+    aoi = _u_shape(small_grid)
+    inside = _inside_by_shapely(aoi, small_grid)
+    assert 0.1 < (~inside).mean() < 0.3
+    ov = _overlay()
+    r = evaluate(ov, layers, aoi=aoi)
+    bits = r.exclusion.values
+    np.testing.assert_array_equal((bits & 1) > 0, ~inside)  # bit 0 = outside_aoi, exactly
+    assert not (r.eligible.values & ~inside).any()  # no eligible pixel outside the AOI
+    assert np.isnan(r.score.values[~inside]).all() and (r.availability.values[~inside] == 0).all()
+    assert r.eligible.values[inside].any()
+    # inside the AOI the result is the one without an AOI, except where a minimum-area region was cut by
+    # the AOI's edge (only its inside part counts)
+    whole = evaluate(ov, layers)
+    same = inside & ~((whole.exclusion.values | bits) & (1 << 6)).astype(bool)
+    np.testing.assert_array_equal(r.score.values[same], whole.score.values[same])
+    np.testing.assert_array_equal(bits[same] & ~np.uint32(1), whole.exclusion.values[same])
+    outside_why = whole.excluded_by(int(whole.exclusion.values[0, 30]))
+    assert r.excluded_by(int(bits[0, 30])) == ["outside_aoi", *outside_why]
+    for window in (16, 23):
+        streamed = evaluate_streamed(ov, sources, grid=small_grid, out_dir=tmp_path / f"s{window}",
+                                     window=window, aoi=aoi)
+        dask = evaluate_dask(ov, sources, grid=small_grid, out_dir=tmp_path / f"d{window}", window=window,
+                             client=client, aoi=aoi)
+        _assert_files_equal_memory(streamed, r)
+        _assert_files_equal_memory(dask, r)
+    with rasterio.open(streamed["exclusion"]) as ds:
+        assert ds.tags()["constraints"].startswith("bit 0: outside_aoi, bit 1: no_data, bit 2: steep")
+
+
+def test_minimum_area_counts_only_land_inside_the_aoi():
+    # an eligible strip of 6 pixels (10 m), cut by the AOI after 4: the 4 inside are below the 5-px minimum
+    grid = sg.Grid.from_bounds((0, 0, 60, 10), crs="EPSG:32649", resolution_m=10)
+    v = grid.to_dataarray(np.ones((1, 6), dtype=np.float32), name="v")
+    ov = Overlay((Criterion("v", Linear(0, 1)),), constraints=(MinimumArea("under 5 px", min_area_m2=500),))
+    assert evaluate(ov, {"v": v}).eligible.values.all()  # without an AOI the strip is 6 px: kept
+    aoi = gpd.GeoSeries([shapely.box(0, 0, 40, 10)], crs="EPSG:32649")
+    r = evaluate(ov, {"v": v}, aoi=aoi)
+    assert not r.eligible.values.any()
+    # by hand: pixels 0-3 inside but in a 4-px region (bit 2, the minimum-area rule); 4-5 outside (bit 0)
+    np.testing.assert_array_equal(r.exclusion.values, [[4, 4, 4, 4, 1, 1]])
+
+
+def test_missing_data_is_no_data_not_a_constraint():
+    # a DEM-derived slope with a gap: the gap is "no_data", never "steep slope"
+    grid = sg.Grid.from_bounds((0, 0, 40, 10), crs="EPSG:32649", resolution_m=10)
+    slope = grid.to_dataarray(np.array([[2.0, 30.0, np.nan, 5.0]], dtype=np.float32), name="slope_deg")
+    wind = grid.to_dataarray(np.array([[6.0, 6.0, 6.0, np.nan]], dtype=np.float32), name="wind")
+    ov = Overlay((Criterion("wind", Linear(4, 9)), Criterion("flat", Linear(20, 0), layer="slope_deg")),
+                 constraints=(ValueRange("steep slope", "slope_deg", max=15),))
+    r = evaluate(ov, {"wind": wind, "slope_deg": slope})
+    # by hand: pixel 0 eligible; 1 steep (bit 2); 2 slope missing (bit 1 only); 3 wind (a criterion) missing
+    np.testing.assert_array_equal(r.exclusion.values, [[0, 4, 2, 2]])
+    np.testing.assert_array_equal(r.eligible.values, [[True, False, False, False]])
+    assert [r.excluded_by(int(b)) for b in r.exclusion.values[0]] == [[], ["steep slope"], ["no_data"],
+                                                                      ["no_data"]]
+    assert r.overlay.exclusion_names == ["outside_aoi", "no_data", "steep slope"]
+    assert r.exclusion.attrs["constraints"] == "bit 0: outside_aoi, bit 1: no_data, bit 2: steep slope"
+    assert parse_bit_legend(r.exclusion.attrs["constraints"]) == r.overlay.exclusion_names
+
+
+def test_real_concave_aoi_and_a_dem_that_covers_part_of_it_in_every_mode(tmp_path, client):
+    # USGS outline of the Eastern Snake River Plain (concave) over a DEM (feet) covering only its middle:
+    # outside the plain is bit 0, inside without DEM is bit 1, in memory, streamed and on Dask alike
+    esrp = gpd.read_file(REAL / "esrp.gpkg")
+    grid = sg.Grid.for_area(esrp, resolution_m=4000)
+    dem = sg.read_raster(REAL / "dem_ft_albers.tif", grid=grid, name="dem")
+    ov = Overlay((Criterion("low", Linear(7000, 4000), layer="dem"),),
+                 constraints=(ValueRange("above 5500 ft", "dem", max=5500),
+                              MinimumArea("under 3 px", min_area_m2=3 * 4000**2)))
+    r = evaluate(ov, {"dem": dem}, aoi=esrp)
+    inside = _inside_by_shapely(esrp, grid)
+    missing = np.isnan(dem.values)
+    bits = r.exclusion.values
+    np.testing.assert_array_equal((bits & 1) > 0, ~inside)
+    np.testing.assert_array_equal((bits & 2) > 0, missing)
+    assert not ((bits & 4) > 0)[missing].any()  # the elevation rule does not claim pixels without DEM
+    eligible = r.eligible.values
+    assert eligible.any() and not (eligible & ~inside).any() and not (eligible & missing).any()
+    assert 0.5 < missing[inside].mean() < 0.9  # most of the plain has no DEM in this file
+    src = {"dem": write_raster(dem, tmp_path / "dem.tif")}
+    streamed = evaluate_streamed(ov, src, grid=grid, out_dir=tmp_path / "s", window=16, aoi=esrp)
+    dask = evaluate_dask(ov, src, grid=grid, out_dir=tmp_path / "d", window=16, client=client, aoi=esrp)
+    _assert_files_equal_memory(streamed, r)
+    _assert_files_equal_memory(dask, r)
+
+
+def test_aoi_errors_name_the_problem(layers, sources, small_grid, tmp_path):
+    far = gpd.GeoSeries([shapely.box(500_000, 4_430_000, 501_000, 4_431_000)], crs="EPSG:32649")
+    with pytest.raises(InvalidParameterError,
+                       match=r"aoi does not overlap the grid .*bounds in the grid's CRS "
+                             r"are \(500000.0, 4430000.0, 501000.0, 4431000.0\)"):
+        evaluate(_overlay(), layers, aoi=far)
+    with pytest.raises(InvalidParameterError, match="aoi does not overlap the grid"):
+        evaluate_streamed(_overlay(), sources, grid=small_grid, out_dir=tmp_path / "x", aoi=far)
+    assert not (tmp_path / "x").exists()  # refused before any output
+    line = shapely.LineString([(400_000, 4_430_000), (401_000, 4_431_000)])
+    lines = gpd.GeoSeries([line], crs="EPSG:32649")
+    with pytest.raises(InvalidParameterError, match=r"aoi has no polygon with an area"):
+        evaluate(_overlay(), layers, aoi=lines)
+
+
+def test_reserved_bit_names_cannot_name_a_constraint():
+    with pytest.raises(InvalidParameterError, match=r"constraint name\(s\) \['no_data'\] are reserved"):
+        Overlay((Criterion("v", Linear(0, 1)),), constraints=(ValueRange("no_data", "v", max=1),))
+
+
+def test_bit_legend_round_trip_and_errors():
+    names = ["outside_aoi", "no_data", "settlements, 500 m", "bit rot"]
+    assert parse_bit_legend(bit_legend(names)) == names
+    for bad in ("", "steep, water", "bit 1: a, bit 0: b", "x bit 0: a"):
+        with pytest.raises(InvalidParameterError, match="not an exclusion bit legend"):
+            parse_bit_legend(bad)

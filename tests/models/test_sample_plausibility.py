@@ -41,7 +41,7 @@ def test_nature_reserve_and_red_lines_fully_excluded(sample, results, name):
     assert inside.sum() > 20  # the reserve crosses the area
     assert not res.eligible.values[inside].any()
     assert np.all(np.isnan(res.score.values[inside]))
-    bit = 1 << res.model.constraint_names.index("protected_areas")
+    bit = 1 << res.overlay_result.overlay.exclusion_names.index("protected_areas")  # bits 0, 1 reserved
     assert np.all(res.exclusion.values[inside] & bit)
 
 
@@ -97,7 +97,7 @@ def test_every_setback_fully_excluded(sample, results, name):
             near |= shapely.distance(centres, geom) <= di
         near = near.reshape(grid.shape)
         assert near.sum() > 0, layer
-        bit = 1 << res.model.constraint_names.index(layer)
+        bit = 1 << res.overlay_result.overlay.exclusion_names.index(layer)  # after outside_aoi, no_data
         flagged = (exclusion & bit) > 0
         missed = near & ~flagged
         assert not missed.any(), f"{layer}: {int(missed.sum())} of {int(near.sum())} centres in the setback"
@@ -189,7 +189,7 @@ def test_far_from_the_grid_is_excluded_for_wind(sample, results):
     lines = shapely.union_all(read_vector(paths["power_lines"], crs=grid.crs).geometry.values)
     far = (shapely.distance(shapely.points(xs.ravel(), ys.ravel()), lines) > 10_000).reshape(grid.shape)
     assert far.sum() > 100 and (~far).sum() > 100
-    bit = 1 << res.model.constraint_names.index("far_from_grid")
+    bit = 1 << res.overlay_result.overlay.exclusion_names.index("far_from_grid")
     flagged = (np.asarray(res.exclusion.values) & bit) > 0
     np.testing.assert_array_equal(flagged, far)
     assert not np.asarray(res.eligible.values)[far].any()

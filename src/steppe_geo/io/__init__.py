@@ -6,7 +6,13 @@ See ``docs/io.md``.
 from __future__ import annotations
 
 from steppe_geo.io.atomic import atomic_path, check_output_path
-from steppe_geo.io.provenance import PROVENANCE_TAG, file_checksum, provenance_record, read_provenance
+from steppe_geo.io.provenance import (
+    PROVENANCE_TAG,
+    file_checksum,
+    provenance_record,
+    read_provenance,
+    read_raster_tags,
+)
 from steppe_geo.io.raster import LayerKind, ResamplingMethod, default_resampling, read_raster
 from steppe_geo.io.vector import GeometryRole, rasterize, read_vector, vector_columns, vector_layers
 from steppe_geo.io.write import (
@@ -38,6 +44,7 @@ __all__ = [
     "rasterize",
     "read_provenance",
     "read_raster",
+    "read_raster_tags",
     "read_vector",
     "save_figure",
     "shapefile_field_names",

@@ -183,6 +183,41 @@ def read_provenance(path: PathLike, *, layer: str | None = None) -> dict[str, An
     return json.loads(text) if text else None
 
 
+def read_raster_tags(path: PathLike) -> dict[str, str]:
+    """The dataset-level metadata tags of a raster file (e.g. ``constraints`` of ``exclusion.tif``).
+
+    Reading leaves no ``.aux.xml`` sidecar beside the file.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A raster file GDAL can open.
+
+    Returns
+    -------
+    dict str → str
+
+    Raises
+    ------
+    InputNotFoundError
+        ``path`` is not a file.
+    UnreadableInputError
+        GDAL cannot open it.
+    """
+    import rasterio
+
+    from steppe_geo.errors import UnreadableInputError
+
+    p = Path(path)
+    if not p.is_file():
+        raise InputNotFoundError(f"cannot read the tags of {str(p)!r}: no such file")
+    try:
+        with rasterio.Env(GDAL_PAM_ENABLED="NO"), rasterio.open(p) as ds:
+            return dict(ds.tags())
+    except rasterio.errors.RasterioIOError as exc:
+        raise UnreadableInputError(f"cannot open raster {str(p)!r}: {exc}") from None
+
+
 def _gpkg_provenance(path: Path, layer: str | None) -> str | None:
     import pyogrio
     import pyogrio.errors

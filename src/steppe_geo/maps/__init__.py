@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from steppe_geo.maps.charts import Scheme, plot_rank_stability, plot_ranked_parcels
 from steppe_geo.maps.furniture import (
+    add_aoi_outline,
     add_coordinates,
     add_data_note,
     add_map_furniture,
@@ -40,6 +41,7 @@ __all__ = [
     "ESA_CLASS_LABELS",
     "ReportSection",
     "Scheme",
+    "add_aoi_outline",
     "add_coordinates",
     "add_data_note",
     "add_map_furniture",

@@ -17,7 +17,7 @@ from matplotlib.patches import Patch
 
 from steppe_geo._validation import check_projected, parse_choice
 from steppe_geo.errors import InvalidParameterError, MissingCRSError
-from steppe_geo.maps.furniture import add_map_furniture
+from steppe_geo.maps.furniture import add_aoi_outline, add_map_furniture
 
 __all__ = ["Scheme", "plot_rank_stability", "plot_ranked_parcels"]
 
@@ -60,6 +60,7 @@ def plot_ranked_parcels(
     title: str | None = None,
     note: str | None = None,
     cmap: str = "YlGn",
+    aoi: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
 ) -> Axes:
     """Classified choropleth of a parcel score with the top ``k`` parcels outlined and labelled.
 
@@ -81,6 +82,8 @@ def plot_ranked_parcels(
         Column whose value is added to each top-k label (e.g. a parcel name).
     title, note : str, optional
     cmap : str, default "YlGn"
+    aoi : GeoDataFrame or GeoSeries, optional
+        Area of interest whose outline is drawn over the map (any CRS).
 
     Returns
     -------
@@ -153,6 +156,8 @@ def plot_ranked_parcels(
                         color="black", bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "crimson",
                                              "lw": 0.6, "alpha": 0.85}, zorder=15)
         handles.append(Patch(facecolor="none", edgecolor="crimson", label=f"top {len(top)} (rank)"))
+    if aoi is not None:
+        handles.append(add_aoi_outline(ax, aoi, crs=parcels.crs))
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7,
               title=f"{column} ({sch.value})", title_fontsize=7, frameon=False)
     return add_map_furniture(ax, crs=parcels.crs, title=title or f"parcels ranked by {column}", note=note)

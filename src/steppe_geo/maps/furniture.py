@@ -17,12 +17,13 @@ from matplotlib.ticker import FuncFormatter
 
 from steppe_geo._validation import check_projected
 
-__all__ = ["add_coordinates", "add_data_note", "add_map_furniture", "add_north_arrow", "add_scale_bar",
-           "crs_label", "nice_length_m"]
+__all__ = ["add_aoi_outline", "add_coordinates", "add_data_note", "add_map_furniture", "add_north_arrow",
+           "add_scale_bar", "crs_label", "nice_length_m"]
 
 SCALE_BAR_GID = "steppe_geo.scale_bar"
 NORTH_ARROW_GID = "steppe_geo.north_arrow"
 DATA_NOTE_GID = "steppe_geo.data_note"
+AOI_OUTLINE_GID = "steppe_geo.aoi_outline"
 
 
 def nice_length_m(extent_m: float, *, fraction: float = 0.25) -> float:
@@ -185,6 +186,51 @@ def add_map_furniture(ax: Axes, *, crs: Any | None, title: str | None, note: str
     if note:
         add_data_note(ax, note)
     return ax
+
+
+def add_aoi_outline(ax: Axes, aoi: Any, *, crs: Any, color: str = "black", linewidth: float = 1.0) -> Any:
+    """Draw the outline of the area of interest (its polygons' boundary) over a map.
+
+    The axes' limits are kept: the outline does not widen the map.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+        A map drawn in ``crs``.
+    aoi : GeoDataFrame or GeoSeries
+        Area of interest (polygons, any CRS; reprojected to ``crs``).
+    crs : pyproj.CRS or str
+        CRS of the map.
+    color : str, default "black"
+    linewidth : float, default 1.0
+
+    Returns
+    -------
+    matplotlib.lines.Line2D
+        A legend handle labelled "AOI outline" (the drawn lines carry ``gid``
+        :data:`AOI_OUTLINE_GID`).
+
+    Raises
+    ------
+    InvalidParameterError
+        ``aoi`` has no polygon.
+    MissingCRSError
+        ``aoi`` has no CRS.
+    """
+    import shapely
+    from matplotlib.lines import Line2D
+
+    from steppe_geo.mcda import aoi_polygon
+
+    xlim, ylim = ax.get_xlim(), ax.get_ylim()
+    keep = ax.has_data()
+    for line in shapely.get_parts(aoi_polygon(aoi, crs=crs).boundary):
+        xs, ys = np.asarray(line.coords).T
+        ax.plot(xs, ys, color=color, linewidth=linewidth, gid=AOI_OUTLINE_GID, zorder=12)
+    if keep:
+        ax.set_xlim(xlim)
+        ax.set_ylim(ylim)
+    return Line2D([], [], color=color, linewidth=linewidth, label="AOI outline")
 
 
 def raster_extent(da: Any) -> tuple[float, float, float, float]:

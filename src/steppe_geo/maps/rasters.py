@@ -17,7 +17,8 @@ from matplotlib.patches import Patch
 
 from steppe_geo.errors import InvalidParameterError
 from steppe_geo.grid import Grid
-from steppe_geo.maps.furniture import add_map_furniture, raster_extent
+from steppe_geo.maps.furniture import add_aoi_outline, add_map_furniture, raster_extent
+from steppe_geo.mcda.constraints import NO_DATA, OUTSIDE_AOI
 
 __all__ = ["ESA_CLASS_COLORS", "ESA_CLASS_LABELS", "plot_esa_classes", "plot_exclusions", "plot_suitability"]
 
@@ -62,6 +63,7 @@ def plot_suitability(
     note: str | None = None,
     cmap: str = "viridis",
     label: str = "suitability score (0–1)",
+    aoi: Any = None,
 ) -> Axes:
     """Map a 0..1 score over a grey hillshade basemap, with a colour bar.
 
@@ -83,6 +85,8 @@ def plot_suitability(
         Matplotlib colour map for the score.
     label : str
         Colour-bar label.
+    aoi : GeoDataFrame or GeoSeries, optional
+        Area of interest whose outline is drawn over the map (any CRS).
 
     Returns
     -------
@@ -108,8 +112,15 @@ def plot_suitability(
                    interpolation="nearest", alpha=0.8 if hillshade is not None else 1.0, zorder=2)
     cbar = ax.figure.colorbar(im, ax=ax, shrink=0.8)
     cbar.set_label(label, fontsize=8)
+    if aoi is not None:
+        handle = add_aoi_outline(ax, aoi, crs=score.rio.crs)
+        ax.legend(handles=[handle], loc="lower right", fontsize=7, frameon=True)
     return add_map_furniture(ax, crs=score.rio.crs, title=title or str(score.name or "suitability"),
                              note=note)
+
+
+_RESERVED_COLORS = {OUTSIDE_AOI: "#d9d9d9", NO_DATA: "#636363"}
+"""Fixed colours of the exclusion bitmask's reserved bits on exclusion maps."""
 
 
 def _first_bit(bits: np.ndarray, n: int) -> np.ndarray:
@@ -135,12 +146,15 @@ def plot_exclusions(
     ax: Axes | None = None,
     title: str | None = None,
     note: str | None = None,
+    aoi: Any = None,
 ) -> Axes:
     """Map which constraint excluded each pixel, one colour per constraint.
 
     A pixel excluded by several constraints is coloured by the first of them in bit order
     (the legend says so and gives the area each constraint excludes in hectares, overlaps
-    included).
+    included). The reserved bits have fixed colours: ``outside_aoi`` light grey, ``no_data``
+    dark grey. With an ``outside_aoi`` bit the areas of the other bits count only land inside
+    the AOI (as the run's summary does).
 
     Parameters
     ----------
@@ -149,9 +163,12 @@ def plot_exclusions(
         A declared nodata value other than 0 (a reserved "no data" code) is drawn as no data; a
         declared nodata of 0 is ignored, since 0 means "not excluded".
     constraint_names : sequence of str
-        Constraint names in bit order.
+        Names of the bits in order (for a model: ``outside_aoi``, ``no_data``, then its
+        constraints; the GeoTIFF tag ``constraints`` of ``exclusion.tif`` lists them).
     ax : matplotlib Axes, optional
     title, note : str, optional
+    aoi : GeoDataFrame or GeoSeries, optional
+        Area of interest whose outline is drawn over the map (any CRS).
 
     Returns
     -------
@@ -186,7 +203,7 @@ def plot_exclusions(
     import matplotlib
 
     base = matplotlib.colormaps["tab20"].resampled(max(len(names), 2))
-    colors = ["#ffffff"] + [base(i) for i in range(len(names))]
+    colors = ["#ffffff"] + [_RESERVED_COLORS.get(n, base(i)) for i, n in enumerate(names)]
     cmap = ListedColormap(colors)
     norm = BoundaryNorm(np.arange(-0.5, len(names) + 1.5), cmap.N)
     ax.imshow(np.ma.masked_where(missing, first), extent=raster_extent(bitmask), cmap=cmap, norm=norm,
@@ -194,15 +211,22 @@ def plot_exclusions(
     pixel_ha = Grid.from_dataarray(bitmask).pixel_area_m2 / 1e4
     handles = [Patch(facecolor=colors[0], edgecolor="0.5",
                      label=f"eligible ({_hectares(int(((bits == 0) & ~missing).sum()) * pixel_ha)})")]
+    inside = np.ones(bits.shape, dtype=bool)
+    if OUTSIDE_AOI in names:
+        inside = ((bits >> np.uint64(names.index(OUTSIDE_AOI))) & np.uint64(1)) == 0
     for i, name in enumerate(names):
-        count = int(((bits >> np.uint64(i)) & np.uint64(1)).sum())
+        mine = ((bits >> np.uint64(i)) & np.uint64(1)) == 1
+        count = int((mine if name == OUTSIDE_AOI else mine & inside).sum())
         handles.append(Patch(facecolor=colors[i + 1], edgecolor="0.5",
                              label=f"{name} ({_hectares(count * pixel_ha)})"))
     if missing.any():
         handles.append(Patch(facecolor="none", edgecolor="0.5",
                              label=f"no data ({_hectares(int(missing.sum()) * pixel_ha)})"))
+    if aoi is not None:
+        handles.append(add_aoi_outline(ax, aoi, crs=bitmask.rio.crs))
+    where = " (ha inside the AOI)" if OUTSIDE_AOI in names else ""
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7,
-              title="excluded by (first in bit order)", title_fontsize=7, frameon=False)
+              title=f"excluded by (first in bit order){where}", title_fontsize=7, frameon=False)
     return add_map_furniture(ax, crs=bitmask.rio.crs, title=title or "exclusions by constraint", note=note)
 
 
@@ -214,6 +238,7 @@ def plot_esa_classes(
     codes: Sequence[int] | None = None,
     title: str | None = None,
     note: str | None = None,
+    aoi: Any = None,
 ) -> Axes:
     """Map environmentally sensitive area (ESA) classes with the 8-class legend.
 
@@ -227,6 +252,8 @@ def plot_esa_classes(
     codes : sequence of int, optional
         Code of each label (default ``1..len(labels)``).
     title, note : str, optional
+    aoi : GeoDataFrame or GeoSeries, optional
+        Area of interest whose outline is drawn over the map (any CRS).
 
     Returns
     -------
@@ -261,6 +288,8 @@ def plot_esa_classes(
               label=f"{lab} {_ESA_LONG.get(lab, lab)} ({100 * int((index == i).sum()) / total:.0f} %)")
         for i, lab in enumerate(labels)
     ]
+    if aoi is not None:
+        handles.append(add_aoi_outline(ax, aoi, crs=classes.rio.crs))
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7,
               title="ESA class (share of area)", title_fontsize=7, frameon=False)
     return add_map_furniture(ax, crs=classes.rio.crs, title=title or "environmentally sensitive areas",

@@ -32,7 +32,8 @@ section{background:#fff;border:1px solid #ddd;border-radius:6px;padding:8px 20px
 h2{color:#2f4f3a;border-bottom:2px solid #cfdcd2;padding-bottom:4px}
 figure{margin:12px 0} figure img{max-width:100%;border:1px solid #eee}
 figcaption{font-size:13px;color:#555}
-table{border-collapse:collapse;font-size:13px;margin:8px 0}
+.table-scroll{max-width:100%;overflow-x:auto;margin:8px 0}
+table{border-collapse:collapse;font-size:13px;margin:0}
 th,td{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}
 th{background:#eef3ef} td.num{text-align:right;font-variant-numeric:tabular-nums}
 pre{background:#f4f4f4;padding:8px;font-size:12px;overflow-x:auto;white-space:pre-wrap}
@@ -125,7 +126,9 @@ def table_html(table: pd.DataFrame | Sequence[Mapping[str, Any]], *, caption: st
     """An HTML table from a DataFrame or a list of dicts; columns holding geometries are dropped.
 
     A column is dropped for holding shapely geometries (a GeoDataFrame's geometry), not for its
-    name: a text column called ``geometry`` (e.g. geometry types) is kept.
+    name: a text column called ``geometry`` (e.g. geometry types) is kept. The table sits in a
+    ``<div class="table-scroll">`` that scrolls sideways when the table is wider than its
+    section, so no column is cut off.
 
     Parameters
     ----------
@@ -148,7 +151,8 @@ def table_html(table: pd.DataFrame | Sequence[Mapping[str, Any]], *, caption: st
     )
     more = f" (first {max_rows} of {len(df)} rows)" if len(df) > max_rows else ""
     cap = f"<caption>{html.escape(caption)}{more}</caption>" if caption or more else ""
-    return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+    return (f'<div class="table-scroll"><table>{cap}<thead><tr>{head}</tr></thead><tbody>{rows}</tbody>'
+            "</table></div>")
 
 
 def text_html(text: str, *, note: bool = False) -> str:

@@ -5,6 +5,7 @@ Knows nothing of models or parcels (DESIGN.md). See ``docs/mcda.md`` for the for
 
 from __future__ import annotations
 
+from steppe_geo.mcda.aoi import aoi_mask, aoi_polygon
 from steppe_geo.mcda.combine import (
     RULE_ALIASES,
     OWAWeights,
@@ -16,15 +17,21 @@ from steppe_geo.mcda.combine import (
     tradeoff,
 )
 from steppe_geo.mcda.constraints import (
+    NO_DATA,
+    OUTSIDE_AOI,
+    RESERVED_BITS,
     Categories,
     Constraint,
     FractionAvailable,
     MinimumArea,
     Setback,
     ValueRange,
+    bit_legend,
     constraint_from_dict,
     evaluate_constraints,
+    exclusion_bit_names,
     explain_exclusion,
+    parse_bit_legend,
 )
 from steppe_geo.mcda.overlay import (
     Criterion,
@@ -78,7 +85,10 @@ from steppe_geo.mcda.weights import (
 )
 
 __all__ = [
+    "NO_DATA",
+    "OUTSIDE_AOI",
     "RANDOM_INDEX",
+    "RESERVED_BITS",
     "RULE_ALIASES",
     "SAATY_SCALE",
     "AHPResult",
@@ -119,7 +129,10 @@ __all__ = [
     "ValueFunction",
     "ValueRange",
     "ahp",
+    "aoi_mask",
+    "aoi_polygon",
     "best_revision",
+    "bit_legend",
     "combine",
     "constraint_from_dict",
     "decode_nodata",
@@ -127,10 +140,12 @@ __all__ = [
     "evaluate_constraints",
     "evaluate_dask",
     "evaluate_streamed",
+    "exclusion_bit_names",
     "explain_exclusion",
     "normalize_weights",
     "orness",
     "owa_weights_from_orness",
+    "parse_bit_legend",
     "parse_rule",
     "plot_value_function",
     "principal_eigenvectors",

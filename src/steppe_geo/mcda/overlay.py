@@ -8,9 +8,16 @@ The same per-window kernel runs three ways (DESIGN.md "same answer, three ways")
    own windows from the files; the client writes the results.
 
 Every step of the kernel is element-wise except :class:`MinimumArea`: window by window, a
-first labelling pass over the constraint layers finds every eligible region's size across
+first labelling pass over the layers finds every eligible region's size across
 window edges (:func:`~steppe_geo.mcda.constraints.merge_window_regions`), and the main
 pass applies the threshold per window. So the three give identical outputs, with no halo.
+
+The area of interest (``aoi=``) and missing data are evaluated per window too, as the two
+reserved bits of the exclusion bitmask: bit 0 ``outside_aoi`` where the pixel centre is outside
+the AOI polygon (:mod:`steppe_geo.mcda.aoi`, rasterised per window) and bit 1 ``no_data`` where
+any layer the overlay reads (criterion or constraint) is nodata; constraint ``i`` has bit
+``i + 2``. Neither kind of pixel is eligible, and minimum-area rules count only land inside
+the AOI with data.
 """
 
 from __future__ import annotations
@@ -25,21 +32,26 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import shapely
 import xarray as xr
 
 from steppe_geo._typing import PathLike
 from steppe_geo._validation import check_same_grid, did_you_mean
 from steppe_geo.errors import GridMismatchError, InvalidParameterError, MissingLayerError
 from steppe_geo.grid import Grid, GridWindow
+from steppe_geo.mcda.aoi import _inside_window, _pixel_polygon, aoi_polygon
 from steppe_geo.mcda.combine import OWAWeights, Rule, _check_gamma, combine_into, parse_rule
 from steppe_geo.mcda.constraints import (
+    RESERVED_BITS,
     Constraint,
     MinimumArea,
     RegionSizes,
     WindowRegions,
+    bit_legend,
     bitmask_dtype,
     constraint_from_dict,
     evaluate_constraints,
+    exclusion_bit_names,
     explain_exclusion,
     layer_availability,
     merge_window_regions,
@@ -145,7 +157,9 @@ class Overlay:
     criteria : sequence of Criterion
         At least one; unique names.
     constraints : sequence of Constraint or MinimumArea, default ()
-        In bit order of the exclusion bitmask; unique names; applied after combination.
+        In bit order of the exclusion bitmask (constraint ``i`` has bit ``i + 2``, after the
+        reserved bits ``outside_aoi`` and ``no_data``); unique names, none of them reserved;
+        applied after combination.
     rule : str or Rule, default "wlc"
         See :func:`steppe_geo.mcda.combine` (aliases such as ``"wpm"`` accepted).
     weights : sequence, mapping name → weight, or AHPResult, optional
@@ -200,6 +214,12 @@ class Overlay:
         cdup = sorted({n for n in cnames if cnames.count(n) > 1})
         if cdup:
             raise InvalidParameterError(f"overlay: duplicate constraint names {cdup}")
+        reserved = [n for n in cnames if n in RESERVED_BITS]
+        if reserved:
+            raise InvalidParameterError(
+                f"overlay: constraint name(s) {reserved} are reserved for the exclusion bitmask's own bits "
+                f"({', '.join(RESERVED_BITS)}); rename the constraint"
+            )
         bitmask_dtype(len(cons))
         rule = parse_rule(self.rule)
         w = self.weights
@@ -254,8 +274,13 @@ class Overlay:
 
     @property
     def constraint_names(self) -> list[str]:
-        """Constraint names in bit order."""
+        """Constraint names in order (constraint ``i`` has bit ``i + 2`` of the exclusion bitmask)."""
         return [c.name for c in self.constraints]
+
+    @property
+    def exclusion_names(self) -> list[str]:
+        """Names of the exclusion bitmask's bits: ``outside_aoi``, ``no_data``, then the constraints."""
+        return exclusion_bit_names(self.constraints)
 
     def required_layers(self) -> list[str]:
         """Input layer keys the overlay reads (criteria first, then constraints), deduplicated."""
@@ -316,20 +341,22 @@ def _evaluate_window(
     region_sizes: Mapping[int, RegionSizes] | None = None,
     with_criteria: bool = True,
     copy: bool = True,
+    inside: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Evaluate one window (or the whole grid).
 
     Standardising and combining are fused, block by block of rows: each block of every
     criterion is standardised into the criteria stack (or, without ``with_criteria``, into a
     block-sized buffer) and combined while it is in cache. ``copy=False`` lets nodata be
-    decoded in place (arrays read fresh from a file).
+    decoded in place (arrays read fresh from a file). ``inside`` is the window's AOI mask.
     """
     nodata = nodata or {}
     shape = next(iter(arrays.values())).shape
     rows, cols = shape
     decoded = {k: decode_nodata(v, nodata.get(k), copy=copy) for k, v in arrays.items()}
     bitmask, avail, eligible = evaluate_constraints(
-        overlay.constraints, decoded, shape=shape, pixel_area_m2=pixel_area_m2, region_sizes=region_sizes
+        overlay.constraints, decoded, shape=shape, pixel_area_m2=pixel_area_m2, region_sizes=region_sizes,
+        inside=inside, missing=_missing(overlay, decoded, shape),
     )
     n = len(overlay.criteria)
     block_rows = max(1, _BLOCK_PIXELS // max(cols, 1))
@@ -338,7 +365,6 @@ def _evaluate_window(
     flat_score, flat_ok = score.reshape(-1), eligible.reshape(-1)
     w = overlay.normalized_weights
     v = np.asarray(overlay.owa.weights) if overlay.owa else None
-    masked = bool(overlay.constraints)
     for r0 in range(0, rows, block_rows):
         r1 = min(rows, r0 + block_rows)
         blk = stack[:, r0:r1] if with_criteria else stack[:, : r1 - r0]
@@ -346,31 +372,59 @@ def _evaluate_window(
             c.function.apply(decoded[c.layer_key][r0:r1], out=blk[i])
         out = flat_score[r0 * cols:r1 * cols]
         combine_into(blk.reshape(n, -1), w, overlay.rule, v, overlay.gamma, out)
-        if masked:
-            np.copyto(out, np.float32(np.nan), where=~flat_ok[r0 * cols:r1 * cols])
+        np.copyto(out, np.float32(np.nan), where=~flat_ok[r0 * cols:r1 * cols])
     result = {"score": score, "eligible": eligible, "exclusion": bitmask, "availability": avail}
     if with_criteria:
         result["criteria"] = stack
     return result
 
 
+def _missing(overlay: Overlay, decoded: Mapping[str, np.ndarray], shape: tuple[int, int]) -> np.ndarray:
+    """True where a criterion layer has no data (NaN) — the ``no_data`` bit (constraint layers add theirs)."""
+    missing = np.zeros(shape, dtype=bool)
+    for key in dict.fromkeys(c.layer_key for c in overlay.criteria):
+        values = decoded[key]
+        if np.issubdtype(values.dtype, np.floating):
+            missing |= np.isnan(values)
+    return missing
+
+
 def _bit_legend(overlay: Overlay) -> str:
-    return ", ".join(f"bit {i}: {n}" for i, n in enumerate(overlay.constraint_names))
+    return bit_legend(overlay.exclusion_names)
+
+
+def _aoi_pixels(aoi: Any, grid: Grid) -> Any:
+    """The AOI polygon in the grid's pixel coordinates (None without an AOI); it must cover a pixel centre."""
+    if aoi is None:
+        return None
+    polygon = _pixel_polygon(aoi_polygon(aoi, crs=grid.crs), grid)
+    rows, cols = grid.shape
+    if not polygon.intersects(shapely.box(0, 0, cols, rows)):
+        bounds = tuple(round(v, 1) for v in aoi_polygon(aoi, crs=grid.crs).bounds)
+        raise InvalidParameterError(
+            f"aoi does not overlap the grid ({grid.describe()}); its bounds in the grid's CRS are {bounds}: "
+            "check that the AOI and the layers are of the same area"
+        )
+    return polygon
+
+
+def _window_inside(aoi_pixels: Any, win: GridWindow) -> np.ndarray | None:
+    if aoi_pixels is None:
+        return None
+    return _inside_window(aoi_pixels, int(win.core.row_off), int(win.core.col_off),
+                          (int(win.core.height), int(win.core.width)))
 
 
 def _area_connectivities(overlay: Overlay) -> list[int]:
     return sorted({c.connectivity for c in overlay.constraints if isinstance(c, MinimumArea)})
 
 
-def _constraint_layer_keys(overlay: Overlay) -> list[str]:
-    return list(dict.fromkeys(c.layer for c in overlay.constraints if not isinstance(c, MinimumArea)))
-
-
 def _window_regions(overlay: Overlay, arrays: Mapping[str, np.ndarray], nodata: Mapping[str, Any],
-                    shape: tuple[int, int]) -> dict[int, WindowRegions]:
+                    shape: tuple[int, int], inside: np.ndarray | None = None) -> dict[int, WindowRegions]:
     """Labelling pass for one window: the edge labels of its eligible regions, per connectivity."""
     decoded = {k: decode_nodata(v, nodata.get(k), copy=False) for k, v in arrays.items()}
-    _, avail = layer_availability(overlay.constraints, decoded, shape=shape)
+    _, avail = layer_availability(overlay.constraints, decoded, shape=shape, inside=inside,
+                                  missing=_missing(overlay, decoded, shape))
     base = avail > 0
     return {conn: window_regions(base, connectivity=conn) for conn in _area_connectivities(overlay)}
 
@@ -394,14 +448,16 @@ class OverlayResult:
     Attributes
     ----------
     score : DataArray float32
-        Combined score in [0, 1]; NaN where the pixel is ineligible (availability 0) or any
-        criterion is nodata.
+        Combined score in [0, 1]; NaN where the pixel is ineligible (availability 0: outside the
+        AOI, a layer without data, excluded by a constraint).
     criteria : Dataset
         One float32 variable per standardised criterion (0..1, NaN = nodata).
     eligible : DataArray bool
-        True = keep (passes every constraint, availability > 0).
+        True = keep (inside the AOI, every layer has data, passes every constraint:
+        availability > 0).
     exclusion : DataArray uint32/uint64
-        Bit ``i`` set where constraint ``i`` excluded (fully or partly) the pixel.
+        Bit 0 ``outside_aoi``, bit 1 ``no_data``, bit ``i + 2`` set where constraint ``i``
+        excluded (fully or partly) the pixel (names: ``overlay.exclusion_names``).
     availability : DataArray float32
         Available fraction 0..1 of each pixel (product of constraint availabilities).
     weights : dict name → float
@@ -418,7 +474,7 @@ class OverlayResult:
     overlay: Overlay
 
     def excluded_by(self, bitmask: int) -> list[str]:
-        """Constraint names for a bitmask value."""
+        """Names of the bits set in a bitmask value (``outside_aoi``, ``no_data``, constraints)."""
         return explain_exclusion(bitmask, self.overlay.constraints)
 
     def contributions(self) -> xr.Dataset:
@@ -475,7 +531,7 @@ def _needed_layers(overlay: Overlay, available: Sequence[str]) -> list[str]:
     return keys
 
 
-def evaluate(overlay: Overlay, layers: Mapping[str, xr.DataArray]) -> OverlayResult:
+def evaluate(overlay: Overlay, layers: Mapping[str, xr.DataArray], *, aoi: Any = None) -> OverlayResult:
     """Evaluate an overlay in memory.
 
     Parameters
@@ -486,13 +542,17 @@ def evaluate(overlay: Overlay, layers: Mapping[str, xr.DataArray]) -> OverlayRes
         Aligned rasters (same CRS, transform and shape; dims ``("y", "x")``). A declared
         ``.rio.nodata`` is nodata for every dtype (NaN for floats read with steppe_geo, or e.g.
         -9999 or an integer code). Minimum-area constraints need a projected CRS.
+    aoi : GeoDataFrame or GeoSeries, optional
+        Area of interest (polygons, any CRS). Pixels whose centre is outside it get bit 0
+        (``outside_aoi``) and are not eligible (:mod:`steppe_geo.mcda.aoi`). Without it every
+        pixel is inside.
 
     Returns
     -------
     OverlayResult
         ``score`` (float32, attrs from :meth:`Overlay.tags`), ``criteria``, ``eligible``
-        (bool), ``exclusion`` (uint32/uint64 bitmask, no nodata: 0 = excluded by none),
-        ``availability``.
+        (bool), ``exclusion`` (uint32/uint64 bitmask, no nodata: 0 = excluded by none; bit 0
+        ``outside_aoi``, bit 1 ``no_data``, bit ``i + 2`` constraint ``i``), ``availability``.
 
     Raises
     ------
@@ -500,6 +560,10 @@ def evaluate(overlay: Overlay, layers: Mapping[str, xr.DataArray]) -> OverlayRes
         A layer the overlay needs is missing (named, with who needs it).
     GridMismatchError
         Layers are on different grids (the message shows both grids).
+    InvalidParameterError
+        ``aoi`` has no polygon or does not overlap the grid.
+    MissingCRSError
+        ``aoi`` has no CRS.
 
     Examples
     --------
@@ -515,8 +579,8 @@ def evaluate(overlay: Overlay, layers: Mapping[str, xr.DataArray]) -> OverlayRes
     >>> r = evaluate(ov, {"wind": wind, "slope": slope})
     >>> print(r.score.values)  # 0.75·0.2 + 0.25·1, 0.75·1 + 0.25·0.5, excluded (slope 18°)
     [[0.4   0.875   nan]]
-    >>> r.excluded_by(int(r.exclusion.values[0, 2]))
-    ['steep']
+    >>> r.excluded_by(int(r.exclusion.values[0, 2])), int(r.exclusion.values[0, 2])  # bit 2: 1st constraint
+    (['steep'], 4)
     """
     keys = _needed_layers(overlay, list(layers))
     used = {k: layers[k] for k in keys}
@@ -525,7 +589,9 @@ def evaluate(overlay: Overlay, layers: Mapping[str, xr.DataArray]) -> OverlayRes
     pix = grid.pixel_area_m2 if any(isinstance(c, MinimumArea) for c in overlay.constraints) else None
     arrays = {k: np.asarray(v.values) for k, v in used.items()}
     nodata = {k: v.rio.nodata for k, v in used.items()}  # any dtype: a float -9999 is nodata too
-    out = _evaluate_window(overlay, arrays, pixel_area_m2=pix, nodata=nodata)
+    aoi_pixels = _aoi_pixels(aoi, grid)
+    inside = None if aoi_pixels is None else _inside_window(aoi_pixels, 0, 0, grid.shape)
+    out = _evaluate_window(overlay, arrays, pixel_area_m2=pix, nodata=nodata, inside=inside)
     score = grid.to_dataarray(out["score"], name="score", units="1", attrs=overlay.tags())
     template = score.copy(deep=False)
     template.attrs = {}
@@ -585,20 +651,21 @@ def _read_window(datasets: Mapping[str, Any], win: GridWindow) -> dict[str, np.n
 
 
 def _regions_task(overlay: Overlay, sources: Mapping[str, str], keys: Sequence[str],
-                  nodata: Mapping[str, Any], win: GridWindow) -> dict[int, WindowRegions]:
+                  nodata: Mapping[str, Any], win: GridWindow, aoi_pixels: Any) -> dict[int, WindowRegions]:
     with _open_sources(sources, keys) as ds:
         arrays = _read_window(ds, win)
     shape = (int(win.core.height), int(win.core.width))
-    return _window_regions(overlay, arrays, nodata, shape)
+    return _window_regions(overlay, arrays, nodata, shape, _window_inside(aoi_pixels, win))
 
 
 def _window_task(overlay: Overlay, sources: Mapping[str, str], keys: Sequence[str], nodata: Mapping[str, Any],
                  win: GridWindow, pixel_area_m2: float | None, with_criteria: bool,
-                 region_sizes: Mapping[int, RegionSizes] | None) -> dict[str, np.ndarray]:
+                 region_sizes: Mapping[int, RegionSizes] | None, aoi_pixels: Any) -> dict[str, np.ndarray]:
     with _open_sources(sources, keys) as ds:
         arrays = _read_window(ds, win)
     return _evaluate_window(overlay, arrays, pixel_area_m2=pixel_area_m2, nodata=nodata,
-                            region_sizes=region_sizes, with_criteria=with_criteria, copy=False)
+                            region_sizes=region_sizes, with_criteria=with_criteria, copy=False,
+                            inside=_window_inside(aoi_pixels, win))
 
 
 def _check_outputs(outputs: Sequence[str], write_criteria: bool) -> tuple[str, ...]:
@@ -676,6 +743,7 @@ def _write(writers: Mapping[str, Any], win: GridWindow, out: Mapping[str, np.nda
 
 def _prepare(overlay: Overlay, sources: Mapping[str, PathLike], grid: Grid, window: int
              ) -> tuple[list[str], dict, float | None, list[GridWindow]]:
+    """Checked sources (keys, nodata), the pixel area for minimum-area rules, and the windows."""
     if not isinstance(grid, Grid):
         raise InvalidParameterError(f"grid must be a steppe_geo.Grid, got {type(grid).__name__}")
     if isinstance(window, bool) or not isinstance(window, int | np.integer) or int(window) <= 0:
@@ -697,12 +765,13 @@ def evaluate_streamed(
     outputs: Sequence[str] = OUTPUT_NAMES,
     overwrite: bool = False,
     gdal_cache_mb: int = 256,
+    aoi: Any = None,
 ) -> dict[str, Path]:
     """Evaluate an overlay window by window over aligned GeoTIFFs, writing COGs.
 
     Peak memory is set by ``window`` times the number of layers, not by the grid size
     (minimum-area constraints included: their region sizes come from a separate labelling
-    pass over the constraint layers, which keeps only the labels on window edges).
+    pass over the layers, which keeps only the labels on window edges).
 
     Parameters
     ----------
@@ -733,6 +802,8 @@ def evaluate_streamed(
     gdal_cache_mb : int, default 256
         GDAL block-cache limit during the run (GDAL's default is 5 % of RAM, which would
         let the cache, not the window, set the peak memory).
+    aoi : GeoDataFrame or GeoSeries, optional
+        Area of interest (polygons): as in :func:`evaluate`, rasterised window by window.
 
     Returns
     -------
@@ -745,21 +816,23 @@ def evaluate_streamed(
     MissingLayerError
         A layer the overlay needs has no source.
     InvalidParameterError
-        An unknown output name, or a window that is not a positive integer.
+        An unknown output name, a window that is not a positive integer, or an ``aoi``
+        without a polygon over the grid.
     """
     import rasterio
 
     keys, nodata, pix, wins = _prepare(overlay, sources, grid, window)
+    aoi_pixels = _aoi_pixels(aoi, grid)
     out_dir = Path(out_dir)
     protected = [sources[k] for k in keys]
     outs = _check_outputs(outputs, write_criteria)
     with rasterio.Env(GDAL_CACHEMAX=int(gdal_cache_mb)):
         sizes: list[dict[int, tuple[np.ndarray, np.ndarray]]] | None = None
-        if _area_connectivities(overlay):  # labelling pass: the constraint layers only
-            ckeys = _constraint_layer_keys(overlay)
-            with _open_sources(sources, ckeys) as ds:
+        if _area_connectivities(overlay):  # labelling pass (every layer: no data is not eligible)
+            with _open_sources(sources, keys) as ds:
                 per_window = [_window_regions(overlay, _read_window(ds, w), nodata,
-                                              (int(w.core.height), int(w.core.width))) for w in wins]
+                                              (int(w.core.height), int(w.core.width)),
+                                              _window_inside(aoi_pixels, w)) for w in wins]
             sizes = _merge_regions(overlay, per_window, wins, grid)
             del per_window
         with _writers(overlay, grid, out_dir, overwrite=overwrite, outputs=outs,
@@ -767,7 +840,8 @@ def evaluate_streamed(
             for k, win in enumerate(wins):
                 out = _evaluate_window(overlay, _read_window(ds, win), pixel_area_m2=pix, nodata=nodata,
                                        region_sizes=sizes[k] if sizes else None,
-                                       with_criteria="criteria" in writers, copy=False)
+                                       with_criteria="criteria" in writers, copy=False,
+                                       inside=_window_inside(aoi_pixels, win))
                 _write(writers, win, out)
     return {name: out_dir / f"{name}.tif" for name in outs}
 
@@ -783,6 +857,7 @@ def evaluate_dask(
     write_criteria: bool = False,
     outputs: Sequence[str] = OUTPUT_NAMES,
     overwrite: bool = False,
+    aoi: Any = None,
 ) -> dict[str, Path]:
     """Evaluate an overlay on a ``dask.distributed`` cluster: one task per window.
 
@@ -794,8 +869,8 @@ def evaluate_dask(
 
     Parameters
     ----------
-    overlay, sources, grid, out_dir, window, write_criteria, outputs, overwrite
-        As in :func:`evaluate_streamed`.
+    overlay, sources, grid, out_dir, window, write_criteria, outputs, overwrite, aoi
+        As in :func:`evaluate_streamed` (each task rasterises its window of the AOI).
     client : distributed.Client, optional
         Defaults to the current client (``distributed.get_client()``).
 
@@ -818,6 +893,7 @@ def evaluate_dask(
                 "evaluate_dask needs a distributed.Client (pass client=... or create one first)"
             ) from None
     keys, nodata, pix, wins = _prepare(overlay, sources, grid, window)
+    aoi_pixels = _aoi_pixels(aoi, grid)
     out_dir = Path(out_dir)
     src = {k: str(Path(sources[k]).resolve()) for k in keys}
     protected = [sources[k] for k in keys]
@@ -825,17 +901,17 @@ def evaluate_dask(
 
     outs = _check_outputs(outputs, write_criteria)
     overlay_f = client.scatter(overlay, broadcast=True)
+    aoi_f = client.scatter(aoi_pixels, broadcast=True) if aoi_pixels is not None else None
     sizes: list[Any] = [None] * len(wins)
     if _area_connectivities(overlay):
-        ckeys = _constraint_layer_keys(overlay)
-        csrc = {k: src[k] for k in ckeys}
-        rfuts = [client.submit(_regions_task, overlay_f, csrc, ckeys, nodata, w, pure=False) for w in wins]
+        rfuts = [client.submit(_regions_task, overlay_f, src, keys, nodata, w, aoi_f, pure=False)
+                 for w in wins]
         sizes = list(_merge_regions(overlay, client.gather(rfuts), wins, grid))
         del rfuts
     with rasterio.Env(GDAL_CACHEMAX=256), _writers(overlay, grid, out_dir, overwrite=overwrite, outputs=outs,
                                                    protected=protected) as writers:
         futures = [client.submit(_window_task, overlay_f, src, keys, nodata, w, pix, "criteria" in writers,
-                                 sizes[k], pure=False) for k, w in enumerate(wins)]  # one task per window
+                                 sizes[k], aoi_f, pure=False) for k, w in enumerate(wins)]  # one per window
         index = {f.key: i for i, f in enumerate(futures)}
         for fut in distributed.as_completed(futures):
             _write(writers, wins[index[fut.key]], fut.result())

@@ -1691,9 +1691,10 @@ class ModelResult:
     criteria : Dataset
         Every standardised criterion (0..1).
     eligible : DataArray bool
-        True = keep.
+        True = keep (inside the AOI, every layer has data, no constraint excludes it).
     exclusion : DataArray uint32
-        Bit i set where constraint i (``model.constraint_names[i]``) excluded the pixel.
+        Bit 0 ``outside_aoi``, bit 1 ``no_data``, bit ``i + 2`` set where constraint ``i``
+        (``model.constraint_names[i]``) excluded the pixel.
     layers : Dataset
         Every derived layer (e.g. ``slope_deg``, ``esai``, ``sqi``, the ``setback_<name>`` masks) plus
         ``esa_class`` (ESAI models) and ``china_sensitivity_class`` (China's index).
@@ -1722,8 +1723,13 @@ class ModelResult:
         """Normalised weights used."""
         return dict(self.overlay_result.weights)
 
+    @property
+    def exclusion_names(self) -> list[str]:
+        """Names of the exclusion bits in order: ``outside_aoi``, ``no_data``, then the constraints."""
+        return self.overlay_result.overlay.exclusion_names
+
     def excluded_by(self, bitmask: int) -> list[str]:
-        """Constraint names for an exclusion bitmask value."""
+        """Names of the bits set in an exclusion bitmask value (``outside_aoi``, ``no_data``, constraints)."""
         return self.overlay_result.excluded_by(bitmask)
 
 
@@ -1761,7 +1767,7 @@ def _resolve(value: Any, params: Mapping[str, Any]) -> Any:
     return value
 
 
-def run_model(model: Model, inputs: Mapping[str, Any], *, grid: Grid) -> ModelResult:
+def run_model(model: Model, inputs: Mapping[str, Any], *, grid: Grid, aoi: Any = None) -> ModelResult:
     """Evaluate ``model`` on ``inputs`` over ``grid``, in memory.
 
     Parameters
@@ -1773,6 +1779,9 @@ def run_model(model: Model, inputs: Mapping[str, Any], *, grid: Grid) -> ModelRe
         onto ``grid``, vectors reprojected. Extra entries are ignored.
     grid : Grid
         Projected analysis grid (metres).
+    aoi : GeoDataFrame or GeoSeries, optional
+        Area of interest (polygons): pixels whose centre is outside it are excluded (bit 0,
+        ``outside_aoi``); see :func:`steppe_geo.mcda.evaluate`. Without it, the whole grid.
 
     Returns
     -------
@@ -1839,7 +1848,7 @@ def run_model(model: Model, inputs: Mapping[str, Any], *, grid: Grid) -> ModelRe
     if "china_sensitivity" in derived:
         derived["china_sensitivity_class"] = classify_china(derived["china_sensitivity"])
     rasters = {k: v for k, v in layers.items() if isinstance(v, xr.DataArray)}
-    res = evaluate(overlay, rasters)
+    res = evaluate(overlay, rasters, aoi=aoi)
     paths = {k: Path(v) for k, v in inputs.items() if k in model.inputs and isinstance(v, str | Path)}
     prov = provenance_record(paths, model=model.to_dict(), grid=grid.describe())
     prov["inputs_in_memory"] = sorted(k for k in model.inputs if k not in paths)

@@ -22,9 +22,9 @@ from steppe_geo.pipeline.evaluate import SCHEDULER_TIMEOUT, dask_client, evaluat
 from steppe_geo.pipeline.inputs import RASTER_SUFFIXES, build_grid, load_inputs, summarize_inputs
 from steppe_geo.pipeline.parcels import rank_model_parcels, run_parcels
 from steppe_geo.pipeline.results import InputLayers, ModelOutput, ParcelOutput, RunResult
-from steppe_geo.pipeline.runner import demo_config, run, run_demo, select_models
+from steppe_geo.pipeline.runner import demo_config, read_aoi, run, run_demo, select_models
 from steppe_geo.pipeline.staging import STAGE_PREFIX, staged_output_dir
-from steppe_geo.pipeline.summary import exclusion_areas
+from steppe_geo.pipeline.summary import aoi_summary, exclusion_areas
 
 __all__ = [
     "RASTER_SUFFIXES",
@@ -35,6 +35,7 @@ __all__ = [
     "ParcelOutput",
     "RunResult",
     "ahp_result",
+    "aoi_summary",
     "base_model",
     "build_grid",
     "build_model",
@@ -46,6 +47,7 @@ __all__ = [
     "exclusion_areas",
     "load_inputs",
     "rank_model_parcels",
+    "read_aoi",
     "run",
     "run_demo",
     "run_parcels",

@@ -25,7 +25,8 @@ def evaluate_model(model: ModelConfig, layers: InputLayers) -> ModelOutput:
 
     Custom models (criteria given without a preset) are :class:`steppe_geo.mcda.Overlay`
     objects whose layers are the aligned input rasters; presets and model files are built with
-    :func:`build_model` and evaluated by :func:`steppe_geo.models.run_model`.
+    :func:`build_model` and evaluated by :func:`steppe_geo.models.run_model`. Both are bounded by
+    the AOI polygon (``layers.aoi``): pixels outside it get bit 0 ``outside_aoi``.
 
     Returns
     -------
@@ -35,15 +36,15 @@ def evaluate_model(model: ModelConfig, layers: InputLayers) -> ModelOutput:
         from steppe_geo.mcda import evaluate
 
         overlay = _custom_overlay(model)
-        res = evaluate(overlay, layers.rasters)
+        res = evaluate(overlay, layers.rasters, aoi=layers.aoi)
         return ModelOutput(model.name, res.score, res.eligible, res.exclusion,
-                           list(res.overlay.constraint_names), dict(res.weights), res,
+                           list(res.overlay.exclusion_names), dict(res.weights), res,
                            _quiet_ahp(model, overlay.criterion_names), overlay)
     from steppe_geo.models import run_model
 
     m = build_model(model, inputs=list(layers.paths))
-    res = run_model(m, {**layers.vectors, **layers.rasters}, grid=layers.grid)
-    return ModelOutput(model.name, res.score, res.eligible, res.exclusion, list(m.constraint_names),
+    res = run_model(m, {**layers.vectors, **layers.rasters}, grid=layers.grid, aoi=layers.aoi)
+    return ModelOutput(model.name, res.score, res.eligible, res.exclusion, list(m.overlay().exclusion_names),
                        dict(res.weights), res, _quiet_ahp(model, m.criterion_names), m)
 
 
@@ -65,7 +66,7 @@ def _evaluate_from_files(model: ModelConfig, layers: InputLayers, client: Any, w
         # the preset's derived layers (slope, distances, ESAI, ...) are computed in memory;
         # the overlay itself then runs window by window (streamed or one Dask task per window)
         built = build_model(model, inputs=list(layers.paths))
-        in_memory = run_model(built, {**layers.vectors, **layers.rasters}, grid=layers.grid)
+        in_memory = run_model(built, {**layers.vectors, **layers.rasters}, grid=layers.grid, aoi=layers.aoi)
         for k in in_memory.layers.data_vars:
             available[k] = in_memory.layers[k].rio.write_crs(layers.grid.crs).rio.write_transform(
                 layers.grid.transform)
@@ -86,15 +87,15 @@ def _evaluate_from_files(model: ModelConfig, layers: InputLayers, client: Any, w
     outputs = ("score", "eligible", "exclusion")
     if client is not None:
         files = evaluate_dask(overlay, sources, grid=layers.grid, out_dir=out, client=client, window=window,
-                              outputs=outputs)
+                              outputs=outputs, aoi=layers.aoi)
     else:
         files = evaluate_streamed(overlay, sources, grid=layers.grid, out_dir=out, window=window,
-                                  outputs=outputs)
+                                  outputs=outputs, aoi=layers.aoi)
     score = read_raster(files["score"], name="score")
     eligible = read_raster(files["eligible"], kind="categorical", name="eligible")
     exclusion = read_raster(files["exclusion"], kind="categorical", name="exclusion")
     weights = dict(zip(overlay.criterion_names, map(float, overlay.normalized_weights), strict=True))
-    return ModelOutput(model.name, score, eligible == 1, exclusion, list(overlay.constraint_names), weights,
+    return ModelOutput(model.name, score, eligible == 1, exclusion, list(overlay.exclusion_names), weights,
                        in_memory, _quiet_ahp(model, overlay.criterion_names), built)
 
 

@@ -60,9 +60,28 @@ def _combination(res: ModelOutput):
     return Combination.from_overlay(overlay)
 
 
+def _aoi_area_ha(parcels_gdf: gpd.GeoDataFrame, aoi: gpd.GeoDataFrame, grid: Grid, *, id_column: str | None,
+                 coverage: Any) -> Any:
+    """Each parcel's area inside the AOI (ha), counted like ``eligible_area_ha``.
+
+    The exact coverage of the parcel over the grid pixels whose centre is inside the AOI (the
+    pixels that can be eligible at all), so ``eligible_area_ha <= aoi_area_ha`` always; it differs
+    from the parcel-polygon ∩ AOI-polygon area by at most the parcel's boundary with the AOI times
+    half a pixel diagonal.
+    """
+    from steppe_geo.mcda import aoi_mask
+    from steppe_geo.parcels import zonal_stats
+
+    inside = aoi_mask(aoi, grid=grid)
+    table = zonal_stats(parcels_gdf, {"inside_aoi": inside.astype(np.float32)}, eligible=inside,
+                        id_column=id_column, coverage=coverage)
+    return table["eligible_area_ha"]
+
+
 def rank_model_parcels(parcels_gdf: gpd.GeoDataFrame, res: ModelOutput, cfg: Config, *,
                        select: bool, coverage: Any = None,
-                       weibull_k: xr.DataArray | None = None) -> ParcelOutput:
+                       weibull_k: xr.DataArray | None = None,
+                       aoi: gpd.GeoDataFrame | None = None) -> ParcelOutput:
     """Zonal statistics, ranking, regions, rank stability and (optionally) selection for one model.
 
     A parcel's score is the coverage-weighted mean of the model's score raster over its
@@ -96,6 +115,11 @@ def rank_model_parcels(parcels_gdf: gpd.GeoDataFrame, res: ModelOutput, cfg: Con
         Parcel coverage computed once and shared across models.
     weibull_k : DataArray, optional
         Weibull shape on the grid, for the wind capacity factor (Rayleigh k = 2 without it).
+    aoi : GeoDataFrame, optional
+        Area of interest: adds ``aoi_area_ha``, each parcel's area inside it (exact coverage of
+        the pixels whose centre is inside the AOI, as ``eligible_area_ha`` is counted, so
+        ``eligible_area_ha <= aoi_area_ha``). Eligible land, scores and regions count only land
+        inside the AOI in any case (pixels outside it are not eligible).
 
     Returns
     -------
@@ -144,6 +168,9 @@ def rank_model_parcels(parcels_gdf: gpd.GeoDataFrame, res: ModelOutput, cfg: Con
         zonal["cf_mean"] = zonal_stats(parcels_gdf, {"cf": cf}, eligible=res.eligible, id_column=pc.id_column,
                                        coverage=coverage)["cf_mean"]
         cf_column = "cf_mean"
+    if aoi is not None:
+        zonal["aoi_area_ha"] = _aoi_area_ha(parcels_gdf, aoi, Grid.from_dataarray(res.score),
+                                            id_column=pc.id_column, coverage=coverage)
     ranked = rank_parcels(zonal, weights=combination.weights, rule=combination.rule,
                           score_column="score_mean", technology=technology, capacity_factor_column=cf_column,
                           min_eligible_area_ha=min_eligible_ha, min_eligible_share=pc.min_eligible_share)
@@ -213,5 +240,6 @@ def run_parcels(cfg: Config, layers: InputLayers, results: Mapping[str, ModelOut
     select_by = pc.select_by or (names[0] if names else None)
     coverage = coverage_matrix(parcels_gdf.to_crs(layers.grid.crs), layers.grid, id_column=pc.id_column)
     return {m: rank_model_parcels(parcels_gdf.to_crs(layers.grid.crs), results[m], cfg, select=m == select_by,
-                                  coverage=coverage, weibull_k=layers.rasters.get("weibull_k"))
+                                  coverage=coverage, weibull_k=layers.rasters.get("weibull_k"),
+                                  aoi=layers.aoi)
             for m in tqdm(names, desc="parcels", unit="model", disable=not progress)}

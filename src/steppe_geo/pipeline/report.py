@@ -11,6 +11,7 @@ import pandas as pd
 import xarray as xr
 
 from steppe_geo.config import Config, ModelConfig
+from steppe_geo.mcda import RESERVED_BITS
 from steppe_geo.pipeline.results import InputLayers, ModelOutput, ParcelOutput
 
 
@@ -23,6 +24,15 @@ def _hillshade(layers: InputLayers) -> xr.DataArray | None:
     except ImportError:  # criteria not installed in this build
         return None
     return hillshade(dem)
+
+
+def _aoi_text(aoi: Mapping[str, Any] | None) -> str:
+    if not aoi:
+        return "Area of interest: the whole grid."
+    poly = f"polygon {aoi['polygon_ha']:,.0f} ha; " if aoi.get("polygon_ha") is not None else ""
+    return (f"Area of interest: {poly}{aoi['pixels_ha']:,.0f} ha of grid pixels whose centre is inside it. "
+            "Pixels outside it are excluded (bit 0, outside_aoi); every share in this report is of this "
+            "area.")
 
 
 def _model_tables(name: str, res: ModelOutput, mc: ModelConfig | None,
@@ -40,19 +50,27 @@ def _model_tables(name: str, res: ModelOutput, mc: ModelConfig | None,
                  "weight": res.weights.get(c.name, float("nan"))} for c in model.criteria]
         blocks.append(table_html(rows, caption=f"{name}: criteria (rule {model.rule.value})"))
         if model.constraints:
-            crows = [{"bit": i, **c.to_dict()} for i, c in enumerate(model.constraints)]
-            blocks.append(table_html(crows, caption=f"{name}: constraints in bit order"))
+            first = len(RESERVED_BITS)
+            crows = [{"bit": i + first, **c.to_dict()} for i, c in enumerate(model.constraints)]
+            blocks.append(table_html(crows, caption=f"{name}: constraints in bit order (bits 0 and 1: "
+                                                    f"{', '.join(RESERVED_BITS)})"))
     else:
         rows = [{"criterion": k, "weight": v} for k, v in res.weights.items()]
         blocks.append(table_html(rows, caption=f"{name}: weights"))
     info = summary["models"].get(name, {})
-    if res.constraint_names and info.get("exclusions"):
+    for warning in info.get("warnings", []):
+        blocks.append(text_html(f"Warning: {warning}", note=True))
+    if info.get("exclusions"):
         blocks.append(table_html(
             info["exclusions"],
-            caption=f"{name}: land excluded by each constraint (ha; 'only this' = excluded by no other "
-                    f"constraint); eligible {info.get('eligible_ha', float('nan')):,.0f} ha"))
-    elif not res.constraint_names:
-        blocks.append(text_html(f"{name}: no constraints; all land with data is eligible.", note=True))
+            caption=f"{name}: land excluded by each bit (ha inside the AOI, share = of the AOI's "
+                    f"{info.get('aoi_ha', float('nan')):,.0f} ha; 'only this' = excluded by no other bit; "
+                    f"outside_aoi: the grid outside the AOI); eligible "
+                    f"{info.get('eligible_ha', float('nan')):,.0f} ha = "
+                    f"{info.get('eligible_fraction', float('nan')):.1%} of the AOI"))
+    if not [n for n in res.constraint_names if n not in RESERVED_BITS]:
+        blocks.append(text_html(f"{name}: no constraints; all land inside the AOI with data is eligible.",
+                                note=True))
     blocks += [text_html(f"{name}: {n}", note=True) for n in info.get("notes", [])]
     return blocks
 
@@ -104,14 +122,15 @@ def _maps_and_report(stage: Path, cfg: Config, layers: InputLayers, results: Map
     version = summary["provenance"].get("steppe_geo", "")
     note = f"{cfg.name} — grid {layers.grid.resolution_m:g} m; steppe_geo {version}"
     hill = _hillshade(layers)
+    aoi = layers.aoi
     figures: list[tuple[str, str, Any]] = []
     for name, res in results.items():
-        ax = maps.plot_suitability(res.score, hillshade=hill, title=f"{name}: score", note=note)
+        ax = maps.plot_suitability(res.score, hillshade=hill, title=f"{name}: score", note=note, aoi=aoi)
         basemap = " over the hillshade" if hill is not None else ""
         figures.append((f"{name}_score", f"{name}: score (0–1){basemap}", ax.figure))
         if res.constraint_names:
             ax = maps.plot_exclusions(res.exclusion, res.constraint_names, title=f"{name}: exclusions",
-                                      note=note)
+                                      note=note, aoi=aoi)
             figures.append((f"{name}_exclusions", f"{name}: land excluded, by constraint", ax.figure))
         extra = getattr(res.result, "layers", None)
         # the ESA map belongs to the desertification models (restoration derives the same classes)
@@ -119,7 +138,7 @@ def _maps_and_report(stage: Path, cfg: Config, layers: InputLayers, results: Map
         classes = extra["esa_class"] if is_esa and extra is not None and "esa_class" in extra else None
         if classes is not None:
             classes = classes.rio.write_crs(layers.grid.crs).rio.write_transform(layers.grid.transform)
-            ax = maps.plot_esa_classes(classes, title=f"{name}: ESA classes", note=note)
+            ax = maps.plot_esa_classes(classes, title=f"{name}: ESA classes", note=note, aoi=aoi)
             figures.append((f"{name}_esa_classes", f"{name}: environmentally sensitive areas", ax.figure))
     parcels = parcels or {}
     pc = cfg.parcels
@@ -139,11 +158,12 @@ def _maps_and_report(stage: Path, cfg: Config, layers: InputLayers, results: Map
             ids = pd.Series([f"row {i}" for i in range(len(po.ranked))], index=po.ranked.index)
             id_name = "parcel (row in the layer, from 0)"
         ax = maps.plot_ranked_parcels(ranked, column="score", k=k, label_column=None,
-                                      title=f"{name}: parcels ranked by score", note=note)
+                                      title=f"{name}: parcels ranked by score", note=note, aoi=aoi)
         figures.append((f"{name}_parcels", f"{name}: parcels by score (top {k} outlined and numbered)",
                         ax.figure))
         lab = label if label in po.ranked.columns and label != id_col else None
-        cols = [c for c in ("rank", lab, "score", "eligible_area_ha", "capacity_mw", "capacity_basis",
+        cols = [c for c in ("rank", lab, "score", "eligible_area_ha", "aoi_area_ha", "capacity_mw",
+                            "capacity_basis",
                             "energy_gwh", "percentile")
                 if c and c in po.ranked.columns]
         # share_* (additive, WLC only) and gain_* (score if that criterion were perfect, any rule)
@@ -198,6 +218,7 @@ def _maps_and_report(stage: Path, cfg: Config, layers: InputLayers, results: Map
             sections = [
                 maps.ReportSection("inputs", "Inputs", [
                     maps.text_html(f"Analysis grid: {layers.grid.describe()}"),
+                    maps.text_html(_aoi_text(summary.get("aoi"))),
                     maps.table_html([{"layer": k, "kind": "raster", "dims": " × ".join(map(str, v["shape"])),
                                       "dtype": v["dtype"], "units": v.get("units") or "",
                                       "valid": f"{v['valid_fraction']:.1%}"}

@@ -28,6 +28,9 @@ class InputLayers:
         The source files.
     seconds : float
         Time taken to load and align everything.
+    aoi : GeoDataFrame or None
+        The area-of-interest polygon(s) in ``grid.crs``; the analysis is bounded by them
+        (pixels whose centre is outside are excluded, bit 0 ``outside_aoi``). None: the whole grid.
     """
 
     grid: Grid
@@ -35,6 +38,7 @@ class InputLayers:
     vectors: dict[str, gpd.GeoDataFrame]
     paths: dict[str, Path]
     seconds: float = 0.0
+    aoi: gpd.GeoDataFrame | None = None
 
 
 @dataclass
@@ -46,8 +50,10 @@ class ModelOutput:
     name : str
     score : DataArray float32 (0..1, NaN where ineligible)
     eligible : DataArray bool
-    exclusion : DataArray unsigned int (bit i = constraint i)
+    exclusion : DataArray unsigned int (bit i = ``constraint_names[i]``)
     constraint_names : list of str
+        Names of the exclusion bits in order: ``outside_aoi``, ``no_data``, then the model's
+        constraints (:func:`steppe_geo.mcda.exclusion_bit_names`).
     weights : dict criterion → normalised weight
     result : object
         The full result (``OverlayResult`` or the models result), None after a Dask run of a

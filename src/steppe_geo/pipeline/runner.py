@@ -10,12 +10,15 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import geopandas as gpd
+
 from steppe_geo._typing import PathLike
 from steppe_geo._validation import did_you_mean
 from steppe_geo.config import Config, GridConfig, ModelConfig, OutputsConfig, ParcelsConfig, RunConfig
 from steppe_geo.errors import (
     ConfigError,
 )
+from steppe_geo.grid import Grid
 from steppe_geo.pipeline.check import check_config, effective_mode
 from steppe_geo.pipeline.evaluate import _evaluate_from_files, dask_client, evaluate_model
 from steppe_geo.pipeline.inputs import build_grid, load_inputs, summarize_inputs
@@ -23,7 +26,7 @@ from steppe_geo.pipeline.parcels import run_parcels
 from steppe_geo.pipeline.report import _maps_and_report
 from steppe_geo.pipeline.results import RunResult
 from steppe_geo.pipeline.staging import staged_output_dir
-from steppe_geo.pipeline.summary import _model_summary, _parcel_summary, _summary_text
+from steppe_geo.pipeline.summary import _model_summary, _parcel_summary, _summary_text, aoi_summary
 from steppe_geo.pipeline.write import _write_outputs, _write_parcels
 
 log = logging.getLogger(__name__)
@@ -103,6 +106,7 @@ def run(config: Config, *, overwrite: bool = False, progress: bool = False, out_
         grid = build_grid(config.inputs, config.grid, layers=config.input_layers)
         log.info("analysis grid: %s", grid.describe())
         layers = load_inputs(config.inputs, grid, layers=config.input_layers, progress=progress)
+        layers.aoi = read_aoi(config, grid)
         timings["load_and_align"] = layers.seconds
         t1 = time.perf_counter()
         if client is None and mode == "memory":
@@ -126,7 +130,7 @@ def run(config: Config, *, overwrite: bool = False, progress: bool = False, out_
         _write_outputs(stage, config, layers, results, provenance, progress=progress)
         _write_parcels(stage, config, layers, results, parcel_results)
         timings["write"] = time.perf_counter() - t2
-        summary = {"name": config.name, **summarize_inputs(layers)}
+        summary = {"name": config.name, **summarize_inputs(layers), "aoi": aoi_summary(layers)}
         summary["models"] = {k: _model_summary(config.models[k], r, grid) for k, r in results.items()}
         summary["parcels"] = {m: _parcel_summary(po, config) for m, po in parcel_results.items()}
         summary["provenance"] = provenance
@@ -143,6 +147,27 @@ def run(config: Config, *, overwrite: bool = False, progress: bool = False, out_
         write_text(_summary_text(summary), stage / "summary.txt")
     log.info("wrote %d files into %s in %.1f s", len(summary["files"]), out, summary["total_seconds"])
     return RunResult(out, sorted(summary["files"]), summary, timings)
+
+
+def read_aoi(config: Config, grid: Grid) -> gpd.GeoDataFrame:
+    """The AOI polygon(s) of a configuration (input ``grid.aoi``) in the grid's CRS.
+
+    Parameters
+    ----------
+    config : Config
+    grid : Grid
+        The analysis grid (from :func:`steppe_geo.pipeline.build_grid`).
+
+    Returns
+    -------
+    GeoDataFrame
+        The AOI layer's polygons, reprojected to ``grid.crs``.
+    """
+    from steppe_geo.io import read_vector
+
+    name = config.grid.aoi
+    return read_vector(config.inputs[name], layer=config.input_layers.get(name), crs=grid.crs,
+                       role="polygons")
 
 
 DEMO_RESOLUTION_M = 100.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -9,22 +10,62 @@ import numpy as np
 
 from steppe_geo.config import Config, ModelConfig
 from steppe_geo.grid import Grid
-from steppe_geo.pipeline.results import ModelOutput, ParcelOutput
+from steppe_geo.mcda import NO_DATA, OUTSIDE_AOI
+from steppe_geo.pipeline.results import InputLayers, ModelOutput, ParcelOutput
 from steppe_geo.pipeline.write import _declares_zero_nodata
+
+log = logging.getLogger(__name__)
+
+NO_DATA_WARN_FRACTION = 0.01
+"""A model's summary warns when pixels without data exceed this share of the AOI."""
+
+
+def _bits(res: ModelOutput) -> np.ndarray:
+    """The exclusion bitmask as uint64, a reserved "no data" code (from a file) read as 0."""
+    bits = np.asarray(res.exclusion.values)
+    if not _declares_zero_nodata(res.exclusion):  # a reserved "no data" code is no exclusion
+        bits = np.where(bits == res.exclusion.rio.nodata, 0, bits)
+    return bits.astype(np.uint64, copy=False)
+
+
+def _flag(bits: np.ndarray, names: list[str], name: str) -> np.ndarray:
+    """Pixels whose bit ``name`` is set (none when the bitmask has no such bit)."""
+    if name not in names:
+        return np.zeros(bits.shape, dtype=bool)
+    return (bits & (np.uint64(1) << np.uint64(names.index(name)))) != 0
 
 
 def _model_summary(mc: ModelConfig, res: ModelOutput, grid: Grid) -> dict[str, Any]:
-    eligible = np.asarray(res.eligible.values)
+    """A model's summary: eligible land and no-data land as areas and as shares of the AOI."""
+    eligible = np.asarray(res.eligible.values, dtype=bool)
     score = np.asarray(res.score.values)
+    bits = _bits(res)
+    names = list(res.constraint_names)
+    inside = ~_flag(bits, names, OUTSIDE_AOI)
+    no_data = _flag(bits, names, NO_DATA) & inside
+    ha = grid.pixel_area_m2 / 1e4
+    n_inside = int(inside.sum())
+    no_data_fraction = float(no_data.sum() / n_inside) if n_inside else float("nan")
     out: dict[str, Any] = {
         "model": mc.label,
-        "eligible_fraction": float(eligible.mean()),
-        "eligible_ha": round(float(eligible.sum()) * grid.pixel_area_m2 / 1e4, 2),
+        "aoi_ha": round(n_inside * ha, 2),
+        "eligible_fraction": float((eligible & inside).sum() / n_inside) if n_inside else float("nan"),
+        "eligible_ha": round(float((eligible & inside).sum()) * ha, 2),
+        "no_data_ha": round(float(no_data.sum()) * ha, 2),
+        "no_data_fraction": no_data_fraction,
         "mean_score": float(np.nanmean(score)) if np.isfinite(score).any() else float("nan"),
         "weights": res.weights, "constraints": res.constraint_names,
         "exclusions": exclusion_areas(res, pixel_area_m2=grid.pixel_area_m2),
         "notes": list(getattr(res.result, "notes", ())),
+        "warnings": [],
     }
+    if no_data_fraction > NO_DATA_WARN_FRACTION:
+        layers = ", ".join(_layers_read(res)) or "its input layers"
+        msg = (f"model {res.name!r}: {no_data_fraction:.1%} of the AOI ({out['no_data_ha']:,.0f} ha) has "
+               f"no data in a layer it reads ({layers}) and is not eligible (exclusion bit 'no_data'); "
+               "check the inputs' coverage of the AOI")
+        out["warnings"].append(msg)
+        log.warning(msg)
     if res.ahp is not None:
         a = res.ahp
         out["ahp"] = {"cr": float(a.cr), "ci": float(a.ci), "lambda_max": float(a.lambda_max),
@@ -34,35 +75,86 @@ def _model_summary(mc: ModelConfig, res: ModelOutput, grid: Grid) -> dict[str, A
 
 
 def exclusion_areas(res: ModelOutput, *, pixel_area_m2: float) -> list[dict[str, Any]]:
-    """Area each constraint of a model excluded, from its exclusion bitmask.
+    """Area each bit of a model's exclusion bitmask excluded, within the AOI.
 
     Parameters
     ----------
     res : ModelOutput
+        ``res.constraint_names`` names the bits in order (``outside_aoi``, ``no_data``, then the
+        constraints).
     pixel_area_m2 : float
         Area of one pixel of the analysis grid.
 
     Returns
     -------
     list of dict
-        One row per constraint in bit order: ``bit``, ``constraint``, ``excluded_ha`` (pixels the
-        constraint excluded, overlaps with other constraints included) and ``only_this_ha``
-        (pixels no other constraint excluded), then a row ``any constraint`` with the union.
+        One row per bit in order: ``bit``, ``constraint``, ``excluded_ha``, ``only_this_ha``
+        (excluded by no other bit) and ``share_of_aoi`` (``excluded_ha`` / AOI area). The
+        ``outside_aoi`` row gives the grid's area outside the AOI (no share); every other row
+        counts only pixels inside the AOI, overlaps with other bits included. A last row
+        ``any constraint`` gives the union inside the AOI.
     """
-    bits = np.asarray(res.exclusion.values)
-    if not _declares_zero_nodata(res.exclusion):  # a reserved "no data" code is no exclusion
-        bits = np.where(bits == res.exclusion.rio.nodata, 0, bits)
-    bits = bits.astype(np.uint64, copy=False)
+    bits = _bits(res)
+    names = list(res.constraint_names)
+    outside = _flag(bits, names, OUTSIDE_AOI)
+    inside = ~outside
+    n_inside = int(inside.sum())
     ha = pixel_area_m2 / 1e4
+
+    def share(count: int) -> float | None:
+        return round(count / n_inside, 6) if n_inside else None
+
     rows = []
-    for i, name in enumerate(res.constraint_names):
+    for i, name in enumerate(names):
         flag = np.uint64(1) << np.uint64(i)
         mine = (bits & flag) != 0
-        rows.append({"bit": i, "constraint": name, "excluded_ha": round(float(mine.sum()) * ha, 2),
-                     "only_this_ha": round(float((bits == flag).sum()) * ha, 2)})
-    rows.append({"bit": None, "constraint": "any constraint",
-                 "excluded_ha": round(float((bits != 0).sum()) * ha, 2), "only_this_ha": None})
+        only = bits == flag
+        if name == OUTSIDE_AOI:
+            rows.append({"bit": i, "constraint": name, "excluded_ha": round(float(mine.sum()) * ha, 2),
+                         "only_this_ha": round(float(only.sum()) * ha, 2), "share_of_aoi": None})
+            continue
+        count = int((mine & inside).sum())
+        rows.append({"bit": i, "constraint": name, "excluded_ha": round(count * ha, 2),
+                     "only_this_ha": round(float((only & inside).sum()) * ha, 2),
+                     "share_of_aoi": share(count)})
+    union = int(((bits != 0) & inside).sum())
+    rows.append({"bit": None, "constraint": "any constraint", "excluded_ha": round(union * ha, 2),
+                 "only_this_ha": None, "share_of_aoi": share(union)})
     return rows
+
+
+def _layers_read(res: ModelOutput) -> list[str]:
+    """The layers a model's overlay reads (for messages), if known."""
+    model = res.model
+    overlay = model.overlay() if callable(getattr(model, "overlay", None)) else model
+    required = getattr(overlay, "required_layers", None)
+    return list(required()) if callable(required) else []
+
+
+def aoi_summary(layers: InputLayers) -> dict[str, Any]:
+    """The AOI's area: of its polygon(s) and of the grid pixels whose centre is inside.
+
+    Parameters
+    ----------
+    layers : InputLayers
+        With ``layers.aoi`` set (None: the whole grid is the AOI).
+
+    Returns
+    -------
+    dict
+        ``polygon_ha`` (the AOI polygons' area in the grid's CRS, which for the default
+        equal-area grid is the true area; None without an AOI) and ``pixels_ha`` (pixels inside
+        × pixel area, the denominator of every share in the summary).
+    """
+    from steppe_geo.mcda import aoi_mask, aoi_polygon
+
+    g = layers.grid
+    ha = g.pixel_area_m2 / 1e4
+    if layers.aoi is None:
+        return {"polygon_ha": None, "pixels_ha": round(g.rows * g.cols * ha, 2)}
+    inside = int(np.asarray(aoi_mask(layers.aoi, grid=g).values).sum())
+    return {"polygon_ha": round(float(aoi_polygon(layers.aoi, crs=g.crs).area) / 1e4, 2),
+            "pixels_ha": round(inside * ha, 2)}
 
 
 def _parcel_summary(po: ParcelOutput, cfg: Config) -> dict[str, Any]:
@@ -90,9 +182,12 @@ def _summary_text(summary: Mapping[str, Any]) -> str:
         f"steppe-geo run: {summary['name']}",
         f"grid: {g['shape'][0]} rows x {g['shape'][1]} cols at {g['resolution_m']:g} m, {g['crs_name']}",
         f"load and align: {summary['load_and_align_seconds']} s; total {summary.get('total_seconds', '?')} s",
-        "",
-        "rasters (aligned):",
     ]
+    aoi = summary.get("aoi")
+    if aoi:
+        poly = f"polygon {aoi['polygon_ha']:,.0f} ha, " if aoi.get("polygon_ha") is not None else ""
+        lines.append(f"AOI: {poly}{aoi['pixels_ha']:,.0f} ha of pixels inside (shares below are of this)")
+    lines += ["", "rasters (aligned):"]
     for k, r in summary["rasters"].items():
         rng = f"{r['min']:.4g}..{r['max']:.4g}" if "min" in r else f"classes {r.get('classes', [])[:10]}"
         units = r.get("units") or ""
@@ -103,9 +198,13 @@ def _summary_text(summary: Mapping[str, Any]) -> str:
     if summary.get("models"):
         lines += ["", "models:"]
         for k, m in summary["models"].items():
-            lines.append(f"  {k:<18} eligible {m.get('eligible_fraction', 0):.1%}  mean score "
-                         f"{m.get('mean_score', float('nan')):.3f}")
+            lines.append(f"  {k:<18} eligible {m.get('eligible_fraction', 0):.1%} of the AOI "
+                         f"({m.get('eligible_ha', 0):,.0f} ha)  no data {m.get('no_data_fraction', 0):.1%}  "
+                         f"mean score {m.get('mean_score', float('nan')):.3f}")
             lines += [f"    note: {n}" for n in m.get("notes", [])]
+        warnings = [w for m in summary["models"].values() for w in m.get("warnings", [])]
+        if warnings:
+            lines += ["", "warnings:"] + [f"  {w}" for w in warnings]
     lines += ["", "files:"] + [f"  {f}" for f in summary.get("files", [])]
     return "\n".join(lines) + "\n"
 
