@@ -148,7 +148,10 @@ def test_revision_matches_brute_force_on_random_matrices():
         old_wrong += _old_heuristic(a, r.weights) != (names.index(r.suggestion.row),
                                                       names.index(r.suggestion.column))
         checked += 1
-    assert old_wrong == 8  # the w_i / w_j heuristic named another judgement for 8 of these 25
+    # The property meant: the exact search agrees with brute force on every matrix (checked above), and
+    # the old w_i / w_j heuristic is not equivalent to it (it names another judgement for some of them).
+    # How many depends on ties decided by the last bits of the eigenvector, so no count is asserted.
+    assert 0 < old_wrong < checked
 
 
 def test_no_random_index_beyond_ten_criteria_warns():
