@@ -70,10 +70,18 @@ def test_multiband_years_become_time_dimension(tmp_path):
     np.testing.assert_array_equal(da.sel(time=2002).values, data[1])
 
 
-def test_multiband_without_years_keeps_band_dimension(tmp_path):
+def test_multiband_without_years_needs_band_then_all_keeps_band_dimension(tmp_path):
     data = np.ones((2, 3, 3), dtype=np.float32)
-    da = read_raster(_write_tif(tmp_path / "b.tif", data, descriptions=["red", "nir"]))
+    data[1] = 2.0
+    path = _write_tif(tmp_path / "b.tif", data, descriptions=["red", "nir"])
+    with pytest.raises(InvalidParameterError, match=r"b\.tif' has 2 bands .*band=1\.\.2"):
+        read_raster(path)
+    da = read_raster(path, band="all")
     assert da.dims == ("band", "y", "x")
+    nir = read_raster(path, band=2)
+    assert nir.dims == ("y", "x") and float(nir.max()) == 2.0
+    with pytest.raises(InvalidParameterError, match=r"has 2 bands; band must be an integer 1\.\.2"):
+        read_raster(path, band=3)
 
 
 def test_categorical_with_colormap_stays_integer_and_uses_nearest_then_mode(tmp_path):

@@ -12,8 +12,9 @@ import geopandas as gpd
 import numpy as np
 import xarray as xr
 
-from steppe_geo.config import GridConfig
+from steppe_geo.config import GridConfig, InputSpec
 from steppe_geo.grid import Grid
+from steppe_geo.io.plausibility import INPUT_ROLES, ROLES
 from steppe_geo.pipeline.results import InputLayers
 
 log = logging.getLogger(__name__)
@@ -31,8 +32,46 @@ def _is_raster(path: Path) -> bool:
     return path.suffix.lower() in RASTER_SUFFIXES
 
 
+def raster_read_options(name: str, spec: InputSpec | None = None) -> dict[str, Any]:
+    """Keyword arguments of :func:`steppe_geo.io.read_raster` for input ``name``.
+
+    The options declared in its ``[inputs.<name>]`` table, plus what its role
+    (:data:`steppe_geo.io.plausibility.INPUT_ROLES`) implies: ``to_units`` (the units the models
+    read, e.g. metres for ``dem``; declared units or a known units tag are converted) and
+    ``band="all"`` for a time series (``ndvi``) unless a band is declared.
+
+    Parameters
+    ----------
+    name : str
+        Input name.
+    spec : InputSpec, optional
+        Its declaration (``Config.input_specs[name]``).
+
+    Returns
+    -------
+    dict
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from steppe_geo.config import InputSpec
+    >>> raster_read_options("dem", InputSpec("dem", Path("dem.tif"), units="ft"))
+    {'units': 'ft', 'to_units': 'm'}
+    >>> raster_read_options("ndvi")
+    {'to_units': '1', 'band': 'all'}
+    """
+    opts = spec.raster_options() if spec is not None else {}
+    role = ROLES.get(INPUT_ROLES.get(name, ""))
+    if role is not None and role.kind == "continuous" and opts.get("kind") != "categorical":
+        opts["to_units"] = role.units
+    if role is not None and role.series and "band" not in opts:
+        opts["band"] = "all"
+    return opts
+
+
 def build_grid(inputs: Mapping[str, Path], grid_config: GridConfig, *,
-               layers: Mapping[str, str] | None = None) -> Grid:
+               layers: Mapping[str, str] | None = None,
+               specs: Mapping[str, InputSpec] | None = None) -> Grid:
     """The analysis grid for the area of interest named in ``grid_config.aoi``.
 
     Parameters
@@ -41,6 +80,8 @@ def build_grid(inputs: Mapping[str, Path], grid_config: GridConfig, *,
     grid_config : GridConfig
     layers : mapping name → layer, optional
         Layer of multi-layer vector inputs (``Config.input_layers``).
+    specs : mapping name → InputSpec, optional
+        Declared options (``Config.input_specs``): the AOI's ``encoding``.
 
     Returns
     -------
@@ -49,13 +90,15 @@ def build_grid(inputs: Mapping[str, Path], grid_config: GridConfig, *,
     """
     from steppe_geo.io import read_vector
 
-    aoi = read_vector(inputs[grid_config.aoi], layer=(layers or {}).get(grid_config.aoi), role="polygons")
+    spec = (specs or {}).get(grid_config.aoi)
+    aoi = read_vector(inputs[grid_config.aoi], layer=(layers or {}).get(grid_config.aoi), role="polygons",
+                      encoding=None if spec is None else spec.encoding)
     return Grid.for_area(aoi, resolution_m=grid_config.resolution_m, margin_m=grid_config.margin_m,
                          projection=grid_config.projection)
 
 
 def load_inputs(inputs: Mapping[str, Path], grid: Grid, *, layers: Mapping[str, str] | None = None,
-                progress: bool = False) -> InputLayers:
+                specs: Mapping[str, InputSpec] | None = None, progress: bool = False) -> InputLayers:
     """Read every input: rasters aligned onto ``grid``, vectors reprojected to its CRS.
 
     Parameters
@@ -64,6 +107,10 @@ def load_inputs(inputs: Mapping[str, Path], grid: Grid, *, layers: Mapping[str, 
     grid : Grid
     layers : mapping name → layer, optional
         The layer to read from vector files holding several (``Config.input_layers``).
+    specs : mapping name → InputSpec, optional
+        Declared options of each input (``Config.input_specs``): rasters are read with
+        :func:`raster_read_options` (units converted to what the models read, declared kind,
+        scale, offset, nodata, resampling, band), vectors with their ``layer`` and ``encoding``.
     progress : bool, default False
         Show a tqdm progress bar.
 
@@ -80,11 +127,13 @@ def load_inputs(inputs: Mapping[str, Path], grid: Grid, *, layers: Mapping[str, 
     vectors: dict[str, gpd.GeoDataFrame] = {}
     for name, path in tqdm(list(inputs.items()), desc="load and align", unit="layer", disable=not progress):
         path = Path(path)
+        spec = (specs or {}).get(name)
         if _is_raster(path):
-            rasters[name] = read_raster(path, grid=grid, name=name)
+            rasters[name] = read_raster(path, grid=grid, name=name, **raster_read_options(name, spec))
         else:
+            encoding = None if spec is None else spec.encoding
             vectors[name] = read_vector(path, layer=(layers or {}).get(name), crs=grid.crs, aoi=grid,
-                                        bbox_margin_m=VECTOR_MARGIN_M)
+                                        bbox_margin_m=VECTOR_MARGIN_M, encoding=encoding)
         log.info("loaded %s from %s", name, path.name)
     seconds = time.perf_counter() - t0
     log.info("loaded and aligned %d rasters and %d vector layers in %.1f s", len(rasters), len(vectors),
