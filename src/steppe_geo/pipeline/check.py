@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from steppe_geo.errors import (
     ConfigError,
     ImplausibleInputError,
     SteppeGeoError,
+    UndeclaredUnitsWarning,
 )
 from steppe_geo.io.plausibility import INPUT_ROLES, ROLES, format_values
 from steppe_geo.pipeline.build import _custom_overlay, _quiet_ahp, base_model, build_model
@@ -337,46 +339,50 @@ def _check_raster_input(config: Config, name: str, aoi: Any, label: str, class_u
     except ImplausibleInputError as exc:
         raise ConfigError(str(exc)) from None
     if role is not None and role.kind == "continuous" and spec.kind != "categorical":
-        try:
-            units = source_units(stats, role, key=key, units=spec.units)
-            check_plausible(stats, role, key=key, units=units, extent=_stats(config, name, aoi, whole=True))
-        except ImplausibleInputError as exc:
-            raise ConfigError(str(exc)) from None
+        with warnings.catch_warnings(record=True) as caught:  # no "say its units" when they are wrong
+            warnings.simplefilter("always", UndeclaredUnitsWarning)
+            try:
+                units = source_units(stats, role, key=key, units=spec.units)
+                check_plausible(stats, role, key=key, units=units,
+                                extent=_stats(config, name, aoi, whole=True))
+            except ImplausibleInputError as exc:
+                raise ConfigError(str(exc)) from None
+        for w in caught:
+            warnings.warn(w.message, w.category, stacklevel=4)
     return stats
 
 
-def _check_codes(config: Config, model: ModelConfig, built: Any, name: str, stats: Any) -> None:
-    """Codes of a class raster against the categories constraints and categorical criteria reading it."""
+def _check_codes(config: Config, model: ModelConfig, name: str, stats: Any, u: Any) -> None:
+    """Codes of a class raster against a categories constraint or categorical criterion ``u`` reading it."""
     from steppe_geo.mcda import Categorical, Categories
     from steppe_geo.mcda.value_functions import UnknownCategory
 
     spec = config.spec(name)
     found = set(stats.codes) - ({int(stats.nodata)} if stats.nodata is not None and
                                 float(stats.nodata).is_integer() else set())
-    for u in _users(built).get(name, []):
-        if isinstance(u, Categories):
-            codes = set(u.exclude if u.exclude is not None else u.allow)
-            if found and not codes & found and not codes & _all_codes(config, name):
-                how = "exclude" if u.exclude is not None else "allow"
-                raise ConfigError(
-                    f"models.{model.name}.constraints: constraint {u.name!r} of {model.label} {how}s codes "
-                    f"{format_values(sorted(codes))} of {name!r}, but {spec.path.name!r} holds none of them "
-                    f"(codes found: {format_values(sorted(found))}): another land-cover legend? Replace the "
-                    f"constraint with the codes of this legend: [[models.{model.name}.constraints]] type = "
-                    f"\"categories\", name = \"{u.name}\", layer = \"{name}\", {how} = [<codes>]"
-                )
-        elif (isinstance(getattr(u, "function", None), Categorical)
-              and u.function.unknown is UnknownCategory.ERROR):
-            known = {int(k) for k in dict(u.function.table)}
-            unknown = sorted(found - known)
-            if unknown:
-                raise ConfigError(
-                    f"models.{model.name}.criteria: criterion {u.name!r} of {model.label} scores codes "
-                    f"{format_values(sorted(known))} of {name!r}, but {spec.path.name!r} also holds "
-                    f"{format_values(unknown)}; give them values with [[models.{model.name}.criteria]] "
-                    f"name = \"{u.name}\", layer = \"{name}\", function = \"categorical\", table = "
-                    "{ \"<code>\" = <value 0..1>, ... } (every code), or recode the layer"
-                )
+    if isinstance(u, Categories):
+        codes = set(u.exclude if u.exclude is not None else u.allow)
+        if found and not codes & found and not codes & _all_codes(config, name):
+            how = "exclude" if u.exclude is not None else "allow"
+            raise ConfigError(
+                f"models.{model.name}.constraints: constraint {u.name!r} of {model.label} {how}s codes "
+                f"{format_values(sorted(codes))} of {name!r}, but {spec.path.name!r} holds none of them "
+                f"(codes found: {format_values(sorted(found))}): another land-cover legend? Replace the "
+                f"constraint with the codes of this legend: [[models.{model.name}.constraints]] type = "
+                f"\"categories\", name = \"{u.name}\", layer = \"{name}\", {how} = [<codes>]"
+            )
+    elif (isinstance(getattr(u, "function", None), Categorical)
+          and u.function.unknown is UnknownCategory.ERROR):
+        known = {int(k) for k in dict(u.function.table)}
+        unknown = sorted(found - known)
+        if unknown:
+            raise ConfigError(
+                f"models.{model.name}.criteria: criterion {u.name!r} of {model.label} scores codes "
+                f"{format_values(sorted(known))} of {name!r}, but {spec.path.name!r} also holds "
+                f"{format_values(unknown)}; give them values with [[models.{model.name}.criteria]] "
+                f"name = \"{u.name}\", layer = \"{name}\", function = \"categorical\", table = "
+                "{ \"<code>\" = <value 0..1>, ... } (every code), or recode the layer"
+            )
 
 
 def _all_codes(config: Config, name: str) -> set[int]:
@@ -512,7 +518,8 @@ def _check_data(config: Config) -> None:
         model, rasters = built[m.name]
         for name in rasters:
             if name in class_users and stats[name] is not None:
-                attempt(_check_codes, config, m, model, name, stats[name])
+                for u in _users(model).get(name, []):
+                    attempt(_check_codes, config, m, name, stats[name], u)
         if m.kind != "custom":
             for d in model.derivations:
                 attempt(_check_setback, config, m, model, d)

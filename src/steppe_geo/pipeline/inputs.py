@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -141,21 +142,50 @@ def load_inputs(inputs: Mapping[str, Path], grid: Grid, *, layers: Mapping[str, 
     return InputLayers(grid, rasters, vectors, {k: Path(v) for k, v in inputs.items()}, seconds)
 
 
-def _raster_summary(da: xr.DataArray) -> dict[str, Any]:
+COARSE_SOURCE_RATIO = 10.0
+"""A source pixel this many times coarser than the grid's (or more) gets a warning in the summary."""
+
+
+def _raster_summary(da: xr.DataArray, inside: np.ndarray | None = None) -> dict[str, Any]:
     v = np.asarray(da.values)
     if np.issubdtype(v.dtype, np.floating):
-        finite = v[np.isfinite(v)]
+        ok = np.isfinite(v)
+        finite = v[ok]
         stats = {"min": float(finite.min()), "max": float(finite.max()), "mean": float(finite.mean())} \
             if finite.size else {}
-        valid = float(finite.size / v.size)
     else:
         nd = da.rio.nodata
         ok = v != nd if nd is not None else np.ones(v.shape, bool)
         classes = np.unique(v[ok])
         stats = {"classes": [int(c) for c in classes[:50]]}
-        valid = float(ok.mean())
-    return {"dims": list(da.dims), "shape": list(da.shape), "dtype": str(da.dtype),
-            "units": da.attrs.get("units"), "valid_fraction": round(valid, 4), **stats}
+    valid = float(ok.mean())
+    out = {"dims": list(da.dims), "shape": list(da.shape), "dtype": str(da.dtype),
+           "units": da.attrs.get("units"), "valid_fraction": round(valid, 4), **stats}
+    if da.attrs.get("source_units"):
+        out["source_units"] = da.attrs["source_units"]
+    if inside is not None and inside.any():
+        ok_2d = ok.all(axis=0) if ok.ndim == 3 else ok
+        out["aoi_coverage"] = round(float(ok_2d[inside].mean()), 4)
+    size = da.attrs.get("source_pixel_size")
+    if size:
+        grid_px = math.sqrt(abs(float(da.rio.resolution()[0] * da.rio.resolution()[1])))
+        out["source_pixel_size_m"] = round(float(size), 3)
+        out["source_to_grid_ratio"] = round(float(size) / grid_px, 3)
+    return out
+
+
+def _input_warnings(rasters: Mapping[str, dict[str, Any]]) -> list[str]:
+    """Warnings about aligned rasters: coarse sources, incomplete coverage of the AOI."""
+    out = []
+    for k, r in rasters.items():
+        ratio = r.get("source_to_grid_ratio", 0.0)
+        if ratio >= COARSE_SOURCE_RATIO:
+            out.append(f"{k}: a source pixel ({r['source_pixel_size_m']:,.0f} m) is {ratio:.0f}x the grid's; "
+                       "the layer cannot show detail at the grid's resolution")
+        cov = r.get("aoi_coverage")
+        if cov is not None and cov < 1.0:
+            out.append(f"{k}: covers {cov:.1%} of the area of interest (nodata elsewhere)")
+    return out
 
 
 def _vector_summary(gdf: gpd.GeoDataFrame) -> dict[str, Any]:
@@ -164,16 +194,41 @@ def _vector_summary(gdf: gpd.GeoDataFrame) -> dict[str, Any]:
                                                                        if c != gdf.geometry.name]}
 
 
-def summarize_inputs(layers: InputLayers) -> dict[str, Any]:
-    """A JSON-friendly description of the aligned inputs (grid, every layer, timings)."""
+def summarize_inputs(layers: InputLayers, *, aoi: gpd.GeoDataFrame | None = None) -> dict[str, Any]:
+    """A JSON-friendly description of the aligned inputs (grid, every layer, warnings, timings).
+
+    Parameters
+    ----------
+    layers : InputLayers
+    aoi : geopandas.GeoDataFrame, optional
+        The area of interest (default: ``layers.aoi`` when the inputs carry it).
+
+    Returns
+    -------
+    dict
+        ``grid``; ``rasters``: per layer its dims, dtype, units (``source_units`` when converted),
+        share of valid pixels in the grid (``valid_fraction``) and inside the AOI
+        (``aoi_coverage``), range or classes, and the source pixel size in metres with its ratio
+        to the grid's pixel (``source_to_grid_ratio``); ``vectors``; ``input_warnings``: sources
+        :data:`COARSE_SOURCE_RATIO` times coarser than the grid or more, rasters not covering the
+        whole AOI; ``load_and_align_seconds``.
+    """
+    from steppe_geo.io import rasterize
     from steppe_geo.maps.furniture import crs_label
 
     g = layers.grid
+    aoi = aoi if aoi is not None else getattr(layers, "aoi", None)
+    inside = None if aoi is None else np.asarray(rasterize(aoi, grid=g).values, dtype=bool)
+    rasters = {k: _raster_summary(v, inside) for k, v in layers.rasters.items()}
+    warnings_ = _input_warnings(rasters)
+    for w in warnings_:
+        log.warning("input %s", w)
     return {
         "grid": {"crs": g.crs.to_wkt(), "crs_name": crs_label(g.crs), "shape": list(g.shape),
                  "resolution_m": g.resolution_m, "bounds": list(g.bounds)},
-        "rasters": {k: _raster_summary(v) for k, v in layers.rasters.items()},
+        "rasters": rasters,
         "vectors": {k: _vector_summary(v) for k, v in layers.vectors.items()},
+        "input_warnings": warnings_,
         "load_and_align_seconds": round(layers.seconds, 2),
     }
 
