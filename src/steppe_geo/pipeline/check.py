@@ -281,8 +281,8 @@ def _stats(config: Config, name: str, aoi: Any, *, whole: bool = False) -> Any:
     opts = {k: v for k, v in spec.raster_options().items() if k in ("band", "nodata", "scale", "offset")}
     try:
         return raster_statistics(spec.path, aoi=None if whole else aoi, **opts)
-    except SteppeGeoError as exc:
-        raise ConfigError(f"inputs.{name}: {exc}") from None
+    except SteppeGeoError as exc:  # keep the error's type (unreadable, no CRS, ...), name the key
+        raise type(exc)(f"inputs.{name}: {exc}") from None
 
 
 def _table(name: str, spec: InputSpec, **options: Any) -> str:
@@ -503,13 +503,13 @@ def _check_data(config: Config) -> None:
             readers.setdefault(name, f"models.{m.name} ({m.label})")
         for name, users in _class_users(model).items():
             class_users.setdefault(name, []).extend(f"models.{m.name}: {u}" for u in users)
-    problems: list[str] = []
+    problems: list[SteppeGeoError] = []
 
     def attempt(check: Any, *args: Any) -> Any:
         try:
             return check(*args)
-        except ConfigError as exc:
-            problems.append(str(exc))
+        except SteppeGeoError as exc:
+            problems.append(exc)
             return None
 
     stats = {name: attempt(_check_raster_input, config, name, aoi, label, class_users.get(name, []))
@@ -523,12 +523,12 @@ def _check_data(config: Config) -> None:
         if m.kind != "custom":
             for d in model.derivations:
                 attempt(_check_setback, config, m, model, d)
-    problems = list(dict.fromkeys(problems))  # two models may meet the same problem
-    if len(problems) == 1:
-        raise ConfigError(problems[0])
-    if problems:
-        raise ConfigError(f"{len(problems)} problems with the inputs (each names the key to change):\n- "
-                          + "\n- ".join(problems))
+    messages = list(dict.fromkeys(str(p) for p in problems))  # two models may meet the same problem
+    if len(messages) == 1:
+        raise problems[0]
+    if messages:
+        raise ConfigError(f"{len(messages)} problems with the inputs (each names the key to change):\n- "
+                          + "\n- ".join(messages))
 
 
 def _check_parcels(config: Config, rasters: set[str], *, scheduler: str | None, workers: int | None) -> None:
