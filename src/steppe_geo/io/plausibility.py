@@ -372,7 +372,7 @@ def source_units(stats: RasterStatistics, role: str | Role, *, key: str, units: 
     src, said = units, "declared"
     if src is None and stats.units:
         try:
-            src, said = parse_unit(stats.units).symbol, f"tagged in {name!r}"
+            src, said = parse_unit(stats.units).symbol, "tagged"
         except InvalidParameterError:
             src = None
     if src is None:
