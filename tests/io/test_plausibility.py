@@ -30,7 +30,8 @@ def _tif(path, data, *, nodata=None, units=None, tags=None, transform=T):
     data = np.asarray(data)
     data = data[np.newaxis] if data.ndim == 2 else data
     with rasterio.open(path, "w", driver="GTiff", width=data.shape[2], height=data.shape[1],
-                       count=data.shape[0], dtype=data.dtype, crs="EPSG:32649", transform=transform, nodata=nodata) as ds:
+                       count=data.shape[0], dtype=data.dtype, crs="EPSG:32649", transform=transform,
+                       nodata=nodata) as ds:
         ds.write(data)
         if units:
             ds.units = (units,) * data.shape[0]
