@@ -17,6 +17,7 @@ from steppe_geo.errors import (
     SteppeGeoError,
     UndeclaredUnitsWarning,
 )
+from steppe_geo.io._dbf import EncodingProblem, undeclared_encoding
 from steppe_geo.io.plausibility import INPUT_ROLES, ROLES, format_values
 from steppe_geo.pipeline.build import _custom_overlay, _quiet_ahp, base_model, build_model
 from steppe_geo.pipeline.inputs import _is_raster
@@ -481,14 +482,11 @@ def _check_input_options(config: Config, rasters: set[str]) -> None:
                 f"inputs.{name}.{wrong[0]}: {spec.path.name!r} is {what}; {wrong[0]!r} does not apply to it "
                 f"(options of {what}: path, {', '.join(valid)}). Remove it."
             )
-        if name not in rasters:
-            try:
-                from steppe_geo.io import vector_columns
-
-                vector_columns(spec.path, layer=spec.layer, encoding=spec.encoding)
-            except SteppeGeoError as exc:
-                raise ConfigError(f"inputs.{name}.encoding: {exc}" if "encoding" in str(exc)
-                                  else f"inputs.{name}: {exc}") from None
+        if name not in rasters and spec.encoding is None:
+            found = undeclared_encoding(spec.path)
+            if isinstance(found, EncodingProblem):
+                raise ConfigError(f"inputs.{name}.encoding: {found.message(spec.path.name)} Declare it: "
+                                  f"{_table(name, spec, encoding=found.suggestion)}")
 
 
 def _check_data(config: Config) -> None:
