@@ -1067,6 +1067,9 @@ name = "Kubuqi wind, solar and restoration screening"
 
 # Input layers: name = path. Rasters may come in any CRS and resolution; they are aligned
 # to the analysis grid (bilinear/average for continuous layers, nearest/mode for classes).
+# An input may also be a table declaring what its file does not say, e.g.
+#   dem = { path = "dem_ft.tif", units = "ft" }     (rasters: kind, units, scale, offset, nodata,
+#   townships = { path = "xiang.shp", encoding = "gbk" }   resampling, band; vectors: layer, encoding)
 [inputs]
 aoi = "sample:aoi"
 dem = "sample:dem"

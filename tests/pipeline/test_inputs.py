@@ -29,7 +29,8 @@ def _tif(path: Path, data: np.ndarray, transform: Affine, **tags: str) -> Path:
 def test_read_options_join_declarations_and_roles():
     assert raster_read_options("dem", InputSpec("dem", Path("d.tif"), units="ft")) == {"units": "ft",
                                                                                       "to_units": "m"}
-    assert raster_read_options("ndvi", InputSpec("ndvi", Path("n.tif"), band=3)) == {"band": 3, "to_units": "1"}
+    ndvi = InputSpec("ndvi", Path("n.tif"), band=3)
+    assert raster_read_options("ndvi", ndvi) == {"band": 3, "to_units": "1"}
     assert raster_read_options("land_cover") == {}
     assert raster_read_options("dem", InputSpec("dem", Path("d.tif"), kind="categorical")) == {
         "kind": "categorical"}  # classes are never converted
@@ -56,7 +57,8 @@ def test_load_inputs_honours_declared_units_and_summary_reports_coverage_and_coa
     assert d["aoi_coverage"] == 0.5 and d["valid_fraction"] == 0.5
     assert d["units"] == "m" and d["source_units"] == "ft"
     assert d["source_to_grid_ratio"] == pytest.approx(1.0)
-    assert g["source_pixel_size_m"] == pytest.approx(2000.0) and g["source_to_grid_ratio"] == pytest.approx(20)
+    assert g["source_pixel_size_m"] == pytest.approx(2000.0)
+    assert g["source_to_grid_ratio"] == pytest.approx(20)
     assert g["aoi_coverage"] == 1.0
     warnings = summary["input_warnings"]
     assert any(w.startswith("ghi: a source pixel (2,000 m) is 20x the grid's") for w in warnings)
