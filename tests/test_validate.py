@@ -284,3 +284,17 @@ def test_undeclared_dem_units_warn_and_declaring_them_silences(tmp_path):
         _check(tmp_path, config)
     _declare(config, "dem", units="m")
     _check(tmp_path, config)
+
+
+def test_missing_census_column_is_named(tmp_path):
+    paths = sample_paths()
+    townships = gpd.read_file(paths["townships"]).rename(columns={"sheep_units": "livestock"})
+    townships.to_file(tmp_path / "townships.gpkg")
+    config = {"inputs": {k: str(paths[k]) for k in ("aoi", "dem", "precipitation", "pet", "soil_texture",
+                                                      "soil_depth", "land_cover", "ndvi")},
+              "grid": {"aoi": "aoi"}, "models": {"esai": {"preset": "desertification_esai"}}}
+    config["inputs"]["townships"] = "townships.gpkg"
+    (problem,) = _problems(tmp_path, config)
+    assert re.match(r"inputs\.townships: preset 'desertification_esai' \(derivation 'grazing_density'\) "
+                    r"reads the census column 'sheep_units' .* of 'townships\.gpkg', which has no such column\. "
+                    r"Columns are: .*livestock", problem)

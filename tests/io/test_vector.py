@@ -321,3 +321,14 @@ def test_vector_without_crs_gets_a_projected_crs_hint(tmp_path):
         pyogrio.write_dataframe(gdf, path)
     with pytest.raises(MissingCRSError, match=r"not degrees but projected .* not EPSG:4326"):
         read_vector(path)
+
+
+def test_zipped_gbk_shapefile_without_cpg_is_refused_too(tmp_path):
+    shp = _gbk_shapefile(tmp_path)
+    zipped = tmp_path / "xiang.shp.zip"
+    with zipfile.ZipFile(zipped, "w") as z:
+        for ext in (".shp", ".shx", ".dbf", ".prj"):
+            z.write(shp.with_suffix(ext), shp.with_suffix(ext).name)
+    with pytest.raises(UnreadableInputError, match=r"xiang\.shp\.zip.*encoding='gbk'"):
+        read_vector(zipped)
+    assert read_vector(zipped, encoding="gbk")["name"].tolist() == GBK_NAMES

@@ -402,12 +402,36 @@ def _all_codes(config: Config, name: str) -> set[int]:
     return {int(c) for c in np.unique(data)}
 
 
+def _check_census_column(config: Config, model: ModelConfig, built: Any, d: Any) -> None:
+    """The census column a ``grazing_density`` derivation reads exists in its layer."""
+    from steppe_geo.io import vector_columns
+
+    layer = d.inputs[0]
+    spec = config.spec(layer)
+    col = built.resolved_parameters(d).get("column", "sheep_units")
+    try:
+        columns = vector_columns(spec.path, layer=spec.layer, encoding=spec.encoding)
+    except SteppeGeoError as exc:
+        raise ConfigError(f"inputs.{layer}: {exc}") from None
+    if col not in columns:
+        raise ConfigError(
+            f"inputs.{layer}: {model.label} (derivation {d.name!r}) reads the census column {col!r} "
+            f"(livestock in sheep units per polygon) of {spec.path.name!r}, which has no such column"
+            f"{did_you_mean(col, columns) or '.'} Columns are: {format_values(columns)}."
+        )
+
+
 def _check_setback(config: Config, model: ModelConfig, built: Any, d: Any) -> None:
     """Class and width columns a setback (``within`` derivation ``d``) reads, and their classes."""
     from steppe_geo.io import vector_columns
 
     key = f"models.{model.name}.parameters"
-    if d.function != "within" or not d.inputs or d.inputs[0] not in config.inputs:
+    if not d.inputs or d.inputs[0] not in config.inputs or _is_raster(Path(config.inputs[d.inputs[0]])):
+        return
+    if d.function == "grazing_density":
+        _check_census_column(config, model, built, d)
+        return
+    if d.function != "within":
         return
     layer = d.inputs[0]
     if _is_raster(Path(config.inputs[layer])):
