@@ -296,5 +296,6 @@ def test_missing_census_column_is_named(tmp_path):
     config["inputs"]["townships"] = "townships.gpkg"
     (problem,) = _problems(tmp_path, config)
     assert re.match(r"inputs\.townships: preset 'desertification_esai' \(derivation 'grazing_density'\) "
-                    r"reads the census column 'sheep_units' .* of 'townships\.gpkg', which has no such column\. "
+                    r"reads the census column 'sheep_units' .* of 'townships\.gpkg', which has no such "
+                    r"column\. "
                     r"Columns are: .*livestock", problem)
