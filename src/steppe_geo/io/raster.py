@@ -37,6 +37,7 @@ from steppe_geo.errors import (
 )
 from steppe_geo.grid import Grid, dataarray_transform
 from steppe_geo.io._hints import missing_crs_hint
+from steppe_geo.io.plausibility import format_values
 from steppe_geo.io.units import Unit, base_unit, convert, parse_unit
 
 __all__ = ["LayerKind", "RasterSource", "ResamplingMethod", "read_raster"]
@@ -346,7 +347,7 @@ def _warn_if_classes_look_interpolated(data: np.ma.MaskedArray, meta: dict[str, 
     step = max(1, valid.size // 1_000_000)  # a sample is enough for a hint
     distinct = np.unique(valid[::step])
     if 0 < distinct.size <= CLASS_LIKE_MAX_VALUES:
-        shown = ", ".join(str(v) for v in distinct[:12]) + (", ..." if distinct.size > 12 else "")
+        shown = format_values(distinct.tolist())
         warnings.warn(
             f"raster {label!r} is {meta['dtype']} with only {distinct.size} distinct values ({shown}) "
             "and no colour table or STEPPE_GEO_KIND tag: it is read as continuous and resampled "
