@@ -299,3 +299,29 @@ def test_missing_census_column_is_named(tmp_path):
                     r"reads the census column 'sheep_units' .* of 'townships\.gpkg', which has no such "
                     r"column\. "
                     r"Columns are: .*livestock", problem)
+
+
+def test_a_rare_class_missed_by_the_sample_is_found_at_full_resolution(tmp_path):
+    # 2000 x 2000 px of class 10 with one pixel of class 50: the decimated sample misses it
+    lc = np.full((2000, 2000), 10, dtype=np.uint8)
+    lc[0, 0] = 50
+    t = Affine(30, 0, 400_000, 0, -30, 4_431_000)
+    with rasterio.open(tmp_path / "lc.tif", "w", driver="GTiff", width=2000, height=2000, count=1,
+                       dtype="uint8", crs="EPSG:32649", transform=t) as ds:
+        ds.write(lc, 1)
+        ds.update_tags(STEPPE_GEO_KIND="categorical")
+    from steppe_geo.io.plausibility import raster_statistics
+
+    assert 50 not in raster_statistics(tmp_path / "lc.tif").codes  # the precondition of this test
+    gpd.GeoDataFrame(geometry=[shapely.box(400_000, 4_371_000, 460_000, 4_431_000)],
+                     crs="EPSG:32649").to_file(tmp_path / "aoi.gpkg")
+    config = {"inputs": {"aoi": "aoi.gpkg", "lc": "lc.tif"}, "grid": {"aoi": "aoi"},
+              "models": {"m": {"criteria": [{"name": "lc", "function": "categorical",
+                                             "table": {"10": 1.0, "50": 0.0}}],
+                               "constraints": [{"type": "categories", "name": "built_up", "layer": "lc",
+                                                "exclude": [50]}]}}}
+    _check(tmp_path, config)  # class 50 exists: the constraint is not "matching nothing"
+    config["models"]["m"]["constraints"][0]["exclude"] = [80]
+    (problem,) = _problems(tmp_path, config)
+    assert re.match(r"models\.m\.constraints: constraint 'built_up' of custom overlay excludes codes 80 of "
+                    r"'lc', but 'lc\.tif' holds none of them \(codes found: 10, 50\)", problem)

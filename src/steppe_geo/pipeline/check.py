@@ -359,11 +359,13 @@ def _check_codes(config: Config, model: ModelConfig, name: str, stats: Any, u: A
     from steppe_geo.mcda.value_functions import UnknownCategory
 
     spec = config.spec(name)
-    found = set(stats.codes) - ({int(stats.nodata)} if stats.nodata is not None and
-                                float(stats.nodata).is_integer() else set())
+    nodata = {int(stats.nodata)} if stats.nodata is not None and float(stats.nodata).is_integer() else set()
+    found = set(stats.codes) - nodata
     if isinstance(u, Categories):
         codes = set(u.exclude if u.exclude is not None else u.allow)
-        if found and not codes & found and not codes & _all_codes(config, name):
+        if found and not codes & found:  # the sample may miss a rare class: look at every pixel
+            found = _all_codes(config, name) - nodata
+        if found and not codes & found:
             how = "exclude" if u.exclude is not None else "allow"
             raise ConfigError(
                 f"models.{model.name}.constraints: constraint {u.name!r} of {model.label} {how}s codes "
@@ -387,7 +389,7 @@ def _check_codes(config: Config, model: ModelConfig, name: str, stats: Any, u: A
 
 
 def _all_codes(config: Config, name: str) -> set[int]:
-    """Every code of a class raster inside the AOI at full resolution (when the sample found none)."""
+    """Every code of a class raster in the AOI's window at full resolution (when the sample found none)."""
     import rasterio
 
     from steppe_geo.io.plausibility import _aoi_in
@@ -397,9 +399,9 @@ def _all_codes(config: Config, name: str) -> set[int]:
     with rasterio.open(spec.path) as ds:
         geom = _aoi_in(aoi, ds.crs.to_wkt())
         win = ds.window(*geom.bounds).round_offsets().round_lengths()
-        data = ds.read(spec.band if isinstance(spec.band, int) else 1, window=win, boundless=True,
-                       fill_value=ds.nodata or 0)
-    return {int(c) for c in np.unique(data)}
+        band = spec.band if isinstance(spec.band, int) else 1
+        data = ds.read(band, window=win, boundless=True, masked=True)
+    return {int(c) for c in np.unique(np.ma.compressed(data))}
 
 
 def _check_census_column(config: Config, model: ModelConfig, built: Any, d: Any) -> None:
