@@ -325,3 +325,22 @@ def test_a_rare_class_missed_by_the_sample_is_found_at_full_resolution(tmp_path)
     (problem,) = _problems(tmp_path, config)
     assert re.match(r"models\.m\.constraints: constraint 'built_up' of custom overlay excludes codes 80 of "
                     r"'lc', but 'lc\.tif' holds none of them \(codes found: 10, 50\)", problem)
+
+
+def test_class_declarations_that_cannot_hold_are_refused_and_their_fix_passes(project):
+    root, data = project
+    fixed = _fixed(data)
+    _declare(fixed, "land_cover", scale=0.5)
+    (problem,) = _problems(root, fixed)
+    assert problem == ("inputs.land_cover.scale: 'worldcover.tif' is read as classes; scale applies to "
+                       "measurements only. Remove it: inputs.land_cover = { path = \"worldcover.tif\", "
+                       "kind = \"categorical\" }")
+    del fixed["inputs"]["land_cover"]["scale"]
+    _check(root, fixed)
+    _declare(fixed, "wind_speed_100m", kind="categorical")
+    (problem,) = _problems(root, fixed)
+    assert problem == ("inputs.wind_speed_100m.kind: declared 'categorical', but 'wind.tif' holds float32 "
+                       "values; classes are integer codes. Remove the declaration: inputs.wind_speed_100m = "
+                       "{ path = \"wind.tif\" }")
+    del fixed["inputs"]["wind_speed_100m"]["kind"]
+    _check(root, fixed)

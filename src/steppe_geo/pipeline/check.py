@@ -287,8 +287,8 @@ def _stats(config: Config, name: str, aoi: Any, *, whole: bool = False) -> Any:
 
 
 def _table(name: str, spec: InputSpec, **options: Any) -> str:
-    """``inputs.<name> = { path = "file", option = value }`` with the declared options kept."""
-    items = {"path": spec.path.name, **spec.declared(), **options}
+    """``inputs.<name> = { path = "file", option = value }``, declared options kept (None drops one)."""
+    items = {k: v for k, v in {"path": spec.path.name, **spec.declared(), **options}.items() if v is not None}
     shown = ", ".join(f"{k} = {_toml(v)}" for k, v in items.items())
     return f"inputs.{name} = {{ {shown} }}"
 
@@ -315,6 +315,15 @@ def _check_raster_input(config: Config, name: str, aoi: Any, label: str, class_u
             f"{key}.band: raster {fname!r} has {stats.band_count} bands and {label} reads one layer "
             f"from it; choose the band: {_table(name, spec, band=1)} (bands 1..{stats.band_count})"
         )
+    categorical = spec.kind == "categorical" or (spec.kind is None and bool(class_users))
+    if spec.kind == "categorical" and not np.issubdtype(np.dtype(stats.dtype), np.integer):
+        raise ConfigError(f"{key}.kind: declared 'categorical', but {fname!r} holds {stats.dtype} values; "
+                          "classes are integer codes. Remove the declaration: "
+                          f"{_table(name, spec, kind=None)}")
+    decoding = [k for k in ("units", "scale", "offset") if getattr(spec, k) is not None]
+    if categorical and decoding:
+        raise ConfigError(f"{key}.{decoding[0]}: {fname!r} is read as classes; {decoding[0]} applies to "
+                          f"measurements only. Remove it: {_table(name, spec, **dict.fromkeys(decoding))}")
     if class_users:
         users = "; ".join(class_users)
         if spec.kind == "continuous":
