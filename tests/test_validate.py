@@ -210,7 +210,7 @@ def test_classes_declared_continuous_or_stored_as_floats_are_refused(project):
     _declare(fixed, "land_cover", kind="categorical")
     _check(root, fixed)
     floats = _fixed(data)
-    _declare(floats, "land_cover", path="wind.tif")
+    floats["inputs"]["land_cover"] = "wind.tif"
     assert any(re.match(r"inputs\.land_cover: .* reads 'wind\.tif' as classes .* holds float32 values", p)
                for p in _problems(root, floats))
 
