@@ -237,7 +237,8 @@ def test_gbk_shapefile_is_announced_by_validate_and_encoding_passes(project, tmp
     (problem,) = _problems(root, fixed)
     assert re.match(r"inputs\.settlements\.encoding: vector file 'cities_gbk\.shp': .* not UTF-8, .* "
                     r"Declare it: "
-                    r"inputs\.settlements = \{ path = \"cities_gbk\.shp\", encoding = \"gbk\" \}$", problem)
+                    r"inputs\.settlements = \{ path = \"" + re.escape(str(tmp_path / "cities_gbk.shp"))
+                    + r"\", encoding = \"gbk\" \}$", problem)
     _declare(fixed, "settlements", encoding="gbk")
     _check(root, fixed)
 
@@ -343,4 +344,17 @@ def test_class_declarations_that_cannot_hold_are_refused_and_their_fix_passes(pr
                        "values; classes are integer codes. Remove the declaration: inputs.wind_speed_100m = "
                        "{ path = \"wind.tif\" }")
     del fixed["inputs"]["wind_speed_100m"]["kind"]
+    _check(root, fixed)
+
+
+def test_advice_keeps_the_path_as_written_and_the_options_declared(project):
+    root, data = project
+    (root / "sub").mkdir(exist_ok=True)
+    shutil.copy(root / "dem_ft_albers.tif", root / "sub" / "dem_ft_albers.tif")
+    fixed = _fixed(data)
+    fixed["inputs"]["dem"] = {"path": "sub/dem_ft_albers.tif", "band": 1, "resampling": "average"}
+    (problem,) = _problems(root, fixed)
+    assert problem.endswith('declare the units, inputs.dem = { path = "sub/dem_ft_albers.tif", '
+                            'resampling = "average", band = 1, units = "ft" }')
+    _declare(fixed, "dem", units="ft")
     _check(root, fixed)

@@ -127,6 +127,8 @@ class InputSpec:
         Band to read (1-based), or ``"all"`` for a stack of bands.
     encoding : str or None
         Text encoding of a vector file's attributes (``"gbk"``, ``"cp1252"``, ...).
+    written : str or None
+        The path as written in the configuration (messages quote it back).
     """
 
     name: str
@@ -140,6 +142,7 @@ class InputSpec:
     resampling: str | None = None
     band: int | str | None = None
     encoding: str | None = None
+    written: str | None = None
 
     RASTER_OPTIONS = ("kind", "units", "scale", "offset", "nodata", "resampling", "band")
     VECTOR_OPTIONS = ("layer", "encoding")
@@ -801,7 +804,7 @@ def _input_spec(name: str, value: Any, path: Path) -> InputSpec:
     import codecs
 
     if not isinstance(value, Mapping):
-        return InputSpec(name, path)
+        return InputSpec(name, path, written=value if isinstance(value, str) else None)
     c = _Checker(value, f"inputs.{name}", list(INPUT_OPTIONS))
     units = c.str("units")
     if units is not None:
@@ -833,6 +836,7 @@ def _input_spec(name: str, value: Any, path: Path) -> InputSpec:
         offset=None if c.number("offset") is None else float(c.number("offset")),
         nodata=None if c.number("nodata") is None else float(c.number("nodata")),
         resampling=c.choice("resampling", ResamplingMethod), band=band, encoding=encoding,
+        written=value["path"] if isinstance(value.get("path"), str) else None,
     )
 
 

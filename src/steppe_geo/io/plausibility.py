@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -324,6 +325,13 @@ def format_values(values: Any, *, limit: int = 10) -> str:
     return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
 
+def _default_fix(key: str, name: str) -> Callable[[str, Any], str]:
+    def fix(option: str, value: Any) -> str:
+        shown = f'"{value}"' if isinstance(value, str) else f"{value:g}"
+        return f"{key} = {{ path = \"{name}\", {option} = {shown} }}"
+    return fix
+
+
 def _fits(low: float, high: float, role: Role) -> bool:
     return role.low <= low and high <= role.high
 
@@ -332,8 +340,8 @@ def _g(v: float) -> str:
     return f"{v:,.6g}"
 
 
-def source_units(stats: RasterStatistics, role: str | Role, *, key: str, units: str | None = None
-                 ) -> str | None:
+def source_units(stats: RasterStatistics, role: str | Role, *, key: str, units: str | None = None,
+                 fix: Callable[[str, Any], str] | None = None) -> str | None:
     """The units a raster's values are in for ``role``: declared, else the file's tag (when known).
 
     Parameters
@@ -344,6 +352,9 @@ def source_units(stats: RasterStatistics, role: str | Role, *, key: str, units: 
         Configuration key of the input (for messages).
     units : str, optional
         Declared units.
+    fix : callable, optional
+        ``fix(option, value)`` renders the advice (default:
+        ``key = { path = "<file name>", option = value }``).
 
     Returns
     -------
@@ -369,6 +380,7 @@ def source_units(stats: RasterStatistics, role: str | Role, *, key: str, units: 
     if r.kind != "continuous":
         return None
     name = Path(stats.path).name
+    fix = fix or _default_fix(key, name)
     src, said = units, "declared"
     if src is None and stats.units:
         try:
@@ -380,7 +392,7 @@ def source_units(stats: RasterStatistics, role: str | Role, *, key: str, units: 
             f"{key}.units: raster {name!r} ({r.name}) says nothing about its units"
             + (f" (its tag {stats.units!r} is not a known unit)" if stats.units else "")
             + f"; it is read as {r.units!r}. Declare them to be sure: "
-            f"{key} = {{ path = \"{name}\", units = \"{r.units}\" }}",
+            f"{fix('units', r.units)}",
             UndeclaredUnitsWarning, stacklevel=2,
         )
         return None
@@ -389,13 +401,14 @@ def source_units(stats: RasterStatistics, role: str | Role, *, key: str, units: 
         raise ImplausibleInputError(
             f"{key}.units: raster {name!r} is {said} in {src!r} ({parse_unit(src).quantity}), but as "
             f"{r.name} it is read in {r.units!r}; declare the units its values are in, one of "
-            f"{', '.join(same)}: {key} = {{ path = \"{name}\", units = \"{r.units}\" }}"
+            f"{', '.join(same)}: {fix('units', r.units)}"
         )
     return src
 
 
 def check_plausible(stats: RasterStatistics, role: str | Role, *, key: str, units: str | None = None,
-                    extent: RasterStatistics | None = None) -> None:
+                    extent: RasterStatistics | None = None, fix: Callable[[str, Any], str] | None = None
+                    ) -> None:
     """Raise when a raster's values cannot be what its role says, naming the likely fix.
 
     Parameters
@@ -413,6 +426,9 @@ def check_plausible(stats: RasterStatistics, role: str | Role, *, key: str, unit
     extent : RasterStatistics, optional
         Statistics of the whole file (without the AOI): its range is checked too, so a DEM in
         feet is caught by its mountains even when the AOI lies on a plain.
+    fix : callable, optional
+        ``fix(option, value)`` renders the advice (default:
+        ``key = { path = "<file name>", option = value }``).
 
     Raises
     ------
@@ -432,6 +448,7 @@ def check_plausible(stats: RasterStatistics, role: str | Role, *, key: str, unit
     """
     r = ROLES[role] if isinstance(role, str) else role
     name = Path(stats.path).name
+    fix = fix or _default_fix(key, name)
     if stats.valid == 0:
         why = ("it does not cover the area of interest" if stats.sampled == 0 else
                f"all {stats.sampled:,} sampled pixels inside it are nodata"
@@ -458,20 +475,20 @@ def check_plausible(stats: RasterStatistics, role: str | Role, *, key: str, unit
             if _fits(a, b, r):
                 raise ImplausibleInputError(
                     f"{key}.units: {head}. In {u!r} ({UNITS[u].quantity}) they would be {_g(a)}..{_g(b)} "
-                    f"{r.units}: declare the units, {key} = {{ path = \"{name}\", units = \"{u}\" }}"
+                    f"{r.units}: declare the units, {fix('units', u)}"
                 )
     if not stats.scaled or stats.is_integer:
         for s in r.scale_hints:
             if _fits(stats.min * s, stats.max * s, r):
                 raise ImplausibleInputError(
                     f"{key}.scale: {head}. They look like integers scaled by {1 / s:g}: declare the scale, "
-                    f"{key} = {{ path = \"{name}\", scale = {s:g} }}"
+                    f"{fix('scale', s)}"
                 )
     fills = [v for v in (stats.min, stats.max) if v in COMMON_FILL_VALUES]
     if fills:
         raise ImplausibleInputError(
             f"{key}.nodata: {head}. {_g(fills[0])} usually marks missing data: declare it, "
-            f"{key} = {{ path = \"{name}\", nodata = {fills[0]:g} }}"
+            f"{fix('nodata', fills[0])}"
         )
     raise ImplausibleInputError(
         f"{key}: {head}. Check the file, or declare its {key}.units (known: "

@@ -288,7 +288,8 @@ def _stats(config: Config, name: str, aoi: Any, *, whole: bool = False) -> Any:
 
 def _table(name: str, spec: InputSpec, **options: Any) -> str:
     """``inputs.<name> = { path = "file", option = value }``, declared options kept (None drops one)."""
-    items = {k: v for k, v in {"path": spec.path.name, **spec.declared(), **options}.items() if v is not None}
+    path = spec.written or str(spec.path)
+    items = {k: v for k, v in {"path": path, **spec.declared(), **options}.items() if v is not None}
     shown = ", ".join(f"{k} = {_toml(v)}" for k, v in items.items())
     return f"inputs.{name} = {{ {shown} }}"
 
@@ -352,8 +353,9 @@ def _check_raster_input(config: Config, name: str, aoi: Any, label: str, class_u
         with warnings.catch_warnings(record=True) as caught:  # no "say its units" when they are wrong
             warnings.simplefilter("always", UndeclaredUnitsWarning)
             try:
-                units = source_units(stats, role, key=key, units=spec.units)
-                check_plausible(stats, role, key=key, units=units,
+                fix = lambda option, value: _table(name, spec, **{option: value})  # noqa: E731
+                units = source_units(stats, role, key=key, units=spec.units, fix=fix)
+                check_plausible(stats, role, key=key, units=units, fix=fix,
                                 extent=_stats(config, name, aoi, whole=True))
             except ImplausibleInputError as exc:
                 raise ConfigError(str(exc)) from None
