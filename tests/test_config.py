@@ -543,3 +543,43 @@ def test_multi_layer_vector_input_with_layer_is_read(tmp_path):
     grid = build_grid(cfg.inputs, cfg.grid, layers=cfg.input_layers)
     layers = load_inputs({"roads": cfg.inputs["roads"]}, grid, layers=cfg.input_layers)
     assert len(layers.vectors["roads"]) == 3  # the 1990 layer, not the first one
+
+
+# ----------------------------------------------------------------------------- declared input semantics
+def test_inputs_given_as_tables_declare_their_semantics(files):
+    data = _base()
+    data["inputs"]["wind"] = {"path": "wind.tif", "units": "km/h", "scale": 0.1, "offset": 0.0, "nodata": -1,
+                              "kind": "continuous", "resampling": "average", "band": 2}
+    data["inputs"]["parcels"] = {"path": "parcels.gpkg", "layer": "fields", "encoding": "gbk"}
+    cfg = config_from_dict(data, base_dir=files)
+    wind = cfg.spec("wind")
+    assert wind.path == files / "wind.tif" and cfg.inputs["wind"] == files / "wind.tif"
+    assert wind.raster_options() == {"kind": "continuous", "units": "km h-1", "scale": 0.1, "offset": 0.0,
+                                     "nodata": -1.0, "resampling": "average", "band": 2}
+    assert cfg.spec("parcels").vector_options() == {"layer": "fields", "encoding": "gbk"}
+    assert cfg.input_layers == {"parcels": "fields"}
+    assert cfg.spec("slope").declared() == {}  # the plain string form: a path only
+    all_bands = config_from_dict({**data, "inputs": {**data["inputs"], "wind": {"path": "wind.tif",
+                                                                                "band": "all"}}},
+                                 base_dir=files)
+    assert all_bands.spec("wind").band == "all"
+
+
+@pytest.mark.parametrize(("option", "value", "message"), [
+    ("units", "feet", r"inputs\.wind\.units: 'feet' is not a known unit; did you mean 'ft'\? Known: 'm', "),
+    ("unit", "ft", r"inputs\.wind\.unit: unknown key; did you mean 'units'\? Valid keys are: path, layer"),
+    ("kind", "classes", r"inputs\.wind\.kind: unknown 'classes'.* Valid values are: 'continuous', "
+                        r"'categorical'"),
+    ("resampling", "bilinar", r"inputs\.wind\.resampling: unknown 'bilinar'; did you mean 'bilinear'\?"),
+    ("band", 0, r"inputs\.wind\.band: expected a band number 1, 2, \.\.\. or \"all\", got 0"),
+    ("band", "2", r"inputs\.wind\.band: expected a band number"),
+    ("scale", 0, r"inputs\.wind\.scale: must not be 0"),
+    ("nodata", "none", r"inputs\.wind\.nodata: expected a number, got 'none'"),
+    ("encoding", "gbkk", r"inputs\.wind\.encoding: 'gbkk' is not a known text encoding; use a name such as "
+                         r"'utf-8', 'gbk'"),
+])
+def test_input_options_are_checked_with_key_paths(files, option, value, message):
+    data = _base()
+    data["inputs"]["wind"] = {"path": "wind.tif", option: value}
+    with pytest.raises(ConfigError, match=message):
+        config_from_dict(data, base_dir=files)

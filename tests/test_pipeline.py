@@ -121,7 +121,7 @@ def test_config_errors_stop_the_run_before_any_output(project):
 
 def test_failed_run_leaves_nothing(project):
     root, data = project
-    (root / "data" / "slope.tif").write_bytes(b"not a GeoTIFF")  # passes validation, fails when read
+    (root / "data" / "slope.tif").write_bytes(b"not a GeoTIFF")  # fails the data checks, before any output
     cfg = config_from_dict(data, base_dir=root, output_dir=root)
     with pytest.raises(UnreadableInputError, match=r"slope\.tif"):
         run(cfg)

@@ -32,7 +32,9 @@ from typing import Any
 
 from steppe_geo._typing import PathLike
 from steppe_geo._validation import did_you_mean
-from steppe_geo.errors import ConfigError, InputNotFoundError, SteppeGeoError
+from steppe_geo.errors import ConfigError, InputNotFoundError, InvalidParameterError, SteppeGeoError
+from steppe_geo.io.raster import LayerKind, ResamplingMethod
+from steppe_geo.io.units import parse_unit
 
 __all__ = [
     "EXAMPLE_CONFIG",
@@ -41,6 +43,7 @@ __all__ = [
     "Config",
     "CriterionConfig",
     "GridConfig",
+    "InputSpec",
     "ModelConfig",
     "OutputsConfig",
     "ParcelsConfig",
@@ -88,6 +91,75 @@ class Projection(enum.Enum):
 
 
 # ----------------------------------------------------------------------------- value objects
+INPUT_OPTIONS: tuple[str, ...] = ("path", "layer", "kind", "units", "scale", "offset", "nodata", "resampling",
+                                  "band", "encoding")
+"""Keys of an input given as a table (``[inputs.dem] path = "dem.tif", units = "ft"``)."""
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """One ``[inputs]`` entry with its declared semantics (all optional except ``path``).
+
+    ``dem = "dem.tif"`` gives a spec with only ``path``; ``[inputs.dem] path = "dem.tif",
+    units = "ft"`` declares more. Raster options are honoured by :func:`steppe_geo.io.read_raster`
+    and vector options by :func:`steppe_geo.io.read_vector` (arguments of the same names).
+
+    Attributes
+    ----------
+    name : str
+        The input's name (``dem`` in ``[inputs.dem]``).
+    path : Path
+        The file (resolved, existing).
+    layer : str or None
+        Vector layer of a file holding several.
+    kind : {"continuous", "categorical"} or None
+        Raster kind, overriding the file's ``STEPPE_GEO_KIND`` tag or colour table.
+    units : str or None
+        Units of the raster's values (a symbol of :data:`steppe_geo.io.units.UNITS`, e.g. ``"ft"``);
+        they are converted to the units the models use.
+    scale, offset : float or None
+        Decode ``raw * scale + offset`` (overriding the file's).
+    nodata : float or None
+        Raw nodata value (overriding the file's).
+    resampling : str or None
+        Resampling method onto the grid (:class:`steppe_geo.io.ResamplingMethod`).
+    band : int, "all" or None
+        Band to read (1-based), or ``"all"`` for a stack of bands.
+    encoding : str or None
+        Text encoding of a vector file's attributes (``"gbk"``, ``"cp1252"``, ...).
+    written : str or None
+        The path as written in the configuration (messages quote it back).
+    """
+
+    name: str
+    path: Path
+    layer: str | None = None
+    kind: str | None = None
+    units: str | None = None
+    scale: float | None = None
+    offset: float | None = None
+    nodata: float | None = None
+    resampling: str | None = None
+    band: int | str | None = None
+    encoding: str | None = None
+    written: str | None = None
+
+    RASTER_OPTIONS = ("kind", "units", "scale", "offset", "nodata", "resampling", "band")
+    VECTOR_OPTIONS = ("layer", "encoding")
+
+    def declared(self) -> dict[str, Any]:
+        """The options given (besides ``path``), name → value."""
+        return {k: getattr(self, k) for k in (*self.VECTOR_OPTIONS, *self.RASTER_OPTIONS)
+                if getattr(self, k) is not None}
+
+    def raster_options(self) -> dict[str, Any]:
+        """Keyword arguments of :func:`steppe_geo.io.read_raster` declared for this input."""
+        return {k: getattr(self, k) for k in self.RASTER_OPTIONS if getattr(self, k) is not None}
+
+    def vector_options(self) -> dict[str, Any]:
+        """Keyword arguments of :func:`steppe_geo.io.read_vector` declared for this input."""
+        return {k: getattr(self, k) for k in self.VECTOR_OPTIONS if getattr(self, k) is not None}
+
 @dataclass(frozen=True)
 class GridConfig:
     """``[grid]``: the analysis grid built with :meth:`steppe_geo.Grid.for_area`.
@@ -359,6 +431,9 @@ class Config:
     input_layers : dict
         Input name → layer, for inputs given as ``{ path = "...", layer = "..." }`` (a file with
         several layers).
+    input_specs : dict
+        Input name → :class:`InputSpec` (path and declared options) for every input; a
+        configuration built without them (in Python) gets specs holding only the paths.
     """
 
     name: str
@@ -370,6 +445,18 @@ class Config:
     run: RunConfig
     source: Path | None = None
     input_layers: dict[str, str] = field(default_factory=dict)
+    input_specs: dict[str, InputSpec] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        specs = dict(self.input_specs)
+        for k, p in self.inputs.items():
+            if k not in specs:
+                specs[k] = InputSpec(k, Path(p), layer=self.input_layers.get(k))
+        object.__setattr__(self, "input_specs", specs)
+
+    def spec(self, name: str) -> InputSpec:
+        """The :class:`InputSpec` of input ``name``."""
+        return self.input_specs[name]
 
 
 # ----------------------------------------------------------------------------- checks
@@ -764,10 +851,51 @@ def _input_layer(name: str, value: Any) -> str | None:
     return layer
 
 
+def _input_spec(name: str, value: Any, path: Path) -> InputSpec:
+    """The :class:`InputSpec` of ``inputs.<name>`` (a path string or a table of options)."""
+    import codecs
+
+    if not isinstance(value, Mapping):
+        return InputSpec(name, path, written=value if isinstance(value, str) else None)
+    c = _Checker(value, f"inputs.{name}", list(INPUT_OPTIONS))
+    units = c.str("units")
+    if units is not None:
+        try:
+            units = parse_unit(units, param=c.key("units")).symbol
+        except InvalidParameterError as exc:
+            raise ConfigError(str(exc)) from None
+    scale = c.number("scale")
+    if scale == 0:
+        raise ConfigError(f"{c.key('scale')}: must not be 0 (values are raw * scale + offset)")
+    band: Any = None
+    if c.has("band"):
+        band = value["band"]
+        if band != "all" and (isinstance(band, bool) or not isinstance(band, int) or band < 1):
+            raise ConfigError(
+                f"{c.key('band')}: expected a band number 1, 2, ... or \"all\", got {_show(band)}")
+    encoding = c.str("encoding")
+    if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise ConfigError(
+                f"{c.key('encoding')}: {encoding!r} is not a known text encoding; use a name such as "
+                "'utf-8', 'gbk', 'gb18030', 'big5', 'cp1251', 'cp1252' or 'latin-1'"
+            ) from None
+    return InputSpec(
+        name, path, layer=_input_layer(name, value), kind=c.choice("kind", LayerKind),
+        units=units, scale=None if scale is None else float(scale),
+        offset=None if c.number("offset") is None else float(c.number("offset")),
+        nodata=None if c.number("nodata") is None else float(c.number("nodata")),
+        resampling=c.choice("resampling", ResamplingMethod), band=band, encoding=encoding,
+        written=value["path"] if isinstance(value.get("path"), str) else None,
+    )
+
+
 def _resolve_input(name: str, value: Any, base: Path, sample: Mapping[str, Path] | None) -> Path:
     key = f"inputs.{name}"
     if isinstance(value, Mapping):
-        _Checker(value, key, ["path", "layer"])
+        _Checker(value, key, list(INPUT_OPTIONS))
         if "path" not in value:
             raise ConfigError(
                 f"{key}.path: missing; write {key} = {{ path = \"file.gpkg\", layer = \"name\" }}")
@@ -838,6 +966,7 @@ def config_from_dict(data: Mapping[str, Any], *, base_dir: PathLike = ".",
         sample = _sample_paths()
     inputs = {k: _resolve_input(k, v, base, sample) for k, v in inputs_table.items()}
     input_layers = {k: lay for k, v in inputs_table.items() if (lay := _input_layer(k, v)) is not None}
+    input_specs = {k: _input_spec(k, v, inputs[k]) for k, v in inputs_table.items()}
 
     g = _Checker(data.get("grid", {}), "grid", ["aoi", "resolution_m", "projection", "margin_m"])
     grid = GridConfig(
@@ -932,7 +1061,7 @@ def config_from_dict(data: Mapping[str, Any], *, base_dir: PathLike = ".",
             )
     del top
     return Config(name, inputs, grid, models, parcels, outputs, run,
-                  Path(source) if source is not None else None, input_layers)
+                  Path(source) if source is not None else None, input_layers, input_specs)
 
 
 def parse_config(text: str, *, base_dir: PathLike = ".", source: PathLike | None = None,
@@ -999,6 +1128,9 @@ name = "Kubuqi wind, solar and restoration screening"
 
 # Input layers: name = path. Rasters may come in any CRS and resolution; they are aligned
 # to the analysis grid (bilinear/average for continuous layers, nearest/mode for classes).
+# An input may also be a table declaring what its file does not say, e.g.
+#   dem = { path = "dem_ft.tif", units = "ft" }     (rasters: kind, units, scale, offset, nodata,
+#   townships = { path = "xiang.shp", encoding = "gbk" }   resampling, band; vectors: layer, encoding)
 [inputs]
 aoi = "sample:aoi"
 dem = "sample:dem"

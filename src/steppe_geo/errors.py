@@ -15,6 +15,7 @@ __all__ = [
     "GeographicCRSError",
     "GeometryTypeError",
     "GridMismatchError",
+    "ImplausibleInputError",
     "InfeasibleError",
     "InputNotFoundError",
     "InvalidGeometryWarning",
@@ -29,6 +30,7 @@ __all__ = [
     "SteppeGeoError",
     "SteppeGeoWarning",
     "TruncationWarning",
+    "UndeclaredUnitsWarning",
     "UnreadableInputError",
 ]
 
@@ -71,6 +73,10 @@ class EmptyLayerError(SteppeGeoError, ValueError):
 
 class GeometryTypeError(SteppeGeoError, ValueError):
     """Geometries are of the wrong type for their role (e.g. points given as parcels)."""
+
+
+class ImplausibleInputError(SteppeGeoError, ValueError):
+    """An input's values cannot be what its role says (a DEM in feet, NDVI × 10000, no data in the AOI)."""
 
 
 class InvalidParameterError(SteppeGeoError, ValueError):
@@ -118,3 +124,10 @@ class TruncationWarning(SteppeGeoWarning):
 
 class LayerKindWarning(SteppeGeoWarning):
     """An integer raster of unknown kind that looks like classes was resampled as continuous."""
+
+
+class UndeclaredUnitsWarning(SteppeGeoWarning):
+    """An input raster says nothing about its units (no known tag, none declared).
+
+    Its role's units are assumed (metres for a DEM, ...).
+    """

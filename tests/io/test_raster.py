@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
 import rasterio
 import rasterio.warp
+import rasterio.windows
 from affine import Affine
 from rasterio.enums import Resampling
 
@@ -70,10 +72,18 @@ def test_multiband_years_become_time_dimension(tmp_path):
     np.testing.assert_array_equal(da.sel(time=2002).values, data[1])
 
 
-def test_multiband_without_years_keeps_band_dimension(tmp_path):
+def test_multiband_without_years_needs_band_then_all_keeps_band_dimension(tmp_path):
     data = np.ones((2, 3, 3), dtype=np.float32)
-    da = read_raster(_write_tif(tmp_path / "b.tif", data, descriptions=["red", "nir"]))
+    data[1] = 2.0
+    path = _write_tif(tmp_path / "b.tif", data, descriptions=["red", "nir"])
+    with pytest.raises(InvalidParameterError, match=r"b\.tif' has 2 bands .*band=1\.\.2"):
+        read_raster(path)
+    da = read_raster(path, band="all")
     assert da.dims == ("band", "y", "x")
+    nir = read_raster(path, band=2)
+    assert nir.dims == ("y", "x") and float(nir.max()) == 2.0
+    with pytest.raises(InvalidParameterError, match=r"has 2 bands; band must be an integer 1\.\.2"):
+        read_raster(path, band=3)
 
 
 def test_categorical_with_colormap_stays_integer_and_uses_nearest_then_mode(tmp_path):
@@ -320,3 +330,64 @@ def test_integer_rasters_with_many_values_or_a_scale_do_not_warn(tmp_path):
         warnings.simplefilter("error", sg.errors.SteppeGeoWarning)
         read_raster(path, grid=UTM60)
         read_raster(scaled, grid=UTM60)
+
+
+# ---------------------------------------------------------------------------- declared semantics
+IDAHO_DEM = Path(__file__).resolve().parents[1] / "data" / "real" / "esrp_idaho" / "dem_ft_albers.tif"
+
+
+def test_real_idaho_dem_declared_in_feet_becomes_metres():
+    # the USGS DEM stores feet without a units tag; reference: raw values x 0.3048 (exact foot)
+    with rasterio.open(IDAHO_DEM) as ds:
+        raw = ds.read(1, window=rasterio.windows.Window(500, 500, 40, 30)).astype(np.float64)
+    da = read_raster(IDAHO_DEM, units="ft")
+    assert da.attrs["units"] == "m" and da.attrs["source_units"] == "ft"
+    np.testing.assert_allclose(da.values[500:530, 500:540], raw * 0.3048, rtol=1e-6)
+    undeclared = read_raster(IDAHO_DEM)
+    assert "units" not in undeclared.attrs  # nothing says: no units invented
+    assert float(undeclared.max()) > 8900  # the feet a reader would otherwise take for metres
+
+
+def test_units_converted_to_to_units_and_from_a_known_file_tag(tmp_path):
+    path = _write_tif(tmp_path / "w.tif", np.full((2, 3), 36.0, dtype=np.float32))
+    with rasterio.open(path, "r+") as ds:
+        ds.units = ("km h-1",)
+    assert float(read_raster(path, to_units="m s-1").max()) == pytest.approx(10.0)  # 36 km/h = 10 m/s
+    assert float(read_raster(path).max()) == 36.0  # without to_units nothing is converted
+    assert float(read_raster(path, units="kn", to_units="m s-1").max()) == pytest.approx(36 * 1852 / 3600)
+
+
+def test_units_read_from_dataset_level_tag(tmp_path):
+    path = _write_tif(tmp_path / "p.tif", np.ones((2, 2), dtype=np.float32), tags={"units": "mm yr-1"})
+    with rasterio.open(path) as ds:
+        assert ds.units == (None,)  # no band-level units: only the dataset-level tag says
+    assert read_raster(path).attrs["units"] == "mm yr-1"
+    assert read_raster(path, to_units="mm d-1").values[0, 0] == pytest.approx(1 / 365.25)
+
+
+def test_declared_scale_offset_and_nodata_override_the_file(tmp_path):
+    raw = np.array([[0, 5000, -3000], [10000, 250, 7]], dtype=np.int16)
+    path = _write_tif(tmp_path / "ndvi.tif", raw, nodata=7)
+    da = read_raster(path, scale=0.0001, nodata=-3000)
+    # by hand: raw * 0.0001; -3000 is now nodata, 7 is a value (7e-4)
+    expected = np.array([[0.0, 0.5, np.nan], [1.0, 0.025, 0.0007]], dtype=np.float32)
+    np.testing.assert_allclose(da.values, expected, rtol=1e-6)
+    np.testing.assert_allclose(read_raster(path, scale=0.5, offset=-1.0).values[0, :2], [-1.0, 2499.0])
+
+
+def test_units_on_a_categorical_raster_are_refused(tmp_path):
+    path = _write_tif(tmp_path / "lc.tif", np.full((2, 2), 10, dtype=np.uint8))
+    with pytest.raises(InvalidParameterError, match=r"units: raster '.*lc\.tif' is read as categorical"):
+        read_raster(path, kind="categorical", units="m")
+    with pytest.raises(InvalidParameterError, match=r"'feet' is not a known unit; did you mean 'ft'"):
+        read_raster(path, units="feet")
+
+
+def test_missing_crs_hint_suggests_projected_crs_for_metre_coordinates(tmp_path):
+    metres = _write_tif(tmp_path / "utm.tif", np.ones((2, 2), dtype=np.float32), crs=None,
+                        transform=Affine(30, 0, 400_000, 0, -30, 4_431_200))
+    with pytest.raises(MissingCRSError, match=r"not degrees but projected .* UTM zone .* not EPSG:4326"):
+        read_raster(metres)
+    degrees = _write_tif(tmp_path / "geo.tif", np.ones((2, 2), dtype=np.float32), crs=None)
+    with pytest.raises(MissingCRSError, match=r"fit longitude and latitude: .* EPSG:4326"):
+        read_raster(degrees)

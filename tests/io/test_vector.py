@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 import zipfile
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -21,6 +22,7 @@ from steppe_geo.errors import (
     InvalidGeometryWarning,
     InvalidParameterError,
     MissingCRSError,
+    UnreadableInputError,
 )
 from steppe_geo.io import rasterize, read_vector
 
@@ -248,3 +250,85 @@ def test_vector_layers_and_columns_read_the_schema_only(tmp_path):
     with pytest.raises(InputNotFoundError, match="vector file not found"):
         vector_layers(tmp_path / "none.gpkg")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["two.gpkg"]  # no sidecar left behind
+
+
+# ---------------------------------------------------------------------------- text encodings
+GBK_NAMES = ["鄂尔多斯", "杭锦旗", "库布其沙漠"]
+
+
+def _gbk_shapefile(folder: Path) -> Path:
+    """A legacy Chinese shapefile: DBF text in GBK, no .cpg, no language-driver byte."""
+    gdf = gpd.GeoDataFrame({"name": GBK_NAMES, "code": [1, 2, 3]},
+                           geometry=[shapely.box(400_000 + i * 300, 4_430_000, 400_200 + i * 300, 4_430_200)
+                                     for i in range(3)], crs="EPSG:32649")
+    path = folder / "xiang.shp"
+    pyogrio.write_dataframe(gdf, path, encoding="GBK")
+    path.with_suffix(".cpg").unlink()
+    raw = path.with_suffix(".dbf").read_bytes()
+    assert raw[29] == 0 and "鄂尔多斯".encode("gbk") in raw  # really GBK bytes, nothing declaring them
+    return path
+
+
+def test_gbk_shapefile_without_cpg_is_refused_naming_file_and_encoding(tmp_path):
+    path = _gbk_shapefile(tmp_path)
+    # what GDAL does without a declaration: ISO-8859-1, garbled names (the silent failure we refuse)
+    assert pyogrio.read_dataframe(path)["name"].tolist() != GBK_NAMES
+    with pytest.raises(UnreadableInputError, match=r"xiang\.shp.*xiang\.dbf.*not UTF-8.*no \.cpg.*"
+                                                   r"'gbk' give '鄂尔多斯'.*encoding='gbk'"):
+        read_vector(path)
+    with pytest.raises(UnreadableInputError, match=r"encoding='gbk'"):
+        sg.io.vector_columns(path)
+
+
+def test_gbk_names_survive_to_geopackage_and_shapefile_exports(tmp_path):
+    gdf = read_vector(_gbk_shapefile(tmp_path), encoding="gbk")
+    assert gdf["name"].tolist() == GBK_NAMES
+    gpkg = sg.io.write_vector(gdf, tmp_path / "out.gpkg")
+    assert pyogrio.read_dataframe(gpkg)["name"].tolist() == GBK_NAMES
+    shz = sg.io.write_shapefile_zip(gdf, tmp_path / "out.shp.zip")
+    assert read_vector(shz)["name"].tolist() == GBK_NAMES  # UTF-8 with a .cpg, read back by GDAL
+
+
+def test_utf8_dbf_without_cpg_is_read_as_utf8(tmp_path):
+    gdf = gpd.GeoDataFrame({"name": ["Өвөр Монгол", "Ölgii"]},
+                           geometry=[shapely.Point(400_000, 4_430_000), shapely.Point(400_100, 4_430_000)],
+                           crs="EPSG:32649")
+    path = tmp_path / "u.shp"
+    pyogrio.write_dataframe(gdf, path)
+    path.with_suffix(".cpg").unlink()
+    assert pyogrio.read_dataframe(path)["name"].tolist() != gdf["name"].tolist()  # GDAL alone garbles
+    assert read_vector(path)["name"].tolist() == ["Өвөр Монгол", "Ölgii"]
+
+
+def test_cp1251_dbf_suggests_cp1251_and_unknown_encoding_is_refused(tmp_path):
+    gdf = gpd.GeoDataFrame({"name": ["Улаанбаатар"]}, geometry=[shapely.Point(400_000, 4_430_000)],
+                           crs="EPSG:32649")
+    path = tmp_path / "mn.shp"
+    pyogrio.write_dataframe(gdf, path, encoding="cp1251")
+    path.with_suffix(".cpg").unlink()
+    with pytest.raises(UnreadableInputError, match=r"'cp1251' give 'Улаанбаатар'"):
+        read_vector(path)
+    assert read_vector(path, encoding="cp1251")["name"].tolist() == ["Улаанбаатар"]
+    with pytest.raises(InvalidParameterError, match=r"encoding: 'gbkk' is not a known text encoding"):
+        read_vector(path, encoding="gbkk")
+
+
+def test_vector_without_crs_gets_a_projected_crs_hint(tmp_path):
+    gdf = gpd.GeoDataFrame({"a": [1]}, geometry=[shapely.Point(400_000, 4_430_000)])
+    path = tmp_path / "nocrs.gpkg"
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="'crs' was not provided", category=UserWarning)
+        pyogrio.write_dataframe(gdf, path)
+    with pytest.raises(MissingCRSError, match=r"not degrees but projected .* not EPSG:4326"):
+        read_vector(path)
+
+
+def test_zipped_gbk_shapefile_without_cpg_is_refused_too(tmp_path):
+    shp = _gbk_shapefile(tmp_path)
+    zipped = tmp_path / "xiang.shp.zip"
+    with zipfile.ZipFile(zipped, "w") as z:
+        for ext in (".shp", ".shx", ".dbf", ".prj"):
+            z.write(shp.with_suffix(ext), shp.with_suffix(ext).name)
+    with pytest.raises(UnreadableInputError, match=r"xiang\.shp\.zip.*encoding='gbk'"):
+        read_vector(zipped)
+    assert read_vector(zipped, encoding="gbk")["name"].tolist() == GBK_NAMES

@@ -36,6 +36,9 @@ from steppe_geo.errors import (
     UnreadableInputError,
 )
 from steppe_geo.grid import Grid, dataarray_transform
+from steppe_geo.io._hints import missing_crs_hint
+from steppe_geo.io.plausibility import format_values
+from steppe_geo.io.units import Unit, base_unit, convert, parse_unit
 
 __all__ = ["LayerKind", "RasterSource", "ResamplingMethod", "read_raster"]
 
@@ -117,8 +120,8 @@ def _from_dataset(ds: Any, label: str, grid: Grid | None = None
                   ) -> tuple[np.ma.MaskedArray, dict[str, Any]]:
     if ds.crs is None:
         raise MissingCRSError(
-            f"raster {label!r} has no CRS; assign one (e.g. gdal_edit.py -a_srs EPSG:4326) "
-            "or pass (array, transform, crs)"
+            f"raster {label!r} has no CRS; {missing_crs_hint(tuple(ds.bounds))} "
+            "(gdal_edit.py -a_srs EPSG:<code> FILE, or pass (array, transform, crs))"
         )
     window = None if grid is None else _grid_window(ds, grid, label)
     try:
@@ -127,7 +130,9 @@ def _from_dataset(ds: Any, label: str, grid: Grid | None = None
         raise UnreadableInputError(f"cannot read pixels of raster {label!r}: {exc}") from None
     tags = ds.tags()
     band_tags = [ds.tags(i) for i in range(1, ds.count + 1)]
-    units = tags.get(UNITS_TAG) or next((u for u in ds.units if u), None)
+    # our tag, else the bands' units, else a dataset-level "units" tag (GDAL metadata, netCDF)
+    units = (tags.get(UNITS_TAG) or next((u for u in ds.units if u), None)
+             or tags.get("units") or tags.get("UNITS"))
     meta = {
         "crs": pyproj.CRS.from_user_input(ds.crs.to_wkt()),
         "transform": ds.transform if window is None else ds.window_transform(window),
@@ -179,7 +184,11 @@ def _from_dataarray(da: xr.DataArray) -> tuple[np.ma.MaskedArray, dict[str, Any]
     dataset tags (``STEPPE_GEO_KIND``, ``years``). They are read the same way as from the file.
     """
     if da.rio.crs is None:
-        raise MissingCRSError(f"DataArray {da.name!r} has no CRS; set one with da.rio.write_crs(...)")
+        try:
+            hint = missing_crs_hint(tuple(float(v) for v in da.rio.bounds()))
+        except Exception:  # no usable x/y coordinates either
+            hint = "assign the CRS the data was made in"
+        raise MissingCRSError(f"DataArray {da.name!r} has no CRS; {hint} (da.rio.write_crs(...))")
     values = np.asarray(da.values)
     arr = values if values.ndim == 3 else values[np.newaxis]
     count = arr.shape[0]
@@ -338,7 +347,7 @@ def _warn_if_classes_look_interpolated(data: np.ma.MaskedArray, meta: dict[str, 
     step = max(1, valid.size // 1_000_000)  # a sample is enough for a hint
     distinct = np.unique(valid[::step])
     if 0 < distinct.size <= CLASS_LIKE_MAX_VALUES:
-        shown = ", ".join(str(v) for v in distinct[:12]) + (", ..." if distinct.size > 12 else "")
+        shown = format_values(distinct.tolist())
         warnings.warn(
             f"raster {label!r} is {meta['dtype']} with only {distinct.size} distinct values ({shown}) "
             "and no colour table or STEPPE_GEO_KIND tag: it is read as continuous and resampled "
@@ -430,6 +439,59 @@ def _align(values: np.ndarray, nodata: Any, meta: dict[str, Any], grid: Grid,
 
 
 # ---------------------------------------------------------------------------- public
+def _declare(data: np.ma.MaskedArray, meta: dict[str, Any], label: str, *, band: int | str | None,
+             nodata: float | None, scale: float | None, offset: float | None
+             ) -> tuple[np.ma.MaskedArray, dict[str, Any]]:
+    """Apply declared ``band``, ``nodata``, ``scale`` and ``offset`` over what the source says."""
+    count = data.shape[0]
+    if band is not None and band != "all":
+        if isinstance(band, bool) or not isinstance(band, int | np.integer) or not 1 <= band <= count:
+            raise InvalidParameterError(
+                f"band: raster {label!r} has {count} band{'s' if count > 1 else ''}; band must be an "
+                f"integer 1..{count} (or 'all'), got {band!r}"
+            )
+        i = int(band) - 1
+        data = data[i:i + 1]
+        meta = {**meta, **{k: meta[k][i:i + 1] for k in ("scales", "offsets", "descriptions", "band_tags")},
+                "years_tag": None}
+    elif band is None and count > 1 and _time_coords(meta, count) is None:
+        raise InvalidParameterError(
+            f"band: raster {label!r} has {count} bands and they are not years of a time series; choose "
+            f"one with band=1..{count} (in a configuration: band = <n> in its [inputs.<name>] table), or "
+            "band='all' to read every band as a ('band', 'y', 'x') stack"
+        )
+    if nodata is not None:
+        raw = np.ma.getdata(data)
+        data = np.ma.MaskedArray(raw, mask=_nodata_mask(raw, nodata))
+        meta = {**meta, "nodata": nodata}
+    if scale is not None:
+        meta = {**meta, "scales": (float(scale),) * data.shape[0]}
+    if offset is not None:
+        meta = {**meta, "offsets": (float(offset),) * data.shape[0]}
+    return data, meta
+
+
+def _convert_units(values: np.ndarray, meta: dict[str, Any], units: str | None, to_units: str | None
+                   ) -> tuple[np.ndarray, str | None, Unit | None]:
+    """Values in ``to_units`` (default: the base unit of declared ``units``), their units, the source unit.
+
+    Declared ``units`` override the file's. Without them, the file's units are converted only when
+    ``to_units`` is given and they are a known unit; unknown file units are left as they are.
+    """
+    if units is not None:
+        src: Unit | None = parse_unit(units, param="units")
+    elif to_units is not None and meta["units"]:
+        try:
+            src = parse_unit(meta["units"])
+        except InvalidParameterError:
+            return values, meta["units"], None
+    else:
+        return values, meta["units"], None
+    assert src is not None
+    dst = parse_unit(to_units, param="to_units") if to_units is not None else base_unit(src)
+    return convert(values, src, dst, param="units"), dst.symbol, src
+
+
 def read_raster(
     source: RasterSource,
     *,
@@ -437,6 +499,12 @@ def read_raster(
     resampling: str | ResamplingMethod | None = None,
     kind: str | LayerKind | None = None,
     name: str | None = None,
+    band: int | str | None = None,
+    units: str | None = None,
+    to_units: str | None = None,
+    scale: float | None = None,
+    offset: float | None = None,
+    nodata: float | None = None,
 ) -> xr.DataArray:
     """Read a raster, decode it, and optionally align it onto ``grid``.
 
@@ -460,6 +528,23 @@ def read_raster(
         so. Pass ``kind=`` for such rasters.
     name : str, optional
         Name of the result (default: the DataArray's name, else the file's stem).
+    band : int or "all", optional
+        Read only this band (1-based). A multi-band raster whose bands are not years (band
+        descriptions, ``year`` band tags or a ``years`` dataset tag) needs ``band``:
+        ``band="all"`` reads every band as a ``("band", "y", "x")`` stack.
+    units : str, optional
+        The units the values are in (after ``scale``/``offset``), overriding the file's units
+        tag: a symbol of :data:`steppe_geo.io.units.UNITS` (``"ft"``, ``"km h-1"``,
+        ``"W m-2"``, ...). The values are converted to ``to_units``, by default the base unit of
+        the quantity (``"ft"`` → metres). Continuous layers only.
+    to_units : str, optional
+        Convert to these units (same quantity). Without ``units``, the file's own units are
+        converted when they are a known unit (unknown ones are left as they are).
+    scale, offset : float, optional
+        Decode ``raw * scale + offset``, overriding the file's scale/offset (e.g. NDVI stored
+        as integers × 10000: ``scale=0.0001``). Continuous layers only.
+    nodata : float, optional
+        Raw value marking missing pixels, overriding the file's nodata.
 
     Returns
     -------
@@ -467,7 +552,9 @@ def read_raster(
         Dims ``("y", "x")``, or ``("time", "y", "x")`` when the bands are years, or
         ``("band", "y", "x")`` for other multi-band rasters. Continuous: float32 with NaN
         nodata (scale/offset applied). Categorical: the file's integer dtype with its nodata.
-        ``attrs``: ``"units"``, ``"source"``, ``"kind"`` and, when aligned, ``"resampling"``.
+        ``attrs``: ``"units"``, ``"source"``, ``"kind"``; ``"source_units"`` when converted;
+        when aligned, ``"resampling"`` and ``"source_pixel_size"`` (the source pixel size in
+        grid CRS units, the geometric mean of its sides).
 
     Raises
     ------
@@ -476,12 +563,15 @@ def read_raster(
     UnreadableInputError
         GDAL cannot open or read it.
     MissingCRSError
-        The raster has no CRS.
+        The raster has no CRS (the message suggests a projected CRS when the coordinates are
+        clearly not degrees).
     NoOverlapError
         The raster does not overlap ``grid``.
     InvalidParameterError
-        Unknown ``resampling`` or ``kind`` (the message lists the valid ones), or
-        ``kind="categorical"`` for a float raster.
+        Unknown ``resampling``, ``kind`` or ``units`` (the message lists the valid ones),
+        ``kind="categorical"`` for a float raster or with ``units``/``scale``/``offset``, a
+        ``band`` out of range, or a multi-band raster that is not a time series read without
+        ``band``.
 
     Warns
     -----
@@ -502,20 +592,35 @@ def read_raster(
     >>> land_cover = sg.read_raster(paths["land_cover"], grid=grid)  # 30 m UTM classes
     >>> land_cover.shape == grid.shape, land_cover.dtype, land_cover.attrs["resampling"]
     (True, dtype('uint8'), 'mode')
+    >>> dem = sg.read_raster(paths["dem"], units="m", to_units="ft")  # declared units, converted
+    >>> dem.attrs["units"], dem.attrs["source_units"]
+    ('ft', 'm')
     """
     method = None if resampling is None else parse_choice(ResamplingMethod, resampling,
                                                          param="resampling")
     data, meta, src_label = _load(source, grid)
     label = src_label or (name or "array")
+    data, meta = _declare(data, meta, label, band=band, nodata=nodata, scale=scale, offset=offset)
     layer_kind = _decide_kind(kind, meta)
+    if layer_kind is LayerKind.CATEGORICAL:
+        declared = [k for k, v in (("units", units), ("to_units", to_units), ("scale", scale),
+                                   ("offset", offset)) if v is not None]
+        if declared:
+            raise InvalidParameterError(
+                f"{declared[0]}: raster {label!r} is read as categorical (classes); units, scale and "
+                "offset apply to continuous layers only (pass kind='continuous' if it holds measurements)"
+            )
     values, nodata = _decode(data, meta, layer_kind)
+    src_unit = None
+    if layer_kind is LayerKind.CONTINUOUS:
+        values, meta["units"], src_unit = _convert_units(values, meta, units, to_units)
     count = values.shape[0]
     if grid is None:
         target = Grid(meta["crs"], meta["transform"], values.shape[-2:])
     else:
         _check_overlap(grid, meta["crs"], meta["transform"], values.shape[-2:], label)
+        src_res = _source_resolution_in(meta["crs"], meta["transform"], values.shape[-2:], grid.crs)
         if method is None:
-            src_res = _source_resolution_in(meta["crs"], meta["transform"], values.shape[-2:], grid.crs)
             ratio = math.sqrt(grid.resolution[0] * grid.resolution[1]) / src_res
             method = default_resampling(layer_kind, ratio)
             if kind is None:
@@ -538,9 +643,13 @@ def read_raster(
         da = da.assign_coords(band=np.arange(1, count + 1))
     if meta["units"]:
         da.attrs["units"] = meta["units"]
+    if src_unit is not None:
+        da.attrs["source_units"] = src_unit.symbol
     if src_label is not None:
         da.attrs["source"] = src_label
     da.attrs["kind"] = layer_kind.value
     if method is not None:
         da.attrs["resampling"] = method.value
+    if grid is not None:
+        da.attrs["source_pixel_size"] = float(src_res)
     return da

@@ -25,6 +25,8 @@ from steppe_geo.errors import (
     UnreadableInputError,
 )
 from steppe_geo.grid import Grid
+from steppe_geo.io._dbf import undeclared_encoding
+from steppe_geo.io._hints import missing_crs_hint
 from steppe_geo.io._pam import no_pam_sidecars
 
 __all__ = ["AreaOfInterest", "GeometryRole", "rasterize", "read_vector", "vector_columns", "vector_layers"]
@@ -60,13 +62,40 @@ def _gdal_path(path: Path) -> str:
     return str(path)
 
 
-def _read_file(source: PathLike, layer: str | None) -> tuple[gpd.GeoDataFrame, str]:
+def _check_encoding(path: Path, encoding: str | None) -> str | None:
+    """``encoding`` checked (a Python codec name), or refuse a shapefile whose text encoding is unknown."""
+    import codecs
+
+    if encoding is None:
+        found = undeclared_encoding(path)
+        if isinstance(found, str):  # valid UTF-8 that GDAL would read as ISO-8859-1
+            return found
+        if found is not None:
+            raise UnreadableInputError(found.message(str(path)))
+        return None
+    try:
+        codecs.lookup(encoding)
+    except (LookupError, TypeError):
+        raise InvalidParameterError(
+            f"encoding: {encoding!r} is not a known text encoding (for {str(path)!r}); use a name such as "
+            "'utf-8', 'gbk', 'gb18030', 'big5', 'cp1251', 'cp1252' or 'latin-1'"
+        ) from None
+    if path.suffix.lower() in (".parquet", ".geoparquet"):
+        raise InvalidParameterError(
+            f"encoding: GeoParquet file {str(path)!r} always holds UTF-8 text; leave encoding unset"
+        )
+    return encoding
+
+
+def _read_file(source: PathLike, layer: str | None, encoding: str | None = None
+               ) -> tuple[gpd.GeoDataFrame, str]:
     import pyogrio
     import pyogrio.errors
 
     path = Path(source)
     if not path.exists():
         raise InputNotFoundError(f"vector file not found: {str(path)!r}")
+    encoding = _check_encoding(path, encoding)
     if path.suffix.lower() in (".parquet", ".geoparquet"):
         try:
             return gpd.read_parquet(path), str(path)
@@ -81,7 +110,7 @@ def _read_file(source: PathLike, layer: str | None) -> tuple[gpd.GeoDataFrame, s
                         f"layer: vector file {str(path)!r} holds {len(layers)} layers "
                         f"({', '.join(map(repr, layers))}); pass layer= to choose one"
                     )
-            gdf = pyogrio.read_dataframe(_gdal_path(path), layer=layer)
+            gdf = pyogrio.read_dataframe(_gdal_path(path), layer=layer, encoding=encoding)
     except pyogrio.errors.DataLayerError as exc:
         raise InputNotFoundError(f"layer {layer!r} not found in {str(path)!r}: {exc}") from None
     except (pyogrio.errors.DataSourceError, pyogrio.errors.FieldError,
@@ -130,7 +159,7 @@ def vector_layers(source: PathLike) -> list[str]:
         raise UnreadableInputError(f"cannot read vector file {str(path)!r}: {exc}") from None
 
 
-def vector_columns(source: PathLike, *, layer: str | None = None) -> list[str]:
+def vector_columns(source: PathLike, *, layer: str | None = None, encoding: str | None = None) -> list[str]:
     """Attribute column names of a vector layer, from its schema only (no features are read).
 
     Parameters
@@ -139,6 +168,8 @@ def vector_columns(source: PathLike, *, layer: str | None = None) -> list[str]:
         Vector file (see :func:`vector_layers`).
     layer : str, optional
         Layer name (needed for a file with several layers, as in :func:`read_vector`).
+    encoding : str, optional
+        Text encoding of the attributes, as in :func:`read_vector`.
 
     Returns
     -------
@@ -152,12 +183,14 @@ def vector_columns(source: PathLike, *, layer: str | None = None) -> list[str]:
     UnreadableInputError
         If the file cannot be read.
     InvalidParameterError
-        If the file holds several layers and ``layer`` is None.
+        If the file holds several layers and ``layer`` is None, or ``encoding`` is unknown.
     """
     import pyogrio
     import pyogrio.errors
 
     path = Path(source)
+    if path.exists():
+        encoding = _check_encoding(path, encoding)
     if path.suffix.lower() in (".parquet", ".geoparquet"):
         import pyarrow.parquet as pq
 
@@ -179,7 +212,8 @@ def vector_columns(source: PathLike, *, layer: str | None = None) -> list[str]:
         )
     try:
         with no_pam_sidecars():
-            return [str(f) for f in pyogrio.read_info(_gdal_path(path), layer=layer)["fields"]]
+            info = pyogrio.read_info(_gdal_path(path), layer=layer, encoding=encoding)
+            return [str(f) for f in info["fields"]]
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
         raise UnreadableInputError(f"cannot read the schema of {str(path)!r}: {exc}") from None
 
@@ -227,6 +261,7 @@ def read_vector(
     aoi: AreaOfInterest | None = None,
     bbox_margin_m: float = 0.0,
     role: str | GeometryRole | None = None,
+    encoding: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read a vector layer, repair it, check it and optionally reproject and clip to an AOI.
 
@@ -247,6 +282,12 @@ def read_vector(
         (setbacks reach across the boundary).
     role : {"parcels", "polygons", "lines", "points"}, optional
         Check the geometry types for this role (GeometryTypeError otherwise).
+    encoding : str, optional
+        Text encoding of the attributes (a Python codec name: ``"gbk"``, ``"gb18030"``,
+        ``"big5"``, ``"cp1251"``, ``"cp1252"``, ...), overriding what the file declares. Needed
+        for a shapefile whose DBF text is not UTF-8 and that has no ``.cpg`` file (most legacy
+        Chinese GIS data is GBK): such a file is refused without it, naming the likely
+        encoding, because GDAL would read it as ISO-8859-1 and garble every name.
 
     Returns
     -------
@@ -259,16 +300,19 @@ def read_vector(
     InputNotFoundError
         The file, or ``layer`` in it, does not exist.
     UnreadableInputError
-        GDAL/pyarrow cannot read the file.
+        GDAL/pyarrow cannot read the file, or a shapefile holds non-UTF-8 text and nothing
+        (``encoding``, a ``.cpg`` file, the DBF header) says which encoding (the message
+        suggests one).
     MissingCRSError
-        The layer has no CRS.
+        The layer has no CRS (the message suggests a projected CRS when the coordinates are
+        clearly not degrees).
     EmptyLayerError
         No features (or none within the AOI and its margin).
     GeometryTypeError
         Geometry types do not fit ``role`` (e.g. points given as parcels).
     InvalidParameterError
         The file holds several layers and ``layer`` is None (the message lists them), a
-        negative ``bbox_margin_m``, or an unknown ``role``.
+        negative ``bbox_margin_m``, an unknown ``role`` or ``encoding``.
 
     Warns
     -----
@@ -296,9 +340,11 @@ def read_vector(
     if bbox_margin_m is None or not float(bbox_margin_m) >= 0:
         raise InvalidParameterError(f"bbox_margin_m must be >= 0 metres, got {bbox_margin_m!r}")
     if isinstance(source, gpd.GeoDataFrame):
+        if encoding is not None:
+            raise InvalidParameterError("encoding applies to files; a GeoDataFrame holds decoded text")
         gdf, label = source.copy(), "GeoDataFrame"
     elif isinstance(source, str | Path) or hasattr(source, "__fspath__"):
-        gdf, label = _read_file(source, layer)
+        gdf, label = _read_file(source, layer, encoding)
     else:
         raise InvalidParameterError(f"source must be a path or a GeoDataFrame, got {type(source).__name__}")
     if len(gdf) == 0:
@@ -307,7 +353,8 @@ def read_vector(
     if gdf.crs is None:
         raise MissingCRSError(
             f"vector layer {label!r} has no CRS (a shapefile without .prj?); "
-            "assign one with gdf.set_crs(...) or add the .prj"
+            f"{missing_crs_hint(tuple(float(v) for v in gdf.total_bounds))} "
+            "(gdf.set_crs(...), or add the .prj)"
         )
     gdf = gdf[~(gdf.geometry.isna() | gdf.geometry.is_empty)].copy()
     if len(gdf) == 0:

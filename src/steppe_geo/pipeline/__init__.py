@@ -19,7 +19,13 @@ folder is replaced only with ``overwrite=True``.
 from steppe_geo.pipeline.build import ahp_result, base_model, build_model
 from steppe_geo.pipeline.check import check_config, effective_mode
 from steppe_geo.pipeline.evaluate import SCHEDULER_TIMEOUT, dask_client, evaluate_model
-from steppe_geo.pipeline.inputs import RASTER_SUFFIXES, build_grid, load_inputs, summarize_inputs
+from steppe_geo.pipeline.inputs import (
+    RASTER_SUFFIXES,
+    build_grid,
+    load_inputs,
+    raster_read_options,
+    summarize_inputs,
+)
 from steppe_geo.pipeline.parcels import rank_model_parcels, run_parcels
 from steppe_geo.pipeline.results import InputLayers, ModelOutput, ParcelOutput, RunResult
 from steppe_geo.pipeline.runner import demo_config, read_aoi, run, run_demo, select_models
@@ -47,6 +53,7 @@ __all__ = [
     "exclusion_areas",
     "load_inputs",
     "rank_model_parcels",
+    "raster_read_options",
     "read_aoi",
     "run",
     "run_demo",

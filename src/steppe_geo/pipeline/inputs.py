@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -12,9 +13,10 @@ import geopandas as gpd
 import numpy as np
 import xarray as xr
 
-from steppe_geo.config import GridConfig
+from steppe_geo.config import GridConfig, InputSpec
 from steppe_geo.errors import EmptyLayerError
 from steppe_geo.grid import Grid
+from steppe_geo.io.plausibility import INPUT_ROLES, ROLES
 from steppe_geo.pipeline.results import InputLayers
 
 log = logging.getLogger(__name__)
@@ -32,8 +34,46 @@ def _is_raster(path: Path) -> bool:
     return path.suffix.lower() in RASTER_SUFFIXES
 
 
+def raster_read_options(name: str, spec: InputSpec | None = None) -> dict[str, Any]:
+    """Keyword arguments of :func:`steppe_geo.io.read_raster` for input ``name``.
+
+    The options declared in its ``[inputs.<name>]`` table, plus what its role
+    (:data:`steppe_geo.io.plausibility.INPUT_ROLES`) implies: ``to_units`` (the units the models
+    read, e.g. metres for ``dem``; declared units or a known units tag are converted) and
+    ``band="all"`` for a time series (``ndvi``) unless a band is declared.
+
+    Parameters
+    ----------
+    name : str
+        Input name.
+    spec : InputSpec, optional
+        Its declaration (``Config.input_specs[name]``).
+
+    Returns
+    -------
+    dict
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from steppe_geo.config import InputSpec
+    >>> raster_read_options("dem", InputSpec("dem", Path("dem.tif"), units="ft"))
+    {'units': 'ft', 'to_units': 'm'}
+    >>> raster_read_options("ndvi")
+    {'to_units': '1', 'band': 'all'}
+    """
+    opts = spec.raster_options() if spec is not None else {}
+    role = ROLES.get(INPUT_ROLES.get(name, ""))
+    if role is not None and role.kind == "continuous" and opts.get("kind") != "categorical":
+        opts["to_units"] = role.units
+    if role is not None and role.series and "band" not in opts:
+        opts["band"] = "all"
+    return opts
+
+
 def build_grid(inputs: Mapping[str, Path], grid_config: GridConfig, *,
-               layers: Mapping[str, str] | None = None) -> Grid:
+               layers: Mapping[str, str] | None = None,
+               specs: Mapping[str, InputSpec] | None = None) -> Grid:
     """The analysis grid for the area of interest named in ``grid_config.aoi``.
 
     Parameters
@@ -42,6 +82,8 @@ def build_grid(inputs: Mapping[str, Path], grid_config: GridConfig, *,
     grid_config : GridConfig
     layers : mapping name → layer, optional
         Layer of multi-layer vector inputs (``Config.input_layers``).
+    specs : mapping name → InputSpec, optional
+        Declared options (``Config.input_specs``): the AOI's ``encoding``.
 
     Returns
     -------
@@ -50,13 +92,15 @@ def build_grid(inputs: Mapping[str, Path], grid_config: GridConfig, *,
     """
     from steppe_geo.io import read_vector
 
-    aoi = read_vector(inputs[grid_config.aoi], layer=(layers or {}).get(grid_config.aoi), role="polygons")
+    spec = (specs or {}).get(grid_config.aoi)
+    aoi = read_vector(inputs[grid_config.aoi], layer=(layers or {}).get(grid_config.aoi), role="polygons",
+                      encoding=None if spec is None else spec.encoding)
     return Grid.for_area(aoi, resolution_m=grid_config.resolution_m, margin_m=grid_config.margin_m,
                          projection=grid_config.projection)
 
 
 def load_inputs(inputs: Mapping[str, Path], grid: Grid, *, layers: Mapping[str, str] | None = None,
-                progress: bool = False) -> InputLayers:
+                specs: Mapping[str, InputSpec] | None = None, progress: bool = False) -> InputLayers:
     """Read every input: rasters aligned onto ``grid``, vectors reprojected to its CRS.
 
     Parameters
@@ -65,6 +109,10 @@ def load_inputs(inputs: Mapping[str, Path], grid: Grid, *, layers: Mapping[str, 
     grid : Grid
     layers : mapping name → layer, optional
         The layer to read from vector files holding several (``Config.input_layers``).
+    specs : mapping name → InputSpec, optional
+        Declared options of each input (``Config.input_specs``): rasters are read with
+        :func:`raster_read_options` (units converted to what the models read, declared kind,
+        scale, offset, nodata, resampling, band), vectors with their ``layer`` and ``encoding``.
     progress : bool, default False
         Show a tqdm progress bar.
 
@@ -81,12 +129,14 @@ def load_inputs(inputs: Mapping[str, Path], grid: Grid, *, layers: Mapping[str, 
     vectors: dict[str, gpd.GeoDataFrame] = {}
     for name, path in tqdm(list(inputs.items()), desc="load and align", unit="layer", disable=not progress):
         path = Path(path)
+        spec = (specs or {}).get(name)
         if _is_raster(path):
-            rasters[name] = read_raster(path, grid=grid, name=name)
+            rasters[name] = read_raster(path, grid=grid, name=name, **raster_read_options(name, spec))
         else:
+            encoding = None if spec is None else spec.encoding
             try:
                 vectors[name] = read_vector(path, layer=(layers or {}).get(name), crs=grid.crs, aoi=grid,
-                                            bbox_margin_m=VECTOR_MARGIN_M)
+                                            bbox_margin_m=VECTOR_MARGIN_M, encoding=encoding)
             except EmptyLayerError as exc:  # "nothing here": the models note it, or refuse if it matters
                 log.info("%s: %s; read as an empty layer (nothing here)", name, exc)
                 vectors[name] = gpd.GeoDataFrame(geometry=[], crs=grid.crs)
@@ -98,21 +148,50 @@ def load_inputs(inputs: Mapping[str, Path], grid: Grid, *, layers: Mapping[str, 
     return InputLayers(grid, rasters, vectors, {k: Path(v) for k, v in inputs.items()}, seconds)
 
 
-def _raster_summary(da: xr.DataArray) -> dict[str, Any]:
+COARSE_SOURCE_RATIO = 10.0
+"""A source pixel this many times coarser than the grid's (or more) gets a warning in the summary."""
+
+
+def _raster_summary(da: xr.DataArray, inside: np.ndarray | None = None) -> dict[str, Any]:
     v = np.asarray(da.values)
     if np.issubdtype(v.dtype, np.floating):
-        finite = v[np.isfinite(v)]
+        ok = np.isfinite(v)
+        finite = v[ok]
         stats = {"min": float(finite.min()), "max": float(finite.max()), "mean": float(finite.mean())} \
             if finite.size else {}
-        valid = float(finite.size / v.size)
     else:
         nd = da.rio.nodata
         ok = v != nd if nd is not None else np.ones(v.shape, bool)
         classes = np.unique(v[ok])
         stats = {"classes": [int(c) for c in classes[:50]]}
-        valid = float(ok.mean())
-    return {"dims": list(da.dims), "shape": list(da.shape), "dtype": str(da.dtype),
-            "units": da.attrs.get("units"), "valid_fraction": round(valid, 4), **stats}
+    valid = float(ok.mean())
+    out = {"dims": list(da.dims), "shape": list(da.shape), "dtype": str(da.dtype),
+           "units": da.attrs.get("units"), "valid_fraction": round(valid, 4), **stats}
+    if da.attrs.get("source_units"):
+        out["source_units"] = da.attrs["source_units"]
+    if inside is not None and inside.any():
+        ok_2d = ok.all(axis=0) if ok.ndim == 3 else ok
+        out["aoi_coverage"] = round(float(ok_2d[inside].mean()), 4)
+    size = da.attrs.get("source_pixel_size")
+    if size:
+        grid_px = math.sqrt(abs(float(da.rio.resolution()[0] * da.rio.resolution()[1])))
+        out["source_pixel_size_m"] = round(float(size), 3)
+        out["source_to_grid_ratio"] = round(float(size) / grid_px, 3)
+    return out
+
+
+def _input_warnings(rasters: Mapping[str, dict[str, Any]]) -> list[str]:
+    """Warnings about aligned rasters: coarse sources, incomplete coverage of the AOI."""
+    out = []
+    for k, r in rasters.items():
+        ratio = r.get("source_to_grid_ratio", 0.0)
+        if ratio >= COARSE_SOURCE_RATIO:
+            out.append(f"{k}: a source pixel ({r['source_pixel_size_m']:,.0f} m) is {ratio:.0f}x the grid's; "
+                       "the layer cannot show detail at the grid's resolution")
+        cov = r.get("aoi_coverage")
+        if cov is not None and cov < 1.0:
+            out.append(f"{k}: covers {cov:.1%} of the area of interest (nodata elsewhere)")
+    return out
 
 
 def _vector_summary(gdf: gpd.GeoDataFrame) -> dict[str, Any]:
@@ -121,16 +200,41 @@ def _vector_summary(gdf: gpd.GeoDataFrame) -> dict[str, Any]:
                                                                        if c != gdf.geometry.name]}
 
 
-def summarize_inputs(layers: InputLayers) -> dict[str, Any]:
-    """A JSON-friendly description of the aligned inputs (grid, every layer, timings)."""
+def summarize_inputs(layers: InputLayers, *, aoi: gpd.GeoDataFrame | None = None) -> dict[str, Any]:
+    """A JSON-friendly description of the aligned inputs (grid, every layer, warnings, timings).
+
+    Parameters
+    ----------
+    layers : InputLayers
+    aoi : geopandas.GeoDataFrame, optional
+        The area of interest (default: ``layers.aoi`` when the inputs carry it).
+
+    Returns
+    -------
+    dict
+        ``grid``; ``rasters``: per layer its dims, dtype, units (``source_units`` when converted),
+        share of valid pixels in the grid (``valid_fraction``) and inside the AOI
+        (``aoi_coverage``), range or classes, and the source pixel size in metres with its ratio
+        to the grid's pixel (``source_to_grid_ratio``); ``vectors``; ``input_warnings``: sources
+        :data:`COARSE_SOURCE_RATIO` times coarser than the grid or more, rasters not covering the
+        whole AOI; ``load_and_align_seconds``.
+    """
+    from steppe_geo.io import rasterize
     from steppe_geo.maps.furniture import crs_label
 
     g = layers.grid
+    aoi = aoi if aoi is not None else getattr(layers, "aoi", None)
+    inside = None if aoi is None else np.asarray(rasterize(aoi, grid=g).values, dtype=bool)
+    rasters = {k: _raster_summary(v, inside) for k, v in layers.rasters.items()}
+    warnings_ = _input_warnings(rasters)
+    for w in warnings_:
+        log.warning("input %s", w)
     return {
         "grid": {"crs": g.crs.to_wkt(), "crs_name": crs_label(g.crs), "shape": list(g.shape),
                  "resolution_m": g.resolution_m, "bounds": list(g.bounds)},
-        "rasters": {k: _raster_summary(v) for k, v in layers.rasters.items()},
+        "rasters": rasters,
         "vectors": {k: _vector_summary(v) for k, v in layers.vectors.items()},
+        "input_warnings": warnings_,
         "load_and_align_seconds": round(layers.seconds, 2),
     }
 

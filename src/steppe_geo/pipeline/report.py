@@ -221,8 +221,13 @@ def _maps_and_report(stage: Path, cfg: Config, layers: InputLayers, results: Map
                     maps.text_html(_aoi_text(summary.get("aoi"))),
                     maps.table_html([{"layer": k, "kind": "raster", "dims": " × ".join(map(str, v["shape"])),
                                       "dtype": v["dtype"], "units": v.get("units") or "",
-                                      "valid": f"{v['valid_fraction']:.1%}"}
+                                      "valid": f"{v['valid_fraction']:.1%}",
+                                      "AOI coverage": f"{v['aoi_coverage']:.1%}"
+                                      if "aoi_coverage" in v else "",
+                                      "source pixel": f"{v['source_pixel_size_m']:,.0f} m"
+                                      if "source_pixel_size_m" in v else ""}
                                      for k, v in summary["rasters"].items()], caption="rasters (aligned)"),
+                    *[maps.text_html(f"Warning: {w}") for w in summary.get("input_warnings", [])],
                     maps.table_html([{"layer": k, "features": v["features"],
                                       "geometry": ", ".join(v["geometry_types"])}
                                      for k, v in summary["vectors"].items()], caption="vector layers"),

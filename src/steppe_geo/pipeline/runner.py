@@ -103,9 +103,10 @@ def run(config: Config, *, overwrite: bool = False, progress: bool = False, out_
             contextlib.ExitStack() as cluster:
         # connect to the scheduler (or start the local cluster) before any heavy work: fail fast
         client = cluster.enter_context(dask_client(scheduler, workers, key=key))
-        grid = build_grid(config.inputs, config.grid, layers=config.input_layers)
+        grid = build_grid(config.inputs, config.grid, layers=config.input_layers, specs=config.input_specs)
         log.info("analysis grid: %s", grid.describe())
-        layers = load_inputs(config.inputs, grid, layers=config.input_layers, progress=progress)
+        layers = load_inputs(config.inputs, grid, layers=config.input_layers, specs=config.input_specs,
+                             progress=progress)
         layers.aoi = read_aoi(config, grid)
         timings["load_and_align"] = layers.seconds
         t1 = time.perf_counter()

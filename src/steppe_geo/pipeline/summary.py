@@ -191,7 +191,11 @@ def _summary_text(summary: Mapping[str, Any]) -> str:
     for k, r in summary["rasters"].items():
         rng = f"{r['min']:.4g}..{r['max']:.4g}" if "min" in r else f"classes {r.get('classes', [])[:10]}"
         units = r.get("units") or ""
-        lines.append(f"  {k:<18} {r['dtype']:<8} {units:<12} valid {r['valid_fraction']:.1%}  {rng}")
+        cov = f"  AOI {r['aoi_coverage']:.1%}" if "aoi_coverage" in r else ""
+        src = f"  source px {r['source_pixel_size_m']:,.0f} m" if "source_pixel_size_m" in r else ""
+        lines.append(f"  {k:<18} {r['dtype']:<8} {units:<12} valid {r['valid_fraction']:.1%}{cov}  "
+                     f"{rng}{src}")
+    lines += [f"  WARNING {w}" for w in summary.get("input_warnings", [])]
     lines += ["", "vectors:"]
     for k, v in summary["vectors"].items():
         lines.append(f"  {k:<18} {v['features']:>6} features  {', '.join(v['geometry_types'])}")
