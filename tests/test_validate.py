@@ -152,7 +152,7 @@ def test_all_advice_followed_the_config_passes_and_runs(project, tmp_path):
 def test_run_stops_on_the_same_problems_before_writing_anything(project, tmp_path):
     root, data = project
     cfg = config_from_dict({**data, "outputs": {"directory": str(tmp_path / "out")}}, base_dir=root)
-    with pytest.raises(ConfigError, match=r"6 problems with the inputs"):
+    with pytest.raises(ConfigError, match=r"6 problems with the configuration and its inputs"):
         run(cfg)
     assert not (tmp_path / "out").exists()
 

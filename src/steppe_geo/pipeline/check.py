@@ -166,12 +166,16 @@ def _check_model(config: Config, model: ModelConfig, rasters: set[str]) -> None:
         k = missing[0]
         unused = [n for n in inputs if n not in built.inputs]
         hint = closest(k, unused)
+        dropped = [*model.drop, *missing]
         raise ConfigError(
             f"inputs.{k}: missing; {key} ({model.label}) needs it for "
             f"{built.used_by(k) or 'the model'}"
             + (f" (is inputs.{hint} meant to be it? Then rename it to {k})" if hint else "")
             + f". Inputs given: {_layer_list(list(inputs))}."
             + (f" Also missing: {', '.join(missing[1:])}." if len(missing) > 1 else "")
+            + f" Give {'them' if len(missing) > 1 else 'it'} under [inputs], or, where the layer does not "
+            f"exist for this area, leave what reads it out of the model: {key}.drop = "
+            f"[{', '.join(_toml(d) for d in dropped)}]"
         )
     for k, kind in _expected_kinds(built).items():
         is_raster = k in rasters
@@ -364,6 +368,31 @@ def _check_raster_input(config: Config, name: str, aoi: Any, label: str, class_u
     return stats
 
 
+def _check_legend(config: Config, model: ModelConfig, built: Any, name: str, stats: Any) -> bool:
+    """Class codes of ``name`` against the built model's legend and tables (``models.check_class_codes``).
+
+    Returns True when they fit; raises a :class:`ConfigError` whose key is the model's
+    ``land_cover_legend`` when the codes fit another built-in legend (following the advice makes
+    the check pass), or the model's key otherwise.
+    """
+    import re
+
+    from steppe_geo.models.model import check_class_codes
+
+    nodata = {int(stats.nodata)} if stats.nodata is not None and float(stats.nodata).is_integer() else set()
+    found = sorted(set(stats.codes) - nodata)
+    key = f"models.{model.name}"
+    try:
+        check_class_codes(built, name, found, source=config.spec(name).path.name)
+    except SteppeGeoError as exc:
+        fit = re.search(r'set land_cover_legend = "([\w-]+)"', str(exc))
+        if fit is None:
+            raise ConfigError(f"{key}: {exc}") from None
+        raise ConfigError(f"{key}.land_cover_legend: {exc} In this configuration: {key}.land_cover_legend = "
+                          f"\"{fit.group(1)}\"") from None
+    return True
+
+
 def _check_codes(config: Config, model: ModelConfig, name: str, stats: Any, u: Any) -> None:
     """Codes of a class raster against a categories constraint or categorical criterion ``u`` reading it."""
     from steppe_geo.mcda import Categorical, Categories
@@ -526,8 +555,23 @@ def _check_input_options(config: Config, rasters: set[str]) -> None:
                                   f"{_table(name, spec, encoding=found.suggestion)}")
 
 
+def _raise_all(problems: Sequence[SteppeGeoError]) -> None:
+    """Raise one error for all ``problems``: the problem itself when there is one, else a list."""
+    messages = list(dict.fromkeys(str(p) for p in problems))  # two models may meet the same problem
+    if len(messages) == 1:
+        raise problems[0]
+    if messages:
+        raise ConfigError(f"{len(messages)} problems with the configuration and its inputs (each names the "
+                          "key to change):\n- " + "\n- ".join(messages))
+
+
 def _check_data(config: Config) -> None:
     """What the run would find in the data: bands, kinds, units, plausibility, codes, columns."""
+    _raise_all(_data_problems(config))
+
+
+def _data_problems(config: Config) -> list[SteppeGeoError]:
+    """The problems :func:`_check_data` finds, each a :class:`SteppeGeoError` naming its key."""
     aoi = _read_aoi(config)
     built = {m.name: _inputs_used(config, m) for m in config.models.values()}
     readers: dict[str, str] = {}
@@ -553,17 +597,14 @@ def _check_data(config: Config) -> None:
         model, rasters = built[m.name]
         for name in rasters:
             if name in class_users and stats[name] is not None:
+                if m.kind != "custom" and attempt(_check_legend, config, m, model, name, stats[name]) is None:
+                    continue  # the legend does not fit: one message (set land_cover_legend) says it all
                 for u in _users(model).get(name, []):
                     attempt(_check_codes, config, m, name, stats[name], u)
         if m.kind != "custom":
             for d in model.derivations:
                 attempt(_check_setback, config, m, model, d)
-    messages = list(dict.fromkeys(str(p) for p in problems))  # two models may meet the same problem
-    if len(messages) == 1:
-        raise problems[0]
-    if messages:
-        raise ConfigError(f"{len(messages)} problems with the inputs (each names the key to change):\n- "
-                          + "\n- ".join(messages))
+    return problems
 
 
 def _check_parcels(config: Config, rasters: set[str], *, scheduler: str | None, workers: int | None) -> None:
@@ -654,8 +695,21 @@ def check_config(config: Config, *, scheduler: str | None = None, workers: int |
                           "a raster; the area of interest must be a polygon layer (GeoPackage, shapefile)")
     _check_vector_layers(config, rasters)
     _check_input_options(config, rasters)
+    # every model, the parcels and the data are checked before anything is raised, so that one
+    # validate announces every edit a configuration needs (missing inputs to give or drop included)
+    problems: list[SteppeGeoError] = []
     for model in config.models.values():
-        _check_model(config, model, rasters)
-    _check_parcels(config, rasters, scheduler=scheduler, workers=workers)
+        try:
+            _check_model(config, model, rasters)
+        except SteppeGeoError as exc:
+            problems.append(exc)
+    try:
+        _check_parcels(config, rasters, scheduler=scheduler, workers=workers)
+    except SteppeGeoError as exc:
+        problems.append(exc)
     if data:
-        _check_data(config)
+        try:
+            problems += _data_problems(config)
+        except SteppeGeoError as exc:  # e.g. an unreadable AOI: nothing more can be checked
+            problems.append(exc)
+    _raise_all(problems)

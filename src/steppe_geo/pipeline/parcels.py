@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,6 +19,9 @@ from steppe_geo.grid import Grid
 from steppe_geo.pipeline.results import InputLayers, ModelOutput, ParcelOutput
 
 _TECHNOLOGY = {"wind_onshore": "wind", "solar_pv": "solar", "pv_sand_control": "solar"}
+
+
+log = logging.getLogger(__name__)
 
 
 def _capacity_factor(res: ModelOutput, technology: str | None,
@@ -238,8 +242,40 @@ def run_parcels(cfg: Config, layers: InputLayers, results: Mapping[str, ModelOut
                               "rank")
     names = [m for m in (pc.rank_by or tuple(results)) if m in results]
     select_by = pc.select_by or (names[0] if names else None)
-    coverage = coverage_matrix(parcels_gdf.to_crs(layers.grid.crs), layers.grid, id_column=pc.id_column)
-    return {m: rank_model_parcels(parcels_gdf.to_crs(layers.grid.crs), results[m], cfg, select=m == select_by,
-                                  coverage=coverage, weibull_k=layers.rasters.get("weibull_k"),
-                                  aoi=layers.aoi)
-            for m in tqdm(names, desc="parcels", unit="model", disable=not progress)}
+    parcels_gdf, outside = _parcels_in_area(parcels_gdf.to_crs(layers.grid.crs), layers, pc.source,
+                                            pc.id_column)
+    coverage = coverage_matrix(parcels_gdf, layers.grid, id_column=pc.id_column)
+    out = {m: rank_model_parcels(parcels_gdf, results[m], cfg, select=m == select_by,
+                                 coverage=coverage, weibull_k=layers.rasters.get("weibull_k"),
+                                 aoi=layers.aoi)
+           for m in tqdm(names, desc="parcels", unit="model", disable=not progress)}
+    for po in out.values():
+        po.outside_aoi = outside
+    return out
+
+
+def _parcels_in_area(parcels_gdf: gpd.GeoDataFrame, layers: InputLayers, source: str,
+                     id_column: str | None) -> tuple[gpd.GeoDataFrame, int]:
+    """The parcels that overlap the AOI polygon (the grid without one), and how many were left out.
+
+    A parcel layer often covers more than the area of interest (a county cadastre, a national
+    grid); parcels wholly outside it are left out of the ranking with an info line and a count in
+    the summary, never scored as ineligible land.
+    """
+    import shapely
+
+    area = (shapely.union_all(layers.aoi.geometry.values) if layers.aoi is not None and len(layers.aoi)
+            else shapely.box(*layers.grid.bounds))
+    keep = parcels_gdf.geometry.intersects(area).to_numpy()
+    if not keep.any():
+        raise EmptyLayerError(f"parcels.source: no parcel of input {source!r} "
+                              f"({parcels_gdf.attrs.get('source', 'in memory')}) overlaps the area of "
+                              "interest; "
+                              "there are no parcels to rank")
+    outside = int((~keep).sum())
+    if outside:
+        ids = (parcels_gdf.loc[~keep, id_column].astype(str).tolist() if id_column in parcels_gdf.columns
+               else [f"row {i}" for i in np.flatnonzero(~keep)])
+        log.info("parcels: %d of %d parcels lie wholly outside the area of interest and are left out "
+                 "(e.g. %s)", outside, len(parcels_gdf), ", ".join(ids[:5]))
+    return parcels_gdf[keep], outside

@@ -111,6 +111,8 @@ class ParcelOutput:
         :func:`steppe_geo.parcels.rank_stability` output.
     selection : SelectionResult or None
         Budgeted selection (only for ``parcels.select_by``).
+    outside_aoi : int
+        Parcels of the layer left out because they lie wholly outside the area of interest.
     """
 
     model: str
@@ -118,3 +120,4 @@ class ParcelOutput:
     regions: gpd.GeoDataFrame | None = None
     stability: Any = None
     selection: Any = None
+    outside_aoi: int = 0

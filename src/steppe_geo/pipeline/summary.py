@@ -163,6 +163,7 @@ def _parcel_summary(po: ParcelOutput, cfg: Config) -> dict[str, Any]:
     top = ranked.head(k)
     out: dict[str, Any] = {
         "parcels": len(ranked),
+        "outside_aoi": po.outside_aoi,
         "scored": int(ranked["score"].notna().sum()),
         "top": [str(i) for i in (top[cfg.parcels.id_column] if cfg.parcels and cfg.parcels.id_column
                                  and cfg.parcels.id_column in top.columns else top.index)],
