@@ -26,6 +26,7 @@ __all__ = [
     "NoOverlapError",
     "OutputExistsError",
     "OutputNotWritableError",
+    "PointFeaturesWarning",
     "SolverLimitError",
     "SteppeGeoError",
     "SteppeGeoWarning",
@@ -130,4 +131,11 @@ class UndeclaredUnitsWarning(SteppeGeoWarning):
     """An input raster says nothing about its units (no known tag, none declared).
 
     Its role's units are assumed (metres for a DEM, ...).
+    """
+
+class PointFeaturesWarning(SteppeGeoWarning):
+    """A layer meant to hold outlines (settlements, protected areas) holds points within reach of a setback.
+
+    The setback is then measured from the point, not from the outline: a town 2 km across given as its
+    centre point keeps a 500 m setback only from the centre, and the town's edge may be eligible.
     """

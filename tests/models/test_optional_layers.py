@@ -10,9 +10,14 @@ import numpy as np
 import pytest
 import shapely
 
-from steppe_geo.errors import ConfigError, EmptyLayerError, InvalidParameterError, MissingLayerError
+from steppe_geo.errors import (
+    ConfigError,
+    EmptyLayerError,
+    InvalidParameterError,
+    MissingLayerError,
+    PointFeaturesWarning,
+)
 from steppe_geo.models import Model, desertification_esai, restoration_priority, run_model, wind_onshore
-from steppe_geo.models.model import PointFeaturesWarning
 
 
 def test_without_drops_inputs_with_what_reads_them():

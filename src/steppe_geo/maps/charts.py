@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import enum
+import warnings
 
 import geopandas as gpd
 import mapclassify
@@ -131,7 +132,11 @@ def plot_ranked_parcels(
             bins = np.array([values[valid][0]])
             yb = np.zeros(int(valid.sum()), dtype=int)
         else:
-            clf = _CLASSIFIERS[sch](values[valid], k=kcls)
+            with warnings.catch_warnings():
+                # tied values (e.g. many parcels scoring 0) leave fewer distinct quantiles than classes;
+                # mapclassify then lowers k itself, and the legend below shows the classes it kept
+                warnings.filterwarnings("ignore", message="Not enough unique values", category=UserWarning)
+                clf = _CLASSIFIERS[sch](values[valid], k=kcls)
             bins, yb = np.asarray(clf.bins), np.asarray(clf.yb)
         import matplotlib
 

@@ -28,7 +28,12 @@ import tomli_w
 import xarray as xr
 
 from steppe_geo._validation import check_number, did_you_mean
-from steppe_geo.errors import EmptyLayerError, InvalidParameterError, MissingLayerError, SteppeGeoWarning
+from steppe_geo.errors import (
+    EmptyLayerError,
+    InvalidParameterError,
+    MissingLayerError,
+    PointFeaturesWarning,
+)
 from steppe_geo.grid import Grid
 from steppe_geo.mcda import (
     Categorical,
@@ -62,13 +67,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-
-class PointFeaturesWarning(SteppeGeoWarning):
-    """A layer meant to hold outlines (settlements, protected areas) holds points within reach of a setback.
-
-    The setback is then measured from the point, not from the outline: a town 2 km across given as its
-    centre point keeps a 500 m setback only from the centre, and the town's edge may be eligible.
-    """
 
 VECTOR_INPUTS = frozenset(
     {
