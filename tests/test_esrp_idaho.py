@@ -82,7 +82,8 @@ def test_item1_the_aoi_polygon_bounds_every_model(result):
         poly = aoi.to_crs(regions.crs).geometry.iloc[0]
         assert len(regions) and regions.geometry.within(poly.buffer(100 * 2**0.5 / 2 + 0.01)).all(), model
         assert not regions.geometry.within(poly.buffer(-1.0)).all()  # they do reach the boundary...
-        assert (regions.geometry.intersection(poly).area / regions.geometry.area > 0.5).all()  # ...from inside
+        inside_share = regions.geometry.intersection(poly).area / regions.geometry.area
+        assert (inside_share > 0.5).all()  # ...from inside
         ranked = sg.read_vector(out / "parcels" / f"{model}.gpkg", layer="ranked_parcels")
         assert (ranked["eligible_area_ha"] <= ranked["aoi_area_ha"] + 1e-6).all()
         parcel_ha = ranked.geometry.area.to_numpy() / 1e4  # parcels are in an equal-area CRS

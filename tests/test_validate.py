@@ -24,7 +24,7 @@ from affine import Affine
 
 from steppe_geo.config import config_from_dict
 from steppe_geo.datasets import sample_paths
-from steppe_geo.errors import ConfigError, UndeclaredUnitsWarning
+from steppe_geo.errors import ConfigError, PointFeaturesWarning, UndeclaredUnitsWarning
 from steppe_geo.pipeline import check_config, run
 
 REAL = Path(__file__).resolve().parent / "data" / "real" / "esrp_idaho"
@@ -55,6 +55,7 @@ def project(tmp_path_factory) -> tuple[Path, dict]:
     worldcover = rng.choice(np.array([10, 20, 30, 50, 60, 80], "uint8"), shape)
     _tif(root / "worldcover.tif", worldcover, crs, transform)
     _tif(root / "nlcd.tif", rng.choice(np.array([11, 21, 22, 52, 71, 81], "uint8"), shape), crs, transform)
+    _tif(root / "odd_codes.tif", rng.choice(np.array([3, 7, 240, 250], "uint8"), shape), crs, transform)
     _tif(root / "ghi_2band.tif", np.stack([(1700 + rng.random(shape)).astype("float32")] * 2), crs, transform,
          units="kWh m-2 yr-1")
     centre = shapely.box(*gpd.read_file(REAL / "inl.gpkg").total_bounds).centroid
@@ -142,7 +143,8 @@ def test_all_advice_followed_the_config_passes_and_runs(project, tmp_path):
     _check(root, fixed)  # strict pytest: no warning either (every unit declared or tagged)
     fixed["models"] = {"solar": fixed["models"]["solar"]}
     fixed["outputs"] = {"directory": str(tmp_path / "out"), "maps": [], "report": False, "vectors": []}
-    result = run(config_from_dict(fixed, base_dir=root))
+    with pytest.warns(PointFeaturesWarning, match="cities.gpkg"):  # GNIS places are points: announced
+        result = run(config_from_dict(fixed, base_dir=root))
     dem = result.summary["rasters"]["dem"]
     assert dem["units"] == "m" and dem["source_units"] == "ft"
     assert 1_400 < dem["min"] and dem["max"] < 3_700  # metres: the plain lies at 1,450–1,650 m
@@ -169,22 +171,22 @@ def test_another_land_cover_legend_is_found_and_the_replacement_passes(project):
     nlcd = _fixed(data)
     _declare(nlcd, "land_cover", path="nlcd.tif")
     problems = _problems(root, nlcd)
-    assert len(problems) == 3
-    constraint = next(p for p in problems if p.startswith("models.solar.constraints"))
-    assert re.search(r"constraint 'land_cover_excluded' of preset 'solar_pv' excludes codes 50, 80, 90 of "
-                     r"'land_cover', but 'nlcd\.tif' holds none of them "
-                     r"\(codes found: 11, 21, 22, 52, 71, 81\)",
-                     constraint)
-    criterion = next(p for p in problems if p.startswith("models.wind.criteria"))
-    assert re.search(r"scores codes 10, 20, 30, 40, 50, 60, 80, 90, 101, 102 and \d+ more of 'land_cover', "
-                     r"but 'nlcd\.tif' also holds 11, 21, 22, 52, 71, 81", criterion)
-    table = {"11": 0.0, "21": 0.2, "22": 0.1, "52": 1.0, "71": 1.0, "81": 0.6}  # the advised replacements
-    for m in ("wind", "solar"):
-        nlcd["models"][m]["criteria"] = [{"name": "land_cover", "layer": "land_cover",
-                                          "function": "categorical", "table": table}]
-    nlcd["models"]["solar"]["constraints"] = [{"type": "categories", "name": "land_cover_excluded",
-                                               "layer": "land_cover", "exclude": [11, 21, 22]}]
+    # one message per model that reads the layer as classes, naming the legend the codes fit
+    assert len(problems) == 2
+    for m, preset in (("wind", "wind_onshore"), ("solar", "solar_pv")):
+        p = next(p for p in problems if p.startswith(f"models.{m}.land_cover_legend: "))
+        assert re.search(rf"model '{preset}': input layer 'land_cover' \(nlcd\.tif\) has class codes "
+                         r"\[11, 21, 22, 52, 71, 81\]", p)
+        assert p.endswith(f'In this configuration: models.{m}.land_cover_legend = "nlcd"')
+    for m in ("wind", "solar"):  # the advice followed
+        nlcd["models"][m]["land_cover_legend"] = "nlcd"
     _check(root, nlcd)
+    # codes no built-in legend holds: the advice is to score them (criterion) or recode the layer
+    odd = _fixed(data)
+    _declare(odd, "land_cover", path="odd_codes.tif")
+    problems = _problems(root, odd)
+    assert problems and all(p.startswith(("models.wind", "models.solar")) for p in problems)
+    assert all("No built-in legend has all of them" in p for p in problems)
 
 
 def test_multi_band_raster_needs_a_band(project):

@@ -159,7 +159,7 @@ def test_nlcd_with_the_default_legend_is_refused_naming_the_legend_to_set(nlcd):
 def test_nlcd_legend_excludes_developed_land(nlcd):
     grid, inputs = nlcd
     res = run_model(SOLAR_NLCD, inputs, grid=grid)
-    bit = 1 << res.model.constraint_names.index("land_cover_excluded")
+    bit = 1 << res.exclusion_names.index("land_cover_excluded")
     excluded = (np.asarray(res.exclusion.values) & bit) != 0
     # developed 21-24, open water 11 and woody wetlands 90 excluded; grassland 71 and shrub 52 not
     assert excluded[0, :4].all() and excluded[1, :2].all()

@@ -120,7 +120,7 @@ def test_settlements_given_as_points_warn_that_the_setback_is_from_a_point(tiny)
     # the pixels whose centres lie within 500 m of the point are excluded (the setback still holds)
     xs, ys = np.meshgrid(grid.x_coords(), grid.y_coords())
     near = np.hypot(xs - 401_000, ys - 4_430_500) <= 500
-    bit = 1 << res.model.constraint_names.index("settlements")
+    bit = 1 << res.exclusion_names.index("settlements")
     np.testing.assert_array_equal((np.asarray(res.exclusion.values) & bit) != 0, near)
     # an outline does not warn
     inputs["settlements"] = gpd.GeoDataFrame(geometry=[town.buffer(300)], crs=grid.crs)
