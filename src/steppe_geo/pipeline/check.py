@@ -13,6 +13,7 @@ from steppe_geo.errors import (
     SteppeGeoError,
 )
 from steppe_geo.pipeline.build import _custom_overlay, _quiet_ahp, base_model, build_model
+from steppe_geo.pipeline.estimate import check_run_size
 from steppe_geo.pipeline.inputs import _is_raster
 
 _VECTOR_DERIVATIONS = frozenset({"distance", "grazing_density"})
@@ -221,8 +222,10 @@ def check_config(config: Config, *, scheduler: str | None = None, workers: int |
     input a model needs is configured and of the right kind (raster or vector), that weights
     and AHP judgements name criteria (AHP: every pair judged), that a custom overlay ranks
     parcels only in memory mode (also when ``scheduler``/``workers`` select Dask), and reads
-    the parcel layer's schema (not its features) for ``id_column`` and ``name_column``.
-    ``steppe-geo validate`` and :func:`run` call it; it reads no raster and writes nothing.
+    the parcel layer's schema (not its features) for ``id_column`` and ``name_column``, and
+    refuses a run too large for its mode (:func:`steppe_geo.pipeline.estimate.check_run_size`:
+    reads the AOI polygon and the raster headers, no pixels). ``steppe-geo validate`` and
+    :func:`run` call it; it reads no raster pixels and writes nothing.
 
     Parameters
     ----------
@@ -238,6 +241,9 @@ def check_config(config: Config, *, scheduler: str | None = None, workers: int |
         'wind_speed'? ...``).
     UnreadableInputError
         The parcel layer's schema cannot be read.
+    SizeLimitError
+        The grid or an input raster is above the pixel cap, or a memory-mode run would not fit
+        in the memory available.
 
     Warns
     -----
@@ -252,6 +258,8 @@ def check_config(config: Config, *, scheduler: str | None = None, workers: int |
     _check_vector_layers(config, rasters)
     for model in config.models.values():
         _check_model(config, model, rasters)
+    # sizes: grid and raster headers under the pixel cap; memory mode fits in the RAM available
+    check_run_size(config, mode=effective_mode(config, scheduler=scheduler, workers=workers))
     pc = config.parcels
     if pc is None:
         return
