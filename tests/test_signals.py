@@ -45,6 +45,16 @@ def _config(tmp_path: Path, mode: str, workers: int | None) -> Path:
     return path
 
 
+def _still_running(pids: set[int]) -> list[psutil.Process]:
+    procs = []
+    for pid in pids:
+        try:
+            procs.append(psutil.Process(pid))
+        except psutil.NoSuchProcess:
+            continue
+    return procs
+
+
 def _files_in(stages: list[Path]) -> list[Path]:
     found = []
     for s in stages:
@@ -64,8 +74,8 @@ def _files_in(stages: list[Path]) -> list[Path]:
 ])
 def test_signal_mid_run_leaves_no_output_and_no_staging_folder(tmp_path, mode, workers, signum, code):
     cfg = _config(tmp_path, mode, workers)
-    proc = subprocess.Popen([*CLI, "run", str(cfg)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            cwd=tmp_path, env={**os.environ, "MPLBACKEND": "Agg"})
+    proc = subprocess.Popen([*CLI, "run", str(cfg)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, cwd=tmp_path, env={**os.environ, "MPLBACKEND": "Agg"})
     ps = psutil.Process(proc.pid)
     children: set[int] = set()
     deadline = time.monotonic() + 300
@@ -90,8 +100,7 @@ def test_signal_mid_run_leaves_no_output_and_no_staging_folder(tmp_path, mode, w
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cfg"]  # no staging folder either
     if workers:
         assert children, "no Dask worker process was seen"
-        gone, alive = psutil.wait_procs([psutil.Process(p) for p in children if psutil.pid_exists(p)],
-                                        timeout=30)
+        _, alive = psutil.wait_procs(_still_running(children), timeout=30)
         assert not alive, f"Dask processes outlived the run: {alive}"
 
 

@@ -24,7 +24,7 @@ from steppe_geo.pipeline.inputs import RASTER_SUFFIXES, build_grid, load_inputs,
 from steppe_geo.pipeline.parcels import rank_model_parcels, run_parcels
 from steppe_geo.pipeline.results import InputLayers, ModelOutput, ParcelOutput, RunResult
 from steppe_geo.pipeline.runner import demo_config, run, run_demo, select_models
-from steppe_geo.pipeline.staging import STAGE_PREFIX, staged_output_dir
+from steppe_geo.pipeline.staging import STAGE_PREFIX, RunTerminated, interrupt_on_signals, staged_output_dir
 from steppe_geo.pipeline.summary import exclusion_areas
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "ParcelOutput",
     "RunEstimate",
     "RunResult",
+    "RunTerminated",
     "ahp_result",
     "base_model",
     "build_grid",
@@ -48,6 +49,7 @@ __all__ = [
     "estimate_run",
     "evaluate_model",
     "exclusion_areas",
+    "interrupt_on_signals",
     "load_inputs",
     "rank_model_parcels",
     "run",
