@@ -6,6 +6,7 @@ Run by hand from the repository root::
     python benchmarks/bench_scale.py --resolutions 10 5 --modes streamed dask
     python benchmarks/bench_scale.py --models wind --modes memory --out /tmp/wind.md   # one model
     python benchmarks/bench_scale.py --region DIR             # a region from `steppe-geo make-region`
+    python benchmarks/bench_scale.py --make-region 11000x11000 --out /tmp/gen.md   # the generator itself
 
 Each run is a fresh subprocess (``python -m steppe_geo.cli -q run CONFIG``) on the 4-model screening
 example (``examples/kubuqi_screening.toml``, sample data) with ``grid.resolution_m`` and ``run.mode``
@@ -21,6 +22,9 @@ What is recorded, from outside the process:
 - **wall time** from start to exit (interpreter start-up and imports included);
 - **per-stage seconds per million pixels**, from the run's own ``summary.json`` ``timings_seconds``,
   so the slowest stage is visible.
+
+With ``--make-region ROWSxCOLS`` it measures the synthetic-region generator instead (``steppe-geo
+make-region`` at ``--resolutions``): peak RSS and wall time, and the pixels written.
 
 A run longer than ``--timeout`` seconds is stopped (its process tree killed) and shown as such.
 The 1-minute load average before each run is recorded: the machine may be shared. Nothing here
@@ -136,10 +140,9 @@ def base_config(region: Path | None) -> dict:
     return cfg
 
 
-def one_run(cfg_path: Path, out_dir: Path, m: Measure, timeout_s: float) -> Measure:
-    """Run ``steppe-geo run`` as a subprocess, polling the RSS of its process tree."""
+def watch(cmd: list[str], m: Measure, timeout_s: float) -> subprocess.Popen | None:
+    """Run ``cmd``, polling the RSS of its process tree into ``m``; None when it timed out."""
     m.load_before = os.getloadavg()[0]
-    cmd = [sys.executable, "-m", "steppe_geo.cli", "-q", "run", str(cfg_path)]
     env = {**os.environ, "MPLBACKEND": "Agg"}
     t0 = time.perf_counter()
     popen = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True)
@@ -151,17 +154,41 @@ def one_run(cfg_path: Path, out_dir: Path, m: Measure, timeout_s: float) -> Meas
             popen.wait()
             m.status = f"timeout > {timeout_s:g} s"
             m.wall_s = time.perf_counter() - t0
-            return m
+            return None
         time.sleep(POLL_S)
     m.wall_s = time.perf_counter() - t0
     stderr = popen.stderr.read() if popen.stderr else ""
     if popen.returncode != 0:
         m.status = f"failed ({popen.returncode}): {stderr.strip().splitlines()[-1] if stderr.strip() else ''}"
+        return None
+    return popen
+
+
+def one_run(cfg_path: Path, out_dir: Path, m: Measure, timeout_s: float) -> Measure:
+    """Run ``steppe-geo run`` as a subprocess, polling the RSS of its process tree."""
+    if watch([sys.executable, "-m", "steppe_geo.cli", "-q", "run", str(cfg_path)], m, timeout_s) is None:
         return m
     summary = json.loads((out_dir / "summary.json").read_text(encoding="utf-8"))
     rows, cols = summary["grid"]["shape"]
     m.mpx = rows * cols / 1e6
     m.timings = {k: float(v) for k, v in summary["timings_seconds"].items()}
+    return m
+
+
+def one_region(size: str, resolution_m: float, out_dir: Path, m: Measure, timeout_s: float) -> Measure:
+    """Run ``steppe-geo make-region`` as a subprocess, polling the RSS of its process tree."""
+    import rasterio
+
+    cmd = [sys.executable, "-m", "steppe_geo.cli", "-q", "make-region", str(out_dir), "--size", size,
+           "--resolution", f"{resolution_m:g}"]
+    if watch(cmd, m, timeout_s) is None:
+        return m
+    total = 0
+    for f in out_dir.glob("*.tif"):
+        with rasterio.open(f) as ds:
+            total += ds.width * ds.height * ds.count
+    m.mpx = total / 1e6  # pixels written over every raster and band
+    m.timings = {"bytes": float(sum(f.stat().st_size for f in out_dir.iterdir()))}
     return m
 
 
@@ -201,8 +228,12 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--region", type=Path, default=None,
                         help="a folder written by `steppe-geo make-region` (uses its region.toml)")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds before a run is stopped")
+    parser.add_argument("--make-region", metavar="ROWSxCOLS", default=None,
+                        help="measure `steppe-geo make-region` at this size instead of runs")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "scale.md")
     args = parser.parse_args(argv)
+    if args.make_region:
+        return region_main(args, argv)
     base = base_config(args.region)
     rows: list[Measure] = []
     with tempfile.TemporaryDirectory(prefix="bench_scale-") as d:
@@ -236,6 +267,33 @@ def main(argv: list[str] | None = None) -> str:
         "machine during the run.",
         "",
     ]
+    text = "\n".join(lines)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text, encoding="utf-8")
+    return text
+
+
+def region_main(args: argparse.Namespace, argv: list[str] | None) -> str:
+    """Measure the synthetic-region generator at ``args.make_region`` for each resolution."""
+    lines = [
+        "# `steppe-geo make-region`: peak memory and time of the synthetic-region generator",
+        "",
+        f"Machine: {os.cpu_count()} CPUs, {psutil.virtual_memory().total / GIB:.0f} GiB RAM. "
+        f"Command: `python benchmarks/bench_scale.py {' '.join(argv if argv is not None else sys.argv[1:])}`",
+        "",
+        "| size | resolution | raster pixels written (M, all layers and bands) | files (MB) | peak RSS (GiB) "
+        "| wall (s) | status | load avg |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    with tempfile.TemporaryDirectory(prefix="bench_region-") as d:
+        for i, res in enumerate(args.resolutions):
+            m = one_region(args.make_region, res, Path(d) / f"region-{i}", Measure(res, "make-region", None),
+                           args.timeout)
+            lines.append(f"| {args.make_region} | {res:g} m | {m.mpx:.1f} | "
+                         f"{m.timings.get('bytes', float('nan')) / 1e6:.0f} | {m.peak_rss / GIB:.2f} | "
+                         f"{m.wall_s:.0f} | {m.status} | {m.load_before:.2f} |")
+            print(lines[-1], flush=True)
+    lines += ["", "Peak RSS: the generator process and its descendants, polled every 50 ms from outside.", ""]
     text = "\n".join(lines)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text, encoding="utf-8")

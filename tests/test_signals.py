@@ -32,7 +32,7 @@ def _config(tmp_path: Path, mode: str, workers: int | None) -> Path:
         run["workers"] = workers
     data = {
         "inputs": {k: f"sample:{k}" for k in sample_paths()},
-        "grid": {"aoi": "aoi", "resolution_m": 500},
+        "grid": {"aoi": "aoi", "resolution_m": 1000},
         "models": {"wind": {"preset": "wind_onshore"}, "restoration": {"preset": "restoration_priority"}},
         "parcels": {"source": "parcels", "id_column": "parcel_id", "rank_by": ["wind", "restoration"],
                     "monte_carlo_draws": 50},
@@ -69,7 +69,6 @@ def _files_in(stages: list[Path]) -> list[Path]:
 @pytest.mark.parametrize(("mode", "workers", "signum", "code"), [
     pytest.param("memory", None, signal.SIGTERM, 143, id="memory-SIGTERM"),
     pytest.param("streamed", None, signal.SIGINT, 130, id="streamed-SIGINT"),
-    pytest.param("streamed", None, signal.SIGTERM, 143, id="streamed-SIGTERM"),
     pytest.param("streamed", 1, signal.SIGTERM, 143, id="dask-SIGTERM"),
 ])
 def test_signal_mid_run_leaves_no_output_and_no_staging_folder(tmp_path, mode, workers, signum, code):
@@ -123,7 +122,7 @@ def test_a_second_signal_during_cleanup_is_ignored():
             os.kill(os.getpid(), signal.SIGTERM)
             time.sleep(5)
         finally:
-            os.kill(os.getpid(), signal.SIGTERM)  # e.g. a impatient scheduler: must not cut the cleanup
+            os.kill(os.getpid(), signal.SIGTERM)  # e.g. an impatient scheduler: must not cut the cleanup
             time.sleep(0.1)
             cleaned.append(True)
     assert cleaned == [True]
