@@ -207,7 +207,7 @@ def table(rows: list[Measure]) -> list[str]:
         mode = m.mode if m.mode != "dask" else f"dask ({m.workers} workers)"
         if m.status != "ok":
             lines.append(f"| {m.resolution_m:g} m | – | {mode} | {m.peak_rss / GIB:.2f} | {m.wall_s:.0f} | "
-                         f"{m.status} |" + " |" * (len(STAGES) + 2) + f" {m.load_before:.2f} |")
+                         f"{m.status} |" + " |" * (len(STAGES) + 1) + f" {m.load_before:.2f} |")
             continue
         slowest = max((s for s in STAGES if s in m.timings), key=lambda s: m.timings[s])
         lines.append(
