@@ -36,27 +36,27 @@ log = logging.getLogger(__name__)
 BASE_BYTES = 380 * 1024**2
 """Peak memory of a run before its grid counts (Python, libraries, vectors, parcels): the intercept
 of peak RSS against grid pixels measured with ``benchmarks/bench_scale.py`` in memory mode for the
-4-model screening example (0.37 GiB; 0.79 GiB at 0.31 Mpx, 7.12 GiB at 4.88 Mpx)."""
+4-model screening example (0.37 GiB; 0.79 GiB at 0.31 Mpx, 7.12 GiB at 4.87 Mpx)."""
 
-RUN_BYTES_PER_PIXEL = 303
+RUN_BYTES_PER_PIXEL = 304
 """Peak bytes per grid pixel a run needs whatever its inputs and models (rasterised AOI and parcels,
 transient copies while aligning, map rendering, summary statistics); with the inputs' 4 bytes per
-band (136 for the sample data) this is the 439 bytes per pixel shared by every model (see
+band (136 for the sample data) this is the 440 bytes per pixel shared by every model (see
 :data:`MODEL_BYTES_PER_PIXEL`)."""
 
 MODEL_BYTES_PER_PIXEL: dict[str, int] = {
     "wind_onshore": 297,
-    "solar_pv": 269,
+    "solar_pv": 270,
     "desertification_esai": 227,
-    "restoration_priority": 254,
+    "restoration_priority": 255,
 }
 """Peak bytes per grid pixel that one model adds in memory mode (its derived layers, standardised
 criteria, score, masks and the parcel statistics over them), by preset. Measured with
 ``benchmarks/bench_scale.py`` on the sample data: each model alone at 100 m and 50 m (0.31 and
 1.22 Mpx) gave slopes of 610, 587, 552 and 575 bytes per pixel and the four together 1232, so the
 part every run shares is (610 + 587 + 552 + 575 - 1232) / 3 = 364 and each model adds its slope
-minus 364. The four together measured from 0.31 to 4.88 Mpx cost 1486 bytes per pixel (the cost per
-pixel rises with the grid), so every term is scaled by 1486 / 1232 = 1.206 to hold at that size.
+minus 364. The four together measured from 0.31 to 4.87 Mpx cost 1489 bytes per pixel (the cost per
+pixel rises with the grid), so every term is scaled by 1489 / 1232 = 1.209 to hold at that size.
 Presets not measured, model files and custom overlays use the largest."""
 
 OUTPUT_BYTES_PER_PIXEL = 4 + 1 + 4
