@@ -492,7 +492,7 @@ def synthetic_region(out_dir: PathLike, *, size_px: int | tuple[int, int], resol
     Rasters are computed and written window by window (``window`` × ``window`` pixels) into a tiled
     GeoTIFF, which GDAL then copies block by block into a COG: memory is bounded by the window,
     whatever the size. Vector layers grow with the number of tiles (about 1,000 parcels per
-    80 km × 45 km tile). Every value is a function of the coordinates, the seed and the window's
+    70 km × 45 km tile). Every value is a function of the coordinates, the seed and the window's
     position, so the same arguments give byte-identical files.
 
     Parameters
