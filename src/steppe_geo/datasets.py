@@ -484,10 +484,10 @@ def synthetic_region(out_dir: PathLike, *, size_px: int | tuple[int, int], resol
     lon/lat, at about ``resolution_m``) and land cover (uint8 WorldCover codes, UTM zone of the
     region's centre, at ``resolution_m``), 250 m and 1 km lon/lat layers, NDVI as 24 scaled int16
     bands with cloud fill, soil classes with nodata; vector layers copied from the sample into each
-    tile (parcels with invalid geometries, Chinese and Mongolian names, mixed CRSs, a zipped
-    shapefile, GeoJSON), and an irregular AOI. A configuration running the four screening models
-    on it is written as ``region.toml`` beside the layers, and a ``README.md`` saying the data are
-    synthetic.
+    tile (parcels, kept inside the AOI, with invalid geometries, Chinese and Mongolian names, mixed
+    CRSs, a zipped shapefile, GeoJSON), and an irregular AOI. A configuration running the four
+    screening models on it is written as ``region.toml`` beside the layers, and a ``README.md``
+    saying the data are synthetic.
 
     Rasters are computed and written window by window (``window`` × ``window`` pixels) into a tiled
     GeoTIFF, which GDAL then copies block by block into a COG: memory is bounded by the window,
@@ -537,6 +537,7 @@ def synthetic_region(out_dir: PathLike, *, size_px: int | tuple[int, int], resol
     """
     import geopandas as gpd
     import pyproj
+    import shapely
     from rasterio.transform import from_origin
 
     from steppe_geo._validation import check_positive
@@ -576,16 +577,21 @@ def synthetic_region(out_dir: PathLike, *, size_px: int | tuple[int, int], resol
             transform, crs = from_origin(w, n, res, res), "EPSG:4326"
         _write_region_raster(spec, out / LAYERS[spec.name].file, crs=crs, transform=transform, shape=shape,
                              seed=seed, window=int(window))
+    aoi_geom = _region_aoi(aoi_b, seed)
     sample = sample_paths()
     for name, layer in LAYERS.items():
         if layer.kind != "vector" or name == "aoi":
             continue
         gdf = gpd.read_file(sample[name], engine="pyogrio")
         copies = _tile_copies(gdf.to_crs("EPSG:4326"), (w, s, e, n))
+        if name == "parcels":  # parcels lie in the AOI, as in the sample (centre of their bounds inside)
+            b = shapely.bounds(copies.geometry.values)
+            inside = shapely.contains_xy(aoi_geom, (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2)
+            copies = copies.loc[inside].reset_index(drop=True)
         crs = utm if layer.crs != "EPSG:4326" else "EPSG:4326"  # parcels, homesteads: UTM as in the sample
         _write_region_vector(copies.to_crs(crs), out / layer.file)
     aoi = gpd.GeoDataFrame({"name": ["synthetic region (SYNTHETIC)"], "name_zh": ["合成示例区域 (合成数据)"]},
-                           geometry=[_region_aoi(aoi_b, seed)], crs="EPSG:4326")
+                           geometry=[aoi_geom], crs="EPSG:4326")
     _write_region_vector(aoi, out / LAYERS["aoi"].file)
     (out / REGION_CONFIG).write_text(_region_config(resolution_m), encoding="utf-8")
     (out / "README.md").write_text(_region_readme((rows, cols), resolution_m, seed, (w, s, e, n)),
