@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import zipfile
 from pathlib import Path
 
 os.environ["OGR_CURRENT_DATE"] = "2026-01-01T00:00:00.000Z"
@@ -35,7 +34,30 @@ from rasterio.features import rasterize
 from rasterio.transform import from_origin
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box
 
-SEED = 20261128
+from steppe_geo.synthetic import (
+    CLOUDS,
+    SAMPLE_AOI,
+    SAMPLE_EXTENT,
+    SAMPLE_SEED,
+    YEARS,
+    elevation,
+    ghi,
+    land_cover_classes,
+    ndvi_base_and_trend,
+    noise,
+    pet,
+    precipitation,
+    river_lat,
+    soil_depth,
+    soil_texture,
+    weibull_k,
+    wind_direction,
+    wind_speed_100m,
+    write_zipped_shapefile,
+    zones,
+)
+
+SEED = SAMPLE_SEED
 FIXED_DATE = (2026, 1, 1)  # = OGR_CURRENT_DATE: dBASE header and zip entries
 HERE = Path(__file__).resolve().parent
 OUT = HERE  # main(--out) may point it elsewhere
@@ -43,81 +65,16 @@ WGS84 = "EPSG:4326"
 UTM49N = "EPSG:32649"
 
 # Area of interest and raster extent (AOI plus a 0.02° margin so that setbacks can reach across).
-AOI = (108.9, 40.0, 109.7, 40.4)
-EXT = (108.88, 39.98, 109.72, 40.42)
-YEARS = list(range(2001, 2025))
+AOI = SAMPLE_AOI
+EXT = SAMPLE_EXTENT
 
 TO_UTM = Transformer.from_crs(WGS84, UTM49N, always_xy=True)
 TO_LL = Transformer.from_crs(UTM49N, WGS84, always_xy=True)
 
 # --------------------------------------------------------------------------------------
-# Smooth deterministic fields (functions of lon/lat, so every resolution agrees)
+# Smooth deterministic fields: the recipes live in steppe_geo.synthetic, shared with
+# steppe_geo.synthetic.synthetic_region (regions of any size built from the same landscape)
 # --------------------------------------------------------------------------------------
-
-_WAVES: dict[tuple[float, int], list[tuple[float, float, float, float]]] = {}
-
-
-def noise(lon, lat, scale_deg: float, key: int) -> np.ndarray:
-    """Sum of random plane waves with wavelength ~scale_deg, roughly in [-1, 1]."""
-    if (scale_deg, key) not in _WAVES:
-        r = np.random.default_rng([SEED, key])
-        _WAVES[(scale_deg, key)] = [
-            (r.uniform(0, np.pi), scale_deg * r.uniform(0.6, 1.6), r.uniform(0, 2 * np.pi),
-             r.uniform(0.5, 1.0))
-            for _ in range(7)
-        ]
-    out = np.zeros(np.broadcast(lon, lat).shape)
-    total = 0.0
-    for ang, wl, ph, amp in _WAVES[(scale_deg, key)]:
-        u = (np.asarray(lon) * np.cos(ang) * 0.766 + np.asarray(lat) * np.sin(ang)) / wl
-        out += amp * np.sin(2 * np.pi * u + ph)
-        total += amp
-    return out / (total / 2.2)
-
-
-def river_lat(lon):
-    """Latitude of the Yellow River centre line (synthetic meanders)."""
-    x = np.asarray(lon) - 108.9
-    return 40.372 + 0.014 * np.sin(2 * np.pi * x / 0.35) + 0.007 * np.sin(2 * np.pi * x / 0.13 + 1.0)
-
-
-def dune_edge(lon):
-    """Northern edge of the dune field (south of it: mobile and semi-fixed dunes)."""
-    x = np.asarray(lon) - 108.9
-    return 40.19 + 0.04 * np.sin(2 * np.pi * x / 0.5) + 0.018 * np.sin(2 * np.pi * x / 0.17 + 2.0)
-
-
-def zones(lon, lat):
-    """0 = river, 1 = irrigated valley, 2 = steppe, 3 = dunes."""
-    lon, lat = np.broadcast_arrays(np.asarray(lon, float), np.asarray(lat, float))
-    rl = river_lat(lon)
-    z = np.full(lon.shape, 2, dtype=np.uint8)
-    valley_edge = rl - 0.05 - 0.012 * noise(lon, lat, 0.2, 1)
-    z[lat > valley_edge] = 1
-    z[lat < dune_edge(lon) + 0.01 * noise(lon, lat, 0.05, 2)] = 3
-    z[np.abs(lat - rl) < 0.0022] = 0
-    return z
-
-
-def dune_height(lon, lat):
-    """Transverse dune ridges (crests NE-SW, across the NW wind), metres."""
-    x = (np.asarray(lon) - 108.9) * 85.1
-    y = (np.asarray(lat) - 40.0) * 111.1
-    a = np.deg2rad(125.0)  # wind blows towards the SE
-    u = x * np.sin(a) + y * np.cos(a)
-    ridge = 0.5 + 0.5 * np.sin(2 * np.pi * u / 1.1 + 2.5 * noise(lon, lat, 0.08, 3))
-    return 32.0 * ridge**3 * (0.7 + 0.3 * noise(lon, lat, 0.1, 4))
-
-
-def elevation(lon, lat):
-    lon, lat = np.broadcast_arrays(np.asarray(lon, float), np.asarray(lat, float))
-    d = np.clip(river_lat(lon) - lat, 0, None)
-    z = 1003.0 + 1000.0 * d**1.2 + 4 * noise(lon, lat, 0.03, 5)
-    z += 55.0 * (noise(lon, lat, 0.15, 6) + 1) * np.clip(d / 0.1, 0, 1)
-    z += 60.0 * (lon - 108.9)
-    dunes = lat < dune_edge(lon) + 0.02
-    z = z + np.where(dunes, dune_height(lon, lat), 0.0)
-    return np.clip(z, 1000, 1500)
 
 
 def centres(ext, res):
@@ -193,19 +150,7 @@ def write_vec(name, gdf: gpd.GeoDataFrame, description, imitates):
 
 
 def _write_zipped_shp(path: Path, gdf):
-    tmp = path.parent / (path.stem + "_tmp")
-    tmp.mkdir(exist_ok=True)
-    shp = tmp / (path.name.removesuffix(".zip").removesuffix(".shp") + ".shp")
-    gdf.to_file(shp, driver="ESRI Shapefile", engine="pyogrio", encoding="UTF-8",
-                layer_options={"DBF_DATE_LAST_UPDATE": "{:04d}-{:02d}-{:02d}".format(*FIXED_DATE)})
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for f in sorted(tmp.iterdir()):
-            info = zipfile.ZipInfo(f.name, date_time=(*FIXED_DATE, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            zf.writestr(info, f.read_bytes())
-            f.unlink()
-    tmp.rmdir()
+    write_zipped_shapefile(gdf, path)
 
 
 # --------------------------------------------------------------------------------------
@@ -278,29 +223,17 @@ def build_rasters(settlements_ll, lakes_ll, rivers_ll, rng):
     res = 0.0025
     (lon, lat), tr = centres(EXT, res)
     z = zones(lon, lat)
-    elev = elevation(lon, lat)
-    nw = 0.5 * ((EXT[2] - lon) / 0.84 + (lat - EXT[1]) / 0.44)
-    ws = 6.2 + 0.0025 * (elev - 1000) + 1.3 * nw + 0.2 * noise(lon, lat, 0.12, 10)
-    ws = np.clip(ws, 6.0, 8.5).astype(np.float32)
-    write_tif("wind_speed_100m.tif", ws, tr, WGS84, nodata=-9999.0, kind="continuous", units="m s-1",
-              description="mean wind speed at 100 m above ground", imitates="Global Wind Atlas 3 (250 m)")
-    k = np.clip(2.1 + 0.18 * noise(lon, lat, 0.2, 11) + 0.08 * (nw - 0.5), 1.8, 2.4).astype(np.float32)
-    write_tif("weibull_k.tif", k, tr, WGS84, nodata=-9999.0, kind="continuous", units="1",
+    write_tif("wind_speed_100m.tif", wind_speed_100m(lon, lat), tr, WGS84, nodata=-9999.0, kind="continuous",
+              units="m s-1", description="mean wind speed at 100 m above ground",
+              imitates="Global Wind Atlas 3 (250 m)")
+    write_tif("weibull_k.tif", weibull_k(lon, lat), tr, WGS84, nodata=-9999.0, kind="continuous", units="1",
               description="Weibull shape parameter k at 100 m", imitates="Global Wind Atlas 3 (250 m)")
-    wd = (305 + 8 * noise(lon, lat, 0.3, 12) + 4 * noise(lon, lat, 0.05, 13)) % 360
-    write_tif("wind_direction.tif", wd.astype(np.float32), tr, WGS84, nodata=-9999.0, kind="continuous",
+    write_tif("wind_direction.tif", wind_direction(lon, lat), tr, WGS84, nodata=-9999.0, kind="continuous",
               units="degree", description="prevailing wind direction (from, clockwise from north)",
               imitates="Global Wind Atlas 3 wind rose, dominant sector (250 m)")
 
     # NDVI 2001-2024
-    base = np.select([z == 0, z == 1, z == 2, z == 3],
-                     [0.0 + 0.02 * noise(lon, lat, 0.05, 20),
-                      0.5 + 0.08 * noise(lon, lat, 0.06, 21),
-                      0.25 + 0.08 * noise(lon, lat, 0.08, 22),
-                      0.075 + 0.04 * noise(lon, lat, 0.06, 23)])
-    degr = np.exp(-(((lon - 109.15) / 0.09) ** 2 + ((lat - 40.27) / 0.05) ** 2))  # overgrazing
-    recov = np.exp(-(((lon - 109.47) / 0.11) ** 2 + ((lat - 40.13) / 0.06) ** 2))  # afforestation
-    slope = -0.0045 * degr * (z == 2) + 0.0045 * recov * (z == 3) + 0.003 * recov * (z == 2)
+    base, slope = ndvi_base_and_trend(lon, lat, z)
     t = np.arange(len(YEARS))
     wet = rng.normal(0, 1, len(YEARS))  # year-to-year rainfall anomaly
     ndvi = np.empty((len(YEARS), *lon.shape))
@@ -312,8 +245,7 @@ def build_rasters(settlements_ll, lakes_ll, rivers_ll, rng):
     fill = np.int16(-3000)
     for i in t:  # scattered cloud / snow pixels every year
         enc[i][rng.random(lon.shape) < 0.003] = fill
-    for year, (cx, cy, rx, ry) in {2003: (109.3, 40.2, 0.25, 0.12), 2012: (109.05, 40.32, 0.15, 0.08),
-                                   2016: (109.55, 40.08, 0.2, 0.1)}.items():
+    for year, (cx, cy, rx, ry) in CLOUDS.items():
         cloud = (((lon - cx) / rx) ** 2 + ((lat - cy) / ry) ** 2 + 0.3 * noise(lon, lat, 0.05, year)) < 1
         enc[YEARS.index(year)][cloud] = fill
     write_tif("ndvi_2001_2024.tif", enc, tr, WGS84, nodata=-3000, kind="continuous", units="1",
@@ -321,33 +253,23 @@ def build_rasters(settlements_ll, lakes_ll, rivers_ll, rng):
               band_names=[str(y) for y in YEARS], imitates="MODIS MOD13Q1 NDVI (250 m), annual composite")
 
     # Soil (SoilGrids-like, 250 m)
-    n1 = noise(lon, lat, 0.04, 30)
-    tex = np.select([z == 0, z == 1, z == 2, z == 3],
-                    [255, np.where(n1 > 0.2, 5, 4), np.where(n1 > -0.1, 3, 4), np.where(n1 > -0.3, 1, 2)])
-    write_tif("soil_texture.tif", tex.astype(np.uint8), tr, WGS84, nodata=255, kind="categorical",
+    write_tif("soil_texture.tif", soil_texture(lon, lat, z), tr, WGS84, nodata=255, kind="categorical",
               units="class", description="USDA soil texture class, 0-30 cm (code table in README)",
               imitates="SoilGrids 2.0 / OpenLandMap USDA texture class (250 m)")
-    depth = np.select([z == 0, z == 1, z == 2, z == 3],
-                      [-32768, 160 + 30 * n1, 65 + 35 * noise(lon, lat, 0.07, 31),
-                       170 + 25 * noise(lon, lat, 0.05, 32)])
-    write_tif("soil_depth.tif", np.round(depth).astype(np.int16), tr, WGS84, nodata=-32768,
+    write_tif("soil_depth.tif", soil_depth(lon, lat, z), tr, WGS84, nodata=-32768,
               kind="continuous", units="cm", description="soil depth (depth to bedrock or hardpan)",
               imitates="SoilGrids 250 m depth to bedrock (BDTICM)")
 
     # --- ~1 km layers
     res = 0.01
     (lon, lat), tr = centres(EXT, res)
-    se = 0.5 * ((lon - EXT[0]) / 0.84 + (EXT[3] - lat) / 0.44)
-    ghi = np.clip(1555 + 120 * (EXT[3] - lat) / 0.44 + 15 * noise(lon, lat, 0.3, 40), 1550, 1700)
-    write_tif("ghi.tif", ghi.astype(np.float32), tr, WGS84, nodata=-9999.0, kind="continuous",
+    write_tif("ghi.tif", ghi(lon, lat), tr, WGS84, nodata=-9999.0, kind="continuous",
               units="kWh m-2 yr-1", description="global horizontal irradiation, long-term annual sum",
               imitates="Global Solar Atlas GHI (~1 km)")
-    pr = np.clip(252 + 125 * se + 8 * noise(lon, lat, 0.25, 41), 250, 380)
-    write_tif("precipitation.tif", pr.astype(np.float32), tr, WGS84, nodata=-9999.0, kind="continuous",
+    write_tif("precipitation.tif", precipitation(lon, lat), tr, WGS84, nodata=-9999.0, kind="continuous",
               units="mm yr-1", description="mean annual precipitation 1991-2020",
               imitates="CHELSA / WorldClim bio12 (~1 km)")
-    pet = np.clip(1290 - 250 * se + 20 * noise(lon, lat, 0.25, 42), 1000, 1300)
-    write_tif("pet.tif", pet.astype(np.float32), tr, WGS84, nodata=-9999.0, kind="continuous",
+    write_tif("pet.tif", pet(lon, lat), tr, WGS84, nodata=-9999.0, kind="continuous",
               units="mm yr-1", description="mean annual potential evapotranspiration (Penman-Monteith)",
               imitates="Global Aridity and PET Database v3 (~1 km)")
 
@@ -362,27 +284,8 @@ def build_rasters(settlements_ll, lakes_ll, rivers_ll, rng):
     X, Y = np.meshgrid(xs, ys)
     lon, lat = TO_LL.transform(X, Y)
     z = zones(lon, lat)
-    n1, n2 = noise(lon, lat, 0.02, 50), noise(lon, lat, 0.006, 51)
     r = rng.random(lon.shape)
-    lc = np.full(lon.shape, 30, np.uint8)
-    # valley: cropland with shelterbelts, grass and wetlands
-    lc[(z == 1)] = 40
-    lc[(z == 1) & (n2 > 0.6)] = 30
-    lc[(z == 1) & (np.abs(n1) < 0.03)] = 10
-    near_river = np.abs(lat - river_lat(lon)) < 0.007
-    lc[(z == 1) & near_river & (n2 > -0.2)] = 90
-    # steppe: grass, shrubs, bare patches (more in the degraded zone)
-    degr = np.exp(-(((lon - 109.15) / 0.09) ** 2 + ((lat - 40.27) / 0.05) ** 2))
-    lc[(z == 2) & (n2 > 0.55)] = 20
-    lc[(z == 2) & (n1 + 0.9 * degr > 0.75)] = 60
-    # dunes: mobile sand (bare) with shrubby interdune lows and afforested edges
-    dh = dune_height(lon, lat)
-    recov = np.exp(-(((lon - 109.47) / 0.11) ** 2 + ((lat - 40.13) / 0.06) ** 2))
-    lc[z == 3] = 60
-    lc[(z == 3) & (dh < 2.0) & (n2 > -0.1)] = 20
-    lc[(z == 3) & (recov > 0.5) & (n2 > 0.2)] = 20
-    lc[(z == 3) & (recov > 0.6) & (n1 > 0.4)] = 10
-    lc[z == 0] = 80
+    lc = land_cover_classes(lon, lat, z)
     lc[(r < 0.004) & (z > 0)] = 30  # salt-and-pepper classification noise
     shapes = [(to_utm(g), 80) for g in lakes_ll] + [(to_utm(g), 50) for g in settlements_ll]
     shapes += [(to_utm(g).buffer(25), 80) for g in rivers_ll]

@@ -349,3 +349,157 @@ def test_every_sample_raster_aligns_onto_one_100m_grid(paths):
             assert da.attrs["resampling"] == "bilinear"
     lc = sg.read_raster(paths["land_cover"], grid=grid)
     assert lc.attrs["resampling"] == "mode"  # 30 m classes onto 100 m: coarsening
+
+
+# ------------------------------------------------------------------ synthetic regions (issue 12, item 8)
+REGION_SIZE = (100, 160)  # at 500 m: about 50 km x 80 km, two mirrored tiles east-west
+
+
+@pytest.fixture(scope="module")
+def region(tmp_path_factory) -> dict[str, Path]:
+    return datasets.synthetic_region(tmp_path_factory.mktemp("region") / "r", size_px=REGION_SIZE,
+                                     resolution_m=500, window=64)
+
+
+def test_region_has_every_sample_layer_with_its_encoding(region):
+    assert set(region) == set(datasets.LAYERS)
+    for key, (crs, dtype, nodata, kind, units, res) in RASTERS.items():
+        with rasterio.open(region[key]) as ds:
+            assert ds.dtypes[0] == dtype and ds.nodata == nodata, key
+            assert ds.tags()["STEPPE_GEO_KIND"] == kind and ds.tags()["units"] == units, key
+            assert "synthetic" in ds.tags()["SYNTHETIC"], key
+            assert ds.tags(ns="IMAGE_STRUCTURE")["LAYOUT"] == "COG", key
+            assert ds.block_shapes[0] == (512, 512) or max(ds.shape) < 512, key
+            if key == "land_cover":  # the UTM zone of the region's centre (49N here)
+                assert ds.crs.to_string() == crs and ds.res == (500.0, 500.0)
+            elif key == "dem":  # about the region's resolution, in degrees
+                assert ds.crs.to_string() == crs and ds.res[0] == pytest.approx(500 / 110_574)
+            else:
+                assert ds.crs.to_string() == crs and ds.res[0] == pytest.approx(res), key
+    with rasterio.open(region["ndvi"]) as ds:
+        assert ds.count == 24 and ds.scales == (0.0001,) * 24 and ds.descriptions[0] == "2001"
+        fill = (ds.read() == -3000).mean(axis=(1, 2))
+    assert (fill > 0).all() and fill[[2, 11, 15]].min() > fill.min()  # clouds every year, large in 2003/12/16
+
+
+@pytest.mark.parametrize("key", sorted(RANGES))
+def test_region_values_stay_in_the_sample_ranges(region, key):
+    lo, hi = RANGES[key]
+    with rasterio.open(region[key]) as ds:
+        data = ds.read(masked=True).astype(float) * (ds.scales[0] or 1.0)
+    tol = 1e-6 * max(abs(lo), abs(hi))  # float32 storage of the clipped bounds
+    assert lo - tol <= data.min() and data.max() <= hi + tol
+
+
+def test_region_vectors_keep_the_messiness_and_unique_ids(region):
+    parcels = pyogrio.read_dataframe(region["parcels"])
+    assert parcels.crs.to_epsg() == 32649  # UTM like the sample's parcels
+    assert parcels["parcel_id"].is_unique
+    assert (~shapely.is_valid(parcels.geometry.values)).sum() > 0  # the sample's bowties, copied per tile
+    assert parcels["name_zh"].str.contains("嘎查").any()
+    assert len(parcels) > len(pyogrio.read_dataframe(datasets.sample_paths()["parcels"]))  # > one tile
+    townships = pyogrio.read_dataframe(region["townships"])
+    assert set(parcels["township_id"].dropna()) <= set(townships["township_id"])  # references kept
+    with zipfile.ZipFile(region["homesteads"]) as zf:
+        assert {i.date_time for i in zf.infolist()} == {(2026, 1, 1, 0, 0, 0)}
+    aoi = pyogrio.read_dataframe(region["aoi"])
+    assert len(aoi) == 1 and aoi.geometry.iloc[0].is_valid and "合成" in aoi["name_zh"].iloc[0]
+    # every parcel lies in the AOI (the centre of its bounds), so a run's grid covers them all
+    b = shapely.bounds(parcels.to_crs(aoi.crs).geometry.values)
+    assert shapely.contains_xy(aoi.geometry.iloc[0], (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2).all()
+    rows, cols = sg.Grid.for_area(aoi, resolution_m=500).shape
+    assert rows <= REGION_SIZE[0] and cols <= REGION_SIZE[1]  # the AOI is inside the requested size
+    assert rows * cols > 0.6 * REGION_SIZE[0] * REGION_SIZE[1]
+
+
+def test_region_config_validates(region):
+    from steppe_geo.config import load_config
+    from steppe_geo.pipeline import check_config
+
+    cfg = load_config(region["aoi"].parent / datasets.REGION_CONFIG)
+    check_config(cfg)
+    assert cfg.run.mode == "streamed" and len(cfg.models) == 4
+
+
+def test_region_is_byte_identical_for_a_seed_and_differs_for_another(tmp_path):
+    a = datasets.synthetic_region(tmp_path / "a", size_px=48, resolution_m=1000, window=32)
+    b = datasets.synthetic_region(tmp_path / "b", size_px=48, resolution_m=1000, window=32)
+    c = datasets.synthetic_region(tmp_path / "c", size_px=48, resolution_m=1000, window=32, seed=7)
+    names = sorted(p.name for p in (tmp_path / "a").iterdir())
+    assert names == sorted(p.name for p in (tmp_path / "b").iterdir())
+    assert [n for n in names if (tmp_path / "a" / n).read_bytes() != (tmp_path / "b" / n).read_bytes()] == []
+    with rasterio.open(a["dem"]) as da, rasterio.open(c["dem"]) as dc:
+        assert not np.array_equal(da.read(), dc.read())
+    assert b  # same keys
+
+
+def test_fold_mirrors_tiles_so_fields_are_continuous():
+    from steppe_geo.synthetic import elevation, fold
+
+    # by hand: 109.7 + d folds to 109.7 - d (east edge of the sample AOI), 40.0 - d to 40.0 + d (south)
+    d = np.array([0.001, 0.05, 0.3])
+    lon, _ = fold(109.7 + d, np.full(3, 40.2))
+    np.testing.assert_allclose(lon, 109.7 - d)
+    _, lat = fold(np.full(3, 109.0), 40.0 - d)
+    np.testing.assert_allclose(lat, 40.0 + d)
+    left = elevation(*fold(109.7 - 1e-4, 40.2))
+    right = elevation(*fold(109.7 + 1e-4, 40.2))
+    assert abs(float(left - right)) < 0.5  # metres: continuous across the mirrored edge
+
+
+def test_region_rasters_are_written_window_by_window_in_bounded_memory(tmp_path):
+    """A 2048 x 2048 layer in 256-pixel windows: numpy's peak stays far below one whole-grid array."""
+    import tracemalloc
+
+    from rasterio.transform import from_origin
+
+    from steppe_geo.datasets import _REGION_RASTERS, _region_values, _write_region_raster
+
+    spec = next(s for s in _REGION_RASTERS if s.name == "dem")
+    path = tmp_path / "dem.tif"
+    transform = from_origin(108.9, 40.4, 1 / 1200, 1 / 1200)
+    tracemalloc.start()
+    _write_region_raster(spec, path, crs="EPSG:4326", transform=transform, shape=(2048, 2048), seed=3,
+                         window=256)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    whole = 2048 * 2048 * 8  # one float64 array of the whole grid: 32 MiB; elevation needs several
+    assert peak < whole / 4, f"peak {peak / 2**20:.1f} MiB"
+    # a window read back equals the recipe evaluated on that window alone
+    with rasterio.open(path) as ds:
+        got = ds.read(1, window=rasterio.windows.Window(1000, 700, 50, 40))
+        assert ds.shape == (2048, 2048)
+    xs = transform.c + (np.arange(1000, 1050) + 0.5) * transform.a
+    ys = transform.f + (np.arange(700, 740) + 0.5) * transform.e
+    lon, lat = np.meshgrid(xs, ys)
+    np.testing.assert_array_equal(got, _region_values(spec, lon, lat, 3, np.random.default_rng(0))[0])
+
+
+def test_region_argument_errors(tmp_path):
+    from steppe_geo.errors import OutputExistsError
+
+    with pytest.raises(InvalidParameterError, match=r"size_px must be an integer > 0 or \(rows, cols\).* 0"):
+        datasets.synthetic_region(tmp_path / "x", size_px=0)
+    with pytest.raises(InvalidParameterError, match=r"resolution_m must be a finite number > 0, got -5"):
+        datasets.synthetic_region(tmp_path / "x", size_px=10, resolution_m=-5)
+    with pytest.raises(InvalidParameterError, match=r"window must be an integer > 0 pixels, got 0"):
+        datasets.synthetic_region(tmp_path / "x", size_px=10, window=0)
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "keep.txt").write_text("mine")
+    with pytest.raises(OutputExistsError, match=r"full.*exists and is not an empty folder.*overwrite=True"):
+        datasets.synthetic_region(tmp_path / "full", size_px=10)
+    assert [p.name for p in (tmp_path / "full").iterdir()] == ["keep.txt"]
+
+
+def test_make_region_command(tmp_path):
+    cli = [sys.executable, "-m", "steppe_geo.cli"]
+    out = tmp_path / "reg"
+    proc = subprocess.run([*cli, "make-region", str(out), "--size", "40x60", "--resolution", "1000"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "region.toml" in proc.stdout and (out / "region.toml").is_file() and (out / "dem.tif").is_file()
+    proc = subprocess.run([*cli, "make-region", str(out), "--size", "40x60"], capture_output=True, text=True)
+    assert proc.returncode == 1 and "--overwrite" in proc.stderr  # not replaced silently
+    proc = subprocess.run([*cli, "make-region", str(tmp_path / "z"), "--size", "40by60"], capture_output=True,
+                          text=True)
+    assert proc.returncode == 2 and "--size" in proc.stderr and "ROWSxCOLS" in proc.stderr

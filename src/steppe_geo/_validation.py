@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import pyproj
 
-from steppe_geo.errors import GeographicCRSError, GridMismatchError, InvalidParameterError
+from steppe_geo.errors import GeographicCRSError, GridMismatchError, InvalidParameterError, SizeLimitError
 
 E = TypeVar("E", bound=enum.Enum)
 
@@ -125,3 +125,54 @@ def check_same_grid(layers: Mapping[str, Any]) -> None:
                 f"  {name0}: {g0.describe()}\n  {name}: {g.describe()}\n"
                 "align them first with steppe_geo.read_raster(..., grid=grid)"
             )
+
+
+MAX_PIXELS = 10**10
+"""Hard cap on the pixels of any grid or raster (10 billion: 100 000 × 100 000; one float32 layer
+of it is 40 GB). Inner Mongolia's bounding box at 30 m is about 4.5 billion pixels."""
+
+GIB = 1024**3
+
+
+def format_bytes(n: float) -> str:
+    """``1.5 GiB``, ``300 MiB``: a byte count for messages."""
+    for unit, size in (("TiB", 1024**4), ("GiB", GIB), ("MiB", 1024**2), ("KiB", 1024)):
+        if n >= size:
+            return f"{n / size:.3g} {unit}"
+    return f"{int(n)} B"
+
+
+def check_pixel_count(rows: int, cols: int, *, what: str, bands: int = 1, hint: str = "") -> int:
+    """Raise SizeLimitError when ``rows × cols × bands`` exceeds :data:`MAX_PIXELS`; return the count.
+
+    Computed with Python integers (no overflow, nothing allocated). ``what`` names the grid or file,
+    ``hint`` says what would be valid.
+    """
+    n = int(rows) * int(cols) * int(bands)
+    if n > MAX_PIXELS:
+        shape = f"{int(rows):,} × {int(cols):,}" + (f" × {int(bands)} bands" if bands != 1 else "")
+        raise SizeLimitError(
+            f"{what}: {shape} = {n:.3g} pixels, more than the limit of {MAX_PIXELS:.0e} pixels "
+            f"(steppe_geo.grid.MAX_GRID_PIXELS){'; ' + hint if hint else ''}"
+        )
+    return n
+
+
+def available_memory() -> int:
+    """Memory the process can allocate without swapping, in bytes (``psutil.virtual_memory().available``)."""
+    import psutil
+
+    return int(psutil.virtual_memory().available)
+
+
+def check_allocation(nbytes: int, *, what: str, hint: str = "", available: int | None = None) -> None:
+    """Raise SizeLimitError when allocating ``nbytes`` would exceed the available memory.
+
+    ``available`` defaults to :func:`available_memory`; ``what`` names what would be allocated.
+    """
+    free = available_memory() if available is None else int(available)
+    if nbytes > free:
+        raise SizeLimitError(
+            f"{what} needs {format_bytes(nbytes)} of memory, but only {format_bytes(free)} is available"
+            f"{'; ' + hint if hint else ''}"
+        )

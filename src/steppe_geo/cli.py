@@ -2,7 +2,8 @@
 
 Exit codes: 0 success; 1 failure (a :class:`~steppe_geo.errors.SteppeGeoError`, reported as
 one line without a traceback; ``-v`` adds the traceback to the log); 2 usage error (bad
-option or argument); 130 interrupted (Ctrl-C; a run leaves no partial outputs).
+option or argument); 130 interrupted (Ctrl-C; a run leaves no partial outputs); 143 terminated
+(SIGTERM, handled like Ctrl-C).
 
 Only this module configures logging handlers (``-v`` info, ``-vv`` debug, ``-q`` errors only).
 """
@@ -26,6 +27,8 @@ __all__ = ["main"]
 log = logging.getLogger("steppe_geo")
 
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+"""Exit code after SIGTERM (128 + 15); the run was unwound as for Ctrl-C."""
 RUN_PARCEL_LAYER = "ranked_parcels"
 """The layer read from a run's parcel GeoPackage when ``--layer`` is not given."""
 
@@ -40,9 +43,13 @@ class _Group(click.Group):
             log.debug("traceback", exc_info=True)
             click.echo(f"Error: {_cli_message(str(exc))}", err=True)
             ctx.exit(1)
-        except KeyboardInterrupt:
-            click.echo("Interrupted: no partial outputs were left.", err=True)
-            ctx.exit(EXIT_INTERRUPTED)
+        except KeyboardInterrupt as exc:
+            from steppe_geo.pipeline.staging import RunTerminated
+
+            terminated = isinstance(exc, RunTerminated)
+            click.echo(f"{'Terminated' if terminated else 'Interrupted'}: no partial outputs were left.",
+                       err=True)
+            ctx.exit(EXIT_TERMINATED if terminated else EXIT_INTERRUPTED)
 
 
 def _cli_message(text: str) -> str:
@@ -189,7 +196,9 @@ def validate(ctx: click.Context, config: Path) -> None:
 
     The schema, every model (preset parameters, model files, edits, the layers criteria and
     constraints read, weights and AHP judgements), the inputs each model needs and the parcel
-    layer's columns; no raster is read and nothing is written.
+    layer's columns. Prints the grid size, the output bytes and the peak memory estimated for
+    the run's mode (a memory-mode run that would not fit is refused). No raster pixels are read
+    and nothing is written.
     """
     from steppe_geo import pipeline
     from steppe_geo.config import load_config
@@ -204,6 +213,7 @@ def validate(ctx: click.Context, config: Path) -> None:
         models = ", ".join(f"{k} ({describe(m)})" for k, m in cfg.models.items()) or "none"
         click.echo(f"{config}: valid. {len(cfg.inputs)} inputs; models: {models}; "
                    f"grid {cfg.grid.resolution_m:g} m; outputs -> {cfg.outputs.directory}")
+        click.echo(f"Size: {pipeline.estimate_run(cfg, mode=pipeline.effective_mode(cfg)).describe()}")
 
 
 @main.command()
@@ -432,6 +442,42 @@ def map_command(ctx: click.Context, source: Path, kind: str, out_path: Path, col
     plt.close(ax.figure)
     if not ctx.obj["quiet"]:
         click.echo(f"Wrote {out_path}")
+
+
+def _size(text: str) -> tuple[int, int]:
+    """``"4096"`` → (4096, 4096); ``"2000x3000"`` → (2000, 3000)."""
+    parts = text.lower().replace("×", "x").split("x")
+    try:
+        values = [int(p) for p in parts]
+    except ValueError:
+        values = []
+    if len(values) not in (1, 2) or min(values) <= 0:
+        raise click.BadParameter(f"expected N or ROWSxCOLS (positive integers, e.g. 11000x11000), "
+                                 f"got {text!r}", param_hint="--size")
+    return (values[0], values[-1])
+
+
+@main.command(name="make-region")
+@click.argument("out_dir", type=click.Path(path_type=Path))
+@click.option("--size", "size_text", required=True, metavar="N|ROWSxCOLS",
+              help="Pixels of an analysis grid over the region at --resolution (11000x11000 = 121 Mpx).")
+@click.option("--resolution", "resolution_m", type=click.FloatRange(min=0, min_open=True), default=100.0,
+              show_default=True, help="Resolution in metres the size refers to.")
+@click.option("--seed", type=int, default=20261128, show_default=True, help="Seed of every random field.")
+@click.option("--window", type=click.IntRange(min=1), default=1024, show_default=True,
+              help="Window (pixels) in which rasters are computed and written.")
+@overwrite_option
+@click.pass_context
+def make_region(ctx: click.Context, out_dir: Path, size_text: str, resolution_m: float, seed: int,
+                window: int, overwrite: bool) -> None:
+    """Write a SYNTHETIC region of any size to OUT_DIR (sample layers as tiled COGs, and region.toml)."""
+    from steppe_geo.datasets import REGION_CONFIG, synthetic_region
+
+    synthetic_region(out_dir, size_px=_size(size_text), resolution_m=resolution_m, seed=seed, window=window,
+                     overwrite=overwrite)
+    if not ctx.obj["quiet"]:
+        click.echo(f"Wrote a synthetic region to {out_dir}; run it with: steppe-geo run "
+                   f"{out_dir / REGION_CONFIG}")
 
 
 if __name__ == "__main__":  # python -m steppe_geo.cli

@@ -27,6 +27,7 @@ __all__ = [
     "OutputExistsError",
     "OutputNotWritableError",
     "PointFeaturesWarning",
+    "SizeLimitError",
     "SolverLimitError",
     "SteppeGeoError",
     "SteppeGeoWarning",
@@ -102,6 +103,15 @@ class ConfigError(SteppeGeoError, ValueError):
 
 class InfeasibleError(SteppeGeoError, ValueError):
     """An optimisation problem has no feasible solution (budget, target)."""
+
+
+class SizeLimitError(SteppeGeoError, MemoryError):
+    """A grid, a raster or a run is too large: refused before anything is allocated.
+
+    Raised when a grid or a raster declares more pixels than the documented hard cap
+    (:data:`steppe_geo.grid.MAX_GRID_PIXELS`), when reading would need more memory than is
+    available, or when a memory-mode run is estimated not to fit in the available RAM.
+    """
 
 
 class SolverLimitError(SteppeGeoError, RuntimeError):

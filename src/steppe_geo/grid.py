@@ -16,14 +16,18 @@ from affine import Affine
 from rasterio.windows import Window
 
 from steppe_geo._typing import Bounds, CRSLike
-from steppe_geo._validation import check_positive, check_projected, to_crs
+from steppe_geo._validation import MAX_PIXELS, check_pixel_count, check_positive, check_projected, to_crs
 from steppe_geo.errors import InvalidParameterError, MissingCRSError
 
 if TYPE_CHECKING:
     import geopandas as gpd
     import shapely
 
-__all__ = ["Grid", "GridWindow"]
+__all__ = ["MAX_GRID_PIXELS", "Grid", "GridWindow"]
+
+MAX_GRID_PIXELS = MAX_PIXELS
+"""Hard cap on the pixels of a grid built from bounds (and of a raster read): 10 billion, refused
+with :class:`~steppe_geo.errors.SizeLimitError` before anything is allocated."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,9 @@ class Grid:
         ------
         InvalidParameterError
             If the resolution is not > 0 or the bounds are empty.
+        SizeLimitError
+            If the grid would hold more than :data:`MAX_GRID_PIXELS` pixels (the message gives
+            the coarsest resolution that fits).
         """
         xres, yres = _resolution_pair(resolution_m)
         west, south, east, north = (float(v) for v in bounds)
@@ -108,6 +115,7 @@ class Grid:
         north = math.ceil(north / yres) * yres
         cols = max(1, math.ceil(round((east - west) / xres, 9)))
         rows = max(1, math.ceil(round((north - south) / yres, 9)))
+        _check_grid_size(rows, cols, (xres, yres), (east - west) * (north - south))
         return cls(crs, Affine(xres, 0.0, west, 0.0, -yres, north), (rows, cols))
 
     @classmethod
@@ -149,6 +157,8 @@ class Grid:
         ------
         InvalidParameterError
             If ``resolution_m <= 0``, ``margin_m < 0`` or ``projection`` is unknown.
+        SizeLimitError
+            If the grid would hold more than :data:`MAX_GRID_PIXELS` pixels.
         MissingCRSError
             If the AOI has no CRS.
         EmptyLayerError
@@ -615,3 +625,11 @@ def _aoi_geometry(aoi: Any) -> tuple[Any, pyproj.CRS]:
         "aoi must be a GeoDataFrame, a GeoSeries or a (geometry or bounds, crs) tuple, "
         f"got {type(aoi).__name__}"
     )
+
+
+def _check_grid_size(rows: int, cols: int, resolution: tuple[float, float], area: float) -> None:
+    """Refuse a grid of more than :data:`MAX_GRID_PIXELS` pixels, naming the finest resolution that fits."""
+    finest = math.sqrt(area / MAX_GRID_PIXELS)
+    check_pixel_count(rows, cols, what=f"grid at resolution {resolution[0]:g} x {resolution[1]:g}",
+                      hint=f"choose a resolution of at least {finest * 1.01:.3g} (CRS units) for these "
+                           "bounds")

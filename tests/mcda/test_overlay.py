@@ -553,3 +553,24 @@ def test_bit_legend_round_trip_and_errors():
     for bad in ("", "steep, water", "bit 1: a, bit 0: b", "x bit 0: a"):
         with pytest.raises(InvalidParameterError, match="not an exclusion bit legend"):
             parse_bit_legend(bad)
+
+
+def test_streamed_progress_counts_windows_per_pass(layers, sources, small_grid, tmp_path, capsys):
+    # 40 x 60 grid in 16-pixel windows: ceil(40/16) * ceil(60/16) = 3 * 4 = 12 windows, two passes
+    ov = _overlay()
+    files = evaluate_streamed(ov, sources, grid=small_grid, out_dir=tmp_path / "p", window=16,
+                              progress="wind")
+    err = capsys.readouterr().err
+    assert "wind: minimum-area regions" in err and "wind: overlay" in err
+    assert err.count("12/12") >= 2 and "window/s" in err
+    plain = evaluate_streamed(ov, sources, grid=small_grid, out_dir=tmp_path / "q", window=16)
+    assert capsys.readouterr().err == ""  # no bar unless asked
+    for name, path in files.items():
+        np.testing.assert_array_equal(_read(path), _read(plain[name]))
+
+
+def test_dask_progress_counts_windows_as_tasks_complete(sources, small_grid, tmp_path, client, capsys):
+    evaluate_dask(_overlay(), sources, grid=small_grid, out_dir=tmp_path / "d", client=client, window=16,
+                  progress=True)
+    err = capsys.readouterr().err
+    assert "overlay" in err and "minimum-area regions" in err and err.count("12/12") >= 2

@@ -26,7 +26,7 @@ from rasterio.enums import Resampling as _RioResampling
 from rasterio.windows import Window
 
 from steppe_geo._typing import CRSLike, PathLike
-from steppe_geo._validation import parse_choice
+from steppe_geo._validation import check_allocation, check_pixel_count, parse_choice
 from steppe_geo.errors import (
     InputNotFoundError,
     InvalidParameterError,
@@ -124,6 +124,7 @@ def _from_dataset(ds: Any, label: str, grid: Grid | None = None
             "(gdal_edit.py -a_srs EPSG:<code> FILE, or pass (array, transform, crs))"
         )
     window = None if grid is None else _grid_window(ds, grid, label)
+    _check_read_size(ds, window, label)
     try:
         data = ds.read(masked=True, window=window)
     except rasterio.errors.RasterioError as exc:
@@ -148,6 +149,22 @@ def _from_dataset(ds: Any, label: str, grid: Grid | None = None
         "dtype": np.dtype(ds.dtypes[0]),
     }
     return data, meta
+
+
+def _check_read_size(ds: Any, window: Window | None, label: str) -> None:
+    """Refuse, before allocating, a read of more pixels than the cap or more bytes than are available.
+
+    Counts the values read, their mask and the float32 decoded copy (itemsize + 1 + 4 bytes per
+    pixel and band).
+    """
+    rows, cols = (int(window.height), int(window.width)) if window is not None else (ds.height, ds.width)
+    n = check_pixel_count(rows, cols, bands=ds.count, what=f"raster {label!r}",
+                          hint="read it window by window (run.mode = \"streamed\") or crop it first")
+    itemsize = np.dtype(ds.dtypes[0]).itemsize
+    check_allocation(n * (itemsize + 5), what=f"reading raster {label!r} ({rows:,} × {cols:,} pixels × "
+                     f"{ds.count} bands of {ds.dtypes[0]})",
+                     hint="read a smaller window of it (a coarser grid or a smaller area), or run "
+                          "window by window (run.mode = \"streamed\")")
 
 
 def _has_colormap(ds: Any) -> bool:
@@ -572,6 +589,10 @@ def read_raster(
         ``kind="categorical"`` for a float raster or with ``units``/``scale``/``offset``, a
         ``band`` out of range, or a multi-band raster that is not a time series read without
         ``band``.
+    SizeLimitError
+        The pixels to read (the part covering ``grid``, or the whole file) exceed
+        :data:`steppe_geo.grid.MAX_GRID_PIXELS` or would not fit in the available memory;
+        checked from the file's header, before anything is allocated.
 
     Warns
     -----

@@ -25,11 +25,11 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import shapely
@@ -741,6 +741,19 @@ def _write(writers: Mapping[str, Any], win: GridWindow, out: Mapping[str, np.nda
         w.write(arr, win.core)
 
 
+T = TypeVar("T")
+
+
+def _bar(items: Iterable[T], progress: bool | str, what: str, *, total: int | None = None) -> Iterable[T]:
+    """``items`` wrapped in a tqdm bar counting windows (``"<label>: <what>"``), or unchanged."""
+    if progress is False or progress is None:
+        return items
+    from tqdm import tqdm
+
+    label = f"{progress}: {what}" if isinstance(progress, str) else what
+    return tqdm(items, desc=label, unit="window", total=total, dynamic_ncols=True)
+
+
 def _prepare(overlay: Overlay, sources: Mapping[str, PathLike], grid: Grid, window: int
              ) -> tuple[list[str], dict, float | None, list[GridWindow]]:
     """Checked sources (keys, nodata), the pixel area for minimum-area rules, and the windows."""
@@ -766,6 +779,7 @@ def evaluate_streamed(
     overwrite: bool = False,
     gdal_cache_mb: int = 256,
     aoi: Any = None,
+    progress: bool | str = False,
 ) -> dict[str, Path]:
     """Evaluate an overlay window by window over aligned GeoTIFFs, writing COGs.
 
@@ -804,6 +818,9 @@ def evaluate_streamed(
         let the cache, not the window, set the peak memory).
     aoi : GeoDataFrame or GeoSeries, optional
         Area of interest (polygons): as in :func:`evaluate`, rasterised window by window.
+    progress : bool or str, default False
+        Show a tqdm progress bar per pass (windows done / total, rate, ETA) on standard error;
+        a string labels the bars (e.g. the model's name).
 
     Returns
     -------
@@ -832,12 +849,13 @@ def evaluate_streamed(
             with _open_sources(sources, keys) as ds:
                 per_window = [_window_regions(overlay, _read_window(ds, w), nodata,
                                               (int(w.core.height), int(w.core.width)),
-                                              _window_inside(aoi_pixels, w)) for w in wins]
+                                              _window_inside(aoi_pixels, w))
+                              for w in _bar(wins, progress, "minimum-area regions")]
             sizes = _merge_regions(overlay, per_window, wins, grid)
             del per_window
         with _writers(overlay, grid, out_dir, overwrite=overwrite, outputs=outs,
                       protected=protected) as writers, _open_sources(sources, keys) as ds:
-            for k, win in enumerate(wins):
+            for k, win in enumerate(_bar(wins, progress, "overlay")):
                 out = _evaluate_window(overlay, _read_window(ds, win), pixel_area_m2=pix, nodata=nodata,
                                        region_sizes=sizes[k] if sizes else None,
                                        with_criteria="criteria" in writers, copy=False,
@@ -858,6 +876,7 @@ def evaluate_dask(
     outputs: Sequence[str] = OUTPUT_NAMES,
     overwrite: bool = False,
     aoi: Any = None,
+    progress: bool | str = False,
 ) -> dict[str, Path]:
     """Evaluate an overlay on a ``dask.distributed`` cluster: one task per window.
 
@@ -869,8 +888,9 @@ def evaluate_dask(
 
     Parameters
     ----------
-    overlay, sources, grid, out_dir, window, write_criteria, outputs, overwrite, aoi
-        As in :func:`evaluate_streamed` (each task rasterises its window of the AOI).
+    overlay, sources, grid, out_dir, window, write_criteria, outputs, overwrite, aoi, progress
+        As in :func:`evaluate_streamed` (each task rasterises its window of the AOI; the bar counts
+        windows as their tasks complete).
     client : distributed.Client, optional
         Defaults to the current client (``distributed.get_client()``).
 
@@ -906,6 +926,8 @@ def evaluate_dask(
     if _area_connectivities(overlay):
         rfuts = [client.submit(_regions_task, overlay_f, src, keys, nodata, w, aoi_f, pure=False)
                  for w in wins]
+        for _ in _bar(distributed.as_completed(rfuts), progress, "minimum-area regions", total=len(wins)):
+            pass
         sizes = list(_merge_regions(overlay, client.gather(rfuts), wins, grid))
         del rfuts
     with rasterio.Env(GDAL_CACHEMAX=256), _writers(overlay, grid, out_dir, overwrite=overwrite, outputs=outs,
@@ -913,7 +935,7 @@ def evaluate_dask(
         futures = [client.submit(_window_task, overlay_f, src, keys, nodata, w, pix, "criteria" in writers,
                                  sizes[k], aoi_f, pure=False) for k, w in enumerate(wins)]  # one per window
         index = {f.key: i for i, f in enumerate(futures)}
-        for fut in distributed.as_completed(futures):
+        for fut in _bar(distributed.as_completed(futures), progress, "overlay", total=len(wins)):
             _write(writers, wins[index[fut.key]], fut.result())
             fut.release()
     return {name: out_dir / f"{name}.tif" for name in outs}

@@ -7,8 +7,8 @@ results; :func:`run` chains them and writes every output.
 The package has one module per stage, in the order of the data flow: :mod:`.inputs` (grid,
 reading and aligning), :mod:`.build` and :mod:`.check` (models built from the configuration and
 checked before any work), :mod:`.evaluate` (models in memory, streamed or on Dask),
-:mod:`.parcels`, :mod:`.write`, :mod:`.summary`, :mod:`.report`; :mod:`.staging` owns the output
-folder and :mod:`.runner` chains them.
+:mod:`.parcels`, :mod:`.write`, :mod:`.summary`, :mod:`.report`; :mod:`.estimate` sizes a run
+before any work, :mod:`.staging` owns the output folder and :mod:`.runner` chains them.
 
 Outputs of a run are all-or-nothing: they are written into a hidden staging folder beside
 the output folder, which is renamed into place only when every output is complete. An
@@ -18,6 +18,7 @@ folder is replaced only with ``overwrite=True``.
 
 from steppe_geo.pipeline.build import ahp_result, base_model, build_model
 from steppe_geo.pipeline.check import check_config, effective_mode
+from steppe_geo.pipeline.estimate import RunEstimate, check_run_size, estimate_run
 from steppe_geo.pipeline.evaluate import SCHEDULER_TIMEOUT, dask_client, evaluate_model
 from steppe_geo.pipeline.inputs import (
     RASTER_SUFFIXES,
@@ -29,7 +30,7 @@ from steppe_geo.pipeline.inputs import (
 from steppe_geo.pipeline.parcels import rank_model_parcels, run_parcels
 from steppe_geo.pipeline.results import InputLayers, ModelOutput, ParcelOutput, RunResult
 from steppe_geo.pipeline.runner import demo_config, read_aoi, run, run_demo, select_models
-from steppe_geo.pipeline.staging import STAGE_PREFIX, staged_output_dir
+from steppe_geo.pipeline.staging import STAGE_PREFIX, RunTerminated, interrupt_on_signals, staged_output_dir
 from steppe_geo.pipeline.summary import aoi_summary, exclusion_areas
 
 __all__ = [
@@ -39,18 +40,23 @@ __all__ = [
     "InputLayers",
     "ModelOutput",
     "ParcelOutput",
+    "RunEstimate",
     "RunResult",
+    "RunTerminated",
     "ahp_result",
     "aoi_summary",
     "base_model",
     "build_grid",
     "build_model",
     "check_config",
+    "check_run_size",
     "dask_client",
     "demo_config",
     "effective_mode",
+    "estimate_run",
     "evaluate_model",
     "exclusion_areas",
+    "interrupt_on_signals",
     "load_inputs",
     "rank_model_parcels",
     "raster_read_options",

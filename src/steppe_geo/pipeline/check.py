@@ -20,6 +20,7 @@ from steppe_geo.errors import (
 from steppe_geo.io._dbf import EncodingProblem, undeclared_encoding
 from steppe_geo.io.plausibility import INPUT_ROLES, ROLES, format_values
 from steppe_geo.pipeline.build import _custom_overlay, _quiet_ahp, base_model, build_model
+from steppe_geo.pipeline.estimate import check_run_size
 from steppe_geo.pipeline.inputs import _is_raster
 
 _VECTOR_DERIVATIONS = frozenset({"distance", "grazing_density"})
@@ -660,7 +661,9 @@ def check_config(config: Config, *, scheduler: str | None = None, workers: int |
     (:mod:`steppe_geo.io.plausibility`: a DEM in feet, GHI in W m-2, NDVI × 10000 are named),
     and is declared categorical when it is read as classes; the codes of class rasters meet
     the categories constraints and categorical criteria reading them; the class and width
-    columns of setbacks exist and every class has a distance. Every message starts with the
+    columns of setbacks exist and every class has a distance. Before all that, a run too large for
+    its mode is refused (:func:`steppe_geo.pipeline.estimate.check_run_size`: the AOI polygon and
+    the raster headers, no pixels). Every message starts with the
     configuration key to change and, when it gives advice, following it makes the check pass.
 
     Parameters
@@ -679,6 +682,9 @@ def check_config(config: Config, *, scheduler: str | None = None, workers: int |
         'wind_speed'? ...``).
     UnreadableInputError
         The parcel layer's schema cannot be read.
+    SizeLimitError
+        The grid or an input raster is above the pixel cap, or a memory-mode run would not fit
+        in the memory available.
 
     Warns
     -----
@@ -695,6 +701,8 @@ def check_config(config: Config, *, scheduler: str | None = None, workers: int |
                           "a raster; the area of interest must be a polygon layer (GeoPackage, shapefile)")
     _check_vector_layers(config, rasters)
     _check_input_options(config, rasters)
+    # sizes first (the AOI polygon and raster headers, no pixels): an absurd grid is refused before any read
+    check_run_size(config, mode=effective_mode(config, scheduler=scheduler, workers=workers))
     # every model, the parcels and the data are checked before anything is raised, so that one
     # validate announces every edit a configuration needs (missing inputs to give or drop included)
     problems: list[SteppeGeoError] = []

@@ -49,11 +49,12 @@ def evaluate_model(model: ModelConfig, layers: InputLayers) -> ModelOutput:
 
 
 def _evaluate_from_files(model: ModelConfig, layers: InputLayers, client: Any, work: Path,
-                         window: int) -> ModelOutput:
+                         window: int, *, progress: bool = False) -> ModelOutput:
     """Evaluate a model window by window over aligned COGs in ``work``.
 
     With a Dask ``client`` each window is a task; without one the windows are evaluated in a
-    plain streamed loop.
+    plain streamed loop. ``progress`` shows one bar per pass, labelled with the model's name
+    (windows done / total, ETA).
     """
     from steppe_geo.io import read_raster, write_raster
     from steppe_geo.mcda import evaluate_dask, evaluate_streamed
@@ -87,10 +88,10 @@ def _evaluate_from_files(model: ModelConfig, layers: InputLayers, client: Any, w
     outputs = ("score", "eligible", "exclusion")
     if client is not None:
         files = evaluate_dask(overlay, sources, grid=layers.grid, out_dir=out, client=client, window=window,
-                              outputs=outputs, aoi=layers.aoi)
+                              outputs=outputs, aoi=layers.aoi, progress=model.name if progress else False)
     else:
         files = evaluate_streamed(overlay, sources, grid=layers.grid, out_dir=out, window=window,
-                                  outputs=outputs, aoi=layers.aoi)
+                                  outputs=outputs, aoi=layers.aoi, progress=model.name if progress else False)
     score = read_raster(files["score"], name="score")
     eligible = read_raster(files["eligible"], kind="categorical", name="eligible")
     exclusion = read_raster(files["exclusion"], kind="categorical", name="exclusion")

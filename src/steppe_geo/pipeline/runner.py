@@ -25,7 +25,7 @@ from steppe_geo.pipeline.inputs import build_grid, load_inputs, summarize_inputs
 from steppe_geo.pipeline.parcels import run_parcels
 from steppe_geo.pipeline.report import _maps_and_report
 from steppe_geo.pipeline.results import RunResult
-from steppe_geo.pipeline.staging import staged_output_dir
+from steppe_geo.pipeline.staging import interrupt_on_signals, staged_output_dir
 from steppe_geo.pipeline.summary import _model_summary, _parcel_summary, _summary_text, aoi_summary
 from steppe_geo.pipeline.write import _write_outputs, _write_parcels
 
@@ -84,6 +84,9 @@ def run(config: Config, *, overwrite: bool = False, progress: bool = False, out_
         The output folder exists and ``overwrite`` is False (nothing changed).
     OutputNotWritableError
         The output folder cannot be written.
+    KeyboardInterrupt
+        Ctrl-C (SIGINT), or :class:`~steppe_geo.pipeline.staging.RunTerminated` for SIGTERM: the
+        run stops, its staging folder is removed and no output folder is left.
     """
     from steppe_geo import __version__
     from steppe_geo.io import provenance_record, write_json, write_text
@@ -93,13 +96,14 @@ def run(config: Config, *, overwrite: bool = False, progress: bool = False, out_
     scheduler = scheduler if scheduler is not None else config.run.scheduler
     workers = workers if workers is not None else config.run.workers
     # everything that can be checked without reading a raster is checked first
-    check_config(config, scheduler=scheduler, workers=workers)
+    check_config(config, scheduler=scheduler, workers=workers)  # sizes too: may refuse memory mode
     mode = effective_mode(config, scheduler=scheduler, workers=workers)
     if mode == "dask" and scheduler is None and workers is None:
         workers = 2
     out = Path(out_dir) if out_dir is not None else config.outputs.directory
     timings: dict[str, float] = {}
-    with staged_output_dir(out, overwrite=overwrite, inputs=config.inputs) as stage, \
+    # Ctrl-C and SIGTERM unwind the run: the staging folder goes, no output folder appears
+    with interrupt_on_signals(), staged_output_dir(out, overwrite=overwrite, inputs=config.inputs) as stage, \
             contextlib.ExitStack() as cluster:
         # connect to the scheduler (or start the local cluster) before any heavy work: fail fast
         client = cluster.enter_context(dask_client(scheduler, workers, key=key))
@@ -115,7 +119,8 @@ def run(config: Config, *, overwrite: bool = False, progress: bool = False, out_
         else:
             log.info("running %s", f"on Dask: {client}" if client is not None else "streamed")
             work = stage / ".work"
-            results = {name: _evaluate_from_files(m, layers, client, work, config.run.window)
+            results = {name: _evaluate_from_files(m, layers, client, work, config.run.window,
+                                                  progress=progress)
                        for name, m in config.models.items()}
             for mres in results.values():  # loaded into memory: the work files can go
                 mres.score.load(), mres.eligible.load(), mres.exclusion.load()

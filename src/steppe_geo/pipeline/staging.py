@@ -1,14 +1,24 @@
-"""The output folder of a run: staged in a hidden folder, renamed into place when complete."""
+"""The output folder of a run: staged in a hidden folder, renamed into place when complete.
+
+A run stopped by Ctrl-C (SIGINT) or by SIGTERM (``kill``, a batch scheduler's time limit, a
+container stop) unwinds like any error: the staging folder is removed and no output folder
+appears (:func:`interrupt_on_signals`). Only SIGKILL cannot be caught; it leaves the hidden
+staging folder behind, never a half-written output folder.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import shutil
+import signal
 import tempfile
+import threading
 import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from types import FrameType
 
 from steppe_geo._typing import PathLike
 from steppe_geo.errors import (
@@ -17,6 +27,53 @@ from steppe_geo.errors import (
 )
 
 STAGE_PREFIX = ".steppe_geo-tmp-"
+
+log = logging.getLogger(__name__)
+
+
+class RunTerminated(KeyboardInterrupt):
+    """Raised in a run when the process receives SIGTERM (handled like Ctrl-C).
+
+    A :class:`KeyboardInterrupt`, so that everything that cleans up after Ctrl-C (the staging
+    folder, a local Dask cluster) does so for SIGTERM too; the command line exits with 143
+    (128 + SIGTERM) instead of 130.
+    """
+
+
+@contextlib.contextmanager
+def interrupt_on_signals() -> Iterator[None]:
+    """Within the block, SIGINT raises :class:`KeyboardInterrupt` and SIGTERM :class:`RunTerminated`.
+
+    The block unwinds through its ``finally`` clauses and context managers (staging folder
+    removed, cluster closed). A second signal while that cleanup runs is ignored (logged), so that
+    cleanup completes. The previous handlers are restored on exit. Outside the main thread
+    (where Python cannot install signal handlers) the block runs unchanged.
+
+    Examples
+    --------
+    >>> with interrupt_on_signals():
+    ...     pass
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if received:  # already unwinding: let the cleanup finish
+            log.warning("signal %s ignored: still removing the partial outputs", signal.Signals(signum).name)
+            return
+        received.append(signum)
+        if signum == signal.SIGTERM:
+            raise RunTerminated(f"terminated by {signal.Signals(signum).name}")
+        raise KeyboardInterrupt
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
 
 
 # ----------------------------------------------------------------------------- output folder
