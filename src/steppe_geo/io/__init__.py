@@ -9,6 +9,7 @@ from steppe_geo.io.atomic import atomic_path, check_output_path
 from steppe_geo.io.provenance import PROVENANCE_TAG, file_checksum, provenance_record, read_provenance
 from steppe_geo.io.raster import LayerKind, ResamplingMethod, default_resampling, read_raster
 from steppe_geo.io.vector import GeometryRole, rasterize, read_vector, vector_columns, vector_layers
+from steppe_geo.io.warp import align_to_file, read_window, tiled_writer
 from steppe_geo.io.write import (
     Compression,
     RasterWindowWriter,
@@ -29,6 +30,7 @@ __all__ = [
     "LayerKind",
     "RasterWindowWriter",
     "ResamplingMethod",
+    "align_to_file",
     "atomic_path",
     "check_output_path",
     "default_resampling",
@@ -39,8 +41,10 @@ __all__ = [
     "read_provenance",
     "read_raster",
     "read_vector",
+    "read_window",
     "save_figure",
     "shapefile_field_names",
+    "tiled_writer",
     "vector_columns",
     "vector_layers",
     "write_json",

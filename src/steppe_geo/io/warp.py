@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import rasterio
+import xarray as xr
 from rasterio.windows import Window
 
 from steppe_geo._typing import PathLike
@@ -30,7 +31,7 @@ from steppe_geo.grid import Grid
 from steppe_geo.io import raster as _raster
 from steppe_geo.io.raster import KIND_TAG, UNITS_TAG, LayerKind, ResamplingMethod
 
-__all__ = ["align_to_file"]
+__all__ = ["align_to_file", "read_window", "tiled_writer"]
 
 BLOCK = 256
 """Tile size of the intermediate GeoTIFFs (pixels)."""
@@ -159,17 +160,8 @@ def _align_strips(src: Path, dest: Path, *, grid: Grid, rows: int, kind: Any,
         tags[UNITS_TAG] = meta["units"]
     if years is not None:
         tags["years"] = ",".join(str(y) for y in years)
-    profile = {
-        "driver": "GTiff", "width": grid.cols, "height": grid.rows, "count": meta["count"],
-        "dtype": dtype.name, "crs": rasterio.crs.CRS.from_wkt(grid.crs.to_wkt()),
-        "transform": grid.transform, "nodata": nodata, "tiled": True, "blockxsize": BLOCK,
-        "blockysize": BLOCK, "BIGTIFF": "IF_SAFER", "compress": "none",
-    }
-    # strips the source does not reach are never written and read back as nodata (NaN: SPARSE_OK)
-    profile["SPARSE_OK"] = "TRUE"
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    with rasterio.open(dest, "w", **profile) as out:
-        out.update_tags(**tags)
+    # strips the source does not reach are never written and read back as nodata (sparse file)
+    with tiled_writer(dest, grid, dtype=dtype, nodata=nodata, count=meta["count"], tags=tags) as out:
         for r0 in range(0, grid.rows, rows):
             win = Window(0, r0, grid.cols, min(rows, grid.rows - r0))
             strip = grid.window_grid(win)
@@ -182,3 +174,101 @@ def _align_strips(src: Path, dest: Path, *, grid: Grid, rows: int, kind: Any,
             values, nd = _raster._decode(data, smeta, layer_kind)
             out.write(_raster._align(values, nd, smeta, strip, method, scales=scales), window=win)
     return dest
+
+
+def read_window(path: PathLike, window: Window | None = None, *, name: str | None = None) -> xr.DataArray:
+    """Read one window of a raster already on the analysis grid, as :func:`read_raster` reads it.
+
+    For the intermediates of :func:`align_to_file` (and any GeoTIFF :func:`read_raster` reads
+    without aligning): continuous layers float with NaN nodata, categorical layers integer with
+    their nodata, bands named by years become a ``time`` dimension. Only the window is read.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A raster on the analysis grid.
+    window : rasterio.windows.Window, optional
+        Pixel window of the grid, e.g. ``GridWindow.padded`` (default: the whole raster).
+    name : str, optional
+        Name of the result (default: the file's stem).
+
+    Returns
+    -------
+    xarray.DataArray
+        On the window's grid (CRS and transform of the window), ``attrs`` ``units``, ``kind``,
+        ``source``.
+
+    Raises
+    ------
+    InputNotFoundError
+        The file does not exist.
+    """
+    src = Path(path)
+    if not src.exists():
+        raise InputNotFoundError(f"raster file not found: {str(src)!r}")
+    with rasterio.open(src) as ds:
+        window = window if window is not None else Window(0, 0, ds.width, ds.height)
+        arr = ds.read(window=window)
+        tags = ds.tags()
+        nodata = ds.nodata
+        g = Grid(ds.crs.to_wkt(), ds.window_transform(window), (int(window.height), int(window.width)))
+        units = tags.get(UNITS_TAG) or next((u for u in ds.units if u), None)
+        meta = {"years_tag": tags.get("years"), "descriptions": ds.descriptions,
+                "band_tags": [ds.tags(i) for i in range(1, ds.count + 1)]}
+    kind = parse_choice(LayerKind, tags.get(KIND_TAG) or "continuous", param=f"{KIND_TAG} tag of {src}")
+    continuous = kind is LayerKind.CONTINUOUS
+    if continuous and not np.issubdtype(arr.dtype, np.floating):
+        arr = arr.astype(np.float32)
+    if continuous and nodata is not None and not math.isnan(nodata):
+        arr = np.where(arr == nodata, np.nan, arr)
+    count = arr.shape[0]
+    years = _raster._time_coords(meta, count)
+    da = g.to_dataarray(arr if count > 1 else arr[0], name=name or src.stem,
+                        nodata=None if continuous else nodata)
+    if years is not None:
+        da = da.rename(band="time").assign_coords(time=np.asarray(years, dtype=np.int64))
+    elif count > 1:
+        da = da.assign_coords(band=np.arange(1, count + 1))
+    if units:
+        da.attrs["units"] = units
+    da.attrs["source"] = tags.get("source", str(src))
+    da.attrs["kind"] = kind.value
+    if tags.get("resampling"):
+        da.attrs["resampling"] = tags["resampling"]
+    return da
+
+
+def tiled_writer(path: PathLike, grid: Grid, *, dtype: str | np.dtype, nodata: float | int | None,
+                 count: int = 1, tags: dict[str, str] | None = None) -> Any:
+    """Open an uncompressed tiled GeoTIFF on ``grid`` for window-by-window writes (an intermediate).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Destination ``.tif`` (created with its folders, overwritten).
+    grid : Grid
+        Grid of the raster.
+    dtype : str or numpy dtype
+        Data type of the pixels.
+    nodata : number or None
+        Declared nodata (NaN for float layers).
+    count : int, default 1
+        Bands.
+    tags : dict, optional
+        Dataset tags (``STEPPE_GEO_KIND``, ``STEPPE_GEO_UNITS``, ``years``, ...).
+
+    Returns
+    -------
+    rasterio dataset opened for writing; close it (a context manager). Blocks never written read
+    back as nodata.
+    """
+    dest = Path(path)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    ds = rasterio.open(
+        dest, "w", driver="GTiff", width=grid.cols, height=grid.rows, count=count, dtype=np.dtype(dtype).name,
+        crs=rasterio.crs.CRS.from_wkt(grid.crs.to_wkt()), transform=grid.transform, nodata=nodata,
+        tiled=True, blockxsize=BLOCK, blockysize=BLOCK, BIGTIFF="IF_SAFER", compress="none", SPARSE_OK="TRUE",
+    )
+    if tags:
+        ds.update_tags(**tags)
+    return ds

@@ -27,7 +27,17 @@ from steppe_geo.models.desertification import (
     soil_quality,
     vegetation_quality,
 )
-from steppe_geo.models.model import DERIVATIONS, Derivation, Model, ModelResult, run_model
+from steppe_geo.models.model import (
+    DERIVATION_HALOS,
+    DERIVATIONS,
+    WHOLE_GRID,
+    Derivation,
+    Model,
+    ModelResult,
+    derivation_halo,
+    derive_layers,
+    run_model,
+)
 from steppe_geo.models.restoration import pv_sand_control, restoration_priority
 from steppe_geo.models.solar import solar_pv
 from steppe_geo.models.wind import wind_onshore
@@ -90,8 +100,10 @@ def preset_parameters(name: str) -> dict[str, object]:
 __all__ = [
     "CHINA_SENSITIVITY_LABELS",
     "DERIVATIONS",
+    "DERIVATION_HALOS",
     "ESA_LABELS",
     "PRESETS",
+    "WHOLE_GRID",
     "CategoryTable",
     "Derivation",
     "Model",
@@ -102,6 +114,8 @@ __all__ = [
     "classify_china",
     "classify_esa",
     "climate_quality",
+    "derivation_halo",
+    "derive_layers",
     "desertification_china",
     "desertification_esai",
     "esai",

@@ -18,8 +18,21 @@ folder is replaced only with ``overwrite=True``.
 
 from steppe_geo.pipeline.build import ahp_result, base_model, build_model
 from steppe_geo.pipeline.check import check_config, effective_mode
-from steppe_geo.pipeline.evaluate import SCHEDULER_TIMEOUT, dask_client, evaluate_model
-from steppe_geo.pipeline.inputs import RASTER_SUFFIXES, build_grid, load_inputs, summarize_inputs
+from steppe_geo.pipeline.evaluate import (
+    SCHEDULER_TIMEOUT,
+    WindowedResult,
+    dask_client,
+    derive_windowed,
+    evaluate_model,
+)
+from steppe_geo.pipeline.inputs import (
+    RASTER_SUFFIXES,
+    AlignedRasters,
+    align_inputs,
+    build_grid,
+    load_inputs,
+    summarize_inputs,
+)
 from steppe_geo.pipeline.parcels import rank_model_parcels, run_parcels
 from steppe_geo.pipeline.results import InputLayers, ModelOutput, ParcelOutput, RunResult
 from steppe_geo.pipeline.runner import demo_config, run, run_demo, select_models
@@ -30,17 +43,21 @@ __all__ = [
     "RASTER_SUFFIXES",
     "SCHEDULER_TIMEOUT",
     "STAGE_PREFIX",
+    "AlignedRasters",
     "InputLayers",
     "ModelOutput",
     "ParcelOutput",
     "RunResult",
+    "WindowedResult",
     "ahp_result",
+    "align_inputs",
     "base_model",
     "build_grid",
     "build_model",
     "check_config",
     "dask_client",
     "demo_config",
+    "derive_windowed",
     "effective_mode",
     "evaluate_model",
     "exclusion_areas",

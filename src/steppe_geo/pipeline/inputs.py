@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +90,79 @@ def load_inputs(inputs: Mapping[str, Path], grid: Grid, *, layers: Mapping[str, 
     log.info("loaded and aligned %d rasters and %d vector layers in %.1f s", len(rasters), len(vectors),
              seconds)
     return InputLayers(grid, rasters, vectors, {k: Path(v) for k, v in inputs.items()}, seconds)
+
+
+class AlignedRasters(Mapping[str, xr.DataArray]):
+    """Aligned rasters of a streamed or Dask run, read from their tiled files when asked for.
+
+    A mapping name → DataArray like ``InputLayers.rasters`` in memory mode, but nothing is held:
+    each lookup reads the file (:func:`steppe_geo.io.read_window` over the whole grid). The
+    windowed stages read ``InputLayers.files`` window by window instead.
+    """
+
+    def __init__(self, files: Mapping[str, Path]) -> None:
+        self._files = dict(files)
+
+    def __getitem__(self, name: str) -> xr.DataArray:
+        from steppe_geo.io import read_window
+
+        return read_window(self._files[name], name=name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._files)
+
+    def __len__(self) -> int:
+        return len(self._files)
+
+
+def align_inputs(inputs: Mapping[str, Path], grid: Grid, work: Path, *,
+                 layers: Mapping[str, str] | None = None, rows: int = 256,
+                 progress: bool = False) -> InputLayers:
+    """Read every input for a streamed or Dask run: rasters aligned strip by strip into tiled files.
+
+    Each raster is aligned onto ``grid`` by :func:`steppe_geo.io.align_to_file` (the same values
+    as :func:`load_inputs`, holding one strip of ``rows`` grid rows at a time) into
+    ``work/aligned/<name>.tif``; vectors are read as in :func:`load_inputs`.
+
+    Parameters
+    ----------
+    inputs : mapping name → path
+    grid : Grid
+    work : Path
+        The run's work folder.
+    layers : mapping name → layer, optional
+        The layer to read from vector files holding several (``Config.input_layers``).
+    rows : int, default 256
+        Grid rows per strip.
+    progress : bool, default False
+        Show a tqdm progress bar.
+
+    Returns
+    -------
+    InputLayers
+        ``files`` holds the aligned rasters; ``rasters`` reads them on access
+        (:class:`AlignedRasters`).
+    """
+    from tqdm import tqdm
+
+    from steppe_geo.io import align_to_file, read_vector
+
+    t0 = time.perf_counter()
+    files: dict[str, Path] = {}
+    vectors: dict[str, gpd.GeoDataFrame] = {}
+    for name, path in tqdm(list(inputs.items()), desc="load and align", unit="layer", disable=not progress):
+        path = Path(path)
+        if _is_raster(path):
+            files[name] = align_to_file(path, work / "aligned" / f"{name}.tif", grid=grid, rows=rows)
+        else:
+            vectors[name] = read_vector(path, layer=(layers or {}).get(name), crs=grid.crs, aoi=grid,
+                                        bbox_margin_m=VECTOR_MARGIN_M)
+        log.info("loaded %s from %s", name, path.name)
+    seconds = time.perf_counter() - t0
+    log.info("aligned %d rasters strip by strip and read %d vector layers in %.1f s", len(files),
+             len(vectors), seconds)
+    return InputLayers(grid, AlignedRasters(files), vectors,  # type: ignore[arg-type]
+                       {k: Path(v) for k, v in inputs.items()}, seconds, files)
 
 
 def _raster_summary(da: xr.DataArray) -> dict[str, Any]:

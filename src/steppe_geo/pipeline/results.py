@@ -28,6 +28,10 @@ class InputLayers:
         The source files.
     seconds : float
         Time taken to load and align everything.
+    files : dict name → Path
+        Streamed and Dask runs: each raster aligned onto ``grid`` as a tiled GeoTIFF
+        (:func:`steppe_geo.pipeline.align_inputs`), which the windowed stages read window by
+        window; empty in memory mode.
     """
 
     grid: Grid
@@ -35,6 +39,7 @@ class InputLayers:
     vectors: dict[str, gpd.GeoDataFrame]
     paths: dict[str, Path]
     seconds: float = 0.0
+    files: dict[str, Path] = field(default_factory=dict)
 
 
 @dataclass
