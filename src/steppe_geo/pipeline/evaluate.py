@@ -282,7 +282,8 @@ def _evaluate_from_files(model: ModelConfig, layers: InputLayers, client: Any, w
         if "china_sensitivity" in ds:
             ds["china_sensitivity_class"] = classify_china(ds["china_sensitivity"])
         ds_layers = xr.Dataset({k: v.drop_vars("spatial_ref", errors="ignore") for k, v in ds.items()})
-        ds_layers = ds_layers.rio.write_crs(layers.grid.crs).rio.write_transform(layers.grid.transform)
+        ds_layers.rio.write_crs(layers.grid.crs, inplace=True)  # in place: no deep copy of every layer
+        ds_layers.rio.write_transform(layers.grid.transform, inplace=True)
         result = WindowedResult(criteria, ds_layers)
     weights = dict(zip(overlay.criterion_names, map(float, overlay.normalized_weights), strict=True))
     return ModelOutput(model.name, score, eligible == 1, exclusion, list(overlay.constraint_names), weights,
