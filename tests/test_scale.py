@@ -185,6 +185,11 @@ def test_dask_equals_memory_for_every_demo_model(sample, aligned):
     work, layers = aligned
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=":0") as cluster, distributed.Client(cluster) as client:
+        # aligning: one task per strip, the same files as the plain loop
+        for name in ("dem", "ndvi", "land_cover"):
+            out = align_to_file(layers.paths[name], work / "dask-aligned" / f"{name}.tif", grid=layers.grid,
+                                rows=7, client=client)
+            assert _same(sg.read_raster(out).values, sg.read_raster(layers.files[name]).values), name
         for name, model in cfg.models.items():
             _check_same(name, evaluate_model(model, mem),
                         _evaluate_from_files(model, layers, client, work / "dask", WINDOW))

@@ -59,6 +59,7 @@ def align_to_file(
     rows: int = 256,
     kind: str | LayerKind | None = None,
     resampling: str | ResamplingMethod | None = None,
+    client: Any = None,
 ) -> Path:
     """Align a raster file onto ``grid`` strip by strip and write a tiled GeoTIFF.
 
@@ -78,6 +79,9 @@ def align_to_file(
         plus the source pixels under the strip.
     kind, resampling : optional
         As in :func:`steppe_geo.io.read_raster` (defaults by layer kind and coarsening ratio).
+    client : distributed.Client, optional
+        Warp each strip as a Dask task (the workers read the source; this process writes);
+        without one, a plain loop.
 
     Returns
     -------
@@ -94,7 +98,8 @@ def align_to_file(
     if isinstance(rows, bool) or not isinstance(rows, int | np.integer) or int(rows) <= 0:
         raise InvalidParameterError(f"rows must be an integer > 0, got {rows!r}")
     method = None if resampling is None else parse_choice(ResamplingMethod, resampling, param="resampling")
-    return _align_strips(Path(source), Path(path), grid=grid, rows=int(rows), kind=kind, method=method)
+    return _align_strips(Path(source), Path(path), grid=grid, rows=int(rows), kind=kind, method=method,
+                         client=client)
 
 
 def _whole_grid_meta(src: Path, grid: Grid, kind: Any) -> dict[str, Any]:
@@ -142,7 +147,7 @@ def _whole_grid_meta(src: Path, grid: Grid, kind: Any) -> dict[str, Any]:
 
 
 def _align_strips(src: Path, dest: Path, *, grid: Grid, rows: int, kind: Any,
-                  method: ResamplingMethod | None) -> Path:
+                  method: ResamplingMethod | None, client: Any) -> Path:
     meta = _whole_grid_meta(src, grid, kind)
     layer_kind: LayerKind = meta["layer_kind"]
     _raster._check_overlap(grid, meta["crs"], meta["transform"], meta["shape"], str(src))
@@ -160,20 +165,41 @@ def _align_strips(src: Path, dest: Path, *, grid: Grid, rows: int, kind: Any,
         tags[UNITS_TAG] = meta["units"]
     if years is not None:
         tags["years"] = ",".join(str(y) for y in years)
+    strips = [Window(0, r0, grid.cols, min(rows, grid.rows - r0)) for r0 in range(0, grid.rows, rows)]
+    args = (layer_kind, None if continuous else meta["nodata"], method, scales)
     # strips the source does not reach are never written and read back as nodata (sparse file)
     with tiled_writer(dest, grid, dtype=dtype, nodata=nodata, count=meta["count"], tags=tags) as out:
-        for r0 in range(0, grid.rows, rows):
-            win = Window(0, r0, grid.cols, min(rows, grid.rows - r0))
-            strip = grid.window_grid(win)
-            try:
-                data, smeta, _ = _raster._load(src, strip)
-            except NoOverlapError:  # the source does not reach this strip: nodata, as in the whole warp
-                continue
-            if not continuous:
-                smeta["nodata"] = meta["nodata"]  # the whole-grid choice (maybe a free value)
-            values, nd = _raster._decode(data, smeta, layer_kind)
-            out.write(_raster._align(values, nd, smeta, strip, method, scales=scales), window=win)
+        if client is None:
+            for win in strips:
+                arr = _warp_strip(str(src), grid, win, *args)
+                if arr is not None:
+                    out.write(arr, window=win)
+        else:
+            import distributed
+
+            futures = [client.submit(_warp_strip, str(src.resolve()), grid, win, *args, pure=False)
+                       for win in strips]  # one task per strip
+            index = {f.key: i for i, f in enumerate(futures)}
+            for fut in distributed.as_completed(futures):
+                arr = fut.result()
+                if arr is not None:
+                    out.write(arr, window=strips[index[fut.key]])
+                fut.release()
     return dest
+
+
+def _warp_strip(src: str, grid: Grid, win: Window, layer_kind: LayerKind, nodata: Any,
+                method: ResamplingMethod, scales: tuple[float, float]) -> np.ndarray | None:
+    """One strip of the grid warped from ``src`` (None where the source does not reach it)."""
+    strip = grid.window_grid(win)
+    try:
+        data, smeta, _ = _raster._load(src, strip)
+    except NoOverlapError:  # the source does not reach this strip: nodata, as in the whole warp
+        return None
+    if nodata is not None:
+        smeta["nodata"] = nodata  # the whole-grid choice for a categorical layer (maybe a free value)
+    values, nd = _raster._decode(data, smeta, layer_kind)
+    return _raster._align(values, nd, smeta, strip, method, scales=scales)
 
 
 def read_window(path: PathLike, window: Window | None = None, *, name: str | None = None) -> xr.DataArray:

@@ -117,7 +117,7 @@ class AlignedRasters(Mapping[str, xr.DataArray]):
 
 def align_inputs(inputs: Mapping[str, Path], grid: Grid, work: Path, *,
                  layers: Mapping[str, str] | None = None, rows: int = 256,
-                 progress: bool = False) -> InputLayers:
+                 client: Any = None, progress: bool = False) -> InputLayers:
     """Read every input for a streamed or Dask run: rasters aligned strip by strip into tiled files.
 
     Each raster is aligned onto ``grid`` by :func:`steppe_geo.io.align_to_file` (the same values
@@ -134,6 +134,8 @@ def align_inputs(inputs: Mapping[str, Path], grid: Grid, work: Path, *,
         The layer to read from vector files holding several (``Config.input_layers``).
     rows : int, default 256
         Grid rows per strip.
+    client : distributed.Client, optional
+        Dask runs: each strip is a task (:func:`steppe_geo.io.align_to_file`).
     progress : bool, default False
         Show a tqdm progress bar.
 
@@ -153,7 +155,8 @@ def align_inputs(inputs: Mapping[str, Path], grid: Grid, work: Path, *,
     for name, path in tqdm(list(inputs.items()), desc="load and align", unit="layer", disable=not progress):
         path = Path(path)
         if _is_raster(path):
-            files[name] = align_to_file(path, work / "aligned" / f"{name}.tif", grid=grid, rows=rows)
+            files[name] = align_to_file(path, work / "aligned" / f"{name}.tif", grid=grid, rows=rows,
+                                        client=client)
         else:
             vectors[name] = read_vector(path, layer=(layers or {}).get(name), crs=grid.crs, aoi=grid,
                                         bbox_margin_m=VECTOR_MARGIN_M)

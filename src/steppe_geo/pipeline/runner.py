@@ -105,7 +105,8 @@ def run(config: Config, *, overwrite: bool = False, progress: bool = False, out_
         work = stage / ".work"  # streamed and Dask runs: tiled intermediates, removed before the end
         windowed = not (client is None and mode == "memory")
         if windowed:  # every raster aligned strip by strip into a tiled file (bounded memory)
-            layers = align_inputs(config.inputs, grid, work, layers=config.input_layers, progress=progress)
+            layers = align_inputs(config.inputs, grid, work, layers=config.input_layers, client=client,
+                                  progress=progress)
         else:
             layers = load_inputs(config.inputs, grid, layers=config.input_layers, progress=progress)
         timings["load_and_align"] = layers.seconds
