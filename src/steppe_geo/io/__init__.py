@@ -9,7 +9,7 @@ from steppe_geo.io.atomic import atomic_path, check_output_path
 from steppe_geo.io.provenance import PROVENANCE_TAG, file_checksum, provenance_record, read_provenance
 from steppe_geo.io.raster import LayerKind, ResamplingMethod, default_resampling, read_raster
 from steppe_geo.io.vector import GeometryRole, rasterize, read_vector, vector_columns, vector_layers
-from steppe_geo.io.warp import align_to_file, read_window, tiled_writer
+from steppe_geo.io.warp import align_to_file, open_lazy, read_window, tiled_writer
 from steppe_geo.io.write import (
     Compression,
     RasterWindowWriter,
@@ -35,6 +35,7 @@ __all__ = [
     "check_output_path",
     "default_resampling",
     "file_checksum",
+    "open_lazy",
     "provenance_record",
     "raster_writer",
     "rasterize",

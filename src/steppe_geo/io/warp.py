@@ -31,7 +31,7 @@ from steppe_geo.grid import Grid
 from steppe_geo.io import raster as _raster
 from steppe_geo.io.raster import KIND_TAG, UNITS_TAG, LayerKind, ResamplingMethod
 
-__all__ = ["align_to_file", "read_window", "tiled_writer"]
+__all__ = ["align_to_file", "open_lazy", "read_window", "tiled_writer"]
 
 BLOCK = 256
 """Tile size of the intermediate GeoTIFFs (pixels)."""
@@ -298,3 +298,49 @@ def tiled_writer(path: PathLike, grid: Grid, *, dtype: str | np.dtype, nodata: f
     if tags:
         ds.update_tags(**tags)
     return ds
+
+
+def open_lazy(path: PathLike, *, name: str | None = None) -> xr.DataArray:
+    """Open a raster on the analysis grid lazily: pixels are read when used, and not kept.
+
+    For the intermediates of a streamed or Dask run (derived layers, criteria), so that a run holds
+    a layer only while a later stage uses it. Coordinates are those of the grid
+    (:meth:`steppe_geo.Grid.to_dataarray`), so the result aligns exactly with arrays made on it.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A GeoTIFF on the analysis grid.
+    name : str, optional
+        Name of the result (default: the file's stem).
+
+    Returns
+    -------
+    xarray.DataArray
+        Lazily loaded (rioxarray, ``cache=False``); dims ``("y", "x")`` for one band, else
+        ``("band", "y", "x")``; ``attrs["units"]`` from the file's units tag.
+
+    Raises
+    ------
+    InputNotFoundError
+        The file does not exist.
+    """
+    import rioxarray
+
+    src = Path(path)
+    if not src.exists():
+        raise InputNotFoundError(f"raster file not found: {str(src)!r}")
+    with rasterio.open(src) as ds:
+        g = Grid(ds.crs.to_wkt(), ds.transform, (ds.height, ds.width))
+        units = ds.tags().get(UNITS_TAG)
+        count = ds.count
+    da = rioxarray.open_rasterio(src, cache=False, mask_and_scale=False)
+    da = da.assign_coords(x=g.x_coords(), y=g.y_coords())
+    if count == 1:
+        da = da.squeeze("band", drop=True)
+    da.name = name or src.stem
+    if units:
+        da.attrs["units"] = units
+    da.rio.write_crs(g.crs, inplace=True)
+    da.rio.write_transform(g.transform, inplace=True)
+    return da

@@ -60,10 +60,11 @@ class WindowedResult:
     Attributes
     ----------
     criteria : Dataset
-        Every standardised criterion (float32, 0..1), from ``criteria.tif``.
+        Every standardised criterion (float32, 0..1), read lazily from the run's ``criteria.tif``.
     layers : Dataset
-        Every derived layer (``slope_deg``, ``esai``, ``pv_yield``, ...) plus ``esa_class`` /
-        ``china_sensitivity_class`` where the model has them, as :func:`steppe_geo.models.run_model`.
+        Every derived layer (``slope_deg``, ``esai``, ``pv_yield``, ...), read lazily from the
+        run's work files, plus ``esa_class`` / ``china_sensitivity_class`` where the model has
+        them, as :func:`steppe_geo.models.run_model`.
     """
 
     criteria: xr.Dataset
@@ -239,7 +240,7 @@ def _evaluate_from_files(model: ModelConfig, layers: InputLayers, client: Any, w
     ``evaluate_dask``) never hold a whole-grid array.
     """
     from steppe_geo.errors import MissingLayerError
-    from steppe_geo.io import read_window
+    from steppe_geo.io import open_lazy, read_window
     from steppe_geo.mcda import evaluate_dask, evaluate_streamed
 
     sources: dict[str, Path] = {k: Path(v) for k, v in layers.files.items()}
@@ -267,7 +268,9 @@ def _evaluate_from_files(model: ModelConfig, layers: InputLayers, client: Any, w
     score = read_window(files["score"], name="score")
     eligible = read_window(files["eligible"], name="eligible")
     exclusion = read_window(files["exclusion"], name="exclusion")
-    crit = read_window(files["criteria"], name="criteria")
+    # criteria and derived layers stay in their files (read when a later stage uses them); the
+    # work folder lives until the end of the run
+    crit = open_lazy(files["criteria"], name="criteria")
     if crit.ndim == 2:  # one criterion: one band
         crit = crit.expand_dims(band=[1])
     criteria = xr.Dataset({name: crit.isel(band=i, drop=True).rename(name)
@@ -276,7 +279,7 @@ def _evaluate_from_files(model: ModelConfig, layers: InputLayers, client: Any, w
     if model.kind != "custom":
         from steppe_geo.models.desertification import classify_china, classify_esa
 
-        ds = {k: read_window(p, name=k) for k, p in derived.items()}
+        ds = {k: open_lazy(p, name=k) for k, p in derived.items()}
         if "esai" in ds:
             ds["esa_class"] = classify_esa(ds["esai"])
         if "china_sensitivity" in ds:
