@@ -36,6 +36,10 @@ __all__ = ["align_to_file", "open_lazy", "read_window", "tiled_writer"]
 BLOCK = 256
 """Tile size of the intermediate GeoTIFFs (pixels)."""
 
+GDAL_CACHE_MB = 256
+"""GDAL block-cache limit while aligning (GDAL's default, 5 % of RAM, would let the cache, not the
+strip, set the peak memory)."""
+
 
 def _free_nodata_pass(ds: Any, window: Window | None, dtype: np.dtype, rows: int) -> int:
     """A free integer nodata for a categorical source without one (read_raster's choice), by strips."""
@@ -168,7 +172,8 @@ def _align_strips(src: Path, dest: Path, *, grid: Grid, rows: int, kind: Any,
     strips = [Window(0, r0, grid.cols, min(rows, grid.rows - r0)) for r0 in range(0, grid.rows, rows)]
     args = (layer_kind, None if continuous else meta["nodata"], method, scales)
     # strips the source does not reach are never written and read back as nodata (sparse file)
-    with tiled_writer(dest, grid, dtype=dtype, nodata=nodata, count=meta["count"], tags=tags) as out:
+    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB), \
+            tiled_writer(dest, grid, dtype=dtype, nodata=nodata, count=meta["count"], tags=tags) as out:
         if client is None:
             for win in strips:
                 arr = _warp_strip(str(src), grid, win, *args)
@@ -193,7 +198,8 @@ def _warp_strip(src: str, grid: Grid, win: Window, layer_kind: LayerKind, nodata
     """One strip of the grid warped from ``src`` (None where the source does not reach it)."""
     strip = grid.window_grid(win)
     try:
-        data, smeta, _ = _raster._load(src, strip)
+        with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):
+            data, smeta, _ = _raster._load(src, strip)
     except NoOverlapError:  # the source does not reach this strip: nodata, as in the whole warp
         return None
     if nodata is not None:

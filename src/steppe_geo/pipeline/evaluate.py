@@ -84,10 +84,14 @@ def _derived_tags(da: xr.DataArray) -> dict[str, str]:
 def _derive_window(model: Any, files: Mapping[str, str], vectors: Mapping[str, Any],
                    parameters: Mapping[str, Mapping[str, Any]], win: GridWindow) -> dict[str, xr.DataArray]:
     """Derived layers of one window: inputs read over the halo-padded window, the halo cropped off."""
+    import rasterio
+
     from steppe_geo.io import read_window
+    from steppe_geo.io.warp import GDAL_CACHE_MB
     from steppe_geo.models import derive_layers
 
-    layers: dict[str, Any] = {k: read_window(p, win.padded, name=k) for k, p in files.items()}
+    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):  # the window, not GDAL's cache, sets the memory
+        layers: dict[str, Any] = {k: read_window(p, win.padded, name=k) for k, p in files.items()}
     layers.update(vectors)
     out = derive_layers(model, layers, grid=win.padded_grid, parameters=parameters)
     rows, cols = win.inner
@@ -204,7 +208,13 @@ def derive_windowed(model: Any, layers: InputLayers, *, out_dir: Path, window: i
                                           tags=tags)
             writers[k].write(arr[np.newaxis] if arr.ndim == 2 else arr, window=win.core)
 
+    import rasterio
+
+    from steppe_geo.io.warp import GDAL_CACHE_MB
+
     bar = tqdm(total=len(wins), desc=f"{model.name}: derived layers", unit="window", disable=not progress)
+    env = rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB)
+    env.__enter__()
     try:
         if client is None:
             for win in wins:
@@ -226,6 +236,7 @@ def derive_windowed(model: Any, layers: InputLayers, *, out_dir: Path, window: i
         bar.close()
         for w in writers.values():
             w.close()
+        env.__exit__(None, None, None)
     paths.update({k: out_dir / f"{k}.tif" for k in writers})
     return {d.name: paths[d.name] for d in model.derivations if d.name in paths}
 
