@@ -15,6 +15,7 @@ from steppe_geo.io.provenance import (
 )
 from steppe_geo.io.raster import LayerKind, ResamplingMethod, default_resampling, read_raster
 from steppe_geo.io.vector import GeometryRole, rasterize, read_vector, vector_columns, vector_layers
+from steppe_geo.io.warp import align_to_file, open_lazy, read_window, tiled_writer
 from steppe_geo.io.write import (
     Compression,
     RasterWindowWriter,
@@ -35,10 +36,12 @@ __all__ = [
     "LayerKind",
     "RasterWindowWriter",
     "ResamplingMethod",
+    "align_to_file",
     "atomic_path",
     "check_output_path",
     "default_resampling",
     "file_checksum",
+    "open_lazy",
     "provenance_record",
     "raster_writer",
     "rasterize",
@@ -46,8 +49,10 @@ __all__ = [
     "read_raster",
     "read_raster_tags",
     "read_vector",
+    "read_window",
     "save_figure",
     "shapefile_field_names",
+    "tiled_writer",
     "vector_columns",
     "vector_layers",
     "write_json",

@@ -435,8 +435,24 @@ def default_resampling(kind: LayerKind, ratio: float) -> ResamplingMethod:
     return ResamplingMethod.AVERAGE if coarsening else ResamplingMethod.BILINEAR
 
 
+def warp_scales(crs: pyproj.CRS, transform: Affine, grid: Grid) -> tuple[float, float]:
+    """GDAL's ``XSCALE``/``YSCALE`` of warping ``crs``/``transform`` pixels onto ``grid``, for the whole grid.
+
+    Destination pixels per source pixel along x and y (below 1 when coarsening). GDAL
+    computes them per processing chunk when not given, so a downsampling kernel (bilinear,
+    cubic, lanczos wider than one source pixel) would depend on how the grid is split into
+    chunks or windows; fixing them for the whole grid makes every window give the same answer.
+    """
+    w, b, r, t = rasterio.warp.transform_bounds(grid.crs, crs, *grid.bounds, densify_pts=21)
+    src_cols = abs(r - w) / abs(transform.a)
+    src_rows = abs(t - b) / abs(transform.e)
+    return grid.cols / src_cols, grid.rows / src_rows
+
+
 def _align(values: np.ndarray, nodata: Any, meta: dict[str, Any], grid: Grid,
-           method: ResamplingMethod) -> np.ndarray:
+           method: ResamplingMethod, *, scales: tuple[float, float] | None = None) -> np.ndarray:
+    # XSCALE/YSCALE of the whole grid (scales= when ``grid`` is a window of it): chunk-independent
+    xscale, yscale = scales if scales is not None else warp_scales(meta["crs"], meta["transform"], grid)
     out = np.empty((values.shape[0], *grid.shape), dtype=values.dtype)
     dst_nodata = np.nan if np.issubdtype(values.dtype, np.floating) else nodata
     out.fill(dst_nodata if dst_nodata is not None else 0)
@@ -451,6 +467,8 @@ def _align(values: np.ndarray, nodata: Any, meta: dict[str, Any], grid: Grid,
         dst_nodata=dst_nodata,
         resampling=getattr(_RioResampling, method.value),
         init_dest_nodata=True,
+        XSCALE=repr(float(xscale)),
+        YSCALE=repr(float(yscale)),
     )
     return out
 

@@ -36,13 +36,17 @@ from steppe_geo.models.land_cover import (
     matching_legends,
 )
 from steppe_geo.models.model import (
+    DERIVATION_HALOS,
     DERIVATIONS,
+    WHOLE_GRID,
     Derivation,
     Model,
     ModelResult,
     PointFeaturesWarning,
     check_class_codes,
     class_code_inputs,
+    derivation_halo,
+    derive_layers,
     run_model,
 )
 from steppe_geo.models.restoration import pv_sand_control, restoration_priority
@@ -107,8 +111,10 @@ def preset_parameters(name: str) -> dict[str, object]:
 __all__ = [
     "CHINA_SENSITIVITY_LABELS",
     "DERIVATIONS",
+    "DERIVATION_HALOS",
     "ESA_LABELS",
     "PRESETS",
+    "WHOLE_GRID",
     "CategoryTable",
     "Derivation",
     "LandCoverLegend",
@@ -123,6 +129,8 @@ __all__ = [
     "classify_china",
     "classify_esa",
     "climate_quality",
+    "derivation_halo",
+    "derive_layers",
     "desertification_china",
     "desertification_esai",
     "esai",

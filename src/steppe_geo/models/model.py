@@ -54,14 +54,18 @@ from steppe_geo.models.land_cover import format_codes, land_cover_legend, matchi
 __all__ = [
     "AREA_INPUTS",
     "DERIVATIONS",
+    "DERIVATION_HALOS",
     "PARAMETER_RANGES",
     "VECTOR_INPUTS",
+    "WHOLE_GRID",
     "Derivation",
     "Model",
     "ModelResult",
     "PointFeaturesWarning",
     "check_class_codes",
     "class_code_inputs",
+    "derivation_halo",
+    "derive_layers",
     "run_model",
 ]
 
@@ -494,12 +498,21 @@ def _d_wind_power_density(layers: Mapping[str, Any], inputs: Sequence[str], grid
     return _like(_da(layers, inputs[0]), 0.5 * rho * c**3 * gamma(1 + 3 / k), "wind_power_density", "W m-2")
 
 
-def _pv_gain_table(ghi: np.ndarray, lat: np.ndarray, *, n_lat: int = 9, n_ghi: int = 33) -> np.ndarray:
+PV_LAT_STEP_DEG = 0.05
+"""Latitude spacing of the plane-of-array gain table nodes (degrees)."""
+PV_LOG_GHI_STEP = 0.005
+"""Spacing of the gain table nodes in log(GHI) (0.5 % steps of GHI)."""
+
+
+def _pv_gain_table(ghi: np.ndarray, lat: np.ndarray) -> np.ndarray:
     """Plane-of-array gain of a latitude-tilted array, interpolated from a (latitude × GHI) table.
 
     ``steppe_geo.criteria.poa_gain`` integrates the sun's path for every pixel; for a latitude tilt the
-    gain depends only on (latitude, GHI) and is smooth in both, so it is computed on ``n_lat × n_ghi``
-    nodes spanning the layer and interpolated bilinearly (relative error < 1e-4 on the sample, tested).
+    gain depends only on (latitude, GHI) and is smooth in both, so it is computed on table nodes and
+    interpolated bilinearly (relative error < 1e-4, tested). The nodes lie on one fixed lattice
+    (:data:`PV_LAT_STEP_DEG` in latitude, :data:`PV_LOG_GHI_STEP` in log GHI) and only those around
+    the layer's values are computed, so a pixel's value does not depend on the rest of the layer: a
+    window of the grid gives the same values as the whole grid (streamed and Dask runs).
     """
     from scipy.interpolate import RegularGridInterpolator
 
@@ -510,11 +523,12 @@ def _pv_gain_table(ghi: np.ndarray, lat: np.ndarray, *, n_lat: int = 9, n_ghi: i
     if not ok.any():
         return out
 
-    def nodes(v: np.ndarray, n: int) -> np.ndarray:
-        lo, hi = float(v.min()), float(v.max())
-        return np.linspace(lo, hi if hi > lo else lo + 1e-6, n)
+    def nodes(v: np.ndarray, step: float) -> np.ndarray:
+        k0, k1 = math.floor(float(v.min()) / step), math.ceil(float(v.max()) / step)
+        return np.arange(k0, max(k1, k0 + 1) + 1, dtype=np.float64) * step
 
-    lat_n, ghi_n = nodes(lat[ok], n_lat), nodes(ghi[ok], n_ghi)
+    lat_n = nodes(lat[ok], PV_LAT_STEP_DEG)
+    ghi_n = np.exp(nodes(np.log(ghi[ok]), PV_LOG_GHI_STEP))
     la, gh = np.meshgrid(lat_n, ghi_n, indexing="ij")
     nodes_grid = Grid(crs="EPSG:3857", transform=(1.0, 0.0, 0.0, 0.0, -1.0, 0.0), shape=la.shape)
     table = poa_gain(nodes_grid.to_dataarray(gh), latitude_deg=nodes_grid.to_dataarray(la))
@@ -573,11 +587,14 @@ def _d_ratio(
 
 
 def _d_fractional_cover(
-    layers: Mapping[str, Any], inputs: Sequence[str], grid: Grid, *, percent: bool = True
+    layers: Mapping[str, Any], inputs: Sequence[str], grid: Grid, *, percent: bool = True,
+    ndvi_soil: float | None = None, ndvi_veg: float | None = None,
 ) -> xr.DataArray:
+    # end-members default to percentiles of the whole layer (a windowed run computes them first and
+    # passes them, see steppe_geo.pipeline.evaluate)
     from steppe_geo.criteria.vegetation import fractional_cover
 
-    fvc = fractional_cover(_time_mean(_da(layers, inputs[0])))
+    fvc = fractional_cover(_time_mean(_da(layers, inputs[0])), ndvi_soil=ndvi_soil, ndvi_veg=ndvi_veg)
     fvc = fvc.isel(time=-1) if "time" in fvc.dims else fvc
     return _like(fvc, _float(fvc) * (100.0 if percent else 1.0), "plant_cover", "%" if percent else "1")
 
@@ -777,6 +794,74 @@ DERIVATIONS: Mapping[str, Callable[..., xr.DataArray]] = MappingProxyType(
     }
 )
 """Derivation functions by name: ``f(layers, inputs, grid, **parameters) -> DataArray``."""
+
+
+WHOLE_GRID = -1
+"""Halo of a derivation whose pixels depend on the whole grid (see :func:`derivation_halo`)."""
+
+
+def _halo_terrain(params: Mapping[str, Any], grid: Grid) -> int:
+    from steppe_geo.criteria.terrain import HALO
+
+    return int(HALO)
+
+
+def _halo_distance(params: Mapping[str, Any], grid: Grid) -> int:
+    # vector features beyond a window count up to the cap (criteria.distance burns them on the window
+    # grown by the cap), so a capped distance needs the vectors, not a halo; uncapped it needs the grid
+    return 0 if params.get("max_distance_m") is not None else WHOLE_GRID
+
+
+def _halo_cover(params: Mapping[str, Any], grid: Grid) -> int:
+    # percentiles of the whole layer unless both end-members are given
+    return 0 if params.get("ndvi_soil") is not None and params.get("ndvi_veg") is not None else WHOLE_GRID
+
+
+DERIVATION_HALOS: Mapping[str, Callable[[Mapping[str, Any], Grid], int]] = MappingProxyType(
+    {"slope": _halo_terrain, "aspect": _halo_terrain, "distance": _halo_distance,
+     "fractional_cover": _halo_cover}
+)
+"""Halo in pixels of the derivations that read neighbours (``f(parameters, grid) -> pixels``).
+
+Every other derivation is pixel-wise (halo 0) given its inputs and the whole vector layers: lookups,
+ratios, resource formulas, the NDVI trend of each pixel's series, ``within`` (exact distances to the
+vector geometries), grazing density (per township polygon), PV yield (a fixed table lattice).
+:data:`WHOLE_GRID` marks a pixel that depends on the whole grid.
+"""
+
+
+def derivation_halo(model: Model, *, grid: Grid,
+                    parameters: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, int]:
+    """Halo in pixels each derived layer of ``model`` needs around a window, chains included.
+
+    A derived layer computed from another derived layer needs both halos (``north_facing`` from
+    ``slope_deg`` from ``dem``: 1 pixel), so a window of the grid read with that halo gives, in its
+    core, the values of the whole grid.
+
+    Parameters
+    ----------
+    model : Model
+    grid : Grid
+        Analysis grid (halos of capped distances are in its pixels).
+    parameters : mapping derived layer → parameters, optional
+        Extra parameters given to the derivation (as :func:`derive_layers` takes them).
+
+    Returns
+    -------
+    dict derived layer → pixels
+        :data:`WHOLE_GRID` (-1) where a pixel depends on the whole grid (an uncapped distance,
+        fractional cover without end-members).
+    """
+    halos: dict[str, int] = {}
+    for d in model.derivations:
+        params = {**model.resolved_parameters(d), **dict((parameters or {}).get(d.name, {}))}
+        own = DERIVATION_HALOS[d.function](params, grid) if d.function in DERIVATION_HALOS else 0
+        upstream = [halos[k] for k in d.inputs if k in halos]
+        if own == WHOLE_GRID or WHOLE_GRID in upstream:
+            halos[d.name] = WHOLE_GRID
+        else:
+            halos[d.name] = own + max(upstream, default=0)
+    return halos
 
 
 # ----------------------------------------------------------------------------- model
@@ -1765,6 +1850,63 @@ def _resolve(value: Any, params: Mapping[str, Any]) -> Any:
     return value
 
 
+def derive_layers(model: Model, layers: Mapping[str, Any], *, grid: Grid,
+                  parameters: Mapping[str, Mapping[str, Any]] | None = None,
+                  only: Sequence[str] | None = None) -> dict[str, xr.DataArray]:
+    """Compute the derived layers of ``model`` (slope, distances, ESAI, ...) from its inputs on ``grid``.
+
+    The derivation loop of :func:`run_model`, on its own so that a streamed or Dask run can call it
+    for each window of the grid (with :func:`derivation_halo`).
+
+    Parameters
+    ----------
+    model : Model
+    layers : mapping name → DataArray or GeoDataFrame
+        The model's inputs: rasters already on ``grid``, vectors in any CRS.
+    grid : Grid
+        Projected grid (metres): the analysis grid, or one window of it.
+    parameters : mapping derived layer → parameters, optional
+        Extra keyword parameters of a derivation, added to the model's (a windowed run passes
+        whole-grid values such as the NDVI end-members of ``fractional_cover``).
+    only : sequence of str, optional
+        Compute only these derived layers and those they are computed from (default: all).
+
+    Returns
+    -------
+    dict derived layer → DataArray on ``grid``, in the model's derivation order. A derived layer
+    already in ``layers`` is not computed again (nor returned).
+
+    Raises
+    ------
+    InvalidParameterError, MissingLayerError
+        From a derivation; the message names the model and the derived layer.
+    """
+    wanted: set[str] | None = None
+    if only is not None:
+        wanted = set(only)
+        for d in reversed(model.derivations):  # derivations come after what they read
+            if d.name in wanted:
+                wanted.update(d.inputs)
+    work: dict[str, Any] = dict(layers)
+    derived: dict[str, xr.DataArray] = {}
+    for d in model.derivations:
+        if (wanted is not None and d.name not in wanted) or d.name in layers:
+            continue  # not wanted, or given already (computed for the whole grid beforehand)
+        params = {**model.resolved_parameters(d), **dict((parameters or {}).get(d.name, {}))}
+        try:
+            out = DERIVATIONS[d.function](work, d.inputs, grid, **params)
+        except TypeError as exc:
+            raise InvalidParameterError(
+                f"model {model.name!r}: derivation {d.name!r} ({d.function}): {exc}"
+            ) from None
+        except (InvalidParameterError, MissingLayerError) as exc:
+            raise type(exc)(f"model {model.name!r}: derivation {d.name!r}: {exc}") from None
+        out = out.rename(d.name)
+        work[d.name] = out
+        derived[d.name] = out
+    return derived
+
+
 def run_model(model: Model, inputs: Mapping[str, Any], *, grid: Grid, aoi: Any = None) -> ModelResult:
     """Evaluate ``model`` on ``inputs`` over ``grid``, in memory.
 
@@ -1822,20 +1964,8 @@ def run_model(model: Model, inputs: Mapping[str, Any], *, grid: Grid, aoi: Any =
     for k in class_code_inputs(model):  # class codes against the tables, legends and constraints reading them
         if isinstance(layers[k], xr.DataArray):
             notes += check_class_codes(model, k, _class_codes(layers[k]), source=_source(layers[k]))
-    derived: dict[str, xr.DataArray] = {}
-    for d in model.derivations:
-        params = model.resolved_parameters(d)
-        try:
-            out = DERIVATIONS[d.function](layers, d.inputs, grid, **params)
-        except TypeError as exc:
-            raise InvalidParameterError(
-                f"model {model.name!r}: derivation {d.name!r} ({d.function}): {exc}"
-            ) from None
-        except (InvalidParameterError, MissingLayerError) as exc:
-            raise type(exc)(f"model {model.name!r}: derivation {d.name!r}: {exc}") from None
-        out = out.rename(d.name)
-        layers[d.name] = out
-        derived[d.name] = out
+    derived = derive_layers(model, layers, grid=grid)
+    layers.update(derived)
     notes += _nothing_within_reach_notes(model, layers, derived)
     for text in notes:
         log.info("model %s: %s", model.name, text)

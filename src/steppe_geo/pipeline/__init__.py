@@ -19,9 +19,17 @@ folder is replaced only with ``overwrite=True``.
 from steppe_geo.pipeline.build import ahp_result, base_model, build_model
 from steppe_geo.pipeline.check import check_config, effective_mode
 from steppe_geo.pipeline.estimate import RunEstimate, check_run_size, estimate_run
-from steppe_geo.pipeline.evaluate import SCHEDULER_TIMEOUT, dask_client, evaluate_model
+from steppe_geo.pipeline.evaluate import (
+    SCHEDULER_TIMEOUT,
+    WindowedResult,
+    dask_client,
+    derive_windowed,
+    evaluate_model,
+)
 from steppe_geo.pipeline.inputs import (
     RASTER_SUFFIXES,
+    AlignedRasters,
+    align_inputs,
     build_grid,
     load_inputs,
     raster_read_options,
@@ -37,13 +45,16 @@ __all__ = [
     "RASTER_SUFFIXES",
     "SCHEDULER_TIMEOUT",
     "STAGE_PREFIX",
+    "AlignedRasters",
     "InputLayers",
     "ModelOutput",
     "ParcelOutput",
     "RunEstimate",
     "RunResult",
     "RunTerminated",
+    "WindowedResult",
     "ahp_result",
+    "align_inputs",
     "aoi_summary",
     "base_model",
     "build_grid",
@@ -52,6 +63,7 @@ __all__ = [
     "check_run_size",
     "dask_client",
     "demo_config",
+    "derive_windowed",
     "effective_mode",
     "estimate_run",
     "evaluate_model",

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import logging
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import xarray as xr
 
 from steppe_geo.config import ModelConfig
 from steppe_geo.errors import (
     InvalidParameterError,
 )
+from steppe_geo.grid import GridWindow
 from steppe_geo.pipeline.build import _custom_overlay, _quiet_ahp, build_model
 from steppe_geo.pipeline.results import InputLayers, ModelOutput
+
+log = logging.getLogger(__name__)
 
 SCHEDULER_TIMEOUT = "10s"
 """How long a run waits to connect to a ``--scheduler`` address before it fails."""
@@ -48,56 +54,257 @@ def evaluate_model(model: ModelConfig, layers: InputLayers) -> ModelOutput:
                        dict(res.weights), res, _quiet_ahp(model, m.criterion_names), m)
 
 
+@dataclass(frozen=True)
+class WindowedResult:
+    """What a streamed or Dask evaluation keeps of a preset model (the in-memory ``ModelResult``'s parts).
+
+    Attributes
+    ----------
+    criteria : Dataset
+        Every standardised criterion (float32, 0..1), read lazily from the run's ``criteria.tif``.
+    layers : Dataset
+        Every derived layer (``slope_deg``, ``esai``, ``pv_yield``, ...), read lazily from the
+        run's work files, plus ``esa_class`` / ``china_sensitivity_class`` where the model has
+        them, as :func:`steppe_geo.models.run_model`.
+    """
+
+    criteria: xr.Dataset
+    layers: xr.Dataset
+
+
+def _derived_tags(da: xr.DataArray) -> dict[str, str]:
+    from steppe_geo.io.raster import KIND_TAG, UNITS_TAG
+
+    kind = "continuous" if np.issubdtype(da.dtype, np.floating) else "categorical"
+    tags = {KIND_TAG: kind}
+    if da.attrs.get("units"):
+        tags[UNITS_TAG] = str(da.attrs["units"])
+    return tags
+
+
+def _derive_window(model: Any, files: Mapping[str, str], vectors: Mapping[str, Any],
+                   parameters: Mapping[str, Mapping[str, Any]], win: GridWindow) -> dict[str, xr.DataArray]:
+    """Derived layers of one window: inputs read over the halo-padded window, the halo cropped off."""
+    import rasterio
+
+    from steppe_geo.io import read_window
+    from steppe_geo.io.warp import GDAL_CACHE_MB
+    from steppe_geo.models import derive_layers
+
+    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):  # the window, not GDAL's cache, sets the memory
+        layers: dict[str, Any] = {k: read_window(p, win.padded, name=k) for k, p in files.items()}
+    layers.update(vectors)
+    out = derive_layers(model, layers, grid=win.padded_grid, parameters=parameters)
+    rows, cols = win.inner
+    return {k: v.isel(y=rows, x=cols) for k, v in out.items()}
+
+
+def _derive_window_task(model: Any, files: Mapping[str, str], vectors: Mapping[str, Any],
+                        parameters: Mapping[str, Mapping[str, Any]], win: GridWindow
+                        ) -> dict[str, tuple[np.ndarray, dict[str, str]]]:
+    """One Dask task: the core arrays of a window's derived layers (and their file tags)."""
+    return {k: (np.asarray(v.values), _derived_tags(v))
+            for k, v in _derive_window(model, files, vectors, parameters, win).items()}
+
+
+def _whole_grid_parameters(model: Any, layers: InputLayers, window: int) -> dict[str, dict[str, Any]]:
+    """Parameters a windowed derivation needs from the whole grid: NDVI end-members of ``fractional_cover``.
+
+    The end-members are percentiles of the layer's time mean over the whole grid; the mean is
+    computed window by window (pixel-wise), then the percentiles of that one band.
+    """
+    from steppe_geo.criteria.vegetation import fvc_endmembers
+    from steppe_geo.io import read_window
+    from steppe_geo.models.model import _time_mean
+
+    extra: dict[str, dict[str, Any]] = {}
+    for d in model.derivations:
+        params = model.resolved_parameters(d)
+        if d.function != "fractional_cover" or d.inputs[0] not in layers.files or (
+                params.get("ndvi_soil") is not None and params.get("ndvi_veg") is not None):
+            continue
+        grid = layers.grid
+        mean = np.full(grid.shape, np.nan, dtype=np.float32)
+        for w in grid.windows(window):
+            part = _time_mean(read_window(layers.files[d.inputs[0]], w.core, name=d.inputs[0]))
+            mean[w.core_slices] = np.asarray(part.values, dtype=np.float32)
+        soil, veg = fvc_endmembers(grid.to_dataarray(mean, name=d.inputs[0]))
+        del mean
+        extra[d.name] = {"ndvi_soil": float(soil), "ndvi_veg": float(veg)}
+    return extra
+
+
+def derive_windowed(model: Any, layers: InputLayers, *, out_dir: Path, window: int = 1024,
+                    client: Any = None, progress: bool = False) -> dict[str, Path]:
+    """Compute a model's derived layers window by window (halo included) into tiled GeoTIFFs.
+
+    Each window of the grid is read with the halo its derivations need
+    (:func:`steppe_geo.models.derivation_halo`: 1 pixel for slope and aspect, chains added) from
+    the aligned inputs (``layers.files``), the vectors are given whole (features beyond a window
+    still count within a distance cap or setback), :func:`steppe_geo.models.derive_layers` runs
+    on the padded window and the halo is cropped. Derivations that need the whole grid get their
+    whole-grid parameters first (the NDVI end-members of fractional cover); a derivation that still
+    needs the whole grid (an uncapped distance) is computed for the whole grid in memory, once.
+
+    Parameters
+    ----------
+    model : steppe_geo.models.Model
+    layers : InputLayers
+        With ``files`` (aligned rasters on ``layers.grid``, from :func:`align_inputs`).
+    out_dir : Path
+        Folder for ``<derived layer>.tif``.
+    window : int, default 1024
+        Core window size in pixels.
+    client : distributed.Client, optional
+        With a client each window is a Dask task (workers read their windows from the files);
+        without one the windows are computed in a plain loop.
+    progress : bool, default False
+        Show a progress bar of windows.
+
+    Returns
+    -------
+    dict derived layer → Path, every derived layer of the model.
+
+    Raises
+    ------
+    MissingLayerError
+        A raster input of the model has no aligned file.
+    """
+    from tqdm import tqdm
+
+    from steppe_geo.errors import MissingLayerError
+    from steppe_geo.io import read_window, tiled_writer, write_raster
+    from steppe_geo.models import WHOLE_GRID, derivation_halo, derive_layers
+
+    grid = layers.grid
+    missing = [k for k in model.inputs if k not in layers.files and k not in layers.vectors]
+    if missing:
+        raise MissingLayerError(f"model {model.name!r} needs input layer(s) {missing}, which are not given")
+    files = {k: str(layers.files[k]) for k in model.inputs if k in layers.files}
+    vectors = {k: layers.vectors[k] for k in model.inputs if k in layers.vectors}
+    parameters = _whole_grid_parameters(model, layers, window)
+    halos = derivation_halo(model, grid=grid, parameters=parameters)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths: dict[str, Path] = {}
+    whole = [k for k, h in halos.items() if h == WHOLE_GRID]
+    if whole:  # computed once for the whole grid, then read by every window like an input
+        log.info("model %s: %s need the whole grid; computed in memory", model.name, whole)
+        full = {k: read_window(p, name=k) for k, p in files.items()}
+        done = derive_layers(model, {**full, **vectors}, grid=grid, parameters=parameters, only=whole)
+        del full
+        for k in whole:
+            paths[k] = write_raster(done[k].rio.write_crs(grid.crs).rio.write_transform(grid.transform),
+                                    out_dir / f"{k}.tif", overwrite=True)
+            files[k] = str(paths[k])
+        del done
+    halo = max([h for h in halos.values() if h != WHOLE_GRID], default=0)
+    wins = list(grid.windows(int(window), halo=halo))
+    writers: dict[str, Any] = {}
+
+    def write(win: GridWindow, arrays: Mapping[str, tuple[np.ndarray, dict[str, str]]]) -> None:
+        for k, (arr, tags) in arrays.items():
+            if k not in writers:
+                nodata = np.nan if np.issubdtype(arr.dtype, np.floating) else None
+                writers[k] = tiled_writer(out_dir / f"{k}.tif", grid, dtype=arr.dtype, nodata=nodata,
+                                          tags=tags)
+            writers[k].write(arr[np.newaxis] if arr.ndim == 2 else arr, window=win.core)
+
+    import rasterio
+
+    from steppe_geo.io.warp import GDAL_CACHE_MB
+
+    bar = tqdm(total=len(wins), desc=f"{model.name}: derived layers", unit="window", disable=not progress)
+    env = rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB)
+    env.__enter__()
+    try:
+        if client is None:
+            for win in wins:
+                write(win, {k: (np.asarray(v.values), _derived_tags(v))
+                            for k, v in _derive_window(model, files, vectors, parameters, win).items()})
+                bar.update()
+        else:
+            import distributed
+
+            model_f, vectors_f = client.scatter([model, vectors], broadcast=True)
+            futures = [client.submit(_derive_window_task, model_f, files, vectors_f, parameters, w,
+                                     pure=False) for w in wins]  # one task per window
+            index = {f.key: i for i, f in enumerate(futures)}
+            for fut in distributed.as_completed(futures):
+                write(wins[index[fut.key]], fut.result())
+                fut.release()
+                bar.update()
+    finally:
+        bar.close()
+        for w in writers.values():
+            w.close()
+        env.__exit__(None, None, None)
+    paths.update({k: out_dir / f"{k}.tif" for k in writers})
+    return {d.name: paths[d.name] for d in model.derivations if d.name in paths}
+
+
 def _evaluate_from_files(model: ModelConfig, layers: InputLayers, client: Any, work: Path,
                          window: int, *, progress: bool = False) -> ModelOutput:
-    """Evaluate a model window by window over aligned COGs in ``work``.
+    """Evaluate a model window by window: derived layers, then the overlay, over tiled files in ``work``.
 
     With a Dask ``client`` each window is a task; without one the windows are evaluated in a
-    plain streamed loop. ``progress`` shows one bar per pass, labelled with the model's name
-    (windows done / total, ETA).
+    plain streamed loop. ``layers.files`` holds the aligned inputs (:func:`align_inputs`); the
+    derived layers (:func:`derive_windowed`) and the overlay (``mcda.evaluate_streamed`` /
+    ``evaluate_dask``) never hold a whole-grid array.
     """
-    from steppe_geo.io import read_raster, write_raster
+    from steppe_geo.errors import MissingLayerError
+    from steppe_geo.io import open_lazy, read_window
     from steppe_geo.mcda import evaluate_dask, evaluate_streamed
 
-    available: dict[str, xr.DataArray] = dict(layers.rasters)
-    in_memory = None
+    sources: dict[str, Path] = {k: Path(v) for k, v in layers.files.items()}
+    derived: dict[str, Path] = {}
     if model.kind != "custom":
-        from steppe_geo.models import run_model
-
-        # the preset's derived layers (slope, distances, ESAI, ...) are computed in memory;
-        # the overlay itself then runs window by window (streamed or one Dask task per window)
         built = build_model(model, inputs=list(layers.paths))
-        in_memory = run_model(built, {**layers.vectors, **layers.rasters}, grid=layers.grid, aoi=layers.aoi)
-        for k in in_memory.layers.data_vars:
-            available[k] = in_memory.layers[k].rio.write_crs(layers.grid.crs).rio.write_transform(
-                layers.grid.transform)
+        derived = derive_windowed(built, layers, out_dir=work / "layers" / model.name, window=window,
+                                  client=client, progress=progress)
+        sources.update(derived)
         overlay = built.overlay()
     else:
         overlay = built = _custom_overlay(model)
-    sources = {}
     for key in overlay.required_layers():
-        if key not in available:
-            from steppe_geo.errors import MissingLayerError
-
+        if key not in sources:
             raise MissingLayerError(f"models.{model.name} needs raster input {key!r}, which is not given")
-        path = work / "layers" / model.name / f"{key}.tif"
-        if not path.exists():
-            write_raster(available[key], path)
-        sources[key] = path
+    needed = {k: sources[k] for k in overlay.required_layers()}
     out = work / "results" / model.name
     outputs = ("score", "eligible", "exclusion")
     if client is not None:
-        files = evaluate_dask(overlay, sources, grid=layers.grid, out_dir=out, client=client, window=window,
-                              outputs=outputs, aoi=layers.aoi, progress=model.name if progress else False)
+        files = evaluate_dask(overlay, needed, grid=layers.grid, out_dir=out, client=client, window=window,
+                              outputs=outputs, write_criteria=True, aoi=layers.aoi,
+                              progress=model.name if progress else False)
     else:
-        files = evaluate_streamed(overlay, sources, grid=layers.grid, out_dir=out, window=window,
-                                  outputs=outputs, aoi=layers.aoi, progress=model.name if progress else False)
-    score = read_raster(files["score"], name="score")
-    eligible = read_raster(files["eligible"], kind="categorical", name="eligible")
-    exclusion = read_raster(files["exclusion"], kind="categorical", name="exclusion")
+        files = evaluate_streamed(overlay, needed, grid=layers.grid, out_dir=out, window=window,
+                                  outputs=outputs, write_criteria=True, aoi=layers.aoi,
+                                  progress=model.name if progress else False)
+    score = read_window(files["score"], name="score")
+    eligible = read_window(files["eligible"], name="eligible")
+    exclusion = read_window(files["exclusion"], name="exclusion")
+    # criteria and derived layers stay in their files (read when a later stage uses them); the
+    # work folder lives until the end of the run
+    crit = open_lazy(files["criteria"], name="criteria")
+    if crit.ndim == 2:  # one criterion: one band
+        crit = crit.expand_dims(band=[1])
+    criteria = xr.Dataset({name: crit.isel(band=i, drop=True).rename(name)
+                           for i, name in enumerate(overlay.criterion_names)})
+    result = None
+    if model.kind != "custom":
+        from steppe_geo.models.desertification import classify_china, classify_esa
+
+        ds = {k: open_lazy(p, name=k) for k, p in derived.items()}
+        if "esai" in ds:
+            ds["esa_class"] = classify_esa(ds["esai"])
+        if "china_sensitivity" in ds:
+            ds["china_sensitivity_class"] = classify_china(ds["china_sensitivity"])
+        ds_layers = xr.Dataset({k: v.drop_vars("spatial_ref", errors="ignore") for k, v in ds.items()})
+        ds_layers.rio.write_crs(layers.grid.crs, inplace=True)  # in place: no deep copy of every layer
+        ds_layers.rio.write_transform(layers.grid.transform, inplace=True)
+        result = WindowedResult(criteria, ds_layers)
     weights = dict(zip(overlay.criterion_names, map(float, overlay.normalized_weights), strict=True))
     return ModelOutput(model.name, score, eligible == 1, exclusion, list(overlay.exclusion_names), weights,
-                       in_memory, _quiet_ahp(model, overlay.criterion_names), built)
+                       result, _quiet_ahp(model, overlay.criterion_names), built)
 
 
 @contextlib.contextmanager

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -122,7 +122,7 @@ def load_inputs(inputs: Mapping[str, Path], grid: Grid, *, layers: Mapping[str, 
     """
     from tqdm import tqdm
 
-    from steppe_geo.io import read_raster, read_vector
+    from steppe_geo.io import read_raster
 
     t0 = time.perf_counter()
     rasters: dict[str, xr.DataArray] = {}
@@ -133,14 +133,7 @@ def load_inputs(inputs: Mapping[str, Path], grid: Grid, *, layers: Mapping[str, 
         if _is_raster(path):
             rasters[name] = read_raster(path, grid=grid, name=name, **raster_read_options(name, spec))
         else:
-            encoding = None if spec is None else spec.encoding
-            try:
-                vectors[name] = read_vector(path, layer=(layers or {}).get(name), crs=grid.crs, aoi=grid,
-                                            bbox_margin_m=VECTOR_MARGIN_M, encoding=encoding)
-            except EmptyLayerError as exc:  # "nothing here": the models note it, or refuse if it matters
-                log.info("%s: %s; read as an empty layer (nothing here)", name, exc)
-                vectors[name] = gpd.GeoDataFrame(geometry=[], crs=grid.crs)
-                vectors[name].attrs.update(source=path.name, empty=str(exc))
+            vectors[name] = _read_vector_input(name, path, grid, layer=(layers or {}).get(name), spec=spec)
         log.info("loaded %s from %s", name, path.name)
     seconds = time.perf_counter() - t0
     log.info("loaded and aligned %d rasters and %d vector layers in %.1f s", len(rasters), len(vectors),
@@ -148,11 +141,135 @@ def load_inputs(inputs: Mapping[str, Path], grid: Grid, *, layers: Mapping[str, 
     return InputLayers(grid, rasters, vectors, {k: Path(v) for k, v in inputs.items()}, seconds)
 
 
+class AlignedRasters(Mapping[str, xr.DataArray]):
+    """Aligned rasters of a streamed or Dask run, read from their tiled files when asked for.
+
+    A mapping name → DataArray like ``InputLayers.rasters`` in memory mode, but nothing is held:
+    each lookup reads the file (:func:`steppe_geo.io.read_window` over the whole grid). The
+    windowed stages read ``InputLayers.files`` window by window instead.
+    """
+
+    def __init__(self, files: Mapping[str, Path]) -> None:
+        self._files = dict(files)
+
+    def __getitem__(self, name: str) -> xr.DataArray:
+        from steppe_geo.io import read_window
+
+        return read_window(self._files[name], name=name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._files)
+
+    def __len__(self) -> int:
+        return len(self._files)
+
+
+def align_inputs(inputs: Mapping[str, Path], grid: Grid, work: Path, *,
+                 layers: Mapping[str, str] | None = None, specs: Mapping[str, InputSpec] | None = None,
+                 rows: int = 256, client: Any = None, progress: bool = False) -> InputLayers:
+    """Read every input for a streamed or Dask run: rasters aligned strip by strip into tiled files.
+
+    Each raster is aligned onto ``grid`` by :func:`steppe_geo.io.align_to_file` (the same values
+    as :func:`load_inputs`, holding one strip of ``rows`` grid rows at a time) into
+    ``work/aligned/<name>.tif``; vectors are read as in :func:`load_inputs`.
+
+    Parameters
+    ----------
+    inputs : mapping name → path
+    grid : Grid
+    work : Path
+        The run's work folder.
+    layers : mapping name → layer, optional
+        The layer to read from vector files holding several (``Config.input_layers``).
+    specs : mapping name → InputSpec, optional
+        Declared options of each input (``Config.input_specs``), as in :func:`load_inputs`. A
+        raster whose options change its values (declared ``units``, ``scale``, ``offset``,
+        ``nodata``, a single ``band``, or a units tag other than the units the models read) is
+        read and converted whole by :func:`steppe_geo.io.read_raster` and written to its tiled
+        file: the same values as memory mode, but not yet in bounded memory.
+    rows : int, default 256
+        Grid rows per strip.
+    client : distributed.Client, optional
+        Dask runs: each strip is a task (:func:`steppe_geo.io.align_to_file`).
+    progress : bool, default False
+        Show a tqdm progress bar.
+
+    Returns
+    -------
+    InputLayers
+        ``files`` holds the aligned rasters; ``rasters`` reads them on access
+        (:class:`AlignedRasters`).
+    """
+    from tqdm import tqdm
+
+    from steppe_geo.io import align_to_file, read_raster, write_raster
+
+    t0 = time.perf_counter()
+    files: dict[str, Path] = {}
+    vectors: dict[str, gpd.GeoDataFrame] = {}
+    for name, path in tqdm(list(inputs.items()), desc="load and align", unit="layer", disable=not progress):
+        path = Path(path)
+        spec = (specs or {}).get(name)
+        target = work / "aligned" / f"{name}.tif"
+        if _is_raster(path):
+            opts = raster_read_options(name, spec)
+            if _converts_values(path, opts):
+                da = read_raster(path, grid=grid, name=name, **opts)
+                files[name] = write_raster(da, target, overwrite=True)
+                del da
+            else:
+                files[name] = align_to_file(path, target, grid=grid, rows=rows, client=client,
+                                            kind=opts.get("kind"), resampling=opts.get("resampling"))
+        else:
+            vectors[name] = _read_vector_input(name, path, grid, layer=(layers or {}).get(name), spec=spec)
+        log.info("loaded %s from %s", name, path.name)
+    seconds = time.perf_counter() - t0
+    log.info("aligned %d rasters strip by strip and read %d vector layers in %.1f s", len(files),
+             len(vectors), seconds)
+    return InputLayers(grid, AlignedRasters(files), vectors,  # type: ignore[arg-type]
+                       {k: Path(v) for k, v in inputs.items()}, seconds, files=files)
+
+
+def _converts_values(path: Path, opts: Mapping[str, Any]) -> bool:
+    """Whether reading ``path`` with ``opts`` changes its values (units, scale, offset, nodata, a band)."""
+    import rasterio
+
+    declared = {k for k in opts if k not in ("kind", "resampling", "to_units")}
+    if opts.get("band") == "all":
+        declared.discard("band")
+    if declared:
+        return True
+    to_units = opts.get("to_units")
+    if to_units is None:
+        return False
+    with rasterio.open(path) as ds:
+        tags = {**ds.tags(1), **ds.tags()}
+    tagged = tags.get("units") or tags.get("UNITS")
+    return bool(tagged) and tagged != to_units
+
+
+def _read_vector_input(name: str, path: Path, grid: Grid, *, layer: str | None,
+                       spec: InputSpec | None) -> gpd.GeoDataFrame:
+    """A vector input in the grid's CRS, near the grid; an empty layer means "nothing here"."""
+    from steppe_geo.io import read_vector
+
+    encoding = None if spec is None else spec.encoding
+    try:
+        return read_vector(path, layer=layer, crs=grid.crs, aoi=grid, bbox_margin_m=VECTOR_MARGIN_M,
+                           encoding=encoding)
+    except EmptyLayerError as exc:  # "nothing here": the models note it, or refuse if it matters
+        log.info("%s: %s; read as an empty layer (nothing here)", name, exc)
+        empty = gpd.GeoDataFrame(geometry=[], crs=grid.crs)
+        empty.attrs.update(source=path.name, empty=str(exc))
+        return empty
+
+
 COARSE_SOURCE_RATIO = 10.0
 """A source pixel this many times coarser than the grid's (or more) gets a warning in the summary."""
 
 
 def _raster_summary(da: xr.DataArray, inside: np.ndarray | None = None) -> dict[str, Any]:
+
     v = np.asarray(da.values)
     if np.issubdtype(v.dtype, np.floating):
         ok = np.isfinite(v)

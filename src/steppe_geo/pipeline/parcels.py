@@ -60,7 +60,8 @@ def _combination(res: ModelOutput):
     """The model's combination rule and weights (:class:`steppe_geo.parcels.Combination`)."""
     from steppe_geo.parcels import Combination
 
-    overlay = getattr(res.result, "overlay_result", res.result).overlay
+    model = res.model  # a Model (presets, model files) or an Overlay (custom models)
+    overlay = model.overlay() if callable(getattr(model, "overlay", None)) else model
     return Combination.from_overlay(overlay)
 
 

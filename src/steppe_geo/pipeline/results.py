@@ -31,6 +31,10 @@ class InputLayers:
     aoi : GeoDataFrame or None
         The area-of-interest polygon(s) in ``grid.crs``; the analysis is bounded by them
         (pixels whose centre is outside are excluded, bit 0 ``outside_aoi``). None: the whole grid.
+    files : dict name → Path
+        Streamed and Dask runs: each raster aligned onto ``grid`` as a tiled GeoTIFF
+        (:func:`steppe_geo.pipeline.align_inputs`), which the windowed stages read window by
+        window; empty in memory mode.
     """
 
     grid: Grid
@@ -39,6 +43,7 @@ class InputLayers:
     paths: dict[str, Path]
     seconds: float = 0.0
     aoi: gpd.GeoDataFrame | None = None
+    files: dict[str, Path] = field(default_factory=dict)
 
 
 @dataclass

@@ -21,7 +21,7 @@ from steppe_geo.errors import (
 from steppe_geo.grid import Grid
 from steppe_geo.pipeline.check import check_config, effective_mode
 from steppe_geo.pipeline.evaluate import _evaluate_from_files, dask_client, evaluate_model
-from steppe_geo.pipeline.inputs import build_grid, load_inputs, summarize_inputs
+from steppe_geo.pipeline.inputs import align_inputs, build_grid, load_inputs, summarize_inputs
 from steppe_geo.pipeline.parcels import run_parcels
 from steppe_geo.pipeline.report import _maps_and_report
 from steppe_geo.pipeline.results import RunResult
@@ -109,22 +109,25 @@ def run(config: Config, *, overwrite: bool = False, progress: bool = False, out_
         client = cluster.enter_context(dask_client(scheduler, workers, key=key))
         grid = build_grid(config.inputs, config.grid, layers=config.input_layers, specs=config.input_specs)
         log.info("analysis grid: %s", grid.describe())
-        layers = load_inputs(config.inputs, grid, layers=config.input_layers, specs=config.input_specs,
-                             progress=progress)
+        work = stage / ".work"  # streamed and Dask runs: tiled intermediates, removed before the end
+        windowed = not (client is None and mode == "memory")
+        if windowed:  # every raster aligned strip by strip into a tiled file (bounded memory)
+            layers = align_inputs(config.inputs, grid, work, layers=config.input_layers,
+                                  specs=config.input_specs, client=client, progress=progress)
+        else:
+            layers = load_inputs(config.inputs, grid, layers=config.input_layers, specs=config.input_specs,
+                                 progress=progress)
         layers.aoi = read_aoi(config, grid)
         timings["load_and_align"] = layers.seconds
         t1 = time.perf_counter()
-        if client is None and mode == "memory":
+        if not windowed:
             results = {name: evaluate_model(m, layers) for name, m in config.models.items()}
         else:
             log.info("running %s", f"on Dask: {client}" if client is not None else "streamed")
-            work = stage / ".work"
+            # derived layers and overlay window by window (one Dask task per window on a cluster)
             results = {name: _evaluate_from_files(m, layers, client, work, config.run.window,
                                                   progress=progress)
                        for name, m in config.models.items()}
-            for mres in results.values():  # loaded into memory: the work files can go
-                mres.score.load(), mres.eligible.load(), mres.exclusion.load()
-            shutil.rmtree(work, ignore_errors=True)
         cluster.close()
         timings["models"] = time.perf_counter() - t1
         t1 = time.perf_counter()
@@ -144,6 +147,7 @@ def run(config: Config, *, overwrite: bool = False, progress: bool = False, out_
             t3 = time.perf_counter()
             _maps_and_report(stage, config, layers, results, summary, parcel_results, progress=progress)
             timings["maps_and_report"] = time.perf_counter() - t3
+        shutil.rmtree(work, ignore_errors=True)  # the aligned inputs were read until here
         files = sorted(str(p.relative_to(stage)) for p in stage.rglob("*") if p.is_file())
         summary["files"] = [*files, "summary.json", "summary.txt"]
         summary["total_seconds"] = round(time.perf_counter() - t0, 2)
