@@ -560,13 +560,13 @@ def test_concave_aoi_bounds_the_run_and_missing_data_is_reported(project):
 
     # parcels: the area inside the AOI, counted over the pixels whose centre is inside it. By hand: P1 is
     # 300 m from the AOI's edges, more than a pixel's half diagonal (141 m), so all its 1 km^2 counts
-    # (rel 2e-3: UTM vs equal-area scale); P3 is 200 m inside the notch, so none; P2's 0.5 km^2 inside
-    # the polygon is off by at most its 1 km of boundary x 141 m = 14.1 ha. Eligible land <= that area.
+    # (rel 2e-3: UTM vs equal-area scale); P2's 0.5 km^2 inside the polygon is off by at most its 1 km of
+    # boundary x 141 m = 14.1 ha. Eligible land <= that area. P3 lies wholly in the notch, outside the AOI:
+    # it is left out of the parcel tables and counted in the summary.
     ranked = sg.read_vector(out / "parcels/wind.gpkg", layer="ranked_parcels").set_index("pid")
     assert ranked.loc["P1", "aoi_area_ha"] == pytest.approx(100, rel=2e-3)
     assert abs(ranked.loc["P2", "aoi_area_ha"] - 50) <= 14.2
-    assert ranked.loc["P3", "aoi_area_ha"] == 0
-    assert ranked.loc["P3", "eligible_area_ha"] == 0 and np.isnan(ranked.loc["P3", "score"])
+    assert "P3" not in ranked.index and summary["parcels"]["wind"]["outside_aoi"] == 1
     assert (ranked["eligible_area_ha"] <= ranked["aoi_area_ha"] + 1e-9).all()
     # candidate regions lie inside the AOI (up to half a pixel: a region is made of whole pixels whose
     # centres are inside)

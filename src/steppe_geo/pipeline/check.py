@@ -571,13 +571,17 @@ def _check_data(config: Config) -> None:
     _raise_all(_data_problems(config))
 
 
-def _data_problems(config: Config) -> list[SteppeGeoError]:
-    """The problems :func:`_check_data` finds, each a :class:`SteppeGeoError` naming its key."""
+def _data_problems(config: Config, *, skip: set[str] | frozenset[str] = frozenset()) -> list[SteppeGeoError]:
+    """The problems :func:`_check_data` finds, each a :class:`SteppeGeoError` naming its key.
+
+    Models named in ``skip`` (which could not be built) are left out.
+    """
+    config_models = [m for m in config.models.values() if m.name not in skip]
     aoi = _read_aoi(config)
-    built = {m.name: _inputs_used(config, m) for m in config.models.values()}
+    built = {m.name: _inputs_used(config, m) for m in config_models}
     readers: dict[str, str] = {}
     class_users: dict[str, list[str]] = {}
-    for m in config.models.values():
+    for m in config_models:
         model, rasters = built[m.name]
         for name in rasters:
             readers.setdefault(name, f"models.{m.name} ({m.label})")
@@ -594,7 +598,7 @@ def _data_problems(config: Config) -> list[SteppeGeoError]:
 
     stats = {name: attempt(_check_raster_input, config, name, aoi, label, class_users.get(name, []))
              for name, label in readers.items()}
-    for m in config.models.values():
+    for m in config_models:
         model, rasters = built[m.name]
         for name in rasters:
             if name in class_users and stats[name] is not None:
@@ -706,18 +710,23 @@ def check_config(config: Config, *, scheduler: str | None = None, workers: int |
     # every model, the parcels and the data are checked before anything is raised, so that one
     # validate announces every edit a configuration needs (missing inputs to give or drop included)
     problems: list[SteppeGeoError] = []
+    unbuilt: set[str] = set()  # models that cannot be built: their data is not checked (no second message)
     for model in config.models.values():
         try:
             _check_model(config, model, rasters)
         except SteppeGeoError as exc:
             problems.append(exc)
+            try:
+                _inputs_used(config, model)
+            except SteppeGeoError:
+                unbuilt.add(model.name)
     try:
         _check_parcels(config, rasters, scheduler=scheduler, workers=workers)
     except SteppeGeoError as exc:
         problems.append(exc)
     if data:
         try:
-            problems += _data_problems(config)
+            problems += _data_problems(config, skip=unbuilt)
         except SteppeGeoError as exc:  # e.g. an unreadable AOI: nothing more can be checked
             problems.append(exc)
     _raise_all(problems)
