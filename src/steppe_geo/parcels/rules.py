@@ -40,7 +40,7 @@ from steppe_geo.parcels.stability import (
     _check_draws,
     _given_draws,
     _rank_draws,
-    _rank_quantiles,
+    _rank_table,
     dirichlet_weights,
 )
 from steppe_geo.parcels.zonal import CoverageMatrix, _check_coverage, _invalid, coverage_matrix
@@ -469,14 +469,5 @@ def pixel_rank_stability(
     marks = np.where(valid, 0.0, np.nan)[None, :]  # NaN marks the parcels that are not ranked
     block = int(max(1, min(256, _DRAW_BLOCK_VALUES // max(pixels.values.shape[0], 1))))
     all_ranks = _rank_draws(draws, marks, block=block, score_fn=scorer)
-    q = _rank_quantiles(all_ranks, (0.05, 0.95))
     base = _rank_draws(w[None, :], marks, workers=1, score_fn=scorer)[:, 0]
-    out = pd.DataFrame({
-        "base_rank": pd.array(np.where(valid, base, 0), dtype="Int64"),
-        "mean_rank": np.where(valid, all_ranks.mean(axis=1, dtype=np.float64), np.nan),
-        "rank_p05": pd.array(q[0], dtype="Int64"),
-        "rank_p95": pd.array(q[1], dtype="Int64"),
-        "p_top_k": np.where(valid, np.count_nonzero(all_ranks <= k, axis=1) / all_ranks.shape[1], 0.0),
-    }, index=pixels.index)
-    out.loc[~valid, ["base_rank", "rank_p05", "rank_p95"]] = pd.NA
-    return out
+    return _rank_table(base, all_ranks, valid, k=k, index=pixels.index)

@@ -326,16 +326,26 @@ def rank_stability(
         draws = _given_draws(draws, names)
     mt = np.ascontiguousarray(matrix.T)  # criteria x parcels
     all_ranks = _rank_draws(draws, mt)
-    q = _rank_quantiles(all_ranks, (0.05, 0.95))
     base = _rank_draws(w[None, :], mt, workers=1)[:, 0]
     valid = ~np.isnan(mt).any(axis=0)
+    return _rank_table(base, all_ranks, valid, k=k, index=zonal.index)
+
+
+def _rank_table(base: np.ndarray, all_ranks: np.ndarray, valid: np.ndarray, *, k: int,
+               index: pd.Index) -> pd.DataFrame:
+    """The rank-stability table from the base ranks and the ranks under every weight draw.
+
+    Columns ``base_rank``, ``mean_rank``, ``rank_p05``, ``rank_p95`` (5-95 % interval) and
+    ``p_top_k`` (share of draws in the top ``k``); parcels not ``valid`` get missing ranks.
+    """
+    q = _rank_quantiles(all_ranks, (0.05, 0.95))
     out = pd.DataFrame({
         "base_rank": pd.array(np.where(valid, base, 0), dtype="Int64"),
         "mean_rank": np.where(valid, all_ranks.mean(axis=1, dtype=np.float64), np.nan),
         "rank_p05": pd.array(q[0], dtype="Int64"),
         "rank_p95": pd.array(q[1], dtype="Int64"),
         "p_top_k": np.where(valid, np.count_nonzero(all_ranks <= k, axis=1) / all_ranks.shape[1], 0.0),
-    }, index=zonal.index)
+    }, index=index)
     out.loc[~valid, ["base_rank", "rank_p05", "rank_p95"]] = pd.NA
     return out
 
