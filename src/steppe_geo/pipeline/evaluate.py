@@ -304,7 +304,8 @@ def _evaluate_from_files(model: ModelConfig, layers: InputLayers, client: Any, w
         result = WindowedResult(criteria, ds_layers)
     weights = dict(zip(overlay.criterion_names, map(float, overlay.normalized_weights), strict=True))
     return ModelOutput(model.name, score, eligible == 1, exclusion, list(overlay.exclusion_names), weights,
-                       result, _quiet_ahp(model, overlay.criterion_names), built)
+                       result, _quiet_ahp(model, overlay.criterion_names), built,
+                       files={**{k: Path(v) for k, v in files.items()}, **derived})
 
 
 @contextlib.contextmanager

@@ -67,6 +67,10 @@ class ModelOutput:
         The AHP comparison behind ``weights`` (None: direct weights).
     model : object
         The evaluated :class:`steppe_geo.models.Model` (or :class:`steppe_geo.mcda.Overlay`).
+    files : dict name → Path
+        Streamed and Dask runs: the model's rasters on the analysis grid as tiled GeoTIFFs
+        (``score``, ``eligible``, ``exclusion``, ``criteria`` and every derived layer by name),
+        which the later stages read window by window; empty in memory mode.
     """
 
     name: str
@@ -78,6 +82,7 @@ class ModelOutput:
     result: Any = None
     ahp: Any = None
     model: Any = None
+    files: dict[str, Path] = field(default_factory=dict)
 
 
 @dataclass
