@@ -112,18 +112,23 @@ def base_model(model: ModelConfig) -> Any:
         raise ConfigError(f"models.{model.name}.drop: {exc}") from None
 
 
+def _check_parameter_names(key: str, given: Mapping[str, Any], valid: Sequence[str], what: str) -> None:
+    """Refuse the first name in ``given`` that is not in ``valid`` (closest name suggested)."""
+    for name in given:
+        if name not in valid:
+            raise ConfigError(
+                f"{key}.parameters.{name}: unknown parameter of {what}"
+                f"{did_you_mean(name, valid)} Valid parameters are: {', '.join(valid) or '(none)'}."
+            )
+
+
 def _undropped_model(model: ModelConfig) -> Any:
     from steppe_geo.models import PRESETS, Model
 
     key = f"models.{model.name}"
     if model.preset is not None:
-        valid = _preset_parameter_names(model.preset)
-        for name in model.parameters:
-            if name not in valid:
-                raise ConfigError(
-                    f"{key}.parameters.{name}: unknown parameter of preset {model.preset!r}"
-                    f"{did_you_mean(name, valid)} Valid parameters are: {', '.join(valid)}."
-                )
+        _check_parameter_names(key, model.parameters, _preset_parameter_names(model.preset),
+                               f"preset {model.preset!r}")
         try:
             return PRESETS[model.preset](**model.parameters)
         except (TypeError, SteppeGeoError) as exc:
@@ -139,13 +144,7 @@ def _undropped_model(model: ModelConfig) -> Any:
     except (TypeError, ValueError, SteppeGeoError) as exc:
         raise ConfigError(f"{where}: not a valid model: {exc}") from None
     if model.parameters:
-        valid = list(m.parameters)
-        for name in model.parameters:
-            if name not in valid:
-                raise ConfigError(
-                    f"{key}.parameters.{name}: unknown parameter of model {m.name!r}"
-                    f"{did_you_mean(name, valid)} Valid parameters are: {', '.join(valid) or '(none)'}."
-                )
+        _check_parameter_names(key, model.parameters, list(m.parameters), f"model {m.name!r}")
         try:
             m = m.with_parameters(**model.parameters)
         except SteppeGeoError as exc:
