@@ -152,3 +152,49 @@ def test_bad_options(dem):
         terrain.ruggedness(dem, method="sappington")
     with pytest.raises(InvalidParameterError, match=r"dem must be an xarray\.DataArray"):
         terrain.slope(dem.values)
+
+
+# Fixture tests/criteria/data/gdaldem_edges_fixture.npz, made once with GDAL 3.6.2 (Debian gdal-bin): the
+# DEM above with one nodata cell, dem[7, 6] = -9999 (float32 GeoTIFF, nodata -9999, same CRS and
+# transform), then
+#   gdaldem slope -compute_edges dem.tif slope.tif;  gdaldem slope -p -compute_edges dem.tif slopep.tif
+#   gdaldem aspect -compute_edges dem.tif aspect.tif; gdaldem hillshade -compute_edges dem.tif hillshade.tif
+# (nodata -9999 / 0 turned into NaN; stored as float32).
+EDGES = np.load(Path(__file__).parent / "data" / "gdaldem_edges_fixture.npz")
+
+
+@pytest.mark.parametrize(
+    ("func", "kwargs", "key", "tol"),
+    [
+        (terrain.slope, {}, "slope", 1e-3),
+        (terrain.slope, {"units": "percent"}, "slopep", 1e-3),
+        (terrain.aspect, {}, "aspect", 1e-3),
+        (terrain.hillshade, {}, "hillshade", 0.5 + 1e-6),  # gdaldem rounds hillshade to a byte
+    ],
+)
+def test_compute_edges_matches_gdaldem_compute_edges(func, kwargs, key, tol):
+    g = sg.Grid(crs="EPSG:32649", transform=(30, 0, 400000, 0, -30, 4431000), shape=(12, 15))
+    dem = g.to_dataarray(EDGES["dem"].astype(float), name="dem", units="m")
+    out = func(dem, compute_edges=True, **kwargs).values
+    expected = EDGES[key].astype(float)
+    # NaN only where the DEM is (and, for aspect, on the flat plateau): the ring and the cells
+    # around the hole have values, as gdaldem -compute_edges gives them
+    np.testing.assert_array_equal(np.isnan(out), np.isnan(expected))
+    assert np.isfinite(out[0]).all() or key == "aspect"
+    np.testing.assert_allclose(out, expected, atol=tol, equal_nan=True)
+    # without the option the ring and the hole's neighbours are NaN, as plain gdaldem
+    plain = func(dem, **kwargs).values
+    assert np.isnan(plain[0]).all() and np.isnan(plain[6:9, 5:8]).all()
+
+
+def test_compute_edges_is_the_same_per_window_with_a_halo():
+    g = sg.Grid(crs="EPSG:32649", transform=(30, 0, 400000, 0, -30, 4431000), shape=(12, 15))
+    z = EDGES["dem"].astype(float)
+    whole = terrain.slope_kernel(z, 30.0, 30.0, compute_edges=True)
+    tiled = np.full_like(whole, np.nan)
+    for w in g.windows((5, 4), halo=terrain.HALO):
+        rows, cols = w.padded.toslices()
+        part = terrain.slope_kernel(z[rows, cols], 30.0, 30.0, compute_edges=True)
+        core_rows, core_cols = w.core.toslices()
+        tiled[core_rows, core_cols] = part[w.inner]
+    np.testing.assert_array_equal(tiled, whole)

@@ -3,7 +3,9 @@
 Every function validates its input, runs a numpy kernel on a float array and re-attaches the
 DEM's CRS, transform and coordinates. Kernels read a 3 x 3 neighbourhood, so they run per
 window with a halo of :data:`HALO` = 1 pixel and give the same answer as on the whole grid.
-Edge pixels (and pixels next to NaN) are NaN, as in ``gdaldem`` without ``-compute_edges``.
+Edge pixels (and pixels next to NaN) are NaN, as in ``gdaldem`` without ``-compute_edges``; with
+``compute_edges=True`` they get values as ``gdaldem -compute_edges`` computes them (missing neighbours
+beyond the array's edge extrapolated linearly, missing neighbours inside replaced by the centre).
 Slope, hillshade and ruggedness agree with ``gdaldem`` on interior cells; aspect agrees on square
 pixels and, on purpose, not on non-square ones (see :func:`aspect`).
 """
@@ -56,8 +58,48 @@ def _neighbours(z: np.ndarray) -> tuple[np.ndarray, ...]:
     return tuple(z[i:r - 2 + i, j:c - 2 + j] for i in range(3) for j in range(3))
 
 
-def _horn(z: np.ndarray, xres: float, yres: float) -> tuple[np.ndarray, np.ndarray]:
-    """Horn (1981) gradients: dz/dx towards east and dz/dy towards north, NaN on the border."""
+def _extrapolated_windows(z: np.ndarray) -> list[np.ndarray]:
+    """The nine neighbour arrays a..i of every cell, as ``gdaldem -compute_edges`` forms them.
+
+    GDAL 3.6 ``GDALGeneric3x3Processing`` with ``bComputeAtEdges``: a neighbour beyond the edge
+    is extrapolated linearly from the two cells inward (``INTERPOL(a, b) = 2a - b``, nodata if
+    either is); at the four corners the missing column repeats the centre column. A neighbour
+    that is nodata (NaN) is then replaced by the centre value; a NaN centre stays NaN.
+    """
+    r, c = z.shape
+    p = np.full((r + 2, c + 2), np.nan)
+    p[1:-1, 1:-1] = z
+    p[1:-1, 0] = 2 * z[:, 0] - z[:, 1]
+    p[1:-1, -1] = 2 * z[:, -1] - z[:, -2]
+    p[0, 1:-1] = 2 * z[0, :] - z[1, :]
+    p[-1, 1:-1] = 2 * z[-1, :] - z[-2, :]
+    nb = [p[i:i + r, j:j + c].copy() for i in range(3) for j in range(3)]
+    # corners: the column beyond the edge is the centre column (GDAL clamps j - 1 / j + 1)
+    for row in (0, r - 1):
+        for col, side, centre in ((0, (0, 3, 6), (1, 4, 7)), (c - 1, (2, 5, 8), (1, 4, 7))):
+            for k_out, k_in in zip(side, centre, strict=True):
+                nb[k_out][row, col] = nb[k_in][row, col]
+    centre = nb[4]
+    for k in (0, 1, 2, 3, 5, 6, 7, 8):
+        gap = np.isnan(nb[k])
+        nb[k][gap] = centre[gap]
+    return nb
+
+
+def _horn(z: np.ndarray, xres: float, yres: float, *,
+          compute_edges: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Horn (1981) gradients: dz/dx towards east and dz/dy towards north.
+
+    NaN on the border and next to NaN cells, or, with ``compute_edges``, values there as
+    ``gdaldem -compute_edges`` (:func:`_extrapolated_windows`).
+    """
+    if compute_edges and z.shape[0] >= 2 and z.shape[1] >= 2:
+        a, b, c, d, _, f, g, h, i = _extrapolated_windows(z)
+        dzdx = ((c + 2 * f + i) - (a + 2 * d + g)) / (8.0 * xres)
+        dzdy = ((a + 2 * b + c) - (g + 2 * h + i)) / (8.0 * yres)
+        dzdx[np.isnan(z)] = np.nan
+        dzdy[np.isnan(z)] = np.nan
+        return dzdx, dzdy
     dzdx = np.full(z.shape, np.nan)
     dzdy = np.full(z.shape, np.nan)
     if z.shape[0] >= 3 and z.shape[1] >= 3:
@@ -71,21 +113,21 @@ def _horn(z: np.ndarray, xres: float, yres: float) -> tuple[np.ndarray, np.ndarr
 
 
 def slope_kernel(z: np.ndarray, xres: float, yres: float, *, percent: bool = False,
-                 z_factor: float = 1.0) -> np.ndarray:
+                 z_factor: float = 1.0, compute_edges: bool = False) -> np.ndarray:
     """Slope of a float DEM array (degrees, or percent = 100 * tan); halo :data:`HALO`."""
-    dzdx, dzdy = _horn(z * z_factor, xres, yres)
+    dzdx, dzdy = _horn(z * z_factor, xres, yres, compute_edges=compute_edges)
     grad = np.hypot(dzdx, dzdy)
     return 100.0 * grad if percent else np.degrees(np.arctan(grad))
 
 
-def aspect_kernel(z: np.ndarray, xres: float, yres: float) -> np.ndarray:
+def aspect_kernel(z: np.ndarray, xres: float, yres: float, *, compute_edges: bool = False) -> np.ndarray:
     """Downslope direction in degrees clockwise from north in [0, 360); NaN where flat.
 
     The Horn gradients are divided by the pixel size along each axis, so the direction is right
     on non-square pixels too (``gdaldem aspect`` uses the unscaled differences, which is only
     right for square pixels; see :func:`aspect`).
     """
-    dzdx, dzdy = _horn(z, xres, yres)
+    dzdx, dzdy = _horn(z, xres, yres, compute_edges=compute_edges)
     with np.errstate(invalid="ignore"):
         az = np.degrees(np.arctan2(-dzdx, -dzdy)) % 360.0
     az[(dzdx == 0) & (dzdy == 0)] = np.nan
@@ -93,9 +135,10 @@ def aspect_kernel(z: np.ndarray, xres: float, yres: float) -> np.ndarray:
 
 
 def hillshade_kernel(z: np.ndarray, xres: float, yres: float, *, azimuth: float = 315.0,
-                     altitude: float = 45.0, z_factor: float = 1.0) -> np.ndarray:
+                     altitude: float = 45.0, z_factor: float = 1.0,
+                     compute_edges: bool = False) -> np.ndarray:
     """Hillshade 0..255 (``1 + 254 * cos(incidence)``, 1 where in shadow), as ``gdaldem``."""
-    dzdx, dzdy = _horn(z * z_factor, xres, yres)
+    dzdx, dzdy = _horn(z * z_factor, xres, yres, compute_edges=compute_edges)
     slp = np.arctan(np.hypot(dzdx, dzdy))
     asp = np.arctan2(-dzdx, -dzdy)  # azimuth of the downslope direction, radians
     alt, az = np.radians(altitude), np.radians(azimuth)
@@ -136,7 +179,8 @@ def _check_2d(dem: xr.DataArray) -> None:
         raise InvalidParameterError(f"dem must be 2-D ('y', 'x'), got dims {dem.dims}")
 
 
-def slope(dem: xr.DataArray, *, units: str | SlopeUnits = "degrees", z_factor: float = 1.0) -> xr.DataArray:
+def slope(dem: xr.DataArray, *, units: str | SlopeUnits = "degrees", z_factor: float = 1.0,
+          compute_edges: bool = False) -> xr.DataArray:
     """Slope of a DEM by Horn's (1981) method, as ``gdaldem slope``.
 
     Parameters
@@ -147,12 +191,16 @@ def slope(dem: xr.DataArray, *, units: str | SlopeUnits = "degrees", z_factor: f
         Degrees (0-90) or percent rise (100 * tan(slope)).
     z_factor : float, default 1
         Multiplier for elevations in other units than the horizontal ones.
+    compute_edges : bool, default False
+        As ``gdaldem -compute_edges``: values on the outer ring (neighbours beyond the edge
+        extrapolated linearly) and next to NaN elevations (a NaN neighbour takes the centre's
+        value). False: NaN there, as ``gdaldem`` without the option.
 
     Returns
     -------
     xarray.DataArray
-        ``slope`` with ``attrs["units"]`` "degree" or "percent"; NaN on the outer ring and next to
-        NaN elevations.
+        ``slope`` with ``attrs["units"]`` "degree" or "percent"; NaN where the elevation is NaN,
+        and (without ``compute_edges``) on the outer ring and next to NaN elevations.
 
     Raises
     ------
@@ -178,18 +226,21 @@ def slope(dem: xr.DataArray, *, units: str | SlopeUnits = "degrees", z_factor: f
     _check_2d(dem)
     u = parse_choice(SlopeUnits, units, param="units")
     z, xres, yres = _dem(dem)
-    out = slope_kernel(z, xres, yres, percent=u is SlopeUnits.PERCENT, z_factor=z_factor)
+    out = slope_kernel(z, xres, yres, percent=u is SlopeUnits.PERCENT, z_factor=z_factor,
+                       compute_edges=compute_edges)
     return wrap_like(dem, out, name="slope", units="degree" if u is SlopeUnits.DEGREES else "percent",
                      attrs={"method": "Horn (1981)"})
 
 
-def aspect(dem: xr.DataArray) -> xr.DataArray:
+def aspect(dem: xr.DataArray, *, compute_edges: bool = False) -> xr.DataArray:
     """Aspect (downslope direction) by Horn's method, degrees clockwise from north, NaN where flat.
 
     Parameters
     ----------
     dem : xarray.DataArray
         Elevation on a projected grid in metres.
+    compute_edges : bool, default False
+        Values on the outer ring and next to NaN elevations, as :func:`slope`.
 
     Returns
     -------
@@ -224,12 +275,13 @@ def aspect(dem: xr.DataArray) -> xr.DataArray:
     """
     _check_2d(dem)
     z, xres, yres = _dem(dem)
-    return wrap_like(dem, aspect_kernel(z, xres, yres), name="aspect", units="degree",
+    out = aspect_kernel(z, xres, yres, compute_edges=compute_edges)
+    return wrap_like(dem, out, name="aspect", units="degree",
                      attrs={"method": "Horn (1981)", "convention": "clockwise from north; NaN = flat"})
 
 
 def hillshade(dem: xr.DataArray, *, azimuth: float = 315.0, altitude: float = 45.0,
-              z_factor: float = 1.0) -> xr.DataArray:
+              z_factor: float = 1.0, compute_edges: bool = False) -> xr.DataArray:
     """Shaded relief as ``gdaldem hillshade`` (Horn gradients), values 1..255.
 
     Parameters
@@ -242,6 +294,8 @@ def hillshade(dem: xr.DataArray, *, azimuth: float = 315.0, altitude: float = 45
         Sun elevation above the horizon in degrees, in [0, 90].
     z_factor : float, default 1
         Vertical exaggeration.
+    compute_edges : bool, default False
+        Values on the outer ring and next to NaN elevations, as :func:`slope`.
 
     Returns
     -------
@@ -260,7 +314,8 @@ def hillshade(dem: xr.DataArray, *, azimuth: float = 315.0, altitude: float = 45
     check_range(azimuth, param="azimuth", low=0.0, high=360.0)
     check_range(altitude, param="altitude", low=0.0, high=90.0)
     z, xres, yres = _dem(dem)
-    out = hillshade_kernel(z, xres, yres, azimuth=azimuth, altitude=altitude, z_factor=z_factor)
+    out = hillshade_kernel(z, xres, yres, azimuth=azimuth, altitude=altitude, z_factor=z_factor,
+                           compute_edges=compute_edges)
     return wrap_like(dem, out, name="hillshade", units="1",
                      attrs={"azimuth": azimuth, "altitude": altitude})
 

@@ -291,13 +291,15 @@ def _d_slope(
 ) -> xr.DataArray:
     from steppe_geo.criteria import slope
 
-    return slope(_da(layers, inputs[0]), units=units)
+    # values on the grid's outer ring and beside DEM holes (gdaldem -compute_edges): a model
+    # should not lose its edge pixels to no_data because a 3 x 3 kernel runs out of neighbours
+    return slope(_da(layers, inputs[0]), units=units, compute_edges=True)
 
 
 def _d_aspect(layers: Mapping[str, Any], inputs: Sequence[str], grid: Grid) -> xr.DataArray:
     from steppe_geo.criteria import aspect
 
-    return aspect(_da(layers, inputs[0]))
+    return aspect(_da(layers, inputs[0]), compute_edges=True)  # as slope
 
 
 def _d_distance(
