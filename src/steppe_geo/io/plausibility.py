@@ -236,6 +236,7 @@ def raster_statistics(
     from steppe_geo.io.raster import (
         KIND_TAG,
         UNITS_TAG,
+        _check_nodata_fits,
         _has_colormap,
         _is_rotated,
         _north_up,
@@ -287,6 +288,7 @@ def raster_statistics(
             file_units = (tags.get(UNITS_TAG) or next((u for u in ds.units if u), None)
                           or tags.get("units") or tags.get("UNITS"))
             nd = nodata if nodata is not None else ds.nodata
+            _check_nodata_fits(nd, np.dtype(dtype), str(path), declared=nodata is not None)
             scales = [ds.scales[i - 1] for i in indexes]
             offsets = [ds.offsets[i - 1] for i in indexes]
             px = math.sqrt(abs(ds.transform.a * ds.transform.e))
