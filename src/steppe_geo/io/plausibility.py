@@ -236,13 +236,13 @@ def raster_statistics(
     from steppe_geo.io.raster import (
         KIND_TAG,
         UNITS_TAG,
+        _check_georeferencing,
         _check_nodata_fits,
         _has_colormap,
         _is_rotated,
         _north_up,
         _open_error,
         _time_coords,
-        check_georeferencing,
     )
 
     path = Path(source)
@@ -252,11 +252,11 @@ def raster_statistics(
     if problem:
         raise UnreadableInputError(problem)
     try:
-        with warnings.catch_warnings():  # check_georeferencing says it, naming the file
+        with warnings.catch_warnings():  # _check_georeferencing says it, naming the file
             warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
             ds = rasterio.open(path)
         with no_pam_sidecars(), ds:
-            check_georeferencing(ds, str(path))
+            _check_georeferencing(ds, str(path))
             if ds.crs is None:
                 hint = missing_crs_hint(tuple(ds.bounds))
                 raise MissingCRSError(f"raster {str(path)!r} has no CRS; {hint}")

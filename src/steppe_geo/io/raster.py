@@ -114,7 +114,7 @@ def _footprint(transform: Affine, shape: tuple[int, int]) -> tuple[float, float,
     return min(xs), min(ys), max(xs), max(ys)
 
 
-def check_georeferencing(ds: Any, label: str) -> None:
+def _check_georeferencing(ds: Any, label: str) -> None:
     """Refuse a dataset that cannot be placed or read: no geotransform, GCPs only, complex values.
 
     Parameters
@@ -193,7 +193,7 @@ def _window_of(crs: pyproj.CRS, transform: Affine, shape: tuple[int, int], grid:
 
 def _from_dataset(ds: Any, label: str, grid: Grid | None = None
                   ) -> tuple[np.ma.MaskedArray, dict[str, Any]]:
-    check_georeferencing(ds, label)
+    _check_georeferencing(ds, label)
     if ds.crs is None:
         raise MissingCRSError(
             f"raster {label!r} has no CRS; {missing_crs_hint(tuple(ds.bounds))} "
@@ -402,7 +402,7 @@ def _load(source: Any, grid: Grid | None = None) -> tuple[np.ma.MaskedArray, dic
         if problem:
             raise UnreadableInputError(problem)
         try:
-            with warnings.catch_warnings():  # we say it ourselves (check_georeferencing), naming the file
+            with warnings.catch_warnings():  # we say it ourselves (_check_georeferencing), naming the file
                 warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
                 ds = rasterio.open(path)
             with ds:
