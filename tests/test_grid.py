@@ -51,7 +51,7 @@ def test_windows_cover_grid_once_with_halo():
 
 
 def test_pixel_area_requires_projected():
-    g = sg.Grid.from_bounds((108.9, 40.0, 109.7, 40.4), crs="EPSG:4326", resolution_m=0.01)
+    g = sg.Grid.from_bounds((108.9, 40.0, 109.7, 40.4), crs="EPSG:4326", resolution_deg=0.01)
     with pytest.raises(GeographicCRSError, match="geographic"):
         _ = g.pixel_area_m2
 
@@ -97,7 +97,7 @@ def test_resolution_error_echoes_the_value(res, shown):
 
 
 def test_area_in_geographic_crs_names_the_crs():
-    g = sg.Grid.from_bounds((108.9, 40.0, 109.7, 40.4), crs="EPSG:4326", resolution_m=0.01)
+    g = sg.Grid.from_bounds((108.9, 40.0, 109.7, 40.4), crs="EPSG:4326", resolution_deg=0.01)
     with pytest.raises(GeographicCRSError, match=r"Grid\.pixel_area_m2 needs a projected CRS.*EPSG:4326"):
         _ = g.pixel_area_m2
     with pytest.raises(GeographicCRSError, match=r"Grid\.resolution_m .*EPSG:4326"):

@@ -22,7 +22,7 @@ def project(tmp_path, rng):
     aoi = gpd.GeoDataFrame(geometry=[shapely.box(400_000, 4_430_000, 404_000, 4_433_000)], crs="EPSG:32649")
     write_vector(aoi, data / "aoi.gpkg")
     # wind: a west -> east ramp from 4 to 9 m/s, in geographic coordinates
-    wgrid = sg.Grid.from_bounds((109.80, 39.99, 109.90, 40.06), crs="EPSG:4326", resolution_m=0.005)
+    wgrid = sg.Grid.from_bounds((109.80, 39.99, 109.90, 40.06), crs="EPSG:4326", resolution_deg=0.005)
     ramp = np.linspace(4.0, 9.0, wgrid.shape[1], dtype=np.float32)
     wind = wgrid.to_dataarray(np.tile(ramp, (wgrid.shape[0], 1)), name="wind", units="m s-1")
     write_raster(wind, data / "wind.tif")

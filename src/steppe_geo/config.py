@@ -725,7 +725,7 @@ def _read_model_file(value: Any, key: str, base: Path) -> tuple[dict[str, Any], 
     if not path.is_file():
         raise InputNotFoundError(f"{key}: model file not found: {str(path)!r}")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))  # a byte-order mark is not TOML
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{key}: cannot read {str(path)!r}: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
@@ -1074,7 +1074,7 @@ def parse_config(text: str, *, base_dir: PathLike = ".", source: PathLike | None
         Invalid TOML (with line and column) or schema violation (with the key path).
     """
     try:
-        data = tomllib.loads(text)
+        data = tomllib.loads(text.removeprefix("\ufeff"))  # a byte-order mark (Windows editors) is not TOML
     except tomllib.TOMLDecodeError as exc:
         where = f"{source}: " if source else ""
         raise ConfigError(f"{where}not valid TOML: {exc}") from None
@@ -1110,8 +1110,14 @@ def load_config(path: PathLike, *, output_dir: PathLike | None = None) -> Config
     if not p.is_file():
         raise InputNotFoundError(f"configuration file not found: {str(p)!r}")
     try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = p.read_text(encoding="utf-8-sig")  # UTF-8, with or without a byte-order mark
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{str(p)!r}: cannot read the configuration: it is not UTF-8 text (byte "
+            f"{exc.object[exc.start]:#04x} at position {exc.start}); TOML files are UTF-8: save it as UTF-8 "
+            "(with or without a BOM)"
+        ) from None
+    except OSError as exc:
         raise ConfigError(f"{str(p)!r}: cannot read the configuration: {exc}") from None
     return parse_config(text, base_dir=p.parent, source=p, output_dir=output_dir)
 

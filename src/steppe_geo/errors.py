@@ -24,6 +24,7 @@ __all__ = [
     "MissingCRSError",
     "MissingLayerError",
     "NoOverlapError",
+    "NonFiniteValuesWarning",
     "OutputExistsError",
     "OutputNotWritableError",
     "PointFeaturesWarning",
@@ -148,4 +149,12 @@ class PointFeaturesWarning(SteppeGeoWarning):
 
     The setback is then measured from the point, not from the outline: a town 2 km across given as its
     centre point keeps a 500 m setback only from the centre, and the town's edge may be eligible.
+    """
+
+
+class NonFiniteValuesWarning(SteppeGeoWarning):
+    """A raster holds +inf or -inf values: they are read as nodata.
+
+    The warning names the file and how many such pixels were found in the part read, counted in the
+    source pixels before any resampling (so the decision is the same at every grid resolution).
     """

@@ -17,7 +17,7 @@ from rasterio.windows import Window
 
 from steppe_geo._typing import Bounds, CRSLike
 from steppe_geo._validation import MAX_PIXELS, check_pixel_count, check_positive, check_projected, to_crs
-from steppe_geo.errors import InvalidParameterError, MissingCRSError
+from steppe_geo.errors import GeographicCRSError, InvalidParameterError, MissingCRSError
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -83,7 +83,8 @@ class Grid:
     # ------------------------------------------------------------------ constructors
     @classmethod
     def from_bounds(
-        cls, bounds: Bounds, *, crs: CRSLike, resolution_m: float | tuple[float, float]
+        cls, bounds: Bounds, *, crs: CRSLike, resolution_m: float | tuple[float, float] | None = None,
+        resolution_deg: float | tuple[float, float] | None = None,
     ) -> Grid:
         """Grid covering ``bounds`` (west, south, east, north), snapped outward to the resolution.
 
@@ -94,17 +95,46 @@ class Grid:
         crs : CRS-like
             Coordinate reference system.
         resolution_m : float or (x_res, y_res)
-            Pixel size in CRS units (metres for projected CRSs); must be > 0.
+            Pixel size in the units of a projected ``crs`` (metres for most); must be > 0.
+        resolution_deg : float or (x_res, y_res)
+            Pixel size in degrees, for a geographic ``crs`` (EPSG:4326, ...); must be > 0. Give
+            exactly one of ``resolution_m`` and ``resolution_deg``.
 
         Raises
         ------
+        GeographicCRSError
+            ``resolution_m`` with a geographic ``crs``: its units are degrees, so 100 would make
+            100° pixels. The message gives the UTM zone of the bounds' centre (from pyproj's
+            ``query_utm_crs_info``) and the size in degrees to use as ``resolution_deg``.
         InvalidParameterError
-            If the resolution is not > 0 or the bounds are empty.
+            If the resolution is not > 0, both or neither resolution is given, ``resolution_deg``
+            comes with a projected ``crs``, or the bounds are empty.
         SizeLimitError
             If the grid would hold more than :data:`MAX_GRID_PIXELS` pixels (the message gives
             the coarsest resolution that fits).
+
+        Examples
+        --------
+        >>> Grid.from_bounds((108.9, 40.0, 109.7, 40.4), crs="EPSG:4326", resolution_deg=0.01).shape
+        (40, 80)
         """
-        xres, yres = _resolution_pair(resolution_m)
+        crs_ = to_crs(crs)
+        if (resolution_m is None) == (resolution_deg is None):
+            raise InvalidParameterError(
+                "resolution_m / resolution_deg: give exactly one (resolution_m for a projected CRS, "
+                f"resolution_deg for a geographic one), got resolution_m={resolution_m!r}, "
+                f"resolution_deg={resolution_deg!r}"
+            )
+        if resolution_m is not None and crs_.is_geographic:
+            raise GeographicCRSError(_geographic_resolution_message(bounds, crs_, resolution_m))
+        if resolution_deg is not None and not crs_.is_geographic:
+            raise InvalidParameterError(
+                f"resolution_deg: the CRS {_crs_name(crs_)} is projected (units: "
+                f"{crs_.axis_info[0].unit_name}); give its pixel size in those units as resolution_m, not "
+                f"resolution_deg={resolution_deg!r}"
+            )
+        xres, yres = (_resolution_pair(resolution_m) if resolution_m is not None
+                      else _resolution_pair(resolution_deg, param="resolution_deg"))
         west, south, east, north = (float(v) for v in bounds)
         if not (east > west and north > south):
             raise InvalidParameterError(
@@ -116,7 +146,7 @@ class Grid:
         cols = max(1, math.ceil(round((east - west) / xres, 9)))
         rows = max(1, math.ceil(round((north - south) / yres, 9)))
         _check_grid_size(rows, cols, (xres, yres), (east - west) * (north - south))
-        return cls(crs, Affine(xres, 0.0, west, 0.0, -yres, north), (rows, cols))
+        return cls(crs_, Affine(xres, 0.0, west, 0.0, -yres, north), (rows, cols))
 
     @classmethod
     def for_area(
@@ -595,13 +625,49 @@ def _check_int(value: Any, *, param: str, low: int, shown: Any) -> int:
     return int(v)
 
 
-def _resolution_pair(resolution: float | tuple[float, float]) -> tuple[float, float]:
+def _resolution_pair(resolution: float | tuple[float, float], param: str = "resolution_m"
+                     ) -> tuple[float, float]:
     if isinstance(resolution, tuple | list):
-        xres = check_positive(resolution[0], param="resolution_m")
-        yres = check_positive(resolution[1], param="resolution_m")
+        xres = check_positive(resolution[0], param=param)
+        yres = check_positive(resolution[1], param=param)
         return xres, yres
-    r = check_positive(resolution, param="resolution_m")
+    r = check_positive(resolution, param=param)
     return r, r
+
+
+M_PER_DEGREE = 111_320.0
+"""Metres per degree of latitude (and of longitude at the equator), to suggest a size in degrees."""
+
+
+def _crs_name(crs: pyproj.CRS) -> str:
+    epsg = crs.to_epsg()
+    return f"EPSG:{epsg} ({crs.name})" if epsg else repr(crs.name)
+
+
+def _geographic_resolution_message(bounds: Bounds, crs: pyproj.CRS, resolution_m: Any) -> str:
+    """Why ``resolution_m`` does not fit a geographic CRS, and what would (a UTM zone, ``resolution_deg``)."""
+    from pyproj.aoi import AreaOfInterest
+    from pyproj.database import query_utm_crs_info
+
+    head = (f"resolution_m: the CRS {_crs_name(crs)} is geographic (its units are degrees), so "
+            f"resolution_m={resolution_m!r} would make pixels of {resolution_m!r} degrees, not metres")
+    try:
+        west, south, east, north = (float(v) for v in bounds)
+    except (TypeError, ValueError):
+        return head + "; give a projected CRS in metres (a UTM zone, EPSG:326NN or EPSG:327NN)"
+    lon, lat = (west + east) / 2, (south + north) / 2
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        return (head + f"; and the bounds {tuple(bounds)!r} are not degrees either (they look projected): "
+                "give the CRS they are in")
+    zones = query_utm_crs_info(datum_name="WGS 84", area_of_interest=AreaOfInterest(lon, lat, lon, lat))
+    utm = next((z for z in zones if z.auth_name == "EPSG"), None)
+    first = float(resolution_m[0] if isinstance(resolution_m, tuple | list) else resolution_m)
+    deg = first / M_PER_DEGREE
+    suggestion = (f"; use a projected CRS in metres, e.g. the UTM zone of the bounds' centre "
+                  f"({lon:.4f}, {lat:.4f}): EPSG:{utm.code} ({utm.name}), with the bounds transformed to it"
+                  if utm is not None else "; use a projected CRS in metres")
+    return (head + suggestion + f", or give the pixel size in degrees: resolution_deg={deg:.3g} "
+            f"(≈ {first:g} m north-south)")
 
 
 def _aoi_geometry(aoi: Any) -> tuple[Any, pyproj.CRS]:

@@ -71,7 +71,7 @@ def test_suitability_rejects_bad_input(small_grid, rng):
     da = _score(small_grid, rng)
     with pytest.raises(MissingCRSError, match="has no CRS"):
         plot_suitability(da.drop_vars("spatial_ref"))
-    geo = sg.Grid.from_bounds((108.9, 40.0, 109.0, 40.1), crs="EPSG:4326", resolution_m=0.01)
+    geo = sg.Grid.from_bounds((108.9, 40.0, 109.0, 40.1), crs="EPSG:4326", resolution_deg=0.01)
     with pytest.raises(GeographicCRSError, match="map coordinates needs a projected CRS"):
         plot_suitability(geo.to_dataarray(np.zeros(geo.shape, dtype=np.float32)))
 

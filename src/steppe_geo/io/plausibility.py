@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -230,14 +231,32 @@ def raster_statistics(
     from rasterio.enums import Resampling
     from rasterio.windows import Window
 
+    from steppe_geo.io._hints import not_a_file
     from steppe_geo.io._pam import no_pam_sidecars
-    from steppe_geo.io.raster import KIND_TAG, UNITS_TAG, _has_colormap, _time_coords
+    from steppe_geo.io.raster import (
+        KIND_TAG,
+        UNITS_TAG,
+        _check_georeferencing,
+        _check_nodata_fits,
+        _has_colormap,
+        _is_rotated,
+        _north_up,
+        _open_error,
+        _time_coords,
+    )
 
     path = Path(source)
     if not path.exists():
         raise InputNotFoundError(f"raster file not found: {str(path)!r}")
+    problem = not_a_file(path, "raster")
+    if problem:
+        raise UnreadableInputError(problem)
     try:
-        with no_pam_sidecars(), rasterio.open(path) as ds:
+        with warnings.catch_warnings():  # _check_georeferencing says it, naming the file
+            warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
+            ds = rasterio.open(path)
+        with no_pam_sidecars(), ds:
+            _check_georeferencing(ds, str(path))
             if ds.crs is None:
                 hint = missing_crs_hint(tuple(ds.bounds))
                 raise MissingCRSError(f"raster {str(path)!r} has no CRS; {hint}")
@@ -254,9 +273,11 @@ def raster_statistics(
             full = Window(0, 0, ds.width, ds.height)
             window: Window | None = full
             geom = None
+            transform, flipped = _north_up(ds.transform, ds.height)  # south-up: read flipped
             if aoi is not None:
                 geom = _aoi_in(aoi, ds.crs.to_wkt())
-                w = rasterio.windows.from_bounds(*geom.bounds, transform=ds.transform)
+            if geom is not None and not _is_rotated(transform):  # rotated: the whole raster, masked
+                w = rasterio.windows.from_bounds(*geom.bounds, transform=transform)
                 w = Window(math.floor(w.col_off), math.floor(w.row_off),
                            math.ceil(w.width) + 1, math.ceil(w.height) + 1)
                 try:
@@ -267,6 +288,7 @@ def raster_statistics(
             file_units = (tags.get(UNITS_TAG) or next((u for u in ds.units if u), None)
                           or tags.get("units") or tags.get("UNITS"))
             nd = nodata if nodata is not None else ds.nodata
+            _check_nodata_fits(nd, np.dtype(dtype), str(path), declared=nodata is not None)
             scales = [ds.scales[i - 1] for i in indexes]
             offsets = [ds.offsets[i - 1] for i in indexes]
             px = math.sqrt(abs(ds.transform.a * ds.transform.e))
@@ -279,19 +301,25 @@ def raster_statistics(
             factor = max(1.0, math.sqrt(window.width * window.height / per_band))
             out_rows = max(1, int(window.height / factor))
             out_cols = max(1, int(window.width / factor))
-            raw = ds.read(indexes, window=window, out_shape=(len(indexes), out_rows, out_cols),
+            file_window = window
+            if flipped:
+                file_window = Window(window.col_off, ds.height - window.row_off - window.height, window.width,
+                                     window.height)
+            raw = ds.read(indexes, window=file_window, out_shape=(len(indexes), out_rows, out_cols),
                           resampling=Resampling.nearest)
-            win_transform = ds.window_transform(window) * Affine.scale(window.width / out_cols,
-                                                                       window.height / out_rows)
+            if flipped:
+                raw = raw[:, ::-1, :]
+            win_transform = rasterio.windows.transform(window, transform) * Affine.scale(
+                window.width / out_cols, window.height / out_rows)
     except rasterio.errors.RasterioIOError as exc:
-        raise UnreadableInputError(f"cannot read raster {str(path)!r}: {exc}") from None
+        raise _open_error(path, exc) from None
     inside = np.ones((out_rows, out_cols), dtype=bool)
     if geom is not None:
         inside = rasterio.features.geometry_mask([geom], out_shape=(out_rows, out_cols),
                                                  transform=win_transform, invert=True, all_touched=True)
     valid = np.ones(raw.shape, dtype=bool)
     if np.issubdtype(raw.dtype, np.floating):
-        valid &= ~np.isnan(raw)
+        valid &= np.isfinite(raw)  # ±inf are nodata, as read_raster reads them
     if nd is not None and not (isinstance(nd, float) and math.isnan(nd)):
         valid &= raw != nd
     valid &= inside[np.newaxis]

@@ -28,15 +28,17 @@ from rasterio.windows import Window
 from steppe_geo._typing import CRSLike, PathLike
 from steppe_geo._validation import check_allocation, check_pixel_count, parse_choice
 from steppe_geo.errors import (
+    ImplausibleInputError,
     InputNotFoundError,
     InvalidParameterError,
     LayerKindWarning,
     MissingCRSError,
+    NonFiniteValuesWarning,
     NoOverlapError,
     UnreadableInputError,
 )
 from steppe_geo.grid import Grid, dataarray_transform
-from steppe_geo.io._hints import missing_crs_hint
+from steppe_geo.io._hints import missing_crs_hint, not_a_file, unreadable_detail
 from steppe_geo.io.plausibility import format_values
 from steppe_geo.io.units import Unit, base_unit, convert, parse_unit
 
@@ -85,9 +87,71 @@ _YEAR = re.compile(r"^\D*((?:19|20|21)\d\d)\D*$")
 
 # ---------------------------------------------------------------------------- reading
 def _open_error(path: Path, exc: Exception) -> UnreadableInputError:
-    return UnreadableInputError(
-        f"cannot read raster {str(path)!r}: {exc} (is it a GeoTIFF or another GDAL raster?)"
-    )
+    return UnreadableInputError(f"cannot read raster {str(path)!r}: {unreadable_detail(path, exc, 'raster')}")
+
+
+def _north_up(transform: Affine, height: int) -> tuple[Affine, bool]:
+    """The north-up form of a south-up ``transform`` (positive y pixel size) and whether it was flipped.
+
+    Row ``i`` of a south-up raster of ``height`` rows is row ``height - 1 - i`` of its north-up
+    form; other transforms are returned as they are.
+    """
+    if transform.e > 0 and transform.b == 0 and transform.d == 0:
+        north = transform.f + transform.e * height
+        return Affine(transform.a, 0.0, transform.c, 0.0, -transform.e, north), True
+    return transform, False
+
+
+def _is_rotated(transform: Affine) -> bool:
+    """True for a rotated or sheared geotransform (or one with x growing westward)."""
+    return transform.b != 0 or transform.d != 0 or transform.a <= 0 or transform.e >= 0
+
+
+def _footprint(transform: Affine, shape: tuple[int, int]) -> tuple[float, float, float, float]:
+    """``(west, south, east, north)`` of the four corners of a raster of ``shape`` (any geotransform)."""
+    rows, cols = shape
+    xs, ys = zip(*(transform * (c, r) for c in (0, cols) for r in (0, rows)), strict=True)
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _check_georeferencing(ds: Any, label: str) -> None:
+    """Refuse a dataset that cannot be placed or read: no geotransform, GCPs only, complex values.
+
+    Parameters
+    ----------
+    ds : rasterio dataset
+        An open raster.
+    label : str
+        The file named in the message.
+
+    Raises
+    ------
+    UnreadableInputError
+        The raster has no geotransform (GDAL's default identity transform: pixel coordinates
+        only), is placed only by ground control points or RPCs, or holds complex numbers.
+    """
+    dtype = np.dtype(ds.dtypes[0])
+    if np.issubdtype(dtype, np.complexfloating):
+        raise UnreadableInputError(
+            f"raster {label!r} holds complex numbers ({dtype}); steppe_geo reads real values only and will "
+            "not drop the imaginary part silently: write the band you mean (real part, amplitude, phase) "
+            "as a real raster first, e.g. gdal_translate -ot Float32 (real part) or gdal_calc.py with "
+            "the expression you need"
+        )
+    if ds.transform.is_identity:
+        gcps = ds.gcps[0] if ds.gcps else []
+        if gcps or ds.rpcs:
+            how = f"{len(gcps)} ground control points" if gcps else "rational polynomial coefficients (RPCs)"
+            raise UnreadableInputError(
+                f"raster {label!r} has no geotransform, only {how}: warp it onto a map grid first, e.g. "
+                "gdalwarp -t_srs EPSG:<code> (add -tps or -rpc as fits) IN.tif OUT.tif"
+            )
+        raise UnreadableInputError(
+            f"raster {label!r} has no geotransform (its pixels have no place on the map: GDAL gives the "
+            f"identity transform, pixel ({ds.width} × {ds.height}) coordinates only); assign it, e.g. "
+            "gdal_edit.py -a_ullr <west> <north> <east> <south> FILE (and -a_srs EPSG:<code> if it has no "
+            "CRS), or pass (array, transform, crs)"
+        )
 
 
 WINDOW_PAD = 4
@@ -95,16 +159,27 @@ WINDOW_PAD = 4
 
 
 def _grid_window(ds: Any, grid: Grid, label: str) -> Window | None:
-    """Window of ``ds`` covering ``grid`` (padded), or None to read everything."""
+    """Window of ``ds`` covering ``grid`` (padded), or None to read everything.
+
+    None also for south-up, rotated and sheared rasters (read whole; GDAL warps them).
+    """
+    if _is_rotated(ds.transform):
+        return None
     crs = pyproj.CRS.from_user_input(ds.crs.to_wkt())
+    return _window_of(crs, ds.transform, (ds.height, ds.width), grid, label)
+
+
+def _window_of(crs: pyproj.CRS, transform: Affine, shape: tuple[int, int], grid: Grid,
+               label: str) -> Window | None:
+    """Window of a north-up raster (``crs``, ``transform``, ``shape``) covering ``grid``, padded."""
     try:
         w, b, r, t = rasterio.warp.transform_bounds(grid.crs, crs, *grid.bounds, densify_pts=21)
     except Exception:  # the grid cannot be expressed in the source CRS: read all, check later
         return None
     if not all(map(math.isfinite, (w, b, r, t))) or (crs.is_geographic and r < w):
         return None
-    full = Window(0, 0, ds.width, ds.height)
-    win = rasterio.windows.from_bounds(w, b, r, t, transform=ds.transform)
+    full = Window(0, 0, shape[1], shape[0])
+    win = rasterio.windows.from_bounds(w, b, r, t, transform=transform)
     col0 = math.floor(win.col_off) - WINDOW_PAD
     row0 = math.floor(win.row_off) - WINDOW_PAD
     col1 = math.ceil(win.col_off + win.width) + WINDOW_PAD
@@ -112,23 +187,37 @@ def _grid_window(ds: Any, grid: Grid, label: str) -> Window | None:
     try:
         return Window(col0, row0, col1 - col0, row1 - row0).intersection(full)
     except rasterio.errors.WindowError:
-        _check_overlap(grid, crs, ds.transform, (ds.height, ds.width), label)  # raises
+        _check_overlap(grid, crs, transform, shape, label)  # raises
         return None
 
 
 def _from_dataset(ds: Any, label: str, grid: Grid | None = None
                   ) -> tuple[np.ma.MaskedArray, dict[str, Any]]:
+    _check_georeferencing(ds, label)
     if ds.crs is None:
         raise MissingCRSError(
             f"raster {label!r} has no CRS; {missing_crs_hint(tuple(ds.bounds))} "
             "(gdal_edit.py -a_srs EPSG:<code> FILE, or pass (array, transform, crs))"
         )
-    window = None if grid is None else _grid_window(ds, grid, label)
+    _check_nodata_fits(ds.nodata, np.dtype(ds.dtypes[0]), label, declared=False)
+    # a south-up raster (positive y pixel size) is read flipped: the same as its north-up version
+    transform, flipped = _north_up(ds.transform, ds.height)
+    window = None
+    if grid is not None and not _is_rotated(transform):
+        window = _window_of(pyproj.CRS.from_user_input(ds.crs.to_wkt()), transform, (ds.height, ds.width),
+                            grid, label)
+    file_window = window
+    if flipped and window is not None:
+        file_window = Window(window.col_off, ds.height - window.row_off - window.height, window.width,
+                             window.height)
     _check_read_size(ds, window, label)
     try:
-        data = ds.read(masked=True, window=window)
+        data = ds.read(masked=True, window=file_window)
     except rasterio.errors.RasterioError as exc:
-        raise UnreadableInputError(f"cannot read pixels of raster {label!r}: {exc}") from None
+        raise UnreadableInputError(f"cannot read pixels of raster {label!r}: {exc} (is the file truncated or "
+                                   "corrupt? gdalinfo -checksum FILE reads every block)") from None
+    if flipped:
+        data = data[:, ::-1, :]
     tags = ds.tags()
     band_tags = [ds.tags(i) for i in range(1, ds.count + 1)]
     # our tag, else the bands' units, else a dataset-level "units" tag (GDAL metadata, netCDF)
@@ -136,7 +225,7 @@ def _from_dataset(ds: Any, label: str, grid: Grid | None = None
              or tags.get("units") or tags.get("UNITS"))
     meta = {
         "crs": pyproj.CRS.from_user_input(ds.crs.to_wkt()),
-        "transform": ds.transform if window is None else ds.window_transform(window),
+        "transform": transform if window is None else rasterio.windows.transform(window, transform),
         "nodata": ds.nodata,
         "scales": ds.scales,
         "offsets": ds.offsets,
@@ -149,6 +238,41 @@ def _from_dataset(ds: Any, label: str, grid: Grid | None = None
         "dtype": np.dtype(ds.dtypes[0]),
     }
     return data, meta
+
+
+def _check_nodata_fits(nodata: Any, dtype: np.dtype, label: str, *, declared: bool) -> None:
+    """Refuse an integer raster's nodata that no pixel can hold (NaN, a fraction, beyond the dtype's range).
+
+    Such a value marks nothing, so the pixels the data's author meant as missing would be read as data.
+    """
+    if nodata is None or not np.issubdtype(dtype, np.integer):
+        return
+    info = np.iinfo(dtype)
+    value = float(nodata)
+    if math.isfinite(value) and value == int(value) and info.min <= value <= info.max:
+        return
+    where = "the nodata given" if declared else "its nodata (file metadata)"
+    raise InvalidParameterError(
+        f"nodata: raster {label!r} is {dtype} (values {info.min}..{info.max}) but {where} is {nodata!r}, "
+        f"which no pixel can hold, so it marks nothing; give the value that marks missing pixels, an integer "
+        f"in {info.min}..{info.max}, with nodata= (in a configuration: nodata = <n> in its [inputs.<name>] "
+        "table)"
+    )
+
+
+def _check_some_valid(values: np.ndarray, nodata: Any, label: str, name: str | None, grid: Grid) -> None:
+    """Refuse an aligned raster with no valid pixel on ``grid`` (all NaN, or all nodata)."""
+    if np.issubdtype(values.dtype, np.floating):
+        empty = bool(np.isnan(values).all())
+    else:
+        empty = nodata is not None and bool((values == nodata).all())
+    if empty:
+        input_ = f"input {name!r}: " if name and name != Path(label).stem else ""
+        raise ImplausibleInputError(
+            f"{input_}raster {label!r} has no valid pixel on the grid ({grid.describe()}): every pixel it "
+            "has there is nodata, so every score it enters would be missing; give a raster with data over "
+            "the area (check its path and its CRS), or the right nodata"
+        )
 
 
 def _check_read_size(ds: Any, window: Window | None, label: str) -> None:
@@ -207,6 +331,13 @@ def _from_dataarray(da: xr.DataArray) -> tuple[np.ma.MaskedArray, dict[str, Any]
             hint = "assign the CRS the data was made in"
         raise MissingCRSError(f"DataArray {da.name!r} has no CRS; {hint} (da.rio.write_crs(...))")
     values = np.asarray(da.values)
+    if np.issubdtype(values.dtype, np.complexfloating):
+        raise UnreadableInputError(
+            f"DataArray {da.name!r} holds complex numbers ({values.dtype}); steppe_geo reads real values "
+            "only and will not drop the imaginary part silently: pass the part you mean (da.real, abs(da))"
+        )
+    if values.dtype == np.bool_:  # decision: True/False are read as the integers 1/0 (GDAL has no bool type)
+        values = values.astype(np.uint8)
     arr = values if values.ndim == 3 else values[np.newaxis]
     count = arr.shape[0]
     attrs = da.attrs
@@ -267,8 +398,14 @@ def _load(source: Any, grid: Grid | None = None) -> tuple[np.ma.MaskedArray, dic
         path = Path(source)
         if not path.exists():
             raise InputNotFoundError(f"raster file not found: {str(path)!r}")
+        problem = not_a_file(path, "raster")
+        if problem:
+            raise UnreadableInputError(problem)
         try:
-            with rasterio.open(path) as ds:
+            with warnings.catch_warnings():  # we say it ourselves (_check_georeferencing), naming the file
+                warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
+                ds = rasterio.open(path)
+            with ds:
                 data, meta = _from_dataset(ds, str(path), grid)
         except rasterio.errors.RasterioIOError as exc:
             raise _open_error(path, exc) from None
@@ -289,7 +426,8 @@ def _decide_kind(kind: Any, meta: dict[str, Any]) -> LayerKind:
     return LayerKind.CONTINUOUS
 
 
-def _decode(data: np.ma.MaskedArray, meta: dict[str, Any], kind: LayerKind) -> tuple[np.ndarray, Any]:
+def _decode(data: np.ma.MaskedArray, meta: dict[str, Any], kind: LayerKind, label: str = "array"
+            ) -> tuple[np.ndarray, Any]:
     """Return (values, nodata): float32 + NaN for continuous, integer + nodata for categorical."""
     if kind is LayerKind.CONTINUOUS:
         raw = np.ma.getdata(data)
@@ -313,17 +451,46 @@ def _decode(data: np.ma.MaskedArray, meta: dict[str, Any], kind: LayerKind) -> t
         )
     nodata = meta["nodata"]
     if nodata is None and np.ma.is_masked(data):
-        nodata = _free_nodata(np.ma.compressed(data), meta["dtype"])
+        nodata = _free_nodata(np.ma.compressed(data), meta["dtype"], label)
     values = np.ma.filled(data, nodata if nodata is not None else 0).astype(meta["dtype"])
     return values, (None if nodata is None else meta["dtype"].type(nodata).item())
 
 
-def _free_nodata(values: np.ndarray, dtype: np.dtype) -> int:
+def _free_nodata(values: np.ndarray, dtype: np.dtype, label: str = "array") -> int:
     info = np.iinfo(dtype)
-    for cand in (info.max, info.min, 0):
+    cands = list(dict.fromkeys((int(info.max), int(info.min), 0)))
+    for cand in cands:
         if not np.any(values == cand):
-            return int(cand)
-    raise InvalidParameterError("no free integer value to use as nodata")
+            return cand
+    raise InvalidParameterError(
+        f"nodata: raster {label!r} ({dtype}, read as classes) declares no nodata and uses every candidate "
+        f"value ({', '.join(map(str, cands))}), so no free integer value is left to mark pixels outside it "
+        "after alignment; declare its nodata with nodata= (in a configuration: nodata = <n> in its "
+        "[inputs.<name>] table), a value that is not a class"
+    )
+
+
+def _mask_infinite(data: np.ma.MaskedArray, label: str) -> np.ma.MaskedArray:
+    """``data`` with its +inf/-inf pixels masked (nodata), and a :class:`NonFiniteValuesWarning` if any.
+
+    Counted here, in the source pixels before any resampling, so every grid resolution makes the same
+    decision (an average would otherwise turn a coarse pixel into NaN at one resolution and not another).
+    """
+    if not np.issubdtype(data.dtype, np.floating):
+        return data
+    raw = np.ma.getdata(data)
+    inf = np.isinf(raw) & ~np.ma.getmaskarray(data)
+    n = int(inf.sum())
+    if not n:
+        return data
+    n_pos = int((inf & (raw > 0)).sum())
+    warnings.warn(
+        f"raster {label!r} holds {n:,} infinite pixel{'s' if n > 1 else ''} ({n_pos:,} +inf, {n - n_pos:,} "
+        f"-inf, of {raw.size:,} read): they are read as nodata, as NaN is (replace them with the file's "
+        "nodata value, or with real values, to silence this)",
+        NonFiniteValuesWarning, stacklevel=3,
+    )
+    return np.ma.MaskedArray(raw, mask=np.ma.getmaskarray(data) | inf)
 
 
 def _time_coords(meta: dict[str, Any], count: int) -> list[int] | None:
@@ -380,21 +547,16 @@ def _source_resolution_in(crs_src: pyproj.CRS, transform: Affine, shape: tuple[i
                           crs_dst: pyproj.CRS) -> float:
     """Approximate source pixel size expressed in destination CRS units (geometric mean)."""
     rows, cols = shape
-    west, north = transform.c, transform.f
-    east, south = west + cols * transform.a, north + rows * transform.e
-    w, b, r, t = rasterio.warp.transform_bounds(crs_src, crs_dst, west, south, east, north,
+    w, b, r, t = rasterio.warp.transform_bounds(crs_src, crs_dst, *_footprint(transform, shape),
                                                 densify_pts=21)
     return math.sqrt(abs((r - w) / cols * (t - b) / rows))
 
 
 def _check_overlap(grid: Grid, crs: pyproj.CRS, transform: Affine, shape: tuple[int, int],
                    label: str) -> None:
-    rows, cols = shape
-    west, north = transform.c, transform.f
-    east, south = west + cols * transform.a, north + rows * transform.e
     try:
-        w, b, r, t = rasterio.warp.transform_bounds(crs, grid.crs, min(west, east), min(south, north),
-                                                    max(west, east), max(south, north), densify_pts=21)
+        w, b, r, t = rasterio.warp.transform_bounds(crs, grid.crs, *_footprint(transform, shape),
+                                                    densify_pts=21)
     except Exception:  # projection failure means no usable overlap
         w = b = r = t = math.nan
     gw, gs, ge, gn = grid.bounds
@@ -444,8 +606,8 @@ def warp_scales(crs: pyproj.CRS, transform: Affine, grid: Grid) -> tuple[float, 
     chunks or windows; fixing them for the whole grid makes every window give the same answer.
     """
     w, b, r, t = rasterio.warp.transform_bounds(grid.crs, crs, *grid.bounds, densify_pts=21)
-    src_cols = abs(r - w) / abs(transform.a)
-    src_rows = abs(t - b) / abs(transform.e)
+    src_cols = abs(r - w) / math.hypot(transform.a, transform.d)  # pixel sides: rotated transforms too
+    src_rows = abs(t - b) / math.hypot(transform.b, transform.e)
     return grid.cols / src_cols, grid.rows / src_rows
 
 
@@ -639,7 +801,10 @@ def read_raster(
                                                          param="resampling")
     data, meta, src_label = _load(source, grid)
     label = src_label or (name or "array")
+    if nodata is not None:
+        _check_nodata_fits(nodata, meta["dtype"], label, declared=True)
     data, meta = _declare(data, meta, label, band=band, nodata=nodata, scale=scale, offset=offset)
+    data = _mask_infinite(data, label)
     layer_kind = _decide_kind(kind, meta)
     if layer_kind is LayerKind.CATEGORICAL:
         declared = [k for k, v in (("units", units), ("to_units", to_units), ("scale", scale),
@@ -649,12 +814,18 @@ def read_raster(
                 f"{declared[0]}: raster {label!r} is read as categorical (classes); units, scale and "
                 "offset apply to continuous layers only (pass kind='continuous' if it holds measurements)"
             )
-    values, nodata = _decode(data, meta, layer_kind)
+    values, nodata = _decode(data, meta, layer_kind, label)
     src_unit = None
     if layer_kind is LayerKind.CONTINUOUS:
         values, meta["units"], src_unit = _convert_units(values, meta, units, to_units)
     count = values.shape[0]
     if grid is None:
+        if _is_rotated(meta["transform"]):
+            raise InvalidParameterError(
+                f"grid: raster {label!r} has a rotated or sheared geotransform "
+                f"{tuple(meta['transform'])[:6]}; it can be read only onto a north-up grid: pass grid= "
+                "(GDAL warps it), or warp it first (gdalwarp IN.tif OUT.tif)"
+            )
         target = Grid(meta["crs"], meta["transform"], values.shape[-2:])
     else:
         _check_overlap(grid, meta["crs"], meta["transform"], values.shape[-2:], label)
@@ -666,8 +837,9 @@ def read_raster(
                 _warn_if_classes_look_interpolated(data, meta, layer_kind, method, label)
         if layer_kind is LayerKind.CATEGORICAL and nodata is None:
             # pixels outside the source need a value that is not a real class
-            nodata = _free_nodata(values, values.dtype)
+            nodata = _free_nodata(values, values.dtype, label)
         values = _align(values, nodata, meta, grid, method)
+        _check_some_valid(values, nodata, label, name, grid)
         target = grid
     years = _time_coords(meta, count)
     if name is None and isinstance(source, xr.DataArray):

@@ -26,7 +26,7 @@ from steppe_geo.errors import (
 )
 from steppe_geo.grid import Grid
 from steppe_geo.io._dbf import undeclared_encoding
-from steppe_geo.io._hints import missing_crs_hint
+from steppe_geo.io._hints import missing_crs_hint, not_a_file, unreadable_detail
 from steppe_geo.io._pam import no_pam_sidecars
 
 __all__ = ["AreaOfInterest", "GeometryRole", "rasterize", "read_vector", "vector_columns", "vector_layers"]
@@ -62,6 +62,22 @@ def _gdal_path(path: Path) -> str:
     return str(path)
 
 
+DATASET_FOLDERS = (".gdb",)
+"""Folders that are vector datasets (an Esri file geodatabase); any other folder is refused by name."""
+
+
+def _check_file(path: Path) -> None:
+    """Refuse a folder (but a file geodatabase) or an empty file before GDAL guesses at it."""
+    problem = not_a_file(path, "vector file", directories=DATASET_FOLDERS)
+    if problem:
+        raise UnreadableInputError(problem)
+
+
+def _unreadable(path: Path, exc: Exception) -> UnreadableInputError:
+    return UnreadableInputError(f"cannot read vector file {str(path)!r}: "
+                                f"{unreadable_detail(path, exc, 'vector')}")
+
+
 def _check_encoding(path: Path, encoding: str | None) -> str | None:
     """``encoding`` checked (a Python codec name), or refuse a shapefile whose text encoding is unknown."""
     import codecs
@@ -95,6 +111,7 @@ def _read_file(source: PathLike, layer: str | None, encoding: str | None = None
     path = Path(source)
     if not path.exists():
         raise InputNotFoundError(f"vector file not found: {str(path)!r}")
+    _check_file(path)
     encoding = _check_encoding(path, encoding)
     if path.suffix.lower() in (".parquet", ".geoparquet"):
         try:
@@ -115,7 +132,7 @@ def _read_file(source: PathLike, layer: str | None, encoding: str | None = None
         raise InputNotFoundError(f"layer {layer!r} not found in {str(path)!r}: {exc}") from None
     except (pyogrio.errors.DataSourceError, pyogrio.errors.FieldError,
             pyogrio.errors.GeometryError) as exc:
-        raise UnreadableInputError(f"cannot read vector file {str(path)!r}: {exc}") from None
+        raise _unreadable(path, exc) from None
     return gdf, str(path)
 
 
@@ -150,13 +167,14 @@ def vector_layers(source: PathLike) -> list[str]:
     path = Path(source)
     if not path.exists():
         raise InputNotFoundError(f"vector file not found: {str(path)!r}")
+    _check_file(path)
     if path.suffix.lower() in (".parquet", ".geoparquet"):
         return [path.stem]
     try:
         with no_pam_sidecars():
             return [str(name) for name, _ in pyogrio.list_layers(_gdal_path(path))]
     except pyogrio.errors.DataSourceError as exc:
-        raise UnreadableInputError(f"cannot read vector file {str(path)!r}: {exc}") from None
+        raise _unreadable(path, exc) from None
 
 
 def vector_columns(source: PathLike, *, layer: str | None = None, encoding: str | None = None) -> list[str]:

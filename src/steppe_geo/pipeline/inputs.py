@@ -14,7 +14,7 @@ import numpy as np
 import xarray as xr
 
 from steppe_geo.config import GridConfig, InputSpec
-from steppe_geo.errors import EmptyLayerError
+from steppe_geo.errors import EmptyLayerError, SteppeGeoError
 from steppe_geo.grid import Grid
 from steppe_geo.io.plausibility import INPUT_ROLES, ROLES
 from steppe_geo.pipeline.results import InputLayers
@@ -89,12 +89,21 @@ def build_grid(inputs: Mapping[str, Path], grid_config: GridConfig, *,
     -------
     Grid
         In a local metre-based CRS (:meth:`steppe_geo.Grid.for_area`).
+
+    Raises
+    ------
+    SteppeGeoError
+        The AOI file cannot be read (each subclass as :func:`steppe_geo.io.read_vector` raises it),
+        its message prefixed with the config key ``inputs.<aoi>``.
     """
     from steppe_geo.io import read_vector
 
     spec = (specs or {}).get(grid_config.aoi)
-    aoi = read_vector(inputs[grid_config.aoi], layer=(layers or {}).get(grid_config.aoi), role="polygons",
-                      encoding=None if spec is None else spec.encoding)
+    try:
+        aoi = read_vector(inputs[grid_config.aoi], layer=(layers or {}).get(grid_config.aoi), role="polygons",
+                          encoding=None if spec is None else spec.encoding)
+    except SteppeGeoError as exc:  # the same error, naming the config key of the file at fault
+        raise type(exc)(f"inputs.{grid_config.aoi}: {exc}") from None
     return Grid.for_area(aoi, resolution_m=grid_config.resolution_m, margin_m=grid_config.margin_m,
                          projection=grid_config.projection)
 
