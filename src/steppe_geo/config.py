@@ -607,11 +607,46 @@ def _parse_criterion(item: Any, key: str) -> CriterionConfig:
     return CriterionConfig(item["name"], layer, float(weight), fdict)
 
 
-def _parse_constraint(item: Any, key: str) -> dict[str, Any]:
+_SETBACK_EDIT_KEYS = ("distance_m", "tip_height_multiple", "class_distances_m", "class_column",
+                      "width_column", "all_touched")
+"""Keys of a ``{type = "setback", name = ...}`` constraint without a layer: they edit the preset's exact
+setback of that name (``Model.replace_constraint``; the same list as ``steppe_geo.models.model``)."""
+
+
+def _parse_setback_edit(item: Mapping[str, Any], key: str, *, custom: bool) -> dict[str, Any]:
+    """A setback without ``layer``: an edit of the exact setback of that name in a preset or model file."""
+    if custom:
+        raise ConfigError(
+            f"{key}.layer: missing. A setback without a layer edits the setback of that name in a preset "
+            "or model file, and this model is built from its own criteria (no preset, model_file or "
+            "model); give layer = <a vector input or a distance raster>")
+    name = item.get("name")
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f"{key}.name: expected the name of the setback to edit, got {_show(name)}")
+    unknown = [k for k in item if k not in ("type", "name", *_SETBACK_EDIT_KEYS)]
+    if unknown:
+        raise ConfigError(
+            f"{key}.{unknown[0]}: not a setback setting{did_you_mean(unknown[0], list(_SETBACK_EDIT_KEYS))} "
+            f"A setback without a layer edits the preset's setback {name!r} with: "
+            f"{', '.join(_SETBACK_EDIT_KEYS)} (or give layer = ... for a new setback)")
+    edits = [k for k in item if k in _SETBACK_EDIT_KEYS]
+    if not edits:
+        raise ConfigError(f"{key}: setback {name!r} without a layer changes nothing; give one of "
+                          f"{', '.join(_SETBACK_EDIT_KEYS)} (or layer = ... for a new setback)")
+    for k in ("distance_m", "tip_height_multiple"):
+        v = item.get(k)
+        if k in item and (isinstance(v, bool) or not isinstance(v, int | float) or not v > 0):
+            raise ConfigError(f"{key}.{k}: expected a number > 0, got {_show(v)}")
+    return dict(item)
+
+
+def _parse_constraint(item: Any, key: str, *, custom: bool = False) -> dict[str, Any]:
     from steppe_geo.mcda import constraint_from_dict
 
     if not isinstance(item, Mapping):
         raise ConfigError(f"{key}: expected a table, got {_show(item)}")
+    if item.get("type") == "setback" and "layer" not in item:
+        return _parse_setback_edit(item, key, custom=custom)
     from steppe_geo.mcda.constraints import _REGISTRY as kinds  # the registered constraint types
 
     valid = sorted(kinds)
@@ -781,7 +816,8 @@ def _parse_model(name: str, table: Any, base: Path) -> ModelConfig:
     cons_items = table.get("constraints", [])
     if not isinstance(cons_items, list):
         raise ConfigError(f"{key}.constraints: expected an array of tables, got {_show(cons_items)}")
-    constraints = tuple(_parse_constraint(it, f"{key}.constraints[{i}]") for i, it in enumerate(cons_items))
+    constraints = tuple(_parse_constraint(it, f"{key}.constraints[{i}]", custom=not given)
+                        for i, it in enumerate(cons_items))
     weights = table.get("weights", {})
     if not isinstance(weights, Mapping):
         raise ConfigError(f"{key}.weights: expected a table of name = weight, got {_show(weights)}")
