@@ -361,7 +361,8 @@ class OutputsConfig:
     criteria : bool
         Also write each model's standardised criteria (0–1) as ``rasters/<model>/criteria/<name>.tif``.
     vectors : tuple of str
-        Parcel outputs: any of ``gpkg``, ``shapefile`` (zipped), ``parquet``, ``flatgeobuf``, ``csv``.
+        Parcel outputs: any of ``gpkg``, ``shapefile`` (zipped), ``parquet``, ``flatgeobuf``, ``csv``
+        (the summary table); exactly these are written (``parcels.export_bundle(formats=...)``).
     maps : tuple of str
         ``png`` and/or ``pdf``.
     report : bool
