@@ -35,6 +35,7 @@ from steppe_geo._validation import did_you_mean
 from steppe_geo.errors import ConfigError, InputNotFoundError, InvalidParameterError, SteppeGeoError
 from steppe_geo.io.raster import LayerKind, ResamplingMethod
 from steppe_geo.io.units import parse_unit
+from steppe_geo.mcda.weights import RandomIndex
 
 __all__ = [
     "EXAMPLE_CONFIG",
@@ -263,6 +264,10 @@ class ModelConfig:
         (:meth:`steppe_geo.models.Model.without`): ``drop = ["railways", "homesteads"]``; their inputs
         are then no longer required. (``land_cover_legend = "nlcd"`` in the table is kept in
         ``parameters``.)
+    ahp_random_index : str
+        The random-index table of the AHP consistency ratio (``random_index`` in
+        ``[models.<name>.ahp]``): ``saaty1980`` (default), ``alonso_lamata2006`` or
+        ``donegan_dodd1991`` (:class:`steppe_geo.mcda.RandomIndex`).
     """
 
     name: str
@@ -276,6 +281,7 @@ class ModelConfig:
     model_file: Path | None = None
     ahp: tuple[AHPJudgement, ...] = ()
     drop: tuple[str, ...] = ()
+    ahp_random_index: str = "saaty1980"
 
     @property
     def kind(self) -> str:
@@ -794,7 +800,13 @@ def _parse_model(name: str, table: Any, base: Path) -> ModelConfig:
         rule = RULE_ALIASES[alias].value  # e.g. "wpm" for weighted-product
     else:
         rule = c.choice("rule", Rule)
-    ahp = _parse_ahp(table["ahp"], c.key("ahp")) if c.has("ahp") else ()
+    ahp_table = table["ahp"] if c.has("ahp") else None
+    random_index = RandomIndex.SAATY1980.value
+    if isinstance(ahp_table, Mapping) and "random_index" in ahp_table:
+        random_index = _choice(ahp_table["random_index"], [m.value for m in RandomIndex],
+                               f"{c.key('ahp')}.random_index")
+        ahp_table = {k: v for k, v in ahp_table.items() if k != "random_index"}
+    ahp = _parse_ahp(ahp_table, c.key("ahp")) if c.has("ahp") else ()
     crit_items = table.get("criteria", [])
     if not isinstance(crit_items, list):
         raise ConfigError(f"{key}.criteria: expected an array of tables ([[{key}.criteria]]), "
@@ -861,7 +873,7 @@ def _parse_model(name: str, table: Any, base: Path) -> ModelConfig:
         params["land_cover_legend"] = legend
     drop = _parse_drop(table.get("drop", []), f"{key}.drop", custom=preset is None and definition is None)
     return ModelConfig(name, preset, rule, {k: float(v) for k, v in weights.items()}, criteria,
-                       constraints, params, definition, model_file, ahp, drop)
+                       constraints, params, definition, model_file, ahp, drop, random_index)
 
 
 def _parse_drop(value: Any, key: str, *, custom: bool) -> tuple[str, ...]:

@@ -70,3 +70,34 @@ def test_setback_edit_without_a_layer_is_checked_at_parse_time(tmp_path, item, m
 
 def test_setback_edit_keys_are_the_models_own():
     assert _SETBACK_EDIT_KEYS == _WITHIN_EDITS
+
+
+def _ahp_config(tmp_path, ahp_table):
+    for name in ("aoi.gpkg", "dem.tif"):
+        (tmp_path / name).write_bytes(b"")
+    criteria = [{"name": n, "layer": "dem", "function": "linear", "low": 0.0, "high": h}
+                for n, h in (("a", 1000.0), ("b", 2000.0), ("c", 3000.0))]
+    data = {"inputs": {"aoi": "aoi.gpkg", "dem": "dem.tif"}, "grid": {"aoi": "aoi", "resolution_m": 1000},
+            "models": {"m": {"criteria": criteria, "ahp": ahp_table}}}
+    return config_from_dict(data, base_dir=tmp_path)
+
+
+def test_ahp_random_index_from_the_config(tmp_path):
+    import warnings
+
+    from steppe_geo.mcda import RandomIndex
+    from steppe_geo.pipeline.build import ahp_result
+
+    judgements = {"a/b": 2, "b/c": 4, "a/c": 3}  # CI = 0.053924 (see tests/mcda/test_random_index.py)
+    cfg = _ahp_config(tmp_path, {**judgements, "random_index": "alonso_lamata2006"})
+    assert cfg.models["m"].ahp_random_index == "alonso_lamata2006"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = ahp_result(cfg.models["m"])
+    assert res.random_index is RandomIndex.ALONSO_LAMATA2006
+    assert res.cr == pytest.approx(0.053924 / 0.5245, abs=1e-5)
+    assert _ahp_config(tmp_path, judgements).models["m"].ahp_random_index == "saaty1980"
+    match = (r"models\.m\.ahp\.random_index: unknown 'saaty'; did you mean 'saaty1980'\? Valid values are: "
+             r"'saaty1980', 'alonso_lamata2006'")
+    with pytest.raises(ConfigError, match=match):
+        _ahp_config(tmp_path, {**judgements, "random_index": "saaty"})

@@ -28,7 +28,8 @@ def _quiet_ahp(model: ModelConfig, names: Sequence[str]) -> Any:
         return None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", InconsistentJudgementsWarning)
-        return ahp({(j.row, j.col): j.value for j in model.ahp}, criteria=list(names))
+        return ahp({(j.row, j.col): j.value for j in model.ahp}, criteria=list(names),
+                   random_index=model.ahp_random_index)
 
 
 def ahp_result(model: ModelConfig, *, inputs: Sequence[str] = ()) -> Any:
