@@ -77,7 +77,7 @@ def test_table_bounds_and_bad_names():
     w = rng.uniform(1, 5, 11)
     consistent = w[:, None] / w[None, :]
     assert ahp(consistent, random_index="alonso_lamata2006").cr == pytest.approx(0.0, abs=1e-9)
-    with pytest.warns(Warning, match=r"random index RI of Saaty \(1980\) is tabulated for n <= 10 only"):
+    with pytest.warns(Warning, match=r"Saaty's random index RI is tabulated for n <= 10 only"):
         assert math.isnan(ahp(consistent).cr)
     with pytest.raises(InvalidParameterError, match=r"random_index: unknown value 'alonso'.*lamata"):
         ahp(consistent, random_index="alonso")

@@ -69,8 +69,8 @@ RANDOM_INDEX_TABLES: Mapping[RandomIndex, Mapping[int, float]] = MappingProxyTyp
 })
 """RI(n) of each :class:`RandomIndex` table (0 for n ≤ 2: such matrices are always consistent)."""
 
-_RI_LABEL = {RandomIndex.SAATY1980: "Saaty (1980)", RandomIndex.ALONSO_LAMATA2006: "Alonso & Lamata (2006)",
-             RandomIndex.DONEGAN_DODD1991: "Donegan & Dodd (1991)"}
+_RI_LABEL = {RandomIndex.SAATY1980: "Saaty's", RandomIndex.ALONSO_LAMATA2006: "Alonso & Lamata's",
+             RandomIndex.DONEGAN_DODD1991: "Donegan & Dodd's"}
 
 CR_THRESHOLD = 0.10
 
@@ -429,7 +429,7 @@ def ahp(judgements: np.ndarray | Sequence[Sequence[float]] | Mapping[tuple[str, 
     suggestion = None
     if n > max(table):
         warnings.warn(
-            f"AHP with n = {n} criteria: the random index RI of {_RI_LABEL[ri]} is tabulated for n <= "
+            f"AHP with n = {n} criteria: {_RI_LABEL[ri]} random index RI is tabulated for n <= "
             f"{max(table)} only, so the consistency ratio is not known (CR = NaN); "
             f"lambda_max = {lam:.4g} and CI = {ci:.4g} are reported. Group the criteria into a "
             f"hierarchy of at most {max(table)} per comparison to have consistency checked.",
