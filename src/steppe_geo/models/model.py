@@ -855,6 +855,10 @@ whether an input must be a raster or a vector file; :attr:`Derivation.input_kind
 derivation's inputs."""
 
 
+PRESETS: dict[str, Callable[..., Model]] = {}
+"""Preset name → function returning the :class:`Model` (names as in the TOML config); filled by
+:mod:`steppe_geo.models` when it imports the presets, so that this module need not import them."""
+
 WHOLE_GRID = -1
 """Halo of a derivation whose pixels depend on the whole grid (see :func:`derivation_halo`)."""
 
@@ -1488,8 +1492,6 @@ class Model:
                     f"{sorted(self.parameters)}"
                 )
             return dataclasses.replace(self, parameters={**self.parameters, **parameters})
-        from steppe_geo.models import PRESETS
-
         if self.preset not in PRESETS:
             raise InvalidParameterError(
                 f"model {self.name!r}: built by unknown preset {self.preset!r}; presets are {list(PRESETS)}"
