@@ -1226,6 +1226,7 @@ preset = "wind_onshore"
 # [models.wind.ahp]         # or: weights from AHP, one judgement per pair of criteria (Saaty 1-9);
 # "wind_speed/grid_distance" = 3   # the report shows the consistency ratio CR (warning if > 0.10)
 # "wind_speed/road_access" = 5     # ... all 10 pairs of the 5 criteria
+# random_index = "saaty1980"       # RI table of CR: saaty1980, alonso_lamata2006, donegan_dodd1991
 # [[models.wind.criteria]]  # replace (same name) or add a criterion
 # name = "slope"
 # layer = "slope_deg"
