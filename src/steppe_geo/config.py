@@ -35,6 +35,7 @@ from steppe_geo._validation import did_you_mean
 from steppe_geo.errors import ConfigError, InputNotFoundError, InvalidParameterError, SteppeGeoError
 from steppe_geo.io.raster import LayerKind, ResamplingMethod
 from steppe_geo.io.units import parse_unit
+from steppe_geo.mcda.weights import RandomIndex
 
 __all__ = [
     "EXAMPLE_CONFIG",
@@ -263,6 +264,10 @@ class ModelConfig:
         (:meth:`steppe_geo.models.Model.without`): ``drop = ["railways", "homesteads"]``; their inputs
         are then no longer required. (``land_cover_legend = "nlcd"`` in the table is kept in
         ``parameters``.)
+    ahp_random_index : str
+        The random-index table of the AHP consistency ratio (``random_index`` in
+        ``[models.<name>.ahp]``): ``saaty1980`` (default), ``alonso_lamata2006`` or
+        ``donegan_dodd1991`` (:class:`steppe_geo.mcda.RandomIndex`).
     """
 
     name: str
@@ -276,6 +281,7 @@ class ModelConfig:
     model_file: Path | None = None
     ahp: tuple[AHPJudgement, ...] = ()
     drop: tuple[str, ...] = ()
+    ahp_random_index: str = "saaty1980"
 
     @property
     def kind(self) -> str:
@@ -361,7 +367,8 @@ class OutputsConfig:
     criteria : bool
         Also write each model's standardised criteria (0–1) as ``rasters/<model>/criteria/<name>.tif``.
     vectors : tuple of str
-        Parcel outputs: any of ``gpkg``, ``shapefile`` (zipped), ``parquet``, ``flatgeobuf``, ``csv``.
+        Parcel outputs: any of ``gpkg``, ``shapefile`` (zipped), ``parquet``, ``flatgeobuf``, ``csv``
+        (the summary table); exactly these are written (``parcels.export_bundle(formats=...)``).
     maps : tuple of str
         ``png`` and/or ``pdf``.
     report : bool
@@ -607,11 +614,46 @@ def _parse_criterion(item: Any, key: str) -> CriterionConfig:
     return CriterionConfig(item["name"], layer, float(weight), fdict)
 
 
-def _parse_constraint(item: Any, key: str) -> dict[str, Any]:
+_SETBACK_EDIT_KEYS = ("distance_m", "tip_height_multiple", "class_distances_m", "class_column",
+                      "width_column", "all_touched")
+"""Keys of a ``{type = "setback", name = ...}`` constraint without a layer: they edit the preset's exact
+setback of that name (``Model.replace_constraint``; the same list as ``steppe_geo.models.model``)."""
+
+
+def _parse_setback_edit(item: Mapping[str, Any], key: str, *, custom: bool) -> dict[str, Any]:
+    """A setback without ``layer``: an edit of the exact setback of that name in a preset or model file."""
+    if custom:
+        raise ConfigError(
+            f"{key}.layer: missing. A setback without a layer edits the setback of that name in a preset "
+            "or model file, and this model is built from its own criteria (no preset, model_file or "
+            "model); give layer = <a vector input or a distance raster>")
+    name = item.get("name")
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f"{key}.name: expected the name of the setback to edit, got {_show(name)}")
+    unknown = [k for k in item if k not in ("type", "name", *_SETBACK_EDIT_KEYS)]
+    if unknown:
+        raise ConfigError(
+            f"{key}.{unknown[0]}: not a setback setting{did_you_mean(unknown[0], list(_SETBACK_EDIT_KEYS))} "
+            f"A setback without a layer edits the preset's setback {name!r} with: "
+            f"{', '.join(_SETBACK_EDIT_KEYS)} (or give layer = ... for a new setback)")
+    edits = [k for k in item if k in _SETBACK_EDIT_KEYS]
+    if not edits:
+        raise ConfigError(f"{key}: setback {name!r} without a layer changes nothing; give one of "
+                          f"{', '.join(_SETBACK_EDIT_KEYS)} (or layer = ... for a new setback)")
+    for k in ("distance_m", "tip_height_multiple"):
+        v = item.get(k)
+        if k in item and (isinstance(v, bool) or not isinstance(v, int | float) or not v > 0):
+            raise ConfigError(f"{key}.{k}: expected a number > 0, got {_show(v)}")
+    return dict(item)
+
+
+def _parse_constraint(item: Any, key: str, *, custom: bool = False) -> dict[str, Any]:
     from steppe_geo.mcda import constraint_from_dict
 
     if not isinstance(item, Mapping):
         raise ConfigError(f"{key}: expected a table, got {_show(item)}")
+    if item.get("type") == "setback" and "layer" not in item:
+        return _parse_setback_edit(item, key, custom=custom)
     from steppe_geo.mcda.constraints import _REGISTRY as kinds  # the registered constraint types
 
     valid = sorted(kinds)
@@ -758,7 +800,13 @@ def _parse_model(name: str, table: Any, base: Path) -> ModelConfig:
         rule = RULE_ALIASES[alias].value  # e.g. "wpm" for weighted-product
     else:
         rule = c.choice("rule", Rule)
-    ahp = _parse_ahp(table["ahp"], c.key("ahp")) if c.has("ahp") else ()
+    ahp_table = table["ahp"] if c.has("ahp") else None
+    random_index = RandomIndex.SAATY1980.value
+    if isinstance(ahp_table, Mapping) and "random_index" in ahp_table:
+        random_index = _choice(ahp_table["random_index"], [m.value for m in RandomIndex],
+                               f"{c.key('ahp')}.random_index")
+        ahp_table = {k: v for k, v in ahp_table.items() if k != "random_index"}
+    ahp = _parse_ahp(ahp_table, c.key("ahp")) if c.has("ahp") else ()
     crit_items = table.get("criteria", [])
     if not isinstance(crit_items, list):
         raise ConfigError(f"{key}.criteria: expected an array of tables ([[{key}.criteria]]), "
@@ -781,7 +829,8 @@ def _parse_model(name: str, table: Any, base: Path) -> ModelConfig:
     cons_items = table.get("constraints", [])
     if not isinstance(cons_items, list):
         raise ConfigError(f"{key}.constraints: expected an array of tables, got {_show(cons_items)}")
-    constraints = tuple(_parse_constraint(it, f"{key}.constraints[{i}]") for i, it in enumerate(cons_items))
+    constraints = tuple(_parse_constraint(it, f"{key}.constraints[{i}]", custom=not given)
+                        for i, it in enumerate(cons_items))
     weights = table.get("weights", {})
     if not isinstance(weights, Mapping):
         raise ConfigError(f"{key}.weights: expected a table of name = weight, got {_show(weights)}")
@@ -824,7 +873,7 @@ def _parse_model(name: str, table: Any, base: Path) -> ModelConfig:
         params["land_cover_legend"] = legend
     drop = _parse_drop(table.get("drop", []), f"{key}.drop", custom=preset is None and definition is None)
     return ModelConfig(name, preset, rule, {k: float(v) for k, v in weights.items()}, criteria,
-                       constraints, params, definition, model_file, ahp, drop)
+                       constraints, params, definition, model_file, ahp, drop, random_index)
 
 
 def _parse_drop(value: Any, key: str, *, custom: bool) -> tuple[str, ...]:
@@ -1183,6 +1232,7 @@ preset = "wind_onshore"
 # [models.wind.ahp]         # or: weights from AHP, one judgement per pair of criteria (Saaty 1-9);
 # "wind_speed/grid_distance" = 3   # the report shows the consistency ratio CR (warning if > 0.10)
 # "wind_speed/road_access" = 5     # ... all 10 pairs of the 5 criteria
+# random_index = "saaty1980"       # RI table of CR: saaty1980, alonso_lamata2006, donegan_dodd1991
 # [[models.wind.criteria]]  # replace (same name) or add a criterion
 # name = "slope"
 # layer = "slope_deg"

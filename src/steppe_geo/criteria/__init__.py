@@ -1,7 +1,5 @@
 """Criteria layers: terrain, distances and setbacks, wind and solar resource, vegetation, climate."""
 
-from __future__ import annotations
-
 from steppe_geo.criteria.climate import (
     aridity_class,
     aridity_index,

@@ -590,7 +590,8 @@ def capacity_factor_kernel(c: np.ndarray, k: np.ndarray, speeds: np.ndarray, pow
     valid = np.flatnonzero(np.isfinite(flat_c) & np.isfinite(flat_k))  # nodata costs nothing
     vc, vk = flat_c[valid], flat_k[valid]
     result = np.empty(valid.size)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    # (v/c)^k overflows to inf for a large k above c: exp(-inf) = 0 and P(a, inf) = 1 are the exact limits
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         for b0 in range(0, valid.size, block):
             cc = vc[b0:b0 + block, None]
             kk = vk[b0:b0 + block, None]

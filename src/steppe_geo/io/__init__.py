@@ -3,8 +3,6 @@
 See ``docs/io.md``.
 """
 
-from __future__ import annotations
-
 from steppe_geo.io.atomic import atomic_path, check_output_path
 from steppe_geo.io.provenance import (
     PROVENANCE_TAG,

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from steppe_geo._typing import PathLike
+from steppe_geo._version import __version__
 from steppe_geo.errors import InputNotFoundError
 
 __all__ = ["file_checksum", "provenance_record", "read_provenance"]
@@ -96,8 +97,6 @@ def provenance_record(inputs: Mapping[str, PathLike] | None = None, **params: An
     >>> rec["parameters"], len(rec["inputs"]["dem"]["sha256"])
     ({'model': 'wind', 'weights': [0.6, 0.4]}, 64)
     """
-    from steppe_geo import __version__
-
     try:
         import rasterio
 

@@ -6,8 +6,6 @@ adds a scale bar, north arrow, coordinates, title and data note, and never calls
 value-function curve over a layer's histogram is :func:`steppe_geo.mcda.plot_value_function`.
 """
 
-from __future__ import annotations
-
 from steppe_geo.maps.charts import Scheme, plot_rank_stability, plot_ranked_parcels
 from steppe_geo.maps.furniture import (
     add_aoi_outline,

@@ -1,25 +1,31 @@
 """Generic decision analysis: value functions, constraints, weights, combination rules, overlays.
 
 Knows nothing of models or parcels (DESIGN.md). See ``docs/mcda.md`` for the formulas.
+
+``__all__`` holds what users call. Lower-level names (constraint and value-function TOML readers,
+exclusion-bit constants and legends, the random-index tables, …) live in their modules
+(``steppe_geo.mcda.constraints``, ``.value_functions``, ``.weights``, ``.combine``, ``.aoi``) and stay
+importable from here for compatibility, but are not listed by ``dir()``.
 """
 
-from __future__ import annotations
+from steppe_geo.mcda.aoi import aoi_mask
 
-from steppe_geo.mcda.aoi import aoi_mask, aoi_polygon
+# `from m import x as x` (PEP 484 re-export): lower-level names kept importable here, not in __all__
+from steppe_geo.mcda.aoi import aoi_polygon as aoi_polygon
+from steppe_geo.mcda.combine import RULE_ALIASES as RULE_ALIASES
 from steppe_geo.mcda.combine import (
-    RULE_ALIASES,
     OWAWeights,
     Rule,
     combine,
     orness,
     owa_weights_from_orness,
-    parse_rule,
     tradeoff,
 )
+from steppe_geo.mcda.combine import parse_rule as parse_rule
+from steppe_geo.mcda.constraints import NO_DATA as NO_DATA
+from steppe_geo.mcda.constraints import OUTSIDE_AOI as OUTSIDE_AOI
+from steppe_geo.mcda.constraints import RESERVED_BITS as RESERVED_BITS
 from steppe_geo.mcda.constraints import (
-    NO_DATA,
-    OUTSIDE_AOI,
-    RESERVED_BITS,
     Categories,
     Constraint,
     FractionAvailable,
@@ -27,12 +33,12 @@ from steppe_geo.mcda.constraints import (
     Setback,
     ValueRange,
     bit_legend,
-    constraint_from_dict,
-    evaluate_constraints,
-    exclusion_bit_names,
     explain_exclusion,
-    parse_bit_legend,
 )
+from steppe_geo.mcda.constraints import constraint_from_dict as constraint_from_dict
+from steppe_geo.mcda.constraints import evaluate_constraints as evaluate_constraints
+from steppe_geo.mcda.constraints import exclusion_bit_names as exclusion_bit_names
+from steppe_geo.mcda.constraints import parse_bit_legend as parse_bit_legend
 from steppe_geo.mcda.overlay import (
     Criterion,
     Overlay,
@@ -64,33 +70,28 @@ from steppe_geo.mcda.value_functions import (
     Small,
     SymmetricLinear,
     ValueFunction,
-    decode_nodata,
     value_function,
-    value_function_from_dict,
     value_function_names,
 )
+from steppe_geo.mcda.value_functions import decode_nodata as decode_nodata
+from steppe_geo.mcda.value_functions import value_function_from_dict as value_function_from_dict
+from steppe_geo.mcda.weights import RANDOM_INDEX as RANDOM_INDEX
+from steppe_geo.mcda.weights import SAATY_SCALE as SAATY_SCALE
 from steppe_geo.mcda.weights import (
-    RANDOM_INDEX,
-    SAATY_SCALE,
     AHPResult,
     ConsistencyNotCheckedWarning,
     InconsistentJudgementsWarning,
+    RandomIndex,
     RankMethod,
-    Revision,
     ahp,
     best_revision,
     normalize_weights,
-    principal_eigenvectors,
     rank_weights,
 )
+from steppe_geo.mcda.weights import Revision as Revision
+from steppe_geo.mcda.weights import principal_eigenvectors as principal_eigenvectors
 
 __all__ = [
-    "NO_DATA",
-    "OUTSIDE_AOI",
-    "RANDOM_INDEX",
-    "RESERVED_BITS",
-    "RULE_ALIASES",
-    "SAATY_SCALE",
     "AHPResult",
     "Categorical",
     "Categories",
@@ -119,8 +120,8 @@ __all__ = [
     "OverlayResult",
     "PiecewiseLinear",
     "Power",
+    "RandomIndex",
     "RankMethod",
-    "Revision",
     "Rule",
     "Setback",
     "Shape",
@@ -130,28 +131,26 @@ __all__ = [
     "ValueRange",
     "ahp",
     "aoi_mask",
-    "aoi_polygon",
     "best_revision",
     "bit_legend",
     "combine",
-    "constraint_from_dict",
-    "decode_nodata",
     "evaluate",
-    "evaluate_constraints",
     "evaluate_dask",
     "evaluate_streamed",
-    "exclusion_bit_names",
     "explain_exclusion",
     "normalize_weights",
     "orness",
     "owa_weights_from_orness",
-    "parse_bit_legend",
-    "parse_rule",
     "plot_value_function",
-    "principal_eigenvectors",
     "rank_weights",
     "tradeoff",
     "value_function",
-    "value_function_from_dict",
     "value_function_names",
 ]
+
+_SUBMODULES = ("aoi", "combine", "constraints", "overlay", "plot", "value_functions", "weights")
+
+
+def __dir__() -> list[str]:
+    """The public names (:data:`__all__`) and the submodules (PEP 562)."""
+    return sorted([*__all__, *_SUBMODULES])

@@ -904,10 +904,14 @@ class Categorical(ValueFunction):
         if self.unknown is UnknownCategory.ERROR:
             bad = ~hit & ~np.isnan(x)
             if bad.any():
-                missing = sorted({int(v) for v in np.unique(x[bad])})
+                # integral codes as ints; others (1.5, inf) as they are, never truncated to a known code
+                missing = [int(v) if float(v).is_integer() else float(v) for v in np.unique(x[bad])]
+                odd = [v for v in missing if isinstance(v, float)]
+                hint = (f"; {odd[0]!r} is not an integer class code: is the layer continuous, or resampled "
+                        "with a method that mixes classes (use nearest or mode)?") if odd else ""
                 raise InvalidParameterError(
                     f"categorical: class codes {missing} are not in the table "
-                    f"(known: {[k for k, _ in self.table]}); add them or pass unknown='nan'"
+                    f"(known: {[k for k, _ in self.table]}){hint}; add them or pass unknown='nan'"
                 )
         return np.where(hit, vals[idx], np.nan)
 

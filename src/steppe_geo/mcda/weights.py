@@ -8,6 +8,7 @@ import math
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import NamedTuple
 
 import numpy as np
@@ -18,10 +19,12 @@ from steppe_geo.errors import InvalidParameterError, SteppeGeoWarning
 
 __all__ = [
     "RANDOM_INDEX",
+    "RANDOM_INDEX_TABLES",
     "SAATY_SCALE",
     "AHPResult",
     "ConsistencyNotCheckedWarning",
     "InconsistentJudgementsWarning",
+    "RandomIndex",
     "RankMethod",
     "Revision",
     "ahp",
@@ -34,6 +37,40 @@ __all__ = [
 RANDOM_INDEX: dict[int, float] = {1: 0.0, 2: 0.0, 3: 0.58, 4: 0.90, 5: 1.12, 6: 1.24, 7: 1.32,
                                   8: 1.41, 9: 1.45, 10: 1.49}
 """Saaty's random consistency index RI for n = 1…10 (Saaty 1980, *The Analytic Hierarchy Process*)."""
+
+
+class RandomIndex(enum.Enum):
+    """Which published table of the random consistency index RI(n) the consistency ratio divides by.
+
+    ``CR = CI / RI(n)``, with RI(n) the mean consistency index ``(λmax − n) / (n − 1)`` of random
+    reciprocal matrices of Saaty's scale; the tables differ by the simulation behind them, and near
+    CR = 0.10 the verdicts differ (see ``docs/mcda.md``).
+    """
+
+    SAATY1980 = "saaty1980"
+    ALONSO_LAMATA2006 = "alonso_lamata2006"
+    DONEGAN_DODD1991 = "donegan_dodd1991"
+
+
+RANDOM_INDEX_TABLES: Mapping[RandomIndex, Mapping[int, float]] = MappingProxyType({
+    RandomIndex.SAATY1980: MappingProxyType(RANDOM_INDEX),
+    # Alonso, J. A. & Lamata, M. T. (2006), Consistency in the analytic hierarchy process: a new approach.
+    # Int. J. Uncertainty, Fuzziness and Knowledge-Based Systems 14(4), 445-459: RI(n) = (mean λmax − n) /
+    # (n − 1) over 100,000 random matrices per n
+    RandomIndex.ALONSO_LAMATA2006: MappingProxyType({
+        1: 0.0, 2: 0.0, 3: 0.5245, 4: 0.8815, 5: 1.1086, 6: 1.2479, 7: 1.3417, 8: 1.4056, 9: 1.4499,
+        10: 1.4854, 11: 1.5141, 12: 1.5365, 13: 1.5551, 14: 1.5713, 15: 1.5838}),
+    # Donegan, H. A. & Dodd, F. J. (1991), A note on Saaty's random indexes. Mathematical and Computer
+    # Modelling 15(10), 135-137 (the default table of AHPy, n = 3…20 of it)
+    RandomIndex.DONEGAN_DODD1991: MappingProxyType({
+        1: 0.0, 2: 0.0, 3: 0.4914, 4: 0.8286, 5: 1.0591, 6: 1.1797, 7: 1.2519, 8: 1.3171, 9: 1.3733,
+        10: 1.4055, 11: 1.4213, 12: 1.4497, 13: 1.4643, 14: 1.4822, 15: 1.4969, 16: 1.5078, 17: 1.5153,
+        18: 1.5262, 19: 1.5313, 20: 1.5371}),
+})
+"""RI(n) of each :class:`RandomIndex` table (0 for n ≤ 2: such matrices are always consistent)."""
+
+_RI_LABEL = {RandomIndex.SAATY1980: "Saaty's", RandomIndex.ALONSO_LAMATA2006: "Alonso & Lamata's",
+             RandomIndex.DONEGAN_DODD1991: "Donegan & Dodd's"}
 
 CR_THRESHOLD = 0.10
 
@@ -196,6 +233,8 @@ class AHPResult:
         The reciprocal comparison matrix.
     suggestion : Revision or None
         The judgement whose revision lowers CR most (only when CR > 0.10).
+    random_index : RandomIndex
+        The RI table CR was computed with.
     """
 
     criteria: tuple[str, ...]
@@ -205,6 +244,7 @@ class AHPResult:
     cr: float
     matrix: np.ndarray
     suggestion: Revision | None = None
+    random_index: RandomIndex = RandomIndex.SAATY1980
 
     @property
     def consistent(self) -> bool:
@@ -243,13 +283,13 @@ def _principal(a: np.ndarray) -> tuple[np.ndarray, float]:
     return w, float(lam)
 
 
-def _consistency(lam: float, n: int) -> tuple[float, float]:
+def _consistency(lam: float, n: int, table: Mapping[int, float] = RANDOM_INDEX) -> tuple[float, float]:
     if n <= 2:
         return 0.0, 0.0
     # λmax >= n for every positive reciprocal matrix (Saaty 1980); a λmax a few ulps below n
     # is rounding, not better-than-consistent judgements: CI is clamped at 0.
     ci = max((lam - n) / (n - 1), 0.0)
-    ri = RANDOM_INDEX.get(n)
+    ri = table.get(n)
     return float(ci), (float(ci / ri) if ri else float("nan"))
 
 
@@ -305,7 +345,8 @@ def _matrix_from_judgements(judgements: Mapping[tuple[str, str], float],
 
 
 def ahp(judgements: np.ndarray | Sequence[Sequence[float]] | Mapping[tuple[str, str], float], *,
-        criteria: Sequence[str] | None = None) -> AHPResult:
+        criteria: Sequence[str] | None = None,
+        random_index: str | RandomIndex = RandomIndex.SAATY1980) -> AHPResult:
     """Weights from Saaty's pairwise comparison matrix (principal eigenvector).
 
     Parameters
@@ -317,6 +358,9 @@ def ahp(judgements: np.ndarray | Sequence[Sequence[float]] | Mapping[tuple[str, 
         a criterion compared with itself may only be given as 1).
     criteria : sequence of str, optional
         Criterion names (default: order of first appearance in the dict, or "c0", "c1", …).
+    random_index : {"saaty1980", "alonso_lamata2006", "donegan_dodd1991"}, default "saaty1980"
+        The table of the random index RI(n) that CR divides by (:data:`RANDOM_INDEX_TABLES`):
+        Saaty (1980), n ≤ 10; Alonso & Lamata (2006), n ≤ 15; Donegan & Dodd (1991), n ≤ 20.
 
     Returns
     -------
@@ -331,14 +375,15 @@ def ahp(judgements: np.ndarray | Sequence[Sequence[float]] | Mapping[tuple[str, 
         λmax is a convex function of the judgement's logarithm, so it is the global optimum)
         and the best value on Saaty's scale.
     ConsistencyNotCheckedWarning
-        When n > 10: Saaty's random index is tabulated for n ≤ 10 only, so CR is NaN.
+        When n is beyond the RI table (n > 10 for Saaty's): CR is NaN.
 
     Raises
     ------
     InvalidParameterError
         If the matrix is not square, has non-positive or non-finite entries, a diagonal ≠ 1,
         or is not reciprocal (``a[j, i] · a[i, j] ≠ 1``); or judgements are missing, or a
-        criterion is compared with itself with a value other than 1.
+        criterion is compared with itself with a value other than 1; or ``random_index`` is
+        not one of the tables (the valid ones are listed).
 
     Examples
     --------
@@ -352,6 +397,8 @@ def ahp(judgements: np.ndarray | Sequence[Sequence[float]] | Mapping[tuple[str, 
     >>> round(r.cr, 4), r.consistent
     (0.0032, True)
     """
+    ri = parse_choice(RandomIndex, random_index, param="random_index")
+    table = RANDOM_INDEX_TABLES[ri]
     if isinstance(judgements, Mapping):
         a, names = _matrix_from_judgements(judgements, criteria)
     else:
@@ -378,19 +425,19 @@ def ahp(judgements: np.ndarray | Sequence[Sequence[float]] | Mapping[tuple[str, 
             )
     n = a.shape[0]
     w, lam = _principal(a)
-    ci, cr = _consistency(lam, n)
+    ci, cr = _consistency(lam, n, table)
     suggestion = None
-    if n > max(RANDOM_INDEX):
+    if n > max(table):
         warnings.warn(
-            f"AHP with n = {n} criteria: Saaty's random index RI is tabulated for n <= "
-            f"{max(RANDOM_INDEX)} only, so the consistency ratio is not known (CR = NaN); "
+            f"AHP with n = {n} criteria: {_RI_LABEL[ri]} random index RI is tabulated for n <= "
+            f"{max(table)} only, so the consistency ratio is not known (CR = NaN); "
             f"lambda_max = {lam:.4g} and CI = {ci:.4g} are reported. Group the criteria into a "
-            "hierarchy of at most 10 per comparison to have consistency checked.",
+            f"hierarchy of at most {max(table)} per comparison to have consistency checked.",
             ConsistencyNotCheckedWarning,
             stacklevel=2,
         )
     elif cr > CR_THRESHOLD:
-        suggestion = best_revision(a, names)
+        suggestion = best_revision(a, names, random_index=ri)
         warnings.warn(
             f"AHP consistency ratio CR = {cr:.3f} > {CR_THRESHOLD}: judgements are inconsistent. "
             f"Revising ({suggestion.row!r} vs {suggestion.column!r}) from {suggestion.current:.3g} "
@@ -399,18 +446,19 @@ def ahp(judgements: np.ndarray | Sequence[Sequence[float]] | Mapping[tuple[str, 
             InconsistentJudgementsWarning,
             stacklevel=2,
         )
-    return AHPResult(tuple(names), w, lam, ci, cr, a, suggestion)
+    return AHPResult(tuple(names), w, lam, ci, cr, a, suggestion, ri)
 
 
 def _scale_label(v: float) -> str:
     return f"{v:.0f}" if v >= 1 else f"1/{1 / v:.0f}"
 
 
-def _cr_of(lam: np.ndarray | float, n: int) -> np.ndarray:
-    return (np.asarray(lam) - n) / (n - 1) / RANDOM_INDEX[n]
+def _cr_of(lam: np.ndarray | float, n: int, table: Mapping[int, float] = RANDOM_INDEX) -> np.ndarray:
+    return (np.asarray(lam) - n) / (n - 1) / table[n]
 
 
-def best_revision(matrix: np.ndarray, criteria: Sequence[str] | None = None) -> Revision:
+def best_revision(matrix: np.ndarray, criteria: Sequence[str] | None = None, *,
+                  random_index: str | RandomIndex = RandomIndex.SAATY1980) -> Revision:
     """The single judgement whose revision lowers the consistency ratio most.
 
     For every judgement ``a[i, j]`` (``i < j``; ``a[j, i]`` follows as its reciprocal) the
@@ -428,6 +476,8 @@ def best_revision(matrix: np.ndarray, criteria: Sequence[str] | None = None) -> 
         Positive reciprocal comparison matrix, ``3 <= n <= 10``.
     criteria : sequence of str, optional
         Names for the rows (default "c0", "c1", …).
+    random_index : str or RandomIndex, default "saaty1980"
+        The RI table of the consistency ratio (see :func:`ahp`).
 
     Returns
     -------
@@ -444,8 +494,9 @@ def best_revision(matrix: np.ndarray, criteria: Sequence[str] | None = None) -> 
     """
     a = np.asarray(matrix, dtype=float)
     n = a.shape[0]
-    if n not in RANDOM_INDEX or n < 3:
-        raise InvalidParameterError(f"best_revision: need 3 <= n <= {max(RANDOM_INDEX)} criteria, got n={n}")
+    table = RANDOM_INDEX_TABLES[parse_choice(RandomIndex, random_index, param="random_index")]
+    if n not in table or n < 3:
+        raise InvalidParameterError(f"best_revision: need 3 <= n <= {max(table)} criteria, got n={n}")
     names = list(criteria) if criteria is not None else [f"c{i}" for i in range(n)]
     pairs = list(itertools.combinations(range(n), 2))
     scale = np.asarray(SAATY_SCALE)
@@ -455,7 +506,7 @@ def best_revision(matrix: np.ndarray, criteria: Sequence[str] | None = None) -> 
         trial[p, :, i, j] = scale
         trial[p, :, j, i] = 1.0 / scale
     _, lam_scale = principal_eigenvectors(trial)
-    cr_scale = _cr_of(lam_scale, n)
+    cr_scale = _cr_of(lam_scale, n, table)
     lo, hi = math.log(SAATY_SCALE[0]), math.log(SAATY_SCALE[-1])
     best: Revision | None = None
     for p, (i, j) in enumerate(pairs):
@@ -469,7 +520,8 @@ def best_revision(matrix: np.ndarray, criteria: Sequence[str] | None = None) -> 
         t_best, lam_best = float(opt.x), float(opt.fun)
         if lam_scale[p, k] < lam_best:  # a scale value (e.g. a bound) can only tie or win by rounding
             t_best, lam_best = math.log(scale[k]), float(lam_scale[p, k])
-        cand = Revision(names[i], names[j], float(a[i, j]), math.exp(t_best), float(_cr_of(lam_best, n)),
+        cr_best = float(_cr_of(lam_best, n, table))
+        cand = Revision(names[i], names[j], float(a[i, j]), math.exp(t_best), cr_best,
                         float(scale[k]), float(cr_scale[p, k]))
         if best is None or cand.cr_after < best.cr_after:
             best = cand

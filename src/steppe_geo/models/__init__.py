@@ -7,10 +7,8 @@ legends (ESA WorldCover, ESA CCI-LC, MODIS IGBP, USGS NLCD, China's CLCD) in
 See ``docs/models.md``.
 """
 
-from __future__ import annotations
-
-from steppe_geo._validation import did_you_mean
-from steppe_geo.errors import InvalidParameterError
+from steppe_geo._validation import did_you_mean as _did_you_mean
+from steppe_geo.errors import InvalidParameterError as _InvalidParameterError
 from steppe_geo.models.desertification import (
     CHINA_SENSITIVITY_LABELS,
     ESA_LABELS,
@@ -37,9 +35,12 @@ from steppe_geo.models.land_cover import (
 )
 from steppe_geo.models.model import (
     DERIVATION_HALOS,
+    DERIVATION_INPUT_KINDS,
     DERIVATIONS,
+    PRESETS,
     WHOLE_GRID,
     Derivation,
+    InputKind,
     Model,
     ModelResult,
     PointFeaturesWarning,
@@ -53,15 +54,14 @@ from steppe_geo.models.restoration import pv_sand_control, restoration_priority
 from steppe_geo.models.solar import solar_pv
 from steppe_geo.models.wind import wind_onshore
 
-PRESETS = {
+PRESETS.update({
     "wind_onshore": wind_onshore,
     "solar_pv": solar_pv,
     "desertification_esai": desertification_esai,
     "desertification_china": desertification_china,
     "restoration_priority": restoration_priority,
     "pv_sand_control": pv_sand_control,
-}
-"""Preset name → function returning the :class:`Model` (names as in the TOML config)."""
+})
 
 
 def preset(name: str, **parameters: object) -> Model:
@@ -84,8 +84,8 @@ def preset(name: str, **parameters: object) -> Model:
     steppe_geo.errors.InvalidParameterError: preset 'solar_pv': unknown parameter ...
     """
     if name not in PRESETS:
-        raise InvalidParameterError(
-            f"unknown model preset {name!r}{did_you_mean(name, PRESETS) or '.'} "
+        raise _InvalidParameterError(
+            f"unknown model preset {name!r}{_did_you_mean(name, PRESETS) or '.'} "
             f"Presets are: {', '.join(PRESETS)}."
         )
     return PRESETS[name](**parameters)
@@ -101,8 +101,8 @@ def preset_parameters(name: str) -> dict[str, object]:
     115.0
     """
     if name not in PRESETS:
-        raise InvalidParameterError(
-            f"unknown model preset {name!r}{did_you_mean(name, PRESETS) or '.'} "
+        raise _InvalidParameterError(
+            f"unknown model preset {name!r}{_did_you_mean(name, PRESETS) or '.'} "
             f"Presets are: {', '.join(PRESETS)}."
         )
     return dict(PRESETS[name]().parameters)
@@ -112,11 +112,13 @@ __all__ = [
     "CHINA_SENSITIVITY_LABELS",
     "DERIVATIONS",
     "DERIVATION_HALOS",
+    "DERIVATION_INPUT_KINDS",
     "ESA_LABELS",
     "PRESETS",
     "WHOLE_GRID",
     "CategoryTable",
     "Derivation",
+    "InputKind",
     "LandCoverLegend",
     "Model",
     "ModelResult",

@@ -10,6 +10,7 @@ round-trips through TOML, and is evaluated by :func:`run_model`.
 from __future__ import annotations
 
 import dataclasses
+import enum
 import functools
 import inspect
 import logging
@@ -55,10 +56,12 @@ __all__ = [
     "AREA_INPUTS",
     "DERIVATIONS",
     "DERIVATION_HALOS",
+    "DERIVATION_INPUT_KINDS",
     "PARAMETER_RANGES",
     "VECTOR_INPUTS",
     "WHOLE_GRID",
     "Derivation",
+    "InputKind",
     "Model",
     "ModelResult",
     "PointFeaturesWarning",
@@ -240,6 +243,21 @@ class Derivation:
 
     def __hash__(self) -> int:
         return hash((self.name, self.function, self.inputs))
+
+    @property
+    def input_kinds(self) -> dict[str, InputKind]:
+        """Input key → the kind of layer the function reads it as (from :data:`DERIVATION_INPUT_KINDS`).
+
+        Examples
+        --------
+        >>> from steppe_geo.models.model import Derivation
+        >>> Derivation("setback_roads", "within", ("roads",), {"distance_m": 200}).input_kinds
+        {'roads': <InputKind.VECTOR: 'vector'>}
+        """
+        declared = DERIVATION_INPUT_KINDS[self.function]
+        if len(declared) == 1:
+            return {k: declared[0] for k in self.inputs}
+        return dict(zip(self.inputs, declared, strict=False))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (TOML-friendly)."""
@@ -797,6 +815,51 @@ DERIVATIONS: Mapping[str, Callable[..., xr.DataArray]] = MappingProxyType(
 )
 """Derivation functions by name: ``f(layers, inputs, grid, **parameters) -> DataArray``."""
 
+
+class InputKind(enum.Enum):
+    """The kind of layer a derivation reads an input as."""
+
+    RASTER = "raster"
+    CATEGORICAL = "categorical"
+    VECTOR = "vector"
+
+
+_R, _C, _V = InputKind.RASTER, InputKind.CATEGORICAL, InputKind.VECTOR
+DERIVATION_INPUT_KINDS: Mapping[str, tuple[InputKind, ...]] = MappingProxyType(
+    {
+        "slope": (_R,),
+        "aspect": (_R,),
+        "distance": (_V,),
+        "within": (_V,),
+        "hub_height_speed": (_R,),
+        "wind_power_density": (_R,),
+        "pv_yield": (_R,),
+        "north_facing": (_R,),
+        "ratio": (_R,),
+        "fractional_cover": (_R,),
+        "trend_degraded": (_R,),
+        "grazing_density": (_V,),
+        "sqi": (_C, _R, _R),  # soil texture classes, soil depth, slope
+        "cqi": (_R,),
+        "vqi": (_C, _R),  # land-cover classes, plant cover
+        "mqi": (_R,),
+        "esai": (_R,),
+        "china_grade": (_R,),
+        "windy_days": (_R,),
+        "china_sensitivity": (_R,),
+    }
+)
+"""Kinds of the inputs of each function of :data:`DERIVATIONS`, in the order the function takes them; a
+single kind applies to every input (``distance`` and ``within`` read any number of vector layers).
+
+The one declaration the configuration checker (:func:`steppe_geo.pipeline.check_config`) reads to tell
+whether an input must be a raster or a vector file; :attr:`Derivation.input_kinds` applies it to a
+derivation's inputs."""
+
+
+PRESETS: dict[str, Callable[..., Model]] = {}
+"""Preset name → function returning the :class:`Model` (names as in the TOML config); filled by
+:mod:`steppe_geo.models` when it imports the presets, so that this module need not import them."""
 
 WHOLE_GRID = -1
 """Halo of a derivation whose pixels depend on the whole grid (see :func:`derivation_halo`)."""
@@ -1431,8 +1494,6 @@ class Model:
                     f"{sorted(self.parameters)}"
                 )
             return dataclasses.replace(self, parameters={**self.parameters, **parameters})
-        from steppe_geo.models import PRESETS
-
         if self.preset not in PRESETS:
             raise InvalidParameterError(
                 f"model {self.name!r}: built by unknown preset {self.preset!r}; presets are {list(PRESETS)}"

@@ -1,6 +1,6 @@
 """Rasters to parcels: exact zonal statistics, ranking, regions, selection, rank stability, exports."""
 
-from steppe_geo.parcels.export import SHAPEFILE_FIELDS, SUMMARY_COLUMNS, export_bundle
+from steppe_geo.parcels.export import EXPORT_FORMATS, SHAPEFILE_FIELDS, SUMMARY_COLUMNS, export_bundle
 from steppe_geo.parcels.ranking import (
     CAPACITY_DENSITY_MW_PER_KM2,
     RANKED,
@@ -25,6 +25,7 @@ from steppe_geo.parcels.zonal import CoverageMatrix, Stat, coverage_matrix, zona
 
 __all__ = [
     "CAPACITY_DENSITY_MW_PER_KM2",
+    "EXPORT_FORMATS",
     "RANKED",
     "SHAPEFILE_FIELDS",
     "SUMMARY_COLUMNS",

@@ -9,10 +9,16 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from steppe_geo._validation import did_you_mean
 from steppe_geo.errors import EmptyLayerError, InvalidParameterError
 from steppe_geo.parcels.selection import SelectionResult
 
-__all__ = ["SHAPEFILE_FIELDS", "SUMMARY_COLUMNS", "export_bundle"]
+__all__ = ["EXPORT_FORMATS", "SHAPEFILE_FIELDS", "SUMMARY_COLUMNS", "export_bundle"]
+
+EXPORT_FORMATS = ("gpkg", "shapefile", "parquet", "flatgeobuf", "csv")
+"""Formats :func:`export_bundle` writes (``formats=``), the values ``outputs.vectors`` accepts."""
+
+_DEFAULT_FORMATS = ("gpkg", "shapefile", "parquet", "csv")
 
 SUMMARY_COLUMNS = ("rank", "score", "percentile", "status", "eligible_area_ha", "parcel_area_ha",
                    "capacity_mw", "capacity_basis", "energy_gwh", "selected")
@@ -71,10 +77,11 @@ def export_bundle(
     inputs: Mapping[str, str | Path] | None = None,
     overwrite: bool = False,
     protected: Iterable[str | Path] | None = None,
+    formats: Iterable[str] = _DEFAULT_FORMATS,
 ) -> dict[str, Path]:
     """Write ranked parcels, regions and a selection as a GeoPackage, shapefile zip, GeoParquet and CSV.
 
-    Files (in ``directory``):
+    Files (in ``directory``; each only when its format is in ``formats``):
 
     - ``{name}.gpkg`` with layers ``ranked_parcels``, ``regions`` (if given) and ``selection``
       (selected parcels, if given); provenance (model, weights, constraints, input checksums,
@@ -85,6 +92,7 @@ def export_bundle(
       ``elig_ha``, ``c_{criterion}``, ...), the mapping in ``fields.csv`` inside the zip,
       UTF-8 text (``.cpg``);
     - ``{name}.parquet``: GeoParquet of the ranked parcels (provenance in the file metadata);
+    - ``{name}.fgb``: FlatGeobuf of the ranked parcels (the format has no slot for provenance);
     - ``{name}_summary.csv``: one row per parcel, the columns of :data:`SUMMARY_COLUMNS` present.
 
     The parcels' index is written as column ``parcel_id`` (unless such a column exists).
@@ -107,14 +115,31 @@ def export_bundle(
         Replace existing files (otherwise OutputExistsError from io).
     protected : paths, optional
         The run's inputs, never written over.
+    formats : iterable of str, default ("gpkg", "shapefile", "parquet", "csv")
+        Which files to write, any of :data:`EXPORT_FORMATS`: ``gpkg``, ``shapefile`` (the zip),
+        ``parquet``, ``flatgeobuf``, ``csv`` (the summary).
 
     Returns
     -------
     dict
-        ``{"gpkg", "shapefile_zip", "geoparquet", "csv"}`` -> written paths.
+        Written paths by key: ``"gpkg"``, ``"shapefile_zip"``, ``"geoparquet"``, ``"flatgeobuf"``,
+        ``"csv"`` (the keys of the formats written).
+
+    Raises
+    ------
+    EmptyLayerError
+        ``ranked`` is empty or not a GeoDataFrame.
+    InvalidParameterError
+        ``formats`` is empty or names an unknown format (the valid ones are listed).
     """
     from steppe_geo import io
 
+    formats = tuple(formats) if not isinstance(formats, str) else (formats,)
+    unknown = [f for f in formats if f not in EXPORT_FORMATS]
+    if unknown or not formats:
+        hint = did_you_mean(str(unknown[0]), EXPORT_FORMATS) or "." if unknown else ""
+        what = f"unknown format {unknown[0]!r}{hint}" if unknown else "no format given."
+        raise InvalidParameterError(f"formats: {what} Valid formats are: {', '.join(EXPORT_FORMATS)}.")
     if not isinstance(ranked, gpd.GeoDataFrame) or len(ranked) == 0:
         raise EmptyLayerError("ranked: give a non-empty GeoDataFrame of ranked parcels")
     directory = Path(directory)
@@ -139,24 +164,34 @@ def export_bundle(
                         if "capacity_basis" in ranked.columns else None),
     )
     common = {"overwrite": overwrite, "protected": protected}
-    gpkg = directory / f"{name}.gpkg"
-    io.write_vector(table, gpkg, layer="ranked_parcels", provenance=prov, **common)
-    if regions is not None:
-        io.write_vector(regions, gpkg, layer="regions", provenance=prov, append_layer=True, **common)
-    if selection is not None:
-        io.write_vector(table[table["selected"]], gpkg, layer="selection", provenance=prov,
-                        append_layer=True, **common)
-    if selection is not None:
-        priority = table[table["selected"]]
-    elif regions is not None:
-        priority = regions
-    else:
-        priority = table
-    shp = io.write_shapefile_zip(priority, directory / f"{name}_priority.zip",
-                                 field_map=_shapefile_field_map(c for c in priority.columns
-                                                                if c != priority.geometry.name), **common)
-    parquet = io.write_vector(table, directory / f"{name}.parquet", provenance=prov, **common)
-    cols = [c for c in SUMMARY_COLUMNS if c in table.columns]
-    summary = pd.DataFrame(table[["parcel_id", *cols]])
-    csv = io.write_vector(summary, directory / f"{name}_summary.csv", **common)
-    return {"gpkg": gpkg, "shapefile_zip": shp, "geoparquet": parquet, "csv": csv}
+    written: dict[str, Path] = {}
+    if "gpkg" in formats:
+        gpkg = directory / f"{name}.gpkg"
+        io.write_vector(table, gpkg, layer="ranked_parcels", provenance=prov, **common)
+        if regions is not None:
+            io.write_vector(regions, gpkg, layer="regions", provenance=prov, append_layer=True, **common)
+        if selection is not None:
+            io.write_vector(table[table["selected"]], gpkg, layer="selection", provenance=prov,
+                            append_layer=True, **common)
+        written["gpkg"] = gpkg
+    if "shapefile" in formats:
+        if selection is not None:
+            priority = table[table["selected"]]
+        elif regions is not None:
+            priority = regions
+        else:
+            priority = table
+        fields = _shapefile_field_map(c for c in priority.columns if c != priority.geometry.name)
+        written["shapefile_zip"] = io.write_shapefile_zip(priority, directory / f"{name}_priority.zip",
+                                                          field_map=fields, **common)
+    if "parquet" in formats:
+        written["geoparquet"] = io.write_vector(table, directory / f"{name}.parquet", provenance=prov,
+                                                **common)
+    if "flatgeobuf" in formats:
+        written["flatgeobuf"] = io.write_vector(table, directory / f"{name}.fgb", layer="ranked_parcels",
+                                                **common)
+    if "csv" in formats:
+        cols = [c for c in SUMMARY_COLUMNS if c in table.columns]
+        summary = pd.DataFrame(table[["parcel_id", *cols]])
+        written["csv"] = io.write_vector(summary, directory / f"{name}_summary.csv", **common)
+    return written

@@ -332,7 +332,7 @@ def _layer_stats(C: sp.csr_array, pixel_area_m2: float, vals: np.ndarray, bad: n
             ufunc = np.minimum if s is Stat.MIN else np.maximum
             picked = np.where(cw > 0, vals.astype(np.float64), fill)
             red = _segment_reduce(ufunc, picked, C.indptr, fill)
-            res[s] = np.where(np.isfinite(red), red, np.nan)
+            res[s] = np.where(has, red, np.nan)  # a genuine ±inf stays; no valid cell gives NaN
     return res
 
 

@@ -28,7 +28,8 @@ def _quiet_ahp(model: ModelConfig, names: Sequence[str]) -> Any:
         return None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", InconsistentJudgementsWarning)
-        return ahp({(j.row, j.col): j.value for j in model.ahp}, criteria=list(names))
+        return ahp({(j.row, j.col): j.value for j in model.ahp}, criteria=list(names),
+                   random_index=model.ahp_random_index)
 
 
 def ahp_result(model: ModelConfig, *, inputs: Sequence[str] = ()) -> Any:
@@ -190,12 +191,22 @@ def build_model(model: ModelConfig, *, inputs: Sequence[str] = (), ahp_weights: 
     extra = [k for k in _config_layers(model) if k not in known and k in inputs]
     if extra:
         m = dataclasses.replace(m, inputs=(*m.inputs, *extra))
+    setbacks = list(m.setbacks())
+    for i, c in enumerate(model.constraints):
+        if c.get("type") == "setback" and "layer" not in c and c["name"] not in setbacks:
+            raise ConfigError(
+                f"{key}.constraints[{i}].layer: missing, and {c['name']!r} is not a setback of "
+                f"{model.label}{did_you_mean(c['name'], setbacks) or '.'} Its setbacks are: "
+                f"{', '.join(setbacks) or '(none)'}. To add a setback give layer = <a vector input>.")
     try:
         for c in model.criteria:
             crit = c.to_mcda()
             m = m.replace_criterion(c.name, crit, source="set in configuration") \
                 if c.name in m.criterion_names else m.add_criterion(crit, source="set in configuration")
         for c in model.constraints:
+            if c.get("type") == "setback" and "layer" not in c:  # an edit of the exact setback of that name
+                m = m.edited(constraints=[c])
+                continue
             cons = constraint_from_dict(c)
             m = m.replace_constraint(cons.name, cons, source="set in configuration") \
                 if cons.name in m.constraint_names else m.add_constraint(cons, source="set in configuration")

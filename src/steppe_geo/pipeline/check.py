@@ -19,18 +19,10 @@ from steppe_geo.errors import (
 )
 from steppe_geo.io._dbf import EncodingProblem, undeclared_encoding
 from steppe_geo.io.plausibility import INPUT_ROLES, ROLES, format_values
+from steppe_geo.models.model import InputKind
 from steppe_geo.pipeline.build import _custom_overlay, _quiet_ahp, base_model, build_model
 from steppe_geo.pipeline.estimate import check_run_size
 from steppe_geo.pipeline.inputs import _is_raster
-
-_VECTOR_DERIVATIONS = frozenset({"distance", "grazing_density"})
-"""Derivation functions that read vector layers."""
-_RASTER_DERIVATIONS = frozenset({
-    "slope", "aspect", "hub_height_speed", "wind_power_density", "pv_yield", "north_facing", "ratio",
-    "fractional_cover", "trend_degraded", "sqi", "cqi", "vqi", "mqi", "esai", "china_grade", "windy_days",
-    "china_sensitivity",
-})
-"""Derivation functions that read rasters (a function in neither set is not checked)."""
 
 
 def effective_mode(config: Config, *, scheduler: str | None = None, workers: int | None = None) -> str:
@@ -114,13 +106,17 @@ def _check_ahp(model: ModelConfig, names: Sequence[str]) -> None:
 
 
 def _expected_kinds(model: Any) -> dict[str, str]:
-    """Input name → ``"vector"`` or ``"raster"``, from what reads it."""
+    """Input name → ``"vector"`` or ``"raster"``, from what reads it.
+
+    A derivation's inputs are of the kinds it declares (``Derivation.input_kinds``, read from
+    ``steppe_geo.models.model.DERIVATION_INPUT_KINDS``; categorical layers are raster files).
+    """
     kinds: dict[str, str] = {}
     for d in model.derivations:
-        for k in d.inputs:
-            if k in model.inputs and d.function in _VECTOR_DERIVATIONS:
+        for k, kind in d.input_kinds.items():
+            if k in model.inputs and kind is InputKind.VECTOR:
                 kinds[k] = "vector"
-            elif k in model.inputs and d.function in _RASTER_DERIVATIONS:
+            elif k in model.inputs:
                 kinds.setdefault(k, "raster")
     for k in [c.layer_key for c in model.criteria] + [c.layer for c in model.constraints if c.layer]:
         if k in model.inputs:

@@ -75,4 +75,4 @@ def _write_parcels(stage: Path, cfg: Config, layers: InputLayers, results: Mappi
         export_bundle(po.ranked, folder, name=name, regions=po.regions, selection=po.selection, model=name,
                       weights=res.weights, constraints=constraints,
                       inputs={k: str(v) for k, v in layers.paths.items()},
-                      protected=list(layers.paths.values()))
+                      protected=list(layers.paths.values()), formats=cfg.outputs.vectors)
