@@ -94,6 +94,13 @@ def _parcel_ids(parcels: gpd.GeoDataFrame, id_column: str | None) -> pd.Index:
                 f"id_column: no column {id_column!r} in parcels; columns are {list(parcels.columns)}"
             )
         ids = pd.Index(parcels[id_column])
+    null = np.flatnonzero(np.asarray(pd.isna(ids)))
+    if len(null):  # before the duplicate check: NaN == NaN there, so 3 null ids read as "2 duplicated"
+        rows = [int(i) for i in null[:20]]
+        raise InvalidParameterError(
+            f"parcel ids ({id_column or 'index'}): {len(null)} of {len(ids)} parcels have no id (null) at "
+            f"rows {rows}{' ...' if len(null) > 20 else ''}; every parcel needs a unique id"
+        )
     dup = ids[ids.duplicated()]
     if len(dup):
         raise InvalidParameterError(
@@ -212,6 +219,10 @@ def coverage_matrix(parcels: gpd.GeoDataFrame, grid: Grid | xr.DataArray, *,
     """
     import exactextract
 
+    if not isinstance(parcels, gpd.GeoDataFrame):
+        raise InvalidParameterError(
+            f"parcels must be a geopandas.GeoDataFrame of polygons with a CRS, got {type(parcels).__name__}"
+        )
     if not isinstance(grid, Grid):
         grid = Grid.from_dataarray(grid)
     check_projected(grid.crs, what="zonal statistics (areas in m²)")
@@ -526,6 +537,10 @@ def zonal_stats(
 
     Parcel b: (1 x 6 + 0.5 x 7) / 1.5 = 6.3333 over 1.5 pixels of 1 ha.
     """
+    if not isinstance(rasters, Mapping):
+        raise InvalidParameterError(
+            f"rasters must be a mapping name -> DataArray (or path), got {type(rasters).__name__}"
+        )
     if not rasters:
         raise InvalidParameterError("rasters: give at least one layer (mapping name -> DataArray)")
     stat_list = [parse_choice(Stat, s, param="stats") for s in stats]
