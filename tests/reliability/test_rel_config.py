@@ -276,4 +276,5 @@ def test_absurdly_coarse_resolution_stops_the_run_before_any_output(run_cli, tin
     assert res.exit_code == 1
     line = _error_line(res)
     assert "covers no pixel centre" in line and "resolution 1e+06" in line and "AOI bounds" in line
+    assert "6.831e+04 x 4.449e+04 across: use a grid over the AOI with pixels well below 4.449e+04" in line
     assert not (tmp_path / "out").exists()
