@@ -7,8 +7,9 @@ reported and listed as unranked, not vanish. Real files are written to ``tmp_pat
 Decisions stated here:
 
 - an **invalid** polygon (a bow-tie) is **repaired** with ``shapely.make_valid`` when read, with an
-  :class:`~steppe_geo.errors.InvalidGeometryWarning` that counts the repairs; the API's zonal
-  statistics take the polygon as given (a repaired one gives the area of its two triangles);
+  :class:`~steppe_geo.errors.InvalidGeometryWarning` that counts the repairs; given to the API's
+  zonal statistics (``coverage_matrix``), it is repaired the same way, with a warning naming its id
+  (taken as given, its shapely area is 0 and every share of it would be wrong);
 - a **3-D** polygon is used by its footprint (Z ignored: areas and coverage are planar);
 - a parcel with a **null or empty** geometry: the API refuses it, naming the ids; a run reports it
   (a warning naming the ids) and lists it in the parcel outputs with rank <NA> and a ``status``.
@@ -168,6 +169,24 @@ def test_bow_tie_is_repaired_when_read_and_its_zonal_mean_is_exact(tmp_path, gri
     assert z["v_area"].iloc[0] == pytest.approx(2.0, rel=1e-9)
     # and the same from shapely's pixel intersections (independent of exactextract)
     assert _coverage_weighted_mean(read.geometry.iloc[0], values) == pytest.approx(2.5, rel=1e-12)
+
+
+@correct_result
+def test_bow_tie_given_to_the_api_is_repaired_and_reported(grid, values):
+    # Taken as given, the bow-tie's shapely area is 0 (its two triangles have opposite orientations), so
+    # parcel_area_ha and every share would be wrong. It is repaired as read_vector does, with a warning
+    # naming it; by hand (see above): mean 2.5 over 2 ha, parcel area 2 ha, fully covered.
+    x, y = X0, Y0 + 400
+    bow = shapely.Polygon([(x, y), (x + 200, y - 200), (x, y - 200), (x + 200, y)])
+    assert bow.area == 0.0
+    p = _parcels([bow, _box(3, 3)], ids=["bow", "ok"])
+    with pytest.warns(InvalidGeometryWarning, match=r"parcels: 1 invalid geometry was repaired with "
+                                                    r"shapely\.make_valid .*ids: \['bow'\]"):
+        z = zonal_stats(p, {"v": values}, stats=("mean", "area"), id_column="pid")
+    assert z["v_mean"].tolist() == pytest.approx([2.5, 15.0])
+    assert z["parcel_area_ha"].tolist() == pytest.approx([2.0, 1.0])
+    assert z["covered_fraction"].tolist() == pytest.approx([1.0, 1.0])
+    assert p.geometry.iloc[0].equals(bow)  # the caller's parcels are not modified
 
 
 def _coverage_weighted_mean(geom, da) -> float:
