@@ -78,6 +78,21 @@ def test_null_ids_are_counted_and_located(grid):
 
 
 @clear_error
+def test_null_ids_in_a_run_name_the_input(run_cli, write_config, tiny_config_text, tmp_path):
+    parcels = gpd.read_file(sg.datasets.sample_paths()["parcels"]).iloc[:30].copy()
+    parcels.loc[parcels.index[[2, 5, 6]], "parcel_id"] = None
+    parcels["geometry"] = parcels.geometry.make_valid()
+    parcels.to_file(tmp_path / "parcels.gpkg")
+    text = tiny_config_text.replace('parcels = "sample:parcels"', 'parcels = "parcels.gpkg"')
+    res = run_cli("run", write_config(text))
+    assert res.exit_code == 1
+    msg = res.stderr[res.stderr.index("Error:"):]
+    assert "parcels.source: input 'parcels' (" in msg and "parcels.gpkg)" in msg
+    assert "parcel ids (parcel_id): 3 of 30 parcels have no id (null) at rows [2, 5, 6]" in msg
+    assert not (tmp_path / "out").exists()
+
+
+@clear_error
 def test_duplicate_ids_are_named(grid, values):
     p = _parcels([_box(0, 0), _box(1, 0), _box(2, 0)], ids=["a", "b", "a"])
     with pytest.raises(InvalidParameterError, match=r"parcel ids \(pid\) must be unique; 1 duplicated, "
