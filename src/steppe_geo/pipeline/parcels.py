@@ -8,6 +8,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from steppe_geo.config import Config
@@ -270,8 +271,6 @@ def _dropped_parcels(parcels_gdf: gpd.GeoDataFrame, source: str,
     :func:`steppe_geo.io.read_vector` leaves them out of the layer and lists them in
     ``attrs["dropped"]``; they cannot be ranked, but must not vanish from the outputs either.
     """
-    import pandas as pd
-
     records = parcels_gdf.attrs.get("dropped") or []
     if not records:
         return None
@@ -293,8 +292,6 @@ def _dropped_parcels(parcels_gdf: gpd.GeoDataFrame, source: str,
 
 def _with_dropped(ranked: gpd.GeoDataFrame, dropped: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """``ranked`` with the dropped parcels appended: no geometry, no score, rank <NA>, ``status`` why."""
-    import pandas as pd
-
     rows = dropped.to_crs(ranked.crs) if ranked.crs is not None else dropped
     rows = rows.rename_geometry(ranked.geometry.name) if rows.geometry.name != ranked.geometry.name else rows
     rows = rows[[c for c in rows.columns if c in ranked.columns]]
