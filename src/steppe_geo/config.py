@@ -1026,7 +1026,7 @@ def config_from_dict(data: Mapping[str, Any], *, base_dir: PathLike = ".",
     )
     if grid.aoi not in inputs:
         raise ConfigError(
-            f"grid.aoi: {grid.aoi!r} is not an input{did_you_mean(grid.aoi, list(inputs))} "
+            f"grid.aoi: {grid.aoi!r} is not an input{did_you_mean(grid.aoi, list(inputs)) or '.'} "
             f"Inputs are: {', '.join(inputs) or '(none)'}."
         )
 
@@ -1053,7 +1053,7 @@ def config_from_dict(data: Mapping[str, Any], *, base_dir: PathLike = ".",
                 where = "parcels.rank_by" if isinstance(data["parcels"].get("rank_by"), str) \
                     else f"parcels.rank_by[{i}]"
                 raise ConfigError(
-                    f"{where}: {m!r} is not a model{did_you_mean(str(m), list(models))} "
+                    f"{where}: {m!r} is not a model{did_you_mean(str(m), list(models)) or '.'} "
                     f"Models are: {', '.join(models) or '(none)'}."
                 )
         parcels = ParcelsConfig(
@@ -1072,7 +1072,8 @@ def config_from_dict(data: Mapping[str, Any], *, base_dir: PathLike = ".",
         if parcels.source not in inputs:
             raise ConfigError(
                 f"parcels.source: {parcels.source!r} is not an input"
-                f"{did_you_mean(parcels.source, list(inputs))} Inputs are: {', '.join(inputs) or '(none)'}."
+                f"{did_you_mean(parcels.source, list(inputs)) or '.'} "
+                f"Inputs are: {', '.join(inputs) or '(none)'}."
             )
         if parcels.select_by is not None and parcels.select_by not in parcels.rank_by:
             raise ConfigError(
@@ -1117,11 +1118,14 @@ def parse_config(text: str, *, base_dir: PathLike = ".", source: PathLike | None
                  output_dir: PathLike | None = None) -> Config:
     """Parse and validate TOML text (see :func:`config_from_dict`).
 
+    A leading byte-order mark (as some Windows editors write) is ignored.
+
     Raises
     ------
     ConfigError
         Invalid TOML (with line and column) or schema violation (with the key path).
     """
+    text = text.removeprefix("\ufeff")  # a byte-order mark (Windows editors) is not TOML, but harmless
     try:
         data = tomllib.loads(text.removeprefix("\ufeff"))  # a byte-order mark (Windows editors) is not TOML
     except tomllib.TOMLDecodeError as exc:

@@ -311,7 +311,11 @@ def read_vector(
     -------
     geopandas.GeoDataFrame
         With ``attrs["source"]`` (the path). Reading leaves no file beside the source (GDAL
-        ``.aux.xml`` sidecars are disabled for our reads).
+        ``.aux.xml`` sidecars are disabled for our reads). Features with a missing (null) or
+        empty geometry are left out and listed in ``attrs["dropped"]`` (one dict per feature:
+        ``row`` (0-based position in the layer), ``index``, ``reason`` ("no geometry (null)" or
+        "empty geometry") and ``attributes``), so a caller can report them (the pipeline lists
+        dropped parcels as unranked).
 
     Raises
     ------
@@ -374,9 +378,13 @@ def read_vector(
             f"{missing_crs_hint(tuple(float(v) for v in gdf.total_bounds))} "
             "(gdf.set_crs(...), or add the .prj)"
         )
-    gdf = gdf[~(gdf.geometry.isna() | gdf.geometry.is_empty)].copy()
+    null, empty = np.asarray(gdf.geometry.isna()), np.asarray(gdf.geometry.is_empty)
+    dropped = _dropped_records(gdf, null, empty)
+    gdf = gdf[~(null | empty)].copy()
     if len(gdf) == 0:
         raise EmptyLayerError(f"vector layer {label!r} has only empty geometries")
+    if dropped:
+        gdf.attrs["dropped"] = dropped
     invalid = ~gdf.geometry.is_valid
     n_bad = int(invalid.sum())
     if n_bad:
@@ -406,6 +414,21 @@ def read_vector(
         gdf = gdf.to_crs(to_crs(crs))
     gdf.attrs["source"] = label
     return gdf
+
+
+_DROPPED_REASONS = {"null": "no geometry (null)", "empty": "empty geometry"}
+"""``reason`` of a feature :func:`read_vector` left out (listed in ``attrs["dropped"]``)."""
+
+
+def _dropped_records(gdf: gpd.GeoDataFrame, null: np.ndarray, empty: np.ndarray) -> list[dict[str, Any]]:
+    """The features without a geometry, as plain records: row, index, reason and attributes."""
+    records = []
+    attributes = gdf.drop(columns=gdf.geometry.name)
+    for i in np.flatnonzero(null | empty):
+        values = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in attributes.iloc[i].items()}
+        records.append({"row": int(i), "index": gdf.index[i],
+                        "reason": _DROPPED_REASONS["null" if null[i] else "empty"], "attributes": values})
+    return records
 
 
 def _keep_polygons(geom: Any) -> Any:

@@ -135,8 +135,11 @@ def aoi_mask(aoi: Any, *, grid: Grid) -> xr.DataArray:
         raise InvalidParameterError(f"grid must be a steppe_geo.Grid, got {type(grid).__name__}")
     inside = _inside_window(_pixel_polygon(aoi_polygon(aoi, crs=grid.crs), grid), 0, 0, grid.shape)
     if not inside.any():
+        west, south, east, north = aoi_polygon(aoi, crs=grid.crs).bounds
         raise InvalidParameterError(
             f"aoi covers no pixel centre of the grid ({grid.describe()}); AOI bounds "
-            f"{tuple(round(v, 1) for v in aoi_polygon(aoi, crs=grid.crs).bounds)} in the grid's CRS"
+            f"{tuple(round(v, 1) for v in (west, south, east, north))} in the grid's CRS, "
+            f"{east - west:.4g} x {north - south:.4g} across: use a grid over the AOI with pixels well "
+            f"below {min(east - west, north - south):.4g} (a finer resolution)"
         )
     return grid.to_dataarray(inside, name="inside_aoi")

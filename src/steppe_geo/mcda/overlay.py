@@ -561,7 +561,8 @@ def evaluate(overlay: Overlay, layers: Mapping[str, xr.DataArray], *, aoi: Any =
     GridMismatchError
         Layers are on different grids (the message shows both grids).
     InvalidParameterError
-        ``aoi`` has no polygon or does not overlap the grid.
+        ``aoi`` has no polygon or does not overlap the grid; ``overlay`` is not an
+        :class:`Overlay`, ``layers`` not a mapping or a needed layer not a DataArray.
     MissingCRSError
         ``aoi`` has no CRS.
 
@@ -582,8 +583,20 @@ def evaluate(overlay: Overlay, layers: Mapping[str, xr.DataArray], *, aoi: Any =
     >>> r.excluded_by(int(r.exclusion.values[0, 2])), int(r.exclusion.values[0, 2])  # bit 2: 1st constraint
     (['steep'], 4)
     """
+    if not isinstance(overlay, Overlay):
+        raise InvalidParameterError(
+            f"overlay must be a steppe_geo.mcda.Overlay, got {type(overlay).__name__}")
+    if not isinstance(layers, Mapping):
+        raise InvalidParameterError(
+            f"layers must be a mapping layer key -> DataArray, got {type(layers).__name__}")
     keys = _needed_layers(overlay, list(layers))
     used = {k: layers[k] for k in keys}
+    for k, v in used.items():
+        if not isinstance(v, xr.DataArray):
+            raise InvalidParameterError(
+                f"layers[{k!r}] must be an xarray.DataArray with a CRS and a transform (e.g. "
+                f"grid.to_dataarray(array) or steppe_geo.read_raster(path, grid=grid)), "
+                f"got {type(v).__name__}")
     check_same_grid(used)
     grid = Grid.from_dataarray(used[keys[0]])
     pix = grid.pixel_area_m2 if any(isinstance(c, MinimumArea) for c in overlay.constraints) else None

@@ -86,7 +86,19 @@ class ValueFunction:
         """Standardise ``x``; returns float32 of the same shape (DataArray in → DataArray out).
 
         A DataArray's declared nodata (``.rio.nodata``, any dtype) becomes NaN first.
+
+        Raises
+        ------
+        InvalidParameterError
+            If the values are not real numbers (text, complex, objects).
         """
+        kind = x.dtype.kind if isinstance(x, xr.DataArray) else np.asarray(x).dtype.kind
+        if kind not in "biuf":
+            dtype = x.dtype if isinstance(x, xr.DataArray) else np.asarray(x).dtype
+            raise InvalidParameterError(
+                f"{self.name}: values must be real numbers (bool, integer or float), got dtype {dtype}"
+                f"{f' (layer {x.name!r})' if isinstance(x, xr.DataArray) and x.name else ''}"
+            )
         if isinstance(x, xr.DataArray):
             values = _decode_nodata(x)
             out = self.apply(values)

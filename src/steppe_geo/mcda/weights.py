@@ -380,10 +380,10 @@ def ahp(judgements: np.ndarray | Sequence[Sequence[float]] | Mapping[tuple[str, 
     Raises
     ------
     InvalidParameterError
-        If the matrix is not square, has non-positive or non-finite entries, a diagonal ≠ 1,
-        or is not reciprocal (``a[j, i] · a[i, j] ≠ 1``); or judgements are missing, or a
-        criterion is compared with itself with a value other than 1; or ``random_index`` is
-        not one of the tables (the valid ones are listed).
+        If the matrix is not square, has non-positive or non-finite entries, a diagonal ≠ 1
+        (checked first and named as such), or is not reciprocal (``a[j, i] · a[i, j] ≠ 1``); or
+        judgements are missing, or a criterion is compared with itself with a value other than 1;
+        or ``random_index`` is not one of the tables (the valid ones are listed).
 
     Examples
     --------
@@ -410,6 +410,13 @@ def ahp(judgements: np.ndarray | Sequence[Sequence[float]] | Mapping[tuple[str, 
             raise InvalidParameterError(
                 f"ahp: comparison matrix must be positive, got {float(a[tuple(bad)])!r} at "
                 f"[{bad[0]}, {bad[1]}]"
+            )
+        diag = np.flatnonzero(~np.isclose(np.diag(a), 1.0))
+        if diag.size:
+            k = int(diag[0])
+            raise InvalidParameterError(
+                f"ahp: the diagonal of the comparison matrix must be 1 (a criterion compared with itself), "
+                f"got a[{k}, {k}] = {float(a[k, k])!r}"
             )
         prod = a * a.T
         if not np.allclose(prod, 1.0, rtol=1e-3):

@@ -9,6 +9,7 @@ The definitions follow exactextract (https://isciences.github.io/exactextract/; 
 from __future__ import annotations
 
 import enum
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -21,7 +22,13 @@ import shapely
 import xarray as xr
 
 from steppe_geo._validation import check_projected, check_same_grid, parse_choice
-from steppe_geo.errors import GeometryTypeError, InvalidParameterError, MissingCRSError, NoOverlapError
+from steppe_geo.errors import (
+    GeometryTypeError,
+    InvalidGeometryWarning,
+    InvalidParameterError,
+    MissingCRSError,
+    NoOverlapError,
+)
 from steppe_geo.grid import Grid
 
 __all__ = ["CoverageMatrix", "Stat", "coverage_matrix", "zonal_stats"]
@@ -94,6 +101,13 @@ def _parcel_ids(parcels: gpd.GeoDataFrame, id_column: str | None) -> pd.Index:
                 f"id_column: no column {id_column!r} in parcels; columns are {list(parcels.columns)}"
             )
         ids = pd.Index(parcels[id_column])
+    null = np.flatnonzero(np.asarray(pd.isna(ids)))
+    if len(null):  # before the duplicate check: NaN == NaN there, so 3 null ids read as "2 duplicated"
+        rows = [int(i) for i in null[:20]]
+        raise InvalidParameterError(
+            f"parcel ids ({id_column or 'index'}): {len(null)} of {len(ids)} parcels have no id (null) at "
+            f"rows {rows}{' ...' if len(null) > 20 else ''}; every parcel needs a unique id"
+        )
     dup = ids[ids.duplicated()]
     if len(dup):
         raise InvalidParameterError(
@@ -128,6 +142,31 @@ def _check_geometries(geoms: gpd.GeoSeries, ids: pd.Index) -> None:
             f"parcels must be Polygon or MultiPolygon; {len(wrong)} are not "
             f"(types {sorted(set(types[wrong]))}); ids: {_id_list(ids, wrong)}"
         )
+
+
+def _repaired(geoms: gpd.GeoSeries, ids: pd.Index, *, warn: bool = True) -> gpd.GeoSeries:
+    """Invalid parcels repaired with ``shapely.make_valid`` (polygonal parts kept), reported by id.
+
+    A self-intersecting "bow-tie" has a signed area of 0 in shapely: taken as given, its area and
+    every share of it would be wrong. As :func:`steppe_geo.io.read_vector` does, it is repaired
+    (into its two triangles) and the repair is reported.
+    """
+    invalid = np.flatnonzero(~np.asarray(geoms.is_valid))
+    if not len(invalid):
+        return geoms
+    fixed = []
+    for g in shapely.make_valid(geoms.values[invalid]):
+        parts = [p for p in shapely.get_parts(g) if p.geom_type in ("Polygon", "MultiPolygon")]
+        fixed.append(shapely.union_all(parts) if parts else g)
+    if warn:
+        warnings.warn(
+            f"parcels: {len(invalid)} invalid geometr{'y was' if len(invalid) == 1 else 'ies were'} repaired "
+            f"with shapely.make_valid (polygonal parts kept); ids: {_id_list(ids, invalid)}",
+            InvalidGeometryWarning, stacklevel=3,
+        )
+    out = geoms.copy()
+    out.iloc[invalid] = fixed
+    return out
 
 
 def _wkb_source(geoms, grid: Grid):
@@ -209,9 +248,19 @@ def coverage_matrix(parcels: gpd.GeoDataFrame, grid: Grid | xr.DataArray, *,
         If some geometries are missing (None), empty or not polygons (the message names them).
     NoOverlapError
         If some parcels do not touch the grid at all (the message counts and names them).
+
+    Warns
+    -----
+    InvalidGeometryWarning
+        Invalid polygons (a self-intersecting "bow-tie") are repaired with ``shapely.make_valid``
+        (polygonal parts kept) and named; their areas are those of the repaired polygons.
     """
     import exactextract
 
+    if not isinstance(parcels, gpd.GeoDataFrame):
+        raise InvalidParameterError(
+            f"parcels must be a geopandas.GeoDataFrame of polygons with a CRS, got {type(parcels).__name__}"
+        )
     if not isinstance(grid, Grid):
         grid = Grid.from_dataarray(grid)
     check_projected(grid.crs, what="zonal statistics (areas in m²)")
@@ -221,7 +270,7 @@ def coverage_matrix(parcels: gpd.GeoDataFrame, grid: Grid | xr.DataArray, *,
         raise InvalidParameterError("parcels: the GeoDataFrame is empty")
     ids = _parcel_ids(parcels, id_column)
     _check_geometries(parcels.geometry, ids)
-    geoms = parcels.geometry
+    geoms = _repaired(parcels.geometry, ids)
     if not geoms.crs.equals(grid.crs):
         geoms = geoms.to_crs(grid.crs)
     out = exactextract.exact_extract(_template(grid), _wkb_source(geoms.values, grid),
@@ -414,7 +463,7 @@ def _check_coverage(coverage: CoverageMatrix, parcels: gpd.GeoDataFrame, grid: G
             f"({len(ids)} parcels, ids from {id_column or 'the index'}); {where}. "
             "Build it with coverage_matrix(parcels, grid, id_column=...) on these parcels"
         )
-    geoms = parcels.geometry
+    geoms = _repaired(parcels.geometry, ids, warn=False)  # as coverage_matrix measured them
     if not geoms.crs.equals(grid.crs):
         geoms = geoms.to_crs(grid.crs)
     area = np.asarray(geoms.area, dtype=np.float64)
@@ -526,6 +575,10 @@ def zonal_stats(
 
     Parcel b: (1 x 6 + 0.5 x 7) / 1.5 = 6.3333 over 1.5 pixels of 1 ha.
     """
+    if not isinstance(rasters, Mapping):
+        raise InvalidParameterError(
+            f"rasters must be a mapping name -> DataArray (or path), got {type(rasters).__name__}"
+        )
     if not rasters:
         raise InvalidParameterError("rasters: give at least one layer (mapping name -> DataArray)")
     stat_list = [parse_choice(Stat, s, param="stats") for s in stats]

@@ -8,11 +8,13 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from steppe_geo.config import Config
 from steppe_geo.errors import (
     EmptyLayerError,
+    GeometryTypeError,
     InvalidParameterError,
 )
 from steppe_geo.grid import Grid
@@ -243,16 +245,60 @@ def run_parcels(cfg: Config, layers: InputLayers, results: Mapping[str, ModelOut
                               "rank")
     names = [m for m in (pc.rank_by or tuple(results)) if m in results]
     select_by = pc.select_by or (names[0] if names else None)
+    dropped = _dropped_parcels(parcels_gdf, pc.source, pc.id_column)
     parcels_gdf, outside = _parcels_in_area(parcels_gdf.to_crs(layers.grid.crs), layers, pc.source,
                                             pc.id_column)
-    coverage = coverage_matrix(parcels_gdf, layers.grid, id_column=pc.id_column)
+    try:
+        coverage = coverage_matrix(parcels_gdf, layers.grid, id_column=pc.id_column)
+    except (GeometryTypeError, InvalidParameterError) as exc:  # say which input and which key
+        where = f"parcels.source: input {pc.source!r} ({parcels_gdf.attrs.get('source', 'in memory')})"
+        raise type(exc)(f"{where}: {exc}") from None
     out = {m: rank_model_parcels(parcels_gdf, results[m], cfg, select=m == select_by,
                                  coverage=coverage, weibull_k=layers.rasters.get("weibull_k"),
                                  aoi=layers.aoi)
            for m in tqdm(names, desc="parcels", unit="model", disable=not progress)}
     for po in out.values():
         po.outside_aoi = outside
+        if dropped is not None:
+            po.ranked = _with_dropped(po.ranked, dropped)
     return out
+
+
+def _dropped_parcels(parcels_gdf: gpd.GeoDataFrame, source: str,
+                     id_column: str | None) -> gpd.GeoDataFrame | None:
+    """Parcels read without a geometry (null or empty), reported and kept as rows to list as unranked.
+
+    :func:`steppe_geo.io.read_vector` leaves them out of the layer and lists them in
+    ``attrs["dropped"]``; they cannot be ranked, but must not vanish from the outputs either.
+    """
+    records = parcels_gdf.attrs.get("dropped") or []
+    if not records:
+        return None
+    ids = [r["attributes"].get(id_column) if id_column else r["index"] for r in records]
+    by_reason: dict[str, list[Any]] = {}
+    for r, i in zip(records, ids, strict=True):
+        by_reason.setdefault(r["reason"], []).append(i)
+    log.warning("parcels.source: %d of %d parcels of input %r (%s) are not ranked: %s; they are listed "
+                "in the outputs with rank <NA> and this status", len(records),
+                len(parcels_gdf) + len(records),
+                source, parcels_gdf.attrs.get("source", "in memory"),
+                "; ".join(f"{reason}: {id_column or 'index'} {v[:10]}{' ...' if len(v) > 10 else ''}"
+                          for reason, v in by_reason.items()))
+    frame = pd.DataFrame([r["attributes"] for r in records],
+                         index=pd.Index([r["index"] for r in records], name=parcels_gdf.index.name))
+    frame["status"] = [r["reason"] for r in records]
+    return gpd.GeoDataFrame(frame, geometry=[None] * len(records), crs=parcels_gdf.crs)
+
+
+def _with_dropped(ranked: gpd.GeoDataFrame, dropped: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``ranked`` with the dropped parcels appended: no geometry, no score, rank <NA>, ``status`` why."""
+    rows = dropped.to_crs(ranked.crs) if ranked.crs is not None else dropped
+    rows = rows.rename_geometry(ranked.geometry.name) if rows.geometry.name != ranked.geometry.name else rows
+    rows = rows[[c for c in rows.columns if c in ranked.columns]]
+    out = pd.concat([ranked, rows])
+    if "rank" in ranked.columns:
+        out["rank"] = out["rank"].astype(ranked["rank"].dtype)
+    return gpd.GeoDataFrame(out, geometry=ranked.geometry.name, crs=ranked.crs)
 
 
 def _parcels_in_area(parcels_gdf: gpd.GeoDataFrame, layers: InputLayers, source: str,
