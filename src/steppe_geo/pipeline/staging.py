@@ -265,6 +265,8 @@ def output_lock(out_dir: PathLike) -> Iterator[Path]:
         if not _try_lock(fd):
             try:
                 other = os.read(fd, 4096).decode("utf-8", "replace")
+            except OSError:  # Windows: the locked region cannot be read
+                other = ""
             finally:
                 os.close(fd)
             raise OutputLockedError(
