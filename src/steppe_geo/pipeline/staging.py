@@ -195,7 +195,7 @@ def owner_alive(record: Mapping[str, Any]) -> bool | None:
     if start is None:
         return False
     want = record.get("process_start")
-    if start < 0 or want is None:
+    if start < 0 or want is None or float(want) < 0:  # a start time unknown on either side
         return True
     return abs(start - float(want)) < 1.0
 
