@@ -184,6 +184,17 @@ def test_full_disk_during_a_run_names_the_folder_and_the_free_space(tmpfs, tmp_p
     assert list(full.iterdir()) == []  # no output, no staging folder, no lock file
 
 
+@pytest.mark.case("correct_result")
+def test_too_little_free_space_for_the_estimate_is_reported_before_writing(tmpfs, caplog):
+    small = tmpfs("size=1m")
+    with caplog.at_level("WARNING", logger="steppe_geo.pipeline.staging"), \
+            staged_output_dir(small / "out", expected_bytes=10 * 2**20) as stage:
+        (stage / "small.txt").write_text("fits", encoding="utf-8")
+    assert f"output folder {small / 'out'}: 1.0 MiB free on its file system, the outputs may need up to " \
+        "10.0 MiB" in caplog.text
+    assert (small / "out" / "small.txt").exists()  # an estimate warns; it does not refuse
+
+
 @pytest.mark.case("clear_error")
 def test_full_disk_while_writing_a_geotiff_gives_output_not_writable(tmpfs):
     full = tmpfs("size=2m")

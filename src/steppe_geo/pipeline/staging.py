@@ -395,6 +395,13 @@ def _swap_into_place(stage: Path, out: Path, token: str) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def _free_space(folder: Path) -> int | None:
+    try:
+        return shutil.disk_usage(folder).free
+    except OSError:
+        return None
+
+
 def _not_writable(out: Path, exc: OSError) -> OutputNotWritableError:
     where = out.absolute().parent
     free = ""
@@ -464,6 +471,12 @@ def staged_output_dir(out_dir: PathLike, *, overwrite: bool = False,
                 f"output folder {str(out)!r} exists already; nothing was changed. Use --overwrite "
                 "(overwrite=True) to replace it, or choose another folder"
             )
+        if expected_bytes:
+            free = _free_space(parent)
+            if free is not None and free < expected_bytes:
+                log.warning("output folder %s: %.1f MiB free on its file system, the outputs may need up "
+                            "to %.1f MiB (uncompressed estimate; the compressed files are smaller)",
+                            out, free / 2**20, expected_bytes / 2**20)
         token = uuid.uuid4().hex[:12]
         stage = parent / f"{STAGE_PREFIX}{out.name}-{token}"
         owner = stage.with_name(stage.name + ".owner")
@@ -474,12 +487,6 @@ def staged_output_dir(out_dir: PathLike, *, overwrite: bool = False,
         except OSError as exc:
             owner.unlink(missing_ok=True)
             raise _not_writable(out, exc) from None
-        if expected_bytes:
-            free = shutil.disk_usage(parent).free
-            if free < expected_bytes:
-                log.warning("output folder %s: %.1f MiB free on its file system, the outputs may need up "
-                            "to %.1f MiB (uncompressed estimate; the compressed files are smaller)",
-                            out, free / 2**20, expected_bytes / 2**20)
         try:
             try:
                 yield stage
