@@ -103,14 +103,54 @@ def _run(ctx: click.Context, cfg: Any, **kwargs: Any) -> None:
     _report_run(result, ctx.obj["quiet"])
 
 
-def _read_vector_layer(path: Path, layer: str | None, *, param: str) -> Any:
+TABLE_SUFFIXES = (".csv",)
+"""Plain tables (no geometry): ``zonal`` and ``rank`` write them, only ``rank`` reads them."""
+VECTOR_SUFFIXES = (".gpkg", ".parquet", ".fgb", ".geojson", ".shp", ".zip")
+"""Vector files with geometry that ``rank``, ``map --kind parcels`` and ``export`` read."""
+_LEADING_ZERO = r"^[+-]?0\d"
+
+
+def _read_csv_table(path: Path) -> Any:
+    """A CSV table written by ``zonal`` or ``rank``: numbers as numbers, ids such as ``007`` as text."""
+    import pandas as pd
+
+    from steppe_geo.errors import InputNotFoundError, UnreadableInputError
+
+    if not path.is_file():
+        raise InputNotFoundError(f"table not found: {str(path)!r}")
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8")
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise UnreadableInputError(f"{str(path)!r} is not a readable UTF-8 CSV table: {exc}") from None
+    table = raw.copy()
+    for col in raw.columns:
+        text = raw[col].dropna()
+        numbers = pd.to_numeric(text, errors="coerce")
+        if len(text) and numbers.notna().all() and not text.str.match(_LEADING_ZERO).any():
+            table[col] = pd.to_numeric(raw[col])
+    return table
+
+
+def _read_vector_layer(path: Path, layer: str | None, *, param: str, command: str = "this command",
+                       tables: bool = False) -> Any:
     """Read a vector file; a GeoPackage with several layers needs ``--layer`` (a run's own default).
 
     Run outputs (``parcels/<model>.gpkg``) hold ``ranked_parcels``, ``regions`` and ``selection``:
-    without ``--layer`` their ``ranked_parcels`` layer is read.
+    without ``--layer`` their ``ranked_parcels`` layer is read. With ``tables`` a ``.csv`` (the
+    table ``zonal`` or ``rank`` writes, without geometry) is read as a plain table; otherwise it
+    is refused, naming the formats the command reads.
     """
+    from steppe_geo.errors import UnreadableInputError
     from steppe_geo.io import read_vector, vector_layers
 
+    if path.suffix.lower() in TABLE_SUFFIXES:
+        if tables:
+            return _read_csv_table(path)
+        raise UnreadableInputError(
+            f"{str(path)!r} is a CSV table without geometry; {command} reads a vector file with parcel "
+            f"outlines ({', '.join(VECTOR_SUFFIXES)}): write the previous step with --out NAME.gpkg "
+            "(or .parquet, .fgb)"
+        )
     if layer is None and path.suffix.lower() == ".gpkg" and path.is_file():
         names = vector_layers(path)
         if len(names) > 1:
@@ -300,7 +340,7 @@ def zonal(ctx: click.Context, parcels_path: Path, rasters: Sequence[str], out_pa
     from steppe_geo.parcels import zonal_stats
 
     names = _named_paths(rasters)
-    parcels = _read_vector_layer(parcels_path, layer, param="--layer")
+    parcels = _read_vector_layer(parcels_path, layer, param="--layer", command="zonal")
     layers = {name: read_raster(path, name=name) for name, path in names.items()}
     mask = read_raster(eligible, kind="categorical") == 1 if eligible is not None else None
     table = zonal_stats(parcels, layers, eligible=mask, id_column=id_column,
@@ -323,12 +363,24 @@ def zonal(ctx: click.Context, parcels_path: Path, rasters: Sequence[str], out_pa
 @click.pass_context
 def rank(ctx: click.Context, zonal_path: Path, weights_text: str, out_path: Path, technology: str | None,
          layer: str | None, overwrite: bool) -> None:
-    """Rank parcels from a zonal-statistics table with per-criterion contributions."""
+    """Rank parcels from a zonal-statistics table with per-criterion contributions.
+
+    ZONAL is what `zonal` writes: a vector file (.gpkg, .parquet, .fgb) or a .csv table (then the
+    ranking is written as .csv, having no geometry).
+    """
     from steppe_geo.io import write_vector
     from steppe_geo.parcels import rank_parcels
 
     weights = _weights(weights_text)  # a usage error is reported before any file is read
-    table = _read_vector_layer(zonal_path, layer, param="--layer")
+    table = _read_vector_layer(zonal_path, layer, param="--layer", command="rank", tables=True)
+    if "geometry" not in getattr(table, "columns", ()) and out_path.suffix.lower() not in TABLE_SUFFIXES:
+        from steppe_geo.errors import InvalidParameterError
+
+        raise InvalidParameterError(
+            f"--out {str(out_path)!r}: {str(zonal_path)!r} is a table without geometry, so rank writes it "
+            f"only as {', '.join(TABLE_SUFFIXES)}; for a {out_path.suffix} output give rank the zonal "
+            "statistics as .gpkg, .parquet or .fgb"
+        )
     area_col = "eligible_area_ha" if "eligible_area_ha" in table.columns else None
     ranked = rank_parcels(table, weights=weights, technology=technology,
                           eligible_area_column=area_col)
@@ -357,7 +409,7 @@ def export(ctx: click.Context, source: Path, fmt: str, out_path: Path, layer: st
     if out_path.suffix.lower() != _SUFFIX[fmt]:
         raise click.BadParameter(f"--format {fmt} writes a {_SUFFIX[fmt]} file, got {out_path.name!r}",
                                  param_hint="--out")
-    gdf = _read_vector_layer(source, layer, param="--layer")
+    gdf = _read_vector_layer(source, layer, param="--layer", command="export")
     if fmt == "shapefile":
         write_shapefile_zip(gdf, out_path, overwrite=overwrite)
     else:
@@ -427,7 +479,7 @@ def map_command(ctx: click.Context, source: Path, kind: str, out_path: Path, col
         raise click.BadParameter(f"expected a .png or .pdf file, got {out_path.name!r}", param_hint="--out")
     note = f"source: {source.name}"
     if kind == "parcels":
-        parcels = _read_vector_layer(source, layer, param="--layer")
+        parcels = _read_vector_layer(source, layer, param="--layer", command="map --kind parcels")
         ax = maps.plot_ranked_parcels(parcels, column=column, k=k, title=title, note=note)
     else:
         da = read_raster(source)

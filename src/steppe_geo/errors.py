@@ -26,6 +26,7 @@ __all__ = [
     "NoOverlapError",
     "NonFiniteValuesWarning",
     "OutputExistsError",
+    "OutputLockedError",
     "OutputNotWritableError",
     "PointFeaturesWarning",
     "SizeLimitError",
@@ -92,6 +93,15 @@ class MissingLayerError(SteppeGeoError, LookupError):
 
 class OutputExistsError(SteppeGeoError, FileExistsError):
     """An output exists already and ``overwrite`` was not requested, or it is an input."""
+
+
+class OutputLockedError(OutputExistsError):
+    """Another run is writing the same output folder (it holds the folder's lock file).
+
+    The message names the folder and the other run (process id, host, start time, command).
+    An :class:`OutputExistsError` (and so a :class:`FileExistsError`) for callers that handle
+    "the output is taken" in one place.
+    """
 
 
 class OutputNotWritableError(SteppeGeoError, PermissionError):

@@ -10,7 +10,9 @@ the destination's name (journaling file systems may otherwise reorder the two).
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -18,9 +20,91 @@ from pathlib import Path
 from steppe_geo._typing import PathLike
 from steppe_geo.errors import OutputExistsError, OutputNotWritableError
 
-__all__ = ["atomic_path", "check_output_path"]
+__all__ = ["atomic_path", "check_output_path", "is_no_space", "no_space_error"]
 
 TEMP_PREFIX = ".steppe_geo-tmp-"
+NEARLY_FULL_BYTES = 1 << 20
+"""A write error from GDAL on a file system with less free space than this (1 MiB) is a full disk.
+
+GDAL reports a full disk as ``RasterioIOError("Write failed")`` chained to a
+``CPLE_AppDefinedError("Write error at scanline ...")``, without the ``ENOSPC`` errno."""
+_OGR_ERRORS = {"DataSourceError", "DataLayerError", "FieldError", "GeometryError"}  # pyogrio
+_NO_SPACE_ERRNOS = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
+
+
+def _free_bytes(folder: Path) -> int | None:
+    for p in (folder, *folder.parents):
+        try:
+            return shutil.disk_usage(p).free
+        except OSError:
+            continue
+    return None
+
+
+def is_no_space(exc: BaseException, folder: PathLike) -> bool:
+    """Whether an error raised while writing into ``folder`` means the file system is full.
+
+    Parameters
+    ----------
+    exc : BaseException
+        The error (its ``__cause__`` / ``__context__`` chain is searched).
+    folder : path
+        The folder being written.
+
+    Returns
+    -------
+    bool
+        True for ``ENOSPC`` / ``EDQUOT`` anywhere in the chain, a "No space left on device"
+        message, or an I/O error (GDAL's ``Write failed``) while the folder's file system has
+        less than :data:`NEARLY_FULL_BYTES` free.
+
+    Examples
+    --------
+    >>> is_no_space(OSError(28, "No space left on device"), ".")
+    True
+    >>> is_no_space(ValueError("bad value"), ".")
+    False
+    """
+    chain: list[BaseException] = []
+    c: BaseException | None = exc
+    while c is not None and c not in chain and len(chain) < 20:
+        chain.append(c)
+        c = c.__cause__ or c.__context__
+    for c in chain:
+        if isinstance(c, OSError) and c.errno in _NO_SPACE_ERRNOS:
+            return True
+        if "no space left on device" in str(c).lower() or "disk quota exceeded" in str(c).lower():
+            return True
+    io_error = any(isinstance(c, OSError) or type(c).__name__.startswith("CPLE_")
+                   or type(c).__name__ in _OGR_ERRORS for c in chain)
+    if not io_error:
+        return False
+    free = _free_bytes(Path(folder))
+    return free is not None and free < NEARLY_FULL_BYTES
+
+
+def no_space_error(path: PathLike, exc: BaseException | None = None) -> OutputNotWritableError:
+    """The error for a write into a full file system: names ``path`` and the free space left.
+
+    Parameters
+    ----------
+    path : path
+        The output file or folder being written.
+    exc : BaseException, optional
+        The underlying error (its first line is quoted).
+
+    Returns
+    -------
+    OutputNotWritableError
+    """
+    p = Path(path)
+    free = _free_bytes(p if p.is_dir() else p.parent)
+    left = "unknown" if free is None else f"{free / 2**20:.2f} MiB ({free} bytes)"
+    cause = f" ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})" if exc is not None else ""
+    return OutputNotWritableError(
+        f"no space left to write {str(p)!r}: free space on its file system is {left}{cause}; "
+        "free some space or choose an output folder on another disk"
+    )
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -129,7 +213,8 @@ def atomic_path(
     ------
     OutputExistsError, OutputNotWritableError
         As :func:`check_output_path`; also when the writer produced no file, or another
-        process created ``path`` meanwhile (without ``overwrite``).
+        process created ``path`` meanwhile (without ``overwrite``). A writer's error on a full
+        file system becomes an ``OutputNotWritableError`` naming ``path`` and the free space.
 
     Examples
     --------
@@ -154,16 +239,22 @@ def atomic_path(
     tmp = Path(tmp_name)
     tmp.unlink()  # let the writer create it (some GDAL drivers refuse an existing file)
     try:
-        yield tmp
-        if not tmp.exists():
-            raise OutputNotWritableError(f"writer produced no file for {str(dest)!r}")
-        if dest.exists() and not overwrite:  # appeared while we were writing
-            raise OutputExistsError(
-                f"output {str(dest)!r} appeared while writing; pass overwrite=True to replace it"
-            )
-        _fsync_file(tmp)
-        os.replace(tmp, dest)
-        _fsync_dir(dest.parent)
+        try:
+            yield tmp
+            if not tmp.exists():
+                raise OutputNotWritableError(f"writer produced no file for {str(dest)!r}")
+            if dest.exists() and not overwrite:  # appeared while we were writing
+                raise OutputExistsError(
+                    f"output {str(dest)!r} appeared while writing; pass overwrite=True to replace it"
+                )
+            _fsync_file(tmp)
+            os.replace(tmp, dest)
+            _fsync_dir(dest.parent)
+        except (OSError, RuntimeError, ValueError) as exc:  # GDAL / OGR errors on a full disk
+            ours = isinstance(exc, OutputNotWritableError | OutputExistsError)
+            if not ours and is_no_space(exc, dest.parent):
+                raise no_space_error(dest, exc) from exc
+            raise
     finally:
         _remove_quietly(tmp)
 

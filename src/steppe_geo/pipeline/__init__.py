@@ -38,7 +38,16 @@ from steppe_geo.pipeline.inputs import (
 from steppe_geo.pipeline.parcels import rank_model_parcels, run_parcels
 from steppe_geo.pipeline.results import InputLayers, ModelOutput, ParcelOutput, RunResult
 from steppe_geo.pipeline.runner import demo_config, read_aoi, run, run_demo, select_models
-from steppe_geo.pipeline.staging import STAGE_PREFIX, RunTerminated, interrupt_on_signals, staged_output_dir
+from steppe_geo.pipeline.staging import (
+    STAGE_PREFIX,
+    RunTerminated,
+    clean_stale_stages,
+    interrupt_on_signals,
+    lock_path,
+    output_lock,
+    owner_alive,
+    staged_output_dir,
+)
 from steppe_geo.pipeline.summary import aoi_summary, exclusion_areas
 
 __all__ = [
@@ -61,6 +70,7 @@ __all__ = [
     "build_model",
     "check_config",
     "check_run_size",
+    "clean_stale_stages",
     "dask_client",
     "demo_config",
     "derive_windowed",
@@ -70,6 +80,9 @@ __all__ = [
     "exclusion_areas",
     "interrupt_on_signals",
     "load_inputs",
+    "lock_path",
+    "output_lock",
+    "owner_alive",
     "rank_model_parcels",
     "raster_read_options",
     "read_aoi",

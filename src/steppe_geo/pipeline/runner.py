@@ -20,6 +20,7 @@ from steppe_geo.errors import (
 )
 from steppe_geo.grid import Grid
 from steppe_geo.pipeline.check import check_config, effective_mode
+from steppe_geo.pipeline.estimate import estimate_run
 from steppe_geo.pipeline.evaluate import _evaluate_from_files, dask_client, evaluate_model
 from steppe_geo.pipeline.inputs import align_inputs, build_grid, load_inputs, summarize_inputs
 from steppe_geo.pipeline.parcels import run_parcels
@@ -81,9 +82,13 @@ def run(config: Config, *, overwrite: bool = False, progress: bool = False, out_
     Raises
     ------
     OutputExistsError
-        The output folder exists and ``overwrite`` is False (nothing changed).
+        The output folder exists and ``overwrite`` is False (nothing changed), checked at the
+        start and again before the final rename.
+    OutputLockedError
+        Another run is writing the same output folder (raised before any work).
     OutputNotWritableError
-        The output folder cannot be written.
+        The output folder cannot be written (read-only, or the disk is full: the message names
+        the path and the free space).
     KeyboardInterrupt
         Ctrl-C (SIGINT), or :class:`~steppe_geo.pipeline.staging.RunTerminated` for SIGTERM: the
         run stops, its staging folder is removed and no output folder is left.
@@ -98,12 +103,15 @@ def run(config: Config, *, overwrite: bool = False, progress: bool = False, out_
     # everything that can be checked without reading a raster is checked first
     check_config(config, scheduler=scheduler, workers=workers)  # sizes too: may refuse memory mode
     mode = effective_mode(config, scheduler=scheduler, workers=workers)
+    expected_bytes = estimate_run(config, mode=mode).output_bytes  # free space is checked against it
     if mode == "dask" and scheduler is None and workers is None:
         workers = 2
     out = Path(out_dir) if out_dir is not None else config.outputs.directory
     timings: dict[str, float] = {}
-    # Ctrl-C and SIGTERM unwind the run: the staging folder goes, no output folder appears
-    with interrupt_on_signals(), staged_output_dir(out, overwrite=overwrite, inputs=config.inputs) as stage, \
+    # the output folder is locked for the whole run (a concurrent run fails here, before any work);
+    # Ctrl-C and SIGTERM unwind the run: the staging folder goes, the lock is released
+    with interrupt_on_signals(), staged_output_dir(out, overwrite=overwrite, inputs=config.inputs,
+                                                   expected_bytes=expected_bytes) as stage, \
             contextlib.ExitStack() as cluster:
         # connect to the scheduler (or start the local cluster) before any heavy work: fail fast
         client = cluster.enter_context(dask_client(scheduler, workers, key=key))
