@@ -25,6 +25,7 @@ from steppe_geo.errors import (
     OutputExistsError,
     OutputNotWritableError,
 )
+from steppe_geo.io.remote import is_remote
 
 STAGE_PREFIX = ".steppe_geo-tmp-"
 
@@ -87,6 +88,8 @@ def _umask() -> int:
 def _check_no_inputs_inside(out: Path, inputs: Mapping[str, Path]) -> None:
     out_r = out.resolve()
     for name, p in inputs.items():
+        if is_remote(p):  # a URL is in no local folder
+            continue
         try:
             Path(p).resolve().relative_to(out_r)
         except ValueError:
