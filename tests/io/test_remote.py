@@ -169,7 +169,7 @@ def _data(inputs: dict[str, str]) -> dict:
     return {
         "inputs": inputs,
         "grid": {"aoi": "aoi", "resolution_m": RESOLUTION_M},
-        "models": {"wind": {"preset": "wind_onshore"}, "desertification": {"preset": "desertification_esai"}},
+        "models": {"wind": {"preset": "wind_onshore"}},
         "parcels": {"source": "parcels", "id_column": "parcel_id", "rank_by": ["wind"],
                     "monte_carlo_draws": 20},
         "outputs": {"maps": [], "report": False},
@@ -189,7 +189,7 @@ def test_runs_with_url_inputs_equal_runs_with_the_files_in_every_mode(served, tm
         assert outs[mode].files == ref.files, mode
     assert outs["dask"].summary["provenance"]["inputs"]["dem"]["path"] == f"{base}/dem.tif"
     for mode in outs:
-        for model in ("wind", "desertification"):
+        for model in ("wind",):
             for part in ("exclusion", "eligible", "score"):
                 a = sg.read_raster(tmp_path / "file" / "rasters" / model / f"{part}.tif").values
                 b = sg.read_raster(tmp_path / mode / "rasters" / model / f"{part}.tif").values
