@@ -7,6 +7,7 @@ Run by hand from the repository root::
     python benchmarks/bench_scale.py --models wind --modes memory --out /tmp/wind.md   # one model
     python benchmarks/bench_scale.py --region DIR             # a region from `steppe-geo make-region`
     python benchmarks/bench_scale.py --make-region 11000x11000 --out /tmp/gen.md   # the generator itself
+    python benchmarks/bench_scale.py --resolutions 25 --modes dask --workers 1 2   # 1-vs-2-worker ratio
 
 Each run is a fresh subprocess (``python -m steppe_geo.cli -q run CONFIG``) on the 4-model screening
 example (``examples/kubuqi_screening.toml``, sample data) with ``grid.resolution_m`` and ``run.mode``
@@ -22,6 +23,10 @@ What is recorded, from outside the process:
 - **wall time** from start to exit (interpreter start-up and imports included);
 - **per-stage seconds per million pixels**, from the run's own ``summary.json`` ``timings_seconds``,
   so the slowest stage is visible.
+
+With several ``--workers`` counts (``--workers 1 2``) each Dask run is repeated on a local cluster of
+that many worker processes (one thread each, ``run.workers``) and a second table gives the speed-up
+of every count over the first: total wall time and the run's own stage timings.
 
 With ``--make-region ROWSxCOLS`` it measures the synthetic-region generator instead (``steppe-geo
 make-region`` at ``--resolutions``): peak RSS and wall time, and the pixels written.
@@ -217,13 +222,41 @@ def table(rows: list[Measure]) -> list[str]:
     return lines
 
 
+def speedup_table(rows: list[Measure]) -> list[str]:
+    """Markdown table: speed-up of each Dask worker count over the first one, per resolution.
+
+    The speed-up is the first count's seconds divided by this count's (2.0 = twice as fast), for
+    the wall time and for each stage of the run's own timings.
+    """
+    dask = [m for m in rows if m.mode == "dask"]
+    lines = ["Speed-up over the first worker count (its seconds / these seconds; > 1 is faster):", "",
+             "| resolution | Mpx | workers | wall (s) | speed-up (wall) | "
+             + " | ".join(f"{s} speed-up" for s in STAGES) + " |",
+             "|" + "---|" * (5 + len(STAGES))]
+    for res in dict.fromkeys(m.resolution_m for m in dask):
+        same = [m for m in dask if m.resolution_m == res]
+        ref = same[0]
+        for m in same:
+            if m.status != "ok" or ref.status != "ok":
+                lines.append(f"| {res:g} m | – | {m.workers} | {m.wall_s:.0f} | {m.status} |"
+                             + " |" * len(STAGES))
+                continue
+            stages = [f"{ref.timings[s] / m.timings[s]:.2f}" if m.timings.get(s) and s in ref.timings
+                      else "–" for s in STAGES]
+            lines.append(f"| {res:g} m | {m.mpx:.1f} | {m.workers} | {m.wall_s:.1f} | "
+                         f"{ref.wall_s / m.wall_s:.2f} | " + " | ".join(stages) + " |")
+    return [*lines, ""]
+
+
 def main(argv: list[str] | None = None) -> str:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--resolutions", type=float, nargs="+", default=[100.0, 50.0, 25.0],
                         help="grid resolutions in metres (100/50/25/10/5 m = 0.3/1.2/4.9/30/122 Mpx)")
     parser.add_argument("--modes", nargs="+", default=["memory", "streamed", "dask"],
                         choices=["memory", "streamed", "dask"])
-    parser.add_argument("--workers", type=int, default=2, help="Dask worker processes (dask mode)")
+    parser.add_argument("--workers", type=int, nargs="+", default=[2],
+                        help="Dask worker processes (dask mode); several counts (e.g. 1 2) run each "
+                             "and report the speed-up over the first")
     parser.add_argument("--models", nargs="+", default=None, help="only these models of the config")
     parser.add_argument("--region", type=Path, default=None,
                         help="a folder written by `steppe-geo make-region` (uses its region.toml)")
@@ -238,10 +271,11 @@ def main(argv: list[str] | None = None) -> str:
     rows: list[Measure] = []
     with tempfile.TemporaryDirectory(prefix="bench_scale-") as d:
         for i, res in enumerate(args.resolutions):
-            for mode in args.modes:
-                workers = args.workers if mode == "dask" else None
-                out_dir = Path(d) / f"out-{i}-{mode}"
-                cfg = write_config(base, Path(d) / f"run-{i}-{mode}.toml", resolution_m=res, mode=mode,
+            runs = [(mode, w) for mode in args.modes for w in (args.workers if mode == "dask" else [None])]
+            for mode, workers in runs:
+                tag = f"{mode}{workers or ''}"
+                out_dir = Path(d) / f"out-{i}-{tag}"
+                cfg = write_config(base, Path(d) / f"run-{i}-{tag}.toml", resolution_m=res, mode=mode,
                                    workers=workers, out_dir=out_dir, models=args.models)
                 m = one_run(cfg, out_dir, Measure(res, mode, workers), args.timeout)
                 rows.append(m)
@@ -254,12 +288,14 @@ def main(argv: list[str] | None = None) -> str:
         f"Machine: {os.cpu_count()} CPUs, {psutil.virtual_memory().total / GIB:.0f} GiB RAM, "
         f"{platform.system()} {platform.machine()}, Python {platform.python_version()}. "
         f"Configuration: {source} (models: {models}), `grid.resolution_m` and `run.mode` replaced; "
-        f"Dask runs use a local cluster of {args.workers} worker processes (`run.workers`).",
+        f"Dask runs use a local cluster of {' or '.join(map(str, args.workers))} worker processes with "
+        "one thread each (`run.workers`).",
         "",
         f"Command: `python benchmarks/bench_scale.py {' '.join(argv if argv is not None else sys.argv[1:])}`",
         "",
         *table(rows),
         "",
+        *(speedup_table(rows) if len(args.workers) > 1 and "dask" in args.modes else []),
         "Peak RSS is the sum over the run process and all its descendants (Dask nanny and worker "
         "processes), polled every 50 ms from outside; shared pages count once per process. Wall time "
         "includes start-up and imports; stage columns are the run's own `summary.json` timings divided "

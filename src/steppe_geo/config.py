@@ -34,6 +34,7 @@ from steppe_geo._typing import PathLike
 from steppe_geo._validation import did_you_mean
 from steppe_geo.errors import ConfigError, InputNotFoundError, InvalidParameterError, SteppeGeoError
 from steppe_geo.io.raster import LayerKind, ResamplingMethod
+from steppe_geo.io.remote import check_remote, is_remote
 from steppe_geo.io.units import parse_unit
 from steppe_geo.mcda.weights import RandomIndex
 
@@ -109,8 +110,9 @@ class InputSpec:
     ----------
     name : str
         The input's name (``dem`` in ``[inputs.dem]``).
-    path : Path
-        The file (resolved, existing).
+    path : Path or str
+        The file (resolved, existing), or a URL kept as written (``https://...``, ``s3://...``,
+        ``/vsicurl/...``; :func:`steppe_geo.io.remote.is_remote`).
     layer : str or None
         Vector layer of a file holding several.
     kind : {"continuous", "categorical"} or None
@@ -133,7 +135,7 @@ class InputSpec:
     """
 
     name: str
-    path: Path
+    path: Path | str
     layer: str | None = None
     kind: str | None = None
     units: str | None = None
@@ -444,7 +446,7 @@ class Config:
     """
 
     name: str
-    inputs: dict[str, Path]
+    inputs: dict[str, Path | str]
     grid: GridConfig
     models: dict[str, ModelConfig]
     parcels: ParcelsConfig | None
@@ -458,7 +460,7 @@ class Config:
         specs = dict(self.input_specs)
         for k, p in self.inputs.items():
             if k not in specs:
-                specs[k] = InputSpec(k, Path(p), layer=self.input_layers.get(k))
+                specs[k] = InputSpec(k, p if is_remote(p) else Path(p), layer=self.input_layers.get(k))
         object.__setattr__(self, "input_specs", specs)
 
     def spec(self, name: str) -> InputSpec:
@@ -900,7 +902,7 @@ def _input_layer(name: str, value: Any) -> str | None:
     return layer
 
 
-def _input_spec(name: str, value: Any, path: Path) -> InputSpec:
+def _input_spec(name: str, value: Any, path: Path | str) -> InputSpec:
     """The :class:`InputSpec` of ``inputs.<name>`` (a path string or a table of options)."""
     import codecs
 
@@ -941,7 +943,7 @@ def _input_spec(name: str, value: Any, path: Path) -> InputSpec:
     )
 
 
-def _resolve_input(name: str, value: Any, base: Path, sample: Mapping[str, Path] | None) -> Path:
+def _resolve_input(name: str, value: Any, base: Path, sample: Mapping[str, Path] | None) -> Path | str:
     key = f"inputs.{name}"
     if isinstance(value, Mapping):
         _Checker(value, key, list(INPUT_OPTIONS))
@@ -960,6 +962,9 @@ def _resolve_input(name: str, value: Any, base: Path, sample: Mapping[str, Path]
                 f"Layers are: {', '.join(sorted(paths))}."
             )
         return Path(paths[layer])
+    if is_remote(value):  # a URL stays as written (not resolved against base); opened early
+        check_remote(value, key=key)
+        return value
     p = Path(value).expanduser()
     if not p.is_absolute():
         p = base / p
@@ -999,7 +1004,8 @@ def config_from_dict(data: Mapping[str, Any], *, base_dir: PathLike = ".",
     ConfigError
         Any schema violation; the message starts with the key path.
     InputNotFoundError
-        An input file does not exist (the message names the key and the path).
+        An input file does not exist, or an input URL (``https://``, ``s3://``, ``/vsicurl/``)
+        cannot be opened by GDAL (the message names the key and the path or URL).
     """
     base = Path(base_dir)
     top = _Checker(data, "", _TOP)

@@ -403,7 +403,8 @@ def test_esai_chain_through_run_model_by_hand(esai_inputs):
     # the rim has a slope too (the flat DEM's slope is 0 there, as gdaldem -compute_edges gives it), so
     # its ESAI is that of its inputs: the rim's first row repeats the second (same inputs)
     assert not np.isnan(res.layers["esai"].values).any()
-    np.testing.assert_allclose(res.layers["esai"].values[0, 1:5], res.layers["esai"].values[1, 1:5], atol=1e-12)
+    esai = res.layers["esai"].values
+    np.testing.assert_allclose(esai[0, 1:5], esai[1, 1:5], atol=1e-12)
     # the score is the ESAI rescaled 1 → 0, 2 → 1
     np.testing.assert_allclose(res.score.values[core], np.array(expect["esai"]) - 1.0, atol=1e-6)
 

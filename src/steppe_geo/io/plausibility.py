@@ -17,7 +17,6 @@ import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,6 +25,7 @@ from affine import Affine
 from steppe_geo._typing import PathLike
 from steppe_geo.errors import ImplausibleInputError, InputNotFoundError, MissingCRSError, UnreadableInputError
 from steppe_geo.io._hints import missing_crs_hint
+from steppe_geo.io.remote import input_path, is_remote, source_name
 from steppe_geo.io.units import UNITS, convert, parse_unit
 
 __all__ = ["INPUT_ROLES", "ROLES", "RasterStatistics", "Role", "check_plausible", "format_values",
@@ -245,8 +245,8 @@ def raster_statistics(
         _time_coords,
     )
 
-    path = Path(source)
-    if not path.exists():
+    path = input_path(source)  # a URL stays a string: GDAL reads it
+    if not is_remote(path) and not path.exists():
         raise InputNotFoundError(f"raster file not found: {str(path)!r}")
     problem = not_a_file(path, "raster")
     if problem:
@@ -407,7 +407,7 @@ def source_units(stats: RasterStatistics, role: str | Role, *, key: str, units: 
     r = ROLES[role] if isinstance(role, str) else role
     if r.kind != "continuous":
         return None
-    name = Path(stats.path).name
+    name = source_name(stats.path)
     fix = fix or _default_fix(key, name)
     src, said = units, "declared"
     if src is None and stats.units:
@@ -475,7 +475,7 @@ def check_plausible(stats: RasterStatistics, role: str | Role, *, key: str, unit
     >>> check_plausible(s, "elevation", key="inputs.dem", units="ft")  # 1436..3158 m: plausible
     """
     r = ROLES[role] if isinstance(role, str) else role
-    name = Path(stats.path).name
+    name = source_name(stats.path)
     fix = fix or _default_fix(key, name)
     if stats.valid == 0:
         why = ("it does not cover the area of interest" if stats.sampled == 0 else

@@ -74,7 +74,9 @@ def provenance_record(inputs: Mapping[str, PathLike] | None = None, **params: An
     ----------
     inputs : mapping of name -> path, optional
         The run's input files; each gets its path and checksum (a missing file raises
-        InputNotFoundError).
+        InputNotFoundError). A remote input (a URL, :func:`steppe_geo.io.remote.is_remote`) is
+        not downloaded to be hashed: it gets ``"sha256": None`` and ``"remote"``, what the server
+        says of its version (:func:`steppe_geo.io.remote.remote_fingerprint`).
     **params
         Parameters of the step (must be JSON-serialisable to be stored in a file).
 
@@ -109,11 +111,17 @@ def provenance_record(inputs: Mapping[str, PathLike] | None = None, **params: An
         "python": platform.python_version(),
         "libraries": {lib: _version(lib) for lib in _LIBRARIES},
         "gdal": gdal,
-        "inputs": {
-            name: {"path": str(p), "sha256": file_checksum(p)} for name, p in (inputs or {}).items()
-        },
+        "inputs": {name: _input_record(p) for name, p in (inputs or {}).items()},
         "parameters": dict(params),
     }
+
+
+def _input_record(path: PathLike) -> dict[str, Any]:
+    from steppe_geo.io.remote import is_remote, remote_fingerprint
+
+    if is_remote(path):
+        return {"path": str(path), "sha256": None, "remote": remote_fingerprint(str(path))}
+    return {"path": str(path), "sha256": file_checksum(path)}
 
 
 def read_provenance(path: PathLike, *, layer: str | None = None) -> dict[str, Any] | None:

@@ -40,6 +40,7 @@ from steppe_geo.errors import (
 from steppe_geo.grid import Grid, dataarray_transform
 from steppe_geo.io._hints import missing_crs_hint, not_a_file, unreadable_detail
 from steppe_geo.io.plausibility import format_values
+from steppe_geo.io.remote import input_path, is_remote
 from steppe_geo.io.units import Unit, base_unit, convert, parse_unit
 
 __all__ = ["LayerKind", "RasterSource", "ResamplingMethod", "read_raster"]
@@ -395,8 +396,8 @@ def _load(source: Any, grid: Grid | None = None) -> tuple[np.ma.MaskedArray, dic
         data, meta = _from_dataset(source, source.name, grid)
         return data, meta, source.name
     if isinstance(source, str | Path) or hasattr(source, "__fspath__"):
-        path = Path(source)
-        if not path.exists():
+        path = input_path(source)  # a URL stays a string: GDAL reads it (/vsicurl/, /vsis3/)
+        if not is_remote(path) and not path.exists():
             raise InputNotFoundError(f"raster file not found: {str(path)!r}")
         problem = not_a_file(path, "raster")
         if problem:

@@ -28,6 +28,7 @@ from steppe_geo.grid import Grid
 from steppe_geo.io._dbf import undeclared_encoding
 from steppe_geo.io._hints import missing_crs_hint, not_a_file, unreadable_detail
 from steppe_geo.io._pam import no_pam_sidecars
+from steppe_geo.io.remote import input_path, is_remote, source_name
 
 __all__ = ["AreaOfInterest", "GeometryRole", "rasterize", "read_vector", "vector_columns", "vector_layers"]
 
@@ -55,8 +56,10 @@ _ALLOWED = {
 }
 
 
-def _gdal_path(path: Path) -> str:
-    name = path.name.lower()
+def _gdal_path(path: Path | str) -> str:
+    if is_remote(path):  # pyogrio maps https:// and s3:// to /vsicurl/ and /vsis3/ itself
+        return str(path)
+    name = Path(path).name.lower()
     if name.endswith(".zip"):
         return f"/vsizip/{path}"
     return str(path)
@@ -66,22 +69,39 @@ DATASET_FOLDERS = (".gdb",)
 """Folders that are vector datasets (an Esri file geodatabase); any other folder is refused by name."""
 
 
-def _check_file(path: Path) -> None:
+def _check_file(path: Path | str) -> None:
     """Refuse a folder (but a file geodatabase) or an empty file before GDAL guesses at it."""
-    problem = not_a_file(path, "vector file", directories=DATASET_FOLDERS)
+    if is_remote(path):
+        return
+    problem = not_a_file(Path(path), "vector file", directories=DATASET_FOLDERS)
     if problem:
         raise UnreadableInputError(problem)
 
 
-def _unreadable(path: Path, exc: Exception) -> UnreadableInputError:
+def _unreadable(path: Path | str, exc: Exception) -> UnreadableInputError:
     return UnreadableInputError(f"cannot read vector file {str(path)!r}: "
-                                f"{unreadable_detail(path, exc, 'vector')}")
+                                f"{unreadable_detail(Path(source_name(path)), exc, 'vector')}")
 
 
-def _check_encoding(path: Path, encoding: str | None) -> str | None:
+def _suffix(path: Path | str) -> str:
+    return Path(source_name(path)).suffix.lower()
+
+
+def _local_parquet(path: Path | str) -> None:
+    """Refuse a GeoParquet input given as a URL (read by pyarrow, not GDAL: local files only)."""
+    if is_remote(path):
+        raise InvalidParameterError(
+            f"GeoParquet input {str(path)!r}: GeoParquet is read from local files only; download it, "
+            "or convert it to a GeoPackage or FlatGeobuf that GDAL reads over /vsicurl/ or /vsis3/"
+        )
+
+
+def _check_encoding(path: Path | str, encoding: str | None) -> str | None:
     """``encoding`` checked (a Python codec name), or refuse a shapefile whose text encoding is unknown."""
     import codecs
 
+    if encoding is None and is_remote(path):  # no sidecar files to look at: GDAL decides
+        return None
     if encoding is None:
         found = undeclared_encoding(path)
         if isinstance(found, str):  # valid UTF-8 that GDAL would read as ISO-8859-1
@@ -96,7 +116,7 @@ def _check_encoding(path: Path, encoding: str | None) -> str | None:
             f"encoding: {encoding!r} is not a known text encoding (for {str(path)!r}); use a name such as "
             "'utf-8', 'gbk', 'gb18030', 'big5', 'cp1251', 'cp1252' or 'latin-1'"
         ) from None
-    if path.suffix.lower() in (".parquet", ".geoparquet"):
+    if _suffix(path) in (".parquet", ".geoparquet"):
         raise InvalidParameterError(
             f"encoding: GeoParquet file {str(path)!r} always holds UTF-8 text; leave encoding unset"
         )
@@ -108,12 +128,13 @@ def _read_file(source: PathLike, layer: str | None, encoding: str | None = None
     import pyogrio
     import pyogrio.errors
 
-    path = Path(source)
-    if not path.exists():
+    path = input_path(source)  # a URL stays a string (GDAL reads it over /vsicurl/, /vsis3/)
+    if not is_remote(path) and not path.exists():
         raise InputNotFoundError(f"vector file not found: {str(path)!r}")
     _check_file(path)
     encoding = _check_encoding(path, encoding)
-    if path.suffix.lower() in (".parquet", ".geoparquet"):
+    if _suffix(path) in (".parquet", ".geoparquet"):
+        _local_parquet(path)
         try:
             return gpd.read_parquet(path), str(path)
         except (ValueError, OSError) as exc:
@@ -164,12 +185,13 @@ def vector_layers(source: PathLike) -> list[str]:
     import pyogrio
     import pyogrio.errors
 
-    path = Path(source)
-    if not path.exists():
+    path = input_path(source)
+    if not is_remote(path) and not path.exists():
         raise InputNotFoundError(f"vector file not found: {str(path)!r}")
     _check_file(path)
-    if path.suffix.lower() in (".parquet", ".geoparquet"):
-        return [path.stem]
+    if _suffix(path) in (".parquet", ".geoparquet"):
+        _local_parquet(path)
+        return [Path(source_name(path)).stem]
     try:
         with no_pam_sidecars():
             return [str(name) for name, _ in pyogrio.list_layers(_gdal_path(path))]
@@ -206,12 +228,13 @@ def vector_columns(source: PathLike, *, layer: str | None = None, encoding: str 
     import pyogrio
     import pyogrio.errors
 
-    path = Path(source)
-    if path.exists():
+    path = input_path(source)
+    if is_remote(path) or path.exists():
         encoding = _check_encoding(path, encoding)
-    if path.suffix.lower() in (".parquet", ".geoparquet"):
+    if _suffix(path) in (".parquet", ".geoparquet"):
         import pyarrow.parquet as pq
 
+        _local_parquet(path)
         if not path.exists():
             raise InputNotFoundError(f"vector file not found: {str(path)!r}")
         try:

@@ -30,6 +30,7 @@ from steppe_geo.errors import InputNotFoundError, InvalidParameterError, Missing
 from steppe_geo.grid import Grid
 from steppe_geo.io import raster as _raster
 from steppe_geo.io.raster import KIND_TAG, UNITS_TAG, LayerKind, ResamplingMethod
+from steppe_geo.io.remote import input_path, is_remote
 
 __all__ = ["align_to_file", "open_lazy", "read_window", "tiled_writer"]
 
@@ -73,7 +74,8 @@ def align_to_file(
     Parameters
     ----------
     source : str or os.PathLike
-        A GDAL raster in any CRS overlapping ``grid``.
+        A GDAL raster in any CRS overlapping ``grid``: a file, or a URL GDAL reads by range
+        requests (``https://``, ``s3://``, ``/vsicurl/``; :mod:`steppe_geo.io.remote`).
     path : str or os.PathLike
         Destination ``.tif`` (overwritten; an intermediate of a run's work folder).
     grid : Grid
@@ -102,13 +104,13 @@ def align_to_file(
     if isinstance(rows, bool) or not isinstance(rows, int | np.integer) or int(rows) <= 0:
         raise InvalidParameterError(f"rows must be an integer > 0, got {rows!r}")
     method = None if resampling is None else parse_choice(ResamplingMethod, resampling, param="resampling")
-    return _align_strips(Path(source), Path(path), grid=grid, rows=int(rows), kind=kind, method=method,
+    return _align_strips(input_path(source), Path(path), grid=grid, rows=int(rows), kind=kind, method=method,
                          client=client)
 
 
-def _whole_grid_meta(src: Path, grid: Grid, kind: Any) -> dict[str, Any]:
+def _whole_grid_meta(src: Path | str, grid: Grid, kind: Any) -> dict[str, Any]:
     """Source window, metadata, layer kind of the whole-grid read (no pixels read)."""
-    if not src.exists():
+    if not is_remote(src) and not Path(src).exists():
         raise InputNotFoundError(f"raster file not found: {str(src)!r}")
     try:
         ds = rasterio.open(src)
@@ -150,7 +152,7 @@ def _whole_grid_meta(src: Path, grid: Grid, kind: Any) -> dict[str, Any]:
     return meta
 
 
-def _align_strips(src: Path, dest: Path, *, grid: Grid, rows: int, kind: Any,
+def _align_strips(src: Path | str, dest: Path, *, grid: Grid, rows: int, kind: Any,
                   method: ResamplingMethod | None, client: Any) -> Path:
     meta = _whole_grid_meta(src, grid, kind)
     layer_kind: LayerKind = meta["layer_kind"]
@@ -182,7 +184,8 @@ def _align_strips(src: Path, dest: Path, *, grid: Grid, rows: int, kind: Any,
         else:
             import distributed
 
-            futures = [client.submit(_warp_strip, str(src.resolve()), grid, win, *args, pure=False)
+            where = src if is_remote(src) else str(Path(src).resolve())  # the workers' view of it
+            futures = [client.submit(_warp_strip, where, grid, win, *args, pure=False)
                        for win in strips]  # one task per strip
             index = {f.key: i for i, f in enumerate(futures)}
             for fut in distributed.as_completed(futures):

@@ -19,6 +19,7 @@ from steppe_geo.errors import (
 )
 from steppe_geo.io._dbf import EncodingProblem, undeclared_encoding
 from steppe_geo.io.plausibility import INPUT_ROLES, ROLES, format_values
+from steppe_geo.io.remote import is_remote, source_name
 from steppe_geo.models.model import InputKind
 from steppe_geo.pipeline.build import _custom_overlay, _quiet_ahp, base_model, build_model
 from steppe_geo.pipeline.estimate import check_run_size
@@ -52,7 +53,7 @@ def _check_config_layer(key: str, layer: str, *, known: Sequence[str], derived: 
         )
     if layer not in rasters:
         raise ConfigError(
-            f"{key}: input {layer!r} ({Path(inputs[layer]).name}) is a vector layer; criteria and "
+            f"{key}: input {layer!r} ({source_name(inputs[layer])}) is a vector layer; criteria and "
             f"constraints read rasters ({_layer_list(sorted(rasters))}"
             + (f", or a derived layer such as {derived[0]!r})" if derived else ")")
         )
@@ -179,12 +180,13 @@ def _check_model(config: Config, model: ModelConfig, rasters: set[str]) -> None:
         if (kind == "raster") != is_raster:
             raise ConfigError(
                 f"inputs.{k}: {key} ({model.label}) reads {k!r} as a {kind} layer "
-                f"({built.used_by(k)}), but {Path(inputs[k]).name!r} is a "
+                f"({built.used_by(k)}), but {source_name(inputs[k])!r} is a "
                 f"{'raster' if is_raster else 'vector'} file"
             )
 
 
-def _vector_columns(path: Path, key: str, layer: str | None = None, encoding: str | None = None) -> list[str]:
+def _vector_columns(path: Path | str, key: str, layer: str | None = None,
+                    encoding: str | None = None) -> list[str]:
     """Attribute columns of a vector file, read from its schema only (no features)."""
     from steppe_geo.io import vector_columns
 
@@ -202,7 +204,7 @@ def _check_vector_layers(config: Config, rasters: set[str]) -> None:
         layer = config.input_layers.get(name)
         if name in rasters:
             if layer is not None:
-                raise ConfigError(f"inputs.{name}.layer: {Path(path).name!r} is a raster; only vector "
+                raise ConfigError(f"inputs.{name}.layer: {source_name(path)!r} is a raster; only vector "
                                   "files have layers")
             continue
         try:
@@ -211,12 +213,12 @@ def _check_vector_layers(config: Config, rasters: set[str]) -> None:
             raise ConfigError(f"inputs.{name}: {exc}") from None
         if layer is None and len(names) > 1:
             raise ConfigError(
-                f"inputs.{name}: {Path(path).name!r} holds {len(names)} layers ({', '.join(names)}); "
-                f"choose one: inputs.{name} = {{ path = \"{Path(path).name}\", layer = \"{names[0]}\" }}"
+                f"inputs.{name}: {source_name(path)!r} holds {len(names)} layers ({', '.join(names)}); "
+                f"choose one: inputs.{name} = {{ path = \"{source_name(path)}\", layer = \"{names[0]}\" }}"
             )
         if layer is not None and layer not in names:
             raise ConfigError(
-                f"inputs.{name}.layer: no layer {layer!r} in {Path(path).name!r}"
+                f"inputs.{name}.layer: no layer {layer!r} in {source_name(path)!r}"
                 f"{did_you_mean(layer, names)} Layers are: {', '.join(names)}."
             )
 
@@ -261,7 +263,7 @@ def _inputs_used(config: Config, model: ModelConfig) -> tuple[Any, list[str]]:
     else:
         built = build_model(model, inputs=list(config.inputs))
         layers = list(built.inputs)
-    rasters = [k for k in dict.fromkeys(layers) if k in config.inputs and _is_raster(Path(config.inputs[k]))]
+    rasters = [k for k in dict.fromkeys(layers) if k in config.inputs and _is_raster(config.inputs[k])]
     return built, rasters
 
 
@@ -311,7 +313,7 @@ def _check_raster_input(config: Config, name: str, aoi: Any, label: str, class_u
     key = f"inputs.{name}"
     stats = _stats(config, name, aoi)
     role = ROLES.get(INPUT_ROLES.get(name, ""))
-    fname = spec.path.name
+    fname = source_name(spec.path)
     if stats.band_count > 1 and spec.band is None and not stats.years and not (role and role.series):
         raise ConfigError(
             f"{key}.band: raster {fname!r} has {stats.band_count} bands and {label} reads one layer "
@@ -380,7 +382,7 @@ def _check_legend(config: Config, model: ModelConfig, built: Any, name: str, sta
     found = sorted(set(stats.codes) - nodata)
     key = f"models.{model.name}"
     try:
-        check_class_codes(built, name, found, source=config.spec(name).path.name)
+        check_class_codes(built, name, found, source=source_name(config.spec(name).path))
     except SteppeGeoError as exc:
         fit = re.search(r'set land_cover_legend = "([\w-]+)"', str(exc))
         if fit is None:
@@ -406,7 +408,8 @@ def _check_codes(config: Config, model: ModelConfig, name: str, stats: Any, u: A
             how = "exclude" if u.exclude is not None else "allow"
             raise ConfigError(
                 f"models.{model.name}.constraints: constraint {u.name!r} of {model.label} {how}s codes "
-                f"{format_values(sorted(codes))} of {name!r}, but {spec.path.name!r} holds none of them "
+                f"{format_values(sorted(codes))} of {name!r}, but {source_name(spec.path)!r} holds none of "
+                "them "
                 f"(codes found: {format_values(sorted(found))}): another land-cover legend? Replace the "
                 f"constraint with the codes of this legend: [[models.{model.name}.constraints]] type = "
                 f"\"categories\", name = \"{u.name}\", layer = \"{name}\", {how} = [<codes>]"
@@ -418,7 +421,7 @@ def _check_codes(config: Config, model: ModelConfig, name: str, stats: Any, u: A
         if unknown:
             raise ConfigError(
                 f"models.{model.name}.criteria: criterion {u.name!r} of {model.label} scores codes "
-                f"{format_values(sorted(known))} of {name!r}, but {spec.path.name!r} also holds "
+                f"{format_values(sorted(known))} of {name!r}, but {source_name(spec.path)!r} also holds "
                 f"{format_values(unknown)}; give them values with [[models.{model.name}.criteria]] "
                 f"name = \"{u.name}\", layer = \"{name}\", function = \"categorical\", table = "
                 "{ \"<code>\" = <value 0..1>, ... } (every code), or recode the layer"
@@ -455,7 +458,7 @@ def _check_census_column(config: Config, model: ModelConfig, built: Any, d: Any)
     if col not in columns:
         raise ConfigError(
             f"inputs.{layer}: {model.label} (derivation {d.name!r}) reads the census column {col!r} "
-            f"(livestock in sheep units per polygon) of {spec.path.name!r}, which has no such column"
+            f"(livestock in sheep units per polygon) of {source_name(spec.path)!r}, which has no such column"
             f"{did_you_mean(col, columns) or '.'} Columns are: {format_values(columns)}."
         )
 
@@ -465,7 +468,7 @@ def _check_setback(config: Config, model: ModelConfig, built: Any, d: Any) -> No
     from steppe_geo.io import vector_columns
 
     key = f"models.{model.name}.parameters"
-    if not d.inputs or d.inputs[0] not in config.inputs or _is_raster(Path(config.inputs[d.inputs[0]])):
+    if not d.inputs or d.inputs[0] not in config.inputs or _is_raster(config.inputs[d.inputs[0]]):
         return
     if d.function == "grazing_density":
         _check_census_column(config, model, built, d)
@@ -473,7 +476,7 @@ def _check_setback(config: Config, model: ModelConfig, built: Any, d: Any) -> No
     if d.function != "within":
         return
     layer = d.inputs[0]
-    if _is_raster(Path(config.inputs[layer])):
+    if _is_raster(config.inputs[layer]):
         return
     spec = config.spec(layer)
     raw, res = d.parameters, built.resolved_parameters(d)
@@ -492,7 +495,7 @@ def _check_setback(config: Config, model: ModelConfig, built: Any, d: Any) -> No
         param = str(raw.get(what, ""))
         pkey = f"{key}.{param[1:]}" if param.startswith("$") else f"models.{model.name}"
         head = (f"{pkey}: {model.label} reads the {what.replace('_', ' ')} {col!r} of {layer!r} "
-                f"({spec.path.name}), which has no such column{did_you_mean(col, columns) or '.'} "
+                f"({source_name(spec.path)}), which has no such column{did_you_mean(col, columns) or '.'} "
                 f"Columns are: {format_values(columns)}.")
         if what == "width_column":
             raise ConfigError(f"{head} Name the column holding widths in metres, or measure from the "
@@ -525,7 +528,7 @@ def _check_classes(config: Config, model: ModelConfig, built: Any, d: Any, layer
                 else f"models.{model.name}")
         raise ConfigError(
             f"{dkey}: {model.label} has no setback for the classes {format_values(classes)} of column "
-            f"{col!r} in {layer!r} ({spec.path.name}); setbacks are given for "
+            f"{col!r} in {layer!r} ({source_name(spec.path)}); setbacks are given for "
             f"{format_values(sorted(distances))}. Add them, or a \"*\" entry for every other class: "
             f"{dkey} = {{ ..., \"*\" = <metres> }}"
         )
@@ -542,13 +545,15 @@ def _check_input_options(config: Config, rasters: set[str]) -> None:
             what = "a raster" if name in rasters else "a vector file"
             valid = InputSpec.RASTER_OPTIONS if name in rasters else InputSpec.VECTOR_OPTIONS
             raise ConfigError(
-                f"inputs.{name}.{wrong[0]}: {spec.path.name!r} is {what}; {wrong[0]!r} does not apply to it "
+                f"inputs.{name}.{wrong[0]}: {source_name(spec.path)!r} is {what}; {wrong[0]!r} does not "
+                "apply to it "
                 f"(options of {what}: path, {', '.join(valid)}). Remove it."
             )
-        if name not in rasters and spec.encoding is None:
+        if name not in rasters and spec.encoding is None and not is_remote(spec.path):  # no sidecars
             found = undeclared_encoding(spec.path)
             if isinstance(found, EncodingProblem):
-                raise ConfigError(f"inputs.{name}.encoding: {found.message(spec.path.name)} Declare it: "
+                raise ConfigError(f"inputs.{name}.encoding: {found.message(source_name(spec.path))} "
+                                  "Declare it: "
                                   f"{_table(name, spec, encoding=found.suggestion)}")
 
 
@@ -615,7 +620,7 @@ def _check_parcels(config: Config, rasters: set[str], *, scheduler: str | None, 
     if pc is None:
         return
     if pc.source in rasters:
-        raise ConfigError(f"parcels.source: input {pc.source!r} ({Path(inputs[pc.source]).name}) is a "
+        raise ConfigError(f"parcels.source: input {pc.source!r} ({source_name(inputs[pc.source])}) is a "
                           "raster; parcels must be a polygon layer")
     mode = effective_mode(config, scheduler=scheduler, workers=workers)
     custom = [m for m in (pc.rank_by or tuple(config.models)) if config.models[m].kind == "custom"]
@@ -632,11 +637,11 @@ def _check_parcels(config: Config, rasters: set[str], *, scheduler: str | None, 
         if col is None:
             continue
         if columns is None:
-            columns = _vector_columns(Path(inputs[pc.source]), "parcels.source",
+            columns = _vector_columns(inputs[pc.source], "parcels.source",
                                       config.input_layers.get(pc.source), config.spec(pc.source).encoding)
         if col not in columns:
             raise ConfigError(
-                f"parcels.{attr}: no column {col!r} in parcels {Path(inputs[pc.source]).name!r}"
+                f"parcels.{attr}: no column {col!r} in parcels {source_name(inputs[pc.source])!r}"
                 f"{did_you_mean(col, columns)} Columns are: {_layer_list(columns)}."
             )
 
@@ -695,9 +700,9 @@ def check_config(config: Config, *, scheduler: str | None = None, workers: int |
         ``inputs.<name>.units`` gives.
     """
     inputs = config.inputs
-    rasters = {k for k, p in inputs.items() if _is_raster(Path(p))}
+    rasters = {k for k, p in inputs.items() if _is_raster(p)}
     if config.grid.aoi in rasters:
-        raise ConfigError(f"grid.aoi: input {config.grid.aoi!r} ({Path(inputs[config.grid.aoi]).name}) is "
+        raise ConfigError(f"grid.aoi: input {config.grid.aoi!r} ({source_name(inputs[config.grid.aoi])}) is "
                           "a raster; the area of interest must be a polygon layer (GeoPackage, shapefile)")
     _check_vector_layers(config, rasters)
     _check_input_options(config, rasters)

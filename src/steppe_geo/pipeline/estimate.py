@@ -26,6 +26,7 @@ from pathlib import Path
 from steppe_geo._validation import available_memory, check_pixel_count, format_bytes
 from steppe_geo.config import Config
 from steppe_geo.errors import SizeLimitError, UnreadableInputError
+from steppe_geo.io.remote import input_path, source_name
 from steppe_geo.pipeline.inputs import _is_raster
 
 __all__ = ["BASE_BYTES", "MODEL_BYTES_PER_PIXEL", "RUN_BYTES_PER_PIXEL", "RasterHeader", "RunEstimate",
@@ -72,14 +73,15 @@ class RasterHeader:
     ----------
     name : str
         Input name (``inputs.<name>``).
-    path : pathlib.Path
+    path : pathlib.Path or str
+        The file, or a URL input as written.
     shape : (bands, rows, cols) tuple of int
     dtype : str
         Data type of band 1 (``"int16"``, ``"float32"``, ...).
     """
 
     name: str
-    path: Path
+    path: Path | str
     shape: tuple[int, int, int]
     dtype: str
 
@@ -176,7 +178,7 @@ def read_headers(config: Config) -> list[RasterHeader]:
 
     headers = []
     for name, path in config.inputs.items():
-        path = Path(path)
+        path = input_path(path)  # a URL stays a string: GDAL reads its header (a few range requests)
         if not _is_raster(path):
             continue
         try:
@@ -185,7 +187,7 @@ def read_headers(config: Config) -> list[RasterHeader]:
                 dtype = str(ds.dtypes[0])
         except rasterio.errors.RasterioIOError as exc:
             raise UnreadableInputError(f"inputs.{name}: cannot open raster {str(path)!r}: {exc}") from None
-        check_pixel_count(shape[1], shape[2], bands=shape[0], what=f"inputs.{name} ({path.name!r})",
+        check_pixel_count(shape[1], shape[2], bands=shape[0], what=f"inputs.{name} ({source_name(path)!r})",
                           hint="it cannot be a real input; check the file (gdalinfo) or crop it")
         headers.append(RasterHeader(name, path, shape, dtype))
     return headers

@@ -309,11 +309,13 @@ def _evaluate_from_files(model: ModelConfig, layers: InputLayers, client: Any, w
 
 
 @contextlib.contextmanager
-def dask_client(scheduler: str | None, workers: int | None, *, key: str = "--scheduler") -> Iterator[Any]:
+def dask_client(scheduler: str | None, workers: int | None, *, key: str = "--scheduler",
+                shared: Path | None = None) -> Iterator[Any]:
     """A ``distributed.Client``: to ``scheduler`` if given, else a local cluster of ``workers`` processes.
 
     Yields None when neither is given (in-memory run). The local cluster's dashboard listens on
-    a free port (the default 8787 may be taken).
+    a free port (the default 8787 may be taken); its workers are processes with one thread each
+    (numpy and GDAL kernels hold the GIL part of the time: threads would not run in parallel).
 
     Parameters
     ----------
@@ -324,11 +326,15 @@ def dask_client(scheduler: str | None, workers: int | None, *, key: str = "--sch
         Worker processes of a local cluster (when no scheduler is given).
     key : str, default "--scheduler"
         Where the address came from, for the error message (``run.scheduler`` for a config).
+    shared : Path, optional
+        A folder every worker of ``scheduler`` must see: the run's staging folder, where this
+        process writes the intermediates the workers read. Checked at once: this process writes a
+        token file into it and every connected worker must read it back.
 
     Raises
     ------
     InvalidParameterError
-        The scheduler cannot be reached.
+        The scheduler cannot be reached, or a worker cannot read ``shared`` (no shared storage).
     """
     if scheduler is None and workers is None:
         yield None
@@ -341,9 +347,45 @@ def dask_client(scheduler: str | None, workers: int | None, *, key: str = "--sch
         except (OSError, TimeoutError) as exc:
             raise InvalidParameterError(f"{key}: cannot connect to {scheduler!r}: {exc}") from None
         with client:
+            if shared is not None:
+                _check_workers_see(client, Path(shared), key=key, scheduler=scheduler)
             yield client
         return
     # dashboard on a free port: the default 8787 may be taken (another cluster, another user)
     with distributed.LocalCluster(n_workers=int(workers or 1), threads_per_worker=1, processes=True,
                                   dashboard_address=":0") as cluster, distributed.Client(cluster) as client:
         yield client
+
+
+SHARED_TOKEN = ".steppe_geo-shared-check"
+"""File written into the staging folder to check that the Dask workers see it (removed at once)."""
+
+
+def _read_token(path: str) -> str | None:
+    """On a worker: the text of ``path``, or None if this worker cannot read it."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+def _check_workers_see(client: Any, folder: Path, *, key: str, scheduler: str) -> None:
+    """Every connected worker reads back a token written into ``folder``, or InvalidParameterError."""
+    import secrets
+
+    token_file = folder.resolve() / SHARED_TOKEN
+    token = secrets.token_hex(16)
+    token_file.write_text(token, encoding="utf-8")
+    try:
+        seen = client.run(_read_token, str(token_file))
+    finally:
+        token_file.unlink(missing_ok=True)
+    blind = sorted(w for w, text in seen.items() if text != token)
+    if blind:
+        raise InvalidParameterError(
+            f"{key}: {len(blind)} of the {len(seen)} workers of {scheduler!r} ({', '.join(blind)}) cannot "
+            f"read the run's staging folder {str(folder.resolve())!r}: a Dask run writes its intermediates "
+            "there and the workers read them, so outputs.directory must be on storage every worker mounts "
+            "at the same path (NFS, Lustre, a shared volume); see docs/guide/cluster.md"
+        )

@@ -17,6 +17,7 @@ from steppe_geo.config import GridConfig, InputSpec
 from steppe_geo.errors import EmptyLayerError, SteppeGeoError
 from steppe_geo.grid import Grid
 from steppe_geo.io.plausibility import INPUT_ROLES, ROLES
+from steppe_geo.io.remote import input_path, source_name
 from steppe_geo.pipeline.results import InputLayers
 
 log = logging.getLogger(__name__)
@@ -30,8 +31,8 @@ VECTOR_MARGIN_M = 10_000.0
 """Vector features up to this far outside the AOI are kept (setbacks reach across the boundary)."""
 
 
-def _is_raster(path: Path) -> bool:
-    return path.suffix.lower() in RASTER_SUFFIXES
+def _is_raster(path: Path | str) -> bool:
+    return Path(source_name(path)).suffix.lower() in RASTER_SUFFIXES
 
 
 def raster_read_options(name: str, spec: InputSpec | None = None) -> dict[str, Any]:
@@ -71,7 +72,7 @@ def raster_read_options(name: str, spec: InputSpec | None = None) -> dict[str, A
     return opts
 
 
-def build_grid(inputs: Mapping[str, Path], grid_config: GridConfig, *,
+def build_grid(inputs: Mapping[str, Path | str], grid_config: GridConfig, *,
                layers: Mapping[str, str] | None = None,
                specs: Mapping[str, InputSpec] | None = None) -> Grid:
     """The analysis grid for the area of interest named in ``grid_config.aoi``.
@@ -108,7 +109,7 @@ def build_grid(inputs: Mapping[str, Path], grid_config: GridConfig, *,
                          projection=grid_config.projection)
 
 
-def load_inputs(inputs: Mapping[str, Path], grid: Grid, *, layers: Mapping[str, str] | None = None,
+def load_inputs(inputs: Mapping[str, Path | str], grid: Grid, *, layers: Mapping[str, str] | None = None,
                 specs: Mapping[str, InputSpec] | None = None, progress: bool = False) -> InputLayers:
     """Read every input: rasters aligned onto ``grid``, vectors reprojected to its CRS.
 
@@ -137,17 +138,17 @@ def load_inputs(inputs: Mapping[str, Path], grid: Grid, *, layers: Mapping[str, 
     rasters: dict[str, xr.DataArray] = {}
     vectors: dict[str, gpd.GeoDataFrame] = {}
     for name, path in tqdm(list(inputs.items()), desc="load and align", unit="layer", disable=not progress):
-        path = Path(path)
+        path = input_path(path)  # a URL stays a string
         spec = (specs or {}).get(name)
         if _is_raster(path):
             rasters[name] = read_raster(path, grid=grid, name=name, **raster_read_options(name, spec))
         else:
             vectors[name] = _read_vector_input(name, path, grid, layer=(layers or {}).get(name), spec=spec)
-        log.info("loaded %s from %s", name, path.name)
+        log.info("loaded %s from %s", name, source_name(path))
     seconds = time.perf_counter() - t0
     log.info("loaded and aligned %d rasters and %d vector layers in %.1f s", len(rasters), len(vectors),
              seconds)
-    return InputLayers(grid, rasters, vectors, {k: Path(v) for k, v in inputs.items()}, seconds)
+    return InputLayers(grid, rasters, vectors, {k: input_path(v) for k, v in inputs.items()}, seconds)
 
 
 class AlignedRasters(Mapping[str, xr.DataArray]):
@@ -173,7 +174,7 @@ class AlignedRasters(Mapping[str, xr.DataArray]):
         return len(self._files)
 
 
-def align_inputs(inputs: Mapping[str, Path], grid: Grid, work: Path, *,
+def align_inputs(inputs: Mapping[str, Path | str], grid: Grid, work: Path, *,
                  layers: Mapping[str, str] | None = None, specs: Mapping[str, InputSpec] | None = None,
                  rows: int = 256, client: Any = None, progress: bool = False) -> InputLayers:
     """Read every input for a streamed or Dask run: rasters aligned strip by strip into tiled files.
@@ -217,7 +218,7 @@ def align_inputs(inputs: Mapping[str, Path], grid: Grid, work: Path, *,
     files: dict[str, Path] = {}
     vectors: dict[str, gpd.GeoDataFrame] = {}
     for name, path in tqdm(list(inputs.items()), desc="load and align", unit="layer", disable=not progress):
-        path = Path(path)
+        path = input_path(path)  # a URL stays a string
         spec = (specs or {}).get(name)
         target = work / "aligned" / f"{name}.tif"
         if _is_raster(path):
@@ -231,15 +232,15 @@ def align_inputs(inputs: Mapping[str, Path], grid: Grid, work: Path, *,
                                             kind=opts.get("kind"), resampling=opts.get("resampling"))
         else:
             vectors[name] = _read_vector_input(name, path, grid, layer=(layers or {}).get(name), spec=spec)
-        log.info("loaded %s from %s", name, path.name)
+        log.info("loaded %s from %s", name, source_name(path))
     seconds = time.perf_counter() - t0
     log.info("aligned %d rasters strip by strip and read %d vector layers in %.1f s", len(files),
              len(vectors), seconds)
     return InputLayers(grid, AlignedRasters(files), vectors,  # type: ignore[arg-type]
-                       {k: Path(v) for k, v in inputs.items()}, seconds, files=files)
+                       {k: input_path(v) for k, v in inputs.items()}, seconds, files=files)
 
 
-def _converts_values(path: Path, opts: Mapping[str, Any]) -> bool:
+def _converts_values(path: Path | str, opts: Mapping[str, Any]) -> bool:
     """Whether reading ``path`` with ``opts`` changes its values (units, scale, offset, nodata, a band)."""
     import rasterio
 
@@ -257,7 +258,7 @@ def _converts_values(path: Path, opts: Mapping[str, Any]) -> bool:
     return bool(tagged) and tagged != to_units
 
 
-def _read_vector_input(name: str, path: Path, grid: Grid, *, layer: str | None,
+def _read_vector_input(name: str, path: Path | str, grid: Grid, *, layer: str | None,
                        spec: InputSpec | None) -> gpd.GeoDataFrame:
     """A vector input in the grid's CRS, near the grid; an empty layer means "nothing here"."""
     from steppe_geo.io import read_vector
@@ -269,7 +270,7 @@ def _read_vector_input(name: str, path: Path, grid: Grid, *, layer: str | None,
     except EmptyLayerError as exc:  # "nothing here": the models note it, or refuse if it matters
         log.info("%s: %s; read as an empty layer (nothing here)", name, exc)
         empty = gpd.GeoDataFrame(geometry=[], crs=grid.crs)
-        empty.attrs.update(source=path.name, empty=str(exc))
+        empty.attrs.update(source=source_name(path), empty=str(exc))
         return empty
 
 

@@ -24,8 +24,8 @@ class InputLayers:
         Aligned onto ``grid``.
     vectors : dict name → GeoDataFrame
         In ``grid.crs``, clipped to the grid's bounds grown by :data:`VECTOR_MARGIN_M`.
-    paths : dict name → Path
-        The source files.
+    paths : dict name → Path or str
+        The source files (a URL input stays a string, :func:`steppe_geo.io.remote.input_path`).
     seconds : float
         Time taken to load and align everything.
     aoi : GeoDataFrame or None
@@ -40,7 +40,7 @@ class InputLayers:
     grid: Grid
     rasters: dict[str, xr.DataArray]
     vectors: dict[str, gpd.GeoDataFrame]
-    paths: dict[str, Path]
+    paths: dict[str, Path | str]
     seconds: float = 0.0
     aoi: gpd.GeoDataFrame | None = None
     files: dict[str, Path] = field(default_factory=dict)

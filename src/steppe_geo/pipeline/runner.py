@@ -114,7 +114,7 @@ def run(config: Config, *, overwrite: bool = False, progress: bool = False, out_
                                                    expected_bytes=expected_bytes) as stage, \
             contextlib.ExitStack() as cluster:
         # connect to the scheduler (or start the local cluster) before any heavy work: fail fast
-        client = cluster.enter_context(dask_client(scheduler, workers, key=key))
+        client = cluster.enter_context(dask_client(scheduler, workers, key=key, shared=stage))
         grid = build_grid(config.inputs, config.grid, layers=config.input_layers, specs=config.input_specs)
         log.info("analysis grid: %s", grid.describe())
         work = stage / ".work"  # streamed and Dask runs: tiled intermediates, removed before the end

@@ -57,6 +57,7 @@ from steppe_geo.errors import (
     SteppeGeoError,
 )
 from steppe_geo.io.atomic import is_no_space, no_space_error
+from steppe_geo.io.remote import is_remote
 
 STAGE_PREFIX = ".steppe_geo-tmp-"
 """Prefix of the hidden staging folders (and their ``.owner`` records) beside an output folder."""
@@ -115,6 +116,8 @@ def interrupt_on_signals() -> Iterator[None]:
 def _check_no_inputs_inside(out: Path, inputs: Mapping[str, Path]) -> None:
     out_r = out.resolve()
     for name, p in inputs.items():
+        if is_remote(p):  # a URL is in no local folder
+            continue
         try:
             Path(p).resolve().relative_to(out_r)
         except ValueError:
