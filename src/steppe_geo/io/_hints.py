@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 
 from steppe_geo._typing import Bounds
+from steppe_geo.io.remote import is_remote, source_name
 
 
 def missing_crs_hint(bounds: Bounds) -> str:
@@ -28,12 +29,15 @@ def missing_crs_hint(bounds: Bounds) -> str:
 _DRIVER_HINT = "It might help to specify the correct driver explicitly"
 
 
-def not_a_file(path: Path, what: str, *, directories: tuple[str, ...] = ()) -> str | None:
+def not_a_file(path: Path | str, what: str, *, directories: tuple[str, ...] = ()) -> str | None:
     """Why ``path`` cannot be a ``what`` ("raster", "vector file"): a folder or an empty file, else None.
 
     Folders whose name ends with one of ``directories`` (``".gdb"``: an Esri file geodatabase)
-    are datasets and pass.
+    are datasets and pass; so do URLs (GDAL tells what is wrong with them).
     """
+    if is_remote(path):
+        return None
+    path = Path(path)
     if path.is_dir():
         if path.name.lower().endswith(directories):
             return None
@@ -46,7 +50,7 @@ def not_a_file(path: Path, what: str, *, directories: tuple[str, ...] = ()) -> s
     return None
 
 
-def unreadable_detail(path: Path, exc: Exception, what: str) -> str:
+def unreadable_detail(path: Path | str, exc: Exception, what: str) -> str:
     """Why GDAL could not open ``path``, in our words: its message without GDAL's driver hint, and a guess.
 
     A file GDAL does not recognise whose first bytes are text is most likely a text file renamed
@@ -55,13 +59,15 @@ def unreadable_detail(path: Path, exc: Exception, what: str) -> str:
     text = str(exc).split(_DRIVER_HINT)[0].rstrip("; ")
     if "not recognized as being in a supported file format" not in text:
         return f"{text} (is the file truncated or corrupt?)"
-    try:
-        with open(path, "rb") as f:
-            head = f.read(512)
-    except OSError:
-        head = b""
+    head = b""
+    if not is_remote(path):
+        try:
+            with open(path, "rb") as f:
+                head = f.read(512)
+        except OSError:
+            pass
     if head and all(32 <= b < 127 or b in (9, 10, 13) for b in head):
         return (f"GDAL does not recognise it as a {what} format: it holds text "
                 f"(begins {head[:40].decode('ascii')!r}), perhaps a text file renamed")
     return (f"GDAL does not recognise it as a {what} format (truncated or corrupt, or another kind of file "
-            f"with a {path.suffix or 'missing'!s} extension)")
+            f"with a {Path(source_name(path)).suffix or 'missing'!s} extension)")

@@ -71,16 +71,14 @@ DATASET_FOLDERS = (".gdb",)
 
 def _check_file(path: Path | str) -> None:
     """Refuse a folder (but a file geodatabase) or an empty file before GDAL guesses at it."""
-    if is_remote(path):
-        return
-    problem = not_a_file(Path(path), "vector file", directories=DATASET_FOLDERS)
+    problem = not_a_file(path, "vector file", directories=DATASET_FOLDERS)
     if problem:
         raise UnreadableInputError(problem)
 
 
 def _unreadable(path: Path | str, exc: Exception) -> UnreadableInputError:
     return UnreadableInputError(f"cannot read vector file {str(path)!r}: "
-                                f"{unreadable_detail(Path(source_name(path)), exc, 'vector')}")
+                                f"{unreadable_detail(path, exc, 'vector')}")
 
 
 def _suffix(path: Path | str) -> str:
