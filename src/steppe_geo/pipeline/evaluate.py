@@ -274,11 +274,11 @@ def _evaluate_from_files(model: ModelConfig, layers: InputLayers, client: Any, w
     if client is not None:
         files = evaluate_dask(overlay, needed, grid=layers.grid, out_dir=out, client=client, window=window,
                               outputs=outputs, write_criteria=True, aoi=layers.aoi,
-                              progress=model.name if progress else False)
+                              progress=model.name if progress else False, cog=False)
     else:
         files = evaluate_streamed(overlay, needed, grid=layers.grid, out_dir=out, window=window,
                                   outputs=outputs, write_criteria=True, aoi=layers.aoi,
-                                  progress=model.name if progress else False)
+                                  progress=model.name if progress else False, cog=False)
     score = read_window(files["score"], name="score")
     eligible = read_window(files["eligible"], name="eligible")
     exclusion = read_window(files["exclusion"], name="exclusion")
