@@ -130,6 +130,21 @@ def test_halos_add_up_along_chains_and_mark_whole_grid_derivations(sample):
     assert des["vqi"] == 0 and des["esai"] == 1  # esai <- sqi <- slope_pct
 
 
+def test_derive_layers_only_stops_at_given_layers(sample):
+    # a windowed run gives derived layers another model computed already: with only=, what they are
+    # computed from is not computed again (nor needed: no dem, ndvi, soil, land cover given here)
+    from steppe_geo.models import desertification_esai
+
+    _, grid, mem = sample
+    model = desertification_esai()
+    inputs = {k: mem.rasters[k] if k in mem.rasters else mem.vectors[k] for k in model.inputs}
+    whole = derive_layers(model, inputs, grid=grid)
+    given = {k: whole[k] for k in ("sqi", "cqi", "vqi", "mqi")}
+    part = derive_layers(model, given, grid=grid, only=["esai"])
+    assert list(part) == ["esai"]
+    assert _same(part["esai"].values, whole["esai"].values)
+
+
 def test_derive_layers_on_a_padded_window_gives_the_whole_grid_core(sample):
     # slope (Horn, 3 x 3) needs its 1-pixel halo: with it the window's core equals the whole grid's
     from steppe_geo.models import solar_pv
