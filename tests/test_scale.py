@@ -130,6 +130,21 @@ def test_halos_add_up_along_chains_and_mark_whole_grid_derivations(sample):
     assert des["vqi"] == 0 and des["esai"] == 1  # esai <- sqi <- slope_pct
 
 
+def test_derive_layers_only_stops_at_given_layers(sample):
+    # a windowed run gives derived layers another model computed already: with only=, what they are
+    # computed from is not computed again (nor needed: no dem, ndvi, soil, land cover given here)
+    from steppe_geo.models import desertification_esai
+
+    _, grid, mem = sample
+    model = desertification_esai()
+    inputs = {k: mem.rasters[k] if k in mem.rasters else mem.vectors[k] for k in model.inputs}
+    whole = derive_layers(model, inputs, grid=grid)
+    given = {k: whole[k] for k in ("sqi", "cqi", "vqi", "mqi")}
+    part = derive_layers(model, given, grid=grid, only=["esai"])
+    assert list(part) == ["esai"]
+    assert _same(part["esai"].values, whole["esai"].values)
+
+
 def test_derive_layers_on_a_padded_window_gives_the_whole_grid_core(sample):
     # slope (Horn, 3 x 3) needs its 1-pixel halo: with it the window's core equals the whole grid's
     from steppe_geo.models import solar_pv
@@ -176,6 +191,33 @@ def test_streamed_equals_memory_for_every_demo_model(sample, aligned):
     for name, model in cfg.models.items():
         _check_same(name, evaluate_model(model, mem),
                     _evaluate_from_files(model, layers, None, work / "streamed", WINDOW))
+
+
+def test_models_of_one_run_share_derived_layers_with_the_same_function_parameters_and_inputs(sample,
+                                                                                           aligned):
+    # wind and solar both derive slope in degrees and the capped distances to power lines and roads
+    # (25 km and 12 km): solar reads wind's files; its 200 m setback from homesteads (wind: 500 m) and
+    # restoration's 20 km road distance are its own. Reused or not, each equals memory mode.
+    cfg, _, mem = sample
+    work, layers = aligned
+    out = {name: _evaluate_from_files(cfg.models[name], layers, None, work / "shared", WINDOW)
+           for name in ("wind", "solar", "desertification", "restoration")}
+    files = {name: o.files for name, o in out.items()}
+    for k in ("slope_deg", "distance_power_lines_m", "distance_roads_m", "setback_settlements"):
+        assert files["solar"][k] == files["wind"][k], k
+        assert files["wind"][k].parent.name == "wind"
+    assert files["solar"]["setback_homesteads"] != files["wind"]["setback_homesteads"]
+    assert files["solar"]["setback_homesteads"].parent.name == "solar"
+    for k in ("slope_pct", "aridity", "plant_cover_pct", "sqi", "cqi", "vqi", "mqi", "esai"):
+        assert files["restoration"][k] == files["desertification"][k], k
+    # solar computed slope_pct itself before desertification ran: same pixels, so reused
+    assert files["desertification"]["slope_pct"] == files["solar"]["slope_pct"]
+    assert files["restoration"]["distance_roads_m"].parent.name == "restoration"
+    for name, o in out.items():
+        _check_same(name, evaluate_model(cfg.models[name], mem), o)
+    # another run (another work folder) computes its own
+    again = _evaluate_from_files(cfg.models["solar"], layers, None, work / "other", WINDOW)
+    assert again.files["slope_deg"].parent == work / "other" / "layers" / "solar"
 
 
 def test_dask_equals_memory_for_every_demo_model(sample, aligned):

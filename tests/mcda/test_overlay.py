@@ -412,6 +412,33 @@ def test_overlay_accepts_rule_aliases_and_checks_parameters():
         _prepare(_overlay(), {}, sg.Grid.from_bounds((0, 0, 60, 60), crs="EPSG:32649", resolution_m=30), 2.5)
 
 
+def test_cog_false_writes_plain_tiled_geotiffs_with_the_cogs_pixels_and_metadata(layers, sources, small_grid,
+                                                                                  tmp_path, client):
+    # the intermediates of a streamed run: same pixels, dtypes, nodata, tags and band names as the
+    # COGs (and as memory), but uncompressed and without overviews (GDAL reports them as written)
+    ov = _overlay("owa", orness=0.3)
+    r = evaluate(ov, layers)
+    kw = {"grid": small_grid, "window": 23, "write_criteria": True}
+    cogs = evaluate_streamed(ov, sources, out_dir=tmp_path / "cog", **kw)
+    plain = evaluate_streamed(ov, sources, out_dir=tmp_path / "plain", cog=False, **kw)
+    dask = evaluate_dask(ov, sources, out_dir=tmp_path / "dask", client=client, cog=False, **kw)
+    for files in (plain, dask):
+        assert set(files) == set(cogs)
+        _assert_files_equal_memory(files, r)
+        _assert_same_metadata(files, r)
+        for name, path in files.items():
+            with rasterio.open(path) as ds, rasterio.open(cogs[name]) as ref:
+                assert ds.profile["tiled"] and ds.compression is None and ds.overviews(1) == []
+                assert ref.compression is not None  # the COG is compressed
+                assert ds.tags() == ref.tags() and ds.descriptions == ref.descriptions, name
+                assert ds.units == ref.units and ds.crs == ref.crs and ds.transform == ref.transform
+        assert not list(Path(files["score"]).parent.glob(".steppe_geo-tmp-*"))  # renamed into place
+    with pytest.raises(FileExistsError, match=r"exists already; pass overwrite=True"):
+        evaluate_streamed(ov, sources, out_dir=tmp_path / "plain", cog=False, **kw)
+    with pytest.raises(InvalidParameterError, match=r"cog must be True or False, got 'no'"):
+        evaluate_streamed(ov, sources, out_dir=tmp_path / "x", cog="no", **kw)
+
+
 def test_write_criteria_must_be_a_bool(sources, small_grid, tmp_path):
     with pytest.raises(InvalidParameterError, match=r"write_criteria must be True or False, got 'yes'"):
         evaluate_streamed(_overlay(), sources, grid=small_grid, out_dir=tmp_path / "o", write_criteria="yes")

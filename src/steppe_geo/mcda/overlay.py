@@ -697,6 +697,12 @@ def _check_outputs(outputs: Sequence[str], write_criteria: bool) -> tuple[str, .
     return (*dict.fromkeys(outs), *(("criteria",) if write_criteria else ()))
 
 
+def _check_cog(cog: Any) -> bool:
+    if not isinstance(cog, bool):
+        raise InvalidParameterError(f"cog must be True or False, got {cog!r}")
+    return cog
+
+
 def _output_specs(overlay: Overlay) -> dict[str, dict[str, Any]]:
     bits_dt = bitmask_dtype(len(overlay.constraints))
     return {
@@ -746,6 +752,66 @@ def _writers(overlay: Overlay, grid: Grid, out_dir: Path, *, overwrite: bool, ou
         fut.result()  # re-raise the first finalisation error, after all have finished
 
 
+@contextlib.contextmanager
+def _tiled_writers(overlay: Overlay, grid: Grid, out_dir: Path, *, overwrite: bool, outputs: Sequence[str],
+                   protected: Sequence[PathLike]) -> Iterator[dict[str, Any]]:
+    """Open one plain tiled GeoTIFF writer per output (``cog=False``): no overviews, no compression.
+
+    For a run's intermediates (``.work``), read back window by window: the same pixels, tags, band
+    names and units as the COGs of :func:`_writers`, without their finalisation (building overviews
+    and compressing a copy), which costs more than the overlay itself. Each file is written under a
+    temporary name and renamed into place when every window is written; on an error the temporary
+    files are removed and no destination is touched.
+    """
+    import os
+
+    import rasterio
+
+    from steppe_geo.io.atomic import check_output_path
+    from steppe_geo.io.write import BLOCK, RasterWindowWriter, _tag_dict
+
+    specs = _output_specs(overlay)
+    dests = {name: check_output_path(out_dir / f"{name}.tif", overwrite=overwrite, protected=protected)
+             for name in outputs}  # the checks of the COG writers: exists, an input, not writable
+    tmps = {name: dest.with_name(f".steppe_geo-tmp-{os.getpid()}-{dest.name}")
+            for name, dest in dests.items()}
+    datasets: dict[str, Any] = {}
+    try:
+        writers = {}
+        for name, tmp in tmps.items():
+            spec = specs[name]
+            dt = np.dtype(spec["dtype"])
+            count = int(spec.get("count", 1))
+            nodata = spec.get("nodata", math.nan if np.issubdtype(dt, np.floating) else None)
+            kind = spec.get("kind") or ("continuous" if np.issubdtype(dt, np.floating) else "categorical")
+            ds = rasterio.open(
+                tmp, "w", driver="GTiff", width=grid.cols, height=grid.rows, count=count, dtype=dt.name,
+                crs=rasterio.crs.CRS.from_wkt(grid.crs.to_wkt()), transform=grid.transform, nodata=nodata,
+                tiled=True, blockxsize=BLOCK, blockysize=BLOCK, BIGTIFF="IF_SAFER", SPARSE_OK="TRUE",
+                compress="none",
+            )
+            datasets[name] = ds
+            ds.update_tags(**_tag_dict(spec.get("tags"), None, kind, spec.get("units")))
+            for i in range(count):
+                if spec.get("band_names"):
+                    ds.set_band_description(i + 1, str(spec["band_names"][i]))
+                if spec.get("units"):
+                    ds.set_band_unit(i + 1, spec["units"])
+            writers[name] = RasterWindowWriter(ds, grid, count)
+        yield writers
+    except BaseException:
+        for ds in datasets.values():
+            with contextlib.suppress(Exception):
+                ds.close()
+        for tmp in tmps.values():
+            tmp.unlink(missing_ok=True)
+        raise
+    for ds in datasets.values():
+        ds.close()
+    for name, tmp in tmps.items():
+        os.replace(tmp, dests[name])
+
+
 def _write(writers: Mapping[str, Any], win: GridWindow, out: Mapping[str, np.ndarray]) -> None:
     for name, w in writers.items():
         arr = out[name]
@@ -793,6 +859,7 @@ def evaluate_streamed(
     gdal_cache_mb: int = 256,
     aoi: Any = None,
     progress: bool | str = False,
+    cog: bool = True,
 ) -> dict[str, Path]:
     """Evaluate an overlay window by window over aligned GeoTIFFs, writing COGs.
 
@@ -834,6 +901,11 @@ def evaluate_streamed(
     progress : bool or str, default False
         Show a tqdm progress bar per pass (windows done / total, rate, ETA) on standard error;
         a string labels the bars (e.g. the model's name).
+    cog : bool, default True
+        Write Cloud Optimized GeoTIFFs (DEFLATE, with overviews). ``False`` writes plain tiled,
+        uncompressed GeoTIFFs with the same pixels, tags and band names, for intermediates read
+        back window by window (a streamed run's ``.work`` files): finalising a COG (overviews,
+        compression) costs more time than the overlay itself (``docs/scale.md``).
 
     Returns
     -------
@@ -856,6 +928,7 @@ def evaluate_streamed(
     out_dir = Path(out_dir)
     protected = [sources[k] for k in keys]
     outs = _check_outputs(outputs, write_criteria)
+    open_writers = _writers if _check_cog(cog) else _tiled_writers
     with rasterio.Env(GDAL_CACHEMAX=int(gdal_cache_mb)):
         sizes: list[dict[int, tuple[np.ndarray, np.ndarray]]] | None = None
         if _area_connectivities(overlay):  # labelling pass (every layer: no data is not eligible)
@@ -866,8 +939,8 @@ def evaluate_streamed(
                               for w in _bar(wins, progress, "minimum-area regions")]
             sizes = _merge_regions(overlay, per_window, wins, grid)
             del per_window
-        with _writers(overlay, grid, out_dir, overwrite=overwrite, outputs=outs,
-                      protected=protected) as writers, _open_sources(sources, keys) as ds:
+        with open_writers(overlay, grid, out_dir, overwrite=overwrite, outputs=outs,
+                          protected=protected) as writers, _open_sources(sources, keys) as ds:
             for k, win in enumerate(_bar(wins, progress, "overlay")):
                 out = _evaluate_window(overlay, _read_window(ds, win), pixel_area_m2=pix, nodata=nodata,
                                        region_sizes=sizes[k] if sizes else None,
@@ -890,6 +963,7 @@ def evaluate_dask(
     overwrite: bool = False,
     aoi: Any = None,
     progress: bool | str = False,
+    cog: bool = True,
 ) -> dict[str, Path]:
     """Evaluate an overlay on a ``dask.distributed`` cluster: one task per window.
 
@@ -901,7 +975,7 @@ def evaluate_dask(
 
     Parameters
     ----------
-    overlay, sources, grid, out_dir, window, write_criteria, outputs, overwrite, aoi, progress
+    overlay, sources, grid, out_dir, window, write_criteria, outputs, overwrite, aoi, progress, cog
         As in :func:`evaluate_streamed` (each task rasterises its window of the AOI; the bar counts
         windows as their tasks complete).
     client : distributed.Client, optional
@@ -933,6 +1007,7 @@ def evaluate_dask(
     import rasterio
 
     outs = _check_outputs(outputs, write_criteria)
+    open_writers = _writers if _check_cog(cog) else _tiled_writers
     overlay_f = client.scatter(overlay, broadcast=True)
     aoi_f = client.scatter(aoi_pixels, broadcast=True) if aoi_pixels is not None else None
     sizes: list[Any] = [None] * len(wins)
@@ -943,8 +1018,8 @@ def evaluate_dask(
             pass
         sizes = list(_merge_regions(overlay, client.gather(rfuts), wins, grid))
         del rfuts
-    with rasterio.Env(GDAL_CACHEMAX=256), _writers(overlay, grid, out_dir, overwrite=overwrite, outputs=outs,
-                                                   protected=protected) as writers:
+    with rasterio.Env(GDAL_CACHEMAX=256), open_writers(overlay, grid, out_dir, overwrite=overwrite,
+                                                       outputs=outs, protected=protected) as writers:
         futures = [client.submit(_window_task, overlay_f, src, keys, nodata, w, pix, "criteria" in writers,
                                  sizes[k], aoi_f, pure=False) for k, w in enumerate(wins)]  # one per window
         index = {f.key: i for i, f in enumerate(futures)}

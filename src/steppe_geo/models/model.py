@@ -1948,7 +1948,7 @@ def derive_layers(model: Model, layers: Mapping[str, Any], *, grid: Grid,
     if only is not None:
         wanted = set(only)
         for d in reversed(model.derivations):  # derivations come after what they read
-            if d.name in wanted:
+            if d.name in wanted and d.name not in layers:  # a given layer needs nothing computed
                 wanted.update(d.inputs)
     work: dict[str, Any] = dict(layers)
     derived: dict[str, xr.DataArray] = {}

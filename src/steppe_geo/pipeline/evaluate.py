@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,8 +84,13 @@ def _derived_tags(da: xr.DataArray) -> dict[str, str]:
 
 
 def _derive_window(model: Any, files: Mapping[str, str], vectors: Mapping[str, Any],
-                   parameters: Mapping[str, Mapping[str, Any]], win: GridWindow) -> dict[str, xr.DataArray]:
-    """Derived layers of one window: inputs read over the halo-padded window, the halo cropped off."""
+                   parameters: Mapping[str, Mapping[str, Any]], win: GridWindow,
+                   only: Sequence[str] | None = None) -> dict[str, xr.DataArray]:
+    """Derived layers of one window: inputs read over the halo-padded window, the halo cropped off.
+
+    ``files`` are the rasters the derivations read (inputs, and derived layers computed before);
+    ``only`` the derived layers to compute (default: every one not in ``files``).
+    """
     import rasterio
 
     from steppe_geo.io import read_window
@@ -94,44 +100,110 @@ def _derive_window(model: Any, files: Mapping[str, str], vectors: Mapping[str, A
     with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):  # the window, not GDAL's cache, sets the memory
         layers: dict[str, Any] = {k: read_window(p, win.padded, name=k) for k, p in files.items()}
     layers.update(vectors)
-    out = derive_layers(model, layers, grid=win.padded_grid, parameters=parameters)
+    out = derive_layers(model, layers, grid=win.padded_grid, parameters=parameters, only=only)
     rows, cols = win.inner
     return {k: v.isel(y=rows, x=cols) for k, v in out.items()}
 
 
 def _derive_window_task(model: Any, files: Mapping[str, str], vectors: Mapping[str, Any],
-                        parameters: Mapping[str, Mapping[str, Any]], win: GridWindow
-                        ) -> dict[str, tuple[np.ndarray, dict[str, str]]]:
+                        parameters: Mapping[str, Mapping[str, Any]], win: GridWindow,
+                        only: Sequence[str] | None = None) -> dict[str, tuple[np.ndarray, dict[str, str]]]:
     """One Dask task: the core arrays of a window's derived layers (and their file tags)."""
     return {k: (np.asarray(v.values), _derived_tags(v))
-            for k, v in _derive_window(model, files, vectors, parameters, win).items()}
+            for k, v in _derive_window(model, files, vectors, parameters, win, only).items()}
 
 
 def _whole_grid_parameters(model: Any, layers: InputLayers, window: int) -> dict[str, dict[str, Any]]:
     """Parameters a windowed derivation needs from the whole grid: NDVI end-members of ``fractional_cover``.
 
     The end-members are percentiles of the layer's time mean over the whole grid; the mean is
-    computed window by window (pixel-wise), then the percentiles of that one band.
+    computed window by window (pixel-wise), then the percentiles of that one band. Models of one
+    run reading the same NDVI file share the pass (:func:`_ndvi_endmembers` remembers it).
     """
-    from steppe_geo.criteria.vegetation import fvc_endmembers
-    from steppe_geo.io import read_window
-    from steppe_geo.models.model import _time_mean
-
     extra: dict[str, dict[str, Any]] = {}
     for d in model.derivations:
         params = model.resolved_parameters(d)
         if d.function != "fractional_cover" or d.inputs[0] not in layers.files or (
                 params.get("ndvi_soil") is not None and params.get("ndvi_veg") is not None):
             continue
-        grid = layers.grid
-        mean = np.full(grid.shape, np.nan, dtype=np.float32)
-        for w in grid.windows(window):
-            part = _time_mean(read_window(layers.files[d.inputs[0]], w.core, name=d.inputs[0]))
-            mean[w.core_slices] = np.asarray(part.values, dtype=np.float32)
-        soil, veg = fvc_endmembers(grid.to_dataarray(mean, name=d.inputs[0]))
-        del mean
-        extra[d.name] = {"ndvi_soil": float(soil), "ndvi_veg": float(veg)}
+        path = Path(layers.files[d.inputs[0]])
+        stat = path.stat()
+        soil, veg = _ndvi_endmembers(str(path), stat.st_mtime_ns, stat.st_size, d.inputs[0], layers.grid,
+                                     int(window))
+        extra[d.name] = {"ndvi_soil": soil, "ndvi_veg": veg}
     return extra
+
+
+@functools.lru_cache(maxsize=8)
+def _ndvi_endmembers(path: str, mtime_ns: int, size: int, name: str, grid: Any,
+                     window: int) -> tuple[float, float]:
+    """NDVI end-members of one aligned file: its time mean window by window, then the percentiles.
+
+    Cached by path, modification time and size (a rewritten file is read again), grid and window.
+    """
+    from steppe_geo.criteria.vegetation import fvc_endmembers
+    from steppe_geo.io import read_window
+    from steppe_geo.models.model import _time_mean
+
+    mean = np.full(grid.shape, np.nan, dtype=np.float32)
+    for w in grid.windows(window):
+        part = _time_mean(read_window(path, w.core, name=name))
+        mean[w.core_slices] = np.asarray(part.values, dtype=np.float32)
+    soil, veg = fvc_endmembers(grid.to_dataarray(mean, name=name))
+    return float(soil), float(veg)
+
+
+def _canonical(value: Any) -> Any:
+    """A hashable, order-independent form of a derivation parameter (mappings sorted by key)."""
+    if isinstance(value, Mapping):
+        return tuple(sorted((str(k), _canonical(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple):
+        return tuple(_canonical(v) for v in value)
+    if isinstance(value, float | np.floating):
+        return repr(float(value))
+    return repr(value)
+
+
+def _vector_key(gdf: Any) -> str:
+    """Content hash of a vector layer (geometries and attributes), for :func:`_derivation_keys`."""
+    import hashlib
+    import pickle
+
+    return hashlib.sha256(pickle.dumps(gdf, protocol=5)).hexdigest()
+
+
+def _derivation_keys(model: Any, files: Mapping[str, str], vectors: Mapping[str, Any], grid: Any,
+                     parameters: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """What each derived layer of ``model`` is computed from, as a hash.
+
+    The function, its parameters (the model's and the whole-grid ones) and, recursively, its
+    inputs: an aligned raster by path, modification time and size, a vector layer by content, a
+    derived layer by its own key. Two derivations with one key compute the same pixels, whatever
+    their names or models (``distance_power_lines_m`` of the wind and solar presets).
+    """
+    import hashlib
+
+    keys: dict[str, str] = {}
+    vector_keys = {k: _vector_key(v) for k, v in vectors.items()}
+    for d in model.derivations:
+        sources = []
+        for k in d.inputs:
+            if k in keys:
+                sources.append(("derived", keys[k]))
+            elif k in files:
+                st = Path(files[k]).stat()
+                sources.append(("raster", str(Path(files[k]).resolve()), st.st_mtime_ns, st.st_size))
+            else:
+                sources.append(("vector", vector_keys.get(k, k)))
+        params = {**model.resolved_parameters(d), **dict(parameters.get(d.name, {}))}
+        text = repr((d.function, _canonical(params), tuple(sources), grid.crs.to_wkt(), tuple(grid.transform),
+                     grid.shape))
+        keys[d.name] = hashlib.sha256(text.encode()).hexdigest()
+    return keys
+
+
+_SHARED_DERIVED: dict[tuple[str, str], Path] = {}
+"""Derived-layer files already written in a work folder: (folder, derivation key) → file."""
 
 
 def derive_windowed(model: Any, layers: InputLayers, *, out_dir: Path, window: int = 1024,
@@ -186,7 +258,19 @@ def derive_windowed(model: Any, layers: InputLayers, *, out_dir: Path, window: i
     halos = derivation_halo(model, grid=grid, parameters=parameters)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
-    whole = [k for k, h in halos.items() if h == WHOLE_GRID]
+    # a derived layer another model of the run computed already (same function, parameters and
+    # inputs) is read from its file like an input, not computed again
+    root = str(out_dir.resolve().parent)
+    dkeys = _derivation_keys(model, files, vectors, grid, parameters)
+    for d in model.derivations:
+        done_path = _SHARED_DERIVED.get((root, dkeys[d.name]))
+        if done_path is not None and done_path.exists():
+            paths[d.name] = done_path
+            files[d.name] = str(done_path)
+    if paths:
+        log.info("model %s: %s computed already by another model; read from their files", model.name,
+                 sorted(paths))
+    whole = [k for k, h in halos.items() if h == WHOLE_GRID and k not in paths]
     if whole:  # computed once for the whole grid, then read by every window like an input
         log.info("model %s: %s need the whole grid; computed in memory", model.name, whole)
         full = {k: read_window(p, name=k) for k, p in files.items()}
@@ -197,8 +281,14 @@ def derive_windowed(model: Any, layers: InputLayers, *, out_dir: Path, window: i
                                     out_dir / f"{k}.tif", overwrite=True)
             files[k] = str(paths[k])
         del done
-    halo = max([h for h in halos.values() if h != WHOLE_GRID], default=0)
-    wins = list(grid.windows(int(window), halo=halo))
+    todo = [d.name for d in model.derivations if d.name not in files]
+    halo = max([h for k, h in halos.items() if h != WHOLE_GRID and k in todo], default=0)
+    wins = list(grid.windows(int(window), halo=halo)) if todo else []
+    read = set()  # the files the remaining derivations read, directly or through one another
+    for d in model.derivations:
+        if d.name in todo:
+            read.update(k for k in d.inputs if k in files)
+    files = {k: p for k, p in files.items() if k in read}
     writers: dict[str, Any] = {}
 
     def write(win: GridWindow, arrays: Mapping[str, tuple[np.ndarray, dict[str, str]]]) -> None:
@@ -220,13 +310,13 @@ def derive_windowed(model: Any, layers: InputLayers, *, out_dir: Path, window: i
         if client is None:
             for win in wins:
                 write(win, {k: (np.asarray(v.values), _derived_tags(v))
-                            for k, v in _derive_window(model, files, vectors, parameters, win).items()})
+                            for k, v in _derive_window(model, files, vectors, parameters, win, todo).items()})
                 bar.update()
         else:
             import distributed
 
             model_f, vectors_f = client.scatter([model, vectors], broadcast=True)
-            futures = [client.submit(_derive_window_task, model_f, files, vectors_f, parameters, w,
+            futures = [client.submit(_derive_window_task, model_f, files, vectors_f, parameters, w, todo,
                                      pure=False) for w in wins]  # one task per window
             index = {f.key: i for i, f in enumerate(futures)}
             for fut in distributed.as_completed(futures):
@@ -239,6 +329,9 @@ def derive_windowed(model: Any, layers: InputLayers, *, out_dir: Path, window: i
             w.close()
         env.__exit__(None, None, None)
     paths.update({k: out_dir / f"{k}.tif" for k in writers})
+    for d in model.derivations:
+        if d.name in paths:
+            _SHARED_DERIVED.setdefault((root, dkeys[d.name]), paths[d.name])
     return {d.name: paths[d.name] for d in model.derivations if d.name in paths}
 
 
@@ -274,11 +367,11 @@ def _evaluate_from_files(model: ModelConfig, layers: InputLayers, client: Any, w
     if client is not None:
         files = evaluate_dask(overlay, needed, grid=layers.grid, out_dir=out, client=client, window=window,
                               outputs=outputs, write_criteria=True, aoi=layers.aoi,
-                              progress=model.name if progress else False)
+                              progress=model.name if progress else False, cog=False)
     else:
         files = evaluate_streamed(overlay, needed, grid=layers.grid, out_dir=out, window=window,
                                   outputs=outputs, write_criteria=True, aoi=layers.aoi,
-                                  progress=model.name if progress else False)
+                                  progress=model.name if progress else False, cog=False)
     score = read_window(files["score"], name="score")
     eligible = read_window(files["eligible"], name="eligible")
     exclusion = read_window(files["exclusion"], name="exclusion")
