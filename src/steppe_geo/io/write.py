@@ -334,33 +334,32 @@ def write_raster(
     True
     """
     grid = Grid.from_dataarray(da)
-    values = np.asarray(da.values)
-    if values.ndim == 2:
-        values = values[np.newaxis]
-    elif values.ndim != 3:
+    if da.ndim not in (2, 3):
         raise InvalidParameterError(f"da must be 2-D or 3-D, got dims {da.dims}")
-    count = values.shape[0]
-    if np.issubdtype(values.dtype, np.floating):
-        values, nodata = values.astype(np.float32, copy=False), math.nan
-    elif np.issubdtype(values.dtype, np.integer) or values.dtype == bool:
-        if values.dtype == bool:
-            values = values.astype(np.uint8)
+    count = 1 if da.ndim == 2 else int(da.shape[0])
+    if np.issubdtype(da.dtype, np.floating):
+        dtype, nodata = np.dtype(np.float32), math.nan
+    elif np.issubdtype(da.dtype, np.integer) or da.dtype == bool:
+        dtype = np.dtype(np.uint8) if da.dtype == bool else np.dtype(da.dtype)
         nodata = da.rio.nodata if da.rio.nodata is not None else da.rio.encoded_nodata
     else:
-        raise InvalidParameterError(f"cannot write dtype {values.dtype} to GeoTIFF")
+        raise InvalidParameterError(f"cannot write dtype {da.dtype} to GeoTIFF")
     if band_names is None:
         if da.ndim == 3 and da.dims[0] == "time":
             band_names = [str(v) for v in da["time"].values]
         elif count == 1 and da.name is not None:
             band_names = [str(da.name)]
-    kind = da.attrs.get("kind") or ("continuous" if values.dtype == np.float32 else "categorical")
-    with raster_writer(path, grid, count=count, dtype=values.dtype, nodata=nodata,
+    kind = da.attrs.get("kind") or ("continuous" if dtype == np.float32 else "categorical")
+    ydim, xdim = da.dims[-2:]
+    with raster_writer(path, grid, count=count, dtype=dtype, nodata=nodata,
                        band_names=band_names, units=da.attrs.get("units"), tags=tags,
                        overwrite=overwrite, provenance=provenance, protected=protected,
                        kind=kind, compress=compress) as w:
         for win in grid.windows(BLOCK * 4):
             r, c = win.core_slices
-            w.write(values[:, r, c], win.core)
+            # one window at a time: a lazily loaded (file- or Dask-backed) DataArray is read or
+            # computed window by window, never whole
+            w.write(np.asarray(da.isel({ydim: r, xdim: c}).values).astype(dtype, copy=False), win.core)
     return Path(path)
 
 
