@@ -159,3 +159,27 @@ def test_counts_accumulated_per_window_equal_the_whole_grid_by_hand(tmp_path, sm
 
     mc = ModelConfig("m", "wind_onshore")
     assert _model_summary(mc, files, small_grid) == _model_summary(mc, mem, small_grid)
+
+
+def test_maps_of_a_windowed_run_are_drawn_from_decimated_reads(tmp_path, small_grid):
+    import geopandas as gpd
+
+    from steppe_geo.pipeline import InputLayers
+    from steppe_geo.pipeline.report import _map_layers
+
+    res, bits, _ = _model_output(small_grid, tmp_path)
+    layers = InputLayers(small_grid, {}, {}, {}, aoi=gpd.GeoDataFrame(geometry=[], crs=small_grid.crs))
+    drawn = _map_layers(res, layers, max_pixels=21)  # 41 x 61 -> factor 3 -> 14 x 21
+    assert drawn["score"].shape == drawn["exclusion"].shape == (14, 21)
+    # nearest: the bitmask's pixel under each output pixel's centre; output pixel i spans source
+    # pixels i * s .. (i + 1) * s with s = 41 / 14 rows and 61 / 21 cols, its centre in floor((i + 0.5) s)
+    rows = np.floor((np.arange(14) + 0.5) * 41 / 14).astype(int)
+    cols = np.floor((np.arange(21) + 0.5) * 61 / 21).astype(int)
+    np.testing.assert_array_equal(drawn["exclusion"].values, bits[np.ix_(rows, cols)])
+    # legends counted at full resolution (by hand in the counts test): 41 x 3 px outside, 5, 12, 8
+    ha = small_grid.pixel_area_m2 / 1e4
+    assert drawn["exclusion_areas_ha"] == pytest.approx(
+        {"outside_aoi": 123 * ha, "no_data": 5 * ha, "steep": 12 * ha, "water": 8 * ha,
+         "eligible": (41 * 58 - 23) * ha})
+    # the score map covers the grid's extent with coarser pixels
+    assert drawn["score"].rio.bounds() == pytest.approx(small_grid.bounds)

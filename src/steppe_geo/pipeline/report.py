@@ -62,7 +62,7 @@ def _esa_shares(path: Path, grid: Grid) -> list[float]:
     return [int(c) / total for c in counts[1:]]
 
 
-def _map_layers(res: ModelOutput, layers: InputLayers) -> dict[str, Any]:
+def _map_layers(res: ModelOutput, layers: InputLayers, *, max_pixels: int | None = None) -> dict[str, Any]:
     """What a model's maps draw: the arrays (decimated reads of the files in windowed runs) and legends.
 
     Memory mode draws the in-memory arrays, as before. Streamed and Dask runs (``res.files``) read
@@ -71,8 +71,9 @@ def _map_layers(res: ModelOutput, layers: InputLayers) -> dict[str, Any]:
     bits stay real values; a grid that fits is read whole, the same arrays as memory mode) and
     count the legends' areas and shares window by window at full resolution.
     """
-    from steppe_geo.io import read_decimated
+    from steppe_geo.io import MAP_MAX_PIXELS, read_decimated
 
+    size = MAP_MAX_PIXELS if max_pixels is None else max_pixels
     out: dict[str, Any] = {}
     extra = getattr(res.result, "layers", None)
     # the ESA map belongs to the desertification models (restoration derives the same classes)
@@ -85,11 +86,12 @@ def _map_layers(res: ModelOutput, layers: InputLayers) -> dict[str, Any]:
         return out
     from steppe_geo.models.desertification import classify_esa
 
-    out["score"] = read_decimated(res.files["score"], resampling="average")
-    out["exclusion"] = read_decimated(res.files["exclusion"], resampling="nearest")
+    out["score"] = read_decimated(res.files["score"], max_pixels=size, resampling="average")
+    out["exclusion"] = read_decimated(res.files["exclusion"], max_pixels=size, resampling="nearest")
     out["exclusion_areas_ha"] = _exclusion_legend(res, layers.grid)
     if is_esa and "esai" in res.files:
-        out["esa_class"] = classify_esa(read_decimated(res.files["esai"], resampling="nearest"))
+        esai = read_decimated(res.files["esai"], max_pixels=size, resampling="nearest")
+        out["esa_class"] = classify_esa(esai)
         out["esa_shares"] = _esa_shares(res.files["esai"], layers.grid)
     return out
 
