@@ -22,6 +22,7 @@ from steppe_geo._validation import parse_choice
 from steppe_geo.errors import InputNotFoundError, InvalidParameterError
 from steppe_geo.grid import Grid
 from steppe_geo.io.raster import KIND_TAG, UNITS_TAG, LayerKind, ResamplingMethod
+from steppe_geo.io.warp import GDAL_CACHE_MB
 
 __all__ = ["MAP_MAX_PIXELS", "decimated_shape", "read_decimated"]
 
@@ -116,7 +117,7 @@ def read_decimated(path: PathLike, *, max_pixels: int = MAP_MAX_PIXELS,
     if not src.exists():
         raise InputNotFoundError(f"raster file not found: {str(src)!r}")
     method = None if resampling is None else parse_choice(ResamplingMethod, resampling, param="resampling")
-    with rasterio.open(src) as ds:
+    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB), rasterio.open(src) as ds:  # the cache, capped
         if ds.count != 1:
             raise InvalidParameterError(f"read_decimated reads one band; {str(src)!r} has {ds.count}")
         tags = ds.tags()

@@ -38,6 +38,7 @@ from steppe_geo.io._pam import no_pam_sidecars
 from steppe_geo.io.atomic import atomic_path, check_output_path
 from steppe_geo.io.provenance import PROVENANCE_TAG
 from steppe_geo.io.raster import KIND_TAG, UNITS_TAG
+from steppe_geo.io.warp import GDAL_CACHE_MB
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -233,7 +234,10 @@ def raster_writer(
     names = list(band_names) if band_names is not None else None
     if names is not None and len(names) != count:
         raise InvalidParameterError(f"band_names has {len(names)} names for count={count} bands")
-    with atomic_path(path, overwrite=overwrite, protected=protected, suffix=".tif") as final_tmp, \
+    # GDAL's block cache capped: its default (5 % of RAM) would let the cache, not the window,
+    # set the peak memory of copying a large raster (overviews, COG)
+    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB), \
+            atomic_path(path, overwrite=overwrite, protected=protected, suffix=".tif") as final_tmp, \
             _scratch_path(final_tmp.with_name(final_tmp.stem + "-stage.tif")) as stage:
         profile = {
             "driver": "GTiff", "width": grid.cols, "height": grid.rows, "count": count,
