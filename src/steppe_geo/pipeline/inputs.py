@@ -373,7 +373,10 @@ def _raster_summary(first: xr.DataArray, stats: _RasterStats, grid: Grid) -> dic
 
 def _summarize_rasters(layers: InputLayers, aoi: gpd.GeoDataFrame | None) -> dict[str, dict[str, Any]]:
     """Every aligned raster summarised window by window: from ``layers.files`` in windowed runs."""
+    import rasterio
+
     from steppe_geo.io import read_window
+    from steppe_geo.io.warp import GDAL_CACHE_MB
     from steppe_geo.mcda.aoi import _inside_window, _pixel_polygon, aoi_polygon
 
     g = layers.grid
@@ -382,20 +385,21 @@ def _summarize_rasters(layers: InputLayers, aoi: gpd.GeoDataFrame | None) -> dic
     first: dict[str, xr.DataArray] = {}
     whole = {} if layers.files else {k: layers.rasters[k] for k in names}
     polygon = None if aoi is None else _pixel_polygon(aoi_polygon(aoi, crs=g.crs), g)
-    for win in g.windows(SUMMARY_WINDOW):
-        r, c = win.core_slices
-        core = win.core
-        inside = None if polygon is None else _inside_window(
-            polygon, int(core.row_off), int(core.col_off), (int(core.height), int(core.width)))
-        for k in names:
-            if layers.files:
-                da = read_window(layers.files[k], win.core, name=k)
-            else:
-                da = whole[k].isel({whole[k].dims[-2]: r, whole[k].dims[-1]: c})
-            if k not in first and layers.files and k in layers.paths:
-                _file_source_attrs(k, da, layers.paths[k], g)
-            first.setdefault(k, da)
-            stats[k].add(da, inside)
+    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):  # the window, not GDAL's block cache, sets the memory
+        for win in g.windows(SUMMARY_WINDOW):
+            r, c = win.core_slices
+            core = win.core
+            inside = None if polygon is None else _inside_window(
+                polygon, int(core.row_off), int(core.col_off), (int(core.height), int(core.width)))
+            for k in names:
+                if layers.files:
+                    da = read_window(layers.files[k], core, name=k)
+                else:
+                    da = whole[k].isel({whole[k].dims[-2]: r, whole[k].dims[-1]: c})
+                if k not in first and layers.files and k in layers.paths:
+                    _file_source_attrs(k, da, layers.paths[k], g)
+                first.setdefault(k, da)
+                stats[k].add(da, inside)
     return {k: _raster_summary(first[k], stats[k], g) for k in names}
 
 

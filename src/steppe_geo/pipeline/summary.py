@@ -8,10 +8,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import rasterio
 import xarray as xr
 
 from steppe_geo.config import Config, ModelConfig
 from steppe_geo.grid import Grid
+from steppe_geo.io.warp import GDAL_CACHE_MB
 from steppe_geo.mcda import NO_DATA, OUTSIDE_AOI
 from steppe_geo.pipeline.results import InputLayers, ModelOutput, ParcelOutput
 from steppe_geo.pipeline.write import _declares_zero_nodata
@@ -106,8 +108,9 @@ def _count(res: ModelOutput, grid: Grid, window: int = WINDOW) -> _ModelCounts:
     counts = _ModelCounts(len(names), names.index(OUTSIDE_AOI) if OUTSIDE_AOI in names else None,
                           names.index(NO_DATA) if NO_DATA in names else None)
     counts.excluded, counts.only = [0] * len(names), [0] * len(names)
-    for score, eligible, bits in _model_blocks(res, grid, window):
-        counts.add(score, eligible, bits)
+    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):  # the window, not GDAL's block cache, sets the memory
+        for score, eligible, bits in _model_blocks(res, grid, window):
+            counts.add(score, eligible, bits)
     return counts
 
 
