@@ -234,10 +234,7 @@ def raster_writer(
     names = list(band_names) if band_names is not None else None
     if names is not None and len(names) != count:
         raise InvalidParameterError(f"band_names has {len(names)} names for count={count} bands")
-    # GDAL's block cache capped: its default (5 % of RAM) would let the cache, not the window,
-    # set the peak memory of copying a large raster (overviews, COG)
-    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB), \
-            atomic_path(path, overwrite=overwrite, protected=protected, suffix=".tif") as final_tmp, \
+    with atomic_path(path, overwrite=overwrite, protected=protected, suffix=".tif") as final_tmp, \
             _scratch_path(final_tmp.with_name(final_tmp.stem + "-stage.tif")) as stage:
         profile = {
             "driver": "GTiff", "width": grid.cols, "height": grid.rows, "count": count,
@@ -254,7 +251,10 @@ def raster_writer(
                 if units:
                     ds.set_band_unit(i + 1, units)
             yield RasterWindowWriter(ds, grid, count)
-        _finalise_cog(stage, final_tmp, categorical=kind == "categorical", compress=comp)
+        # GDAL's block cache capped: its default (5 % of RAM) would let the cache, not the window,
+        # set the peak memory of copying a large raster (overviews, COG)
+        with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):
+            _finalise_cog(stage, final_tmp, categorical=kind == "categorical", compress=comp)
         # leaving the contexts: stage is removed, final_tmp renamed onto path
 
 
@@ -355,10 +355,10 @@ def write_raster(
             band_names = [str(da.name)]
     kind = da.attrs.get("kind") or ("continuous" if dtype == np.float32 else "categorical")
     ydim, xdim = da.dims[-2:]
-    with raster_writer(path, grid, count=count, dtype=dtype, nodata=nodata,
-                       band_names=band_names, units=da.attrs.get("units"), tags=tags,
-                       overwrite=overwrite, provenance=provenance, protected=protected,
-                       kind=kind, compress=compress) as w:
+    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB), \
+            raster_writer(path, grid, count=count, dtype=dtype, nodata=nodata, band_names=band_names,
+                          units=da.attrs.get("units"), tags=tags, overwrite=overwrite, provenance=provenance,
+                          protected=protected, kind=kind, compress=compress) as w:
         for win in grid.windows(BLOCK * 4):
             r, c = win.core_slices
             # one window at a time: a lazily loaded (file- or Dask-backed) DataArray is read or
