@@ -357,3 +357,43 @@ def test_cog_overviews_levels_and_pixels(tmp_path, rng, shape, levels):
     with rasterio.open(cat, overview_level=0) as ov:
         got = ov.read(1)[: r // 2, : c // 2]
     np.testing.assert_array_equal(got[unique], counts.argmax(axis=-1)[unique] + 1)
+
+
+def _same_cog(a, b):
+    """Two COGs hold the same pixels and metadata (dtype, nodata, tags, bands, overviews, layout)."""
+    with rasterio.open(a) as x, rasterio.open(b) as y:
+        assert (x.dtypes, x.count, x.shape, x.crs, x.transform) == (y.dtypes, y.count, y.shape, y.crs,
+                                                                     y.transform)
+        assert x.nodata == y.nodata or (np.isnan(x.nodata) and np.isnan(y.nodata))
+        assert x.tags() == y.tags() and x.descriptions == y.descriptions and x.units == y.units
+        assert x.overviews(1) == y.overviews(1)
+        assert x.tags(ns="IMAGE_STRUCTURE") == y.tags(ns="IMAGE_STRUCTURE")
+        np.testing.assert_array_equal(x.read(), y.read())
+        for level in range(len(x.overviews(1))):
+            with rasterio.open(a, overview_level=level) as xo, rasterio.open(b, overview_level=level) as yo:
+                np.testing.assert_array_equal(xo.read(), yo.read())
+
+
+def test_write_raster_streams_a_lazily_opened_array_window_by_window(tmp_path, rng):
+    # a tiled intermediate (as a streamed run leaves it), opened lazily and written as a COG, gives the
+    # file written from the same values in memory: pixels, overviews and metadata
+    grid = sg.Grid("EPSG:32649", Affine(30, 0, 400_000, 0, -30, 4_431_200), (2100, 1300))  # 2 x 2 windows
+    values = rng.uniform(0, 1, grid.shape).astype(np.float32)
+    values[:100, :100] = np.nan
+    tiled = tmp_path / "work" / "score.tif"
+    with sg.io.tiled_writer(tiled, grid, dtype="float32", nodata=np.nan,
+                            tags={"STEPPE_GEO_KIND": "continuous", "STEPPE_GEO_UNITS": "1"}) as ds:
+        ds.write(values[np.newaxis])
+    lazy = sg.io.open_lazy(tiled, name="score")
+    assert not lazy.variable._in_memory  # nothing read yet
+    in_memory = grid.to_dataarray(values, name="score", units="1")
+    prov = {"model": "wind"}
+    a = write_raster(in_memory, tmp_path / "memory.tif", provenance=prov, tags={"model": "wind"})
+    b = write_raster(lazy, tmp_path / "lazy.tif", provenance=prov, tags={"model": "wind"})
+    assert not lazy.variable._in_memory  # read window by window, never loaded whole
+    _same_cog(a, b)
+    # a Dask-backed array (arithmetic on the lazy file) is computed window by window too
+    flags = (lazy.chunk({"y": 2048, "x": 2048}) > 0.5).astype(np.uint8).rio.write_nodata(255, encoded=False)
+    ref = grid.to_dataarray((values > 0.5).astype(np.uint8), name="score", units=flags.attrs.get("units"))
+    ref = ref.rio.write_nodata(255, encoded=False)
+    _same_cog(write_raster(ref, tmp_path / "flags_memory.tif"), write_raster(flags, tmp_path / "flags.tif"))

@@ -201,3 +201,37 @@ def test_exclusion_map_counts_constraints_inside_the_aoi_only(small_grid):
     # by hand, 0.09 ha pixels: outside 61 px = 5.49 ha; steep inside 10 px = 0.9 ha (not 71 px);
     # eligible 41 x 61 - 61 - 13 = 2427 px = 218 ha
     assert labels == ["eligible (218 ha)", "outside_aoi (5.5 ha)", "no_data (0.27 ha)", "steep (0.9 ha)"]
+
+
+def test_exclusion_legend_takes_areas_counted_at_full_resolution(small_grid):
+    # a decimated copy of a bitmask (every 2nd pixel) draws the map; the legend areas are those of
+    # the full-resolution raster, given by the caller (a run counts them window by window)
+    bits = np.zeros(small_grid.shape, dtype=np.uint32)
+    bits[0, :10] = 0b01
+    bits[1, :5] = 0b10
+    full = small_grid.to_dataarray(bits, name="exclusion")
+    small = full.isel(y=slice(None, None, 2), x=slice(None, None, 2))
+    # by hand on the full raster: 10 and 5 px of 0.09 ha, 41 x 61 - 15 = 2486 eligible px
+    areas = {"reserve": 0.9, "settlements": 0.45, "eligible": 2486 * 0.09}
+    labels = [t.get_text() for t in plot_exclusions(small, ["reserve", "settlements"], areas_ha=areas)
+              .get_legend().get_texts()]
+    assert labels == ["eligible (224 ha)", "reserve (0.9 ha)", "settlements (0.45 ha)"]
+    # without them the legend counts the decimated copy (60 m pixels of 0.36 ha): 5 of the reserve's
+    # pixels (1.8 ha) and none of the settlements' (row 1 is not sampled): wrong at full resolution
+    ax = plot_exclusions(small, ["reserve", "settlements"])
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels[1:] == ["reserve (1.8 ha)", "settlements (0 ha)"]
+    with pytest.raises(InvalidParameterError, match=r"areas_ha names \['steep'\], which are not among"):
+        plot_exclusions(small, ["reserve", "settlements"], areas_ha={"steep": 1.0})
+
+
+def test_esa_legend_takes_shares_counted_at_full_resolution():
+    grid = sg.Grid("EPSG:32649", Affine(30.0, 0.0, 400_000.0, 0.0, -30.0, 4_430_240.0), (8, 10))
+    codes = np.repeat(np.arange(1, 9, dtype=np.uint8), 10).reshape(8, 10)
+    da = grid.to_dataarray(codes, name="esa_class", nodata=np.uint8(0))
+    shares = [0.5, 0.25, 0.125, 0.125, 0, 0, 0, 0]
+    labels = [t.get_text() for t in plot_esa_classes(da, shares=shares).get_legend().get_texts()]
+    assert labels[:4] == ["N non-affected (50 %)", "P potential (25 %)", "F1 fragile 1 (12 %)",
+                          "F2 fragile 2 (12 %)"]
+    with pytest.raises(InvalidParameterError, match=r"shares \(2\) and labels \(8\) must have the same"):
+        plot_esa_classes(da, shares=[0.5, 0.5])

@@ -4,6 +4,7 @@ See ``docs/io.md``.
 """
 
 from steppe_geo.io.atomic import atomic_path, check_output_path
+from steppe_geo.io.overview import MAP_MAX_PIXELS, decimated_shape, read_decimated
 from steppe_geo.io.provenance import (
     PROVENANCE_TAG,
     file_checksum,
@@ -28,6 +29,7 @@ from steppe_geo.io.write import (
 )
 
 __all__ = [
+    "MAP_MAX_PIXELS",
     "PROVENANCE_TAG",
     "Compression",
     "GeometryRole",
@@ -37,12 +39,14 @@ __all__ = [
     "align_to_file",
     "atomic_path",
     "check_output_path",
+    "decimated_shape",
     "default_resampling",
     "file_checksum",
     "open_lazy",
     "provenance_record",
     "raster_writer",
     "rasterize",
+    "read_decimated",
     "read_provenance",
     "read_raster",
     "read_raster_tags",

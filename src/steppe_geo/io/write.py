@@ -38,6 +38,7 @@ from steppe_geo.io._pam import no_pam_sidecars
 from steppe_geo.io.atomic import atomic_path, check_output_path
 from steppe_geo.io.provenance import PROVENANCE_TAG
 from steppe_geo.io.raster import KIND_TAG, UNITS_TAG
+from steppe_geo.io.warp import GDAL_CACHE_MB
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -250,7 +251,10 @@ def raster_writer(
                 if units:
                     ds.set_band_unit(i + 1, units)
             yield RasterWindowWriter(ds, grid, count)
-        _finalise_cog(stage, final_tmp, categorical=kind == "categorical", compress=comp)
+        # GDAL's block cache capped: its default (5 % of RAM) would let the cache, not the window,
+        # set the peak memory of copying a large raster (overviews, COG)
+        with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):
+            _finalise_cog(stage, final_tmp, categorical=kind == "categorical", compress=comp)
         # leaving the contexts: stage is removed, final_tmp renamed onto path
 
 
@@ -334,33 +338,32 @@ def write_raster(
     True
     """
     grid = Grid.from_dataarray(da)
-    values = np.asarray(da.values)
-    if values.ndim == 2:
-        values = values[np.newaxis]
-    elif values.ndim != 3:
+    if da.ndim not in (2, 3):
         raise InvalidParameterError(f"da must be 2-D or 3-D, got dims {da.dims}")
-    count = values.shape[0]
-    if np.issubdtype(values.dtype, np.floating):
-        values, nodata = values.astype(np.float32, copy=False), math.nan
-    elif np.issubdtype(values.dtype, np.integer) or values.dtype == bool:
-        if values.dtype == bool:
-            values = values.astype(np.uint8)
+    count = 1 if da.ndim == 2 else int(da.shape[0])
+    if np.issubdtype(da.dtype, np.floating):
+        dtype, nodata = np.dtype(np.float32), math.nan
+    elif np.issubdtype(da.dtype, np.integer) or da.dtype == bool:
+        dtype = np.dtype(np.uint8) if da.dtype == bool else np.dtype(da.dtype)
         nodata = da.rio.nodata if da.rio.nodata is not None else da.rio.encoded_nodata
     else:
-        raise InvalidParameterError(f"cannot write dtype {values.dtype} to GeoTIFF")
+        raise InvalidParameterError(f"cannot write dtype {da.dtype} to GeoTIFF")
     if band_names is None:
         if da.ndim == 3 and da.dims[0] == "time":
             band_names = [str(v) for v in da["time"].values]
         elif count == 1 and da.name is not None:
             band_names = [str(da.name)]
-    kind = da.attrs.get("kind") or ("continuous" if values.dtype == np.float32 else "categorical")
-    with raster_writer(path, grid, count=count, dtype=values.dtype, nodata=nodata,
-                       band_names=band_names, units=da.attrs.get("units"), tags=tags,
-                       overwrite=overwrite, provenance=provenance, protected=protected,
-                       kind=kind, compress=compress) as w:
+    kind = da.attrs.get("kind") or ("continuous" if dtype == np.float32 else "categorical")
+    ydim, xdim = da.dims[-2:]
+    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB), \
+            raster_writer(path, grid, count=count, dtype=dtype, nodata=nodata, band_names=band_names,
+                          units=da.attrs.get("units"), tags=tags, overwrite=overwrite, provenance=provenance,
+                          protected=protected, kind=kind, compress=compress) as w:
         for win in grid.windows(BLOCK * 4):
             r, c = win.core_slices
-            w.write(values[:, r, c], win.core)
+            # one window at a time: a lazily loaded (file- or Dask-backed) DataArray is read or
+            # computed window by window, never whole
+            w.write(np.asarray(da.isel({ydim: r, xdim: c}).values).astype(dtype, copy=False), win.core)
     return Path(path)
 
 

@@ -6,7 +6,7 @@ Every function follows the ``plot_x(data, *, ax=None) -> Axes`` convention: it d
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -147,6 +147,7 @@ def plot_exclusions(
     title: str | None = None,
     note: str | None = None,
     aoi: Any = None,
+    areas_ha: Mapping[str, float] | None = None,
 ) -> Axes:
     """Map which constraint excluded each pixel, one colour per constraint.
 
@@ -169,6 +170,11 @@ def plot_exclusions(
     title, note : str, optional
     aoi : GeoDataFrame or GeoSeries, optional
         Area of interest whose outline is drawn over the map (any CRS).
+    areas_ha : mapping of str to float, optional
+        Legend areas in hectares by constraint name, ``"eligible"`` and ``"no data"``, counted
+        on the full-resolution bitmask (a run counts them window by window) when ``bitmask`` is
+        a decimated copy (:func:`steppe_geo.io.read_decimated`). Names not given are counted on
+        ``bitmask`` (default: all of them).
 
     Returns
     -------
@@ -177,12 +183,20 @@ def plot_exclusions(
     Raises
     ------
     InvalidParameterError
-        If a set bit has no constraint name, or ``constraint_names`` is empty.
+        If a set bit has no constraint name, ``constraint_names`` is empty, or ``areas_ha`` names
+        no constraint of ``constraint_names`` (nor ``eligible`` / ``no data``).
     """
     bitmask = _check_raster(bitmask, param="bitmask")
     names = [str(n) for n in constraint_names]
     if not names:
         raise InvalidParameterError("constraint_names must name at least one constraint, got none")
+    given = dict(areas_ha or {})
+    unknown = sorted(set(given) - {*names, "eligible", "no data"})
+    if unknown:
+        raise InvalidParameterError(
+            f"areas_ha names {unknown}, which are not among constraint_names {names} "
+            "(nor 'eligible' / 'no data')"
+        )
     bits = np.asarray(bitmask.values)
     nodata = bitmask.rio.nodata
     missing = np.zeros(bits.shape, dtype=bool)
@@ -209,19 +223,21 @@ def plot_exclusions(
     ax.imshow(np.ma.masked_where(missing, first), extent=raster_extent(bitmask), cmap=cmap, norm=norm,
               interpolation="nearest")
     pixel_ha = Grid.from_dataarray(bitmask).pixel_area_m2 / 1e4
-    handles = [Patch(facecolor=colors[0], edgecolor="0.5",
-                     label=f"eligible ({_hectares(int(((bits == 0) & ~missing).sum()) * pixel_ha)})")]
+    eligible_ha = given.get("eligible", int(((bits == 0) & ~missing).sum()) * pixel_ha)
+    handles = [Patch(facecolor=colors[0], edgecolor="0.5", label=f"eligible ({_hectares(eligible_ha)})")]
     inside = np.ones(bits.shape, dtype=bool)
     if OUTSIDE_AOI in names:
         inside = ((bits >> np.uint64(names.index(OUTSIDE_AOI))) & np.uint64(1)) == 0
     for i, name in enumerate(names):
-        mine = ((bits >> np.uint64(i)) & np.uint64(1)) == 1
-        count = int((mine if name == OUTSIDE_AOI else mine & inside).sum())
-        handles.append(Patch(facecolor=colors[i + 1], edgecolor="0.5",
-                             label=f"{name} ({_hectares(count * pixel_ha)})"))
-    if missing.any():
-        handles.append(Patch(facecolor="none", edgecolor="0.5",
-                             label=f"no data ({_hectares(int(missing.sum()) * pixel_ha)})"))
+        if name in given:
+            area = given[name]
+        else:
+            mine = ((bits >> np.uint64(i)) & np.uint64(1)) == 1
+            area = int((mine if name == OUTSIDE_AOI else mine & inside).sum()) * pixel_ha
+        handles.append(Patch(facecolor=colors[i + 1], edgecolor="0.5", label=f"{name} ({_hectares(area)})"))
+    no_data_ha = given.get("no data", int(missing.sum()) * pixel_ha)
+    if no_data_ha > 0:
+        handles.append(Patch(facecolor="none", edgecolor="0.5", label=f"no data ({_hectares(no_data_ha)})"))
     if aoi is not None:
         handles.append(add_aoi_outline(ax, aoi, crs=bitmask.rio.crs))
     where = " (ha inside the AOI)" if OUTSIDE_AOI in names else ""
@@ -239,6 +255,7 @@ def plot_esa_classes(
     title: str | None = None,
     note: str | None = None,
     aoi: Any = None,
+    shares: Sequence[float] | None = None,
 ) -> Axes:
     """Map environmentally sensitive area (ESA) classes with the 8-class legend.
 
@@ -254,6 +271,10 @@ def plot_esa_classes(
     title, note : str, optional
     aoi : GeoDataFrame or GeoSeries, optional
         Area of interest whose outline is drawn over the map (any CRS).
+    shares : sequence of float, optional
+        Each label's share (0..1) of the classified pixels, for the legend, counted on the
+        full-resolution classes (a run counts them window by window) when ``classes`` is a
+        decimated copy; default: counted on ``classes``.
 
     Returns
     -------
@@ -262,7 +283,7 @@ def plot_esa_classes(
     Raises
     ------
     InvalidParameterError
-        If ``codes`` and ``labels`` differ in length.
+        If ``codes`` and ``labels`` (or ``shares``) differ in length.
     """
     classes = _check_raster(classes, param="classes")
     labels = list(labels)
@@ -270,6 +291,10 @@ def plot_esa_classes(
     if len(codes) != len(labels):
         raise InvalidParameterError(
             f"codes ({len(codes)}) and labels ({len(labels)}) must have the same length"
+        )
+    if shares is not None and len(shares) != len(labels):
+        raise InvalidParameterError(
+            f"shares ({len(shares)}) and labels ({len(labels)}) must have the same length"
         )
     values = np.asarray(classes.values)
     index = np.full(values.shape, -1, dtype=np.int32)
@@ -281,11 +306,12 @@ def plot_esa_classes(
     ax = _new_axes(ax)
     ax.imshow(np.ma.masked_less(index, 0), extent=raster_extent(classes), cmap=cmap, norm=norm,
               interpolation="nearest")
-    valid = index >= 0
-    total = max(int(valid.sum()), 1)
+    if shares is None:
+        total = max(int((index >= 0).sum()), 1)
+        shares = [int((index == i).sum()) / total for i in range(len(labels))]
     handles = [
         Patch(facecolor=colors[i], edgecolor="0.5",
-              label=f"{lab} {_ESA_LONG.get(lab, lab)} ({100 * int((index == i).sum()) / total:.0f} %)")
+              label=f"{lab} {_ESA_LONG.get(lab, lab)} ({100 * shares[i]:.0f} %)")
         for i, lab in enumerate(labels)
     ]
     if aoi is not None:

@@ -278,33 +278,139 @@ COARSE_SOURCE_RATIO = 10.0
 """A source pixel this many times coarser than the grid's (or more) gets a warning in the summary."""
 
 
-def _raster_summary(da: xr.DataArray, inside: np.ndarray | None = None) -> dict[str, Any]:
+SUMMARY_WINDOW = 2048
+"""Window (pixels) over which the input summary is accumulated (memory and windowed runs alike)."""
 
-    v = np.asarray(da.values)
-    if np.issubdtype(v.dtype, np.floating):
-        ok = np.isfinite(v)
-        finite = v[ok]
-        stats = {"min": float(finite.min()), "max": float(finite.max()), "mean": float(finite.mean())} \
-            if finite.size else {}
-    else:
-        nd = da.rio.nodata
-        ok = v != nd if nd is not None else np.ones(v.shape, bool)
-        classes = np.unique(v[ok])
-        stats = {"classes": [int(c) for c in classes[:50]]}
-    valid = float(ok.mean())
-    out = {"dims": list(da.dims), "shape": list(da.shape), "dtype": str(da.dtype),
-           "units": da.attrs.get("units"), "valid_fraction": round(valid, 4), **stats}
-    if da.attrs.get("source_units"):
-        out["source_units"] = da.attrs["source_units"]
-    if inside is not None and inside.any():
-        ok_2d = ok.all(axis=0) if ok.ndim == 3 else ok
-        out["aoi_coverage"] = round(float(ok_2d[inside].mean()), 4)
-    size = da.attrs.get("source_pixel_size")
+
+class _RasterStats:
+    """Statistics of one aligned raster accumulated window by window (exact counts, min/max, classes)."""
+
+    def __init__(self) -> None:
+        self.total = self.valid = self.inside = self.inside_valid = self.count = 0
+        self.sum = 0.0
+        self.min = self.max = math.nan
+        self.classes: set[int] = set()
+        self.floating = False
+
+    def add(self, da: xr.DataArray, inside: np.ndarray | None) -> None:
+        v = np.asarray(da.values)
+        self.floating = bool(np.issubdtype(v.dtype, np.floating))
+        if self.floating:
+            ok = np.isfinite(v)
+            finite = v[ok]
+            if finite.size:
+                lo, hi = float(finite.min()), float(finite.max())
+                self.min = lo if math.isnan(self.min) else min(self.min, lo)
+                self.max = hi if math.isnan(self.max) else max(self.max, hi)
+                self.sum += float(np.sum(finite, dtype=np.float64))
+                self.count += int(finite.size)
+        else:
+            nd = da.rio.nodata
+            ok = v != nd if nd is not None else np.ones(v.shape, bool)
+            self.classes.update(int(c) for c in np.unique(v[ok]))
+        self.total += int(ok.size)
+        self.valid += int(ok.sum())
+        if inside is not None:
+            ok_2d = ok.all(axis=0) if ok.ndim == 3 else ok
+            self.inside += int(inside.sum())
+            self.inside_valid += int(ok_2d[inside].sum())
+
+    def stats(self) -> dict[str, Any]:
+        if not self.floating:
+            return {"classes": sorted(self.classes)[:50]}
+        if not self.count:
+            return {}
+        return {"min": self.min, "max": self.max, "mean": self.sum / self.count}
+
+
+def _source_pixel_size(path: Path, grid: Grid) -> float:
+    """The pixel size of a source raster in the grid's CRS, as :func:`steppe_geo.io.read_raster` gives it.
+
+    Over the part of the source covering the grid (the window ``read_raster`` reads); for windowed
+    runs, whose aligned files do not carry it. Reads the header only.
+    """
+    import pyproj
+    import rasterio
+    from rasterio.windows import Window
+
+    from steppe_geo.io import raster as _raster
+
+    with rasterio.open(path) as ds:
+        window = _raster._grid_window(ds, grid, str(path)) or Window(0, 0, ds.width, ds.height)
+        crs = pyproj.CRS.from_user_input(ds.crs.to_wkt())
+        transform = ds.window_transform(window)
+    return _raster._source_resolution_in(crs, transform, (int(window.height), int(window.width)), grid.crs)
+
+
+def _file_source_attrs(name: str, da: xr.DataArray, source: Path, grid: Grid) -> None:
+    """Add to a window read from an aligned file the source attributes ``read_raster`` would give.
+
+    ``source_pixel_size`` from the source's header; ``source_units`` for a file aligned as it was
+    (tagged ``resampling`` by :func:`steppe_geo.io.align_to_file`: no unit conversion) whose role reads
+    it in given units (:func:`raster_read_options`), as ``read_raster`` sets them. A raster
+    converted while reading (declared units, scale, ...) does not carry its source units.
+    """
+    from steppe_geo.errors import InvalidParameterError
+    from steppe_geo.io.units import parse_unit
+
+    da.attrs.setdefault("source_pixel_size", _source_pixel_size(source, grid))
+    units = da.attrs.get("units")
+    if units and da.attrs.get("kind") == "continuous" and da.attrs.get("resampling") \
+            and raster_read_options(name).get("to_units") and "source_units" not in da.attrs:
+        try:
+            da.attrs["source_units"] = parse_unit(units).symbol
+        except InvalidParameterError:  # unknown units are left as they are (no source units)
+            pass
+
+
+def _raster_summary(first: xr.DataArray, stats: _RasterStats, grid: Grid) -> dict[str, Any]:
+    """A raster's summary from its accumulated statistics and the metadata of its first window."""
+    shape = [*first.shape[:-2], grid.rows, grid.cols]
+    out = {"dims": list(first.dims), "shape": shape, "dtype": str(first.dtype),
+           "units": first.attrs.get("units"), "valid_fraction": round(stats.valid / stats.total, 4),
+           **stats.stats()}
+    if first.attrs.get("source_units"):
+        out["source_units"] = first.attrs["source_units"]
+    if stats.inside:
+        out["aoi_coverage"] = round(stats.inside_valid / stats.inside, 4)
+    size = first.attrs.get("source_pixel_size")
     if size:
-        grid_px = math.sqrt(abs(float(da.rio.resolution()[0] * da.rio.resolution()[1])))
         out["source_pixel_size_m"] = round(float(size), 3)
+        grid_px = math.sqrt(abs(float(first.rio.resolution()[0] * first.rio.resolution()[1])))
         out["source_to_grid_ratio"] = round(float(size) / grid_px, 3)
     return out
+
+
+def _summarize_rasters(layers: InputLayers, aoi: gpd.GeoDataFrame | None) -> dict[str, dict[str, Any]]:
+    """Every aligned raster summarised window by window: from ``layers.files`` in windowed runs."""
+    import rasterio
+
+    from steppe_geo.io import read_window
+    from steppe_geo.io.warp import GDAL_CACHE_MB
+    from steppe_geo.mcda.aoi import _inside_window, _pixel_polygon, aoi_polygon
+
+    g = layers.grid
+    names = list(layers.files) if layers.files else list(layers.rasters)
+    stats = {k: _RasterStats() for k in names}
+    first: dict[str, xr.DataArray] = {}
+    whole = {} if layers.files else {k: layers.rasters[k] for k in names}
+    polygon = None if aoi is None else _pixel_polygon(aoi_polygon(aoi, crs=g.crs), g)
+    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):  # the window, not GDAL's block cache, sets the memory
+        for win in g.windows(SUMMARY_WINDOW):
+            r, c = win.core_slices
+            core = win.core
+            inside = None if polygon is None else _inside_window(
+                polygon, int(core.row_off), int(core.col_off), (int(core.height), int(core.width)))
+            for k in names:
+                if layers.files:
+                    da = read_window(layers.files[k], core, name=k)
+                else:
+                    da = whole[k].isel({whole[k].dims[-2]: r, whole[k].dims[-1]: c})
+                if k not in first and layers.files and k in layers.paths:
+                    _file_source_attrs(k, da, layers.paths[k], g)
+                first.setdefault(k, da)
+                stats[k].add(da, inside)
+    return {k: _raster_summary(first[k], stats[k], g) for k in names}
 
 
 def _input_warnings(rasters: Mapping[str, dict[str, Any]]) -> list[str]:
@@ -345,14 +451,20 @@ def summarize_inputs(layers: InputLayers, *, aoi: gpd.GeoDataFrame | None = None
         to the grid's pixel (``source_to_grid_ratio``); ``vectors``; ``input_warnings``: sources
         :data:`COARSE_SOURCE_RATIO` times coarser than the grid or more, rasters not covering the
         whole AOI; ``load_and_align_seconds``.
+
+    Notes
+    -----
+    The statistics are accumulated window by window (:data:`SUMMARY_WINDOW`): in streamed and
+    Dask runs each window is read from the aligned files (``layers.files``), never a whole
+    raster. Counts, minimum, maximum and classes are exact; the mean is a float64 sum. Pixels
+    inside the AOI are those whose centre is inside its polygon (bit ``outside_aoi`` of the
+    models).
     """
-    from steppe_geo.io import rasterize
     from steppe_geo.maps.furniture import crs_label
 
     g = layers.grid
     aoi = aoi if aoi is not None else getattr(layers, "aoi", None)
-    inside = None if aoi is None else np.asarray(rasterize(aoi, grid=g).values, dtype=bool)
-    rasters = {k: _raster_summary(v, inside) for k, v in layers.rasters.items()}
+    rasters = _summarize_rasters(layers, aoi)
     warnings_ = _input_warnings(rasters)
     for w in warnings_:
         log.warning("input %s", w)

@@ -11,19 +11,89 @@ import pandas as pd
 import xarray as xr
 
 from steppe_geo.config import Config, ModelConfig
+from steppe_geo.grid import Grid
 from steppe_geo.mcda import RESERVED_BITS
 from steppe_geo.pipeline.results import InputLayers, ModelOutput, ParcelOutput
+from steppe_geo.pipeline.summary import WINDOW, _count
 
 
 def _hillshade(layers: InputLayers) -> xr.DataArray | None:
-    dem = layers.rasters.get("dem")
-    if dem is None:
-        return None
+    """The basemap: hillshade of the DEM (in windowed runs of its decimated read, at the map's pixels)."""
+    from steppe_geo.io import read_decimated
+
+    if layers.files:
+        if "dem" not in layers.files:
+            return None
+        dem = read_decimated(layers.files["dem"], resampling="average")
+    else:
+        dem = layers.rasters.get("dem")
+        if dem is None:
+            return None
     try:
         from steppe_geo.criteria import hillshade
     except ImportError:  # criteria not installed in this build
         return None
     return hillshade(dem)
+
+
+def _exclusion_legend(res: ModelOutput, grid: Grid) -> dict[str, float]:
+    """Legend areas (ha) of an exclusion map, counted window by window on the full-resolution bitmask.
+
+    As :func:`steppe_geo.maps.plot_exclusions` counts them: each bit inside the AOI (``outside_aoi``:
+    all of its pixels) and ``eligible`` (no bit set; the files of a run declare no nodata).
+    """
+    counts = _count(res, grid)
+    ha = grid.pixel_area_m2 / 1e4
+    areas = {name: counts.excluded[i] * ha for i, name in enumerate(res.constraint_names)}
+    areas["eligible"] = counts.not_excluded * ha
+    return areas
+
+
+def _esa_shares(path: Path, grid: Grid) -> list[float]:
+    """Share of each ESA class (codes 1–8) among the classified pixels, from ``esai`` window by window."""
+    from steppe_geo.io import read_window
+    from steppe_geo.models.desertification import ESA_LABELS, classify_esa
+
+    counts = np.zeros(len(ESA_LABELS) + 1, dtype=np.int64)
+    for win in grid.windows(WINDOW):
+        codes = classify_esa(np.asarray(read_window(path, win.core, name="esai").values))
+        counts += np.bincount(codes.ravel(), minlength=len(counts))[:len(counts)]
+    total = max(int(counts[1:].sum()), 1)
+    return [int(c) / total for c in counts[1:]]
+
+
+def _map_layers(res: ModelOutput, layers: InputLayers, *, max_pixels: int | None = None) -> dict[str, Any]:
+    """What a model's maps draw: the arrays (decimated reads of the files in windowed runs) and legends.
+
+    Memory mode draws the in-memory arrays, as before. Streamed and Dask runs (``res.files``) read
+    each raster at most :data:`steppe_geo.io.MAP_MAX_PIXELS` wide (:func:`steppe_geo.io.read_decimated`:
+    average for the score, nearest for the bitmask and the ESAI behind the classes, so classes and
+    bits stay real values; a grid that fits is read whole, the same arrays as memory mode) and
+    count the legends' areas and shares window by window at full resolution.
+    """
+    from steppe_geo.io import MAP_MAX_PIXELS, read_decimated
+
+    size = MAP_MAX_PIXELS if max_pixels is None else max_pixels
+    out: dict[str, Any] = {}
+    extra = getattr(res.result, "layers", None)
+    # the ESA map belongs to the desertification models (restoration derives the same classes)
+    is_esa = str(getattr(res.model, "name", "")).startswith("desertification")
+    if not res.files:
+        out["score"], out["exclusion"] = res.score, res.exclusion
+        if is_esa and extra is not None and "esa_class" in extra:
+            out["esa_class"] = extra["esa_class"].rio.write_crs(layers.grid.crs).rio.write_transform(
+                layers.grid.transform)
+        return out
+    from steppe_geo.models.desertification import classify_esa
+
+    out["score"] = read_decimated(res.files["score"], max_pixels=size, resampling="average")
+    out["exclusion"] = read_decimated(res.files["exclusion"], max_pixels=size, resampling="nearest")
+    out["exclusion_areas_ha"] = _exclusion_legend(res, layers.grid)
+    if is_esa and "esai" in res.files:
+        esai = read_decimated(res.files["esai"], max_pixels=size, resampling="nearest")
+        out["esa_class"] = classify_esa(esai)
+        out["esa_shares"] = _esa_shares(res.files["esai"], layers.grid)
+    return out
 
 
 def _aoi_text(aoi: Mapping[str, Any] | None) -> str:
@@ -125,20 +195,17 @@ def _maps_and_report(stage: Path, cfg: Config, layers: InputLayers, results: Map
     aoi = layers.aoi
     figures: list[tuple[str, str, Any]] = []
     for name, res in results.items():
-        ax = maps.plot_suitability(res.score, hillshade=hill, title=f"{name}: score", note=note, aoi=aoi)
+        drawn = _map_layers(res, layers)
+        ax = maps.plot_suitability(drawn["score"], hillshade=hill, title=f"{name}: score", note=note, aoi=aoi)
         basemap = " over the hillshade" if hill is not None else ""
         figures.append((f"{name}_score", f"{name}: score (0–1){basemap}", ax.figure))
         if res.constraint_names:
-            ax = maps.plot_exclusions(res.exclusion, res.constraint_names, title=f"{name}: exclusions",
-                                      note=note, aoi=aoi)
+            ax = maps.plot_exclusions(drawn["exclusion"], res.constraint_names, title=f"{name}: exclusions",
+                                      note=note, aoi=aoi, areas_ha=drawn.get("exclusion_areas_ha"))
             figures.append((f"{name}_exclusions", f"{name}: land excluded, by constraint", ax.figure))
-        extra = getattr(res.result, "layers", None)
-        # the ESA map belongs to the desertification models (restoration derives the same classes)
-        is_esa = str(getattr(res.model, "name", "")).startswith("desertification")
-        classes = extra["esa_class"] if is_esa and extra is not None and "esa_class" in extra else None
-        if classes is not None:
-            classes = classes.rio.write_crs(layers.grid.crs).rio.write_transform(layers.grid.transform)
-            ax = maps.plot_esa_classes(classes, title=f"{name}: ESA classes", note=note, aoi=aoi)
+        if "esa_class" in drawn:
+            ax = maps.plot_esa_classes(drawn["esa_class"], title=f"{name}: ESA classes", note=note, aoi=aoi,
+                                       shares=drawn.get("esa_shares"))
             figures.append((f"{name}_esa_classes", f"{name}: environmentally sensitive areas", ax.figure))
     parcels = parcels or {}
     pc = cfg.parcels

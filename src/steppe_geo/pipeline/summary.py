@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import rasterio
+import xarray as xr
 
 from steppe_geo.config import Config, ModelConfig
 from steppe_geo.grid import Grid
+from steppe_geo.io.warp import GDAL_CACHE_MB
 from steppe_geo.mcda import NO_DATA, OUTSIDE_AOI
 from steppe_geo.pipeline.results import InputLayers, ModelOutput, ParcelOutput
 from steppe_geo.pipeline.write import _declares_zero_nodata
@@ -20,42 +24,116 @@ NO_DATA_WARN_FRACTION = 0.01
 """A model's summary warns when pixels without data exceed this share of the AOI."""
 
 
-def _bits(res: ModelOutput) -> np.ndarray:
-    """The exclusion bitmask as uint64, a reserved "no data" code (from a file) read as 0."""
-    bits = np.asarray(res.exclusion.values)
-    if not _declares_zero_nodata(res.exclusion):  # a reserved "no data" code is no exclusion
-        bits = np.where(bits == res.exclusion.rio.nodata, 0, bits)
+WINDOW = 2048
+"""Window (pixels) of the per-window accumulation of a model's statistics (memory and windowed runs)."""
+
+
+def _bits_of(exclusion: xr.DataArray) -> np.ndarray:
+    """An exclusion bitmask (block) as uint64, a reserved "no data" code (from a file) read as 0."""
+    bits = np.asarray(exclusion.values)
+    if not _declares_zero_nodata(exclusion):  # a reserved "no data" code is no exclusion
+        bits = np.where(bits == exclusion.rio.nodata, 0, bits)
     return bits.astype(np.uint64, copy=False)
 
 
-def _flag(bits: np.ndarray, names: list[str], name: str) -> np.ndarray:
-    """Pixels whose bit ``name`` is set (none when the bitmask has no such bit)."""
-    if name not in names:
-        return np.zeros(bits.shape, dtype=bool)
-    return (bits & (np.uint64(1) << np.uint64(names.index(name)))) != 0
+def _model_blocks(res: ModelOutput, grid: Grid, window: int = WINDOW
+                  ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """``(score, eligible, bits)`` of each window of the grid, in the same order in every mode.
+
+    In streamed and Dask runs (``res.files``) each window is read from the model's tiled files
+    (:func:`steppe_geo.io.read_window`), never the whole grid; in memory mode it is a slice of the
+    arrays. The same windows in the same order give the same sums in both.
+    """
+    from steppe_geo.io import read_window
+
+    for win in grid.windows(window):
+        if res.files:
+            score = np.asarray(read_window(res.files["score"], win.core, name="score").values)
+            eligible = np.asarray(read_window(res.files["eligible"], win.core, name="eligible").values) == 1
+            bits = _bits_of(read_window(res.files["exclusion"], win.core, name="exclusion"))
+        else:
+            r, c = win.core_slices
+            score = np.asarray(res.score.values[r, c])
+            eligible = np.asarray(res.eligible.values[r, c], dtype=bool)
+            bits = _bits_of(res.exclusion.isel(y=r, x=c))
+        yield score, eligible, bits
+
+
+@dataclass
+class _ModelCounts:
+    """Pixel counts and score sums of a model, accumulated window by window (exact integers)."""
+
+    n_bits: int
+    outside_bit: int | None
+    no_data_bit: int | None
+    inside: int = 0
+    eligible_inside: int = 0
+    no_data_inside: int = 0
+    union_inside: int = 0
+    not_excluded: int = 0
+    score_sum: float = 0.0
+    score_count: int = 0
+    excluded: list[int] = field(default_factory=list)
+    only: list[int] = field(default_factory=list)
+
+    def add(self, score: np.ndarray, eligible: np.ndarray, bits: np.ndarray) -> None:
+        outside = self._flag(bits, self.outside_bit)
+        inside = ~outside
+        self.inside += int(inside.sum())
+        self.eligible_inside += int((eligible & inside).sum())
+        self.no_data_inside += int((self._flag(bits, self.no_data_bit) & inside).sum())
+        self.union_inside += int(((bits != 0) & inside).sum())
+        self.not_excluded += int((bits == 0).sum())
+        for i in range(self.n_bits):
+            flag = np.uint64(1) << np.uint64(i)
+            mine, only = (bits & flag) != 0, bits == flag
+            if i != self.outside_bit:
+                mine, only = mine & inside, only & inside
+            self.excluded[i] += int(mine.sum())
+            self.only[i] += int(only.sum())
+        finite = np.isfinite(score)
+        self.score_sum += float(np.sum(score[finite], dtype=np.float64))
+        self.score_count += int(finite.sum())
+
+    @staticmethod
+    def _flag(bits: np.ndarray, bit: int | None) -> np.ndarray:
+        if bit is None:
+            return np.zeros(bits.shape, dtype=bool)
+        return (bits & (np.uint64(1) << np.uint64(bit))) != 0
+
+
+def _count(res: ModelOutput, grid: Grid, window: int = WINDOW) -> _ModelCounts:
+    """A model's counts over the whole grid, accumulated window by window."""
+    names = list(res.constraint_names)
+    counts = _ModelCounts(len(names), names.index(OUTSIDE_AOI) if OUTSIDE_AOI in names else None,
+                          names.index(NO_DATA) if NO_DATA in names else None)
+    counts.excluded, counts.only = [0] * len(names), [0] * len(names)
+    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):  # the window, not GDAL's block cache, sets the memory
+        for score, eligible, bits in _model_blocks(res, grid, window):
+            counts.add(score, eligible, bits)
+    return counts
 
 
 def _model_summary(mc: ModelConfig, res: ModelOutput, grid: Grid) -> dict[str, Any]:
-    """A model's summary: eligible land and no-data land as areas and as shares of the AOI."""
-    eligible = np.asarray(res.eligible.values, dtype=bool)
-    score = np.asarray(res.score.values)
-    bits = _bits(res)
-    names = list(res.constraint_names)
-    inside = ~_flag(bits, names, OUTSIDE_AOI)
-    no_data = _flag(bits, names, NO_DATA) & inside
+    """A model's summary: eligible land and no-data land as areas and as shares of the AOI.
+
+    Accumulated window by window (from the model's files in a streamed or Dask run): counts are
+    exact integers and the mean score a float64 sum over the windows, the same in every mode.
+    """
+    c = _count(res, grid)
     ha = grid.pixel_area_m2 / 1e4
-    n_inside = int(inside.sum())
-    no_data_fraction = float(no_data.sum() / n_inside) if n_inside else float("nan")
+    n_inside = c.inside
+    no_data_fraction = float(c.no_data_inside / n_inside) if n_inside else float("nan")
     out: dict[str, Any] = {
         "model": mc.label,
         "aoi_ha": round(n_inside * ha, 2),
-        "eligible_fraction": float((eligible & inside).sum() / n_inside) if n_inside else float("nan"),
-        "eligible_ha": round(float((eligible & inside).sum()) * ha, 2),
-        "no_data_ha": round(float(no_data.sum()) * ha, 2),
+        "eligible_fraction": float(c.eligible_inside / n_inside) if n_inside else float("nan"),
+        "eligible_ha": round(float(c.eligible_inside) * ha, 2),
+        "no_data_ha": round(float(c.no_data_inside) * ha, 2),
         "no_data_fraction": no_data_fraction,
-        "mean_score": float(np.nanmean(score)) if np.isfinite(score).any() else float("nan"),
+        "mean_score": c.score_sum / c.score_count if c.score_count else float("nan"),
         "weights": res.weights, "constraints": res.constraint_names,
-        "exclusions": exclusion_areas(res, pixel_area_m2=grid.pixel_area_m2),
+        "exclusions": _exclusion_rows(c, list(res.constraint_names), pixel_area_m2=grid.pixel_area_m2),
         "notes": list(getattr(res.result, "notes", ())),
         "warnings": [],
     }
@@ -77,6 +155,9 @@ def _model_summary(mc: ModelConfig, res: ModelOutput, grid: Grid) -> dict[str, A
 def exclusion_areas(res: ModelOutput, *, pixel_area_m2: float) -> list[dict[str, Any]]:
     """Area each bit of a model's exclusion bitmask excluded, within the AOI.
 
+    Counted window by window: in a streamed or Dask run (``res.files``) from the model's
+    ``exclusion`` file, never reading the whole grid.
+
     Parameters
     ----------
     res : ModelOutput
@@ -94,11 +175,12 @@ def exclusion_areas(res: ModelOutput, *, pixel_area_m2: float) -> list[dict[str,
         counts only pixels inside the AOI, overlaps with other bits included. A last row
         ``any constraint`` gives the union inside the AOI.
     """
-    bits = _bits(res)
-    names = list(res.constraint_names)
-    outside = _flag(bits, names, OUTSIDE_AOI)
-    inside = ~outside
-    n_inside = int(inside.sum())
+    grid = Grid.from_dataarray(res.exclusion)
+    return _exclusion_rows(_count(res, grid), list(res.constraint_names), pixel_area_m2=pixel_area_m2)
+
+
+def _exclusion_rows(c: _ModelCounts, names: list[str], *, pixel_area_m2: float) -> list[dict[str, Any]]:
+    n_inside = c.inside
     ha = pixel_area_m2 / 1e4
 
     def share(count: int) -> float | None:
@@ -106,18 +188,14 @@ def exclusion_areas(res: ModelOutput, *, pixel_area_m2: float) -> list[dict[str,
 
     rows = []
     for i, name in enumerate(names):
-        flag = np.uint64(1) << np.uint64(i)
-        mine = (bits & flag) != 0
-        only = bits == flag
         if name == OUTSIDE_AOI:
-            rows.append({"bit": i, "constraint": name, "excluded_ha": round(float(mine.sum()) * ha, 2),
-                         "only_this_ha": round(float(only.sum()) * ha, 2), "share_of_aoi": None})
+            rows.append({"bit": i, "constraint": name, "excluded_ha": round(float(c.excluded[i]) * ha, 2),
+                         "only_this_ha": round(float(c.only[i]) * ha, 2), "share_of_aoi": None})
             continue
-        count = int((mine & inside).sum())
-        rows.append({"bit": i, "constraint": name, "excluded_ha": round(count * ha, 2),
-                     "only_this_ha": round(float((only & inside).sum()) * ha, 2),
-                     "share_of_aoi": share(count)})
-    union = int(((bits != 0) & inside).sum())
+        rows.append({"bit": i, "constraint": name, "excluded_ha": round(c.excluded[i] * ha, 2),
+                     "only_this_ha": round(float(c.only[i]) * ha, 2),
+                     "share_of_aoi": share(c.excluded[i])})
+    union = c.union_inside
     rows.append({"bit": None, "constraint": "any constraint", "excluded_ha": round(union * ha, 2),
                  "only_this_ha": None, "share_of_aoi": share(union)})
     return rows
@@ -144,17 +222,25 @@ def aoi_summary(layers: InputLayers) -> dict[str, Any]:
     dict
         ``polygon_ha`` (the AOI polygons' area in the grid's CRS, which for the default
         equal-area grid is the true area; None without an AOI) and ``pixels_ha`` (pixels inside
-        × pixel area, the denominator of every share in the summary).
+        × pixel area, the denominator of every share in the summary), counted window by window.
     """
     from steppe_geo.mcda import aoi_mask, aoi_polygon
+    from steppe_geo.mcda.aoi import _inside_window, _pixel_polygon
 
     g = layers.grid
     ha = g.pixel_area_m2 / 1e4
     if layers.aoi is None:
         return {"polygon_ha": None, "pixels_ha": round(g.rows * g.cols * ha, 2)}
-    inside = int(np.asarray(aoi_mask(layers.aoi, grid=g).values).sum())
-    return {"polygon_ha": round(float(aoi_polygon(layers.aoi, crs=g.crs).area) / 1e4, 2),
-            "pixels_ha": round(inside * ha, 2)}
+    polygon = aoi_polygon(layers.aoi, crs=g.crs)
+    pixels = _pixel_polygon(polygon, g)
+    inside = 0
+    for win in g.windows(WINDOW):  # counted window by window: never a whole-grid mask
+        core = win.core
+        inside += int(_inside_window(pixels, int(core.row_off), int(core.col_off),
+                                     (int(core.height), int(core.width))).sum())
+    if not inside:
+        aoi_mask(layers.aoi, grid=g)  # raises: the AOI covers no pixel centre of the grid
+    return {"polygon_ha": round(float(polygon.area) / 1e4, 2), "pixels_ha": round(inside * ha, 2)}
 
 
 def _parcel_summary(po: ParcelOutput, cfg: Config) -> dict[str, Any]:
