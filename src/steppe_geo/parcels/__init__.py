@@ -21,7 +21,7 @@ from steppe_geo.parcels.rules import (
 )
 from steppe_geo.parcels.selection import SelectionResult, adjacency_pairs, minimum_set, select_parcels
 from steppe_geo.parcels.stability import ahp_weight_draws, dirichlet_weights, rank_stability, weight_sweep
-from steppe_geo.parcels.zonal import CoverageMatrix, Stat, coverage_matrix, zonal_stats
+from steppe_geo.parcels.zonal import CoverageMatrix, Stat, coverage_matrix, parcel_chunks, zonal_stats
 
 __all__ = [
     "CAPACITY_DENSITY_MW_PER_KM2",
@@ -44,6 +44,7 @@ __all__ = [
     "export_bundle",
     "grow_regions",
     "minimum_set",
+    "parcel_chunks",
     "parcel_pixels",
     "parcel_rule_scores",
     "perfect_criterion_gains",
