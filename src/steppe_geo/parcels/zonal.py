@@ -284,6 +284,8 @@ def parcel_chunks(parcels: gpd.GeoDataFrame, grid: Grid, size: int) -> list[tupl
     ------
     InvalidParameterError
         ``size`` is not a positive integer, or the parcels are not in the grid's CRS.
+    GeometryTypeError
+        Some parcels have a missing or empty geometry (their positions are named).
     """
     from rasterio.windows import Window
 
@@ -295,16 +297,19 @@ def parcel_chunks(parcels: gpd.GeoDataFrame, grid: Grid, size: int) -> list[tupl
     if len(parcels) == 0:
         return []
     b = np.asarray(parcels.geometry.bounds, dtype=np.float64)  # minx, miny, maxx, maxy
+    empty = np.flatnonzero(~np.isfinite(b).all(axis=1))
+    if len(empty):
+        raise GeometryTypeError(f"parcels: {len(empty)} of {len(parcels)} parcels have a missing or empty "
+                                f"geometry (positions {empty[:20].tolist()}); drop or repair them first")
     inv = ~grid.transform
     xs = np.stack([b[:, 0], b[:, 2], b[:, 0], b[:, 2]], axis=1)
     ys = np.stack([b[:, 1], b[:, 1], b[:, 3], b[:, 3]], axis=1)
     cols = inv.a * xs + inv.b * ys + inv.c
     rows = inv.d * xs + inv.e * ys + inv.f
-    with np.errstate(invalid="ignore"):
-        r0 = np.clip(np.floor(np.nanmin(rows, axis=1)) - 1, 0, grid.rows).astype(np.int64)
-        r1 = np.clip(np.ceil(np.nanmax(rows, axis=1)) + 1, 0, grid.rows).astype(np.int64)
-        c0 = np.clip(np.floor(np.nanmin(cols, axis=1)) - 1, 0, grid.cols).astype(np.int64)
-        c1 = np.clip(np.ceil(np.nanmax(cols, axis=1)) + 1, 0, grid.cols).astype(np.int64)
+    r0 = np.clip(np.floor(rows.min(axis=1)) - 1, 0, grid.rows).astype(np.int64)
+    r1 = np.clip(np.ceil(rows.max(axis=1)) + 1, 0, grid.rows).astype(np.int64)
+    c0 = np.clip(np.floor(cols.min(axis=1)) - 1, 0, grid.cols).astype(np.int64)
+    c1 = np.clip(np.ceil(cols.max(axis=1)) + 1, 0, grid.cols).astype(np.int64)
     big = ((r1 - r0) > size) | ((c1 - c0) > size)
     tiles_x = -(-grid.cols // size) + 1
     key = np.where(big, -1, (r0 // size) * tiles_x + c0 // size)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -122,24 +123,19 @@ class _Window:
     """The model's rasters cut to one window of the grid (a windowed run reads only that window)."""
 
     def __init__(self, res: ModelOutput, win: Window, grid: Grid, criteria: Sequence[str], *,
-                 technology: str | None, weibull_k: xr.DataArray | None, aoi_pixels: Any) -> None:
+                 cf: xr.DataArray | None, aoi_pixels: Any) -> None:
         self.grid = grid.window_grid(win)
         self.win = win
         rows, cols = win.toslices()
-        self._cut = lambda da: da.isel(y=rows, x=cols).load()
-        self.score = self._cut(res.score)
-        self.eligible = self._cut(res.eligible) == 1  # bool, or uint8 1/0 from eligible.tif
-        self.crit = {k: self._cut(res.result.criteria[k]) for k in criteria}
-        self._res, self._technology, self._weibull_k, self._aoi = res, technology, weibull_k, aoi_pixels
 
-    def cf(self) -> xr.DataArray | None:
-        """The capacity-factor raster on the window (:func:`_capacity_factor`)."""
-        layers = getattr(self._res.result, "layers", None)
-        if self._technology is None or layers is None:
-            return None
-        needed = {k: self._cut(layers[k]) for k in ("pv_yield", "wind_speed_hub", "dem") if k in layers}
-        k = self._cut(self._weibull_k) if self._weibull_k is not None else None
-        return _capacity_factor_of(needed, self.eligible, self._res.model, self._technology, k)
+        def cut(da: xr.DataArray) -> xr.DataArray:
+            return da.isel(y=rows, x=cols).load()
+
+        self.score = cut(res.score)
+        self.eligible = cut(res.eligible) == 1  # bool, or uint8 1/0 from eligible.tif
+        self.crit = {k: cut(res.result.criteria[k]) for k in criteria}
+        self.cf = cut(cf) if cf is not None else None
+        self._aoi = aoi_pixels
 
     def inside(self) -> xr.DataArray | None:
         """Pixels whose centre is inside the AOI, on the window (as the windowed overlay marks them)."""
@@ -151,10 +147,41 @@ class _Window:
                                                      self.grid.shape), name="inside_aoi")
 
 
+def _capacity_factor_file(res: ModelOutput, technology: str | None, weibull_k: xr.DataArray | None, *,
+                          window: int) -> xr.DataArray | None:
+    """:func:`_capacity_factor` of a windowed run, computed window by window into a tiled file (read lazily).
+
+    The capacity factor is a per-pixel function of the derived layers, so each window's is the
+    whole grid's there; it is written once (``capacity_factor.tif`` next to the model's
+    ``score.tif``) and read by the parcel chunks and the regions alike. None: not a siting
+    model, or its layers are missing.
+    """
+    from steppe_geo.io import open_lazy, tiled_writer
+
+    layers = getattr(res.result, "layers", None)
+    if technology is None or layers is None:
+        return None
+    if ("pv_yield" if technology == "solar" else "wind_speed_hub") not in layers:
+        return None
+    grid = Grid.from_dataarray(res.score)
+    if weibull_k is not None and not Grid.from_dataarray(weibull_k).same_as(grid):
+        weibull_k = None
+    path = Path(res.files["score"]).with_name("capacity_factor.tif")
+    with tiled_writer(path, grid, dtype="float64", nodata=float("nan")) as dst:  # as computed: no rounding
+        for win in grid.windows(window):
+            rows, cols = win.core_slices
+            needed = {k: layers[k].isel(y=rows, x=cols).load() for k in ("pv_yield", "wind_speed_hub", "dem")
+                      if k in layers}
+            eligible = res.eligible.isel(y=rows, x=cols).load() == 1
+            k = weibull_k.isel(y=rows, x=cols).load() if weibull_k is not None else None
+            cf = _capacity_factor_of(needed, eligible, res.model, technology, k)
+            dst.write(np.asarray(cf.values, dtype=np.float64), 1, window=win.core)
+    return open_lazy(path, name="cf")
+
+
 def _windowed_parcel_columns(parcels_gdf: gpd.GeoDataFrame, res: ModelOutput, combination: Any, *,
-                             id_column: str | None, window: int, technology: str | None,
-                             weibull_k: xr.DataArray | None, aoi: gpd.GeoDataFrame | None,
-                             keep_pixels: bool) -> tuple[gpd.GeoDataFrame, Any]:
+                             id_column: str | None, window: int, cf: xr.DataArray | None,
+                             aoi: gpd.GeoDataFrame | None, keep_pixels: bool) -> tuple[gpd.GeoDataFrame, Any]:
     """:func:`_parcel_columns` chunk by chunk of parcels, each against windowed reads of the model's files.
 
     Parcels are grouped by location (:func:`steppe_geo.parcels.parcel_chunks`); each chunk's
@@ -168,15 +195,12 @@ def _windowed_parcel_columns(parcels_gdf: gpd.GeoDataFrame, res: ModelOutput, co
 
     grid = Grid.from_dataarray(res.score)
     aoi_pixels = _pixel_polygon(aoi_polygon(aoi, crs=grid.crs), grid) if aoi is not None else None
-    if weibull_k is not None and not Grid.from_dataarray(weibull_k).same_as(grid):
-        weibull_k = None
     tables, parts, positions = [], [], []
     for pos, win in parcel_chunks(parcels_gdf, grid, window):
-        w = _Window(res, win, grid, combination.criteria, technology=technology, weibull_k=weibull_k,
-                    aoi_pixels=aoi_pixels)
+        w = _Window(res, win, grid, combination.criteria, cf=cf, aoi_pixels=aoi_pixels)
         chunk = parcels_gdf.iloc[pos]
         coverage = coverage_matrix(chunk, w.grid, id_column=id_column)
-        table, pixels = _parcel_columns(chunk, w.crit, w.score, w.eligible, w.cf(), w.inside(), combination,
+        table, pixels = _parcel_columns(chunk, w.crit, w.score, w.eligible, w.cf, w.inside(), combination,
                                         id_column=id_column, coverage=coverage)
         tables.append(table)
         positions.append(pos)
@@ -189,7 +213,7 @@ def _windowed_parcel_columns(parcels_gdf: gpd.GeoDataFrame, res: ModelOutput, co
 
 
 def _windowed_regions(res: ModelOutput, combination: Any, *, window: int, min_area_ha: float,
-                      technology: str | None, weibull_k: xr.DataArray | None) -> gpd.GeoDataFrame | None:
+                      cf: xr.DataArray | None) -> gpd.GeoDataFrame | None:
     """Candidate regions (top quintile of scores) of a windowed run, as memory mode finds and scores them.
 
     The threshold is the exact 80th percentile of the finite scores
@@ -210,15 +234,11 @@ def _windowed_regions(res: ModelOutput, combination: Any, *, window: int, min_ar
                                          min_area_ha=min_area_ha, connectivity=8, window=window)
     if len(polygons) == 0:  # no patch of the top quintile reaches the minimum area
         return None
-    if weibull_k is not None and not Grid.from_dataarray(weibull_k).same_as(grid):
-        weibull_k = None
     parts = []
     for pos, win in parcel_chunks(polygons, grid, window):
-        w = _Window(res, win, grid, combination.criteria, technology=technology, weibull_k=weibull_k,
-                    aoi_pixels=None)
+        w = _Window(res, win, grid, combination.criteria, cf=cf, aoi_pixels=None)
         chunk = polygons.iloc[pos]
-        cf = w.cf()
-        attributes = {**w.crit, **({"cf": cf} if cf is not None else {})}
+        attributes = {**w.crit, **({"cf": w.cf} if w.cf is not None else {})}
         table = _attach(chunk, w.score, _available(w.score, w.eligible), w.eligible, attributes, ("mean",))
         gains = perfect_criterion_gains(parcel_pixels(chunk, w.crit, eligible=w.eligible), combination)
         table[list(gains.columns)] = gains.to_numpy()
@@ -309,12 +329,11 @@ def rank_model_parcels(parcels_gdf: gpd.GeoDataFrame, res: ModelOutput, cfg: Con
     stable = pc.monte_carlo_draws > 0 and len(combination.weights) > 1 and combination.uses_weights
     windowed = bool(res.files)
     if windowed:  # chunks of parcels against windowed reads: no whole-grid array
+        cf = _capacity_factor_file(res, technology, weibull_k, window=cfg.run.window)
         zonal, pixels = _windowed_parcel_columns(
-            parcels_gdf, res, combination, id_column=pc.id_column, window=cfg.run.window,
-            technology=technology, weibull_k=weibull_k, aoi=aoi,
+            parcels_gdf, res, combination, id_column=pc.id_column, window=cfg.run.window, cf=cf, aoi=aoi,
             keep_pixels=stable and combination.rule is not Rule.WLC)
-        regions = _windowed_regions(res, combination, window=cfg.run.window, min_area_ha=region_min,
-                                    technology=technology, weibull_k=weibull_k)
+        regions = _windowed_regions(res, combination, window=cfg.run.window, min_area_ha=region_min, cf=cf)
         cf_column = "cf_mean" if "cf_mean" in zonal.columns else None
     else:
         crit = {k: res.result.criteria[k] for k in combination.criteria}
