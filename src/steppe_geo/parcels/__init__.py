@@ -9,7 +9,12 @@ from steppe_geo.parcels.ranking import (
     rank_parcels,
     top_k,
 )
-from steppe_geo.parcels.regions import candidate_regions, grow_regions
+from steppe_geo.parcels.regions import (
+    candidate_regions,
+    candidate_regions_windowed,
+    grow_regions,
+    windowed_quantile,
+)
 from steppe_geo.parcels.rules import (
     WEIGHTLESS_RULES,
     Combination,
@@ -38,6 +43,7 @@ __all__ = [
     "adjacency_pairs",
     "ahp_weight_draws",
     "candidate_regions",
+    "candidate_regions_windowed",
     "coverage_matrix",
     "dirichlet_weights",
     "eligibility_status",
@@ -54,5 +60,6 @@ __all__ = [
     "select_parcels",
     "top_k",
     "weight_sweep",
+    "windowed_quantile",
     "zonal_stats",
 ]
