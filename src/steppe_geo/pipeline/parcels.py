@@ -329,11 +329,18 @@ def rank_model_parcels(parcels_gdf: gpd.GeoDataFrame, res: ModelOutput, cfg: Con
     stable = pc.monte_carlo_draws > 0 and len(combination.weights) > 1 and combination.uses_weights
     windowed = bool(res.files)
     if windowed:  # chunks of parcels against windowed reads: no whole-grid array
-        cf = _capacity_factor_file(res, technology, weibull_k, window=cfg.run.window)
-        zonal, pixels = _windowed_parcel_columns(
-            parcels_gdf, res, combination, id_column=pc.id_column, window=cfg.run.window, cf=cf, aoi=aoi,
-            keep_pixels=stable and combination.rule is not Rule.WLC)
-        regions = _windowed_regions(res, combination, window=cfg.run.window, min_area_ha=region_min, cf=cf)
+        import rasterio
+
+        from steppe_geo.io.warp import GDAL_CACHE_MB
+
+        # the window, not GDAL's block cache (default 5 % of RAM), sets the memory of the reads
+        with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):
+            cf = _capacity_factor_file(res, technology, weibull_k, window=cfg.run.window)
+            zonal, pixels = _windowed_parcel_columns(
+                parcels_gdf, res, combination, id_column=pc.id_column, window=cfg.run.window, cf=cf, aoi=aoi,
+                keep_pixels=stable and combination.rule is not Rule.WLC)
+            regions = _windowed_regions(res, combination, window=cfg.run.window, min_area_ha=region_min,
+                                        cf=cf)
         cf_column = "cf_mean" if "cf_mean" in zonal.columns else None
     else:
         crit = {k: res.result.criteria[k] for k in combination.criteria}
