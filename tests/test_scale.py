@@ -252,3 +252,108 @@ def test_streamed_run_aligns_in_files_and_leaves_no_work_folder(tmp_path):
             a, b = sg.read_raster(tmp_path / "mem" / f), sg.read_raster(tmp_path / "streamed" / f)
             np.testing.assert_allclose(np.asarray(a.values, float), np.asarray(b.values, float), rtol=0,
                                        atol=1e-6, equal_nan=True, err_msg=f)
+
+
+# ---------------------------------------------------------------------------- parcels stage
+PARCEL_MODELS = ("solar", "restoration", "wind_wp")  # WLC (matrix shortcut) and a weighted product (pixels)
+
+
+def _parcel_config(cfg):
+    from steppe_geo.config import ModelConfig
+
+    models = {k: cfg.models[k] for k in ("solar", "restoration")}
+    models["wind_wp"] = ModelConfig("wind_wp", "wind_onshore", rule="weighted-product")
+    return dataclasses.replace(
+        cfg, models=models, run=dataclasses.replace(cfg.run, window=WINDOW),
+        parcels=dataclasses.replace(cfg.parcels, rank_by=PARCEL_MODELS, select_by="restoration",
+                                    monte_carlo_draws=40))
+
+
+def _same_table(a, b, what):
+    assert list(a.columns) == list(b.columns), what
+    assert a.index.equals(b.index), what
+    for col in a.columns:
+        if col == "geometry":
+            assert all(x.equals(y) for x, y in zip(a.geometry, b.geometry, strict=True)), what
+        elif a[col].dtype.kind in "fiub":
+            np.testing.assert_allclose(b[col].to_numpy(float), a[col].to_numpy(float), rtol=0, atol=1e-6,
+                                       equal_nan=True, err_msg=f"{what}: {col}")
+        else:
+            assert a[col].equals(b[col]), f"{what}: {col}"
+
+
+def _same_parcels(mem, other):
+    import pandas as pd
+
+    assert set(mem) == set(other) == set(PARCEL_MODELS)
+    for name in PARCEL_MODELS:
+        a, b = mem[name], other[name]
+        _same_table(a.ranked, b.ranked, f"{name} ranked")
+        # ranks are identical, not only close
+        assert a.ranked["rank"].equals(b.ranked["rank"]), name
+        assert a.regions is not None and len(a.regions) >= 3, name
+        _same_table(a.regions, b.regions, f"{name} regions")
+        assert a.stability is not None, name
+        pd.testing.assert_frame_equal(a.stability, b.stability, check_exact=False, rtol=0, atol=1e-9)
+        assert a.outside_aoi == b.outside_aoi
+    sa, sb = mem["restoration"].selection, other["restoration"].selection
+    assert sa.selected.equals(sb.selected) and sa.objective == pytest.approx(sb.objective, abs=1e-6)
+
+
+def _crosses_windows(geoms, grid, *, both=False):
+    """Geometries whose bounding box crosses a window edge in x or in y (``both``: in x and in y)."""
+    x0, _, _, y1 = grid.bounds
+    edges = np.arange(WINDOW, max(grid.shape), WINDOW) * grid.resolution[0]
+    in_x = [any(g.bounds[0] < x0 + e < g.bounds[2] for e in edges) for g in geoms]
+    in_y = [any(g.bounds[1] < y1 - e < g.bounds[3] for e in edges) for g in geoms]
+    return [g for g, a, b in zip(geoms, in_x, in_y, strict=True) if (a and b if both else a or b)]
+
+
+@pytest.fixture(scope="module")
+def parcels_memory(sample):
+    from steppe_geo.pipeline import run_parcels
+    from steppe_geo.pipeline.runner import read_aoi
+
+    cfg, grid, mem = sample
+    cfg = _parcel_config(cfg)
+    mem = dataclasses.replace(mem, aoi=read_aoi(cfg, grid))
+    results = {n: evaluate_model(m, mem) for n, m in cfg.models.items()}
+    return cfg, run_parcels(cfg, mem, results)
+
+
+def test_streamed_parcel_stage_equals_memory_mode(sample, aligned, parcels_memory):
+    # reference: memory mode (exactextract coverage on the whole grid, ndimage.label on the whole
+    # grid, numpy.quantile); streamed: chunks of parcels against windowed reads of lazily opened files
+    from steppe_geo.pipeline import run_parcels
+    from steppe_geo.pipeline.runner import read_aoi
+
+    cfg, mem_out = parcels_memory
+    work, layers = aligned
+    layers = dataclasses.replace(layers, aoi=read_aoi(cfg, layers.grid))
+    results = {n: _evaluate_from_files(m, layers, None, work / "parcels-streamed", WINDOW)
+               for n, m in cfg.models.items()}
+    for res in results.values():  # the models' rasters are files read lazily, never whole arrays
+        assert res.files and not res.score.variable._in_memory
+        assert not res.eligible.variable._in_memory and not res.exclusion.variable._in_memory
+    out = run_parcels(cfg, layers, results)
+    _same_parcels(mem_out, out)
+    # a parcel and a region spanning several windows (and so several chunks' edges)
+    assert _crosses_windows(out["solar"].ranked.geometry, layers.grid, both=True)
+    assert _crosses_windows(out["solar"].regions.geometry, layers.grid)
+    assert all(not r.score.variable._in_memory for r in results.values())  # still not loaded whole
+
+
+def test_dask_parcel_stage_equals_memory_mode(sample, aligned, parcels_memory):
+    import distributed
+
+    from steppe_geo.pipeline import run_parcels
+    from steppe_geo.pipeline.runner import read_aoi
+
+    cfg, mem_out = parcels_memory
+    work, layers = aligned
+    layers = dataclasses.replace(layers, aoi=read_aoi(cfg, layers.grid))
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=":0") as cluster, distributed.Client(cluster) as client:
+        results = {n: _evaluate_from_files(m, layers, client, work / "parcels-dask", WINDOW)
+                   for n, m in cfg.models.items()}
+    _same_parcels(mem_out, run_parcels(cfg, layers, results))

@@ -9,7 +9,12 @@ from steppe_geo.parcels.ranking import (
     rank_parcels,
     top_k,
 )
-from steppe_geo.parcels.regions import candidate_regions, grow_regions
+from steppe_geo.parcels.regions import (
+    candidate_regions,
+    candidate_regions_windowed,
+    grow_regions,
+    windowed_quantile,
+)
 from steppe_geo.parcels.rules import (
     WEIGHTLESS_RULES,
     Combination,
@@ -21,7 +26,7 @@ from steppe_geo.parcels.rules import (
 )
 from steppe_geo.parcels.selection import SelectionResult, adjacency_pairs, minimum_set, select_parcels
 from steppe_geo.parcels.stability import ahp_weight_draws, dirichlet_weights, rank_stability, weight_sweep
-from steppe_geo.parcels.zonal import CoverageMatrix, Stat, coverage_matrix, zonal_stats
+from steppe_geo.parcels.zonal import CoverageMatrix, Stat, coverage_matrix, parcel_chunks, zonal_stats
 
 __all__ = [
     "CAPACITY_DENSITY_MW_PER_KM2",
@@ -39,12 +44,14 @@ __all__ = [
     "adjacency_pairs",
     "ahp_weight_draws",
     "candidate_regions",
+    "candidate_regions_windowed",
     "coverage_matrix",
     "dirichlet_weights",
     "eligibility_status",
     "export_bundle",
     "grow_regions",
     "minimum_set",
+    "parcel_chunks",
     "parcel_pixels",
     "parcel_rule_scores",
     "perfect_criterion_gains",
@@ -54,5 +61,6 @@ __all__ = [
     "select_parcels",
     "top_k",
     "weight_sweep",
+    "windowed_quantile",
     "zonal_stats",
 ]

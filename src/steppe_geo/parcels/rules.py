@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -44,6 +45,9 @@ from steppe_geo.parcels.stability import (
     dirichlet_weights,
 )
 from steppe_geo.parcels.zonal import CoverageMatrix, _check_coverage, _invalid, coverage_matrix
+
+if TYPE_CHECKING:
+    from rasterio.windows import Window
 
 __all__ = [
     "WEIGHTLESS_RULES",
@@ -180,6 +184,49 @@ class ParcelPixels:
             raise InvalidParameterError(f"rows: expected {len(self.index)} booleans, got shape {mask.shape}")
         return ParcelPixels(self.weights[np.flatnonzero(mask)], self.values, self.cells, self.criteria,
                             self.index[mask], self.grid)
+
+    @classmethod
+    def from_chunks(cls, parts: Sequence[tuple[np.ndarray, Window, ParcelPixels]], index: pd.Index,
+                    grid: Grid) -> ParcelPixels:
+        """Join the pixels of parcel chunks gathered on windows of ``grid`` (windowed runs).
+
+        Parameters
+        ----------
+        parts : sequence of (positions, window, ParcelPixels)
+            Per chunk: the integer positions of its parcels in ``index``, the window of
+            ``grid`` it was gathered on and its pixels (cells row-major on that window). Every
+            position appears once over all chunks.
+        index : pandas.Index
+            The parcels' index (rows of the result).
+        grid : Grid
+            The whole grid.
+
+        Returns
+        -------
+        ParcelPixels
+            Rows in ``index`` order; ``cells`` row-major on ``grid``. A pixel shared by parcels of
+            two chunks appears once per chunk; each parcel's pixels are in the same order as
+            :func:`parcel_pixels` on the whole grid gives them, so per-parcel sums are
+            identical.
+        """
+        if not parts:
+            raise InvalidParameterError("parts: no chunk of pixels to join")
+        crits = {p.criteria for _, _, p in parts}
+        if len(crits) != 1:
+            raise InvalidParameterError(f"parts: chunks gathered different criteria {sorted(crits)}")
+        positions = np.concatenate([np.asarray(pos, dtype=np.int64) for pos, _, _ in parts])
+        if positions.size != len(index) or not np.array_equal(np.sort(positions), np.arange(len(index))):
+            raise InvalidParameterError(f"parts: the chunks' positions must cover the {len(index)} parcels "
+                                        f"once each, got {positions.size} positions")
+        weights = sp.block_diag([p.weights for _, _, p in parts], format="csr")
+        back = np.empty_like(positions)
+        back[positions] = np.arange(positions.size)
+        cells = []
+        for _, win, p in parts:
+            r, c = np.divmod(p.cells, int(win.width))
+            cells.append((r + int(win.row_off)) * grid.cols + c + int(win.col_off))
+        return cls(sp.csr_array(weights[back]), np.concatenate([p.values for _, _, p in parts]),
+                   np.concatenate(cells).astype(np.int64), next(iter(crits)), index, grid)
 
     def means(self, pixel_values: np.ndarray) -> np.ndarray:
         """Coverage-weighted mean per parcel of per-pixel values, (pixels,) or (pixels, k); NaN if none."""

@@ -13,6 +13,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -31,7 +32,10 @@ from steppe_geo.errors import (
 )
 from steppe_geo.grid import Grid
 
-__all__ = ["CoverageMatrix", "Stat", "coverage_matrix", "zonal_stats"]
+if TYPE_CHECKING:
+    from rasterio.windows import Window
+
+__all__ = ["CoverageMatrix", "Stat", "coverage_matrix", "parcel_chunks", "zonal_stats"]
 
 
 class Stat(enum.Enum):
@@ -296,6 +300,80 @@ def coverage_matrix(parcels: gpd.GeoDataFrame, grid: Grid | xr.DataArray, *,
         )
     return CoverageMatrix(matrix=matrix, grid=grid, index=ids,
                           parcel_area_m2=np.asarray(geoms.area, dtype=np.float64))
+
+
+def parcel_chunks(parcels: gpd.GeoDataFrame, grid: Grid, size: int) -> list[tuple[np.ndarray, Window]]:
+    """Parcels grouped by location into chunks, each with the grid window that covers all of them.
+
+    For windowed zonal statistics: exact statistics of a chunk need only the pixels of its
+    window (a parcel's coverage on a window of the grid is its coverage on the grid, cell for
+    cell, as long as the window holds the parcel's bounding box). A parcel belongs to the
+    ``size`` x ``size`` tile of the grid holding the top-left pixel of its bounding box; the
+    chunk's window is the union of its parcels' bounding boxes (plus one pixel, clipped to the
+    grid), so it spans at most ``size`` plus the largest parcel. A parcel wider or taller than
+    ``size`` pixels is a chunk on its own (its window is its bounding box).
+
+    Parameters
+    ----------
+    parcels : geopandas.GeoDataFrame
+        Polygons in the grid's CRS.
+    grid : Grid
+        The raster grid.
+    size : int
+        Tile size in pixels (> 0), e.g. the run's ``run.window``.
+
+    Returns
+    -------
+    list of (positions, rasterio.windows.Window)
+        Integer positions (``iloc``) of the parcels of each chunk, ascending, and the chunk's
+        window of ``grid``; every parcel is in exactly one chunk. Chunks are in row-major
+        order of their tiles.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``size`` is not a positive integer, or the parcels are not in the grid's CRS.
+    GeometryTypeError
+        Some parcels have a missing or empty geometry (their positions are named).
+    """
+    from rasterio.windows import Window
+
+    if not isinstance(size, (int, np.integer)) or isinstance(size, bool) or size < 1:
+        raise InvalidParameterError(f"size: chunk tile size must be an integer >= 1 (pixels), got {size!r}")
+    if parcels.crs is None or not parcels.crs.equals(grid.crs):
+        raise InvalidParameterError(f"parcels: must be in the grid's CRS ({grid.describe()}), "
+                                    f"are in {parcels.crs}")
+    if len(parcels) == 0:
+        return []
+    b = np.asarray(parcels.geometry.bounds, dtype=np.float64)  # minx, miny, maxx, maxy
+    empty = np.flatnonzero(~np.isfinite(b).all(axis=1))
+    if len(empty):
+        raise GeometryTypeError(f"parcels: {len(empty)} of {len(parcels)} parcels have a missing or empty "
+                                f"geometry (positions {empty[:20].tolist()}); drop or repair them first")
+    inv = ~grid.transform
+    xs = np.stack([b[:, 0], b[:, 2], b[:, 0], b[:, 2]], axis=1)
+    ys = np.stack([b[:, 1], b[:, 1], b[:, 3], b[:, 3]], axis=1)
+    cols = inv.a * xs + inv.b * ys + inv.c
+    rows = inv.d * xs + inv.e * ys + inv.f
+    r0 = np.clip(np.floor(rows.min(axis=1)) - 1, 0, grid.rows).astype(np.int64)
+    r1 = np.clip(np.ceil(rows.max(axis=1)) + 1, 0, grid.rows).astype(np.int64)
+    c0 = np.clip(np.floor(cols.min(axis=1)) - 1, 0, grid.cols).astype(np.int64)
+    c1 = np.clip(np.ceil(cols.max(axis=1)) + 1, 0, grid.cols).astype(np.int64)
+    big = ((r1 - r0) > size) | ((c1 - c0) > size)
+    tiles_x = -(-grid.cols // size) + 1
+    key = np.where(big, -1, (r0 // size) * tiles_x + c0 // size)
+    chunks: list[tuple[np.ndarray, Window]] = []
+    order = np.argsort(key, kind="stable")
+    keys, starts = np.unique(key[order], return_index=True)
+    bounds = np.append(starts, len(order))
+    for k, s, e in zip(keys, bounds[:-1], bounds[1:], strict=True):
+        groups = [[i] for i in order[s:e]] if k < 0 else [order[s:e]]
+        for pos in groups:
+            pos = np.sort(np.asarray(pos, dtype=np.int64))
+            a, z = int(r0[pos].min()), int(r1[pos].max())
+            c, d = int(c0[pos].min()), int(c1[pos].max())
+            chunks.append((pos, Window(c, a, max(d - c, 1), max(z - a, 1))))
+    return chunks
 
 
 def _segment_reduce(ufunc: np.ufunc, values: np.ndarray, indptr: np.ndarray, empty: float) -> np.ndarray:

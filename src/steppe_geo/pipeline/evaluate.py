@@ -342,10 +342,11 @@ def _evaluate_from_files(model: ModelConfig, layers: InputLayers, client: Any, w
     With a Dask ``client`` each window is a task; without one the windows are evaluated in a
     plain streamed loop. ``layers.files`` holds the aligned inputs (:func:`align_inputs`); the
     derived layers (:func:`derive_windowed`) and the overlay (``mcda.evaluate_streamed`` /
-    ``evaluate_dask``) never hold a whole-grid array.
+    ``evaluate_dask``) never hold a whole-grid array, nor does the result: its score, eligibility
+    (uint8 1/0), exclusions, criteria and derived layers are lazily opened files.
     """
     from steppe_geo.errors import MissingLayerError
-    from steppe_geo.io import open_lazy, read_window
+    from steppe_geo.io import open_lazy
     from steppe_geo.mcda import evaluate_dask, evaluate_streamed
 
     sources: dict[str, Path] = {k: Path(v) for k, v in layers.files.items()}
@@ -372,11 +373,13 @@ def _evaluate_from_files(model: ModelConfig, layers: InputLayers, client: Any, w
         files = evaluate_streamed(overlay, needed, grid=layers.grid, out_dir=out, window=window,
                                   outputs=outputs, write_criteria=True, aoi=layers.aoi,
                                   progress=model.name if progress else False, cog=False)
-    score = read_window(files["score"], name="score")
-    eligible = read_window(files["eligible"], name="eligible")
-    exclusion = read_window(files["exclusion"], name="exclusion")
-    # criteria and derived layers stay in their files (read when a later stage uses them); the
-    # work folder lives until the end of the run
+    # score, eligibility, exclusions, criteria and derived layers stay in their files, opened lazily:
+    # the later stages read them window by window (res.files); the work folder lives until the end
+    # of the run. eligible is eligible.tif as written: uint8, 1 = eligible, 0 = not (not a bool
+    # array, which would need a whole-grid read)
+    score = open_lazy(files["score"], name="score")
+    eligible = open_lazy(files["eligible"], name="eligible")
+    exclusion = open_lazy(files["exclusion"], name="exclusion")
     crit = open_lazy(files["criteria"], name="criteria")
     if crit.ndim == 2:  # one criterion: one band
         crit = crit.expand_dims(band=[1])
@@ -396,7 +399,7 @@ def _evaluate_from_files(model: ModelConfig, layers: InputLayers, client: Any, w
         ds_layers.rio.write_transform(layers.grid.transform, inplace=True)
         result = WindowedResult(criteria, ds_layers)
     weights = dict(zip(overlay.criterion_names, map(float, overlay.normalized_weights), strict=True))
-    return ModelOutput(model.name, score, eligible == 1, exclusion, list(overlay.exclusion_names), weights,
+    return ModelOutput(model.name, score, eligible, exclusion, list(overlay.exclusion_names), weights,
                        result, _quiet_ahp(model, overlay.criterion_names), built,
                        files={**{k: Path(v) for k, v in files.items()}, **derived})
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import xarray as xr
+from rasterio.windows import Window
 
 from steppe_geo.config import Config
 from steppe_geo.errors import (
@@ -37,23 +39,29 @@ def _capacity_factor(res: ModelOutput, technology: str | None,
     (``criteria.capacity_factor``; AC, gross of losses), on eligible pixels only (NaN elsewhere:
     parcel and region means are taken over eligible land).
     """
-    from steppe_geo import criteria
-
     layers = getattr(res.result, "layers", None)
     if technology is None or layers is None:
         return None
+    return _capacity_factor_of(layers, res.eligible, res.model, technology, weibull_k)
+
+
+def _capacity_factor_of(layers: Mapping[str, xr.DataArray] | xr.Dataset, eligible: xr.DataArray,
+                        model: Any, technology: str, weibull_k: xr.DataArray | None) -> xr.DataArray | None:
+    """:func:`_capacity_factor` from the model's derived ``layers`` and ``eligible`` on one grid or window."""
+    from steppe_geo import criteria
+
     if technology == "solar":
         return criteria.solar_capacity_factor(layers["pv_yield"]) if "pv_yield" in layers else None
     if "wind_speed_hub" not in layers:
         return None
-    rotor = float(res.model.parameters.get("rotor_diameter_m", 170.0))
+    rotor = float(model.parameters.get("rotor_diameter_m", 170.0))
     curves = {name: criteria.load_power_curve(name) for name in criteria.available_power_curves()}
     curve = min(curves, key=lambda n: abs((curves[n].rotor_diameter_m or 0.0) - rotor))
     density = criteria.air_density(layers["dem"]) if "dem" in layers else None
     k: xr.DataArray | float = 2.0
-    if weibull_k is not None and Grid.from_dataarray(weibull_k).same_as(Grid.from_dataarray(res.score)):
+    if weibull_k is not None and Grid.from_dataarray(weibull_k).same_as(Grid.from_dataarray(eligible)):
         k = weibull_k
-    speed = layers["wind_speed_hub"].where(res.eligible)  # parcels and regions use eligible land only
+    speed = layers["wind_speed_hub"].where(eligible)  # parcels and regions use eligible land only
     return criteria.capacity_factor(criteria.weibull_scale(speed, k=k), k=k, curve=curve,
                                     air_density_kg_m3=density)
 
@@ -67,22 +75,178 @@ def _combination(res: ModelOutput):
     return Combination.from_overlay(overlay)
 
 
-def _aoi_area_ha(parcels_gdf: gpd.GeoDataFrame, aoi: gpd.GeoDataFrame, grid: Grid, *, id_column: str | None,
+def _aoi_area_ha(parcels_gdf: gpd.GeoDataFrame, inside: xr.DataArray, *, id_column: str | None,
                  coverage: Any) -> Any:
     """Each parcel's area inside the AOI (ha), counted like ``eligible_area_ha``.
 
-    The exact coverage of the parcel over the grid pixels whose centre is inside the AOI (the
-    pixels that can be eligible at all), so ``eligible_area_ha <= aoi_area_ha`` always; it differs
-    from the parcel-polygon ∩ AOI-polygon area by at most the parcel's boundary with the AOI times
-    half a pixel diagonal.
+    The exact coverage of the parcel over the grid pixels whose centre is inside the AOI
+    (``inside``, the pixels that can be eligible at all), so ``eligible_area_ha <= aoi_area_ha``
+    always; it differs from the parcel-polygon ∩ AOI-polygon area by at most the parcel's boundary
+    with the AOI times half a pixel diagonal.
     """
-    from steppe_geo.mcda import aoi_mask
     from steppe_geo.parcels import zonal_stats
 
-    inside = aoi_mask(aoi, grid=grid)
     table = zonal_stats(parcels_gdf, {"inside_aoi": inside.astype(np.float32)}, eligible=inside,
                         id_column=id_column, coverage=coverage)
     return table["eligible_area_ha"]
+
+
+def _parcel_columns(parcels_gdf: gpd.GeoDataFrame, crit: Mapping[str, xr.DataArray], score: xr.DataArray,
+                    eligible: xr.DataArray, cf: xr.DataArray | None, inside: xr.DataArray | None,
+                    combination: Any, *, id_column: str | None,
+                    coverage: Any) -> tuple[gpd.GeoDataFrame, Any]:
+    """Per-parcel table (zonal criteria, ``score_mean``, ``gain_*``, ``cf_mean``, ``aoi_area_ha``), pixels.
+
+    On the whole grid (memory mode) or on the window of one chunk of parcels (windowed runs):
+    every column is a statistic of each parcel on its own, so chunks put together give the
+    whole-grid table.
+    """
+    from steppe_geo.parcels import parcel_pixels, perfect_criterion_gains, zonal_stats
+
+    # Every criterion over the same cells (eligible and valid in all of them): the cells of the score.
+    zonal = zonal_stats(parcels_gdf, crit, eligible=eligible, id_column=id_column, coverage=coverage,
+                        require_all_valid=True)
+    # The parcel score: the zonal mean of the model's score raster over the parcel's eligible land.
+    zonal["score_mean"] = zonal_stats(parcels_gdf, {"score": score}, eligible=eligible,
+                                      id_column=id_column, coverage=coverage)["score_mean"].to_numpy()
+    pixels = parcel_pixels(parcels_gdf, crit, eligible=eligible, id_column=id_column, coverage=coverage)
+    gains = perfect_criterion_gains(pixels, combination)
+    zonal[list(gains.columns)] = gains.to_numpy()
+    if cf is not None:  # its own call: gaps in the CF layer must not shrink the criteria's cells
+        zonal["cf_mean"] = zonal_stats(parcels_gdf, {"cf": cf}, eligible=eligible, id_column=id_column,
+                                       coverage=coverage)["cf_mean"]
+    if inside is not None:
+        zonal["aoi_area_ha"] = _aoi_area_ha(parcels_gdf, inside, id_column=id_column, coverage=coverage)
+    return zonal, pixels
+
+
+class _Window:
+    """The model's rasters cut to one window of the grid (a windowed run reads only that window)."""
+
+    def __init__(self, res: ModelOutput, win: Window, grid: Grid, criteria: Sequence[str], *,
+                 cf: xr.DataArray | None, aoi_pixels: Any) -> None:
+        self.grid = grid.window_grid(win)
+        self.win = win
+        rows, cols = win.toslices()
+
+        def cut(da: xr.DataArray) -> xr.DataArray:
+            return da.isel(y=rows, x=cols).load()
+
+        self.score = cut(res.score)
+        self.eligible = cut(res.eligible) == 1  # bool, or uint8 1/0 from eligible.tif
+        self.crit = {k: cut(res.result.criteria[k]) for k in criteria}
+        self.cf = cut(cf) if cf is not None else None
+        self._aoi = aoi_pixels
+
+    def inside(self) -> xr.DataArray | None:
+        """Pixels whose centre is inside the AOI, on the window (as the windowed overlay marks them)."""
+        from steppe_geo.mcda.aoi import _inside_window
+
+        if self._aoi is None:
+            return None
+        return self.grid.to_dataarray(_inside_window(self._aoi, int(self.win.row_off), int(self.win.col_off),
+                                                     self.grid.shape), name="inside_aoi")
+
+
+def _capacity_factor_file(res: ModelOutput, technology: str | None, weibull_k: xr.DataArray | None, *,
+                          window: int) -> xr.DataArray | None:
+    """:func:`_capacity_factor` of a windowed run, computed window by window into a tiled file (read lazily).
+
+    The capacity factor is a per-pixel function of the derived layers, so each window's is the
+    whole grid's there; it is written once (``capacity_factor.tif`` next to the model's
+    ``score.tif``) and read by the parcel chunks and the regions alike. None: not a siting
+    model, or its layers are missing.
+    """
+    from steppe_geo.io import open_lazy, tiled_writer
+
+    layers = getattr(res.result, "layers", None)
+    if technology is None or layers is None:
+        return None
+    if ("pv_yield" if technology == "solar" else "wind_speed_hub") not in layers:
+        return None
+    grid = Grid.from_dataarray(res.score)
+    if weibull_k is not None and not Grid.from_dataarray(weibull_k).same_as(grid):
+        weibull_k = None
+    path = Path(res.files["score"]).with_name("capacity_factor.tif")
+    with tiled_writer(path, grid, dtype="float64", nodata=float("nan")) as dst:  # as computed: no rounding
+        for win in grid.windows(window):
+            rows, cols = win.core_slices
+            needed = {k: layers[k].isel(y=rows, x=cols).load() for k in ("pv_yield", "wind_speed_hub", "dem")
+                      if k in layers}
+            eligible = res.eligible.isel(y=rows, x=cols).load() == 1
+            k = weibull_k.isel(y=rows, x=cols).load() if weibull_k is not None else None
+            cf = _capacity_factor_of(needed, eligible, res.model, technology, k)
+            dst.write(np.asarray(cf.values, dtype=np.float64), 1, window=win.core)
+    return open_lazy(path, name="cf")
+
+
+def _windowed_parcel_columns(parcels_gdf: gpd.GeoDataFrame, res: ModelOutput, combination: Any, *,
+                             id_column: str | None, window: int, cf: xr.DataArray | None,
+                             aoi: gpd.GeoDataFrame | None, keep_pixels: bool) -> tuple[gpd.GeoDataFrame, Any]:
+    """:func:`_parcel_columns` chunk by chunk of parcels, each against windowed reads of the model's files.
+
+    Parcels are grouped by location (:func:`steppe_geo.parcels.parcel_chunks`); each chunk's
+    coverage is computed on the window holding it, which gives every parcel the coverage
+    fractions it has on the whole grid, cell for cell, so the statistics are the whole-grid ones.
+    Memory: one chunk's window of the rasters, the table, and (``keep_pixels``, for the pixel
+    rank stability) the parcels' pixels.
+    """
+    from steppe_geo.mcda.aoi import _pixel_polygon, aoi_polygon
+    from steppe_geo.parcels import ParcelPixels, coverage_matrix, parcel_chunks
+
+    grid = Grid.from_dataarray(res.score)
+    aoi_pixels = _pixel_polygon(aoi_polygon(aoi, crs=grid.crs), grid) if aoi is not None else None
+    tables, parts, positions = [], [], []
+    for pos, win in parcel_chunks(parcels_gdf, grid, window):
+        w = _Window(res, win, grid, combination.criteria, cf=cf, aoi_pixels=aoi_pixels)
+        chunk = parcels_gdf.iloc[pos]
+        coverage = coverage_matrix(chunk, w.grid, id_column=id_column)
+        table, pixels = _parcel_columns(chunk, w.crit, w.score, w.eligible, w.cf, w.inside(), combination,
+                                        id_column=id_column, coverage=coverage)
+        tables.append(table)
+        positions.append(pos)
+        if keep_pixels:
+            parts.append((pos, win, pixels))
+    back = np.argsort(np.concatenate(positions), kind="stable")
+    zonal = pd.concat(tables).iloc[back]
+    pixels = ParcelPixels.from_chunks(parts, parcels_gdf.index, grid) if keep_pixels else None
+    return zonal, pixels
+
+
+def _windowed_regions(res: ModelOutput, combination: Any, *, window: int, min_area_ha: float,
+                      cf: xr.DataArray | None) -> gpd.GeoDataFrame | None:
+    """Candidate regions (top quintile of scores) of a windowed run, as memory mode finds and scores them.
+
+    The threshold is the exact 80th percentile of the finite scores
+    (:func:`steppe_geo.parcels.regions.windowed_quantile`), the regions are labelled and
+    polygonised window by window and joined across window edges
+    (:func:`steppe_geo.parcels.candidate_regions_windowed`), and each chunk of regions is scored
+    (score, criteria, capacity factor, ``gain_*``) against windowed reads. None: no finite score,
+    or no region reaches the minimum area.
+    """
+    from steppe_geo.parcels import parcel_chunks, parcel_pixels, perfect_criterion_gains
+    from steppe_geo.parcels.regions import _attach, _available, _windowed_region_polygons, windowed_quantile
+
+    grid = Grid.from_dataarray(res.score)
+    threshold = windowed_quantile(res.score, 0.8, window=window)
+    if not np.isfinite(threshold):
+        return None
+    polygons = _windowed_region_polygons(res.score, res.eligible, threshold=threshold,
+                                         min_area_ha=min_area_ha, connectivity=8, window=window)
+    if len(polygons) == 0:  # no patch of the top quintile reaches the minimum area
+        return None
+    parts = []
+    for pos, win in parcel_chunks(polygons, grid, window):
+        w = _Window(res, win, grid, combination.criteria, cf=cf, aoi_pixels=None)
+        chunk = polygons.iloc[pos]
+        attributes = {**w.crit, **({"cf": w.cf} if w.cf is not None else {})}
+        table = _attach(chunk, w.score, _available(w.score, w.eligible), w.eligible, attributes, ("mean",))
+        gains = perfect_criterion_gains(parcel_pixels(chunk, w.crit, eligible=w.eligible), combination)
+        table[list(gains.columns)] = gains.to_numpy()
+        parts.append(table)
+    regions = pd.concat(parts).loc[polygons["region_id"].to_numpy()]
+    regions = gpd.GeoDataFrame(regions, geometry="geometry", crs=polygons.crs)
+    return regions.sort_values("score_mean", ascending=False, kind="stable")
 
 
 def rank_model_parcels(parcels_gdf: gpd.GeoDataFrame, res: ModelOutput, cfg: Config, *,
@@ -113,7 +277,10 @@ def rank_model_parcels(parcels_gdf: gpd.GeoDataFrame, res: ModelOutput, cfg: Con
     parcels_gdf : GeoDataFrame
         Parcels in the grid's CRS.
     res : ModelOutput
-        An in-memory model result (standardised criteria needed).
+        A model result with its standardised criteria. A windowed run's (``res.files``
+        non-empty; lazily read rasters) is summarised chunk by chunk of parcels against windowed
+        reads of its files (window ``cfg.run.window``), regions window by window: no whole-grid
+        array is held, and the result equals memory mode's.
     cfg : Config
         The run's configuration (``[parcels]`` options).
     select : bool
@@ -133,6 +300,7 @@ def rank_model_parcels(parcels_gdf: gpd.GeoDataFrame, res: ModelOutput, cfg: Con
     ParcelOutput
     """
     from steppe_geo.errors import EmptyLayerError
+    from steppe_geo.mcda import aoi_mask
     from steppe_geo.mcda.combine import Rule
     from steppe_geo.parcels import (
         RANKED,
@@ -145,66 +313,70 @@ def rank_model_parcels(parcels_gdf: gpd.GeoDataFrame, res: ModelOutput, cfg: Con
         rank_parcels,
         rank_stability,
         select_parcels,
-        zonal_stats,
     )
 
     pc = cfg.parcels
     if res.result is None or not hasattr(res.result, "criteria"):
         raise InvalidParameterError(
-            f"parcels: model {res.name!r} has no standardised criteria in memory "
-            "(run.mode 'memory' is needed for parcel ranking)"
+            f"parcels: model {res.name!r} has no standardised criteria "
+            "(a Dask run of a custom overlay keeps none; parcel ranking needs them)"
         )
     combination = _combination(res)
-    crit = {k: res.result.criteria[k] for k in combination.criteria}
-    four_pixels_ha = 4 * Grid.from_dataarray(res.score).pixel_area_m2 / 1e4
+    grid = Grid.from_dataarray(res.score)
+    four_pixels_ha = 4 * grid.pixel_area_m2 / 1e4
     min_eligible_ha = four_pixels_ha if pc.min_eligible_ha is None else pc.min_eligible_ha
-    # Every criterion over the same cells (eligible and valid in all of them): the cells of the score.
-    zonal = zonal_stats(parcels_gdf, crit, eligible=res.eligible, id_column=pc.id_column, coverage=coverage,
-                        require_all_valid=True)
-    # The parcel score: the zonal mean of the model's score raster over the parcel's eligible land.
-    zonal["score_mean"] = zonal_stats(parcels_gdf, {"score": res.score}, eligible=res.eligible,
-                                      id_column=pc.id_column, coverage=coverage)["score_mean"].to_numpy()
-    pixels = parcel_pixels(parcels_gdf, crit, eligible=res.eligible, id_column=pc.id_column,
-                           coverage=coverage)
-    gains = perfect_criterion_gains(pixels, combination)
-    zonal[list(gains.columns)] = gains.to_numpy()
+    region_min = four_pixels_ha if pc.region_min_area_ha is None else pc.region_min_area_ha
     technology = _TECHNOLOGY.get(getattr(res.model, "name", ""))
-    cf = _capacity_factor(res, technology, weibull_k)
-    cf_column = None
-    if cf is not None:  # its own call: gaps in the CF layer must not shrink the criteria's cells
-        zonal["cf_mean"] = zonal_stats(parcels_gdf, {"cf": cf}, eligible=res.eligible, id_column=pc.id_column,
-                                       coverage=coverage)["cf_mean"]
-        cf_column = "cf_mean"
-    if aoi is not None:
-        zonal["aoi_area_ha"] = _aoi_area_ha(parcels_gdf, aoi, Grid.from_dataarray(res.score),
-                                            id_column=pc.id_column, coverage=coverage)
+    stable = pc.monte_carlo_draws > 0 and len(combination.weights) > 1 and combination.uses_weights
+    windowed = bool(res.files)
+    if windowed:  # chunks of parcels against windowed reads: no whole-grid array
+        import rasterio
+
+        from steppe_geo.io.warp import GDAL_CACHE_MB
+
+        # the window, not GDAL's block cache (default 5 % of RAM), sets the memory of the reads
+        with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):
+            cf = _capacity_factor_file(res, technology, weibull_k, window=cfg.run.window)
+            zonal, pixels = _windowed_parcel_columns(
+                parcels_gdf, res, combination, id_column=pc.id_column, window=cfg.run.window, cf=cf, aoi=aoi,
+                keep_pixels=stable and combination.rule is not Rule.WLC)
+            regions = _windowed_regions(res, combination, window=cfg.run.window, min_area_ha=region_min,
+                                        cf=cf)
+        cf_column = "cf_mean" if "cf_mean" in zonal.columns else None
+    else:
+        crit = {k: res.result.criteria[k] for k in combination.criteria}
+        cf = _capacity_factor(res, technology, weibull_k)
+        inside = aoi_mask(aoi, grid=grid) if aoi is not None else None
+        zonal, pixels = _parcel_columns(parcels_gdf, crit, res.score, res.eligible, cf, inside, combination,
+                                        id_column=pc.id_column, coverage=coverage)
+        cf_column = "cf_mean" if cf is not None else None
+        finite = np.asarray(res.score.values)[np.isfinite(np.asarray(res.score.values))]
+        regions = None
+        if finite.size:
+            threshold = float(np.quantile(finite, 0.8))
+            attributes = {**crit, **({"cf": cf} if cf is not None else {})}
+            try:
+                regions = candidate_regions(res.score, threshold=threshold, eligible=res.eligible,
+                                            min_area_ha=region_min, attributes=attributes)
+            except EmptyLayerError:  # no patch of the top quintile reaches the minimum area
+                regions = None
+            if regions is not None:  # regions scored and explained exactly as parcels
+                region_gains = perfect_criterion_gains(parcel_pixels(regions, crit, eligible=res.eligible),
+                                                       combination)
+                regions[list(region_gains.columns)] = region_gains.to_numpy()
     ranked = rank_parcels(zonal, weights=combination.weights, rule=combination.rule,
                           score_column="score_mean", technology=technology, capacity_factor_column=cf_column,
                           min_eligible_area_ha=min_eligible_ha, min_eligible_share=pc.min_eligible_share)
-    finite = np.asarray(res.score.values)[np.isfinite(np.asarray(res.score.values))]
-    regions = None
-    if finite.size:
-        threshold = float(np.quantile(finite, 0.8))
-        attributes = {**crit, **({"cf": cf} if cf is not None else {})}
-        region_min = four_pixels_ha if pc.region_min_area_ha is None else pc.region_min_area_ha
-        try:
-            regions = candidate_regions(res.score, threshold=threshold, eligible=res.eligible,
-                                        min_area_ha=region_min, attributes=attributes)
-        except EmptyLayerError:  # no patch of the top quintile reaches the minimum area
-            regions = None
-        if regions is not None:  # regions scored and explained exactly as parcels
-            region_gains = perfect_criterion_gains(parcel_pixels(regions, crit, eligible=res.eligible),
-                                                   combination)
-            regions[list(region_gains.columns)] = region_gains.to_numpy()
-            regions = rank_parcels(regions, weights=combination.weights, rule=combination.rule,
-                                   score_column="score_mean", technology=technology,
-                                   capacity_factor_column=cf_column)
+    if regions is not None:
+        regions = rank_parcels(regions, weights=combination.weights, rule=combination.rule,
+                               score_column="score_mean", technology=technology,
+                               capacity_factor_column=cf_column)
     ok = ((eligibility_status(zonal, min_eligible_area_ha=min_eligible_ha,
                               min_eligible_share=pc.min_eligible_share) == RANKED).to_numpy()
           & np.isfinite(zonal["score_mean"].to_numpy(dtype=np.float64)))  # the ranked parcels
     stability = None
     k = min(pc.top_k, int(ok.sum()))
-    if pc.monte_carlo_draws > 0 and len(combination.weights) > 1 and combination.uses_weights and k >= 1:
+    if stable and k >= 1:
         draws = None
         if res.ahp is not None:  # uncertain judgements: each moves ±1 step on Saaty's ladder
             draws = ahp_weight_draws(res.ahp, pc.monte_carlo_draws, steps=1, rng=cfg.run.seed)
@@ -214,6 +386,7 @@ def rank_model_parcels(parcels_gdf: gpd.GeoDataFrame, res: ModelOutput, cfg: Con
         else:  # every draw recombines the parcels' pixels under the model's rule
             stability = pixel_rank_stability(pixels.take(ok), combination, n_draws=pc.monte_carlo_draws,
                                              draws=draws, k=k, rng=cfg.run.seed)
+
     selection = None
     if select and pc.budget_ha is not None:
         table = ranked.assign(benefit=(ranked["score"] * ranked["eligible_area_ha"]).fillna(0.0),
@@ -228,7 +401,10 @@ def run_parcels(cfg: Config, layers: InputLayers, results: Mapping[str, ModelOut
                 progress: bool = False) -> dict[str, ParcelOutput]:
     """Parcel results for every model in ``cfg.parcels.rank_by`` (empty without ``[parcels]``).
 
-    The coverage of every parcel is computed once and reused for all models.
+    Memory mode: the coverage of every parcel is computed once and reused for all models.
+    Windowed runs (``layers.files`` non-empty): every model is summarised chunk by chunk of
+    parcels against windowed reads (:func:`rank_model_parcels`), so the stage holds one window
+    and the parcels' tables, never a whole-grid array.
     """
     from tqdm import tqdm
 
@@ -248,14 +424,21 @@ def run_parcels(cfg: Config, layers: InputLayers, results: Mapping[str, ModelOut
     dropped = _dropped_parcels(parcels_gdf, pc.source, pc.id_column)
     parcels_gdf, outside = _parcels_in_area(parcels_gdf.to_crs(layers.grid.crs), layers, pc.source,
                                             pc.id_column)
-    try:
-        coverage = coverage_matrix(parcels_gdf, layers.grid, id_column=pc.id_column)
-    except (GeometryTypeError, InvalidParameterError) as exc:  # say which input and which key
-        where = f"parcels.source: input {pc.source!r} ({parcels_gdf.attrs.get('source', 'in memory')})"
-        raise type(exc)(f"{where}: {exc}") from None
+    if layers.files:  # windowed run: coverage per chunk of parcels, rasters read window by window
+        from steppe_geo.io import open_lazy
+
+        coverage = None
+        weibull_k = (open_lazy(layers.files["weibull_k"], name="weibull_k") if "weibull_k" in layers.files
+                     else None)
+    else:
+        try:
+            coverage = coverage_matrix(parcels_gdf, layers.grid, id_column=pc.id_column)
+        except (GeometryTypeError, InvalidParameterError) as exc:  # say which input and which key
+            where = f"parcels.source: input {pc.source!r} ({parcels_gdf.attrs.get('source', 'in memory')})"
+            raise type(exc)(f"{where}: {exc}") from None
+        weibull_k = layers.rasters.get("weibull_k")
     out = {m: rank_model_parcels(parcels_gdf, results[m], cfg, select=m == select_by,
-                                 coverage=coverage, weibull_k=layers.rasters.get("weibull_k"),
-                                 aoi=layers.aoi)
+                                 coverage=coverage, weibull_k=weibull_k, aoi=layers.aoi)
            for m in tqdm(names, desc="parcels", unit="model", disable=not progress)}
     for po in out.values():
         po.outside_aoi = outside

@@ -55,7 +55,12 @@ class ModelOutput:
     name : str
     score : DataArray float32 (0..1, NaN where ineligible)
     eligible : DataArray bool
+        In a windowed run (``files`` non-empty) ``eligible.tif`` opened lazily: uint8, 1 =
+        eligible, 0 = not (test ``== 1`` on a window you read, never on the whole array).
     exclusion : DataArray unsigned int (bit i = ``constraint_names[i]``)
+        In a windowed run ``score``, ``eligible`` and ``exclusion`` are lazily read files
+        (:func:`steppe_geo.io.open_lazy`): ``.values`` reads the whole grid, so the later stages
+        read ``files[...]`` (or ``.isel`` of these arrays) window by window instead.
     constraint_names : list of str
         Names of the exclusion bits in order: ``outside_aoi``, ``no_data``, then the model's
         constraints (:func:`steppe_geo.mcda.exclusion_bit_names`).
