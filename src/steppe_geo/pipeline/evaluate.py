@@ -390,10 +390,12 @@ def _evaluate_from_files(model: ModelConfig, layers: InputLayers, client: Any, w
         from steppe_geo.models.desertification import classify_china, classify_esa
 
         ds = {k: open_lazy(p, name=k) for k, p in derived.items()}
-        if "esai" in ds:
-            ds["esa_class"] = classify_esa(ds["esai"])
-        if "china_sensitivity" in ds:
-            ds["china_sensitivity_class"] = classify_china(ds["china_sensitivity"])
+        # the classes stay lazy too: classified block by block when read (never a whole-grid array)
+        for src, dst, classify in (("esai", "esa_class", classify_esa),
+                                   ("china_sensitivity", "china_sensitivity_class", classify_china)):
+            if src in ds:
+                lazy = ds[src].chunk({"y": window, "x": window})
+                ds[dst] = lazy.copy(data=lazy.data.map_blocks(classify, dtype=np.uint8)).rename(dst)
         ds_layers = xr.Dataset({k: v.drop_vars("spatial_ref", errors="ignore") for k, v in ds.items()})
         ds_layers.rio.write_crs(layers.grid.crs, inplace=True)  # in place: no deep copy of every layer
         ds_layers.rio.write_transform(layers.grid.transform, inplace=True)
