@@ -469,3 +469,23 @@ def test_no_free_nodata_value_names_the_raster(tmp_path):
                                                     r"value \(255, 0\).*declare its nodata"):
         sg.read_raster(path, grid=GRID, kind="categorical")
 
+
+
+@pytest.mark.case("correct_result")
+@pytest.mark.parametrize("resolution", [100, 300], ids=["same_resolution", "coarser_grid"])
+def test_inf_pixels_in_a_streamed_alignment_are_nodata_announced_once_as_in_memory(tmp_path, resolution):
+    from steppe_geo.io import align_to_file
+
+    values = _ramp()
+    values[0, 0], values[4, 4], values[13, 7] = np.inf, -np.inf, np.inf
+    path = _tif(tmp_path / "wind_inf.tif", values)
+    grid = sg.Grid.from_bounds((400_000, 4_429_000, 402_000, 4_431_000), crs=CRS, resolution_m=resolution)
+    with pytest.warns(NonFiniteValuesWarning) as mem:
+        whole = sg.read_raster(path, grid=grid)
+    # strips of 2 rows: the ±inf pixels fall in different strips; one warning, the source's count
+    with pytest.warns(NonFiniteValuesWarning) as streamed:
+        aligned = align_to_file(path, tmp_path / "aligned.tif", grid=grid, rows=2)
+    messages = [str(w.message) for w in streamed if w.category is NonFiniteValuesWarning]
+    assert len(messages) == 1 and "3 infinite pixels (2 +inf, 1 -inf, of 400 read)" in messages[0]
+    assert [str(w.message) for w in mem if w.category is NonFiniteValuesWarning] == messages
+    np.testing.assert_array_equal(sg.read_raster(aligned).values, whole.values)

@@ -16,6 +16,7 @@ by up to 1/8 source pixel (measured on the sample DEM: up to 1 m).
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,13 @@ from rasterio.windows import Window
 
 from steppe_geo._typing import PathLike
 from steppe_geo._validation import parse_choice
-from steppe_geo.errors import InputNotFoundError, InvalidParameterError, MissingCRSError, NoOverlapError
+from steppe_geo.errors import (
+    InputNotFoundError,
+    InvalidParameterError,
+    MissingCRSError,
+    NonFiniteValuesWarning,
+    NoOverlapError,
+)
 from steppe_geo.grid import Grid
 from steppe_geo.io import raster as _raster
 from steppe_geo.io.raster import KIND_TAG, UNITS_TAG, LayerKind, ResamplingMethod
@@ -54,6 +61,24 @@ def _free_nodata_pass(ds: Any, window: Window | None, dtype: np.dtype, rows: int
         if not cands:
             raise InvalidParameterError(f"raster {ds.name!r}: no free integer value to use as nodata")
     return cands[0]
+
+
+def _infinite_pass(ds: Any, window: Window | None, rows: int) -> tuple[int, int, int]:
+    """(+inf and -inf pixels, +inf pixels, pixels read) in the source window, by strips of ``rows``.
+
+    The count :func:`steppe_geo.io.read_raster` makes of the same window before resampling, so a
+    streamed run announces the same number as a memory run at every resolution.
+    """
+    win = window if window is not None else Window(0, 0, ds.width, ds.height)
+    r0, r1 = int(win.row_off), int(win.row_off + win.height)
+    n = n_pos = 0
+    for start in range(r0, r1, rows):
+        part = ds.read(window=Window(win.col_off, start, win.width, min(rows, r1 - start)), masked=True)
+        raw = np.ma.getdata(part)
+        inf = np.isinf(raw) & ~np.ma.getmaskarray(part)
+        n += int(inf.sum())
+        n_pos += int((inf & (raw > 0)).sum())
+    return n, n_pos, int(ds.count * win.height * win.width)
 
 
 def align_to_file(
@@ -149,12 +174,22 @@ def _whole_grid_meta(src: Path | str, grid: Grid, kind: Any) -> dict[str, Any]:
                 )
             if meta["nodata"] is None:  # read_raster picks a value absent from the source window
                 meta["nodata"] = _free_nodata_pass(ds, window, meta["dtype"], 512)
+        if np.issubdtype(meta["dtype"], np.floating):
+            meta["infinite"] = _infinite_pass(ds, window, 512)
     return meta
 
 
 def _align_strips(src: Path | str, dest: Path, *, grid: Grid, rows: int, kind: Any,
                   method: ResamplingMethod | None, client: Any) -> Path:
     meta = _whole_grid_meta(src, grid, kind)
+    n, n_pos, size = meta.get("infinite", (0, 0, 0))
+    if n:  # masked in every strip (_warp_strip); announced once, with read_raster's count and words
+        warnings.warn(
+            f"raster {str(src)!r} holds {n:,} infinite pixel{'s' if n > 1 else ''} ({n_pos:,} +inf, "
+            f"{n - n_pos:,} -inf, of {size:,} read): they are read as nodata, as NaN is (replace them with "
+            "the file's nodata value, or with real values, to silence this)",
+            NonFiniteValuesWarning, stacklevel=3,
+        )
     layer_kind: LayerKind = meta["layer_kind"]
     _raster._check_overlap(grid, meta["crs"], meta["transform"], meta["shape"], str(src))
     if method is None:
@@ -207,6 +242,9 @@ def _warp_strip(src: str, grid: Grid, win: Window, layer_kind: LayerKind, nodata
         return None
     if nodata is not None:
         smeta["nodata"] = nodata  # the whole-grid choice for a categorical layer (maybe a free value)
+    with warnings.catch_warnings():  # ±inf are nodata, as in read_raster; _align_strips announced them
+        warnings.simplefilter("ignore", NonFiniteValuesWarning)
+        data = _raster._mask_infinite(data, src)
     values, nd = _raster._decode(data, smeta, layer_kind)
     return _raster._align(values, nd, smeta, strip, method, scales=scales)
 
