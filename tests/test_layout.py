@@ -222,6 +222,10 @@ KNOWN_LOCAL_CYCLES = {
     frozenset({"steppe_geo._validation", "steppe_geo.grid"}),
     frozenset({"steppe_geo.io.plausibility", "steppe_geo.io.raster"}),
     frozenset({"steppe_geo.models.desertification", "steppe_geo.models.model"}),
+    frozenset({"steppe_geo.models.desertification", "steppe_geo.models.model",
+               "steppe_geo.models.parameters"}),
+    frozenset({"steppe_geo.models.desertification", "steppe_geo.models.model",
+               "steppe_geo.models.running"}),
 }
 
 
