@@ -21,6 +21,28 @@ from steppe_geo.errors import (
 )
 from steppe_geo.grid import Grid
 from steppe_geo.models._derivation_layers import _const, _da, _float, _like, _score, _time_mean
+from steppe_geo.models.desertification_indices import (
+    china_sensitivity,
+    climate_quality,
+    esai,
+    grazing_density,
+    management_quality,
+    soil_quality,
+    vegetation_quality,
+)
+from steppe_geo.models.desertification_tables import (
+    GRAZING_DENSITY,
+    PLANT_COVER,
+    SLOPE,
+    SOIL_DEPTH,
+    china_table,
+    land_cover_table,
+    score_aridity,
+    score_aspect,
+    score_rainfall,
+    texture_table,
+)
+from steppe_geo.models.score_tables import CategoryTable, apply_lookup
 
 
 def _d_fractional_cover(
@@ -49,8 +71,6 @@ def _d_trend_degraded(
 def _d_grazing(
     layers: Mapping[str, Any], inputs: Sequence[str], grid: Grid, *, column: str = "sheep_units"
 ) -> xr.DataArray:
-    from steppe_geo.models.desertification import grazing_density
-
     return grazing_density(layers[inputs[0]], grid=grid, column=column)
 
 
@@ -65,17 +85,15 @@ def _d_sqi(
     soil_texture_coding: str = "openlandmap",
     texture_scores: Mapping[str, float] | None = None,
 ) -> xr.DataArray:
-    from steppe_geo.models import desertification as d
-
     texture, depth, slope_pct = (_da(layers, k) for k in inputs)
-    depth_s = _score(d.SOIL_DEPTH, depth)
-    table = d.texture_table(soil_texture_coding).with_scores(texture_scores)
-    return d.soil_quality(
-        texture=d.apply_lookup(table, texture, layer=inputs[0], parameter="texture_scores"),
+    depth_s = _score(SOIL_DEPTH, depth)
+    table = texture_table(soil_texture_coding).with_scores(texture_scores)
+    return soil_quality(
+        texture=apply_lookup(table, texture, layer=inputs[0], parameter="texture_scores"),
         parent_material=_const(depth_s, parent_material_score),
         rock_fragments=_const(depth_s, rock_fragments_score),
         depth=depth_s,
-        slope=_score(d.SLOPE, slope_pct),
+        slope=_score(SLOPE, slope_pct),
         drainage=_const(depth_s, drainage_score),
     )
 
@@ -88,13 +106,11 @@ def _d_cqi(
     rainfall_ladder: str = "global-esa",
     aridity_index: str = "p/pet",
 ) -> xr.DataArray:
-    from steppe_geo.models import desertification as d
-
     p, ai, asp = (_da(layers, k) for k in inputs)
-    return d.climate_quality(
-        rainfall=d.score_rainfall(p, ladder=rainfall_ladder),
-        aridity=d.score_aridity(ai, index=aridity_index),
-        aspect=d.score_aspect(asp),
+    return climate_quality(
+        rainfall=score_rainfall(p, ladder=rainfall_ladder),
+        aridity=score_aridity(ai, index=aridity_index),
+        aspect=score_aspect(asp),
     )
 
 
@@ -108,34 +124,28 @@ def _d_vqi(
     drought_resistance_scores: Mapping[str, float] | None = None,
     land_cover_legend: str = "worldcover",
 ) -> xr.DataArray:
-    from steppe_geo.models import desertification as d
-
     lc, cover = (_da(layers, k) for k in inputs)
     overrides = {"fire_risk": fire_risk_scores, "erosion_protection": erosion_protection_scores,
                  "drought_resistance": drought_resistance_scores}
     scores = {
-        v: d.apply_lookup(d.land_cover_table(v, table, legend=land_cover_legend), lc, layer=inputs[0],
-                          parameter=f"{v}_scores")
+        v: apply_lookup(land_cover_table(v, table, legend=land_cover_legend), lc, layer=inputs[0],
+                        parameter=f"{v}_scores")
         for v, table in overrides.items()
     }
-    return d.vegetation_quality(**scores, plant_cover=d.PLANT_COVER.apply(cover))
+    return vegetation_quality(**scores, plant_cover=PLANT_COVER.apply(cover))
 
 
 def _d_mqi(
     layers: Mapping[str, Any], inputs: Sequence[str], grid: Grid, *, policy_enforcement_score: float
 ) -> xr.DataArray:
-    from steppe_geo.models import desertification as d
-
     grazing = _da(layers, inputs[0])
-    lui = d.GRAZING_DENSITY.apply(grazing)
-    return d.management_quality(
+    lui = GRAZING_DENSITY.apply(grazing)
+    return management_quality(
         land_use_intensity=lui, policy_enforcement=_const(lui, policy_enforcement_score)
     )
 
 
 def _d_esai(layers: Mapping[str, Any], inputs: Sequence[str], grid: Grid) -> xr.DataArray:
-    from steppe_geo.models.desertification import esai
-
     return esai(*(_da(layers, k) for k in inputs))
 
 
@@ -148,20 +158,16 @@ def _d_china_grade(
     soil_texture_coding: str = "openlandmap",
     texture_grades: Mapping[str, float] | None = None,
 ) -> xr.DataArray:
-    from steppe_geo.models import desertification as d
-
-    t = d.china_table(table, soil_texture_coding=soil_texture_coding, texture_grades=texture_grades)
-    if isinstance(t, d.CategoryTable):
-        return d.apply_lookup(t, _da(layers, inputs[0]), layer=inputs[0], parameter="texture_grades",
-                              preset="desertification_china")
+    t = china_table(table, soil_texture_coding=soil_texture_coding, texture_grades=texture_grades)
+    if isinstance(t, CategoryTable):
+        return apply_lookup(t, _da(layers, inputs[0]), layer=inputs[0], parameter="texture_grades",
+                            preset="desertification_china")
     return t.apply(_da(layers, inputs[0]))
 
 
 def _d_china_sensitivity(
     layers: Mapping[str, Any], inputs: Sequence[str], grid: Grid, *, degradation_rule: str = "none"
 ) -> xr.DataArray:
-    from steppe_geo.models.desertification import china_sensitivity
-
     grades = [_da(layers, k) for k in inputs[:4]]
     if degradation_rule == "none":
         return china_sensitivity(*grades)

@@ -44,6 +44,7 @@ from steppe_geo.models.derivations import (
     derivation_halo,
 )
 from steppe_geo.models.derivations_distance import within_distance_m
+from steppe_geo.models.desertification_tables import tables_used
 from steppe_geo.models.editing import ModelEdits, _constraint, _thaw
 from steppe_geo.models.parameters import (
     AREA_INPUTS,
@@ -400,8 +401,6 @@ class Model(ModelEdits):
                 text += f" ({self.tip_height_setbacks[c.name]:g} × tip height {self.tip_height_m():g} m)"
             kind = f"constraint ({c.to_dict()['type']})"
             row(kind, c.name, c.layer or "", text, self.sources.get(c.name, ""))
-        from steppe_geo.models.desertification import tables_used
-
         for d in self.derivations:
             for key, layer, table in tables_used(d.function, d.inputs, self.resolved_parameters(d)):
                 text = "; ".join(f"{k}: {v:g}" for k, v in table.describe())

@@ -17,6 +17,12 @@ from steppe_geo._validation import check_number, parse_choice
 from steppe_geo.errors import (
     InvalidParameterError,
 )
+from steppe_geo.models.desertification_tables import (
+    ChinaDrynessIndex,
+    DegradationRule,
+    RainfallLadder,
+    TextureCoding,
+)
 from steppe_geo.models.land_cover import land_cover_legend
 
 __all__ = [
@@ -88,13 +94,11 @@ TABLE_PARAMETERS: Mapping[str, str] = MappingProxyType(
 
 def _choice_parameters() -> dict[str, type]:
     """Text parameters with a fixed set of values (checked when a model is built)."""
-    from steppe_geo.models import desertification as d
-
     return {
-        "soil_texture_coding": d.TextureCoding,
-        "rainfall_ladder": d.RainfallLadder,
-        "degradation_rule": d.DegradationRule,
-        "dryness_index": d.ChinaDrynessIndex,
+        "soil_texture_coding": TextureCoding,
+        "rainfall_ladder": RainfallLadder,
+        "degradation_rule": DegradationRule,
+        "dryness_index": ChinaDrynessIndex,
     }
 
 

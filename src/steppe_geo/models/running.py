@@ -33,6 +33,8 @@ from steppe_geo.mcda import (
     evaluate,
 )
 from steppe_geo.models.derivations import DERIVATIONS, Derivation
+from steppe_geo.models.desertification_indices import classify_china, classify_esa
+from steppe_geo.models.desertification_tables import tables_used
 from steppe_geo.models.land_cover import format_codes, land_cover_legend, matching_legends
 from steppe_geo.models.parameters import (
     AREA_INPUTS,
@@ -40,6 +42,7 @@ from steppe_geo.models.parameters import (
     DISTANCE_FUNCTIONS,
     VECTOR_INPUTS,
 )
+from steppe_geo.models.score_tables import CategoryTable
 
 if TYPE_CHECKING:
     from steppe_geo.models.model import Model
@@ -255,8 +258,6 @@ def run_model(model: Model, inputs: Mapping[str, Any], *, grid: Grid, aoi: Any =
     notes += _nothing_within_reach_notes(model, layers, derived)
     for text in notes:
         log.info("model %s: %s", model.name, text)
-    from steppe_geo.models.desertification import classify_china, classify_esa
-
     if "esai" in derived:
         derived["esa_class"] = classify_esa(derived["esai"])
     if "china_sensitivity" in derived:
@@ -398,8 +399,6 @@ _TABLE_PARAMETER = {"texture": "texture_scores", "china_texture": "texture_grade
 
 def _code_users(model: Model, layer: str) -> list[tuple[str, frozenset[int] | None, str]]:
     """What reads class codes of ``layer``: (label, codes it knows or None, parameter giving scores or "")."""
-    from steppe_geo.models.desertification import CategoryTable, tables_used
-
     legend = _legend_of(model, layer)
     users: list[tuple[str, frozenset[int] | None, str]] = []
     for c in model.criteria:
