@@ -16,7 +16,15 @@ import numpy as np
 import xarray as xr
 
 from steppe_geo._validation import check_range
-from steppe_geo.criteria import aspect, poa_gain, power_law, slope
+from steppe_geo.criteria import (
+    air_density,
+    aspect,
+    poa_gain,
+    power_law,
+    slope,
+    weibull_scale,
+    wind_power_density,
+)
 from steppe_geo.grid import Grid
 from steppe_geo.models._derivation_layers import _da, _float, _like
 
@@ -59,13 +67,11 @@ def _d_hub_height_speed(
 
 
 def _d_wind_power_density(layers: Mapping[str, Any], inputs: Sequence[str], grid: Grid) -> xr.DataArray:
-    # WPD = ½ ρ c³ Γ(1 + 3/k) with c = v̄ / Γ(1 + 1/k), ρ = 1.225 · exp(−z / 8435 m) (docs/models.md)
-    from scipy.special import gamma
-
-    v, k, z = (_float(_da(layers, key)) for key in inputs)
-    c = v / gamma(1 + 1 / k)
-    rho = 1.225 * np.exp(-z / 8435.0)
-    return _like(_da(layers, inputs[0]), 0.5 * rho * c**3 * gamma(1 + 3 / k), "wind_power_density", "W m-2")
+    # WPD = ½ ρ c³ Γ(1 + 3/k) with c = v̄ / Γ(1 + 1/k), ρ = 1.225 · exp(−z / 8435 m) (docs/models.md), by
+    # steppe_geo.criteria.weibull_scale, air_density and wind_power_density (mean speed and k > 0)
+    v, k, z = (_like(_da(layers, key), _float(_da(layers, key)), key, "") for key in inputs)
+    wpd = wind_power_density(weibull_scale(v, k=k), k=k, air_density_kg_m3=air_density(z))
+    return _like(_da(layers, inputs[0]), _float(wpd), "wind_power_density", "W m-2")
 
 
 PV_LAT_STEP_DEG = 0.05
@@ -163,12 +169,11 @@ def _d_windy_days(
     shear_exponent: float = 1 / 7,
 ) -> xr.DataArray:
     # days in winter–spring with wind ≥ threshold at 10 m: season_days · P(V ≥ u) for a Weibull(c, k);
-    # the mean speed is brought from the reference height down to 10 m with the power law (docs/models.md)
-    from scipy.special import gamma
-
-    v, k = (_float(_da(layers, key)) for key in inputs)
-    v10 = v * (10.0 / float(reference_height_m)) ** float(shear_exponent)
-    c = v10 / gamma(1 + 1 / k)
-    days = float(season_days) * np.exp(-((float(windy_days_threshold_ms) / c) ** k))
+    # the mean speed is brought from the reference height down to 10 m with the power law (docs/models.md),
+    # by steppe_geo.criteria.power_law and weibull_scale (mean speed and k > 0)
+    v, k = (_like(_da(layers, key), _float(_da(layers, key)), key, "") for key in inputs)
+    v10 = power_law(v, height_m=10.0, ref_height_m=float(reference_height_m), alpha=float(shear_exponent))
+    c = _float(weibull_scale(v10, k=k))
+    days = float(season_days) * np.exp(-((float(windy_days_threshold_ms) / c) ** _float(k)))
     return _like(_da(layers, inputs[0]), days, "windy_days", "days")
 

@@ -48,6 +48,7 @@ from steppe_geo.models.desertification_tables import tables_used
 from steppe_geo.models.editing import ModelEdits, _constraint, _thaw
 from steppe_geo.models.parameters import (
     AREA_INPUTS,
+    CATEGORICAL_INPUTS,
     PARAMETER_RANGES,
     TABLE_PARAMETERS,
     VECTOR_INPUTS,
@@ -67,6 +68,7 @@ from steppe_geo.models.running import (
 
 __all__ = [
     "AREA_INPUTS",
+    "CATEGORICAL_INPUTS",
     "DERIVATIONS",
     "DERIVATION_HALOS",
     "DERIVATION_INPUT_KINDS",
