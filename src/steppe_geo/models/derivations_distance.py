@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from steppe_geo._validation import check_positive, did_you_mean
@@ -37,9 +39,6 @@ def _d_distance(
 ) -> xr.DataArray:
     # all_touched (default): every pixel a feature touches is a feature pixel, so features smaller than a
     # pixel are never lost and a pixel centre within d − ½ pixel diagonal of a feature is within d.
-    import geopandas as gpd
-    import pandas as pd_
-
     frames = []
     for key in inputs:
         v = layers[key]
@@ -49,7 +48,7 @@ def _d_distance(
             )
         gs = v.geometry if isinstance(v, gpd.GeoDataFrame) else v
         frames.append(gs if gs.crs is None and len(gs) == 0 else gs.to_crs(grid.crs))
-    feats = gpd.GeoSeries(pd_.concat(frames, ignore_index=True), crs=grid.crs)
+    feats = gpd.GeoSeries(pd.concat(frames, ignore_index=True), crs=grid.crs)
     if not (~(feats.isna() | feats.is_empty)).any():  # an empty layer: nothing here, no feature within reach
         attrs = {"max_distance_m": float(max_distance_m)} if max_distance_m is not None else {}
         return grid.to_dataarray(np.full(grid.shape, np.inf), name="distance", units="m", attrs=attrs)
@@ -57,9 +56,6 @@ def _d_distance(
 
 
 def _vector_features(layers: Mapping[str, Any], inputs: Sequence[str], grid: Grid, what: str) -> Any:
-    import geopandas as gpd
-    import pandas as pd_
-
     frames = []
     for key in inputs:
         v = layers[key]
@@ -71,7 +67,7 @@ def _vector_features(layers: Mapping[str, Any], inputs: Sequence[str], grid: Gri
         frames.append(gdf.set_crs(grid.crs) if gdf.crs is None and len(gdf) == 0 else gdf.to_crs(grid.crs))
     if len(frames) == 1:
         return frames[0]
-    return gpd.GeoDataFrame(pd_.concat(frames, ignore_index=True), crs=grid.crs)
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=grid.crs)
 
 
 def within_distance_m(

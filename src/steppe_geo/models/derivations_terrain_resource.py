@@ -13,7 +13,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import pyproj
 import xarray as xr
+from scipy.interpolate import RegularGridInterpolator
 
 from steppe_geo._validation import check_range
 from steppe_geo.criteria import (
@@ -90,8 +92,6 @@ def _pv_gain_table(ghi: np.ndarray, lat: np.ndarray) -> np.ndarray:
     the layer's values are computed, so a pixel's value does not depend on the rest of the layer: a
     window of the grid gives the same values as the whole grid (streamed and Dask runs).
     """
-    from scipy.interpolate import RegularGridInterpolator
-
     ok = np.isfinite(ghi) & np.isfinite(lat) & (ghi > 0)
     out = np.full(ghi.shape, np.nan)
     if not ok.any():
@@ -121,8 +121,6 @@ def _d_pv_yield(
 ) -> xr.DataArray:
     # Y (kWh/kWp/yr) = GHI · POA gain · PR / 1 kW/m² (docs/models.md) for a latitude-tilted, equator-facing
     # array at each pixel's latitude; the gain is steppe_geo.criteria.poa_gain (via a lookup table)
-    import pyproj
-
     check_range(performance_ratio, param="performance_ratio", low=1e-9, high=1.0)
     ghi = _da(layers, inputs[0])
     to_geo = pyproj.Transformer.from_crs(grid.crs, "EPSG:4326", always_xy=True)

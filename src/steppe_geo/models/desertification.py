@@ -3,7 +3,8 @@
 The presets :func:`desertification_esai` and :func:`desertification_china` with their derivations,
 parameters and sources. The science they use lives in :mod:`~steppe_geo.models.desertification_tables`
 (score tables and lookups) and :mod:`~steppe_geo.models.desertification_indices` (quality indices,
-ESAI, China's index, classes); every name of those two is also importable from here.
+ESAI, China's index, classes), on the table types of :mod:`~steppe_geo.models.score_tables`; every
+public name of those three that this module had before the split is still importable from here.
 
 See ``docs/models.md`` for the formulas, the tables and their sources.
 """

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import geopandas as gpd
 import numpy as np
+import shapely
 import xarray as xr
 
 from steppe_geo._validation import did_you_mean
@@ -116,8 +118,6 @@ class ModelResult:
 
 
 def _load_input(name: str, value: Any, grid: Grid) -> Any:
-    import geopandas as gpd
-
     if isinstance(value, gpd.GeoDataFrame | gpd.GeoSeries):
         return value
     if isinstance(value, xr.DataArray):
@@ -281,8 +281,6 @@ def _source(layer: Any) -> str:
 
 
 def _is_empty_vector(v: Any) -> bool:
-    import geopandas as gpd
-
     if not isinstance(v, gpd.GeoDataFrame | gpd.GeoSeries):
         return False
     geoms = v.geometry if isinstance(v, gpd.GeoDataFrame) else v
@@ -330,8 +328,6 @@ def _empty_layer_notes(model: Model, layers: Mapping[str, Any]) -> list[str]:
 
 def _point_setback_notes(model: Model, layers: Mapping[str, Any], grid: Grid) -> list[str]:
     """Warn (and note) when a setback from an area layer (settlements, ...) is measured from points."""
-    import shapely
-
     notes = []
     box = shapely.box(*grid.bounds)
     for name, sb in model.setbacks().items():
