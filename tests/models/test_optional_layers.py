@@ -74,7 +74,7 @@ def test_an_empty_layer_means_nothing_here(tiny, tmp_path, caplog):
     reference = run_model(wind_onshore(), inputs, grid=grid)  # railways 60 km away: beyond every setback
     inputs["railways"] = _write_empty(tmp_path / "railways.gpkg", grid.crs)  # a file without features
     inputs["homesteads"] = gpd.GeoDataFrame(geometry=[], crs=grid.crs)  # and an empty GeoDataFrame
-    with caplog.at_level(logging.INFO, logger="steppe_geo.models.model"):
+    with caplog.at_level(logging.INFO, logger="steppe_geo.models.running"):
         res = run_model(wind_onshore(), inputs, grid=grid)
     np.testing.assert_array_equal(res.eligible.values, reference.eligible.values)
     np.testing.assert_array_equal(res.exclusion.values, reference.exclusion.values)

@@ -5,7 +5,7 @@ import tomli_w
 
 from steppe_geo.config import _SETBACK_EDIT_KEYS, config_from_dict, load_config
 from steppe_geo.errors import ConfigError
-from steppe_geo.models.model import _WITHIN_EDITS
+from steppe_geo.models.editing import _WITHIN_EDITS
 from steppe_geo.pipeline.build import build_model
 
 # the inputs the wind_onshore preset reads, from the bundled sample data

@@ -9,6 +9,15 @@ See ``docs/models.md``.
 
 from steppe_geo._validation import did_you_mean as _did_you_mean
 from steppe_geo.errors import InvalidParameterError as _InvalidParameterError
+from steppe_geo.models.derivations import (
+    DERIVATION_HALOS,
+    DERIVATION_INPUT_KINDS,
+    DERIVATIONS,
+    WHOLE_GRID,
+    Derivation,
+    InputKind,
+    derivation_halo,
+)
 from steppe_geo.models.desertification import (
     CHINA_SENSITIVITY_LABELS,
     ESA_LABELS,
@@ -33,24 +42,17 @@ from steppe_geo.models.land_cover import (
     land_cover_legends,
     matching_legends,
 )
-from steppe_geo.models.model import (
-    DERIVATION_HALOS,
-    DERIVATION_INPUT_KINDS,
-    DERIVATIONS,
-    PRESETS,
-    WHOLE_GRID,
-    Derivation,
-    InputKind,
-    Model,
+from steppe_geo.models.model import Model
+from steppe_geo.models.presets import PRESETS
+from steppe_geo.models.restoration import pv_sand_control, restoration_priority
+from steppe_geo.models.running import (
     ModelResult,
     PointFeaturesWarning,
     check_class_codes,
     class_code_inputs,
-    derivation_halo,
     derive_layers,
     run_model,
 )
-from steppe_geo.models.restoration import pv_sand_control, restoration_priority
 from steppe_geo.models.solar import solar_pv
 from steppe_geo.models.wind import wind_onshore
 

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from steppe_geo.mcda import Criterion, PiecewiseLinear, ValueRange
+from steppe_geo.models.derivations import Derivation
 from steppe_geo.models.land_cover import LandCoverLegend, land_cover_legend
-from steppe_geo.models.model import Derivation
 
 GLAES = "GLAES default exclusion catalogue (Ryberg, Robinius & Stolten 2018, Energies 11(5) 1246)"
 GLAES_GRID = (

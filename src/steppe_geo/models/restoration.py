@@ -24,7 +24,8 @@ from steppe_geo.models.desertification import (
     esai_parameters,
 )
 from steppe_geo.models.land_cover import DEFAULT_LEGEND
-from steppe_geo.models.model import Model, preset_factory
+from steppe_geo.models.model import Model
+from steppe_geo.models.presets import preset_factory
 from steppe_geo.models.solar import (
     SOLAR_CAPACITY,
     SOLAR_EXCLUDED_LAND_COVER,

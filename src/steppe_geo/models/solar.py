@@ -19,8 +19,10 @@ from steppe_geo.models._siting import (
     siting_sources,
     slope_limit,
 )
+from steppe_geo.models.derivations import Derivation
 from steppe_geo.models.land_cover import DEFAULT_LEGEND
-from steppe_geo.models.model import Derivation, Model, preset_factory
+from steppe_geo.models.model import Model
+from steppe_geo.models.presets import preset_factory
 
 __all__ = [
     "ROAD_SETBACKS_M",

@@ -16,8 +16,10 @@ from steppe_geo.models._siting import (
     siting_sources,
     slope_limit,
 )
+from steppe_geo.models.derivations import Derivation
 from steppe_geo.models.land_cover import DEFAULT_LEGEND
-from steppe_geo.models.model import Derivation, Model, preset_factory
+from steppe_geo.models.model import Model
+from steppe_geo.models.presets import preset_factory
 
 __all__ = ["WIND_CAPACITY", "WIND_LAND_COVER", "WIND_LAND_COVER_BY_MEANING", "wind_onshore"]
 

@@ -143,7 +143,7 @@ def _ndvi_endmembers(path: str, mtime_ns: int, size: int, name: str, grid: Any,
     """
     from steppe_geo.criteria.vegetation import fvc_endmembers
     from steppe_geo.io import read_window
-    from steppe_geo.models.model import _time_mean
+    from steppe_geo.models._derivation_layers import _time_mean
 
     mean = np.full(grid.shape, np.nan, dtype=np.float32)
     for w in grid.windows(window):
