@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -464,3 +465,56 @@ def test_inputs_are_unchanged_and_repeat_runs_give_identical_pixels_and_tables(t
                 {k: v for k, v in db.profile.items() if k != "nodata"}
             np.testing.assert_equal(da.nodata, db.nodata)  # NaN == NaN here
             np.testing.assert_array_equal(da.read(), db.read())
+
+
+@pytest.mark.case("correct_result")
+def test_repeat_runs_with_source_date_epoch_are_byte_identical(tmp_path, monkeypatch):
+    """Reproducible outputs: with SOURCE_DATE_EPOCH set, every file is the same byte for byte.
+
+    The demo configuration writes every kind of output (COGs, GeoPackage, zipped shapefile, PNG
+    and PDF maps, the HTML report); only the summary's run times may differ.
+    """
+    import json
+
+    from steppe_geo.io import created_utc
+    from steppe_geo.pipeline import demo_config, run
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764720000")  # 2025-12-03T00:00:00Z
+    monkeypatch.delenv("OGR_CURRENT_DATE", raising=False)
+    hashes = []
+    for name in ("a", "b"):
+        with warnings.catch_warnings():  # the demo's messy inputs are announced (tested elsewhere)
+            warnings.simplefilter("ignore")
+            run(demo_config(tmp_path / name, resolution_m=2000))
+        out = tmp_path / name
+        hashes.append({str(p.relative_to(out)): _sha256(p) for p in sorted(out.rglob("*")) if p.is_file()})
+        if name == "a":
+            time.sleep(2.1)  # a clock-dated byte (zip entries count in 2 s steps) would now differ
+    assert hashes[0].keys() == hashes[1].keys()
+    kinds = {Path(f).suffix for f in hashes[0]}
+    assert {".tif", ".gpkg", ".zip", ".png", ".pdf", ".html"} <= kinds
+    differ = sorted(f for f in hashes[0] if hashes[0][f] != hashes[1][f])
+    assert differ == ["summary.json", "summary.txt"]
+    def untimed(obj: object) -> object:  # the run times (keys "..._seconds") are the only difference
+        if isinstance(obj, dict):
+            return {k: untimed(v) for k, v in obj.items() if not str(k).endswith("seconds")}
+        return [untimed(v) for v in obj] if isinstance(obj, list) else obj
+
+    summaries = [json.loads((tmp_path / n / "summary.json").read_text(encoding="utf-8")) for n in "ab"]
+    assert untimed(summaries[0]) == untimed(summaries[1])
+    assert summaries[0]["provenance"]["created_utc"] == created_utc() == "2025-12-03T00:00:00+00:00"
+    import sqlite3
+
+    with sqlite3.connect(next((tmp_path / "a").rglob("*.gpkg"))) as db:
+        (stamp,) = {row[0] for row in db.execute("SELECT last_change FROM gpkg_contents")}
+    assert stamp == "2025-12-03T00:00:00.000Z"
+
+
+@pytest.mark.case("clear_error")
+def test_source_date_epoch_that_is_not_an_integer_is_refused_naming_the_variable(monkeypatch):
+    from steppe_geo.errors import InvalidParameterError
+    from steppe_geo.io import created_utc
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
+    with pytest.raises(InvalidParameterError, match=r"SOURCE_DATE_EPOCH='yesterday'.*non-negative integer"):
+        created_utc()

@@ -7,7 +7,10 @@ from steppe_geo.io.atomic import atomic_path, check_output_path
 from steppe_geo.io.overview import MAP_MAX_PIXELS, decimated_shape, read_decimated
 from steppe_geo.io.provenance import (
     PROVENANCE_TAG,
+    SOURCE_DATE_EPOCH,
+    created_utc,
     file_checksum,
+    fixed_creation_dates,
     provenance_record,
     read_provenance,
     read_raster_tags,
@@ -31,6 +34,7 @@ from steppe_geo.io.write import (
 __all__ = [
     "MAP_MAX_PIXELS",
     "PROVENANCE_TAG",
+    "SOURCE_DATE_EPOCH",
     "Compression",
     "GeometryRole",
     "LayerKind",
@@ -39,9 +43,11 @@ __all__ = [
     "align_to_file",
     "atomic_path",
     "check_output_path",
+    "created_utc",
     "decimated_shape",
     "default_resampling",
     "file_checksum",
+    "fixed_creation_dates",
     "open_lazy",
     "provenance_record",
     "raster_writer",

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import hashlib
 import importlib.metadata
+import os
 import platform
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from steppe_geo._typing import PathLike
 from steppe_geo._version import __version__
-from steppe_geo.errors import InputNotFoundError
+from steppe_geo.errors import InputNotFoundError, InvalidParameterError
 
-__all__ = ["file_checksum", "provenance_record", "read_provenance"]
+__all__ = ["SOURCE_DATE_EPOCH", "created_utc", "file_checksum", "fixed_creation_dates", "provenance_record",
+           "read_provenance"]
 
 PROVENANCE_TAG = "STEPPE_GEO_PROVENANCE"
 """Tag / metadata item holding the provenance JSON (GeoTIFF, GeoPackage)."""
@@ -106,7 +109,7 @@ def provenance_record(inputs: Mapping[str, PathLike] | None = None, **params: An
     except ImportError:  # pragma: no cover
         gdal = None
     return {
-        "created_utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "created_utc": created_utc(),
         "steppe_geo": __version__,
         "python": platform.python_version(),
         "libraries": {lib: _version(lib) for lib in _LIBRARIES},
@@ -114,6 +117,60 @@ def provenance_record(inputs: Mapping[str, PathLike] | None = None, **params: An
         "inputs": {name: _input_record(p) for name, p in (inputs or {}).items()},
         "parameters": dict(params),
     }
+
+
+SOURCE_DATE_EPOCH = "SOURCE_DATE_EPOCH"
+"""Environment variable fixing the creation time written into outputs (seconds since 1970-01-01 UTC),
+as the Reproducible Builds specification defines it (https://reproducible-builds.org/specs/source-date-epoch/)."""
+
+
+def created_utc() -> str:
+    """The creation time written into outputs: now, or ``SOURCE_DATE_EPOCH`` when it is set (ISO 8601, UTC).
+
+    Raises
+    ------
+    InvalidParameterError
+        ``SOURCE_DATE_EPOCH`` is set but is not a non-negative integer.
+
+    Examples
+    --------
+    >>> import os
+    >>> os.environ["SOURCE_DATE_EPOCH"] = "1764720000"
+    >>> created_utc()
+    '2025-12-03T00:00:00+00:00'
+    >>> del os.environ["SOURCE_DATE_EPOCH"]
+    """
+    fixed = os.environ.get(SOURCE_DATE_EPOCH)
+    if fixed is None or fixed == "":
+        return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+    if not fixed.strip().isdigit():
+        raise InvalidParameterError(
+            f"environment variable {SOURCE_DATE_EPOCH}={fixed!r}: must be a non-negative integer "
+            "(seconds since 1970-01-01 UTC), e.g. SOURCE_DATE_EPOCH=$(date +%s); unset it to write the "
+            "current time"
+        )
+    return _dt.datetime.fromtimestamp(int(fixed), _dt.UTC).isoformat(timespec="seconds")
+
+
+@contextlib.contextmanager
+def fixed_creation_dates() -> Iterator[None]:
+    """While active, GDAL stamps GeoPackages with ``SOURCE_DATE_EPOCH`` (when it is set), not the clock.
+
+    Sets GDAL's ``OGR_CURRENT_DATE`` (the ``last_change`` of ``gpkg_contents``), unless the user set
+    it, for both GDAL copies (rasterio's and pyogrio's read it from the environment); restored on
+    exit. With ``SOURCE_DATE_EPOCH`` set, two runs of one configuration write byte-identical files
+    (provenance via :func:`created_utc`, PDF dates by matplotlib), except the timings in the summary.
+    """
+    fixed = os.environ.get(SOURCE_DATE_EPOCH)
+    if not fixed or "OGR_CURRENT_DATE" in os.environ:
+        yield
+        return
+    stamp = _dt.datetime.fromisoformat(created_utc()).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    os.environ["OGR_CURRENT_DATE"] = stamp
+    try:
+        yield
+    finally:
+        os.environ.pop("OGR_CURRENT_DATE", None)
 
 
 def _input_record(path: PathLike) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from steppe_geo.errors import (
     ConfigError,
 )
 from steppe_geo.grid import Grid
+from steppe_geo.io.provenance import fixed_creation_dates
 from steppe_geo.pipeline.check import check_config, effective_mode
 from steppe_geo.pipeline.estimate import estimate_run
 from steppe_geo.pipeline.evaluate import _evaluate_from_files, dask_client, evaluate_model
@@ -110,8 +111,10 @@ def run(config: Config, *, overwrite: bool = False, progress: bool = False, out_
     timings: dict[str, float] = {}
     # the output folder is locked for the whole run (a concurrent run fails here, before any work);
     # Ctrl-C and SIGTERM unwind the run: the staging folder goes, the lock is released
-    with interrupt_on_signals(), staged_output_dir(out, overwrite=overwrite, inputs=config.inputs,
-                                                   expected_bytes=expected_bytes) as stage, \
+    # SOURCE_DATE_EPOCH, when set, fixes every date written (reproducible outputs)
+    with interrupt_on_signals(), fixed_creation_dates(), \
+            staged_output_dir(out, overwrite=overwrite, inputs=config.inputs,
+                              expected_bytes=expected_bytes) as stage, \
             contextlib.ExitStack() as cluster:
         # connect to the scheduler (or start the local cluster) before any heavy work: fail fast
         client = cluster.enter_context(dask_client(scheduler, workers, key=key, shared=stage))
