@@ -38,7 +38,8 @@ from scipy.sparse.csgraph import connected_components
 
 from steppe_geo._validation import check_number, did_you_mean
 from steppe_geo.errors import InvalidParameterError, MissingLayerError
-from steppe_geo.mcda.value_functions import _integer_code, decode_nodata
+from steppe_geo.mcda.value_base import decode_nodata
+from steppe_geo.mcda.value_tables import _integer_code
 
 __all__ = [
     "NO_DATA",
