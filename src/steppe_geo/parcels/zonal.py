@@ -21,6 +21,7 @@ import pandas as pd
 import scipy.sparse as sp
 import xarray as xr
 
+from steppe_geo import io
 from steppe_geo._validation import check_same_grid, parse_choice
 from steppe_geo.errors import (
     InvalidParameterError,
@@ -180,8 +181,6 @@ def _read_paths(layers: dict, *, grid: Grid | None, categorical: Sequence[str]) 
     paths = [k for k, v in layers.items() if not isinstance(v, xr.DataArray)]
     if not paths:
         return layers
-    from steppe_geo import io
-
     if grid is None:
         first = next((v for v in layers.values() if isinstance(v, xr.DataArray)), None)
         grid = Grid.from_dataarray(first) if first is not None else None
