@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -23,14 +22,8 @@ import xarray as xr
 
 from steppe_geo import io
 from steppe_geo._validation import check_same_grid, parse_choice
-from steppe_geo.errors import (
-    InvalidParameterError,
-)
+from steppe_geo.errors import InvalidParameterError
 from steppe_geo.grid import Grid
-
-if TYPE_CHECKING:
-    pass
-
 from steppe_geo.parcels.coverage import CoverageMatrix, _check_coverage, coverage_matrix, parcel_chunks
 
 __all__ = ["CoverageMatrix", "Stat", "coverage_matrix", "parcel_chunks", "zonal_stats"]
