@@ -58,7 +58,7 @@ def main(size: int = 4000, n_parcels: int = 5000, n_layers: int = 8, repeats: in
     from exactextract.raster import NumPyRasterSource
     srcs = [NumPyRasterSource(stack[i], x0, y0, x1, y1, nodata=np.nan, srs_wkt=grid.crs.to_wkt(),
                               name=f"c{i}") for i in range(n_layers)]
-    from steppe_geo.parcels.zonal import _wkb_source
+    from steppe_geo.parcels.coverage import _wkb_source
 
     t_ours, ours = _best(lambda: zonal_stats(parcels, layers), repeats)
     t_ee, ref = _best(lambda: exactextract.exact_extract(srcs, parcels, ["mean"], output="pandas"), repeats)

@@ -243,3 +243,109 @@ def test_short_cycles_through_function_local_imports_are_only_the_known_ones():
     new, broken = cycles - KNOWN_LOCAL_CYCLES, KNOWN_LOCAL_CYCLES - cycles
     assert not new, f"new import cycles: {[sorted(c) for c in new]}"
     assert not broken, f"broken, delete from KNOWN_LOCAL_CYCLES: {[sorted(c) for c in broken]}"
+
+
+# The import contract of the compute layers (issue 14, item 3): criteria, mcda, models and parcels take and
+# return in-memory objects; only io (and the pipeline shell) opens, writes or lists files.
+COMPUTE_PACKAGES = ("criteria", "mcda", "models", "parcels")
+RASTERIO_FILE_APIS = ("open", "Env", "shutil")
+IO_WRITER_MODULES = ("steppe_geo.io.write", "steppe_geo.io.atomic", "steppe_geo.io.window_files")
+IO_WRITERS = {"write_raster", "write_vector", "write_shapefile_zip", "write_json", "write_text",
+              "save_figure", "raster_writer", "RasterWindowWriter", "tiled_writer", "align_to_file",
+              "atomic_path", "check_output_path"}
+SHELL_PACKAGES = ("steppe_geo.pipeline", "steppe_geo.cli", "steppe_geo.config")
+
+# Known violations, each with its reason; a new one fails the test, and so does a fixed one left here.
+KNOWN_CONTRACT_VIOLATIONS = {
+    # The streamed and Dask overlay loops write their COGs window by window; the file API itself
+    # (rasterio.open, the writers, GDAL's cache) is in io.window_files, but the loops still call it.
+    ("steppe_geo.mcda.overlay_windows", "steppe_geo.io.window_files"),
+    # export_bundle (public API of parcels) assembles the parcel tables and writes them with io's
+    # atomic writers; moving the writing into io changes where users import it from (issue 14, open).
+    ("steppe_geo.parcels.export", "steppe_geo.io.write_vector"),
+    ("steppe_geo.parcels.export", "steppe_geo.io.write_shapefile_zip"),
+}
+
+
+def contract_violations(path: Path, name: str) -> set[tuple[str, str]]:
+    """What module ``name`` (at ``path``) imports or calls against the compute layers' import contract.
+
+    Every import counts, at module level or inside a function (a lazy import is an import too):
+    rasterio's file APIs (``rasterio.open``/``Env``/``shutil``, as an attribute of an imported
+    ``rasterio`` or imported from it), ``pyogrio``, io's writers (their modules, their names, or
+    ``io.<writer>`` on an imported ``steppe_geo.io``) and the shell (pipeline, cli, config).
+    """
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    out: set[tuple[str, str]] = set()
+    rasterio_aliases, io_aliases = set(), set()
+
+    def shell(mod: str) -> bool:
+        return any(mod == p or mod.startswith(p + ".") for p in SHELL_PACKAGES)
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                if a.name == "rasterio":
+                    rasterio_aliases.add(a.asname or "rasterio")
+                elif a.name.startswith("rasterio.") and a.name.split(".")[1] in RASTERIO_FILE_APIS:
+                    out.add((name, a.name))
+                elif a.name.split(".")[0] == "pyogrio" or shell(a.name) or a.name in IO_WRITER_MODULES:
+                    out.add((name, a.name))
+                elif a.name == "steppe_geo.io":
+                    io_aliases.add(a.asname or "steppe_geo.io")
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            mod = node.module
+            for a in node.names:
+                full = f"{mod}.{a.name}"
+                if mod == "rasterio" and a.name in RASTERIO_FILE_APIS:
+                    out.add((name, full))
+                elif mod.startswith("rasterio.") and mod.split(".")[1] in RASTERIO_FILE_APIS:
+                    out.add((name, full))
+                elif mod.split(".")[0] == "pyogrio" or shell(mod) or shell(full):
+                    out.add((name, mod if shell(mod) or mod.startswith("pyogrio") else full))
+                elif mod in IO_WRITER_MODULES or full in IO_WRITER_MODULES:
+                    out.add((name, full if full in IO_WRITER_MODULES else mod))
+                elif mod.startswith("steppe_geo.io") and a.name in IO_WRITERS:
+                    out.add((name, f"steppe_geo.io.{a.name}"))
+                elif mod == "steppe_geo" and a.name == "io":
+                    io_aliases.add(a.asname or "io")
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            if node.value.id in rasterio_aliases and node.attr in RASTERIO_FILE_APIS:
+                out.add((name, f"rasterio.{node.attr}"))
+            elif node.value.id in io_aliases and node.attr in IO_WRITERS:
+                out.add((name, f"steppe_geo.io.{node.attr}"))
+    return out
+
+
+def test_contract_checker_finds_planted_violations(tmp_path):
+    planted = tmp_path / "planted.py"
+    planted.write_text(
+        "import rasterio\nimport rasterio.shutil\nfrom rasterio import features\n"
+        "from steppe_geo import io as sgio\nfrom steppe_geo.grid import Grid\n\n"
+        "def f(path):\n    from pyogrio import read_dataframe\n    from steppe_geo.pipeline import run\n"
+        "    from steppe_geo.io.write import write_raster\n"
+        "    from steppe_geo.io import read_raster, write_vector\n"
+        "    import steppe_geo.config\n    with rasterio.Env(), rasterio.open(path) as ds:\n"
+        "        sgio.save_figure(ds, path)\n        return features, Grid, sgio.read_raster(path)\n",
+        encoding="utf-8")
+    assert contract_violations(planted, "m") == {
+        ("m", "rasterio.shutil"), ("m", "rasterio.Env"), ("m", "rasterio.open"), ("m", "pyogrio"),
+        ("m", "steppe_geo.pipeline"), ("m", "steppe_geo.io.write"), ("m", "steppe_geo.io.write_vector"),
+        ("m", "steppe_geo.config"), ("m", "steppe_geo.io.save_figure")}
+    clean = tmp_path / "clean.py"
+    clean.write_text("from rasterio import features\nfrom rasterio.windows import Window\n"
+                     "from steppe_geo.io import read_raster\nimport numpy as np\n", encoding="utf-8")
+    assert contract_violations(clean, "c") == set()
+
+
+def test_compute_layers_keep_the_import_contract():
+    found = set()
+    for name, path in _modules().items():
+        if name.split(".")[1:2] and name.split(".")[1] in COMPUTE_PACKAGES:
+            found |= contract_violations(path, name)
+    new = sorted(found - KNOWN_CONTRACT_VIOLATIONS)
+    assert not new, ("criteria/mcda/models/parcels must not open or write files (rasterio.open/Env/shutil, "
+                     "pyogrio, io writers) nor import pipeline/cli/config:\n"
+                     + "\n".join(f"{m}: {what}" for m, what in new))
+    fixed = sorted(KNOWN_CONTRACT_VIOLATIONS - found)
+    assert not fixed, f"no longer violated, delete from KNOWN_CONTRACT_VIOLATIONS: {fixed}"

@@ -324,7 +324,7 @@ def test_float_layer_with_numeric_nodata_is_nodata_in_every_mode(layers, small_g
 
 def test_large_minimum_area_needs_no_halo(layers, sources, small_grid, tmp_path, client, monkeypatch):
     # 200 px minimum area with 16-pixel windows: the old halo (200 px a side) read 416 x 416 windows
-    from steppe_geo.mcda import overlay as ov_mod
+    from steppe_geo.mcda import overlay_windows as ov_mod
 
     big = MinimumArea("under 200 px", min_area_m2=200 * 900)
     ov = Overlay(_overlay().criteria, constraints=(*_overlay().constraints[:-1], big))
@@ -332,13 +332,13 @@ def test_large_minimum_area_needs_no_halo(layers, sources, small_grid, tmp_path,
     assert r.eligible.values.any()
     assert ((r.exclusion.values & (1 << 6)) > 0).any()  # the rule (constraint 4: bit 6) removed something
     reads = []
-    orig = ov_mod._read_window
+    orig = ov_mod.window_arrays
 
     def spy(datasets, win):
         reads.append((int(win.padded.height), int(win.padded.width), len(datasets)))
         return orig(datasets, win)
 
-    monkeypatch.setattr(ov_mod, "_read_window", spy)
+    monkeypatch.setattr(ov_mod, "window_arrays", spy)
     files = evaluate_streamed(ov, sources, grid=small_grid, out_dir=tmp_path / "s", window=16)
     _assert_files_equal_memory(files, r)
     assert max(h for h, _, _ in reads) <= 16 and max(w for _, w, _ in reads) <= 16
@@ -407,7 +407,7 @@ def test_overlay_accepts_rule_aliases_and_checks_parameters():
                        match=r"criterion 'w': weight must be a number >= 0, got 'heavy'"):
         Criterion("w", Linear(0, 1), "heavy")
     with pytest.raises(InvalidParameterError, match=r"window must be an integer > 0 pixels, got 2.5"):
-        from steppe_geo.mcda.overlay import _prepare
+        from steppe_geo.mcda.overlay_windows import _prepare
 
         _prepare(_overlay(), {}, sg.Grid.from_bounds((0, 0, 60, 60), crs="EPSG:32649", resolution_m=30), 2.5)
 

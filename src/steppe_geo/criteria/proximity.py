@@ -23,7 +23,7 @@ from scipy import ndimage
 from steppe_geo._typing import ClassesLike, FeaturesLike
 from steppe_geo._validation import check_positive, check_projected
 from steppe_geo.criteria._common import check_dataarray
-from steppe_geo.errors import EmptyLayerError, GridMismatchError, InvalidParameterError
+from steppe_geo.errors import EmptyLayerError, GridMismatchError, InvalidParameterError, MissingCRSError
 from steppe_geo.grid import Grid
 
 __all__ = [
@@ -391,8 +391,6 @@ def _vector_geometries(features: FeaturesLike, grid: Grid) -> np.ndarray:
 
     geoms = features.geometry if isinstance(features, gpd.GeoDataFrame) else features
     if geoms.crs is None:
-        from steppe_geo.errors import MissingCRSError
-
         raise MissingCRSError("features have no CRS; set one with .set_crs(...)")
     if geoms.crs != grid.crs:
         geoms = geoms.to_crs(grid.crs)

@@ -36,7 +36,7 @@ import xarray as xr
 
 from steppe_geo._typing import RasterOrNumber
 from steppe_geo._validation import check_range
-from steppe_geo.criteria.wind import _check_positive_values, _first_raster, _out, _values
+from steppe_geo.criteria.wind_resource import _check_positive_values, _first_raster, _out, _values
 from steppe_geo.errors import InvalidParameterError
 
 __all__ = [

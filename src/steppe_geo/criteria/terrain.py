@@ -19,6 +19,7 @@ import xarray as xr
 
 from steppe_geo._validation import check_range, parse_choice
 from steppe_geo.criteria._common import as_float, check_dataarray, wrap_like
+from steppe_geo.errors import InvalidParameterError
 
 __all__ = [
     "HALO",
@@ -173,8 +174,6 @@ def _dem(dem: xr.DataArray) -> tuple[np.ndarray, float, float]:
 
 
 def _check_2d(dem: xr.DataArray) -> None:
-    from steppe_geo.errors import InvalidParameterError
-
     if isinstance(dem, xr.DataArray) and dem.ndim != 2:
         raise InvalidParameterError(f"dem must be 2-D ('y', 'x'), got dims {dem.dims}")
 

@@ -9,6 +9,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from steppe_geo import io
 from steppe_geo._validation import did_you_mean
 from steppe_geo.errors import EmptyLayerError, InvalidParameterError
 from steppe_geo.parcels.selection import SelectionResult
@@ -132,8 +133,6 @@ def export_bundle(
     InvalidParameterError
         ``formats`` is empty or names an unknown format (the valid ones are listed).
     """
-    from steppe_geo import io
-
     formats = tuple(formats) if not isinstance(formats, str) else (formats,)
     unknown = [f for f in formats if f not in EXPORT_FORMATS]
     if unknown or not formats:

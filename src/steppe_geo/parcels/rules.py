@@ -37,6 +37,7 @@ from steppe_geo.errors import InvalidParameterError, MissingLayerError
 from steppe_geo.grid import Grid
 from steppe_geo.mcda.combine import OWAWeights, Rule, _check_gamma, combine_into, parse_rule
 from steppe_geo.mcda.overlay import Overlay
+from steppe_geo.parcels.coverage import CoverageMatrix, _check_coverage, coverage_matrix
 from steppe_geo.parcels.stability import (
     _check_draws,
     _given_draws,
@@ -44,7 +45,7 @@ from steppe_geo.parcels.stability import (
     _rank_table,
     dirichlet_weights,
 )
-from steppe_geo.parcels.zonal import CoverageMatrix, _check_coverage, _invalid, coverage_matrix
+from steppe_geo.parcels.zonal import _invalid
 
 if TYPE_CHECKING:
     from rasterio.windows import Window
