@@ -37,7 +37,8 @@ from steppe_geo.errors import (
     NoOverlapError,
     UnreadableInputError,
 )
-from steppe_geo.grid import Grid, dataarray_transform
+from steppe_geo.georef import dataarray_transform
+from steppe_geo.grid import Grid
 from steppe_geo.io._hints import missing_crs_hint, not_a_file, unreadable_detail
 from steppe_geo.io.plausibility import format_values
 from steppe_geo.io.remote import input_path, is_remote

@@ -36,9 +36,9 @@ import shapely
 import xarray as xr
 
 from steppe_geo._typing import PathLike
-from steppe_geo._validation import check_same_grid, did_you_mean
+from steppe_geo._validation import did_you_mean
 from steppe_geo.errors import GridMismatchError, InvalidParameterError, MissingLayerError
-from steppe_geo.grid import Grid, GridWindow
+from steppe_geo.grid import Grid, GridWindow, check_same_grid
 from steppe_geo.mcda.aoi import _inside_window, _pixel_polygon, aoi_polygon
 from steppe_geo.mcda.combine import OWAWeights, Rule, _check_gamma, combine_into, parse_rule
 from steppe_geo.mcda.constraints import (

@@ -13,9 +13,9 @@ import xarray as xr
 from rasterio import features
 from scipy import ndimage
 
-from steppe_geo._validation import check_positive, check_same_grid
+from steppe_geo._validation import check_positive
 from steppe_geo.errors import EmptyLayerError, InvalidParameterError
-from steppe_geo.grid import Grid
+from steppe_geo.grid import Grid, check_same_grid
 from steppe_geo.parcels.zonal import zonal_stats
 
 __all__ = ["candidate_regions", "candidate_regions_windowed", "grow_regions", "windowed_quantile"]

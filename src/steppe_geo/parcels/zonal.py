@@ -22,7 +22,7 @@ import scipy.sparse as sp
 import shapely
 import xarray as xr
 
-from steppe_geo._validation import check_projected, check_same_grid, parse_choice
+from steppe_geo._validation import check_projected, parse_choice
 from steppe_geo.errors import (
     GeometryTypeError,
     InvalidGeometryWarning,
@@ -30,7 +30,7 @@ from steppe_geo.errors import (
     MissingCRSError,
     NoOverlapError,
 )
-from steppe_geo.grid import Grid
+from steppe_geo.grid import Grid, check_same_grid
 
 if TYPE_CHECKING:
     from rasterio.windows import Window
