@@ -216,10 +216,9 @@ def test_mcda_all_is_trimmed_and_the_rest_stays_importable():
 
 
 # Short cycles (2 or 3 modules) still closed by function-local imports (issue 14, item 2): each is
-# broken by moving code that other work is editing now (the raster tags out of
-# io.raster; the derivation adapters out of models.model). Delete an entry when it is broken.
+# broken by moving code that other work is editing now (the derivation adapters out of models.model).
+# Delete an entry when it is broken.
 KNOWN_LOCAL_CYCLES = {
-    frozenset({"steppe_geo.io.plausibility", "steppe_geo.io.raster"}),
     frozenset({"steppe_geo.models.desertification", "steppe_geo.models.model"}),
 }
 
