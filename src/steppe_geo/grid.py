@@ -19,6 +19,9 @@ from steppe_geo._typing import Bounds, CRSLike
 from steppe_geo._validation import MAX_PIXELS, check_pixel_count, check_positive, check_projected, to_crs
 from steppe_geo.errors import GeographicCRSError, GridMismatchError, InvalidParameterError, MissingCRSError
 from steppe_geo.georef import (
+    M_PER_DEGREE as M_PER_DEGREE,  # importable from here as before the split
+)
+from steppe_geo.georef import (
     _aoi_geometry,
     _crs_label,
     _crs_name,

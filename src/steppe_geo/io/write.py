@@ -29,7 +29,23 @@ from steppe_geo.grid import Grid
 from steppe_geo.io.atomic import atomic_path
 from steppe_geo.io.provenance import PROVENANCE_TAG
 from steppe_geo.io.raster import KIND_TAG, UNITS_TAG
-from steppe_geo.io.vector_writing import shapefile_field_names, write_shapefile_zip, write_vector
+from steppe_geo.io.vector_writing import (  # the constants stay importable from here as before the split
+    DBF_CHAR_MAX as DBF_CHAR_MAX,
+)
+from steppe_geo.io.vector_writing import (
+    DBF_NAME_MAX as DBF_NAME_MAX,
+)
+from steppe_geo.io.vector_writing import (
+    GPKG_VERSION as GPKG_VERSION,
+)
+from steppe_geo.io.vector_writing import (
+    SHAPEFILE_DATE as SHAPEFILE_DATE,
+)
+from steppe_geo.io.vector_writing import (
+    shapefile_field_names,
+    write_shapefile_zip,
+    write_vector,
+)
 from steppe_geo.io.warp import GDAL_CACHE_MB
 
 if TYPE_CHECKING:
