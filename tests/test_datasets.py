@@ -15,7 +15,7 @@ import shapely
 from pyproj import Geod
 
 import steppe_geo as sg
-from steppe_geo import datasets
+from steppe_geo import datasets, samples
 from steppe_geo.errors import InputNotFoundError, InvalidParameterError, MissingLayerError
 
 REQUIRED = [
@@ -245,9 +245,9 @@ def test_sample_grid_rejects_bad_resolution():
 
 def test_missing_sample_dir_raises(tmp_path):
     with pytest.raises(InputNotFoundError, match=r"sample data not found; looked in .*nowhere"):
-        datasets._first_sample_dir([tmp_path / "nowhere"])
+        samples._first_sample_dir([tmp_path / "nowhere"])
     (tmp_path / "aoi.gpkg").write_bytes(b"")
-    assert datasets._first_sample_dir([tmp_path / "nowhere", tmp_path]) == tmp_path
+    assert samples._first_sample_dir([tmp_path / "nowhere", tmp_path]) == tmp_path
 
 
 def test_wheel_bundles_sample_data_and_finds_it(tmp_path):

@@ -216,11 +216,8 @@ def test_mcda_all_is_trimmed_and_the_rest_stays_importable():
 
 
 # Short cycles (2 or 3 modules) still closed by function-local imports (issue 14, item 2): each is
-# broken by moving code that other work is editing now (check_same_grid into grid; the raster tags out of
-# io.raster). Delete an entry when it is broken.
-KNOWN_LOCAL_CYCLES = {
-    frozenset({"steppe_geo._validation", "steppe_geo.grid"}),
-    frozenset({"steppe_geo.io.plausibility", "steppe_geo.io.raster"}),
+# broken by moving code. Delete an entry when it is broken (none is left).
+KNOWN_LOCAL_CYCLES: set[frozenset[str]] = {
 }
 
 

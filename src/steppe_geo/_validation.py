@@ -5,12 +5,12 @@ from __future__ import annotations
 import difflib
 import enum
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any, TypeVar
 
 import pyproj
 
-from steppe_geo.errors import GeographicCRSError, GridMismatchError, InvalidParameterError, SizeLimitError
+from steppe_geo.errors import GeographicCRSError, InvalidParameterError, SizeLimitError
 
 E = TypeVar("E", bound=enum.Enum)
 
@@ -103,28 +103,6 @@ def check_range(value: float, *, param: str, low: float, high: float) -> float:
     if not (low <= v <= high):
         raise InvalidParameterError(f"{param} must be within [{low}, {high}], got {value!r}")
     return v
-
-
-def check_same_grid(layers: Mapping[str, Any]) -> None:
-    """Raise GridMismatchError unless every DataArray in ``layers`` shares CRS, transform, shape.
-
-    The message names both layers and shows both grids.
-    """
-    from steppe_geo.grid import Grid
-
-    items = list(layers.items())
-    if len(items) < 2:
-        return
-    name0, da0 = items[0]
-    g0 = Grid.from_dataarray(da0)
-    for name, da in items[1:]:
-        g = Grid.from_dataarray(da)
-        if not g.same_as(g0):
-            raise GridMismatchError(
-                f"layers {name0!r} and {name!r} are on different grids:\n"
-                f"  {name0}: {g0.describe()}\n  {name}: {g.describe()}\n"
-                "align them first with steppe_geo.read_raster(..., grid=grid)"
-            )
 
 
 MAX_PIXELS = 10**10

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -17,13 +17,25 @@ from rasterio.windows import Window
 
 from steppe_geo._typing import Bounds, CRSLike
 from steppe_geo._validation import MAX_PIXELS, check_pixel_count, check_positive, check_projected, to_crs
-from steppe_geo.errors import GeographicCRSError, InvalidParameterError, MissingCRSError
+from steppe_geo.errors import GeographicCRSError, GridMismatchError, InvalidParameterError, MissingCRSError
+from steppe_geo.georef import (
+    M_PER_DEGREE as M_PER_DEGREE,  # importable from here as before the split
+)
+from steppe_geo.georef import (
+    _aoi_geometry,
+    _crs_label,
+    _crs_name,
+    _geographic_resolution_message,
+    dataarray_transform,
+    laea_crs,
+)
+from steppe_geo.grid_windows import GridWindow
 
 if TYPE_CHECKING:
     import geopandas as gpd
     import shapely
 
-__all__ = ["MAX_GRID_PIXELS", "Grid", "GridWindow"]
+__all__ = ["MAX_GRID_PIXELS", "Grid", "GridWindow", "check_same_grid"]
 
 MAX_GRID_PIXELS = MAX_PIXELS
 """Hard cap on the pixels of a grid built from bounds (and of a raster read): 10 billion, refused
@@ -499,116 +511,6 @@ class Grid:
         return da
 
 
-@dataclass(frozen=True)
-class GridWindow:
-    """One tile of a grid: the core window and the halo-padded window read around it.
-
-    Made by :meth:`Grid.windows`.
-
-    Parameters
-    ----------
-    grid : Grid
-        The whole grid.
-    core : rasterio.windows.Window
-        The tile itself; the cores of :meth:`Grid.windows` cover the grid once.
-    padded : rasterio.windows.Window
-        The core grown by the halo on every side, clipped to the grid.
-    """
-
-    grid: Grid
-    core: Window
-    padded: Window
-
-    @property
-    def inner(self) -> tuple[slice, slice]:
-        """Slices that cut the core out of an array read over ``padded``."""
-        r = int(self.core.row_off - self.padded.row_off)
-        c = int(self.core.col_off - self.padded.col_off)
-        return (slice(r, r + int(self.core.height)), slice(c, c + int(self.core.width)))
-
-    @property
-    def core_slices(self) -> tuple[slice, slice]:
-        """Slices of the full grid array that the core covers."""
-        return self.core.toslices()
-
-    @property
-    def padded_slices(self) -> tuple[slice, slice]:
-        """Slices of the full grid array that the padded window covers."""
-        return self.padded.toslices()
-
-    @property
-    def core_grid(self) -> Grid:
-        """Grid of the core tile."""
-        return self.grid.window_grid(self.core)
-
-    @property
-    def padded_grid(self) -> Grid:
-        """Grid of the halo-padded tile."""
-        return self.grid.window_grid(self.padded)
-
-
-def laea_crs(lat_0: float, lon_0: float) -> pyproj.CRS:
-    """Lambert azimuthal equal-area CRS on WGS 84 centred at ``(lat_0, lon_0)``, with a name.
-
-    The same projection as ``+proj=laea +lat_0=... +lon_0=... +datum=WGS84 +units=m``, but
-    named (e.g. ``"steppe_geo LAEA 40.20N 109.30E"``) so that GIS software shows what it is
-    instead of "unknown"; the name survives GeoTIFF and GeoPackage round trips.
-
-    Parameters
-    ----------
-    lat_0, lon_0 : float
-        Centre of the projection in degrees (north and east positive).
-
-    Returns
-    -------
-    pyproj.CRS
-        Projected CRS with easting/northing axes in metres.
-
-    Examples
-    --------
-    >>> laea_crs(40.2, 109.3).name
-    'steppe_geo LAEA 40.20N 109.30E'
-    >>> laea_crs(-33.87, -70.65).name
-    'steppe_geo LAEA 33.87S 70.65W'
-    """
-    from pyproj.crs import ProjectedCRS
-    from pyproj.crs.coordinate_operation import LambertAzimuthalEqualAreaConversion
-
-    name = (f"steppe_geo LAEA {abs(lat_0):.2f}{'N' if lat_0 >= 0 else 'S'} "
-            f"{abs(lon_0):.2f}{'E' if lon_0 >= 0 else 'W'}")
-    return pyproj.CRS(ProjectedCRS(
-        conversion=LambertAzimuthalEqualAreaConversion(latitude_natural_origin=lat_0,
-                                                       longitude_natural_origin=lon_0),
-        geodetic_crs=pyproj.CRS.from_epsg(4326), name=name,
-    ))
-
-
-def dataarray_transform(da: xr.DataArray) -> Affine:
-    """Affine transform of a georeferenced DataArray, as exact as its metadata allow.
-
-    The transform recomputed from the ``x``/``y`` coordinates carries rounding errors of a
-    few ulp; rioxarray's stored ``GeoTransform`` (written by ``open_rasterio`` and
-    ``write_transform``) is the file's exact one. The stored one is used when it agrees with
-    the coordinates to 1e-9 of a pixel (it can be stale after coordinates were edited by
-    hand), otherwise the recomputed one.
-    """
-    recalc = da.rio.transform(recalc=True)
-    stored = da.rio.transform()
-    tol = 1e-9 * max(abs(recalc.a), abs(recalc.e))
-    if all(abs(a - b) <= tol for a, b in zip(stored[:6], recalc[:6], strict=True)):
-        return stored
-    return recalc
-
-
-def _crs_label(crs: pyproj.CRS) -> str:
-    epsg = crs.to_epsg()
-    if epsg:
-        return f"EPSG:{epsg}"
-    if crs.name and crs.name != "unknown":
-        return crs.name
-    return crs.srs or crs.name
-
-
 def _check_int(value: Any, *, param: str, low: int, shown: Any) -> int:
     """``value`` as a Python int >= ``low`` (numpy integers accepted, bools and floats not)."""
     valid = "an integer > 0" if low == 1 else f"an integer >= {low}"
@@ -635,67 +537,29 @@ def _resolution_pair(resolution: float | tuple[float, float], param: str = "reso
     return r, r
 
 
-M_PER_DEGREE = 111_320.0
-"""Metres per degree of latitude (and of longitude at the equator), to suggest a size in degrees."""
-
-
-def _crs_name(crs: pyproj.CRS) -> str:
-    epsg = crs.to_epsg()
-    return f"EPSG:{epsg} ({crs.name})" if epsg else repr(crs.name)
-
-
-def _geographic_resolution_message(bounds: Bounds, crs: pyproj.CRS, resolution_m: Any) -> str:
-    """Why ``resolution_m`` does not fit a geographic CRS, and what would (a UTM zone, ``resolution_deg``)."""
-    from pyproj.aoi import AreaOfInterest
-    from pyproj.database import query_utm_crs_info
-
-    head = (f"resolution_m: the CRS {_crs_name(crs)} is geographic (its units are degrees), so "
-            f"resolution_m={resolution_m!r} would make pixels of {resolution_m!r} degrees, not metres")
-    try:
-        west, south, east, north = (float(v) for v in bounds)
-    except (TypeError, ValueError):
-        return head + "; give a projected CRS in metres (a UTM zone, EPSG:326NN or EPSG:327NN)"
-    lon, lat = (west + east) / 2, (south + north) / 2
-    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        return (head + f"; and the bounds {tuple(bounds)!r} are not degrees either (they look projected): "
-                "give the CRS they are in")
-    zones = query_utm_crs_info(datum_name="WGS 84", area_of_interest=AreaOfInterest(lon, lat, lon, lat))
-    utm = next((z for z in zones if z.auth_name == "EPSG"), None)
-    first = float(resolution_m[0] if isinstance(resolution_m, tuple | list) else resolution_m)
-    deg = first / M_PER_DEGREE
-    suggestion = (f"; use a projected CRS in metres, e.g. the UTM zone of the bounds' centre "
-                  f"({lon:.4f}, {lat:.4f}): EPSG:{utm.code} ({utm.name}), with the bounds transformed to it"
-                  if utm is not None else "; use a projected CRS in metres")
-    return (head + suggestion + f", or give the pixel size in degrees: resolution_deg={deg:.3g} "
-            f"(≈ {first:g} m north-south)")
-
-
-def _aoi_geometry(aoi: Any) -> tuple[Any, pyproj.CRS]:
-    import geopandas as gpd
-    import shapely
-
-    if isinstance(aoi, gpd.GeoDataFrame | gpd.GeoSeries):
-        if aoi.crs is None:
-            raise MissingCRSError("aoi has no CRS; set one with .set_crs(...)")
-        if len(aoi) == 0:
-            from steppe_geo.errors import EmptyLayerError
-
-            raise EmptyLayerError("aoi has no features")
-        return shapely.union_all(aoi.geometry.values), pyproj.CRS.from_user_input(aoi.crs)
-    if isinstance(aoi, tuple) and len(aoi) == 2:
-        geom, crs = aoi
-        if isinstance(geom, tuple | list):
-            geom = shapely.box(*geom)
-        return geom, to_crs(crs, param="aoi crs")
-    raise InvalidParameterError(
-        "aoi must be a GeoDataFrame, a GeoSeries or a (geometry or bounds, crs) tuple, "
-        f"got {type(aoi).__name__}"
-    )
-
-
 def _check_grid_size(rows: int, cols: int, resolution: tuple[float, float], area: float) -> None:
     """Refuse a grid of more than :data:`MAX_GRID_PIXELS` pixels, naming the finest resolution that fits."""
     finest = math.sqrt(area / MAX_GRID_PIXELS)
     check_pixel_count(rows, cols, what=f"grid at resolution {resolution[0]:g} x {resolution[1]:g}",
                       hint=f"choose a resolution of at least {finest * 1.01:.3g} (CRS units) for these "
                            "bounds")
+
+
+def check_same_grid(layers: Mapping[str, Any]) -> None:
+    """Raise GridMismatchError unless every DataArray in ``layers`` shares CRS, transform, shape.
+
+    The message names both layers and shows both grids.
+    """
+    items = list(layers.items())
+    if len(items) < 2:
+        return
+    name0, da0 = items[0]
+    g0 = Grid.from_dataarray(da0)
+    for name, da in items[1:]:
+        g = Grid.from_dataarray(da)
+        if not g.same_as(g0):
+            raise GridMismatchError(
+                f"layers {name0!r} and {name!r} are on different grids:\n"
+                f"  {name0}: {g0.describe()}\n  {name}: {g.describe()}\n"
+                "align them first with steppe_geo.read_raster(..., grid=grid)"
+            )

@@ -3,7 +3,8 @@
 import pytest
 import tomli_w
 
-from steppe_geo.config import _SETBACK_EDIT_KEYS, config_from_dict, load_config
+from steppe_geo.config import config_from_dict, load_config
+from steppe_geo.config.model_tables import _SETBACK_EDIT_KEYS
 from steppe_geo.errors import ConfigError
 from steppe_geo.models.editing import _WITHIN_EDITS
 from steppe_geo.pipeline.build import build_model

@@ -8,9 +8,9 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from steppe_geo._validation import check_same_grid
 from steppe_geo.criteria._common import as_float, check_dataarray, wrap_like
 from steppe_geo.errors import InvalidParameterError
+from steppe_geo.grid import check_same_grid
 
 __all__ = ["ARIDITY_CLASSES", "BGI_BREAKS", "HALO", "INDEX_ATTR", "aridity_class", "aridity_index",
            "bagnouls_gaussen", "bagnouls_gaussen_class"]

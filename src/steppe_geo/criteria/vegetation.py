@@ -22,9 +22,10 @@ import pandas as pd
 import xarray as xr
 from scipy.special import ndtr
 
-from steppe_geo._validation import check_range, check_same_grid, parse_choice
+from steppe_geo._validation import check_range, parse_choice
 from steppe_geo.criteria._common import as_float, check_dataarray, wrap_like
 from steppe_geo.errors import InvalidParameterError
+from steppe_geo.grid import check_same_grid
 
 __all__ = [
     "DEGRADED_NODATA",

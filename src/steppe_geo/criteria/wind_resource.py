@@ -16,9 +16,10 @@ import xarray as xr
 from scipy.special import gamma
 
 from steppe_geo._typing import RasterOrNumber
-from steppe_geo._validation import check_positive, check_same_grid
+from steppe_geo._validation import check_positive
 from steppe_geo.criteria._common import check_dataarray, wrap_like
 from steppe_geo.errors import InvalidParameterError
+from steppe_geo.grid import check_same_grid
 
 __all__ = [
     "ALPHA_RANGE",

@@ -17,18 +17,16 @@ from steppe_geo.io.provenance import (
 )
 from steppe_geo.io.raster import LayerKind, ResamplingMethod, default_resampling, read_raster
 from steppe_geo.io.vector import GeometryRole, rasterize, read_vector, vector_columns, vector_layers
+from steppe_geo.io.vector_writing import shapefile_field_names, write_shapefile_zip, write_vector
 from steppe_geo.io.warp import align_to_file, open_lazy, read_window, tiled_writer
 from steppe_geo.io.write import (
     Compression,
     RasterWindowWriter,
     raster_writer,
     save_figure,
-    shapefile_field_names,
     write_json,
     write_raster,
-    write_shapefile_zip,
     write_text,
-    write_vector,
 )
 
 __all__ = [

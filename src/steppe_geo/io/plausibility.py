@@ -25,6 +25,17 @@ from affine import Affine
 from steppe_geo._typing import PathLike
 from steppe_geo.errors import ImplausibleInputError, InputNotFoundError, MissingCRSError, UnreadableInputError
 from steppe_geo.io._hints import missing_crs_hint
+from steppe_geo.io.raster_meta import (
+    KIND_TAG,
+    UNITS_TAG,
+    _check_georeferencing,
+    _check_nodata_fits,
+    _has_colormap,
+    _is_rotated,
+    _north_up,
+    _open_error,
+    _time_coords,
+)
 from steppe_geo.io.remote import input_path, is_remote, source_name
 from steppe_geo.io.units import UNITS, convert, parse_unit
 
@@ -233,17 +244,6 @@ def raster_statistics(
 
     from steppe_geo.io._hints import not_a_file
     from steppe_geo.io._pam import no_pam_sidecars
-    from steppe_geo.io.raster import (
-        KIND_TAG,
-        UNITS_TAG,
-        _check_georeferencing,
-        _check_nodata_fits,
-        _has_colormap,
-        _is_rotated,
-        _north_up,
-        _open_error,
-        _time_coords,
-    )
 
     path = input_path(source)  # a URL stays a string: GDAL reads it
     if not is_remote(path) and not path.exists():

@@ -7,9 +7,7 @@ layers stay integer with their nodata. Multi-band series whose bands are years g
 
 from __future__ import annotations
 
-import enum
 import math
-import re
 import warnings
 from pathlib import Path
 from typing import Any, TypeAlias
@@ -22,11 +20,10 @@ import rasterio.warp
 import rasterio.windows
 import xarray as xr
 from affine import Affine
-from rasterio.enums import Resampling as _RioResampling
 from rasterio.windows import Window
 
 from steppe_geo._typing import CRSLike, PathLike
-from steppe_geo._validation import check_allocation, check_pixel_count, parse_choice
+from steppe_geo._validation import parse_choice
 from steppe_geo.errors import (
     ImplausibleInputError,
     InputNotFoundError,
@@ -34,12 +31,43 @@ from steppe_geo.errors import (
     LayerKindWarning,
     MissingCRSError,
     NonFiniteValuesWarning,
-    NoOverlapError,
     UnreadableInputError,
 )
-from steppe_geo.grid import Grid, dataarray_transform
-from steppe_geo.io._hints import missing_crs_hint, not_a_file, unreadable_detail
+from steppe_geo.georef import dataarray_transform
+from steppe_geo.grid import Grid
+from steppe_geo.io._hints import missing_crs_hint, not_a_file
+from steppe_geo.io.align import (
+    COARSEN_RATIO as COARSEN_RATIO,  # importable from here as before the split
+)
+from steppe_geo.io.align import (
+    LayerKind,
+    ResamplingMethod,
+    _align,
+    _source_resolution_in,
+    default_resampling,
+)
+from steppe_geo.io.align import (
+    warp_scales as warp_scales,  # importable from here as before the split
+)
 from steppe_geo.io.plausibility import format_values
+from steppe_geo.io.raster_meta import (
+    KIND_TAG,
+    UNITS_TAG,
+    _check_georeferencing,
+    _check_nodata_fits,
+    _check_overlap,
+    _check_read_size,
+    _has_colormap,
+    _is_rotated,
+    _north_up,
+    _open_error,
+    _per_band,
+    _time_coords,
+    _window_of,
+)
+from steppe_geo.io.raster_meta import (
+    WINDOW_PAD as WINDOW_PAD,  # importable from here as before the split
+)
 from steppe_geo.io.remote import input_path, is_remote
 from steppe_geo.io.units import Unit, base_unit, convert, parse_unit
 
@@ -51,145 +79,8 @@ RasterSource: TypeAlias = (
 """What :func:`read_raster` reads: a path, an open rasterio dataset, a georeferenced DataArray
 or ``(array, transform, crs)``."""
 
-KIND_TAG = "STEPPE_GEO_KIND"
-UNITS_TAG = "STEPPE_GEO_UNITS"
-COARSEN_RATIO = 1.5
-"""Target pixels larger than this many source pixels count as coarsening."""
-
-
-class LayerKind(enum.Enum):
-    """How a layer's values behave under resampling."""
-
-    CONTINUOUS = "continuous"
-    CATEGORICAL = "categorical"
-
-
-class ResamplingMethod(enum.Enum):
-    """Resampling methods (GDAL's names)."""
-
-    NEAREST = "nearest"
-    BILINEAR = "bilinear"
-    CUBIC = "cubic"
-    CUBIC_SPLINE = "cubic_spline"
-    LANCZOS = "lanczos"
-    AVERAGE = "average"
-    MODE = "mode"
-    MIN = "min"
-    MAX = "max"
-    MED = "med"
-    Q1 = "q1"
-    Q3 = "q3"
-    SUM = "sum"
-    RMS = "rms"
-
-
-_YEAR = re.compile(r"^\D*((?:19|20|21)\d\d)\D*$")
-
 
 # ---------------------------------------------------------------------------- reading
-def _open_error(path: Path, exc: Exception) -> UnreadableInputError:
-    return UnreadableInputError(f"cannot read raster {str(path)!r}: {unreadable_detail(path, exc, 'raster')}")
-
-
-def _north_up(transform: Affine, height: int) -> tuple[Affine, bool]:
-    """The north-up form of a south-up ``transform`` (positive y pixel size) and whether it was flipped.
-
-    Row ``i`` of a south-up raster of ``height`` rows is row ``height - 1 - i`` of its north-up
-    form; other transforms are returned as they are.
-    """
-    if transform.e > 0 and transform.b == 0 and transform.d == 0:
-        north = transform.f + transform.e * height
-        return Affine(transform.a, 0.0, transform.c, 0.0, -transform.e, north), True
-    return transform, False
-
-
-def _is_rotated(transform: Affine) -> bool:
-    """True for a rotated or sheared geotransform (or one with x growing westward)."""
-    return transform.b != 0 or transform.d != 0 or transform.a <= 0 or transform.e >= 0
-
-
-def _footprint(transform: Affine, shape: tuple[int, int]) -> tuple[float, float, float, float]:
-    """``(west, south, east, north)`` of the four corners of a raster of ``shape`` (any geotransform)."""
-    rows, cols = shape
-    xs, ys = zip(*(transform * (c, r) for c in (0, cols) for r in (0, rows)), strict=True)
-    return min(xs), min(ys), max(xs), max(ys)
-
-
-def _check_georeferencing(ds: Any, label: str) -> None:
-    """Refuse a dataset that cannot be placed or read: no geotransform, GCPs only, complex values.
-
-    Parameters
-    ----------
-    ds : rasterio dataset
-        An open raster.
-    label : str
-        The file named in the message.
-
-    Raises
-    ------
-    UnreadableInputError
-        The raster has no geotransform (GDAL's default identity transform: pixel coordinates
-        only), is placed only by ground control points or RPCs, or holds complex numbers.
-    """
-    dtype = np.dtype(ds.dtypes[0])
-    if np.issubdtype(dtype, np.complexfloating):
-        raise UnreadableInputError(
-            f"raster {label!r} holds complex numbers ({dtype}); steppe_geo reads real values only and will "
-            "not drop the imaginary part silently: write the band you mean (real part, amplitude, phase) "
-            "as a real raster first, e.g. gdal_translate -ot Float32 (real part) or gdal_calc.py with "
-            "the expression you need"
-        )
-    if ds.transform.is_identity:
-        gcps = ds.gcps[0] if ds.gcps else []
-        if gcps or ds.rpcs:
-            how = f"{len(gcps)} ground control points" if gcps else "rational polynomial coefficients (RPCs)"
-            raise UnreadableInputError(
-                f"raster {label!r} has no geotransform, only {how}: warp it onto a map grid first, e.g. "
-                "gdalwarp -t_srs EPSG:<code> (add -tps or -rpc as fits) IN.tif OUT.tif"
-            )
-        raise UnreadableInputError(
-            f"raster {label!r} has no geotransform (its pixels have no place on the map: GDAL gives the "
-            f"identity transform, pixel ({ds.width} × {ds.height}) coordinates only); assign it, e.g. "
-            "gdal_edit.py -a_ullr <west> <north> <east> <south> FILE (and -a_srs EPSG:<code> if it has no "
-            "CRS), or pass (array, transform, crs)"
-        )
-
-
-WINDOW_PAD = 4
-"""Source pixels read beyond the grid's footprint (covers cubic/lanczos kernels)."""
-
-
-def _grid_window(ds: Any, grid: Grid, label: str) -> Window | None:
-    """Window of ``ds`` covering ``grid`` (padded), or None to read everything.
-
-    None also for south-up, rotated and sheared rasters (read whole; GDAL warps them).
-    """
-    if _is_rotated(ds.transform):
-        return None
-    crs = pyproj.CRS.from_user_input(ds.crs.to_wkt())
-    return _window_of(crs, ds.transform, (ds.height, ds.width), grid, label)
-
-
-def _window_of(crs: pyproj.CRS, transform: Affine, shape: tuple[int, int], grid: Grid,
-               label: str) -> Window | None:
-    """Window of a north-up raster (``crs``, ``transform``, ``shape``) covering ``grid``, padded."""
-    try:
-        w, b, r, t = rasterio.warp.transform_bounds(grid.crs, crs, *grid.bounds, densify_pts=21)
-    except Exception:  # the grid cannot be expressed in the source CRS: read all, check later
-        return None
-    if not all(map(math.isfinite, (w, b, r, t))) or (crs.is_geographic and r < w):
-        return None
-    full = Window(0, 0, shape[1], shape[0])
-    win = rasterio.windows.from_bounds(w, b, r, t, transform=transform)
-    col0 = math.floor(win.col_off) - WINDOW_PAD
-    row0 = math.floor(win.row_off) - WINDOW_PAD
-    col1 = math.ceil(win.col_off + win.width) + WINDOW_PAD
-    row1 = math.ceil(win.row_off + win.height) + WINDOW_PAD
-    try:
-        return Window(col0, row0, col1 - col0, row1 - row0).intersection(full)
-    except rasterio.errors.WindowError:
-        _check_overlap(grid, crs, transform, shape, label)  # raises
-        return None
 
 
 def _from_dataset(ds: Any, label: str, grid: Grid | None = None
@@ -241,26 +132,6 @@ def _from_dataset(ds: Any, label: str, grid: Grid | None = None
     return data, meta
 
 
-def _check_nodata_fits(nodata: Any, dtype: np.dtype, label: str, *, declared: bool) -> None:
-    """Refuse an integer raster's nodata that no pixel can hold (NaN, a fraction, beyond the dtype's range).
-
-    Such a value marks nothing, so the pixels the data's author meant as missing would be read as data.
-    """
-    if nodata is None or not np.issubdtype(dtype, np.integer):
-        return
-    info = np.iinfo(dtype)
-    value = float(nodata)
-    if math.isfinite(value) and value == int(value) and info.min <= value <= info.max:
-        return
-    where = "the nodata given" if declared else "its nodata (file metadata)"
-    raise InvalidParameterError(
-        f"nodata: raster {label!r} is {dtype} (values {info.min}..{info.max}) but {where} is {nodata!r}, "
-        f"which no pixel can hold, so it marks nothing; give the value that marks missing pixels, an integer "
-        f"in {info.min}..{info.max}, with nodata= (in a configuration: nodata = <n> in its [inputs.<name>] "
-        "table)"
-    )
-
-
 def _check_some_valid(values: np.ndarray, nodata: Any, label: str, name: str | None, grid: Grid) -> None:
     """Refuse an aligned raster with no valid pixel on ``grid`` (all NaN, or all nodata)."""
     if np.issubdtype(values.dtype, np.floating):
@@ -274,46 +145,6 @@ def _check_some_valid(values: np.ndarray, nodata: Any, label: str, name: str | N
             "has there is nodata, so every score it enters would be missing; give a raster with data over "
             "the area (check its path and its CRS), or the right nodata"
         )
-
-
-def _check_read_size(ds: Any, window: Window | None, label: str) -> None:
-    """Refuse, before allocating, a read of more pixels than the cap or more bytes than are available.
-
-    Counts the values read, their mask and the float32 decoded copy (itemsize + 1 + 4 bytes per
-    pixel and band).
-    """
-    rows, cols = (int(window.height), int(window.width)) if window is not None else (ds.height, ds.width)
-    n = check_pixel_count(rows, cols, bands=ds.count, what=f"raster {label!r}",
-                          hint="read it window by window (run.mode = \"streamed\") or crop it first")
-    itemsize = np.dtype(ds.dtypes[0]).itemsize
-    check_allocation(n * (itemsize + 5), what=f"reading raster {label!r} ({rows:,} × {cols:,} pixels × "
-                     f"{ds.count} bands of {ds.dtypes[0]})",
-                     hint="read a smaller window of it (a coarser grid or a smaller area), or run "
-                          "window by window (run.mode = \"streamed\")")
-
-
-def _has_colormap(ds: Any) -> bool:
-    try:
-        ds.colormap(1)
-    except ValueError:
-        return False
-    return True
-
-
-def _per_band(value: Any, count: int, default: Any, *, attr: str) -> tuple[Any, ...]:
-    """A per-band tuple from a scalar, a sequence of ``count`` values, or None."""
-    if value is None:
-        return (default,) * count
-    if isinstance(value, tuple | list | np.ndarray):
-        values = tuple(v.item() if isinstance(v, np.generic) else v for v in value)
-        if len(values) == count:
-            return values
-        if len(values) == 1:
-            return values * count
-        raise InvalidParameterError(
-            f"DataArray attribute {attr!r} has {len(values)} values for {count} bands: {value!r}"
-        )
-    return (value.item() if isinstance(value, np.generic) else value,) * count
 
 
 def _from_dataarray(da: xr.DataArray) -> tuple[np.ma.MaskedArray, dict[str, Any]]:
@@ -494,23 +325,6 @@ def _mask_infinite(data: np.ma.MaskedArray, label: str) -> np.ma.MaskedArray:
     return np.ma.MaskedArray(raw, mask=np.ma.getmaskarray(data) | inf)
 
 
-def _time_coords(meta: dict[str, Any], count: int) -> list[int] | None:
-    if count < 2:
-        return None
-    if meta.get("years_tag"):
-        parts = [p.strip() for p in str(meta["years_tag"]).replace(";", ",").split(",")]
-        if len(parts) == count and all(_YEAR.match(p) for p in parts):
-            return [int(p) for p in parts]
-    years = []
-    for desc, btags in zip(meta["descriptions"], meta["band_tags"], strict=True):
-        cand = btags.get("year") or btags.get("YEAR") or desc
-        m = _YEAR.match(str(cand)) if cand is not None else None
-        if m is None:
-            return None
-        years.append(int(m.group(1)))
-    return years
-
-
 CLASS_LIKE_MAX_VALUES = 64
 """An integer raster with at most this many distinct values may well hold classes."""
 
@@ -541,99 +355,6 @@ def _warn_if_classes_look_interpolated(data: np.ma.MaskedArray, meta: dict[str, 
             "keep this and silence the warning.",
             LayerKindWarning, stacklevel=3,
         )
-
-
-# ---------------------------------------------------------------------------- alignment
-def _source_resolution_in(crs_src: pyproj.CRS, transform: Affine, shape: tuple[int, int],
-                          crs_dst: pyproj.CRS) -> float:
-    """Approximate source pixel size expressed in destination CRS units (geometric mean)."""
-    rows, cols = shape
-    w, b, r, t = rasterio.warp.transform_bounds(crs_src, crs_dst, *_footprint(transform, shape),
-                                                densify_pts=21)
-    return math.sqrt(abs((r - w) / cols * (t - b) / rows))
-
-
-def _check_overlap(grid: Grid, crs: pyproj.CRS, transform: Affine, shape: tuple[int, int],
-                   label: str) -> None:
-    try:
-        w, b, r, t = rasterio.warp.transform_bounds(crs, grid.crs, *_footprint(transform, shape),
-                                                    densify_pts=21)
-    except Exception:  # projection failure means no usable overlap
-        w = b = r = t = math.nan
-    gw, gs, ge, gn = grid.bounds
-    if not (w < ge and r > gw and b < gn and t > gs):
-        raise NoOverlapError(
-            f"raster {label!r} does not overlap the grid: raster bounds in the grid CRS "
-            f"{(round(w, 3), round(b, 3), round(r, 3), round(t, 3))}, grid {grid.describe()}"
-        )
-
-
-def default_resampling(kind: LayerKind, ratio: float) -> ResamplingMethod:
-    """Default resampling by layer kind and coarsening ratio.
-
-    Parameters
-    ----------
-    kind : LayerKind
-        Continuous or categorical.
-    ratio : float
-        Target pixel size / source pixel size (both in the target CRS); above 1.5 counts as
-        coarsening.
-
-    Returns
-    -------
-    ResamplingMethod
-        Continuous: bilinear, or average when coarsening. Categorical: nearest, or mode when
-        coarsening.
-
-    Examples
-    --------
-    >>> default_resampling(LayerKind.CONTINUOUS, 0.4).value  # 250 m onto 100 m: refining
-    'bilinear'
-    >>> default_resampling(LayerKind.CATEGORICAL, 3.3).value  # 30 m classes onto 100 m
-    'mode'
-    """
-    coarsening = ratio > COARSEN_RATIO
-    if kind is LayerKind.CATEGORICAL:
-        return ResamplingMethod.MODE if coarsening else ResamplingMethod.NEAREST
-    return ResamplingMethod.AVERAGE if coarsening else ResamplingMethod.BILINEAR
-
-
-def warp_scales(crs: pyproj.CRS, transform: Affine, grid: Grid) -> tuple[float, float]:
-    """GDAL's ``XSCALE``/``YSCALE`` of warping ``crs``/``transform`` pixels onto ``grid``, for the whole grid.
-
-    Destination pixels per source pixel along x and y (below 1 when coarsening). GDAL
-    computes them per processing chunk when not given, so a downsampling kernel (bilinear,
-    cubic, lanczos wider than one source pixel) would depend on how the grid is split into
-    chunks or windows; fixing them for the whole grid makes every window give the same answer.
-    """
-    w, b, r, t = rasterio.warp.transform_bounds(grid.crs, crs, *grid.bounds, densify_pts=21)
-    src_cols = abs(r - w) / math.hypot(transform.a, transform.d)  # pixel sides: rotated transforms too
-    src_rows = abs(t - b) / math.hypot(transform.b, transform.e)
-    return grid.cols / src_cols, grid.rows / src_rows
-
-
-def _align(values: np.ndarray, nodata: Any, meta: dict[str, Any], grid: Grid,
-           method: ResamplingMethod, *, scales: tuple[float, float] | None = None) -> np.ndarray:
-    # XSCALE/YSCALE of the whole grid (scales= when ``grid`` is a window of it): chunk-independent
-    xscale, yscale = scales if scales is not None else warp_scales(meta["crs"], meta["transform"], grid)
-    out = np.empty((values.shape[0], *grid.shape), dtype=values.dtype)
-    dst_nodata = np.nan if np.issubdtype(values.dtype, np.floating) else nodata
-    out.fill(dst_nodata if dst_nodata is not None else 0)
-    rasterio.warp.reproject(
-        source=values,
-        destination=out,
-        src_transform=meta["transform"],
-        src_crs=rasterio.crs.CRS.from_wkt(meta["crs"].to_wkt()),
-        src_nodata=dst_nodata,
-        dst_transform=grid.transform,
-        dst_crs=rasterio.crs.CRS.from_wkt(grid.crs.to_wkt()),
-        dst_nodata=dst_nodata,
-        resampling=getattr(_RioResampling, method.value),
-        init_dest_nodata=True,
-        XSCALE=repr(float(xscale)),
-        YSCALE=repr(float(yscale)),
-    )
-    return out
 
 
 # ---------------------------------------------------------------------------- public

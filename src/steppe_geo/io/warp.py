@@ -9,7 +9,7 @@ pixels with an approximate transformer (linear interpolation along each destinat
 below 1/8 source pixel) whose interpolation nodes depend on the row's extent. A strip spans the
 grid's full width, so every row is transformed exactly as in the whole-grid warp; the
 resampling-kernel scale of downsampling methods is fixed for the whole grid
-(:func:`steppe_geo.io.raster.warp_scales`). Square windows would change both and shift values
+(:func:`steppe_geo.io.align.warp_scales`). Square windows would change both and shift values
 by up to 1/8 source pixel (measured on the sample DEM: up to 1 m).
 """
 
@@ -35,8 +35,11 @@ from steppe_geo.errors import (
     NoOverlapError,
 )
 from steppe_geo.grid import Grid
+from steppe_geo.io import align as _alignment
 from steppe_geo.io import raster as _raster
-from steppe_geo.io.raster import KIND_TAG, UNITS_TAG, LayerKind, ResamplingMethod
+from steppe_geo.io import raster_meta as _raster_meta
+from steppe_geo.io.align import LayerKind, ResamplingMethod
+from steppe_geo.io.raster_meta import KIND_TAG, UNITS_TAG
 from steppe_geo.io.remote import input_path, is_remote
 
 __all__ = ["align_to_file", "open_lazy", "read_window", "tiled_writer"]
@@ -140,12 +143,12 @@ def _whole_grid_meta(src: Path | str, grid: Grid, kind: Any) -> dict[str, Any]:
     try:
         ds = rasterio.open(src)
     except rasterio.errors.RasterioIOError as exc:
-        raise _raster._open_error(src, exc) from None
+        raise _raster_meta._open_error(src, exc) from None
     with ds:
         if ds.crs is None:
             raise MissingCRSError(f"raster {str(src)!r} has no CRS; assign one (e.g. gdal_edit.py -a_srs "
                                   "EPSG:4326) or pass (array, transform, crs)")
-        window = _raster._grid_window(ds, grid, str(src))
+        window = _raster_meta._grid_window(ds, grid, str(src))
         full = Window(0, 0, ds.width, ds.height)
         win = window if window is not None else full
         tags = ds.tags()
@@ -160,7 +163,7 @@ def _whole_grid_meta(src: Path | str, grid: Grid, kind: Any) -> dict[str, Any]:
             "band_tags": [ds.tags(i) for i in range(1, ds.count + 1)],
             "kind": tags.get(KIND_TAG),
             "years_tag": tags.get("years") or tags.get("YEARS"),
-            "has_colormap": _raster._has_colormap(ds),
+            "has_colormap": _raster_meta._has_colormap(ds),
             "units": tags.get(UNITS_TAG) or next((u for u in ds.units if u), None),
             "dtype": np.dtype(ds.dtypes[0]),
             "count": ds.count,
@@ -191,16 +194,16 @@ def _align_strips(src: Path | str, dest: Path, *, grid: Grid, rows: int, kind: A
             NonFiniteValuesWarning, stacklevel=3,
         )
     layer_kind: LayerKind = meta["layer_kind"]
-    _raster._check_overlap(grid, meta["crs"], meta["transform"], meta["shape"], str(src))
+    _raster_meta._check_overlap(grid, meta["crs"], meta["transform"], meta["shape"], str(src))
     if method is None:
-        src_res = _raster._source_resolution_in(meta["crs"], meta["transform"], meta["shape"], grid.crs)
+        src_res = _alignment._source_resolution_in(meta["crs"], meta["transform"], meta["shape"], grid.crs)
         ratio = math.sqrt(grid.resolution[0] * grid.resolution[1]) / src_res
-        method = _raster.default_resampling(layer_kind, ratio)
-    scales = _raster.warp_scales(meta["crs"], meta["transform"], grid)
+        method = _alignment.default_resampling(layer_kind, ratio)
+    scales = _alignment.warp_scales(meta["crs"], meta["transform"], grid)
     continuous = layer_kind is LayerKind.CONTINUOUS
     dtype = np.dtype(np.float32) if continuous else meta["dtype"]
     nodata = math.nan if continuous else meta["dtype"].type(meta["nodata"]).item()
-    years = _raster._time_coords(meta, meta["count"])
+    years = _raster_meta._time_coords(meta, meta["count"])
     tags = {KIND_TAG: layer_kind.value, "resampling": method.value, "source": str(src)}
     if meta["units"]:
         tags[UNITS_TAG] = meta["units"]
@@ -246,7 +249,7 @@ def _warp_strip(src: str, grid: Grid, win: Window, layer_kind: LayerKind, nodata
         warnings.simplefilter("ignore", NonFiniteValuesWarning)
         data = _raster._mask_infinite(data, src)
     values, nd = _raster._decode(data, smeta, layer_kind)
-    return _raster._align(values, nd, smeta, strip, method, scales=scales)
+    return _alignment._align(values, nd, smeta, strip, method, scales=scales)
 
 
 def read_window(path: PathLike, window: Window | None = None, *, name: str | None = None) -> xr.DataArray:
@@ -295,7 +298,7 @@ def read_window(path: PathLike, window: Window | None = None, *, name: str | Non
     if continuous and nodata is not None and not math.isnan(nodata):
         arr = np.where(arr == nodata, np.nan, arr)
     count = arr.shape[0]
-    years = _raster._time_coords(meta, count)
+    years = _raster_meta._time_coords(meta, count)
     da = g.to_dataarray(arr if count > 1 else arr[0], name=name or src.stem,
                         nodata=None if continuous else nodata)
     if years is not None:

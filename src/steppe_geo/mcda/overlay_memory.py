@@ -15,9 +15,9 @@ import numpy as np
 import shapely
 import xarray as xr
 
-from steppe_geo._validation import check_same_grid, did_you_mean
+from steppe_geo._validation import did_you_mean
 from steppe_geo.errors import InvalidParameterError, MissingLayerError
-from steppe_geo.grid import Grid, GridWindow
+from steppe_geo.grid import Grid, GridWindow, check_same_grid
 from steppe_geo.mcda.aoi import _inside_window, _pixel_polygon, aoi_polygon
 from steppe_geo.mcda.combine import Rule, combine_into
 from steppe_geo.mcda.constraints import (

@@ -12,9 +12,8 @@ import shapely
 import xarray as xr
 from rasterio import features
 
-from steppe_geo._validation import check_same_grid
 from steppe_geo.errors import EmptyLayerError, InvalidParameterError
-from steppe_geo.grid import Grid
+from steppe_geo.grid import Grid, check_same_grid
 from steppe_geo.parcels.zonal import zonal_stats
 
 __all__: list[str] = []

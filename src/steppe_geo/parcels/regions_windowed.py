@@ -15,9 +15,8 @@ import pandas as pd
 import xarray as xr
 from scipy import ndimage
 
-from steppe_geo._validation import check_same_grid
 from steppe_geo.errors import EmptyLayerError, InvalidParameterError
-from steppe_geo.grid import Grid
+from steppe_geo.grid import Grid, check_same_grid
 from steppe_geo.parcels.coverage import parcel_chunks
 from steppe_geo.parcels.region_shapes import (
     _add_pieces,

@@ -32,9 +32,9 @@ import pandas as pd
 import scipy.sparse as sp
 import xarray as xr
 
-from steppe_geo._validation import check_positive, check_same_grid
+from steppe_geo._validation import check_positive
 from steppe_geo.errors import InvalidParameterError, MissingLayerError
-from steppe_geo.grid import Grid
+from steppe_geo.grid import Grid, check_same_grid
 from steppe_geo.mcda.combine import OWAWeights, Rule, _check_gamma, combine_into, parse_rule
 from steppe_geo.mcda.overlay import Overlay
 from steppe_geo.parcels.coverage import CoverageMatrix, _check_coverage, coverage_matrix

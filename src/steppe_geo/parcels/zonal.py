@@ -21,9 +21,9 @@ import scipy.sparse as sp
 import xarray as xr
 
 from steppe_geo import io
-from steppe_geo._validation import check_same_grid, parse_choice
+from steppe_geo._validation import parse_choice
 from steppe_geo.errors import InvalidParameterError
-from steppe_geo.grid import Grid
+from steppe_geo.grid import Grid, check_same_grid
 from steppe_geo.parcels.coverage import CoverageMatrix, _check_coverage, coverage_matrix, parcel_chunks
 
 __all__ = ["CoverageMatrix", "Stat", "coverage_matrix", "parcel_chunks", "zonal_stats"]

@@ -9,6 +9,7 @@ from typing import Any
 
 from steppe_geo._validation import did_you_mean
 from steppe_geo.config import ModelConfig
+from steppe_geo.config.checks import _strip_prefix
 from steppe_geo.errors import (
     ConfigError,
     SteppeGeoError,
@@ -80,8 +81,6 @@ def _preset_parameter_names(preset: str) -> list[str]:
 
 def _parameter_error(key: str, exc: Exception, params: Mapping[str, Any]) -> ConfigError:
     """A preset's parameter error, under the key path of the parameter it names."""
-    from steppe_geo.config import _strip_prefix
-
     text = str(exc)
     named = [k for k in params if k in text]
     if named:

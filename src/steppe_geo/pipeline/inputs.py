@@ -333,13 +333,14 @@ def _source_pixel_size(path: Path, grid: Grid) -> float:
     import rasterio
     from rasterio.windows import Window
 
-    from steppe_geo.io import raster as _raster
+    from steppe_geo.io.align import _source_resolution_in
+    from steppe_geo.io.raster_meta import _grid_window
 
     with rasterio.open(path) as ds:
-        window = _raster._grid_window(ds, grid, str(path)) or Window(0, 0, ds.width, ds.height)
+        window = _grid_window(ds, grid, str(path)) or Window(0, 0, ds.width, ds.height)
         crs = pyproj.CRS.from_user_input(ds.crs.to_wkt())
         transform = ds.window_transform(window)
-    return _raster._source_resolution_in(crs, transform, (int(window.height), int(window.width)), grid.crs)
+    return _source_resolution_in(crs, transform, (int(window.height), int(window.width)), grid.crs)
 
 
 def _file_source_attrs(name: str, da: xr.DataArray, source: Path, grid: Grid) -> None:

@@ -1,0 +1,329 @@
+"""Reading a configuration: ``[inputs]`` specs and paths, the whole mapping, TOML text and files."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from steppe_geo._typing import PathLike
+from steppe_geo._validation import did_you_mean
+from steppe_geo.config.checks import _Checker, _show
+from steppe_geo.config.model_tables import _parse_model
+from steppe_geo.config.schema import (
+    INPUT_OPTIONS,
+    SAMPLE_PREFIX,
+    Config,
+    GridConfig,
+    InputSpec,
+    MapFormat,
+    OutputsConfig,
+    ParcelsConfig,
+    Projection,
+    RunConfig,
+    RunMode,
+    VectorFormat,
+)
+from steppe_geo.errors import ConfigError, InputNotFoundError, InvalidParameterError
+from steppe_geo.io.raster import LayerKind, ResamplingMethod
+from steppe_geo.io.remote import check_remote, is_remote
+from steppe_geo.io.units import parse_unit
+
+__all__ = [
+    "config_from_dict",
+    "load_config",
+    "parse_config",
+]
+
+_TOP = ["project", "inputs", "grid", "models", "parcels", "outputs", "run"]
+
+
+
+def _input_layer(name: str, value: Any) -> str | None:
+    """The ``layer`` of an input given as ``{path = "...", layer = "..."}`` (None otherwise)."""
+    if not isinstance(value, Mapping):
+        return None
+    layer = value.get("layer")
+    if layer is not None and (not isinstance(layer, str) or not layer):
+        raise ConfigError(f"inputs.{name}.layer: expected a layer name, got {_show(layer)}")
+    return layer
+
+
+def _input_spec(name: str, value: Any, path: Path | str) -> InputSpec:
+    """The :class:`InputSpec` of ``inputs.<name>`` (a path string or a table of options)."""
+    import codecs
+
+    if not isinstance(value, Mapping):
+        return InputSpec(name, path, written=value if isinstance(value, str) else None)
+    c = _Checker(value, f"inputs.{name}", list(INPUT_OPTIONS))
+    units = c.str("units")
+    if units is not None:
+        try:
+            units = parse_unit(units, param=c.key("units")).symbol
+        except InvalidParameterError as exc:
+            raise ConfigError(str(exc)) from None
+    scale = c.number("scale")
+    if scale == 0:
+        raise ConfigError(f"{c.key('scale')}: must not be 0 (values are raw * scale + offset)")
+    band: Any = None
+    if c.has("band"):
+        band = value["band"]
+        if band != "all" and (isinstance(band, bool) or not isinstance(band, int) or band < 1):
+            raise ConfigError(
+                f"{c.key('band')}: expected a band number 1, 2, ... or \"all\", got {_show(band)}")
+    encoding = c.str("encoding")
+    if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise ConfigError(
+                f"{c.key('encoding')}: {encoding!r} is not a known text encoding; use a name such as "
+                "'utf-8', 'gbk', 'gb18030', 'big5', 'cp1251', 'cp1252' or 'latin-1'"
+            ) from None
+    return InputSpec(
+        name, path, layer=_input_layer(name, value), kind=c.choice("kind", LayerKind),
+        units=units, scale=None if scale is None else float(scale),
+        offset=None if c.number("offset") is None else float(c.number("offset")),
+        nodata=None if c.number("nodata") is None else float(c.number("nodata")),
+        resampling=c.choice("resampling", ResamplingMethod), band=band, encoding=encoding,
+        written=value["path"] if isinstance(value.get("path"), str) else None,
+    )
+
+
+def _resolve_input(name: str, value: Any, base: Path, sample: Mapping[str, Path] | None) -> Path | str:
+    key = f"inputs.{name}"
+    if isinstance(value, Mapping):
+        _Checker(value, key, list(INPUT_OPTIONS))
+        if "path" not in value:
+            raise ConfigError(
+                f"{key}.path: missing; write {key} = {{ path = \"file.gpkg\", layer = \"name\" }}")
+        key, value = f"{key}.path", value["path"]
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{key}: expected a file path (or 'sample:<layer>'), got {_show(value)}")
+    if value.startswith(SAMPLE_PREFIX):
+        layer = value[len(SAMPLE_PREFIX):]
+        paths = sample if sample is not None else _sample_paths()
+        if layer not in paths:
+            raise ConfigError(
+                f"{key}: the sample dataset has no layer {layer!r}{did_you_mean(layer, list(paths))} "
+                f"Layers are: {', '.join(sorted(paths))}."
+            )
+        return Path(paths[layer])
+    if is_remote(value):  # a URL stays as written (not resolved against base); opened early
+        check_remote(value, key=key)
+        return value
+    p = Path(value).expanduser()
+    if not p.is_absolute():
+        p = base / p
+    if not p.exists():
+        raise InputNotFoundError(f"{key}: input file not found: {str(p)!r}")
+    return p
+
+
+def _sample_paths() -> dict[str, Path]:
+    from steppe_geo import datasets
+
+    return {k: Path(v) for k, v in datasets.sample_paths().items()}
+
+
+def config_from_dict(data: Mapping[str, Any], *, base_dir: PathLike = ".",
+                     source: PathLike | None = None, output_dir: PathLike | None = None) -> Config:
+    """Validate a configuration given as a (TOML-decoded) mapping.
+
+    Parameters
+    ----------
+    data : mapping
+        The decoded TOML document.
+    base_dir : path, default "."
+        Folder against which relative input paths (and ``model_file``) are resolved.
+    source : path, optional
+        The file it came from (kept in :attr:`Config.source`).
+    output_dir : path, optional
+        Folder against which a relative ``outputs.directory`` is resolved (default: the current
+        working directory).
+
+    Returns
+    -------
+    Config
+
+    Raises
+    ------
+    ConfigError
+        Any schema violation; the message starts with the key path.
+    InputNotFoundError
+        An input file does not exist, or an input URL (``https://``, ``s3://``, ``/vsicurl/``)
+        cannot be opened by GDAL (the message names the key and the path or URL).
+    """
+    base = Path(base_dir)
+    top = _Checker(data, "", _TOP)
+    project = _Checker(data.get("project", {}), "project", ["name"])
+    name = project.str("name", "steppe-geo analysis")
+
+    inputs_table = data.get("inputs", {})
+    _Checker(inputs_table, "inputs", list(inputs_table) if isinstance(inputs_table, Mapping) else [])
+    sample = None
+    if any((isinstance(v, str) and v.startswith(SAMPLE_PREFIX))
+           or (isinstance(v, Mapping) and str(v.get("path", "")).startswith(SAMPLE_PREFIX))
+           for v in inputs_table.values()):
+        sample = _sample_paths()
+    inputs = {k: _resolve_input(k, v, base, sample) for k, v in inputs_table.items()}
+    input_layers = {k: lay for k, v in inputs_table.items() if (lay := _input_layer(k, v)) is not None}
+    input_specs = {k: _input_spec(k, v, inputs[k]) for k, v in inputs_table.items()}
+
+    g = _Checker(data.get("grid", {}), "grid", ["aoi", "resolution_m", "projection", "margin_m"])
+    grid = GridConfig(
+        aoi=g.str("aoi", "aoi"),
+        resolution_m=float(g.number("resolution_m", 100.0, low=0, low_open=True)),
+        projection=g.choice("projection", Projection, "equal-area"),
+        margin_m=float(g.number("margin_m", 0.0, low=0)),
+    )
+    if grid.aoi not in inputs:
+        raise ConfigError(
+            f"grid.aoi: {grid.aoi!r} is not an input{did_you_mean(grid.aoi, list(inputs)) or '.'} "
+            f"Inputs are: {', '.join(inputs) or '(none)'}."
+        )
+
+    models_table = data.get("models", {})
+    if not isinstance(models_table, Mapping):
+        raise ConfigError(f"models: expected tables [models.<name>], got {_show(models_table)}")
+    models = {m: _parse_model(m, t, base) for m, t in models_table.items()}
+
+    parcels = None
+    if "parcels" in data:
+        p = _Checker(data["parcels"], "parcels", ["source", "id_column", "name_column", "top_k", "rank_by",
+                                                  "select_by", "budget_ha", "monte_carlo_draws",
+                                                  "min_eligible_ha", "min_eligible_share",
+                                                  "region_min_area_ha"])
+        rank_by = data["parcels"].get("rank_by", list(models))
+        if isinstance(rank_by, str):
+            rank_by = [rank_by]
+        if not isinstance(rank_by, list):
+            raise ConfigError(
+                f"parcels.rank_by: expected a model name or a list of them, got {_show(rank_by)}"
+            )
+        for i, m in enumerate(rank_by):
+            if m not in models:
+                where = "parcels.rank_by" if isinstance(data["parcels"].get("rank_by"), str) \
+                    else f"parcels.rank_by[{i}]"
+                raise ConfigError(
+                    f"{where}: {m!r} is not a model{did_you_mean(str(m), list(models)) or '.'} "
+                    f"Models are: {', '.join(models) or '(none)'}."
+                )
+        parcels = ParcelsConfig(
+            source=p.str("source", "parcels"),
+            id_column=p.str("id_column"),
+            name_column=p.str("name_column"),
+            top_k=p.integer("top_k", 10, low=1),
+            rank_by=tuple(rank_by),
+            select_by=p.str("select_by"),
+            budget_ha=p.number("budget_ha", None, low=0, low_open=True),
+            monte_carlo_draws=p.integer("monte_carlo_draws", 1000, low=0),
+            min_eligible_ha=p.number("min_eligible_ha", None, low=0),
+            min_eligible_share=p.number("min_eligible_share", 0.1, low=0, high=1),
+            region_min_area_ha=p.number("region_min_area_ha", None, low=0),
+        )
+        if parcels.source not in inputs:
+            raise ConfigError(
+                f"parcels.source: {parcels.source!r} is not an input"
+                f"{did_you_mean(parcels.source, list(inputs)) or '.'} "
+                f"Inputs are: {', '.join(inputs) or '(none)'}."
+            )
+        if parcels.select_by is not None and parcels.select_by not in parcels.rank_by:
+            raise ConfigError(
+                f"parcels.select_by: {parcels.select_by!r} is not one of parcels.rank_by "
+                f"{list(parcels.rank_by)}{did_you_mean(parcels.select_by, list(parcels.rank_by))}"
+            )
+
+    o = _Checker(data.get("outputs", {}), "outputs",
+                 ["directory", "rasters", "aligned_inputs", "criteria", "vectors", "maps", "report"])
+    directory = Path(o.str("directory", "steppe-geo-output")).expanduser()
+    out_base = Path(output_dir) if output_dir is not None else Path.cwd()
+    outputs = OutputsConfig(
+        directory=directory if directory.is_absolute() else out_base / directory,
+        rasters=o.boolean("rasters", True),
+        aligned_inputs=o.boolean("aligned_inputs", False),
+        criteria=o.boolean("criteria", False),
+        vectors=o.choices("vectors", VectorFormat, ("gpkg", "shapefile")),
+        maps=o.choices("maps", MapFormat, ("png", "pdf")),
+        report=o.boolean("report", True),
+    )
+    r = _Checker(data.get("run", {}), "run", ["mode", "window", "scheduler", "workers", "seed"])
+    run = RunConfig(
+        mode=r.choice("mode", RunMode, "memory"),
+        window=r.integer("window", 1024, low=8),
+        scheduler=r.str("scheduler"),
+        workers=r.integer("workers", None, low=1),
+        seed=r.integer("seed", 20261128, low=0),
+    )
+    if parcels is not None and run.mode != "memory":
+        custom = [m for m in parcels.rank_by if models[m].kind == "custom"]
+        if custom:
+            raise ConfigError(
+                f"parcels.rank_by: custom model {custom[0]!r} can rank parcels only with run.mode = 'memory' "
+                f"(got {run.mode!r}); its standardised criteria are not kept in memory otherwise"
+            )
+    del top
+    return Config(name, inputs, grid, models, parcels, outputs, run,
+                  Path(source) if source is not None else None, input_layers, input_specs)
+
+
+def parse_config(text: str, *, base_dir: PathLike = ".", source: PathLike | None = None,
+                 output_dir: PathLike | None = None) -> Config:
+    """Parse and validate TOML text (see :func:`config_from_dict`).
+
+    A leading byte-order mark (as some Windows editors write) is ignored.
+
+    Raises
+    ------
+    ConfigError
+        Invalid TOML (with line and column) or schema violation (with the key path).
+    """
+    text = text.removeprefix("\ufeff")  # a byte-order mark (Windows editors) is not TOML, but harmless
+    try:
+        data = tomllib.loads(text.removeprefix("\ufeff"))  # a byte-order mark (Windows editors) is not TOML
+    except tomllib.TOMLDecodeError as exc:
+        where = f"{source}: " if source else ""
+        raise ConfigError(f"{where}not valid TOML: {exc}") from None
+    return config_from_dict(data, base_dir=base_dir, source=source, output_dir=output_dir)
+
+
+def load_config(path: PathLike, *, output_dir: PathLike | None = None) -> Config:
+    """Read and validate a TOML configuration file.
+
+    Relative input paths inside it are resolved against its folder; a relative
+    ``outputs.directory`` against ``output_dir`` (default: the current working directory).
+
+    Parameters
+    ----------
+    path : path
+        The ``.toml`` file.
+    output_dir : path, optional
+        Folder for a relative ``outputs.directory`` (default: the current working directory).
+
+    Returns
+    -------
+    Config
+
+    Raises
+    ------
+    InputNotFoundError
+        The file, or an input it names, does not exist.
+    ConfigError
+        Invalid TOML or schema violation; the message names the key path, the bad value, the
+        valid choices and the closest one.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InputNotFoundError(f"configuration file not found: {str(p)!r}")
+    try:
+        text = p.read_text(encoding="utf-8-sig")  # UTF-8, with or without a byte-order mark
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{str(p)!r}: cannot read the configuration: it is not UTF-8 text (byte "
+            f"{exc.object[exc.start]:#04x} at position {exc.start}); TOML files are UTF-8: save it as UTF-8 "
+            "(with or without a BOM)"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"{str(p)!r}: cannot read the configuration: {exc}") from None
+    return parse_config(text, base_dir=p.parent, source=p, output_dir=output_dir)
