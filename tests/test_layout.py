@@ -217,8 +217,7 @@ def test_mcda_all_is_trimmed_and_the_rest_stays_importable():
 
 # Short cycles (2 or 3 modules) still closed by function-local imports (issue 14, item 2): each is
 # broken by moving code. Delete an entry when it is broken (none is left).
-KNOWN_LOCAL_CYCLES: set[frozenset[str]] = {
-}
+KNOWN_LOCAL_CYCLES: set[frozenset[str]] = set()
 
 
 def short_cycles(graph: dict[str, set[str]]) -> set[frozenset[str]]:
