@@ -116,6 +116,16 @@ def test_all_nodata_raster_given_to_run_model_is_refused_naming_the_input(tmp_pa
         run_model(model, {"wind": path}, grid=GRID)
 
 
+@pytest.mark.case("clear_error")
+def test_all_nan_dataarray_on_the_grid_given_to_run_model_is_refused_naming_the_input():
+    model = Model("m", ("wind",), criteria=(Criterion("wind", Linear(low=4.0, high=9.0), 1.0, "wind"),))
+    empty = GRID.to_dataarray(np.full(GRID.shape, np.nan), name="wind")
+    with pytest.raises(ImplausibleInputError, match=r"input .wind.: the DataArray has no valid pixel"):
+        run_model(model, {"wind": empty}, grid=GRID)
+    some = empty.copy(data=np.where(np.arange(GRID.shape[1]) < 3, 6.5, np.nan) * np.ones(GRID.shape))
+    assert np.isfinite(run_model(model, {"wind": some}, grid=GRID).score.values).any()  # one column is enough
+
+
 @pytest.fixture
 def project(tmp_path):
     """A tiny project: AOI (UTM 49N), wind and slope rasters at 100 m, one custom model; 500 m grid."""

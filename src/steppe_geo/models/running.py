@@ -22,6 +22,7 @@ import xarray as xr
 from steppe_geo._validation import did_you_mean
 from steppe_geo.errors import (
     EmptyLayerError,
+    ImplausibleInputError,
     InvalidParameterError,
     MissingLayerError,
     PointFeaturesWarning,
@@ -123,6 +124,13 @@ def _load_input(name: str, value: Any, grid: Grid) -> Any:
     if isinstance(value, xr.DataArray):
         g = Grid.from_dataarray(value)
         if g.same_as(grid):
+            if np.issubdtype(value.dtype, np.floating) and not bool(value.notnull().any()):
+                # as read_raster(grid=) refuses a file with no valid pixel on the grid
+                raise ImplausibleInputError(
+                    f"input {name!r}: the DataArray has no valid pixel on the grid ({grid.describe()}): "
+                    "every pixel is NaN, so every score it enters would be missing; give a layer with data "
+                    "over the area"
+                )
             return value
         kind = "categorical" if name in CATEGORICAL_INPUTS else None
         return read_raster(value, grid=grid, kind=kind, name=name)
