@@ -282,53 +282,63 @@ def derive_windowed(model: Any, layers: InputLayers, *, out_dir: Path, window: i
             files[k] = str(paths[k])
         del done
     todo = [d.name for d in model.derivations if d.name not in files]
-    halo = max([h for k, h in halos.items() if h != WHOLE_GRID and k in todo], default=0)
-    wins = list(grid.windows(int(window), halo=halo)) if todo else []
-    read = set()  # the files the remaining derivations read, directly or through one another
-    for d in model.derivations:
-        if d.name in todo:
-            read.update(k for k in d.inputs if k in files)
-    files = {k: p for k, p in files.items() if k in read}
-    writers: dict[str, Any] = {}
-
-    def write(win: GridWindow, arrays: Mapping[str, tuple[np.ndarray, dict[str, str]]]) -> None:
-        for k, (arr, tags) in arrays.items():
-            if k not in writers:
-                nodata = np.nan if np.issubdtype(arr.dtype, np.floating) else None
-                writers[k] = tiled_writer(out_dir / f"{k}.tif", grid, dtype=arr.dtype, nodata=nodata,
-                                          tags=tags)
-            writers[k].write(arr[np.newaxis] if arr.ndim == 2 else arr, window=win.core)
-
     import rasterio
 
     from steppe_geo.io.warp import GDAL_CACHE_MB
 
-    bar = tqdm(total=len(wins), desc=f"{model.name}: derived layers", unit="window", disable=not progress)
-    env = rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB)
-    env.__enter__()
-    try:
-        if client is None:
-            for win in wins:
-                write(win, {k: (np.asarray(v.values), _derived_tags(v))
-                            for k, v in _derive_window(model, files, vectors, parameters, win, todo).items()})
-                bar.update()
-        else:
-            import distributed
+    # one pass over the windows per halo, smallest first: a window is read with the halo its own
+    # derivations need (1 pixel for slope, the cap for a capped distance), not the largest halo of
+    # the model; a derivation's halo covers its chain, so what it reads was written by an earlier
+    # pass (or is computed in the same one)
+    for halo in sorted({halos[k] for k in todo}):
+        group = [k for k in todo if halos[k] == halo]
+        wins = list(grid.windows(int(window), halo=halo))
+        read = set()  # the files this pass's derivations read, directly or through one another
+        for d in model.derivations:
+            if d.name in group:
+                read.update(k for k in d.inputs if k in files)
+        pass_files = {k: p for k, p in files.items() if k in read}
+        writers: dict[str, Any] = {}
 
-            model_f, vectors_f = client.scatter([model, vectors], broadcast=True)
-            futures = [client.submit(_derive_window_task, model_f, files, vectors_f, parameters, w, todo,
-                                     pure=False) for w in wins]  # one task per window
-            index = {f.key: i for i, f in enumerate(futures)}
-            for fut in distributed.as_completed(futures):
-                write(wins[index[fut.key]], fut.result())
-                fut.release()
-                bar.update()
-    finally:
-        bar.close()
-        for w in writers.values():
-            w.close()
-        env.__exit__(None, None, None)
-    paths.update({k: out_dir / f"{k}.tif" for k in writers})
+        def write(win: GridWindow, arrays: Mapping[str, tuple[np.ndarray, dict[str, str]]],
+                  writers: dict[str, Any] = writers) -> None:
+            for k, (arr, tags) in arrays.items():
+                if k not in writers:
+                    nodata = np.nan if np.issubdtype(arr.dtype, np.floating) else None
+                    writers[k] = tiled_writer(out_dir / f"{k}.tif", grid, dtype=arr.dtype, nodata=nodata,
+                                              tags=tags)
+                writers[k].write(arr[np.newaxis] if arr.ndim == 2 else arr, window=win.core)
+
+        label = f"{model.name}: derived layers" + (f" (halo {halo} px)" if halo else "")
+        bar = tqdm(total=len(wins), desc=label, unit="window", disable=not progress)
+        env = rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB)
+        env.__enter__()
+        try:
+            if client is None:
+                for win in wins:
+                    write(win, {k: (np.asarray(v.values), _derived_tags(v))
+                                for k, v in _derive_window(model, pass_files, vectors, parameters, win,
+                                                           group).items()})
+                    bar.update()
+            else:
+                import distributed
+
+                model_f, vectors_f = client.scatter([model, vectors], broadcast=True)
+                futures = [client.submit(_derive_window_task, model_f, pass_files, vectors_f, parameters, w,
+                                         group, pure=False) for w in wins]  # one task per window
+                index = {f.key: i for i, f in enumerate(futures)}
+                for fut in distributed.as_completed(futures):
+                    write(wins[index[fut.key]], fut.result())
+                    fut.release()
+                    bar.update()
+        finally:
+            bar.close()
+            for w in writers.values():  # closed before a later pass reads them
+                w.close()
+            env.__exit__(None, None, None)
+        for k in writers:
+            paths[k] = out_dir / f"{k}.tif"
+            files[k] = str(paths[k])
     for d in model.derivations:
         if d.name in paths:
             _SHARED_DERIVED.setdefault((root, dkeys[d.name]), paths[d.name])
