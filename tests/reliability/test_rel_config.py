@@ -64,7 +64,7 @@ def test_config_that_is_not_utf8(run_cli, write_config, tiny_config_text):
     res = run_cli("validate", path)
     assert res.exit_code == 1
     line = _error_line(res)
-    assert "cannot read the configuration" in line and "config.toml" in line and "utf-8" in line
+    assert "cannot read the configuration" in line and "config.toml" in line and "utf-8" in line.lower()
     with pytest.raises(ConfigError):
         load_config(path)
 
