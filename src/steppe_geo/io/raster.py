@@ -315,14 +315,22 @@ def _mask_infinite(data: np.ma.MaskedArray, label: str) -> np.ma.MaskedArray:
     n = int(inf.sum())
     if not n:
         return data
-    n_pos = int((inf & (raw > 0)).sum())
+    _warn_infinite(label, n, int((inf & (raw > 0)).sum()), raw.size, stacklevel=4)
+    return np.ma.MaskedArray(raw, mask=np.ma.getmaskarray(data) | inf)
+
+
+def _warn_infinite(label: str, n: int, n_pos: int, size: int, *, stacklevel: int = 3) -> None:
+    """Warn that a raster holds ``n`` ±inf pixels (``n_pos`` of them +inf) among ``size`` read.
+
+    One wording for the whole-raster read (:func:`_mask_infinite`) and the strip-by-strip alignment
+    (:func:`steppe_geo.io.align_to_file`), which counts the same source pixels.
+    """
     warnings.warn(
         f"raster {label!r} holds {n:,} infinite pixel{'s' if n > 1 else ''} ({n_pos:,} +inf, {n - n_pos:,} "
-        f"-inf, of {raw.size:,} read): they are read as nodata, as NaN is (replace them with the file's "
+        f"-inf, of {size:,} read): they are read as nodata, as NaN is (replace them with the file's "
         "nodata value, or with real values, to silence this)",
-        NonFiniteValuesWarning, stacklevel=3,
+        NonFiniteValuesWarning, stacklevel=stacklevel,
     )
-    return np.ma.MaskedArray(raw, mask=np.ma.getmaskarray(data) | inf)
 
 
 CLASS_LIKE_MAX_VALUES = 64

@@ -187,12 +187,7 @@ def _align_strips(src: Path | str, dest: Path, *, grid: Grid, rows: int, kind: A
     meta = _whole_grid_meta(src, grid, kind)
     n, n_pos, size = meta.get("infinite", (0, 0, 0))
     if n:  # masked in every strip (_warp_strip); announced once, with read_raster's count and words
-        warnings.warn(
-            f"raster {str(src)!r} holds {n:,} infinite pixel{'s' if n > 1 else ''} ({n_pos:,} +inf, "
-            f"{n - n_pos:,} -inf, of {size:,} read): they are read as nodata, as NaN is (replace them with "
-            "the file's nodata value, or with real values, to silence this)",
-            NonFiniteValuesWarning, stacklevel=3,
-        )
+        _raster._warn_infinite(str(src), n, n_pos, size, stacklevel=4)
     layer_kind: LayerKind = meta["layer_kind"]
     _raster_meta._check_overlap(grid, meta["crs"], meta["transform"], meta["shape"], str(src))
     if method is None:
