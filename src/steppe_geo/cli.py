@@ -33,10 +33,27 @@ RUN_PARCEL_LAYER = "ranked_parcels"
 """The layer read from a run's parcel GeoPackage when ``--layer`` is not given."""
 
 
+def _quiet_after_signal(unraisable: Any) -> None:
+    """``sys.unraisablehook``: after SIGINT/SIGTERM, errors from ``__del__`` go to the debug log.
+
+    The signal interrupts the run wherever it is, possibly inside a dependency's constructor
+    (e.g. a Dask future); the half-built object's ``__del__`` then fails while the process
+    exits. That is noise after "Interrupted"/"Terminated", not a fault of the run. Before any
+    signal, Python's default hook reports as usual.
+    """
+    from steppe_geo.pipeline.staging import interrupted_by_signal
+
+    if interrupted_by_signal():
+        log.debug("ignored after the interrupt: %s in %r", unraisable.exc_type.__name__, unraisable.object)
+        return
+    sys.__unraisablehook__(unraisable)
+
+
 class _Group(click.Group):
     """A click group that turns library errors into one-line messages with exit code 1."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        sys.unraisablehook = _quiet_after_signal
         try:
             return super().invoke(ctx)
         except SteppeGeoError as exc:

@@ -76,6 +76,25 @@ class RunTerminated(KeyboardInterrupt):
     """
 
 
+_SIGNALS_RECEIVED: list[int] = []
+"""Signals that interrupted a run in this process (read by :func:`interrupted_by_signal`)."""
+
+
+def interrupted_by_signal() -> bool:
+    """Whether a run in this process has been interrupted by SIGINT or SIGTERM.
+
+    The signal is raised as an exception wherever the main thread happens to be, possibly
+    inside a dependency's constructor; such a half-built object can complain from its
+    ``__del__`` later. The command line uses this to keep those complaints out of its output.
+
+    Examples
+    --------
+    >>> interrupted_by_signal()
+    False
+    """
+    return bool(_SIGNALS_RECEIVED)
+
+
 @contextlib.contextmanager
 def interrupt_on_signals() -> Iterator[None]:
     """Within the block, SIGINT raises :class:`KeyboardInterrupt` and SIGTERM :class:`RunTerminated`.
@@ -100,6 +119,7 @@ def interrupt_on_signals() -> Iterator[None]:
             log.warning("signal %s ignored: still removing the partial outputs", signal.Signals(signum).name)
             return
         received.append(signum)
+        _SIGNALS_RECEIVED.append(signum)
         if signum == signal.SIGTERM:
             raise RunTerminated(f"terminated by {signal.Signals(signum).name}")
         raise KeyboardInterrupt
