@@ -299,10 +299,25 @@ class TuningSession:
         ov = self._base.overlay()
         return dict(zip(ov.criterion_names, (float(w) for w in ov.normalized_weights), strict=True))
 
-    def layer(self, criterion: str) -> np.ndarray:
-        """Values of the layer a criterion reads, on the preview grid (nodata as NaN), for a histogram."""
-        c = self._criterion(criterion)
-        return self._levels["preview"].layers[c.layer_key]
+    def layer(self, name: str) -> np.ndarray:
+        """Values of the layer a criterion (or else a constraint) reads, on the preview grid, nodata NaN.
+
+        For a histogram or a slider's range. Minimum-area constraints read no layer.
+
+        Raises
+        ------
+        InvalidParameterError
+            ``name`` is neither a criterion nor a constraint reading a layer.
+        """
+        if name in self._base.criterion_names:
+            return self._levels["preview"].layers[self._criterion(name).layer_key]
+        c = self._constraint(name) if name in self._base.constraint_names else None
+        if c is None or c.layer is None:
+            valid = [*self._base.criterion_names, *self._base.constraint_names]
+            raise InvalidParameterError(
+                f"{name!r} is not a criterion or a constraint reading a layer"
+                f"{did_you_mean(name, valid) or '.'} Criteria and constraints: {valid}")
+        return self._levels["preview"].layers[c.layer]
 
     def to_toml(self) -> str:
         """The tuned model as a model file (:meth:`Model.to_toml`)."""
