@@ -159,7 +159,7 @@ class TuningPanel:
             w.observe(self._on(lambda v, n=name, b=bound: session.set_threshold(
                 n, v, bound=b, level="preview")), "value")
         # rule
-        self.rule = widgets.Dropdown(options=[r.value for r in Rule], value=Rule(model.overlay().rule).value,
+        self.rule = widgets.Dropdown(options=_model_rules(model), value=Rule(model.overlay().rule).value,
                                      description="rule")
         self.rule.observe(self._on(lambda v: session.set_rule(v, level="preview")), "value")
         # AHP judgements (when the weights come from them)
@@ -366,6 +366,18 @@ class TuningPanel:
             tab.set_title(i, title)
         return widgets.VBox([self.map_image, widgets.HBox([self.release_button]), self.status, tab,
                              self.top_parcels])
+
+
+def _model_rules(model: Any) -> list[str]:
+    """The rules a model can take (OWA needs order weights, which a :class:`Model` does not carry)."""
+    out = []
+    for r in Rule:
+        try:
+            dataclasses.replace(model, rule=r.value)
+        except SteppeGeoError:
+            continue
+        out.append(r.value)
+    return out
 
 
 def _gap(x: np.ndarray) -> float:

@@ -178,6 +178,17 @@ class TuningSession:
         Most pixels of the preview grid (every ``k``-th pixel of the full grid, ``k`` the smallest
         stride that fits).
 
+    Attributes
+    ----------
+    last : dict level → Update
+        The latest evaluation at ``"full"`` and at ``"preview"`` resolution.
+    stats : dict
+        Work done so far: ``standardised`` (criterion layers put through their value function),
+        ``constraint_passes`` (evaluations of the constraints), ``evaluations``. A weight or rule
+        change adds to ``evaluations`` only.
+    notes : tuple of str
+        The notes of the first :func:`run_model` (e.g. an input with no features within reach).
+
     Raises
     ------
     InvalidParameterError
@@ -255,6 +266,7 @@ class TuningSession:
                 self._preview_parcels = parcels[on]
                 self._levels["preview"].coverage = coverage_matrix(self._preview_parcels, pgrid,
                                                                    id_column=parcel_id)
+        self.stats = {"standardised": 0, "constraint_passes": 0, "evaluations": 0}
         self.last: dict[str, Update] = {}
         for level in dict.fromkeys(("full", "preview")):
             self.last[level] = self._evaluate(level, "start")
@@ -540,6 +552,7 @@ class TuningSession:
             if lv.functions[i] != key:
                 c.function.apply(lv.layers[c.layer_key], out=lv.stack[i].reshape(shape))
                 lv.functions[i] = key
+                self.stats["standardised"] += 1
         if lv.missing is None:
             lv.missing = np.zeros(shape, dtype=bool)
             for key in dict.fromkeys(c.layer_key for c in overlay.criteria):
@@ -553,8 +566,10 @@ class TuningSession:
                 overlay.constraints, lv.layers, shape=shape, pixel_area_m2=pix, inside=lv.inside,
                 missing=lv.missing)
             lv.constraint_key = ckey
+            self.stats["constraint_passes"] += 1
         assert lv.constraint_out is not None
         eligible = lv.constraint_out[2]
+        self.stats["evaluations"] += 1
         score = np.empty(shape, dtype=np.float32)
         v = np.asarray(overlay.owa.weights) if overlay.owa else None
         combine_into(lv.stack, overlay.normalized_weights, overlay.rule, v, overlay.gamma, score.reshape(-1))
