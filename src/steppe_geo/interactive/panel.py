@@ -172,7 +172,8 @@ class TuningPanel:
                     value = float(session.ahp.matrix[i, j])
                     nearest = min(SAATY_CHOICES, key=lambda o, v=value: abs(math.log(o[1] / v)))[1]
                     self.judgements[(a, b)] = widgets.SelectionSlider(
-                        options=SAATY_CHOICES, value=nearest, description=f"{a} / {b}", **slider)
+                        options=SAATY_CHOICES, value=nearest, description=f"{a} / {b}",
+                        **{k: v for k, v in slider.items() if k != "readout_format"})
             for w in self.judgements.values():
                 w.observe(self._on(lambda _v: session.set_judgements(
                     {pair: s.value for pair, s in self.judgements.items()}, level="preview")), "value")

@@ -1,0 +1,121 @@
+"""TuningPanel, headless: widget values set from code re-evaluate to run_model; figures update in place."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from affine import Affine
+from matplotlib.image import imread
+
+import steppe_geo as sg
+from steppe_geo.interactive import TuningPanel, TuningSession
+from steppe_geo.interactive.panel import SAATY_CHOICES
+from steppe_geo.mcda import Criterion, Linear, PiecewiseLinear, ValueRange, ahp
+from steppe_geo.mcda.weights import InconsistentJudgementsWarning
+from steppe_geo.models import Model, run_model
+
+
+@pytest.fixture
+def setup():
+    """30 x 40 pixels of 100 m, three layers, a value range and two parcels."""
+    grid = sg.Grid("EPSG:32649", Affine(100, 0, 400_000, 0, -100, 4_430_000), (30, 40))
+    rng = np.random.default_rng(7)
+    a = rng.uniform(0, 10, grid.shape).astype(np.float32)
+    b = rng.uniform(0, 100, grid.shape).astype(np.float32)
+    a[0, 0] = np.nan  # nodata stays out of every result
+    inputs = {"a": grid.to_dataarray(a), "b": grid.to_dataarray(b)}
+    model = Model("demo", inputs=("a", "b"), criteria=(
+        Criterion("a", Linear(0, 10), weight=2.0),
+        Criterion("b", PiecewiseLinear(xs=(0.0, 50.0, 100.0), ys=(0.0, 0.8, 1.0)), weight=1.0),
+        Criterion("b_low", Linear(100, 0), weight=1.0, layer="b")),
+        constraints=(ValueRange("a_min", "a", min=2.0), ValueRange("b_max", "b", max=90.0)))
+    return grid, inputs, model
+
+
+def test_widget_values_set_from_code_equal_run_model(setup):
+    grid, inputs, model = setup
+    panel = TuningPanel(TuningSession(model, inputs, grid=grid, preview_pixels=300), release_delay_s=None)
+    assert panel.session.preview_step > 1
+    panel.weights["a"].value = 0.5
+    panel.weights["b_low"].value = 1.5
+    panel.breakpoints[("b", "xs[1]")].value = 30.0
+    panel.breakpoints[("b", "ys[1]")].value = 0.4
+    panel.breakpoints[("a", "high")].value = 8.0
+    panel.thresholds[("a_min", "min")].value = 3.0
+    panel.toggles["b_max"].value = False
+    panel.rule.value = "weighted-product"
+    # while dragging: the preview (every k-th pixel)
+    assert panel.session.last["preview"].score.shape == panel.session.preview_grid.shape
+    update = panel.release()
+    expected = Model("demo", inputs=("a", "b"), criteria=(
+        Criterion("a", Linear(0, 8.0), weight=0.5),
+        Criterion("b", PiecewiseLinear(xs=(0.0, 30.0, 100.0), ys=(0.0, 0.4, 1.0)), weight=1.0),
+        Criterion("b_low", Linear(100, 0), weight=1.5, layer="b")),
+        constraints=(ValueRange("a_min", "a", min=3.0),), rule="weighted-product")
+    ref = run_model(expected, inputs, grid=grid).score.values
+    got = update.score.values
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(ref))
+    np.testing.assert_allclose(got[~np.isnan(got)], ref[~np.isnan(ref)], rtol=0, atol=1e-9)
+    # the exported model file re-runs to the same scores
+    panel.export_button.click()
+    again = run_model(Model.from_toml(panel.export_text.value), inputs, grid=grid).score.values
+    np.testing.assert_allclose(again, got, rtol=0, atol=1e-9)
+    assert "full resolution" in panel.status.value
+
+
+def test_maps_are_updated_in_place(setup):
+    grid, inputs, model = setup
+    panel = TuningPanel(TuningSession(model, inputs, grid=grid), release_delay_s=None)
+    figure, image, first_png = panel.map_figure, panel._score_im, panel.map_image.value
+    redraws = panel.redraws
+    panel.weights["a"].value = 0.1
+    assert panel.map_figure is figure and panel._score_im is image  # same figure, same image artist
+    assert panel.redraws == redraws + 1
+    np.testing.assert_array_equal(np.asarray(image.get_array().filled(np.nan)),
+                                  panel.session.last["preview"].score.values)
+    assert panel.map_image.value != first_png
+    png = imread(io.BytesIO(panel.map_image.value))  # a real PNG of the map figure
+    assert png.shape[:2] == (int(4.0 * 90), int(9.0 * 90))
+
+
+def test_what_changed_and_eligible_area_are_shown(setup):
+    grid, inputs, model = setup
+    panel = TuningPanel(TuningSession(model, inputs, grid=grid), release_delay_s=None)  # preview = full
+    a = inputs["a"].values
+    before = int(np.count_nonzero((a >= 2.0) & (inputs["b"].values <= 90.0)))
+    panel.thresholds[("a_min", "min")].value = 4.0
+    after = int(np.count_nonzero((a >= 4.0) & (inputs["b"].values <= 90.0)))
+    assert f"{(after - before):+,} ha eligible" in panel.status.value  # 1 ha pixels, counted with numpy
+    assert f"<b>Eligible:</b> {after:,} ha" in panel.status.value
+
+
+def test_ahp_judgement_sliders_show_the_consistency_ratio(setup):
+    grid, inputs, model = setup
+    session = TuningSession(model, inputs, grid=grid)
+    session.set_judgements({("a", "b"): 3, ("a", "b_low"): 5, ("b", "b_low"): 2})
+    panel = TuningPanel(session, release_delay_s=None)
+    assert set(panel.judgements) == {("a", "b"), ("a", "b_low"), ("b", "b_low")}
+    assert panel.judgements[("a", "b")].value == 3.0
+    panel.judgements[("b", "b_low")].value = dict(SAATY_CHOICES)["1/7"]
+    with pytest.warns(InconsistentJudgementsWarning, match="lowers CR most"):
+        ref = ahp({("a", "b"): 3, ("a", "b_low"): 5, ("b", "b_low"): 1 / 7}, criteria=["a", "b", "b_low"])
+    assert f"AHP consistency ratio:</b> {ref.cr:.3f}" in panel.status.value
+    assert "inconsistent" in panel.status.value and ref.cr > 0.10
+    assert "lowers CR most" in panel.status.value  # the judgement to revise, as the warning says
+    # the weight sliders follow the AHP weights
+    np.testing.assert_allclose([panel.weights[n].value for n in ("a", "b", "b_low")], ref.weights)
+
+
+def test_a_refused_value_is_shown_and_not_applied(setup):
+    grid, inputs, model = setup
+    panel = TuningPanel(TuningSession(model, inputs, grid=grid), release_delay_s=None)
+    panel.breakpoints[("b", "xs[1]")].value = 100.0  # xs must increase: (0, 100, 100) is refused
+    assert "Not applied" in panel.status.value and "strictly increasing" in panel.status.value
+    assert panel.session.model == model
+
+
+def test_panel_refuses_what_is_not_a_session():
+    with pytest.raises(TypeError, match="session must be a TuningSession, got dict"):
+        TuningPanel({})
