@@ -239,6 +239,7 @@ class TuningPanel:
                 twin.bar(x, [np.count_nonzero(finite == v) for v in x], color="0.85", width=0.8 * _gap(x))
             else:
                 lo, hi = _layer_range(values)
+                lo, hi = min(lo, *_layer_points(c.function)), max(hi, *_layer_points(c.function))
                 x = np.linspace(lo, hi, 256)
                 twin.hist(finite, bins=40, range=(lo, hi), color="0.85")
             twin.set_yticks([])
@@ -367,6 +368,16 @@ class TuningPanel:
             tab.set_title(i, title)
         return widgets.VBox([self.map_image, widgets.HBox([self.release_button]), self.status, tab,
                              self.top_parcels])
+
+
+def _layer_points(fn: Any) -> list[float]:
+    """The parameters of a value function given in the layer's units (its breakpoints)."""
+    out: list[float] = []
+    for f in dataclasses.fields(fn):
+        if f.name in _LAYER_PARAMETERS:
+            value = getattr(fn, f.name)
+            out += [float(v) for v in value] if isinstance(value, tuple) else [float(value)]
+    return out
 
 
 def _model_rules(model: Any) -> list[str]:
