@@ -18,7 +18,7 @@ import dataclasses
 import html
 import io
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -29,6 +29,8 @@ except ImportError as exc:  # pragma: no cover - the extra is installed where th
     raise ImportError(
         "steppe_geo.interactive.TuningPanel needs ipywidgets: pip install \"steppe-geo[interactive]\""
     ) from exc
+import PIL.Image
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from steppe_geo.errors import SteppeGeoError
@@ -46,10 +48,44 @@ SAATY_CHOICES: tuple[tuple[str, float], ...] = (
 _LAYER_PARAMETERS = {"low", "high", "midpoint", "mean", "xs"}  # in the layer's units: slid over its range
 
 
-def _png(figure: Figure) -> bytes:
-    buf = io.BytesIO()
-    figure.savefig(buf, format="png")
-    return buf.getvalue()
+_DISPLAY_PIXELS = 400  # most array pixels drawn along each side of a map (about the axes' size on screen)
+
+
+class _Blit:
+    """A figure drawn once, then only its moving artists redrawn (blitting) and the canvas encoded as PNG.
+
+    The figure is drawn in full (layout, axes, colour bar, titles) with the moving artists left
+    out; each axes' background is kept, and a redraw restores it and draws that axes' artists on
+    it — no text, tick or layout work per redraw.
+    """
+
+    def __init__(self, figure: Figure, artists: Mapping[Any, Sequence[Any]]) -> None:
+        self.figure, self.artists = figure, dict(artists)
+        self.canvas = FigureCanvasAgg(figure)
+        for group in self.artists.values():
+            for a in group:
+                a.set_animated(True)
+        self.canvas.draw()
+        figure.set_layout_engine("none")  # keep the positions the layout found
+        self.backgrounds = {ax: self.canvas.copy_from_bbox(ax.bbox) for ax in self.artists}
+
+    def png(self, axes: Sequence[Any] | None = None) -> bytes:
+        """Redraw the moving artists of ``axes`` (default all) and return the figure as PNG."""
+        for ax in axes if axes is not None else self.artists:
+            self.canvas.restore_region(self.backgrounds[ax])
+            for a in self.artists[ax]:
+                ax.draw_artist(a)
+        width, height = self.canvas.get_width_height()
+        image = PIL.Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+        buf = io.BytesIO()
+        image.save(buf, format="png", compress_level=1)
+        return buf.getvalue()
+
+
+def _for_display(values: np.ndarray) -> np.ndarray:
+    """Every k-th pixel, so that at most ``_DISPLAY_PIXELS`` are drawn along each side."""
+    k = max(1, math.ceil(max(values.shape) / _DISPLAY_PIXELS))
+    return values[::k, ::k]
 
 
 def _layer_range(values: np.ndarray) -> tuple[float, float]:
@@ -99,6 +135,7 @@ class TuningPanel:
         if release_delay_s is not None and not release_delay_s >= 0:
             raise ValueError(f"release_delay_s must be >= 0 or None, got {release_delay_s!r}")
         self.session = session
+        self._map_size = map_size
         self.release_delay_s = release_delay_s
         self._pending: asyncio.TimerHandle | None = None
         self._syncing = False
@@ -212,18 +249,19 @@ class TuningPanel:
         full = s.last["full"]
         west, south, east, north = s.grid.bounds
         extent = (west, east, south, north)
-        self.map_figure = Figure(figsize=(9.0, 4.0), dpi=90, layout="constrained")
+        self.map_figure = Figure(figsize=self._map_size, dpi=90, layout="constrained")
         ax_score, ax_ok = self.map_figure.subplots(1, 2, sharex=True, sharey=True)
-        self._score_im = ax_score.imshow(full.score.values, extent=extent, vmin=0, vmax=1, cmap="viridis",
-                                         interpolation="nearest")
+        self._score_im = ax_score.imshow(_for_display(full.score.values), extent=extent, vmin=0, vmax=1,
+                                         cmap="viridis", interpolation="nearest")
         self.map_figure.colorbar(self._score_im, ax=ax_score, shrink=0.8, label="score")
         ax_score.set_title("score")
-        self._ok_im = ax_ok.imshow(full.eligible.values.astype(np.uint8), extent=extent, vmin=0, vmax=1,
-                                   cmap="Greys_r", interpolation="nearest")
-        self._ok_title = ax_ok.set_title("eligible (white)")
+        self._ok_im = ax_ok.imshow(_for_display(full.eligible.values).astype(np.uint8), extent=extent,
+                                   vmin=0, vmax=1, cmap="Greys_r", interpolation="nearest")
+        ax_ok.set_title("eligible (white)")
         for ax in (ax_score, ax_ok):
             ax.set_xticks([])
             ax.set_yticks([])
+        self._map_blit = _Blit(self.map_figure, {ax_score: [self._score_im], ax_ok: [self._ok_im]})
         crit = s.base_model.criteria
         cols = min(3, len(crit))
         rows = math.ceil(len(crit) / cols)
@@ -252,15 +290,15 @@ class TuningPanel:
             self._curves[c.name] = (line, x)
         for ax in axes[len(crit):]:
             ax.set_visible(False)
-        self.curve_image.value = _png(self.curve_figure)
+        self._curve_blit = _Blit(self.curve_figure, {line.axes: [line] for line, _x in self._curves.values()})
+        self.curve_image.value = self._curve_blit.png()
 
     def _show(self, update: Update) -> None:
         s = self.session
-        self._score_im.set_data(update.score.values)
-        self._ok_im.set_data(update.eligible.values.astype(np.uint8))
+        self._score_im.set_data(_for_display(update.score.values))
+        self._ok_im.set_data(_for_display(update.eligible.values).astype(np.uint8))
         label = "preview" if update.change.level == "preview" and s.preview_step > 1 else "full resolution"
-        self._ok_title.set_text(f"eligible (white), {label}")
-        self.map_image.value = _png(self.map_figure)
+        self.map_image.value = self._map_blit.png()
         self.redraws += 1
         self._sync_widgets()
         weights = s.weights()
@@ -290,7 +328,7 @@ class TuningPanel:
         line, x = self._curves[name]
         fn = next(c.function for c in self.session.base_model.criteria if c.name == name)
         line.set_data(x, fn.apply(x))
-        self.curve_image.value = _png(self.curve_figure)
+        self.curve_image.value = self._curve_blit.png([line.axes])
 
     # ------------------------------------------------------------------ events
     def _on(self, edit: Callable[[Any], Update]) -> Callable[[Mapping[str, Any]], None]:

@@ -44,7 +44,7 @@ from steppe_geo.mcda.value_functions import ValueFunction, decode_nodata
 from steppe_geo.mcda.weights import AHPResult
 from steppe_geo.models import Model, derive_layers, run_model
 from steppe_geo.models.running import _load_input
-from steppe_geo.parcels import coverage_matrix, zonal_stats
+from steppe_geo.parcels import coverage_matrix
 
 __all__ = ["Change", "TuningSession", "Update"]
 
@@ -129,6 +129,7 @@ class _Level:
     coverage: Any = None
     previous: tuple[float, tuple[Any, ...]] | None = None
     versions: dict[str, int] = field(default_factory=dict)
+    template: xr.DataArray | None = None
 
 
 def _preview_step(shape: tuple[int, int], preview_pixels: int) -> int:
@@ -574,13 +575,17 @@ class TuningSession:
         v = np.asarray(overlay.owa.weights) if overlay.owa else None
         combine_into(lv.stack, overlay.normalized_weights, overlay.rule, v, overlay.gamma, score.reshape(-1))
         score[~eligible] = np.nan
-        score_da = lv.grid.to_dataarray(score, name="score", units="1", attrs=overlay.tags())
-        eligible_da = lv.grid.to_dataarray(eligible, name="eligible")
+        if lv.template is None:  # coordinates and CRS built once per level, shared by every result
+            lv.template = lv.grid.to_dataarray(np.zeros(shape, dtype=np.float32))
+        score_da = lv.template.copy(deep=False, data=score).rename("score")
+        score_da.attrs = {"units": "1", **overlay.tags()}
+        eligible_da = lv.template.copy(deep=False, data=eligible).rename("eligible")
+        eligible_da.attrs = {}
         eligible_ha = float(np.count_nonzero(eligible)) * lv.grid.pixel_area_m2 / 1e4
         ranking = None
         top: tuple[Any, ...] = ()
         if lv.coverage is not None:
-            ranking = self._rank(lv, score_da, eligible_da)
+            ranking = self._rank(lv, score, eligible)
             top = tuple(ranking.index[: self.top_k])
         before = lv.previous or (eligible_ha, top)
         changed = len(set(top) - set(before[1]))
@@ -593,14 +598,23 @@ class TuningSession:
     def _ids(self, parcels: gpd.GeoDataFrame) -> pd.Index:
         return pd.Index(parcels[self.parcel_id] if self.parcel_id else parcels.index)
 
-    def _rank(self, lv: _Level, score: xr.DataArray, eligible: xr.DataArray) -> pd.DataFrame:
-        """Parcels by the zonal mean of the score over their eligible land, best first (ties: row order)."""
+    def _rank(self, lv: _Level, score: np.ndarray, eligible: np.ndarray) -> pd.DataFrame:
+        """Parcels by the zonal mean of the score over their eligible land, best first (ties: row order).
+
+        The coverage matrix ``C`` (exact fractions, computed once) makes each edit two sparse
+        products: ``mean = C·(score·eligible) / C·eligible`` and ``eligible area = C·eligible × pixel
+        area`` — exactextract's coverage-weighted mean over the eligible cells, as
+        :func:`steppe_geo.parcels.zonal_stats` computes it (the tests compare the two).
+        """
         assert self._parcels is not None and self._preview_parcels is not None
         parcels = self._parcels if lv.step == 1 else self._preview_parcels
-        z = zonal_stats(parcels, {"score": score}, eligible=eligible, coverage=lv.coverage,
-                        id_column=self.parcel_id)
-        table = pd.DataFrame({"score": z["score_mean"].to_numpy(),
-                              "eligible_area_ha": z["eligible_area_ha"].to_numpy()},
+        ok = eligible.reshape(-1).astype(np.float64)
+        x = np.where(eligible, score, 0.0).reshape(-1).astype(np.float64)
+        m = lv.coverage.matrix
+        den = np.asarray(m @ ok).ravel()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(den > 0, np.asarray(m @ x).ravel() / den, np.nan)
+        table = pd.DataFrame({"score": mean, "eligible_area_ha": den * lv.grid.pixel_area_m2 / 1e4},
                              index=self._ids(parcels))
         table = table.reindex(self._ids(self._parcels))
         values = table["score"].to_numpy(dtype=np.float64)
