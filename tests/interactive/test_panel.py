@@ -119,3 +119,16 @@ def test_a_refused_value_is_shown_and_not_applied(setup):
 def test_panel_refuses_what_is_not_a_session():
     with pytest.raises(TypeError, match="session must be a TuningSession, got dict"):
         TuningPanel({})
+
+
+def test_snapshot_lists_every_control_with_its_value(setup):
+    grid, inputs, model = setup
+    panel = TuningPanel(TuningSession(model, inputs, grid=grid), release_delay_s=None)
+    panel.toggles["b_max"].value = False
+    rows = panel.controls()
+    assert ("weight", "a", "2 (50.0 %)") in rows  # raw weight 2 of 2 + 1 + 1
+    assert ("value function", "b.xs[1]", "50") in rows
+    assert ("constraint", "b_max", "off, max 90") in rows
+    assert ("rule", "rule", "wlc") in rows
+    figure = panel.snapshot()
+    assert len(figure.subfigs) == 2 and figure is not panel.map_figure

@@ -18,6 +18,8 @@ import dataclasses
 import html
 import io
 import math
+import re
+import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -230,13 +232,69 @@ class TuningPanel:
 
     # ------------------------------------------------------------------ public
     def release(self) -> Update:
-        """Evaluate at full resolution and redraw (what the panel does once a slider is let go)."""
+        """Evaluate at full resolution and redraw (what the panel does once a slider is let go).
+
+        When the preview grid is the full grid (small grids) the last edit was already evaluated
+        at full resolution: that evaluation is returned and nothing is redrawn.
+        """
         if self._pending is not None:
             self._pending.cancel()
             self._pending = None
+        if self.session.preview_step == 1:
+            return self.session.last["full"]
         update = self.session.evaluate("full")
         self._show(update)
         return update
+
+    def controls(self) -> list[tuple[str, str, str]]:
+        """Every control of the panel with its value: ``(group, control, value)`` rows."""
+        rows = []
+        weights = self.session.weights()
+        for name, w in self.weights.items():
+            rows.append(("weight", name, f"{w.value:.3g} ({100 * weights[name]:.1f} %)"))
+        for (name, param), w in self.breakpoints.items():
+            rows.append(("value function", f"{name}.{param}", f"{w.value:.4g}"))
+        for name, t in self.toggles.items():
+            limits = [f"{b} {w.value:.4g}" for (n, b), w in self.thresholds.items() if n == name]
+            rows.append(("constraint", name, ("on" if t.value else "off") + (f", {', '.join(limits)}"
+                                                                             if limits else "")))
+        rows.append(("rule", "rule", str(self.rule.value)))
+        for (a, b), w in self.judgements.items():
+            rows.append(("AHP judgement", f"{a} / {b}", w.label))
+        return rows
+
+    def snapshot(self) -> Figure:
+        """A static picture of the panel: the map, the curves, every control's value and the status.
+
+        For a report or the documentation, where widgets do not render (a new matplotlib figure,
+        nothing is shown or saved).
+        """
+        fig = Figure(figsize=(13.0, 10.0), dpi=100, layout="constrained")
+        top, bottom = fig.subfigures(2, 1, height_ratios=[0.75, 1.5])
+        ax_map, ax_curves = top.subplots(1, 2, width_ratios=[1.35, 1.0])
+        for ax, png in ((ax_map, self.map_image.value), (ax_curves, self.curve_image.value)):
+            ax.imshow(np.asarray(PIL.Image.open(io.BytesIO(png))))
+            ax.set_axis_off()
+        ax_table, ax_text = bottom.subplots(1, 2, width_ratios=[1.0, 1.0])
+        rows = self.controls()
+        ax_table.set_axis_off()
+        table = ax_table.table(cellText=[list(r) for r in rows], colLabels=["group", "control", "value"],
+                               loc="upper center", cellLoc="left", colLoc="left")
+        table.auto_set_font_size(False)
+        table.set_fontsize(7.5)
+        table.scale(1.0, 0.9)
+        ax_text.set_axis_off()
+        text = re.sub(r"<br>", "\n", self.status.value)
+        text = html.unescape(re.sub(r"<[^>]+>", "", text))
+        last = self.session.last["full"]
+        if last.ranking is not None:
+            top_rows = last.ranking.head(self.session.top_k)
+            text += f"\n\nTop {self.session.top_k} parcels (full resolution):\n" + "\n".join(
+                f"{int(r['rank']):>3}  {pid}  score {r['score']:.3f}  "
+                f"{r['eligible_area_ha']:,.0f} ha eligible" for pid, r in top_rows.iterrows())
+        ax_text.text(0.0, 1.0, "\n".join(textwrap.fill(line, 90) for line in text.split("\n")), va="top",
+                     ha="left", fontsize=8.5, family="monospace", transform=ax_text.transAxes)
+        return fig
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
