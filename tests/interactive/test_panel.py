@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,11 +14,14 @@ from affine import Affine
 from matplotlib.image import imread
 
 import steppe_geo as sg
+from steppe_geo.errors import InvalidParameterError
 from steppe_geo.interactive import TuningPanel, TuningSession
 from steppe_geo.interactive.panel import SAATY_CHOICES
 from steppe_geo.mcda import Criterion, Linear, PiecewiseLinear, ValueRange, ahp
 from steppe_geo.mcda.weights import InconsistentJudgementsWarning
 from steppe_geo.models import Model, run_model
+
+SRC = Path(__file__).resolve().parents[2] / "src"
 
 
 @pytest.fixture
@@ -116,9 +123,43 @@ def test_a_refused_value_is_shown_and_not_applied(setup):
     assert panel.session.model == model
 
 
-def test_panel_refuses_what_is_not_a_session():
-    with pytest.raises(TypeError, match="session must be a TuningSession, got dict"):
+def test_panel_refuses_bad_arguments(setup):
+    grid, inputs, model = setup
+    with pytest.raises(InvalidParameterError, match="session must be a TuningSession, got dict"):
         TuningPanel({})
+    with pytest.raises(InvalidParameterError, match=r"release_delay_s must be .* got -1"):
+        TuningPanel(TuningSession(model, inputs, grid=grid), release_delay_s=-1)
+
+
+def test_release_follows_the_last_change_once_when_an_event_loop_runs(setup):
+    grid, inputs, model = setup
+    panel = TuningPanel(TuningSession(model, inputs, grid=grid, preview_pixels=300), release_delay_s=0.05)
+
+    async def drag() -> None:
+        for v in (0.5, 0.6, 0.7):  # three values while dragging: three previews, one release
+            panel.weights["a"].value = v
+        assert panel.session.last["full"].change.edit == "start"
+        await asyncio.sleep(0.5)  # the release timer (due after 0.05 s) runs before this returns
+
+    full_before = panel.session.stats["evaluations"]
+    asyncio.run(drag())
+    assert panel.session.stats["evaluations"] == full_before + 3 + 1
+    assert panel.session.last["full"].change.edit == "full resolution"
+    expected = model.with_weights({"a": 0.7})
+    ref = run_model(expected, inputs, grid=grid).score.values
+    np.testing.assert_allclose(panel.session.last["full"].score.values, ref, rtol=0, atol=1e-9)
+
+
+def test_without_ipywidgets_the_panel_says_which_extra_to_install():
+    code = ("import sys\nsys.modules['ipywidgets'] = None  # as if not installed\n"
+            "import steppe_geo.interactive as si\n"
+            "from steppe_geo.errors import MissingDependencyError\n"
+            "try:\n    si.TuningPanel\nexcept MissingDependencyError as exc:\n"
+            "    print(isinstance(exc, ImportError), exc)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={"PYTHONPATH": str(SRC), "MPLBACKEND": "Agg", "PATH": ""})
+    assert out.stdout.startswith("True steppe_geo.interactive.TuningPanel needs ipywidgets")
+    assert 'pip install "steppe-geo[interactive]"' in out.stdout
 
 
 def test_snapshot_lists_every_control_with_its_value(setup):

@@ -25,17 +25,19 @@ from typing import Any
 
 import numpy as np
 
+from steppe_geo.errors import InvalidParameterError, MissingDependencyError, SteppeGeoError
+
 try:
     import ipywidgets as widgets
-except ImportError as exc:  # pragma: no cover - the extra is installed where the tests run
-    raise ImportError(
-        "steppe_geo.interactive.TuningPanel needs ipywidgets: pip install \"steppe-geo[interactive]\""
+except ImportError as exc:  # tested in a subprocess where ipywidgets cannot be imported
+    raise MissingDependencyError(
+        "steppe_geo.interactive.TuningPanel needs ipywidgets, which is not installed: "
+        "pip install \"steppe-geo[interactive]\" (TuningSession works without it)"
     ) from exc
 import PIL.Image
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from steppe_geo.errors import SteppeGeoError
 from steppe_geo.interactive.session import TuningSession, Update
 from steppe_geo.mcda import Categorical, Rule
 
@@ -133,9 +135,11 @@ class TuningPanel:
     def __init__(self, session: TuningSession, *, release_delay_s: float | None = 0.4,
                  map_size: tuple[float, float] = (9.0, 4.0)) -> None:
         if not isinstance(session, TuningSession):
-            raise TypeError(f"session must be a TuningSession, got {type(session).__name__}")
-        if release_delay_s is not None and not release_delay_s >= 0:
-            raise ValueError(f"release_delay_s must be >= 0 or None, got {release_delay_s!r}")
+            raise InvalidParameterError(f"session must be a TuningSession, got {type(session).__name__}")
+        if release_delay_s is not None and not (isinstance(release_delay_s, int | float)
+                                                and math.isfinite(release_delay_s) and release_delay_s >= 0):
+            raise InvalidParameterError(
+                f"release_delay_s must be a number of seconds >= 0, or None, got {release_delay_s!r}")
         self.session = session
         self._map_size = map_size
         self.release_delay_s = release_delay_s

@@ -234,10 +234,9 @@ class TuningSession:
         self._parcels = parcels
         self._preview_parcels = parcels
         # every input read once; run_model checks them and derives the layers (the only time it does)
-        missing = [k for k in model.inputs if k not in inputs]
+        if [k for k in model.inputs if k not in inputs or inputs[k] is None]:
+            run_model(model, inputs, grid=grid, aoi=aoi)  # words the error: what needs each missing layer
         loaded = {k: _load_input(k, v, grid) for k, v in inputs.items() if k in model.inputs}
-        if missing:  # run_model words the error (what needs each layer)
-            run_model(model, inputs, grid=grid, aoi=aoi)
         first = run_model(model, loaded, grid=grid, aoi=aoi)
         self.notes: tuple[str, ...] = first.notes
         self._loaded: dict[str, Any] = {**loaded, **{k: first.layers[k] for k in first.layers.data_vars}}
