@@ -62,6 +62,7 @@ def test_start_equals_run_model(sample, wind_session):
     np.testing.assert_array_equal(wind_session.last["full"].eligible.values, ref.eligible.values)
 
 
+@pytest.mark.slow
 def test_each_edit_equals_run_model_of_the_same_model_built_by_hand(sample, wind_session):
     s, kw = wind_session, {"grid": sample["grid"], "aoi": sample["aoi"]}
     expected = models.wind_onshore()
@@ -122,6 +123,7 @@ def test_weight_change_only_recombines_and_a_curve_restandardises_one_criterion(
     assert s.stats["constraint_passes"] == before["constraint_passes"] + 1
 
 
+@pytest.mark.slow
 def test_exported_model_file_and_config_block_rerun_to_the_same_scores(sample, wind_session, tmp_path):
     s = wind_session
     s.set_weight("grid_distance", 0.6)
@@ -276,6 +278,15 @@ def test_bad_session_parameters(tiny):
         TuningSession(model, inputs, grid=grid, preview_pixels=0)
     with pytest.raises(sg.errors.MissingLayerError, match="needs input layer"):
         TuningSession(model, {"a": inputs["a"]}, grid=grid)
+
+
+def test_change_text_rounds_to_whole_hectares():
+    from steppe_geo.interactive import Change
+
+    line = Change("e", "full", 10.0, 1239.6, ("a",), 3, 10).text()
+    assert line == "+1,240 ha eligible, 3 of the top 10 parcels changed"
+    assert Change("e", "preview", 10.0, -0.4).text() == "+0 ha eligible"  # not "-0"
+    assert Change("e", "full", 10.0, -2500.0).text() == "-2,500 ha eligible"
 
 
 def test_core_import_never_imports_ipywidgets():

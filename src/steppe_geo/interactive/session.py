@@ -84,7 +84,7 @@ class Change:
 
     def text(self) -> str:
         """One line: ``"+1,240 ha eligible, 3 of the top 10 parcels changed"``."""
-        line = f"{self.eligible_ha_delta:+,.0f} ha eligible"
+        line = f"{round(self.eligible_ha_delta):+,} ha eligible"  # whole hectares; never "-0"
         if self.k:
             line += f", {self.top_k_changed} of the top {self.k} parcels changed"
         return line
