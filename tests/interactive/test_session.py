@@ -297,3 +297,23 @@ def test_core_import_never_imports_ipywidgets():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={"PYTHONPATH": str(SRC), "MPLBACKEND": "Agg", "PATH": ""})
     assert out.stdout.split() == ["False", "True"]
+
+
+def test_exact_setbacks_move_by_distance_unless_given_by_class(tiny):
+    grid, inputs, _, _ = tiny
+    x0, y0 = 400_000, 4_430_000
+    roads = gpd.GeoDataFrame({"class": ["track"]}, crs=grid.crs,
+                             geometry=[shapely.LineString([(x0, y0 - 50), (x0 + 600, y0 - 50)])])  # row 0
+    base = Model("roads", inputs=("a", "roads"), criteria=(Criterion("a", Linear(0, 5)),))
+    by_class = base.add_setback("near_road", "roads", class_column="class", class_distances_m={"track": 50.0})
+    s = TuningSession(by_class, {**inputs, "roads": roads}, grid=grid)
+    assert s.threshold("near_road") == {}
+    with pytest.raises(InvalidParameterError, match=r"'near_road' \(ValueRange\) has no threshold"):
+        s.set_threshold("near_road", 100.0)
+    # by distance: pixel centres within d of the road (y = 50 m below the top edge) are excluded.
+    # Centres of rows 0..3 lie 0, 100, 200, 300 m from it: 50 m excludes row 0 (6 ha), 150 m rows 0-1.
+    s = TuningSession(base.add_setback("near_road", "roads", distance_m=50.0), {**inputs, "roads": roads},
+                      grid=grid)
+    assert s.last["full"].change.eligible_ha == pytest.approx(18.0)
+    u = s.set_threshold("near_road", 150.0)
+    assert (u.change.eligible_ha, u.change.eligible_ha_delta) == (pytest.approx(12.0), pytest.approx(-6.0))

@@ -126,6 +126,7 @@ class _Level:
     constraint_key: Any = None
     constraint_out: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
     missing: np.ndarray | None = None
+    missing_key: Any = None
     coverage: Any = None
     previous: tuple[float, tuple[Any, ...]] | None = None
     versions: dict[str, int] = field(default_factory=dict)
@@ -428,12 +429,14 @@ class TuningSession:
         """The thresholds of a constraint that :meth:`set_threshold` can change: bound → value.
 
         ``{"min": ..., "max": ...}`` for a value range, ``{"distance_m": ...}`` for a setback on a
-        distance layer and for an exact setback (its ``within`` derivation), ``{}`` for the others.
+        distance layer and for an exact setback (its ``within`` derivation), ``{}`` for the others
+        (categories, minimum area, an exact setback with distances by class).
         """
         c = self._constraint(constraint)
         setbacks = self._base.setbacks()
-        if constraint in setbacks and not isinstance(setbacks[constraint]["distance_m"], dict):
-            return {"distance_m": float(setbacks[constraint]["distance_m"])}
+        if constraint in setbacks:  # an exact setback: its distance (none to move when given by class)
+            distance = setbacks[constraint]["distance_m"]
+            return {} if isinstance(distance, dict) else {"distance_m": float(distance)}
         if isinstance(c, ValueRange):
             return {"min": c.min, "max": c.max}
         if isinstance(c, Setback):
@@ -553,11 +556,15 @@ class TuningSession:
                 c.function.apply(lv.layers[c.layer_key], out=lv.stack[i].reshape(shape))
                 lv.functions[i] = key
                 self.stats["standardised"] += 1
-        if lv.missing is None:
+        keys = list(dict.fromkeys(c.layer_key for c in overlay.criteria))
+        mkey = tuple(lv.versions.get(k, 0) for k in keys)
+        if lv.missing is None or lv.missing_key != mkey:  # no data in a criterion layer: the no_data bit
             lv.missing = np.zeros(shape, dtype=bool)
-            for key in dict.fromkeys(c.layer_key for c in overlay.criteria):
+            for key in keys:
                 if np.issubdtype(lv.layers[key].dtype, np.floating):
                     lv.missing |= np.isnan(lv.layers[key])
+            lv.missing_key = mkey
+            lv.constraint_key = None
         ckey = (overlay.constraints, tuple(lv.versions.get(c.layer, 0) for c in overlay.constraints))
         if lv.constraint_key != ckey:
             area = any(isinstance(c, MinimumArea) for c in overlay.constraints)
