@@ -19,7 +19,7 @@ import pytest
 from steppe_geo.errors import SteppeGeoWarning
 
 GUIDE = Path(__file__).resolve().parents[1] / "docs" / "guide"
-PAGES = ["inputs", "criteria", "overlay", "models", "parcels"]
+PAGES = ["inputs", "criteria", "overlay", "models", "parcels", "interactive"]
 _BLOCK = re.compile(r"^```python[ \t]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
 
 

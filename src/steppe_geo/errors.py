@@ -22,6 +22,7 @@ __all__ = [
     "InvalidParameterError",
     "LayerKindWarning",
     "MissingCRSError",
+    "MissingDependencyError",
     "MissingLayerError",
     "NoOverlapError",
     "NonFiniteValuesWarning",
@@ -130,6 +131,10 @@ class SolverLimitError(SteppeGeoError, RuntimeError):
 
     Not a proof of infeasibility: a longer limit may find one.
     """
+
+
+class MissingDependencyError(SteppeGeoError, ImportError):
+    """A feature of an optional extra was used without the extra installed (the message says which)."""
 
 
 class SteppeGeoWarning(UserWarning):
