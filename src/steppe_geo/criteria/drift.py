@@ -173,7 +173,7 @@ def _drift_kernel(speed_kn: np.ndarray, direction_deg: np.ndarray, hours: np.nda
     w = np.broadcast_to(hours.reshape((-1,) + (1,) * (speed_kn.ndim - 1)), speed_kn.shape)
     total_h = np.where(valid, w, 0.0).sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        t_pct = 100.0 * w / total_h
+        t_pct = np.where(total_h > 0, 100.0 * w / np.where(total_h > 0, total_h, 1.0), 0.0)
     v = np.where(valid, speed_kn, 0.0)
     q = np.where(valid & (v > threshold_kn), v**2 * (v - threshold_kn) / 100.0 * t_pct, 0.0)
     idx = sector_of(np.where(valid, direction_deg, 0.0), sectors=sectors)
