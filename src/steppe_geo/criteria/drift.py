@@ -37,6 +37,7 @@ __all__ = [
     "DriftPotential",
     "classify_drift_energy",
     "classify_dune_mobility",
+    "drift_across_rows",
     "drift_potential",
     "drift_potential_grid",
     "dune_mobility_index",
@@ -197,6 +198,39 @@ def _resultant(dp_sectors: np.ndarray, sectors: int) -> tuple[np.ndarray, np.nda
     return dp, rdp, rdd
 
 
+def drift_across_rows(dp_by_sector: Any, *, row_azimuth_deg: float = 90.0) -> np.ndarray:
+    """Drift potential crossing rows (PV arrays, fences) that run along ``row_azimuth_deg``.
+
+    ``Σ_s DP_s · |sin(θ_s − α)|``: the part of each sector's drift perpendicular to the rows (θ_s the
+    sector's direction, α the rows' azimuth). Fixed-tilt PV rows facing the equator run east–west
+    (α = 90°) and cross north–south drift fully, east–west drift not at all.
+
+    Parameters
+    ----------
+    dp_by_sector : (sectors, ...) array-like
+        DP of each direction sector (VU), sector 0 centred on north.
+    row_azimuth_deg : float
+        Direction the rows run along (degrees clockwise from north; 90 = east–west).
+
+    Returns
+    -------
+    ndarray
+        VU, shape of one sector.
+
+    Examples
+    --------
+    >>> dp = np.zeros(16); dp[0] = 100.0; dp[4] = 50.0  # 100 VU from the north, 50 VU from the east
+    >>> float(drift_across_rows(dp))  # east-west rows: all of the north drift, none of the east drift
+    100.0
+    >>> round(float(drift_across_rows(dp, row_azimuth_deg=45.0)), 6)  # (100 + 50) × sin 45°
+    106.066017
+    """
+    sec = np.asarray(dp_by_sector, dtype=np.float64)
+    n = sec.shape[0]
+    theta = np.radians(np.arange(n) * 360.0 / n - float(row_azimuth_deg))
+    return (sec * np.abs(np.sin(theta)).reshape((-1,) + (1,) * (sec.ndim - 1))).sum(axis=0)
+
+
 def classify_drift_energy(dp: Any) -> np.ndarray:
     """Energy class code of drift potentials (1 low < 200 ≤ 2 intermediate < 400 ≤ 3 high; 0 = NaN).
 
@@ -263,10 +297,15 @@ class DriftPotential:
         n = len(self.dp_by_sector)
         return tuple(i * 360.0 / n for i in range(n))
 
+    def across_rows(self, row_azimuth_deg: float = 90.0) -> float:
+        """DP crossing rows along ``row_azimuth_deg`` (VU; :func:`drift_across_rows`)."""
+        return float(drift_across_rows(np.array(self.dp_by_sector), row_azimuth_deg=row_azimuth_deg))
+
     def to_dict(self) -> dict[str, Any]:
         """Plain dict of every figure (JSON-friendly)."""
         return {"dp": self.dp, "rdp": self.rdp, "rdd_deg": self.rdd_deg, "rdp_dp": self.ratio,
                 "energy_class": self.energy_class, "directionality": self.directionality,
+                "dp_across_ew_rows": self.across_rows(90.0),
                 "dp_by_sector": list(self.dp_by_sector), "threshold_kn": self.threshold_kn,
                 "height_m": self.height_m, "roughness_m": self.roughness_m, "hours": self.hours}
 
@@ -357,6 +396,7 @@ def drift_potential_grid(
     threshold_kn: float = THRESHOLD_KN,
     roughness_m: float = DEFAULT_ROUGHNESS_M,
     sectors: int = SECTORS,
+    row_azimuth_deg: float = 90.0,
 ) -> xr.Dataset:
     """Drift potential of every pixel of a gridded wind record (``(time, y, x)`` stacks).
 
@@ -373,11 +413,14 @@ def drift_potential_grid(
         (:func:`steppe_geo.io.record_durations`); required for ``band`` stacks.
     threshold_kn, roughness_m, sectors
         As :func:`drift_potential`.
+    row_azimuth_deg : float
+        Azimuth of the rows for ``dp_across_rows`` (90 = east–west PV rows).
 
     Returns
     -------
     xarray.Dataset
-        ``dp``, ``rdp`` (VU), ``rdd_deg`` (towards, clockwise from north), ``rdp_dp`` and
+        ``dp``, ``rdp`` (VU), ``rdd_deg`` (towards, clockwise from north), ``rdp_dp``,
+        ``dp_across_rows`` (VU, :func:`drift_across_rows`) and
         ``energy_class`` (1 low, 2 intermediate, 3 high; 0 = no data) on the grid (rioxarray CRS), and
         ``dp_sector`` ``(sector, y, x)``.
 
@@ -416,6 +459,9 @@ def drift_potential_grid(
         "rdp": wrap_like(ref, rdp, name="rdp", units="VU", attrs=attrs),
         "rdd_deg": wrap_like(ref, rdd, name="rdd_deg", units="degree", attrs={"direction": "towards"}),
         "rdp_dp": wrap_like(ref, ratio, name="rdp_dp", units="1"),
+        "dp_across_rows": wrap_like(ref, drift_across_rows(sec, row_azimuth_deg=row_azimuth_deg),
+                                    name="dp_across_rows", units="VU",
+                                    attrs={"row_azimuth_deg": float(row_azimuth_deg)}),
         "energy_class": wrap_like(ref, classify_drift_energy(dp).astype(np.uint8), name="energy_class",
                                   units="class"),
     })
