@@ -276,7 +276,10 @@ drought_resistance_scores, texture_scores
         "grid_distance": GLAES_GRID,
         "slope": f"as solar_pv: linear 0 % → 1, {max_slope_pct:g} % → 0",
         "steep_slope": f"slopes > {max_slope_pct:g} % excluded (ground-mounted PV limits mostly 3–10 %)",
-        **({"sand_drift": DRIFT_SOURCE} if with_drift else {}),
+        "sand_drift": DRIFT_SOURCE if with_drift else (
+            "no sand drift criterion (sand_drift = 'none'); 'raster' or 'series' add it: " + DRIFT_SOURCE),
+        "drift_wind_height_m": "height of wind_speed_series above ground, brought to 10 m by the log law "
+        "with z0 = 0.03 m (Wieringa 1992 'open' terrain; docs/drift.md); 10 m = a standard anemometer",
     }
     params = {
         **esai_parameters(
