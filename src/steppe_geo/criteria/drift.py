@@ -34,6 +34,7 @@ __all__ = [
     "MOBILITY_SPEED_M_S",
     "SECTORS",
     "THRESHOLD_KN",
+    "Directionality",
     "DriftPotential",
     "classify_drift_energy",
     "classify_dune_mobility",
