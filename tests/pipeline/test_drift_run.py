@@ -57,3 +57,45 @@ def test_report_has_the_sand_drift_section(drift_run):
     assert f'<td class="num">{np.median(v):.4g}</td>' in html
     assert f"<td>{float(((v >= 200) & (v < 400)).mean()):.1%}</td>" in html
     assert "intermediate (200–400 VU)" in html and "high (≥ 400 VU)" in html
+
+
+def test_series_drift_model_gives_the_same_answer_in_memory_and_streamed(tmp_path, rng):
+    """The drift derivation from band stacks (the 'series' source) is pixel-wise: windows change nothing."""
+    import geopandas as gpd
+    import shapely
+
+    from steppe_geo.config import config_from_dict
+    from steppe_geo.models import Model
+    from steppe_geo.models.sand_drift import sand_drift_criterion, sand_drift_derivations
+
+    data = tmp_path / "data"
+    aoi = gpd.GeoDataFrame(geometry=[shapely.box(400_000, 4_430_000, 404_000, 4_433_000)], crs="EPSG:32649")
+    sg.write_vector(aoi, data / "aoi.gpkg")
+    # 48 three-hourly records on a 500 m grid: speeds 0–15 m/s at 10 m, directions anywhere
+    sgrid = sg.Grid.from_bounds((399_000, 4_429_000, 405_000, 4_434_000), crs="EPSG:32649", resolution_m=500)
+    n = 48
+    speed = rng.gamma(2.0, 2.5, (n, *sgrid.shape)).astype(np.float32)
+    direction = rng.uniform(0, 360, (n, *sgrid.shape)).astype(np.float32)
+    for name, values, units in (("wind_speed_series", speed, "m s-1"),
+                                ("wind_direction_series", direction, "degree")):
+        base = sgrid.to_dataarray(values[0], name=name, units=units)
+        sg.write_raster(base.expand_dims(band=np.arange(1, n + 1)).copy(data=values), data / f"{name}.tif")
+    inputs, derivations = sand_drift_derivations("series", wind_height_m=10.0, quantity="dp")
+    model = Model(name="drift_only", description="sand drift alone", inputs=inputs, derivations=derivations,
+                  criteria=(sand_drift_criterion(1.0),), rule="wlc")
+    (tmp_path / "drift_model.toml").write_text(model.to_toml(), encoding="utf-8")
+    cfg = {"project": {"name": "drift"},
+           "inputs": {"aoi": "data/aoi.gpkg", **{k: f"data/{k}.tif" for k in inputs}},
+           "grid": {"aoi": "aoi", "resolution_m": 250},
+           "models": {"drift": {"model_file": "drift_model.toml"}},
+           "outputs": {"directory": "out", "maps": [], "report": False}}
+    mem = run(config_from_dict(cfg, base_dir=tmp_path, output_dir=tmp_path), out_dir=tmp_path / "mem")
+    cfg["run"] = {"mode": "streamed", "window": 8}
+    streamed = run(config_from_dict(cfg, base_dir=tmp_path, output_dir=tmp_path),
+                   out_dir=tmp_path / "streamed")
+    assert mem.files == streamed.files
+    a = sg.read_raster(tmp_path / "mem/rasters/drift/score.tif").values
+    b = sg.read_raster(tmp_path / "streamed/rasters/drift/score.tif").values
+    assert np.isfinite(a).sum() > 100
+    np.testing.assert_allclose(a, b, rtol=0, atol=5e-7)
+    assert np.array_equal(np.isnan(a), np.isnan(b))
