@@ -118,8 +118,8 @@ def speed_at_10m(speed: Any, *, height_m: float, roughness_m: float = DEFAULT_RO
 
     Examples
     --------
-    >>> round(float(speed_at_10m(3.0, height_m=2.0)), 4)  # 3 ln(10/0.03) / ln(2/0.03) = 3 · 1.3824
-    4.1472
+    >>> round(float(speed_at_10m(3.0, height_m=2.0)), 4)  # 3 ln(10/0.03) / ln(2/0.03) = 3 · 1.38323
+    4.1497
     """
     v = _speeds(speed, "speed")
     factor = log_law(1.0, height_m=10.0, ref_height_m=float(height_m), z0_m=float(roughness_m))
