@@ -43,7 +43,7 @@ def test_drift_gridded_stack_writes_the_raster(tmp_path):
     assert res.exit_code == 0, res.output
     path = sample_record_path()
     grid = drift_potential_grid(read_raster_stack(path, variable="wind_speed"),
-                                read_raster_stack(path, variable="wind_direction"), height_m=10.0)
+                                read_raster_stack(path, variable="wind_direction"), reference_height_m=10.0)
     with rasterio.open(out) as ds:
         np.testing.assert_allclose(ds.read(1), grid["dp_across_rows"].values, rtol=1e-6)
         assert ds.crs.to_epsg() == 4326

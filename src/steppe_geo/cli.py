@@ -558,7 +558,7 @@ def drift(ctx: click.Context, source: Path, height_m: float | None, roughness_m:
         speed = read_raster_stack(source, variable=speed_variable)
         direction = read_raster_stack(source, variable=direction_variable)
         height = height_m if height_m is not None else _stack_height(source)
-        grid = drift_potential_grid(speed, direction, height_m=height, threshold_kn=threshold_kn,
+        grid = drift_potential_grid(speed, direction, reference_height_m=height, threshold_kn=threshold_kn,
                                     roughness_m=roughness_m)
         dp = grid["dp"].values
         if out_path is not None:
@@ -576,14 +576,16 @@ def drift(ctx: click.Context, source: Path, height_m: float | None, roughness_m:
                                  param_hint="--out")
     record = read_station_record(source, wind_height_m=height_m)
     result = drift_potential(record, threshold_kn=threshold_kn, roughness_m=roughness_m)
-    v10 = speed_at_10m(record["wind_speed"].values, height_m=result.height_m, roughness_m=roughness_m)
+    v10 = speed_at_10m(record["wind_speed"].values, reference_height_m=result.reference_height_m,
+                       roughness_m=roughness_m)
     w = float(windy_share(v10, record["duration_h"].values))
     if not ctx.obj["quiet"]:
         where = ""
         if "latitude" in record.attrs:
             where = f" ({record.attrs['latitude']:.2f}, {record.attrs['longitude']:.2f})"
         click.echo(f"{source.name}{where}: {record.sizes['time']} records, {record.attrs['spacing']}, "
-                   f"{result.hours:g} h; wind at {result.height_m:g} m → 10 m (z0 {roughness_m:g} m)")
+                   f"{result.hours:g} h; wind at {result.reference_height_m:g} m → 10 m "
+                   f"(z0 {roughness_m:g} m)")
         click.echo(f"DP      {result.dp:.1f} VU ({result.energy_class} energy)")
         click.echo(f"RDP     {result.rdp:.1f} VU")
         click.echo(f"RDD     {result.rdd_deg:.0f}° (towards, clockwise from north)")

@@ -18,12 +18,12 @@ NSRDB = Path(__file__).resolve().parents[1] / "data" / "real" / "nsrdb" / "nsrdb
 KN = 1852.0 / 3600.0  # m/s per knot (1 international knot = 1 nautical mile of 1852 m per hour)
 
 
-def _record(speeds_kn, directions, hours, *, height_m=10.0):
+def _record(speeds_kn, directions, hours, *, reference_height_m=10.0):
     return xr.Dataset(
         {"wind_speed": ("time", np.asarray(speeds_kn, float) * KN),
          "wind_direction": ("time", np.asarray(directions, float)),
          "duration_h": ("time", np.asarray(hours, float))},
-        attrs={"wind_height_m": height_m},
+        attrs={"wind_height_m": reference_height_m},
     )
 
 
@@ -87,12 +87,12 @@ def test_durations_weight_records():
 def test_log_law_to_10m():
     # 3 m/s at 2 m, z0 = 0.03 m: 3 × ln(10 / 0.03) / ln(2 / 0.03) = 3 × 5.80914 / 4.19970 = 4.1497 m/s
     expected = 3 * math.log(10 / 0.03) / math.log(2 / 0.03)
-    assert float(drift.speed_at_10m(3.0, height_m=2.0)) == pytest.approx(expected)
+    assert float(drift.speed_at_10m(3.0, reference_height_m=2.0)) == pytest.approx(expected)
     assert drift.DEFAULT_ROUGHNESS_M == 0.03
-    assert float(drift.speed_at_10m(3.0, height_m=2.0, roughness_m=0.1)) == pytest.approx(
+    assert float(drift.speed_at_10m(3.0, reference_height_m=2.0, roughness_m=0.1)) == pytest.approx(
         3 * math.log(100) / math.log(20))
     # the height conversion enters DP: the same 2 m record read as 10 m gives a smaller DP
-    rec2 = _record([12 * 1.2], [0], [1], height_m=2.0)
+    rec2 = _record([12 * 1.2], [0], [1], reference_height_m=2.0)
     v10 = 12 * 1.2 * math.log(10 / 0.03) / math.log(2 / 0.03)
     assert drift.drift_potential(rec2).dp == pytest.approx(v10**2 * (v10 - 12))
 
@@ -118,7 +118,7 @@ def test_real_nsrdb_record_against_published_reference():
     # 4.6 % of records above 12 kn, DP ≈ 38 VU (low energy) when the 2 m speeds are used as they are.
     assert float(ds["wind_speed"].mean()) == pytest.approx(2.4, abs=0.05)
     assert float((ds["wind_speed"] > 12 * KN).mean()) == pytest.approx(0.046, abs=0.0005)
-    as_is = drift.drift_potential(ds, height_m=10.0)
+    as_is = drift.drift_potential(ds, reference_height_m=10.0)
     assert as_is.dp == pytest.approx(38, abs=0.5) and as_is.energy_class == "low"
     # brought from 2 m to 10 m (z0 = 0.03 m: speeds × 1.383) the record crosses into intermediate energy
     at10 = drift.drift_potential(ds)
@@ -142,7 +142,7 @@ def test_grid_equals_station():
 
     speed, direction = stack(ds["wind_speed"].values), stack(ds["wind_direction"].values)
     speed.values[:, 1, 2] = np.nan  # a pixel without data stays NaN
-    out = drift.drift_potential_grid(speed, direction, height_m=2.0)
+    out = drift.drift_potential_grid(speed, direction, reference_height_m=2.0)
     assert out["dp"].values[0, 0] == pytest.approx(st.dp)
     assert out["rdp"].values[1, 1] == pytest.approx(st.rdp)
     assert out["rdd_deg"].values[0, 2] == pytest.approx(st.rdd_deg)
@@ -151,9 +151,10 @@ def test_grid_equals_station():
     assert out["dp"].rio.crs.to_epsg() == 32649
     # a band stack without times needs the hours of each record
     with pytest.raises(InvalidParameterError, match="no time coordinate"):
-        drift.drift_potential_grid(speed.drop_vars("time"), direction.drop_vars("time"), height_m=2.0)
-    banded = drift.drift_potential_grid(speed.drop_vars("time"), direction.drop_vars("time"), height_m=2.0,
-                                        hours=0.5)
+        drift.drift_potential_grid(speed.drop_vars("time"), direction.drop_vars("time"),
+                                   reference_height_m=2.0)
+    banded = drift.drift_potential_grid(speed.drop_vars("time"), direction.drop_vars("time"),
+                                        reference_height_m=2.0, hours=0.5)
     assert banded["dp"].values[0, 0] == pytest.approx(st.dp)
 
 

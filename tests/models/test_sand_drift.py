@@ -84,8 +84,8 @@ def test_pv_sand_control_default_is_unchanged_and_raster_option():
     assert sg.models.Model.from_toml(raster.to_toml()) == raster
     with pytest.raises(InvalidParameterError, match="sand_drift: unknown value 'yes'"):
         pv_sand_control(sand_drift="yes")
-    with pytest.raises(InvalidParameterError, match="drift_wind_height_m"):
-        pv_sand_control(sand_drift="series", drift_wind_height_m=-2)
+    with pytest.raises(InvalidParameterError, match="drift_reference_height_m"):
+        pv_sand_control(sand_drift="series", drift_reference_height_m=-2)
 
 
 def test_dune_mobility_derivation(series, small_grid):

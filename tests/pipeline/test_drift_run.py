@@ -19,7 +19,7 @@ def drift_run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("drift_run")
     path = sample_record_path()
     grid = drift_potential_grid(read_raster_stack(path, variable="wind_speed"),
-                                read_raster_stack(path, variable="wind_direction"), height_m=10.0)
+                                read_raster_stack(path, variable="wind_direction"), reference_height_m=10.0)
     sg.write_raster(grid["dp_across_rows"], tmp / "sand_drift_potential.tif")
     needed = {*pv_sand_control(sand_drift="raster").inputs, "aoi"}
     inputs = {k: v for k, v in sample_paths().items() if k in needed}
@@ -80,7 +80,7 @@ def test_series_drift_model_gives_the_same_answer_in_memory_and_streamed(tmp_pat
                                 ("wind_direction_series", direction, "degree")):
         base = sgrid.to_dataarray(values[0], name=name, units=units)
         sg.write_raster(base.expand_dims(band=np.arange(1, n + 1)).copy(data=values), data / f"{name}.tif")
-    inputs, derivations = sand_drift_derivations("series", wind_height_m=10.0, quantity="dp")
+    inputs, derivations = sand_drift_derivations("series", reference_height_m=10.0, quantity="dp")
     model = Model(name="drift_only", description="sand drift alone", inputs=inputs, derivations=derivations,
                   criteria=(sand_drift_criterion(1.0),), rule="wlc")
     (tmp_path / "drift_model.toml").write_text(model.to_toml(), encoding="utf-8")

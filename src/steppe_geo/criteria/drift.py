@@ -97,16 +97,17 @@ def _speeds(speed: Any, param: str) -> np.ndarray:
     return v
 
 
-def speed_at_10m(speed: Any, *, height_m: float, roughness_m: float = DEFAULT_ROUGHNESS_M) -> np.ndarray:
-    """Wind speed at 10 m from a speed measured at ``height_m`` by the log law.
+def speed_at_10m(speed: Any, *, reference_height_m: float,
+                 roughness_m: float = DEFAULT_ROUGHNESS_M) -> np.ndarray:
+    """Wind speed at 10 m from a speed measured at ``reference_height_m`` by the log law.
 
     ``V10 = Vz · ln(10 / z0) / ln(z / z0)`` (:func:`steppe_geo.criteria.log_law`).
 
     Parameters
     ----------
     speed : array-like
-        Wind speed in m/s at ``height_m`` (≥ 0; NaN = missing).
-    height_m : float
+        Wind speed in m/s at ``reference_height_m`` (≥ 0; NaN = missing).
+    reference_height_m : float
         Measurement height above ground (m, > ``roughness_m``).
     roughness_m : float
         Roughness length z0 (m), default :data:`DEFAULT_ROUGHNESS_M`.
@@ -118,11 +119,11 @@ def speed_at_10m(speed: Any, *, height_m: float, roughness_m: float = DEFAULT_RO
 
     Examples
     --------
-    >>> round(float(speed_at_10m(3.0, height_m=2.0)), 4)  # 3 ln(10/0.03) / ln(2/0.03) = 3 · 1.38323
+    >>> round(float(speed_at_10m(3.0, reference_height_m=2.0)), 4)  # 3 ln(10/0.03) / ln(2/0.03) = 3 · 1.38323
     4.1497
     """
     v = _speeds(speed, "speed")
-    factor = log_law(1.0, height_m=10.0, ref_height_m=float(height_m), z0_m=float(roughness_m))
+    factor = log_law(1.0, height_m=10.0, ref_height_m=float(reference_height_m), z0_m=float(roughness_m))
     return v * float(factor)
 
 
@@ -258,7 +259,7 @@ class DriftPotential:
     rdd_deg : float
         Resultant drift direction: where the sand moves *to*, degrees clockwise from north (NaN when
         RDP is 0).
-    threshold_kn, height_m, roughness_m : float
+    threshold_kn, reference_height_m, roughness_m : float
         Threshold (kn at 10 m), height of the source speeds (m), roughness length used (m).
     hours : float
         Time the valid records stand for (h).
@@ -269,7 +270,7 @@ class DriftPotential:
     rdp: float
     rdd_deg: float
     threshold_kn: float
-    height_m: float
+    reference_height_m: float
     roughness_m: float
     hours: float
 
@@ -308,7 +309,8 @@ class DriftPotential:
                 "energy_class": self.energy_class, "directionality": self.directionality,
                 "dp_across_ew_rows": self.across_rows(90.0),
                 "dp_by_sector": list(self.dp_by_sector), "threshold_kn": self.threshold_kn,
-                "height_m": self.height_m, "roughness_m": self.roughness_m, "hours": self.hours}
+                "reference_height_m": self.reference_height_m, "roughness_m": self.roughness_m,
+                "hours": self.hours}
 
 
 def drift_potential(
@@ -316,7 +318,7 @@ def drift_potential(
     *,
     threshold_kn: float = THRESHOLD_KN,
     roughness_m: float = DEFAULT_ROUGHNESS_M,
-    height_m: float | None = None,
+    reference_height_m: float | None = None,
     sectors: int = SECTORS,
 ) -> DriftPotential:
     """Fryberger & Dean (1979) drift potential of a station's wind record.
@@ -335,7 +337,7 @@ def drift_potential(
         Impact threshold Vt (knots at 10 m), default 12.
     roughness_m : float
         Roughness length z0 (m) for the log-law conversion to 10 m (:data:`DEFAULT_ROUGHNESS_M`).
-    height_m : float, optional
+    reference_height_m : float, optional
         Height of the speeds (m); default the record's ``wind_height_m`` attribute.
     sectors : int
         Direction sectors (16, as Fryberger & Dean).
@@ -365,11 +367,13 @@ def drift_potential(
         raise MissingLayerError(
             f"record: no {missing[0]!r} variable; it has {', '.join(map(str, record.data_vars))}"
         )
-    height = height_m if height_m is not None else record.attrs.get("wind_height_m")
+    height = reference_height_m if reference_height_m is not None else record.attrs.get("wind_height_m")
     if height is None:
-        raise InvalidParameterError("height_m: the record has no wind_height_m attribute; give height_m=")
+        raise InvalidParameterError(
+            "reference_height_m: the record has no wind_height_m attribute; give reference_height_m=")
     _check_options(threshold_kn, sectors)
-    speed = speed_at_10m(record["wind_speed"].values, height_m=float(height), roughness_m=roughness_m)
+    speed = speed_at_10m(record["wind_speed"].values, reference_height_m=float(height),
+                         roughness_m=roughness_m)
     direction = np.asarray(record["wind_direction"].values, dtype=np.float64)
     _check_directions(direction, "record wind_direction")
     hours = np.asarray(record["duration_h"].values, dtype=np.float64)
@@ -392,7 +396,7 @@ def drift_potential_grid(
     speed: xr.DataArray,
     direction: xr.DataArray,
     *,
-    height_m: float,
+    reference_height_m: float,
     hours: Any = None,
     threshold_kn: float = THRESHOLD_KN,
     roughness_m: float = DEFAULT_ROUGHNESS_M,
@@ -404,10 +408,10 @@ def drift_potential_grid(
     Parameters
     ----------
     speed, direction : xarray.DataArray
-        ``(time, y, x)`` (or ``(band, y, x)``) wind speed in m/s at ``height_m`` and direction in
+        ``(time, y, x)`` (or ``(band, y, x)``) wind speed in m/s at ``reference_height_m`` and direction in
         degrees from north (where the wind blows from), on one grid, e.g. from
         :func:`steppe_geo.io.read_raster_stack`.
-    height_m : float
+    reference_height_m : float
         Height of the speeds above ground (m).
     hours : float or (time,) array, optional
         Duration of each record (h); default inferred from the ``time`` coordinate
@@ -445,7 +449,7 @@ def drift_potential_grid(
     h = np.broadcast_to(np.asarray(hours, dtype=np.float64), (speed.shape[0],))
     if (h <= 0).any() or not np.isfinite(h).all():
         raise InvalidParameterError(f"hours must be > 0 for every record, got {float(h.min()):g}")
-    v = speed_at_10m(speed.values, height_m=height_m, roughness_m=roughness_m)
+    v = speed_at_10m(speed.values, reference_height_m=reference_height_m, roughness_m=roughness_m)
     d = np.asarray(direction.values, dtype=np.float64)
     _check_directions(d, "direction")
     sec = _drift_kernel(v / KNOT_M_S, d, np.array(h), threshold_kn=threshold_kn, sectors=sectors)
@@ -453,7 +457,7 @@ def drift_potential_grid(
     ref = speed.isel({speed.dims[0]: 0}, drop=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.where(dp > 0, rdp / dp, np.nan)
-    attrs = {"threshold_kn": float(threshold_kn), "height_m": float(height_m),
+    attrs = {"threshold_kn": float(threshold_kn), "reference_height_m": float(reference_height_m),
              "roughness_m": float(roughness_m)}
     out = xr.Dataset({
         "dp": wrap_like(ref, dp, name="dp", units="VU", attrs=attrs),

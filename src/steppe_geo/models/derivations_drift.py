@@ -83,7 +83,7 @@ def _d_drift_potential(
     inputs: Sequence[str],
     grid: Grid,
     *,
-    wind_height_m: float = 10.0,
+    reference_height_m: float = 10.0,
     record_hours: float | None = None,
     threshold_kn: float = THRESHOLD_KN,
     roughness_m: float = DEFAULT_ROUGHNESS_M,
@@ -97,7 +97,8 @@ def _d_drift_potential(
     dims = ("time", "y", "x")
     s = speed.rename({speed.dims[0]: "time"}).transpose(*dims)
     d = direction.rename({direction.dims[0]: "time"}).transpose(*dims)
-    out = drift_potential_grid(s, d, height_m=float(wind_height_m), hours=hours, threshold_kn=threshold_kn,
+    out = drift_potential_grid(s, d, reference_height_m=float(reference_height_m), hours=hours,
+                               threshold_kn=threshold_kn,
                                roughness_m=roughness_m, row_azimuth_deg=row_azimuth_deg)
     ref = speed.isel({speed.dims[0]: 0}, drop=True)
     return _like(ref, _float(out[q.value]), q.value, _UNITS[q])
@@ -108,7 +109,7 @@ def _d_dune_mobility(
     inputs: Sequence[str],
     grid: Grid,
     *,
-    wind_height_m: float = 10.0,
+    reference_height_m: float = 10.0,
     record_hours: float | None = None,
     roughness_m: float = DEFAULT_ROUGHNESS_M,
     mobility_speed_m_s: float = MOBILITY_SPEED_M_S,
@@ -116,7 +117,7 @@ def _d_dune_mobility(
     # Lancaster (1988) M = W / (P / PE), W = % of time with the 10 m wind above 4.5 m/s (docs/drift.md)
     speed = _series(layers, inputs[0])
     hours = _hours(speed, record_hours, inputs[0])
-    v10 = speed_at_10m(_float(speed), height_m=float(wind_height_m), roughness_m=roughness_m)
+    v10 = speed_at_10m(_float(speed), reference_height_m=float(reference_height_m), roughness_m=roughness_m)
     w = windy_share(v10, hours, threshold_m_s=mobility_speed_m_s)
     m = dune_mobility_index(w, _float(_da(layers, inputs[1])), _float(_da(layers, inputs[2])))
     ref = speed.isel({speed.dims[0]: 0}, drop=True)

@@ -77,7 +77,7 @@ PARAMETER_RANGES: Mapping[str, tuple[float, float, bool]] = MappingProxyType(
         "policy_enforcement_score": (1.0, 2.0, True),
         "windy_days_threshold_ms": (0.0, 30.0, False),
         "trend_alpha": (0.0, 0.5, False),
-        "drift_wind_height_m": (0.0, 300.0, False),
+        "drift_reference_height_m": (0.0, 300.0, False),
     }
 )
 """Allowed range of each numeric preset parameter (low, high, whether ``low`` itself is allowed)."""

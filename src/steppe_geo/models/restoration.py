@@ -181,7 +181,7 @@ def pv_sand_control(
     texture_scores: Mapping[Any, float] | None = None,
     land_cover_legend: str = DEFAULT_LEGEND,
     sand_drift: str = "none",
-    drift_wind_height_m: float = 10.0,
+    drift_reference_height_m: float = 10.0,
 ) -> Model:
     """PV with a sand-control co-benefit: PV on degraded, mobile sand near the grid.
 
@@ -207,7 +207,7 @@ drought_resistance_scores, texture_scores
         STACK --out``), or derived from the inputs ``wind_speed_series`` and
         ``wind_direction_series`` (band stacks; drift crossing east–west rows). Default ``"none"``:
         the model without it. See ``docs/drift.md``.
-    drift_wind_height_m : float
+    drift_reference_height_m : float
         Height of ``wind_speed_series`` above ground (m), brought to 10 m by the log law.
 
     Returns
@@ -236,7 +236,8 @@ drought_resistance_scores, texture_scores
         *(d for d in solar_derivations(road_cap_m=None) if d.name not in ("slope_pct", "aspect_deg")),
         *(d for d, _ in sb.values()),
     )
-    drift_inputs, drift_derivations = sand_drift_derivations(sand_drift, wind_height_m=drift_wind_height_m)
+    drift_inputs, drift_derivations = sand_drift_derivations(sand_drift,
+                                                             reference_height_m=drift_reference_height_m)
     with_drift = bool(drift_inputs)
     derivations = (*derivations, *drift_derivations)
     criteria = (
@@ -278,7 +279,8 @@ drought_resistance_scores, texture_scores
         "steep_slope": f"slopes > {max_slope_pct:g} % excluded (ground-mounted PV limits mostly 3–10 %)",
         "sand_drift": DRIFT_SOURCE if with_drift else (
             "no sand drift criterion (sand_drift = 'none'); 'raster' or 'series' add it: " + DRIFT_SOURCE),
-        "drift_wind_height_m": "height of wind_speed_series above ground, brought to 10 m by the log law "
+        "drift_reference_height_m": "height of wind_speed_series above ground, brought to 10 m by the log "
+        "law "
         "with z0 = 0.03 m (Wieringa 1992 'open' terrain; docs/drift.md); 10 m = a standard anemometer",
     }
     params = {
@@ -296,7 +298,7 @@ drought_resistance_scores, texture_scores
             river_width_column=river_width_column, land_cover_legend=land_cover_legend,
         ),
         "sand_drift": sand_drift,
-        "drift_wind_height_m": drift_wind_height_m,
+        "drift_reference_height_m": drift_reference_height_m,
     }
     return Model(
         name="pv_sand_control",

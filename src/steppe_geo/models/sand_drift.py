@@ -48,7 +48,7 @@ DRIFT_SOURCE = (
 
 
 def sand_drift_derivations(
-    source: str | SandDriftSource, *, wind_height_m: float = 10.0, quantity: str = "dp_across_rows"
+    source: str | SandDriftSource, *, reference_height_m: float = 10.0, quantity: str = "dp_across_rows"
 ) -> tuple[tuple[str, ...], tuple[Derivation, ...]]:
     """The inputs and derivations a model needs for its drift layer, by source.
 
@@ -56,17 +56,17 @@ def sand_drift_derivations(
     -------
     (inputs, derivations)
         ``(("sand_drift_potential",), ())`` for a raster; the two wind series and a ``drift_potential``
-        derivation (``quantity``, wind at ``wind_height_m``) for series; nothing for ``"none"``.
+        derivation (``quantity``, wind at ``reference_height_m``) for series; nothing for ``"none"``.
     """
     src = parse_choice(SandDriftSource, source, param="sand_drift")
     if src is SandDriftSource.NONE:
         return (), ()
     if src is SandDriftSource.RASTER:
         return (DRIFT_LAYER,), ()
-    check_number(wind_height_m, param="drift_wind_height_m")
+    check_number(reference_height_m, param="drift_reference_height_m")
     return DRIFT_SERIES_INPUTS, (
         Derivation(DRIFT_LAYER, "drift_potential", DRIFT_SERIES_INPUTS,
-                   {"wind_height_m": float(wind_height_m), "quantity": quantity,
+                   {"reference_height_m": float(reference_height_m), "quantity": quantity,
                     "threshold_kn": THRESHOLD_KN, "roughness_m": DEFAULT_ROUGHNESS_M}),
     )
 
@@ -91,7 +91,7 @@ def sand_drift_criterion(weight: float, *, floor: float = 0.0, high_vu: float = 
 
 
 def with_sand_drift(model: Model, *, weight: float = 0.15, source: str = "raster", floor: float = 0.0,
-                    wind_height_m: float = 10.0, quantity: str = "dp") -> Model:
+                    reference_height_m: float = 10.0, quantity: str = "dp") -> Model:
     """A copy of ``model`` with the ``sand_drift`` criterion (and the inputs and derivation it needs).
 
     The documented edit that offers sand drift to the desertification and restoration models: drift
@@ -108,7 +108,7 @@ def with_sand_drift(model: Model, *, weight: float = 0.15, source: str = "raster
         :class:`SandDriftSource`.
     floor : float
         Value at 0 VU (:func:`sand_drift_criterion`).
-    wind_height_m : float
+    reference_height_m : float
         Height of the wind series (m; ``series`` only).
     quantity : {"dp", "rdp", "dp_across_rows"}
         What the ``series`` derivation computes (the raster must hold the same).
@@ -133,7 +133,8 @@ def with_sand_drift(model: Model, *, weight: float = 0.15, source: str = "raster
         raise InvalidParameterError("source: 'none' adds nothing; give 'raster' or 'series'")
     if "sand_drift" in model.criterion_names:
         raise InvalidParameterError(f"model {model.name!r} has a sand_drift criterion already")
-    inputs, derivations = sand_drift_derivations(source, wind_height_m=wind_height_m, quantity=quantity)
+    inputs, derivations = sand_drift_derivations(source, reference_height_m=reference_height_m,
+                                                 quantity=quantity)
     extended: Any = dataclasses.replace(
         model,
         inputs=(*model.inputs, *(k for k in inputs if k not in model.inputs)),
