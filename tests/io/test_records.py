@@ -173,3 +173,26 @@ def test_stack_without_crs_or_times(tmp_path):
         read_raster_stack(path)
     with pytest.raises(MissingCRSError, match="no CRS"):
         read_raster_stack(path, times=["2023-01-01", "2023-01-02"])
+
+
+def test_era5_like_uv_stack(tmp_path):
+    """ERA5 layout: u10/v10 on (valid_time, latitude, longitude), latitudes descending, EPSG:4326."""
+    from steppe_geo.criteria import wind_from_uv
+
+    times = pd.date_range("2023-01-01", periods=3, freq="1h").to_numpy()
+    lat, lon = np.array([40.5, 40.25, 40.0]), np.array([109.0, 109.25])
+    u = np.stack([np.full((3, 2), 5.0), np.zeros((3, 2)), np.full((3, 2), -3.0)])
+    v = np.stack([np.zeros((3, 2)), np.full((3, 2), 5.0), np.full((3, 2), -3.0)])
+    dims = ("valid_time", "latitude", "longitude")
+    ds = xr.Dataset({"u10": (dims, u, {"units": "m s-1"}), "v10": (dims, v, {"units": "m s-1"})},
+                    coords={"valid_time": times, "latitude": lat, "longitude": lon})
+    ds = ds.rio.set_spatial_dims(x_dim="longitude", y_dim="latitude").rio.write_crs("EPSG:4326")
+    ds.to_netcdf(tmp_path / "era5.nc")
+    uu, vv = (read_raster_stack(tmp_path / "era5.nc", variable=k) for k in ("u10", "v10"))
+    assert uu.dims == ("time", "y", "x") and uu.rio.crs.to_epsg() == 4326
+    np.testing.assert_array_equal(uu["y"].values, lat)
+    speed, direction = wind_from_uv(uu.values, vv.values)
+    # u = +5: blowing towards the east, from the west (270°); v = +5: from the south (180°);
+    # u = v = −3: towards the south-west, from the north-east (45°)
+    np.testing.assert_allclose(direction[:, 0, 0], [270.0, 180.0, 45.0])
+    np.testing.assert_allclose(speed[:, 1, 1], [5.0, 5.0, np.sqrt(18.0)])
