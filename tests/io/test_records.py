@@ -196,3 +196,13 @@ def test_era5_like_uv_stack(tmp_path):
     # u = v = −3: towards the south-west, from the north-east (45°)
     np.testing.assert_allclose(direction[:, 0, 0], [270.0, 180.0, 45.0])
     np.testing.assert_allclose(speed[:, 1, 1], [5.0, 5.0, np.sqrt(18.0)])
+
+
+def test_read_raster_on_a_multi_variable_netcdf_names_the_variables(tmp_path):
+    import steppe_geo as sg
+
+    da = _stack()
+    xr.Dataset({"wind_speed": da, "ghi": da * 10}).to_netcdf(tmp_path / "two.nc")
+    with pytest.raises(UnreadableInputError, match=r"2 variables \(.*wind_speed.*ghi.*\): read one with "
+                                                    r"steppe_geo.io.read_raster_stack"):
+        sg.read_raster(tmp_path / "two.nc")
