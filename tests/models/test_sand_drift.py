@@ -14,6 +14,7 @@ from steppe_geo.models import (
     DERIVATIONS,
     InputKind,
     derive_layers,
+    desertification_esai,
     pv_sand_control,
     restoration_priority,
 )
@@ -102,3 +103,8 @@ def test_dune_mobility_derivation(series, small_grid):
     assert out.values[5, 20] == pytest.approx(100.0)
     with pytest.raises(InvalidParameterError, match="has a sand_drift criterion already"):
         with_sand_drift(model)
+    # the desertification model: drift energy beside the ESAI, derived from the series
+    esai = with_sand_drift(desertification_esai(), weight=0.25, source="series")
+    assert esai.criterion_names == ["esai", "sand_drift"]
+    assert esai.derivation("sand_drift_potential").parameters["quantity"] == "dp"
+    assert {"wind_speed_series", "wind_direction_series"} <= set(esai.inputs)
