@@ -27,6 +27,7 @@ os.environ["OGR_CURRENT_DATE"] = "2026-01-01T00:00:00.000Z"
 import geopandas as gpd
 import numpy as np
 import rasterio
+import rioxarray  # noqa: F401  (registers .rio for the NetCDF record)
 import shapely
 import shapely.affinity
 from pyproj import Transformer
@@ -52,6 +53,7 @@ from steppe_geo.synthetic import (
     soil_texture,
     weibull_k,
     wind_direction,
+    wind_ghi_record,
     wind_speed_100m,
     write_zipped_shapefile,
     zones,
@@ -536,6 +538,49 @@ VECTOR_FILES = {
 }
 
 
+RECORD_FILE = "wind_ghi_3h_2023.nc"
+RECORD_RES = 0.1  # degrees: a coarse, reanalysis-like grid
+
+
+def build_record() -> None:
+    """The gridded 3-hourly wind and GHI record of 2023 (NetCDF 3, CF time, EPSG:4326 grid mapping)."""
+    import xarray as xr
+
+    west, south, east, north = SAMPLE_EXTENT
+    x0, y0 = np.floor(west / RECORD_RES) * RECORD_RES, np.ceil(north / RECORD_RES) * RECORD_RES
+    cols = int(np.ceil((east - x0) / RECORD_RES - 1e-9))
+    rows = int(np.ceil((y0 - south) / RECORD_RES - 1e-9))
+    xs = np.round(x0 + (np.arange(cols) + 0.5) * RECORD_RES, 6)
+    ys = np.round(y0 - (np.arange(rows) + 0.5) * RECORD_RES, 6)
+    lon, lat = np.meshgrid(xs, ys)
+    times, speed, direction, g = wind_ghi_record(lon, lat, seed=SEED)
+
+    def var(values, units, long_name):
+        return (("time", "y", "x"), values.reshape(times.size, rows, cols),
+                {"units": units, "long_name": long_name})
+
+    ds = xr.Dataset(
+        {"wind_speed": var(speed, "m s-1", "wind speed at 10 m, mean over the 3-hour step"),
+         "wind_direction": var(direction, "degree", "direction the wind blows from, clockwise from north"),
+         "ghi": var(g, "W m-2", "global horizontal irradiance, mean over the 3-hour step")},
+        coords={"time": times, "y": ys, "x": xs},
+        attrs={"title": "SYNTHETIC 3-hourly wind and irradiance, 2023 (steppe_geo sample data)",
+               "SYNTHETIC": "invented by sample_data/generate.py; never use for a real decision",
+               "wind_height_m": 10.0, "time_zone": "UTC"},
+    )
+    ds = ds.rio.write_crs("EPSG:4326")
+    ds["time"].encoding.update(units="hours since 2023-01-01 00:00:00", calendar="proleptic_gregorian",
+                               dtype="int32")
+    path = OUT / RECORD_FILE
+    path.unlink(missing_ok=True)
+    ds.to_netcdf(path, format="NETCDF3_64BIT", engine="scipy")
+    SUMMARY.append({"kind": "record", "file": RECORD_FILE, "shape": (times.size, rows, cols),
+                    "res": RECORD_RES,
+                    "mean_speed": float(speed.mean()), "max_speed": float(speed.max()),
+                    "ghi_year": (float(g.sum(axis=0).min() * 3 / 1000),
+                                 float(g.sum(axis=0).max() * 3 / 1000))})
+
+
 def main(argv: list[str] | None = None) -> None:
     import argparse
 
@@ -551,6 +596,7 @@ def main(argv: list[str] | None = None) -> None:
     for key, (fname, desc, imit) in VECTOR_FILES.items():
         layer = "lakes" if key == "water" else key
         write_vec(fname, vec[layer], desc, imit)
+    build_record()
     write_readme()
 
 
@@ -577,10 +623,15 @@ def write_readme() -> None:
         if s["kind"] == "vector":
             vrows.append(f"| `{s['file']}` | {s['crs']} | {s['n']} | {s['geom']} | {s['n_invalid']} | "
                          f"{', '.join(f'`{c}`' for c in s['columns'])} | {s['imitates']} |")
-    text = (template.replace("{{RASTER_TABLE}}", "\n".join(rows))
+    rec = next(s for s in SUMMARY if s["kind"] == "record")
+    t, r, c = rec["shape"]
+    record = (f"`{rec['file']}`: {t} times × {r} rows × {c} columns of {rec['res']:g}°; mean 10 m wind "
+              f"speed {rec['mean_speed']:.2f} m/s (highest {rec['max_speed']:.1f}); "
+              f"annual GHI {rec['ghi_year'][0]:.0f}–{rec['ghi_year'][1]:.0f} kWh/m².")
+    text = (template.replace("{{RASTER_TABLE}}", "\n".join(rows)).replace("{{RECORD}}", record)
             .replace("{{VECTOR_TABLE}}", "\n".join(vrows))
             .replace("{{CLASSES_PRESENT}}", "\n".join(cls)))
-    data_suffixes = {".tif", ".gpkg", ".zip", ".geojson"}
+    data_suffixes = {".tif", ".gpkg", ".zip", ".geojson", ".nc"}
     data_bytes = sum(f.stat().st_size for f in OUT.iterdir() if f.suffix in data_suffixes)
     text = text.replace("{{TOTAL_SIZE}}", f"{data_bytes / 1e6:.1f} MB")
     (OUT / "README.md").write_text(text, encoding="utf-8")

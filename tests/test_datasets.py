@@ -503,3 +503,33 @@ def test_make_region_command(tmp_path):
     proc = subprocess.run([*cli, "make-region", str(tmp_path / "z"), "--size", "40by60"], capture_output=True,
                           text=True)
     assert proc.returncode == 2 and "--size" in proc.stderr and "ROWSxCOLS" in proc.stderr
+
+
+def test_sample_record_is_a_synthetic_3_hourly_year(paths):
+    import xarray as xr
+
+    path = datasets.sample_record_path()
+    assert path.name == datasets.RECORD_FILE and path.stat().st_size < 3 * 1024**2
+    with xr.open_dataset(path, decode_coords="all") as ds:  # read independently of steppe_geo.io
+        assert "SYNTHETIC" in ds.attrs and ds.attrs["wind_height_m"] == 10.0
+        assert ds.sizes["time"] == 365 * 8
+        steps = np.diff(ds["time"].values).astype("timedelta64[h]").astype(int)
+        assert set(steps.tolist()) == {3}
+        assert str(ds["time"].values[0])[:10] == "2023-01-01"
+        assert {ds[v].attrs["units"] for v in ("wind_speed", "wind_direction", "ghi")} == {"m s-1", "degree",
+                                                                                           "W m-2"}
+        speed, direction, ghi = (ds[v].values.astype(float) for v in ("wind_speed", "wind_direction", "ghi"))
+        xs, ys = ds["x"].values, ds["y"].values
+    assert speed.min() >= 0 and speed.max() <= 25 and 3 < speed.mean() < 4.5
+    assert direction.min() >= 0 and direction.max() < 360
+    # covers the AOI (108.9–109.7 E, 40.0–40.4 N)
+    assert xs.min() - 0.05 <= 108.9 and xs.max() + 0.05 >= 109.7
+    assert ys.min() - 0.05 <= 40.0 and ys.max() + 0.05 >= 40.4
+    # the year of GHI adds up to ghi.tif where the pixel centre falls inside it (3 h × W/m² → kWh/m²)
+    annual = ghi.sum(axis=0) * 3 / 1000
+    with rasterio.open(paths["ghi"]) as src:
+        lon, lat = np.meshgrid(xs, ys)
+        inside = (lon > src.bounds.left) & (lon < src.bounds.right) & (lat > src.bounds.bottom) & (
+            lat < src.bounds.top)
+        sampled = np.array([v[0] for v in src.sample(zip(lon[inside], lat[inside], strict=True))])
+    np.testing.assert_allclose(annual[inside], sampled, rtol=0.02)

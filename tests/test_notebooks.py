@@ -15,6 +15,7 @@ def test_the_notebooks_are_these():
         "01_wind_solar_siting.ipynb",
         "02_desertification_restoration.ipynb",
         "03_weights_explanations_stability.ipynb",
+        "04_sand_drift_and_hybrids.ipynb",
         "05_interactive_tuning.ipynb",
     ]
 

@@ -513,6 +513,113 @@ def map_command(ctx: click.Context, source: Path, kind: str, out_path: Path, col
         click.echo(f"Wrote {out_path}")
 
 
+_STACK_SUFFIXES = (".nc", ".nc4", ".cdf")
+_DRIFT_QUANTITIES = ("dp", "rdp", "rdp_dp", "dp_across_rows", "rdd_deg")
+
+
+@main.command()
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("--height", "height_m", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Height of the wind above ground, m (default: the record's; NSRDB 2 m; required for "
+                   "stacks without a wind_height_m attribute).")
+@click.option("--roughness", "roughness_m", type=click.FloatRange(min=0, min_open=True), default=0.03,
+              show_default=True, help="Roughness length z0 (m) of the log law to 10 m.")
+@click.option("--threshold", "threshold_kn", type=click.FloatRange(min=0, min_open=True), default=12.0,
+              show_default=True, help="Threshold wind speed at 10 m, knots.")
+@click.option("--rose", "rose_path", type=click.Path(path_type=Path), default=None,
+              help="Write the sand rose of a station record (.png or .pdf).")
+@click.option("--out", "out_path", type=click.Path(path_type=Path), default=None,
+              help="Gridded stack: write this GeoTIFF of --quantity.")
+@click.option("--quantity", type=click.Choice(_DRIFT_QUANTITIES), default="dp", show_default=True,
+              help="Gridded stack: what --out holds (dp_across_rows = drift crossing east-west PV rows).")
+@click.option("--speed-variable", default="wind_speed", show_default=True,
+              help="Gridded NetCDF stack: the wind speed variable (m/s).")
+@click.option("--direction-variable", default="wind_direction", show_default=True,
+              help="Gridded NetCDF stack: the wind direction variable (degrees, from).")
+@overwrite_option
+@click.pass_context
+def drift(ctx: click.Context, source: Path, height_m: float | None, roughness_m: float, threshold_kn: float,
+          rose_path: Path | None, out_path: Path | None, quantity: str, speed_variable: str,
+          direction_variable: str, overwrite: bool) -> None:
+    """Sand drift potential (Fryberger & Dean 1979) of a wind record: DP, RDP, RDD, RDP/DP, class.
+
+    SOURCE is a station record (CSV: NSRDB/TMY layout or Year..Minute columns) or a gridded stack
+    (NetCDF with a time axis, wind speed and direction variables).
+    """
+    from steppe_geo.criteria import drift_potential, drift_potential_grid, speed_at_10m, windy_share
+    from steppe_geo.io import read_raster_stack, read_station_record, save_figure, write_raster
+
+    if source.suffix.lower() in _STACK_SUFFIXES:
+        if rose_path is not None:
+            raise click.BadParameter("the rose is drawn for a station record (CSV), not a gridded stack",
+                                     param_hint="--rose")
+        import numpy as np
+
+        speed = read_raster_stack(source, variable=speed_variable)
+        direction = read_raster_stack(source, variable=direction_variable)
+        height = height_m if height_m is not None else _stack_height(source)
+        grid = drift_potential_grid(speed, direction, reference_height_m=height, threshold_kn=threshold_kn,
+                                    roughness_m=roughness_m)
+        dp = grid["dp"].values
+        if out_path is not None:
+            write_raster(grid[quantity], out_path, overwrite=overwrite)
+        if not ctx.obj["quiet"]:
+            rows, cols = dp.shape
+            click.echo(f"{source.name}: {speed.sizes['time']} records on {rows} x {cols} pixels, "
+                       f"wind at {height:g} m")
+            click.echo(f"DP  min {np.nanmin(dp):.0f}  mean {np.nanmean(dp):.0f}  max {np.nanmax(dp):.0f} VU")
+            if out_path is not None:
+                click.echo(f"Wrote {quantity} to {out_path}")
+        return
+    if out_path is not None:
+        raise click.BadParameter("--out writes a raster of a gridded stack; SOURCE is a station record",
+                                 param_hint="--out")
+    record = read_station_record(source, wind_height_m=height_m)
+    result = drift_potential(record, threshold_kn=threshold_kn, roughness_m=roughness_m)
+    v10 = speed_at_10m(record["wind_speed"].values, reference_height_m=result.reference_height_m,
+                       roughness_m=roughness_m)
+    w = float(windy_share(v10, record["duration_h"].values))
+    if not ctx.obj["quiet"]:
+        where = ""
+        if "latitude" in record.attrs:
+            where = f" ({record.attrs['latitude']:.2f}, {record.attrs['longitude']:.2f})"
+        click.echo(f"{source.name}{where}: {record.sizes['time']} records, {record.attrs['spacing']}, "
+                   f"{result.hours:g} h; wind at {result.reference_height_m:g} m → 10 m "
+                   f"(z0 {roughness_m:g} m)")
+        click.echo(f"DP      {result.dp:.1f} VU ({result.energy_class} energy)")
+        click.echo(f"RDP     {result.rdp:.1f} VU")
+        click.echo(f"RDD     {result.rdd_deg:.0f}° (towards, clockwise from north)")
+        click.echo(f"RDP/DP  {result.ratio:.2f} ({result.directionality} directional variability)")
+        click.echo(f"DP across east-west rows  {result.across_rows(90.0):.1f} VU")
+        click.echo(f"W (10 m wind > 4.5 m/s)   {w:.1f} % of the time")
+    if rose_path is not None:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        from steppe_geo.maps import plot_drift_rose
+
+        if rose_path.suffix.lower() not in (".png", ".pdf"):
+            raise click.BadParameter(f"expected a .png or .pdf file, got {rose_path.name!r}",
+                                     param_hint="--rose")
+        ax = plot_drift_rose(result, note=f"source: {source.name}")
+        save_figure(ax.figure, rose_path, overwrite=overwrite)
+        plt.close(ax.figure)
+        if not ctx.obj["quiet"]:
+            click.echo(f"Wrote {rose_path}")
+
+
+def _stack_height(source: Path) -> float:
+    import xarray as xr
+
+    with xr.open_dataset(source) as ds:
+        if "wind_height_m" in ds.attrs:
+            return float(ds.attrs["wind_height_m"])
+    raise click.BadParameter(f"{source.name} does not say the height of its wind; give it",
+                             param_hint="--height")
+
+
 def _size(text: str) -> tuple[int, int]:
     """``"4096"`` → (4096, 4096); ``"2000x3000"`` → (2000, 3000)."""
     parts = text.lower().replace("×", "x").split("x")

@@ -23,10 +23,19 @@ from typing import Any
 import numpy as np
 
 from steppe_geo._typing import PathLike
-from steppe_geo.samples import LAYERS, SampleLayer, describe, sample_dir, sample_grid, sample_paths
+from steppe_geo.samples import (
+    LAYERS,
+    RECORD_FILE,
+    SampleLayer,
+    describe,
+    sample_dir,
+    sample_grid,
+    sample_paths,
+    sample_record_path,
+)
 
-__all__ = ["LAYERS", "REGION_CONFIG", "SampleLayer", "describe", "sample_dir", "sample_grid", "sample_paths",
-           "synthetic_region"]
+__all__ = ["LAYERS", "RECORD_FILE", "REGION_CONFIG", "SampleLayer", "describe", "sample_dir", "sample_grid",
+           "sample_paths", "sample_record_path", "synthetic_region"]
 
 
 REGION_CONFIG = "region.toml"

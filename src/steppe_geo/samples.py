@@ -13,7 +13,8 @@ from typing import Any, Literal
 from steppe_geo.errors import InputNotFoundError, MissingLayerError
 from steppe_geo.grid import Grid
 
-__all__ = ["LAYERS", "SampleLayer", "describe", "sample_dir", "sample_grid", "sample_paths"]
+__all__ = ["LAYERS", "RECORD_FILE", "SampleLayer", "describe", "sample_dir", "sample_grid", "sample_paths",
+           "sample_record_path"]
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,32 @@ LAYERS: dict[str, SampleLayer] = {
                              "townships with livestock census (grazing pressure)", _G),
     "aoi": SampleLayer("aoi.gpkg", "vector", "-", "area of interest boundary", _G),
 }
+
+
+RECORD_FILE = "wind_ghi_3h_2023.nc"
+"""The SYNTHETIC gridded 3-hourly wind (10 m speed, direction) and GHI record of 2023 (NetCDF)."""
+
+
+def sample_record_path() -> Path:
+    """Path of the sample's SYNTHETIC gridded wind and irradiance record (:data:`RECORD_FILE`).
+
+    Read it with :func:`steppe_geo.io.read_raster_stack` (variables ``wind_speed``,
+    ``wind_direction``, ``ghi``); the datasheet is ``sample_data/README.md``.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    InputNotFoundError
+        The sample folder or the file is missing.
+    """
+    path = sample_dir() / RECORD_FILE
+    if not path.is_file():
+        raise InputNotFoundError(
+            f"sample record {str(path)!r} is missing; run 'python sample_data/generate.py'")
+    return path
 
 
 def sample_dir() -> Path:

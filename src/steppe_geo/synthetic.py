@@ -24,6 +24,8 @@ import numpy as np
 __all__ = [
     "CLOUDS",
     "FIXED_DATE",
+    "RECORD_STEP_H",
+    "RECORD_YEAR",
     "SAMPLE_AOI",
     "SAMPLE_EXTENT",
     "SAMPLE_SEED",
@@ -43,6 +45,7 @@ __all__ = [
     "soil_texture",
     "weibull_k",
     "wind_direction",
+    "wind_ghi_record",
     "wind_speed_100m",
     "write_zipped_shapefile",
     "zones",
@@ -234,6 +237,77 @@ def pet(lon: Any, lat: Any, *, seed: int = SAMPLE_SEED) -> np.ndarray:
     """Potential evapotranspiration (mm yr-1, float32): lower to the south-east; [1000, 1300]."""
     p = np.clip(1290 - 250 * _south_east(lon, lat) + 20 * noise(lon, lat, 0.25, 42, seed=seed), 1000, 1300)
     return p.astype(np.float32)
+
+
+RECORD_YEAR = 2023
+"""Year of the synthetic gridded wind and irradiance record."""
+
+RECORD_STEP_H = 3
+"""Hours between the records of the synthetic gridded record (3-hourly, as ERA5-based products)."""
+
+
+def wind_ghi_record(lon: Any, lat: Any, *, seed: int = SAMPLE_SEED
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A year of 3-hourly 10 m wind and GHI at each (lon, lat): SYNTHETIC, imitating an Ordos wind regime.
+
+    Winter and spring: north-westerly winds (from the :func:`wind_direction` field, about 305°),
+    strongest in March–May; summer: weaker south-easterlies; afternoon maxima; speeds scaled with
+    :func:`wind_speed_100m` (fast to the north-west). GHI: the Haurwitz (1945) clear-sky model,
+    ``1098 cos Z exp(−0.057 / cos Z)`` W/m², averaged over each 3-hour step and dimmed by random
+    cloudiness, scaled so that each pixel's year sums to its :func:`ghi` value (kWh/m²/yr).
+
+    Parameters
+    ----------
+    lon, lat : (n,) arrays of float
+        Pixel centres (degrees).
+
+    Returns
+    -------
+    times : (t,) datetime64[ns]
+        Start of each 3-hour step (UTC), :data:`RECORD_YEAR`.
+    speed_m_s, direction_deg, ghi_w_m2 : (t, n) float32
+        Mean 10 m wind speed, direction the wind blows from, mean GHI over each step.
+    """
+    lon, lat = np.asarray(lon, np.float64).ravel(), np.asarray(lat, np.float64).ravel()
+    start, end = np.datetime64(f"{RECORD_YEAR}-01-01T00:00"), np.datetime64(f"{RECORD_YEAR + 1}-01-01T00:00")
+    times = np.arange(start, end, np.timedelta64(RECORD_STEP_H, "h")).astype("datetime64[ns]")
+    rng = np.random.default_rng([seed, 77])
+    nt = times.size
+    doy = (times - times[0]).astype("timedelta64[s]").astype(np.float64) / 86400.0  # day of year, 0-based
+    hour_utc = np.mod(doy * 24.0, 24.0)
+    # season: 1 in spring (peak about 10 April), −1 in late summer-autumn
+    spring = np.cos(2 * np.pi * (doy - 100.0) / 365.0)
+    winter_monsoon = np.clip(0.5 + 0.6 * np.cos(2 * np.pi * (doy - 30.0) / 365.0), 0.0, 1.0)
+    # synoptic weather: a smooth random series (cold-front gusts every few days), shared by the area
+    weather = np.convolve(rng.normal(0.0, 1.0, nt + 8), np.ones(8) / np.sqrt(8.0), mode="valid")[:nt]
+    local_h = np.mod(hour_utc[:, None] + lon[None, :] / 15.0, 24.0)
+    diurnal = 0.9 * np.cos(2 * np.pi * (local_h - 15.0) / 24.0)  # afternoon maximum
+    base = 3.6 + 0.8 * spring[:, None] + diurnal + 1.4 * weather[:, None]
+    scale = (wind_speed_100m(lon, lat, seed=seed) / 7.3)[None, :]
+    gust = rng.gamma(4.0, 0.25, (nt, lon.size))  # mean 1, pixel-to-pixel variability
+    speed = np.maximum(base * scale * gust, 0.0)
+    nw = np.asarray(wind_direction(lon, lat, seed=seed), np.float64)[None, :]
+    from_nw = rng.random((nt, 1)) < (0.25 + 0.65 * winter_monsoon[:, None])
+    direction = np.where(from_nw, nw + rng.normal(0, 25, (nt, lon.size)),
+                         135.0 + rng.normal(0, 45, (nt, lon.size)))
+    speed = np.clip(np.where(from_nw, speed * 1.15, speed * 0.8), 0.0, 25.0)
+    direction = np.mod(direction, 360.0)
+    # GHI: Haurwitz clear sky at 6 instants in each 3-hour step, mean, then cloudiness
+    decl = np.radians(23.44) * np.sin(2 * np.pi * (doy + 284.0) / 365.0)  # Cooper (1969)
+    ghi_sum = np.zeros((nt, lon.size))
+    phi = np.radians(lat)[None, :]
+    for k in range(6):
+        solar_h = np.mod(hour_utc[:, None] + (k + 0.5) * RECORD_STEP_H / 6.0 + lon[None, :] / 15.0, 24.0)
+        omega = np.radians(15.0 * (solar_h - 12.0))
+        cos_z = (np.sin(phi) * np.sin(decl[:, None]) + np.cos(phi) * np.cos(decl[:, None]) * np.cos(omega))
+        with np.errstate(divide="ignore", over="ignore"):
+            clear = np.where(cos_z > 0.01, 1098.0 * cos_z * np.exp(-0.057 / np.maximum(cos_z, 0.01)), 0.0)
+        ghi_sum += clear
+    cloud = np.clip(1.0 - 0.45 * rng.beta(0.8, 2.2, (nt // 8 + 1, 1)).repeat(8, axis=0)[:nt], 0.2, 1.0)
+    g = ghi_sum / 6.0 * cloud
+    annual = g.sum(axis=0) * RECORD_STEP_H / 1000.0  # kWh m-2 yr-1
+    g = g * (ghi(lon, lat, seed=seed).astype(np.float64) / annual)[None, :]
+    return times, speed.astype(np.float32), direction.astype(np.float32), g.astype(np.float32)
 
 
 def land_cover_classes(lon: Any, lat: Any, z: np.ndarray, *, seed: int = SAMPLE_SEED) -> np.ndarray:

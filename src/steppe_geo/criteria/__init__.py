@@ -1,10 +1,22 @@
-"""Criteria layers: terrain, distances and setbacks, wind and solar resource, vegetation, climate."""
+"""Criteria layers: terrain, distances, wind and solar resource, sand drift, vegetation, climate."""
 
 from steppe_geo.criteria.climate import (
     aridity_class,
     aridity_index,
     bagnouls_gaussen,
     bagnouls_gaussen_class,
+)
+from steppe_geo.criteria.drift import (
+    DriftPotential,
+    classify_drift_energy,
+    classify_dune_mobility,
+    drift_across_rows,
+    drift_potential,
+    drift_potential_grid,
+    dune_mobility_index,
+    speed_at_10m,
+    wind_from_uv,
+    windy_share,
 )
 from steppe_geo.criteria.proximity import distance, outside_setback, tip_height_m, within_distance
 from steppe_geo.criteria.solar import poa_gain, solar_capacity_factor, specific_yield
@@ -32,6 +44,7 @@ from steppe_geo.criteria.wind import (
 )
 
 __all__ = [
+    "DriftPotential",
     "PowerCurve",
     "air_density",
     "annual_energy",
@@ -42,7 +55,13 @@ __all__ = [
     "bagnouls_gaussen",
     "bagnouls_gaussen_class",
     "capacity_factor",
+    "classify_drift_energy",
+    "classify_dune_mobility",
     "distance",
+    "drift_across_rows",
+    "drift_potential",
+    "drift_potential_grid",
+    "dune_mobility_index",
     "fractional_cover",
     "fvc_endmembers",
     "hillshade",
@@ -58,10 +77,13 @@ __all__ = [
     "slope",
     "solar_capacity_factor",
     "specific_yield",
+    "speed_at_10m",
     "tip_height_m",
     "trend",
     "weibull_mean",
     "weibull_scale",
+    "wind_from_uv",
     "wind_power_density",
+    "windy_share",
     "within_distance",
 ]

@@ -16,6 +16,12 @@ from steppe_geo.io.provenance import (
     read_raster_tags,
 )
 from steppe_geo.io.raster import LayerKind, ResamplingMethod, default_resampling, read_raster
+from steppe_geo.io.records import (
+    IrregularRecordWarning,
+    read_raster_stack,
+    read_station_record,
+    record_durations,
+)
 from steppe_geo.io.vector import GeometryRole, rasterize, read_vector, vector_columns, vector_layers
 from steppe_geo.io.vector_writing import shapefile_field_names, write_shapefile_zip, write_vector
 from steppe_geo.io.warp import align_to_file, open_lazy, read_window, tiled_writer
@@ -35,6 +41,7 @@ __all__ = [
     "SOURCE_DATE_EPOCH",
     "Compression",
     "GeometryRole",
+    "IrregularRecordWarning",
     "LayerKind",
     "RasterWindowWriter",
     "ResamplingMethod",
@@ -53,9 +60,12 @@ __all__ = [
     "read_decimated",
     "read_provenance",
     "read_raster",
+    "read_raster_stack",
     "read_raster_tags",
+    "read_station_record",
     "read_vector",
     "read_window",
+    "record_durations",
     "save_figure",
     "shapefile_field_names",
     "tiled_writer",

@@ -100,6 +100,12 @@ ROLES: dict[str, Role] = {r.name: r for r in (
          "deserts (FAO-56; CGIAR Global-AI_PET v3)", unit_hints=("mm d-1",), scale_hints=(0.1,)),
     Role("soil_depth", "cm", 0.0, 5_000.0, "soil depth to bedrock: SoilGrids/ESDB depths stay below "
          "a few tens of metres", unit_hints=("m",)),
+    Role("wind_speed_series", "m s-1", 0.0, 60.0,
+         "wind speeds of a time series (hourly to 3-hourly means): the highest 10-minute mean "
+         "measured on land is about 60 m/s (tropical cyclones; WMO archive of weather extremes)",
+         series=True, unit_hints=("km h-1", "kn", "mph")),
+    Role("wind_direction_series", "degree", 0.0, 360.0,
+         "wind directions are degrees clockwise from north: 0–360 by definition", series=True),
     Role("land_cover", "class", kind="categorical"),
     Role("soil_texture", "class", kind="categorical"),
 )}
@@ -116,6 +122,8 @@ INPUT_ROLES: dict[str, str] = {
     "soil_depth": "soil_depth",
     "land_cover": "land_cover",
     "soil_texture": "soil_texture",
+    "wind_speed_series": "wind_speed_series",
+    "wind_direction_series": "wind_direction_series",
 }
 """Role of each input name the presets read."""
 

@@ -85,6 +85,12 @@ or ``(array, transform, crs)``."""
 
 def _from_dataset(ds: Any, label: str, grid: Grid | None = None
                   ) -> tuple[np.ma.MaskedArray, dict[str, Any]]:
+    if ds.count == 0:  # a container of several variables (NetCDF, HDF): no bands of its own
+        names = [str(sub).rsplit(":", 1)[-1] for sub in (ds.subdatasets or [])]
+        raise UnreadableInputError(
+            f"raster {label!r} holds no bands of its own but {len(names)} variables ({', '.join(names)}): "
+            "read one with steppe_geo.io.read_raster_stack(path, variable=...), or write it to a GeoTIFF"
+        )
     _check_georeferencing(ds, label)
     if ds.crs is None:
         raise MissingCRSError(

@@ -7,6 +7,7 @@ value-function curve over a layer's histogram is :func:`steppe_geo.mcda.plot_val
 """
 
 from steppe_geo.maps.charts import Scheme, plot_rank_stability, plot_ranked_parcels
+from steppe_geo.maps.drift_rose import plot_drift_rose
 from steppe_geo.maps.furniture import (
     add_aoi_outline,
     add_coordinates,
@@ -49,6 +50,7 @@ __all__ = [
     "figure_png",
     "mapping_html",
     "nice_length_m",
+    "plot_drift_rose",
     "plot_esa_classes",
     "plot_exclusions",
     "plot_rank_stability",

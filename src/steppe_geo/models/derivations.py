@@ -4,7 +4,8 @@
 (:data:`DERIVATION_INPUT_KINDS`) and their halos (:data:`DERIVATION_HALOS`).
 
 The adapters themselves live in :mod:`~steppe_geo.models.derivations_terrain_resource`,
-:mod:`~steppe_geo.models.derivations_distance` and :mod:`~steppe_geo.models.derivations_land`.
+:mod:`~steppe_geo.models.derivations_distance`, :mod:`~steppe_geo.models.derivations_land` and
+:mod:`~steppe_geo.models.derivations_drift`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from steppe_geo.errors import (
 )
 from steppe_geo.grid import Grid
 from steppe_geo.models.derivations_distance import _d_distance, _d_within
+from steppe_geo.models.derivations_drift import _d_drift_potential, _d_dune_mobility
 from steppe_geo.models.derivations_land import (
     _d_china_grade,
     _d_china_sensitivity,
@@ -152,6 +154,8 @@ DERIVATIONS: Mapping[str, Callable[..., xr.DataArray]] = MappingProxyType(
         "china_grade": _d_china_grade,
         "windy_days": _d_windy_days,
         "china_sensitivity": _d_china_sensitivity,
+        "drift_potential": _d_drift_potential,
+        "dune_mobility": _d_dune_mobility,
     }
 )
 """Derivation functions by name: ``f(layers, inputs, grid, **parameters) -> DataArray``."""
@@ -188,6 +192,8 @@ DERIVATION_INPUT_KINDS: Mapping[str, tuple[InputKind, ...]] = MappingProxyType(
         "china_grade": (_R,),
         "windy_days": (_R,),
         "china_sensitivity": (_R,),
+        "drift_potential": (_R, _R),  # wind speed and direction time series ((band|time, y, x) stacks)
+        "dune_mobility": (_R, _R, _R),  # wind speed time series, precipitation, PET
     }
 )
 """Kinds of the inputs of each function of :data:`DERIVATIONS`, in the order the function takes them; a

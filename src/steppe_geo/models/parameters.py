@@ -17,6 +17,7 @@ from steppe_geo._validation import check_number, parse_choice
 from steppe_geo.errors import (
     InvalidParameterError,
 )
+from steppe_geo.models.derivations_drift import SandDriftSource
 from steppe_geo.models.desertification_tables import (
     ChinaDrynessIndex,
     DegradationRule,
@@ -76,6 +77,7 @@ PARAMETER_RANGES: Mapping[str, tuple[float, float, bool]] = MappingProxyType(
         "policy_enforcement_score": (1.0, 2.0, True),
         "windy_days_threshold_ms": (0.0, 30.0, False),
         "trend_alpha": (0.0, 0.5, False),
+        "drift_reference_height_m": (0.0, 300.0, False),
     }
 )
 """Allowed range of each numeric preset parameter (low, high, whether ``low`` itself is allowed)."""
@@ -99,6 +101,7 @@ def _choice_parameters() -> dict[str, type]:
         "rainfall_ladder": RainfallLadder,
         "degradation_rule": DegradationRule,
         "dryness_index": ChinaDrynessIndex,
+        "sand_drift": SandDriftSource,
     }
 
 

@@ -26,6 +26,7 @@ from steppe_geo.models.desertification import (
 from steppe_geo.models.land_cover import DEFAULT_LEGEND
 from steppe_geo.models.model import Model
 from steppe_geo.models.presets import preset_factory
+from steppe_geo.models.sand_drift import DRIFT_SOURCE, sand_drift_criterion, sand_drift_derivations
 from steppe_geo.models.solar import (
     SOLAR_CAPACITY,
     SOLAR_EXCLUDED_LAND_COVER,
@@ -179,6 +180,8 @@ def pv_sand_control(
     drought_resistance_scores: Mapping[Any, float] | None = None,
     texture_scores: Mapping[Any, float] | None = None,
     land_cover_legend: str = DEFAULT_LEGEND,
+    sand_drift: str = "none",
+    drift_reference_height_m: float = 10.0,
 ) -> Model:
     """PV with a sand-control co-benefit: PV on degraded, mobile sand near the grid.
 
@@ -197,11 +200,21 @@ drought_resistance_scores, texture_scores
     land_cover_legend : str
         Coding of the ``land_cover`` layer (as :func:`steppe_geo.models.solar_pv`): the sand-control
         criterion, the land-cover exclusion and the ESAI land-cover tables use its codes.
+    sand_drift : {"none", "raster", "series"}
+        Adds the ``sand_drift`` criterion (PV where the drift the rows would cut is high; weight 0.15,
+        0 VU → 0, 400 VU → 1, Fryberger & Dean's high-energy threshold): from the input raster
+        ``sand_drift_potential`` (VU; best the drift crossing east–west rows, ``steppe-geo drift
+        STACK --out``), or derived from the inputs ``wind_speed_series`` and
+        ``wind_direction_series`` (band stacks; drift crossing east–west rows). Default ``"none"``:
+        the model without it. See ``docs/drift.md``.
+    drift_reference_height_m : float
+        Height of ``wind_speed_series`` above ground (m), brought to 10 m by the log law.
 
     Returns
     -------
     Model
-        Capacity density 36 MW/km² DC (``metadata``), as ``solar_pv``.
+        Capacity density 36 MW/km² DC (``metadata``), as ``solar_pv``. With sand drift the weights are
+        PV yield 0.25, sand control 0.20, sand drift 0.15, degradation 0.10, grid access 0.20, slope 0.10.
 
     Examples
     --------
@@ -211,6 +224,8 @@ drought_resistance_scores, texture_scores
     [630, 839, 1679]
     >>> m.with_parameters(performance_ratio=0.8) == pv_sand_control()
     True
+    >>> pv_sand_control(sand_drift="series").criterion_names
+    ['pv_yield', 'sand_control', 'degradation', 'grid_distance', 'slope', 'sand_drift']
     """
     b = solar_yield_breaks(performance_ratio=performance_ratio, poa_gain=poa_gain)
     legend = legend_for(land_cover_legend)
@@ -221,13 +236,18 @@ drought_resistance_scores, texture_scores
         *(d for d in solar_derivations(road_cap_m=None) if d.name not in ("slope_pct", "aspect_deg")),
         *(d for d, _ in sb.values()),
     )
+    drift_inputs, drift_derivations = sand_drift_derivations(sand_drift,
+                                                             reference_height_m=drift_reference_height_m)
+    with_drift = bool(drift_inputs)
+    derivations = (*derivations, *drift_derivations)
     criteria = (
         Criterion("pv_yield", PiecewiseLinear(b, (0.0, 0.5, 1.0)), 0.25, "pv_yield"),
-        Criterion("sand_control", Categorical(legend.scores(SAND_CONTROL_LAND_COVER_BY_MEANING)), 0.25,
-                  "land_cover"),
-        Criterion("degradation", ESA_RISK, 0.15, "esai"),
-        grid_access_criterion(0.25),
+        Criterion("sand_control", Categorical(legend.scores(SAND_CONTROL_LAND_COVER_BY_MEANING)),
+                  0.20 if with_drift else 0.25, "land_cover"),
+        Criterion("degradation", ESA_RISK, 0.10 if with_drift else 0.15, "esai"),
+        grid_access_criterion(0.20 if with_drift else 0.25),
         Criterion("slope", Linear(low=max_slope_pct, high=0.0), 0.10, "slope_pct"),
+        *((sand_drift_criterion(0.15),) if with_drift else ()),
     )
     constraints = (
         ValueRange("north_facing", "north_facing", max=0.0),
@@ -257,6 +277,11 @@ drought_resistance_scores, texture_scores
         "grid_distance": GLAES_GRID,
         "slope": f"as solar_pv: linear 0 % → 1, {max_slope_pct:g} % → 0",
         "steep_slope": f"slopes > {max_slope_pct:g} % excluded (ground-mounted PV limits mostly 3–10 %)",
+        "sand_drift": DRIFT_SOURCE if with_drift else (
+            "no sand drift criterion (sand_drift = 'none'); 'raster' or 'series' add it: " + DRIFT_SOURCE),
+        "drift_reference_height_m": "height of wind_speed_series above ground, brought to 10 m by the log "
+        "law "
+        "with z0 = 0.03 m (Wieringa 1992 'open' terrain; docs/drift.md); 10 m = a standard anemometer",
     }
     params = {
         **esai_parameters(
@@ -272,6 +297,8 @@ drought_resistance_scores, texture_scores
             road_setbacks_m=road_setbacks_m, road_class_column=road_class_column,
             river_width_column=river_width_column, land_cover_legend=land_cover_legend,
         ),
+        "sand_drift": sand_drift,
+        "drift_reference_height_m": drift_reference_height_m,
     }
     return Model(
         name="pv_sand_control",
@@ -281,6 +308,7 @@ drought_resistance_scores, texture_scores
             *ESAI_INPUTS,
             "ghi",
             *SITING_INPUTS,
+            *drift_inputs,
         ),
         derivations=derivations,
         criteria=criteria,

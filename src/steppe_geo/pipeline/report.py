@@ -176,6 +176,58 @@ def _weights_blocks(results: Mapping[str, ModelOutput], cfg: Config) -> list[str
     return blocks
 
 
+def _drift_layer(res: ModelOutput, layers: InputLayers, key: str) -> xr.DataArray | None:
+    """The drift layer a model read: derived (memory mode), an input raster, or its aligned file."""
+    from steppe_geo.io import read_decimated
+
+    extra = getattr(res.result, "layers", None)
+    if extra is not None and key in extra:
+        return extra[key]
+    if key in layers.rasters:
+        return layers.rasters[key]
+    if key in layers.files:
+        return read_decimated(layers.files[key], resampling="average")
+    return None
+
+
+def _drift_blocks(results: Mapping[str, ModelOutput], layers: InputLayers) -> list[str]:
+    """The "Sand drift" section: for each model with a ``sand_drift`` criterion, its drift layer's figures."""
+    from steppe_geo.criteria.drift import DRIFT_ENERGY_CLASSES, classify_drift_energy
+    from steppe_geo.maps import table_html, text_html
+
+    blocks: list[str] = []
+    for name, res in results.items():
+        model = res.model
+        crit = {c.name: c for c in getattr(model, "criteria", ())}.get("sand_drift")
+        if crit is None:
+            continue
+        key = crit.layer_key
+        source = getattr(model, "sources", {}).get("sand_drift", "")
+        blocks.append(text_html(f"{name}: criterion sand_drift on layer {key} (vector units, VU; "
+                                f"weight {res.weights.get('sand_drift', crit.weight):.3g}). {source}"))
+        da = _drift_layer(res, layers, key)
+        if da is None:
+            continue
+        v = np.asarray(da.values, dtype=np.float64)
+        exclusion = np.asarray(_map_layers(res, layers)["exclusion"].values)
+        if exclusion.shape == v.shape:  # pixels inside the AOI only (bit 0: outside_aoi)
+            v = np.where((exclusion.astype(np.int64) & 1) == 0, v, np.nan)
+        v = v[np.isfinite(v)]
+        if v.size == 0:
+            blocks.append(text_html(f"{name}: the drift layer has no valid pixel.", note=True))
+            continue
+        codes = classify_drift_energy(v)
+        row = {"min (VU)": float(v.min()), "median (VU)": float(np.median(v)), "max (VU)": float(v.max())}
+        for code, (label, low, high) in DRIFT_ENERGY_CLASSES.items():
+            bounds = (f"< {high:g}" if low == 0 else f"≥ {low:g}" if high == float("inf")
+                      else f"{low:g}–{high:g}")
+            row[f"{label} ({bounds} VU)"] = f"{float((codes == code).mean()):.1%}"
+        blocks.append(table_html([row], caption=f"{name}: drift potential over the AOI's valid pixels and "
+                                                "the share of them in each energy class (Fryberger & Dean "
+                                                "1979)"))
+    return blocks
+
+
 def _maps_and_report(stage: Path, cfg: Config, layers: InputLayers, results: Mapping[str, ModelOutput],
                      summary: Mapping[str, Any], parcels: Mapping[str, ParcelOutput] | None = None, *,
                      progress: bool) -> None:
@@ -282,6 +334,7 @@ def _maps_and_report(stage: Path, cfg: Config, layers: InputLayers, results: Map
                 else:
                     save_figure(fig, stage / "maps" / f"{stem}.{fmt}")
         if cfg.outputs.report:
+            drift_blocks = _drift_blocks(results, layers)
             sections = [
                 maps.ReportSection("inputs", "Inputs", [
                     maps.text_html(f"Analysis grid: {layers.grid.describe()}"),
@@ -304,6 +357,7 @@ def _maps_and_report(stage: Path, cfg: Config, layers: InputLayers, results: Map
                                     for b in _model_tables(n, r, cfg.models.get(n), summary)]
                                    or [maps.text_html("No model was run.")]),
                 maps.ReportSection("weights", "Weights and consistency", _weights_blocks(results, cfg)),
+                *([maps.ReportSection("drift", "Sand drift", drift_blocks)] if drift_blocks else []),
                 maps.ReportSection("maps", "Maps", [maps.png_html(pngs[stem], caption=cap)
                                                     for stem, cap, _ in figures]
                                    or [maps.text_html("No maps: no model was run.")]),
