@@ -6,6 +6,13 @@ from steppe_geo.criteria.climate import (
     bagnouls_gaussen,
     bagnouls_gaussen_class,
 )
+from steppe_geo.criteria.complementarity import (
+    best_mix,
+    complementarity,
+    hybrid_output,
+    pv_capacity_factor_series,
+    wind_capacity_factor_series,
+)
 from steppe_geo.criteria.proximity import distance, outside_setback, tip_height_m, within_distance
 from steppe_geo.criteria.solar import poa_gain, solar_capacity_factor, specific_yield
 from steppe_geo.criteria.terrain import aspect, hillshade, ruggedness, slope
@@ -15,6 +22,15 @@ from steppe_geo.criteria.vegetation import (
     land_unit_potentials,
     productivity_performance,
     trend,
+)
+from steppe_geo.criteria.wakes import (
+    ThrustCurve,
+    WindRose,
+    farm_energy,
+    jensen_wake_speeds,
+    thrust_curve,
+    weibull_rose,
+    wind_rose,
 )
 from steppe_geo.criteria.wind import (
     PowerCurve,
@@ -33,6 +49,8 @@ from steppe_geo.criteria.wind import (
 
 __all__ = [
     "PowerCurve",
+    "ThrustCurve",
+    "WindRose",
     "air_density",
     "annual_energy",
     "aridity_class",
@@ -41,11 +59,16 @@ __all__ = [
     "available_power_curves",
     "bagnouls_gaussen",
     "bagnouls_gaussen_class",
+    "best_mix",
     "capacity_factor",
+    "complementarity",
     "distance",
+    "farm_energy",
     "fractional_cover",
     "fvc_endmembers",
     "hillshade",
+    "hybrid_output",
+    "jensen_wake_speeds",
     "land_unit_potentials",
     "load_power_curve",
     "log_law",
@@ -53,15 +76,20 @@ __all__ = [
     "poa_gain",
     "power_law",
     "productivity_performance",
+    "pv_capacity_factor_series",
     "roughness_from_landcover",
     "ruggedness",
     "slope",
     "solar_capacity_factor",
     "specific_yield",
+    "thrust_curve",
     "tip_height_m",
     "trend",
     "weibull_mean",
+    "weibull_rose",
     "weibull_scale",
+    "wind_capacity_factor_series",
     "wind_power_density",
+    "wind_rose",
     "within_distance",
 ]
