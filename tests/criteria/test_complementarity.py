@@ -87,7 +87,7 @@ def test_wind_capacity_factor_by_hand():
 def test_correlation_equals_numpy_and_neither_hours(record):
     wcf = comp.wind_capacity_factor_series(record["Wind Speed"], height_m=2, hub_height_m=120)
     scf = comp.pv_capacity_factor_series(record.index, record["GHI"], latitude=LAT, longitude=LON)
-    c = comp.complementarity(wcf, scf, wind_threshold=0.1, solar_threshold=0.1)
+    c = comp.complementarity_indicators(wcf, scf, wind_threshold=0.1, solar_threshold=0.1)
     assert c.correlation == pytest.approx(np.corrcoef(wcf, scf)[0, 1], abs=1e-12)
     share = np.mean((wcf < 0.1) & (scf < 0.1))  # written out: both below their thresholds
     assert c.share_neither == pytest.approx(share) and c.hours_neither == pytest.approx(share * 8760)
@@ -98,9 +98,9 @@ def test_neither_hours_by_hand():
     w = [0.05, 0.5, 0.0, 0.09, 0.3, 0.1]
     s = [0.0, 0.0, 0.6, 0.02, 0.0, 0.05]
     # neither: steps 0 (0.05, 0) and 3 (0.09, 0.02); step 5 has wind CF = 0.1, not below 0.1
-    c = comp.complementarity(w, s)
+    c = comp.complementarity_indicators(w, s)
     assert c.share_neither == pytest.approx(2 / 6) and c.hours_neither == pytest.approx(8760 / 3)
-    c = comp.complementarity(w, s, wind_threshold=0.2, solar_threshold=0.1)
+    c = comp.complementarity_indicators(w, s, wind_threshold=0.2, solar_threshold=0.1)
     assert c.share_neither == pytest.approx(3 / 6)
 
 
@@ -150,11 +150,11 @@ def test_errors():
     with pytest.raises(InvalidParameterError, match="same time steps"):
         comp.hybrid_output([0.1, 0.2], [0.1], wind_mw=1, solar_mw=1, export_limit_mw=1)
     with pytest.raises(InvalidParameterError, match=r"wind_cf must be capacity factors in \[0, 1\]"):
-        comp.complementarity([0.1, 1.5], [0.1, 0.2])
+        comp.complementarity_indicators([0.1, 1.5], [0.1, 0.2])
     with pytest.raises(InvalidParameterError, match="export_limit_mw"):
         comp.hybrid_output([0.1], [0.1], wind_mw=1, solar_mw=1, export_limit_mw=0)
     with pytest.raises(InvalidParameterError, match="constant series"):
-        comp.complementarity([0.1, 0.1], [0.1, 0.2])
+        comp.complementarity_indicators([0.1, 0.1], [0.1, 0.2])
     with pytest.raises(InvalidParameterError, match="timezone-aware"):
         comp.pv_capacity_factor_series(pd.date_range("2023-01-01", periods=3, freq="h"), [0, 0, 0],
                                        latitude=40, longitude=-108)

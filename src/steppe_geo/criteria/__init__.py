@@ -8,7 +8,7 @@ from steppe_geo.criteria.climate import (
 )
 from steppe_geo.criteria.complementarity import (
     best_mix,
-    complementarity,
+    complementarity_indicators,
     hybrid_output,
     pv_capacity_factor_series,
     wind_capacity_factor_series,
@@ -61,7 +61,7 @@ __all__ = [
     "bagnouls_gaussen_class",
     "best_mix",
     "capacity_factor",
-    "complementarity",
+    "complementarity_indicators",
     "distance",
     "farm_energy",
     "fractional_cover",

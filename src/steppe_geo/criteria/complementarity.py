@@ -42,7 +42,7 @@ __all__ = [
     "Complementarity",
     "HybridOutput",
     "best_mix",
-    "complementarity",
+    "complementarity_indicators",
     "faiman_cell_temperature",
     "hybrid_output",
     "pv_capacity_factor_series",
@@ -308,7 +308,7 @@ class Complementarity:
     solar_cf: float
 
 
-def complementarity(wind_cf: SeriesLike, solar_cf: SeriesLike, *,
+def complementarity_indicators(wind_cf: SeriesLike, solar_cf: SeriesLike, *,
                     wind_threshold: float = 0.1, solar_threshold: float = 0.1) -> Complementarity:
     """Correlation and hours with neither resource for wind and PV capacity factors on the same steps.
 
@@ -335,7 +335,7 @@ def complementarity(wind_cf: SeriesLike, solar_cf: SeriesLike, *,
 
     Examples
     --------
-    >>> c = complementarity([0.0, 0.5, 1.0, 0.05], [1.0, 0.5, 0.0, 0.02])
+    >>> c = complementarity_indicators([0.0, 0.5, 1.0, 0.05], [1.0, 0.5, 0.0, 0.02])
     >>> round(c.correlation, 6), c.share_neither
     (-0.510378, 0.25)
     """

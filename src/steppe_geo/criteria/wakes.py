@@ -598,7 +598,9 @@ def farm_energy(x_m: Sequence[float] | np.ndarray, y_m: Sequence[float] | np.nda
             fi = freq[i]
             if not fi.any():
                 continue
-            used = fi > 0
+            used = (fi > 0) & (speeds >= pc.speed_m_s[0])  # below cut-in nothing runs, waked or not
+            if not used.any():
+                continue
             eff = jensen_wake_speeds(x, y, wind_from_deg=direction, speed_m_s=speeds[used],
                                      rotor_diameter_m=pc.rotor_diameter_m, thrust=tc, wake_decay=k)
             per_turbine += (fi[used][:, None] * pc.power(eff)).sum(axis=0)

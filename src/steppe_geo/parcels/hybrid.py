@@ -23,7 +23,7 @@ from steppe_geo.criteria.complementarity import (
     SeriesLike,
     _series,
     best_mix,
-    complementarity,
+    complementarity_indicators,
     hybrid_output,
 )
 from steppe_geo.criteria.wind_power import PowerCurve, _curve
@@ -134,7 +134,8 @@ def rank_hybrid(sites: pd.DataFrame, *, hub_speed_m_s: SeriesLike, solar_cf: Ser
                "delivered_mwh_yr": h.delivered_mwh_yr, "curtailed_mwh_yr": h.curtailed_mwh_yr,
                "curtailment_pct": h.curtailment_pct}
         if wcf.std() > 0 and scf.std() > 0:
-            c = complementarity(wcf, scf, wind_threshold=wind_threshold, solar_threshold=solar_threshold)
+            c = complementarity_indicators(wcf, scf, wind_threshold=wind_threshold,
+                                           solar_threshold=solar_threshold)
             row.update(correlation=c.correlation, hours_neither=c.hours_neither)
         if optimise_mix:
             b = best_mix(wcf, scf, total_mw=wm + sm, export_limit_mw=limit)

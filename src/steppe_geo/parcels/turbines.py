@@ -24,13 +24,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 import xarray as xr
-from rasterio.features import geometry_mask
+from affine import Affine
+from scipy.spatial import cKDTree
 
 from steppe_geo._validation import check_positive, check_projected
 from steppe_geo.criteria.wakes import (
@@ -114,68 +116,85 @@ def spacing_ok(x_m: Sequence[float] | np.ndarray, y_m: Sequence[float] | np.ndar
     return bool((d2 >= 1.0 - _TOL).all())
 
 
-def _allowed_mask(region: shapely.Geometry, eligible: xr.DataArray) -> np.ndarray:
-    inside = ~geometry_mask([region], out_shape=eligible.shape, transform=eligible.rio.transform(),
-                            all_touched=True)
-    return inside & np.asarray(eligible.values, dtype=bool)
+@dataclass(frozen=True)
+class _Land:
+    """The region's window of the eligibility raster: allowed pixels, window transform, prepared polygon."""
+
+    allowed: np.ndarray
+    transform: Affine
+    region: shapely.Geometry
+    rows: slice
+    cols: slice
 
 
-def _valid_points(x: np.ndarray, y: np.ndarray, region: shapely.Geometry, eligible: xr.DataArray,
-                  allowed: np.ndarray) -> np.ndarray:
+def _window(region: shapely.Geometry, transform: Affine, shape: tuple[int, int]) -> tuple[slice, slice]:
+    west, south, east, north = region.bounds
+    inv = ~transform
+    cs, rs = inv * (np.array([west, east, west, east]), np.array([south, south, north, north]))
+    r0 = max(math.floor(float(np.min(rs))) - 1, 0)
+    r1 = min(math.ceil(float(np.max(rs))) + 1, shape[0])
+    c0 = max(math.floor(float(np.min(cs))) - 1, 0)
+    c1 = min(math.ceil(float(np.max(cs))) + 1, shape[1])
+    return slice(r0, max(r0, r1)), slice(c0, max(c0, c1))
+
+
+def _land(region: shapely.Geometry, values: np.ndarray, transform: Affine) -> _Land:
+    rows, cols = _window(region, transform, values.shape)
+    sub = np.asarray(values[rows, cols], dtype=bool)
+    shapely.prepare(region)
+    return _Land(sub, transform * Affine.translation(cols.start, rows.start), region, rows, cols)
+
+
+def _valid_points(x: np.ndarray, y: np.ndarray, land: _Land) -> np.ndarray:
     """Pixel test on the eligibility raster plus point-in-polygon."""
-    inv = ~eligible.rio.transform()
-    cols, rows = inv * (x, y)
+    cols, rows = ~land.transform * (x, y)
     rows = np.floor(rows).astype(int)
     cols = np.floor(cols).astype(int)
-    ok = (rows >= 0) & (rows < allowed.shape[0]) & (cols >= 0) & (cols < allowed.shape[1])
-    ok[ok] = allowed[rows[ok], cols[ok]]
+    ok = (rows >= 0) & (rows < land.allowed.shape[0]) & (cols >= 0) & (cols < land.allowed.shape[1])
+    ok[ok] = land.allowed[rows[ok], cols[ok]]
     if ok.any():
-        ok[ok] = shapely.contains_xy(region, x[ok], y[ok])
+        ok[ok] = shapely.contains_xy(land.region, x[ok], y[ok])
     return ok
 
 
-def _candidates(region: shapely.Geometry, eligible: xr.DataArray, allowed: np.ndarray
-                ) -> tuple[np.ndarray, np.ndarray]:
-    rows, cols = np.nonzero(allowed)
-    x, y = eligible.rio.transform() * (cols + 0.5, rows + 0.5)
+def _candidates(land: _Land) -> tuple[np.ndarray, np.ndarray]:
+    rows, cols = np.nonzero(land.allowed)
+    x, y = land.transform * (cols + 0.5, rows + 0.5)
     x, y = np.asarray(x, float), np.asarray(y, float)
-    ok = _valid_points(x, y, region, eligible, allowed)
+    ok = _valid_points(x, y, land)
     return x[ok], y[ok]
 
 
 # --------------------------------------------------------------------------- lattices and greedy
-def _lattice_uv(bounds_u: tuple[float, float], bounds_v: tuple[float, float], kind: str, off_u: float,
-                off_v: float) -> tuple[np.ndarray, np.ndarray]:
-    du = 1.0 if kind == "rectangular" else math.sqrt(3.0) / 2.0
-    i = np.arange(math.floor(bounds_u[0] / du) - 1, math.ceil(bounds_u[1] / du) + 2)
-    j = np.arange(math.floor(bounds_v[0]) - 2, math.ceil(bounds_v[1]) + 2)
-    ii, jj = np.meshgrid(i, j, indexing="ij")
-    u = (ii + off_u) * du
-    shift = 0.5 * (ii % 2) if kind == "staggered" else 0.0
-    v = jj + off_v + shift
-    return u.ravel(), v.ravel()
-
-
-def _best_lattice(region, eligible, allowed, cand_u, cand_v, wind_from_deg, a_m, b_m, kind, offsets
-                  ) -> tuple[np.ndarray, np.ndarray]:
+def _best_lattice(land: _Land, cand_u: np.ndarray, cand_v: np.ndarray, wind_from_deg: float, a_m: float,
+                  b_m: float, kind: str, offsets: int) -> tuple[np.ndarray, np.ndarray]:
+    """All ``offsets²`` offsets of one lattice kind at once; the first with the most valid points."""
     if cand_u.size == 0:
         return np.empty(0), np.empty(0)
-    bu = (float(cand_u.min()) - 1.0, float(cand_u.max()) + 1.0)
-    bv = (float(cand_v.min()) - 1.0, float(cand_v.max()) + 1.0)
-    best = (np.empty(0), np.empty(0))
-    for ou in np.arange(offsets) / offsets:
-        for ov in np.arange(offsets) / offsets:
-            u, v = _lattice_uv(bu, bv, kind, ou, ov)
-            x, y = _unscale(u, v, wind_from_deg, a_m, b_m)
-            ok = _valid_points(x, y, region, eligible, allowed)
-            if ok.sum() > best[0].size:
-                best = (u[ok], v[ok])
-    return best
+    du = 1.0 if kind == "rectangular" else math.sqrt(3.0) / 2.0
+    i = np.arange(math.floor((float(cand_u.min()) - 1.0) / du) - 1,
+                  math.ceil((float(cand_u.max()) + 1.0) / du) + 2)
+    j = np.arange(math.floor(float(cand_v.min())) - 3, math.ceil(float(cand_v.max())) + 3)
+    ii, jj = (g.ravel() for g in np.meshgrid(i, j, indexing="ij"))
+    off = np.arange(offsets) / offsets
+    ou, ov = (g.ravel()[:, None] for g in np.meshgrid(off, off, indexing="ij"))
+    shift = 0.5 * (ii % 2) if kind == "staggered" else np.zeros(ii.size)
+    u = (ii[None, :] + ou) * du
+    v = jj[None, :] + ov + shift[None, :]
+    x, y = _unscale(u.ravel(), v.ravel(), wind_from_deg, a_m, b_m)
+    ok = _valid_points(x, y, land).reshape(u.shape)
+    best = int(np.argmax(ok.sum(axis=1)))
+    return u[best][ok[best]], v[best][ok[best]]
 
 
 def _greedy(seed_u: np.ndarray, seed_v: np.ndarray, cand_u: np.ndarray, cand_v: np.ndarray
             ) -> tuple[np.ndarray, np.ndarray]:
     """Add candidates (in the given order) at scaled distance >= 1 from all placed points."""
+    if seed_u.size and cand_u.size:  # drop the candidates the seed rules out (vectorised)
+        dist, _ = cKDTree(np.column_stack([seed_u, seed_v])).query(np.column_stack([cand_u, cand_v]),
+                                                                   distance_upper_bound=1.0)
+        keep = dist**2 >= 1.0 - _TOL
+        cand_u, cand_v = cand_u[keep], cand_v[keep]
     cells: dict[tuple[int, int], list[tuple[float, float]]] = {}
     pu, pv = list(seed_u), list(seed_v)
     for u, v in zip(pu, pv, strict=True):
@@ -262,10 +281,10 @@ def lattice_layout(region: shapely.Geometry, eligible: xr.DataArray, *, rotor_di
         raise InvalidParameterError(f"kind must be one of {LATTICE_KINDS}, got {kind!r}")
     if isinstance(offsets, bool) or not isinstance(offsets, int) or offsets < 1:
         raise InvalidParameterError(f"offsets must be an integer >= 1, got {offsets!r}")
-    allowed = _allowed_mask(region, eligible)
-    cx, cy = _candidates(region, eligible, allowed)
+    land = _land(region, np.asarray(eligible.values), eligible.rio.transform())
+    cx, cy = _candidates(land)
     cu, cv = _scaled(cx, cy, wind_from_deg, a, b)
-    u, v = _best_lattice(region, eligible, allowed, cu, cv, wind_from_deg, a, b, kind, offsets)
+    u, v = _best_lattice(land, cu, cv, wind_from_deg, a, b, kind, offsets)
     x, y = _unscale(u, v, wind_from_deg, a, b)
     return _points(x, y, eligible.rio.crs)
 
@@ -309,14 +328,20 @@ def place_turbines(region: shapely.Geometry, eligible: xr.DataArray, *, rotor_di
     _, a, b = _check_inputs(region, eligible, rotor_diameter_m, along_d, across_d, wind_from_deg)
     if isinstance(offsets, bool) or not isinstance(offsets, int) or offsets < 1:
         raise InvalidParameterError(f"offsets must be an integer >= 1, got {offsets!r}")
-    allowed = _allowed_mask(region, eligible)
-    cx, cy = _candidates(region, eligible, allowed)
+    land = _land(region, np.asarray(eligible.values), eligible.rio.transform())
+    x, y = _place(land, wind_from_deg, a, b, offsets)
+    return _points(x, y, eligible.rio.crs)
+
+
+def _place(land: _Land, wind_from_deg: float, a: float, b: float, offsets: int
+           ) -> tuple[np.ndarray, np.ndarray]:
+    cx, cy = _candidates(land)
     cu, cv = _scaled(cx, cy, wind_from_deg, a, b)
     sweep = np.lexsort((cv, cu))  # row by row across the wind, from upwind
     cu, cv = cu[sweep], cv[sweep]
     best = (np.empty(0), np.empty(0))
     for kind in LATTICE_KINDS:
-        lu, lv = _best_lattice(region, eligible, allowed, cu, cv, wind_from_deg, a, b, kind, offsets)
+        lu, lv = _best_lattice(land, cu, cv, wind_from_deg, a, b, kind, offsets)
         u, v = _greedy(lu, lv, cu, cv)
         if u.size > best[0].size:
             best = (u, v)
@@ -324,30 +349,29 @@ def place_turbines(region: shapely.Geometry, eligible: xr.DataArray, *, rotor_di
     if u.size > best[0].size:
         best = (u, v)
     order = np.lexsort((best[1], best[0]))
-    x, y = _unscale(best[0][order], best[1][order], wind_from_deg, a, b)
-    return _points(x, y, eligible.rio.crs)
+    return _unscale(best[0][order], best[1][order], wind_from_deg, a, b)
 
 
 # --------------------------------------------------------------------------- per region
-def _region_direction(wind_from_deg: float | xr.DataArray | None, rose: WindRose, region: shapely.Geometry
-                      ) -> float:
-    if wind_from_deg is None:
-        energy = (rose.frequency * np.asarray(rose.speed_m_s)[None, :] ** 3).sum(axis=1)
-        return prevailing_direction(rose.direction_deg, energy)
-    if isinstance(wind_from_deg, xr.DataArray):
-        inside = ~geometry_mask([region], out_shape=wind_from_deg.shape,
-                                transform=wind_from_deg.rio.transform(), all_touched=True)
-        vals = np.asarray(wind_from_deg.values, float)[inside]
-        return prevailing_direction(vals)
-    return float(wind_from_deg)
+def _inside_values(values: np.ndarray, land: _Land) -> np.ndarray:
+    """Finite values of a raster on the eligible grid at the pixel centres inside the region.
 
-
-def _region_mean(raster: xr.DataArray, region: shapely.Geometry) -> float:
-    inside = ~geometry_mask([region], out_shape=raster.shape, transform=raster.rio.transform(),
-                            all_touched=True)
-    vals = np.asarray(raster.values, float)[inside]
-    vals = vals[np.isfinite(vals)]
-    return float(vals.mean()) if vals.size else float("nan")
+    A region too small to hold a pixel centre takes the pixel under its representative point.
+    """
+    sub = np.asarray(values[land.rows, land.cols], dtype=float)
+    if sub.size == 0:
+        return sub.ravel()
+    r, c = np.indices(sub.shape)
+    x, y = land.transform * (c.ravel() + 0.5, r.ravel() + 0.5)
+    inside = shapely.contains_xy(land.region, np.asarray(x), np.asarray(y))
+    vals = sub.ravel()[inside]
+    if vals.size == 0:
+        p = land.region.representative_point()
+        col, row = ~land.transform * (p.x, p.y)
+        row = min(max(math.floor(row), 0), sub.shape[0] - 1)
+        col = min(max(math.floor(col), 0), sub.shape[1] - 1)
+        vals = sub[row:row + 1, col]
+    return vals[np.isfinite(vals)]
 
 
 def _check_same_grid(eligible: xr.DataArray, other: xr.DataArray, name: str) -> None:
@@ -419,32 +443,48 @@ def turbine_layouts(regions: gpd.GeoDataFrame, eligible: xr.DataArray, *, rose: 
         if isinstance(ras, xr.DataArray):
             _check_same_grid(eligible, ras, name)
     tc = thrust_curve(pc) if thrust is None else thrust
+    d = pc.rotor_diameter_m
+    a = check_positive(along_d, param="along_d") * d
+    b = check_positive(across_d, param="across_d") * d
     rose_mean = rose.mean_speed()
-    pts: list[gpd.GeoDataFrame] = []
+    rose_direction = None
+    values = np.asarray(eligible.values)
+    transform = eligible.rio.transform()
+    dir_values = np.asarray(wind_from_deg.values) if isinstance(wind_from_deg, xr.DataArray) else None
+    speed_values = None if mean_speed_m_s is None else np.asarray(mean_speed_m_s.values)
+    pts: list[pd.DataFrame] = []
     rows: list[dict[str, float]] = []
     for label, geom in zip(regions.index, regions.geometry, strict=True):
-        direction = _region_direction(wind_from_deg, rose, geom)
+        if geom is None or geom.is_empty:
+            raise InvalidParameterError(f"regions: row {label!r} has an empty geometry")
+        land = _land(geom, values, transform)
+        if dir_values is not None:
+            direction = prevailing_direction(_inside_values(dir_values, land))
+        elif wind_from_deg is not None:
+            direction = float(wind_from_deg)
+        else:
+            if rose_direction is None:
+                energy = (rose.frequency * np.asarray(rose.speed_m_s)[None, :] ** 3).sum(axis=1)
+                rose_direction = prevailing_direction(rose.direction_deg, energy)
+            direction = rose_direction
         site_rose = rose
-        if mean_speed_m_s is not None:
-            target = _region_mean(mean_speed_m_s, geom)
+        if speed_values is not None:
+            vals = _inside_values(speed_values, land)
+            target = float(vals.mean()) if vals.size else float("nan")
             if math.isfinite(target) and target > 0 and rose_mean > 0:
                 site_rose = rose.scaled(target / rose_mean)
-        layout = place_turbines(geom, eligible, rotor_diameter_m=pc.rotor_diameter_m, wind_from_deg=direction,
-                                along_d=along_d, across_d=across_d)
-        energy = farm_energy(layout["x_m"], layout["y_m"], rose=site_rose, curve=pc, thrust=tc,
-                             wake_decay=wake_decay)
-        layout.insert(0, "turbine", np.arange(1, len(layout) + 1))
-        layout.insert(0, "region", label)
-        layout["net_mwh_yr"] = energy.turbine_net_mwh_yr
-        pts.append(layout)
+        x, y = _place(land, direction, a, b, 8)
+        energy = farm_energy(x, y, rose=site_rose, curve=pc, thrust=tc, wake_decay=wake_decay)
+        pts.append(pd.DataFrame({"region": [label] * x.size, "turbine": np.arange(1, x.size + 1), "x_m": x,
+                                 "y_m": y, "net_mwh_yr": energy.turbine_net_mwh_yr}))
         rows.append({"turbines": energy.turbines, "capacity_mw": energy.capacity_mw,
                      "gross_mwh_yr": energy.gross_mwh_yr, "net_mwh_yr": energy.net_mwh_yr,
                      "wake_loss_pct": energy.wake_loss_pct, "wind_from_deg": direction})
-    summary = pd.DataFrame(rows, index=regions.index)
-    if pts:
-        points = gpd.GeoDataFrame(pd.concat(pts, ignore_index=True), geometry="geometry",
-                                  crs=eligible.rio.crs)
-    else:
-        points = gpd.GeoDataFrame({"region": [], "turbine": [], "x_m": [], "y_m": [], "net_mwh_yr": []},
-                                  geometry=gpd.GeoSeries([], crs=eligible.rio.crs))
+    summary = pd.DataFrame(rows, index=regions.index,
+                           columns=["turbines", "capacity_mw", "gross_mwh_yr", "net_mwh_yr", "wake_loss_pct",
+                                    "wind_from_deg"])
+    table = (pd.concat(pts, ignore_index=True) if pts else
+             pd.DataFrame({"region": [], "turbine": [], "x_m": [], "y_m": [], "net_mwh_yr": []}))
+    points = gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(table["x_m"], table["y_m"]),
+                              crs=eligible.rio.crs)
     return points, summary
