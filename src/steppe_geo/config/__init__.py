@@ -41,6 +41,7 @@ from steppe_geo.config.schema import (
     OutputsConfig,
     ParcelsConfig,
     RunConfig,
+    TurbinesConfig,
 )
 from steppe_geo.config.schema import (
     SAMPLE_PREFIX as SAMPLE_PREFIX,  # importable from here, not in __all__
@@ -70,6 +71,7 @@ __all__ = [
     "OutputsConfig",
     "ParcelsConfig",
     "RunConfig",
+    "TurbinesConfig",
     "config_from_dict",
     "load_config",
     "parse_config",

@@ -98,6 +98,20 @@ monte_carlo_draws = 500     # weight draws for rank stability (0 = off)
 min_eligible_share = 0.1    # nor those less than 10 % eligible (their status column says why)
 # region_min_area_ha = 25   # smallest candidate region (default: 4 pixels)
 
+# Turbine layouts (elliptical spacing to the wind) with Jensen/Park wake losses on the best
+# parcels of a wind model; written to parcels/turbines.gpkg and shown in the report.
+# [parcels.turbines]
+# model = "wind"            # one of rank_by
+# top = 20                  # parcels laid out, best-ranked first
+# curve = "nrel_6mw_170"    # shipped power curve (rotor diameter from it)
+# along_d = 8               # spacing in rotor diameters along ...
+# across_d = 4              # ... and across the prevailing wind
+# wake_decay = 0.075        # Jensen k, onshore
+# wind_direction = "wind_direction"   # input: direction the wind blows from (degrees)
+# mean_speed = "wind_speed_100m"      # input: hub-height mean speed (m/s)
+# weibull_k = "weibull_k"             # input: Weibull shape (default k = 2)
+# sector_frequency = [0.04, 0.03, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.10, 0.15, 0.20, 0.15]
+
 [outputs]
 directory = "steppe-geo-output"  # relative: created in the folder you run steppe-geo from
 rasters = true              # COG score, eligibility and exclusion rasters

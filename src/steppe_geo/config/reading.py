@@ -23,6 +23,7 @@ from steppe_geo.config.schema import (
     Projection,
     RunConfig,
     RunMode,
+    TurbinesConfig,
     VectorFormat,
 )
 from steppe_geo.errors import ConfigError, InputNotFoundError, InvalidParameterError
@@ -89,6 +90,44 @@ def _input_spec(name: str, value: Any, path: Path | str) -> InputSpec:
         resampling=c.choice("resampling", ResamplingMethod), band=band, encoding=encoding,
         written=value["path"] if isinstance(value.get("path"), str) else None,
     )
+
+
+def _turbines(table: Any, rank_by: tuple[str, ...], inputs: Mapping[str, Any]) -> TurbinesConfig:
+    """``[parcels.turbines]``: checked against the ranked models, the inputs and the shipped curves."""
+    from steppe_geo.criteria.wind_power import available_power_curves
+
+    t = _Checker(table, "parcels.turbines", ["model", "top", "curve", "along_d", "across_d", "wake_decay",
+                                             "wind_direction", "mean_speed", "weibull_k", "sector_frequency"])
+    model = t.str("model", rank_by[0] if len(rank_by) == 1 else None, required=len(rank_by) != 1)
+    if model not in rank_by:
+        raise ConfigError(f"parcels.turbines.model: {model!r} is not one of parcels.rank_by {list(rank_by)}"
+                          f"{did_you_mean(str(model), list(rank_by))}")
+    curve = t.str("curve", "nrel_6mw_170")
+    curves = available_power_curves()
+    if curve not in curves:
+        raise ConfigError(f"parcels.turbines.curve: {curve!r} is not a shipped power curve"
+                          f"{did_you_mean(curve, curves) or '.'} Curves are: {', '.join(curves)}.")
+    names = {}
+    for key, default in (("wind_direction", None), ("mean_speed", "wind_speed_100m"), ("weibull_k", None)):
+        name = t.str(key, default)
+        if name is not None and name not in inputs:
+            raise ConfigError(f"parcels.turbines.{key}: {name!r} is not an input"
+                              f"{did_you_mean(name, list(inputs)) or '.'} Inputs are: {', '.join(inputs)}.")
+        names[key] = name
+    freq = table.get("sector_frequency", [1.0] * 12)
+    if (not isinstance(freq, list) or not freq or any(isinstance(f, bool) or not isinstance(f, int | float)
+                                                      or f < 0 for f in freq) or sum(freq) <= 0):
+        raise ConfigError(f"parcels.turbines.sector_frequency: expected a list of shares >= 0 per direction "
+                          f"sector (12 for 30° sectors), got {_show(freq)}")
+    if names["wind_direction"] is None and len(set(freq)) == 1:
+        raise ConfigError("parcels.turbines: give wind_direction (an input raster of the direction the wind "
+                          "blows from) or an uneven sector_frequency; with neither, no direction prevails")
+    return TurbinesConfig(model=model, top=t.integer("top", 20, low=1), curve=curve,
+                          along_d=t.number("along_d", 8.0, low=0, low_open=True),
+                          across_d=t.number("across_d", 4.0, low=0, low_open=True),
+                          wake_decay=t.number("wake_decay", 0.075, low=0, low_open=True, high=1),
+                          wind_direction=names["wind_direction"], mean_speed=names["mean_speed"],
+                          weibull_k=names["weibull_k"], sector_frequency=tuple(float(f) for f in freq))
 
 
 def _resolve_input(name: str, value: Any, base: Path, sample: Mapping[str, Path] | None) -> Path | str:
@@ -194,7 +233,7 @@ def config_from_dict(data: Mapping[str, Any], *, base_dir: PathLike = ".",
         p = _Checker(data["parcels"], "parcels", ["source", "id_column", "name_column", "top_k", "rank_by",
                                                   "select_by", "budget_ha", "monte_carlo_draws",
                                                   "min_eligible_ha", "min_eligible_share",
-                                                  "region_min_area_ha"])
+                                                  "region_min_area_ha", "turbines"])
         rank_by = data["parcels"].get("rank_by", list(models))
         if isinstance(rank_by, str):
             rank_by = [rank_by]
@@ -222,6 +261,8 @@ def config_from_dict(data: Mapping[str, Any], *, base_dir: PathLike = ".",
             min_eligible_ha=p.number("min_eligible_ha", None, low=0),
             min_eligible_share=p.number("min_eligible_share", 0.1, low=0, high=1),
             region_min_area_ha=p.number("region_min_area_ha", None, low=0),
+            turbines=(_turbines(data["parcels"]["turbines"], tuple(rank_by), inputs)
+                      if "turbines" in data["parcels"] else None),
         )
         if parcels.source not in inputs:
             raise ConfigError(
@@ -256,6 +297,8 @@ def config_from_dict(data: Mapping[str, Any], *, base_dir: PathLike = ".",
         workers=r.integer("workers", None, low=1),
         seed=r.integer("seed", 20261128, low=0),
     )
+    if parcels is not None and parcels.turbines is not None and run.mode != "memory":
+        raise ConfigError(f"parcels.turbines: turbine layouts need run.mode = 'memory' (got {run.mode!r})")
     if parcels is not None and run.mode != "memory":
         custom = [m for m in parcels.rank_by if models[m].kind == "custom"]
         if custom:

@@ -280,6 +280,45 @@ class ModelConfig:
 
 
 @dataclass(frozen=True)
+class TurbinesConfig:
+    """``[parcels.turbines]``: turbine layouts with wake losses on the best parcels of a wind model.
+
+    Attributes
+    ----------
+    model : str
+        The wind model (one of ``parcels.rank_by``) whose eligibility and ranking are used.
+    top : int
+        Layouts for this many best-ranked parcels (default 20).
+    curve : str
+        Shipped power curve (``steppe_geo.criteria.available_power_curves()``).
+    along_d, across_d : float
+        Spacing ellipse in rotor diameters along and across the prevailing wind (8 and 4).
+    wake_decay : float
+        Jensen wake decay constant k (0.075 onshore).
+    wind_direction : str or None
+        Input name of a raster of the direction the wind blows from (°); None: the direction of
+        ``sector_frequency``'s largest energy share.
+    mean_speed : str
+        Input name of the hub-height mean wind speed raster (m/s).
+    weibull_k : str or None
+        Input name of a Weibull shape raster (its mean over the area); None: k = 2.
+    sector_frequency : tuple of float
+        Share of time per direction sector (12 sectors centred on 0°, 30°, …; default equal).
+    """
+
+    model: str
+    top: int = 20
+    curve: str = "nrel_6mw_170"
+    along_d: float = 8.0
+    across_d: float = 4.0
+    wake_decay: float = 0.075
+    wind_direction: str | None = None
+    mean_speed: str = "wind_speed_100m"
+    weibull_k: str | None = None
+    sector_frequency: tuple[float, ...] = (1.0,) * 12
+
+
+@dataclass(frozen=True)
 class ParcelsConfig:
     """``[parcels]``: ranking polygons.
 
@@ -310,6 +349,8 @@ class ParcelsConfig:
         its few eligible pixels.
     region_min_area_ha : float or None
         Smallest candidate region kept (ha). None (default): the area of 4 grid pixels.
+    turbines : TurbinesConfig or None
+        ``[parcels.turbines]``: turbine layouts and wake losses (None: not computed).
     """
 
     source: str = "parcels"
@@ -323,6 +364,7 @@ class ParcelsConfig:
     min_eligible_ha: float | None = None
     min_eligible_share: float = 0.1
     region_min_area_ha: float | None = None
+    turbines: TurbinesConfig | None = None
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from steppe_geo.maps.furniture import (
     add_scale_bar,
     nice_length_m,
 )
+from steppe_geo.maps.hybrid import plot_complementarity, plot_turbine_layout
 from steppe_geo.maps.rasters import (
     ESA_CLASS_COLORS,
     ESA_CLASS_LABELS,
@@ -50,12 +51,14 @@ __all__ = [
     "figure_png",
     "mapping_html",
     "nice_length_m",
+    "plot_complementarity",
     "plot_drift_rose",
     "plot_esa_classes",
     "plot_exclusions",
     "plot_rank_stability",
     "plot_ranked_parcels",
     "plot_suitability",
+    "plot_turbine_layout",
     "png_html",
     "render_report",
     "table_html",

@@ -1,6 +1,7 @@
 """Rasters to parcels: exact zonal statistics, ranking, regions, selection, rank stability, exports."""
 
 from steppe_geo.parcels.export import EXPORT_FORMATS, SHAPEFILE_FIELDS, SUMMARY_COLUMNS, export_bundle
+from steppe_geo.parcels.hybrid import HYBRID_COLUMNS, rank_hybrid
 from steppe_geo.parcels.ranking import (
     CAPACITY_DENSITY_MW_PER_KM2,
     RANKED,
@@ -26,11 +27,13 @@ from steppe_geo.parcels.rules import (
 )
 from steppe_geo.parcels.selection import SelectionResult, adjacency_pairs, minimum_set, select_parcels
 from steppe_geo.parcels.stability import ahp_weight_draws, dirichlet_weights, rank_stability, weight_sweep
+from steppe_geo.parcels.turbines import lattice_layout, place_turbines, spacing_ok, turbine_layouts
 from steppe_geo.parcels.zonal import CoverageMatrix, Stat, coverage_matrix, parcel_chunks, zonal_stats
 
 __all__ = [
     "CAPACITY_DENSITY_MW_PER_KM2",
     "EXPORT_FORMATS",
+    "HYBRID_COLUMNS",
     "RANKED",
     "SHAPEFILE_FIELDS",
     "SUMMARY_COLUMNS",
@@ -50,16 +53,21 @@ __all__ = [
     "eligibility_status",
     "export_bundle",
     "grow_regions",
+    "lattice_layout",
     "minimum_set",
     "parcel_chunks",
     "parcel_pixels",
     "parcel_rule_scores",
     "perfect_criterion_gains",
     "pixel_rank_stability",
+    "place_turbines",
+    "rank_hybrid",
     "rank_parcels",
     "rank_stability",
     "select_parcels",
+    "spacing_ok",
     "top_k",
+    "turbine_layouts",
     "weight_sweep",
     "windowed_quantile",
     "zonal_stats",

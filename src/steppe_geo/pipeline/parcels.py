@@ -440,11 +440,47 @@ def run_parcels(cfg: Config, layers: InputLayers, results: Mapping[str, ModelOut
     out = {m: rank_model_parcels(parcels_gdf, results[m], cfg, select=m == select_by,
                                  coverage=coverage, weibull_k=weibull_k, aoi=layers.aoi)
            for m in tqdm(names, desc="parcels", unit="model", disable=not progress)}
+    if pc.turbines is not None and pc.turbines.model in out:
+        po = out[pc.turbines.model]
+        po.turbines, po.turbine_summary = _turbine_layouts(po, results[pc.turbines.model], layers, cfg)
     for po in out.values():
         po.outside_aoi = outside
         if dropped is not None:
             po.ranked = _with_dropped(po.ranked, dropped)
     return out
+
+
+def _turbine_layouts(po: ParcelOutput, res: ModelOutput, layers: InputLayers, cfg: Config
+                     ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """``[parcels.turbines]``: layouts and wake losses on the best-ranked parcels of one model."""
+    from scipy.special import gamma
+
+    from steppe_geo.criteria import weibull_rose
+    from steppe_geo.parcels import turbine_layouts
+
+    tc = cfg.parcels.turbines
+    ranked = po.ranked
+    best = ranked[ranked["rank"].notna()].sort_values("rank").head(tc.top)
+    speed = layers.rasters[tc.mean_speed]
+    k = 2.0
+    if tc.weibull_k is not None:
+        kv = np.asarray(layers.rasters[tc.weibull_k].values, dtype=float)
+        k = float(np.nanmean(kv)) if np.isfinite(kv).any() else 2.0
+    mean = float(np.nanmean(np.asarray(speed.values, dtype=float)))
+    rose = weibull_rose(tc.sector_frequency, mean / float(gamma(1.0 + 1.0 / k)), k)
+    direction = layers.rasters[tc.wind_direction] if tc.wind_direction is not None else None
+    eligible = layers.grid.to_dataarray(np.asarray(res.eligible.values, dtype=bool), name="eligible")
+    points, summary = turbine_layouts(best[[best.geometry.name]], eligible, rose=rose, curve=tc.curve,
+                                      wind_from_deg=direction, mean_speed_m_s=speed, along_d=tc.along_d,
+                                      across_d=tc.across_d, wake_decay=tc.wake_decay)
+    id_column = cfg.parcels.id_column
+    if id_column is not None and id_column in best.columns:
+        ids = best[id_column]
+        points.insert(0, id_column, ids.reindex(points["region"]).to_numpy())
+        summary.insert(0, id_column, ids.to_numpy())
+    summary.insert(0, "rank", best["rank"].to_numpy())
+    summary = gpd.GeoDataFrame(summary, geometry=best.geometry.to_numpy(), crs=best.crs)  # parcel outlines
+    return points.drop(columns="region"), summary
 
 
 def _dropped_parcels(parcels_gdf: gpd.GeoDataFrame, source: str,

@@ -266,7 +266,26 @@ def _maps_and_report(stage: Path, cfg: Config, layers: InputLayers, results: Map
     parcel_blocks: list[str] = []
     selection_blocks: list[str] = []
     stability_blocks: list[str] = []
+    turbine_blocks: list[str] = []
     for name, po in parcels.items():
+        if po.turbines is not None and po.turbine_summary is not None:  # [parcels.turbines]
+            tc = pc.turbines
+            laid = po.ranked.loc[po.turbine_summary.index].to_crs(layers.grid.crs)
+            ax = maps.plot_turbine_layout(po.turbines, regions=laid, title=f"{name}: turbine layouts",
+                                          note=f"{note}; {tc.curve}, {tc.along_d:g} D × {tc.across_d:g} D, "
+                                               f"Jensen k = {tc.wake_decay:g}")
+            figures.append((f"{name}_turbines", f"{name}: turbines on the {len(laid)} best parcels",
+                            ax.figure))
+            ts = po.turbine_summary
+            turbine_blocks += [
+                maps.text_html(f"{int(ts['turbines'].sum())} turbines, {ts['capacity_mw'].sum():,.0f} MW "
+                               f"on the {len(ts)} best-ranked parcels of {name}; net "
+                               f"{ts['net_mwh_yr'].sum() / 1e3:,.0f} GWh/yr after wakes "
+                               f"(gross {ts['gross_mwh_yr'].sum() / 1e3:,.0f} GWh/yr)."),
+                maps.table_html(pd.DataFrame(ts.drop(columns=ts.geometry.name)).round(1),
+                                caption=f"{name}: turbine layouts per parcel (Jensen/Park "
+                                                     "wakes; MWh/yr; direction the wind blows from, °)"),
+            ]
         k = min(pc.top_k if pc else 10, int(po.ranked["score"].notna().sum()))
         ranked = po.ranked.to_crs(layers.grid.crs)
         # parcels are named by their id column; without one, by their row in the parcel layer
@@ -363,6 +382,8 @@ def _maps_and_report(stage: Path, cfg: Config, layers: InputLayers, results: Map
                                    or [maps.text_html("No maps: no model was run.")]),
                 maps.ReportSection("parcels", "Top parcels", parcel_blocks
                                    or [maps.text_html("No parcels were ranked.")]),
+                *([maps.ReportSection("turbines", "Turbine layouts", turbine_blocks)]
+                  if turbine_blocks else []),
                 maps.ReportSection("selection", "Selection", selection_blocks
                                    or [maps.text_html("No budgeted selection was asked for.")]),
                 maps.ReportSection("stability", "Rank stability", stability_blocks

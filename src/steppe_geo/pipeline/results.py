@@ -128,6 +128,11 @@ class ParcelOutput:
         Budgeted selection (only for ``parcels.select_by``).
     outside_aoi : int
         Parcels of the layer left out because they lie wholly outside the area of interest.
+    turbines : GeoDataFrame or None
+        ``[parcels.turbines]``: turbine points of the best parcels
+        (:func:`steppe_geo.parcels.turbine_layouts`).
+    turbine_summary : GeoDataFrame or None
+        Per laid-out parcel (its outline): rank, turbines, MW, gross and net MWh/yr, wake loss %.
     """
 
     model: str
@@ -136,3 +141,5 @@ class ParcelOutput:
     stability: Any = None
     selection: Any = None
     outside_aoi: int = 0
+    turbines: gpd.GeoDataFrame | None = None
+    turbine_summary: Any = None

@@ -169,3 +169,15 @@ def _write_parcels(stage: Path, cfg: Config, layers: InputLayers, results: Mappi
                       weights=res.weights, constraints=constraints,
                       inputs={k: str(v) for k, v in layers.paths.items()},
                       protected=list(layers.paths.values()), formats=cfg.outputs.vectors)
+        if po.turbines is not None:  # [parcels.turbines]: points and the per-parcel table, one GeoPackage
+            from steppe_geo.io import write_vector
+
+            tc = cfg.parcels.turbines
+            provenance = {"model": name, "curve": tc.curve, "along_d": tc.along_d, "across_d": tc.across_d,
+                          "wake_decay": tc.wake_decay,
+                          "method": "elliptical spacing, Jensen/Park wakes (docs/turbines_hybrid.md)"}
+            path = folder / "turbines.gpkg"
+            write_vector(po.turbines, path, layer="turbines", provenance=provenance,
+                         protected=list(layers.paths.values()))
+            write_vector(po.turbine_summary.reset_index(drop=True), path, layer="layouts", append_layer=True,
+                         provenance=provenance, protected=list(layers.paths.values()))
