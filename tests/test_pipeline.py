@@ -191,7 +191,7 @@ def test_load_inputs_reports_time_and_vectors(project):
     cfg = config_from_dict(data, base_dir=root, output_dir=root)
     grid = build_grid(cfg.inputs, cfg.grid)
     layers = load_inputs(cfg.inputs, grid)
-    assert set(layers.rasters) == {"wind", "slope"} and set(layers.vectors) == {"aoi"}
+    assert set(layers.layers) == {"wind", "slope"} and set(layers.vectors) == {"aoi"}
     assert layers.vectors["aoi"].crs == grid.crs and layers.seconds > 0
 
 

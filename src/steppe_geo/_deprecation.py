@@ -79,7 +79,8 @@ def renamed_parameter(*, old: str, new: str, since: str) -> Callable[[F], F]:
             if old in kwargs:
                 if new in kwargs:
                     raise InvalidParameterError(
-                        f"{func.__name__}() got both {old!r} (its deprecated name) and {new!r}: pass {new!r} only"
+                        f"{func.__name__}() got both {old!r} (its deprecated name) and {new!r}: "
+                        f"pass {new!r} only"
                     )
                 warn_renamed(f"{func.__name__}({old}=...)", f"{func.__name__}({new}=...)", since=since)
                 kwargs[new] = kwargs.pop(old)

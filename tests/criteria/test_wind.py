@@ -158,8 +158,8 @@ def test_non_positive_raster_values_refused_nan_allowed(small_grid):
         wind.capacity_factor(c)
     other = sg.Grid.from_bounds((0, 0, 300, 300), crs="EPSG:32649", resolution_m=30)
     with pytest.raises(GridMismatchError, match="different grids"):
-        wind.power_law(small_grid.to_dataarray(np.ones(small_grid.shape)), height_m=100, reference_height_m=10,
-                       shear_exponent=other.to_dataarray(np.full((10, 10), 0.14)))
+        wind.power_law(small_grid.to_dataarray(np.ones(small_grid.shape)), height_m=100,
+                       reference_height_m=10, shear_exponent=other.to_dataarray(np.full((10, 10), 0.14)))
 
 
 def test_capacity_factor_on_grid_windows_equals_whole(small_grid, rng):

@@ -167,7 +167,7 @@ def test_read_vector_of_a_number():
 def test_zonal_stats_with_a_list_of_rasters(parcels, layers):
     # was "dictionary update sequence element #0 has length 20; 2 is required"
     with pytest.raises(InvalidParameterError,
-            match=r"rasters must be a mapping name -> DataArray \(or path\), "
+            match=r"layers must be a mapping name -> DataArray \(or path\), "
             r"got list"):
         zonal_stats(parcels, [layers["a"]])
 

@@ -19,6 +19,7 @@ import numpy as np
 import shapely
 import xarray as xr
 
+from steppe_geo._deprecation import renamed_parameter
 from steppe_geo._validation import did_you_mean
 from steppe_geo.errors import (
     EmptyLayerError,
@@ -206,16 +207,18 @@ def derive_layers(model: Model, layers: Mapping[str, Any], *, grid: Grid,
     return derived
 
 
-def run_model(model: Model, inputs: Mapping[str, Any], *, grid: Grid, aoi: Any = None) -> ModelResult:
-    """Evaluate ``model`` on ``inputs`` over ``grid``, in memory.
+@renamed_parameter(old="inputs", new="layers", since="0.2.0")
+def run_model(model: Model, layers: Mapping[str, Any], *, grid: Grid, aoi: Any = None) -> ModelResult:
+    """Evaluate ``model`` on ``layers`` over ``grid``, in memory.
 
     Parameters
     ----------
     model : Model
         A preset (:func:`steppe_geo.models.wind_onshore`, ...) or your own.
-    inputs : mapping name → DataArray, GeoDataFrame or path
+    layers : mapping name → DataArray, GeoDataFrame or path
         At least ``model.inputs`` (e.g. ``steppe_geo.datasets.sample_paths()``); rasters are aligned
-        onto ``grid``, vectors reprojected. Extra entries are ignored.
+        onto ``grid``, vectors reprojected. Extra entries are ignored. Was ``inputs`` (a deprecated
+        alias until 0.3.0).
     grid : Grid
         Projected analysis grid (metres).
     aoi : GeoDataFrame or GeoSeries, optional
@@ -245,12 +248,13 @@ def run_model(model: Model, inputs: Mapping[str, Any], *, grid: Grid, aoi: Any =
     PointFeaturesWarning
         Settlements or protected areas given as points within reach of their setback.
     """
+    inputs = layers  # as given; ``layers`` below holds them loaded
     missing = [k for k in model.inputs if k not in inputs or inputs[k] is None]
     if missing:
         detail = "; ".join(f"{k!r} (used by {model.used_by(k) or 'the model'})" for k in missing)
         raise MissingLayerError(
-            f"model {model.name!r} needs input layer(s) {missing}: {detail}. Supply them in inputs, e.g. "
-            f"inputs[{missing[0]!r}] = a path, DataArray or GeoDataFrame (the sample data has it as "
+            f"model {model.name!r} needs input layer(s) {missing}: {detail}. Supply them in layers, e.g. "
+            f"layers[{missing[0]!r}] = a path, DataArray or GeoDataFrame (the sample data has it as "
             f"steppe_geo.datasets.sample_paths()[{missing[0]!r}]){did_you_mean(missing[0], list(inputs))}"
         )
     overlay = model.overlay()

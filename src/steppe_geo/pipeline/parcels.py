@@ -436,7 +436,7 @@ def run_parcels(cfg: Config, layers: InputLayers, results: Mapping[str, ModelOut
         except (GeometryTypeError, InvalidParameterError) as exc:  # say which input and which key
             where = f"parcels.source: input {pc.source!r} ({parcels_gdf.attrs.get('source', 'in memory')})"
             raise type(exc)(f"{where}: {exc}") from None
-        weibull_k = layers.rasters.get("weibull_k")
+        weibull_k = layers.layers.get("weibull_k")
     out = {m: rank_model_parcels(parcels_gdf, results[m], cfg, select=m == select_by,
                                  coverage=coverage, weibull_k=weibull_k, aoi=layers.aoi)
            for m in tqdm(names, desc="parcels", unit="model", disable=not progress)}

@@ -26,7 +26,7 @@ def _hillshade(layers: InputLayers) -> xr.DataArray | None:
             return None
         dem = read_decimated(layers.files["dem"], resampling="average")
     else:
-        dem = layers.rasters.get("dem")
+        dem = layers.layers.get("dem")
         if dem is None:
             return None
     try:
