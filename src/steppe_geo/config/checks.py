@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from steppe_geo._validation import did_you_mean
@@ -75,7 +75,7 @@ class _Checker:
             raise ConfigError(f"{self.key(name)}: expected true or false, got {_show(v)}")
         return v
 
-    def choice(self, name: str, enum_cls: type[enum.Enum], default: Any = None) -> Any:
+    def choice(self, name: str, enum_cls: type[enum.Enum] | Iterable[enum.Enum], default: Any = None) -> Any:
         if name not in self.table:
             return default
         return _choice(self.table[name], [str(m.value) for m in enum_cls], self.key(name))

@@ -26,7 +26,8 @@ from steppe_geo.config.schema import (
     VectorFormat,
 )
 from steppe_geo.errors import ConfigError, InputNotFoundError, InvalidParameterError
-from steppe_geo.io.raster import LayerKind, ResamplingMethod
+from steppe_geo.io.align import RASTER_KINDS
+from steppe_geo.io.raster import ResamplingMethod
 from steppe_geo.io.remote import check_remote, is_remote
 from steppe_geo.io.units import parse_unit
 
@@ -82,7 +83,7 @@ def _input_spec(name: str, value: Any, path: Path | str) -> InputSpec:
                 "'utf-8', 'gbk', 'gb18030', 'big5', 'cp1251', 'cp1252' or 'latin-1'"
             ) from None
     return InputSpec(
-        name, path, layer=_input_layer(name, value), kind=c.choice("kind", LayerKind),
+        name, path, layer=_input_layer(name, value), kind=c.choice("kind", RASTER_KINDS),
         units=units, scale=None if scale is None else float(scale),
         offset=None if c.number("offset") is None else float(c.number("offset")),
         nodata=None if c.number("nodata") is None else float(c.number("nodata")),

@@ -45,6 +45,7 @@ from steppe_geo.io.align import (
     _align,
     _source_resolution_in,
     default_resampling,
+    parse_raster_kind,
 )
 from steppe_geo.io.align import (
     warp_scales as warp_scales,  # importable from here as before the split
@@ -250,9 +251,9 @@ def _load(source: Any, grid: Grid | None = None) -> tuple[np.ma.MaskedArray, dic
 
 def _decide_kind(kind: Any, meta: dict[str, Any]) -> LayerKind:
     if kind is not None:
-        return parse_choice(LayerKind, kind, param="kind")
+        return parse_raster_kind(kind, param="kind")
     if meta["kind"]:
-        return parse_choice(LayerKind, meta["kind"], param=f"{KIND_TAG} tag")
+        return parse_raster_kind(meta["kind"], param=f"{KIND_TAG} tag")
     if np.issubdtype(meta["dtype"], np.integer) and meta["has_colormap"]:
         return LayerKind.CATEGORICAL
     return LayerKind.CONTINUOUS

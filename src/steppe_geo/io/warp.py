@@ -38,7 +38,7 @@ from steppe_geo.grid import Grid
 from steppe_geo.io import align as _alignment
 from steppe_geo.io import raster as _raster
 from steppe_geo.io import raster_meta as _raster_meta
-from steppe_geo.io.align import LayerKind, ResamplingMethod
+from steppe_geo.io.align import LayerKind, ResamplingMethod, parse_raster_kind
 from steppe_geo.io.raster_meta import KIND_TAG, UNITS_TAG
 from steppe_geo.io.remote import input_path, is_remote
 
@@ -286,7 +286,7 @@ def read_window(path: PathLike, window: Window | None = None, *, name: str | Non
         units = tags.get(UNITS_TAG) or next((u for u in ds.units if u), None)
         meta = {"years_tag": tags.get("years"), "descriptions": ds.descriptions,
                 "band_tags": [ds.tags(i) for i in range(1, ds.count + 1)]}
-    kind = parse_choice(LayerKind, tags.get(KIND_TAG) or "continuous", param=f"{KIND_TAG} tag of {src}")
+    kind = parse_raster_kind(tags.get(KIND_TAG) or "continuous", param=f"{KIND_TAG} tag of {src}")
     continuous = kind is LayerKind.CONTINUOUS
     if continuous and not np.issubdtype(arr.dtype, np.floating):
         arr = arr.astype(np.float32)

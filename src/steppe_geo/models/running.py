@@ -311,7 +311,7 @@ def _effects(model: Model, layer: str) -> str:
                 beyond = c.name in setbacks and setbacks[c.name]["excludes"] == "beyond"
                 out.append(f"constraint {c.name!r} excludes {'every pixel' if beyond else 'nothing'}")
         for c in model.criteria:
-            if c.layer_key == d.name:
+            if c.layer == d.name:
                 out.append(f"criterion {c.name!r} takes its value for 'beyond the cap' everywhere")
     return "; ".join(out) or "nothing reads it"
 
@@ -325,7 +325,7 @@ def _empty_layer_notes(model: Model, layers: Mapping[str, Any]) -> list[str]:
         src = _source(layers[k])
         where = f"input layer {k!r}" + (f" ({src})" if src else "")
         others = [d.name for d in model.derivations if k in d.inputs and d.function not in DISTANCE_FUNCTIONS]
-        others += [c.name for c in model.criteria if c.layer_key == k]
+        others += [c.name for c in model.criteria if c.layer == k]
         others += [c.name for c in model.constraints if c.layer == k]
         if others:
             raise EmptyLayerError(
@@ -411,7 +411,7 @@ def _code_users(model: Model, layer: str) -> list[tuple[str, frozenset[int] | No
     users: list[tuple[str, frozenset[int] | None, str]] = []
     for c in model.criteria:
         f = c.function
-        if c.layer_key == layer and isinstance(f, Categorical) and f.unknown.value == "error":
+        if c.layer == layer and isinstance(f, Categorical) and f.unknown.value == "error":
             users.append((f"criterion {c.name!r}", frozenset(k for k, _ in f.table), ""))
     for c in model.constraints:
         if c.layer == layer and isinstance(c, Categories):

@@ -116,7 +116,7 @@ def _model_tables(name: str, res: ModelOutput, mc: ModelConfig | None,
         blocks.append(table_html(model.describe(),
                                  caption=f"{name}: criteria, value functions, weights, sources"))
     elif model is not None and hasattr(model, "criteria"):
-        rows = [{"criterion": c.name, "layer": c.layer_key, "value function": c.function.label(),
+        rows = [{"criterion": c.name, "layer": c.layer, "value function": c.function.label(),
                  "weight": res.weights.get(c.name, float("nan"))} for c in model.criteria]
         blocks.append(table_html(rows, caption=f"{name}: criteria (rule {model.rule.value})"))
         if model.constraints:
