@@ -87,7 +87,7 @@ def test_evaluate_layers_on_different_grids(overlay, layers, grid):
         mcda.evaluate(overlay, {"a": layers["a"], "b": b})
     msg = str(info.value)
     assert "layers 'a' and 'b' are on different grids" in msg and "resolution 10 x 10" in msg
-    assert "resolution 20 x 20" in msg and "read_raster(..., grid=grid)" in msg
+    assert "resolution 20 x 20" in msg and "steppe_geo.align(da, grid)" in msg
 
 
 @clear_error

@@ -208,7 +208,7 @@ def _raster_mask(features: xr.DataArray, grid: Grid, classes: ClassesLike | None
     if not fgrid.same_as(grid):
         raise GridMismatchError(
             f"features raster and grid differ:\n  features: {fgrid.describe()}\n"
-            f"  grid: {grid.describe()}\nalign it first with steppe_geo.read_raster(..., grid=grid)"
+            f"  grid: {grid.describe()}\nalign it first with steppe_geo.align(features, grid)"
         )
     vals = np.asarray(features.values)
     if classes is not None:

@@ -7,8 +7,10 @@ layers stay integer with their nodata. Multi-band series whose bands are years g
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeAlias
 
@@ -22,6 +24,7 @@ import xarray as xr
 from affine import Affine
 from rasterio.windows import Window
 
+from steppe_geo._deprecation import warn_renamed
 from steppe_geo._typing import CRSLike, PathLike
 from steppe_geo._validation import parse_choice
 from steppe_geo.errors import (
@@ -420,6 +423,20 @@ def _convert_units(values: np.ndarray, meta: dict[str, Any], units: str | None, 
     return convert(values, src, dst, param="units"), dst.symbol, src
 
 
+def _in_memory_alignment_deprecated(func: Callable[..., xr.DataArray]) -> Callable[..., xr.DataArray]:
+    """``read_raster(da, grid=grid)`` on an in-memory DataArray warns: :func:`steppe_geo.align` does that."""
+
+    @functools.wraps(func)
+    def wrapper(source: RasterSource, **kwargs: Any) -> xr.DataArray:
+        if isinstance(source, xr.DataArray) and kwargs.get("grid") is not None:
+            warn_renamed("read_raster(da, grid=grid) on an in-memory DataArray", "steppe_geo.align(da, grid)",
+                         since="0.2.0")
+        return func(source, **kwargs)
+
+    return wrapper
+
+
+@_in_memory_alignment_deprecated
 def read_raster(
     source: RasterSource,
     *,
@@ -444,6 +461,8 @@ def read_raster(
         band descriptions holding years, units).
     grid : Grid, optional
         Analysis grid; the result is reprojected/resampled onto its CRS, transform and shape.
+        For a DataArray already in memory use :func:`steppe_geo.align` (``read_raster(da,
+        grid=grid)`` does the same and warns: deprecated since 0.2.0, removed in 0.3.0).
     resampling : str or ResamplingMethod, optional
         One of :class:`ResamplingMethod` (GDAL names: ``"nearest"``, ``"bilinear"``,
         ``"average"``, ``"mode"``, ...). Default by kind: continuous → bilinear, or average
@@ -510,6 +529,8 @@ def read_raster(
     LayerKindWarning
         An integer raster of undeclared kind with few distinct values was resampled as
         continuous (see ``kind``).
+    SteppeGeoDeprecationWarning
+        ``source`` is a DataArray and ``grid`` is given: use :func:`steppe_geo.align`.
 
     Examples
     --------

@@ -29,7 +29,7 @@ from steppe_geo.errors import (
     PointFeaturesWarning,
 )
 from steppe_geo.grid import Grid
-from steppe_geo.io import provenance_record, read_raster, read_vector
+from steppe_geo.io import align, provenance_record, read_raster, read_vector
 from steppe_geo.mcda import (
     Categorical,
     Categories,
@@ -134,7 +134,7 @@ def _load_input(name: str, value: Any, grid: Grid) -> Any:
                 )
             return value
         kind = "categorical" if name in CATEGORICAL_INPUTS else None
-        return read_raster(value, grid=grid, kind=kind, name=name)
+        return align(value, grid, kind=kind, name=name)
     if isinstance(value, str | Path):
         if name in VECTOR_INPUTS:
             try:
