@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyproj
 import pytest
+import xarray as xr
 from affine import Affine
 from rasterio.enums import Resampling
 
@@ -14,16 +15,17 @@ from steppe_geo.errors import InvalidParameterError, NonFiniteValuesWarning, Ste
 SRC = sg.Grid("EPSG:32649", Affine(30, 0, 400_000, 0, -30, 4_431_200), (40, 60))
 # another zone: a real reprojection (UTM 49N -> 50N), 45 m pixels over the same area
 DST = sg.Grid.from_bounds((-112_200, 4_454_000, -110_600, 4_455_200), crs="EPSG:32650", resolution_m=45)
-OLD = r"read_raster\(da, grid=grid\) on an in-memory DataArray is deprecated .*use steppe_geo\.align\(da, grid\)"
+OLD = (r"read_raster\(da, grid=grid\) on an in-memory DataArray is deprecated .*"
+       r"use steppe_geo\.align\(da, grid\)")
 
 
-def _continuous() -> sg.Grid:
+def _continuous() -> xr.DataArray:
     v = np.arange(SRC.shape[0] * SRC.shape[1], dtype=np.float32).reshape(SRC.shape) / 7
     v[3, 4], v[10, 10] = -9999.0, np.nan  # declared nodata, NaN
     return SRC.to_dataarray(v, name="wind", nodata=-9999.0)
 
 
-def _classes() -> sg.Grid:
+def _classes() -> xr.DataArray:
     v = (np.arange(SRC.shape[0] * SRC.shape[1]).reshape(SRC.shape) // 97 % 5).astype(np.uint8)
     return SRC.to_dataarray(v, name="land_cover", nodata=0)
 
@@ -103,8 +105,8 @@ def test_align_errors_name_the_parameter():
         sg.align(np.zeros((2, 2)), SRC)
     with pytest.raises(InvalidParameterError, match=r"grid must be a steppe_geo.Grid, got str"):
         sg.align(_continuous(), "EPSG:32649")
-    with pytest.raises(InvalidParameterError, match=r"kind: a raster's kind is 'continuous' or 'categorical', "
-                                                    r"got 'vector'"):
+    msg = r"kind: a raster's kind is 'continuous' or 'categorical', got 'vector'"
+    with pytest.raises(InvalidParameterError, match=msg):
         sg.align(_continuous(), SRC, kind="vector")
     with pytest.raises(InvalidParameterError, match=r"resampling.*'bilinaer'.*did you mean 'bilinear'"):
         sg.align(_continuous(), SRC, resampling="bilinaer")
