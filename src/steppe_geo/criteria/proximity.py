@@ -545,4 +545,4 @@ def outside_setback(features: FeaturesLike, *, grid: Grid, distance_m: float | N
     """
     d = _setback_distance(distance_m, hub_height_m, rotor_diameter_m, tip_height_multiple)
     return _mask_result(~_within(features, grid, d, all_touched, classes), grid, "outside_setback",
-                        {"setback_m": d, "units": "1", "meaning": "True = keep (outside the setback)"})
+                        {"distance_m": d, "units": "1", "meaning": "True = keep (outside the setback)"})
