@@ -317,7 +317,7 @@ def test_report_names_parcels_by_id_and_shows_weights_cr_and_excluded_area(proje
     assert "<th>pid</th>" in _section(html, "parcels") and "东" in _section(html, "parcels")
     stability_cells = [a or b for a, b in _first_cells(_section(html, "stability"))]
     assert set(stability_cells) <= set(parcels["pid"]) and stability_cells
-    assert set(result.summary["parcels"]["wind"]["top"]) == {"P00102", "P00104"}
+    assert set(result.summary["parcels"]["wind"]["top_k"]) == {"P00102", "P00104"}
 
     weights = _section(html, "weights")
     assert "AHP (2 criteria" in weights and "CR = 0.000" in weights  # n = 2 is always consistent

@@ -5,7 +5,8 @@ Each old public name still works and warns with :class:`~steppe_geo.errors.Stepp
 
 - keyword arguments: :func:`renamed_parameter` (passing both the old and the new name is an error);
 - attributes: :func:`renamed_attribute` (a read-only property that returns the new attribute);
-- module-level names: :func:`renamed_module_names` (a PEP 562 module ``__getattr__``).
+- module-level names: :func:`renamed_module_names` (a PEP 562 module ``__getattr__``);
+- keys of a returned dict: :class:`RenamedKeysDict`.
 
 Old configuration keys are handled by the configuration reader (``steppe_geo.config.reading``),
 which uses :func:`warn_renamed` for the same message.
@@ -20,7 +21,8 @@ from typing import Any, TypeVar
 
 from steppe_geo.errors import InvalidParameterError, SteppeGeoDeprecationWarning
 
-__all__ = ["REMOVED_IN", "renamed_attribute", "renamed_module_names", "renamed_parameter", "warn_renamed"]
+__all__ = ["REMOVED_IN", "RenamedKeysDict", "renamed_attribute", "renamed_module_names", "renamed_parameter",
+           "warn_renamed"]
 
 REMOVED_IN = "0.3.0"
 """The release in which the old names go (one release after the rename, made in 0.2.0)."""
@@ -142,3 +144,52 @@ def renamed_module_names(module: str, renamed: Mapping[str, tuple[str, Callable[
         raise AttributeError(f"module {module!r} has no attribute {name!r}")
 
     return __getattr__
+
+
+class RenamedKeysDict(dict[str, Any]):
+    """A dict whose old keys still look up the new ones, with a warning.
+
+    Iteration, ``len`` and ``==`` see the new keys only; ``d[old]``, ``d.get(old)`` and
+    ``old in d`` warn and answer for ``new``.
+
+    Parameters
+    ----------
+    data : mapping
+        The entries, under their new keys.
+    renamed : mapping old key → new key
+    what : str
+        What returns the dict, for the message (``"export_bundle()"``).
+    since : str
+        The release that renamed the keys.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> d = RenamedKeysDict({"parquet": "a.parquet"}, {"geoparquet": "parquet"}, what="f()", since="0.2.0")
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     d["geoparquet"], str(caught[0].message).endswith("use f()['parquet']")
+    ('a.parquet', True)
+    """
+
+    def __init__(self, data: Mapping[str, Any], renamed: Mapping[str, str], *, what: str, since: str) -> None:
+        super().__init__(data)
+        self._renamed = dict(renamed)
+        self._what = what
+        self._since = since
+
+    def _new_key(self, key: Any) -> Any:
+        if key in self._renamed and not super().__contains__(key):
+            new = self._renamed[key]
+            warn_renamed(f"{self._what}[{key!r}]", f"{self._what}[{new!r}]", since=self._since, stacklevel=4)
+            return new
+        return key
+
+    def __getitem__(self, key: Any) -> Any:
+        return super().__getitem__(self._new_key(key))
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return super().get(self._new_key(key), default)
+
+    def __contains__(self, key: object) -> bool:
+        return super().__contains__(self._new_key(key))
