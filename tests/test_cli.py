@@ -214,7 +214,7 @@ def test_step_commands_read_the_ranked_layer_of_a_run_geopackage(project):
     write_vector(parcels, project / "parcels.gpkg")
     text = (project / "p.toml").read_text(encoding="utf-8")
     text = text.replace('[grid]', 'parcels = "parcels.gpkg"\n[grid]')
-    text += '[parcels]\nid_column = "pid"\nmonte_carlo_draws = 0\n'
+    text += '[parcels]\nid_column = "pid"\nn_draws = 0\n'
     (project / "q.toml").write_text(text, encoding="utf-8")
     assert invoke("-q", "run", project / "q.toml").exit_code == 0
     gpkg = project / "out" / "parcels" / "wind.gpkg"

@@ -266,7 +266,7 @@ def _parcel_config(cfg):
     return dataclasses.replace(
         cfg, models=models, run=dataclasses.replace(cfg.run, window=WINDOW),
         parcels=dataclasses.replace(cfg.parcels, rank_by=PARCEL_MODELS, select_by="restoration",
-                                    monte_carlo_draws=40))
+                                    n_draws=40))
 
 
 def _same_table(a, b, what):

@@ -193,9 +193,10 @@ def config_from_dict(data: Mapping[str, Any], *, base_dir: PathLike = ".",
     parcels = None
     if "parcels" in data:
         p = _Checker(data["parcels"], "parcels", ["source", "id_column", "name_column", "top_k", "rank_by",
-                                                  "select_by", "budget_ha", "monte_carlo_draws",
+                                                  "select_by", "budget_ha", "n_draws",
                                                   "min_eligible_ha", "min_eligible_share",
-                                                  "region_min_area_ha"])
+                                                  "region_min_area_ha"],
+                     renamed={"monte_carlo_draws": "n_draws"})
         rank_by = data["parcels"].get("rank_by", list(models))
         if isinstance(rank_by, str):
             rank_by = [rank_by]
@@ -219,7 +220,7 @@ def config_from_dict(data: Mapping[str, Any], *, base_dir: PathLike = ".",
             rank_by=tuple(rank_by),
             select_by=p.str("select_by"),
             budget_ha=p.number("budget_ha", None, low=0, low_open=True),
-            monte_carlo_draws=p.integer("monte_carlo_draws", 1000, low=0),
+            n_draws=p.integer("n_draws", 1000, low=0),
             min_eligible_ha=p.number("min_eligible_ha", None, low=0),
             min_eligible_share=p.number("min_eligible_share", 0.1, low=0, high=1),
             region_min_area_ha=p.number("region_min_area_ha", None, low=0),

@@ -224,7 +224,7 @@ def _maps_and_report(stage: Path, cfg: Config, layers: InputLayers, results: Map
         else:
             ids = pd.Series([f"row {i}" for i in range(len(po.ranked))], index=po.ranked.index)
             id_name = "parcel (row in the layer, from 0)"
-        ax = maps.plot_ranked_parcels(ranked, column="score", k=k, label_column=None,
+        ax = maps.plot_ranked_parcels(ranked, column="score", top_k=k, label_column=None,
                                       title=f"{name}: parcels ranked by score", note=note, aoi=aoi)
         figures.append((f"{name}_parcels", f"{name}: parcels by score (top {k} outlined and numbered)",
                         ax.figure))
@@ -250,7 +250,7 @@ def _maps_and_report(stage: Path, cfg: Config, layers: InputLayers, results: Map
         if po.stability is not None:
             stab = po.stability.join(po.ranked[["rank"]].astype(float), how="left")
             stab = stab.assign(parcel=ids.reindex(stab.index).to_numpy())
-            draws = pc.monte_carlo_draws if pc else 0
+            draws = pc.n_draws if pc else 0
             how = "AHP judgements ±1 Saaty step" if results[name].ahp is not None else "Dirichlet weights"
             ax = maps.plot_rank_stability(stab, rank="base_rank", probability="p_top_k", n=min(20, len(stab)),
                                           label_column="parcel",
