@@ -26,7 +26,7 @@ from steppe_geo.config.schema import (
     VectorFormat,
 )
 from steppe_geo.errors import ConfigError, InputNotFoundError, InvalidParameterError
-from steppe_geo.io.align import RASTER_KINDS
+from steppe_geo.io.alignment import RASTER_KINDS
 from steppe_geo.io.raster import ResamplingMethod
 from steppe_geo.io.remote import check_remote, is_remote
 from steppe_geo.io.units import parse_unit

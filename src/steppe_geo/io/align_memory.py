@@ -11,7 +11,7 @@ import xarray as xr
 
 from steppe_geo.errors import InvalidParameterError
 from steppe_geo.grid import Grid
-from steppe_geo.io.align import LayerKind, ResamplingMethod
+from steppe_geo.io.alignment import LayerKind, ResamplingMethod
 from steppe_geo.io.raster import read_raster
 
 __all__ = ["align"]

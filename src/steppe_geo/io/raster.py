@@ -39,10 +39,10 @@ from steppe_geo.errors import (
 from steppe_geo.georef import dataarray_transform
 from steppe_geo.grid import Grid
 from steppe_geo.io._hints import missing_crs_hint, not_a_file
-from steppe_geo.io.align import (
+from steppe_geo.io.alignment import (
     COARSEN_RATIO as COARSEN_RATIO,  # importable from here as before the split
 )
-from steppe_geo.io.align import (
+from steppe_geo.io.alignment import (
     LayerKind,
     ResamplingMethod,
     _align,
@@ -50,7 +50,7 @@ from steppe_geo.io.align import (
     default_resampling,
     parse_raster_kind,
 )
-from steppe_geo.io.align import (
+from steppe_geo.io.alignment import (
     warp_scales as warp_scales,  # importable from here as before the split
 )
 from steppe_geo.io.plausibility import format_values
@@ -319,7 +319,8 @@ def _mask_infinite(data: np.ma.MaskedArray, label: str) -> np.ma.MaskedArray:
     n = int(inf.sum())
     if not n:
         return data
-    _warn_infinite(label, n, int((inf & (raw > 0)).sum()), raw.size, stacklevel=4)
+    # the user's call: read_raster's deprecation wrapper (or align), read_raster's body, here, _warn_infinite
+    _warn_infinite(label, n, int((inf & (raw > 0)).sum()), raw.size, stacklevel=5)
     return np.ma.MaskedArray(raw, mask=np.ma.getmaskarray(data) | inf)
 
 
@@ -365,7 +366,7 @@ def _warn_if_classes_look_interpolated(data: np.ma.MaskedArray, meta: dict[str, 
             f"with {method.value!r}, which creates values in between (classes that do not exist). "
             "Pass kind='categorical' for a class raster (nearest/mode), or kind='continuous' to "
             "keep this and silence the warning.",
-            LayerKindWarning, stacklevel=3,
+            LayerKindWarning, stacklevel=4,  # past read_raster's body and its wrapper (or align)
         )
 
 

@@ -417,7 +417,7 @@ def read_vector(
         gdf.loc[invalid, gdf.geometry.name] = repaired
         warnings.warn(
             f"{label}: {n_bad} invalid geometr{'y was' if n_bad == 1 else 'ies were'} repaired "
-            "with shapely.make_valid", InvalidGeometryWarning, stacklevel=2,
+            "with shapely.make_valid", InvalidGeometryWarning, stacklevel=3,  # past renamed_parameter
         )
     if role_ is not None:
         types = set(gdf.geom_type.unique())

@@ -9,7 +9,7 @@ pixels with an approximate transformer (linear interpolation along each destinat
 below 1/8 source pixel) whose interpolation nodes depend on the row's extent. A strip spans the
 grid's full width, so every row is transformed exactly as in the whole-grid warp; the
 resampling-kernel scale of downsampling methods is fixed for the whole grid
-(:func:`steppe_geo.io.align.warp_scales`). Square windows would change both and shift values
+(:func:`steppe_geo.io.alignment.warp_scales`). Square windows would change both and shift values
 by up to 1/8 source pixel (measured on the sample DEM: up to 1 m).
 """
 
@@ -35,10 +35,10 @@ from steppe_geo.errors import (
     NoOverlapError,
 )
 from steppe_geo.grid import Grid
-from steppe_geo.io import align as _alignment
+from steppe_geo.io import alignment as _alignment
 from steppe_geo.io import raster as _raster
 from steppe_geo.io import raster_meta as _raster_meta
-from steppe_geo.io.align import LayerKind, ResamplingMethod, parse_raster_kind
+from steppe_geo.io.alignment import LayerKind, ResamplingMethod, parse_raster_kind
 from steppe_geo.io.raster_meta import KIND_TAG, UNITS_TAG
 from steppe_geo.io.remote import input_path, is_remote
 

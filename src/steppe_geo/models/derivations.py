@@ -23,7 +23,7 @@ from steppe_geo.errors import (
     InvalidParameterError,
 )
 from steppe_geo.grid import Grid
-from steppe_geo.io.align import LayerKind
+from steppe_geo.io.alignment import LayerKind
 from steppe_geo.models.derivations_distance import _d_distance, _d_within
 from steppe_geo.models.derivations_land import (
     _d_china_grade,

@@ -360,7 +360,7 @@ def _point_setback_notes(model: Model, layers: Mapping[str, Any], grid: Grid) ->
                 f"the {layer.replace('_', ' ')}' outline; land just beyond {reach:g} m of the point may lie "
                 "inside the settlement. Give outlines (polygons) if you have them, or widen the setback "
                 f"(replace_constraint({name!r}, distance_m=...)).")
-        warnings.warn(f"model {model.name!r}: {text}", PointFeaturesWarning, stacklevel=3)
+        warnings.warn(f"model {model.name!r}: {text}", PointFeaturesWarning, stacklevel=4)  # past the wrapper
         notes.append(text)
     return notes
 

@@ -333,7 +333,7 @@ def _source_pixel_size(path: Path, grid: Grid) -> float:
     import rasterio
     from rasterio.windows import Window
 
-    from steppe_geo.io.align import _source_resolution_in
+    from steppe_geo.io.alignment import _source_resolution_in
     from steppe_geo.io.raster_meta import _grid_window
 
     with rasterio.open(path) as ds:
