@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import warnings
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from steppe_geo.errors import InvalidParameterError, SteppeGeoDeprecationWarning
 
@@ -88,7 +88,7 @@ def renamed_parameter(*, old: str, new: str, since: str) -> Callable[[F], F]:
                 kwargs[new] = kwargs.pop(old)
             return func(*args, **kwargs)
 
-        return wrapper  # type: ignore[return-value]
+        return cast(F, wrapper)
 
     return decorate
 

@@ -87,4 +87,5 @@ def align(
             f"grid must be a steppe_geo.Grid, got {type(grid).__name__} (e.g. Grid.from_dataarray(other))"
         )
     read_onto_grid = read_raster.__wrapped__  # type: ignore[attr-defined]  # without the deprecation warning
-    return read_onto_grid(da, grid=grid, kind=kind, resampling=resampling, name=name)
+    out: xr.DataArray = read_onto_grid(da, grid=grid, kind=kind, resampling=resampling, name=name)
+    return out

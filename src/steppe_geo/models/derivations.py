@@ -166,7 +166,7 @@ class _InputKindType(type):
     def __iter__(cls) -> Iterator[LayerKind]:
         return iter(LayerKind)
 
-    def __call__(cls, value: str) -> LayerKind:  # type: ignore[override]
+    def __call__(cls, value: str) -> LayerKind:
         return LayerKind.CONTINUOUS if value == "raster" else LayerKind(value)
 
 
