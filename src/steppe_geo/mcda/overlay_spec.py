@@ -61,7 +61,7 @@ class Criterion:
     name: str
     function: ValueFunction
     weight: float = 1.0
-    layer: str | None = None
+    layer: str = None  # type: ignore[assignment]  # None: the criterion's name (set by __post_init__)
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -100,7 +100,7 @@ class Criterion:
     def from_dict(cls, data: Mapping[str, Any]) -> Criterion:
         """Inverse of :meth:`to_dict`."""
         return cls(name=data["name"], function=value_function_from_dict(data["function"]),
-                   weight=data.get("weight", 1.0), layer=data.get("layer"))
+                   weight=data.get("weight", 1.0), layer=data.get("layer", data["name"]))
 
 
 @dataclass(frozen=True)

@@ -248,7 +248,7 @@ def run_model(model: Model, layers: Mapping[str, Any], *, grid: Grid, aoi: Any =
     PointFeaturesWarning
         Settlements or protected areas given as points within reach of their setback.
     """
-    inputs = layers  # as given; ``layers`` below holds them loaded
+    inputs = layers  # as given; ``loaded`` below holds them read and aligned
     missing = [k for k in model.inputs if k not in inputs or inputs[k] is None]
     if missing:
         detail = "; ".join(f"{k!r} (used by {model.used_by(k) or 'the model'})" for k in missing)
@@ -258,23 +258,23 @@ def run_model(model: Model, layers: Mapping[str, Any], *, grid: Grid, aoi: Any =
             f"steppe_geo.datasets.sample_paths()[{missing[0]!r}]){did_you_mean(missing[0], list(inputs))}"
         )
     overlay = model.overlay()
-    layers: dict[str, Any] = {k: _load_input(k, inputs[k], grid) for k in model.inputs}
+    loaded: dict[str, Any] = {k: _load_input(k, inputs[k], grid) for k in model.inputs}
     notes = [f"dropped {k!r}: {v}" for k, v in model.metadata.get("dropped", {}).items()]
-    notes += _empty_layer_notes(model, layers)
-    notes += _point_setback_notes(model, layers, grid)
+    notes += _empty_layer_notes(model, loaded)
+    notes += _point_setback_notes(model, loaded, grid)
     for k in class_code_inputs(model):  # class codes against the tables, legends and constraints reading them
-        if isinstance(layers[k], xr.DataArray):
-            notes += check_class_codes(model, k, _class_codes(layers[k]), source=_source(layers[k]))
-    derived = derive_layers(model, layers, grid=grid)
-    layers.update(derived)
-    notes += _nothing_within_reach_notes(model, layers, derived)
+        if isinstance(loaded[k], xr.DataArray):
+            notes += check_class_codes(model, k, _class_codes(loaded[k]), source=_source(loaded[k]))
+    derived = derive_layers(model, loaded, grid=grid)
+    loaded.update(derived)
+    notes += _nothing_within_reach_notes(model, loaded, derived)
     for text in notes:
         log.info("model %s: %s", model.name, text)
     if "esai" in derived:
         derived["esa_class"] = classify_esa(derived["esai"])
     if "china_sensitivity" in derived:
         derived["china_sensitivity_class"] = classify_china(derived["china_sensitivity"])
-    rasters = {k: v for k, v in layers.items() if isinstance(v, xr.DataArray)}
+    rasters = {k: v for k, v in loaded.items() if isinstance(v, xr.DataArray)}
     res = evaluate(overlay, rasters, aoi=aoi)
     paths = {k: Path(v) for k, v in inputs.items() if k in model.inputs and isinstance(v, str | Path)}
     prov = provenance_record(paths, model=model.to_dict(), grid=grid.describe())
