@@ -80,7 +80,7 @@ def main(size: int = 4000, n_parcels: int = 5000, n_layers: int = 8, repeats: in
 
     crit = ours[[f"c{i}_mean" for i in range(n_layers)]].fillna(0.0)
     weights = {f"c{i}_mean": 1.0 for i in range(n_layers)}
-    t_mc, _ = _best(lambda: rank_stability(crit, weights=weights, n_draws=10_000, k=50,
+    t_mc, _ = _best(lambda: rank_stability(crit, weights=weights, n_draws=10_000, top_k=50,
                                            rng=np.random.default_rng(0)), repeats)
 
     lines = [

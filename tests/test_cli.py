@@ -214,7 +214,7 @@ def test_step_commands_read_the_ranked_layer_of_a_run_geopackage(project):
     write_vector(parcels, project / "parcels.gpkg")
     text = (project / "p.toml").read_text(encoding="utf-8")
     text = text.replace('[grid]', 'parcels = "parcels.gpkg"\n[grid]')
-    text += '[parcels]\nid_column = "pid"\nmonte_carlo_draws = 0\n'
+    text += '[parcels]\nid_column = "pid"\nn_draws = 0\n'
     (project / "q.toml").write_text(text, encoding="utf-8")
     assert invoke("-q", "run", project / "q.toml").exit_code == 0
     gpkg = project / "out" / "parcels" / "wind.gpkg"
@@ -358,7 +358,7 @@ def test_demo_parcels_regions_selection_and_shapefile(demo_run):
     ranked = sg.read_vector(out / "parcels" / "restoration.gpkg", layer="ranked_parcels")
     assert len(ranked) == summary["vectors"]["parcels"]["features"]
     top = ranked.sort_values("rank").head(10)
-    assert list(top["parcel_id"]) == summary["parcels"]["restoration"]["top"]
+    assert list(top["parcel_id"]) == summary["parcels"]["restoration"]["top_k"]
     sel = summary["parcels"]["restoration"]["selection"]
     assert sel["total_area_ha"] <= sel["budget_ha"] + 1e-6 and sel["selected"] > 0
     chosen = sg.read_vector(out / "parcels" / "restoration.gpkg", layer="selection")
@@ -393,7 +393,7 @@ def test_demo_report_renders_in_chromium(demo_run, tmp_path):
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     start = html.index('<section id="parcels">')
     first = html[start:].split("<tbody><tr><td>", 1)[1].split("</td>", 1)[0]
-    assert first == summary["parcels"]["wind"]["top"][0] and first.startswith("P")
+    assert first == summary["parcels"]["wind"]["top_k"][0] and first.startswith("P")
     assert "CR" in html[html.index('<section id="weights">'):]
 
 

@@ -92,7 +92,7 @@ def _config(out: Path):
         base,
         models={"wind": base.models["wind"]},
         parcels=dataclasses.replace(base.parcels, rank_by=("wind",), select_by="wind", budget_ha=20_000.0,
-                                    monte_carlo_draws=20),
+                                    n_draws=20),
         outputs=dataclasses.replace(base.outputs, maps=(), report=False, aligned_inputs=False))
 
 

@@ -191,7 +191,7 @@ def test_load_inputs_reports_time_and_vectors(project):
     cfg = config_from_dict(data, base_dir=root, output_dir=root)
     grid = build_grid(cfg.inputs, cfg.grid)
     layers = load_inputs(cfg.inputs, grid)
-    assert set(layers.rasters) == {"wind", "slope"} and set(layers.vectors) == {"aoi"}
+    assert set(layers.layers) == {"wind", "slope"} and set(layers.vectors) == {"aoi"}
     assert layers.vectors["aoi"].crs == grid.crs and layers.seconds > 0
 
 
@@ -299,7 +299,7 @@ def test_report_names_parcels_by_id_and_shows_weights_cr_and_excluded_area(proje
     write_vector(parcels, root / "data" / "parcels.gpkg")
     data["inputs"]["parcels"] = "data/parcels.gpkg"
     data["parcels"] = {"source": "parcels", "id_column": "pid", "name_column": "name", "top_k": 2,
-                       "monte_carlo_draws": 50}
+                       "n_draws": 50}
     data["models"]["wind"]["constraints"].append({"type": "value_range", "name": "calm", "layer": "wind",
                                                   "min": 6.0})
     for c in data["models"]["wind"]["criteria"]:
@@ -317,7 +317,7 @@ def test_report_names_parcels_by_id_and_shows_weights_cr_and_excluded_area(proje
     assert "<th>pid</th>" in _section(html, "parcels") and "东" in _section(html, "parcels")
     stability_cells = [a or b for a, b in _first_cells(_section(html, "stability"))]
     assert set(stability_cells) <= set(parcels["pid"]) and stability_cells
-    assert set(result.summary["parcels"]["wind"]["top"]) == {"P00102", "P00104"}
+    assert set(result.summary["parcels"]["wind"]["top_k"]) == {"P00102", "P00104"}
 
     weights = _section(html, "weights")
     assert "AHP (2 criteria" in weights and "CR = 0.000" in weights  # n = 2 is always consistent
@@ -360,7 +360,7 @@ def test_ahp_example_runs_and_reports_the_consistency_ratio(tmp_path):
 
     example = Path(__file__).resolve().parents[1] / "examples" / "ahp_weights.toml"
     cfg = load_config(example)
-    cfg = dataclasses.replace(cfg, parcels=dataclasses.replace(cfg.parcels, monte_carlo_draws=50))
+    cfg = dataclasses.replace(cfg, parcels=dataclasses.replace(cfg.parcels, n_draws=50))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", InvalidGeometryWarning)  # 4 sample parcels are repaired
         result = run(cfg, out_dir=tmp_path / "out")
@@ -425,7 +425,7 @@ def test_weighted_product_parcels_are_scored_by_the_score_raster_and_slivers_sta
         base, models={"restoration": base.models["restoration"]},
         inputs={k: v for k, v in base.inputs.items() if k in needed},
         parcels=dataclasses.replace(base.parcels, rank_by=("restoration",), select_by="restoration",
-                                    monte_carlo_draws=40, budget_ha=50_000.0),
+                                    n_draws=40, budget_ha=50_000.0),
         outputs=dataclasses.replace(base.outputs, aligned_inputs=False, maps=("png",), vectors=("gpkg",)))
     assert cfg.models["restoration"].preset == "restoration_priority"
     with warnings.catch_warnings():
@@ -477,7 +477,7 @@ def test_parcel_limits_from_the_config_and_no_weight_draws_for_a_fuzzy_rule(proj
     data["inputs"]["parcels"] = "data/parcels.gpkg"
     data["models"]["wind"]["rule"] = "fuzzy-and"
     data["parcels"] = {"source": "parcels", "id_column": "pid", "top_k": 2, "min_eligible_ha": 20,
-                       "min_eligible_share": 0.0, "region_min_area_ha": 40, "monte_carlo_draws": 30}
+                       "min_eligible_share": 0.0, "region_min_area_ha": 40, "n_draws": 30}
     data["outputs"].update(maps=[], vectors=["gpkg"])
     run(config_from_dict(data, base_dir=root, output_dir=root))
     ranked = sg.read_vector(root / "out" / "parcels" / "wind.gpkg", layer="ranked_parcels").set_index("pid")
@@ -518,7 +518,7 @@ def test_concave_aoi_bounds_the_run_and_missing_data_is_reported(project):
         shapely.box(401_200, 4_431_700, 402_800, 4_432_900)])  # inside the notch: outside the AOI
     write_vector(parcels, root / "data" / "parcels.gpkg")
     data["inputs"]["parcels"] = "data/parcels.gpkg"
-    data["parcels"] = {"source": "parcels", "id_column": "pid", "top_k": 2, "monte_carlo_draws": 0}
+    data["parcels"] = {"source": "parcels", "id_column": "pid", "top_k": 2, "n_draws": 0}
     data["outputs"].update(maps=["png"])
     result = run(config_from_dict(data, base_dir=root, output_dir=root))
     out = root / "out"

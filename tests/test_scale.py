@@ -54,8 +54,8 @@ def test_strip_by_strip_alignment_equals_the_whole_grid_read(sample, aligned):
     # reference: read_raster(path, grid=grid), one GDAL warp of the whole grid
     _, _, mem = sample
     _, layers = aligned
-    assert set(layers.files) == set(mem.rasters)
-    for name, ref in mem.rasters.items():
+    assert set(layers.files) == set(mem.layers)
+    for name, ref in mem.layers.items():
         got = sg.read_raster(layers.files[name])
         assert got.dims == ref.dims and got.dtype == ref.dtype, name
         assert sg.Grid.from_dataarray(got).same_as(sg.Grid.from_dataarray(ref)), name
@@ -137,7 +137,7 @@ def test_derive_layers_only_stops_at_given_layers(sample):
 
     _, grid, mem = sample
     model = desertification_esai()
-    inputs = {k: mem.rasters[k] if k in mem.rasters else mem.vectors[k] for k in model.inputs}
+    inputs = {k: mem.layers[k] if k in mem.layers else mem.vectors[k] for k in model.inputs}
     whole = derive_layers(model, inputs, grid=grid)
     given = {k: whole[k] for k in ("sqi", "cqi", "vqi", "mqi")}
     part = derive_layers(model, given, grid=grid, only=["esai"])
@@ -151,7 +151,7 @@ def test_derive_layers_on_a_padded_window_gives_the_whole_grid_core(sample):
 
     _, grid, mem = sample
     model = solar_pv()
-    inputs = {k: mem.rasters[k] if k in mem.rasters else mem.vectors[k] for k in model.inputs}
+    inputs = {k: mem.layers[k] if k in mem.layers else mem.vectors[k] for k in model.inputs}
     whole = derive_layers(model, inputs, grid=grid, only=["slope_deg"])
     assert set(whole) == {"slope_deg"}
     win = next(w for w in grid.windows(20, halo=1) if w.core.row_off > 0 and w.core.col_off > 0)
@@ -266,7 +266,7 @@ def _parcel_config(cfg):
     return dataclasses.replace(
         cfg, models=models, run=dataclasses.replace(cfg.run, window=WINDOW),
         parcels=dataclasses.replace(cfg.parcels, rank_by=PARCEL_MODELS, select_by="restoration",
-                                    monte_carlo_draws=40))
+                                    n_draws=40))
 
 
 def _same_table(a, b, what):

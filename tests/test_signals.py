@@ -35,7 +35,7 @@ def _config(tmp_path: Path, mode: str, workers: int | None) -> Path:
         "grid": {"aoi": "aoi", "resolution_m": 1000},
         "models": {"wind": {"preset": "wind_onshore"}, "restoration": {"preset": "restoration_priority"}},
         "parcels": {"source": "parcels", "id_column": "parcel_id", "rank_by": ["wind", "restoration"],
-                    "monte_carlo_draws": 50},
+                    "n_draws": 50},
         "outputs": {"directory": str(tmp_path / "out"), "maps": ["png", "pdf"], "report": True},
         "run": run,
     }

@@ -13,7 +13,7 @@ from types import ModuleType
 from steppe_geo import criteria, datasets, errors, io, mcda, models, parcels
 from steppe_geo._version import __version__
 from steppe_geo.grid import Grid, GridWindow
-from steppe_geo.io import rasterize, read_raster, read_vector, write_raster, write_vector
+from steppe_geo.io import align, rasterize, read_raster, read_vector, write_raster, write_vector
 
 _LAZY_MODULES = ("maps",)
 """Subpackages imported on first attribute access (they pull in matplotlib)."""
@@ -22,6 +22,7 @@ __all__ = [
     "Grid",
     "GridWindow",
     "__version__",
+    "align",
     "criteria",
     "datasets",
     "errors",

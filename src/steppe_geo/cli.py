@@ -497,7 +497,7 @@ def map_command(ctx: click.Context, source: Path, kind: str, out_path: Path, col
     note = f"source: {source.name}"
     if kind == "parcels":
         parcels = _read_vector_layer(source, layer, param="--layer", command="map --kind parcels")
-        ax = maps.plot_ranked_parcels(parcels, column=column, k=k, title=title, note=note)
+        ax = maps.plot_ranked_parcels(parcels, column=column, top_k=k, title=title, note=note)
     else:
         da = read_raster(source)
         if kind == "suitability":

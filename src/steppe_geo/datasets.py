@@ -290,7 +290,7 @@ name_column = "name_zh"
 rank_by = ["wind", "solar", "restoration"]
 select_by = "restoration"
 budget_ha = 10000
-monte_carlo_draws = 100
+n_draws = 100
 
 [outputs]
 directory = "region-output"

@@ -32,6 +32,7 @@ __all__ = [
     "PointFeaturesWarning",
     "SizeLimitError",
     "SolverLimitError",
+    "SteppeGeoDeprecationWarning",
     "SteppeGeoError",
     "SteppeGeoWarning",
     "TruncationWarning",
@@ -139,6 +140,14 @@ class MissingDependencyError(SteppeGeoError, ImportError):
 
 class SteppeGeoWarning(UserWarning):
     """Root of every warning issued by steppe_geo."""
+
+
+class SteppeGeoDeprecationWarning(SteppeGeoWarning, DeprecationWarning):
+    """A deprecated name was used (an old parameter, attribute, function or configuration key).
+
+    The message names the new name; the old one is kept for one release (``docs/glossary.md``).
+    A :class:`DeprecationWarning` too, so ``-W error::DeprecationWarning`` catches it.
+    """
 
 
 class InvalidGeometryWarning(SteppeGeoWarning):

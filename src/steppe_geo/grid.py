@@ -561,5 +561,5 @@ def check_same_grid(layers: Mapping[str, Any]) -> None:
             raise GridMismatchError(
                 f"layers {name0!r} and {name!r} are on different grids:\n"
                 f"  {name0}: {g0.describe()}\n  {name}: {g.describe()}\n"
-                "align them first with steppe_geo.read_raster(..., grid=grid)"
+                "align them first with steppe_geo.align(da, grid)"
             )

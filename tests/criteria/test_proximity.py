@@ -191,7 +191,7 @@ def test_setbacks_exact_against_shapely_distance(small_grid):
     assert dm.tip_height_m(115, 170) == 200.0
     wind = dm.outside_setback(pt, grid=small_grid, hub_height_m=115, rotor_diameter_m=170,
                               tip_height_multiple=1.1)
-    assert wind.attrs["setback_m"] == pytest.approx(220.0)
+    assert wind.attrs["distance_m"] == pytest.approx(220.0)
     np.testing.assert_array_equal(wind.values, true_d > 220)
 
 

@@ -15,12 +15,12 @@ from steppe_geo.errors import GridMismatchError, InvalidParameterError
 
 def test_power_law_hand_and_raster(small_grid, rng, assert_same_georef):
     # 6 m/s at 10 m to 100 m with alpha = 1/7: 6 * 10**(1/7) = 6 * 1.389495 = 8.3370 m/s
-    assert wind.power_law(6.0, height_m=100, ref_height_m=10) == pytest.approx(6 * 10 ** (1 / 7))
-    assert wind.power_law(6.0, height_m=100, ref_height_m=10) == pytest.approx(8.3370, abs=1e-4)
+    assert wind.power_law(6.0, height_m=100, reference_height_m=10) == pytest.approx(6 * 10 ** (1 / 7))
+    assert wind.power_law(6.0, height_m=100, reference_height_m=10) == pytest.approx(8.3370, abs=1e-4)
     v = small_grid.to_dataarray(rng.uniform(3, 9, small_grid.shape), name="ws10", units="m s-1")
     v.values[0, 0] = np.nan
     alpha = small_grid.to_dataarray(np.full(small_grid.shape, 0.2), name="alpha")
-    out = wind.power_law(v, height_m=120, ref_height_m=10, alpha=alpha)
+    out = wind.power_law(v, height_m=120, reference_height_m=10, shear_exponent=alpha)
     assert_same_georef(out, v)
     np.testing.assert_allclose(out.values, v.values * 12 ** 0.2, equal_nan=True)
     assert np.isnan(out.values[0, 0]) and out.attrs["units"] == "m s-1"
@@ -29,7 +29,7 @@ def test_power_law_hand_and_raster(small_grid, rng, assert_same_georef):
 def test_log_law_and_roughness(small_grid):
     # z0 = 0.03 m, 7 m/s at 10 m -> 100 m: 7 ln(100/0.03)/ln(10/0.03) = 7 * 8.1117/5.8091 = 9.7746
     expected = 7 * math.log(100 / 0.03) / math.log(10 / 0.03)
-    assert wind.log_law(7.0, height_m=100, ref_height_m=10, z0_m=0.03) == pytest.approx(expected)
+    assert wind.log_law(7.0, height_m=100, reference_height_m=10, z0_m=0.03) == pytest.approx(expected)
     assert expected == pytest.approx(9.7746, abs=1e-4)
     lc = np.full(small_grid.shape, 30, np.uint8)
     lc[0, :] = 10
@@ -37,7 +37,7 @@ def test_log_law_and_roughness(small_grid):
     z0 = wind.roughness_from_landcover(small_grid.to_dataarray(lc, name="lc", nodata=0))
     assert z0.values[5, 5] == 0.03 and z0.values[0, 0] == 0.75 and np.isnan(z0.values[1, 0])
     v = wind.log_law(small_grid.to_dataarray(np.full(small_grid.shape, 7.0)), height_m=100,
-                     ref_height_m=10, z0_m=z0)
+                     reference_height_m=10, z0_m=z0)
     assert v.values[5, 5] == pytest.approx(expected)
     assert np.isnan(v.values[1, 3])
 
@@ -121,11 +121,11 @@ def test_errors(small_grid):
     with pytest.raises(InvalidParameterError, match="strictly increasing"):
         wind.PowerCurve("order", (3, 5, 5, 25), (0, 300, 400, 3000))
     with pytest.raises(InvalidParameterError, match="height_m must be a height in metres > 0"):
-        wind.power_law(6.0, height_m=0, ref_height_m=10)
-    with pytest.raises(InvalidParameterError, match=r"alpha \(shear exponent\) must be within"):
-        wind.power_law(6.0, height_m=100, ref_height_m=10, alpha=0.9)
+        wind.power_law(6.0, height_m=0, reference_height_m=10)
+    with pytest.raises(InvalidParameterError, match=r"shear_exponent must be within"):
+        wind.power_law(6.0, height_m=100, reference_height_m=10, shear_exponent=0.9)
     with pytest.raises(InvalidParameterError, match="z0_m"):
-        wind.log_law(6.0, height_m=100, ref_height_m=10, z0_m=0)
+        wind.log_law(6.0, height_m=100, reference_height_m=10, z0_m=0)
     with pytest.raises(InvalidParameterError, match="did you mean 'nrel_6mw_170'"):
         wind.load_power_curve("nrel_6mw_17")
     with pytest.raises(InvalidParameterError, match="Weibull shape"):
@@ -158,8 +158,8 @@ def test_non_positive_raster_values_refused_nan_allowed(small_grid):
         wind.capacity_factor(c)
     other = sg.Grid.from_bounds((0, 0, 300, 300), crs="EPSG:32649", resolution_m=30)
     with pytest.raises(GridMismatchError, match="different grids"):
-        wind.power_law(small_grid.to_dataarray(np.ones(small_grid.shape)), height_m=100, ref_height_m=10,
-                       alpha=other.to_dataarray(np.full((10, 10), 0.14)))
+        wind.power_law(small_grid.to_dataarray(np.ones(small_grid.shape)), height_m=100,
+                       reference_height_m=10, shear_exponent=other.to_dataarray(np.full((10, 10), 0.14)))
 
 
 def test_capacity_factor_on_grid_windows_equals_whole(small_grid, rng):

@@ -172,7 +172,7 @@ def _data(inputs: dict[str, str]) -> dict:
         "grid": {"aoi": "aoi", "resolution_m": RESOLUTION_M},
         "models": {"wind": {"preset": "wind_onshore"}},
         "parcels": {"source": "parcels", "id_column": "parcel_id", "rank_by": ["wind"],
-                    "monte_carlo_draws": 20},
+                    "n_draws": 20},
         "outputs": {"maps": [], "report": False},
     }
 

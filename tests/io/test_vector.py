@@ -87,11 +87,11 @@ def test_aoi_margin_keeps_features_just_outside(tmp_path):
     pyogrio.write_dataframe(pts, path)
     assert read_vector(path, aoi=aoi)["k"].tolist() == [1]
     # 400 m outside is kept with a 500 m margin; 4 km outside is not
-    assert read_vector(path, aoi=aoi, bbox_margin_m=500)["k"].tolist() == [1, 2]
+    assert read_vector(path, aoi=aoi, margin_m=500)["k"].tolist() == [1, 2]
     # AOI given in degrees: margin still in metres
     aoi_deg = aoi.to_crs(4326)
-    assert read_vector(path, aoi=aoi_deg, bbox_margin_m=500)["k"].tolist() == [1, 2]
-    assert read_vector(path, aoi=GRID, bbox_margin_m=500)["k"].tolist() == [1, 2]
+    assert read_vector(path, aoi=aoi_deg, margin_m=500)["k"].tolist() == [1, 2]
+    assert read_vector(path, aoi=GRID, margin_m=500)["k"].tolist() == [1, 2]
 
 
 def test_missing_vector_file(tmp_path):

@@ -20,7 +20,7 @@ def parcels(rng):
 
 
 def test_choropleth_classes_match_mapclassify_and_top_k_are_labelled(parcels, image_checks):
-    ax = plot_ranked_parcels(parcels, column="score", k=3, n_classes=4)
+    ax = plot_ranked_parcels(parcels, column="score", top_k=3, n_classes=4)
     image_checks["assert_not_blank"](ax.figure)
     valid = parcels["score"].dropna().to_numpy()
     bins = mapclassify.Quantiles(valid, k=4).bins
@@ -36,12 +36,12 @@ def test_choropleth_classes_match_mapclassify_and_top_k_are_labelled(parcels, im
 
 
 def test_choropleth_label_column_and_errors(parcels):
-    ax = plot_ranked_parcels(parcels, column="score", k=1, label_column="name")
+    ax = plot_ranked_parcels(parcels, column="score", top_k=1, label_column="name")
     assert any(t.get_text().startswith("1 地块") for t in ax.texts)
     with pytest.raises(InvalidParameterError, match="'scor' is not a column of parcels; did you mean"):
         plot_ranked_parcels(parcels, column="scor")
-    with pytest.raises(InvalidParameterError, match=r"k must be within \[0, 20\]"):
-        plot_ranked_parcels(parcels, column="score", k=21)
+    with pytest.raises(InvalidParameterError, match=r"top_k must be within \[0, 20\]"):
+        plot_ranked_parcels(parcels, column="score", top_k=21)
     with pytest.raises(InvalidParameterError, match="scheme: unknown value 'quantile'; did you"):
         plot_ranked_parcels(parcels, column="score", scheme="quantile")
     with pytest.raises(MissingCRSError, match="parcels have no CRS"):
@@ -99,8 +99,8 @@ def test_parcel_map_draws_the_aoi_outline(parcels):
                          (402_000, 4_432_000), (402_000, 4_431_000), (400_500, 4_431_000),
                          (400_500, 4_432_000), (400_000, 4_432_000)])
     aoi = gpd.GeoDataFrame(geometry=[u], crs="EPSG:32649").to_crs("EPSG:4326")
-    plain = plot_ranked_parcels(parcels, column="score", k=3)
-    ax = plot_ranked_parcels(parcels, column="score", k=3, aoi=aoi)
+    plain = plot_ranked_parcels(parcels, column="score", top_k=3)
+    ax = plot_ranked_parcels(parcels, column="score", top_k=3, aoi=aoi)
     lines = [ln for ln in ax.lines if ln.get_gid() == AOI_OUTLINE_GID]
     assert len(lines) == 1
     np.testing.assert_allclose(np.column_stack(lines[0].get_data()), np.asarray(u.exterior.coords), atol=1e-6)

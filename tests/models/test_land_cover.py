@@ -99,7 +99,7 @@ def test_presets_score_and_exclude_every_class_of_every_legend(preset, legend):
     lg = land_cover_legend(legend)
     assert m.parameters["land_cover_legend"] == legend
     for c in m.criteria:
-        if c.layer_key == "land_cover":
+        if c.layer == "land_cover":
             assert {k for k, _ in c.function.table} == set(lg.codes)
     for c in m.constraints:
         if isinstance(c, Categories):

@@ -40,14 +40,14 @@ def test_bundle(ranked, tmp_path):
     prov = read_provenance(paths["gpkg"])
     assert prov["parameters"]["weights"] == {"wind": 2, "slope": 1}
     assert prov["parameters"]["selection"]["gap"] == pytest.approx(0.0, abs=1e-9)
-    assert read_provenance(paths["geoparquet"])["parameters"]["model"] == "wind"
+    assert read_provenance(paths["parquet"])["parameters"]["model"] == "wind"
     assert prov["parameters"]["capacity_basis"] == "AC"
-    with zipfile.ZipFile(paths["shapefile_zip"]) as zf:
+    with zipfile.ZipFile(paths["shapefile"]) as zf:
         names = zf.namelist()
         cpg = [n for n in names if n.endswith(".cpg")]
         assert len(cpg) == 1 and zf.read(cpg[0]).decode("ascii").strip() == "UTF-8"
         fields = pd.read_csv(zf.open("fields.csv"))
-    shp = gpd.read_file(paths["shapefile_zip"])
+    shp = gpd.read_file(paths["shapefile"])
     assert all(len(c) <= 10 for c in shp.columns)
     assert len(shp) == int(sel.selected.sum())
     # fields.csv maps every short field of the shapefile to its full column name, one to one.
@@ -68,7 +68,7 @@ def test_bundle(ranked, tmp_path):
     np.testing.assert_allclose(csv["capacity_mw"], ranked["capacity_mw"])
     assert set(csv["capacity_basis"]) == {"AC"}
     assert set(gpd.read_file(paths["gpkg"], layer="ranked_parcels")["capacity_basis"]) == {"AC"}
-    assert "Сайншанд" in set(gpd.read_parquet(paths["geoparquet"])["name"])
+    assert "Сайншанд" in set(gpd.read_parquet(paths["parquet"])["name"])
     # Selection within 1.2 ha: parcels 11 + 14 (0.81 + 0.3 ha, scores 0.767 + 0.633) beat any other pair.
     assert sorted(shp["parcel_id"]) == [11, 14] and "Сайншанд" in set(shp["name"])
 
@@ -99,7 +99,7 @@ def test_bundle_with_ranked_regions(tmp_path, small_grid, rng):
     assert len(back) == len(regions) and back.geometry.is_valid.all()
     assert list(back["rank"]) == list(range(1, len(regions) + 1))
     assert set(back["capacity_basis"]) == {"AC"}
-    shp = gpd.read_file(paths["shapefile_zip"])
+    shp = gpd.read_file(paths["shapefile"])
     assert len(shp) == len(regions) and {"region_id", "cap_mw", "cap_basis", "elig_ha"} <= set(shp.columns)
 
 
@@ -123,11 +123,11 @@ def test_gains_and_status_travel_to_the_shapefile_and_csv(ranked, tmp_path):
     table = ranked.assign(gain_wind=[0.1, 0.2, 0.3, 0.4])
     table.loc[12, "status"] = "too little eligible land (0.5 ha < 0.6 ha)"
     paths = export_bundle(table, tmp_path, model="wind")
-    with zipfile.ZipFile(paths["shapefile_zip"]) as zf:
+    with zipfile.ZipFile(paths["shapefile"]) as zf:
         fields = pd.read_csv(zf.open("fields.csv"))
     short_to_full = dict(zip(fields["field"], fields["column"], strict=True))
     assert short_to_full["g_wind"] == "gain_wind" and short_to_full["status"] == "status"
-    shp = gpd.read_file(paths["shapefile_zip"]).set_index("parcel_id")
+    shp = gpd.read_file(paths["shapefile"]).set_index("parcel_id")
     np.testing.assert_allclose(shp.loc[table.index, "g_wind"], table["gain_wind"])
     csv = pd.read_csv(paths["csv"]).set_index("parcel_id")
     assert csv.loc[12, "status"] == "too little eligible land (0.5 ha < 0.6 ha)"

@@ -29,7 +29,7 @@ def test_flatgeobuf_and_csv_only(tmp_path, ranked):
 
 
 def test_default_formats_are_unchanged(tmp_path, ranked):
-    assert sorted(export_bundle(ranked, tmp_path)) == ["csv", "geoparquet", "gpkg", "shapefile_zip"]
+    assert sorted(export_bundle(ranked, tmp_path)) == ["csv", "gpkg", "parquet", "shapefile"]
 
 
 @pytest.mark.parametrize(("formats", "match"), [

@@ -164,7 +164,7 @@ def test_rank_stability_recombines_pixels_like_the_overlay(rule, options, layers
     pixels = parcel_pixels(parcels, crit, eligible=res.eligible)
     combination = Combination.from_overlay(res.overlay)
     draws = np.array([[0.6, 0.3, 0.1], [0.1, 0.2, 0.7], [0.2, 0.7, 0.1], [1 / 3, 1 / 3, 1 / 3]])
-    out = pixel_rank_stability(pixels, combination, draws=draws, k=2)
+    out = pixel_rank_stability(pixels, combination, draws=draws, top_k=2)
     ranks = np.column_stack([_reference_ranks(rule, options, layers, parcels, d) for d in draws])
     base = _reference_ranks(rule, options, layers, parcels, res.overlay.normalized_weights)
     assert len({tuple(r) for r in ranks.T}) > 1  # the draws do move ranks: the test can fail
@@ -173,7 +173,7 @@ def test_rank_stability_recombines_pixels_like_the_overlay(rule, options, layers
     np.testing.assert_allclose(out["p_top_k"].to_numpy(), (ranks <= 2).mean(axis=1))
     if rule == "wlc":  # and for WLC it agrees with the matrix shortcut on criterion means
         means = zonal_stats(parcels, crit, eligible=res.eligible, require_all_valid=True)
-        shortcut = rank_stability(means, weights=combination.weights, draws=draws, k=2)
+        shortcut = rank_stability(means, weights=combination.weights, draws=draws, top_k=2)
         pd.testing.assert_frame_equal(out, shortcut)
 
 
@@ -181,7 +181,7 @@ def test_rank_stability_refuses_rules_that_ignore_weights(layers, parcels):
     res = evaluate(_overlay("fuzzy-and", {}), layers)
     pixels = parcel_pixels(parcels, {k: res.criteria[k] for k in "abc"}, eligible=res.eligible)
     with pytest.raises(InvalidParameterError, match="'fuzzy-and' ignores the criterion weights"):
-        pixel_rank_stability(pixels, Combination.from_overlay(res.overlay), n_draws=10, k=2)
+        pixel_rank_stability(pixels, Combination.from_overlay(res.overlay), n_draws=10, top_k=2)
 
 
 def test_rank_stability_default_draws_are_seeded_and_skip_parcels_without_pixels(layers, parcels, small_grid):
@@ -193,15 +193,15 @@ def test_rank_stability_default_draws_are_seeded_and_skip_parcels_without_pixels
     both = pd.concat([parcels, extra], ignore_index=True)
     pixels = parcel_pixels(both, {k: res.criteria[k] for k in "abc"}, eligible=eligible)
     combination = Combination.from_overlay(res.overlay)
-    a = pixel_rank_stability(pixels, combination, n_draws=64, k=3, rng=5)
-    b = pixel_rank_stability(pixels, combination, n_draws=64, k=3, rng=5)
+    a = pixel_rank_stability(pixels, combination, n_draws=64, top_k=3, rng=5)
+    b = pixel_rank_stability(pixels, combination, n_draws=64, top_k=3, rng=5)
     pd.testing.assert_frame_equal(a, b)
     assert a["base_rank"].isna().tolist() == [False] * len(parcels) + [True]
     assert a["p_top_k"].iloc[-1] == 0 and np.isnan(a["mean_rank"].iloc[-1])
     ranked = a["base_rank"].dropna().to_numpy(dtype=int)
     assert sorted(ranked) == list(range(1, len(parcels) + 1))  # a permutation of the parcels with pixels
     sub = pixel_rank_stability(pixels.take(np.arange(len(both)) < len(parcels)), combination, n_draws=64,
-                               k=3, rng=5)
+                               top_k=3, rng=5)
     pd.testing.assert_frame_equal(sub, a.iloc[:-1])
 
 
@@ -223,7 +223,7 @@ def test_combination_and_pixels_errors(layers, parcels):
         px.take([True])
     with pytest.raises(InvalidParameterError, match="all zero"):
         pixel_rank_stability(parcel_pixels(parcels, {"a": layers["a"], "b": layers["b"]}),
-                             Combination("wpm", {"a": 1, "b": 1}), draws=np.array([[0.0, 0.0]]), k=1)
+                             Combination("wpm", {"a": 1, "b": 1}), draws=np.array([[0.0, 0.0]]), top_k=1)
 
 
 def test_rank_parcels_explains_non_additive_rules_without_shares(layers, parcels):

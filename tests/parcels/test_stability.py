@@ -15,7 +15,7 @@ from steppe_geo.parcels.stability import _rank_draws
 
 def test_dominant_parcel_always_first(rng):
     df = pd.DataFrame({"a": [0.9, 0.1, 0.5, 0.4], "b": [0.9, 0.2, 0.1, 0.3]}, index=list("pqrs"))
-    res = rank_stability(df, weights={"a": 1, "b": 1}, n_draws=500, k=1, rng=rng)
+    res = rank_stability(df, weights={"a": 1, "b": 1}, n_draws=500, top_k=1, rng=rng)
     assert res.loc["p", "p_top_k"] == 1.0 and res.loc["p", "mean_rank"] == 1.0
     assert (res["rank_p05"] <= res["rank_p95"]).all()
     # Equal weights: p 0.9, q 0.15, r 0.3, s 0.35.
@@ -25,14 +25,14 @@ def test_dominant_parcel_always_first(rng):
 def test_matches_loop_reference(rng):
     m = rng.random((30, 3))
     df = pd.DataFrame(m, columns=["a", "b", "c"])
-    res = rank_stability(df, weights={"a": 0.5, "b": 0.3, "c": 0.2}, n_draws=200, k=5, rng=7)
+    res = rank_stability(df, weights={"a": 0.5, "b": 0.3, "c": 0.2}, n_draws=200, top_k=5, rng=7)
     draws = dirichlet_weights(np.array([0.5, 0.3, 0.2]), 200, rng=7)
     ranks = np.array([pd.Series(m @ w).rank(ascending=False).to_numpy() for w in draws])
     np.testing.assert_allclose(res["mean_rank"], ranks.mean(axis=0))
     np.testing.assert_allclose(res["p_top_k"], (ranks <= 5).mean(axis=0))
     np.testing.assert_allclose(res["rank_p95"], np.quantile(ranks, 0.95, axis=0, method="inverted_cdf"))
     np.testing.assert_allclose(res["rank_p05"], np.quantile(ranks, 0.05, axis=0, method="inverted_cdf"))
-    again = rank_stability(df, weights={"a": 0.5, "b": 0.3, "c": 0.2}, n_draws=200, k=5, rng=7)
+    again = rank_stability(df, weights={"a": 0.5, "b": 0.3, "c": 0.2}, n_draws=200, top_k=5, rng=7)
     pd.testing.assert_frame_equal(res, again)
 
 
@@ -67,14 +67,14 @@ def test_rank_kernel_more_than_65536_parcels(rng):
 
 def test_negative_zero_ties_with_zero():
     df = pd.DataFrame({"a": [0.0, -0.0, 0.5]})
-    res = rank_stability(df, weights={"a": 1}, n_draws=3, k=1, rng=0)
+    res = rank_stability(df, weights={"a": 1}, n_draws=3, top_k=1, rng=0)
     assert res["base_rank"].tolist() == [2, 2, 1]
 
 
 def test_tied_parcels_share_rank_and_top_k_like_rank_parcels():
     # P1 and P2 are identical (criteria saturated at 1): both rank 1 in every draw, as in rank_parcels.
     df = pd.DataFrame({"a": [1.0, 1.0, 0.2], "b": [1.0, 1.0, 0.9]}, index=["P1", "P2", "P3"])
-    res = rank_stability(df, weights={"a": 1, "b": 1}, n_draws=200, k=1, rng=0)
+    res = rank_stability(df, weights={"a": 1, "b": 1}, n_draws=200, top_k=1, rng=0)
     assert res["p_top_k"].tolist() == [1.0, 1.0, 0.0]
     assert res["mean_rank"].tolist() == [1.0, 1.0, 3.0]
     ranked = rank_parcels(df, weights={"a": 1, "b": 1}, eligible_area_column=None)
@@ -84,12 +84,12 @@ def test_tied_parcels_share_rank_and_top_k_like_rank_parcels():
 def test_parcels_with_nan_means_are_not_ranked(rng):
     df = pd.DataFrame(rng.random((6, 2)), columns=["a", "b"])
     df.iloc[2, 1] = np.nan
-    res = rank_stability(df, weights={"a": 1, "b": 1}, n_draws=50, k=2, rng=0)
+    res = rank_stability(df, weights={"a": 1, "b": 1}, n_draws=50, top_k=2, rng=0)
     assert res["base_rank"].isna().tolist() == [False, False, True, False, False, False]
     assert np.isnan(res.loc[2, "mean_rank"]) and res.loc[2, "p_top_k"] == 0.0
     assert pd.isna(res.loc[2, "rank_p05"]) and pd.isna(res.loc[2, "rank_p95"])
     # The others rank as if the NaN parcel were not there.
-    alone = rank_stability(df.drop(index=2), weights={"a": 1, "b": 1}, n_draws=50, k=2, rng=0)
+    alone = rank_stability(df.drop(index=2), weights={"a": 1, "b": 1}, n_draws=50, top_k=2, rng=0)
     pd.testing.assert_frame_equal(res.drop(index=2), alone)
 
 
@@ -117,18 +117,18 @@ def test_rank_stability_with_ahp_draws(rng):
     base = ahp({("a", "b"): 3, ("a", "c"): 5, ("b", "c"): 2})
     draws = ahp_weight_draws(base, 300, rng=1)
     df = pd.DataFrame(rng.random((25, 3)), columns=["c", "b", "a"])  # column order differs
-    res = rank_stability(df, weights=base.as_dict(), draws=draws, k=3)
+    res = rank_stability(df, weights=base.as_dict(), draws=draws, top_k=3)
     m = df[["a", "b", "c"]].to_numpy()
     ranks = _min_ranks(draws[["a", "b", "c"]].to_numpy() @ m.T)
     np.testing.assert_allclose(res["mean_rank"], ranks.mean(axis=0))
     np.testing.assert_allclose(res["p_top_k"], (ranks <= 3).mean(axis=0))
     np.testing.assert_array_equal(res["base_rank"], rankdata(-(m @ base.weights), method="ordinal"))
     with pytest.raises(InvalidParameterError, match=r"draws: no column for criteria \['c'\]"):
-        rank_stability(df, weights=base.as_dict(), draws=draws[["a", "b"]], k=3)
+        rank_stability(df, weights=base.as_dict(), draws=draws[["a", "b"]], top_k=3)
     with pytest.raises(InvalidParameterError, match=r"draws must have shape \(n_draws >= 1, 3\)"):
-        rank_stability(df, weights=base.as_dict(), draws=np.ones((4, 2)), k=3)
+        rank_stability(df, weights=base.as_dict(), draws=np.ones((4, 2)), top_k=3)
     with pytest.raises(InvalidParameterError, match="finite and >= 0"):
-        rank_stability(df, weights=base.as_dict(), draws=-np.ones((4, 3)), k=3)
+        rank_stability(df, weights=base.as_dict(), draws=-np.ones((4, 3)), top_k=3)
     with pytest.raises(InvalidParameterError, match="steps must be an integer in 1"):
         ahp_weight_draws(base, 10, steps=0)
     with pytest.raises(InvalidParameterError, match="must be an AHPResult"):
@@ -154,7 +154,7 @@ def test_dirichlet_mean_and_zero_weights():
 
 def test_weight_sweep():
     df = pd.DataFrame({"a": [1.0, 0.0, 0.6], "b": [0.0, 1.0, 0.6]})
-    sw = weight_sweep(df, weights={"a": 1, "b": 1}, factors=(0.5, 2.0), k=1)
+    sw = weight_sweep(df, weights={"a": 1, "b": 1}, factors=(0.5, 2.0), top_k=1)
     assert len(sw) == 4
     row = sw[(sw.criterion == "a") & (sw.factor == 2.0)].iloc[0]
     assert row["weight"] == pytest.approx(2 / 3)
@@ -169,7 +169,7 @@ def test_weight_sweep_overlap_with_tied_top_parcels():
     # Base scores 0.5, 0.5, 0.1, 0.1: parcels 0 and 1 tie at rank 1 (the base "top 1" holds both).
     # w_a x 2 -> 2/3: scores 0.667, 0.333, 0.1, 0.0 -> only parcel 0 still has rank 1: overlap 1/2.
     df = pd.DataFrame({"a": [1.0, 0.0, 0.1, 0.0], "b": [0.0, 1.0, 0.1, 0.2]})
-    sw = weight_sweep(df, weights={"a": 1, "b": 1}, factors=(2.0,), k=1)
+    sw = weight_sweep(df, weights={"a": 1, "b": 1}, factors=(2.0,), top_k=1)
     row = sw[sw.criterion == "a"].iloc[0]
     assert row["top_k_overlap"] == 0.5
 
@@ -177,13 +177,13 @@ def test_weight_sweep_overlap_with_tied_top_parcels():
 def test_errors():
     df = pd.DataFrame({"a": [1.0, 0.0]})
     with pytest.raises(InvalidParameterError, match="k must be"):
-        rank_stability(df, weights={"a": 1}, k=3)
+        rank_stability(df, weights={"a": 1}, top_k=3)
     with pytest.raises(InvalidParameterError, match="n_draws"):
-        rank_stability(df, weights={"a": 1}, n_draws=0, k=1)
+        rank_stability(df, weights={"a": 1}, n_draws=0, top_k=1)
     with pytest.raises(InvalidParameterError, match="concentration"):
-        rank_stability(df, weights={"a": 1}, concentration=0, k=1)
+        rank_stability(df, weights={"a": 1}, concentration=0, top_k=1)
     with pytest.raises(InvalidParameterError, match="factors"):
-        weight_sweep(df, weights={"a": 1}, factors=(-1,), k=1)
+        weight_sweep(df, weights={"a": 1}, factors=(-1,), top_k=1)
 
 
 @pytest.mark.parametrize("sign", [1.0, -1.0])

@@ -133,7 +133,7 @@ def test_errors(small_grid, rng):
     with pytest.raises(GeographicCRSError,
                        match=r"needs a projected CRS in metres, got a geographic CRS \(EPSG:4326\)"):
         zonal_stats(parcels, {"g": geo.to_dataarray(np.ones(geo.shape))})
-    with pytest.raises(InvalidParameterError, match=r"categorical: \['zz'\] not in rasters \['a', 'b'\]"):
+    with pytest.raises(InvalidParameterError, match=r"categorical: \['zz'\] not in layers \['a', 'b'\]"):
         zonal_stats(parcels, layers, categorical=["zz"])
 
 

@@ -5,8 +5,9 @@ import tomli_w
 
 from steppe_geo.config import load_config
 from steppe_geo.errors import ConfigError
+from steppe_geo.io import LayerKind
 from steppe_geo.models import wind_onshore
-from steppe_geo.models.model import DERIVATION_INPUT_KINDS, DERIVATIONS, Derivation, InputKind
+from steppe_geo.models.model import DERIVATION_INPUT_KINDS, DERIVATIONS, Derivation
 from steppe_geo.pipeline import check_config
 
 # the inputs the wind_onshore preset reads, from the bundled sample data
@@ -27,14 +28,15 @@ def _wind_config(tmp_path, **replace):
 def test_every_derivation_declares_the_kinds_of_its_inputs():
     assert set(DERIVATION_INPUT_KINDS) == set(DERIVATIONS)
     for kinds in DERIVATION_INPUT_KINDS.values():
-        assert kinds and all(isinstance(k, InputKind) for k in kinds)
+        assert kinds and all(isinstance(k, LayerKind) for k in kinds)
 
 
 def test_derivation_input_kinds_follow_the_declaration():
     assert Derivation("d", "distance", ("roads", "railways")).input_kinds == {
-        "roads": InputKind.VECTOR, "railways": InputKind.VECTOR}
+        "roads": LayerKind.VECTOR, "railways": LayerKind.VECTOR}
     assert Derivation("s", "sqi", ("soil_texture", "soil_depth", "slope_pct")).input_kinds == {
-        "soil_texture": InputKind.CATEGORICAL, "soil_depth": InputKind.RASTER, "slope_pct": InputKind.RASTER}
+        "soil_texture": LayerKind.CATEGORICAL, "soil_depth": LayerKind.CONTINUOUS,
+        "slope_pct": LayerKind.CONTINUOUS}
     # every input of every preset derivation gets a declared kind
     for d in wind_onshore().derivations:
         assert set(d.input_kinds) == set(d.inputs), d.name

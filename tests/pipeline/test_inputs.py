@@ -49,7 +49,7 @@ def test_load_inputs_honours_declared_units_and_summary_reports_coverage_and_coa
     specs = {"dem": InputSpec("dem", tmp_path / "dem.tif", units="ft"),
              "ghi": InputSpec("ghi", tmp_path / "ghi.tif")}
     layers = load_inputs({k: s.path for k, s in specs.items()}, grid, specs=specs)
-    assert float(layers.rasters["dem"].max()) == pytest.approx(1000.0, rel=1e-6)  # 3280.84 ft = 1000.0 m
+    assert float(layers.layers["dem"].max()) == pytest.approx(1000.0, rel=1e-6)  # 3280.84 ft = 1000.0 m
     # AOI: the grid's top half, x 400,000..402,000: half of it over the DEM's nodata half
     aoi = gpd.GeoDataFrame(geometry=[shapely.box(400_000, 4_431_000, 402_000, 4_432_000)], crs=CRS)
     summary = summarize_inputs(layers, aoi=aoi)

@@ -32,7 +32,7 @@ def project(tmp_path):
         "inputs": {"aoi": "data/aoi.gpkg", "wind": "data/wind.tif", "parcels": "data/parcels.gpkg"},
         "grid": {"aoi": "aoi", "resolution_m": 200},
         "models": {"wind": {"criteria": [{"name": "wind", "function": "linear", "low": 4.0, "high": 9.0}]}},
-        "parcels": {"source": "parcels", "id_column": "parcel_id", "monte_carlo_draws": 0},
+        "parcels": {"source": "parcels", "id_column": "parcel_id", "n_draws": 0},
         "outputs": {"directory": "out", "maps": [], "report": False},
     }
     return tmp_path, cfg

@@ -76,7 +76,7 @@ weight = 1
 [parcels]
 source = "parcels"
 id_column = "parcel_id"
-monte_carlo_draws = 0
+n_draws = 0
 
 [outputs]
 directory = "{out}"

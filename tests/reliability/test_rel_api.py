@@ -87,7 +87,7 @@ def test_evaluate_layers_on_different_grids(overlay, layers, grid):
         mcda.evaluate(overlay, {"a": layers["a"], "b": b})
     msg = str(info.value)
     assert "layers 'a' and 'b' are on different grids" in msg and "resolution 10 x 10" in msg
-    assert "resolution 20 x 20" in msg and "read_raster(..., grid=grid)" in msg
+    assert "resolution 20 x 20" in msg and "steppe_geo.align(da, grid)" in msg
 
 
 @clear_error
@@ -167,7 +167,7 @@ def test_read_vector_of_a_number():
 def test_zonal_stats_with_a_list_of_rasters(parcels, layers):
     # was "dictionary update sequence element #0 has length 20; 2 is required"
     with pytest.raises(InvalidParameterError,
-            match=r"rasters must be a mapping name -> DataArray \(or path\), "
+            match=r"layers must be a mapping name -> DataArray \(or path\), "
             r"got list"):
         zonal_stats(parcels, [layers["a"]])
 

@@ -105,8 +105,8 @@ def test_boolean_given_as_a_string(run_cli, write_config, tiny_config_text):
 
 @clear_error
 def test_integer_given_as_a_float(run_cli, write_config, tiny_config_text):
-    text = tiny_config_text.replace("monte_carlo_draws = 0", "monte_carlo_draws = 2.5")
-    _validate_fails(run_cli, write_config, text, "parcels.monte_carlo_draws", "expected an integer", "2.5")
+    text = tiny_config_text.replace("n_draws = 0", "n_draws = 2.5")
+    _validate_fails(run_cli, write_config, text, "parcels.n_draws", "expected an integer", "2.5")
 
 
 @clear_error
@@ -240,14 +240,14 @@ def test_parcel_id_column_that_does_not_exist(run_cli, write_config, tiny_config
 
 @clear_error
 def test_rank_by_an_unknown_model(run_cli, write_config, tiny_config_text):
-    text = tiny_config_text.replace("monte_carlo_draws = 0", 'monte_carlo_draws = 0\nrank_by = ["sol"]')
+    text = tiny_config_text.replace("n_draws = 0", 'n_draws = 0\nrank_by = ["sol"]')
     _validate_fails(run_cli, write_config, text, "parcels.rank_by[0]: 'sol' is not a model",
                     "did you mean 'solar'?", "Models are: solar.")
 
 
 @clear_error
 def test_share_above_one(run_cli, write_config, tiny_config_text):
-    text = tiny_config_text.replace("monte_carlo_draws = 0", "monte_carlo_draws = 0\nmin_eligible_share = 2")
+    text = tiny_config_text.replace("n_draws = 0", "n_draws = 0\nmin_eligible_share = 2")
     _validate_fails(run_cli, write_config, text, "parcels.min_eligible_share", "must be <= 1", "got 2")
 
 

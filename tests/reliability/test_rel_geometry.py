@@ -283,7 +283,7 @@ def test_parcels_without_geometry_are_reported_and_listed_unranked(run_cli, writ
     parcels.to_file(tmp_path / "parcels.gpkg")
     ids = parcels["parcel_id"].iloc[[3, 7, 11]].tolist()
     text = (tiny_config_text.replace('parcels = "sample:parcels"', 'parcels = "parcels.gpkg"')
-            .replace("monte_carlo_draws = 0", "monte_carlo_draws = 0\nmin_eligible_ha = 0\n"
+            .replace("n_draws = 0", "n_draws = 0\nmin_eligible_ha = 0\n"
                                               "min_eligible_share = 0")
             .replace('vectors = ["gpkg"]', 'vectors = ["gpkg", "parquet"]'))
     res = run_cli("run", write_config(text))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+from steppe_geo._deprecation import warn_renamed
 from steppe_geo._validation import did_you_mean
 from steppe_geo.errors import ConfigError
 
@@ -15,9 +16,11 @@ from steppe_geo.errors import ConfigError
 class _Checker:
     """Typed getters that raise ConfigError naming the key path."""
 
-    def __init__(self, table: Mapping[str, Any], path: str, allowed: list[str]) -> None:
+    def __init__(self, table: Mapping[str, Any], path: str, allowed: list[str],
+                 renamed: Mapping[str, str] | None = None) -> None:
         if not isinstance(table, Mapping):
             raise ConfigError(f"{path}: expected a table, got {_show(table)}")
+        table = _renamed_keys(table, path, renamed or {})
         for key in table:
             if key not in allowed:
                 raise ConfigError(
@@ -75,7 +78,7 @@ class _Checker:
             raise ConfigError(f"{self.key(name)}: expected true or false, got {_show(v)}")
         return v
 
-    def choice(self, name: str, enum_cls: type[enum.Enum], default: Any = None) -> Any:
+    def choice(self, name: str, enum_cls: type[enum.Enum] | Iterable[enum.Enum], default: Any = None) -> Any:
         if name not in self.table:
             return default
         return _choice(self.table[name], [str(m.value) for m in enum_cls], self.key(name))
@@ -88,6 +91,27 @@ class _Checker:
             raise ConfigError(f"{self.key(name)}: expected a list, got {_show(v)}")
         valid = [str(m.value) for m in enum_cls]
         return tuple(_choice(item, valid, f"{self.key(name)}[{i}]") for i, item in enumerate(v))
+
+
+def _renamed_keys(table: Mapping[str, Any], path: str, renamed: Mapping[str, str]) -> Mapping[str, Any]:
+    """``table`` with deprecated keys (``renamed``: old → new) under their new names, with a warning each.
+
+    Giving both the old and the new key is an error naming both.
+    """
+    old = [k for k in renamed if k in table]
+    if not old:
+        return table
+    out = dict(table)
+    for k in old:
+        new = renamed[k]
+        if new in table:
+            raise ConfigError(
+                f"{_join(path, k)}: deprecated name of {_join(path, new)}, which is given too: keep "
+                f"{_join(path, new)} only"
+            )
+        warn_renamed(f"configuration key {_join(path, k)}", _join(path, new), since="0.2.0", stacklevel=5)
+        out[new] = out.pop(k)
+    return out
 
 
 def _join(path: str, key: Any) -> str:

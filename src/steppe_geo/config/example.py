@@ -93,7 +93,7 @@ top_k = 10                  # labelled on maps, listed in the report
 rank_by = ["wind", "solar", "restoration"]   # models whose scores rank the parcels
 select_by = "restoration"   # model whose ranking drives the budgeted selection
 budget_ha = 10000           # select parcels under an eligible-area budget (exact MILP)
-monte_carlo_draws = 500     # weight draws for rank stability (0 = off)
+n_draws = 500               # weight draws for rank stability (0 = off)
 # min_eligible_ha = 10      # parcels with less eligible land are not ranked (default: 4 pixels)
 min_eligible_share = 0.1    # nor those less than 10 % eligible (their status column says why)
 # region_min_area_ha = 25   # smallest candidate region (default: 4 pixels)

@@ -27,7 +27,8 @@ from steppe_geo.config.schema import (
     VectorFormat,
 )
 from steppe_geo.errors import ConfigError, InputNotFoundError, InvalidParameterError
-from steppe_geo.io.raster import LayerKind, ResamplingMethod
+from steppe_geo.io.alignment import RASTER_KINDS
+from steppe_geo.io.raster import ResamplingMethod
 from steppe_geo.io.remote import check_remote, is_remote
 from steppe_geo.io.units import parse_unit
 
@@ -83,7 +84,7 @@ def _input_spec(name: str, value: Any, path: Path | str) -> InputSpec:
                 "'utf-8', 'gbk', 'gb18030', 'big5', 'cp1251', 'cp1252' or 'latin-1'"
             ) from None
     return InputSpec(
-        name, path, layer=_input_layer(name, value), kind=c.choice("kind", LayerKind),
+        name, path, layer=_input_layer(name, value), kind=c.choice("kind", RASTER_KINDS),
         units=units, scale=None if scale is None else float(scale),
         offset=None if c.number("offset") is None else float(c.number("offset")),
         nodata=None if c.number("nodata") is None else float(c.number("nodata")),
@@ -231,9 +232,10 @@ def config_from_dict(data: Mapping[str, Any], *, base_dir: PathLike = ".",
     parcels = None
     if "parcels" in data:
         p = _Checker(data["parcels"], "parcels", ["source", "id_column", "name_column", "top_k", "rank_by",
-                                                  "select_by", "budget_ha", "monte_carlo_draws",
+                                                  "select_by", "budget_ha", "n_draws",
                                                   "min_eligible_ha", "min_eligible_share",
-                                                  "region_min_area_ha", "turbines"])
+                                                  "region_min_area_ha", "turbines"],
+                     renamed={"monte_carlo_draws": "n_draws"})
         rank_by = data["parcels"].get("rank_by", list(models))
         if isinstance(rank_by, str):
             rank_by = [rank_by]
@@ -257,7 +259,7 @@ def config_from_dict(data: Mapping[str, Any], *, base_dir: PathLike = ".",
             rank_by=tuple(rank_by),
             select_by=p.str("select_by"),
             budget_ha=p.number("budget_ha", None, low=0, low_open=True),
-            monte_carlo_draws=p.integer("monte_carlo_draws", 1000, low=0),
+            n_draws=p.integer("n_draws", 1000, low=0),
             min_eligible_ha=p.number("min_eligible_ha", None, low=0),
             min_eligible_share=p.number("min_eligible_share", 0.1, low=0, high=1),
             region_min_area_ha=p.number("region_min_area_ha", None, low=0),

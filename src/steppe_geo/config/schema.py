@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from steppe_geo._deprecation import renamed_attribute
 from steppe_geo.io.remote import is_remote
 
 __all__ = [
@@ -338,8 +339,10 @@ class ParcelsConfig:
         Model whose ranking drives the budgeted selection (default: the first of ``rank_by``).
     budget_ha : float or None
         Area budget (ha of eligible land) for the selection (None: no selection).
-    monte_carlo_draws : int
-        Weight draws for rank stability (0 switches it off).
+    n_draws : int
+        Weight draws for rank stability (0 switches it off), the ``n_draws`` of
+        :func:`steppe_geo.parcels.rank_stability`. Was ``monte_carlo_draws`` (the TOML key and
+        the attribute are deprecated aliases until 0.3.0).
     min_eligible_ha : float or None
         Parcels with less eligible land (ha) are not ranked or selected (``status`` says why).
         None (default): the area of 4 grid pixels, the least land a score should rest on.
@@ -360,11 +363,13 @@ class ParcelsConfig:
     rank_by: tuple[str, ...] = ()
     select_by: str | None = None
     budget_ha: float | None = None
-    monte_carlo_draws: int = 1000
+    n_draws: int = 1000
     min_eligible_ha: float | None = None
     min_eligible_share: float = 0.1
     region_min_area_ha: float | None = None
     turbines: TurbinesConfig | None = None
+
+    monte_carlo_draws = renamed_attribute("monte_carlo_draws", "n_draws", since="0.2.0")
 
 
 @dataclass(frozen=True)

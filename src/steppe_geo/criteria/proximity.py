@@ -208,7 +208,7 @@ def _raster_mask(features: xr.DataArray, grid: Grid, classes: ClassesLike | None
     if not fgrid.same_as(grid):
         raise GridMismatchError(
             f"features raster and grid differ:\n  features: {fgrid.describe()}\n"
-            f"  grid: {grid.describe()}\nalign it first with steppe_geo.read_raster(..., grid=grid)"
+            f"  grid: {grid.describe()}\nalign it first with steppe_geo.align(features, grid)"
         )
     vals = np.asarray(features.values)
     if classes is not None:
@@ -545,4 +545,4 @@ def outside_setback(features: FeaturesLike, *, grid: Grid, distance_m: float | N
     """
     d = _setback_distance(distance_m, hub_height_m, rotor_diameter_m, tip_height_multiple)
     return _mask_result(~_within(features, grid, d, all_touched, classes), grid, "outside_setback",
-                        {"setback_m": d, "units": "1", "meaning": "True = keep (outside the setback)"})
+                        {"distance_m": d, "units": "1", "meaning": "True = keep (outside the setback)"})

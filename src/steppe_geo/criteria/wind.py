@@ -9,6 +9,7 @@ air density, Weibull, power density) and :mod:`~steppe_geo.criteria.wind_power` 
 capacity factor, annual energy).
 """
 
+from steppe_geo._deprecation import renamed_module_names
 from steppe_geo.criteria.wind_power import (
     PowerCurve,
     annual_energy,
@@ -18,8 +19,8 @@ from steppe_geo.criteria.wind_power import (
     load_power_curve,
 )
 from steppe_geo.criteria.wind_resource import (
-    ALPHA_RANGE,
     HALO,
+    SHEAR_EXPONENT_RANGE,
     WORLDCOVER_Z0_M,
     air_density,
     log_law,
@@ -31,8 +32,8 @@ from steppe_geo.criteria.wind_resource import (
 )
 
 __all__ = [
-    "ALPHA_RANGE",
     "HALO",
+    "SHEAR_EXPONENT_RANGE",
     "WORLDCOVER_Z0_M",
     "PowerCurve",
     "air_density",
@@ -48,3 +49,6 @@ __all__ = [
     "weibull_scale",
     "wind_power_density",
 ]
+
+__getattr__ = renamed_module_names(
+    __name__, {"ALPHA_RANGE": ("SHEAR_EXPONENT_RANGE", lambda: SHEAR_EXPONENT_RANGE)}, since="0.2.0")

@@ -15,6 +15,7 @@ import numpy as np
 import xarray as xr
 from scipy.special import gamma
 
+from steppe_geo._deprecation import renamed_module_names, renamed_parameter
 from steppe_geo._typing import RasterOrNumber
 from steppe_geo._validation import check_positive
 from steppe_geo.criteria._common import check_dataarray, wrap_like
@@ -22,8 +23,8 @@ from steppe_geo.errors import InvalidParameterError
 from steppe_geo.grid import check_same_grid
 
 __all__ = [
-    "ALPHA_RANGE",
     "HALO",
+    "SHEAR_EXPONENT_RANGE",
     "WORLDCOVER_Z0_M",
     "air_density",
     "log_law",
@@ -37,7 +38,11 @@ __all__ = [
 HALO = 0
 """Wind functions are per pixel: no halo."""
 
-ALPHA_RANGE = (0.0, 0.6)
+SHEAR_EXPONENT_RANGE = (0.0, 0.6)
+"""Valid power-law shear exponents (was ``ALPHA_RANGE``, a deprecated alias until 0.3.0)."""
+
+__getattr__ = renamed_module_names(
+    __name__, {"ALPHA_RANGE": ("SHEAR_EXPONENT_RANGE", lambda: SHEAR_EXPONENT_RANGE)}, since="0.2.0")
 """Plausible range of the power-law shear exponent (0 = no shear; > 0.6 only in odd stable nights)."""
 
 RHO_0 = 1.225
@@ -110,18 +115,22 @@ def _check_height(h: float, param: str) -> float:
 
 
 # --------------------------------------------------------------------------- extrapolation
-def power_law(speed: RasterOrNumber, *, height_m: float, ref_height_m: float,
-              alpha: RasterOrNumber = 1 / 7) -> RasterOrNumber:
-    """Wind speed at ``height_m`` by the power law ``v(h) = v_ref (h / h_ref)^alpha``.
+@renamed_parameter(old="ref_height_m", new="reference_height_m", since="0.2.0")
+@renamed_parameter(old="alpha", new="shear_exponent", since="0.2.0")
+def power_law(speed: RasterOrNumber, *, height_m: float, reference_height_m: float,
+              shear_exponent: RasterOrNumber = 1 / 7) -> RasterOrNumber:
+    """Wind speed at ``height_m`` by the power law ``v(h) = v_ref (h / h_ref)^shear_exponent``.
 
     Parameters
     ----------
     speed : DataArray or float
-        Mean wind speed at ``ref_height_m`` in m/s.
-    height_m, ref_height_m : float
-        Target (hub) and reference heights in metres above ground, > 0.
-    alpha : float or DataArray, default 1/7
-        Shear exponent (1/7 for neutral flow over open terrain), within :data:`ALPHA_RANGE`.
+        Mean wind speed at ``reference_height_m`` in m/s.
+    height_m, reference_height_m : float
+        Target (hub) and reference heights in metres above ground, > 0 (``reference_height_m`` was
+        ``ref_height_m``, a deprecated alias until 0.3.0).
+    shear_exponent : float or DataArray, default 1/7
+        Shear exponent (1/7 for neutral flow over open terrain), within :data:`SHEAR_EXPONENT_RANGE`
+        (was ``alpha``, a deprecated alias until 0.3.0).
 
     Returns
     -------
@@ -131,41 +140,44 @@ def power_law(speed: RasterOrNumber, *, height_m: float, ref_height_m: float,
     Raises
     ------
     InvalidParameterError
-        If a height is <= 0 or alpha is outside [0, 0.6].
+        If a height is <= 0 or the shear exponent is outside [0, 0.6]; if both a deprecated and
+        its new parameter name are given.
     GridMismatchError
-        If ``speed`` and ``alpha`` rasters are on different grids.
+        If ``speed`` and ``shear_exponent`` rasters are on different grids.
 
     Examples
     --------
-    >>> round(power_law(6.0, height_m=100, ref_height_m=10), 4)  # 6 × 10^(1/7)
+    >>> round(power_law(6.0, height_m=100, reference_height_m=10), 4)  # 6 × 10^(1/7)
     8.337
     """
     h = _check_height(height_m, "height_m")
-    h0 = _check_height(ref_height_m, "ref_height_m")
-    ref = _first_raster({"speed": speed, "alpha": alpha})
-    a = _values(alpha, "alpha")
-    lo, hi = ALPHA_RANGE
+    h0 = _check_height(reference_height_m, "reference_height_m")
+    ref = _first_raster({"speed": speed, "shear_exponent": shear_exponent})
+    a = _values(shear_exponent, "shear_exponent")
+    lo, hi = SHEAR_EXPONENT_RANGE
     a_arr = np.asarray(a)
     bad = np.isfinite(a_arr) & ((a_arr < lo) | (a_arr > hi))
     if bad.any():
         raise InvalidParameterError(
-            f"alpha (shear exponent) must be within [{lo}, {hi}], got values from "
+            f"shear_exponent must be within [{lo}, {hi}], got values from "
             f"{np.nanmin(a_arr):g} to {np.nanmax(a_arr):g}"
         )
     v = _values(speed, "speed") * (h / h0) ** a
     return _out(ref, v, name="wind_speed", units="m s-1", attrs={"height_m": h, "method": "power law"})
 
 
-def log_law(speed: RasterOrNumber, *, height_m: float, ref_height_m: float,
+@renamed_parameter(old="ref_height_m", new="reference_height_m", since="0.2.0")
+def log_law(speed: RasterOrNumber, *, height_m: float, reference_height_m: float,
             z0_m: RasterOrNumber) -> RasterOrNumber:
     """Wind speed at ``height_m`` by the logarithmic profile ``v_ref ln(h / z0) / ln(h_ref / z0)``.
 
     Parameters
     ----------
     speed : DataArray or float
-        Mean wind speed at ``ref_height_m`` in m/s.
-    height_m, ref_height_m : float
-        Heights in metres above ground, > 0 and above ``z0_m``.
+        Mean wind speed at ``reference_height_m`` in m/s.
+    height_m, reference_height_m : float
+        Heights in metres above ground, > 0 and above ``z0_m`` (``reference_height_m`` was
+        ``ref_height_m``, a deprecated alias until 0.3.0).
     z0_m : float or DataArray
         Roughness length in metres (> 0), e.g. from :func:`roughness_from_landcover`.
 
@@ -183,11 +195,11 @@ def log_law(speed: RasterOrNumber, *, height_m: float, ref_height_m: float,
 
     Examples
     --------
-    >>> round(log_law(7.0, height_m=100, ref_height_m=10, z0_m=0.03), 4)  # 7 ln(3333) / ln(333)
+    >>> round(log_law(7.0, height_m=100, reference_height_m=10, z0_m=0.03), 4)  # 7 ln(3333) / ln(333)
     9.7746
     """
     h = _check_height(height_m, "height_m")
-    h0 = _check_height(ref_height_m, "ref_height_m")
+    h0 = _check_height(reference_height_m, "reference_height_m")
     ref = _first_raster({"speed": speed, "z0_m": z0_m})
     z0 = np.asarray(_values(z0_m, "z0_m"))
     bad = np.isfinite(z0) & ((z0 <= 0) | (z0 >= min(h, h0)))

@@ -3,6 +3,7 @@
 See ``docs/io.md``.
 """
 
+from steppe_geo.io.align_memory import align
 from steppe_geo.io.atomic import atomic_path, check_output_path
 from steppe_geo.io.overview import MAP_MAX_PIXELS, decimated_shape, read_decimated
 from steppe_geo.io.provenance import (
@@ -45,6 +46,7 @@ __all__ = [
     "LayerKind",
     "RasterWindowWriter",
     "ResamplingMethod",
+    "align",
     "align_to_file",
     "atomic_path",
     "check_output_path",

@@ -21,7 +21,7 @@ from steppe_geo._typing import PathLike
 from steppe_geo._validation import parse_choice
 from steppe_geo.errors import InputNotFoundError, InvalidParameterError
 from steppe_geo.grid import Grid
-from steppe_geo.io.raster import KIND_TAG, UNITS_TAG, LayerKind, ResamplingMethod
+from steppe_geo.io.raster import KIND_TAG, UNITS_TAG, LayerKind, ResamplingMethod, parse_raster_kind
 from steppe_geo.io.warp import GDAL_CACHE_MB
 
 __all__ = ["MAP_MAX_PIXELS", "decimated_shape", "read_decimated"]
@@ -121,9 +121,9 @@ def read_decimated(path: PathLike, *, max_pixels: int = MAP_MAX_PIXELS,
         if ds.count != 1:
             raise InvalidParameterError(f"read_decimated reads one band; {str(src)!r} has {ds.count}")
         tags = ds.tags()
-        kind = parse_choice(LayerKind, tags.get(KIND_TAG) or ("continuous" if ds.dtypes[0].startswith("float")
-                                                              else "categorical"),
-                            param=f"{KIND_TAG} tag of {src}")
+        kind = parse_raster_kind(tags.get(KIND_TAG) or ("continuous" if ds.dtypes[0].startswith("float")
+                                                        else "categorical"),
+                                 param=f"{KIND_TAG} tag of {src}")
         if method is None:
             method = ResamplingMethod.AVERAGE if kind is LayerKind.CONTINUOUS else ResamplingMethod.NEAREST
         rows, cols = decimated_shape(ds.height, ds.width, max_pixels=max_pixels)

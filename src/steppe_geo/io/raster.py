@@ -7,8 +7,10 @@ layers stay integer with their nodata. Multi-band series whose bands are years g
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeAlias
 
@@ -22,6 +24,7 @@ import xarray as xr
 from affine import Affine
 from rasterio.windows import Window
 
+from steppe_geo._deprecation import warn_renamed
 from steppe_geo._typing import CRSLike, PathLike
 from steppe_geo._validation import parse_choice
 from steppe_geo.errors import (
@@ -36,17 +39,18 @@ from steppe_geo.errors import (
 from steppe_geo.georef import dataarray_transform
 from steppe_geo.grid import Grid
 from steppe_geo.io._hints import missing_crs_hint, not_a_file
-from steppe_geo.io.align import (
+from steppe_geo.io.alignment import (
     COARSEN_RATIO as COARSEN_RATIO,  # importable from here as before the split
 )
-from steppe_geo.io.align import (
+from steppe_geo.io.alignment import (
     LayerKind,
     ResamplingMethod,
     _align,
     _source_resolution_in,
     default_resampling,
+    parse_raster_kind,
 )
-from steppe_geo.io.align import (
+from steppe_geo.io.alignment import (
     warp_scales as warp_scales,  # importable from here as before the split
 )
 from steppe_geo.io.plausibility import format_values
@@ -256,9 +260,9 @@ def _load(source: Any, grid: Grid | None = None) -> tuple[np.ma.MaskedArray, dic
 
 def _decide_kind(kind: Any, meta: dict[str, Any]) -> LayerKind:
     if kind is not None:
-        return parse_choice(LayerKind, kind, param="kind")
+        return parse_raster_kind(kind, param="kind")
     if meta["kind"]:
-        return parse_choice(LayerKind, meta["kind"], param=f"{KIND_TAG} tag")
+        return parse_raster_kind(meta["kind"], param=f"{KIND_TAG} tag")
     if np.issubdtype(meta["dtype"], np.integer) and meta["has_colormap"]:
         return LayerKind.CATEGORICAL
     return LayerKind.CONTINUOUS
@@ -321,7 +325,8 @@ def _mask_infinite(data: np.ma.MaskedArray, label: str) -> np.ma.MaskedArray:
     n = int(inf.sum())
     if not n:
         return data
-    _warn_infinite(label, n, int((inf & (raw > 0)).sum()), raw.size, stacklevel=4)
+    # the user's call: read_raster's deprecation wrapper (or align), read_raster's body, here, _warn_infinite
+    _warn_infinite(label, n, int((inf & (raw > 0)).sum()), raw.size, stacklevel=5)
     return np.ma.MaskedArray(raw, mask=np.ma.getmaskarray(data) | inf)
 
 
@@ -367,7 +372,7 @@ def _warn_if_classes_look_interpolated(data: np.ma.MaskedArray, meta: dict[str, 
             f"with {method.value!r}, which creates values in between (classes that do not exist). "
             "Pass kind='categorical' for a class raster (nearest/mode), or kind='continuous' to "
             "keep this and silence the warning.",
-            LayerKindWarning, stacklevel=3,
+            LayerKindWarning, stacklevel=4,  # past read_raster's body and its wrapper (or align)
         )
 
 
@@ -425,6 +430,20 @@ def _convert_units(values: np.ndarray, meta: dict[str, Any], units: str | None, 
     return convert(values, src, dst, param="units"), dst.symbol, src
 
 
+def _in_memory_alignment_deprecated(func: Callable[..., xr.DataArray]) -> Callable[..., xr.DataArray]:
+    """``read_raster(da, grid=grid)`` on an in-memory DataArray warns: :func:`steppe_geo.align` does that."""
+
+    @functools.wraps(func)
+    def wrapper(source: RasterSource, **kwargs: Any) -> xr.DataArray:
+        if isinstance(source, xr.DataArray) and kwargs.get("grid") is not None:
+            warn_renamed("read_raster(da, grid=grid) on an in-memory DataArray", "steppe_geo.align(da, grid)",
+                         since="0.2.0")
+        return func(source, **kwargs)
+
+    return wrapper
+
+
+@_in_memory_alignment_deprecated
 def read_raster(
     source: RasterSource,
     *,
@@ -449,6 +468,8 @@ def read_raster(
         band descriptions holding years, units).
     grid : Grid, optional
         Analysis grid; the result is reprojected/resampled onto its CRS, transform and shape.
+        For a DataArray already in memory use :func:`steppe_geo.align` (``read_raster(da,
+        grid=grid)`` does the same and warns: deprecated since 0.2.0, removed in 0.3.0).
     resampling : str or ResamplingMethod, optional
         One of :class:`ResamplingMethod` (GDAL names: ``"nearest"``, ``"bilinear"``,
         ``"average"``, ``"mode"``, ...). Default by kind: continuous → bilinear, or average
@@ -515,6 +536,8 @@ def read_raster(
     LayerKindWarning
         An integer raster of undeclared kind with few distinct values was resampled as
         continuous (see ``kind``).
+    SteppeGeoDeprecationWarning
+        ``source`` is a DataArray and ``grid`` is given: use :func:`steppe_geo.align`.
 
     Examples
     --------

@@ -13,6 +13,7 @@ import pyproj
 import shapely
 import xarray as xr
 
+from steppe_geo._deprecation import renamed_parameter
 from steppe_geo._typing import Bounds, CRSLike, PathLike
 from steppe_geo._validation import parse_choice, to_crs
 from steppe_geo.errors import (
@@ -292,13 +293,14 @@ def _aoi_bounds(aoi: AreaOfInterest, crs: pyproj.CRS, margin_m: float) -> shapel
     return box
 
 
+@renamed_parameter(old="bbox_margin_m", new="margin_m", since="0.2.0")
 def read_vector(
     source: PathLike | gpd.GeoDataFrame,
     *,
     layer: str | None = None,
     crs: CRSLike | None = None,
     aoi: AreaOfInterest | None = None,
-    bbox_margin_m: float = 0.0,
+    margin_m: float = 0.0,
     role: str | GeometryRole | None = None,
     encoding: str | None = None,
 ) -> gpd.GeoDataFrame:
@@ -315,10 +317,10 @@ def read_vector(
     crs : CRS-like, optional
         Reproject the result to this CRS.
     aoi : Grid, GeoDataFrame, GeoSeries or (geometry or bounds, crs), optional
-        Keep only features intersecting the AOI's bounding box grown by ``bbox_margin_m``.
-    bbox_margin_m : float, default 0
+        Keep only features intersecting the AOI's bounding box grown by ``margin_m``.
+    margin_m : float, default 0
         Margin in metres around the AOI bounds; features just outside the AOI are kept
-        (setbacks reach across the boundary).
+        (setbacks reach across the boundary). Was ``bbox_margin_m`` (a deprecated alias until 0.3.0).
     role : {"parcels", "polygons", "lines", "points"}, optional
         Check the geometry types for this role (GeometryTypeError otherwise).
     encoding : str, optional
@@ -355,7 +357,7 @@ def read_vector(
         Geometry types do not fit ``role`` (e.g. points given as parcels).
     InvalidParameterError
         The file holds several layers and ``layer`` is None (the message lists them), a
-        negative ``bbox_margin_m``, an unknown ``role`` or ``encoding``.
+        negative ``margin_m``, an unknown ``role`` or ``encoding``.
 
     Warns
     -----
@@ -368,7 +370,7 @@ def read_vector(
     >>> import steppe_geo as sg
     >>> paths = sg.datasets.sample_paths()
     >>> grid = sg.datasets.sample_grid(500)
-    >>> roads = sg.read_vector(paths["roads"], crs=grid.crs, aoi=grid, bbox_margin_m=2000)
+    >>> roads = sg.read_vector(paths["roads"], crs=grid.crs, aoi=grid, margin_m=2000)
     >>> roads.crs == grid.crs, sorted(roads["class"].unique())[:2]
     (True, ['county', 'expressway'])
     >>> with warnings.catch_warnings(record=True) as caught:
@@ -380,8 +382,8 @@ def read_vector(
     (True, 1000)
     """
     role_ = None if role is None else parse_choice(GeometryRole, role, param="role")
-    if bbox_margin_m is None or not float(bbox_margin_m) >= 0:
-        raise InvalidParameterError(f"bbox_margin_m must be >= 0 metres, got {bbox_margin_m!r}")
+    if margin_m is None or not float(margin_m) >= 0:
+        raise InvalidParameterError(f"margin_m must be >= 0 metres, got {margin_m!r}")
     if isinstance(source, gpd.GeoDataFrame):
         if encoding is not None:
             raise InvalidParameterError("encoding applies to files; a GeoDataFrame holds decoded text")
@@ -415,7 +417,7 @@ def read_vector(
         gdf.loc[invalid, gdf.geometry.name] = repaired
         warnings.warn(
             f"{label}: {n_bad} invalid geometr{'y was' if n_bad == 1 else 'ies were'} repaired "
-            "with shapely.make_valid", InvalidGeometryWarning, stacklevel=2,
+            "with shapely.make_valid", InvalidGeometryWarning, stacklevel=3,  # past renamed_parameter
         )
     if role_ is not None:
         types = set(gdf.geom_type.unique())
@@ -426,11 +428,11 @@ def read_vector(
                 f"geometries; {role_.value} need {', '.join(sorted(_ALLOWED[role_]))}"
             )
     if aoi is not None:
-        box = _aoi_bounds(aoi, pyproj.CRS.from_user_input(gdf.crs), float(bbox_margin_m))
+        box = _aoi_bounds(aoi, pyproj.CRS.from_user_input(gdf.crs), float(margin_m))
         gdf = gdf[gdf.geometry.intersects(box)].copy()
         if len(gdf) == 0:
             raise EmptyLayerError(f"vector layer {label!r} has no features within the aoi "
-                                  f"(margin {bbox_margin_m} m)")
+                                  f"(margin {margin_m} m)")
     if crs is not None:
         gdf = gdf.to_crs(to_crs(crs))
     gdf.attrs["source"] = label

@@ -9,7 +9,7 @@ pixels with an approximate transformer (linear interpolation along each destinat
 below 1/8 source pixel) whose interpolation nodes depend on the row's extent. A strip spans the
 grid's full width, so every row is transformed exactly as in the whole-grid warp; the
 resampling-kernel scale of downsampling methods is fixed for the whole grid
-(:func:`steppe_geo.io.align.warp_scales`). Square windows would change both and shift values
+(:func:`steppe_geo.io.alignment.warp_scales`). Square windows would change both and shift values
 by up to 1/8 source pixel (measured on the sample DEM: up to 1 m).
 """
 
@@ -35,10 +35,10 @@ from steppe_geo.errors import (
     NoOverlapError,
 )
 from steppe_geo.grid import Grid
-from steppe_geo.io import align as _alignment
+from steppe_geo.io import alignment as _alignment
 from steppe_geo.io import raster as _raster
 from steppe_geo.io import raster_meta as _raster_meta
-from steppe_geo.io.align import LayerKind, ResamplingMethod
+from steppe_geo.io.alignment import LayerKind, ResamplingMethod, parse_raster_kind
 from steppe_geo.io.raster_meta import KIND_TAG, UNITS_TAG
 from steppe_geo.io.remote import input_path, is_remote
 
@@ -286,7 +286,7 @@ def read_window(path: PathLike, window: Window | None = None, *, name: str | Non
         units = tags.get(UNITS_TAG) or next((u for u in ds.units if u), None)
         meta = {"years_tag": tags.get("years"), "descriptions": ds.descriptions,
                 "band_tags": [ds.tags(i) for i in range(1, ds.count + 1)]}
-    kind = parse_choice(LayerKind, tags.get(KIND_TAG) or "continuous", param=f"{KIND_TAG} tag of {src}")
+    kind = parse_raster_kind(tags.get(KIND_TAG) or "continuous", param=f"{KIND_TAG} tag of {src}")
     continuous = kind is LayerKind.CONTINUOUS
     if continuous and not np.issubdtype(arr.dtype, np.floating):
         arr = arr.astype(np.float32)

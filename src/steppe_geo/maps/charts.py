@@ -16,6 +16,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.patches import Patch
 
+from steppe_geo._deprecation import renamed_parameter
 from steppe_geo._validation import check_projected, parse_choice
 from steppe_geo.errors import InvalidParameterError, MissingCRSError
 from steppe_geo.maps.furniture import add_aoi_outline, add_map_furniture
@@ -49,11 +50,12 @@ def _new_axes(ax: Axes | None, figsize: tuple[float, float] = (7.5, 6.0)) -> Axe
     return ax
 
 
+@renamed_parameter(old="k", new="top_k", since="0.2.0")
 def plot_ranked_parcels(
     parcels: gpd.GeoDataFrame,
     *,
     column: str,
-    k: int = 10,
+    top_k: int = 10,
     ax: Axes | None = None,
     scheme: str | Scheme = "quantiles",
     n_classes: int = 5,
@@ -63,7 +65,7 @@ def plot_ranked_parcels(
     cmap: str = "YlGn",
     aoi: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
 ) -> Axes:
-    """Classified choropleth of a parcel score with the top ``k`` parcels outlined and labelled.
+    """Classified choropleth of a parcel score with the top ``top_k`` parcels outlined and labelled.
 
     Parameters
     ----------
@@ -72,9 +74,9 @@ def plot_ranked_parcels(
     column : str
         Numeric column to map (higher = better, e.g. ``"score"``); NaN parcels are drawn hatched
         grey ("no eligible area").
-    k : int, default 10
+    top_k : int, default 10
         Number of top parcels (by ``column``, descending; ties by row order) to outline and label
-        with their rank.
+        with their rank (was ``k``, a deprecated alias until 0.3.0).
     ax : matplotlib Axes, optional
     scheme : {"quantiles", "natural-breaks", "equal-interval", "fisher-jenks"}
         mapclassify classification.
@@ -93,7 +95,7 @@ def plot_ranked_parcels(
     Raises
     ------
     InvalidParameterError
-        Unknown ``column`` or ``scheme`` (valid ones listed), ``k`` out of range.
+        Unknown ``column`` or ``scheme`` (valid ones listed), ``top_k`` out of range.
     MissingCRSError
         Parcels without a CRS.
     GeographicCRSError
@@ -113,9 +115,10 @@ def plot_ranked_parcels(
         )
     if label_column is not None and label_column not in parcels.columns:
         raise InvalidParameterError(f"label_column: {label_column!r} is not a column of parcels")
+    k = top_k
     if not 0 <= int(k) <= len(parcels):
         raise InvalidParameterError(
-            f"k must be within [0, {len(parcels)}] (the number of parcels), got {k!r}"
+            f"top_k must be within [0, {len(parcels)}] (the number of parcels), got {k!r}"
         )
     sch = parse_choice(Scheme, scheme, param="scheme")
     values = pd.to_numeric(parcels[column], errors="coerce").to_numpy(dtype=float)

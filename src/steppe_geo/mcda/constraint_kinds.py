@@ -198,10 +198,12 @@ class Categories(Constraint):
 
 @dataclass(frozen=True)
 class Setback(Constraint):
-    """Exclude pixels closer than ``distance_m`` metres to features.
+    """Exclude pixels within ``distance_m`` metres of features (distance ≤ ``distance_m``).
 
     ``layer`` names a precomputed distance raster in metres (e.g. from
-    ``steppe_geo.criteria.distance``); pixels with ``distance < distance_m`` are excluded.
+    ``steppe_geo.criteria.distance``); pixels with ``distance <= distance_m`` are excluded, the
+    boundary rule of every setback (``within_distance``, ``outside_setback``, a model's exact
+    setback; ``docs/glossary.md``). Before 0.2.0 a pixel at exactly ``distance_m`` was kept.
 
     Parameters
     ----------
@@ -226,7 +228,7 @@ class Setback(Constraint):
         object.__setattr__(self, "distance_m", d)
 
     def _available(self, v: np.ndarray) -> np.ndarray:
-        return v >= self.distance_m
+        return v > self.distance_m
 
 
 @dataclass(frozen=True)

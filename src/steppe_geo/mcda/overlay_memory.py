@@ -77,7 +77,7 @@ def _evaluate_window(
         r1 = min(rows, r0 + block_rows)
         blk = stack[:, r0:r1] if with_criteria else stack[:, : r1 - r0]
         for i, c in enumerate(overlay.criteria):
-            c.function.apply(decoded[c.layer_key][r0:r1], out=blk[i])
+            c.function.apply(decoded[c.layer][r0:r1], out=blk[i])
         out = flat_score[r0 * cols:r1 * cols]
         combine_into(blk.reshape(n, -1), w, overlay.rule, v, overlay.gamma, out)
         np.copyto(out, np.float32(np.nan), where=~flat_ok[r0 * cols:r1 * cols])
@@ -90,7 +90,7 @@ def _evaluate_window(
 def _missing(overlay: Overlay, decoded: Mapping[str, np.ndarray], shape: tuple[int, int]) -> np.ndarray:
     """True where a criterion layer has no data (NaN) — the ``no_data`` bit (constraint layers add theirs)."""
     missing = np.zeros(shape, dtype=bool)
-    for key in dict.fromkeys(c.layer_key for c in overlay.criteria):
+    for key in dict.fromkeys(c.layer for c in overlay.criteria):
         values = decoded[key]
         if np.issubdtype(values.dtype, np.floating):
             missing |= np.isnan(values)
@@ -230,7 +230,7 @@ def _needed_layers(overlay: Overlay, available: Sequence[str]) -> list[str]:
     keys = overlay.required_layers()
     missing = [k for k in keys if k not in available]
     if missing:
-        users = {k: [c.name for c in overlay.criteria if c.layer_key == k]
+        users = {k: [c.name for c in overlay.criteria if c.layer == k]
                  + [c.name for c in overlay.constraints if c.layer == k] for k in missing}
         raise MissingLayerError(
             f"overlay needs layers {missing} (used by {users}), which were not given; layers given: "

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from steppe_geo._deprecation import renamed_attribute
 from steppe_geo.errors import InvalidParameterError
 from steppe_geo.mcda.combine import OWAWeights, Rule, _check_gamma, parse_rule
 from steppe_geo.mcda.constraints import (
@@ -45,19 +46,22 @@ class Criterion:
     weight : float, default 1.0
         Importance weight (>= 0); the overlay normalises the weights to sum to 1.
     layer : str, optional
-        Key of the input layer (defaults to ``name``).
+        Key of the input layer (defaults to ``name``: after construction ``layer`` is always set;
+        the property ``layer_key`` is a deprecated alias of it until 0.3.0).
 
     Examples
     --------
     >>> from steppe_geo.mcda import Criterion, Linear
-    >>> Criterion("flatness", Linear(low=20, high=0), weight=2, layer="slope_deg").layer_key
+    >>> Criterion("flatness", Linear(low=20, high=0), weight=2, layer="slope_deg").layer
+    'slope_deg'
+    >>> Criterion("slope_deg", Linear(low=20, high=0)).layer
     'slope_deg'
     """
 
     name: str
     function: ValueFunction
     weight: float = 1.0
-    layer: str | None = None
+    layer: str = None  # type: ignore[assignment]  # None: the criterion's name (set by __post_init__)
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -85,21 +89,18 @@ class Criterion:
                 f"criterion {self.name!r}: layer must be a non-empty string, got {self.layer!r}"
             )
 
-    @property
-    def layer_key(self) -> str:
-        """Name of the input layer."""
-        return self.layer or self.name
+    layer_key = renamed_attribute("layer_key", "layer", since="0.2.0")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (TOML-friendly)."""
-        return {"name": self.name, "layer": self.layer_key, "weight": self.weight,
+        return {"name": self.name, "layer": self.layer, "weight": self.weight,
                 "function": self.function.to_dict()}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Criterion:
         """Inverse of :meth:`to_dict`."""
         return cls(name=data["name"], function=value_function_from_dict(data["function"]),
-                   weight=data.get("weight", 1.0), layer=data.get("layer"))
+                   weight=data.get("weight", 1.0), layer=data.get("layer", data["name"]))
 
 
 @dataclass(frozen=True)
@@ -238,7 +239,7 @@ class Overlay:
 
     def required_layers(self) -> list[str]:
         """Input layer keys the overlay reads (criteria first, then constraints), deduplicated."""
-        keys = [c.layer_key for c in self.criteria] + [c.layer for c in self.constraints if c.layer]
+        keys = [c.layer for c in self.criteria] + [c.layer for c in self.constraints if c.layer]
         return list(dict.fromkeys(keys))
 
     def tags(self) -> dict[str, str]:
@@ -252,7 +253,7 @@ class Overlay:
             "rule": self.rule.value,
             "weights": json.dumps(dict(zip(self.criterion_names, map(float, self.normalized_weights),
                                            strict=True))),
-            "criteria": json.dumps([{"name": c.name, "layer": c.layer_key, "function": c.function.label()}
+            "criteria": json.dumps([{"name": c.name, "layer": c.layer, "function": c.function.label()}
                                     for c in self.criteria], ensure_ascii=False),
         }
         if self.owa is not None:

@@ -7,15 +7,16 @@ legends (ESA WorldCover, ESA CCI-LC, MODIS IGBP, USGS NLCD, China's CLCD) in
 See ``docs/models.md``.
 """
 
+from steppe_geo._deprecation import renamed_module_names as _renamed_module_names
 from steppe_geo._validation import did_you_mean as _did_you_mean
 from steppe_geo.errors import InvalidParameterError as _InvalidParameterError
 from steppe_geo.models.derivations import (
+    _INPUT_KIND_RENAMED,
     DERIVATION_HALOS,
     DERIVATION_INPUT_KINDS,
     DERIVATIONS,
     WHOLE_GRID,
     Derivation,
-    InputKind,
     derivation_halo,
 )
 from steppe_geo.models.desertification import (
@@ -120,7 +121,6 @@ __all__ = [
     "WHOLE_GRID",
     "CategoryTable",
     "Derivation",
-    "InputKind",
     "LandCoverLegend",
     "Model",
     "ModelResult",
@@ -153,3 +153,5 @@ __all__ = [
     "vegetation_quality",
     "wind_onshore",
 ]
+
+__getattr__ = _renamed_module_names(__name__, _INPUT_KIND_RENAMED, since="0.2.0")

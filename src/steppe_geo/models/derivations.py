@@ -10,20 +10,21 @@ The adapters themselves live in :mod:`~steppe_geo.models.derivations_terrain_res
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import xarray as xr
 
+from steppe_geo._deprecation import renamed_module_names
 from steppe_geo._validation import did_you_mean
 from steppe_geo.criteria.terrain import HALO
 from steppe_geo.errors import (
     InvalidParameterError,
 )
 from steppe_geo.grid import Grid
+from steppe_geo.io.alignment import LayerKind
 from steppe_geo.models.derivations_distance import _d_distance, _d_within
 from steppe_geo.models.derivations_drift import _d_drift_potential, _d_dune_mobility
 from steppe_geo.models.derivations_land import (
@@ -59,7 +60,6 @@ __all__ = [
     "DERIVATION_INPUT_KINDS",
     "WHOLE_GRID",
     "Derivation",
-    "InputKind",
     "derivation_halo",
 ]
 
@@ -101,14 +101,14 @@ class Derivation:
         return hash((self.name, self.function, self.inputs))
 
     @property
-    def input_kinds(self) -> dict[str, InputKind]:
+    def input_kinds(self) -> dict[str, LayerKind]:
         """Input key → the kind of layer the function reads it as (from :data:`DERIVATION_INPUT_KINDS`).
 
         Examples
         --------
         >>> from steppe_geo.models.derivations import Derivation
         >>> Derivation("setback_roads", "within", ("roads",), {"distance_m": 200}).input_kinds
-        {'roads': <InputKind.VECTOR: 'vector'>}
+        {'roads': <LayerKind.VECTOR: 'vector'>}
         """
         declared = DERIVATION_INPUT_KINDS[self.function]
         if len(declared) == 1:
@@ -161,16 +161,32 @@ DERIVATIONS: Mapping[str, Callable[..., xr.DataArray]] = MappingProxyType(
 """Derivation functions by name: ``f(layers, inputs, grid, **parameters) -> DataArray``."""
 
 
-class InputKind(enum.Enum):
-    """The kind of layer a derivation reads an input as."""
+class _InputKindType(type):
+    """``InputKind``, deprecated: :class:`~steppe_geo.io.LayerKind` is the one enum of layer kinds."""
 
-    RASTER = "raster"
-    CATEGORICAL = "categorical"
-    VECTOR = "vector"
+    def __instancecheck__(cls, obj: object) -> bool:
+        return isinstance(obj, LayerKind)
+
+    def __iter__(cls) -> Iterator[LayerKind]:
+        return iter(LayerKind)
+
+    def __call__(cls, value: str) -> LayerKind:
+        return LayerKind.CONTINUOUS if value == "raster" else LayerKind(value)
 
 
-_R, _C, _V = InputKind.RASTER, InputKind.CATEGORICAL, InputKind.VECTOR
-DERIVATION_INPUT_KINDS: Mapping[str, tuple[InputKind, ...]] = MappingProxyType(
+class _InputKind(metaclass=_InputKindType):
+    """The members of the deprecated ``InputKind``, as :class:`~steppe_geo.io.LayerKind` members."""
+
+    RASTER = LayerKind.CONTINUOUS
+    CATEGORICAL = LayerKind.CATEGORICAL
+    VECTOR = LayerKind.VECTOR
+
+
+_INPUT_KIND_RENAMED = {"InputKind": ("steppe_geo.io.LayerKind", lambda: _InputKind)}
+__getattr__ = renamed_module_names(__name__, _INPUT_KIND_RENAMED, since="0.2.0")
+
+_R, _C, _V = LayerKind.CONTINUOUS, LayerKind.CATEGORICAL, LayerKind.VECTOR
+DERIVATION_INPUT_KINDS: Mapping[str, tuple[LayerKind, ...]] = MappingProxyType(
     {
         "slope": (_R,),
         "aspect": (_R,),

@@ -62,8 +62,8 @@ def _d_hub_height_speed(
     out = power_law(
         _like(v, _float(v), "wind_speed", "m s-1"),
         height_m=float(hub_height_m),
-        ref_height_m=float(reference_height_m),
-        alpha=float(shear_exponent),
+        reference_height_m=float(reference_height_m),
+        shear_exponent=float(shear_exponent),
     )
     return _like(v, _float(out), "wind_speed_hub", "m s-1")
 
@@ -170,7 +170,8 @@ def _d_windy_days(
     # the mean speed is brought from the reference height down to 10 m with the power law (docs/models.md),
     # by steppe_geo.criteria.power_law and weibull_scale (mean speed and k > 0)
     v, k = (_like(_da(layers, key), _float(_da(layers, key)), key, "") for key in inputs)
-    v10 = power_law(v, height_m=10.0, ref_height_m=float(reference_height_m), alpha=float(shear_exponent))
+    v10 = power_law(v, height_m=10.0, reference_height_m=float(reference_height_m),
+                    shear_exponent=float(shear_exponent))
     c = _float(weibull_scale(v10, k=k))
     days = float(season_days) * np.exp(-((float(windy_days_threshold_ms) / c) ** _float(k)))
     return _like(_da(layers, inputs[0]), days, "windy_days", "days")

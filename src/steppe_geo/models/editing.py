@@ -291,7 +291,7 @@ class ModelEdits:
                 if dead & set(d.inputs):
                     dead.add(d.name)
             what = f"input {name!r} and what reads it"
-            gone_criteria = [c.name for c in self.criteria if c.layer_key in dead]
+            gone_criteria = [c.name for c in self.criteria if c.layer in dead]
             gone_constraints = [c.name for c in self.constraints if c.layer in dead]
         elif name in self.constraint_names or name in self.criterion_names:
             dead = set()
@@ -315,9 +315,9 @@ class ModelEdits:
                 f"{', '.join(gone_criteria)}). Drop less, or give the layer."
             )
         # derived layers and inputs that were read before and are read by nothing now go too
-        read_before = {c.layer_key for c in self.criteria} | {c.layer for c in self.constraints if c.layer}
+        read_before = {c.layer for c in self.criteria} | {c.layer for c in self.constraints if c.layer}
         read_before |= {k for d in self.derivations for k in d.inputs}
-        needed = {c.layer_key for c in criteria} | {c.layer for c in constraints if c.layer}
+        needed = {c.layer for c in criteria} | {c.layer for c in constraints if c.layer}
         kept = []
         for d in reversed(self.derivations):
             if d.name not in dead and (d.name in needed or d.name not in read_before):

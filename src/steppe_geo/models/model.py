@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import tomli_w
 
+from steppe_geo._deprecation import renamed_module_names as _renamed_module_names
 from steppe_geo._validation import did_you_mean
 from steppe_geo.criteria import tip_height_m
 from steppe_geo.errors import (
@@ -35,12 +36,12 @@ from steppe_geo.mcda import (
     Setback,
 )
 from steppe_geo.models.derivations import (
+    _INPUT_KIND_RENAMED,
     DERIVATION_HALOS,
     DERIVATION_INPUT_KINDS,
     DERIVATIONS,
     WHOLE_GRID,
     Derivation,
-    InputKind,
     derivation_halo,
 )
 from steppe_geo.models.derivations_distance import within_distance_m
@@ -77,7 +78,6 @@ __all__ = [
     "VECTOR_INPUTS",
     "WHOLE_GRID",
     "Derivation",
-    "InputKind",
     "Model",
     "ModelResult",
     "PointFeaturesWarning",
@@ -186,7 +186,7 @@ class Model(ModelEdits):
                 self.within_distance(d.name)  # distances valid (> 0, one way of giving them)
         for kind, items in (("criterion", self.criteria), ("constraint", self.constraints)):
             for c in items:
-                key = c.layer_key if isinstance(c, Criterion) else c.layer
+                key = c.layer
                 if key is not None and key not in known:
                     raise InvalidParameterError(
                         f"model {self.name!r}: {kind} {c.name!r} reads layer {key!r}, which is neither "
@@ -250,7 +250,7 @@ class Model(ModelEdits):
     def users_of(self, layer: str) -> list[str]:
         """What reads ``layer`` (derivations, criteria, constraints), for error messages."""
         users = [f"derivation {d.name!r}" for d in self.derivations if layer in d.inputs]
-        users += [f"criterion {c.name!r}" for c in self.criteria if c.layer_key == layer]
+        users += [f"criterion {c.name!r}" for c in self.criteria if c.layer == layer]
         users += [f"constraint {c.name!r}" for c in self.constraints if c.layer == layer]
         return users
 
@@ -389,7 +389,7 @@ class Model(ModelEdits):
 
         for c, w in zip(overlay.criteria, overlay.normalized_weights, strict=True):
             label = c.function.label() if hasattr(c.function, "label") else str(c.function)
-            row("criterion", c.name, c.layer_key, label, self.sources.get(c.name, ""), float(w))
+            row("criterion", c.name, c.layer, label, self.sources.get(c.name, ""), float(w))
         setbacks = self.setbacks()
         for c in overlay.constraints:
             if c.name in setbacks:
@@ -433,4 +433,4 @@ def _setback_text(sb: Mapping[str, Any], model: Model) -> str:
         return f"excluded within {dist} of {sb['layer']} (exact, pixel centres)"
     return f"excluded beyond {dist} of {sb['layer']} (exact, pixel centres)"
 
-
+__getattr__ = _renamed_module_names(__name__, _INPUT_KIND_RENAMED, since="0.2.0")

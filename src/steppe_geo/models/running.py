@@ -19,6 +19,7 @@ import numpy as np
 import shapely
 import xarray as xr
 
+from steppe_geo._deprecation import renamed_parameter
 from steppe_geo._validation import did_you_mean
 from steppe_geo.errors import (
     EmptyLayerError,
@@ -28,7 +29,7 @@ from steppe_geo.errors import (
     PointFeaturesWarning,
 )
 from steppe_geo.grid import Grid
-from steppe_geo.io import provenance_record, read_raster, read_vector
+from steppe_geo.io import align, provenance_record, read_raster, read_vector
 from steppe_geo.mcda import (
     Categorical,
     Categories,
@@ -133,7 +134,7 @@ def _load_input(name: str, value: Any, grid: Grid) -> Any:
                 )
             return value
         kind = "categorical" if name in CATEGORICAL_INPUTS else None
-        return read_raster(value, grid=grid, kind=kind, name=name)
+        return align(value, grid, kind=kind, name=name)
     if isinstance(value, str | Path):
         if name in VECTOR_INPUTS:
             try:
@@ -206,16 +207,18 @@ def derive_layers(model: Model, layers: Mapping[str, Any], *, grid: Grid,
     return derived
 
 
-def run_model(model: Model, inputs: Mapping[str, Any], *, grid: Grid, aoi: Any = None) -> ModelResult:
-    """Evaluate ``model`` on ``inputs`` over ``grid``, in memory.
+@renamed_parameter(old="inputs", new="layers", since="0.2.0")
+def run_model(model: Model, layers: Mapping[str, Any], *, grid: Grid, aoi: Any = None) -> ModelResult:
+    """Evaluate ``model`` on ``layers`` over ``grid``, in memory.
 
     Parameters
     ----------
     model : Model
         A preset (:func:`steppe_geo.models.wind_onshore`, ...) or your own.
-    inputs : mapping name → DataArray, GeoDataFrame or path
+    layers : mapping name → DataArray, GeoDataFrame or path
         At least ``model.inputs`` (e.g. ``steppe_geo.datasets.sample_paths()``); rasters are aligned
-        onto ``grid``, vectors reprojected. Extra entries are ignored.
+        onto ``grid``, vectors reprojected. Extra entries are ignored. Was ``inputs`` (a deprecated
+        alias until 0.3.0).
     grid : Grid
         Projected analysis grid (metres).
     aoi : GeoDataFrame or GeoSeries, optional
@@ -245,32 +248,33 @@ def run_model(model: Model, inputs: Mapping[str, Any], *, grid: Grid, aoi: Any =
     PointFeaturesWarning
         Settlements or protected areas given as points within reach of their setback.
     """
+    inputs = layers  # as given; ``loaded`` below holds them read and aligned
     missing = [k for k in model.inputs if k not in inputs or inputs[k] is None]
     if missing:
         detail = "; ".join(f"{k!r} (used by {model.used_by(k) or 'the model'})" for k in missing)
         raise MissingLayerError(
-            f"model {model.name!r} needs input layer(s) {missing}: {detail}. Supply them in inputs, e.g. "
-            f"inputs[{missing[0]!r}] = a path, DataArray or GeoDataFrame (the sample data has it as "
+            f"model {model.name!r} needs input layer(s) {missing}: {detail}. Supply them in layers, e.g. "
+            f"layers[{missing[0]!r}] = a path, DataArray or GeoDataFrame (the sample data has it as "
             f"steppe_geo.datasets.sample_paths()[{missing[0]!r}]){did_you_mean(missing[0], list(inputs))}"
         )
     overlay = model.overlay()
-    layers: dict[str, Any] = {k: _load_input(k, inputs[k], grid) for k in model.inputs}
+    loaded: dict[str, Any] = {k: _load_input(k, inputs[k], grid) for k in model.inputs}
     notes = [f"dropped {k!r}: {v}" for k, v in model.metadata.get("dropped", {}).items()]
-    notes += _empty_layer_notes(model, layers)
-    notes += _point_setback_notes(model, layers, grid)
+    notes += _empty_layer_notes(model, loaded)
+    notes += _point_setback_notes(model, loaded, grid)
     for k in class_code_inputs(model):  # class codes against the tables, legends and constraints reading them
-        if isinstance(layers[k], xr.DataArray):
-            notes += check_class_codes(model, k, _class_codes(layers[k]), source=_source(layers[k]))
-    derived = derive_layers(model, layers, grid=grid)
-    layers.update(derived)
-    notes += _nothing_within_reach_notes(model, layers, derived)
+        if isinstance(loaded[k], xr.DataArray):
+            notes += check_class_codes(model, k, _class_codes(loaded[k]), source=_source(loaded[k]))
+    derived = derive_layers(model, loaded, grid=grid)
+    loaded.update(derived)
+    notes += _nothing_within_reach_notes(model, loaded, derived)
     for text in notes:
         log.info("model %s: %s", model.name, text)
     if "esai" in derived:
         derived["esa_class"] = classify_esa(derived["esai"])
     if "china_sensitivity" in derived:
         derived["china_sensitivity_class"] = classify_china(derived["china_sensitivity"])
-    rasters = {k: v for k, v in layers.items() if isinstance(v, xr.DataArray)}
+    rasters = {k: v for k, v in loaded.items() if isinstance(v, xr.DataArray)}
     res = evaluate(overlay, rasters, aoi=aoi)
     paths = {k: Path(v) for k, v in inputs.items() if k in model.inputs and isinstance(v, str | Path)}
     prov = provenance_record(paths, model=model.to_dict(), grid=grid.describe())
@@ -307,7 +311,7 @@ def _effects(model: Model, layer: str) -> str:
                 beyond = c.name in setbacks and setbacks[c.name]["excludes"] == "beyond"
                 out.append(f"constraint {c.name!r} excludes {'every pixel' if beyond else 'nothing'}")
         for c in model.criteria:
-            if c.layer_key == d.name:
+            if c.layer == d.name:
                 out.append(f"criterion {c.name!r} takes its value for 'beyond the cap' everywhere")
     return "; ".join(out) or "nothing reads it"
 
@@ -321,7 +325,7 @@ def _empty_layer_notes(model: Model, layers: Mapping[str, Any]) -> list[str]:
         src = _source(layers[k])
         where = f"input layer {k!r}" + (f" ({src})" if src else "")
         others = [d.name for d in model.derivations if k in d.inputs and d.function not in DISTANCE_FUNCTIONS]
-        others += [c.name for c in model.criteria if c.layer_key == k]
+        others += [c.name for c in model.criteria if c.layer == k]
         others += [c.name for c in model.constraints if c.layer == k]
         if others:
             raise EmptyLayerError(
@@ -356,7 +360,7 @@ def _point_setback_notes(model: Model, layers: Mapping[str, Any], grid: Grid) ->
                 f"the {layer.replace('_', ' ')}' outline; land just beyond {reach:g} m of the point may lie "
                 "inside the settlement. Give outlines (polygons) if you have them, or widen the setback "
                 f"(replace_constraint({name!r}, distance_m=...)).")
-        warnings.warn(f"model {model.name!r}: {text}", PointFeaturesWarning, stacklevel=3)
+        warnings.warn(f"model {model.name!r}: {text}", PointFeaturesWarning, stacklevel=4)  # past the wrapper
         notes.append(text)
     return notes
 
@@ -407,7 +411,7 @@ def _code_users(model: Model, layer: str) -> list[tuple[str, frozenset[int] | No
     users: list[tuple[str, frozenset[int] | None, str]] = []
     for c in model.criteria:
         f = c.function
-        if c.layer_key == layer and isinstance(f, Categorical) and f.unknown.value == "error":
+        if c.layer == layer and isinstance(f, Categorical) and f.unknown.value == "error":
             users.append((f"criterion {c.name!r}", frozenset(k for k, _ in f.table), ""))
     for c in model.constraints:
         if c.layer == layer and isinstance(c, Categories):

@@ -10,6 +10,7 @@ import geopandas as gpd
 import pandas as pd
 
 from steppe_geo import io
+from steppe_geo._deprecation import RenamedKeysDict
 from steppe_geo._validation import did_you_mean
 from steppe_geo.errors import EmptyLayerError, InvalidParameterError
 from steppe_geo.parcels.selection import SelectionResult
@@ -123,8 +124,10 @@ def export_bundle(
     Returns
     -------
     dict
-        Written paths by key: ``"gpkg"``, ``"shapefile_zip"``, ``"geoparquet"``, ``"flatgeobuf"``,
-        ``"csv"`` (the keys of the formats written).
+        Written paths keyed by format, as ``formats`` names them: ``"gpkg"``, ``"shapefile"``,
+        ``"parquet"``, ``"flatgeobuf"``, ``"csv"`` (the formats written). The keys
+        ``"shapefile_zip"`` and ``"geoparquet"`` of releases before 0.2.0 still look up
+        ``"shapefile"`` and ``"parquet"``, with a deprecation warning, until 0.3.0.
 
     Raises
     ------
@@ -181,11 +184,11 @@ def export_bundle(
         else:
             priority = table
         fields = _shapefile_field_map(c for c in priority.columns if c != priority.geometry.name)
-        written["shapefile_zip"] = io.write_shapefile_zip(priority, directory / f"{name}_priority.zip",
-                                                          field_map=fields, **common)
+        written["shapefile"] = io.write_shapefile_zip(priority, directory / f"{name}_priority.zip",
+                                                      field_map=fields, **common)
     if "parquet" in formats:
-        written["geoparquet"] = io.write_vector(table, directory / f"{name}.parquet", provenance=prov,
-                                                **common)
+        written["parquet"] = io.write_vector(table, directory / f"{name}.parquet", provenance=prov,
+                                             **common)
     if "flatgeobuf" in formats:
         written["flatgeobuf"] = io.write_vector(table, directory / f"{name}.fgb", layer="ranked_parcels",
                                                 **common)
@@ -193,4 +196,5 @@ def export_bundle(
         cols = [c for c in SUMMARY_COLUMNS if c in table.columns]
         summary = pd.DataFrame(table[["parcel_id", *cols]])
         written["csv"] = io.write_vector(summary, directory / f"{name}_summary.csv", **common)
-    return written
+    return RenamedKeysDict(written, {"shapefile_zip": "shapefile", "geoparquet": "parquet"},
+                           what="export_bundle()", since="0.2.0")

@@ -32,6 +32,7 @@ import pandas as pd
 import scipy.sparse as sp
 import xarray as xr
 
+from steppe_geo._deprecation import renamed_parameter
 from steppe_geo._validation import check_positive
 from steppe_geo.errors import InvalidParameterError, MissingLayerError
 from steppe_geo.grid import Grid, check_same_grid
@@ -448,6 +449,7 @@ def _draw_scorer(pixels: ParcelPixels, combination: Combination) -> Callable[[np
     return scores
 
 
+@renamed_parameter(old="k", new="top_k", since="0.2.0")
 def pixel_rank_stability(
     pixels: ParcelPixels,
     combination: Combination,
@@ -455,7 +457,7 @@ def pixel_rank_stability(
     draws: np.ndarray | pd.DataFrame | None = None,
     n_draws: int = 1000,
     concentration: float = 100.0,
-    k: int = 10,
+    top_k: int = 10,
     rng: np.random.Generator | int | None = None,
 ) -> pd.DataFrame:
     """Monte Carlo rank stability under weight uncertainty, for any rule that uses weights.
@@ -477,8 +479,8 @@ def pixel_rank_stability(
         Dirichlet draws around the base weights (:func:`~steppe_geo.parcels.dirichlet_weights`).
     n_draws : int, default 1000
     concentration : float, default 100
-    k : int, default 10
-        For ``p_top_k``.
+    top_k : int, default 10
+        For ``p_top_k`` (was ``k``, a deprecated alias until 0.3.0).
     rng : numpy Generator or seed, optional
 
     Returns
@@ -491,14 +493,15 @@ def pixel_rank_stability(
     Raises
     ------
     InvalidParameterError
-        For a rule that ignores weights, ``k`` outside 1 … parcels, bad draws or concentration.
+        For a rule that ignores weights, ``top_k`` outside 1 … parcels, bad draws or concentration.
     """
+    k = top_k
     _check_criteria(pixels, combination)
     if not combination.uses_weights:
         _draw_scorer(pixels, combination)  # raises the explanation
     n = len(pixels.index)
     if not isinstance(k, (int, np.integer)) or not 1 <= k <= n:
-        raise InvalidParameterError(f"k must be an integer in [1, {n}] (number of parcels), got {k!r}")
+        raise InvalidParameterError(f"top_k must be an integer in [1, {n}] (number of parcels), got {k!r}")
     w = np.fromiter(combination.weights.values(), dtype=np.float64)
     if draws is None:
         _check_draws(n_draws)

@@ -17,6 +17,7 @@ import pandas as pd
 from scipy.stats import spearmanr
 from threadpoolctl import threadpool_limits
 
+from steppe_geo._deprecation import renamed_parameter
 from steppe_geo._validation import check_positive
 from steppe_geo.errors import InvalidParameterError
 from steppe_geo.mcda.weights import AHPResult, principal_eigenvectors
@@ -259,6 +260,7 @@ def _rank_quantiles(ranks: np.ndarray, probs: Sequence[float]) -> np.ndarray:
     return q
 
 
+@renamed_parameter(old="k", new="top_k", since="0.2.0")
 def rank_stability(
     zonal: pd.DataFrame,
     *,
@@ -267,7 +269,7 @@ def rank_stability(
     draws: np.ndarray | pd.DataFrame | None = None,
     n_draws: int = 1000,
     concentration: float = 100.0,
-    k: int = 10,
+    top_k: int = 10,
     rng: np.random.Generator | int | None = None,
 ) -> pd.DataFrame:
     """Monte Carlo rank stability of parcels under weight uncertainty (weighted linear combination).
@@ -293,8 +295,8 @@ def rank_stability(
         Number of Dirichlet draws (ignored when ``draws`` is given).
     concentration : float, default 100
         Dirichlet concentration; standard deviation of a weight w ≈ sqrt(w(1-w)/(concentration+1)).
-    k : int, default 10
-        For ``p_top_k``.
+    top_k : int, default 10
+        For ``p_top_k`` (was ``k``, a deprecated alias until 0.3.0).
     rng : numpy Generator or seed, optional
         Seeded generator for reproducible draws.
 
@@ -302,7 +304,7 @@ def rank_stability(
     -------
     pandas.DataFrame
         Index of ``zonal``; columns ``base_rank``, ``mean_rank``, ``rank_p05``, ``rank_p95``
-        (5–95 % interval, inverted-CDF quantiles) and ``p_top_k`` (share of draws in the top k).
+        (5–95 % interval, inverted-CDF quantiles) and ``p_top_k`` (share of draws in the top ``top_k``).
         Ranks are 1 = best, Int64; equal scores share the best rank of their group ("min", as
         :func:`rank_parcels`). Parcels with a NaN criterion mean are not ranked (<NA> ranks, NaN
         ``mean_rank``, ``p_top_k`` 0) and do not affect the ranks of the others.
@@ -311,13 +313,14 @@ def rank_stability(
     Raises
     ------
     InvalidParameterError
-        If ``k`` is not in 1 … number of parcels, ``n_draws`` < 1, ``concentration`` ≤ 0, or
+        If ``top_k`` is not in 1 … number of parcels, ``n_draws`` < 1, ``concentration`` ≤ 0, or
         ``draws`` does not match the criteria or holds negative or non-finite weights.
     """
     w, matrix, names = criterion_matrix(zonal, weights, criteria=criteria)
     n = matrix.shape[0]
+    k = top_k
     if not isinstance(k, (int, np.integer)) or not 1 <= k <= n:
-        raise InvalidParameterError(f"k must be an integer in [1, {n}] (number of parcels), got {k!r}")
+        raise InvalidParameterError(f"top_k must be an integer in [1, {n}] (number of parcels), got {k!r}")
     if draws is None:
         _check_draws(n_draws)
         check_positive(concentration, param="concentration")
@@ -367,19 +370,21 @@ def _given_draws(draws: np.ndarray | pd.DataFrame, names: list[str]) -> np.ndarr
     return np.ascontiguousarray(arr)
 
 
+@renamed_parameter(old="k", new="top_k", since="0.2.0")
 def weight_sweep(
     zonal: pd.DataFrame,
     *,
     weights: Mapping[str, float],
     criteria: Mapping[str, str] | None = None,
     factors: Sequence[float] = (0.5, 0.75, 1.25, 1.5),
-    k: int = 10,
+    top_k: int = 10,
 ) -> pd.DataFrame:
     """One-at-a-time weight sweep: scale one weight, renormalise the others proportionally.
 
     Scores are Σ w·mean of the criterion means, which is a parcel's score for a weighted linear
     combination only; for other rules use :func:`~steppe_geo.parcels.pixel_rank_stability` with
-    the swept weight vectors as ``draws``.
+    the swept weight vectors as ``draws``. ``top_k`` (default 10; was ``k``, a deprecated alias
+    until 0.3.0) sets the top parcels of ``top_k_overlap``.
 
     Returns
     -------
@@ -393,8 +398,9 @@ def weight_sweep(
     """
     w, matrix, names = criterion_matrix(zonal, weights, criteria=criteria)
     n = matrix.shape[0]
+    k = top_k
     if not isinstance(k, (int, np.integer)) or not 1 <= k <= n:
-        raise InvalidParameterError(f"k must be an integer in [1, {n}] (number of parcels), got {k!r}")
+        raise InvalidParameterError(f"top_k must be an integer in [1, {n}] (number of parcels), got {k!r}")
     mt = np.ascontiguousarray(matrix.T)
     factors = [check_positive(f, param="factors") for f in factors]
     swept = []

@@ -21,6 +21,7 @@ import scipy.sparse as sp
 import xarray as xr
 
 from steppe_geo import io
+from steppe_geo._deprecation import renamed_parameter
 from steppe_geo._validation import parse_choice
 from steppe_geo.errors import InvalidParameterError
 from steppe_geo.grid import Grid, check_same_grid
@@ -185,9 +186,10 @@ def _read_paths(layers: dict, *, grid: Grid | None, categorical: Sequence[str]) 
     return layers
 
 
+@renamed_parameter(old="rasters", new="layers", since="0.2.0")
 def zonal_stats(
     parcels: gpd.GeoDataFrame,
-    rasters: Mapping[str, xr.DataArray],
+    layers: Mapping[str, xr.DataArray],
     *,
     stats: Sequence[str] = ("mean",),
     id_column: str | None = None,
@@ -206,11 +208,12 @@ def zonal_stats(
     ----------
     parcels : geopandas.GeoDataFrame
         Polygons with a CRS; reprojected to the raster CRS if different. Overlaps allowed.
-    rasters : mapping name -> xarray.DataArray or path
+    layers : mapping name -> xarray.DataArray or path
         2-D layers on one grid (projected CRS, metres). NaN and the declared ``rio.nodata``
         (float or integer layers) are nodata. Paths are read with
         :func:`steppe_geo.io.read_raster` onto ``grid`` (or onto the grid of the first
-        DataArray given, or else the first file's own grid).
+        DataArray given, or else the first file's own grid). Was ``rasters`` (a deprecated
+        alias until 0.3.0).
     stats : sequence of str, default ("mean",)
         Any of "mean", "sum", "min", "max", "std", "count", "area". Definitions as in
         exactextract: with coverage fraction c, ``mean = Σ c·x / Σ c`` and
@@ -219,7 +222,7 @@ def zonal_stats(
     id_column : str, optional
         Column of unique parcel ids (default: the index). The result keeps the parcels' index.
     categorical : sequence of str, optional
-        Names of layers in ``rasters`` that are categorical; for them the result has
+        Names of layers in ``layers`` that are categorical; for them the result has
         ``{name}_frac_{value}`` columns (coverage-weighted share of each class among valid
         cells, 0–1; one column per class present anywhere in the layer) instead of ``stats``.
     eligible : xarray.DataArray, optional
@@ -285,17 +288,18 @@ def zonal_stats(
 
     Parcel b: (1 x 6 + 0.5 x 7) / 1.5 = 6.3333 over 1.5 pixels of 1 ha.
     """
+    rasters = layers  # ``layers`` below also holds the eligibility raster
     if not isinstance(rasters, Mapping):
         raise InvalidParameterError(
-            f"rasters must be a mapping name -> DataArray (or path), got {type(rasters).__name__}"
+            f"layers must be a mapping name -> DataArray (or path), got {type(rasters).__name__}"
         )
     if not rasters:
-        raise InvalidParameterError("rasters: give at least one layer (mapping name -> DataArray)")
+        raise InvalidParameterError("layers: give at least one layer (mapping name -> DataArray)")
     stat_list = [parse_choice(Stat, s, param="stats") for s in stats]
     cats = list(categorical or [])
     unknown = [c for c in cats if c not in rasters]
     if unknown:
-        raise InvalidParameterError(f"categorical: {unknown} not in rasters {list(rasters)}")
+        raise InvalidParameterError(f"categorical: {unknown} not in layers {list(rasters)}")
     layers = _read_paths(dict(rasters), grid=grid, categorical=cats)
     rasters = {k: layers[k] for k in rasters}
     if eligible is not None:

@@ -12,8 +12,8 @@ from steppe_geo.errors import (
     ConfigError,
     SteppeGeoError,
 )
+from steppe_geo.io import LayerKind
 from steppe_geo.io.remote import source_name
-from steppe_geo.models.model import InputKind
 from steppe_geo.pipeline.build import _custom_overlay, _quiet_ahp, base_model, build_model
 from steppe_geo.pipeline.check_data import (
     _check_input_options,
@@ -115,11 +115,11 @@ def _expected_kinds(model: Any) -> dict[str, str]:
     kinds: dict[str, str] = {}
     for d in model.derivations:
         for k, kind in d.input_kinds.items():
-            if k in model.inputs and kind is InputKind.VECTOR:
+            if k in model.inputs and kind is LayerKind.VECTOR:
                 kinds[k] = "vector"
             elif k in model.inputs:
                 kinds.setdefault(k, "raster")
-    for k in [c.layer_key for c in model.criteria] + [c.layer for c in model.constraints if c.layer]:
+    for k in [c.layer for c in model.criteria] + [c.layer for c in model.constraints if c.layer]:
         if k in model.inputs:
             kinds.setdefault(k, "raster")
     return kinds

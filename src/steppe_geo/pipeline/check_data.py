@@ -27,7 +27,7 @@ def _users(model: Any) -> dict[str, list[Any]]:
     """Layer → the criteria and constraints of ``model`` (a Model or an Overlay) reading it directly."""
     out: dict[str, list[Any]] = {}
     for c in model.criteria:
-        out.setdefault(c.layer_key, []).append(c)
+        out.setdefault(c.layer, []).append(c)
     for c in getattr(model, "resolved_constraints", lambda: model.constraints)():
         if getattr(c, "layer", None):
             out.setdefault(c.layer, []).append(c)
@@ -57,7 +57,7 @@ def _inputs_used(config: Config, model: ModelConfig) -> tuple[Any, list[str]]:
     """The built model (a Model, or an Overlay for a custom one) and the raster inputs it reads."""
     if model.kind == "custom":
         built = _custom_overlay(model)
-        layers = list(dict.fromkeys(c.layer_key for c in built.criteria))
+        layers = list(dict.fromkeys(c.layer for c in built.criteria))
         layers += [c.layer for c in built.constraints if getattr(c, "layer", None)]
     else:
         built = build_model(model, inputs=list(config.inputs))

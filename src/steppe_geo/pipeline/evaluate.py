@@ -43,14 +43,14 @@ def evaluate_model(model: ModelConfig, layers: InputLayers) -> ModelOutput:
         from steppe_geo.mcda import evaluate
 
         overlay = _custom_overlay(model)
-        res = evaluate(overlay, layers.rasters, aoi=layers.aoi)
+        res = evaluate(overlay, layers.layers, aoi=layers.aoi)
         return ModelOutput(model.name, res.score, res.eligible, res.exclusion,
                            list(res.overlay.exclusion_names), dict(res.weights), res,
                            _quiet_ahp(model, overlay.criterion_names), overlay)
     from steppe_geo.models import run_model
 
     m = build_model(model, inputs=list(layers.paths))
-    res = run_model(m, {**layers.vectors, **layers.rasters}, grid=layers.grid, aoi=layers.aoi)
+    res = run_model(m, {**layers.vectors, **layers.layers}, grid=layers.grid, aoi=layers.aoi)
     return ModelOutput(model.name, res.score, res.eligible, res.exclusion, list(m.overlay().exclusion_names),
                        dict(res.weights), res, _quiet_ahp(model, m.criterion_names), m)
 

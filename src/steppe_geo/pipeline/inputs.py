@@ -154,7 +154,7 @@ def load_inputs(inputs: Mapping[str, Path | str], grid: Grid, *, layers: Mapping
 class AlignedRasters(Mapping[str, xr.DataArray]):
     """Aligned rasters of a streamed or Dask run, read from their tiled files when asked for.
 
-    A mapping name → DataArray like ``InputLayers.rasters`` in memory mode, but nothing is held:
+    A mapping name → DataArray like ``InputLayers.layers`` in memory mode, but nothing is held:
     each lookup reads the file (:func:`steppe_geo.io.read_window` over the whole grid). The
     windowed stages read ``InputLayers.files`` window by window instead.
     """
@@ -207,7 +207,7 @@ def align_inputs(inputs: Mapping[str, Path | str], grid: Grid, work: Path, *,
     Returns
     -------
     InputLayers
-        ``files`` holds the aligned rasters; ``rasters`` reads them on access
+        ``files`` holds the aligned rasters; ``layers`` reads them on access
         (:class:`AlignedRasters`).
     """
     from tqdm import tqdm
@@ -265,7 +265,7 @@ def _read_vector_input(name: str, path: Path | str, grid: Grid, *, layer: str | 
 
     encoding = None if spec is None else spec.encoding
     try:
-        return read_vector(path, layer=layer, crs=grid.crs, aoi=grid, bbox_margin_m=VECTOR_MARGIN_M,
+        return read_vector(path, layer=layer, crs=grid.crs, aoi=grid, margin_m=VECTOR_MARGIN_M,
                            encoding=encoding)
     except EmptyLayerError as exc:  # "nothing here": the models note it, or refuse if it matters
         log.info("%s: %s; read as an empty layer (nothing here)", name, exc)
@@ -333,7 +333,7 @@ def _source_pixel_size(path: Path, grid: Grid) -> float:
     import rasterio
     from rasterio.windows import Window
 
-    from steppe_geo.io.align import _source_resolution_in
+    from steppe_geo.io.alignment import _source_resolution_in
     from steppe_geo.io.raster_meta import _grid_window
 
     with rasterio.open(path) as ds:
@@ -391,10 +391,10 @@ def _summarize_rasters(layers: InputLayers, aoi: gpd.GeoDataFrame | None) -> dic
     from steppe_geo.mcda.aoi import _inside_window, _pixel_polygon, aoi_polygon
 
     g = layers.grid
-    names = list(layers.files) if layers.files else list(layers.rasters)
+    names = list(layers.files) if layers.files else list(layers.layers)
     stats = {k: _RasterStats() for k in names}
     first: dict[str, xr.DataArray] = {}
-    whole = {} if layers.files else {k: layers.rasters[k] for k in names}
+    whole = {} if layers.files else {k: layers.layers[k] for k in names}
     polygon = None if aoi is None else _pixel_polygon(aoi_polygon(aoi, crs=g.crs), g)
     with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):  # the window, not GDAL's block cache, sets the memory
         for win in g.windows(SUMMARY_WINDOW):

@@ -327,7 +327,7 @@ def rank_model_parcels(parcels_gdf: gpd.GeoDataFrame, res: ModelOutput, cfg: Con
     min_eligible_ha = four_pixels_ha if pc.min_eligible_ha is None else pc.min_eligible_ha
     region_min = four_pixels_ha if pc.region_min_area_ha is None else pc.region_min_area_ha
     technology = _TECHNOLOGY.get(getattr(res.model, "name", ""))
-    stable = pc.monte_carlo_draws > 0 and len(combination.weights) > 1 and combination.uses_weights
+    stable = pc.n_draws > 0 and len(combination.weights) > 1 and combination.uses_weights
     windowed = bool(res.files)
     if windowed:  # chunks of parcels against windowed reads: no whole-grid array
         import rasterio
@@ -379,13 +379,13 @@ def rank_model_parcels(parcels_gdf: gpd.GeoDataFrame, res: ModelOutput, cfg: Con
     if stable and k >= 1:
         draws = None
         if res.ahp is not None:  # uncertain judgements: each moves ±1 step on Saaty's ladder
-            draws = ahp_weight_draws(res.ahp, pc.monte_carlo_draws, steps=1, rng=cfg.run.seed)
+            draws = ahp_weight_draws(res.ahp, pc.n_draws, steps=1, rng=cfg.run.seed)
         if combination.rule is Rule.WLC:  # exact shortcut: a parcel's WLC score is Σ w·mean
-            stability = rank_stability(zonal[ok], weights=combination.weights, n_draws=pc.monte_carlo_draws,
-                                       draws=draws, k=k, rng=cfg.run.seed)
+            stability = rank_stability(zonal[ok], weights=combination.weights, n_draws=pc.n_draws,
+                                       draws=draws, top_k=k, rng=cfg.run.seed)
         else:  # every draw recombines the parcels' pixels under the model's rule
-            stability = pixel_rank_stability(pixels.take(ok), combination, n_draws=pc.monte_carlo_draws,
-                                             draws=draws, k=k, rng=cfg.run.seed)
+            stability = pixel_rank_stability(pixels.take(ok), combination, n_draws=pc.n_draws,
+                                             draws=draws, top_k=k, rng=cfg.run.seed)
 
     selection = None
     if select and pc.budget_ha is not None:
@@ -436,7 +436,7 @@ def run_parcels(cfg: Config, layers: InputLayers, results: Mapping[str, ModelOut
         except (GeometryTypeError, InvalidParameterError) as exc:  # say which input and which key
             where = f"parcels.source: input {pc.source!r} ({parcels_gdf.attrs.get('source', 'in memory')})"
             raise type(exc)(f"{where}: {exc}") from None
-        weibull_k = layers.rasters.get("weibull_k")
+        weibull_k = layers.layers.get("weibull_k")
     out = {m: rank_model_parcels(parcels_gdf, results[m], cfg, select=m == select_by,
                                  coverage=coverage, weibull_k=weibull_k, aoi=layers.aoi)
            for m in tqdm(names, desc="parcels", unit="model", disable=not progress)}

@@ -26,7 +26,7 @@ def _hillshade(layers: InputLayers) -> xr.DataArray | None:
             return None
         dem = read_decimated(layers.files["dem"], resampling="average")
     else:
-        dem = layers.rasters.get("dem")
+        dem = layers.layers.get("dem")
         if dem is None:
             return None
     try:
@@ -116,7 +116,7 @@ def _model_tables(name: str, res: ModelOutput, mc: ModelConfig | None,
         blocks.append(table_html(model.describe(),
                                  caption=f"{name}: criteria, value functions, weights, sources"))
     elif model is not None and hasattr(model, "criteria"):
-        rows = [{"criterion": c.name, "layer": c.layer_key, "value function": c.function.label(),
+        rows = [{"criterion": c.name, "layer": c.layer, "value function": c.function.label(),
                  "weight": res.weights.get(c.name, float("nan"))} for c in model.criteria]
         blocks.append(table_html(rows, caption=f"{name}: criteria (rule {model.rule.value})"))
         if model.constraints:
@@ -295,7 +295,7 @@ def _maps_and_report(stage: Path, cfg: Config, layers: InputLayers, results: Map
         else:
             ids = pd.Series([f"row {i}" for i in range(len(po.ranked))], index=po.ranked.index)
             id_name = "parcel (row in the layer, from 0)"
-        ax = maps.plot_ranked_parcels(ranked, column="score", k=k, label_column=None,
+        ax = maps.plot_ranked_parcels(ranked, column="score", top_k=k, label_column=None,
                                       title=f"{name}: parcels ranked by score", note=note, aoi=aoi)
         figures.append((f"{name}_parcels", f"{name}: parcels by score (top {k} outlined and numbered)",
                         ax.figure))
@@ -321,7 +321,7 @@ def _maps_and_report(stage: Path, cfg: Config, layers: InputLayers, results: Map
         if po.stability is not None:
             stab = po.stability.join(po.ranked[["rank"]].astype(float), how="left")
             stab = stab.assign(parcel=ids.reindex(stab.index).to_numpy())
-            draws = pc.monte_carlo_draws if pc else 0
+            draws = pc.n_draws if pc else 0
             how = "AHP judgements ±1 Saaty step" if results[name].ahp is not None else "Dirichlet weights"
             ax = maps.plot_rank_stability(stab, rank="base_rank", probability="p_top_k", n=min(20, len(stab)),
                                           label_column="parcel",

@@ -9,6 +9,7 @@ from typing import Any
 import geopandas as gpd
 import xarray as xr
 
+from steppe_geo._deprecation import renamed_attribute
 from steppe_geo.grid import Grid
 
 
@@ -20,8 +21,8 @@ class InputLayers:
     Attributes
     ----------
     grid : Grid
-    rasters : dict name → DataArray
-        Aligned onto ``grid``.
+    layers : dict name → DataArray
+        The rasters, aligned onto ``grid``. Was ``rasters`` (a deprecated alias until 0.3.0).
     vectors : dict name → GeoDataFrame
         In ``grid.crs``, clipped to the grid's bounds grown by :data:`VECTOR_MARGIN_M`.
     paths : dict name → Path or str
@@ -38,12 +39,14 @@ class InputLayers:
     """
 
     grid: Grid
-    rasters: dict[str, xr.DataArray]
+    layers: dict[str, xr.DataArray]
     vectors: dict[str, gpd.GeoDataFrame]
     paths: dict[str, Path | str]
     seconds: float = 0.0
     aoi: gpd.GeoDataFrame | None = None
     files: dict[str, Path] = field(default_factory=dict)
+
+    rasters = renamed_attribute("rasters", "layers", since="0.2.0")
 
 
 @dataclass

@@ -220,7 +220,7 @@ def demo_config(out_dir: PathLike = "steppe-geo-demo", *, resolution_m: float = 
             ("restoration", "restoration_priority"))},
         parcels=ParcelsConfig(source="parcels", id_column="parcel_id", name_column="name_zh", top_k=10,
                               rank_by=("wind", "solar", "restoration"), select_by="restoration",
-                              budget_ha=10_000.0, monte_carlo_draws=500),
+                              budget_ha=10_000.0, n_draws=500),
         outputs=OutputsConfig(directory=Path(out_dir), rasters=True, aligned_inputs=True),
         run=RunConfig(),
     )

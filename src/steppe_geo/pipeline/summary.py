@@ -11,6 +11,7 @@ import numpy as np
 import rasterio
 import xarray as xr
 
+from steppe_geo._deprecation import RenamedKeysDict
 from steppe_geo.config import Config, ModelConfig
 from steppe_geo.grid import Grid
 from steppe_geo.io.warp import GDAL_CACHE_MB
@@ -247,11 +248,15 @@ def _parcel_summary(po: ParcelOutput, cfg: Config) -> dict[str, Any]:
     ranked = po.ranked
     k = cfg.parcels.top_k if cfg.parcels else 10
     top = ranked.head(k)
-    out: dict[str, Any] = {
+    # "top_k" was "top" before 0.2.0: RunResult.summary still answers to it (with a warning); summary.json
+    # holds "top_k" only
+    out: dict[str, Any] = RenamedKeysDict({}, {"top": "top_k"}, what="summary['parcels'][model]",
+                                          since="0.2.0")
+    out |= {
         "parcels": len(ranked),
         "outside_aoi": po.outside_aoi,
         "scored": int(ranked["score"].notna().sum()),
-        "top": [str(i) for i in (top[cfg.parcels.id_column] if cfg.parcels and cfg.parcels.id_column
+        "top_k": [str(i) for i in (top[cfg.parcels.id_column] if cfg.parcels and cfg.parcels.id_column
                                  and cfg.parcels.id_column in top.columns else top.index)],
         "regions": 0 if po.regions is None else len(po.regions),
     }

@@ -127,9 +127,9 @@ def _write_outputs(stage: Path, cfg: Config, layers: InputLayers, results: Mappi
 
     protected = list(layers.paths.values())
     if cfg.outputs.aligned_inputs:
-        names = list(layers.files) if layers.files else list(layers.rasters)
+        names = list(layers.files) if layers.files else list(layers.layers)
         for name in tqdm(names, desc="write aligned", unit="layer", disable=not progress):
-            da = _open_file(layers.files[name], name) if layers.files else layers.rasters[name]
+            da = _open_file(layers.files[name], name) if layers.files else layers.layers[name]
             write_raster(da, stage / "aligned" / f"{name}.tif", provenance=provenance, protected=protected)
     if cfg.outputs.rasters:
         for mname, res in results.items():

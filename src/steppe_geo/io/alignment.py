@@ -15,20 +15,67 @@ import rasterio.windows
 from affine import Affine
 from rasterio.enums import Resampling as _RioResampling
 
+from steppe_geo._validation import parse_choice
+from steppe_geo.errors import InvalidParameterError
 from steppe_geo.grid import Grid
 from steppe_geo.io.raster_meta import _footprint
 
-__all__ = ["COARSEN_RATIO", "LayerKind", "ResamplingMethod", "default_resampling", "warp_scales"]
+__all__ = ["COARSEN_RATIO", "RASTER_KINDS", "LayerKind", "ResamplingMethod", "default_resampling",
+           "parse_raster_kind", "warp_scales"]
 
 COARSEN_RATIO = 1.5
 """Target pixels larger than this many source pixels count as coarsening."""
 
 
 class LayerKind(enum.Enum):
-    """How a layer's values behave under resampling."""
+    """The kind of a layer: how a raster's values behave under resampling, or a vector layer.
+
+    ``CONTINUOUS`` and ``CATEGORICAL`` are the kinds of a raster (``kind=`` of
+    :func:`~steppe_geo.io.read_raster`, ``kind`` in ``[inputs]``); a derivation declares each of its
+    inputs as one of the three (:data:`steppe_geo.models.DERIVATION_INPUT_KINDS`). This enum
+    replaces ``steppe_geo.models.InputKind`` (``InputKind.RASTER`` is ``CONTINUOUS``).
+    """
 
     CONTINUOUS = "continuous"
     CATEGORICAL = "categorical"
+    VECTOR = "vector"
+
+
+RASTER_KINDS = (LayerKind.CONTINUOUS, LayerKind.CATEGORICAL)
+"""The kinds a raster can have (a vector layer is not read by the raster readers)."""
+
+
+def parse_raster_kind(value: Any, *, param: str) -> LayerKind:
+    """Parse the kind of a raster: ``"continuous"`` or ``"categorical"`` (or a :class:`LayerKind`).
+
+    Parameters
+    ----------
+    value : str or LayerKind
+    param : str
+        Named in the error message (``"kind"``, ``"steppe_geo:kind tag of dem.tif"``).
+
+    Returns
+    -------
+    LayerKind
+        One of :data:`RASTER_KINDS`.
+
+    Raises
+    ------
+    InvalidParameterError
+        For an unknown value, or ``"vector"`` (vector layers are read with ``read_vector``).
+
+    Examples
+    --------
+    >>> parse_raster_kind("Categorical", param="kind")
+    <LayerKind.CATEGORICAL: 'categorical'>
+    """
+    kind = parse_choice(LayerKind, value, param=param)
+    if kind not in RASTER_KINDS:
+        raise InvalidParameterError(
+            f"{param}: a raster's kind is 'continuous' or 'categorical', got {value!r} "
+            "(vector layers are read with steppe_geo.io.read_vector)"
+        )
+    return kind
 
 
 class ResamplingMethod(enum.Enum):
