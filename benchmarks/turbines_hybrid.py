@@ -30,15 +30,15 @@ def main(resolution_m: float = 100.0) -> None:
     aoi = sg.read_vector(paths["aoi"])
     grid = sg.Grid.for_area(aoi, resolution_m=resolution_m)
     layers = pipeline.load_inputs(paths, grid)
-    wind = models.run_model(models.wind_onshore(), {**layers.vectors, **layers.rasters}, grid=grid, aoi=aoi)
+    wind = models.run_model(models.wind_onshore(), {**layers.vectors, **layers.layers}, grid=grid, aoi=aoi)
     eligible = wind.eligible.astype(bool)
     plots = layers.vectors["parcels"].to_crs(grid.crs)
     plots = plots[~plots.geometry.is_empty & plots.geometry.notna()]
     plots = plots.set_geometry(plots.geometry.make_valid())
     curve = criteria.load_power_curve("nrel_6mw_170")
-    direction = layers.rasters["wind_direction"]
-    speed = layers.rasters["wind_speed_100m"]
-    k = float(np.nanmean(layers.rasters["weibull_k"].values))
+    direction = layers.layers["wind_direction"]
+    speed = layers.layers["wind_speed_100m"]
+    k = float(np.nanmean(layers.layers["weibull_k"].values))
     # the sample has a dominant direction only: a rose with 40 % of the time in the dominant sector,
     # the rest spread (an assumption for the measurement; the record's own rose is used below)
     prevailing = criteria.wakes.prevailing_direction(direction.values.ravel())
@@ -75,7 +75,7 @@ def main(resolution_m: float = 100.0) -> None:
     scf = comp.pv_capacity_factor_series(times, rec["GHI"], latitude=40.53, longitude=-108.54,
                                          temp_air_c=rec["Temperature"])
     ghi_kwh = rec["GHI"].sum() * 0.5 / 1000
-    zonal = parcels.zonal_stats(plots, {"ghi": layers.rasters["ghi"], "v": speed}, id_column=None)
+    zonal = parcels.zonal_stats(plots, {"ghi": layers.layers["ghi"], "v": speed}, id_column=None)
     sites = pd.DataFrame({"wind_mw": summary["capacity_mw"].to_numpy(),
                           # PV on 20 % of the parcel at 50 MW/km²
                           "solar_mw": (plots.area.to_numpy() / 1e6 * 0.2 * 50.0),

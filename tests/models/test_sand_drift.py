@@ -9,10 +9,10 @@ import pytest
 
 import steppe_geo as sg
 from steppe_geo.errors import InvalidParameterError
+from steppe_geo.io import LayerKind
 from steppe_geo.models import (
     DERIVATION_INPUT_KINDS,
     DERIVATIONS,
-    InputKind,
     derive_layers,
     desertification_esai,
     pv_sand_control,
@@ -42,8 +42,8 @@ def series(small_grid):
 
 
 def test_registry_declares_the_drift_derivations():
-    assert DERIVATION_INPUT_KINDS["drift_potential"] == (InputKind.RASTER, InputKind.RASTER)
-    assert DERIVATION_INPUT_KINDS["dune_mobility"] == (InputKind.RASTER,) * 3
+    assert DERIVATION_INPUT_KINDS["drift_potential"] == (LayerKind.CONTINUOUS, LayerKind.CONTINUOUS)
+    assert DERIVATION_INPUT_KINDS["dune_mobility"] == (LayerKind.CONTINUOUS,) * 3
     assert {"drift_potential", "dune_mobility"} <= set(DERIVATIONS)
 
 
@@ -51,7 +51,7 @@ def test_pv_sand_control_series_derives_the_drift_layer(series, small_grid):
     model = pv_sand_control(sand_drift="series")
     assert model.inputs[-2:] == ("wind_speed_series", "wind_direction_series")
     assert model.derivation("sand_drift_potential").input_kinds == {
-        "wind_speed_series": InputKind.RASTER, "wind_direction_series": InputKind.RASTER}
+        "wind_speed_series": LayerKind.CONTINUOUS, "wind_direction_series": LayerKind.CONTINUOUS}
     assert math.isclose(sum(c.weight for c in model.criteria), 1.0)
     out = derive_layers(model, series, grid=small_grid, only=["sand_drift_potential"])["sand_drift_potential"]
     # hand calculation: one record in four (t = 25 %) at 20 kn from the north, 10 m, equal band weights:

@@ -46,7 +46,7 @@ def project(tmp_path, rng):
                          {"name": "slope", "function": "linear", "low": 20.0, "high": 0.0, "weight": 1}],
             "constraints": [{"type": "value_range", "name": "steep", "layer": "slope", "max": 10.0}],
         }},
-        "parcels": {"source": "parcels", "id_column": "pid", "monte_carlo_draws": 0,
+        "parcels": {"source": "parcels", "id_column": "pid", "n_draws": 0,
                     "turbines": {"model": "wind", "top": 3, "curve": "iea_3.3mw_156", "mean_speed": "speed",
                                  "wind_direction": "direction"}},
         "outputs": {"directory": "out", "vectors": ["gpkg"], "maps": ["png"]},

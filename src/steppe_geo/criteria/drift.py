@@ -123,7 +123,8 @@ def speed_at_10m(speed: Any, *, reference_height_m: float,
     4.1497
     """
     v = _speeds(speed, "speed")
-    factor = log_law(1.0, height_m=10.0, ref_height_m=float(reference_height_m), z0_m=float(roughness_m))
+    factor = log_law(1.0, height_m=10.0, reference_height_m=float(reference_height_m),
+                     z0_m=float(roughness_m))
     return v * float(factor)
 
 

@@ -348,7 +348,7 @@ class TuningPanel:
             (line,) = ax.plot(x, c.function.apply(x), "o" if isinstance(c.function, Categorical) else "-",
                               color="tab:blue")
             ax.set_ylim(-0.05, 1.05)
-            ax.set_title(f"{c.name} ({c.layer_key})", fontsize=9)
+            ax.set_title(f"{c.name} ({c.layer})", fontsize=9)
             self._curves[c.name] = (line, x)
         for ax in axes[len(crit):]:
             ax.set_visible(False)

@@ -323,7 +323,7 @@ class TuningSession:
             ``name`` is neither a criterion nor a constraint reading a layer.
         """
         if name in self._base.criterion_names:
-            return self._levels["preview"].layers[self._criterion(name).layer_key]
+            return self._levels["preview"].layers[self._criterion(name).layer]
         c = self._constraint(name) if name in self._base.constraint_names else None
         if c is None or c.layer is None:
             valid = [*self._base.criterion_names, *self._base.constraint_names]
@@ -551,12 +551,12 @@ class TuningSession:
         overlay = self.model.overlay()
         shape = lv.grid.shape
         for i, c in enumerate(overlay.criteria):  # standardise only what changed
-            key = (c.function, c.layer_key, lv.versions.get(c.layer_key, 0))
+            key = (c.function, c.layer, lv.versions.get(c.layer, 0))
             if lv.functions[i] != key:
-                c.function.apply(lv.layers[c.layer_key], out=lv.stack[i].reshape(shape))
+                c.function.apply(lv.layers[c.layer], out=lv.stack[i].reshape(shape))
                 lv.functions[i] = key
                 self.stats["standardised"] += 1
-        keys = list(dict.fromkeys(c.layer_key for c in overlay.criteria))
+        keys = list(dict.fromkeys(c.layer for c in overlay.criteria))
         mkey = tuple(lv.versions.get(k, 0) for k in keys)
         if lv.missing is None or lv.missing_key != mkey:  # no data in a criterion layer: the no_data bit
             lv.missing = np.zeros(shape, dtype=bool)

@@ -461,14 +461,14 @@ def _turbine_layouts(po: ParcelOutput, res: ModelOutput, layers: InputLayers, cf
     tc = cfg.parcels.turbines
     ranked = po.ranked
     best = ranked[ranked["rank"].notna()].sort_values("rank").head(tc.top)
-    speed = layers.rasters[tc.mean_speed]
+    speed = layers.layers[tc.mean_speed]
     k = 2.0
     if tc.weibull_k is not None:
-        kv = np.asarray(layers.rasters[tc.weibull_k].values, dtype=float)
+        kv = np.asarray(layers.layers[tc.weibull_k].values, dtype=float)
         k = float(np.nanmean(kv)) if np.isfinite(kv).any() else 2.0
     mean = float(np.nanmean(np.asarray(speed.values, dtype=float)))
     rose = weibull_rose(tc.sector_frequency, mean / float(gamma(1.0 + 1.0 / k)), k)
-    direction = layers.rasters[tc.wind_direction] if tc.wind_direction is not None else None
+    direction = layers.layers[tc.wind_direction] if tc.wind_direction is not None else None
     eligible = layers.grid.to_dataarray(np.asarray(res.eligible.values, dtype=bool), name="eligible")
     points, summary = turbine_layouts(best[[best.geometry.name]], eligible, rose=rose, curve=tc.curve,
                                       wind_from_deg=direction, mean_speed_m_s=speed, along_d=tc.along_d,

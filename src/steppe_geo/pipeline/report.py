@@ -183,8 +183,8 @@ def _drift_layer(res: ModelOutput, layers: InputLayers, key: str) -> xr.DataArra
     extra = getattr(res.result, "layers", None)
     if extra is not None and key in extra:
         return extra[key]
-    if key in layers.rasters:
-        return layers.rasters[key]
+    if key in layers.layers:
+        return layers.layers[key]
     if key in layers.files:
         return read_decimated(layers.files[key], resampling="average")
     return None
@@ -201,7 +201,7 @@ def _drift_blocks(results: Mapping[str, ModelOutput], layers: InputLayers) -> li
         crit = {c.name: c for c in getattr(model, "criteria", ())}.get("sand_drift")
         if crit is None:
             continue
-        key = crit.layer_key
+        key = crit.layer
         source = getattr(model, "sources", {}).get("sand_drift", "")
         blocks.append(text_html(f"{name}: criterion sand_drift on layer {key} (vector units, VU; "
                                 f"weight {res.weights.get('sand_drift', crit.weight):.3g}). {source}"))
