@@ -345,3 +345,75 @@ def test_compute_layers_keep_the_import_contract():
                      + "\n".join(f"{m}: {what}" for m, what in new))
     fixed = sorted(KNOWN_CONTRACT_VIOLATIONS - found)
     assert not fixed, f"no longer violated, delete from KNOWN_CONTRACT_VIOLATIONS: {fixed}"
+
+
+# Function-local imports are only for deliberately lazy dependencies (issue 14, item 2); anything else is
+# imported at module level, where the cycle test sees it. Each entry: module prefix → why it is lazy.
+LAZY_IMPORTS = {
+    "matplotlib": "heavy (about 0.3 s) and only for maps: `import steppe_geo` must not import it",
+    "dask": "the Dask scheduler is only needed for runs with `workers`/`scheduler`",
+    "distributed": "dask.distributed starts slowly and is only needed for cluster runs",
+    "highspy": "optional solver of the budgeted selection, imported when a selection asks for it",
+    "ipywidgets": "optional notebook widgets, imported only in a notebook",
+    "steppe_geo.maps": "the maps package imports matplotlib (see above); `sg.maps` is lazy for that reason",
+    "msvcrt": "Windows only (file locking of the output folder); fcntl is its POSIX twin",
+    "fcntl": "POSIX only (file locking of the output folder); msvcrt is its Windows twin",
+}
+
+
+def _resolve(node: ast.ImportFrom | ast.Import, name: str, is_pkg: bool) -> list[str]:
+    """The absolute module names an import statement imports (``from steppe_geo import maps`` → maps)."""
+    if isinstance(node, ast.Import):
+        return [a.name for a in node.names]
+    mod = node.module or ""
+    if node.level:
+        base = name.split(".") if is_pkg else name.split(".")[:-1]
+        base = base[: len(base) - node.level + 1]
+        mod = ".".join([*base, mod] if mod else base)
+    return [f"{mod}.{a.name}" if mod == "steppe_geo" else mod for a in node.names]
+
+
+def function_local_imports(path: Path, name: str) -> list[tuple[str, int, str]]:
+    """``(module, line, imported module)`` for every import inside a function that is not lazy.
+
+    ``steppe_geo.maps`` counts as lazy only outside the maps package (inside it matplotlib is loaded).
+    """
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    out = []
+
+    def lazy(mod: str) -> bool:
+        if name.startswith("steppe_geo.maps") and mod.startswith("steppe_geo.maps"):
+            return False
+        return any(mod == p or mod.startswith(p + ".") for p in LAZY_IMPORTS)
+
+    def visit(node: ast.AST, inside: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            if inside and isinstance(child, ast.Import | ast.ImportFrom):
+                for mod in _resolve(child, name, path.name == "__init__.py"):
+                    if not lazy(mod):
+                        out.append((name, child.lineno, mod))
+            visit(child, inside or isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda))
+
+    visit(tree, False)
+    return out
+
+
+def test_local_import_finder_finds_planted_imports(tmp_path):
+    planted = tmp_path / "planted.py"
+    planted.write_text(
+        "import os\n\ndef f():\n    import matplotlib.pyplot as plt\n    from steppe_geo import maps\n"
+        "    from steppe_geo.io import read_raster\n    if True:\n        import scipy.ndimage\n"
+        "    return plt, maps, read_raster\n\nclass A:\n    def g(self):\n        from . import grid\n"
+        "        import distributed\n", encoding="utf-8")
+    assert function_local_imports(planted, "steppe_geo.criteria.planted") == [
+        ("steppe_geo.criteria.planted", 6, "steppe_geo.io"), ("steppe_geo.criteria.planted", 8, "scipy.ndimage"),
+        ("steppe_geo.criteria.planted", 13, "steppe_geo.criteria")]
+    assert function_local_imports(planted, "steppe_geo.maps.planted")[0] == (
+        "steppe_geo.maps.planted", 5, "steppe_geo.maps")
+
+
+def test_function_local_imports_are_only_the_lazy_ones():
+    found = [hit for name, path in _modules().items() for hit in function_local_imports(path, name)]
+    assert not found, ("function-local imports of dependencies that are not deliberately lazy (move them to "
+                       "module level, or add the dependency to LAZY_IMPORTS with its reason):\n"
+                       + "\n".join(f"{m}:{line}: {mod}" for m, line, mod in found))

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import math
 
+import geopandas as gpd
 import numpy as np
 import shapely
 import xarray as xr
 from affine import Affine
+from rasterio.features import rasterize as _rio_rasterize
 from scipy import ndimage
 
 from steppe_geo._typing import ClassesLike, FeaturesLike
@@ -143,8 +145,6 @@ def _burn(geoms: np.ndarray, grid: Grid, all_touched: bool, *, outlines: bool = 
     a pixel (a house, a 1 m wide ring) still occupies the pixels its outline runs through
     instead of vanishing. Points burn the pixel that contains them, lines the pixels along them.
     """
-    from rasterio.features import rasterize as _rio_rasterize
-
     if geoms.size == 0:
         return np.zeros(grid.shape, dtype=bool)
     shapes = [(g, 1) for g in geoms]
@@ -225,8 +225,6 @@ def _feature_mask(features: FeaturesLike, grid: Grid, max_distance_m: float | No
                   classes: ClassesLike | None,
                   all_touched: bool) -> tuple[np.ndarray, int, int]:
     """Feature mask on the (possibly expanded) grid and the offset of ``grid`` inside it."""
-    import geopandas as gpd
-
     if isinstance(features, gpd.GeoDataFrame | gpd.GeoSeries):
         geoms = _vector_geometries(features, grid)
         if geoms.size == 0:
@@ -387,8 +385,6 @@ _QUAD_SEGS = 16  # buffer arcs: 16 segments per quarter circle
 
 def _vector_geometries(features: FeaturesLike, grid: Grid) -> np.ndarray:
     """Non-empty geometries of ``features`` in the grid's CRS."""
-    import geopandas as gpd
-
     geoms = features.geometry if isinstance(features, gpd.GeoDataFrame) else features
     if geoms.crs is None:
         raise MissingCRSError("features have no CRS; set one with .set_crs(...)")
@@ -493,7 +489,6 @@ def within_distance(features: FeaturesLike, *, grid: Grid, distance_m: float, al
 
 def _within(features: FeaturesLike, grid: Grid, d: float, all_touched: bool,
             classes: ClassesLike | None) -> np.ndarray:
-    import geopandas as gpd
 
     check_projected(grid.crs, what="distance grid")
     if isinstance(features, gpd.GeoDataFrame | gpd.GeoSeries):

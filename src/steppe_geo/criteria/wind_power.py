@@ -15,6 +15,7 @@ from importlib import resources
 
 import numpy as np
 import xarray as xr
+from scipy.special import gamma, gammainc
 
 from steppe_geo._typing import RasterOrNumber
 from steppe_geo._validation import check_range, did_you_mean
@@ -205,8 +206,6 @@ def capacity_factor_kernel(c: np.ndarray, k: np.ndarray, speeds: np.ndarray, pow
     ndarray
         Capacity factor (0..1), shape of ``c`` and ``k`` broadcast.
     """
-    from scipy.special import gamma, gammainc
-
     shape = np.broadcast_shapes(np.shape(c), np.shape(k))
     flat_c = np.broadcast_to(np.asarray(c, dtype=float), shape).ravel()
     flat_k = np.broadcast_to(np.asarray(k, dtype=float), shape).ravel()

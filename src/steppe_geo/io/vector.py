@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import enum
 import warnings
 from pathlib import Path
@@ -9,9 +10,14 @@ from typing import Any, TypeAlias
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pyogrio
+import pyogrio.errors
 import pyproj
 import shapely
 import xarray as xr
+from rasterio.features import rasterize as _rio_rasterize
 
 from steppe_geo._typing import Bounds, CRSLike, PathLike
 from steppe_geo._validation import parse_choice, to_crs
@@ -96,8 +102,6 @@ def _local_parquet(path: Path | str) -> None:
 
 def _check_encoding(path: Path | str, encoding: str | None) -> str | None:
     """``encoding`` checked (a Python codec name), or refuse a shapefile whose text encoding is unknown."""
-    import codecs
-
     if encoding is None and is_remote(path):  # no sidecar files to look at: GDAL decides
         return None
     if encoding is None:
@@ -123,8 +127,6 @@ def _check_encoding(path: Path | str, encoding: str | None) -> str | None:
 
 def _read_file(source: PathLike, layer: str | None, encoding: str | None = None
                ) -> tuple[gpd.GeoDataFrame, str]:
-    import pyogrio
-    import pyogrio.errors
 
     path = input_path(source)  # a URL stays a string (GDAL reads it over /vsicurl/, /vsis3/)
     if not is_remote(path) and not path.exists():
@@ -180,9 +182,6 @@ def vector_layers(source: PathLike) -> list[str]:
     >>> vector_layers(sample_paths()["parcels"])
     ['parcels']
     """
-    import pyogrio
-    import pyogrio.errors
-
     path = input_path(source)
     if not is_remote(path) and not path.exists():
         raise InputNotFoundError(f"vector file not found: {str(path)!r}")
@@ -223,14 +222,10 @@ def vector_columns(source: PathLike, *, layer: str | None = None, encoding: str 
     InvalidParameterError
         If the file holds several layers and ``layer`` is None, or ``encoding`` is unknown.
     """
-    import pyogrio
-    import pyogrio.errors
-
     path = input_path(source)
     if is_remote(path) or path.exists():
         encoding = _check_encoding(path, encoding)
     if _suffix(path) in (".parquet", ".geoparquet"):
-        import pyarrow.parquet as pq
 
         _local_parquet(path)
         if not path.exists():
@@ -526,9 +521,6 @@ def rasterize(
     >>> int(sg.rasterize(parcels, grid=grid).sum())
     8
     """
-    import pandas as pd
-    from rasterio.features import rasterize as _rio_rasterize
-
     if not isinstance(features, gpd.GeoDataFrame | gpd.GeoSeries):
         raise InvalidParameterError(
             f"features must be a GeoDataFrame or GeoSeries, got {type(features).__name__}"

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import rasterio
+import rioxarray
 import xarray as xr
 from rasterio.windows import Window
 
@@ -370,8 +371,6 @@ def open_lazy(path: PathLike, *, name: str | None = None) -> xr.DataArray:
     InputNotFoundError
         The file does not exist.
     """
-    import rioxarray
-
     src = Path(path)
     if not src.exists():
         raise InputNotFoundError(f"raster file not found: {str(src)!r}")

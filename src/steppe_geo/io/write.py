@@ -20,6 +20,7 @@ import numpy as np
 import rasterio
 import rasterio.shutil
 import xarray as xr
+from rasterio.enums import Resampling
 from rasterio.windows import Window
 
 from steppe_geo._typing import PathLike
@@ -114,8 +115,6 @@ def _finalise_cog(gtiff: Path, dest_tmp: Path, *, categorical: bool, compress: C
     ``OVERVIEWS=AUTO``, which would otherwise compute them from a compressed temporary copy —
     about 3x slower for large rasters.
     """
-    from rasterio.enums import Resampling
-
     with rasterio.open(gtiff, "r+") as ds:
         factors = _overview_factors(ds.width, ds.height)
         if factors:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
+from tqdm import tqdm
 
 from steppe_geo._typing import PathLike
 from steppe_geo._validation import did_you_mean
@@ -131,7 +132,6 @@ def _bar(items: Iterable[T], progress: bool | str, what: str, *, total: int | No
     """``items`` wrapped in a tqdm bar counting windows (``"<label>: <what>"``), or unchanged."""
     if progress is False or progress is None:
         return items
-    from tqdm import tqdm
 
     label = f"{progress}: {what}" if isinstance(progress, str) else what
     return tqdm(items, desc=label, unit="window", total=total, dynamic_ncols=True)

@@ -14,12 +14,16 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+import exactextract
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 import shapely
 import xarray as xr
+from exactextract.feature import Feature, FeatureSource
+from exactextract.raster import NumPyRasterSource
+from rasterio.windows import Window
 
 from steppe_geo._validation import check_projected
 from steppe_geo.errors import (
@@ -162,7 +166,6 @@ def _repaired(geoms: gpd.GeoSeries, ids: pd.Index, *, warn: bool = True) -> gpd.
 
 def _wkb_source(geoms, grid: Grid):
     """An exactextract feature source handing over WKB (twice as fast as its GeoJSON path)."""
-    from exactextract.feature import Feature, FeatureSource
 
     class _WKBFeature(Feature):
         def __init__(self, wkb: bytes) -> None:
@@ -203,8 +206,6 @@ def _template(grid: Grid):
     A north-up grid uses exactextract's in-memory NumPy source (about 9x faster than its
     xarray source); other grids go through the xarray source.
     """
-    from exactextract.raster import NumPyRasterSource
-
     data = np.zeros(grid.shape, dtype=np.uint8)
     t = grid.transform
     if t.b == 0 and t.d == 0 and t.a > 0 and t.e < 0:
@@ -246,8 +247,6 @@ def coverage_matrix(parcels: gpd.GeoDataFrame, grid: Grid | xr.DataArray, *,
         Invalid polygons (a self-intersecting "bow-tie") are repaired with ``shapely.make_valid``
         (polygonal parts kept) and named; their areas are those of the repaired polygons.
     """
-    import exactextract
-
     if not isinstance(parcels, gpd.GeoDataFrame):
         raise InvalidParameterError(
             f"parcels must be a geopandas.GeoDataFrame of polygons with a CRS, got {type(parcels).__name__}"
@@ -323,8 +322,6 @@ def parcel_chunks(parcels: gpd.GeoDataFrame, grid: Grid, size: int) -> list[tupl
     GeometryTypeError
         Some parcels have a missing or empty geometry (their positions are named).
     """
-    from rasterio.windows import Window
-
     if not isinstance(size, (int, np.integer)) or isinstance(size, bool) or size < 1:
         raise InvalidParameterError(f"size: chunk tile size must be an integer >= 1 (pixels), got {size!r}")
     if parcels.crs is None or not parcels.crs.equals(grid.crs):

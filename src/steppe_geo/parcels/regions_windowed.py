@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 from scipy import ndimage
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from steppe_geo.errors import EmptyLayerError, InvalidParameterError
 from steppe_geo.grid import Grid, check_same_grid
@@ -185,9 +187,6 @@ def _edge_pairs(edges: list[tuple[int, int, np.ndarray, np.ndarray, np.ndarray, 
 def _windowed_region_polygons(score: xr.DataArray, eligible: xr.DataArray | None, *, threshold: float,
                               min_area_ha: float, connectivity: int, window: int) -> gpd.GeoDataFrame:
     """Region polygons (``region_id``, geometry) of :func:`candidate_regions`, window by window."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
     grid = Grid.from_dataarray(score)
     wins = list(grid.windows(window))
     structure = np.ones((3, 3)) if connectivity == 8 else None

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+import shapely
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from steppe_geo.errors import (
@@ -58,8 +59,6 @@ def adjacency_pairs(parcels, *, tolerance_m: float = 0.0) -> np.ndarray:
 
     With ``tolerance_m`` > 0, parcels closer than that distance count as adjacent.
     """
-    import shapely
-
     geoms = np.asarray(parcels.geometry.values)
     tree = shapely.STRtree(geoms)
     if tolerance_m > 0:

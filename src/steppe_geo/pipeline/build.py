@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import re
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -14,6 +16,8 @@ from steppe_geo.errors import (
     ConfigError,
     SteppeGeoError,
 )
+from steppe_geo.mcda import InconsistentJudgementsWarning, Overlay, Rule, ahp, constraint_from_dict
+from steppe_geo.models import PRESETS, Model
 
 
 def _quiet_ahp(model: ModelConfig, names: Sequence[str]) -> Any:
@@ -21,10 +25,6 @@ def _quiet_ahp(model: ModelConfig, names: Sequence[str]) -> Any:
 
     The consistency warning is left to :func:`check_config`, which names the judgement's key.
     """
-    import warnings
-
-    from steppe_geo.mcda import InconsistentJudgementsWarning, ahp
-
     if not model.ahp:
         return None
     with warnings.catch_warnings():
@@ -55,7 +55,6 @@ def ahp_result(model: ModelConfig, *, inputs: Sequence[str] = ()) -> Any:
 
 
 def _custom_overlay(model: ModelConfig, *, ahp_weights: bool = True) -> Any:
-    from steppe_geo.mcda import Overlay, constraint_from_dict
 
     kwargs: dict[str, Any] = {}
     if model.rule:
@@ -69,9 +68,7 @@ def _custom_overlay(model: ModelConfig, *, ahp_weights: bool = True) -> Any:
 
 
 def _preset_parameter_names(preset: str) -> list[str]:
-    import inspect
 
-    from steppe_geo.models import PRESETS
 
     fn = PRESETS[preset]
     names = [n for n, p in inspect.signature(fn).parameters.items()
@@ -123,7 +120,6 @@ def _check_parameter_names(key: str, given: Mapping[str, Any], valid: Sequence[s
 
 
 def _undropped_model(model: ModelConfig) -> Any:
-    from steppe_geo.models import PRESETS, Model
 
     key = f"models.{model.name}"
     if model.preset is not None:
@@ -180,8 +176,6 @@ def build_model(model: ModelConfig, *, inputs: Sequence[str] = (), ahp_weights: 
     ConfigError
         An edit does not fit the model (the message starts with the key path).
     """
-    from steppe_geo.mcda import Rule, constraint_from_dict
-
     key = f"models.{model.name}"
     m = base_model(model)
     if model.drop:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -12,7 +14,9 @@ from steppe_geo.errors import (
     ConfigError,
     SteppeGeoError,
 )
+from steppe_geo.io import vector_columns, vector_layers
 from steppe_geo.io.remote import source_name
+from steppe_geo.mcda import InconsistentJudgementsWarning
 from steppe_geo.models.model import InputKind
 from steppe_geo.pipeline.build import _custom_overlay, _quiet_ahp, base_model, build_model
 from steppe_geo.pipeline.check_data import (
@@ -66,11 +70,6 @@ def _saaty(v: float) -> str:
 
 def _check_ahp(model: ModelConfig, names: Sequence[str]) -> None:
     """Judgements name criteria of the model and cover every pair; warn (naming the key) when CR > 0.10."""
-    import itertools
-    import warnings
-
-    from steppe_geo.mcda import InconsistentJudgementsWarning
-
     if not model.ahp:
         return
     key = f"models.{model.name}.ahp"
@@ -188,8 +187,6 @@ def _check_model(config: Config, model: ModelConfig, rasters: set[str]) -> None:
 def _vector_columns(path: Path | str, key: str, layer: str | None = None,
                     encoding: str | None = None) -> list[str]:
     """Attribute columns of a vector file, read from its schema only (no features)."""
-    from steppe_geo.io import vector_columns
-
     try:
         return vector_columns(path, layer=layer, encoding=encoding)
     except SteppeGeoError as exc:
@@ -198,8 +195,6 @@ def _vector_columns(path: Path | str, key: str, layer: str | None = None,
 
 def _check_vector_layers(config: Config, rasters: set[str]) -> None:
     """Every vector input names a layer that exists, and one is named for a multi-layer file."""
-    from steppe_geo.io import vector_layers
-
     for name, path in config.inputs.items():
         layer = config.input_layers.get(name)
         if name in rasters:

@@ -11,13 +11,24 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pyproj
+import rasterio
 import xarray as xr
+from rasterio.windows import Window
+from tqdm import tqdm
 
 from steppe_geo.config import GridConfig, InputSpec
-from steppe_geo.errors import EmptyLayerError, SteppeGeoError
+from steppe_geo.errors import EmptyLayerError, InvalidParameterError, SteppeGeoError
+from steppe_geo.georef import crs_label
 from steppe_geo.grid import Grid
+from steppe_geo.io import align_to_file, read_raster, read_vector, read_window, write_raster
+from steppe_geo.io.align import _source_resolution_in
 from steppe_geo.io.plausibility import INPUT_ROLES, ROLES
+from steppe_geo.io.raster_meta import _grid_window
 from steppe_geo.io.remote import input_path, source_name
+from steppe_geo.io.units import parse_unit
+from steppe_geo.io.warp import GDAL_CACHE_MB
+from steppe_geo.mcda.aoi import _inside_window, _pixel_polygon, aoi_polygon
 from steppe_geo.pipeline.results import InputLayers
 
 log = logging.getLogger(__name__)
@@ -97,8 +108,6 @@ def build_grid(inputs: Mapping[str, Path | str], grid_config: GridConfig, *,
         The AOI file cannot be read (each subclass as :func:`steppe_geo.io.read_vector` raises it),
         its message prefixed with the config key ``inputs.<aoi>``.
     """
-    from steppe_geo.io import read_vector
-
     spec = (specs or {}).get(grid_config.aoi)
     try:
         aoi = read_vector(inputs[grid_config.aoi], layer=(layers or {}).get(grid_config.aoi), role="polygons",
@@ -130,10 +139,6 @@ def load_inputs(inputs: Mapping[str, Path | str], grid: Grid, *, layers: Mapping
     -------
     InputLayers
     """
-    from tqdm import tqdm
-
-    from steppe_geo.io import read_raster
-
     t0 = time.perf_counter()
     rasters: dict[str, xr.DataArray] = {}
     vectors: dict[str, gpd.GeoDataFrame] = {}
@@ -163,7 +168,6 @@ class AlignedRasters(Mapping[str, xr.DataArray]):
         self._files = dict(files)
 
     def __getitem__(self, name: str) -> xr.DataArray:
-        from steppe_geo.io import read_window
 
         return read_window(self._files[name], name=name)
 
@@ -210,10 +214,6 @@ def align_inputs(inputs: Mapping[str, Path | str], grid: Grid, work: Path, *,
         ``files`` holds the aligned rasters; ``rasters`` reads them on access
         (:class:`AlignedRasters`).
     """
-    from tqdm import tqdm
-
-    from steppe_geo.io import align_to_file, read_raster, write_raster
-
     t0 = time.perf_counter()
     files: dict[str, Path] = {}
     vectors: dict[str, gpd.GeoDataFrame] = {}
@@ -242,8 +242,6 @@ def align_inputs(inputs: Mapping[str, Path | str], grid: Grid, work: Path, *,
 
 def _converts_values(path: Path | str, opts: Mapping[str, Any]) -> bool:
     """Whether reading ``path`` with ``opts`` changes its values (units, scale, offset, nodata, a band)."""
-    import rasterio
-
     declared = {k for k in opts if k not in ("kind", "resampling", "to_units")}
     if opts.get("band") == "all":
         declared.discard("band")
@@ -261,8 +259,6 @@ def _converts_values(path: Path | str, opts: Mapping[str, Any]) -> bool:
 def _read_vector_input(name: str, path: Path | str, grid: Grid, *, layer: str | None,
                        spec: InputSpec | None) -> gpd.GeoDataFrame:
     """A vector input in the grid's CRS, near the grid; an empty layer means "nothing here"."""
-    from steppe_geo.io import read_vector
-
     encoding = None if spec is None else spec.encoding
     try:
         return read_vector(path, layer=layer, crs=grid.crs, aoi=grid, bbox_margin_m=VECTOR_MARGIN_M,
@@ -329,13 +325,6 @@ def _source_pixel_size(path: Path, grid: Grid) -> float:
     Over the part of the source covering the grid (the window ``read_raster`` reads); for windowed
     runs, whose aligned files do not carry it. Reads the header only.
     """
-    import pyproj
-    import rasterio
-    from rasterio.windows import Window
-
-    from steppe_geo.io.align import _source_resolution_in
-    from steppe_geo.io.raster_meta import _grid_window
-
     with rasterio.open(path) as ds:
         window = _grid_window(ds, grid, str(path)) or Window(0, 0, ds.width, ds.height)
         crs = pyproj.CRS.from_user_input(ds.crs.to_wkt())
@@ -351,9 +340,6 @@ def _file_source_attrs(name: str, da: xr.DataArray, source: Path, grid: Grid) ->
     it in given units (:func:`raster_read_options`), as ``read_raster`` sets them. A raster
     converted while reading (declared units, scale, ...) does not carry its source units.
     """
-    from steppe_geo.errors import InvalidParameterError
-    from steppe_geo.io.units import parse_unit
-
     da.attrs.setdefault("source_pixel_size", _source_pixel_size(source, grid))
     units = da.attrs.get("units")
     if units and da.attrs.get("kind") == "continuous" and da.attrs.get("resampling") \
@@ -384,12 +370,6 @@ def _raster_summary(first: xr.DataArray, stats: _RasterStats, grid: Grid) -> dic
 
 def _summarize_rasters(layers: InputLayers, aoi: gpd.GeoDataFrame | None) -> dict[str, dict[str, Any]]:
     """Every aligned raster summarised window by window: from ``layers.files`` in windowed runs."""
-    import rasterio
-
-    from steppe_geo.io import read_window
-    from steppe_geo.io.warp import GDAL_CACHE_MB
-    from steppe_geo.mcda.aoi import _inside_window, _pixel_polygon, aoi_polygon
-
     g = layers.grid
     names = list(layers.files) if layers.files else list(layers.rasters)
     stats = {k: _RasterStats() for k in names}
@@ -461,8 +441,6 @@ def summarize_inputs(layers: InputLayers, *, aoi: gpd.GeoDataFrame | None = None
     inside the AOI are those whose centre is inside its polygon (bit ``outside_aoi`` of the
     models).
     """
-    from steppe_geo.maps.furniture import crs_label
-
     g = layers.grid
     aoi = aoi if aoi is not None else getattr(layers, "aoi", None)
     rasters = _summarize_rasters(layers, aoi)
