@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io as _io
 from dataclasses import dataclass, field
-from importlib import resources
 
 import numpy as np
 import xarray as xr
@@ -27,6 +26,7 @@ from steppe_geo.criteria.wind_resource import (
     _out,
 )
 from steppe_geo.errors import InvalidParameterError
+from steppe_geo.io.package_data import package_data_names, read_package_text
 
 __all__ = [
     "PowerCurve",
@@ -126,8 +126,7 @@ def available_power_curves() -> list[str]:
     >>> available_power_curves()
     ['iea_3.3mw_156', 'nrel_6mw_170']
     """
-    files = resources.files("steppe_geo.criteria").joinpath("data")
-    return sorted(f.name[:-4] for f in files.iterdir() if f.name.endswith(".csv"))
+    return package_data_names("steppe_geo.criteria", "data", suffix=".csv")
 
 
 def load_power_curve(name: str) -> PowerCurve:
@@ -157,7 +156,7 @@ def load_power_curve(name: str) -> PowerCurve:
         raise InvalidParameterError(
             f"power curve {name!r} not found{did_you_mean(name, names)} Available: {', '.join(names)}"
         )
-    text = resources.files("steppe_geo.criteria").joinpath("data", f"{name}.csv").read_text("utf-8")
+    text = read_package_text("steppe_geo.criteria", "data", f"{name}.csv")
     meta: dict[str, str] = {}
     rows: list[str] = []
     for line in text.splitlines():

@@ -28,11 +28,12 @@ from steppe_geo.grid import GridWindow
 from steppe_geo.io import open_lazy, read_window, tiled_writer, write_raster
 from steppe_geo.io.raster import KIND_TAG, UNITS_TAG
 from steppe_geo.io.warp import GDAL_CACHE_MB
-from steppe_geo.mcda import evaluate, evaluate_dask, evaluate_streamed
+from steppe_geo.mcda import evaluate
 from steppe_geo.models import WHOLE_GRID, derivation_halo, derive_layers, run_model
 from steppe_geo.models._derivation_layers import _time_mean
 from steppe_geo.models.desertification import classify_china, classify_esa
 from steppe_geo.pipeline.build import _custom_overlay, _quiet_ahp, build_model
+from steppe_geo.pipeline.overlay_files import evaluate_dask, evaluate_streamed
 from steppe_geo.pipeline.results import InputLayers, ModelOutput
 
 log = logging.getLogger(__name__)

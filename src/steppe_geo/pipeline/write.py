@@ -14,7 +14,7 @@ from steppe_geo.config import Config
 from steppe_geo.io import open_lazy, read_raster_tags, write_raster
 from steppe_geo.io.raster import KIND_TAG
 from steppe_geo.models.desertification import classify_esa
-from steppe_geo.parcels import export_bundle
+from steppe_geo.pipeline.export import export_bundle
 from steppe_geo.pipeline.results import InputLayers, ModelOutput, ParcelOutput
 
 
