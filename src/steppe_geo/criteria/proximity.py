@@ -85,7 +85,8 @@ def distance_kernel(features: np.ndarray, sampling: tuple[float, float],
     out = ndimage.distance_transform_edt(~features, sampling=sampling)
     if max_distance is not None:
         out[out > max_distance] = np.inf
-    return out
+    result: np.ndarray = out
+    return result
 
 
 def distance_windowed(features: np.ndarray, sampling: tuple[float, float], max_distance: float,
@@ -154,7 +155,8 @@ def _burn(geoms: np.ndarray, grid: Grid, all_touched: bool, *, outlines: bool = 
         shapes += [(g, 1) for g in shapely.boundary(polygons) if not shapely.is_empty(g)]
     burned = _rio_rasterize(shapes, out_shape=grid.shape, transform=grid.transform,
                             fill=0, all_touched=all_touched, dtype="uint8")
-    return burned.view(bool)
+    out: np.ndarray = burned.view(bool)
+    return out
 
 
 def _snap_extent(grid: Grid, bounds: tuple[float, float, float, float]) -> tuple[Grid, int, int]:
@@ -392,7 +394,8 @@ def _vector_geometries(features: FeaturesLike, grid: Grid) -> np.ndarray:
         geoms = geoms.to_crs(grid.crs)
     arr = np.asarray(geoms.values, dtype=object)
     keep = ~(shapely.is_missing(arr) | shapely.is_empty(arr))
-    return arr[keep]
+    out: np.ndarray = arr[keep]
+    return out
 
 
 def _exact_vector_within(features: FeaturesLike, grid: Grid, d: float, all_touched: bool) -> np.ndarray:

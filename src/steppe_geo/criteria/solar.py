@@ -101,7 +101,8 @@ def erbs_monthly_diffuse_fraction(kt_mean: np.ndarray | float,
     k = np.clip(np.asarray(kt_mean, dtype=float), 0.3, 0.8)
     winter = 1.391 - 3.560 * k + 4.189 * k**2 - 2.137 * k**3
     summer = 1.311 - 3.022 * k + 3.427 * k**2 - 1.821 * k**3
-    return np.where(np.asarray(sunset_hour_angle_deg) <= 81.4, winter, summer)
+    out: np.ndarray = np.where(np.asarray(sunset_hour_angle_deg) <= 81.4, winter, summer)
+    return out
 
 
 def _mean_days() -> tuple[np.ndarray, np.ndarray]:
@@ -116,7 +117,8 @@ def _arc_integral(c0: np.ndarray, p: np.ndarray, q: np.ndarray, lo: np.ndarray,
                   hi: np.ndarray) -> np.ndarray:
     """∫ (c0 + p cos ω + q sin ω) dω from lo to hi (0 where hi <= lo)."""
     hi = np.maximum(hi, lo)
-    return c0 * (hi - lo) + p * (np.sin(hi) - np.sin(lo)) - q * (np.cos(hi) - np.cos(lo))
+    out: np.ndarray = c0 * (hi - lo) + p * (np.sin(hi) - np.sin(lo)) - q * (np.cos(hi) - np.cos(lo))
+    return out
 
 
 def _monthly_geometry(lat: np.ndarray, tilt: np.ndarray,

@@ -81,7 +81,8 @@ def _pick(s: np.ndarray, count: np.ndarray) -> np.ndarray:
     rows = np.arange(s.shape[0])
     lo = np.clip((count - 1) // 2, 0, s.shape[1] - 1)
     hi = np.clip(count // 2, 0, s.shape[1] - 1)
-    return 0.5 * (s[rows, lo] + s[rows, hi])
+    out: np.ndarray = 0.5 * (s[rows, lo] + s[rows, hi])
+    return out
 
 
 def _tie_sum(s: np.ndarray) -> np.ndarray:

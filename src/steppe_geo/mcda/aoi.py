@@ -87,7 +87,8 @@ def _inside_window(pixel_polygon: Any, row_off: int, col_off: int, shape: tuple[
     local = shapely.affinity.translate(pixel_polygon, xoff=-int(col_off), yoff=-int(row_off))
     burnt = rasterize([(local, 1)], out_shape=shape, transform=Affine.identity(), fill=0, dtype="uint8",
                       all_touched=False)
-    return burnt.astype(bool)
+    out: np.ndarray = burnt.astype(bool)
+    return out
 
 
 def aoi_mask(aoi: Any, *, grid: Grid) -> xr.DataArray:

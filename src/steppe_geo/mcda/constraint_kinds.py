@@ -193,6 +193,7 @@ class Categories(Constraint):
     def _available(self, v: np.ndarray) -> np.ndarray:
         if self.exclude is not None:
             return ~np.isin(v, self.exclude)
+        assert self.allow is not None  # __post_init__: exactly one of allow/exclude
         return np.isin(v, self.allow)
 
 

@@ -79,7 +79,8 @@ def _bar(items: Iterable[T], progress: bool | str, what: str, *, total: int | No
         return items
 
     label = f"{progress}: {what}" if isinstance(progress, str) else what
-    return tqdm(items, desc=label, unit="window", total=total, dynamic_ncols=True)
+    out: Iterable[T] = tqdm(items, desc=label, unit="window", total=total, dynamic_ncols=True)
+    return out
 
 
 def _plan(overlay: Overlay, grid: Grid, window: int) -> tuple[float | None, list[GridWindow]]:

@@ -89,7 +89,8 @@ def grazing_density(townships: Any, *, grid: Any, column: str = "sheep_units") -
     gdf = gdf.assign(_id=np.arange(1, len(gdf) + 1, dtype=np.int32))
     ids = np.asarray(rasterize(gdf, grid=grid, values="_id", fill=0, dtype="int32").values)
     lookup = np.concatenate([[np.nan], gdf["_density"].to_numpy(dtype=np.float64)])
-    return grid.to_dataarray(lookup[ids], name="grazing_density", units="sheep units/km2")
+    out: xr.DataArray = grid.to_dataarray(lookup[ids], name="grazing_density", units="sheep units/km2")
+    return out
 
 
 # ----------------------------------------------------------------------------- indices

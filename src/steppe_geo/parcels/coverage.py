@@ -84,7 +84,8 @@ class CoverageMatrix:
         """Fraction of each parcel's area that lies on the grid (0–1)."""
         with np.errstate(invalid="ignore", divide="ignore"):
             frac = np.asarray(self.matrix.sum(axis=1)).ravel() * self.grid.pixel_area_m2 / self.parcel_area_m2
-        return np.clip(frac, 0.0, 1.0)
+        out: np.ndarray = np.clip(frac, 0.0, 1.0)
+        return out
 
 
 def _parcel_ids(parcels: gpd.GeoDataFrame, id_column: str | None) -> pd.Index:
@@ -109,7 +110,8 @@ def _parcel_ids(parcels: gpd.GeoDataFrame, id_column: str | None) -> pd.Index:
             f"parcel ids ({id_column or 'index'}) must be unique; {len(dup)} duplicated, e.g. "
             f"{list(dup.unique()[:5])}"
         )
-    return ids
+    out: pd.Index = ids
+    return out
 
 
 def _plain(value):

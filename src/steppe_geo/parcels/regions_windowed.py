@@ -49,7 +49,8 @@ def _float_of_key(key: int, bits: int) -> float:
     top = 1 << (bits - 1)
     u = key ^ top if key & top else ~key & ((1 << bits) - 1)
     dtype, utype = (np.float32, np.uint32) if bits == 32 else (np.float64, np.uint64)
-    return np.array([u], dtype=utype).view(dtype)[0]
+    out: float = np.array([u], dtype=utype).view(dtype)[0]
+    return out
 
 
 def windowed_quantile(values: xr.DataArray, q: float, *, window: int) -> float:

@@ -235,7 +235,8 @@ class ParcelPixels:
         num = self.weights @ np.asarray(pixel_values, dtype=np.float64)
         has = den > 0
         scale = np.where(has, 1.0 / np.where(has, den, 1.0), np.nan)
-        return num * (scale if num.ndim == 1 else scale[:, None])
+        out: np.ndarray = num * (scale if num.ndim == 1 else scale[:, None])
+        return out
 
 
 def parcel_pixels(
@@ -416,14 +417,16 @@ def _draw_scorer(pixels: ParcelPixels, combination: Combination) -> Callable[[np
     rule = combination.rule
     if rule is Rule.WLC:
         def pixel(w: np.ndarray) -> np.ndarray:
-            return x @ w.T
+            out: np.ndarray = x @ w.T
+            return out
     elif rule is Rule.WEIGHTED_PRODUCT:
         with np.errstate(divide="ignore"):
             logs = np.log(x)
         logs[x <= 0] = _LOG_ZERO
 
         def pixel(w: np.ndarray) -> np.ndarray:
-            return np.exp(logs @ w.T)
+            out = np.exp(logs @ w.T)
+            return out
     elif rule is Rule.OWA:
         v = np.asarray(combination.order_weights)
         order = np.argsort(-x, axis=1, kind="stable")  # as the overlay: descending, ties in criterion order
@@ -436,7 +439,8 @@ def _draw_scorer(pixels: ParcelPixels, combination: Combination) -> Callable[[np
         def pixel(w: np.ndarray) -> np.ndarray:
             den = den_m @ w.T
             ok = den > 0
-            return np.where(ok, (num_m @ w.T) / np.where(ok, den, 1.0), plain[:, None])
+            out = np.where(ok, (num_m @ w.T) / np.where(ok, den, 1.0), plain[:, None])
+            return out
     else:
         raise InvalidParameterError(
             f"rule {rule.value!r} ignores the criterion weights, so weight draws cannot change any "

@@ -63,10 +63,12 @@ def _invalid(raw: np.ndarray, nodata: float | None) -> np.ndarray:
         if nodata is not None:
             with np.errstate(over="ignore"):
                 bad |= raw == np.asarray(nodata).astype(raw.dtype)
-        return bad
+        out: np.ndarray = bad
+        return out
     if nodata is None:
         return np.zeros(raw.shape, dtype=bool)
-    return raw.astype(np.float64) == float(nodata)
+    out = raw.astype(np.float64) == float(nodata)
+    return out
 
 
 def _gather(x: np.ndarray, indices: np.ndarray, nodata: float | None) -> tuple[np.ndarray, np.ndarray]:
