@@ -428,7 +428,7 @@ def _exact_vector_within(features: FeaturesLike, grid: Grid, d: float, all_touch
             hx, hy = abs(t.a) / 2, abs(t.e) / 2
             probes = shapely.box(x - hx, y - hy, x + hx, y + hy)
         else:
-            probes = shapely.points(x, y)
+            probes = np.asarray(shapely.points(x, y))  # an array of points (x, y are arrays)
         tree = shapely.STRtree(geoms)
         _, dist = tree.query_nearest(probes, return_distance=True, all_matches=False)
         out[rows, cols] = dist <= d

@@ -77,8 +77,8 @@ def _extrapolated_windows(z: np.ndarray) -> list[np.ndarray]:
     nb = [p[i:i + r, j:j + c].copy() for i in range(3) for j in range(3)]
     # corners: the column beyond the edge is the centre column (GDAL clamps j - 1 / j + 1)
     for row in (0, r - 1):
-        for col, side, centre in ((0, (0, 3, 6), (1, 4, 7)), (c - 1, (2, 5, 8), (1, 4, 7))):
-            for k_out, k_in in zip(side, centre, strict=True):
+        for col, side, middle in ((0, (0, 3, 6), (1, 4, 7)), (c - 1, (2, 5, 8), (1, 4, 7))):
+            for k_out, k_in in zip(side, middle, strict=True):
                 nb[k_out][row, col] = nb[k_in][row, col]
     centre = nb[4]
     for k in (0, 1, 2, 3, 5, 6, 7, 8):

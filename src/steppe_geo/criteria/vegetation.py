@@ -452,7 +452,7 @@ def land_unit_potentials(ndvi_mean: xr.DataArray, land_units: xr.DataArray, *,
     z, units, ok = _unit_ids(ndvi_mean, land_units)
     df = pd.DataFrame({"u": units[ok], "v": z[ok]})
     pot = df.groupby("u")["v"].quantile(q / 100.0)
-    return {int(k): float(v) for k, v in pot.items()}
+    return {int(k): float(v) for k, v in zip(pot.index.to_numpy(), pot.to_numpy(), strict=True)}
 
 
 def productivity_performance(ndvi_mean: xr.DataArray, land_units: xr.DataArray, *,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io as _io
 from dataclasses import dataclass, field
+from typing import overload
 
 import numpy as np
 import xarray as xr
@@ -247,6 +248,26 @@ def _curve(curve: PowerCurve | str) -> PowerCurve:
     return curve
 
 
+@overload
+def capacity_factor(c: xr.DataArray, *, k: RasterOrNumber = ..., curve: PowerCurve | str = ...,
+                    air_density_kg_m3: RasterOrNumber | None = ..., losses: float = ...) -> xr.DataArray: ...
+
+
+@overload
+def capacity_factor(c: float, *, k: xr.DataArray, curve: PowerCurve | str = ...,
+                    air_density_kg_m3: RasterOrNumber | None = ..., losses: float = ...) -> xr.DataArray: ...
+
+
+@overload
+def capacity_factor(c: float, *, k: float = ..., curve: PowerCurve | str = ...,
+                    air_density_kg_m3: xr.DataArray, losses: float = ...) -> xr.DataArray: ...
+
+
+@overload
+def capacity_factor(c: float, *, k: float = ..., curve: PowerCurve | str = ...,
+                    air_density_kg_m3: float | None = ..., losses: float = ...) -> float: ...
+
+
 def capacity_factor(c: RasterOrNumber, *, k: RasterOrNumber = 2.0,
                     curve: PowerCurve | str = "nrel_6mw_170",
                     air_density_kg_m3: RasterOrNumber | None = None,
@@ -300,6 +321,26 @@ def capacity_factor(c: RasterOrNumber, *, k: RasterOrNumber = 2.0,
     cf = capacity_factor_kernel(cv, kv, np.asarray(pc.speed_m_s), np.asarray(pc.power_kw), pc.rated_kw)
     cf = cf * (1.0 - losses)
     return _out(ref, cf, name="capacity_factor", units="1", attrs={"power_curve": pc.name})
+
+
+@overload
+def annual_energy(c: xr.DataArray, *, k: RasterOrNumber = ..., curve: PowerCurve | str = ...,
+                  air_density_kg_m3: RasterOrNumber | None = ..., losses: float = ...) -> xr.DataArray: ...
+
+
+@overload
+def annual_energy(c: float, *, k: xr.DataArray, curve: PowerCurve | str = ...,
+                  air_density_kg_m3: RasterOrNumber | None = ..., losses: float = ...) -> xr.DataArray: ...
+
+
+@overload
+def annual_energy(c: float, *, k: float = ..., curve: PowerCurve | str = ...,
+                  air_density_kg_m3: xr.DataArray, losses: float = ...) -> xr.DataArray: ...
+
+
+@overload
+def annual_energy(c: float, *, k: float = ..., curve: PowerCurve | str = ...,
+                  air_density_kg_m3: float | None = ..., losses: float = ...) -> float: ...
 
 
 def annual_energy(c: RasterOrNumber, *, k: RasterOrNumber = 2.0,

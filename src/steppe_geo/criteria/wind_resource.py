@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import overload
 
 import numpy as np
 import xarray as xr
@@ -110,6 +111,19 @@ def _check_height(h: float, param: str) -> float:
 
 
 # --------------------------------------------------------------------------- extrapolation
+@overload
+def power_law(speed: xr.DataArray, *, height_m: float, ref_height_m: float,
+              alpha: RasterOrNumber = ...) -> xr.DataArray: ...
+
+
+@overload
+def power_law(speed: float, *, height_m: float, ref_height_m: float, alpha: xr.DataArray) -> xr.DataArray: ...
+
+
+@overload
+def power_law(speed: float, *, height_m: float, ref_height_m: float, alpha: float = ...) -> float: ...
+
+
 def power_law(speed: RasterOrNumber, *, height_m: float, ref_height_m: float,
               alpha: RasterOrNumber = 1 / 7) -> RasterOrNumber:
     """Wind speed at ``height_m`` by the power law ``v(h) = v_ref (h / h_ref)^alpha``.
@@ -154,6 +168,19 @@ def power_law(speed: RasterOrNumber, *, height_m: float, ref_height_m: float,
         )
     v = _values(speed, "speed") * (h / h0) ** a
     return _out(ref, v, name="wind_speed", units="m s-1", attrs={"height_m": h, "method": "power law"})
+
+
+@overload
+def log_law(speed: xr.DataArray, *, height_m: float, ref_height_m: float,
+            z0_m: RasterOrNumber) -> xr.DataArray: ...
+
+
+@overload
+def log_law(speed: float, *, height_m: float, ref_height_m: float, z0_m: xr.DataArray) -> xr.DataArray: ...
+
+
+@overload
+def log_law(speed: float, *, height_m: float, ref_height_m: float, z0_m: float) -> float: ...
 
 
 def log_law(speed: RasterOrNumber, *, height_m: float, ref_height_m: float,
@@ -232,6 +259,18 @@ def roughness_from_landcover(landcover: xr.DataArray, *,
 
 
 # --------------------------------------------------------------------------- density
+@overload
+def air_density(elevation_m: xr.DataArray, *, temperature_c: RasterOrNumber | None = ...) -> xr.DataArray: ...
+
+
+@overload
+def air_density(elevation_m: float, *, temperature_c: xr.DataArray) -> xr.DataArray: ...
+
+
+@overload
+def air_density(elevation_m: float, *, temperature_c: float | None = ...) -> float: ...
+
+
 def air_density(elevation_m: RasterOrNumber, *,
                 temperature_c: RasterOrNumber | None = None) -> RasterOrNumber:
     """Air density (kg/m³) from elevation.
@@ -291,6 +330,18 @@ def _check_k(k: RasterOrNumber) -> np.ndarray | float:
     return kv
 
 
+@overload
+def weibull_scale(mean_speed: xr.DataArray, *, k: RasterOrNumber = ...) -> xr.DataArray: ...
+
+
+@overload
+def weibull_scale(mean_speed: float, *, k: xr.DataArray) -> xr.DataArray: ...
+
+
+@overload
+def weibull_scale(mean_speed: float, *, k: float = ...) -> float: ...
+
+
 def weibull_scale(mean_speed: RasterOrNumber, *, k: RasterOrNumber = 2.0) -> RasterOrNumber:
     """Weibull scale ``c = mean / Γ(1 + 1/k)`` (m/s); k = 2 is the Rayleigh case.
 
@@ -323,6 +374,18 @@ def weibull_scale(mean_speed: RasterOrNumber, *, k: RasterOrNumber = 2.0) -> Ras
     return _out(ref, c, name="weibull_c", units="m s-1")
 
 
+@overload
+def weibull_mean(c: xr.DataArray, *, k: RasterOrNumber = ...) -> xr.DataArray: ...
+
+
+@overload
+def weibull_mean(c: float, *, k: xr.DataArray) -> xr.DataArray: ...
+
+
+@overload
+def weibull_mean(c: float, *, k: float = ...) -> float: ...
+
+
 def weibull_mean(c: RasterOrNumber, *, k: RasterOrNumber = 2.0) -> RasterOrNumber:
     """Mean wind speed ``c Γ(1 + 1/k)`` (m/s) of a Weibull distribution.
 
@@ -353,6 +416,24 @@ def weibull_mean(c: RasterOrNumber, *, k: RasterOrNumber = 2.0) -> RasterOrNumbe
     ref = _first_raster({"c": c, "k": k})
     v = _check_positive_values(c, "c") * gamma(1.0 + 1.0 / _check_k(k))
     return _out(ref, v, name="wind_speed", units="m s-1")
+
+
+@overload
+def wind_power_density(c: xr.DataArray, *, k: RasterOrNumber = ...,
+                       air_density_kg_m3: RasterOrNumber = ...) -> xr.DataArray: ...
+
+
+@overload
+def wind_power_density(c: float, *, k: xr.DataArray,
+                       air_density_kg_m3: RasterOrNumber = ...) -> xr.DataArray: ...
+
+
+@overload
+def wind_power_density(c: float, *, k: float = ..., air_density_kg_m3: xr.DataArray) -> xr.DataArray: ...
+
+
+@overload
+def wind_power_density(c: float, *, k: float = ..., air_density_kg_m3: float = ...) -> float: ...
 
 
 def wind_power_density(c: RasterOrNumber, *, k: RasterOrNumber = 2.0,

@@ -88,7 +88,7 @@ def solar_yield_breaks(
 
 def solar_derivations(*, road_cap_m: float | None = 12_000.0) -> tuple[Derivation, ...]:
     """PV yield, slope (° and %), aspect, north-facing flag and the distances for the criteria."""
-    caps = {"power_lines": 25_000}
+    caps: dict[str, float] = {"power_lines": 25_000}
     if road_cap_m is not None:
         caps["roads"] = road_cap_m
     return (
