@@ -10,9 +10,10 @@ The definitions follow exactextract (https://isciences.github.io/exactextract/; 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import exactextract
 import geopandas as gpd
@@ -114,7 +115,7 @@ def _parcel_ids(parcels: gpd.GeoDataFrame, id_column: str | None) -> pd.Index:
     return out
 
 
-def _plain(value):
+def _plain(value: Any) -> Any:
     """A numpy scalar as the Python value (so messages show ``200``, not ``np.int64(200)``)."""
     return value.item() if isinstance(value, np.generic) else value
 
@@ -166,10 +167,10 @@ def _repaired(geoms: gpd.GeoSeries, ids: pd.Index, *, warn: bool = True) -> gpd.
     return out
 
 
-def _wkb_source(geoms, grid: Grid):
+def _wkb_source(geoms: Any, grid: Grid) -> Any:
     """An exactextract feature source handing over WKB (twice as fast as its GeoJSON path)."""
 
-    class _WKBFeature(Feature):
+    class _WKBFeature(Feature):  # type: ignore[misc]  # exactextract ships no type hints (Any)
         def __init__(self, wkb: bytes) -> None:
             Feature.__init__(self)
             self._wkb = wkb
@@ -183,7 +184,7 @@ def _wkb_source(geoms, grid: Grid):
         def fields(self) -> list[str]:
             return []
 
-    class _WKBSource(FeatureSource):
+    class _WKBSource(FeatureSource):  # type: ignore[misc]  # exactextract ships no type hints (Any)
         def __init__(self) -> None:
             super().__init__()
             self._wkbs = shapely.to_wkb(np.asarray(geoms))
@@ -192,7 +193,7 @@ def _wkb_source(geoms, grid: Grid):
         def count(self) -> int:
             return len(self._wkbs)
 
-        def __iter__(self):
+        def __iter__(self) -> Iterator[_WKBFeature]:
             for wkb in self._wkbs:
                 yield _WKBFeature(bytes(wkb))
 
@@ -202,7 +203,7 @@ def _wkb_source(geoms, grid: Grid):
     return _WKBSource()
 
 
-def _template(grid: Grid):
+def _template(grid: Grid) -> Any:
     """A one-byte raster on ``grid``: exactextract only needs the grid to compute coverage.
 
     A north-up grid uses exactextract's in-memory NumPy source (about 9x faster than its

@@ -44,9 +44,9 @@ SHAPEFILE_FIELDS = {
 ``gain_x`` → ``g_x``."""
 
 
-def _shapefile_field_map(columns) -> dict[str, str]:
+def _shapefile_field_map(column_names: Iterable[Any]) -> dict[str, str]:
     """Short names for the known columns, skipping any that would clash with another column."""
-    columns = [str(c) for c in columns]
+    columns = [str(c) for c in column_names]
     taken = {c.upper() for c in columns if len(c) <= 10}
     out: dict[str, str] = {}
     for col in columns:

@@ -425,7 +425,7 @@ def _draw_scorer(pixels: ParcelPixels, combination: Combination) -> Callable[[np
         logs[x <= 0] = _LOG_ZERO
 
         def pixel(w: np.ndarray) -> np.ndarray:
-            out = np.exp(logs @ w.T)
+            out: np.ndarray = np.exp(logs @ w.T)
             return out
     elif rule is Rule.OWA:
         v = np.asarray(combination.order_weights)
@@ -439,7 +439,7 @@ def _draw_scorer(pixels: ParcelPixels, combination: Combination) -> Callable[[np
         def pixel(w: np.ndarray) -> np.ndarray:
             den = den_m @ w.T
             ok = den > 0
-            out = np.where(ok, (num_m @ w.T) / np.where(ok, den, 1.0), plain[:, None])
+            out: np.ndarray = np.where(ok, (num_m @ w.T) / np.where(ok, den, 1.0), plain[:, None])
             return out
     else:
         raise InvalidParameterError(
@@ -507,19 +507,19 @@ def pixel_rank_stability(
     if draws is None:
         _check_draws(n_draws)
         check_positive(concentration, param="concentration")
-        draws = dirichlet_weights(w, n_draws, concentration=concentration, rng=rng)
+        weight_rows = dirichlet_weights(w, n_draws, concentration=concentration, rng=rng)
     else:
-        draws = _given_draws(draws, list(combination.criteria))
-        totals = draws.sum(axis=1, keepdims=True)
+        weight_rows = _given_draws(draws, list(combination.criteria))
+        totals = weight_rows.sum(axis=1, keepdims=True)
         if np.any(totals <= 0):
             raise InvalidParameterError(
                 f"draws: {int(np.count_nonzero(totals <= 0))} weight rows are all zero; each draw needs "
                 "a weight > 0")
-        draws = draws / totals  # the rules take weights that sum to 1
+        weight_rows = weight_rows / totals  # the rules take weights that sum to 1
     scorer = _draw_scorer(pixels, combination)
     valid = pixels.area_ha > 0
     marks = np.where(valid, 0.0, np.nan)[None, :]  # NaN marks the parcels that are not ranked
     block = int(max(1, min(256, _DRAW_BLOCK_VALUES // max(pixels.values.shape[0], 1))))
-    all_ranks = _rank_draws(draws, marks, block=block, score_fn=scorer)
+    all_ranks = _rank_draws(weight_rows, marks, block=block, score_fn=scorer)
     base = _rank_draws(w[None, :], marks, workers=1, score_fn=scorer)[:, 0]
     return _rank_table(base, all_ranks, valid, k=k, index=pixels.index)

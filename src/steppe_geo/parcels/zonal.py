@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -171,7 +172,7 @@ def _as_flat(da: xr.DataArray, name: str) -> tuple[np.ndarray, float | None]:
     return arr.ravel(), nodata
 
 
-def _read_paths(layers: dict, *, grid: Grid | None, categorical: Sequence[str]) -> dict:
+def _read_paths(layers: dict[str, Any], *, grid: Grid | None, categorical: Sequence[str]) -> dict[str, Any]:
     """Read layers given as paths through :mod:`steppe_geo.io` onto one grid."""
     paths = [k for k, v in layers.items() if not isinstance(v, xr.DataArray)]
     if not paths:
