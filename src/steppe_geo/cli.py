@@ -466,6 +466,7 @@ def map_command(ctx: click.Context, source: Path, kind: str, out_path: Path, col
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     from steppe_geo import maps
 
@@ -484,8 +485,10 @@ def map_command(ctx: click.Context, source: Path, kind: str, out_path: Path, col
         else:
             names = _exclusion_names(source, constraints)
             ax = maps.plot_exclusions(da, names, title=title, note=note)
-    save_figure(ax.figure, out_path, overwrite=overwrite)
-    plt.close(ax.figure)
+    fig = ax.figure
+    assert isinstance(fig, Figure)  # the plot_* functions draw on a figure of their own, not a subfigure
+    save_figure(fig, out_path, overwrite=overwrite)
+    plt.close(fig)
     if not ctx.obj["quiet"]:
         click.echo(f"Wrote {out_path}")
 

@@ -363,6 +363,7 @@ def synthetic_region(out_dir: PathLike, *, size_px: int | tuple[int, int], resol
     w, s, e, n = (aoi_b[0] - m, aoi_b[1] - m, aoi_b[2] + m, aoi_b[3] + m)
     lon0 = (w + e) / 2
     utm = pyproj.CRS.from_epsg(32600 + int((lon0 + 180) // 6) + 1)
+    crs: pyproj.CRS | str
     for spec in _REGION_RASTERS:
         if spec.utm:
             tb = pyproj.Transformer.from_crs("EPSG:4326", utm, always_xy=True).transform_bounds(

@@ -105,7 +105,7 @@ def _check_encoding(path: Path | str, encoding: str | None) -> str | None:
     if encoding is None and is_remote(path):  # no sidecar files to look at: GDAL decides
         return None
     if encoding is None:
-        found = undeclared_encoding(path)
+        found = undeclared_encoding(Path(path))  # a local file (remote paths returned above)
         if isinstance(found, str):  # valid UTF-8 that GDAL would read as ISO-8859-1
             return found
         if found is not None:
@@ -254,6 +254,7 @@ def vector_columns(source: PathLike, *, layer: str | None = None, encoding: str 
 
 def _aoi_bounds(aoi: AreaOfInterest, crs: pyproj.CRS, margin_m: float) -> shapely.Geometry:
     """AOI bounding box, grown by ``margin_m`` metres, as a polygon in ``crs``."""
+    geom: Any
     if isinstance(aoi, Grid):
         geom, aoi_crs = shapely.box(*aoi.bounds), aoi.crs
     elif isinstance(aoi, gpd.GeoDataFrame | gpd.GeoSeries):
@@ -277,13 +278,16 @@ def _aoi_bounds(aoi: AreaOfInterest, crs: pyproj.CRS, margin_m: float) -> shapel
             c = box.centroid
             local = pyproj.CRS.from_proj4(f"+proj=aeqd +lat_0={c.y} +lon_0={c.x} +units=m")
             fwd = pyproj.Transformer.from_crs(aoi_crs, local, always_xy=True)
-            b = fwd.transform_bounds(*box.bounds, densify_pts=21)
+            x0, y0, x1, y1 = box.bounds
+            b = fwd.transform_bounds(x0, y0, x1, y1, densify_pts=21)
             box_local = shapely.box(b[0] - margin_m, b[1] - margin_m, b[2] + margin_m, b[3] + margin_m)
             back = pyproj.Transformer.from_crs(local, aoi_crs, always_xy=True)
-            box = shapely.box(*back.transform_bounds(*box_local.bounds, densify_pts=21))
+            x0, y0, x1, y1 = box_local.bounds
+            box = shapely.box(*back.transform_bounds(x0, y0, x1, y1, densify_pts=21))
     if aoi_crs != crs:
         tr = pyproj.Transformer.from_crs(aoi_crs, crs, always_xy=True)
-        box = shapely.box(*tr.transform_bounds(*box.bounds, densify_pts=21))
+        x0, y0, x1, y1 = box.bounds
+        box = shapely.box(*tr.transform_bounds(x0, y0, x1, y1, densify_pts=21))
     return box
 
 
@@ -389,9 +393,10 @@ def read_vector(
         raise EmptyLayerError(f"vector layer {label!r}{'' if layer is None else f' ({layer})'} "
                               "has no features")
     if gdf.crs is None:
+        west, south, east, north = (float(v) for v in gdf.total_bounds)
         raise MissingCRSError(
             f"vector layer {label!r} has no CRS (a shapefile without .prj?); "
-            f"{missing_crs_hint(tuple(float(v) for v in gdf.total_bounds))} "
+            f"{missing_crs_hint((west, south, east, north))} "
             "(gdf.set_crs(...), or add the .prj)"
         )
     null, empty = np.asarray(gdf.geometry.isna()), np.asarray(gdf.geometry.is_empty)

@@ -34,6 +34,7 @@ from steppe_geo.errors import (
     MissingCRSError,
     NonFiniteValuesWarning,
     NoOverlapError,
+    UnreadableInputError,
 )
 from steppe_geo.grid import Grid
 from steppe_geo.io import align as _alignment
@@ -378,8 +379,11 @@ def open_lazy(path: PathLike, *, name: str | None = None) -> xr.DataArray:
         g = Grid(ds.crs.to_wkt(), ds.transform, (ds.height, ds.width))
         units = ds.tags().get(UNITS_TAG)
         count = ds.count
-    da = rioxarray.open_rasterio(src, cache=False, mask_and_scale=False)
-    da = da.assign_coords(x=g.x_coords(), y=g.y_coords())
+    opened = rioxarray.open_rasterio(src, cache=False, mask_and_scale=False)
+    if not isinstance(opened, xr.DataArray):  # several subdatasets (e.g. a NetCDF or HDF container)
+        raise UnreadableInputError(
+            f"cannot read raster {str(src)!r}: it holds several subdatasets, not one raster")
+    da = opened.assign_coords(x=g.x_coords(), y=g.y_coords())
     if count == 1:
         da = da.squeeze("band", drop=True)
     da.name = name or src.stem

@@ -348,6 +348,7 @@ def write_raster(
     if da.ndim not in (2, 3):
         raise InvalidParameterError(f"da must be 2-D or 3-D, got dims {da.dims}")
     count = 1 if da.ndim == 2 else int(da.shape[0])
+    dtype: np.dtype[Any]
     if np.issubdtype(da.dtype, np.floating):
         dtype, nodata = np.dtype(np.float32), math.nan
     elif np.issubdtype(da.dtype, np.integer) or da.dtype == bool:

@@ -84,7 +84,7 @@ def add_scale_bar(ax: Axes, *, segments: int = 2, location: tuple[float, float] 
     bx = min(x0, x1) + location[0] * width
     by = min(y0, y1) + location[1] * height
     bar_h = 0.012 * height
-    artists = []
+    artists: list[Any] = []
     seg = length / segments
     for i in range(segments):
         rect = Rectangle((bx + i * seg, by), seg, bar_h, facecolor="black" if i % 2 == 0 else "white",

@@ -148,7 +148,7 @@ def evaluate_constraints(
     *,
     shape: tuple[int, int],
     pixel_area_m2: float | None = None,
-    region_sizes: Mapping[int, RegionSizes] | None = None,
+    region_sizes: RegionSizes | None = None,
     inside: np.ndarray | None = None,
     missing: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -192,10 +192,10 @@ def build_model(model: ModelConfig, *, inputs: Sequence[str] = (), ahp_weights: 
                 f"{model.label}{did_you_mean(c['name'], setbacks) or '.'} Its setbacks are: "
                 f"{', '.join(setbacks) or '(none)'}. To add a setback give layer = <a vector input>.")
     try:
-        for c in model.criteria:
-            crit = c.to_mcda()
-            m = m.replace_criterion(c.name, crit, source="set in configuration") \
-                if c.name in m.criterion_names else m.add_criterion(crit, source="set in configuration")
+        for cc in model.criteria:
+            crit = cc.to_mcda()
+            m = m.replace_criterion(cc.name, crit, source="set in configuration") \
+                if cc.name in m.criterion_names else m.add_criterion(crit, source="set in configuration")
         for c in model.constraints:
             if c.get("type") == "setback" and "layer" not in c:  # an edit of the exact setback of that name
                 m = m.edited(constraints=[c])
@@ -220,7 +220,8 @@ def _check_dropped_edits(model: ModelConfig, dropped: Any) -> None:
     full = _undropped_model(model)
     gone = {*full.criterion_names, *full.constraint_names}
     gone -= {*dropped.criterion_names, *dropped.constraint_names}
-    edits = [(f"{key}.criteria[{i}]", c.name) for i, c in enumerate(model.criteria)]
+    edits: list[tuple[str, str | None]] = [(f"{key}.criteria[{i}]", c.name)
+                                           for i, c in enumerate(model.criteria)]
     edits += [(f"{key}.constraints[{i}]", c.get("name")) for i, c in enumerate(model.constraints)]
     edits += [(f"{key}.weights.{w}", w) for w in model.weights]
     for where, name in edits:

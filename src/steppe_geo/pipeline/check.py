@@ -44,7 +44,7 @@ def _layer_list(names: Sequence[str]) -> str:
 
 
 def _check_config_layer(key: str, layer: str, *, known: Sequence[str], derived: Sequence[str],
-                        inputs: Mapping[str, Path], rasters: set[str], label: str) -> None:
+                        inputs: Mapping[str, Path | str], rasters: set[str], label: str) -> None:
     """A layer named by a configured criterion or constraint exists and is a raster."""
     if layer in derived or (layer in known and layer not in inputs):
         return
@@ -131,9 +131,9 @@ def _check_model(config: Config, model: ModelConfig, rasters: set[str]) -> None:
         for i, c in enumerate(model.criteria):
             _check_config_layer(f"{key}.criteria[{i}].layer", c.layer, known=[], derived=[], inputs=inputs,
                                 rasters=rasters, label=model.label)
-        for i, c in enumerate(model.constraints):
-            if isinstance(c.get("layer"), str):
-                _check_config_layer(f"{key}.constraints[{i}].layer", c["layer"], known=[], derived=[],
+        for i, con in enumerate(model.constraints):
+            if isinstance(con.get("layer"), str):
+                _check_config_layer(f"{key}.constraints[{i}].layer", con["layer"], known=[], derived=[],
                                     inputs=inputs, rasters=rasters, label=model.label)
         _check_ahp(model, [c.name for c in model.criteria])
         try:
@@ -147,9 +147,9 @@ def _check_model(config: Config, model: ModelConfig, rasters: set[str]) -> None:
     for i, c in enumerate(model.criteria):
         _check_config_layer(f"{key}.criteria[{i}].layer", c.layer, known=known, derived=derived,
                             inputs=inputs, rasters=rasters, label=model.label)
-    for i, c in enumerate(model.constraints):
-        if isinstance(c.get("layer"), str):
-            _check_config_layer(f"{key}.constraints[{i}].layer", c["layer"], known=known, derived=derived,
+    for i, con in enumerate(model.constraints):
+        if isinstance(con.get("layer"), str):
+            _check_config_layer(f"{key}.constraints[{i}].layer", con["layer"], known=known, derived=derived,
                                 inputs=inputs, rasters=rasters, label=model.label)
     names = [*base.criterion_names, *(c.name for c in model.criteria if c.name not in base.criterion_names)]
     for w in model.weights:

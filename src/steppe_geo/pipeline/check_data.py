@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -203,7 +204,7 @@ def _check_codes(config: Config, model: ModelConfig, name: str, stats: Any, u: A
     nodata = {int(stats.nodata)} if stats.nodata is not None and float(stats.nodata).is_integer() else set()
     found = set(stats.codes) - nodata
     if isinstance(u, Categories):
-        codes = set(u.exclude if u.exclude is not None else u.allow)
+        codes = set(u.exclude if u.exclude is not None else (u.allow or ()))  # Categories has one of the two
         if found and not codes & found:  # the sample may miss a rare class: look at every pixel
             found = _all_codes(config, name) - nodata
         if found and not codes & found:
@@ -341,7 +342,7 @@ def _check_input_options(config: Config, rasters: set[str]) -> None:
                 f"(options of {what}: path, {', '.join(valid)}). Remove it."
             )
         if name not in rasters and spec.encoding is None and not is_remote(spec.path):  # no sidecars
-            found = undeclared_encoding(spec.path)
+            found = undeclared_encoding(Path(spec.path))
             if isinstance(found, EncodingProblem):
                 raise ConfigError(f"inputs.{name}.encoding: {found.message(source_name(spec.path))} "
                                   "Declare it: "

@@ -63,9 +63,10 @@ def evaluate_model(model: ModelConfig, layers: InputLayers) -> ModelOutput:
                            _quiet_ahp(model, overlay.criterion_names), overlay)
 
     m = build_model(model, inputs=list(layers.paths))
-    res = run_model(m, {**layers.vectors, **layers.rasters}, grid=layers.grid, aoi=layers.aoi)
-    return ModelOutput(model.name, res.score, res.eligible, res.exclusion, list(m.overlay().exclusion_names),
-                       dict(res.weights), res, _quiet_ahp(model, m.criterion_names), m)
+    mres = run_model(m, {**layers.vectors, **layers.rasters}, grid=layers.grid, aoi=layers.aoi)
+    return ModelOutput(model.name, mres.score, mres.eligible, mres.exclusion,
+                       list(m.overlay().exclusion_names), dict(mres.weights), mres,
+                       _quiet_ahp(model, m.criterion_names), m)
 
 
 @dataclass(frozen=True)
@@ -183,7 +184,7 @@ def _derivation_keys(model: Any, files: Mapping[str, str], vectors: Mapping[str,
     keys: dict[str, str] = {}
     vector_keys = {k: _vector_key(v) for k, v in vectors.items()}
     for d in model.derivations:
-        sources = []
+        sources: list[tuple[str | int, ...]] = []
         for k in d.inputs:
             if k in keys:
                 sources.append(("derived", keys[k]))
@@ -282,7 +283,7 @@ def derive_windowed(model: Any, layers: InputLayers, *, out_dir: Path, window: i
     for halo in sorted({halos[k] for k in todo}):
         group = [k for k in todo if halos[k] == halo]
         wins = list(grid.windows(int(window), halo=halo))
-        read = set()  # the files this pass's derivations read, directly or through one another
+        read: set[str] = set()  # the files this pass's derivations read, directly or through one another
         for d in model.derivations:
             if d.name in group:
                 read.update(k for k in d.inputs if k in files)

@@ -7,7 +7,7 @@ import math
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 import geopandas as gpd
 import numpy as np
@@ -114,8 +114,9 @@ def build_grid(inputs: Mapping[str, Path | str], grid_config: GridConfig, *,
                           encoding=None if spec is None else spec.encoding)
     except SteppeGeoError as exc:  # the same error, naming the config key of the file at fault
         raise type(exc)(f"inputs.{grid_config.aoi}: {exc}") from None
+    projection = cast(Literal["equal-area", "utm"], grid_config.projection)  # checked by the config reader
     return Grid.for_area(aoi, resolution_m=grid_config.resolution_m, margin_m=grid_config.margin_m,
-                         projection=grid_config.projection)
+                         projection=projection)
 
 
 def load_inputs(inputs: Mapping[str, Path | str], grid: Grid, *, layers: Mapping[str, str] | None = None,
@@ -319,7 +320,7 @@ class _RasterStats:
         return {"min": self.min, "max": self.max, "mean": self.sum / self.count}
 
 
-def _source_pixel_size(path: Path, grid: Grid) -> float:
+def _source_pixel_size(path: Path | str, grid: Grid) -> float:
     """The pixel size of a source raster in the grid's CRS, as :func:`steppe_geo.io.read_raster` gives it.
 
     Over the part of the source covering the grid (the window ``read_raster`` reads); for windowed
@@ -332,7 +333,7 @@ def _source_pixel_size(path: Path, grid: Grid) -> float:
     return _source_resolution_in(crs, transform, (int(window.height), int(window.width)), grid.crs)
 
 
-def _file_source_attrs(name: str, da: xr.DataArray, source: Path, grid: Grid) -> None:
+def _file_source_attrs(name: str, da: xr.DataArray, source: Path | str, grid: Grid) -> None:
     """Add to a window read from an aligned file the source attributes ``read_raster`` would give.
 
     ``source_pixel_size`` from the source's header; ``source_units`` for a file aligned as it was

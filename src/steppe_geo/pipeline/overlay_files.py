@@ -77,7 +77,7 @@ def _regions_task(overlay: Overlay, sources: Mapping[str, str], keys: Sequence[s
 
 def _window_task(overlay: Overlay, sources: Mapping[str, str], keys: Sequence[str], nodata: Mapping[str, Any],
                  win: GridWindow, pixel_area_m2: float | None, with_criteria: bool,
-                 region_sizes: Mapping[int, RegionSizes] | None, aoi_pixels: Any) -> dict[str, np.ndarray]:
+                 region_sizes: RegionSizes | None, aoi_pixels: Any) -> dict[str, np.ndarray]:
     with open_sources(sources, keys) as ds:
         arrays = window_arrays(ds, win)
     return _evaluate_window(overlay, arrays, pixel_area_m2=pixel_area_m2, nodata=nodata,

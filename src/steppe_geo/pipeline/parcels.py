@@ -191,6 +191,7 @@ def _capacity_factor_file(res: ModelOutput, technology: str | None, weibull_k: x
             eligible = res.eligible.isel(y=rows, x=cols).load() == 1
             k = weibull_k.isel(y=rows, x=cols).load() if weibull_k is not None else None
             cf = _capacity_factor_of(needed, eligible, res.model, technology, k)
+            assert cf is not None  # its layers are there (checked above)
             dst.write(np.asarray(cf.values, dtype=np.float64), 1, window=win.core)
     return open_lazy(path, name="cf")
 
@@ -309,6 +310,8 @@ def rank_model_parcels(parcels_gdf: gpd.GeoDataFrame, res: ModelOutput, cfg: Con
     ParcelOutput
     """
     pc = cfg.parcels
+    if pc is None:
+        raise InvalidParameterError(f"parcels: model {res.name!r}: the configuration has no [parcels] table")
     if res.result is None or not hasattr(res.result, "criteria"):
         raise InvalidParameterError(
             f"parcels: model {res.name!r} has no standardised criteria "

@@ -26,12 +26,9 @@ def _hillshade(layers: InputLayers) -> xr.DataArray | None:
     if layers.files:
         if "dem" not in layers.files:
             return None
-        dem = read_decimated(layers.files["dem"], resampling="average")
-    else:
-        dem = layers.rasters.get("dem")
-        if dem is None:
-            return None
-    return hillshade(dem)
+        return hillshade(read_decimated(layers.files["dem"], resampling="average"))
+    dem = layers.rasters.get("dem")
+    return hillshade(dem) if dem is not None else None
 
 
 def _exclusion_legend(res: ModelOutput, grid: Grid) -> dict[str, float]:

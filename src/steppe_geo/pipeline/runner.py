@@ -205,7 +205,7 @@ def demo_config(out_dir: PathLike = "steppe-geo-demo", *, resolution_m: float = 
     -------
     Config
     """
-    paths = {k: Path(v) for k, v in datasets.sample_paths().items()}
+    paths: dict[str, Path | str] = {k: Path(v) for k, v in datasets.sample_paths().items()}
     return Config(
         name="steppe-geo demo: Kubuqi (Hobq) sample data (synthetic)",
         inputs=paths,
