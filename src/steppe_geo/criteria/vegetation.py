@@ -377,12 +377,12 @@ def fractional_cover(ndvi: xr.DataArray, *, ndvi_soil: float | None = None, ndvi
     """
     check_dataarray(ndvi, param="ndvi")
     given = ndvi_soil is not None and ndvi_veg is not None
-    if not given:
+    if ndvi_soil is not None and ndvi_veg is not None:
+        soil, veg = float(ndvi_soil), float(ndvi_veg)
+    else:
         soil_p, veg_p = fvc_endmembers(ndvi, percentiles=percentiles)
         soil = soil_p if ndvi_soil is None else float(ndvi_soil)
         veg = veg_p if ndvi_veg is None else float(ndvi_veg)
-    else:
-        soil, veg = float(ndvi_soil), float(ndvi_veg)  # type: ignore[arg-type]
     if not veg > soil:
         raise InvalidParameterError(f"ndvi_veg ({veg}) must be greater than ndvi_soil ({soil})")
     z = as_float(ndvi)

@@ -68,7 +68,7 @@ def _values(x: object, param: str) -> np.ndarray | float:
         check_dataarray(x, param=param)
         return np.asarray(x.values, dtype=float)
     try:
-        return float(x)  # type: ignore[arg-type]
+        return float(x)  # type: ignore[arg-type]  # any number-like; TypeError is the answer otherwise
     except (TypeError, ValueError):
         raise InvalidParameterError(
             f"{param} must be a number or a DataArray, got {type(x).__name__}") from None

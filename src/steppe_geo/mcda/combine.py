@@ -203,7 +203,8 @@ class OWAWeights:
                     f"owa: order weights must be >= 0 and sum to 1, got {v.tolist()}"
                 )
         else:
-            v = owa_weights_from_orness(float(target_orness), n)  # type: ignore[arg-type]
+            assert target_orness is not None  # exactly one of the two is given (checked above)
+            v = owa_weights_from_orness(float(target_orness), n)
         return cls(tuple(float(x) for x in v), orness(v), tradeoff(v))
 
 

@@ -314,7 +314,8 @@ class MinimumArea:
                 "connectivity": self.connectivity}
 
 
-_REGISTRY["minimum_area"] = MinimumArea  # type: ignore[assignment]
+# MinimumArea is no layer Constraint (it reads no layer) but a TOML table of the same list
+_REGISTRY["minimum_area"] = MinimumArea  # type: ignore[assignment]  # see the line above
 
 
 def constraint_from_dict(data: Mapping[str, Any]) -> Constraint | MinimumArea:

@@ -83,7 +83,8 @@ def solar_yield_breaks(
     >>> [round(b) for b in solar_yield_breaks()]  # 3/4/8 × 365 × 1.15 × 0.80
     [1007, 1343, 2686]
     """
-    return tuple(g * 365.0 * poa_gain * performance_ratio for g in (3.0, 4.0, 8.0))  # type: ignore[return-value]
+    low, mid, high = (g * 365.0 * poa_gain * performance_ratio for g in (3.0, 4.0, 8.0))
+    return low, mid, high
 
 
 def solar_derivations(*, road_cap_m: float | None = 12_000.0) -> tuple[Derivation, ...]:

@@ -237,7 +237,8 @@ def align_inputs(inputs: Mapping[str, Path | str], grid: Grid, work: Path, *,
     seconds = time.perf_counter() - t0
     log.info("aligned %d rasters strip by strip and read %d vector layers in %.1f s", len(files),
              len(vectors), seconds)
-    return InputLayers(grid, AlignedRasters(files), vectors,  # type: ignore[arg-type]
+    # AlignedRasters is a read-only Mapping where InputLayers.rasters is typed as the in-memory dict
+    return InputLayers(grid, AlignedRasters(files), vectors,  # type: ignore[arg-type]  # (see above)
                        {k: input_path(v) for k, v in inputs.items()}, seconds, files=files)
 
 
