@@ -376,7 +376,6 @@ def rank(ctx: click.Context, zonal_path: Path, weights_text: str, out_path: Path
     weights = _weights(weights_text)  # a usage error is reported before any file is read
     table = _read_vector_layer(zonal_path, layer, param="--layer", command="rank", tables=True)
     if "geometry" not in getattr(table, "columns", ()) and out_path.suffix.lower() not in TABLE_SUFFIXES:
-
         raise InvalidParameterError(
             f"--out {str(out_path)!r}: {str(zonal_path)!r} is a table without geometry, so rank writes it "
             f"only as {', '.join(TABLE_SUFFIXES)}; for a {out_path.suffix} output give rank the zonal "

@@ -218,7 +218,6 @@ def _tile_copies(gdf: Any, bounds: tuple[float, float, float, float]) -> Any:
 
 def _write_region_vector(gdf: Any, path: Path) -> None:
 
-
     if path.name.endswith(".zip"):
         write_zipped_shapefile(gdf, path)
     elif path.suffix == ".geojson":

@@ -136,12 +136,10 @@ def _geographic_resolution_message(bounds: Bounds, crs: pyproj.CRS, resolution_m
 
 
 def _aoi_geometry(aoi: Any) -> tuple[Any, pyproj.CRS]:
-
     if isinstance(aoi, gpd.GeoDataFrame | gpd.GeoSeries):
         if aoi.crs is None:
             raise MissingCRSError("aoi has no CRS; set one with .set_crs(...)")
         if len(aoi) == 0:
-
             raise EmptyLayerError("aoi has no features")
         return shapely.union_all(aoi.geometry.values), pyproj.CRS.from_user_input(aoi.crs)
     if isinstance(aoi, tuple) and len(aoi) == 2:

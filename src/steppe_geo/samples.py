@@ -159,7 +159,6 @@ def describe(name: str | None = None) -> SampleLayer | dict[str, SampleLayer]:
     if name is None:
         return dict(LAYERS)
     if name not in LAYERS:
-
         raise MissingLayerError(
             f"name: the sample dataset has no layer {name!r}{did_you_mean(name, list(LAYERS))} "
             f"(layers: {', '.join(sorted(LAYERS))})"

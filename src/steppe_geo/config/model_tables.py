@@ -27,7 +27,6 @@ _CRITERION_KEYS = {"name", "layer", "weight", "function"}
 
 
 def _parse_criterion(item: Any, key: str) -> CriterionConfig:
-
     if not isinstance(item, Mapping):
         raise ConfigError(f"{key}: expected a table, got {_show(item)}")
     if "name" not in item or not isinstance(item["name"], str) or not item["name"]:
@@ -99,7 +98,6 @@ def _parse_setback_edit(item: Mapping[str, Any], key: str, *, custom: bool) -> d
 
 
 def _parse_constraint(item: Any, key: str, *, custom: bool = False) -> dict[str, Any]:
-
     if not isinstance(item, Mapping):
         raise ConfigError(f"{key}: expected a table, got {_show(item)}")
     if item.get("type") == "setback" and "layer" not in item:
@@ -225,7 +223,6 @@ def _read_model_file(value: Any, key: str, base: Path) -> tuple[dict[str, Any], 
 
 
 def _parse_model(name: str, table: Any, base: Path) -> ModelConfig:
-
     key = f"models.{name}"
     c = _Checker(table, key, _MODEL_KEYS)
     given = [k for k in ("preset", "model_file", "model") if k in table]

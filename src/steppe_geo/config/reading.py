@@ -122,7 +122,6 @@ def _resolve_input(name: str, value: Any, base: Path, sample: Mapping[str, Path]
 
 
 def _sample_paths() -> dict[str, Path]:
-
     return {k: Path(v) for k, v in datasets.sample_paths().items()}
 
 

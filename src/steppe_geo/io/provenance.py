@@ -177,7 +177,6 @@ def fixed_creation_dates() -> Iterator[None]:
 
 
 def _input_record(path: PathLike) -> dict[str, Any]:
-
     if is_remote(path):
         return {"path": str(path), "sha256": None, "remote": remote_fingerprint(str(path))}
     return {"path": str(path), "sha256": file_checksum(path)}
@@ -233,13 +232,11 @@ def read_provenance(path: PathLike, *, layer: str | None = None) -> dict[str, An
     suffix = p.suffix.lower()
     text: str | None = None
     if suffix in (".tif", ".tiff"):
-
         with rasterio.Env(GDAL_PAM_ENABLED="NO"), rasterio.open(p) as ds:
             text = ds.tags().get(PROVENANCE_TAG)
     elif suffix == ".gpkg":
         text = _gpkg_provenance(p, layer)
     elif suffix in (".parquet", ".geoparquet"):
-
         raw = (pq.read_schema(p).metadata or {}).get(b"steppe_geo_provenance")
         text = raw.decode("utf-8") if raw else None
     return json.loads(text) if text else None
@@ -278,7 +275,6 @@ def read_raster_tags(path: PathLike) -> dict[str, str]:
 
 def _gpkg_provenance(path: Path, layer: str | None) -> str | None:
 
-
     with no_pam_sidecars():
         layers = [str(name) for name, _ in pyogrio.list_layers(path)]
         if layer is not None and layer not in layers:
@@ -294,7 +290,6 @@ def _gpkg_provenance(path: Path, layer: str | None) -> str | None:
             meta = pyogrio.read_info(path, layer=layer or layers[0]).get("dataset_metadata") or {}
             return meta.get(PROVENANCE_TAG)
     if len(set(found.values())) > 1:
-
         raise InvalidParameterError(
             f"layer: the layers of {str(path)!r} carry different provenance "
             f"({', '.join(map(repr, found))}); pass layer= to choose one"

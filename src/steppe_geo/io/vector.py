@@ -226,7 +226,6 @@ def vector_columns(source: PathLike, *, layer: str | None = None, encoding: str 
     if is_remote(path) or path.exists():
         encoding = _check_encoding(path, encoding)
     if _suffix(path) in (".parquet", ".geoparquet"):
-
         _local_parquet(path)
         if not path.exists():
             raise InputNotFoundError(f"vector file not found: {str(path)!r}")

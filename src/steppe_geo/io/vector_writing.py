@@ -201,7 +201,6 @@ def write_vector(
 
 
 def _parquet_add_metadata(path: Path, extra: Mapping[str, str]) -> None:
-
     table = pq.read_table(path)
     meta = dict(table.schema.metadata or {})
     meta.update({k.encode(): v.encode("utf-8") for k, v in extra.items()})

@@ -105,7 +105,6 @@ def plot_ranked_parcels(
         raise MissingCRSError("parcels have no CRS; set one with parcels.set_crs(...)")
     check_projected(parcels.crs, what="a parcel map")
     if column not in parcels.columns:
-
         raise InvalidParameterError(
             f"column: {column!r} is not a column of parcels{did_you_mean(column, map(str, parcels.columns))} "
             f"Columns are: {', '.join(map(str, parcels.columns))}."
@@ -215,7 +214,6 @@ def plot_rank_stability(
     for param, col in (("rank", rank), ("low", low), ("high", high), ("probability", probability),
                        ("label_column", label_column)):
         if col is not None and col not in table.columns:
-
             raise InvalidParameterError(
                 f"{param}: {col!r} is not a column of table{did_you_mean(col, map(str, table.columns))} "
                 f"Columns are: {', '.join(map(str, table.columns))}."

@@ -55,7 +55,6 @@ def ahp_result(model: ModelConfig, *, inputs: Sequence[str] = ()) -> Any:
 
 
 def _custom_overlay(model: ModelConfig, *, ahp_weights: bool = True) -> Any:
-
     kwargs: dict[str, Any] = {}
     if model.rule:
         kwargs["rule"] = model.rule
@@ -68,7 +67,6 @@ def _custom_overlay(model: ModelConfig, *, ahp_weights: bool = True) -> Any:
 
 
 def _preset_parameter_names(preset: str) -> list[str]:
-
 
     fn = PRESETS[preset]
     names = [n for n, p in inspect.signature(fn).parameters.items()
@@ -120,7 +118,6 @@ def _check_parameter_names(key: str, given: Mapping[str, Any], valid: Sequence[s
 
 
 def _undropped_model(model: ModelConfig) -> Any:
-
     key = f"models.{model.name}"
     if model.preset is not None:
         _check_parameter_names(key, model.parameters, _preset_parameter_names(model.preset),

@@ -82,7 +82,6 @@ def _inputs_used(config: Config, model: ModelConfig) -> tuple[Any, list[str]]:
 
 
 def _read_aoi(config: Config) -> Any:
-
     name = config.grid.aoi
     spec = config.spec(name)
     try:
@@ -92,7 +91,6 @@ def _read_aoi(config: Config) -> Any:
 
 
 def _stats(config: Config, name: str, aoi: Any, *, whole: bool = False) -> Any:
-
     spec = config.spec(name)
     opts = {k: v for k, v in spec.raster_options().items() if k in ("band", "nodata", "scale", "offset")}
     try:

@@ -55,7 +55,6 @@ def evaluate_model(model: ModelConfig, layers: InputLayers) -> ModelOutput:
     ModelOutput
     """
     if model.kind == "custom":
-
         overlay = _custom_overlay(model)
         res = evaluate(overlay, layers.rasters, aoi=layers.aoi)
         return ModelOutput(model.name, res.score, res.eligible, res.exclusion,
@@ -88,7 +87,6 @@ class WindowedResult:
 
 
 def _derived_tags(da: xr.DataArray) -> dict[str, str]:
-
     kind = "continuous" if np.issubdtype(da.dtype, np.floating) else "categorical"
     tags = {KIND_TAG: kind}
     if da.attrs.get("units"):
@@ -383,7 +381,6 @@ def _evaluate_from_files(model: ModelConfig, layers: InputLayers, client: Any, w
                            for i, name in enumerate(overlay.criterion_names)})
     result = None
     if model.kind != "custom":
-
         ds = {k: open_lazy(p, name=k) for k, p in derived.items()}
         # the classes stay lazy too: classified block by block when read (never a whole-grid array)
         for src, dst, classify in (("esai", "esa_class", classify_esa),

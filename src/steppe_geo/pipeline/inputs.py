@@ -169,7 +169,6 @@ class AlignedRasters(Mapping[str, xr.DataArray]):
         self._files = dict(files)
 
     def __getitem__(self, name: str) -> xr.DataArray:
-
         return read_window(self._files[name], name=name)
 
     def __iter__(self) -> Iterator[str]:

@@ -77,7 +77,6 @@ def _model_raster(res: ModelOutput, part: str) -> xr.DataArray:
     """
     if res.files:
         if part == "esa_class":
-
             esai = _chunked(_open_file(res.files["esai"], "esai"))
             da = esai.copy(data=esai.data.map_blocks(classify_esa, dtype=np.uint8)).rename("esa_class")
             da.attrs = {"units": "class"}
