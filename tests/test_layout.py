@@ -251,34 +251,66 @@ IO_WRITERS = {"write_raster", "write_vector", "write_shapefile_zip", "write_json
               "atomic_path", "check_output_path"}
 SHELL_PACKAGES = ("steppe_geo.pipeline", "steppe_geo.cli", "steppe_geo.config")
 
+FILE_METHODS = ("read_text", "read_bytes", "write_text", "write_bytes", "mkdir", "unlink", "touch", "rmdir",
+                "iterdir")
+"""Path methods that touch the file system; called in a compute module they break the contract."""
+
 # Known violations, each with its reason; a new one fails the test, and so does a fixed one left here.
-KNOWN_CONTRACT_VIOLATIONS = {
-    # The streamed and Dask overlay loops write their COGs window by window; the file API itself
-    # (rasterio.open, the writers, GDAL's cache) is in io.window_files, but the loops still call it.
-    ("steppe_geo.mcda.overlay_windows", "steppe_geo.io.window_files"),
-    # export_bundle (public API of parcels) assembles the parcel tables and writes them with io's
-    # atomic writers; moving the writing into io changes where users import it from (issue 14, open).
-    ("steppe_geo.parcels.export", "steppe_geo.io.write_vector"),
-    ("steppe_geo.parcels.export", "steppe_geo.io.write_shapefile_zip"),
+KNOWN_CONTRACT_VIOLATIONS: set[tuple[str, str]] = set()
+
+# Public names of a compute package whose code reads or writes files, so lives in the shell: the package's
+# PEP 562 ``__getattr__`` imports them on first use (importing the package does not import the shell). Only
+# an import inside a package's module-level ``__getattr__`` may be listed here.
+SHELL_FORWARDS = {
+    # sg.mcda.evaluate_streamed / evaluate_dask: the overlay over GeoTIFFs, pipeline.overlay_files
+    ("steppe_geo.mcda", "steppe_geo.pipeline"): "evaluate_streamed, evaluate_dask (files in, COGs out)",
+    # sg.parcels.export_bundle: writes the tables of parcels.export.export_tables, pipeline.export
+    ("steppe_geo.parcels", "steppe_geo.pipeline"): "export_bundle (writes the export bundle)",
 }
 
 
-def contract_violations(path: Path, name: str) -> set[tuple[str, str]]:
+def _getattr_lines(tree: ast.Module) -> set[int]:
+    """Line numbers inside the module-level ``def __getattr__`` (PEP 562) of a module."""
+    return {line for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == "__getattr__"
+            for line in range(node.lineno, (node.end_lineno or node.lineno) + 1)}
+
+
+def contract_violations(path: Path, name: str, *, forwards: bool = False) -> set[tuple[str, str]]:
     """What module ``name`` (at ``path``) imports or calls against the compute layers' import contract.
 
     Every import counts, at module level or inside a function (a lazy import is an import too):
     rasterio's file APIs (``rasterio.open``/``Env``/``shutil``, as an attribute of an imported
     ``rasterio`` or imported from it), ``pyogrio``, io's writers (their modules, their names, or
-    ``io.<writer>`` on an imported ``steppe_geo.io``) and the shell (pipeline, cli, config).
+    ``io.<writer>`` on an imported ``steppe_geo.io``) and the shell (pipeline, cli, config); and
+    calls that open files directly: the builtin ``open``, the path methods of :data:`FILE_METHODS`,
+    ``importlib.resources``. The shell imported inside a package's ``__getattr__`` (a forward of a
+    public name, :data:`SHELL_FORWARDS`) is reported only with ``forwards=True``.
     """
     tree = ast.parse(path.read_text(encoding="utf-8"))
     out: set[tuple[str, str]] = set()
     rasterio_aliases, io_aliases = set(), set()
+    in_getattr = _getattr_lines(tree) if path.name == "__init__.py" else set()
 
     def shell(mod: str) -> bool:
         return any(mod == p or mod.startswith(p + ".") for p in SHELL_PACKAGES)
 
     for node in ast.walk(tree):
+        forward = (isinstance(node, ast.Import | ast.ImportFrom) and node.lineno in in_getattr
+                   and all(shell(m) for m in _resolve(node, name, True)))
+        if forwards or forward:  # a forward of a public name is reported only with forwards=True
+            if forwards and forward:
+                out |= {(name, ".".join(m.split(".")[:2])) for m in _resolve(node, name, True)}
+            continue
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "open":
+            out.add((name, "open()"))
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+              and node.func.attr in FILE_METHODS):
+            out.add((name, f".{node.func.attr}()"))
+        elif isinstance(node, ast.ImportFrom) and node.module == "importlib" and any(
+                a.name == "resources" for a in node.names):
+            out.add((name, "importlib.resources"))
+        elif isinstance(node, ast.Import) and any(a.name == "importlib.resources" for a in node.names):
+            out.add((name, "importlib.resources"))
         if isinstance(node, ast.Import):
             for a in node.names:
                 if a.name == "rasterio":
@@ -334,14 +366,125 @@ def test_contract_checker_finds_planted_violations(tmp_path):
     assert contract_violations(clean, "c") == set()
 
 
+def test_contract_checker_finds_files_opened_directly_and_tells_forwards_apart(tmp_path):
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    init = pkg / "__init__.py"
+    init.write_text(
+        "from importlib import resources\n\ndef table(p):\n    with open(p) as f:\n        f.read()\n"
+        "    return p.read_text(), p.parent.mkdir(), resources, '-'.join(['a']).replace('a', 'b')\n\n"
+        "def __getattr__(name):\n    from steppe_geo.pipeline import export\n"
+        "    from steppe_geo.io import write_vector\n    return getattr(export, name)\n", encoding="utf-8")
+    assert contract_violations(init, "m") == {
+        ("m", "open()"), ("m", ".read_text()"), ("m", ".mkdir()"), ("m", "importlib.resources"),
+        ("m", "steppe_geo.io.write_vector")}  # an io writer in __getattr__ is no forward
+    assert contract_violations(init, "m", forwards=True) == {("m", "steppe_geo.pipeline")}
+    module = pkg / "module.py"  # in a module that is not a package's __init__, __getattr__ forwards nothing
+    module.write_text(init.read_text(encoding="utf-8"), encoding="utf-8")
+    assert ("m", "steppe_geo.pipeline") in contract_violations(module, "m")
+    assert contract_violations(module, "m", forwards=True) == set()
+
+
+def test_the_shell_forwards_are_lazy_and_are_the_shell_functions():
+    code = ("import sys\nimport steppe_geo.mcda as m, steppe_geo.parcels as p\n"
+            "print(sorted(k for k in sys.modules if k.startswith('steppe_geo.pipeline')))\n"
+            "from steppe_geo.pipeline import export, overlay_files as o\n"
+            "print(m.evaluate_streamed is o.evaluate_streamed, m.evaluate_dask is o.evaluate_dask,"
+            " p.export_bundle is export.export_bundle)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={"PYTHONPATH": str(SRC.parent), "MPLBACKEND": "Agg", "PATH": ""})
+    assert out.stdout.splitlines() == ["[]", "True True True"]
+    for pkg in ("mcda", "parcels"):
+        with pytest.raises(AttributeError, match=f"'steppe_geo.{pkg}' has no attribute 'export_bundlez'"):
+            importlib.import_module(f"steppe_geo.{pkg}").export_bundlez  # noqa: B018
+
+
 def test_compute_layers_keep_the_import_contract():
-    found = set()
+    found, forwards = set(), set()
     for name, path in _modules().items():
         if name.split(".")[1:2] and name.split(".")[1] in COMPUTE_PACKAGES:
             found |= contract_violations(path, name)
+            forwards |= contract_violations(path, name, forwards=True)
+    assert forwards == set(SHELL_FORWARDS), f"forwards of public names to the shell: {sorted(forwards)}"
     new = sorted(found - KNOWN_CONTRACT_VIOLATIONS)
     assert not new, ("criteria/mcda/models/parcels must not open or write files (rasterio.open/Env/shutil, "
                      "pyogrio, io writers) nor import pipeline/cli/config:\n"
                      + "\n".join(f"{m}: {what}" for m, what in new))
     fixed = sorted(KNOWN_CONTRACT_VIOLATIONS - found)
     assert not fixed, f"no longer violated, delete from KNOWN_CONTRACT_VIOLATIONS: {fixed}"
+
+
+# Function-local imports are only for deliberately lazy dependencies (issue 14, item 2); anything else is
+# imported at module level, where the cycle test sees it. Each entry: module prefix → why it is lazy.
+LAZY_IMPORTS = {
+    "matplotlib": "heavy (about 0.3 s) and only for maps: `import steppe_geo` must not import it",
+    "dask": "the Dask scheduler is only needed for runs with `workers`/`scheduler`",
+    "distributed": "dask.distributed starts slowly and is only needed for cluster runs",
+    "highspy": "optional solver of the budgeted selection, imported when a selection asks for it",
+    "ipywidgets": "optional notebook widgets, imported only in a notebook",
+    "steppe_geo.maps": "the maps package imports matplotlib (see above); `sg.maps` is lazy for that reason",
+    "msvcrt": "Windows only (file locking of the output folder); fcntl is its POSIX twin",
+    "fcntl": "POSIX only (file locking of the output folder); msvcrt is its Windows twin",
+}
+
+
+def _resolve(node: ast.ImportFrom | ast.Import, name: str, is_pkg: bool) -> list[str]:
+    """The absolute module names an import statement imports (``from steppe_geo import maps`` → maps)."""
+    if isinstance(node, ast.Import):
+        return [a.name for a in node.names]
+    mod = node.module or ""
+    if node.level:
+        base = name.split(".") if is_pkg else name.split(".")[:-1]
+        base = base[: len(base) - node.level + 1]
+        mod = ".".join([*base, mod] if mod else base)
+    return [f"{mod}.{a.name}" if mod == "steppe_geo" else mod for a in node.names]
+
+
+def function_local_imports(path: Path, name: str) -> list[tuple[str, int, str]]:
+    """``(module, line, imported module)`` for every import inside a function that is not lazy.
+
+    ``steppe_geo.maps`` counts as lazy only outside the maps package (inside it matplotlib is loaded).
+    """
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    out = []
+
+    def lazy(mod: str) -> bool:
+        if name.startswith("steppe_geo.maps") and mod.startswith("steppe_geo.maps"):
+            return False
+        return any(mod == p or mod.startswith(p + ".") for p in LAZY_IMPORTS)
+
+    def visit(node: ast.AST, inside: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            if inside and isinstance(child, ast.Import | ast.ImportFrom):
+                for mod in _resolve(child, name, path.name == "__init__.py"):
+                    if not lazy(mod):
+                        out.append((name, child.lineno, mod))
+            visit(child, inside or isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda))
+
+    visit(tree, False)
+    return out
+
+
+def test_local_import_finder_finds_planted_imports(tmp_path):
+    planted = tmp_path / "planted.py"
+    planted.write_text(
+        "import os\n\ndef f():\n    import matplotlib.pyplot as plt\n    from steppe_geo import maps\n"
+        "    from steppe_geo.io import read_raster\n    if True:\n        import scipy.ndimage\n"
+        "    return plt, maps, read_raster\n\nclass A:\n    def g(self):\n        from . import grid\n"
+        "        import distributed\n", encoding="utf-8")
+    assert function_local_imports(planted, "steppe_geo.criteria.planted") == [
+        ("steppe_geo.criteria.planted", 6, "steppe_geo.io"),
+        ("steppe_geo.criteria.planted", 8, "scipy.ndimage"),
+        ("steppe_geo.criteria.planted", 13, "steppe_geo.criteria")]
+    assert function_local_imports(planted, "steppe_geo.maps.planted")[0] == (
+        "steppe_geo.maps.planted", 5, "steppe_geo.maps")
+
+
+def test_function_local_imports_are_only_the_lazy_ones():
+    forwards = {(m, path) for m, _ in SHELL_FORWARDS for path in [_modules()[m]]}
+    found = [hit for name, path in _modules().items() for hit in function_local_imports(path, name)
+             if not ((name, path) in forwards and hit[1] in _getattr_lines(ast.parse(path.read_text("utf-8")))
+                     and hit[2].startswith("steppe_geo.pipeline"))]
+    assert not found, ("function-local imports of dependencies that are not deliberately lazy (move them to "
+                       "module level, or add the dependency to LAZY_IMPORTS with its reason):\n"
+                       + "\n".join(f"{m}:{line}: {mod}" for m, line, mod in found))

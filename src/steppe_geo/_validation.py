@@ -8,6 +8,7 @@ import math
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
+import psutil
 import pyproj
 
 from steppe_geo.errors import GeographicCRSError, InvalidParameterError, SizeLimitError
@@ -138,7 +139,6 @@ def check_pixel_count(rows: int, cols: int, *, what: str, bands: int = 1, hint: 
 
 def available_memory() -> int:
     """Memory the process can allocate without swapping, in bytes (``psutil.virtual_memory().available``)."""
-    import psutil
 
     return int(psutil.virtual_memory().available)
 

@@ -19,8 +19,26 @@ from pathlib import Path
 from typing import Any
 
 import click
+import pandas as pd
+from tqdm.contrib.logging import logging_redirect_tqdm
 
-from steppe_geo.errors import SteppeGeoError
+from steppe_geo import pipeline
+from steppe_geo.config import EXAMPLE_CONFIG, load_config
+from steppe_geo.datasets import REGION_CONFIG, synthetic_region
+from steppe_geo.errors import InputNotFoundError, InvalidParameterError, SteppeGeoError, UnreadableInputError
+from steppe_geo.io import (
+    read_raster,
+    read_raster_tags,
+    read_vector,
+    save_figure,
+    vector_layers,
+    write_shapefile_zip,
+    write_text,
+    write_vector,
+)
+from steppe_geo.mcda import parse_bit_legend
+from steppe_geo.parcels import rank_parcels, zonal_stats
+from steppe_geo.pipeline.staging import RunTerminated, interrupted_by_signal
 
 __all__ = ["main"]
 
@@ -41,8 +59,6 @@ def _quiet_after_signal(unraisable: Any) -> None:
     exits. That is noise after "Interrupted"/"Terminated", not a fault of the run. Before any
     signal, Python's default hook reports as usual.
     """
-    from steppe_geo.pipeline.staging import interrupted_by_signal
-
     if interrupted_by_signal():
         log.debug("ignored after the interrupt: %s in %r", unraisable.exc_type.__name__, unraisable.object)
         return
@@ -61,8 +77,6 @@ class _Group(click.Group):
             click.echo(f"Error: {_cli_message(str(exc))}", err=True)
             ctx.exit(1)
         except KeyboardInterrupt as exc:
-            from steppe_geo.pipeline.staging import RunTerminated
-
             terminated = isinstance(exc, RunTerminated)
             click.echo(f"{'Terminated' if terminated else 'Interrupted'}: no partial outputs were left.",
                        err=True)
@@ -104,7 +118,6 @@ def _bars(progress: bool) -> Iterator[None]:
     if not progress:
         yield
         return
-    from tqdm.contrib.logging import logging_redirect_tqdm
 
     with logging_redirect_tqdm(loggers=[logging.getLogger("steppe_geo")]):
         yield
@@ -112,8 +125,6 @@ def _bars(progress: bool) -> Iterator[None]:
 
 def _run(ctx: click.Context, cfg: Any, **kwargs: Any) -> None:
     """Run a configuration with progress bars (on a terminal) and report what was written."""
-    from steppe_geo import pipeline
-
     progress = _progress(ctx)
     with _bars(progress):
         result = pipeline.run(cfg, progress=progress, **kwargs)
@@ -129,10 +140,6 @@ _LEADING_ZERO = r"^[+-]?0\d"
 
 def _read_csv_table(path: Path) -> Any:
     """A CSV table written by ``zonal`` or ``rank``: numbers as numbers, ids such as ``007`` as text."""
-    import pandas as pd
-
-    from steppe_geo.errors import InputNotFoundError, UnreadableInputError
-
     if not path.is_file():
         raise InputNotFoundError(f"table not found: {str(path)!r}")
     try:
@@ -157,9 +164,6 @@ def _read_vector_layer(path: Path, layer: str | None, *, param: str, command: st
     table ``zonal`` or ``rank`` writes, without geometry) is read as a plain table; otherwise it
     is refused, naming the formats the command reads.
     """
-    from steppe_geo.errors import UnreadableInputError
-    from steppe_geo.io import read_vector, vector_layers
-
     if path.suffix.lower() in TABLE_SUFFIXES:
         if tables:
             return _read_csv_table(path)
@@ -222,8 +226,6 @@ def _report_run(result: Any, quiet: bool) -> None:
 def demo(ctx: click.Context, out_dir: Path, resolution_m: float, overwrite: bool, scheduler: str | None,
          workers: int | None) -> None:
     """Run the full pipeline on the bundled (synthetic) sample dataset."""
-    from steppe_geo import pipeline
-
     cfg = pipeline.demo_config(out_dir, resolution_m=resolution_m)
     _run(ctx, cfg, overwrite=overwrite, scheduler=scheduler, workers=workers)
 
@@ -234,9 +236,6 @@ def demo(ctx: click.Context, out_dir: Path, resolution_m: float, overwrite: bool
 @click.pass_context
 def init(ctx: click.Context, path: Path, overwrite: bool) -> None:
     """Write a commented example configuration to PATH (default steppe-geo.toml)."""
-    from steppe_geo.config import EXAMPLE_CONFIG
-    from steppe_geo.io import write_text
-
     write_text(EXAMPLE_CONFIG, path, overwrite=overwrite)
     if not ctx.obj["quiet"]:
         click.echo(f"Wrote {path}; check it with: steppe-geo validate {path}")
@@ -257,9 +256,6 @@ def validate(ctx: click.Context, config: Path) -> None:
     the run's mode (a memory-mode run that would not fit is refused). No raster pixels are read
     and nothing is written.
     """
-    from steppe_geo import pipeline
-    from steppe_geo.config import load_config
-
     cfg = load_config(config)
     pipeline.check_config(cfg)
     if not ctx.obj["quiet"]:
@@ -285,8 +281,6 @@ def validate(ctx: click.Context, config: Path) -> None:
 def run(ctx: click.Context, config: Path, out_dir: Path | None, overwrite: bool, scheduler: str | None,
         workers: int | None) -> None:
     """Run CONFIG end to end: rasters, parcels, maps and the report."""
-    from steppe_geo.config import load_config
-
     _run(ctx, load_config(config), overwrite=overwrite, out_dir=out_dir, scheduler=scheduler, workers=workers)
 
 
@@ -302,9 +296,6 @@ def run(ctx: click.Context, config: Path, out_dir: Path | None, overwrite: bool,
 def score(ctx: click.Context, config: Path, model_names: Sequence[str], out_dir: Path, overwrite: bool,
           scheduler: str | None, workers: int | None) -> None:
     """Score the models of CONFIG and write their rasters (score, eligible, exclusion) to --out."""
-    from steppe_geo import pipeline
-    from steppe_geo.config import load_config
-
     cfg = pipeline.select_models(load_config(config), model_names, rasters_only=True)
     _run(ctx, cfg, overwrite=overwrite, out_dir=out_dir, scheduler=scheduler, workers=workers)
 
@@ -353,9 +344,6 @@ def zonal(ctx: click.Context, parcels_path: Path, rasters: Sequence[str], out_pa
           eligible: Path | None, id_column: str | None, stats: str, layer: str | None,
           overwrite: bool) -> None:
     """Exact zonal statistics of RASTERS ([NAME=]PATH, e.g. criteria from `score`) over PARCELS."""
-    from steppe_geo.io import read_raster, write_vector
-    from steppe_geo.parcels import zonal_stats
-
     names = _named_paths(rasters)
     parcels = _read_vector_layer(parcels_path, layer, param="--layer", command="zonal")
     layers = {name: read_raster(path, name=name) for name, path in names.items()}
@@ -385,14 +373,9 @@ def rank(ctx: click.Context, zonal_path: Path, weights_text: str, out_path: Path
     ZONAL is what `zonal` writes: a vector file (.gpkg, .parquet, .fgb) or a .csv table (then the
     ranking is written as .csv, having no geometry).
     """
-    from steppe_geo.io import write_vector
-    from steppe_geo.parcels import rank_parcels
-
     weights = _weights(weights_text)  # a usage error is reported before any file is read
     table = _read_vector_layer(zonal_path, layer, param="--layer", command="rank", tables=True)
     if "geometry" not in getattr(table, "columns", ()) and out_path.suffix.lower() not in TABLE_SUFFIXES:
-        from steppe_geo.errors import InvalidParameterError
-
         raise InvalidParameterError(
             f"--out {str(out_path)!r}: {str(zonal_path)!r} is a table without geometry, so rank writes it "
             f"only as {', '.join(TABLE_SUFFIXES)}; for a {out_path.suffix} output give rank the zonal "
@@ -421,8 +404,6 @@ _SUFFIX = {"gpkg": ".gpkg", "shapefile": ".zip", "parquet": ".parquet", "flatgeo
 def export(ctx: click.Context, source: Path, fmt: str, out_path: Path, layer: str | None,
            overwrite: bool) -> None:
     """Convert a vector result (e.g. ranked parcels) to another format."""
-    from steppe_geo.io import write_shapefile_zip, write_vector
-
     if out_path.suffix.lower() != _SUFFIX[fmt]:
         raise click.BadParameter(f"--format {fmt} writes a {_SUFFIX[fmt]} file, got {out_path.name!r}",
                                  param_hint="--out")
@@ -440,10 +421,6 @@ _MAP_KINDS = ["suitability", "exclusions", "esa", "parcels"]
 
 def _exclusion_names(source: Path, constraints: str | None) -> list[str]:
     """Bit names for an exclusion map: ``--constraints`` if given, else the raster's ``constraints`` tag."""
-    from steppe_geo.errors import InvalidParameterError
-    from steppe_geo.io import read_raster_tags
-    from steppe_geo.mcda import parse_bit_legend
-
     if constraints is not None:
         names = [n.strip() for n in constraints.split(",") if n.strip()]
         if not names:
@@ -488,9 +465,9 @@ def map_command(ctx: click.Context, source: Path, kind: str, out_path: Path, col
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     from steppe_geo import maps
-    from steppe_geo.io import read_raster, save_figure
 
     if out_path.suffix.lower() not in (".png", ".pdf"):
         raise click.BadParameter(f"expected a .png or .pdf file, got {out_path.name!r}", param_hint="--out")
@@ -507,8 +484,10 @@ def map_command(ctx: click.Context, source: Path, kind: str, out_path: Path, col
         else:
             names = _exclusion_names(source, constraints)
             ax = maps.plot_exclusions(da, names, title=title, note=note)
-    save_figure(ax.figure, out_path, overwrite=overwrite)
-    plt.close(ax.figure)
+    fig = ax.figure
+    assert isinstance(fig, Figure)  # the plot_* functions draw on a figure of their own, not a subfigure
+    save_figure(fig, out_path, overwrite=overwrite)
+    plt.close(fig)
     if not ctx.obj["quiet"]:
         click.echo(f"Wrote {out_path}")
 
@@ -647,8 +626,6 @@ def _size(text: str) -> tuple[int, int]:
 def make_region(ctx: click.Context, out_dir: Path, size_text: str, resolution_m: float, seed: int,
                 window: int, overwrite: bool) -> None:
     """Write a SYNTHETIC region of any size to OUT_DIR (sample layers as tiled COGs, and region.toml)."""
-    from steppe_geo.datasets import REGION_CONFIG, synthetic_region
-
     synthetic_region(out_dir, size_px=_size(size_text), resolution_m=resolution_m, seed=seed, window=window,
                      overwrite=overwrite)
     if not ctx.obj["quiet"]:

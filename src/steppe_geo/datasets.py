@@ -16,13 +16,27 @@ Examples
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
+import pandas as pd
+import pyogrio
+import pyproj
+import rasterio
+import rasterio.shutil
+import rasterio.windows
+import shapely
+from pyproj import Transformer
+from rasterio.transform import from_origin
 
+from steppe_geo import synthetic as syn
 from steppe_geo._typing import PathLike
+from steppe_geo._validation import check_pixel_count, check_positive
+from steppe_geo.errors import InvalidParameterError, OutputExistsError
 from steppe_geo.samples import (
     LAYERS,
     RECORD_FILE,
@@ -33,6 +47,7 @@ from steppe_geo.samples import (
     sample_paths,
     sample_record_path,
 )
+from steppe_geo.synthetic import FIXED_DATE, SAMPLE_AOI, noise, write_zipped_shapefile
 
 __all__ = ["LAYERS", "RECORD_FILE", "REGION_CONFIG", "SampleLayer", "describe", "sample_dir", "sample_grid",
            "sample_paths", "sample_record_path", "synthetic_region"]
@@ -81,8 +96,6 @@ _REGION_RASTERS = (
 def _region_values(spec: _RegionRaster, lon: np.ndarray, lat: np.ndarray, seed: int,
                    rng: np.random.Generator) -> np.ndarray:
     """Values of one window: (bands, rows, cols) of ``spec.dtype``, from the shared recipes."""
-    from steppe_geo import synthetic as syn
-
     flon, flat = syn.fold(lon, lat)
     name = spec.name
     if name == "dem":
@@ -118,13 +131,6 @@ def _region_values(spec: _RegionRaster, lon: np.ndarray, lat: np.ndarray, seed: 
 def _write_region_raster(spec: _RegionRaster, path: Path, *, crs: Any, transform: Any, shape: tuple[int, int],
                          seed: int, window: int) -> None:
     """Write one layer window by window into a tiled GeoTIFF, then copy it to a COG (block by block)."""
-    import rasterio
-    import rasterio.shutil
-    import rasterio.windows
-    from pyproj import Transformer
-
-    from steppe_geo._validation import check_pixel_count
-
     rows, cols = shape
     check_pixel_count(rows, cols, bands=spec.bands, what=f"synthetic layer {spec.name!r}",
                       hint="choose a smaller size_px or a coarser resolution_m")
@@ -165,10 +171,6 @@ def _write_region_raster(spec: _RegionRaster, path: Path, *, crs: Any, transform
 
 def _region_geometry(size_px: tuple[int, int], resolution_m: float) -> tuple[float, float, float, float]:
     """Bounds (west, south, east, north) in degrees of an AOI holding about ``size_px`` pixels."""
-    import math
-
-    from steppe_geo.synthetic import SAMPLE_AOI
-
     rows, cols = size_px
     west, north = SAMPLE_AOI[0], SAMPLE_AOI[3]
     south = north - rows * resolution_m / _M_PER_DEG_LAT
@@ -178,10 +180,6 @@ def _region_geometry(size_px: tuple[int, int], resolution_m: float) -> tuple[flo
 
 def _region_aoi(bounds: tuple[float, float, float, float], seed: int) -> Any:
     """An irregular AOI polygon inside ``bounds``: edges pushed in by smooth noise (degrees)."""
-    import shapely
-
-    from steppe_geo.synthetic import noise
-
     w, s, e, n = bounds
     step = 0.01
     inset = 0.1 * min(e - w, n - s)  # at most a tenth of the smaller side
@@ -196,14 +194,6 @@ def _region_aoi(bounds: tuple[float, float, float, float], seed: int) -> Any:
 
 def _tile_copies(gdf: Any, bounds: tuple[float, float, float, float]) -> Any:
     """The sample layer ``gdf`` (degrees) mirrored into every tile of ``bounds`` (see :func:`fold`)."""
-    import math
-
-    import geopandas as gpd
-    import pandas as pd
-    import shapely
-
-    from steppe_geo.synthetic import SAMPLE_AOI
-
     w0, s0, e0, n0 = SAMPLE_AOI
     tw, th = e0 - w0, n0 - s0
     west, south, east, north = bounds
@@ -236,9 +226,6 @@ def _tile_copies(gdf: Any, bounds: tuple[float, float, float, float]) -> Any:
 
 
 def _write_region_vector(gdf: Any, path: Path) -> None:
-    import pyogrio
-
-    from steppe_geo.synthetic import FIXED_DATE, write_zipped_shapefile
 
     if path.name.endswith(".zip"):
         write_zipped_shapefile(gdf, path)
@@ -365,14 +352,6 @@ def synthetic_region(out_dir: PathLike, *, size_px: int | tuple[int, int], resol
     ...     sorted(paths) == sorted(datasets.LAYERS), grid.shape[0] <= 64 and grid.shape[1] <= 96
     (True, True)
     """
-    import geopandas as gpd
-    import pyproj
-    import shapely
-    from rasterio.transform import from_origin
-
-    from steppe_geo._validation import check_positive
-    from steppe_geo.errors import InvalidParameterError, OutputExistsError
-
     pair = (size_px, size_px) if isinstance(size_px, int | np.integer) else tuple(size_px)
     if len(pair) != 2 or not all(isinstance(v, int | np.integer) and not isinstance(v, bool) and v > 0
                                  for v in pair):
@@ -392,6 +371,7 @@ def synthetic_region(out_dir: PathLike, *, size_px: int | tuple[int, int], resol
     w, s, e, n = (aoi_b[0] - m, aoi_b[1] - m, aoi_b[2] + m, aoi_b[3] + m)
     lon0 = (w + e) / 2
     utm = pyproj.CRS.from_epsg(32600 + int((lon0 + 180) // 6) + 1)
+    crs: pyproj.CRS | str
     for spec in _REGION_RASTERS:
         if spec.utm:
             tb = pyproj.Transformer.from_crs("EPSG:4326", utm, always_xy=True).transform_bounds(

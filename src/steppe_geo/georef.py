@@ -8,16 +8,22 @@ from __future__ import annotations
 
 from typing import Any
 
+import geopandas as gpd
 import pyproj
 import rioxarray  # noqa: F401  (registers the .rio accessor)
+import shapely
 import xarray as xr
 from affine import Affine
+from pyproj.aoi import AreaOfInterest
+from pyproj.crs import ProjectedCRS
+from pyproj.crs.coordinate_operation import LambertAzimuthalEqualAreaConversion
+from pyproj.database import query_utm_crs_info
 
 from steppe_geo._typing import Bounds
 from steppe_geo._validation import to_crs
-from steppe_geo.errors import InvalidParameterError, MissingCRSError
+from steppe_geo.errors import EmptyLayerError, InvalidParameterError, MissingCRSError
 
-__all__ = ["M_PER_DEGREE", "dataarray_transform", "laea_crs"]
+__all__ = ["M_PER_DEGREE", "crs_label", "dataarray_transform", "laea_crs"]
 
 
 def laea_crs(lat_0: float, lon_0: float) -> pyproj.CRS:
@@ -44,9 +50,6 @@ def laea_crs(lat_0: float, lon_0: float) -> pyproj.CRS:
     >>> laea_crs(-33.87, -70.65).name
     'steppe_geo LAEA 33.87S 70.65W'
     """
-    from pyproj.crs import ProjectedCRS
-    from pyproj.crs.coordinate_operation import LambertAzimuthalEqualAreaConversion
-
     name = (f"steppe_geo LAEA {abs(lat_0):.2f}{'N' if lat_0 >= 0 else 'S'} "
             f"{abs(lon_0):.2f}{'E' if lon_0 >= 0 else 'W'}")
     return pyproj.CRS(ProjectedCRS(
@@ -73,6 +76,23 @@ def dataarray_transform(da: xr.DataArray) -> Affine:
     return recalc
 
 
+def crs_label(crs: pyproj.CRS) -> str:
+    """Short CRS label for map axes and summaries: ``EPSG:32649`` or the projection and its centre."""
+    epsg = crs.to_epsg()
+    if epsg:
+        return f"EPSG:{epsg}"
+    if crs.name and crs.name != "unknown":
+        return crs.name[:48]
+    op = crs.coordinate_operation
+    method = op.method_name if op is not None else "local projection"
+    params = {p.name: p.value for p in op.params} if op is not None else {}
+    lat = params.get("Latitude of natural origin", params.get("Latitude of projection centre"))
+    lon = params.get("Longitude of natural origin", params.get("Longitude of projection centre"))
+    if lat is not None and lon is not None:
+        return f"{method} ({lat:g}°, {lon:g}°)"
+    return method
+
+
 def _crs_label(crs: pyproj.CRS) -> str:
     epsg = crs.to_epsg()
     if epsg:
@@ -94,9 +114,6 @@ def _crs_name(crs: pyproj.CRS) -> str:
 
 def _geographic_resolution_message(bounds: Bounds, crs: pyproj.CRS, resolution_m: Any) -> str:
     """Why ``resolution_m`` does not fit a geographic CRS, and what would (a UTM zone, ``resolution_deg``)."""
-    from pyproj.aoi import AreaOfInterest
-    from pyproj.database import query_utm_crs_info
-
     head = (f"resolution_m: the CRS {_crs_name(crs)} is geographic (its units are degrees), so "
             f"resolution_m={resolution_m!r} would make pixels of {resolution_m!r} degrees, not metres")
     try:
@@ -119,15 +136,10 @@ def _geographic_resolution_message(bounds: Bounds, crs: pyproj.CRS, resolution_m
 
 
 def _aoi_geometry(aoi: Any) -> tuple[Any, pyproj.CRS]:
-    import geopandas as gpd
-    import shapely
-
     if isinstance(aoi, gpd.GeoDataFrame | gpd.GeoSeries):
         if aoi.crs is None:
             raise MissingCRSError("aoi has no CRS; set one with .set_crs(...)")
         if len(aoi) == 0:
-            from steppe_geo.errors import EmptyLayerError
-
             raise EmptyLayerError("aoi has no features")
         return shapely.union_all(aoi.geometry.values), pyproj.CRS.from_user_input(aoi.crs)
     if isinstance(aoi, tuple) and len(aoi) == 2:

@@ -69,9 +69,9 @@ class Grid:
     crs: pyproj.CRS
     transform: Affine
     shape: tuple[int, int]
-    _key: tuple = field(init=False, repr=False, compare=False)
+    _key: tuple[Any, ...] = field(init=False, repr=False, compare=False)
 
-    def __init__(self, crs: CRSLike, transform: Affine | tuple, shape: tuple[int, int]) -> None:
+    def __init__(self, crs: CRSLike, transform: Affine | tuple[float, ...], shape: tuple[int, int]) -> None:
         crs = to_crs(crs)
         if not isinstance(transform, Affine):
             transform = Affine(*tuple(transform)[:6])
@@ -145,8 +145,11 @@ class Grid:
                 f"{crs_.axis_info[0].unit_name}); give its pixel size in those units as resolution_m, not "
                 f"resolution_deg={resolution_deg!r}"
             )
-        xres, yres = (_resolution_pair(resolution_m) if resolution_m is not None
-                      else _resolution_pair(resolution_deg, param="resolution_deg"))
+        if resolution_m is not None:
+            xres, yres = _resolution_pair(resolution_m)
+        else:
+            assert resolution_deg is not None  # exactly one of the two is given (checked above)
+            xres, yres = _resolution_pair(resolution_deg, param="resolution_deg")
         west, south, east, north = (float(v) for v in bounds)
         if not (east > west and north > south):
             raise InvalidParameterError(
@@ -221,7 +224,8 @@ class Grid:
             raise InvalidParameterError(f"margin_m must be >= 0 metres, got {margin_m!r}")
         geom, src_crs = _aoi_geometry(aoi)
         to_ll = pyproj.Transformer.from_crs(src_crs, "EPSG:4326", always_xy=True)
-        w, s, e, n = to_ll.transform_bounds(*geom.bounds, densify_pts=21)
+        x0, y0, x1, y1 = (float(v) for v in geom.bounds)
+        w, s, e, n = to_ll.transform_bounds(x0, y0, x1, y1, densify_pts=21)
         lon0, lat0 = round((w + e) / 2, 2), round((s + n) / 2, 2)
         if projection == "equal-area":
             crs = laea_crs(lat0, lon0)
@@ -233,7 +237,7 @@ class Grid:
                 f"projection: unknown value {projection!r}; valid values are 'equal-area', 'utm'"
             )
         to_local = pyproj.Transformer.from_crs(src_crs, crs, always_xy=True)
-        west, south, east, north = to_local.transform_bounds(*geom.bounds, densify_pts=21)
+        west, south, east, north = to_local.transform_bounds(x0, y0, x1, y1, densify_pts=21)
         bounds = (west - margin_m, south - margin_m, east + margin_m, north + margin_m)
         return cls.from_bounds(bounds, crs=crs, resolution_m=resolution_m)
 

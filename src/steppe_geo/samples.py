@@ -10,8 +10,10 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any, Literal
 
+from steppe_geo._validation import did_you_mean
 from steppe_geo.errors import InputNotFoundError, MissingLayerError
 from steppe_geo.grid import Grid
+from steppe_geo.io import read_vector
 
 __all__ = ["LAYERS", "RECORD_FILE", "SampleLayer", "describe", "sample_dir", "sample_grid", "sample_paths",
            "sample_record_path"]
@@ -184,8 +186,6 @@ def describe(name: str | None = None) -> SampleLayer | dict[str, SampleLayer]:
     if name is None:
         return dict(LAYERS)
     if name not in LAYERS:
-        from steppe_geo._validation import did_you_mean
-
         raise MissingLayerError(
             f"name: the sample dataset has no layer {name!r}{did_you_mean(name, list(LAYERS))} "
             f"(layers: {', '.join(sorted(LAYERS))})"
@@ -213,7 +213,5 @@ def sample_grid(resolution_m: float = 100.0, **kwargs: Any) -> Grid:
     InvalidParameterError
         If ``resolution_m <= 0``.
     """
-    from steppe_geo.io import read_vector
-
     aoi = read_vector(sample_paths()["aoi"])
     return Grid.for_area(aoi, resolution_m=resolution_m, **kwargs)

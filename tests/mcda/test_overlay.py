@@ -324,7 +324,7 @@ def test_float_layer_with_numeric_nodata_is_nodata_in_every_mode(layers, small_g
 
 def test_large_minimum_area_needs_no_halo(layers, sources, small_grid, tmp_path, client, monkeypatch):
     # 200 px minimum area with 16-pixel windows: the old halo (200 px a side) read 416 x 416 windows
-    from steppe_geo.mcda import overlay_windows as ov_mod
+    from steppe_geo.pipeline import overlay_files as ov_mod
 
     big = MinimumArea("under 200 px", min_area_m2=200 * 900)
     ov = Overlay(_overlay().criteria, constraints=(*_overlay().constraints[:-1], big))
@@ -407,7 +407,7 @@ def test_overlay_accepts_rule_aliases_and_checks_parameters():
                        match=r"criterion 'w': weight must be a number >= 0, got 'heavy'"):
         Criterion("w", Linear(0, 1), "heavy")
     with pytest.raises(InvalidParameterError, match=r"window must be an integer > 0 pixels, got 2.5"):
-        from steppe_geo.mcda.overlay_windows import _prepare
+        from steppe_geo.pipeline.overlay_files import _prepare
 
         _prepare(_overlay(), {}, sg.Grid.from_bounds((0, 0, 60, 60), crs="EPSG:32649", resolution_m=30), 2.5)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import enum
 import math
 from collections.abc import Iterable, Mapping
@@ -46,7 +47,7 @@ class _Checker:
             raise ConfigError(f"{self.key(name)}: expected a non-empty string, got {_show(v)}")
         return v
 
-    def number(self, name: str, default: Any = None, *, low: float | None = None,
+    def number(self, name: builtins.str, default: Any = None, *, low: float | None = None,
                low_open: bool = False, high: float | None = None) -> Any:
         if name not in self.table:
             return default
@@ -60,7 +61,7 @@ class _Checker:
             raise ConfigError(f"{self.key(name)}: must be <= {high:g}, got {v!r}")
         return v
 
-    def integer(self, name: str, default: Any = None, *, low: int | None = None) -> Any:
+    def integer(self, name: builtins.str, default: Any = None, *, low: int | None = None) -> Any:
         if name not in self.table:
             return default
         v = self.table[name]
@@ -70,7 +71,7 @@ class _Checker:
             raise ConfigError(f"{self.key(name)}: must be >= {low}, got {v!r}")
         return v
 
-    def boolean(self, name: str, default: bool) -> bool:
+    def boolean(self, name: builtins.str, default: bool) -> bool:
         if name not in self.table:
             return default
         v = self.table[name]
@@ -78,12 +79,14 @@ class _Checker:
             raise ConfigError(f"{self.key(name)}: expected true or false, got {_show(v)}")
         return v
 
-    def choice(self, name: str, enum_cls: type[enum.Enum] | Iterable[enum.Enum], default: Any = None) -> Any:
+    def choice(self, name: builtins.str, enum_cls: type[enum.Enum] | Iterable[enum.Enum],
+               default: Any = None) -> Any:
         if name not in self.table:
             return default
         return _choice(self.table[name], [str(m.value) for m in enum_cls], self.key(name))
 
-    def choices(self, name: str, enum_cls: type[enum.Enum], default: tuple[str, ...]) -> tuple[str, ...]:
+    def choices(self, name: builtins.str, enum_cls: type[enum.Enum], default: tuple[builtins.str, ...]
+                ) -> tuple[builtins.str, ...]:
         if name not in self.table:
             return default
         v = self.table[name]

@@ -12,14 +12,21 @@ from steppe_geo._validation import did_you_mean
 from steppe_geo.config.checks import _Checker, _choice, _show
 from steppe_geo.config.schema import MODEL_PRESETS, AHPJudgement, CriterionConfig, ModelConfig
 from steppe_geo.errors import ConfigError, InputNotFoundError, SteppeGeoError
+from steppe_geo.mcda import (
+    RULE_ALIASES,
+    Rule,
+    constraint_from_dict,
+    value_function_from_dict,
+    value_function_names,
+)
+from steppe_geo.mcda.constraints import _REGISTRY as kinds
 from steppe_geo.mcda.weights import RandomIndex
+from steppe_geo.models.land_cover import land_cover_legends
 
 _CRITERION_KEYS = {"name", "layer", "weight", "function"}
 
 
 def _parse_criterion(item: Any, key: str) -> CriterionConfig:
-    from steppe_geo.mcda import value_function_from_dict, value_function_names
-
     if not isinstance(item, Mapping):
         raise ConfigError(f"{key}: expected a table, got {_show(item)}")
     if "name" not in item or not isinstance(item["name"], str) or not item["name"]:
@@ -91,13 +98,10 @@ def _parse_setback_edit(item: Mapping[str, Any], key: str, *, custom: bool) -> d
 
 
 def _parse_constraint(item: Any, key: str, *, custom: bool = False) -> dict[str, Any]:
-    from steppe_geo.mcda import constraint_from_dict
-
     if not isinstance(item, Mapping):
         raise ConfigError(f"{key}: expected a table, got {_show(item)}")
     if item.get("type") == "setback" and "layer" not in item:
         return _parse_setback_edit(item, key, custom=custom)
-    from steppe_geo.mcda.constraints import _REGISTRY as kinds  # the registered constraint types
 
     valid = sorted(kinds)
     if item.get("type") not in valid:
@@ -219,8 +223,6 @@ def _read_model_file(value: Any, key: str, base: Path) -> tuple[dict[str, Any], 
 
 
 def _parse_model(name: str, table: Any, base: Path) -> ModelConfig:
-    from steppe_geo.mcda import RULE_ALIASES, Rule
-
     key = f"models.{name}"
     c = _Checker(table, key, _MODEL_KEYS)
     given = [k for k in ("preset", "model_file", "model") if k in table]
@@ -304,7 +306,6 @@ def _parse_model(name: str, table: Any, base: Path) -> ModelConfig:
         if not isinstance(legend, str) or not legend:
             raise ConfigError(f"{key}.land_cover_legend: expected a legend name such as \"nlcd\", got "
                               f"{_show(legend)}")
-        from steppe_geo.models.land_cover import land_cover_legends
 
         if legend not in land_cover_legends():
             raise ConfigError(f"{key}.land_cover_legend: unknown legend {legend!r}"

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import codecs
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from steppe_geo import datasets
 from steppe_geo._typing import PathLike
 from steppe_geo._validation import did_you_mean
 from steppe_geo.config.checks import _Checker, _show
@@ -54,8 +56,6 @@ def _input_layer(name: str, value: Any) -> str | None:
 
 def _input_spec(name: str, value: Any, path: Path | str) -> InputSpec:
     """The :class:`InputSpec` of ``inputs.<name>`` (a path string or a table of options)."""
-    import codecs
-
     if not isinstance(value, Mapping):
         return InputSpec(name, path, written=value if isinstance(value, str) else None)
     c = _Checker(value, f"inputs.{name}", list(INPUT_OPTIONS))
@@ -162,8 +162,6 @@ def _resolve_input(name: str, value: Any, base: Path, sample: Mapping[str, Path]
 
 
 def _sample_paths() -> dict[str, Path]:
-    from steppe_geo import datasets
-
     return {k: Path(v) for k, v in datasets.sample_paths().items()}
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from steppe_geo._deprecation import renamed_attribute
 from steppe_geo.io.remote import is_remote
+from steppe_geo.mcda import Criterion, value_function_from_dict
 
 __all__ = [
     "INPUT_OPTIONS",
@@ -180,8 +181,6 @@ class CriterionConfig:
 
     def to_mcda(self) -> Any:
         """The :class:`steppe_geo.mcda.Criterion` this entry describes."""
-        from steppe_geo.mcda import Criterion, value_function_from_dict
-
         return Criterion(self.name, value_function_from_dict(self.function), self.weight, self.layer)
 
 

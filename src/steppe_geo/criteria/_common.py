@@ -46,4 +46,5 @@ def wrap_like(ref: xr.DataArray, data: np.ndarray, *, name: str, units: str,
     out = out.rio.write_crs(grid.crs).rio.write_transform(grid.transform)
     if np.issubdtype(out.dtype, np.floating):
         out = out.rio.write_nodata(np.nan, encoded=False)
-    return out
+    result: xr.DataArray = out
+    return result

@@ -123,7 +123,8 @@ def aridity_class(ai: xr.DataArray) -> xr.DataArray:
     cls[~np.isfinite(v) | (v < 0)] = 0
     out = wrap_like(ai, cls, name="aridity_class", units="1",
                     attrs={"classes": "; ".join(f"{c[0]}={c[1]}" for c in ARIDITY_CLASSES)})
-    return out.rio.write_nodata(0, encoded=False)
+    result: xr.DataArray = out.rio.write_nodata(0, encoded=False)
+    return result
 
 
 def _monthly(da: object, name: str) -> xr.DataArray:
@@ -224,4 +225,6 @@ def bagnouls_gaussen_class(bgi: xr.DataArray) -> xr.DataArray:
     v = as_float(bgi)
     cls = (np.digitize(v, BGI_BREAKS) + 1).astype(np.uint8)
     cls[~np.isfinite(v)] = 0
-    return wrap_like(bgi, cls, name="bagnouls_gaussen_class", units="1").rio.write_nodata(0, encoded=False)
+    out: xr.DataArray = wrap_like(bgi, cls, name="bagnouls_gaussen_class", units="1").rio.write_nodata(
+        0, encoded=False)
+    return out

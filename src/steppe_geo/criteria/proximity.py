@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import math
 
+import geopandas as gpd
 import numpy as np
 import shapely
 import xarray as xr
 from affine import Affine
+from rasterio.features import rasterize as _rio_rasterize
 from scipy import ndimage
 
 from steppe_geo._typing import ClassesLike, FeaturesLike
@@ -83,7 +85,8 @@ def distance_kernel(features: np.ndarray, sampling: tuple[float, float],
     out = ndimage.distance_transform_edt(~features, sampling=sampling)
     if max_distance is not None:
         out[out > max_distance] = np.inf
-    return out
+    result: np.ndarray = out
+    return result
 
 
 def distance_windowed(features: np.ndarray, sampling: tuple[float, float], max_distance: float,
@@ -143,8 +146,6 @@ def _burn(geoms: np.ndarray, grid: Grid, all_touched: bool, *, outlines: bool = 
     a pixel (a house, a 1 m wide ring) still occupies the pixels its outline runs through
     instead of vanishing. Points burn the pixel that contains them, lines the pixels along them.
     """
-    from rasterio.features import rasterize as _rio_rasterize
-
     if geoms.size == 0:
         return np.zeros(grid.shape, dtype=bool)
     shapes = [(g, 1) for g in geoms]
@@ -154,7 +155,8 @@ def _burn(geoms: np.ndarray, grid: Grid, all_touched: bool, *, outlines: bool = 
         shapes += [(g, 1) for g in shapely.boundary(polygons) if not shapely.is_empty(g)]
     burned = _rio_rasterize(shapes, out_shape=grid.shape, transform=grid.transform,
                             fill=0, all_touched=all_touched, dtype="uint8")
-    return burned.view(bool)
+    out: np.ndarray = burned.view(bool)
+    return out
 
 
 def _snap_extent(grid: Grid, bounds: tuple[float, float, float, float]) -> tuple[Grid, int, int]:
@@ -225,8 +227,6 @@ def _feature_mask(features: FeaturesLike, grid: Grid, max_distance_m: float | No
                   classes: ClassesLike | None,
                   all_touched: bool) -> tuple[np.ndarray, int, int]:
     """Feature mask on the (possibly expanded) grid and the offset of ``grid`` inside it."""
-    import geopandas as gpd
-
     if isinstance(features, gpd.GeoDataFrame | gpd.GeoSeries):
         geoms = _vector_geometries(features, grid)
         if geoms.size == 0:
@@ -387,8 +387,6 @@ _QUAD_SEGS = 16  # buffer arcs: 16 segments per quarter circle
 
 def _vector_geometries(features: FeaturesLike, grid: Grid) -> np.ndarray:
     """Non-empty geometries of ``features`` in the grid's CRS."""
-    import geopandas as gpd
-
     geoms = features.geometry if isinstance(features, gpd.GeoDataFrame) else features
     if geoms.crs is None:
         raise MissingCRSError("features have no CRS; set one with .set_crs(...)")
@@ -396,7 +394,8 @@ def _vector_geometries(features: FeaturesLike, grid: Grid) -> np.ndarray:
         geoms = geoms.to_crs(grid.crs)
     arr = np.asarray(geoms.values, dtype=object)
     keep = ~(shapely.is_missing(arr) | shapely.is_empty(arr))
-    return arr[keep]
+    out: np.ndarray = arr[keep]
+    return out
 
 
 def _exact_vector_within(features: FeaturesLike, grid: Grid, d: float, all_touched: bool) -> np.ndarray:
@@ -429,7 +428,7 @@ def _exact_vector_within(features: FeaturesLike, grid: Grid, d: float, all_touch
             hx, hy = abs(t.a) / 2, abs(t.e) / 2
             probes = shapely.box(x - hx, y - hy, x + hx, y + hy)
         else:
-            probes = shapely.points(x, y)
+            probes = np.asarray(shapely.points(x, y))  # an array of points (x, y are arrays)
         tree = shapely.STRtree(geoms)
         _, dist = tree.query_nearest(probes, return_distance=True, all_matches=False)
         out[rows, cols] = dist <= d
@@ -493,7 +492,6 @@ def within_distance(features: FeaturesLike, *, grid: Grid, distance_m: float, al
 
 def _within(features: FeaturesLike, grid: Grid, d: float, all_touched: bool,
             classes: ClassesLike | None) -> np.ndarray:
-    import geopandas as gpd
 
     check_projected(grid.crs, what="distance grid")
     if isinstance(features, gpd.GeoDataFrame | gpd.GeoSeries):

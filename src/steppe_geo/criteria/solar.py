@@ -31,6 +31,8 @@ Per pixel (halo :data:`HALO` = 0).
 
 from __future__ import annotations
 
+from typing import overload
+
 import numpy as np
 import xarray as xr
 
@@ -101,7 +103,8 @@ def erbs_monthly_diffuse_fraction(kt_mean: np.ndarray | float,
     k = np.clip(np.asarray(kt_mean, dtype=float), 0.3, 0.8)
     winter = 1.391 - 3.560 * k + 4.189 * k**2 - 2.137 * k**3
     summer = 1.311 - 3.022 * k + 3.427 * k**2 - 1.821 * k**3
-    return np.where(np.asarray(sunset_hour_angle_deg) <= 81.4, winter, summer)
+    out: np.ndarray = np.where(np.asarray(sunset_hour_angle_deg) <= 81.4, winter, summer)
+    return out
 
 
 def _mean_days() -> tuple[np.ndarray, np.ndarray]:
@@ -116,7 +119,8 @@ def _arc_integral(c0: np.ndarray, p: np.ndarray, q: np.ndarray, lo: np.ndarray,
                   hi: np.ndarray) -> np.ndarray:
     """∫ (c0 + p cos ω + q sin ω) dω from lo to hi (0 where hi <= lo)."""
     hi = np.maximum(hi, lo)
-    return c0 * (hi - lo) + p * (np.sin(hi) - np.sin(lo)) - q * (np.cos(hi) - np.cos(lo))
+    out: np.ndarray = c0 * (hi - lo) + p * (np.sin(hi) - np.sin(lo)) - q * (np.cos(hi) - np.cos(lo))
+    return out
 
 
 def _monthly_geometry(lat: np.ndarray, tilt: np.ndarray,
@@ -203,6 +207,32 @@ def _lat_tilt_az(latitude_deg: RasterOrNumber, tilt_deg: RasterOrNumber | None,
     return lat, tilt, az
 
 
+@overload
+def poa_gain(ghi_kwh_m2_yr: xr.DataArray, *, latitude_deg: RasterOrNumber,
+             tilt_deg: RasterOrNumber | None = ..., azimuth_deg: RasterOrNumber | None = ...,
+             albedo: float = ...) -> xr.DataArray: ...
+
+
+@overload
+def poa_gain(ghi_kwh_m2_yr: float, *, latitude_deg: xr.DataArray, tilt_deg: RasterOrNumber | None = ...,
+             azimuth_deg: RasterOrNumber | None = ..., albedo: float = ...) -> xr.DataArray: ...
+
+
+@overload
+def poa_gain(ghi_kwh_m2_yr: float, *, latitude_deg: float, tilt_deg: xr.DataArray,
+             azimuth_deg: RasterOrNumber | None = ..., albedo: float = ...) -> xr.DataArray: ...
+
+
+@overload
+def poa_gain(ghi_kwh_m2_yr: float, *, latitude_deg: float, tilt_deg: float | None = ...,
+             azimuth_deg: xr.DataArray, albedo: float = ...) -> xr.DataArray: ...
+
+
+@overload
+def poa_gain(ghi_kwh_m2_yr: float, *, latitude_deg: float, tilt_deg: float | None = ...,
+             azimuth_deg: float | None = ..., albedo: float = ...) -> float: ...
+
+
 def poa_gain(ghi_kwh_m2_yr: RasterOrNumber, *, latitude_deg: RasterOrNumber,
              tilt_deg: RasterOrNumber | None = None, azimuth_deg: RasterOrNumber | None = None,
              albedo: float = 0.2) -> RasterOrNumber:
@@ -244,6 +274,12 @@ def poa_gain(ghi_kwh_m2_yr: RasterOrNumber, *, latitude_deg: RasterOrNumber,
     >>> round(poa_gain(1600.0, latitude_deg=41.0, tilt_deg=35.0, azimuth_deg=180.0), 3)
     1.162
     """
+    return _poa_gain(ghi_kwh_m2_yr, latitude_deg, tilt_deg, azimuth_deg, albedo)
+
+
+def _poa_gain(ghi_kwh_m2_yr: RasterOrNumber, latitude_deg: RasterOrNumber, tilt_deg: RasterOrNumber | None,
+              azimuth_deg: RasterOrNumber | None, albedo: float) -> RasterOrNumber:
+    """:func:`poa_gain` for arguments of either kind (a DataArray when one of them is)."""
     check_range(albedo, param="albedo", low=0.0, high=1.0)
     ref = _first_raster({"ghi": ghi_kwh_m2_yr, "latitude_deg": latitude_deg, "tilt_deg": tilt_deg,
                          "azimuth_deg": azimuth_deg})
@@ -251,6 +287,36 @@ def poa_gain(ghi_kwh_m2_yr: RasterOrNumber, *, latitude_deg: RasterOrNumber,
     lat, tilt, az = _lat_tilt_az(latitude_deg, tilt_deg, azimuth_deg)
     gain = _poa_kernel(ghi, lat, tilt, az, albedo) / ghi
     return _out(ref, gain, name="poa_gain", units="1")
+
+
+@overload
+def specific_yield(ghi_kwh_m2_yr: xr.DataArray, *, latitude_deg: RasterOrNumber,
+                   tilt_deg: RasterOrNumber | None = ..., azimuth_deg: RasterOrNumber | None = ...,
+                   performance_ratio: float = ..., albedo: float = ...) -> xr.DataArray: ...
+
+
+@overload
+def specific_yield(ghi_kwh_m2_yr: float, *, latitude_deg: xr.DataArray,
+                   tilt_deg: RasterOrNumber | None = ..., azimuth_deg: RasterOrNumber | None = ...,
+                   performance_ratio: float = ..., albedo: float = ...) -> xr.DataArray: ...
+
+
+@overload
+def specific_yield(ghi_kwh_m2_yr: float, *, latitude_deg: float, tilt_deg: xr.DataArray,
+                   azimuth_deg: RasterOrNumber | None = ..., performance_ratio: float = ...,
+                   albedo: float = ...) -> xr.DataArray: ...
+
+
+@overload
+def specific_yield(ghi_kwh_m2_yr: float, *, latitude_deg: float, tilt_deg: float | None = ...,
+                   azimuth_deg: xr.DataArray, performance_ratio: float = ...,
+                   albedo: float = ...) -> xr.DataArray: ...
+
+
+@overload
+def specific_yield(ghi_kwh_m2_yr: float, *, latitude_deg: float, tilt_deg: float | None = ...,
+                   azimuth_deg: float | None = ..., performance_ratio: float = ...,
+                   albedo: float = ...) -> float: ...
 
 
 def specific_yield(ghi_kwh_m2_yr: RasterOrNumber, *, latitude_deg: RasterOrNumber,
@@ -298,14 +364,21 @@ def specific_yield(ghi_kwh_m2_yr: RasterOrNumber, *, latitude_deg: RasterOrNumbe
     1487
     """
     check_range(performance_ratio, param="performance_ratio", low=1e-9, high=1.0)
-    gain = poa_gain(ghi_kwh_m2_yr, latitude_deg=latitude_deg, tilt_deg=tilt_deg,
-                    azimuth_deg=azimuth_deg, albedo=albedo)
+    gain = _poa_gain(ghi_kwh_m2_yr, latitude_deg, tilt_deg, azimuth_deg, albedo)
     ghi = _values(ghi_kwh_m2_yr, "ghi_kwh_m2_yr")
     y = ghi * (gain.values if isinstance(gain, xr.DataArray) else gain) * performance_ratio
     ref = gain if isinstance(gain, xr.DataArray) else None
     return _out(ref, y, name="specific_yield", units="kWh kWp-1 yr-1",
                 attrs={"performance_ratio": performance_ratio,
                        "model": "monthly Erbs (1982) diffuse fraction, isotropic sky (Klein 1977)"})
+
+
+@overload
+def solar_capacity_factor(yield_kwh_kwp_yr: xr.DataArray) -> xr.DataArray: ...
+
+
+@overload
+def solar_capacity_factor(yield_kwh_kwp_yr: float) -> float: ...
 
 
 def solar_capacity_factor(yield_kwh_kwp_yr: RasterOrNumber) -> RasterOrNumber:

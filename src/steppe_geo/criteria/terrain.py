@@ -77,8 +77,8 @@ def _extrapolated_windows(z: np.ndarray) -> list[np.ndarray]:
     nb = [p[i:i + r, j:j + c].copy() for i in range(3) for j in range(3)]
     # corners: the column beyond the edge is the centre column (GDAL clamps j - 1 / j + 1)
     for row in (0, r - 1):
-        for col, side, centre in ((0, (0, 3, 6), (1, 4, 7)), (c - 1, (2, 5, 8), (1, 4, 7))):
-            for k_out, k_in in zip(side, centre, strict=True):
+        for col, side, middle in ((0, (0, 3, 6), (1, 4, 7)), (c - 1, (2, 5, 8), (1, 4, 7))):
+            for k_out, k_in in zip(side, middle, strict=True):
                 nb[k_out][row, col] = nb[k_in][row, col]
     centre = nb[4]
     for k in (0, 1, 2, 3, 5, 6, 7, 8):
@@ -118,7 +118,8 @@ def slope_kernel(z: np.ndarray, xres: float, yres: float, *, percent: bool = Fal
     """Slope of a float DEM array (degrees, or percent = 100 * tan); halo :data:`HALO`."""
     dzdx, dzdy = _horn(z * z_factor, xres, yres, compute_edges=compute_edges)
     grad = np.hypot(dzdx, dzdy)
-    return 100.0 * grad if percent else np.degrees(np.arctan(grad))
+    out: np.ndarray = 100.0 * grad if percent else np.degrees(np.arctan(grad))
+    return out
 
 
 def aspect_kernel(z: np.ndarray, xres: float, yres: float, *, compute_edges: bool = False) -> np.ndarray:
@@ -132,7 +133,8 @@ def aspect_kernel(z: np.ndarray, xres: float, yres: float, *, compute_edges: boo
     with np.errstate(invalid="ignore"):
         az = np.degrees(np.arctan2(-dzdx, -dzdy)) % 360.0
     az[(dzdx == 0) & (dzdy == 0)] = np.nan
-    return az
+    out: np.ndarray = az
+    return out
 
 
 def hillshade_kernel(z: np.ndarray, xres: float, yres: float, *, azimuth: float = 315.0,
@@ -144,7 +146,8 @@ def hillshade_kernel(z: np.ndarray, xres: float, yres: float, *, azimuth: float 
     asp = np.arctan2(-dzdx, -dzdy)  # azimuth of the downslope direction, radians
     alt, az = np.radians(altitude), np.radians(azimuth)
     cang = np.sin(alt) * np.cos(slp) + np.cos(alt) * np.sin(slp) * np.cos(az - asp)
-    return 1.0 + 254.0 * np.clip(cang, 0.0, None)
+    out: np.ndarray = 1.0 + 254.0 * np.clip(cang, 0.0, None)
+    return out
 
 
 def ruggedness_kernel(z: np.ndarray, *, method: str = "riley") -> np.ndarray:

@@ -81,7 +81,8 @@ def _pick(s: np.ndarray, count: np.ndarray) -> np.ndarray:
     rows = np.arange(s.shape[0])
     lo = np.clip((count - 1) // 2, 0, s.shape[1] - 1)
     hi = np.clip(count // 2, 0, s.shape[1] - 1)
-    return 0.5 * (s[rows, lo] + s[rows, hi])
+    out: np.ndarray = 0.5 * (s[rows, lo] + s[rows, hi])
+    return out
 
 
 def _tie_sum(s: np.ndarray) -> np.ndarray:
@@ -376,12 +377,12 @@ def fractional_cover(ndvi: xr.DataArray, *, ndvi_soil: float | None = None, ndvi
     """
     check_dataarray(ndvi, param="ndvi")
     given = ndvi_soil is not None and ndvi_veg is not None
-    if not given:
+    if ndvi_soil is not None and ndvi_veg is not None:
+        soil, veg = float(ndvi_soil), float(ndvi_veg)
+    else:
         soil_p, veg_p = fvc_endmembers(ndvi, percentiles=percentiles)
         soil = soil_p if ndvi_soil is None else float(ndvi_soil)
         veg = veg_p if ndvi_veg is None else float(ndvi_veg)
-    else:
-        soil, veg = float(ndvi_soil), float(ndvi_veg)  # type: ignore[arg-type]
     if not veg > soil:
         raise InvalidParameterError(f"ndvi_veg ({veg}) must be greater than ndvi_soil ({soil})")
     z = as_float(ndvi)
@@ -451,7 +452,7 @@ def land_unit_potentials(ndvi_mean: xr.DataArray, land_units: xr.DataArray, *,
     z, units, ok = _unit_ids(ndvi_mean, land_units)
     df = pd.DataFrame({"u": units[ok], "v": z[ok]})
     pot = df.groupby("u")["v"].quantile(q / 100.0)
-    return {int(k): float(v) for k, v in pot.items()}
+    return {int(k): float(v) for k, v in zip(pot.index.to_numpy(), pot.to_numpy(), strict=True)}
 
 
 def productivity_performance(ndvi_mean: xr.DataArray, land_units: xr.DataArray, *,

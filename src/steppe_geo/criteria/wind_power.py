@@ -11,10 +11,11 @@ from __future__ import annotations
 import csv
 import io as _io
 from dataclasses import dataclass, field
-from importlib import resources
+from typing import overload
 
 import numpy as np
 import xarray as xr
+from scipy.special import gamma, gammainc
 
 from steppe_geo._typing import RasterOrNumber
 from steppe_geo._validation import check_range, did_you_mean
@@ -26,6 +27,7 @@ from steppe_geo.criteria.wind_resource import (
     _out,
 )
 from steppe_geo.errors import InvalidParameterError
+from steppe_geo.io.package_data import package_data_names, read_package_text
 
 __all__ = [
     "PowerCurve",
@@ -125,8 +127,7 @@ def available_power_curves() -> list[str]:
     >>> available_power_curves()
     ['iea_3.3mw_156', 'nrel_6mw_170']
     """
-    files = resources.files("steppe_geo.criteria").joinpath("data")
-    return sorted(f.name[:-4] for f in files.iterdir() if f.name.endswith(".csv"))
+    return package_data_names("steppe_geo.criteria", "data", suffix=".csv")
 
 
 def load_power_curve(name: str) -> PowerCurve:
@@ -156,7 +157,7 @@ def load_power_curve(name: str) -> PowerCurve:
         raise InvalidParameterError(
             f"power curve {name!r} not found{did_you_mean(name, names)} Available: {', '.join(names)}"
         )
-    text = resources.files("steppe_geo.criteria").joinpath("data", f"{name}.csv").read_text("utf-8")
+    text = read_package_text("steppe_geo.criteria", "data", f"{name}.csv")
     meta: dict[str, str] = {}
     rows: list[str] = []
     for line in text.splitlines():
@@ -205,8 +206,6 @@ def capacity_factor_kernel(c: np.ndarray, k: np.ndarray, speeds: np.ndarray, pow
     ndarray
         Capacity factor (0..1), shape of ``c`` and ``k`` broadcast.
     """
-    from scipy.special import gamma, gammainc
-
     shape = np.broadcast_shapes(np.shape(c), np.shape(k))
     flat_c = np.broadcast_to(np.asarray(c, dtype=float), shape).ravel()
     flat_k = np.broadcast_to(np.asarray(k, dtype=float), shape).ravel()
@@ -247,6 +246,26 @@ def _curve(curve: PowerCurve | str) -> PowerCurve:
     if not isinstance(curve, PowerCurve):
         raise InvalidParameterError(f"curve must be a PowerCurve or a shipped curve name, got {curve!r}")
     return curve
+
+
+@overload
+def capacity_factor(c: xr.DataArray, *, k: RasterOrNumber = ..., curve: PowerCurve | str = ...,
+                    air_density_kg_m3: RasterOrNumber | None = ..., losses: float = ...) -> xr.DataArray: ...
+
+
+@overload
+def capacity_factor(c: float, *, k: xr.DataArray, curve: PowerCurve | str = ...,
+                    air_density_kg_m3: RasterOrNumber | None = ..., losses: float = ...) -> xr.DataArray: ...
+
+
+@overload
+def capacity_factor(c: float, *, k: float = ..., curve: PowerCurve | str = ...,
+                    air_density_kg_m3: xr.DataArray, losses: float = ...) -> xr.DataArray: ...
+
+
+@overload
+def capacity_factor(c: float, *, k: float = ..., curve: PowerCurve | str = ...,
+                    air_density_kg_m3: float | None = ..., losses: float = ...) -> float: ...
 
 
 def capacity_factor(c: RasterOrNumber, *, k: RasterOrNumber = 2.0,
@@ -302,6 +321,26 @@ def capacity_factor(c: RasterOrNumber, *, k: RasterOrNumber = 2.0,
     cf = capacity_factor_kernel(cv, kv, np.asarray(pc.speed_m_s), np.asarray(pc.power_kw), pc.rated_kw)
     cf = cf * (1.0 - losses)
     return _out(ref, cf, name="capacity_factor", units="1", attrs={"power_curve": pc.name})
+
+
+@overload
+def annual_energy(c: xr.DataArray, *, k: RasterOrNumber = ..., curve: PowerCurve | str = ...,
+                  air_density_kg_m3: RasterOrNumber | None = ..., losses: float = ...) -> xr.DataArray: ...
+
+
+@overload
+def annual_energy(c: float, *, k: xr.DataArray, curve: PowerCurve | str = ...,
+                  air_density_kg_m3: RasterOrNumber | None = ..., losses: float = ...) -> xr.DataArray: ...
+
+
+@overload
+def annual_energy(c: float, *, k: float = ..., curve: PowerCurve | str = ...,
+                  air_density_kg_m3: xr.DataArray, losses: float = ...) -> xr.DataArray: ...
+
+
+@overload
+def annual_energy(c: float, *, k: float = ..., curve: PowerCurve | str = ...,
+                  air_density_kg_m3: float | None = ..., losses: float = ...) -> float: ...
 
 
 def annual_energy(c: RasterOrNumber, *, k: RasterOrNumber = 2.0,

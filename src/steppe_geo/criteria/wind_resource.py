@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import overload
 
 import numpy as np
 import xarray as xr
@@ -72,7 +73,7 @@ def _values(x: object, param: str) -> np.ndarray | float:
         check_dataarray(x, param=param)
         return np.asarray(x.values, dtype=float)
     try:
-        return float(x)  # type: ignore[arg-type]
+        return float(x)  # type: ignore[arg-type]  # any number-like; TypeError is the answer otherwise
     except (TypeError, ValueError):
         raise InvalidParameterError(
             f"{param} must be a number or a DataArray, got {type(x).__name__}") from None
@@ -115,6 +116,21 @@ def _check_height(h: float, param: str) -> float:
 
 
 # --------------------------------------------------------------------------- extrapolation
+@overload
+def power_law(speed: xr.DataArray, *, height_m: float, reference_height_m: float,
+              shear_exponent: RasterOrNumber = ...) -> xr.DataArray: ...
+
+
+@overload
+def power_law(speed: float, *, height_m: float, reference_height_m: float,
+              shear_exponent: xr.DataArray) -> xr.DataArray: ...
+
+
+@overload
+def power_law(speed: float, *, height_m: float, reference_height_m: float,
+              shear_exponent: float = ...) -> float: ...
+
+
 @renamed_parameter(old="ref_height_m", new="reference_height_m", since="0.2.0")
 @renamed_parameter(old="alpha", new="shear_exponent", since="0.2.0")
 def power_law(speed: RasterOrNumber, *, height_m: float, reference_height_m: float,
@@ -164,6 +180,20 @@ def power_law(speed: RasterOrNumber, *, height_m: float, reference_height_m: flo
         )
     v = _values(speed, "speed") * (h / h0) ** a
     return _out(ref, v, name="wind_speed", units="m s-1", attrs={"height_m": h, "method": "power law"})
+
+
+@overload
+def log_law(speed: xr.DataArray, *, height_m: float, reference_height_m: float,
+            z0_m: RasterOrNumber) -> xr.DataArray: ...
+
+
+@overload
+def log_law(speed: float, *, height_m: float, reference_height_m: float,
+            z0_m: xr.DataArray) -> xr.DataArray: ...
+
+
+@overload
+def log_law(speed: float, *, height_m: float, reference_height_m: float, z0_m: float) -> float: ...
 
 
 @renamed_parameter(old="ref_height_m", new="reference_height_m", since="0.2.0")
@@ -244,6 +274,18 @@ def roughness_from_landcover(landcover: xr.DataArray, *,
 
 
 # --------------------------------------------------------------------------- density
+@overload
+def air_density(elevation_m: xr.DataArray, *, temperature_c: RasterOrNumber | None = ...) -> xr.DataArray: ...
+
+
+@overload
+def air_density(elevation_m: float, *, temperature_c: xr.DataArray) -> xr.DataArray: ...
+
+
+@overload
+def air_density(elevation_m: float, *, temperature_c: float | None = ...) -> float: ...
+
+
 def air_density(elevation_m: RasterOrNumber, *,
                 temperature_c: RasterOrNumber | None = None) -> RasterOrNumber:
     """Air density (kg/m³) from elevation.
@@ -303,6 +345,18 @@ def _check_k(k: RasterOrNumber) -> np.ndarray | float:
     return kv
 
 
+@overload
+def weibull_scale(mean_speed: xr.DataArray, *, k: RasterOrNumber = ...) -> xr.DataArray: ...
+
+
+@overload
+def weibull_scale(mean_speed: float, *, k: xr.DataArray) -> xr.DataArray: ...
+
+
+@overload
+def weibull_scale(mean_speed: float, *, k: float = ...) -> float: ...
+
+
 def weibull_scale(mean_speed: RasterOrNumber, *, k: RasterOrNumber = 2.0) -> RasterOrNumber:
     """Weibull scale ``c = mean / Γ(1 + 1/k)`` (m/s); k = 2 is the Rayleigh case.
 
@@ -335,6 +389,18 @@ def weibull_scale(mean_speed: RasterOrNumber, *, k: RasterOrNumber = 2.0) -> Ras
     return _out(ref, c, name="weibull_c", units="m s-1")
 
 
+@overload
+def weibull_mean(c: xr.DataArray, *, k: RasterOrNumber = ...) -> xr.DataArray: ...
+
+
+@overload
+def weibull_mean(c: float, *, k: xr.DataArray) -> xr.DataArray: ...
+
+
+@overload
+def weibull_mean(c: float, *, k: float = ...) -> float: ...
+
+
 def weibull_mean(c: RasterOrNumber, *, k: RasterOrNumber = 2.0) -> RasterOrNumber:
     """Mean wind speed ``c Γ(1 + 1/k)`` (m/s) of a Weibull distribution.
 
@@ -365,6 +431,24 @@ def weibull_mean(c: RasterOrNumber, *, k: RasterOrNumber = 2.0) -> RasterOrNumbe
     ref = _first_raster({"c": c, "k": k})
     v = _check_positive_values(c, "c") * gamma(1.0 + 1.0 / _check_k(k))
     return _out(ref, v, name="wind_speed", units="m s-1")
+
+
+@overload
+def wind_power_density(c: xr.DataArray, *, k: RasterOrNumber = ...,
+                       air_density_kg_m3: RasterOrNumber = ...) -> xr.DataArray: ...
+
+
+@overload
+def wind_power_density(c: float, *, k: xr.DataArray,
+                       air_density_kg_m3: RasterOrNumber = ...) -> xr.DataArray: ...
+
+
+@overload
+def wind_power_density(c: float, *, k: float = ..., air_density_kg_m3: xr.DataArray) -> xr.DataArray: ...
+
+
+@overload
+def wind_power_density(c: float, *, k: float = ..., air_density_kg_m3: float = ...) -> float: ...
 
 
 def wind_power_density(c: RasterOrNumber, *, k: RasterOrNumber = 2.0,

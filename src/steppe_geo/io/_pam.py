@@ -17,6 +17,8 @@ import contextlib
 import threading
 from collections.abc import Iterator
 
+import pyogrio
+
 _LOCK = threading.Lock()
 _DEPTH = 0
 _SAVED: str | None = None
@@ -26,7 +28,6 @@ _SAVED: str | None = None
 def no_pam_sidecars() -> Iterator[None]:
     """Run the body with pyogrio's GDAL option ``GDAL_PAM_ENABLED=NO``."""
     global _DEPTH, _SAVED
-    import pyogrio
 
     with _LOCK:
         if _DEPTH == 0:

@@ -19,12 +19,29 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
+import rasterio
+import rasterio.errors
+import rasterio.features
+import rasterio.warp
+import rasterio.windows
+import shapely
 from affine import Affine
+from rasterio.enums import Resampling
+from rasterio.windows import Window
 
 from steppe_geo._typing import PathLike
-from steppe_geo.errors import ImplausibleInputError, InputNotFoundError, MissingCRSError, UnreadableInputError
-from steppe_geo.io._hints import missing_crs_hint
+from steppe_geo.errors import (
+    ImplausibleInputError,
+    InputNotFoundError,
+    InvalidParameterError,
+    MissingCRSError,
+    UndeclaredUnitsWarning,
+    UnreadableInputError,
+)
+from steppe_geo.io._hints import missing_crs_hint, not_a_file
+from steppe_geo.io._pam import no_pam_sidecars
 from steppe_geo.io.raster_meta import (
     KIND_TAG,
     UNITS_TAG,
@@ -194,9 +211,6 @@ class RasterStatistics:
 
 def _aoi_in(aoi: Any, crs_wkt: str) -> Any:
     """The AOI's geometry (one shapely geometry) in the CRS ``crs_wkt``."""
-    import geopandas as gpd
-    import shapely
-
     if isinstance(aoi, gpd.GeoDataFrame | gpd.GeoSeries):
         geoms = aoi.geometry if isinstance(aoi, gpd.GeoDataFrame) else aoi
         return shapely.union_all(geoms.to_crs(crs_wkt).values)
@@ -242,17 +256,6 @@ def raster_statistics(
     MissingCRSError
         The raster has no CRS.
     """
-    import rasterio
-    import rasterio.errors
-    import rasterio.features
-    import rasterio.warp
-    import rasterio.windows
-    from rasterio.enums import Resampling
-    from rasterio.windows import Window
-
-    from steppe_geo.io._hints import not_a_file
-    from steppe_geo.io._pam import no_pam_sidecars
-
     path = input_path(source)  # a URL stays a string: GDAL reads it
     if not is_remote(path) and not path.exists():
         raise InputNotFoundError(f"raster file not found: {str(path)!r}")
@@ -408,10 +411,6 @@ def source_units(stats: RasterStatistics, role: str | Role, *, key: str, units: 
     UndeclaredUnitsWarning
         Neither a declaration nor a known units tag says what the values are in.
     """
-    import warnings
-
-    from steppe_geo.errors import InvalidParameterError, UndeclaredUnitsWarning
-
     r = ROLES[role] if isinstance(role, str) else role
     if r.kind != "continuous":
         return None

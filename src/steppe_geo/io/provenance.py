@@ -6,15 +6,23 @@ import contextlib
 import datetime as _dt
 import hashlib
 import importlib.metadata
+import json
 import os
 import platform
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
+import pyogrio
+import pyogrio.errors
+import rasterio
+
 from steppe_geo._typing import PathLike
 from steppe_geo._version import __version__
-from steppe_geo.errors import InputNotFoundError, InvalidParameterError
+from steppe_geo.errors import InputNotFoundError, InvalidParameterError, UnreadableInputError
+from steppe_geo.io._pam import no_pam_sidecars
+from steppe_geo.io.remote import is_remote, remote_fingerprint
 
 __all__ = ["SOURCE_DATE_EPOCH", "created_utc", "file_checksum", "fixed_creation_dates", "provenance_record",
            "read_provenance"]
@@ -102,12 +110,7 @@ def provenance_record(inputs: Mapping[str, PathLike] | None = None, **params: An
     >>> rec["parameters"], len(rec["inputs"]["dem"]["sha256"])
     ({'model': 'wind', 'weights': [0.6, 0.4]}, 64)
     """
-    try:
-        import rasterio
-
-        gdal = rasterio.__gdal_version__
-    except ImportError:  # pragma: no cover
-        gdal = None
+    gdal = rasterio.__gdal_version__
     return {
         "created_utc": created_utc(),
         "steppe_geo": __version__,
@@ -174,8 +177,6 @@ def fixed_creation_dates() -> Iterator[None]:
 
 
 def _input_record(path: PathLike) -> dict[str, Any]:
-    from steppe_geo.io.remote import is_remote, remote_fingerprint
-
     if is_remote(path):
         return {"path": str(path), "sha256": None, "remote": remote_fingerprint(str(path))}
     return {"path": str(path), "sha256": file_checksum(path)}
@@ -225,23 +226,17 @@ def read_provenance(path: PathLike, *, layer: str | None = None) -> dict[str, An
     >>> read_provenance(path)
     {'model': 'wind', 'weights': [0.6, 0.4]}
     """
-    import json
-
     p = Path(path)
     if not p.is_file():
         raise InputNotFoundError(f"cannot read provenance of {str(p)!r}: no such file")
     suffix = p.suffix.lower()
     text: str | None = None
     if suffix in (".tif", ".tiff"):
-        import rasterio
-
         with rasterio.Env(GDAL_PAM_ENABLED="NO"), rasterio.open(p) as ds:
             text = ds.tags().get(PROVENANCE_TAG)
     elif suffix == ".gpkg":
         text = _gpkg_provenance(p, layer)
     elif suffix in (".parquet", ".geoparquet"):
-        import pyarrow.parquet as pq
-
         raw = (pq.read_schema(p).metadata or {}).get(b"steppe_geo_provenance")
         text = raw.decode("utf-8") if raw else None
     return json.loads(text) if text else None
@@ -268,10 +263,6 @@ def read_raster_tags(path: PathLike) -> dict[str, str]:
     UnreadableInputError
         GDAL cannot open it.
     """
-    import rasterio
-
-    from steppe_geo.errors import UnreadableInputError
-
     p = Path(path)
     if not p.is_file():
         raise InputNotFoundError(f"cannot read the tags of {str(p)!r}: no such file")
@@ -283,10 +274,6 @@ def read_raster_tags(path: PathLike) -> dict[str, str]:
 
 
 def _gpkg_provenance(path: Path, layer: str | None) -> str | None:
-    import pyogrio
-    import pyogrio.errors
-
-    from steppe_geo.io._pam import no_pam_sidecars
 
     with no_pam_sidecars():
         layers = [str(name) for name, _ in pyogrio.list_layers(path)]
@@ -303,8 +290,6 @@ def _gpkg_provenance(path: Path, layer: str | None) -> str | None:
             meta = pyogrio.read_info(path, layer=layer or layers[0]).get("dataset_metadata") or {}
             return meta.get(PROVENANCE_TAG)
     if len(set(found.values())) > 1:
-        from steppe_geo.errors import InvalidParameterError
-
         raise InvalidParameterError(
             f"layer: the layers of {str(path)!r} carry different provenance "
             f"({', '.join(map(repr, found))}); pass layer= to choose one"

@@ -168,7 +168,8 @@ def _from_dataarray(da: xr.DataArray) -> tuple[np.ma.MaskedArray, dict[str, Any]
     """
     if da.rio.crs is None:
         try:
-            hint = missing_crs_hint(tuple(float(v) for v in da.rio.bounds()))
+            west, south, east, north = (float(v) for v in da.rio.bounds())
+            hint = missing_crs_hint((west, south, east, north))
         except Exception:  # no usable x/y coordinates either
             hint = "assign the CRS the data was made in"
         raise MissingCRSError(f"DataArray {da.name!r} has no CRS; {hint} (da.rio.write_crs(...))")
@@ -601,8 +602,8 @@ def read_raster(
         _check_some_valid(values, nodata, label, name, grid)
         target = grid
     years = _time_coords(meta, count)
-    if name is None and isinstance(source, xr.DataArray):
-        name = source.name
+    if name is None and isinstance(source, xr.DataArray) and source.name is not None:
+        name = str(source.name)
     if name is None and src_label is not None and isinstance(source, str | Path | xr.DataArray):
         name = Path(src_label).stem
     da = target.to_dataarray(values if count > 1 else values[0], name=name,

@@ -37,7 +37,7 @@ UNITS_TAG = "STEPPE_GEO_UNITS"
 _YEAR = re.compile(r"^\D*((?:19|20|21)\d\d)\D*$")
 
 
-def _open_error(path: Path, exc: Exception) -> UnreadableInputError:
+def _open_error(path: Path | str, exc: Exception) -> UnreadableInputError:
     return UnreadableInputError(f"cannot read raster {str(path)!r}: {unreadable_detail(path, exc, 'raster')}")
 
 

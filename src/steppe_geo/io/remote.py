@@ -13,8 +13,17 @@ opened. See ``docs/guide/cluster.md``.
 from __future__ import annotations
 
 import os
+import urllib.error
+import urllib.request
 import warnings
+from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import urlsplit
+
+import pyogrio
+import pyogrio.errors
+import rasterio
+import rasterio.errors
 
 from steppe_geo.errors import InputNotFoundError
 
@@ -110,11 +119,6 @@ def check_remote(source: str, *, key: str) -> None:
         GDAL opens it neither as a raster nor as a vector dataset (server unreachable, HTTP 404,
         access denied, not a dataset); the message names ``key``, the URL and GDAL's reason.
     """
-    import pyogrio
-    import pyogrio.errors
-    import rasterio
-    import rasterio.errors
-
     with rasterio.Env(**_gdal_env()):
         try:
             with rasterio.open(source):
@@ -150,9 +154,6 @@ def remote_fingerprint(source: str) -> dict[str, Any]:
         ``last_modified`` the server reports to a HEAD request (None when it does not report one
         or cannot be reached).
     """
-    import urllib.error
-    import urllib.request
-
     out: dict[str, Any] = {"url": source}
     url = source.removeprefix("/vsicurl/")
     if not url.lower().startswith(("http://", "https://")):
@@ -189,8 +190,6 @@ def input_path(source: Any) -> Any:
     >>> input_path("https://example.org/dem.tif"), input_path("data/dem.tif")
     ('https://example.org/dem.tif', PosixPath('data/dem.tif'))
     """
-    from pathlib import Path
-
     return source if is_remote(source) else Path(source)
 
 
@@ -210,9 +209,6 @@ def source_name(source: Any) -> str:
     >>> source_name("https://example.org/cogs/dem.tif?version=2"), source_name("data/roads.gpkg")
     ('dem.tif', 'roads.gpkg')
     """
-    from pathlib import Path, PurePosixPath
-    from urllib.parse import urlsplit
-
     if is_remote(source):
         return PurePosixPath(urlsplit(str(source).removeprefix("/vsicurl/")).path).name
     return Path(source).name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import enum
 import warnings
 from pathlib import Path
@@ -9,9 +10,14 @@ from typing import Any, TypeAlias
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pyogrio
+import pyogrio.errors
 import pyproj
 import shapely
 import xarray as xr
+from rasterio.features import rasterize as _rio_rasterize
 
 from steppe_geo._deprecation import renamed_parameter
 from steppe_geo._typing import Bounds, CRSLike, PathLike
@@ -97,12 +103,10 @@ def _local_parquet(path: Path | str) -> None:
 
 def _check_encoding(path: Path | str, encoding: str | None) -> str | None:
     """``encoding`` checked (a Python codec name), or refuse a shapefile whose text encoding is unknown."""
-    import codecs
-
     if encoding is None and is_remote(path):  # no sidecar files to look at: GDAL decides
         return None
     if encoding is None:
-        found = undeclared_encoding(path)
+        found = undeclared_encoding(Path(path))  # a local file (remote paths returned above)
         if isinstance(found, str):  # valid UTF-8 that GDAL would read as ISO-8859-1
             return found
         if found is not None:
@@ -124,8 +128,6 @@ def _check_encoding(path: Path | str, encoding: str | None) -> str | None:
 
 def _read_file(source: PathLike, layer: str | None, encoding: str | None = None
                ) -> tuple[gpd.GeoDataFrame, str]:
-    import pyogrio
-    import pyogrio.errors
 
     path = input_path(source)  # a URL stays a string (GDAL reads it over /vsicurl/, /vsis3/)
     if not is_remote(path) and not path.exists():
@@ -181,9 +183,6 @@ def vector_layers(source: PathLike) -> list[str]:
     >>> vector_layers(sample_paths()["parcels"])
     ['parcels']
     """
-    import pyogrio
-    import pyogrio.errors
-
     path = input_path(source)
     if not is_remote(path) and not path.exists():
         raise InputNotFoundError(f"vector file not found: {str(path)!r}")
@@ -224,15 +223,10 @@ def vector_columns(source: PathLike, *, layer: str | None = None, encoding: str 
     InvalidParameterError
         If the file holds several layers and ``layer`` is None, or ``encoding`` is unknown.
     """
-    import pyogrio
-    import pyogrio.errors
-
     path = input_path(source)
     if is_remote(path) or path.exists():
         encoding = _check_encoding(path, encoding)
     if _suffix(path) in (".parquet", ".geoparquet"):
-        import pyarrow.parquet as pq
-
         _local_parquet(path)
         if not path.exists():
             raise InputNotFoundError(f"vector file not found: {str(path)!r}")
@@ -260,6 +254,7 @@ def vector_columns(source: PathLike, *, layer: str | None = None, encoding: str 
 
 def _aoi_bounds(aoi: AreaOfInterest, crs: pyproj.CRS, margin_m: float) -> shapely.Geometry:
     """AOI bounding box, grown by ``margin_m`` metres, as a polygon in ``crs``."""
+    geom: Any
     if isinstance(aoi, Grid):
         geom, aoi_crs = shapely.box(*aoi.bounds), aoi.crs
     elif isinstance(aoi, gpd.GeoDataFrame | gpd.GeoSeries):
@@ -283,13 +278,16 @@ def _aoi_bounds(aoi: AreaOfInterest, crs: pyproj.CRS, margin_m: float) -> shapel
             c = box.centroid
             local = pyproj.CRS.from_proj4(f"+proj=aeqd +lat_0={c.y} +lon_0={c.x} +units=m")
             fwd = pyproj.Transformer.from_crs(aoi_crs, local, always_xy=True)
-            b = fwd.transform_bounds(*box.bounds, densify_pts=21)
+            x0, y0, x1, y1 = box.bounds
+            b = fwd.transform_bounds(x0, y0, x1, y1, densify_pts=21)
             box_local = shapely.box(b[0] - margin_m, b[1] - margin_m, b[2] + margin_m, b[3] + margin_m)
             back = pyproj.Transformer.from_crs(local, aoi_crs, always_xy=True)
-            box = shapely.box(*back.transform_bounds(*box_local.bounds, densify_pts=21))
+            x0, y0, x1, y1 = box_local.bounds
+            box = shapely.box(*back.transform_bounds(x0, y0, x1, y1, densify_pts=21))
     if aoi_crs != crs:
         tr = pyproj.Transformer.from_crs(aoi_crs, crs, always_xy=True)
-        box = shapely.box(*tr.transform_bounds(*box.bounds, densify_pts=21))
+        x0, y0, x1, y1 = box.bounds
+        box = shapely.box(*tr.transform_bounds(x0, y0, x1, y1, densify_pts=21))
     return box
 
 
@@ -396,9 +394,10 @@ def read_vector(
         raise EmptyLayerError(f"vector layer {label!r}{'' if layer is None else f' ({layer})'} "
                               "has no features")
     if gdf.crs is None:
+        west, south, east, north = (float(v) for v in gdf.total_bounds)
         raise MissingCRSError(
             f"vector layer {label!r} has no CRS (a shapefile without .prj?); "
-            f"{missing_crs_hint(tuple(float(v) for v in gdf.total_bounds))} "
+            f"{missing_crs_hint((west, south, east, north))} "
             "(gdf.set_crs(...), or add the .prj)"
         )
     null, empty = np.asarray(gdf.geometry.isna()), np.asarray(gdf.geometry.is_empty)
@@ -528,9 +527,6 @@ def rasterize(
     >>> int(sg.rasterize(parcels, grid=grid).sum())
     8
     """
-    import pandas as pd
-    from rasterio.features import rasterize as _rio_rasterize
-
     if not isinstance(features, gpd.GeoDataFrame | gpd.GeoSeries):
         raise InvalidParameterError(
             f"features must be a GeoDataFrame or GeoSeries, got {type(features).__name__}"

@@ -10,6 +10,8 @@ import csv
 import io as _io
 import json
 import re
+import shutil
+import tempfile
 import unicodedata
 import warnings
 import zipfile
@@ -19,6 +21,9 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+import pyarrow.parquet as pq
+import pyogrio
+import pyogrio.errors
 
 from steppe_geo._typing import PathLike
 from steppe_geo.errors import InvalidParameterError, MissingCRSError, OutputExistsError, TruncationWarning
@@ -67,9 +72,6 @@ def _check_geodataframe(gdf: gpd.GeoDataFrame, dest: Path) -> None:
 
 def _pyogrio_write(frame: gpd.GeoDataFrame, tmp: Path, dest: Path, *, driver: str, **kwargs: Any) -> None:
     """``pyogrio.write_dataframe`` without PAM sidecars; GDAL refusals name the output."""
-    import pyogrio
-    import pyogrio.errors
-
     try:
         with no_pam_sidecars():
             pyogrio.write_dataframe(frame, tmp, driver=driver, **kwargs)
@@ -148,10 +150,6 @@ def write_vector(
     >>> sorted(p.name for p in folder.iterdir())  # no temporary or sidecar files
     ['ranked.gpkg']
     """
-    import shutil
-
-    import pyogrio
-
     dest = Path(path)
     fmt = _vector_format(dest)
     if fmt != "CSV":
@@ -203,8 +201,6 @@ def write_vector(
 
 
 def _parquet_add_metadata(path: Path, extra: Mapping[str, str]) -> None:
-    import pyarrow.parquet as pq
-
     table = pq.read_table(path)
     meta = dict(table.schema.metadata or {})
     meta.update({k.encode(): v.encode("utf-8") for k, v in extra.items()})
@@ -405,7 +401,6 @@ def write_shapefile_zip(
 def _write_shapefile_zip(gdf: gpd.GeoDataFrame, dest: Path, *, overwrite: bool,
                          field_map: Mapping[str, str] | None, protected: Iterable[PathLike] | None,
                          stacklevel: int) -> Path:
-    import tempfile
 
     _check_geodataframe(gdf, dest)
     geom = gdf.geometry.name

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import rasterio
+import rioxarray
 import xarray as xr
 from rasterio.windows import Window
 
@@ -33,6 +34,7 @@ from steppe_geo.errors import (
     MissingCRSError,
     NonFiniteValuesWarning,
     NoOverlapError,
+    UnreadableInputError,
 )
 from steppe_geo.grid import Grid
 from steppe_geo.io import alignment as _alignment
@@ -370,8 +372,6 @@ def open_lazy(path: PathLike, *, name: str | None = None) -> xr.DataArray:
     InputNotFoundError
         The file does not exist.
     """
-    import rioxarray
-
     src = Path(path)
     if not src.exists():
         raise InputNotFoundError(f"raster file not found: {str(src)!r}")
@@ -379,8 +379,11 @@ def open_lazy(path: PathLike, *, name: str | None = None) -> xr.DataArray:
         g = Grid(ds.crs.to_wkt(), ds.transform, (ds.height, ds.width))
         units = ds.tags().get(UNITS_TAG)
         count = ds.count
-    da = rioxarray.open_rasterio(src, cache=False, mask_and_scale=False)
-    da = da.assign_coords(x=g.x_coords(), y=g.y_coords())
+    opened = rioxarray.open_rasterio(src, cache=False, mask_and_scale=False)
+    if not isinstance(opened, xr.DataArray):  # several subdatasets (e.g. a NetCDF or HDF container)
+        raise UnreadableInputError(
+            f"cannot read raster {str(src)!r}: it holds several subdatasets, not one raster")
+    da = opened.assign_coords(x=g.x_coords(), y=g.y_coords())
     if count == 1:
         da = da.squeeze("band", drop=True)
     da.name = name or src.stem

@@ -20,6 +20,7 @@ import numpy as np
 import rasterio
 import rasterio.shutil
 import xarray as xr
+from rasterio.enums import Resampling
 from rasterio.windows import Window
 
 from steppe_geo._typing import PathLike
@@ -114,8 +115,6 @@ def _finalise_cog(gtiff: Path, dest_tmp: Path, *, categorical: bool, compress: C
     ``OVERVIEWS=AUTO``, which would otherwise compute them from a compressed temporary copy —
     about 3x slower for large rasters.
     """
-    from rasterio.enums import Resampling
-
     with rasterio.open(gtiff, "r+") as ds:
         factors = _overview_factors(ds.width, ds.height)
         if factors:
@@ -349,6 +348,7 @@ def write_raster(
     if da.ndim not in (2, 3):
         raise InvalidParameterError(f"da must be 2-D or 3-D, got dims {da.dims}")
     count = 1 if da.ndim == 2 else int(da.shape[0])
+    dtype: np.dtype[Any]
     if np.issubdtype(da.dtype, np.floating):
         dtype, nodata = np.dtype(np.float32), math.nan
     elif np.issubdtype(da.dtype, np.integer) or da.dtype == bool:

@@ -17,7 +17,7 @@ from matplotlib.axes import Axes
 from matplotlib.patches import Patch
 
 from steppe_geo._deprecation import renamed_parameter
-from steppe_geo._validation import check_projected, parse_choice
+from steppe_geo._validation import check_projected, did_you_mean, parse_choice
 from steppe_geo.errors import InvalidParameterError, MissingCRSError
 from steppe_geo.maps.furniture import add_aoi_outline, add_map_furniture
 
@@ -107,8 +107,6 @@ def plot_ranked_parcels(
         raise MissingCRSError("parcels have no CRS; set one with parcels.set_crs(...)")
     check_projected(parcels.crs, what="a parcel map")
     if column not in parcels.columns:
-        from steppe_geo._validation import did_you_mean
-
         raise InvalidParameterError(
             f"column: {column!r} is not a column of parcels{did_you_mean(column, map(str, parcels.columns))} "
             f"Columns are: {', '.join(map(str, parcels.columns))}."
@@ -219,8 +217,6 @@ def plot_rank_stability(
     for param, col in (("rank", rank), ("low", low), ("high", high), ("probability", probability),
                        ("label_column", label_column)):
         if col is not None and col not in table.columns:
-            from steppe_geo._validation import did_you_mean
-
             raise InvalidParameterError(
                 f"{param}: {col!r} is not a column of table{did_you_mean(col, map(str, table.columns))} "
                 f"Columns are: {', '.join(map(str, table.columns))}."

@@ -10,12 +10,14 @@ import math
 from typing import Any
 
 import numpy as np
-import pyproj
+import shapely
 from matplotlib.axes import Axes
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import FuncFormatter
 
 from steppe_geo._validation import check_projected
+from steppe_geo.georef import crs_label
+from steppe_geo.mcda import aoi_polygon
 
 __all__ = ["add_aoi_outline", "add_coordinates", "add_data_note", "add_map_furniture", "add_north_arrow",
            "add_scale_bar", "crs_label", "nice_length_m"]
@@ -82,7 +84,7 @@ def add_scale_bar(ax: Axes, *, segments: int = 2, location: tuple[float, float] 
     bx = min(x0, x1) + location[0] * width
     by = min(y0, y1) + location[1] * height
     bar_h = 0.012 * height
-    artists = []
+    artists: list[Any] = []
     seg = length / segments
     for i in range(segments):
         rect = Rectangle((bx + i * seg, by), seg, bar_h, facecolor="black" if i % 2 == 0 else "white",
@@ -139,23 +141,6 @@ def add_coordinates(ax: Axes, crs: Any | None = None) -> None:
     suffix = f" — {name}" if name else ""
     ax.set_xlabel(f"easting (km){suffix}", fontsize=8)
     ax.set_ylabel("northing (km)", fontsize=8)
-
-
-def crs_label(crs: pyproj.CRS) -> str:
-    """Short CRS label for map axes and summaries: ``EPSG:32649`` or the projection and its centre."""
-    epsg = crs.to_epsg()
-    if epsg:
-        return f"EPSG:{epsg}"
-    if crs.name and crs.name != "unknown":
-        return crs.name[:48]
-    op = crs.coordinate_operation
-    method = op.method_name if op is not None else "local projection"
-    params = {p.name: p.value for p in op.params} if op is not None else {}
-    lat = params.get("Latitude of natural origin", params.get("Latitude of projection centre"))
-    lon = params.get("Longitude of natural origin", params.get("Longitude of projection centre"))
-    if lat is not None and lon is not None:
-        return f"{method} ({lat:g}°, {lon:g}°)"
-    return method
 
 
 def add_data_note(ax: Axes, note: str) -> Any:
@@ -217,10 +202,8 @@ def add_aoi_outline(ax: Axes, aoi: Any, *, crs: Any, color: str = "black", linew
     MissingCRSError
         ``aoi`` has no CRS.
     """
-    import shapely
     from matplotlib.lines import Line2D
 
-    from steppe_geo.mcda import aoi_polygon
 
     xlim, ylim = ax.get_xlim(), ax.get_ylim()
     keep = ax.has_data()

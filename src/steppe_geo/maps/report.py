@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
+import shapely
 
 from steppe_geo.errors import InvalidParameterError
 
@@ -116,7 +117,6 @@ def _holds_geometries(column: pd.Series) -> bool:
         return True
     if column.dtype != object or column.empty:
         return False
-    import shapely
 
     return bool(all(isinstance(v, shapely.Geometry) or v is None for v in column))
 

@@ -8,6 +8,8 @@ exclusion-bit constants and legends, the random-index tables, …) live in their
 importable from here for compatibility, but are not listed by ``dir()``.
 """
 
+from typing import Any
+
 from steppe_geo.mcda.aoi import aoi_mask
 
 # `from m import x as x` (PEP 484 re-export): lower-level names kept importable here, not in __all__
@@ -44,8 +46,6 @@ from steppe_geo.mcda.overlay import (
     Overlay,
     OverlayResult,
     evaluate,
-    evaluate_dask,
-    evaluate_streamed,
 )
 from steppe_geo.mcda.plot import plot_value_function
 from steppe_geo.mcda.value_functions import (
@@ -154,3 +154,18 @@ _SUBMODULES = ("aoi", "combine", "constraints", "overlay", "plot", "value_functi
 def __dir__() -> list[str]:
     """The public names (:data:`__all__`) and the submodules (PEP 562)."""
     return sorted([*__all__, *_SUBMODULES])
+
+
+_SHELL_NAMES = ("evaluate_dask", "evaluate_streamed")
+"""Public names whose code reads and writes files: they live in the shell
+(:mod:`steppe_geo.pipeline.overlay_files`), since ``mcda`` never touches the file system, and are
+imported from there on first use."""
+
+
+def __getattr__(name: str) -> Any:
+    """``evaluate_streamed`` and ``evaluate_dask`` from :mod:`steppe_geo.pipeline.overlay_files` (PEP 562)."""
+    if name in _SHELL_NAMES:
+        from steppe_geo.pipeline import overlay_files
+
+        return getattr(overlay_files, name)
+    raise AttributeError(f"module 'steppe_geo.mcda' has no attribute {name!r}")

@@ -17,9 +17,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pyproj
+import shapely
+import shapely.affinity
 import xarray as xr
+from affine import Affine
+from rasterio.features import rasterize
 
 from steppe_geo.errors import EmptyLayerError, InvalidParameterError, MissingCRSError
 from steppe_geo.grid import Grid
@@ -50,9 +55,6 @@ def aoi_polygon(aoi: Any, *, crs: pyproj.CRS | str) -> Any:
     EmptyLayerError
         ``aoi`` has no features.
     """
-    import geopandas as gpd
-    import shapely
-
     if not isinstance(aoi, gpd.GeoDataFrame | gpd.GeoSeries):
         raise InvalidParameterError(
             f"aoi must be a GeoDataFrame or GeoSeries of polygons, got {type(aoi).__name__}"
@@ -76,22 +78,17 @@ def aoi_polygon(aoi: Any, *, crs: pyproj.CRS | str) -> Any:
 
 def _pixel_polygon(polygon: Any, grid: Grid) -> Any:
     """``polygon`` (in the grid's CRS) in the grid's pixel coordinates (column, row)."""
-    import shapely.affinity
-
     inv = ~grid.transform
     return shapely.affinity.affine_transform(polygon, [inv.a, inv.b, inv.d, inv.e, inv.c, inv.f])
 
 
 def _inside_window(pixel_polygon: Any, row_off: int, col_off: int, shape: tuple[int, int]) -> np.ndarray:
     """Inside mask (True = pixel centre inside) of one window, from the polygon in grid pixel coordinates."""
-    import shapely.affinity
-    from affine import Affine
-    from rasterio.features import rasterize
-
     local = shapely.affinity.translate(pixel_polygon, xoff=-int(col_off), yoff=-int(row_off))
     burnt = rasterize([(local, 1)], out_shape=shape, transform=Affine.identity(), fill=0, dtype="uint8",
                       all_touched=False)
-    return burnt.astype(bool)
+    out: np.ndarray = burnt.astype(bool)
+    return out
 
 
 def aoi_mask(aoi: Any, *, grid: Grid) -> xr.DataArray:

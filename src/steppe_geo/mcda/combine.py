@@ -47,7 +47,7 @@ class Rule(enum.Enum):
     GEOMETRIC_MEAN = "geometric-mean"
 
 
-def orness(order_weights: Sequence[float]) -> float:
+def orness(order_weights: Sequence[float] | np.ndarray) -> float:
     """Yager's orness ``Σ (n − i)/(n − 1) · v_i`` (i = 1..n, values sorted descending).
 
     Parameters
@@ -73,7 +73,7 @@ def orness(order_weights: Sequence[float]) -> float:
     return float(np.sum((n - np.arange(1, n + 1)) / (n - 1) * v))
 
 
-def tradeoff(order_weights: Sequence[float]) -> float:
+def tradeoff(order_weights: Sequence[float] | np.ndarray) -> float:
     """Trade-off ``1 − sqrt(n Σ (v_i − 1/n)² / (n − 1))`` (1 = full compensation, as in WLC).
 
     Parameters
@@ -129,9 +129,11 @@ def owa_weights_from_orness(target: float, n: int) -> np.ndarray:
     if n == 1:
         return np.ones(1)
     if t >= 1.0:
-        return np.eye(n)[0]
+        out: np.ndarray = np.eye(n)[0]
+        return out
     if t <= 0.0:
-        return np.eye(n)[-1]
+        out = np.eye(n)[-1]
+        return out
     if math.isclose(t, 0.5):
         return np.full(n, 1.0 / n)
     log_alpha = brentq(lambda la: orness(_rim(math.exp(la), n)) - t, -40.0, 40.0, xtol=1e-13)
@@ -201,7 +203,8 @@ class OWAWeights:
                     f"owa: order weights must be >= 0 and sum to 1, got {v.tolist()}"
                 )
         else:
-            v = owa_weights_from_orness(float(target_orness), n)  # type: ignore[arg-type]
+            assert target_orness is not None  # exactly one of the two is given (checked above)
+            v = owa_weights_from_orness(float(target_orness), n)
         return cls(tuple(float(x) for x in v), orness(v), tradeoff(v))
 
 
@@ -385,17 +388,23 @@ def _kernel(r: Rule, x: np.ndarray, w: np.ndarray, v: np.ndarray | None, gamma: 
             acc = x[0] ** w[0]
             for i in range(1, x.shape[0]):
                 acc *= x[i] ** w[i]
-            return acc
+            out: np.ndarray = acc
+            return out
         if r is Rule.GEOMETRIC_MEAN:
-            return np.prod(x, axis=0) ** (1.0 / x.shape[0])
+            out = np.prod(x, axis=0) ** (1.0 / x.shape[0])
+            return out
         if r is Rule.FUZZY_AND:
-            return np.min(x, axis=0)
+            out = np.min(x, axis=0)
+            return out
         if r is Rule.FUZZY_OR:
-            return np.max(x, axis=0)
+            out = np.max(x, axis=0)
+            return out
         if r is Rule.FUZZY_PRODUCT:
-            return np.prod(x, axis=0)
+            out = np.prod(x, axis=0)
+            return out
         if r is Rule.FUZZY_GAMMA:
-            return np.prod(x, axis=0) ** (1 - gamma) * (1 - np.prod(1 - x, axis=0)) ** gamma
+            out = np.prod(x, axis=0) ** (1 - gamma) * (1 - np.prod(1 - x, axis=0)) ** gamma
+            return out
         # OWA (Malczewski 2006): sort descending, carry the criterion weights along.
         assert v is not None
         order = np.argsort(-np.where(np.isnan(x), -np.inf, x), axis=0, kind="stable")
@@ -403,4 +412,5 @@ def _kernel(r: Rule, x: np.ndarray, w: np.ndarray, v: np.ndarray | None, gamma: 
         uv = w[order] * v[:, None]
         den = np.sum(uv, axis=0)
         plain = np.sum(v[:, None] * z, axis=0)  # Yager's OWA: the limit where Σ u·v = 0
-        return np.where(den > 0, np.sum(uv * z, axis=0) / np.where(den > 0, den, 1.0), plain)
+        out = np.where(den > 0, np.sum(uv * z, axis=0) / np.where(den > 0, den, 1.0), plain)
+        return out

@@ -193,6 +193,7 @@ class Categories(Constraint):
     def _available(self, v: np.ndarray) -> np.ndarray:
         if self.exclude is not None:
             return ~np.isin(v, self.exclude)
+        assert self.allow is not None  # __post_init__: exactly one of allow/exclude
         return np.isin(v, self.allow)
 
 
@@ -315,7 +316,8 @@ class MinimumArea:
                 "connectivity": self.connectivity}
 
 
-_REGISTRY["minimum_area"] = MinimumArea  # type: ignore[assignment]
+# MinimumArea is no layer Constraint (it reads no layer) but a TOML table of the same list
+_REGISTRY["minimum_area"] = MinimumArea  # type: ignore[assignment]  # see the line above
 
 
 def constraint_from_dict(data: Mapping[str, Any]) -> Constraint | MinimumArea:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from typing import overload
 
 import numpy as np
 import xarray as xr
@@ -147,7 +148,7 @@ def evaluate_constraints(
     *,
     shape: tuple[int, int],
     pixel_area_m2: float | None = None,
-    region_sizes: Mapping[int, RegionSizes] | None = None,
+    region_sizes: RegionSizes | None = None,
     inside: np.ndarray | None = None,
     missing: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -272,6 +273,16 @@ def parse_bit_legend(text: str) -> list[str]:
             f"not an exclusion bit legend ('bit 0: name, bit 1: name, ...'): {str(text)[:200]!r}"
         )
     return names
+
+
+@overload
+def explain_exclusion(bitmask: int | np.integer, constraints: Sequence[Constraint | MinimumArea]
+                      ) -> list[str]: ...
+
+
+@overload
+def explain_exclusion(bitmask: np.ndarray | xr.DataArray, constraints: Sequence[Constraint | MinimumArea]
+                      ) -> dict[int, list[str]]: ...
 
 
 def explain_exclusion(

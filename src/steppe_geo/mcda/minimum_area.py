@@ -25,7 +25,8 @@ local labels touch the window's edge."""
 
 
 def _structure(connectivity: int) -> np.ndarray:
-    return ndimage.generate_binary_structure(2, 2 if connectivity == 8 else 1)
+    out: np.ndarray = ndimage.generate_binary_structure(2, 2 if connectivity == 8 else 1)
+    return out
 
 
 def apply_minimum_area(eligible: np.ndarray, rule: MinimumArea, *, pixel_area_m2: float) -> np.ndarray:
@@ -36,7 +37,8 @@ def apply_minimum_area(eligible: np.ndarray, rule: MinimumArea, *, pixel_area_m2
     sizes = np.bincount(labels.ravel())
     keep = sizes >= rule.min_pixels(pixel_area_m2)
     keep[0] = False
-    return keep[labels]
+    out: np.ndarray = keep[labels]
+    return out
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,8 @@
 The same per-window kernel runs three ways (DESIGN.md "same answer, three ways"):
 
 1. :func:`evaluate` — in memory, on aligned DataArrays;
-2. :func:`evaluate_streamed` — window by window over aligned GeoTIFFs, writing COGs;
-3. :func:`evaluate_dask` — each window a ``dask.distributed`` task; workers read their
+2. ``evaluate_streamed`` — window by window over aligned GeoTIFFs, writing COGs;
+3. ``evaluate_dask`` — each window a ``dask.distributed`` task; workers read their
    own windows from the files; the client writes the results.
 
 Every step of the kernel is element-wise except :class:`MinimumArea`: window by window, a
@@ -21,21 +21,21 @@ the AOI with data.
 
 This module gathers the names of :mod:`~steppe_geo.mcda.overlay_spec` (:class:`Criterion`,
 :class:`Overlay`), :mod:`~steppe_geo.mcda.overlay_memory` (the per-window kernel, :func:`evaluate`,
-:class:`OverlayResult`) and :mod:`~steppe_geo.mcda.overlay_windows` (:func:`evaluate_streamed`,
-:func:`evaluate_dask`); their files are opened and written by :mod:`steppe_geo.io.window_files`.
+:class:`OverlayResult`) and :mod:`~steppe_geo.mcda.overlay_windows` (outputs and windows of the
+streamed and Dask evaluations). Those two read and write files, so they live in the shell,
+:mod:`steppe_geo.pipeline.overlay_files`, and are ``steppe_geo.mcda.evaluate_streamed`` and
+``steppe_geo.mcda.evaluate_dask`` (forwarded on first use); their files are opened and written by
+:mod:`steppe_geo.io.window_files`.
 """
 
 from steppe_geo.mcda.overlay_memory import OverlayResult, evaluate
 from steppe_geo.mcda.overlay_spec import Criterion, Overlay
 from steppe_geo.mcda.overlay_windows import ELIGIBLE_NODATA as ELIGIBLE_NODATA
 from steppe_geo.mcda.overlay_windows import OUTPUT_NAMES as OUTPUT_NAMES
-from steppe_geo.mcda.overlay_windows import evaluate_dask, evaluate_streamed
 
 __all__ = [
     "Criterion",
     "Overlay",
     "OverlayResult",
     "evaluate",
-    "evaluate_dask",
-    "evaluate_streamed",
 ]

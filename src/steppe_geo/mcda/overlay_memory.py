@@ -46,7 +46,7 @@ def _evaluate_window(
     *,
     pixel_area_m2: float | None,
     nodata: Mapping[str, Any] | None = None,
-    region_sizes: Mapping[int, RegionSizes] | None = None,
+    region_sizes: RegionSizes | None = None,
     with_criteria: bool = True,
     copy: bool = True,
     inside: np.ndarray | None = None,

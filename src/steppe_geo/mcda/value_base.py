@@ -207,7 +207,8 @@ def _ramp(x: np.ndarray, low: float, high: float) -> np.ndarray:
     """0 at ``low``, 1 at ``high`` (either order), linear and clipped in between."""
     t = np.subtract(x, low)
     t /= high - low
-    return np.clip(t, 0.0, 1.0, out=t)
+    out: np.ndarray = np.clip(t, 0.0, 1.0, out=t)
+    return out
 
 
 # ---------------------------------------------------------------------------- factory

@@ -136,7 +136,8 @@ class Small(ValueFunction):
 
     def _kernel(self, x: np.ndarray) -> np.ndarray:
         r = np.maximum(x, 0.0) / self.midpoint
-        return 1.0 / (1.0 + r**self.spread)
+        out: np.ndarray = 1.0 / (1.0 + r**self.spread)
+        return out
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,12 @@ class _Fuzzy(ValueFunction):
     d: float | None = None
     shape: Shape = Shape.INCREASING
 
+    @staticmethod
+    def _pair(lo: float | None, hi: float | None) -> tuple[float, float]:
+        """Two control points the shape uses (``__post_init__`` checked that they are set)."""
+        assert lo is not None and hi is not None
+        return lo, hi
+
     def __post_init__(self) -> None:
         shape = parse_choice(Shape, self.shape, param=f"{self.name}.shape")
         object.__setattr__(self, "shape", shape)
@@ -107,11 +113,13 @@ class FuzzySigmoidal(_Fuzzy):
     name: ClassVar[str] = "sigmoidal"
 
     def _rise(self, x: np.ndarray) -> np.ndarray:
-        t = np.clip((x - self.a) / (self.b - self.a), 0.0, 1.0)
+        a, b = self._pair(self.a, self.b)
+        t = np.clip((x - a) / (b - a), 0.0, 1.0)
         return np.cos((1.0 - t) * np.pi / 2) ** 2
 
     def _fall(self, x: np.ndarray) -> np.ndarray:
-        t = np.clip((x - self.c) / (self.d - self.c), 0.0, 1.0)
+        c, d = self._pair(self.c, self.d)
+        t = np.clip((x - c) / (d - c), 0.0, 1.0)
         return np.cos(t * np.pi / 2) ** 2
 
 
@@ -134,10 +142,12 @@ class FuzzyJShaped(_Fuzzy):
     name: ClassVar[str] = "j_shaped"
 
     def _rise(self, x: np.ndarray) -> np.ndarray:
-        return 1.0 / (1.0 + ((x - self.b) / (self.b - self.a)) ** 2)
+        a, b = self._pair(self.a, self.b)
+        return 1.0 / (1.0 + ((x - b) / (b - a)) ** 2)
 
     def _fall(self, x: np.ndarray) -> np.ndarray:
-        return 1.0 / (1.0 + ((x - self.c) / (self.d - self.c)) ** 2)
+        c, d = self._pair(self.c, self.d)
+        return 1.0 / (1.0 + ((x - c) / (d - c)) ** 2)
 
 
 @dataclass(frozen=True)
@@ -155,7 +165,7 @@ class FuzzyLinear(_Fuzzy):
     name: ClassVar[str] = "fuzzy_linear"
 
     def _rise(self, x: np.ndarray) -> np.ndarray:
-        return _ramp(x, self.a, self.b)
+        return _ramp(x, *self._pair(self.a, self.b))
 
     def _fall(self, x: np.ndarray) -> np.ndarray:
-        return 1.0 - _ramp(x, self.c, self.d)
+        return 1.0 - _ramp(x, *self._pair(self.c, self.d))

@@ -61,7 +61,8 @@ class PiecewiseLinear(ValueFunction):
         object.__setattr__(self, "ys", ys)
 
     def _kernel(self, x: np.ndarray) -> np.ndarray:
-        return np.interp(x, self.xs, self.ys)
+        out: np.ndarray = np.interp(x, self.xs, self.ys)
+        return out
 
 
 class UnknownCategory(enum.Enum):

@@ -168,7 +168,8 @@ def normalize_weights(weights: Sequence[float] | Mapping[str, float], *,
         raise InvalidParameterError(
             f"weights must sum to a positive number, got {w.tolist()} for criteria {names}"
         )
-    return w / w.sum()
+    out: np.ndarray = w / w.sum()
+    return out
 
 
 def rank_weights(ranks: Sequence[int], *, method: str | RankMethod = "centroid") -> np.ndarray:
@@ -210,7 +211,8 @@ def rank_weights(ranks: Sequence[int], *, method: str | RankMethod = "centroid")
         w = 1.0 / r
     else:
         w = np.array([np.sum(1.0 / np.arange(k, n + 1)) / n for k in r])
-    return w / w.sum()
+    out: np.ndarray = w / w.sum()
+    return out
 
 
 @dataclass(frozen=True)

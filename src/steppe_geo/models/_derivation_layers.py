@@ -43,7 +43,8 @@ def _float(da: xr.DataArray) -> np.ndarray:
 
 
 def _score(table: Any, da: xr.DataArray) -> xr.DataArray:
-    return table.apply(da)
+    out: xr.DataArray = table.apply(da)
+    return out
 
 
 def _const(ref: xr.DataArray, value: float) -> xr.DataArray:

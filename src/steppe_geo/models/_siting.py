@@ -126,7 +126,8 @@ def siting_setbacks(*, solar: bool, tip: bool = False) -> dict[str, tuple[Deriva
     if solar:
         roads = setback("roads", "roads", class_column="$road_class_column",
                         class_distances_m="$road_setbacks_m")
-        lines = {"railways": {"distance_m": 150.0}, "power_lines": {"distance_m": 200.0}}
+        lines: dict[str, dict[str, Any]] = {"railways": {"distance_m": 150.0},
+                                            "power_lines": {"distance_m": 200.0}}
         homesteads = 200.0
     else:
         tip_kw = {"tip_height_multiple": 1.1, "hub_height_m": "$hub_height_m",

@@ -88,7 +88,7 @@ def _d_sqi(
     texture, depth, slope_pct = (_da(layers, k) for k in inputs)
     depth_s = _score(SOIL_DEPTH, depth)
     table = texture_table(soil_texture_coding).with_scores(texture_scores)
-    return soil_quality(
+    out: xr.DataArray = soil_quality(
         texture=apply_lookup(table, texture, layer=inputs[0], parameter="texture_scores"),
         parent_material=_const(depth_s, parent_material_score),
         rock_fragments=_const(depth_s, rock_fragments_score),
@@ -96,6 +96,7 @@ def _d_sqi(
         slope=_score(SLOPE, slope_pct),
         drainage=_const(depth_s, drainage_score),
     )
+    return out
 
 
 def _d_cqi(
@@ -107,11 +108,12 @@ def _d_cqi(
     aridity_index: str = "p/pet",
 ) -> xr.DataArray:
     p, ai, asp = (_da(layers, k) for k in inputs)
-    return climate_quality(
+    out: xr.DataArray = climate_quality(
         rainfall=score_rainfall(p, ladder=rainfall_ladder),
         aridity=score_aridity(ai, index=aridity_index),
         aspect=score_aspect(asp),
     )
+    return out
 
 
 def _d_vqi(
@@ -132,7 +134,8 @@ def _d_vqi(
                         parameter=f"{v}_scores")
         for v, table in overrides.items()
     }
-    return vegetation_quality(**scores, plant_cover=PLANT_COVER.apply(cover))
+    out: xr.DataArray = vegetation_quality(**scores, plant_cover=PLANT_COVER.apply(cover))
+    return out
 
 
 def _d_mqi(
@@ -140,13 +143,15 @@ def _d_mqi(
 ) -> xr.DataArray:
     grazing = _da(layers, inputs[0])
     lui = GRAZING_DENSITY.apply(grazing)
-    return management_quality(
+    out: xr.DataArray = management_quality(
         land_use_intensity=lui, policy_enforcement=_const(lui, policy_enforcement_score)
     )
+    return out
 
 
 def _d_esai(layers: Mapping[str, Any], inputs: Sequence[str], grid: Grid) -> xr.DataArray:
-    return esai(*(_da(layers, k) for k in inputs))
+    out: xr.DataArray = esai(*(_da(layers, k) for k in inputs))
+    return out
 
 
 def _d_china_grade(
@@ -160,9 +165,11 @@ def _d_china_grade(
 ) -> xr.DataArray:
     t = china_table(table, soil_texture_coding=soil_texture_coding, texture_grades=texture_grades)
     if isinstance(t, CategoryTable):
-        return apply_lookup(t, _da(layers, inputs[0]), layer=inputs[0], parameter="texture_grades",
-                            preset="desertification_china")
-    return t.apply(_da(layers, inputs[0]))
+        out: xr.DataArray = apply_lookup(t, _da(layers, inputs[0]), layer=inputs[0],
+                                         parameter="texture_grades", preset="desertification_china")
+        return out
+    out = t.apply(_da(layers, inputs[0]))
+    return out
 
 
 def _d_china_sensitivity(
@@ -170,11 +177,13 @@ def _d_china_sensitivity(
 ) -> xr.DataArray:
     grades = [_da(layers, k) for k in inputs[:4]]
     if degradation_rule == "none":
-        return china_sensitivity(*grades)
+        out: xr.DataArray = china_sensitivity(*grades)
+        return out
     if len(inputs) < 5:
         raise InvalidParameterError(
             f"china_sensitivity: degradation_rule {degradation_rule!r} needs a 5th input "
             "(the degradation-trend layer)"
         )
-    return china_sensitivity(*grades, trend_degraded=_da(layers, inputs[4]), rule=degradation_rule)
+    out = china_sensitivity(*grades, trend_degraded=_da(layers, inputs[4]), rule=degradation_rule)
+    return out
 

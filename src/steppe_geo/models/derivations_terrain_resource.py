@@ -105,8 +105,8 @@ def _pv_gain_table(ghi: np.ndarray, lat: np.ndarray) -> np.ndarray:
     ghi_n = np.exp(nodes(np.log(ghi[ok]), PV_LOG_GHI_STEP))
     la, gh = np.meshgrid(lat_n, ghi_n, indexing="ij")
     nodes_grid = Grid(crs="EPSG:3857", transform=(1.0, 0.0, 0.0, 0.0, -1.0, 0.0), shape=la.shape)
-    table = poa_gain(nodes_grid.to_dataarray(gh), latitude_deg=nodes_grid.to_dataarray(la))
-    table = np.asarray(getattr(table, "values", table), dtype=np.float64)
+    gains = poa_gain(nodes_grid.to_dataarray(gh), latitude_deg=nodes_grid.to_dataarray(la))
+    table = np.asarray(gains.values, dtype=np.float64)
     interp = RegularGridInterpolator((lat_n, ghi_n), table, method="linear")
     out[ok] = interp(np.column_stack([lat[ok], ghi[ok]]))
     return out

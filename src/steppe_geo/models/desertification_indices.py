@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import xarray as xr
@@ -89,7 +89,8 @@ def grazing_density(townships: Any, *, grid: Any, column: str = "sheep_units") -
     gdf = gdf.assign(_id=np.arange(1, len(gdf) + 1, dtype=np.int32))
     ids = np.asarray(rasterize(gdf, grid=grid, values="_id", fill=0, dtype="int32").values)
     lookup = np.concatenate([[np.nan], gdf["_density"].to_numpy(dtype=np.float64)])
-    return grid.to_dataarray(lookup[ids], name="grazing_density", units="sheep units/km2")
+    out: xr.DataArray = grid.to_dataarray(lookup[ids], name="grazing_density", units="sheep units/km2")
+    return out
 
 
 # ----------------------------------------------------------------------------- indices
@@ -227,7 +228,15 @@ ESA_LABELS: tuple[str, ...] = ("N", "P", "F1", "F2", "F3", "C1", "C2", "C3")
 """ESA class labels for codes 1–8 (0 = nodata): non-affected, potential, fragile 1–3, critical 1–3."""
 
 
-def classify_esa(values: Any) -> Any:
+@overload
+def classify_esa(values: xr.DataArray) -> xr.DataArray: ...
+
+
+@overload
+def classify_esa(values: np.ndarray | float) -> np.ndarray: ...
+
+
+def classify_esa(values: xr.DataArray | np.ndarray | float) -> xr.DataArray | np.ndarray:
     """Environmentally Sensitive Area classes from ESAI values.
 
     Contiguous half-open bins: N < 1.17 ≤ P < 1.225 ≤ F1 < 1.275 ≤ F2 < 1.325 ≤ F3 < 1.375 ≤ C1
@@ -252,7 +261,7 @@ def classify_esa(values: Any) -> Any:
     ['N', 'P', 'P', 'F2', 'C3']
     """
     arr, _ = _unwrap(values)
-    codes = (np.digitize(arr, np.asarray(ESA_BREAKS), right=False) + 1).astype(np.uint8)
+    codes: np.ndarray = (np.digitize(arr, np.asarray(ESA_BREAKS), right=False) + 1).astype(np.uint8)
     codes[np.isnan(arr)] = 0
     if isinstance(values, xr.DataArray):
         da = xr.DataArray(codes, dims=values.dims, coords=values.coords, name="esa_class",
@@ -321,7 +330,15 @@ def china_sensitivity(i: Any, w: Any, k: Any, c: Any, *, trend_degraded: Any = N
     return out
 
 
-def classify_china(values: Any) -> Any:
+@overload
+def classify_china(values: xr.DataArray) -> xr.DataArray: ...
+
+
+@overload
+def classify_china(values: np.ndarray | float) -> np.ndarray: ...
+
+
+def classify_china(values: xr.DataArray | np.ndarray | float) -> xr.DataArray | np.ndarray:
     """China sensitivity classes 1–5 from D (:data:`CHINA_GRADE_BREAKS`), 0 where NaN.
 
     Contiguous half-open bins: not sensitive < 2 ≤ slight < 4 ≤ moderate < 6 ≤ high < 8 ≤ extreme
@@ -341,7 +358,7 @@ def classify_china(values: Any) -> Any:
     [1, 1, 2, 3, 4, 5, 0]
     """
     arr, _ = _unwrap(values)
-    codes = (np.digitize(arr, np.asarray(CHINA_GRADE_BREAKS), right=False) + 1).astype(np.uint8)
+    codes: np.ndarray = (np.digitize(arr, np.asarray(CHINA_GRADE_BREAKS), right=False) + 1).astype(np.uint8)
     codes[np.isnan(arr)] = 0
     if isinstance(values, xr.DataArray):
         meanings = " ".join(label.replace(" ", "_") for label in CHINA_SENSITIVITY_LABELS)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from steppe_geo._validation import did_you_mean
 from steppe_geo.errors import (
@@ -47,6 +47,40 @@ def _constraint(c: Any) -> Constraint | MinimumArea:
 class ModelEdits:
     """The edit methods of :class:`~steppe_geo.models.Model` (each returns an edited copy)."""
 
+    if TYPE_CHECKING:  # the fields and views of Model, the only class built on ModelEdits
+        name: str
+        inputs: tuple[str, ...]
+        derivations: tuple[Derivation, ...]
+        criteria: tuple[Criterion, ...]
+        constraints: tuple[Constraint | MinimumArea, ...]
+        rule: str
+        parameters: Mapping[str, Any]
+        tip_height_setbacks: Mapping[str, float]
+        sources: Mapping[str, str]
+        description: str
+        preset: str
+        metadata: Mapping[str, Any]
+
+        @property
+        def criterion_names(self) -> list[str]: ...  # noqa: D102
+
+        @property
+        def constraint_names(self) -> list[str]: ...  # noqa: D102
+
+        def setbacks(self) -> dict[str, dict[str, Any]]: ...  # noqa: D102
+
+        def users_of(self, layer: str) -> list[str]: ...  # noqa: D102
+
+        def derivation(self, name: str) -> Derivation: ...  # noqa: D102
+
+    def _model(self) -> Model:
+        """The model itself, typed as such: ModelEdits is only ever a base of the dataclass Model."""
+        return cast("Model", self)
+
+    def _replaced(self, **changes: Any) -> Model:
+        """A copy with ``changes`` (:func:`dataclasses.replace`)."""
+        return dataclasses.replace(self._model(), **changes)
+
     # ------------------------------------------------------------------ editing
     def replace_criterion(
         self, name: str, criterion: Criterion | None = None, *, source: str | None = None, **changes: Any
@@ -66,12 +100,12 @@ class ModelEdits:
         sources[new.name] = (
             source if source is not None else f"edited by user (was: {self.sources.get(name, '-')})"
         )
-        return dataclasses.replace(self, criteria=crit, sources=sources)
+        return self._replaced(criteria=crit, sources=sources)
 
     def add_criterion(self, criterion: Criterion, *, source: str = "added by user") -> Model:
         """A copy with ``criterion`` appended."""
-        return dataclasses.replace(
-            self, criteria=(*self.criteria, criterion), sources={**self.sources, criterion.name: source}
+        return self._replaced(
+            criteria=(*self.criteria, criterion), sources={**self.sources, criterion.name: source}
         )
 
     def remove_criterion(self, name: str) -> Model:
@@ -80,7 +114,7 @@ class ModelEdits:
             raise InvalidParameterError(
                 f"model {self.name!r}: no criterion {name!r}; criteria are {self.criterion_names}"
             )
-        return dataclasses.replace(self, criteria=tuple(c for c in self.criteria if c.name != name))
+        return self._replaced(criteria=tuple(c for c in self.criteria if c.name != name))
 
     def with_weights(self, weights: Mapping[str, float]) -> Model:
         """A copy with new weights for the named criteria (others keep theirs).
@@ -101,7 +135,7 @@ class ModelEdits:
             dataclasses.replace(c, weight=float(weights[c.name])) if c.name in weights else c
             for c in self.criteria
         )
-        return dataclasses.replace(self, criteria=crit)
+        return self._replaced(criteria=crit)
 
     def replace_constraint(
         self, name: str, constraint: Any = None, *, source: str | None = None, **changes: Any
@@ -122,15 +156,15 @@ class ModelEdits:
         if constraint is None and name in self.setbacks() and set(changes) <= set(_WITHIN_EDITS):
             return self._edit_setback(name, old, changes, source)
         exact = self._exact_setback_source(constraint)
-        if exact is not None and name in self.setbacks():
-            return self._edit_setback(name, old, {"distance_m": _constraint(constraint).distance_m}, source)
+        setback = _constraint(constraint) if exact is not None else None
+        if isinstance(setback, Setback) and name in self.setbacks():
+            return self._edit_setback(name, old, {"distance_m": setback.distance_m}, source)
         new = _constraint(constraint) if constraint is not None else dataclasses.replace(old, **changes)
         tip = dict(self.tip_height_setbacks)
         if "distance_m" in changes or constraint is not None:
             tip.pop(name, None)  # an explicit distance replaces a tip-height multiple
         sources = {**self.sources, new.name: source or f"edited by user (was: {self.sources.get(name, '-')})"}
-        return dataclasses.replace(
-            self,
+        return self._replaced(
             constraints=tuple(new if c.name == name else c for c in self.constraints),
             tip_height_setbacks=tip,
             sources=sources,
@@ -153,7 +187,7 @@ class ModelEdits:
         sources = {**self.sources,
                    name: source or f"edited by user: {text} (was: {self.sources.get(name, '-')})"}
         derivations = tuple(new_d if x.name == d.name else x for x in self.derivations)
-        return dataclasses.replace(self, derivations=derivations, sources=sources)
+        return self._replaced(derivations=derivations, sources=sources)
 
     def _is_exact_setback_edit(self, c: Mapping[str, Any]) -> bool:
         if c.get("type", "setback") != "setback" or "name" not in c:
@@ -195,8 +229,7 @@ class ModelEdits:
             for p in ("hub_height_m", "rotor_diameter_m"):
                 params.setdefault(p, f"${p}" if p in self.parameters else None)
         d = Derivation(f"setback_{name}", "within", (layer,), params)
-        return dataclasses.replace(
-            self,
+        return self._replaced(
             derivations=(*self.derivations, d),
             constraints=(*self.constraints, ValueRange(name, d.name, max=0.0)),
             sources={**self.sources, name: source},
@@ -222,12 +255,12 @@ class ModelEdits:
         :meth:`replace_constraint` for an exact setback of the preset.
         """
         exact = self._exact_setback_source(constraint)
-        if exact is not None:
-            c = _constraint(constraint)
-            return self.add_setback(c.name, exact, source=source, distance_m=c.distance_m)
+        setback = _constraint(constraint) if exact is not None else None
+        if exact is not None and isinstance(setback, Setback):
+            return self.add_setback(setback.name, exact, source=source, distance_m=setback.distance_m)
         c = _constraint(constraint)
-        return dataclasses.replace(
-            self, constraints=(*self.constraints, c), sources={**self.sources, c.name: source}
+        return self._replaced(
+            constraints=(*self.constraints, c), sources={**self.sources, c.name: source}
         )
 
     def remove_constraint(self, name: str) -> Model:
@@ -240,12 +273,11 @@ class ModelEdits:
         constraints = tuple(c for c in self.constraints if c.name != name)
         # an exact setback's mask goes with it, unless something else reads it
         derivations = self.derivations
-        if name in self.setbacks() and not [
+        if name in self.setbacks() and old.layer is not None and not [
             u for u in self.users_of(old.layer) if u != f"constraint {name!r}"
         ]:
             derivations = tuple(d for d in derivations if d.name != old.layer)
-        return dataclasses.replace(
-            self,
+        return self._replaced(
             derivations=derivations,
             constraints=constraints,
             tip_height_setbacks={k: v for k, v in self.tip_height_setbacks.items() if k != name},
@@ -278,7 +310,7 @@ class ModelEdits:
         >>> m.metadata["dropped"]["railways"]
         "input 'railways' and what reads it: derivation 'setback_railways', constraint 'railways'"
         """
-        model = self
+        model = self._model()
         dropped = dict(self.metadata.get("dropped", {}))
         for name in names:
             model, text = model._without_one(name)
@@ -330,8 +362,8 @@ class ModelEdits:
         gone += [f"criterion {c!r}" for c in gone_criteria] + [f"constraint {c!r}" for c in gone_constraints]
         gone += [f"input {k!r}" for k in self.inputs if k not in inputs and k != name]
         removed = {*gone_criteria, *gone_constraints, *gone_derivations}
-        model = dataclasses.replace(
-            self, inputs=inputs, derivations=derivations, criteria=criteria, constraints=constraints,
+        model = self._replaced(
+            inputs=inputs, derivations=derivations, criteria=criteria, constraints=constraints,
             tip_height_setbacks={k: v for k, v in self.tip_height_setbacks.items() if k not in removed},
             sources={k: v for k, v in self.sources.items() if k not in removed},
         )
@@ -357,7 +389,7 @@ class ModelEdits:
             one of the valid choices, or parameters that would undo an edit.
         """
         if not parameters:
-            return self
+            return self._model()
         if not self.preset:
             unknown = [k for k in parameters if k not in self.parameters]
             if unknown:
@@ -366,7 +398,7 @@ class ModelEdits:
                     f"{did_you_mean(unknown[0], self.parameters) or '.'} Parameters are: "
                     f"{sorted(self.parameters)}"
                 )
-            return dataclasses.replace(self, parameters={**self.parameters, **parameters})
+            return self._replaced(parameters={**self.parameters, **parameters})
         if self.preset not in PRESETS:
             raise InvalidParameterError(
                 f"model {self.name!r}: built by unknown preset {self.preset!r}; presets are {list(PRESETS)}"
@@ -378,7 +410,7 @@ class ModelEdits:
         rebuilt = factory(**{**base, **parameters})
         if self == pristine:
             return rebuilt
-        return _merge_edits(pristine, self, rebuilt, changed=parameters)
+        return _merge_edits(pristine, self._model(), rebuilt, changed=parameters)
 
     def edited(
         self,
@@ -398,7 +430,7 @@ class ModelEdits:
         (:meth:`add_setback`); with a distance raster as layer it is the plain
         :class:`steppe_geo.mcda.Setback` on that raster.
         """
-        model = self
+        model = self._model()
         for c in criteria:
             crit = Criterion.from_dict(c) if isinstance(c, Mapping) else c
             if crit.name in model.criterion_names:
@@ -467,7 +499,7 @@ def _merge3(p: Any, u: Any, r: Any, *, top: bool = False) -> Any:
                 continue
             out[k] = _merge3(p[k], u[k], r[k])
         return out
-    if top and dataclasses.is_dataclass(u) and type(u) is type(p) is type(r):
+    if top and dataclasses.is_dataclass(u) and not isinstance(u, type) and type(u) is type(p) is type(r):
         changes = {}
         for f in dataclasses.fields(u):
             if not f.init:

@@ -16,11 +16,11 @@ import functools
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from types import MappingProxyType
 
 from steppe_geo._validation import did_you_mean
 from steppe_geo.errors import InvalidParameterError
+from steppe_geo.io.package_data import read_package_text
 
 __all__ = [
     "DEFAULT_LEGEND",
@@ -144,7 +144,7 @@ def land_cover_legends() -> Mapping[str, LandCoverLegend]:
     >>> list(land_cover_legends())
     ['worldcover', 'esa-cci', 'modis-igbp', 'nlcd', 'clcd']
     """
-    text = resources.files("steppe_geo.models").joinpath("data", "land_cover_legends.toml").read_text("utf-8")
+    text = read_package_text("steppe_geo.models", "data", "land_cover_legends.toml")
     data = tomllib.loads(text)
     return MappingProxyType({
         name: LandCoverLegend(name, t["title"], t["source"],

@@ -35,6 +35,7 @@ from steppe_geo.mcda import (
     Rule,
     Setback,
 )
+from steppe_geo.mcda.combine import parse_rule
 from steppe_geo.models.derivations import (
     _INPUT_KIND_RENAMED,
     DERIVATION_HALOS,
@@ -168,12 +169,12 @@ class Model(ModelEdits):
                 f"duplicated: {dup}"
             )
         for d in self.derivations:
-            for key in d.inputs:
-                if key not in known:
+            for inp in d.inputs:
+                if inp not in known:
                     raise InvalidParameterError(
-                        f"model {self.name!r}: derivation {d.name!r} reads {key!r}, which is neither "
+                        f"model {self.name!r}: derivation {d.name!r} reads {inp!r}, which is neither "
                         "an input "
-                        f"nor an earlier derivation{did_you_mean(key, known)} Known layers: {known}"
+                        f"nor an earlier derivation{did_you_mean(inp, known)} Known layers: {known}"
                     )
             for v in d.parameters.values():
                 if isinstance(v, str) and v.startswith("$") and v[1:] not in self.parameters:
@@ -236,7 +237,7 @@ class Model(ModelEdits):
         tip = self.tip_height_m()
         return tuple(
             dataclasses.replace(c, distance_m=self.tip_height_setbacks[c.name] * tip)
-            if c.name in self.tip_height_setbacks
+            if c.name in self.tip_height_setbacks and isinstance(c, Setback)  # checked on construction
             else c
             for c in self.constraints
         )
@@ -245,7 +246,8 @@ class Model(ModelEdits):
         """The :class:`steppe_geo.mcda.Overlay` this model evaluates."""
         if not self.criteria:
             raise InvalidParameterError(f"model {self.name!r} has no criteria")
-        return Overlay(criteria=self.criteria, constraints=self.resolved_constraints(), rule=self.rule)
+        return Overlay(criteria=self.criteria, constraints=self.resolved_constraints(),
+                       rule=parse_rule(self.rule))
 
     def users_of(self, layer: str) -> list[str]:
         """What reads ``layer`` (derivations, criteria, constraints), for error messages."""
@@ -391,18 +393,18 @@ class Model(ModelEdits):
             label = c.function.label() if hasattr(c.function, "label") else str(c.function)
             row("criterion", c.name, c.layer, label, self.sources.get(c.name, ""), float(w))
         setbacks = self.setbacks()
-        for c in overlay.constraints:
-            if c.name in setbacks:
-                sb = setbacks[c.name]
+        for con in overlay.constraints:
+            if con.name in setbacks:
+                sb = setbacks[con.name]
                 text = _setback_text(sb, self)
-                row("constraint (setback)", c.name, sb["layer"], text, self.sources.get(c.name, ""))
+                row("constraint (setback)", con.name, sb["layer"], text, self.sources.get(con.name, ""))
                 continue
-            params = {k: v for k, v in c.to_dict().items() if k not in ("type", "name", "layer")}
+            params = {k: v for k, v in con.to_dict().items() if k not in ("type", "name", "layer")}
             text = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items())
-            if c.name in self.tip_height_setbacks:
-                text += f" ({self.tip_height_setbacks[c.name]:g} × tip height {self.tip_height_m():g} m)"
-            kind = f"constraint ({c.to_dict()['type']})"
-            row(kind, c.name, c.layer or "", text, self.sources.get(c.name, ""))
+            if con.name in self.tip_height_setbacks:
+                text += f" ({self.tip_height_setbacks[con.name]:g} × tip height {self.tip_height_m():g} m)"
+            kind = f"constraint ({con.to_dict()['type']})"
+            row(kind, con.name, con.layer or "", text, self.sources.get(con.name, ""))
         for d in self.derivations:
             for key, layer, table in tables_used(d.function, d.inputs, self.resolved_parameters(d)):
                 text = "; ".join(f"{k}: {v:g}" for k, v in table.describe())

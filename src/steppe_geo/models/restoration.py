@@ -19,10 +19,10 @@ from steppe_geo.models._siting import (
 from steppe_geo.models.desertification import (
     ESAI_INPUTS,
     ESAI_SOURCES,
-    KOSMAS,
     esai_derivations,
     esai_parameters,
 )
+from steppe_geo.models.desertification_tables import KOSMAS
 from steppe_geo.models.land_cover import DEFAULT_LEGEND
 from steppe_geo.models.model import Model
 from steppe_geo.models.presets import preset_factory

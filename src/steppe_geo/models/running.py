@@ -310,9 +310,9 @@ def _effects(model: Model, layer: str) -> str:
             if c.layer == d.name:
                 beyond = c.name in setbacks and setbacks[c.name]["excludes"] == "beyond"
                 out.append(f"constraint {c.name!r} excludes {'every pixel' if beyond else 'nothing'}")
-        for c in model.criteria:
-            if c.layer == d.name:
-                out.append(f"criterion {c.name!r} takes its value for 'beyond the cap' everywhere")
+        for crit in model.criteria:
+            if crit.layer == d.name:
+                out.append(f"criterion {crit.name!r} takes its value for 'beyond the cap' everywhere")
     return "; ".join(out) or "nothing reads it"
 
 
@@ -413,9 +413,9 @@ def _code_users(model: Model, layer: str) -> list[tuple[str, frozenset[int] | No
         f = c.function
         if c.layer == layer and isinstance(f, Categorical) and f.unknown.value == "error":
             users.append((f"criterion {c.name!r}", frozenset(k for k, _ in f.table), ""))
-    for c in model.constraints:
-        if c.layer == layer and isinstance(c, Categories):
-            users.append((f"constraint {c.name!r}", frozenset(legend.classes) if legend else None, ""))
+    for con in model.constraints:
+        if con.layer == layer and isinstance(con, Categories):
+            users.append((f"constraint {con.name!r}", frozenset(legend.classes) if legend else None, ""))
     for d in model.derivations:
         for tname, inp, table in tables_used(d.function, d.inputs, model.resolved_parameters(d)):
             if inp == layer and isinstance(table, CategoryTable):
@@ -503,7 +503,7 @@ def check_class_codes(model: Model, layer: str, codes: Sequence[int | float], *,
                f"layer: {format_codes(codes)}).")
         legend = _legend_of(model, layer)
         if legend is not None and any(c not in legend.classes for c in codes):
-            integer = [c for c in codes if float(c).is_integer()]
+            integer = [int(c) for c in codes if float(c).is_integer()]
             fits = [f for f in matching_legends(integer) if f != legend.name]
             preset = model.preset or "the preset"
             msg += f" The model reads it in land-cover legend {legend.name!r} ({legend.title})."
@@ -530,7 +530,7 @@ def check_class_codes(model: Model, layer: str, codes: Sequence[int | float], *,
     for c in model.constraints:
         if c.layer != layer or not isinstance(c, Categories):
             continue
-        listed = c.exclude if c.exclude is not None else c.allow
+        listed = c.exclude if c.exclude is not None else (c.allow or ())  # Categories has one of the two
         if found & set(listed):
             continue
         legend = _legend_of(model, layer)

@@ -83,12 +83,13 @@ def solar_yield_breaks(
     >>> [round(b) for b in solar_yield_breaks()]  # 3/4/8 × 365 × 1.15 × 0.80
     [1007, 1343, 2686]
     """
-    return tuple(g * 365.0 * poa_gain * performance_ratio for g in (3.0, 4.0, 8.0))  # type: ignore[return-value]
+    low, mid, high = (g * 365.0 * poa_gain * performance_ratio for g in (3.0, 4.0, 8.0))
+    return low, mid, high
 
 
 def solar_derivations(*, road_cap_m: float | None = 12_000.0) -> tuple[Derivation, ...]:
     """PV yield, slope (° and %), aspect, north-facing flag and the distances for the criteria."""
-    caps = {"power_lines": 25_000}
+    caps: dict[str, float] = {"power_lines": 25_000}
     if road_cap_m is not None:
         caps["roads"] = road_cap_m
     return (

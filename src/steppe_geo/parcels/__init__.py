@@ -1,6 +1,8 @@
 """Rasters to parcels: exact zonal statistics, ranking, regions, selection, rank stability, exports."""
 
-from steppe_geo.parcels.export import EXPORT_FORMATS, SHAPEFILE_FIELDS, SUMMARY_COLUMNS, export_bundle
+from typing import Any as _Any
+
+from steppe_geo.parcels.export import EXPORT_FORMATS, SHAPEFILE_FIELDS, SUMMARY_COLUMNS
 from steppe_geo.parcels.hybrid import HYBRID_COLUMNS, rank_hybrid
 from steppe_geo.parcels.ranking import (
     CAPACITY_DENSITY_MW_PER_KM2,
@@ -72,3 +74,17 @@ __all__ = [
     "windowed_quantile",
     "zonal_stats",
 ]
+
+
+_SHELL_NAMES = ("export_bundle",)
+"""Public names whose code writes files: they live in the shell (:mod:`steppe_geo.pipeline.export`),
+since ``parcels`` never touches the file system, and are imported from there on first use."""
+
+
+def __getattr__(name: str) -> _Any:
+    """``export_bundle`` from :mod:`steppe_geo.pipeline.export` (PEP 562)."""
+    if name in _SHELL_NAMES:
+        from steppe_geo.pipeline import export
+
+        return getattr(export, name)
+    raise AttributeError(f"module 'steppe_geo.parcels' has no attribute {name!r}")

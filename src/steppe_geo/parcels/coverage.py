@@ -10,16 +10,21 @@ The definitions follow exactextract (https://isciences.github.io/exactextract/; 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import exactextract
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 import shapely
 import xarray as xr
+from exactextract.feature import Feature, FeatureSource
+from exactextract.raster import NumPyRasterSource
+from rasterio.windows import Window
 
 from steppe_geo._validation import check_projected
 from steppe_geo.errors import (
@@ -80,7 +85,8 @@ class CoverageMatrix:
         """Fraction of each parcel's area that lies on the grid (0–1)."""
         with np.errstate(invalid="ignore", divide="ignore"):
             frac = np.asarray(self.matrix.sum(axis=1)).ravel() * self.grid.pixel_area_m2 / self.parcel_area_m2
-        return np.clip(frac, 0.0, 1.0)
+        out: np.ndarray = np.clip(frac, 0.0, 1.0)
+        return out
 
 
 def _parcel_ids(parcels: gpd.GeoDataFrame, id_column: str | None) -> pd.Index:
@@ -105,10 +111,11 @@ def _parcel_ids(parcels: gpd.GeoDataFrame, id_column: str | None) -> pd.Index:
             f"parcel ids ({id_column or 'index'}) must be unique; {len(dup)} duplicated, e.g. "
             f"{list(dup.unique()[:5])}"
         )
-    return ids
+    out: pd.Index = ids
+    return out
 
 
-def _plain(value):
+def _plain(value: Any) -> Any:
     """A numpy scalar as the Python value (so messages show ``200``, not ``np.int64(200)``)."""
     return value.item() if isinstance(value, np.generic) else value
 
@@ -160,11 +167,10 @@ def _repaired(geoms: gpd.GeoSeries, ids: pd.Index, *, warn: bool = True) -> gpd.
     return out
 
 
-def _wkb_source(geoms, grid: Grid):
+def _wkb_source(geoms: Any, grid: Grid) -> Any:
     """An exactextract feature source handing over WKB (twice as fast as its GeoJSON path)."""
-    from exactextract.feature import Feature, FeatureSource
 
-    class _WKBFeature(Feature):
+    class _WKBFeature(Feature):  # type: ignore[misc]  # exactextract ships no type hints (Any)
         def __init__(self, wkb: bytes) -> None:
             Feature.__init__(self)
             self._wkb = wkb
@@ -178,7 +184,7 @@ def _wkb_source(geoms, grid: Grid):
         def fields(self) -> list[str]:
             return []
 
-    class _WKBSource(FeatureSource):
+    class _WKBSource(FeatureSource):  # type: ignore[misc]  # exactextract ships no type hints (Any)
         def __init__(self) -> None:
             super().__init__()
             self._wkbs = shapely.to_wkb(np.asarray(geoms))
@@ -187,7 +193,7 @@ def _wkb_source(geoms, grid: Grid):
         def count(self) -> int:
             return len(self._wkbs)
 
-        def __iter__(self):
+        def __iter__(self) -> Iterator[_WKBFeature]:
             for wkb in self._wkbs:
                 yield _WKBFeature(bytes(wkb))
 
@@ -197,14 +203,12 @@ def _wkb_source(geoms, grid: Grid):
     return _WKBSource()
 
 
-def _template(grid: Grid):
+def _template(grid: Grid) -> Any:
     """A one-byte raster on ``grid``: exactextract only needs the grid to compute coverage.
 
     A north-up grid uses exactextract's in-memory NumPy source (about 9x faster than its
     xarray source); other grids go through the xarray source.
     """
-    from exactextract.raster import NumPyRasterSource
-
     data = np.zeros(grid.shape, dtype=np.uint8)
     t = grid.transform
     if t.b == 0 and t.d == 0 and t.a > 0 and t.e < 0:
@@ -246,8 +250,6 @@ def coverage_matrix(parcels: gpd.GeoDataFrame, grid: Grid | xr.DataArray, *,
         Invalid polygons (a self-intersecting "bow-tie") are repaired with ``shapely.make_valid``
         (polygonal parts kept) and named; their areas are those of the repaired polygons.
     """
-    import exactextract
-
     if not isinstance(parcels, gpd.GeoDataFrame):
         raise InvalidParameterError(
             f"parcels must be a geopandas.GeoDataFrame of polygons with a CRS, got {type(parcels).__name__}"
@@ -323,8 +325,6 @@ def parcel_chunks(parcels: gpd.GeoDataFrame, grid: Grid, size: int) -> list[tupl
     GeometryTypeError
         Some parcels have a missing or empty geometry (their positions are named).
     """
-    from rasterio.windows import Window
-
     if not isinstance(size, (int, np.integer)) or isinstance(size, bool) or size < 1:
         raise InvalidParameterError(f"size: chunk tile size must be an integer >= 1 (pixels), got {size!r}")
     if parcels.crs is None or not parcels.crs.equals(grid.crs):

@@ -1,26 +1,31 @@
-"""Assemble the parcel export bundle and write it through :mod:`steppe_geo.io` (atomic writers)."""
+"""The parcel export bundle as tables: what :func:`steppe_geo.pipeline.export.export_bundle` writes.
+
+:func:`export_tables` checks the request and assembles every table of the bundle in memory (the
+ranked parcels with ``parcel_id`` and ``selected``, the priority areas with short field names, the
+summary) and what the provenance records; writing the files is the shell's job
+(:mod:`steppe_geo.pipeline.export`, through :mod:`steppe_geo.io`'s atomic writers), so ``parcels``
+never touches the file system. ``steppe_geo.parcels.export_bundle`` forwards to it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 
-from steppe_geo import io
-from steppe_geo._deprecation import RenamedKeysDict
 from steppe_geo._validation import did_you_mean
 from steppe_geo.errors import EmptyLayerError, InvalidParameterError
 from steppe_geo.parcels.selection import SelectionResult
 
-__all__ = ["EXPORT_FORMATS", "SHAPEFILE_FIELDS", "SUMMARY_COLUMNS", "export_bundle"]
+__all__ = ["EXPORT_FORMATS", "SHAPEFILE_FIELDS", "SUMMARY_COLUMNS", "ExportTables", "export_tables"]
 
 EXPORT_FORMATS = ("gpkg", "shapefile", "parquet", "flatgeobuf", "csv")
 """Formats :func:`export_bundle` writes (``formats=``), the values ``outputs.vectors`` accepts."""
 
-_DEFAULT_FORMATS = ("gpkg", "shapefile", "parquet", "csv")
+DEFAULT_FORMATS = ("gpkg", "shapefile", "parquet", "csv")
 
 SUMMARY_COLUMNS = ("rank", "score", "percentile", "status", "eligible_area_ha", "parcel_area_ha",
                    "capacity_mw", "capacity_basis", "energy_gwh", "selected")
@@ -39,9 +44,9 @@ SHAPEFILE_FIELDS = {
 ``gain_x`` → ``g_x``."""
 
 
-def _shapefile_field_map(columns) -> dict[str, str]:
+def _shapefile_field_map(column_names: Iterable[Any]) -> dict[str, str]:
     """Short names for the known columns, skipping any that would clash with another column."""
-    columns = [str(c) for c in columns]
+    columns = [str(c) for c in column_names]
     taken = {c.upper() for c in columns if len(c) <= 10}
     out: dict[str, str] = {}
     for col in columns:
@@ -66,75 +71,90 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def export_bundle(
+@dataclass(frozen=True)
+class ExportTables:
+    """The tables of a parcel export bundle, ready to be written (see :func:`export_tables`).
+
+    Attributes
+    ----------
+    formats : tuple of str
+        The formats asked for, checked (any of :data:`EXPORT_FORMATS`).
+    table : geopandas.GeoDataFrame
+        The ranked parcels with column ``parcel_id`` (the index) and, with a selection, a bool
+        column ``selected``: the ``ranked_parcels`` layer, the GeoParquet and FlatGeobuf files.
+    regions : geopandas.GeoDataFrame or None
+        The ``regions`` layer of the GeoPackage.
+    selected : geopandas.GeoDataFrame or None
+        The selected parcels (the ``selection`` layer), with a selection.
+    priority : geopandas.GeoDataFrame
+        The priority areas of the shapefile zip: the selected parcels, else the regions, else the
+        ranked parcels.
+    field_map : dict of str to str
+        Column → short (≤ 10 characters) shapefile field name of ``priority``.
+    summary : pandas.DataFrame
+        The CSV summary: ``parcel_id`` and the columns of :data:`SUMMARY_COLUMNS` present.
+    provenance : dict
+        What the provenance records besides the inputs' checksums (``model``, ``weights``,
+        ``constraints``, ``selection``, ``capacity_basis``), JSON-ready.
+    """
+
+    formats: tuple[str, ...]
+    table: gpd.GeoDataFrame
+    regions: gpd.GeoDataFrame | None
+    selected: gpd.GeoDataFrame | None
+    priority: gpd.GeoDataFrame
+    field_map: dict[str, str] = field(default_factory=dict)
+    summary: pd.DataFrame = field(default_factory=pd.DataFrame)
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+
+def export_tables(
     ranked: gpd.GeoDataFrame,
-    directory: str | Path,
     *,
-    name: str = "parcels",
     regions: gpd.GeoDataFrame | None = None,
     selection: SelectionResult | None = None,
     model: str | None = None,
     weights: Mapping[str, float] | None = None,
     constraints: Mapping[str, Any] | None = None,
-    inputs: Mapping[str, str | Path] | None = None,
-    overwrite: bool = False,
-    protected: Iterable[str | Path] | None = None,
-    formats: Iterable[str] = _DEFAULT_FORMATS,
-) -> dict[str, Path]:
-    """Write ranked parcels, regions and a selection as a GeoPackage, shapefile zip, GeoParquet and CSV.
+    formats: Iterable[str] = DEFAULT_FORMATS,
+) -> ExportTables:
+    """The tables of a parcel export bundle, checked and assembled in memory (nothing is written).
 
-    Files (in ``directory``; each only when its format is in ``formats``):
-
-    - ``{name}.gpkg`` with layers ``ranked_parcels``, ``regions`` (if given) and ``selection``
-      (selected parcels, if given); provenance (model, weights, constraints, input checksums,
-      library versions, selection objective/bound/gap) in the GeoPackage metadata;
-    - ``{name}_priority.zip``: zipped shapefile of the priority areas (the selected parcels,
-      else the regions, else the ranked parcels) with ≤ 10-character field names (the
-      ranking columns get readable ones, :data:`SHAPEFILE_FIELDS`: ``cap_mw``, ``cap_basis``,
-      ``elig_ha``, ``c_{criterion}``, ...), the mapping in ``fields.csv`` inside the zip,
-      UTF-8 text (``.cpg``);
-    - ``{name}.parquet``: GeoParquet of the ranked parcels (provenance in the file metadata);
-    - ``{name}.fgb``: FlatGeobuf of the ranked parcels (the format has no slot for provenance);
-    - ``{name}_summary.csv``: one row per parcel, the columns of :data:`SUMMARY_COLUMNS` present.
-
-    The parcels' index is written as column ``parcel_id`` (unless such a column exists).
+    :func:`steppe_geo.pipeline.export.export_bundle` (also ``steppe_geo.parcels.export_bundle``)
+    writes them; see it for the files and their layers.
 
     Parameters
     ----------
     ranked : geopandas.GeoDataFrame
         Output of :func:`~steppe_geo.parcels.rank_parcels` (with geometry and CRS).
-    directory : path
-        Output folder (created if missing).
     regions : GeoDataFrame, optional
     selection : SelectionResult, optional
-        Its parcels must be among ``ranked`` (e.g. selected from the scored ones); ranked
-        parcels it did not consider are written as not selected.
+        Its parcels must be among ``ranked``; ranked parcels it did not consider are not selected.
     model, weights, constraints : optional
         Recorded in the provenance.
-    inputs : mapping name -> path, optional
-        Input files; their SHA-256 checksums go into the provenance.
-    overwrite : bool, default False
-        Replace existing files (otherwise OutputExistsError from io).
-    protected : paths, optional
-        The run's inputs, never written over.
     formats : iterable of str, default ("gpkg", "shapefile", "parquet", "csv")
-        Which files to write, any of :data:`EXPORT_FORMATS`: ``gpkg``, ``shapefile`` (the zip),
-        ``parquet``, ``flatgeobuf``, ``csv`` (the summary).
+        Any of :data:`EXPORT_FORMATS`.
 
     Returns
     -------
-    dict
-        Written paths keyed by format, as ``formats`` names them: ``"gpkg"``, ``"shapefile"``,
-        ``"parquet"``, ``"flatgeobuf"``, ``"csv"`` (the formats written). The keys
-        ``"shapefile_zip"`` and ``"geoparquet"`` of releases before 0.2.0 still look up
-        ``"shapefile"`` and ``"parquet"``, with a deprecation warning, until 0.3.0.
+    ExportTables
 
     Raises
     ------
     EmptyLayerError
         ``ranked`` is empty or not a GeoDataFrame.
     InvalidParameterError
-        ``formats`` is empty or names an unknown format (the valid ones are listed).
+        ``formats`` is empty or names an unknown format (the valid ones are listed), or the
+        selection holds parcels that are not among ``ranked``.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> boxes = [shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)]
+    >>> ranked = gpd.GeoDataFrame({"rank": [1, 2], "score": [0.9, 0.4]}, geometry=boxes, crs="EPSG:32649")
+    >>> t = export_tables(ranked, formats=["csv"])
+    >>> t.formats, list(t.summary.columns), t.table["parcel_id"].tolist()
+    (('csv',), ['parcel_id', 'rank', 'score'], [0, 1])
     """
     formats = tuple(formats) if not isinstance(formats, str) else (formats,)
     unknown = [f for f in formats if f not in EXPORT_FORMATS]
@@ -144,7 +164,6 @@ def export_bundle(
         raise InvalidParameterError(f"formats: {what} Valid formats are: {', '.join(EXPORT_FORMATS)}.")
     if not isinstance(ranked, gpd.GeoDataFrame) or len(ranked) == 0:
         raise EmptyLayerError("ranked: give a non-empty GeoDataFrame of ranked parcels")
-    directory = Path(directory)
     table = ranked.copy()
     sel_info: dict[str, Any] = {}
     if selection is not None:
@@ -159,42 +178,21 @@ def export_bundle(
                     "total_cost": selection.total_cost, "status": selection.status,
                     "n_selected": int(table["selected"].sum())}
     table = table.reset_index(names="parcel_id") if "parcel_id" not in table.columns else table
-    prov = io.provenance_record(
-        inputs, model=model, weights=_jsonable(dict(weights or {})),
+    prov = dict(
+        model=model, weights=_jsonable(dict(weights or {})),
         constraints=_jsonable(dict(constraints or {})), selection=_jsonable(sel_info),
         capacity_basis=(", ".join(sorted(set(ranked["capacity_basis"].dropna())))
                         if "capacity_basis" in ranked.columns else None),
     )
-    common = {"overwrite": overwrite, "protected": protected}
-    written: dict[str, Path] = {}
-    if "gpkg" in formats:
-        gpkg = directory / f"{name}.gpkg"
-        io.write_vector(table, gpkg, layer="ranked_parcels", provenance=prov, **common)
-        if regions is not None:
-            io.write_vector(regions, gpkg, layer="regions", provenance=prov, append_layer=True, **common)
-        if selection is not None:
-            io.write_vector(table[table["selected"]], gpkg, layer="selection", provenance=prov,
-                            append_layer=True, **common)
-        written["gpkg"] = gpkg
-    if "shapefile" in formats:
-        if selection is not None:
-            priority = table[table["selected"]]
-        elif regions is not None:
-            priority = regions
-        else:
-            priority = table
-        fields = _shapefile_field_map(c for c in priority.columns if c != priority.geometry.name)
-        written["shapefile"] = io.write_shapefile_zip(priority, directory / f"{name}_priority.zip",
-                                                      field_map=fields, **common)
-    if "parquet" in formats:
-        written["parquet"] = io.write_vector(table, directory / f"{name}.parquet", provenance=prov,
-                                             **common)
-    if "flatgeobuf" in formats:
-        written["flatgeobuf"] = io.write_vector(table, directory / f"{name}.fgb", layer="ranked_parcels",
-                                                **common)
-    if "csv" in formats:
-        cols = [c for c in SUMMARY_COLUMNS if c in table.columns]
-        summary = pd.DataFrame(table[["parcel_id", *cols]])
-        written["csv"] = io.write_vector(summary, directory / f"{name}_summary.csv", **common)
-    return RenamedKeysDict(written, {"shapefile_zip": "shapefile", "geoparquet": "parquet"},
-                           what="export_bundle()", since="0.2.0")
+    if selection is not None:
+        priority = table[table["selected"]]
+    elif regions is not None:
+        priority = regions
+    else:
+        priority = table
+    fields = _shapefile_field_map(c for c in priority.columns if c != priority.geometry.name)
+    cols = [c for c in SUMMARY_COLUMNS if c in table.columns]
+    return ExportTables(formats=formats, table=table, regions=regions,
+                        selected=table[table["selected"]] if selection is not None else None,
+                        priority=priority, field_map=fields,
+                        summary=pd.DataFrame(table[["parcel_id", *cols]]), provenance=prov)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -39,7 +40,7 @@ CAPACITY_DENSITY_MW_PER_KM2: dict[Technology, float] = {Technology.WIND: 3.0, Te
 """Default capacity densities: wind 3 MW/km² (AC), solar PV 36 MW/km² (DC); NREL reV defaults."""
 
 
-def _plain(value):
+def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
@@ -223,7 +224,8 @@ def rank_parcels(
     out["score"] = score
     out["status"] = status
     s = pd.Series(score, index=zonal.index)
-    rank = s.rank(ascending=False, method=tie_method, na_option="keep")
+    method: Literal["min", "first"] = "min" if tie_method == "min" else "first"  # checked above
+    rank = s.rank(ascending=False, method=method, na_option="keep")
     out["rank"] = rank.astype("Int64")
     n_scored = int(np.isfinite(score).sum())
     out["percentile"] = 100.0 * (n_scored - rank + 1) / max(n_scored, 1)
@@ -243,7 +245,7 @@ def rank_parcels(
         cap = zonal[eligible_area_column].to_numpy(dtype=np.float64) / 100.0 * density
         out["capacity_mw"] = cap
         out["capacity_basis"] = "AC" if tech is Technology.WIND else "DC"
-        cf = None
+        cf: np.ndarray | float | None = None
         if capacity_factor_column is not None:
             if capacity_factor_column not in zonal.columns:
                 raise MissingLayerError(

@@ -6,6 +6,9 @@ Shared by :mod:`~steppe_geo.parcels.regions` (in memory) and
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 import geopandas as gpd
 import numpy as np
 import shapely
@@ -44,19 +47,19 @@ def _polygons(labels: np.ndarray, grid: Grid) -> gpd.GeoDataFrame:
     (pieces meeting at a corner become a valid MultiPolygon). Any geometry still invalid is
     repaired with ``shapely.make_valid``, keeping its polygonal parts.
     """
-    pieces: dict[int, list] = {}
+    pieces: dict[int, list[Any]] = {}
     _add_pieces(pieces, labels, grid)
     return _union_pieces(pieces, grid)
 
 
-def _add_pieces(pieces: dict[int, list], labels: np.ndarray, grid: Grid) -> None:
+def _add_pieces(pieces: dict[int, list[Any]], labels: np.ndarray, grid: Grid) -> None:
     """Polygonise every label > 0 of ``labels`` (on ``grid``) with 4-connectivity into ``pieces``."""
     for geom, value in features.shapes(labels.astype(np.int32), mask=labels > 0,
                                        connectivity=4, transform=grid.transform):
         pieces.setdefault(int(value), []).append(shapely.geometry.shape(geom))
 
 
-def _union_pieces(pieces: dict[int, list], grid: Grid) -> gpd.GeoDataFrame:
+def _union_pieces(pieces: dict[int, list[Any]], grid: Grid) -> gpd.GeoDataFrame:
     """One valid (Multi)Polygon per label from its pieces (sorted by label); see :func:`_polygons`."""
     ids = sorted(pieces)
     geoms = np.array([shapely.union_all(pieces[i]) if len(pieces[i]) > 1 else pieces[i][0] for i in ids],
@@ -70,7 +73,8 @@ def _union_pieces(pieces: dict[int, list], grid: Grid) -> gpd.GeoDataFrame:
 
 
 def _attach(regions: gpd.GeoDataFrame, score: xr.DataArray, available: np.ndarray,
-            eligible: xr.DataArray | None, attributes, stats) -> gpd.GeoDataFrame:
+            eligible: xr.DataArray | None, attributes: Mapping[str, xr.DataArray] | None,
+            stats: Sequence[str]) -> gpd.GeoDataFrame:
     """Zonal statistics of the score and the attribute layers over each region's available part.
 
     ``available`` (eligible and with a score), times the eligibility fraction if ``eligible``

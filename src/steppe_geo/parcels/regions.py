@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -128,7 +129,7 @@ def candidate_regions(
     return out
 
 
-def _push(r: int, c: int, heap: list, seen: set, free: np.ndarray, values: np.ndarray,
+def _push(r: int, c: int, heap: list[Any], seen: set[Any], free: np.ndarray, values: np.ndarray,
           offsets: list[tuple[int, int]]) -> None:
     """Queue the free, unseen neighbours of pixel (r, c) by descending score."""
     rows, cols = free.shape

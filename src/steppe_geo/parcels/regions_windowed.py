@@ -8,15 +8,18 @@ window edges and computes the regions' statistics per chunk of regions.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import xarray as xr
 from scipy import ndimage
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from steppe_geo.errors import EmptyLayerError, InvalidParameterError
-from steppe_geo.grid import Grid, check_same_grid
+from steppe_geo.grid import Grid, GridWindow, check_same_grid
 from steppe_geo.parcels.coverage import parcel_chunks
 from steppe_geo.parcels.region_shapes import (
     _add_pieces,
@@ -47,7 +50,8 @@ def _float_of_key(key: int, bits: int) -> float:
     top = 1 << (bits - 1)
     u = key ^ top if key & top else ~key & ((1 << bits) - 1)
     dtype, utype = (np.float32, np.uint32) if bits == 32 else (np.float64, np.uint64)
-    return np.array([u], dtype=utype).view(dtype)[0]
+    out: float = np.array([u], dtype=utype).view(dtype)[0]
+    return out
 
 
 def windowed_quantile(values: xr.DataArray, q: float, *, window: int) -> float:
@@ -83,12 +87,13 @@ def windowed_quantile(values: xr.DataArray, q: float, *, window: int) -> float:
         raise InvalidParameterError(f"q must be a number in [0, 1], got {q!r}")
     if values.ndim != 2:
         raise InvalidParameterError(f"values must be 2-D (y, x), got dims {values.dims}")
-    grid = Grid(Grid.from_dataarray(values).crs, Grid.from_dataarray(values).transform, values.shape)
+    rows, cols = values.shape
+    grid = Grid(Grid.from_dataarray(values).crs, Grid.from_dataarray(values).transform, (rows, cols))
     wins = list(grid.windows(window))
     is32 = values.dtype == np.float32
     step = 16
 
-    def window_keys(win):
+    def window_keys(win: GridWindow) -> tuple[np.ndarray, int]:
         r, c = win.core_slices
         v = np.asarray(values.isel(y=r, x=c).values)
         v = v.astype(np.float32 if is32 else np.float64, copy=False).ravel()
@@ -134,7 +139,7 @@ def windowed_quantile(values: xr.DataArray, q: float, *, window: int) -> float:
     return float(out)
 
 
-def _window_mask(score: xr.DataArray, eligible: xr.DataArray | None, win, threshold: float
+def _window_mask(score: xr.DataArray, eligible: xr.DataArray | None, win: GridWindow, threshold: float
                  ) -> tuple[np.ndarray, np.ndarray]:
     """Available pixels (finite score, eligible) and the region mask (also score >= threshold) of a window."""
     r, c = win.core_slices
@@ -185,9 +190,6 @@ def _edge_pairs(edges: list[tuple[int, int, np.ndarray, np.ndarray, np.ndarray, 
 def _windowed_region_polygons(score: xr.DataArray, eligible: xr.DataArray | None, *, threshold: float,
                               min_area_ha: float, connectivity: int, window: int) -> gpd.GeoDataFrame:
     """Region polygons (``region_id``, geometry) of :func:`candidate_regions`, window by window."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
     grid = Grid.from_dataarray(score)
     wins = list(grid.windows(window))
     structure = np.ones((3, 3)) if connectivity == 8 else None
@@ -204,7 +206,7 @@ def _windowed_region_polygons(score: xr.DataArray, eligible: xr.DataArray | None
         first = first[uniq > 0]
         firsts.append((r0 + first // w) * grid.cols + c0 + first % w)  # row-major position on the grid
 
-        def node(line, base=total):
+        def node(line: np.ndarray, base: int = total) -> np.ndarray:
             return np.where(line > 0, base + line.astype(np.int64) - 1, -1)
 
         edges.append((r0, c0, node(labels[0]), node(labels[-1]), node(labels[:, 0]), node(labels[:, -1])))
@@ -223,7 +225,7 @@ def _windowed_region_polygons(score: xr.DataArray, eligible: xr.DataArray | None
     comp_id = np.zeros(n_comp, dtype=np.int64)
     comp_id[order] = np.arange(1, order.size + 1)
     node_id = np.concatenate([[0], comp_id[comp]])  # label 0 (no region) stays 0
-    pieces: dict[int, list] = {}
+    pieces: dict[int, list[Any]] = {}
     for win, base in zip(wins, offsets, strict=True):  # pass 2: label again, polygonise the kept regions
         _, mask = _window_mask(score, eligible, win, threshold)
         labels, _ = ndimage.label(mask, structure=structure)
@@ -297,7 +299,7 @@ def candidate_regions_windowed(
     for pos, win in parcel_chunks(regions, grid, window):
         r, c = win.toslices()
 
-        def cut(da: xr.DataArray, r=r, c=c) -> xr.DataArray:
+        def cut(da: xr.DataArray, r: slice = r, c: slice = c) -> xr.DataArray:
             return da.isel(y=r, x=c).load()
 
         sub_score = cut(score)

@@ -236,7 +236,8 @@ class ParcelPixels:
         num = self.weights @ np.asarray(pixel_values, dtype=np.float64)
         has = den > 0
         scale = np.where(has, 1.0 / np.where(has, den, 1.0), np.nan)
-        return num * (scale if num.ndim == 1 else scale[:, None])
+        out: np.ndarray = num * (scale if num.ndim == 1 else scale[:, None])
+        return out
 
 
 def parcel_pixels(
@@ -417,14 +418,16 @@ def _draw_scorer(pixels: ParcelPixels, combination: Combination) -> Callable[[np
     rule = combination.rule
     if rule is Rule.WLC:
         def pixel(w: np.ndarray) -> np.ndarray:
-            return x @ w.T
+            out: np.ndarray = x @ w.T
+            return out
     elif rule is Rule.WEIGHTED_PRODUCT:
         with np.errstate(divide="ignore"):
             logs = np.log(x)
         logs[x <= 0] = _LOG_ZERO
 
         def pixel(w: np.ndarray) -> np.ndarray:
-            return np.exp(logs @ w.T)
+            out: np.ndarray = np.exp(logs @ w.T)
+            return out
     elif rule is Rule.OWA:
         v = np.asarray(combination.order_weights)
         order = np.argsort(-x, axis=1, kind="stable")  # as the overlay: descending, ties in criterion order
@@ -437,7 +440,8 @@ def _draw_scorer(pixels: ParcelPixels, combination: Combination) -> Callable[[np
         def pixel(w: np.ndarray) -> np.ndarray:
             den = den_m @ w.T
             ok = den > 0
-            return np.where(ok, (num_m @ w.T) / np.where(ok, den, 1.0), plain[:, None])
+            out: np.ndarray = np.where(ok, (num_m @ w.T) / np.where(ok, den, 1.0), plain[:, None])
+            return out
     else:
         raise InvalidParameterError(
             f"rule {rule.value!r} ignores the criterion weights, so weight draws cannot change any "
@@ -506,19 +510,19 @@ def pixel_rank_stability(
     if draws is None:
         _check_draws(n_draws)
         check_positive(concentration, param="concentration")
-        draws = dirichlet_weights(w, n_draws, concentration=concentration, rng=rng)
+        weight_rows = dirichlet_weights(w, n_draws, concentration=concentration, rng=rng)
     else:
-        draws = _given_draws(draws, list(combination.criteria))
-        totals = draws.sum(axis=1, keepdims=True)
+        weight_rows = _given_draws(draws, list(combination.criteria))
+        totals = weight_rows.sum(axis=1, keepdims=True)
         if np.any(totals <= 0):
             raise InvalidParameterError(
                 f"draws: {int(np.count_nonzero(totals <= 0))} weight rows are all zero; each draw needs "
                 "a weight > 0")
-        draws = draws / totals  # the rules take weights that sum to 1
+        weight_rows = weight_rows / totals  # the rules take weights that sum to 1
     scorer = _draw_scorer(pixels, combination)
     valid = pixels.area_ha > 0
     marks = np.where(valid, 0.0, np.nan)[None, :]  # NaN marks the parcels that are not ranked
     block = int(max(1, min(256, _DRAW_BLOCK_VALUES // max(pixels.values.shape[0], 1))))
-    all_ranks = _rank_draws(draws, marks, block=block, score_fn=scorer)
+    all_ranks = _rank_draws(weight_rows, marks, block=block, score_fn=scorer)
     base = _rank_draws(w[None, :], marks, workers=1, score_fn=scorer)[:, 0]
     return _rank_table(base, all_ranks, valid, k=k, index=pixels.index)

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+import shapely
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from steppe_geo.errors import (
@@ -53,13 +56,11 @@ class SelectionResult:
     status: str
 
 
-def adjacency_pairs(parcels, *, tolerance_m: float = 0.0) -> np.ndarray:
+def adjacency_pairs(parcels: gpd.GeoDataFrame | gpd.GeoSeries, *, tolerance_m: float = 0.0) -> np.ndarray:
     """Pairs (i, j), i < j (positions), of parcels that touch or overlap (shapely STRtree).
 
     With ``tolerance_m`` > 0, parcels closer than that distance count as adjacent.
     """
-    import shapely
-
     geoms = np.asarray(parcels.geometry.values)
     tree = shapely.STRtree(geoms)
     if tolerance_m > 0:
@@ -84,7 +85,7 @@ def _column(df: pd.DataFrame, col: str | Sequence[float], param: str) -> np.ndar
     return values
 
 
-def _plain(value):
+def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
@@ -97,7 +98,8 @@ def _check_ids(df: pd.DataFrame) -> None:
         )
 
 
-def _locks(df: pd.DataFrame, locked_in, locked_out) -> tuple[np.ndarray, np.ndarray]:
+def _locks(df: pd.DataFrame, locked_in: Sequence[Any] | None, locked_out: Sequence[Any] | None
+           ) -> tuple[np.ndarray, np.ndarray]:
     lo, hi = np.zeros(len(df)), np.ones(len(df))
     for ids, arr, value, name in ((locked_in, lo, 1.0, "locked_in"), (locked_out, hi, 0.0, "locked_out")):
         if ids is None:
@@ -107,21 +109,22 @@ def _locks(df: pd.DataFrame, locked_in, locked_out) -> tuple[np.ndarray, np.ndar
         if missing:
             shown = [_plain(i) for i in missing[:10]]
             raise InvalidParameterError(f"{name}: ids not in the parcels: {shown}")
-        arr[df.index.get_indexer(ids)] = value
+        arr[df.index.get_indexer(pd.Index(ids))] = value
     if np.any(lo > hi):
         both = [_plain(i) for i in df.index[lo > hi]]
         raise InvalidParameterError(f"parcels both locked in and locked out: {both[:10]}")
     return lo, hi
 
 
-def _solve(c, constraints, lo, hi, integrality, time_limit):
-    options = {"disp": False, "mip_rel_gap": 0.0}
+def _solve(c: np.ndarray, constraints: LinearConstraint, lo: np.ndarray, hi: np.ndarray,
+           integrality: np.ndarray, time_limit: float | None) -> Any:
+    options: dict[str, Any] = {"disp": False, "mip_rel_gap": 0.0}
     if time_limit is not None:
         options["time_limit"] = float(time_limit)
     return milp(c, constraints=constraints, bounds=Bounds(lo, hi), integrality=integrality, options=options)
 
 
-def _check_solved(res, what: str, time_limit: float | None) -> None:
+def _check_solved(res: Any, what: str, time_limit: float | None) -> None:
     """Raise unless ``res`` holds a solution; a time limit is not reported as infeasibility."""
     if res.x is not None:
         return
@@ -142,8 +145,8 @@ def select_parcels(
     benefit: str | Sequence[float],
     cost: str | Sequence[float],
     budget: float,
-    locked_in: Sequence | None = None,
-    locked_out: Sequence | None = None,
+    locked_in: Sequence[Any] | None = None,
+    locked_out: Sequence[Any] | None = None,
     adjacency_bonus: float = 0.0,
     adjacency: np.ndarray | None = None,
     time_limit_s: float | None = None,
@@ -255,8 +258,8 @@ def minimum_set(
     cost: str | Sequence[float],
     amount: str | Sequence[float],
     target: float,
-    locked_in: Sequence | None = None,
-    locked_out: Sequence | None = None,
+    locked_in: Sequence[Any] | None = None,
+    locked_out: Sequence[Any] | None = None,
     time_limit_s: float | None = None,
 ) -> SelectionResult:
     """Cheapest set of parcels reaching ``target`` of ``amount`` (e.g. eligible area ha or GWh/yr).

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -64,10 +65,12 @@ def _invalid(raw: np.ndarray, nodata: float | None) -> np.ndarray:
         if nodata is not None:
             with np.errstate(over="ignore"):
                 bad |= raw == np.asarray(nodata).astype(raw.dtype)
-        return bad
+        out: np.ndarray = bad
+        return out
     if nodata is None:
         return np.zeros(raw.shape, dtype=bool)
-    return raw.astype(np.float64) == float(nodata)
+    out = raw.astype(np.float64) == float(nodata)
+    return out
 
 
 def _gather(x: np.ndarray, indices: np.ndarray, nodata: float | None) -> tuple[np.ndarray, np.ndarray]:
@@ -170,7 +173,7 @@ def _as_flat(da: xr.DataArray, name: str) -> tuple[np.ndarray, float | None]:
     return arr.ravel(), nodata
 
 
-def _read_paths(layers: dict, *, grid: Grid | None, categorical: Sequence[str]) -> dict:
+def _read_paths(layers: dict[str, Any], *, grid: Grid | None, categorical: Sequence[str]) -> dict[str, Any]:
     """Read layers given as paths through :mod:`steppe_geo.io` onto one grid."""
     paths = [k for k, v in layers.items() if not isinstance(v, xr.DataArray)]
     if not paths:

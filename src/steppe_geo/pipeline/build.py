@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import re
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -14,6 +16,8 @@ from steppe_geo.errors import (
     ConfigError,
     SteppeGeoError,
 )
+from steppe_geo.mcda import InconsistentJudgementsWarning, Overlay, Rule, ahp, constraint_from_dict
+from steppe_geo.models import PRESETS, Model
 
 
 def _quiet_ahp(model: ModelConfig, names: Sequence[str]) -> Any:
@@ -21,10 +25,6 @@ def _quiet_ahp(model: ModelConfig, names: Sequence[str]) -> Any:
 
     The consistency warning is left to :func:`check_config`, which names the judgement's key.
     """
-    import warnings
-
-    from steppe_geo.mcda import InconsistentJudgementsWarning, ahp
-
     if not model.ahp:
         return None
     with warnings.catch_warnings():
@@ -55,8 +55,6 @@ def ahp_result(model: ModelConfig, *, inputs: Sequence[str] = ()) -> Any:
 
 
 def _custom_overlay(model: ModelConfig, *, ahp_weights: bool = True) -> Any:
-    from steppe_geo.mcda import Overlay, constraint_from_dict
-
     kwargs: dict[str, Any] = {}
     if model.rule:
         kwargs["rule"] = model.rule
@@ -69,9 +67,6 @@ def _custom_overlay(model: ModelConfig, *, ahp_weights: bool = True) -> Any:
 
 
 def _preset_parameter_names(preset: str) -> list[str]:
-    import inspect
-
-    from steppe_geo.models import PRESETS
 
     fn = PRESETS[preset]
     names = [n for n, p in inspect.signature(fn).parameters.items()
@@ -123,8 +118,6 @@ def _check_parameter_names(key: str, given: Mapping[str, Any], valid: Sequence[s
 
 
 def _undropped_model(model: ModelConfig) -> Any:
-    from steppe_geo.models import PRESETS, Model
-
     key = f"models.{model.name}"
     if model.preset is not None:
         _check_parameter_names(key, model.parameters, _preset_parameter_names(model.preset),
@@ -180,8 +173,6 @@ def build_model(model: ModelConfig, *, inputs: Sequence[str] = (), ahp_weights: 
     ConfigError
         An edit does not fit the model (the message starts with the key path).
     """
-    from steppe_geo.mcda import Rule, constraint_from_dict
-
     key = f"models.{model.name}"
     m = base_model(model)
     if model.drop:
@@ -198,10 +189,10 @@ def build_model(model: ModelConfig, *, inputs: Sequence[str] = (), ahp_weights: 
                 f"{model.label}{did_you_mean(c['name'], setbacks) or '.'} Its setbacks are: "
                 f"{', '.join(setbacks) or '(none)'}. To add a setback give layer = <a vector input>.")
     try:
-        for c in model.criteria:
-            crit = c.to_mcda()
-            m = m.replace_criterion(c.name, crit, source="set in configuration") \
-                if c.name in m.criterion_names else m.add_criterion(crit, source="set in configuration")
+        for cc in model.criteria:
+            crit = cc.to_mcda()
+            m = m.replace_criterion(cc.name, crit, source="set in configuration") \
+                if cc.name in m.criterion_names else m.add_criterion(crit, source="set in configuration")
         for c in model.constraints:
             if c.get("type") == "setback" and "layer" not in c:  # an edit of the exact setback of that name
                 m = m.edited(constraints=[c])
@@ -226,7 +217,8 @@ def _check_dropped_edits(model: ModelConfig, dropped: Any) -> None:
     full = _undropped_model(model)
     gone = {*full.criterion_names, *full.constraint_names}
     gone -= {*dropped.criterion_names, *dropped.constraint_names}
-    edits = [(f"{key}.criteria[{i}]", c.name) for i, c in enumerate(model.criteria)]
+    edits: list[tuple[str, str | None]] = [(f"{key}.criteria[{i}]", c.name)
+                                           for i, c in enumerate(model.criteria)]
     edits += [(f"{key}.constraints[{i}]", c.get("name")) for i, c in enumerate(model.constraints)]
     edits += [(f"{key}.weights.{w}", w) for w in model.weights]
     for where, name in edits:

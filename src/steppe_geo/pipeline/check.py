@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -12,8 +14,9 @@ from steppe_geo.errors import (
     ConfigError,
     SteppeGeoError,
 )
-from steppe_geo.io import LayerKind
+from steppe_geo.io import LayerKind, vector_columns, vector_layers
 from steppe_geo.io.remote import source_name
+from steppe_geo.mcda import InconsistentJudgementsWarning
 from steppe_geo.pipeline.build import _custom_overlay, _quiet_ahp, base_model, build_model
 from steppe_geo.pipeline.check_data import (
     _check_input_options,
@@ -40,7 +43,7 @@ def _layer_list(names: Sequence[str]) -> str:
 
 
 def _check_config_layer(key: str, layer: str, *, known: Sequence[str], derived: Sequence[str],
-                        inputs: Mapping[str, Path], rasters: set[str], label: str) -> None:
+                        inputs: Mapping[str, Path | str], rasters: set[str], label: str) -> None:
     """A layer named by a configured criterion or constraint exists and is a raster."""
     if layer in derived or (layer in known and layer not in inputs):
         return
@@ -66,11 +69,6 @@ def _saaty(v: float) -> str:
 
 def _check_ahp(model: ModelConfig, names: Sequence[str]) -> None:
     """Judgements name criteria of the model and cover every pair; warn (naming the key) when CR > 0.10."""
-    import itertools
-    import warnings
-
-    from steppe_geo.mcda import InconsistentJudgementsWarning
-
     if not model.ahp:
         return
     key = f"models.{model.name}.ahp"
@@ -132,9 +130,9 @@ def _check_model(config: Config, model: ModelConfig, rasters: set[str]) -> None:
         for i, c in enumerate(model.criteria):
             _check_config_layer(f"{key}.criteria[{i}].layer", c.layer, known=[], derived=[], inputs=inputs,
                                 rasters=rasters, label=model.label)
-        for i, c in enumerate(model.constraints):
-            if isinstance(c.get("layer"), str):
-                _check_config_layer(f"{key}.constraints[{i}].layer", c["layer"], known=[], derived=[],
+        for i, con in enumerate(model.constraints):
+            if isinstance(con.get("layer"), str):
+                _check_config_layer(f"{key}.constraints[{i}].layer", con["layer"], known=[], derived=[],
                                     inputs=inputs, rasters=rasters, label=model.label)
         _check_ahp(model, [c.name for c in model.criteria])
         try:
@@ -148,9 +146,9 @@ def _check_model(config: Config, model: ModelConfig, rasters: set[str]) -> None:
     for i, c in enumerate(model.criteria):
         _check_config_layer(f"{key}.criteria[{i}].layer", c.layer, known=known, derived=derived,
                             inputs=inputs, rasters=rasters, label=model.label)
-    for i, c in enumerate(model.constraints):
-        if isinstance(c.get("layer"), str):
-            _check_config_layer(f"{key}.constraints[{i}].layer", c["layer"], known=known, derived=derived,
+    for i, con in enumerate(model.constraints):
+        if isinstance(con.get("layer"), str):
+            _check_config_layer(f"{key}.constraints[{i}].layer", con["layer"], known=known, derived=derived,
                                 inputs=inputs, rasters=rasters, label=model.label)
     names = [*base.criterion_names, *(c.name for c in model.criteria if c.name not in base.criterion_names)]
     for w in model.weights:
@@ -188,8 +186,6 @@ def _check_model(config: Config, model: ModelConfig, rasters: set[str]) -> None:
 def _vector_columns(path: Path | str, key: str, layer: str | None = None,
                     encoding: str | None = None) -> list[str]:
     """Attribute columns of a vector file, read from its schema only (no features)."""
-    from steppe_geo.io import vector_columns
-
     try:
         return vector_columns(path, layer=layer, encoding=encoding)
     except SteppeGeoError as exc:
@@ -198,8 +194,6 @@ def _vector_columns(path: Path | str, key: str, layer: str | None = None,
 
 def _check_vector_layers(config: Config, rasters: set[str]) -> None:
     """Every vector input names a layer that exists, and one is named for a multi-layer file."""
-    from steppe_geo.io import vector_layers
-
     for name, path in config.inputs.items():
         layer = config.input_layers.get(name)
         if name in rasters:

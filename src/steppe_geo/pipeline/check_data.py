@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyogrio
+import rasterio
 
 from steppe_geo._validation import did_you_mean
 from steppe_geo.config import Config, InputSpec, ModelConfig
@@ -16,9 +20,22 @@ from steppe_geo.errors import (
     SteppeGeoError,
     UndeclaredUnitsWarning,
 )
+from steppe_geo.io import read_vector, vector_columns
 from steppe_geo.io._dbf import EncodingProblem, undeclared_encoding
-from steppe_geo.io.plausibility import INPUT_ROLES, ROLES, format_values
+from steppe_geo.io.plausibility import (
+    INPUT_ROLES,
+    ROLES,
+    _aoi_in,
+    check_plausible,
+    format_values,
+    raster_statistics,
+    source_units,
+)
 from steppe_geo.io.remote import is_remote, source_name
+from steppe_geo.io.vector import _check_encoding, _gdal_path
+from steppe_geo.mcda import Categorical, Categories
+from steppe_geo.mcda.value_functions import UnknownCategory
+from steppe_geo.models.model import check_class_codes
 from steppe_geo.pipeline.build import _custom_overlay, build_model
 from steppe_geo.pipeline.inputs import _is_raster
 
@@ -36,8 +53,6 @@ def _users(model: Any) -> dict[str, list[Any]]:
 
 def _class_users(model: Any) -> dict[str, list[str]]:
     """Layer → what reads it as classes (categories constraints, categorical lookups, class roles)."""
-    from steppe_geo.mcda import Categorical, Categories
-
     out: dict[str, list[str]] = {}
     for layer, users in _users(model).items():
         for u in users:
@@ -67,8 +82,6 @@ def _inputs_used(config: Config, model: ModelConfig) -> tuple[Any, list[str]]:
 
 
 def _read_aoi(config: Config) -> Any:
-    from steppe_geo.io import read_vector
-
     name = config.grid.aoi
     spec = config.spec(name)
     try:
@@ -78,8 +91,6 @@ def _read_aoi(config: Config) -> Any:
 
 
 def _stats(config: Config, name: str, aoi: Any, *, whole: bool = False) -> Any:
-    from steppe_geo.io.plausibility import raster_statistics
-
     spec = config.spec(name)
     opts = {k: v for k, v in spec.raster_options().items() if k in ("band", "nodata", "scale", "offset")}
     try:
@@ -106,8 +117,6 @@ def _toml(v: Any) -> str:
 
 def _check_raster_input(config: Config, name: str, aoi: Any, label: str, class_users: list[str]) -> Any:
     """Band, kind, units and plausibility of one raster input a model reads; its statistics."""
-    from steppe_geo.io.plausibility import check_plausible, source_units
-
     spec = config.spec(name)
     key = f"inputs.{name}"
     stats = _stats(config, name, aoi)
@@ -173,10 +182,6 @@ def _check_legend(config: Config, model: ModelConfig, built: Any, name: str, sta
     ``land_cover_legend`` when the codes fit another built-in legend (following the advice makes
     the check pass), or the model's key otherwise.
     """
-    import re
-
-    from steppe_geo.models.model import check_class_codes
-
     nodata = {int(stats.nodata)} if stats.nodata is not None and float(stats.nodata).is_integer() else set()
     found = sorted(set(stats.codes) - nodata)
     key = f"models.{model.name}"
@@ -193,14 +198,11 @@ def _check_legend(config: Config, model: ModelConfig, built: Any, name: str, sta
 
 def _check_codes(config: Config, model: ModelConfig, name: str, stats: Any, u: Any) -> None:
     """Codes of a class raster against a categories constraint or categorical criterion ``u`` reading it."""
-    from steppe_geo.mcda import Categorical, Categories
-    from steppe_geo.mcda.value_functions import UnknownCategory
-
     spec = config.spec(name)
     nodata = {int(stats.nodata)} if stats.nodata is not None and float(stats.nodata).is_integer() else set()
     found = set(stats.codes) - nodata
     if isinstance(u, Categories):
-        codes = set(u.exclude if u.exclude is not None else u.allow)
+        codes = set(u.exclude if u.exclude is not None else (u.allow or ()))  # Categories has one of the two
         if found and not codes & found:  # the sample may miss a rare class: look at every pixel
             found = _all_codes(config, name) - nodata
         if found and not codes & found:
@@ -229,10 +231,6 @@ def _check_codes(config: Config, model: ModelConfig, name: str, stats: Any, u: A
 
 def _all_codes(config: Config, name: str) -> set[int]:
     """Every code of a class raster in the AOI's window at full resolution (when the sample found none)."""
-    import rasterio
-
-    from steppe_geo.io.plausibility import _aoi_in
-
     spec = config.spec(name)
     aoi = _read_aoi(config)
     with rasterio.open(spec.path) as ds:
@@ -245,8 +243,6 @@ def _all_codes(config: Config, name: str) -> set[int]:
 
 def _check_census_column(config: Config, model: ModelConfig, built: Any, d: Any) -> None:
     """The census column a ``grazing_density`` derivation reads exists in its layer."""
-    from steppe_geo.io import vector_columns
-
     layer = d.inputs[0]
     spec = config.spec(layer)
     col = built.resolved_parameters(d).get("column", "sheep_units")
@@ -264,8 +260,6 @@ def _check_census_column(config: Config, model: ModelConfig, built: Any, d: Any)
 
 def _check_setback(config: Config, model: ModelConfig, built: Any, d: Any) -> None:
     """Class and width columns a setback (``within`` derivation ``d``) reads, and their classes."""
-    from steppe_geo.io import vector_columns
-
     key = f"models.{model.name}.parameters"
     if not d.inputs or d.inputs[0] not in config.inputs or _is_raster(config.inputs[d.inputs[0]]):
         return
@@ -309,13 +303,10 @@ def _check_setback(config: Config, model: ModelConfig, built: Any, d: Any) -> No
 
 def _check_classes(config: Config, model: ModelConfig, built: Any, d: Any, layer: str, col: str) -> None:
     """Every class in ``col`` has a setback distance (what the run checks on the whole layer)."""
-    import pyogrio
-
     spec = config.spec(layer)
     distances = built.resolved_parameters(d).get("class_distances_m") or {}
     if "*" in distances:
         return
-    from steppe_geo.io.vector import _check_encoding, _gdal_path
 
     encoding = _check_encoding(spec.path, spec.encoding)
     table = pyogrio.read_dataframe(_gdal_path(spec.path), layer=spec.layer, columns=[col],
@@ -349,7 +340,7 @@ def _check_input_options(config: Config, rasters: set[str]) -> None:
                 f"(options of {what}: path, {', '.join(valid)}). Remove it."
             )
         if name not in rasters and spec.encoding is None and not is_remote(spec.path):  # no sidecars
-            found = undeclared_encoding(spec.path)
+            found = undeclared_encoding(Path(spec.path))
             if isinstance(found, EncodingProblem):
                 raise ConfigError(f"inputs.{name}.encoding: {found.message(source_name(spec.path))} "
                                   "Declare it: "

@@ -23,11 +23,14 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+import rasterio
+import rasterio.errors
+
 from steppe_geo._validation import available_memory, check_pixel_count, format_bytes
 from steppe_geo.config import Config
 from steppe_geo.errors import SizeLimitError, UnreadableInputError
 from steppe_geo.io.remote import input_path, source_name
-from steppe_geo.pipeline.inputs import _is_raster
+from steppe_geo.pipeline.inputs import _is_raster, build_grid
 
 __all__ = ["BASE_BYTES", "MODEL_BYTES_PER_PIXEL", "RUN_BYTES_PER_PIXEL", "RasterHeader", "RunEstimate",
            "check_run_size", "estimate_run", "read_headers"]
@@ -173,9 +176,6 @@ def read_headers(config: Config) -> list[RasterHeader]:
     UnreadableInputError
         GDAL cannot open an input raster's header (named with ``inputs.<name>``).
     """
-    import rasterio
-    import rasterio.errors
-
     headers = []
     for name, path in config.inputs.items():
         path = input_path(path)  # a URL stays a string: GDAL reads its header (a few range requests)
@@ -195,8 +195,6 @@ def read_headers(config: Config) -> list[RasterHeader]:
 
 def _grid_shape(config: Config) -> tuple[int, int]:
     """Shape of the analysis grid, from the AOI polygon and the resolution (no raster read)."""
-    from steppe_geo.pipeline.inputs import build_grid
-
     try:
         grid = build_grid(config.inputs, config.grid, layers=config.input_layers)
     except SizeLimitError as exc:

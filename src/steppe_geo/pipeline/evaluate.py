@@ -4,21 +4,36 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import logging
+import pickle
+import secrets
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import rasterio
 import xarray as xr
+from tqdm import tqdm
 
 from steppe_geo.config import ModelConfig
+from steppe_geo.criteria.vegetation import fvc_endmembers
 from steppe_geo.errors import (
     InvalidParameterError,
+    MissingLayerError,
 )
 from steppe_geo.grid import GridWindow
+from steppe_geo.io import open_lazy, read_window, tiled_writer, write_raster
+from steppe_geo.io.raster import KIND_TAG, UNITS_TAG
+from steppe_geo.io.warp import GDAL_CACHE_MB
+from steppe_geo.mcda import evaluate
+from steppe_geo.models import WHOLE_GRID, derivation_halo, derive_layers, run_model
+from steppe_geo.models._derivation_layers import _time_mean
+from steppe_geo.models.desertification import classify_china, classify_esa
 from steppe_geo.pipeline.build import _custom_overlay, _quiet_ahp, build_model
+from steppe_geo.pipeline.overlay_files import evaluate_dask, evaluate_streamed
 from steppe_geo.pipeline.results import InputLayers, ModelOutput
 
 log = logging.getLogger(__name__)
@@ -40,19 +55,17 @@ def evaluate_model(model: ModelConfig, layers: InputLayers) -> ModelOutput:
     ModelOutput
     """
     if model.kind == "custom":
-        from steppe_geo.mcda import evaluate
-
         overlay = _custom_overlay(model)
         res = evaluate(overlay, layers.layers, aoi=layers.aoi)
         return ModelOutput(model.name, res.score, res.eligible, res.exclusion,
                            list(res.overlay.exclusion_names), dict(res.weights), res,
                            _quiet_ahp(model, overlay.criterion_names), overlay)
-    from steppe_geo.models import run_model
 
     m = build_model(model, inputs=list(layers.paths))
-    res = run_model(m, {**layers.vectors, **layers.layers}, grid=layers.grid, aoi=layers.aoi)
-    return ModelOutput(model.name, res.score, res.eligible, res.exclusion, list(m.overlay().exclusion_names),
-                       dict(res.weights), res, _quiet_ahp(model, m.criterion_names), m)
+    mres = run_model(m, {**layers.vectors, **layers.layers}, grid=layers.grid, aoi=layers.aoi)
+    return ModelOutput(model.name, mres.score, mres.eligible, mres.exclusion,
+                       list(m.overlay().exclusion_names), dict(mres.weights), mres,
+                       _quiet_ahp(model, m.criterion_names), m)
 
 
 @dataclass(frozen=True)
@@ -74,8 +87,6 @@ class WindowedResult:
 
 
 def _derived_tags(da: xr.DataArray) -> dict[str, str]:
-    from steppe_geo.io.raster import KIND_TAG, UNITS_TAG
-
     kind = "continuous" if np.issubdtype(da.dtype, np.floating) else "categorical"
     tags = {KIND_TAG: kind}
     if da.attrs.get("units"):
@@ -91,12 +102,6 @@ def _derive_window(model: Any, files: Mapping[str, str], vectors: Mapping[str, A
     ``files`` are the rasters the derivations read (inputs, and derived layers computed before);
     ``only`` the derived layers to compute (default: every one not in ``files``).
     """
-    import rasterio
-
-    from steppe_geo.io import read_window
-    from steppe_geo.io.warp import GDAL_CACHE_MB
-    from steppe_geo.models import derive_layers
-
     with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):  # the window, not GDAL's cache, sets the memory
         layers: dict[str, Any] = {k: read_window(p, win.padded, name=k) for k, p in files.items()}
     layers.update(vectors)
@@ -141,10 +146,6 @@ def _ndvi_endmembers(path: str, mtime_ns: int, size: int, name: str, grid: Any,
 
     Cached by path, modification time and size (a rewritten file is read again), grid and window.
     """
-    from steppe_geo.criteria.vegetation import fvc_endmembers
-    from steppe_geo.io import read_window
-    from steppe_geo.models._derivation_layers import _time_mean
-
     mean = np.full(grid.shape, np.nan, dtype=np.float32)
     for w in grid.windows(window):
         part = _time_mean(read_window(path, w.core, name=name))
@@ -166,9 +167,6 @@ def _canonical(value: Any) -> Any:
 
 def _vector_key(gdf: Any) -> str:
     """Content hash of a vector layer (geometries and attributes), for :func:`_derivation_keys`."""
-    import hashlib
-    import pickle
-
     return hashlib.sha256(pickle.dumps(gdf, protocol=5)).hexdigest()
 
 
@@ -181,12 +179,10 @@ def _derivation_keys(model: Any, files: Mapping[str, str], vectors: Mapping[str,
     derived layer by its own key. Two derivations with one key compute the same pixels, whatever
     their names or models (``distance_power_lines_m`` of the wind and solar presets).
     """
-    import hashlib
-
     keys: dict[str, str] = {}
     vector_keys = {k: _vector_key(v) for k, v in vectors.items()}
     for d in model.derivations:
-        sources = []
+        sources: list[tuple[str | int, ...]] = []
         for k in d.inputs:
             if k in keys:
                 sources.append(("derived", keys[k]))
@@ -242,12 +238,6 @@ def derive_windowed(model: Any, layers: InputLayers, *, out_dir: Path, window: i
     MissingLayerError
         A raster input of the model has no aligned file.
     """
-    from tqdm import tqdm
-
-    from steppe_geo.errors import MissingLayerError
-    from steppe_geo.io import read_window, tiled_writer, write_raster
-    from steppe_geo.models import WHOLE_GRID, derivation_halo, derive_layers
-
     grid = layers.grid
     missing = [k for k in model.inputs if k not in layers.files and k not in layers.vectors]
     if missing:
@@ -282,9 +272,7 @@ def derive_windowed(model: Any, layers: InputLayers, *, out_dir: Path, window: i
             files[k] = str(paths[k])
         del done
     todo = [d.name for d in model.derivations if d.name not in files]
-    import rasterio
 
-    from steppe_geo.io.warp import GDAL_CACHE_MB
 
     # one pass over the windows per halo, smallest first: a window is read with the halo its own
     # derivations need (1 pixel for slope, the cap for a capped distance), not the largest halo of
@@ -293,7 +281,7 @@ def derive_windowed(model: Any, layers: InputLayers, *, out_dir: Path, window: i
     for halo in sorted({halos[k] for k in todo}):
         group = [k for k in todo if halos[k] == halo]
         wins = list(grid.windows(int(window), halo=halo))
-        read = set()  # the files this pass's derivations read, directly or through one another
+        read: set[str] = set()  # the files this pass's derivations read, directly or through one another
         for d in model.derivations:
             if d.name in group:
                 read.update(k for k in d.inputs if k in files)
@@ -355,10 +343,6 @@ def _evaluate_from_files(model: ModelConfig, layers: InputLayers, client: Any, w
     ``evaluate_dask``) never hold a whole-grid array, nor does the result: its score, eligibility
     (uint8 1/0), exclusions, criteria and derived layers are lazily opened files.
     """
-    from steppe_geo.errors import MissingLayerError
-    from steppe_geo.io import open_lazy
-    from steppe_geo.mcda import evaluate_dask, evaluate_streamed
-
     sources: dict[str, Path] = {k: Path(v) for k, v in layers.files.items()}
     derived: dict[str, Path] = {}
     if model.kind != "custom":
@@ -397,8 +381,6 @@ def _evaluate_from_files(model: ModelConfig, layers: InputLayers, client: Any, w
                            for i, name in enumerate(overlay.criterion_names)})
     result = None
     if model.kind != "custom":
-        from steppe_geo.models.desertification import classify_china, classify_esa
-
         ds = {k: open_lazy(p, name=k) for k, p in derived.items()}
         # the classes stay lazy too: classified block by block when read (never a whole-grid array)
         for src, dst, classify in (("esai", "esa_class", classify_esa),
@@ -480,8 +462,6 @@ def _read_token(path: str) -> str | None:
 
 def _check_workers_see(client: Any, folder: Path, *, key: str, scheduler: str) -> None:
     """Every connected worker reads back a token written into ``folder``, or InvalidParameterError."""
-    import secrets
-
     token_file = folder.resolve() / SHARED_TOKEN
     token = secrets.token_hex(16)
     token_file.write_text(token, encoding="utf-8")

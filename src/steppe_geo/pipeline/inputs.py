@@ -7,17 +7,28 @@ import math
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 import geopandas as gpd
 import numpy as np
+import pyproj
+import rasterio
 import xarray as xr
+from rasterio.windows import Window
+from tqdm import tqdm
 
 from steppe_geo.config import GridConfig, InputSpec
-from steppe_geo.errors import EmptyLayerError, SteppeGeoError
+from steppe_geo.errors import EmptyLayerError, InvalidParameterError, SteppeGeoError
+from steppe_geo.georef import crs_label
 from steppe_geo.grid import Grid
+from steppe_geo.io import align_to_file, read_raster, read_vector, read_window, write_raster
+from steppe_geo.io.alignment import _source_resolution_in
 from steppe_geo.io.plausibility import INPUT_ROLES, ROLES
+from steppe_geo.io.raster_meta import _grid_window
 from steppe_geo.io.remote import input_path, source_name
+from steppe_geo.io.units import parse_unit
+from steppe_geo.io.warp import GDAL_CACHE_MB
+from steppe_geo.mcda.aoi import _inside_window, _pixel_polygon, aoi_polygon
 from steppe_geo.pipeline.results import InputLayers
 
 log = logging.getLogger(__name__)
@@ -97,16 +108,15 @@ def build_grid(inputs: Mapping[str, Path | str], grid_config: GridConfig, *,
         The AOI file cannot be read (each subclass as :func:`steppe_geo.io.read_vector` raises it),
         its message prefixed with the config key ``inputs.<aoi>``.
     """
-    from steppe_geo.io import read_vector
-
     spec = (specs or {}).get(grid_config.aoi)
     try:
         aoi = read_vector(inputs[grid_config.aoi], layer=(layers or {}).get(grid_config.aoi), role="polygons",
                           encoding=None if spec is None else spec.encoding)
     except SteppeGeoError as exc:  # the same error, naming the config key of the file at fault
         raise type(exc)(f"inputs.{grid_config.aoi}: {exc}") from None
+    projection = cast(Literal["equal-area", "utm"], grid_config.projection)  # checked by the config reader
     return Grid.for_area(aoi, resolution_m=grid_config.resolution_m, margin_m=grid_config.margin_m,
-                         projection=grid_config.projection)
+                         projection=projection)
 
 
 def load_inputs(inputs: Mapping[str, Path | str], grid: Grid, *, layers: Mapping[str, str] | None = None,
@@ -130,10 +140,6 @@ def load_inputs(inputs: Mapping[str, Path | str], grid: Grid, *, layers: Mapping
     -------
     InputLayers
     """
-    from tqdm import tqdm
-
-    from steppe_geo.io import read_raster
-
     t0 = time.perf_counter()
     rasters: dict[str, xr.DataArray] = {}
     vectors: dict[str, gpd.GeoDataFrame] = {}
@@ -163,8 +169,6 @@ class AlignedRasters(Mapping[str, xr.DataArray]):
         self._files = dict(files)
 
     def __getitem__(self, name: str) -> xr.DataArray:
-        from steppe_geo.io import read_window
-
         return read_window(self._files[name], name=name)
 
     def __iter__(self) -> Iterator[str]:
@@ -210,10 +214,6 @@ def align_inputs(inputs: Mapping[str, Path | str], grid: Grid, work: Path, *,
         ``files`` holds the aligned rasters; ``layers`` reads them on access
         (:class:`AlignedRasters`).
     """
-    from tqdm import tqdm
-
-    from steppe_geo.io import align_to_file, read_raster, write_raster
-
     t0 = time.perf_counter()
     files: dict[str, Path] = {}
     vectors: dict[str, gpd.GeoDataFrame] = {}
@@ -236,14 +236,13 @@ def align_inputs(inputs: Mapping[str, Path | str], grid: Grid, work: Path, *,
     seconds = time.perf_counter() - t0
     log.info("aligned %d rasters strip by strip and read %d vector layers in %.1f s", len(files),
              len(vectors), seconds)
-    return InputLayers(grid, AlignedRasters(files), vectors,  # type: ignore[arg-type]
+    # AlignedRasters is a read-only Mapping where InputLayers.rasters is typed as the in-memory dict
+    return InputLayers(grid, AlignedRasters(files), vectors,  # type: ignore[arg-type]  # (see above)
                        {k: input_path(v) for k, v in inputs.items()}, seconds, files=files)
 
 
 def _converts_values(path: Path | str, opts: Mapping[str, Any]) -> bool:
     """Whether reading ``path`` with ``opts`` changes its values (units, scale, offset, nodata, a band)."""
-    import rasterio
-
     declared = {k for k in opts if k not in ("kind", "resampling", "to_units")}
     if opts.get("band") == "all":
         declared.discard("band")
@@ -261,8 +260,6 @@ def _converts_values(path: Path | str, opts: Mapping[str, Any]) -> bool:
 def _read_vector_input(name: str, path: Path | str, grid: Grid, *, layer: str | None,
                        spec: InputSpec | None) -> gpd.GeoDataFrame:
     """A vector input in the grid's CRS, near the grid; an empty layer means "nothing here"."""
-    from steppe_geo.io import read_vector
-
     encoding = None if spec is None else spec.encoding
     try:
         return read_vector(path, layer=layer, crs=grid.crs, aoi=grid, margin_m=VECTOR_MARGIN_M,
@@ -323,19 +320,12 @@ class _RasterStats:
         return {"min": self.min, "max": self.max, "mean": self.sum / self.count}
 
 
-def _source_pixel_size(path: Path, grid: Grid) -> float:
+def _source_pixel_size(path: Path | str, grid: Grid) -> float:
     """The pixel size of a source raster in the grid's CRS, as :func:`steppe_geo.io.read_raster` gives it.
 
     Over the part of the source covering the grid (the window ``read_raster`` reads); for windowed
     runs, whose aligned files do not carry it. Reads the header only.
     """
-    import pyproj
-    import rasterio
-    from rasterio.windows import Window
-
-    from steppe_geo.io.alignment import _source_resolution_in
-    from steppe_geo.io.raster_meta import _grid_window
-
     with rasterio.open(path) as ds:
         window = _grid_window(ds, grid, str(path)) or Window(0, 0, ds.width, ds.height)
         crs = pyproj.CRS.from_user_input(ds.crs.to_wkt())
@@ -343,7 +333,7 @@ def _source_pixel_size(path: Path, grid: Grid) -> float:
     return _source_resolution_in(crs, transform, (int(window.height), int(window.width)), grid.crs)
 
 
-def _file_source_attrs(name: str, da: xr.DataArray, source: Path, grid: Grid) -> None:
+def _file_source_attrs(name: str, da: xr.DataArray, source: Path | str, grid: Grid) -> None:
     """Add to a window read from an aligned file the source attributes ``read_raster`` would give.
 
     ``source_pixel_size`` from the source's header; ``source_units`` for a file aligned as it was
@@ -351,9 +341,6 @@ def _file_source_attrs(name: str, da: xr.DataArray, source: Path, grid: Grid) ->
     it in given units (:func:`raster_read_options`), as ``read_raster`` sets them. A raster
     converted while reading (declared units, scale, ...) does not carry its source units.
     """
-    from steppe_geo.errors import InvalidParameterError
-    from steppe_geo.io.units import parse_unit
-
     da.attrs.setdefault("source_pixel_size", _source_pixel_size(source, grid))
     units = da.attrs.get("units")
     if units and da.attrs.get("kind") == "continuous" and da.attrs.get("resampling") \
@@ -384,12 +371,6 @@ def _raster_summary(first: xr.DataArray, stats: _RasterStats, grid: Grid) -> dic
 
 def _summarize_rasters(layers: InputLayers, aoi: gpd.GeoDataFrame | None) -> dict[str, dict[str, Any]]:
     """Every aligned raster summarised window by window: from ``layers.files`` in windowed runs."""
-    import rasterio
-
-    from steppe_geo.io import read_window
-    from steppe_geo.io.warp import GDAL_CACHE_MB
-    from steppe_geo.mcda.aoi import _inside_window, _pixel_polygon, aoi_polygon
-
     g = layers.grid
     names = list(layers.files) if layers.files else list(layers.layers)
     stats = {k: _RasterStats() for k in names}
@@ -461,8 +442,6 @@ def summarize_inputs(layers: InputLayers, *, aoi: gpd.GeoDataFrame | None = None
     inside the AOI are those whose centre is inside its polygon (bit ``outside_aoi`` of the
     models).
     """
-    from steppe_geo.maps.furniture import crs_label
-
     g = layers.grid
     aoi = aoi if aoi is not None else getattr(layers, "aoi", None)
     rasters = _summarize_rasters(layers, aoi)

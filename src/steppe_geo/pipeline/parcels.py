@@ -10,9 +10,13 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import rasterio
+import shapely
 import xarray as xr
 from rasterio.windows import Window
+from tqdm import tqdm
 
+from steppe_geo import criteria
 from steppe_geo.config import Config
 from steppe_geo.errors import (
     EmptyLayerError,
@@ -20,6 +24,29 @@ from steppe_geo.errors import (
     InvalidParameterError,
 )
 from steppe_geo.grid import Grid
+from steppe_geo.io import open_lazy, tiled_writer
+from steppe_geo.io.warp import GDAL_CACHE_MB
+from steppe_geo.mcda import aoi_mask
+from steppe_geo.mcda.aoi import _inside_window, _pixel_polygon, aoi_polygon
+from steppe_geo.mcda.combine import Rule
+from steppe_geo.parcels import (
+    RANKED,
+    Combination,
+    ParcelPixels,
+    ahp_weight_draws,
+    candidate_regions,
+    coverage_matrix,
+    eligibility_status,
+    parcel_chunks,
+    parcel_pixels,
+    perfect_criterion_gains,
+    pixel_rank_stability,
+    rank_parcels,
+    rank_stability,
+    select_parcels,
+    zonal_stats,
+)
+from steppe_geo.parcels.regions import _attach, _available, _windowed_region_polygons, windowed_quantile
 from steppe_geo.pipeline.results import InputLayers, ModelOutput, ParcelOutput
 
 _TECHNOLOGY = {"wind_onshore": "wind", "solar_pv": "solar", "pv_sand_control": "solar"}
@@ -48,8 +75,6 @@ def _capacity_factor(res: ModelOutput, technology: str | None,
 def _capacity_factor_of(layers: Mapping[str, xr.DataArray] | xr.Dataset, eligible: xr.DataArray,
                         model: Any, technology: str, weibull_k: xr.DataArray | None) -> xr.DataArray | None:
     """:func:`_capacity_factor` from the model's derived ``layers`` and ``eligible`` on one grid or window."""
-    from steppe_geo import criteria
-
     if technology == "solar":
         return criteria.solar_capacity_factor(layers["pv_yield"]) if "pv_yield" in layers else None
     if "wind_speed_hub" not in layers:
@@ -68,8 +93,6 @@ def _capacity_factor_of(layers: Mapping[str, xr.DataArray] | xr.Dataset, eligibl
 
 def _combination(res: ModelOutput):
     """The model's combination rule and weights (:class:`steppe_geo.parcels.Combination`)."""
-    from steppe_geo.parcels import Combination
-
     model = res.model  # a Model (presets, model files) or an Overlay (custom models)
     overlay = model.overlay() if callable(getattr(model, "overlay", None)) else model
     return Combination.from_overlay(overlay)
@@ -84,8 +107,6 @@ def _aoi_area_ha(parcels_gdf: gpd.GeoDataFrame, inside: xr.DataArray, *, id_colu
     always; it differs from the parcel-polygon ∩ AOI-polygon area by at most the parcel's boundary
     with the AOI times half a pixel diagonal.
     """
-    from steppe_geo.parcels import zonal_stats
-
     table = zonal_stats(parcels_gdf, {"inside_aoi": inside.astype(np.float32)}, eligible=inside,
                         id_column=id_column, coverage=coverage)
     return table["eligible_area_ha"]
@@ -101,8 +122,6 @@ def _parcel_columns(parcels_gdf: gpd.GeoDataFrame, crit: Mapping[str, xr.DataArr
     every column is a statistic of each parcel on its own, so chunks put together give the
     whole-grid table.
     """
-    from steppe_geo.parcels import parcel_pixels, perfect_criterion_gains, zonal_stats
-
     # Every criterion over the same cells (eligible and valid in all of them): the cells of the score.
     zonal = zonal_stats(parcels_gdf, crit, eligible=eligible, id_column=id_column, coverage=coverage,
                         require_all_valid=True)
@@ -140,8 +159,6 @@ class _Window:
 
     def inside(self) -> xr.DataArray | None:
         """Pixels whose centre is inside the AOI, on the window (as the windowed overlay marks them)."""
-        from steppe_geo.mcda.aoi import _inside_window
-
         if self._aoi is None:
             return None
         return self.grid.to_dataarray(_inside_window(self._aoi, int(self.win.row_off), int(self.win.col_off),
@@ -157,8 +174,6 @@ def _capacity_factor_file(res: ModelOutput, technology: str | None, weibull_k: x
     ``score.tif``) and read by the parcel chunks and the regions alike. None: not a siting
     model, or its layers are missing.
     """
-    from steppe_geo.io import open_lazy, tiled_writer
-
     layers = getattr(res.result, "layers", None)
     if technology is None or layers is None:
         return None
@@ -176,6 +191,7 @@ def _capacity_factor_file(res: ModelOutput, technology: str | None, weibull_k: x
             eligible = res.eligible.isel(y=rows, x=cols).load() == 1
             k = weibull_k.isel(y=rows, x=cols).load() if weibull_k is not None else None
             cf = _capacity_factor_of(needed, eligible, res.model, technology, k)
+            assert cf is not None  # its layers are there (checked above)
             dst.write(np.asarray(cf.values, dtype=np.float64), 1, window=win.core)
     return open_lazy(path, name="cf")
 
@@ -191,9 +207,6 @@ def _windowed_parcel_columns(parcels_gdf: gpd.GeoDataFrame, res: ModelOutput, co
     Memory: one chunk's window of the rasters, the table, and (``keep_pixels``, for the pixel
     rank stability) the parcels' pixels.
     """
-    from steppe_geo.mcda.aoi import _pixel_polygon, aoi_polygon
-    from steppe_geo.parcels import ParcelPixels, coverage_matrix, parcel_chunks
-
     grid = Grid.from_dataarray(res.score)
     aoi_pixels = _pixel_polygon(aoi_polygon(aoi, crs=grid.crs), grid) if aoi is not None else None
     tables, parts, positions = [], [], []
@@ -224,9 +237,6 @@ def _windowed_regions(res: ModelOutput, combination: Any, *, window: int, min_ar
     (score, criteria, capacity factor, ``gain_*``) against windowed reads. None: no finite score,
     or no region reaches the minimum area.
     """
-    from steppe_geo.parcels import parcel_chunks, parcel_pixels, perfect_criterion_gains
-    from steppe_geo.parcels.regions import _attach, _available, _windowed_region_polygons, windowed_quantile
-
     grid = Grid.from_dataarray(res.score)
     threshold = windowed_quantile(res.score, 0.8, window=window)
     if not np.isfinite(threshold):
@@ -299,23 +309,9 @@ def rank_model_parcels(parcels_gdf: gpd.GeoDataFrame, res: ModelOutput, cfg: Con
     -------
     ParcelOutput
     """
-    from steppe_geo.errors import EmptyLayerError
-    from steppe_geo.mcda import aoi_mask
-    from steppe_geo.mcda.combine import Rule
-    from steppe_geo.parcels import (
-        RANKED,
-        ahp_weight_draws,
-        candidate_regions,
-        eligibility_status,
-        parcel_pixels,
-        perfect_criterion_gains,
-        pixel_rank_stability,
-        rank_parcels,
-        rank_stability,
-        select_parcels,
-    )
-
     pc = cfg.parcels
+    if pc is None:
+        raise InvalidParameterError(f"parcels: model {res.name!r}: the configuration has no [parcels] table")
     if res.result is None or not hasattr(res.result, "criteria"):
         raise InvalidParameterError(
             f"parcels: model {res.name!r} has no standardised criteria "
@@ -330,9 +326,7 @@ def rank_model_parcels(parcels_gdf: gpd.GeoDataFrame, res: ModelOutput, cfg: Con
     stable = pc.n_draws > 0 and len(combination.weights) > 1 and combination.uses_weights
     windowed = bool(res.files)
     if windowed:  # chunks of parcels against windowed reads: no whole-grid array
-        import rasterio
 
-        from steppe_geo.io.warp import GDAL_CACHE_MB
 
         # the window, not GDAL's block cache (default 5 % of RAM), sets the memory of the reads
         with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):
@@ -406,10 +400,6 @@ def run_parcels(cfg: Config, layers: InputLayers, results: Mapping[str, ModelOut
     parcels against windowed reads (:func:`rank_model_parcels`), so the stage holds one window
     and the parcels' tables, never a whole-grid array.
     """
-    from tqdm import tqdm
-
-    from steppe_geo.parcels import coverage_matrix
-
     pc = cfg.parcels
     if pc is None:
         return {}
@@ -425,7 +415,6 @@ def run_parcels(cfg: Config, layers: InputLayers, results: Mapping[str, ModelOut
     parcels_gdf, outside = _parcels_in_area(parcels_gdf.to_crs(layers.grid.crs), layers, pc.source,
                                             pc.id_column)
     if layers.files:  # windowed run: coverage per chunk of parcels, rasters read window by window
-        from steppe_geo.io import open_lazy
 
         coverage = None
         weibull_k = (open_lazy(layers.files["weibull_k"], name="weibull_k") if "weibull_k" in layers.files
@@ -528,8 +517,6 @@ def _parcels_in_area(parcels_gdf: gpd.GeoDataFrame, layers: InputLayers, source:
     grid); parcels wholly outside it are left out of the ranking with an info line and a count in
     the summary, never scored as ineligible land.
     """
-    import shapely
-
     area = (shapely.union_all(layers.aoi.geometry.values) if layers.aoi is not None and len(layers.aoi)
             else shapely.box(*layers.grid.bounds))
     keep = parcels_gdf.geometry.intersects(area).to_numpy()

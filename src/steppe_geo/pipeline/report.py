@@ -9,31 +9,26 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import xarray as xr
+from tqdm import tqdm
 
 from steppe_geo.config import Config, ModelConfig
+from steppe_geo.criteria import hillshade
 from steppe_geo.grid import Grid
+from steppe_geo.io import MAP_MAX_PIXELS, atomic_path, read_decimated, read_window, save_figure, write_text
 from steppe_geo.mcda import RESERVED_BITS
+from steppe_geo.models.desertification import ESA_LABELS, classify_esa
 from steppe_geo.pipeline.results import InputLayers, ModelOutput, ParcelOutput
 from steppe_geo.pipeline.summary import WINDOW, _count
 
 
 def _hillshade(layers: InputLayers) -> xr.DataArray | None:
     """The basemap: hillshade of the DEM (in windowed runs of its decimated read, at the map's pixels)."""
-    from steppe_geo.io import read_decimated
-
     if layers.files:
         if "dem" not in layers.files:
             return None
-        dem = read_decimated(layers.files["dem"], resampling="average")
-    else:
-        dem = layers.layers.get("dem")
-        if dem is None:
-            return None
-    try:
-        from steppe_geo.criteria import hillshade
-    except ImportError:  # criteria not installed in this build
-        return None
-    return hillshade(dem)
+        return hillshade(read_decimated(layers.files["dem"], resampling="average"))
+    dem = layers.layers.get("dem")
+    return hillshade(dem) if dem is not None else None
 
 
 def _exclusion_legend(res: ModelOutput, grid: Grid) -> dict[str, float]:
@@ -51,9 +46,6 @@ def _exclusion_legend(res: ModelOutput, grid: Grid) -> dict[str, float]:
 
 def _esa_shares(path: Path, grid: Grid) -> list[float]:
     """Share of each ESA class (codes 1–8) among the classified pixels, from ``esai`` window by window."""
-    from steppe_geo.io import read_window
-    from steppe_geo.models.desertification import ESA_LABELS, classify_esa
-
     counts = np.zeros(len(ESA_LABELS) + 1, dtype=np.int64)
     for win in grid.windows(WINDOW):
         codes = classify_esa(np.asarray(read_window(path, win.core, name="esai").values))
@@ -71,8 +63,6 @@ def _map_layers(res: ModelOutput, layers: InputLayers, *, max_pixels: int | None
     bits stay real values; a grid that fits is read whole, the same arrays as memory mode) and
     count the legends' areas and shares window by window at full resolution.
     """
-    from steppe_geo.io import MAP_MAX_PIXELS, read_decimated
-
     size = MAP_MAX_PIXELS if max_pixels is None else max_pixels
     out: dict[str, Any] = {}
     extra = getattr(res.result, "layers", None)
@@ -84,7 +74,6 @@ def _map_layers(res: ModelOutput, layers: InputLayers, *, max_pixels: int | None
             out["esa_class"] = extra["esa_class"].rio.write_crs(layers.grid.crs).rio.write_transform(
                 layers.grid.transform)
         return out
-    from steppe_geo.models.desertification import classify_esa
 
     out["score"] = read_decimated(res.files["score"], max_pixels=size, resampling="average")
     out["exclusion"] = read_decimated(res.files["exclusion"], max_pixels=size, resampling="nearest")
@@ -236,10 +225,8 @@ def _maps_and_report(stage: Path, cfg: Config, layers: InputLayers, results: Map
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from tqdm import tqdm
 
     from steppe_geo import maps
-    from steppe_geo.io import atomic_path, save_figure, write_text
 
     version = summary["provenance"].get("steppe_geo", "")
     note = f"{cfg.name} — grid {layers.grid.resolution_m:g} m; steppe_geo {version}"

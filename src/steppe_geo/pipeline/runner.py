@@ -12,6 +12,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
+from steppe_geo import __version__, datasets
 from steppe_geo._typing import PathLike
 from steppe_geo._validation import did_you_mean
 from steppe_geo.config import Config, GridConfig, ModelConfig, OutputsConfig, ParcelsConfig, RunConfig
@@ -19,6 +20,7 @@ from steppe_geo.errors import (
     ConfigError,
 )
 from steppe_geo.grid import Grid
+from steppe_geo.io import provenance_record, read_vector, write_json, write_text
 from steppe_geo.io.provenance import fixed_creation_dates
 from steppe_geo.pipeline.check import check_config, effective_mode
 from steppe_geo.pipeline.estimate import estimate_run
@@ -94,9 +96,6 @@ def run(config: Config, *, overwrite: bool = False, progress: bool = False, out_
         Ctrl-C (SIGINT), or :class:`~steppe_geo.pipeline.staging.RunTerminated` for SIGTERM: the
         run stops, its staging folder is removed and no output folder is left.
     """
-    from steppe_geo import __version__
-    from steppe_geo.io import provenance_record, write_json, write_text
-
     t0 = time.perf_counter()
     key = "--scheduler" if scheduler is not None else "run.scheduler"
     scheduler = scheduler if scheduler is not None else config.run.scheduler
@@ -184,8 +183,6 @@ def read_aoi(config: Config, grid: Grid) -> gpd.GeoDataFrame:
     GeoDataFrame
         The AOI layer's polygons, reprojected to ``grid.crs``.
     """
-    from steppe_geo.io import read_vector
-
     name = config.grid.aoi
     return read_vector(config.inputs[name], layer=config.input_layers.get(name), crs=grid.crs,
                        role="polygons")
@@ -208,9 +205,7 @@ def demo_config(out_dir: PathLike = "steppe-geo-demo", *, resolution_m: float = 
     -------
     Config
     """
-    from steppe_geo import datasets
-
-    paths = {k: Path(v) for k, v in datasets.sample_paths().items()}
+    paths: dict[str, Path | str] = {k: Path(v) for k, v in datasets.sample_paths().items()}
     return Config(
         name="steppe-geo demo: Kubuqi (Hobq) sample data (synthetic)",
         inputs=paths,

@@ -133,7 +133,7 @@ def interrupt_on_signals() -> Iterator[None]:
 
 
 # ----------------------------------------------------------------------------- output folder
-def _check_no_inputs_inside(out: Path, inputs: Mapping[str, Path]) -> None:
+def _check_no_inputs_inside(out: Path, inputs: Mapping[str, Path | str]) -> None:
     out_r = out.resolve()
     for name, p in inputs.items():
         if is_remote(p):  # a URL is in no local folder
@@ -238,7 +238,7 @@ def _try_lock(fd: int) -> bool:
         import msvcrt
 
         try:
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]  # Windows only: no stubs here
         except OSError:
             return False
         return True
@@ -365,6 +365,7 @@ def clean_stale_stages(out_dir: PathLike) -> list[Path]:
             if alive is None:
                 log.warning("leaving %s: its owner is unknown or on another host", p)
             continue
+        assert record is not None  # an owner is known dead only from its record
         if m.group(1) and not out.exists():  # the previous complete output: put it back
             os.replace(p, out)
             log.warning("restored %s from %s (left by a run killed during its final swap)", out, p.name)
@@ -438,7 +439,7 @@ def _not_writable(out: Path, exc: OSError) -> OutputNotWritableError:
 
 @contextlib.contextmanager
 def staged_output_dir(out_dir: PathLike, *, overwrite: bool = False,
-                      inputs: Mapping[str, Path] | None = None,
+                      inputs: Mapping[str, Path | str] | None = None,
                       expected_bytes: int | None = None) -> Iterator[Path]:
     """Yield an empty staging folder that becomes ``out_dir`` when the block completes.
 

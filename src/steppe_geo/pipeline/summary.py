@@ -14,8 +14,10 @@ import xarray as xr
 from steppe_geo._deprecation import RenamedKeysDict
 from steppe_geo.config import Config, ModelConfig
 from steppe_geo.grid import Grid
+from steppe_geo.io import read_window
 from steppe_geo.io.warp import GDAL_CACHE_MB
-from steppe_geo.mcda import NO_DATA, OUTSIDE_AOI
+from steppe_geo.mcda import NO_DATA, OUTSIDE_AOI, aoi_mask, aoi_polygon
+from steppe_geo.mcda.aoi import _inside_window, _pixel_polygon
 from steppe_geo.pipeline.results import InputLayers, ModelOutput, ParcelOutput
 from steppe_geo.pipeline.write import _declares_zero_nodata
 
@@ -45,8 +47,6 @@ def _model_blocks(res: ModelOutput, grid: Grid, window: int = WINDOW
     (:func:`steppe_geo.io.read_window`), never the whole grid; in memory mode it is a slice of the
     arrays. The same windows in the same order give the same sums in both.
     """
-    from steppe_geo.io import read_window
-
     for win in grid.windows(window):
         if res.files:
             score = np.asarray(read_window(res.files["score"], win.core, name="score").values)
@@ -225,9 +225,6 @@ def aoi_summary(layers: InputLayers) -> dict[str, Any]:
         equal-area grid is the true area; None without an AOI) and ``pixels_ha`` (pixels inside
         × pixel area, the denominator of every share in the summary), counted window by window.
     """
-    from steppe_geo.mcda import aoi_mask, aoi_polygon
-    from steppe_geo.mcda.aoi import _inside_window, _pixel_polygon
-
     g = layers.grid
     ha = g.pixel_area_m2 / 1e4
     if layers.aoi is None:

@@ -8,8 +8,13 @@ from typing import Any
 
 import numpy as np
 import xarray as xr
+from tqdm import tqdm
 
 from steppe_geo.config import Config
+from steppe_geo.io import open_lazy, read_raster_tags, write_raster
+from steppe_geo.io.raster import KIND_TAG
+from steppe_geo.models.desertification import classify_esa
+from steppe_geo.pipeline.export import export_bundle
 from steppe_geo.pipeline.results import InputLayers, ModelOutput, ParcelOutput
 
 
@@ -28,9 +33,6 @@ def _open_file(path: Path, name: str) -> xr.DataArray:
     Nothing is read here: :func:`steppe_geo.io.write_raster` reads it window by window. Multi-band
     files whose ``years`` tag names the bands (an NDVI time stack) get a ``time`` dimension.
     """
-    from steppe_geo.io import open_lazy, read_raster_tags
-    from steppe_geo.io.raster import KIND_TAG
-
     da = open_lazy(path, name=name)
     tags = read_raster_tags(path)
     if da.ndim == 3 and tags.get("years"):
@@ -75,8 +77,6 @@ def _model_raster(res: ModelOutput, part: str) -> xr.DataArray:
     """
     if res.files:
         if part == "esa_class":
-            from steppe_geo.models.desertification import classify_esa
-
             esai = _chunked(_open_file(res.files["esai"], "esai"))
             da = esai.copy(data=esai.data.map_blocks(classify_esa, dtype=np.uint8)).rename("esa_class")
             da.attrs = {"units": "class"}
@@ -121,10 +121,6 @@ def _write_outputs(stage: Path, cfg: Config, layers: InputLayers, results: Mappi
     intermediate window by window (:func:`steppe_geo.io.write_raster` on a lazily opened array):
     memory is bounded by the window, and the files are those of memory mode.
     """
-    from tqdm import tqdm
-
-    from steppe_geo.io import write_raster
-
     protected = list(layers.paths.values())
     if cfg.outputs.aligned_inputs:
         names = list(layers.files) if layers.files else list(layers.layers)
@@ -156,7 +152,6 @@ def _write_outputs(stage: Path, cfg: Config, layers: InputLayers, results: Mappi
 
 def _write_parcels(stage: Path, cfg: Config, layers: InputLayers, results: Mapping[str, ModelOutput],
                    parcels: Mapping[str, ParcelOutput]) -> None:
-    from steppe_geo.parcels import export_bundle
 
     if not cfg.outputs.vectors:
         return
