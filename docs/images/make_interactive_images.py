@@ -26,7 +26,7 @@ def main() -> None:
     aoi = sg.read_vector(paths["aoi"])
     grid = sg.Grid.for_area(aoi, resolution_m=250)
     layers = pipeline.load_inputs(paths, grid)
-    session = TuningSession(models.wind_onshore(), {**layers.vectors, **layers.rasters}, grid=grid, aoi=aoi,
+    session = TuningSession(models.wind_onshore(), {**layers.vectors, **layers.layers}, grid=grid, aoi=aoi,
                             parcels=layers.vectors["parcels"], parcel_id="parcel_id", top_k=10)
     panel = TuningPanel(session, release_delay_s=None)
     panel.weights["wind_speed"].value = 0.6
