@@ -150,7 +150,7 @@ class _CapacityFactor:
     The capacity factor is a per-pixel function of the derived layers, so a window's is the
     whole grid's there. It is computed for the parcel chunks and the regions on the windows they
     read, and (wind, the costly one: a Weibull integral per pixel) only on the pixels their
-    statistics use — covered by a parcel or in the top quintile, and eligible. No pass over the
+    statistics use — covered by a parcel or in a region, and eligible. No pass over the
     whole grid and no file: it used to be written to ``capacity_factor.tif`` once per model and
     read back.
     """
@@ -247,6 +247,8 @@ def _windowed_regions(res: ModelOutput, combination: Any, *, window: int, min_ar
     (score, criteria, capacity factor, ``gain_*``) against windowed reads. None: no finite score,
     or no region reaches the minimum area.
     """
+    from rasterio import features
+
     from steppe_geo.parcels import parcel_chunks, parcel_pixels, perfect_criterion_gains
     from steppe_geo.parcels.regions import _attach, _available, _windowed_region_polygons, windowed_quantile
 
@@ -264,10 +266,10 @@ def _windowed_regions(res: ModelOutput, combination: Any, *, window: int, min_ar
         chunk = polygons.iloc[pos]
         available = _available(w.score, w.eligible)
         attributes = dict(w.crit)
-        if cf is not None:  # on the pixels of the top quintile: the regions' pixels and the small patches
-            with np.errstate(invalid="ignore"):
-                top = available & (np.asarray(w.score.values) >= threshold)
-            attributes["cf"] = cf.on(win, w.eligible.copy(data=top))
+        if cf is not None:  # on the pixels of this chunk's regions (pixel-aligned polygons: centres inside)
+            inside = features.geometry_mask(chunk.geometry, out_shape=w.grid.shape,
+                                            transform=w.grid.transform, invert=True)
+            attributes["cf"] = cf.on(win, w.eligible.copy(data=available & inside))
         table = _attach(chunk, w.score, available, w.eligible, attributes, ("mean",))
         gains = perfect_criterion_gains(parcel_pixels(chunk, w.crit, eligible=w.eligible), combination)
         table[list(gains.columns)] = gains.to_numpy()
