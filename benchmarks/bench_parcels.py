@@ -8,9 +8,14 @@ RSS every 20 ms. Reported: the RSS just before the stage, the peak during it and
 (what the stage itself adds), and its time. A stage whose memory is bounded by the window and the
 number of parcels adds about the same at every grid size.
 
+Also reported: the stage's CPU time (``time.process_time``, all threads: less sensitive than the
+wall time to other jobs on a shared machine) per million pixels, and the 1-minute load average
+at the end; ``--profile N`` prints the stage's top N functions by cumulative CPU time.
+
 Usage::
 
     python benchmarks/bench_parcels.py --resolutions 100 50 25 --modes streamed memory
+    python benchmarks/bench_parcels.py --resolutions 50 --modes streamed --profile 30
 
 Prints a Markdown table (append it to ``benchmarks/results/scale.md``).
 """
@@ -29,9 +34,13 @@ EXAMPLE = ROOT / "examples" / "kubuqi_screening.toml"
 MIB = 1024**2
 
 
-def child(resolution_m: float, mode: str, window: int, work: Path) -> dict:
+def child(resolution_m: float, mode: str, window: int, work: Path, profile: int = 0) -> dict:
     """Run one measurement in this process (called in a fresh subprocess)."""
+    import cProfile
     import dataclasses
+    import io
+    import os
+    import pstats
     import threading
     import time
     import warnings
@@ -68,16 +77,27 @@ def child(resolution_m: float, mode: str, window: int, work: Path) -> dict:
 
     watcher = threading.Thread(target=poll, daemon=True)
     watcher.start()
-    t0 = time.perf_counter()
+    profiler = cProfile.Profile(time.process_time) if profile else None
+    t0, c0 = time.perf_counter(), time.process_time()
+    if profiler is not None:
+        profiler.enable()
     out = run_parcels(cfg, layers, results)
-    seconds = time.perf_counter() - t0
+    if profiler is not None:
+        profiler.disable()
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     done.set()
     watcher.join()
     peak[0] = max(peak[0], proc.memory_info().rss)
     n_parcels = max((len(p.ranked) for p in out.values()), default=0)
+    top = ""
+    if profiler is not None:  # CPU seconds (all threads) by function, to stderr
+        text = io.StringIO()
+        pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(profile)
+        top = text.getvalue()
     return {"resolution_m": resolution_m, "mode": mode, "mpx": grid.rows * grid.cols / 1e6,
             "before_mib": before / MIB, "peak_mib": peak[0] / MIB, "added_mib": (peak[0] - before) / MIB,
-            "seconds": seconds, "parcels": n_parcels, "models": len(out)}
+            "seconds": seconds, "cpu_seconds": cpu, "load": os.getloadavg()[0], "parcels": n_parcels,
+            "models": len(out), "profile": top}
 
 
 def main(argv: list[str] | None = None) -> str:
@@ -86,26 +106,33 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--resolutions", type=float, nargs="+", default=[100.0, 50.0, 25.0])
     parser.add_argument("--modes", nargs="+", choices=["streamed", "memory"], default=["streamed", "memory"])
     parser.add_argument("--window", type=int, default=1024, help="run.window (pixels)")
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="also profile the stage (CPU time) and print its top N functions to stderr")
     parser.add_argument("--child", nargs=3, metavar=("RES", "MODE", "WORK"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         res, mode, work = args.child
-        print(json.dumps(child(float(res), mode, args.window, Path(work))))
+        print(json.dumps(child(float(res), mode, args.window, Path(work), args.profile)))
         return ""
     lines = ["| resolution | Mpx | mode | parcels x models | RSS before (MiB) | peak in stage (MiB) "
-             "| added by the stage (MiB) | stage time (s) |", "|---|---|---|---|---|---|---|---|"]
+             "| added by the stage (MiB) | stage time (s) | stage CPU (s) | CPU s/Mpx | load avg |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for res in args.resolutions:
         for mode in args.modes:
             with tempfile.TemporaryDirectory() as tmp:
-                done = subprocess.run([sys.executable, __file__, "--window", str(args.window), "--child",
-                                       str(res), mode, tmp], capture_output=True, text=True, check=False)
+                done = subprocess.run([sys.executable, __file__, "--window", str(args.window), "--profile",
+                                       str(args.profile), "--child", str(res), mode, tmp],
+                                      capture_output=True, text=True, check=False)
             if done.returncode:
                 lines.append(f"| {res:g} m | | {mode} | failed: {done.stderr.strip().splitlines()[-1]} |||||")
                 continue
             m = json.loads(done.stdout.strip().splitlines()[-1])
             lines.append(f"| {res:g} m | {m['mpx']:.1f} | {mode} | {m['parcels']} x {m['models']} "
                          f"| {m['before_mib']:.0f} | {m['peak_mib']:.0f} | {m['added_mib']:.0f} "
-                         f"| {m['seconds']:.1f} |")
+                         f"| {m['seconds']:.1f} | {m['cpu_seconds']:.1f} | {m['cpu_seconds'] / m['mpx']:.1f} "
+                         f"| {m['load']:.1f} |")
+            if m["profile"]:
+                print(m["profile"], file=sys.stderr)
             print(lines[-1], flush=True)
     return "\n".join(lines)
 

@@ -150,3 +150,24 @@ def test_laea_crs_name_survives_geotiff_and_geopackage(tmp_path):
         out = subprocess.run([tool, *(["-so", "-al"] if tool == "ogrinfo" else []), str(path)],
                              capture_output=True, text=True, check=True).stdout
         assert 'PROJCRS["steppe_geo LAEA 40.20N 109.30E"' in out, tool
+
+
+def test_from_dataarray_reuses_a_grid_only_for_the_same_georeferencing():
+    """The cached Grid comes back for an equal CRS/transform/shape, never for changed metadata."""
+    from affine import Affine
+    from rasterio.windows import Window
+
+    from steppe_geo.grid import Grid, _georef_key
+
+    grid = Grid.from_bounds((500_000, 4_400_000, 500_400, 4_400_300), crs="EPSG:32649", resolution_m=100)
+    da = grid.to_dataarray(np.zeros(grid.shape, dtype=np.float32), name="a")
+    assert _georef_key(da) is not None
+    first = Grid.from_dataarray(da)
+    assert first == grid and Grid.from_dataarray(da.copy()) is first  # an equal array: the same Grid
+    moved = da.assign_coords(x=da.x + 100.0).rio.write_transform(grid.transform * Affine.translation(1, 0))
+    assert Grid.from_dataarray(moved).transform.c == grid.transform.c + 100.0
+    other_crs = da.rio.write_crs("EPSG:32650")
+    assert Grid.from_dataarray(other_crs).crs.to_epsg() == 32650
+    part = da.isel(y=slice(1, 3), x=slice(1, 4))
+    assert Grid.from_dataarray(part) == grid.window_grid(Window(1, 1, 3, 2))
+    assert _georef_key(da.rename({"x": "lon", "y": "lat"})) is None  # other dims: not cached

@@ -341,6 +341,11 @@ def test_streamed_parcel_stage_equals_memory_mode(sample, aligned, parcels_memor
     assert _crosses_windows(out["solar"].ranked.geometry, layers.grid, both=True)
     assert _crosses_windows(out["solar"].regions.geometry, layers.grid)
     assert all(not r.score.variable._in_memory for r in results.values())  # still not loaded whole
+    # the capacity factor (compared above through capacity_mw / energy_gwh of parcels and regions) is
+    # computed on the windows read, where used, and not written to a file
+    for name in ("wind_wp", "solar"):
+        assert out[name].ranked["energy_gwh"].notna().any() and out[name].regions["energy_gwh"].notna().any()
+    assert not list((work / "parcels-streamed").rglob("capacity_factor*"))
 
 
 def test_dask_parcel_stage_equals_memory_mode(sample, aligned, parcels_memory):

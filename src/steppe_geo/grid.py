@@ -42,6 +42,36 @@ MAX_GRID_PIXELS = MAX_PIXELS
 with :class:`~steppe_geo.errors.SizeLimitError` before anything is allocated."""
 
 
+_GRID_CACHE_SIZE = 256
+_GRIDS_OF_GEOREF: dict[tuple, Grid] = {}
+"""Grids already built by :meth:`Grid.from_dataarray`, by :func:`_georef_key` (oldest dropped first)."""
+
+
+def _georef_key(da: xr.DataArray) -> tuple | None:
+    """Everything rioxarray derives a DataArray's CRS, transform and shape from, as a hashable key.
+
+    ``(y, x)`` sizes, the first and last ``x``/``y`` coordinates (rioxarray's recomputed transform
+    uses only these and the sizes), and the grid-mapping variable's ``GeoTransform`` and WKT.
+    Two DataArrays with equal keys get the same :class:`Grid` from :meth:`Grid.from_dataarray`,
+    which can therefore reuse it instead of parsing the WKT and re-deriving the transform
+    (about 10 ms a call, paid once per window and layer by the windowed stages). None (no
+    caching) for anything but plain ``(…, y, x)`` arrays whose CRS is stored as WKT in the
+    grid-mapping variable, as rioxarray writes it.
+    """
+    if da.ndim < 2 or da.dims[-2:] != ("y", "x") or "x" not in da.indexes or "y" not in da.indexes:
+        return None
+    name = da.encoding.get("grid_mapping", da.attrs.get("grid_mapping", "spatial_ref"))
+    if not isinstance(name, str) or name not in da.coords:
+        return None
+    attrs = da.coords[name].attrs
+    wkt = attrs.get("spatial_ref", attrs.get("crs_wkt"))
+    geotransform = attrs.get("GeoTransform")
+    if not isinstance(wkt, str) or not isinstance(geotransform, str):
+        return None
+    x, y = da.indexes["x"], da.indexes["y"]
+    return (da.shape[-2:], float(x[0]), float(x[-1]), float(y[0]), float(y[-1]), geotransform, wkt)
+
+
 @dataclass(frozen=True)
 class Grid:
     """A raster grid: coordinate reference system, affine transform and shape.
@@ -261,13 +291,21 @@ class Grid:
         MissingCRSError
             If ``da`` has no CRS.
         """
+        key = _georef_key(da)
+        if key is not None and key in _GRIDS_OF_GEOREF:
+            return _GRIDS_OF_GEOREF[key]
         crs = da.rio.crs
         if crs is None:
             raise MissingCRSError(
                 f"DataArray {da.name!r} has no CRS; set one with da.rio.write_crs(...)"
             )
-        return cls(pyproj.CRS.from_user_input(crs.to_wkt()), dataarray_transform(da),
+        grid = cls(pyproj.CRS.from_user_input(crs.to_wkt()), dataarray_transform(da),
                    (da.rio.height, da.rio.width))
+        if key is not None:
+            if len(_GRIDS_OF_GEOREF) >= _GRID_CACHE_SIZE:
+                _GRIDS_OF_GEOREF.pop(next(iter(_GRIDS_OF_GEOREF)), None)  # oldest first
+            _GRIDS_OF_GEOREF[key] = grid
+        return grid
 
     def __repr__(self) -> str:
         t = self.transform

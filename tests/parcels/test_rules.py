@@ -177,6 +177,70 @@ def test_rank_stability_recombines_pixels_like_the_overlay(rule, options, layers
         pd.testing.assert_frame_equal(out, shortcut)
 
 
+def _scores_pixel_first(pixels, combination, draws):
+    """The draw scores with every pixel scored first, then averaged: (draws, parcels).
+
+    Each pixel is scored under every draw on the whole pixel matrix (the rule's closed form,
+    criteria summed in order), clipped to [0, 1], then the coverage-weighted mean per parcel is
+    taken (:meth:`ParcelPixels.means`, scipy's sparse product).
+    """
+    def linear(values):
+        out = values[:, 0:1] * draws[None, :, 0]
+        for j in range(1, values.shape[1]):
+            out = out + values[:, j:j + 1] * draws[None, :, j]
+        return out
+
+    x = pixels.values
+    if combination.rule.value == "wlc":
+        s = linear(x)
+    elif combination.rule.value == "weighted-product":
+        with np.errstate(divide="ignore"):
+            logs = np.log(x)
+        logs[x <= 0] = -1e300
+        s = np.exp(linear(logs))
+    else:  # OWA: order weights at each criterion's position in the pixel's descending order
+        v = np.asarray(combination.order_weights)
+        order = np.argsort(-x, axis=1, kind="stable")
+        position = np.empty_like(order)
+        np.put_along_axis(position, order, np.arange(x.shape[1])[None, :], axis=1)
+        den_m = v[position]
+        den = linear(den_m)
+        plain = (v[None, :] * np.take_along_axis(x, order, axis=1)).sum(axis=1)
+        s = np.where(den > 0, linear(den_m * x) / np.where(den > 0, den, 1.0), plain[:, None])
+    return np.ascontiguousarray(pixels.means(np.clip(s, 0.0, 1.0)).T)
+
+
+@pytest.mark.parametrize("tile", [1, 7, 64, 1 << 15])
+@pytest.mark.parametrize(("rule", "options"), WEIGHTED_RULES)
+def test_tiled_draw_scores_equal_pixel_first_scores_bit_for_bit(rule, options, tile, layers, parcels,
+                                                                small_grid, monkeypatch):
+    """Tiles of whole parcels (or pieces of one, `tile` < a parcel's entries) change no bit of any score.
+
+    Also: parcels without eligible pixels (NaN, first and last), and independent formulas for
+    WLC and the weighted product to 1e-12.
+    """
+    import steppe_geo.parcels.rules as rules
+
+    monkeypatch.setattr(rules, "_TILE_VALUES", tile * 3)  # 3 draws: `tile` entries per tile
+    res = evaluate(_overlay(rule, options), layers)
+    eligible = res.eligible.copy(data=np.asarray(res.eligible.values).copy())
+    eligible.values[:, :3] = False
+    extra = gpd.GeoDataFrame({"pid": ["edge"]}, crs=small_grid.crs,
+                             geometry=[shapely.box(400_000, 4_430_300, 400_080, 4_430_400)])
+    both = pd.concat([extra, parcels, extra.assign(pid="edge2")], ignore_index=True)
+    pixels = parcel_pixels(both, {k: res.criteria[k] for k in "abc"}, eligible=eligible)
+    combination = Combination.from_overlay(res.overlay)
+    draws = np.array([[0.6, 0.3, 0.1], [0.1, 0.2, 0.7], [1 / 3, 1 / 3, 1 / 3]])
+    got = rules._draw_scorer(pixels, combination)(draws)
+    want = _scores_pixel_first(pixels, combination, draws)
+    np.testing.assert_array_equal(got, want)
+    assert np.isnan(got[:, 0]).all() and np.isnan(got[:, -1]).all() and np.isfinite(got[:, 1:-1]).all()
+    if rule != "owa":  # and an independent formula: Σ wᵢxᵢ or Π xᵢ^wᵢ per pixel, averaged per parcel
+        x = pixels.values[:, None, :]
+        by_hand = (x * draws).sum(axis=2) if rule == "wlc" else np.prod(x ** draws, axis=2)
+        np.testing.assert_allclose(got, pixels.means(by_hand).T, rtol=1e-12, atol=1e-15)
+
+
 def test_rank_stability_refuses_rules_that_ignore_weights(layers, parcels):
     res = evaluate(_overlay("fuzzy-and", {}), layers)
     pixels = parcel_pixels(parcels, {k: res.criteria[k] for k in "abc"}, eligible=res.eligible)

@@ -66,7 +66,8 @@ WEIGHTLESS_RULES = frozenset({Rule.FUZZY_AND, Rule.FUZZY_OR, Rule.FUZZY_PRODUCT,
 """Rules whose score does not depend on the criterion weights (so weight draws cannot move a rank)."""
 
 _LOG_ZERO = -1e300  # ln(0) stand-in: exp(w · _LOG_ZERO) = 0 for any w > 1e-8, and 0 · _LOG_ZERO = 0 (0⁰ = 1)
-_DRAW_BLOCK_VALUES = 1 << 22  # pixels x draws per block of per-draw scores (32 MB of float64)
+_DRAW_BLOCK_VALUES = 1 << 22  # parcels x draws per block of per-draw scores (32 MB of float64)
+_TILE_VALUES = 1 << 15  # coverage entries x draws scored at once (256 KB of float64: stays in the cache)
 
 
 @dataclass(frozen=True)
@@ -406,28 +407,67 @@ def perfect_criterion_gains(pixels: ParcelPixels, combination: Combination) -> p
     return pd.DataFrame(out, index=pixels.index)
 
 
+def _row_tiles(indptr: np.ndarray, size: int) -> list[tuple[int, int]]:
+    """Runs of whole CSR rows ``(first_row, stop_row)`` holding about ``size`` entries each.
+
+    A row with more than ``size`` entries is a run of its own; rows without entries are kept in
+    the runs (their sums are 0).
+    """
+    n = len(indptr) - 1
+    tiles, r0 = [], 0
+    while r0 < n:
+        r1 = int(np.searchsorted(indptr, indptr[r0] + size, side="right")) - 1
+        r1 = min(max(r1, r0 + 1), n)
+        tiles.append((r0, r1))
+        r0 = r1
+    return tiles
+
+
+def _linear(values: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``values @ w.T`` for (rows, criteria) values and (draws, criteria) weights, summed in criterion order.
+
+    Plain multiply-adds rather than BLAS, whose rounding depends on the matrix sizes (and the
+    library), so a pixel's score does not depend on the tile it is computed in.
+    """
+    wt = np.ascontiguousarray(w.T)  # each criterion's weights contiguous: numpy's fast inner loop
+    out = np.multiply(values[:, 0:1], wt[0][None, :])
+    term = np.empty_like(out)
+    for j in range(1, values.shape[1]):
+        out += np.multiply(values[:, j:j + 1], wt[j][None, :], out=term)
+    return out
+
+
 def _draw_scorer(pixels: ParcelPixels, combination: Combination) -> Callable[[np.ndarray], np.ndarray]:
     """A function: (draws, criteria) weight rows -> (draws, parcels) parcel scores under the rule.
 
     Per pixel, the rule is linear in the weights after a fixed transform of the values (WLC: the
     values; weighted product: their logarithms, then ``exp``; OWA: numerator and denominator
-    matrices fixed by each pixel's own descending order, which does not depend on the weights).
-    Pixel scores are then averaged per parcel with the coverage weights (a sparse product).
+    matrices fixed by each pixel's own order, which does not depend on the weights). Pixel
+    scores are then averaged per parcel with the coverage weights.
+
+    The work is done in tiles of whole parcels (or pieces of a large one) of about
+    :data:`_TILE_VALUES` pixel scores — the stored coverage entries of a run of CSR rows times
+    the draws of the block — so every intermediate stays in the CPU cache (the whole-matrix
+    version streamed pixels x draws arrays through memory several times; 2x slower). Each
+    entry's pixel is scored (:func:`_linear`, criteria summed in order), clipped, weighted by its
+    coverage and summed per parcel in entry order, as the sparse product ``weights @ scores`` of
+    :meth:`ParcelPixels.means` adds them, so the scores do not depend on the tiling
+    (``tests/parcels/test_rules.py`` compares them bit for bit with the pixels scored first).
     """
     x = pixels.values
     rule = combination.rule
     if rule is Rule.WLC:
-        def pixel(w: np.ndarray) -> np.ndarray:
-            out: np.ndarray = x @ w.T
+        def pixel(w: np.ndarray, rows: np.ndarray) -> np.ndarray:
+            out: np.ndarray = _linear(x[rows], w)
             return out
     elif rule is Rule.WEIGHTED_PRODUCT:
         with np.errstate(divide="ignore"):
             logs = np.log(x)
         logs[x <= 0] = _LOG_ZERO
 
-        def pixel(w: np.ndarray) -> np.ndarray:
-            out: np.ndarray = np.exp(logs @ w.T)
-            return out
+        def pixel(w: np.ndarray, rows: np.ndarray) -> np.ndarray:
+            out: np.ndarray = _linear(logs[rows], w)
+            return np.exp(out, out=out)
     elif rule is Rule.OWA:
         v = np.asarray(combination.order_weights)
         order = np.argsort(-x, axis=1, kind="stable")  # as the overlay: descending, ties in criterion order
@@ -437,19 +477,51 @@ def _draw_scorer(pixels: ParcelPixels, combination: Combination) -> Callable[[np
         num_m = den_m * x
         plain = (v[None, :] * np.take_along_axis(x, order, axis=1)).sum(axis=1)  # Yager's OWA if Σ u·v = 0
 
-        def pixel(w: np.ndarray) -> np.ndarray:
-            den = den_m @ w.T
+        def pixel(w: np.ndarray, rows: np.ndarray) -> np.ndarray:
+            den = _linear(den_m[rows], w)
             ok = den > 0
-            out: np.ndarray = np.where(ok, (num_m @ w.T) / np.where(ok, den, 1.0), plain[:, None])
+            out: np.ndarray = np.where(ok, _linear(num_m[rows], w) / np.where(ok, den, 1.0),
+                                       plain[rows][:, None])
             return out
     else:
         raise InvalidParameterError(
             f"rule {rule.value!r} ignores the criterion weights, so weight draws cannot change any "
             "parcel's score or rank; rank stability under weight uncertainty does not apply to it")
+    matrix = pixels.weights
+    indptr, cols, cover = matrix.indptr, matrix.indices, matrix.data.astype(np.float64)
+    den = np.asarray(matrix.sum(axis=1)).ravel()  # as ParcelPixels.means
+    has = den > 0
+    scale = np.where(has, 1.0 / np.where(has, den, 1.0), np.nan)
+
+    def weighted(w: np.ndarray, e0: int, e1: int) -> np.ndarray:
+        """Clipped pixel scores of coverage entries e0 … e1 times their coverage, (entries, draws)."""
+        s = pixel(w, cols[e0:e1])
+        np.clip(s, 0.0, 1.0, out=s)  # as the overlay, which clips to [0, 1]
+        s *= cover[e0:e1, None]
+        return s
 
     def scores(w: np.ndarray) -> np.ndarray:
-        s = np.clip(pixel(np.atleast_2d(w)), 0.0, 1.0)  # as the overlay, which clips to [0, 1]
-        return np.ascontiguousarray(pixels.means(s).T) + 0.0
+        w = np.atleast_2d(w)
+        size = max(1, _TILE_VALUES // w.shape[0])
+        out = np.empty((w.shape[0], matrix.shape[0]), dtype=np.float64)
+        num = np.zeros((matrix.shape[0], w.shape[0]))
+        for r0, r1 in _row_tiles(indptr, size):
+            e0, e1 = int(indptr[r0]), int(indptr[r1])
+            # np.add.reduce over axis 0 adds the rows in order, as the sparse product does
+            # (np.add.reduceat does not: it sums a segment pairwise).
+            if r1 - r0 == 1:  # one parcel (the common case for large ones), in pieces of `size` entries
+                for p0 in range(e0, e1, size):
+                    part = weighted(w, p0, min(p0 + size, e1))
+                    if p0 > e0:
+                        part[0] += num[r0]  # the sum so far, then this piece's entries in order
+                    num[r0] = np.add.reduce(part, axis=0)
+            else:
+                s = weighted(w, e0, e1)
+                for r in range(r0, r1):
+                    if indptr[r + 1] > indptr[r]:
+                        num[r] = np.add.reduce(s[indptr[r] - e0:indptr[r + 1] - e0], axis=0)
+            out[:, r0:r1] = (num[r0:r1] * scale[r0:r1, None]).T
+        return out + 0.0
     return scores
 
 
@@ -470,7 +542,8 @@ def pixel_rank_stability(
     model's rule and takes each parcel's coverage-weighted mean — exactly the parcel score the
     model would give with those weights (not the WLC shortcut on criterion means, which holds
     for WLC only). Cost: pixels x criteria x draws multiply-adds (plus an ``exp`` per pixel and
-    draw for the weighted product); draws are processed in blocks of about 4 M pixel scores.
+    draw for the weighted product); draws are processed in blocks of about 4 M parcel scores, each
+    in cache-sized tiles of parcels (see ``_draw_scorer``).
 
     Parameters
     ----------
@@ -522,7 +595,7 @@ def pixel_rank_stability(
     scorer = _draw_scorer(pixels, combination)
     valid = pixels.area_ha > 0
     marks = np.where(valid, 0.0, np.nan)[None, :]  # NaN marks the parcels that are not ranked
-    block = int(max(1, min(256, _DRAW_BLOCK_VALUES // max(pixels.values.shape[0], 1))))
-    all_ranks = _rank_draws(weight_rows, marks, block=block, score_fn=scorer)
+    block = int(max(1, min(256, _DRAW_BLOCK_VALUES // max(n, 1))))  # (draws, parcels) scores per block
+    all_ranks = _rank_draws(draws, marks, block=block, score_fn=scorer)
     base = _rank_draws(w[None, :], marks, workers=1, score_fn=scorer)[:, 0]
     return _rank_table(base, all_ranks, valid, k=k, index=pixels.index)

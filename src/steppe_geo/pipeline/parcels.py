@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import geopandas as gpd
 import numpy as np
@@ -13,6 +12,7 @@ import pandas as pd
 import rasterio
 import shapely
 import xarray as xr
+from rasterio import features
 from rasterio.windows import Window
 from tqdm import tqdm
 
@@ -24,7 +24,7 @@ from steppe_geo.errors import (
     InvalidParameterError,
 )
 from steppe_geo.grid import Grid
-from steppe_geo.io import open_lazy, tiled_writer
+from steppe_geo.io import open_lazy
 from steppe_geo.io.warp import GDAL_CACHE_MB
 from steppe_geo.mcda import aoi_mask
 from steppe_geo.mcda.aoi import _inside_window, _pixel_polygon, aoi_polygon
@@ -142,8 +142,7 @@ def _parcel_columns(parcels_gdf: gpd.GeoDataFrame, crit: Mapping[str, xr.DataArr
 class _Window:
     """The model's rasters cut to one window of the grid (a windowed run reads only that window)."""
 
-    def __init__(self, res: ModelOutput, win: Window, grid: Grid, criteria: Sequence[str], *,
-                 cf: xr.DataArray | None, aoi_pixels: Any) -> None:
+    def __init__(self, res: ModelOutput, win: Window, grid: Grid, criteria: Sequence[str]) -> None:
         self.grid = grid.window_grid(win)
         self.win = win
         rows, cols = win.toslices()
@@ -154,80 +153,106 @@ class _Window:
         self.score = cut(res.score)
         self.eligible = cut(res.eligible) == 1  # bool, or uint8 1/0 from eligible.tif
         self.crit = {k: cut(res.result.criteria[k]) for k in criteria}
-        self.cf = cut(cf) if cf is not None else None
-        self._aoi = aoi_pixels
-
-    def inside(self) -> xr.DataArray | None:
-        """Pixels whose centre is inside the AOI, on the window (as the windowed overlay marks them)."""
-        if self._aoi is None:
-            return None
-        return self.grid.to_dataarray(_inside_window(self._aoi, int(self.win.row_off), int(self.win.col_off),
-                                                     self.grid.shape), name="inside_aoi")
 
 
-def _capacity_factor_file(res: ModelOutput, technology: str | None, weibull_k: xr.DataArray | None, *,
-                          window: int) -> xr.DataArray | None:
-    """:func:`_capacity_factor` of a windowed run, computed window by window into a tiled file (read lazily).
+def _inside_aoi(aoi_pixels: Any, win: Window, grid: Grid) -> xr.DataArray:
+    """Pixels whose centre is inside the AOI, on the window (as the windowed overlay marks them)."""
+    wgrid = grid.window_grid(win)
+    return wgrid.to_dataarray(_inside_window(aoi_pixels, int(win.row_off), int(win.col_off), wgrid.shape),
+                              name="inside_aoi")
 
-    The capacity factor is a per-pixel function of the derived layers, so each window's is the
-    whole grid's there; it is written once (``capacity_factor.tif`` next to the model's
-    ``score.tif``) and read by the parcel chunks and the regions alike. None: not a siting
-    model, or its layers are missing.
+
+class _CapacityFactor:
+    """:func:`_capacity_factor` of a windowed run, computed on a window where asked (never written).
+
+    The capacity factor is a per-pixel function of the derived layers, so a window's is the
+    whole grid's there. It is computed for the parcel chunks and the regions on the windows they
+    read, and (wind, the costly one: a Weibull integral per pixel) only on the pixels their
+    statistics use — covered by a parcel or in a region, and eligible. No pass over the
+    whole grid and no file: it used to be written to ``capacity_factor.tif`` once per model and
+    read back.
     """
-    layers = getattr(res.result, "layers", None)
-    if technology is None or layers is None:
-        return None
-    if ("pv_yield" if technology == "solar" else "wind_speed_hub") not in layers:
-        return None
-    grid = Grid.from_dataarray(res.score)
-    if weibull_k is not None and not Grid.from_dataarray(weibull_k).same_as(grid):
-        weibull_k = None
-    path = Path(res.files["score"]).with_name("capacity_factor.tif")
-    with tiled_writer(path, grid, dtype="float64", nodata=float("nan")) as dst:  # as computed: no rounding
-        for win in grid.windows(window):
-            rows, cols = win.core_slices
-            needed = {k: layers[k].isel(y=rows, x=cols).load() for k in ("pv_yield", "wind_speed_hub", "dem")
-                      if k in layers}
-            eligible = res.eligible.isel(y=rows, x=cols).load() == 1
-            k = weibull_k.isel(y=rows, x=cols).load() if weibull_k is not None else None
-            cf = _capacity_factor_of(needed, eligible, res.model, technology, k)
-            assert cf is not None  # its layers are there (checked above)
-            dst.write(np.asarray(cf.values, dtype=np.float64), 1, window=win.core)
-    return open_lazy(path, name="cf")
+
+    def __init__(self, res: ModelOutput, technology: str, weibull_k: xr.DataArray | None, grid: Grid) -> None:
+        self.res, self.technology = res, technology
+        self.layers = res.result.layers
+        self.weibull_k = (weibull_k if weibull_k is not None and Grid.from_dataarray(weibull_k).same_as(grid)
+                          else None)
+
+    @classmethod
+    def of(cls, res: ModelOutput, technology: str | None, weibull_k: xr.DataArray | None,
+           grid: Grid) -> _CapacityFactor | None:
+        """None: not a siting model, or its layers are missing (as :func:`_capacity_factor`)."""
+        layers = getattr(res.result, "layers", None)
+        if technology is None or layers is None:
+            return None
+        if ("pv_yield" if technology == "solar" else "wind_speed_hub") not in layers:
+            return None
+        return cls(res, technology, weibull_k, grid)
+
+    def on(self, win: Window, needed: xr.DataArray) -> xr.DataArray:
+        """The capacity factor on window ``win`` where ``needed`` (bool; wind: NaN elsewhere)."""
+        rows, cols = win.toslices()
+        layers = {k: self.layers[k].isel(y=rows, x=cols).load() for k in ("pv_yield", "wind_speed_hub", "dem")
+                  if k in self.layers}
+        k = self.weibull_k.isel(y=rows, x=cols).load() if self.weibull_k is not None else None
+        return _capacity_factor_of(layers, needed, self.res.model, self.technology, k)
 
 
-def _windowed_parcel_columns(parcels_gdf: gpd.GeoDataFrame, res: ModelOutput, combination: Any, *,
-                             id_column: str | None, window: int, cf: xr.DataArray | None,
-                             aoi: gpd.GeoDataFrame | None, keep_pixels: bool) -> tuple[gpd.GeoDataFrame, Any]:
-    """:func:`_parcel_columns` chunk by chunk of parcels, each against windowed reads of the model's files.
+class _ModelParcels(NamedTuple):
+    """What the single pass over the parcel chunks needs of one model."""
+
+    res: ModelOutput
+    combination: Any
+    cf: _CapacityFactor | None
+    keep_pixels: bool
+
+
+def _windowed_parcel_columns(parcels_gdf: gpd.GeoDataFrame, models: Mapping[str, _ModelParcels], *,
+                             id_column: str | None, window: int,
+                             aoi: gpd.GeoDataFrame | None) -> dict[str, tuple[gpd.GeoDataFrame, Any]]:
+    """:func:`_parcel_columns` of every model in one pass over the chunks of parcels, against windowed reads.
 
     Parcels are grouped by location (:func:`steppe_geo.parcels.parcel_chunks`); each chunk's
-    coverage is computed on the window holding it, which gives every parcel the coverage
-    fractions it has on the whole grid, cell for cell, so the statistics are the whole-grid ones.
-    Memory: one chunk's window of the rasters, the table, and (``keep_pixels``, for the pixel
-    rank stability) the parcels' pixels.
+    coverage is computed once on the window holding it — for all models, as is the area inside
+    the AOI — which gives every parcel the coverage fractions it has on the whole grid, cell for
+    cell, so the statistics are the whole-grid ones. Each model's rasters are read on that window
+    once. Memory: one chunk's window of one model's rasters, the tables, and (``keep_pixels``,
+    for the pixel rank stability) the parcels' pixels.
     """
-    grid = Grid.from_dataarray(res.score)
+    grid = Grid.from_dataarray(next(iter(models.values())).res.score)
     aoi_pixels = _pixel_polygon(aoi_polygon(aoi, crs=grid.crs), grid) if aoi is not None else None
-    tables, parts, positions = [], [], []
+    tables: dict[str, list] = {m: [] for m in models}
+    parts: dict[str, list] = {m: [] for m in models}
+    positions = []
     for pos, win in parcel_chunks(parcels_gdf, grid, window):
-        w = _Window(res, win, grid, combination.criteria, cf=cf, aoi_pixels=aoi_pixels)
         chunk = parcels_gdf.iloc[pos]
-        coverage = coverage_matrix(chunk, w.grid, id_column=id_column)
-        table, pixels = _parcel_columns(chunk, w.crit, w.score, w.eligible, w.cf, w.inside(), combination,
-                                        id_column=id_column, coverage=coverage)
-        tables.append(table)
+        coverage = coverage_matrix(chunk, grid.window_grid(win), id_column=id_column)
+        covered = np.zeros(int(win.height) * int(win.width), dtype=bool)
+        covered[coverage.matrix.indices] = True
+        covered = covered.reshape(int(win.height), int(win.width))
+        aoi_area = (_aoi_area_ha(chunk, _inside_aoi(aoi_pixels, win, grid), id_column=id_column,
+                                 coverage=coverage) if aoi_pixels is not None else None)
         positions.append(pos)
-        if keep_pixels:
-            parts.append((pos, win, pixels))
+        for name, spec in models.items():
+            w = _Window(spec.res, win, grid, spec.combination.criteria)
+            cf = spec.cf.on(win, w.eligible & covered) if spec.cf is not None else None
+            table, pixels = _parcel_columns(chunk, w.crit, w.score, w.eligible, cf, None, spec.combination,
+                                            id_column=id_column, coverage=coverage)
+            if aoi_area is not None:
+                table["aoi_area_ha"] = aoi_area
+            tables[name].append(table)
+            if spec.keep_pixels:
+                parts[name].append((pos, win, pixels))
     back = np.argsort(np.concatenate(positions), kind="stable")
-    zonal = pd.concat(tables).iloc[back]
-    pixels = ParcelPixels.from_chunks(parts, parcels_gdf.index, grid) if keep_pixels else None
-    return zonal, pixels
+    return {name: (pd.concat(tables[name]).iloc[back],
+                   ParcelPixels.from_chunks(parts[name], parcels_gdf.index, grid) if spec.keep_pixels
+                   else None)
+            for name, spec in models.items()}
 
 
 def _windowed_regions(res: ModelOutput, combination: Any, *, window: int, min_area_ha: float,
-                      cf: xr.DataArray | None) -> gpd.GeoDataFrame | None:
+                      cf: _CapacityFactor | None) -> gpd.GeoDataFrame | None:
     """Candidate regions (top quintile of scores) of a windowed run, as memory mode finds and scores them.
 
     The threshold is the exact 80th percentile of the finite scores
@@ -247,10 +272,15 @@ def _windowed_regions(res: ModelOutput, combination: Any, *, window: int, min_ar
         return None
     parts = []
     for pos, win in parcel_chunks(polygons, grid, window):
-        w = _Window(res, win, grid, combination.criteria, cf=cf, aoi_pixels=None)
+        w = _Window(res, win, grid, combination.criteria)
         chunk = polygons.iloc[pos]
-        attributes = {**w.crit, **({"cf": w.cf} if w.cf is not None else {})}
-        table = _attach(chunk, w.score, _available(w.score, w.eligible), w.eligible, attributes, ("mean",))
+        available = _available(w.score, w.eligible)
+        attributes = dict(w.crit)
+        if cf is not None:  # on the pixels of this chunk's regions (pixel-aligned polygons: centres inside)
+            inside = features.geometry_mask(chunk.geometry, out_shape=w.grid.shape,
+                                            transform=w.grid.transform, invert=True)
+            attributes["cf"] = cf.on(win, w.eligible.copy(data=available & inside))
+        table = _attach(chunk, w.score, available, w.eligible, attributes, ("mean",))
         gains = perfect_criterion_gains(parcel_pixels(chunk, w.crit, eligible=w.eligible), combination)
         table[list(gains.columns)] = gains.to_numpy()
         parts.append(table)
@@ -259,10 +289,24 @@ def _windowed_regions(res: ModelOutput, combination: Any, *, window: int, min_ar
     return regions.sort_values("score_mean", ascending=False, kind="stable")
 
 
+def _model_parcels(res: ModelOutput, cfg: Config, weibull_k: xr.DataArray | None) -> _ModelParcels:
+    """What the parcel chunks need of a windowed run's model: rule, capacity factor, pixels kept or not."""
+    from steppe_geo.mcda.combine import Rule
+
+    combination = _combination(res)
+    pc = cfg.parcels
+    stable = pc.monte_carlo_draws > 0 and len(combination.weights) > 1 and combination.uses_weights
+    technology = _TECHNOLOGY.get(getattr(res.model, "name", ""))
+    return _ModelParcels(res, combination,
+                         _CapacityFactor.of(res, technology, weibull_k, Grid.from_dataarray(res.score)),
+                         keep_pixels=stable and combination.rule is not Rule.WLC)
+
+
 def rank_model_parcels(parcels_gdf: gpd.GeoDataFrame, res: ModelOutput, cfg: Config, *,
                        select: bool, coverage: Any = None,
                        weibull_k: xr.DataArray | None = None,
-                       aoi: gpd.GeoDataFrame | None = None) -> ParcelOutput:
+                       aoi: gpd.GeoDataFrame | None = None,
+                       columns: tuple[gpd.GeoDataFrame, Any] | None = None) -> ParcelOutput:
     """Zonal statistics, ranking, regions, rank stability and (optionally) selection for one model.
 
     A parcel's score is the coverage-weighted mean of the model's score raster over its
@@ -304,6 +348,10 @@ def rank_model_parcels(parcels_gdf: gpd.GeoDataFrame, res: ModelOutput, cfg: Con
         the pixels whose centre is inside the AOI, as ``eligible_area_ha`` is counted, so
         ``eligible_area_ha <= aoi_area_ha``). Eligible land, scores and regions count only land
         inside the AOI in any case (pixels outside it are not eligible).
+    columns : (GeoDataFrame, ParcelPixels or None), optional
+        A windowed run's per-parcel table and pixels of this model, already computed for these
+        parcels (:func:`run_parcels` computes them for all models in one pass over the parcel
+        chunks); computed here when not given.
 
     Returns
     -------
@@ -330,10 +378,12 @@ def rank_model_parcels(parcels_gdf: gpd.GeoDataFrame, res: ModelOutput, cfg: Con
 
         # the window, not GDAL's block cache (default 5 % of RAM), sets the memory of the reads
         with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):
-            cf = _capacity_factor_file(res, technology, weibull_k, window=cfg.run.window)
-            zonal, pixels = _windowed_parcel_columns(
-                parcels_gdf, res, combination, id_column=pc.id_column, window=cfg.run.window, cf=cf, aoi=aoi,
-                keep_pixels=stable and combination.rule is not Rule.WLC)
+            cf = _CapacityFactor.of(res, technology, weibull_k, grid)
+            if columns is None:
+                spec = _model_parcels(res, cfg, weibull_k)
+                columns = _windowed_parcel_columns(parcels_gdf, {res.name: spec}, id_column=pc.id_column,
+                                                   window=cfg.run.window, aoi=aoi)[res.name]
+            zonal, pixels = columns
             regions = _windowed_regions(res, combination, window=cfg.run.window, min_area_ha=region_min,
                                         cf=cf)
         cf_column = "cf_mean" if "cf_mean" in zonal.columns else None
@@ -396,9 +446,11 @@ def run_parcels(cfg: Config, layers: InputLayers, results: Mapping[str, ModelOut
     """Parcel results for every model in ``cfg.parcels.rank_by`` (empty without ``[parcels]``).
 
     Memory mode: the coverage of every parcel is computed once and reused for all models.
-    Windowed runs (``layers.files`` non-empty): every model is summarised chunk by chunk of
-    parcels against windowed reads (:func:`rank_model_parcels`), so the stage holds one window
-    and the parcels' tables, never a whole-grid array.
+    Windowed runs (``layers.files`` non-empty): all models are summarised in one pass over the
+    chunks of parcels against windowed reads (each chunk's coverage and area inside the AOI
+    computed once), then ranked, their regions found and scored window by window
+    (:func:`rank_model_parcels`), so the stage holds one window and the parcels' tables, never a
+    whole-grid array.
     """
     pc = cfg.parcels
     if pc is None:
@@ -426,8 +478,14 @@ def run_parcels(cfg: Config, layers: InputLayers, results: Mapping[str, ModelOut
             where = f"parcels.source: input {pc.source!r} ({parcels_gdf.attrs.get('source', 'in memory')})"
             raise type(exc)(f"{where}: {exc}") from None
         weibull_k = layers.layers.get("weibull_k")
-    out = {m: rank_model_parcels(parcels_gdf, results[m], cfg, select=m == select_by,
-                                 coverage=coverage, weibull_k=weibull_k, aoi=layers.aoi)
+    columns: dict[str, Any] = {}
+    if layers.files and names:  # one pass over the parcel chunks for all models: coverage computed once
+        with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):
+            columns = _windowed_parcel_columns(
+                parcels_gdf, {m: _model_parcels(results[m], cfg, weibull_k) for m in names},
+                id_column=pc.id_column, window=cfg.run.window, aoi=layers.aoi)
+    out = {m: rank_model_parcels(parcels_gdf, results[m], cfg, select=m == select_by, coverage=coverage,
+                                 weibull_k=weibull_k, aoi=layers.aoi, columns=columns.get(m))
            for m in tqdm(names, desc="parcels", unit="model", disable=not progress)}
     if pc.turbines is not None and pc.turbines.model in out:
         po = out[pc.turbines.model]
