@@ -92,9 +92,12 @@ def test_hybrid_stage_ranks_as_rank_hybrid_by_hand(project):
                           "solar_mw": plots.area.to_numpy() / 1e6 * 0.3 * 40.0,
                           "mean_speed_m_s": zonal["v_mean"].to_numpy(),
                           "ghi_kwh_m2_yr": zonal["ghi_mean"].to_numpy()}, index=table.index)
-    hand = parcels.rank_hybrid(sites, hub_speed_m_s=hub_speed, solar_cf=pv_cf, record_ghi_kwh_m2_yr=record_ghi,
-                               curve="iea_3.3mw_156", export_ratio=0.8, optimise_mix=True)
+    hand = parcels.rank_hybrid(sites, hub_speed_m_s=hub_speed, solar_cf=pv_cf,
+                               record_ghi_kwh_m2_yr=record_ghi, curve="iea_3.3mw_156", export_ratio=0.8,
+                               optimise_mix=True)
     assert table["hybrid_rank"].tolist() == hand["hybrid_rank"].tolist()
+    # PV and GHI re-order the parcels: the hybrid ranking is not the wind ranking of the layouts
+    assert table["hybrid_rank"].tolist() != table["rank"].tolist()
     assert table["solar_mw"].to_numpy() == pytest.approx(sites["solar_mw"].to_numpy())
     for col in ("delivered_mwh_yr", "curtailment_pct", "correlation", "hours_neither", "best_wind_share"):
         assert table[col].to_numpy() == pytest.approx(hand[col].to_numpy(), rel=1e-6), col
@@ -125,7 +128,8 @@ def test_no_hybrid_columns_without_the_table(project):
     ({"record": 3}, r"parcels.hybrid.record: expected a non-empty string, got 3"),
     ({"hub_height_m": 0}, r"parcels.hybrid.hub_height_m: must be > 0, got 0"),
     ({"roughness_m": -1}, r"parcels.hybrid.roughness_m: must be > 0, got -1"),
-    ({"roughness_m": 3.0, "wind_height_m": 2.0}, r"parcels.hybrid.roughness_m: must be below .* got 3.0 with 2 m"),
+    ({"roughness_m": 3.0, "wind_height_m": 2.0},
+     r"parcels.hybrid.roughness_m: must be below .* got 3.0 with 2 m"),
     ({"solar_share": 1.5}, r"parcels.hybrid.solar_share: must be <= 1, got 1.5"),
     ({"solar_mw_per_km2": 0}, r"parcels.hybrid.solar_mw_per_km2: must be > 0, got 0"),
     ({"export_ratio": "big"}, r"parcels.hybrid.export_ratio: expected a number, got 'big'"),
@@ -134,7 +138,8 @@ def test_no_hybrid_columns_without_the_table(project):
     ({"ghi": "gh"}, r"parcels.hybrid.ghi: 'gh' is not an input.*Inputs are: aoi, speed, ghi"),
     ({"columns": {"wind": "WS"}}, r"parcels.hybrid.columns.wind: not a record variable"),
     ({"units": {"wind_speed": 5}}, r"parcels.hybrid.units.wind_speed: expected a non-empty string"),
-    ({"location": [40.5, 200.0, 0]}, r"parcels.hybrid.location: expected \[latitude, longitude, elevation_m\]"),
+    ({"location": [40.5, 200.0, 0]},
+     r"parcels.hybrid.location: expected \[latitude, longitude, elevation_m\]"),
     ({"export": 1}, r"parcels.hybrid.export: unknown key; did you mean 'export_ratio'"),
 ])
 def test_config_errors_name_the_key(project, change, match):
@@ -154,7 +159,8 @@ def test_hybrid_needs_turbines_and_a_record_that_exists(project):
     root, data = project
     data = copy.deepcopy(data)
     data["parcels"]["hybrid"]["record"] = "data/nowhere.csv"
-    with pytest.raises(InputNotFoundError, match=r"parcels.hybrid.record: station record not found: .*nowhere"):
+    with pytest.raises(InputNotFoundError,
+                       match=r"parcels.hybrid.record: station record not found: .*nowhere"):
         config_from_dict(data, base_dir=root, output_dir=root)
     del data["parcels"]["turbines"]
     with pytest.raises(ConfigError, match=r"parcels.hybrid: needs \[parcels.turbines\]"):

@@ -133,13 +133,15 @@ def _turbines(table: Any, rank_by: tuple[str, ...], inputs: Mapping[str, Any]) -
 
 
 _HYBRID_KEYS = ["record", "columns", "units", "time_column", "wind_height_m", "location", "hub_height_m",
-                "roughness_m", "solar_share", "solar_mw_per_km2", "export_ratio", "optimise_mix", "speed", "ghi"]
+                "roughness_m", "solar_share", "solar_mw_per_km2", "export_ratio", "optimise_mix", "speed",
+                "ghi"]
 
 
 def _string_table(table: Any, key: str, valid: list[str]) -> tuple[tuple[str, str], ...]:
     """A table of record variable -> string (``columns``, ``units``), keys checked against ``valid``."""
     if not isinstance(table, Mapping):
-        raise ConfigError(f"{key}: expected a table such as {{ wind_speed = \"Wind Speed\" }}, got {_show(table)}")
+        raise ConfigError(f"{key}: expected a table such as {{ wind_speed = \"Wind Speed\" }}, "
+                          f"got {_show(table)}")
     for var, value in table.items():
         if var not in valid:
             raise ConfigError(f"{key}.{var}: not a record variable{did_you_mean(var, valid) or '.'} "
@@ -149,14 +151,15 @@ def _string_table(table: Any, key: str, valid: list[str]) -> tuple[tuple[str, st
     return tuple((str(k), str(v)) for k, v in table.items())
 
 
-def _hybrid(table: Any, turbines: TurbinesConfig | None, inputs: Mapping[str, Any], base: Path) -> HybridConfig:
+def _hybrid(table: Any, turbines: TurbinesConfig | None, inputs: Mapping[str, Any],
+            base: Path) -> HybridConfig:
     """``[parcels.hybrid]``: needs ``[parcels.turbines]``; the record file must exist, inputs be inputs."""
     from steppe_geo.io.records import NSRDB_COLUMNS
 
     h = _Checker(table, "parcels.hybrid", _HYBRID_KEYS)
     if turbines is None:
-        raise ConfigError("parcels.hybrid: needs [parcels.turbines] (the wind MW of each parcel comes from its "
-                          "turbine layout); add a [parcels.turbines] table or drop [parcels.hybrid]")
+        raise ConfigError("parcels.hybrid: needs [parcels.turbines] (the wind MW of each parcel comes from "
+                          "its turbine layout); add a [parcels.turbines] table or drop [parcels.hybrid]")
     written = h.str("record", required=True)
     record = Path(written).expanduser()
     if not record.is_absolute():
@@ -168,9 +171,10 @@ def _hybrid(table: Any, turbines: TurbinesConfig | None, inputs: Mapping[str, An
     columns = _string_table(table.get("columns", {}), "parcels.hybrid.columns", variables)
     units = _string_table(table.get("units", {}), "parcels.hybrid.units", variables)
     location = table.get("location")
-    if location is not None and (not isinstance(location, list) or len(location) != 3
-                                 or any(isinstance(v, bool) or not isinstance(v, int | float) for v in location)
-                                 or not (-90 <= location[0] <= 90 and -180 <= location[1] <= 180)):
+    if location is not None and (
+            not isinstance(location, list) or len(location) != 3
+            or any(isinstance(v, bool) or not isinstance(v, int | float) for v in location)
+            or not (-90 <= location[0] <= 90 and -180 <= location[1] <= 180)):
         raise ConfigError("parcels.hybrid.location: expected [latitude, longitude, elevation_m] (WGS 84 "
                           f"degrees, latitude -90..90, longitude -180..180; metres), got {_show(location)}")
     wind_height = h.number("wind_height_m", None, low=0, low_open=True)
@@ -333,7 +337,8 @@ def config_from_dict(data: Mapping[str, Any], *, base_dir: PathLike = ".",
                       if "turbines" in data["parcels"] else None),
         )
         if "hybrid" in data["parcels"]:
-            parcels = replace(parcels, hybrid=_hybrid(data["parcels"]["hybrid"], parcels.turbines, inputs, base))
+            parcels = replace(parcels, hybrid=_hybrid(data["parcels"]["hybrid"], parcels.turbines, inputs,
+                                                      base))
         if parcels.source not in inputs:
             raise ConfigError(
                 f"parcels.source: {parcels.source!r} is not an input"

@@ -246,8 +246,8 @@ def _check_parcels(config: Config, rasters: set[str], *, scheduler: str | None, 
         for key in ("speed", "ghi"):
             name = getattr(pc.hybrid, key)
             if name not in rasters:
-                raise ConfigError(f"parcels.hybrid.{key}: input {name!r} ({source_name(inputs[name])}) is not "
-                                  "a raster; give the input name of a raster")
+                raise ConfigError(f"parcels.hybrid.{key}: input {name!r} ({source_name(inputs[name])}) is "
+                                  "not a raster; give the input name of a raster")
         read_hybrid_record(pc.hybrid)
     columns: list[str] | None = None
     for attr in ("id_column", "name_column"):

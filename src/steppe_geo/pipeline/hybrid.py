@@ -50,9 +50,9 @@ def read_hybrid_record(hc: HybridConfig) -> xr.Dataset:
 
     where = f"parcels.hybrid.record ({str(hc.record)!r})"
     try:
-        record = read_station_record(hc.record, columns=dict(hc.columns) or None, units=dict(hc.units) or None,
-                                     time_column=hc.time_column, wind_height_m=hc.wind_height_m,
-                                     location=hc.location)
+        record = read_station_record(hc.record, columns=dict(hc.columns) or None,
+                                     units=dict(hc.units) or None, time_column=hc.time_column,
+                                     wind_height_m=hc.wind_height_m, location=hc.location)
     except SteppeGeoError as exc:
         raise type(exc)(f"{where}: {exc}") from None
     missing = [v for v in ("wind_speed", "ghi") if v not in record.data_vars]
@@ -61,8 +61,9 @@ def read_hybrid_record(hc: HybridConfig) -> xr.Dataset:
             f"{where}: the record has no {' and no '.join(missing)} (it has {list(record.data_vars)}); map "
             "the column with parcels.hybrid.columns, e.g. columns = { wind_speed = \"WS\", ghi = \"GHI\" }")
     if not all(np.isfinite(record.attrs.get(k, np.nan)) for k in ("latitude", "longitude")):
-        raise MissingLayerError(f"{where}: the record has no station latitude and longitude (PV needs the sun's "
-                                "position); give parcels.hybrid.location = [latitude, longitude, elevation_m]")
+        raise MissingLayerError(f"{where}: the record has no station latitude and longitude (PV needs the "
+                                "sun's position); give parcels.hybrid.location = [latitude, longitude, "
+                                "elevation_m]")
     return record
 
 
@@ -79,7 +80,8 @@ class HybridProfiles:
     wind_cf : ndarray
         Wind capacity factor through the turbines' power curve (0–1).
     solar_cf : ndarray
-        PV capacity factor (DC, 0–1) through :func:`~steppe_geo.criteria.complementarity.pv_capacity_factor_series`.
+        PV capacity factor (DC, 0–1) through
+        :func:`~steppe_geo.criteria.complementarity.pv_capacity_factor_series`.
     ghi_kwh_m2_yr : float
         The record's annual GHI (kWh/m²/yr; Σ GHI·duration over the record, scaled to 8760 h).
     """
@@ -116,11 +118,13 @@ def hybrid_profiles(record: xr.Dataset, hc: HybridConfig, *, curve: str) -> Hybr
     height = float(record.attrs["wind_height_m"])
     # the log-law factor ln(hub / z0) / ln(h / z0), the same for every step
     hub = speed * float(log_law(1.0, height_m=hc.hub_height_m, ref_height_m=height, z0_m=hc.roughness_m))
-    wind_cf = comp.wind_capacity_factor_series(speed, curve=curve, height_m=height, hub_height_m=hc.hub_height_m,
-                                               z0_m=hc.roughness_m)
+    wind_cf = comp.wind_capacity_factor_series(speed, curve=curve, height_m=height,
+                                               hub_height_m=hc.hub_height_m, z0_m=hc.roughness_m)
     temperature = record["temperature"].values if "temperature" in record.data_vars else None
-    solar_cf = comp.pv_capacity_factor_series(times, record["ghi"].values, latitude=float(record.attrs["latitude"]),
-                                              longitude=float(record.attrs["longitude"]), temp_air_c=temperature)
+    solar_cf = comp.pv_capacity_factor_series(times, record["ghi"].values,
+                                              latitude=float(record.attrs["latitude"]),
+                                              longitude=float(record.attrs["longitude"]),
+                                              temp_air_c=temperature)
     duration = np.asarray(record["duration_h"].values, dtype=np.float64)
     ghi = np.asarray(record["ghi"].values, dtype=np.float64)
     ok = np.isfinite(ghi)
@@ -196,4 +200,5 @@ def hybrid_provenance(hc: HybridConfig) -> dict[str, object]:
             "hub_height_m": hc.hub_height_m, "roughness_m": hc.roughness_m, "solar_share": hc.solar_share,
             "solar_mw_per_km2": hc.solar_mw_per_km2, "export_ratio": hc.export_ratio,
             "optimise_mix": hc.optimise_mix, "speed": hc.speed, "ghi": hc.ghi,
-            "method": "steppe_geo.parcels.rank_hybrid on the record scaled to each parcel (docs/turbines_hybrid.md)"}
+            "method": "steppe_geo.parcels.rank_hybrid on the record scaled to each parcel "
+                      "(docs/turbines_hybrid.md)"}

@@ -419,12 +419,13 @@ def _hybrid_blocks(name: str, po: ParcelOutput, cfg: Config, figures: list[tuple
     table = po.turbine_summary.drop(columns=po.turbine_summary.geometry.name)
     table = pd.DataFrame(table).sort_values("hybrid_rank")
     best = table.iloc[0]
-    ax = maps.plot_complementarity(prof.wind_cf, prof.solar_cf, times=prof.times, wind_mw=float(best["capacity_mw"]),
-                                   solar_mw=float(best["solar_mw"]), export_limit_mw=float(best["export_limit_mw"]),
+    ax = maps.plot_complementarity(prof.wind_cf, prof.solar_cf, times=prof.times,
+                                   wind_mw=float(best["capacity_mw"]), solar_mw=float(best["solar_mw"]),
+                                   export_limit_mw=float(best["export_limit_mw"]),
                                    title=f"{name}: wind + PV, best hybrid parcel")
     stem = f"{name}_hybrid"
-    caption = (f"{name}: mean daily profile (UTC hours) of the record {hc.record.name} at the best hybrid parcel's "
-               f"{best['capacity_mw']:.0f} MW wind + {best['solar_mw']:.0f} MW PV behind "
+    caption = (f"{name}: mean daily profile (UTC hours) of the record {hc.record.name} at the best hybrid "
+               f"parcel's {best['capacity_mw']:.0f} MW wind + {best['solar_mw']:.0f} MW PV behind "
                f"{best['export_limit_mw']:.0f} MW")
     figures.append((stem, caption, ax.figure))
     shown = [c for c in ("rank", cfg.parcels.id_column, "capacity_mw", *_HYBRID_SHOWN) if c in table.columns]
@@ -432,8 +433,8 @@ def _hybrid_blocks(name: str, po: ParcelOutput, cfg: Config, figures: list[tuple
         maps.text_html(f"The {len(table)} laid-out parcels of {name} ranked as hybrids: PV on "
                        f"{hc.solar_share:.0%} of each parcel at {hc.solar_mw_per_km2:g} MW/km², export limit "
                        f"{hc.export_ratio:g} × the larger plant; record {hc.record.name} (wind taken to "
-                       f"{hc.hub_height_m:g} m, z0 = {hc.roughness_m:g} m); correlation of the record's wind and "
-                       f"PV capacity factors {np.corrcoef(prof.wind_cf, prof.solar_cf)[0, 1]:.2f}."),
+                       f"{hc.hub_height_m:g} m, z0 = {hc.roughness_m:g} m); correlation of the record's wind "
+                       f"and PV capacity factors {np.corrcoef(prof.wind_cf, prof.solar_cf)[0, 1]:.2f}."),
         maps.table_html(table[shown].round(2), caption=f"{name}: parcels by hybrid_rank (MWh/yr; hours with "
                                                        "neither resource per year)"),
     ]
