@@ -221,3 +221,15 @@ def test_read_hybrid_record_without_ghi_raises(project):
     cfg = config_from_dict(data, base_dir=root, output_dir=root)
     with pytest.raises(MissingLayerError, match=r"parcels.hybrid.record .*w.csv.*no ghi"):
         pipeline.check_config(cfg, data=False)
+
+
+def test_no_laid_out_parcel_gives_an_empty_hybrid_table(project):
+    root, data = project
+    data = copy.deepcopy(data)  # every pixel excluded: no parcel is ranked, none laid out
+    data["models"]["wind"]["constraints"] = [{"type": "value_range", "name": "all", "layer": "speed",
+                                              "max": 1.0}]
+    run(config_from_dict(data, base_dir=root, output_dir=root))
+    table = gpd.read_file(root / "out" / "parcels" / "turbines.gpkg", layer="layouts")
+    assert len(table) == 0 and "hybrid_rank" in table.columns
+    html = (root / "out" / "report.html").read_text(encoding="utf-8")
+    assert '<section id="hybrid">' in html and "could be ranked as a hybrid" in html

@@ -108,6 +108,11 @@ def hybrid_profiles(record: xr.Dataset, hc: HybridConfig, *, curve: str) -> Hybr
     Returns
     -------
     HybridProfiles
+
+    Notes
+    -----
+    Record times are taken as UTC: an NSRDB file states its time zone (and is converted); other
+    records need ISO stamps in UTC or with their offset (``2023-01-01T00:00+08:00``).
     """
     from steppe_geo.criteria import complementarity as comp
     from steppe_geo.criteria import log_law
@@ -169,7 +174,10 @@ def hybrid_columns(summary: gpd.GeoDataFrame, layers: InputLayers, cfg: Config
             raise MissingLayerError(f"parcels.hybrid.{key}: input {name!r} is not a raster "
                                     f"(rasters are {sorted(layers.rasters)})")
     outlines = gpd.GeoDataFrame(geometry=summary.geometry.to_numpy(), crs=summary.crs).to_crs(layers.grid.crs)
-    zonal = zonal_stats(outlines, {"ghi": layers.rasters[hc.ghi], "v": layers.rasters[hc.speed]})
+    if len(outlines):
+        zonal = zonal_stats(outlines, {"ghi": layers.rasters[hc.ghi], "v": layers.rasters[hc.speed]})
+    else:  # no parcel was laid out: an empty table with the hybrid columns
+        zonal = pd.DataFrame({"v_mean": np.empty(0), "ghi_mean": np.empty(0)})
     area_km2 = outlines.area.to_numpy() / 1e6
     sites = pd.DataFrame({"wind_mw": summary["capacity_mw"].to_numpy(dtype=np.float64),
                           "solar_mw": area_km2 * hc.solar_share * hc.solar_mw_per_km2,

@@ -267,7 +267,7 @@ def _maps_and_report(stage: Path, cfg: Config, layers: InputLayers, results: Map
     selection_blocks: list[str] = []
     stability_blocks: list[str] = []
     turbine_blocks: list[str] = []
-    hybrid_blocks: list[tuple[list[str], str, str]] = []  # (text blocks, chart figure stem, caption)
+    hybrid_blocks: list[tuple[list[str], str | None, str]] = []  # (text blocks, chart figure stem, caption)
     for name, po in parcels.items():
         if po.turbines is not None and po.turbine_summary is not None:  # [parcels.turbines]
             tc = pc.turbines
@@ -389,7 +389,8 @@ def _maps_and_report(stage: Path, cfg: Config, layers: InputLayers, results: Map
                   if turbine_blocks else []),
                 *([maps.ReportSection("hybrid", "Wind + PV hybrids",
                                       [b for text, stem, cap in hybrid_blocks
-                                       for b in (*text, maps.png_html(pngs[stem], caption=cap))])]
+                                       for b in (*text, *([maps.png_html(pngs[stem], caption=cap)]
+                                                          if stem is not None else []))])]
                   if hybrid_blocks else []),
                 maps.ReportSection("selection", "Selection", selection_blocks
                                    or [maps.text_html("No budgeted selection was asked for.")]),
@@ -406,7 +407,7 @@ def _maps_and_report(stage: Path, cfg: Config, layers: InputLayers, results: Map
 
 
 def _hybrid_blocks(name: str, po: ParcelOutput, cfg: Config, figures: list[tuple[str, str, Any]]
-                   ) -> tuple[list[str], str, str]:
+                   ) -> tuple[list[str], str | None, str]:
     """``[parcels.hybrid]``: a summary line, the table by ``hybrid_rank`` and the complementarity chart.
 
     The chart (added to ``figures``) is the reference record's mean daily profile at the capacities
@@ -418,6 +419,9 @@ def _hybrid_blocks(name: str, po: ParcelOutput, cfg: Config, figures: list[tuple
     prof = po.hybrid_profiles
     table = po.turbine_summary.drop(columns=po.turbine_summary.geometry.name)
     table = pd.DataFrame(table).sort_values("hybrid_rank")
+    if not table["hybrid_rank"].notna().any():  # no parcel laid out, or nothing installed: no chart
+        return [maps.text_html(f"No parcel of {name} could be ranked as a hybrid (no turbine layout "
+                               "and no PV capacity).")], None, ""
     best = table.iloc[0]
     ax = maps.plot_complementarity(prof.wind_cf, prof.solar_cf, times=prof.times,
                                    wind_mw=float(best["capacity_mw"]), solar_mw=float(best["solar_mw"]),
