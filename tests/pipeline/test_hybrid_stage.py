@@ -18,7 +18,7 @@ from steppe_geo import parcels, pipeline
 from steppe_geo.cli import main
 from steppe_geo.config import config_from_dict
 from steppe_geo.criteria import complementarity as comp
-from steppe_geo.errors import ConfigError, InputNotFoundError, MissingLayerError
+from steppe_geo.errors import ConfigError, InputNotFoundError, MissingLayerError, SteppeGeoError
 from steppe_geo.io import read_station_record, write_raster, write_vector
 from steppe_geo.pipeline import run
 
@@ -233,3 +233,13 @@ def test_no_laid_out_parcel_gives_an_empty_hybrid_table(project):
     assert len(table) == 0 and "hybrid_rank" in table.columns
     html = (root / "out" / "report.html").read_text(encoding="utf-8")
     assert '<section id="hybrid">' in html and "could be ranked as a hybrid" in html
+
+
+def test_unreadable_record_is_named_by_check_config(project):
+    root, data = project
+    (root / "data" / "junk.csv").write_bytes(b"\x00\x01 not a record\n\xff\xfe")
+    data = copy.deepcopy(data)
+    data["parcels"]["hybrid"]["record"] = "data/junk.csv"
+    cfg = config_from_dict(data, base_dir=root, output_dir=root)
+    with pytest.raises(SteppeGeoError, match=r"^parcels.hybrid.record \(.*junk.csv'\): "):
+        pipeline.check_config(cfg, data=False)
