@@ -18,7 +18,7 @@ from steppe_geo import parcels, pipeline
 from steppe_geo.cli import main
 from steppe_geo.config import config_from_dict
 from steppe_geo.criteria import complementarity as comp
-from steppe_geo.errors import ConfigError, InputNotFoundError, MissingLayerError, SteppeGeoError
+from steppe_geo.errors import ConfigError, InputNotFoundError, MissingLayerError, UnreadableInputError
 from steppe_geo.io import read_station_record, write_raster, write_vector
 from steppe_geo.pipeline import run
 
@@ -241,5 +241,5 @@ def test_unreadable_record_is_named_by_check_config(project):
     data = copy.deepcopy(data)
     data["parcels"]["hybrid"]["record"] = "data/junk.csv"
     cfg = config_from_dict(data, base_dir=root, output_dir=root)
-    with pytest.raises(SteppeGeoError, match=r"^parcels.hybrid.record \(.*junk.csv'\): "):
+    with pytest.raises(UnreadableInputError, match=r"^parcels.hybrid.record \(.*junk.csv'\): "):
         pipeline.check_config(cfg, data=False)
