@@ -112,6 +112,24 @@ min_eligible_share = 0.1    # nor those less than 10 % eligible (their status co
 # weibull_k = "weibull_k"             # input: Weibull shape (default k = 2)
 # sector_frequency = [0.04, 0.03, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.10, 0.15, 0.20, 0.15]
 
+# The laid-out parcels ranked as wind + PV hybrids sharing one grid connection, from a station
+# record (NSRDB / TMY CSV); hybrid columns join the layouts layer of parcels/turbines.gpkg and a
+# complementarity chart goes in the report. Needs [parcels.turbines] (its MW per parcel).
+# [parcels.hybrid]
+# record = "nsrdb_2023.csv"  # station record, relative to this file; must hold wind speed and GHI
+# columns = { wind_speed = "WS10", ghi = "GHI" }  # column mapping (default: NSRDB names)
+# time_column = "time"      # ISO time stamps (default: Year, Month, Day, Hour, Minute columns)
+# wind_height_m = 10        # height of the record's wind (default: the file's; 2 m for NSRDB)
+# location = [40.53, -108.54, 2168]   # latitude, longitude, elevation_m (files without NSRDB metadata)
+# hub_height_m = 120        # the record's wind taken to this height by the log law ...
+# roughness_m = 0.03        # ... with this roughness length z0 (m)
+# solar_share = 0.2         # share of each parcel's area under PV
+# solar_mw_per_km2 = 50     # PV capacity density (MW DC per km² of PV)
+# export_ratio = 1.0        # export limit = ratio × the larger of the wind and PV capacities
+# optimise_mix = false      # also report the wind share of the same MW that delivers the most
+# speed = "wind_speed_100m" # input: hub-height mean speed (default: parcels.turbines.mean_speed)
+# ghi = "ghi"               # input: annual GHI (kWh/m²/yr)
+
 [outputs]
 directory = "steppe-geo-output"  # relative: created in the folder you run steppe-geo from
 rasters = true              # COG score, eligibility and exclusion rasters

@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import tomllib
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from steppe_geo.config.schema import (
     SAMPLE_PREFIX,
     Config,
     GridConfig,
+    HybridConfig,
     InputSpec,
     MapFormat,
     OutputsConfig,
@@ -131,6 +133,76 @@ def _turbines(table: Any, rank_by: tuple[str, ...], inputs: Mapping[str, Any]) -
                           weibull_k=names["weibull_k"], sector_frequency=tuple(float(f) for f in freq))
 
 
+_HYBRID_KEYS = ["record", "columns", "units", "time_column", "wind_height_m", "location", "hub_height_m",
+                "roughness_m", "solar_share", "solar_mw_per_km2", "export_ratio", "optimise_mix", "speed",
+                "ghi"]
+
+
+def _string_table(table: Any, key: str, valid: list[str]) -> tuple[tuple[str, str], ...]:
+    """A table of record variable -> string (``columns``, ``units``), keys checked against ``valid``."""
+    if not isinstance(table, Mapping):
+        raise ConfigError(f"{key}: expected a table such as {{ wind_speed = \"Wind Speed\" }}, "
+                          f"got {_show(table)}")
+    for var, value in table.items():
+        if var not in valid:
+            raise ConfigError(f"{key}.{var}: not a record variable{did_you_mean(var, valid) or '.'} "
+                              f"Variables are: {', '.join(valid)}.")
+        if not isinstance(value, str) or not value:
+            raise ConfigError(f"{key}.{var}: expected a non-empty string, got {_show(value)}")
+    return tuple((str(k), str(v)) for k, v in table.items())
+
+
+def _hybrid(table: Any, turbines: TurbinesConfig | None, inputs: Mapping[str, Any],
+            base: Path) -> HybridConfig:
+    """``[parcels.hybrid]``: needs ``[parcels.turbines]``; the record file must exist, inputs be inputs."""
+    from steppe_geo.io.records import NSRDB_COLUMNS
+
+    h = _Checker(table, "parcels.hybrid", _HYBRID_KEYS)
+    if turbines is None:
+        raise ConfigError("parcels.hybrid: needs [parcels.turbines] (the wind MW of each parcel comes from "
+                          "its turbine layout); add a [parcels.turbines] table or drop [parcels.hybrid]")
+    written = h.str("record", required=True)
+    record = Path(written).expanduser()
+    if not record.is_absolute():
+        record = base / record
+    if not record.is_file():
+        raise InputNotFoundError(f"parcels.hybrid.record: station record not found: {str(record)!r} "
+                                 f"(written {written!r}, relative to the configuration file's folder)")
+    variables = list(NSRDB_COLUMNS)
+    columns = _string_table(table.get("columns", {}), "parcels.hybrid.columns", variables)
+    units = _string_table(table.get("units", {}), "parcels.hybrid.units", variables)
+    location = table.get("location")
+    if location is not None and (
+            not isinstance(location, list) or len(location) != 3
+            or any(isinstance(v, bool) or not isinstance(v, int | float) for v in location)
+            or not (-90 <= location[0] <= 90 and -180 <= location[1] <= 180)):
+        raise ConfigError("parcels.hybrid.location: expected [latitude, longitude, elevation_m] (WGS 84 "
+                          f"degrees, latitude -90..90, longitude -180..180; metres), got {_show(location)}")
+    wind_height = h.number("wind_height_m", None, low=0, low_open=True)
+    hub = h.number("hub_height_m", 120.0, low=0, low_open=True)
+    z0 = h.number("roughness_m", 0.03, low=0, low_open=True)
+    lowest = min(hub, wind_height) if wind_height is not None else hub
+    if z0 >= lowest:
+        raise ConfigError(f"parcels.hybrid.roughness_m: must be below the hub height and the record's wind "
+                          f"height (m), got {z0!r} with {lowest:g} m")
+    names = {}
+    for key, default in (("speed", turbines.mean_speed), ("ghi", "ghi")):
+        name = h.str(key, default)
+        if name not in inputs:
+            raise ConfigError(f"parcels.hybrid.{key}: {name!r} is not an input"
+                              f"{did_you_mean(name, list(inputs)) or '.'} Inputs are: {', '.join(inputs)}.")
+        names[key] = name
+    return HybridConfig(record=record, columns=columns, units=units, time_column=h.str("time_column"),
+                        wind_height_m=None if wind_height is None else float(wind_height),
+                        location=None if location is None else (float(location[0]), float(location[1]),
+                                                                 float(location[2])),
+                        hub_height_m=float(hub), roughness_m=float(z0),
+                        solar_share=float(h.number("solar_share", 0.2, low=0, high=1)),
+                        solar_mw_per_km2=float(h.number("solar_mw_per_km2", 50.0, low=0, low_open=True)),
+                        export_ratio=float(h.number("export_ratio", 1.0, low=0, low_open=True)),
+                        optimise_mix=h.boolean("optimise_mix", False), speed=names["speed"], ghi=names["ghi"])
+
+
 def _resolve_input(name: str, value: Any, base: Path, sample: Mapping[str, Path] | None) -> Path | str:
     key = f"inputs.{name}"
     if isinstance(value, Mapping):
@@ -232,7 +304,7 @@ def config_from_dict(data: Mapping[str, Any], *, base_dir: PathLike = ".",
         p = _Checker(data["parcels"], "parcels", ["source", "id_column", "name_column", "top_k", "rank_by",
                                                   "select_by", "budget_ha", "n_draws",
                                                   "min_eligible_ha", "min_eligible_share",
-                                                  "region_min_area_ha", "turbines"],
+                                                  "region_min_area_ha", "turbines", "hybrid"],
                      renamed={"monte_carlo_draws": "n_draws"})
         rank_by = data["parcels"].get("rank_by", list(models))
         if isinstance(rank_by, str):
@@ -264,6 +336,9 @@ def config_from_dict(data: Mapping[str, Any], *, base_dir: PathLike = ".",
             turbines=(_turbines(data["parcels"]["turbines"], tuple(rank_by), inputs)
                       if "turbines" in data["parcels"] else None),
         )
+        if "hybrid" in data["parcels"]:
+            parcels = replace(parcels, hybrid=_hybrid(data["parcels"]["hybrid"], parcels.turbines, inputs,
+                                                      base))
         if parcels.source not in inputs:
             raise ConfigError(
                 f"parcels.source: {parcels.source!r} is not an input"

@@ -19,6 +19,7 @@ __all__ = [
     "Config",
     "CriterionConfig",
     "GridConfig",
+    "HybridConfig",
     "InputSpec",
     "MapFormat",
     "ModelConfig",
@@ -319,6 +320,65 @@ class TurbinesConfig:
 
 
 @dataclass(frozen=True)
+class HybridConfig:
+    """``[parcels.hybrid]``: the laid-out parcels of ``[parcels.turbines]`` ranked as wind + PV hybrids.
+
+    Each parcel gets the wind MW of its turbine layout and PV on ``solar_share`` of its area at
+    ``solar_mw_per_km2``; the reference station record (hub-height wind through the turbines'
+    power curve, PV through the hourly yield chain) is scaled to the parcel's mean hub-height
+    speed and annual GHI and the parcel ranked by the energy delivered through a shared export
+    limit (:func:`steppe_geo.parcels.rank_hybrid`).
+
+    Attributes
+    ----------
+    record : Path
+        Station record CSV (NSRDB / TMY / plain; :func:`steppe_geo.io.read_station_record`),
+        resolved against the configuration file's folder.
+    columns, units : tuple of (str, str) pairs
+        Column mapping and units of the record (``read_station_record``'s ``columns``/``units``;
+        empty: the NSRDB defaults).
+    time_column : str or None
+        Column of ISO time stamps (None: Year/Month/Day/Hour/Minute columns).
+    wind_height_m : float or None
+        Height of the record's wind speed (m); None: the file's (2 m for NSRDB).
+    location : tuple of float or None
+        (latitude, longitude, elevation_m) of the station for files without NSRDB metadata.
+    hub_height_m : float
+        Hub height the record's wind is taken to (m, default 120).
+    roughness_m : float
+        Roughness length z0 of the log law from the record's height to the hub (m, default 0.03).
+    solar_share : float
+        Share (0–1) of a parcel's area under PV (default 0.2).
+    solar_mw_per_km2 : float
+        PV capacity density (MW DC per km² of PV area, default 50).
+    export_ratio : float
+        Export limit as a share of the larger of a parcel's wind and PV capacities (default 1).
+    optimise_mix : bool
+        Also report the wind share of the same total capacity that delivers the most.
+    speed : str
+        Input name of the hub-height mean wind speed raster (m/s); default ``[parcels.turbines]``'s
+        ``mean_speed``.
+    ghi : str
+        Input name of the annual GHI raster (kWh/m²/yr); default ``"ghi"``.
+    """
+
+    record: Path
+    columns: tuple[tuple[str, str], ...] = ()
+    units: tuple[tuple[str, str], ...] = ()
+    time_column: str | None = None
+    wind_height_m: float | None = None
+    location: tuple[float, float, float] | None = None
+    hub_height_m: float = 120.0
+    roughness_m: float = 0.03
+    solar_share: float = 0.2
+    solar_mw_per_km2: float = 50.0
+    export_ratio: float = 1.0
+    optimise_mix: bool = False
+    speed: str = "wind_speed_100m"
+    ghi: str = "ghi"
+
+
+@dataclass(frozen=True)
 class ParcelsConfig:
     """``[parcels]``: ranking polygons.
 
@@ -353,6 +413,8 @@ class ParcelsConfig:
         Smallest candidate region kept (ha). None (default): the area of 4 grid pixels.
     turbines : TurbinesConfig or None
         ``[parcels.turbines]``: turbine layouts and wake losses (None: not computed).
+    hybrid : HybridConfig or None
+        ``[parcels.hybrid]``: the laid-out parcels ranked as wind + PV hybrids (None: not computed).
     """
 
     source: str = "parcels"
@@ -367,6 +429,7 @@ class ParcelsConfig:
     min_eligible_share: float = 0.1
     region_min_area_ha: float | None = None
     turbines: TurbinesConfig | None = None
+    hybrid: HybridConfig | None = None
 
     monte_carlo_draws = renamed_attribute("monte_carlo_draws", "n_draws", since="0.2.0")
 

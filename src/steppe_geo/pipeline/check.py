@@ -26,6 +26,7 @@ from steppe_geo.pipeline.check_data import (
     _toml,
 )
 from steppe_geo.pipeline.estimate import check_run_size
+from steppe_geo.pipeline.hybrid import read_hybrid_record
 from steppe_geo.pipeline.inputs import _is_raster
 
 
@@ -235,6 +236,13 @@ def _check_parcels(config: Config, rasters: set[str], *, scheduler: str | None, 
             f"'memory', without --scheduler or --workers), but {why} makes this a {mode!r} run; its "
             "standardised criteria are not kept in memory otherwise"
         )
+    if pc.hybrid is not None:  # [parcels.hybrid]: raster inputs, and a record with wind speed and GHI
+        for key in ("speed", "ghi"):
+            name = getattr(pc.hybrid, key)
+            if name not in rasters:
+                raise ConfigError(f"parcels.hybrid.{key}: input {name!r} ({source_name(inputs[name])}) is "
+                                  "not a raster; give the input name of a raster")
+        read_hybrid_record(pc.hybrid)
     columns: list[str] | None = None
     for attr in ("id_column", "name_column"):
         col = getattr(pc, attr)

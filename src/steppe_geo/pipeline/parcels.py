@@ -47,6 +47,7 @@ from steppe_geo.parcels import (
     zonal_stats,
 )
 from steppe_geo.parcels.regions import _attach, _available, _windowed_region_polygons, windowed_quantile
+from steppe_geo.pipeline.hybrid import hybrid_columns
 from steppe_geo.pipeline.results import InputLayers, ModelOutput, ParcelOutput
 
 _TECHNOLOGY = {"wind_onshore": "wind", "solar_pv": "solar", "pv_sand_control": "solar"}
@@ -490,6 +491,8 @@ def run_parcels(cfg: Config, layers: InputLayers, results: Mapping[str, ModelOut
     if pc.turbines is not None and pc.turbines.model in out:
         po = out[pc.turbines.model]
         po.turbines, po.turbine_summary = _turbine_layouts(po, results[pc.turbines.model], layers, cfg)
+        if pc.hybrid is not None:  # [parcels.hybrid]: the laid-out parcels ranked as wind + PV hybrids
+            po.turbine_summary, po.hybrid_profiles = hybrid_columns(po.turbine_summary, layers, cfg)
     for po in out.values():
         po.outside_aoi = outside
         if dropped is not None:

@@ -254,6 +254,7 @@ def _maps_and_report(stage: Path, cfg: Config, layers: InputLayers, results: Map
     selection_blocks: list[str] = []
     stability_blocks: list[str] = []
     turbine_blocks: list[str] = []
+    hybrid_blocks: list[tuple[list[str], str | None, str]] = []  # (text blocks, chart figure stem, caption)
     for name, po in parcels.items():
         if po.turbines is not None and po.turbine_summary is not None:  # [parcels.turbines]
             tc = pc.turbines
@@ -273,6 +274,8 @@ def _maps_and_report(stage: Path, cfg: Config, layers: InputLayers, results: Map
                                 caption=f"{name}: turbine layouts per parcel (Jensen/Park "
                                                      "wakes; MWh/yr; direction the wind blows from, °)"),
             ]
+        if po.hybrid_profiles is not None:  # [parcels.hybrid]
+            hybrid_blocks.append(_hybrid_blocks(name, po, cfg, figures))
         k = min(pc.top_k if pc else 10, int(po.ranked["score"].notna().sum()))
         ranked = po.ranked.to_crs(layers.grid.crs)
         # parcels are named by their id column; without one, by their row in the parcel layer
@@ -371,6 +374,11 @@ def _maps_and_report(stage: Path, cfg: Config, layers: InputLayers, results: Map
                                    or [maps.text_html("No parcels were ranked.")]),
                 *([maps.ReportSection("turbines", "Turbine layouts", turbine_blocks)]
                   if turbine_blocks else []),
+                *([maps.ReportSection("hybrid", "Wind + PV hybrids",
+                                      [b for text, stem, cap in hybrid_blocks
+                                       for b in (*text, *([maps.png_html(pngs[stem], caption=cap)]
+                                                          if stem is not None else []))])]
+                  if hybrid_blocks else []),
                 maps.ReportSection("selection", "Selection", selection_blocks
                                    or [maps.text_html("No budgeted selection was asked for.")]),
                 maps.ReportSection("stability", "Rank stability", stability_blocks
@@ -383,3 +391,46 @@ def _maps_and_report(stage: Path, cfg: Config, layers: InputLayers, results: Map
     finally:
         for _, _, fig in figures:
             plt.close(fig)
+
+
+def _hybrid_blocks(name: str, po: ParcelOutput, cfg: Config, figures: list[tuple[str, str, Any]]
+                   ) -> tuple[list[str], str | None, str]:
+    """``[parcels.hybrid]``: a summary line, the table by ``hybrid_rank`` and the complementarity chart.
+
+    The chart (added to ``figures``) is the reference record's mean daily profile at the capacities
+    and export limit of the best-ranked hybrid parcel (the record itself, not scaled to the parcel).
+    """
+    from steppe_geo import maps
+
+    hc = cfg.parcels.hybrid
+    prof = po.hybrid_profiles
+    table = po.turbine_summary.drop(columns=po.turbine_summary.geometry.name)
+    table = pd.DataFrame(table).sort_values("hybrid_rank")
+    if not table["hybrid_rank"].notna().any():  # no parcel laid out, or nothing installed: no chart
+        return [maps.text_html(f"No parcel of {name} could be ranked as a hybrid (no turbine layout "
+                               "and no PV capacity).")], None, ""
+    best = table.iloc[0]
+    ax = maps.plot_complementarity(prof.wind_cf, prof.solar_cf, times=prof.times,
+                                   wind_mw=float(best["capacity_mw"]), solar_mw=float(best["solar_mw"]),
+                                   export_limit_mw=float(best["export_limit_mw"]),
+                                   title=f"{name}: wind + PV, best hybrid parcel")
+    stem = f"{name}_hybrid"
+    caption = (f"{name}: mean daily profile (UTC hours) of the record {hc.record.name} at the best hybrid "
+               f"parcel's {best['capacity_mw']:.0f} MW wind + {best['solar_mw']:.0f} MW PV behind "
+               f"{best['export_limit_mw']:.0f} MW")
+    figures.append((stem, caption, ax.figure))
+    shown = [c for c in ("rank", cfg.parcels.id_column, "capacity_mw", *_HYBRID_SHOWN) if c in table.columns]
+    text = [
+        maps.text_html(f"The {len(table)} laid-out parcels of {name} ranked as hybrids: PV on "
+                       f"{hc.solar_share:.0%} of each parcel at {hc.solar_mw_per_km2:g} MW/km², export limit "
+                       f"{hc.export_ratio:g} × the larger plant; record {hc.record.name} (wind taken to "
+                       f"{hc.hub_height_m:g} m, z0 = {hc.roughness_m:g} m); correlation of the record's wind "
+                       f"and PV capacity factors {np.corrcoef(prof.wind_cf, prof.solar_cf)[0, 1]:.2f}."),
+        maps.table_html(table[shown].round(2), caption=f"{name}: parcels by hybrid_rank (MWh/yr; hours with "
+                                                       "neither resource per year)"),
+    ]
+    return text, stem, caption
+
+
+_HYBRID_SHOWN = ("solar_mw", "export_limit_mw", "delivered_mwh_yr", "curtailment_pct", "correlation",
+                 "hours_neither", "best_wind_share", "best_delivered_mwh_yr", "hybrid_rank")

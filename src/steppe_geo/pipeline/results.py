@@ -135,7 +135,11 @@ class ParcelOutput:
         ``[parcels.turbines]``: turbine points of the best parcels
         (:func:`steppe_geo.parcels.turbine_layouts`).
     turbine_summary : GeoDataFrame or None
-        Per laid-out parcel (its outline): rank, turbines, MW, gross and net MWh/yr, wake loss %.
+        Per laid-out parcel (its outline): rank, turbines, MW, gross and net MWh/yr, wake loss %;
+        with ``[parcels.hybrid]`` also the hybrid columns (``delivered_mwh_yr``, ``hybrid_rank``, ...).
+    hybrid_profiles : HybridProfiles or None
+        ``[parcels.hybrid]``: the reference record's wind and PV capacity factors
+        (:class:`steppe_geo.pipeline.hybrid.HybridProfiles`), for the report's chart.
     """
 
     model: str
@@ -146,3 +150,4 @@ class ParcelOutput:
     outside_aoi: int = 0
     turbines: gpd.GeoDataFrame | None = None
     turbine_summary: Any = None
+    hybrid_profiles: Any = None

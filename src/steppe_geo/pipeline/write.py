@@ -15,6 +15,7 @@ from steppe_geo.io import open_lazy, read_raster_tags, write_raster
 from steppe_geo.io.raster import KIND_TAG
 from steppe_geo.models.desertification import classify_esa
 from steppe_geo.pipeline.export import export_bundle
+from steppe_geo.pipeline.hybrid import hybrid_provenance
 from steppe_geo.pipeline.results import InputLayers, ModelOutput, ParcelOutput
 
 
@@ -171,6 +172,8 @@ def _write_parcels(stage: Path, cfg: Config, layers: InputLayers, results: Mappi
             provenance = {"model": name, "curve": tc.curve, "along_d": tc.along_d, "across_d": tc.across_d,
                           "wake_decay": tc.wake_decay,
                           "method": "elliptical spacing, Jensen/Park wakes (docs/turbines_hybrid.md)"}
+            if cfg.parcels.hybrid is not None:  # [parcels.hybrid]: its columns are in the layouts layer
+                provenance["hybrid"] = hybrid_provenance(cfg.parcels.hybrid)
             path = folder / "turbines.gpkg"
             write_vector(po.turbines, path, layer="turbines", provenance=provenance,
                          protected=list(layers.paths.values()))
