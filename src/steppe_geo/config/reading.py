@@ -33,6 +33,7 @@ from steppe_geo.config.schema import (
 from steppe_geo.errors import ConfigError, InputNotFoundError, InvalidParameterError
 from steppe_geo.io.alignment import RASTER_KINDS
 from steppe_geo.io.raster import ResamplingMethod
+from steppe_geo.io.records import NSRDB_COLUMNS
 from steppe_geo.io.remote import check_remote, is_remote
 from steppe_geo.io.units import parse_unit
 
@@ -155,8 +156,6 @@ def _string_table(table: Any, key: str, valid: list[str]) -> tuple[tuple[str, st
 def _hybrid(table: Any, turbines: TurbinesConfig | None, inputs: Mapping[str, Any],
             base: Path) -> HybridConfig:
     """``[parcels.hybrid]``: needs ``[parcels.turbines]``; the record file must exist, inputs be inputs."""
-    from steppe_geo.io.records import NSRDB_COLUMNS
-
     h = _Checker(table, "parcels.hybrid", _HYBRID_KEYS)
     if turbines is None:
         raise ConfigError("parcels.hybrid: needs [parcels.turbines] (the wind MW of each parcel comes from "

@@ -7,6 +7,7 @@ work. The method is :func:`steppe_geo.parcels.rank_hybrid` (see ``docs/turbines_
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -15,7 +16,11 @@ import pandas as pd
 import xarray as xr
 
 from steppe_geo.config import Config, HybridConfig
+from steppe_geo.criteria import complementarity as comp
+from steppe_geo.criteria import log_law
 from steppe_geo.errors import MissingLayerError, SteppeGeoError
+from steppe_geo.io import read_station_record
+from steppe_geo.parcels import rank_hybrid, zonal_stats
 from steppe_geo.pipeline.results import InputLayers
 
 __all__ = ["HybridProfiles", "hybrid_columns", "hybrid_profiles", "hybrid_provenance", "read_hybrid_record"]
@@ -46,8 +51,6 @@ def read_hybrid_record(hc: HybridConfig) -> xr.Dataset:
         The record has no wind speed or no GHI, or no station latitude and longitude (give
         ``parcels.hybrid.location``).
     """
-    from steppe_geo.io import read_station_record
-
     where = f"parcels.hybrid.record ({str(hc.record)!r})"
     try:
         record = read_station_record(hc.record, columns=dict(hc.columns) or None,
@@ -114,9 +117,6 @@ def hybrid_profiles(record: xr.Dataset, hc: HybridConfig, *, curve: str) -> Hybr
     Record times are taken as UTC: an NSRDB file states its time zone (and is converted); other
     records need ISO stamps in UTC or with their offset (``2023-01-01T00:00+08:00``).
     """
-    from steppe_geo.criteria import complementarity as comp
-    from steppe_geo.criteria import log_law
-
     times = pd.DatetimeIndex(record["time"].values)
     times = times.tz_localize("UTC") if times.tz is None else times.tz_convert("UTC")
     speed = np.asarray(record["wind_speed"].values, dtype=np.float64)
@@ -165,8 +165,6 @@ def hybrid_columns(summary: gpd.GeoDataFrame, layers: InputLayers, cfg: Config
         ``hybrid_rank``, with ``optimise_mix`` ``best_wind_share`` and ``best_delivered_mwh_yr``);
         and the record's profiles (for the report's chart).
     """
-    from steppe_geo.parcels import rank_hybrid, zonal_stats
-
     hc = cfg.parcels.hybrid
     profiles = hybrid_profiles(read_hybrid_record(hc), hc, curve=cfg.parcels.turbines.curve)
     for key, name in (("speed", hc.speed), ("ghi", hc.ghi)):
@@ -202,8 +200,6 @@ def hybrid_provenance(hc: HybridConfig) -> dict[str, object]:
     dict
         JSON-ready: ``record`` (file name), ``record_sha256``, the numeric settings and the method.
     """
-    import hashlib
-
     return {"record": hc.record.name, "record_sha256": hashlib.sha256(hc.record.read_bytes()).hexdigest(),
             "hub_height_m": hc.hub_height_m, "roughness_m": hc.roughness_m, "solar_share": hc.solar_share,
             "solar_mw_per_km2": hc.solar_mw_per_km2, "export_ratio": hc.export_ratio,
