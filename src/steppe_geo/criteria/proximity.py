@@ -278,16 +278,17 @@ def _edge_pixels(geoms: np.ndarray, big: Grid, all_touched: bool,
 
 
 def _distance_sparse(geoms: np.ndarray, big: Grid, offset: tuple[int, int], shape: tuple[int, int],
-                     max_distance: float, all_touched: bool, *, near: int = SPARSE_NEAR_HALO,
+                     max_distance: float, all_touched: bool, *, near: int | None = None,
                      strip_rows: int = SPARSE_STRIP_ROWS) -> np.ndarray:
     """Capped distance on the ``shape`` block of ``big`` at ``offset``, in memory set by the block.
 
     The same values as ``distance_kernel`` on the whole burned ``big`` grid, cropped to the block,
     without a whole-``big`` array:
 
-    1. the block grown by ``near`` pixels is burned and given scipy's transform; a pixel whose
-       nearest feature there is within ``near`` pixel sides has its distance: any feature beyond
-       the grown block is farther (more than ``near`` pixels away along a row or a column);
+    1. the block grown by ``near`` pixels (default :data:`SPARSE_NEAR_HALO`) is burned and given
+       scipy's transform; a pixel whose nearest feature there is within ``near`` pixel sides has its
+       distance: any feature beyond the grown block is farther (more than ``near`` pixels away
+       along a row or a column);
     2. the other pixels ask a k-d tree (:class:`scipy.spatial.cKDTree`, metres) of the features'
        edge pixels on ``big`` (:func:`_edge_pixels`) for their nearest one within the cap, and the
        distance is recomputed from the integer offsets as :func:`scipy.ndimage.distance_transform_edt`
@@ -300,6 +301,7 @@ def _distance_sparse(geoms: np.ndarray, big: Grid, offset: tuple[int, int], shap
     """
     from scipy.spatial import cKDTree
 
+    near = SPARSE_NEAR_HALO if near is None else int(near)
     top, left = offset
     rows, cols = shape
     xres, yres = big.resolution
