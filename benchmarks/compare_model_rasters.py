@@ -7,6 +7,9 @@ Run the same command with each version of the sources first on the path, then co
     PYTHONPATH=NEW/src python benchmarks/compare_model_rasters.py run --resolution 50 --out /tmp/after
     python benchmarks/compare_model_rasters.py compare /tmp/before /tmp/after
 
+``--force-sparse`` (new code only) sends every capped distance through the bounded-memory path of
+``criteria.proximity``, which at 50 m the example's windows would not take on their own.
+
 ``run`` aligns the inputs of ``examples/kubuqi_screening.toml`` (sample data) at ``--resolution``
 strip by strip and evaluates its 4 models window by window (``pipeline.align_inputs`` and the
 streamed models stage, as ``steppe-geo run`` does with ``mode = "streamed"``), keeping the work
@@ -30,8 +33,16 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "kubuqi_screening.toml"
 
 
-def run(resolution: float, out: Path, window: int) -> None:
-    """Align the example's inputs and evaluate its models, streamed, into ``out``."""
+def run(resolution: float, out: Path, window: int, *, force_sparse: bool = False) -> None:
+    """Align the example's inputs and evaluate its models, streamed, into ``out``.
+
+    ``force_sparse``: every capped distance takes the bounded-memory path
+    (``criteria.proximity.SPARSE_MIN_PIXELS = 0``), whatever the size of its grown window.
+    """
+    if force_sparse:
+        from steppe_geo.criteria import proximity
+
+        proximity.SPARSE_MIN_PIXELS = 0
     from steppe_geo.config import load_config
     from steppe_geo.pipeline import align_inputs, build_grid
     from steppe_geo.pipeline.evaluate import _evaluate_from_files
@@ -78,12 +89,14 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--resolution", type=float, default=50.0)
     r.add_argument("--window", type=int, default=1024)
     r.add_argument("--out", type=Path, required=True)
+    r.add_argument("--force-sparse", action="store_true",
+                   help="every capped distance on the bounded-memory path (SPARSE_MIN_PIXELS = 0)")
     c = sub.add_parser("compare")
     c.add_argument("a", type=Path)
     c.add_argument("b", type=Path)
     args = parser.parse_args(argv)
     if args.command == "run":
-        run(args.resolution, args.out, args.window)
+        run(args.resolution, args.out, args.window, force_sparse=args.force_sparse)
         return 0
     return 1 if compare(args.a, args.b) else 0
 
