@@ -471,7 +471,9 @@ def distance(features: FeaturesLike, *, grid: Grid, max_distance_m: float | None
             core = _distance_sparse(geoms, big, (top, left), grid.shape, max_distance_m, all_touched)
             return grid.to_dataarray(core, name="distance", units="m",
                                      attrs={"max_distance_m": max_distance_m})
-    mask, top, left = _feature_mask(features, grid, max_distance_m, classes, all_touched)
+        mask = _burn(geoms, big, all_touched)  # as _feature_mask, without finding the features again
+    else:
+        mask, top, left = _feature_mask(features, grid, max_distance_m, classes, all_touched)
     if window is not None and max_distance_m is not None:
         core = _distance_core(mask, (top, left), grid.shape, sampling, max_distance_m, window)
     else:
