@@ -155,13 +155,18 @@ def _ndvi_endmembers(path: str, mtime_ns: int, size: int, name: str, grid: Any,
     import inspect
     import tempfile
 
+    import rasterio
+
     from steppe_geo.criteria.vegetation import fvc_endmembers
     from steppe_geo.io import open_lazy, read_window, tiled_writer
+    from steppe_geo.io.warp import GDAL_CACHE_MB
     from steppe_geo.models._derivation_layers import _time_mean
     from steppe_geo.parcels import windowed_quantile
 
     lo, hi = inspect.signature(fvc_endmembers).parameters["percentiles"].default
-    with tempfile.TemporaryDirectory(prefix=".ndvi_mean-", dir=Path(path).parent) as tmp:
+    # GDAL's block cache capped (its default, 5 % of RAM, filled with NDVI blocks set the peak)
+    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB), \
+            tempfile.TemporaryDirectory(prefix=".ndvi_mean-", dir=Path(path).parent) as tmp:
         mean_path = Path(tmp) / f"{name}_time_mean.tif"
         with tiled_writer(mean_path, grid, dtype=np.float32, nodata=np.nan) as out:
             for w in grid.windows(window):
