@@ -193,6 +193,27 @@ def test_streamed_equals_memory_for_every_demo_model(sample, aligned):
                     _evaluate_from_files(model, layers, None, work / "streamed", WINDOW))
 
 
+def test_streamed_capped_distances_on_the_bounded_memory_path_equal_memory_mode(sample, aligned, monkeypatch):
+    # every capped distance of the windowed run takes the path whose memory does not grow with the cap
+    # (criteria.proximity._distance_sparse: a 2-pixel local transform, the rest from a k-d tree of edge
+    # pixels) instead of scipy's transform of the window grown by the cap; memory mode keeps scipy's
+    # whole-grid transform (computed before the switch)
+    from steppe_geo.criteria import proximity
+
+    cfg, _, mem = sample
+    work, layers = aligned
+    expected = {name: evaluate_model(cfg.models[name], mem) for name in ("wind", "restoration")}
+    monkeypatch.setattr(proximity, "SPARSE_MIN_PIXELS", 0)
+    monkeypatch.setattr(proximity, "SPARSE_NEAR_HALO", 2)
+    for name, ref in expected.items():
+        got = _evaluate_from_files(cfg.models[name], layers, None, work / "sparse", WINDOW)
+        for k in ("distance_roads_m", "distance_power_lines_m", "distance_settlements_m"):
+            if k in got.result.layers:
+                np.testing.assert_array_equal(got.result.layers[k].values, ref.result.layers[k].values,
+                                              err_msg=f"{name}: {k}")
+        _check_same(name, ref, got)
+
+
 def test_models_of_one_run_share_derived_layers_with_the_same_function_parameters_and_inputs(sample,
                                                                                            aligned):
     # wind and solar both derive slope in degrees and the capped distances to power lines and roads

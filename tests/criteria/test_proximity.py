@@ -307,3 +307,90 @@ def test_distance_error_bound_on_lines_against_shapely(all_touched):
         assert 0.9 * h < worst <= h + 1e-9
     else:
         assert worst < 2 * h
+
+
+# ------------------------------------------------------------------------ capped distance, bounded memory
+def _random_features(rng, west, south, east, north, n=6):
+    """Random lines, polygons (some smaller than a pixel) and points, around and inside a box."""
+    lo, hi = [west, south], [east, north]
+    lines = [shapely.LineString(rng.uniform(lo, hi, (4, 2))) for _ in range(n)]
+    polys = [shapely.Point(*rng.uniform(lo, hi)).buffer(float(rng.uniform(4, 700))) for _ in range(n)]
+    pts = [shapely.Point(*rng.uniform(lo, hi)) for _ in range(3 * n)]
+    return lines + polys + pts
+
+
+@pytest.mark.parametrize("all_touched", [False, True])
+@pytest.mark.parametrize("near", [2, 25, 256])
+@pytest.mark.parametrize("cap", [450.0, 2500.0, 6000.0])
+def test_sparse_capped_distance_equals_whole_edt(small_grid, all_touched, near, cap):
+    # The bounded-memory path (edge pixels burned in 7-row strips, a k-d tree for pixels farther than
+    # `near` pixels) against scipy's EDT of the whole expanded array burned by rasterio, cropped. The
+    # caps reach 200 pixels beyond a 40 x 60 grid: far larger than the grid itself.
+    rng = np.random.default_rng(int(cap) + near)
+    geoms = _random_features(rng, 397_000, 4_427_000, 405_000, 4_434_000)
+    feats = gpd.GeoDataFrame(geometry=geoms, crs="EPSG:32649")
+    kept, big, top, left = dm._vector_reach(feats, small_grid, cap)
+    out = dm._distance_sparse(kept, big, (top, left), small_grid.shape, cap, all_touched, near=near,
+                              strip_rows=7)
+    margin = 205  # pixels: every feature within 6000 m (+ a pixel) of the grid
+    burned = _burn_reference(geoms, small_grid, margin, all_touched=all_touched)
+    ref = ndimage.distance_transform_edt(~burned, sampling=(30.0, 30.0))[margin:-margin, margin:-margin]
+    ref[ref > cap] = np.inf
+    assert np.isfinite(ref).any()
+    if near == 2:  # pixels farther than 2 pixels from every feature: the k-d tree's
+        assert (ref > 60).any()
+    np.testing.assert_array_equal(out, ref)
+
+
+def test_sparse_capped_distance_non_square_pixels():
+    g = sg.Grid(crs="EPSG:32649", transform=(20, 0, 400_000, 0, -50, 4_431_000), shape=(30, 40))
+    rng = np.random.default_rng(7)
+    geoms = _random_features(rng, 398_000, 4_427_000, 403_000, 4_434_000)
+    cap = 3000.0
+    kept, big, top, left = dm._vector_reach(gpd.GeoDataFrame(geometry=geoms, crs="EPSG:32649"), g, cap)
+    out = dm._distance_sparse(kept, big, (top, left), g.shape, cap, True, near=3, strip_rows=5)
+    mx, my = 160, 70  # pixels of margin along x (20 m) and y (50 m): beyond 3000 m + a pixel
+    t = g.transform * Affine.translation(-mx, -my)
+    shapes = [(geom, 1) for geom in geoms]
+    shapes += [(geom.boundary, 1) for geom in geoms if geom.geom_type == "Polygon"]
+    burned = rasterize(shapes, out_shape=(g.rows + 2 * my, g.cols + 2 * mx), transform=t, fill=0,
+                       all_touched=True, dtype="uint8").astype(bool)
+    ref = ndimage.distance_transform_edt(~burned, sampling=(50.0, 20.0))[my:-my, mx:-mx]
+    ref[ref > cap] = np.inf
+    np.testing.assert_array_equal(out, ref)
+
+
+def test_sparse_capped_distance_without_features_within_reach(small_grid):
+    far = gpd.GeoDataFrame(geometry=[shapely.Point(390_000, 4_430_500)], crs="EPSG:32649")  # 10 km west
+    kept, big, top, left = dm._vector_reach(far, small_grid, 5000.0)
+    out = dm._distance_sparse(kept, big, (top, left), small_grid.shape, 5000.0, False, near=2)
+    assert np.isinf(out).all()
+
+
+def test_public_capped_distance_memory_does_not_grow_with_the_cap():
+    # 400 x 400 grid of 10 m pixels, cap 10 km: the grid grown to the features (a loop road 9 km
+    # around) is about 2200 x 2200 pixels, over SPARSE_MIN_PIXELS, so distance() takes the bounded-memory
+    # path. scipy's transform of that expanded array would hold about 33 bytes per pixel (160 MB); the
+    # path holds the output (1.3 MB), the grid grown by SPARSE_NEAR_HALO (912 x 912: its transform about
+    # 27 MB) and the features' edge pixels.
+    g = sg.Grid.from_bounds((500_000, 4_400_000, 504_000, 4_404_000), crs="EPSG:32649", resolution_m=10)
+    road = shapely.LineString([(494_000, 4_396_000), (509_000, 4_403_000)])  # crosses the grid's corner
+    town = shapely.Point(507_000, 4_410_000).buffer(300)  # 6 km north-east of the grid
+    ring = shapely.box(491_000, 4_391_000, 513_000, 4_413_000).exterior  # a loop road 9 km around it
+    geoms = [road, town, ring]
+    feats = gpd.GeoDataFrame(geometry=geoms, crs="EPSG:32649")
+    cap = 10_000.0
+    _, big, top, left = dm._vector_reach(feats, g, cap)
+    assert big.rows * big.cols > dm.SPARSE_MIN_PIXELS
+    tracemalloc.start()
+    try:
+        out = dm.distance(feats, grid=g, max_distance_m=cap, all_touched=True)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 0.25 * 33 * big.rows * big.cols
+    burned = dm._burn(np.array(geoms), big, True)  # reference: the whole expanded array
+    ref = ndimage.distance_transform_edt(~burned, sampling=(10.0, 10.0))[top:top + 400, left:left + 400]
+    ref[ref > cap] = np.inf
+    np.testing.assert_array_equal(out.values, ref)
+    assert out.attrs["max_distance_m"] == cap

@@ -5,9 +5,11 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import inspect
 import logging
 import pickle
 import secrets
+import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +34,7 @@ from steppe_geo.mcda import evaluate
 from steppe_geo.models import WHOLE_GRID, derivation_halo, derive_layers, run_model
 from steppe_geo.models._derivation_layers import _time_mean
 from steppe_geo.models.desertification import classify_china, classify_esa
+from steppe_geo.parcels import windowed_quantile
 from steppe_geo.pipeline.build import _custom_overlay, _quiet_ahp, build_model
 from steppe_geo.pipeline.overlay_files import evaluate_dask, evaluate_streamed
 from steppe_geo.pipeline.results import InputLayers, ModelOutput
@@ -142,15 +145,34 @@ def _whole_grid_parameters(model: Any, layers: InputLayers, window: int) -> dict
 @functools.lru_cache(maxsize=8)
 def _ndvi_endmembers(path: str, mtime_ns: int, size: int, name: str, grid: Any,
                      window: int) -> tuple[float, float]:
-    """NDVI end-members of one aligned file: its time mean window by window, then the percentiles.
+    """NDVI end-members of one aligned file: its time mean window by window, then exact percentiles.
 
+    The time mean is written window by window to a temporary tiled float32 file next to ``path``;
+    the percentiles of :func:`steppe_geo.criteria.fvc_endmembers` (its default ``percentiles``) are
+    then taken window by window by :func:`steppe_geo.parcels.windowed_quantile` on the mean as
+    float64 — the values ``fvc_endmembers`` gives on the whole mean (``np.nanpercentile`` of the
+    float64 values), without a whole-grid array (which at 5 m, 122 Mpx, held about 2.4 GB: the
+    float32 mean, its float64 copy and ``nanpercentile``'s copy of the valid values).
     Cached by path, modification time and size (a rewritten file is read again), grid and window.
+
+    Raises
+    ------
+    InvalidParameterError
+        The layer has no valid value (as ``fvc_endmembers``).
     """
-    mean = np.full(grid.shape, np.nan, dtype=np.float32)
-    for w in grid.windows(window):
-        part = _time_mean(read_window(path, w.core, name=name))
-        mean[w.core_slices] = np.asarray(part.values, dtype=np.float32)
-    soil, veg = fvc_endmembers(grid.to_dataarray(mean, name=name))
+    lo, hi = inspect.signature(fvc_endmembers).parameters["percentiles"].default
+    # GDAL's block cache capped (its default, 5 % of RAM, filled with NDVI blocks set the peak)
+    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB), \
+            tempfile.TemporaryDirectory(prefix=".ndvi_mean-", dir=Path(path).parent) as tmp:
+        mean_path = Path(tmp) / f"{name}_time_mean.tif"
+        with tiled_writer(mean_path, grid, dtype=np.float32, nodata=np.nan) as out:
+            for w in grid.windows(window):
+                part = _time_mean(read_window(path, w.core, name=name))
+                out.write(np.asarray(part.values, dtype=np.float32)[np.newaxis], window=w.core)
+        mean = open_lazy(mean_path, name=name).chunk({"y": int(window), "x": int(window)}).astype(np.float64)
+        soil, veg = (windowed_quantile(mean, p / 100, window=int(window)) for p in (lo, hi))
+    if np.isnan(soil):
+        raise InvalidParameterError(f"ndvi: no valid values to take percentiles of (layer {name!r})")
     return float(soil), float(veg)
 
 
