@@ -596,6 +596,6 @@ def pixel_rank_stability(
     valid = pixels.area_ha > 0
     marks = np.where(valid, 0.0, np.nan)[None, :]  # NaN marks the parcels that are not ranked
     block = int(max(1, min(256, _DRAW_BLOCK_VALUES // max(n, 1))))  # (draws, parcels) scores per block
-    all_ranks = _rank_draws(draws, marks, block=block, score_fn=scorer)
+    all_ranks = _rank_draws(weight_rows, marks, block=block, score_fn=scorer)
     base = _rank_draws(w[None, :], marks, workers=1, score_fn=scorer)[:, 0]
     return _rank_table(base, all_ranks, valid, k=k, index=pixels.index)
