@@ -122,7 +122,8 @@ def hybrid_profiles(record: xr.Dataset, hc: HybridConfig, *, curve: str) -> Hybr
     speed = np.asarray(record["wind_speed"].values, dtype=np.float64)
     height = float(record.attrs["wind_height_m"])
     # the log-law factor ln(hub / z0) / ln(h / z0), the same for every step
-    hub = speed * float(log_law(1.0, height_m=hc.hub_height_m, ref_height_m=height, z0_m=hc.roughness_m))
+    hub = speed * float(log_law(1.0, height_m=hc.hub_height_m, reference_height_m=height,
+                                z0_m=hc.roughness_m))
     wind_cf = comp.wind_capacity_factor_series(speed, curve=curve, height_m=height,
                                                hub_height_m=hc.hub_height_m, z0_m=hc.roughness_m)
     temperature = record["temperature"].values if "temperature" in record.data_vars else None

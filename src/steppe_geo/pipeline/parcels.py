@@ -296,7 +296,7 @@ def _model_parcels(res: ModelOutput, cfg: Config, weibull_k: xr.DataArray | None
 
     combination = _combination(res)
     pc = cfg.parcels
-    stable = pc.monte_carlo_draws > 0 and len(combination.weights) > 1 and combination.uses_weights
+    stable = pc.n_draws > 0 and len(combination.weights) > 1 and combination.uses_weights
     technology = _TECHNOLOGY.get(getattr(res.model, "name", ""))
     return _ModelParcels(res, combination,
                          _CapacityFactor.of(res, technology, weibull_k, Grid.from_dataarray(res.score)),
