@@ -35,6 +35,7 @@ except ImportError as exc:  # tested in a subprocess where ipywidgets cannot be 
         "pip install \"steppe-geo[interactive]\" (TuningSession works without it)"
     ) from exc
 import PIL.Image
+from IPython.display import display
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -301,8 +302,6 @@ class TuningPanel:
         return fig
 
     def _ipython_display_(self) -> None:
-        from IPython.display import display
-
         display(self.widget)
 
     # ------------------------------------------------------------------ figures

@@ -31,6 +31,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+import tomli_w
 import xarray as xr
 from affine import Affine
 
@@ -344,8 +345,6 @@ class TuningSession:
         name : str, optional
             The model's key in the configuration (default: the model's name).
         """
-        import tomli_w
-
         key = name or self.model.name
         return tomli_w.dumps({"models": {key: {"model": self.model.to_dict()}}})
 
