@@ -46,7 +46,7 @@ def sample():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", sg.errors.InvalidGeometryWarning)  # 4 sample parcels are repaired
         layers = pipeline.load_inputs(paths, grid)
-    inputs = {**layers.vectors, **layers.rasters}
+    inputs = {**layers.vectors, **layers.layers}
     return {"grid": grid, "aoi": aoi, "inputs": inputs, "parcels": layers.vectors["parcels"]}
 
 
