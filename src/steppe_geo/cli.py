@@ -577,6 +577,7 @@ def drift(ctx: click.Context, source: Path, height_m: float | None, roughness_m:
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        from matplotlib.figure import Figure
 
         from steppe_geo.maps import plot_drift_rose
 
@@ -584,8 +585,10 @@ def drift(ctx: click.Context, source: Path, height_m: float | None, roughness_m:
             raise click.BadParameter(f"expected a .png or .pdf file, got {rose_path.name!r}",
                                      param_hint="--rose")
         ax = plot_drift_rose(result, note=f"source: {source.name}")
-        save_figure(ax.figure, rose_path, overwrite=overwrite)
-        plt.close(ax.figure)
+        fig = ax.figure
+        assert isinstance(fig, Figure)  # plot_drift_rose draws on a figure of its own, not a subfigure
+        save_figure(fig, rose_path, overwrite=overwrite)
+        plt.close(fig)
         if not ctx.obj["quiet"]:
             click.echo(f"Wrote {rose_path}")
 
