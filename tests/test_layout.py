@@ -423,6 +423,8 @@ LAZY_IMPORTS = {
     "highspy": "optional solver of the budgeted selection, imported when a selection asks for it",
     "ipywidgets": "optional notebook widgets, imported only in a notebook",
     "steppe_geo.maps": "the maps package imports matplotlib (see above); `sg.maps` is lazy for that reason",
+    "steppe_geo.interactive.panel": ("imports ipywidgets (optional extra, see above) and matplotlib; "
+                                     "steppe_geo.interactive's __getattr__ imports it on first TuningPanel"),
     "msvcrt": "Windows only (file locking of the output folder); fcntl is its POSIX twin",
     "fcntl": "POSIX only (file locking of the output folder); msvcrt is its Windows twin",
 }

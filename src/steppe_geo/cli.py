@@ -19,19 +19,25 @@ from pathlib import Path
 from typing import Any
 
 import click
+import numpy as np
 import pandas as pd
+import xarray as xr
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from steppe_geo import pipeline
 from steppe_geo.config import EXAMPLE_CONFIG, load_config
+from steppe_geo.criteria import drift_potential, drift_potential_grid, speed_at_10m, windy_share
 from steppe_geo.datasets import REGION_CONFIG, synthetic_region
 from steppe_geo.errors import InputNotFoundError, InvalidParameterError, SteppeGeoError, UnreadableInputError
 from steppe_geo.io import (
     read_raster,
+    read_raster_stack,
     read_raster_tags,
+    read_station_record,
     read_vector,
     save_figure,
     vector_layers,
+    write_raster,
     write_shapefile_zip,
     write_text,
     write_vector,
@@ -525,15 +531,10 @@ def drift(ctx: click.Context, source: Path, height_m: float | None, roughness_m:
     SOURCE is a station record (CSV: NSRDB/TMY layout or Year..Minute columns) or a gridded stack
     (NetCDF with a time axis, wind speed and direction variables).
     """
-    from steppe_geo.criteria import drift_potential, drift_potential_grid, speed_at_10m, windy_share
-    from steppe_geo.io import read_raster_stack, read_station_record, save_figure, write_raster
-
     if source.suffix.lower() in _STACK_SUFFIXES:
         if rose_path is not None:
             raise click.BadParameter("the rose is drawn for a station record (CSV), not a gridded stack",
                                      param_hint="--rose")
-        import numpy as np
-
         speed = read_raster_stack(source, variable=speed_variable)
         direction = read_raster_stack(source, variable=direction_variable)
         height = height_m if height_m is not None else _stack_height(source)
@@ -576,6 +577,7 @@ def drift(ctx: click.Context, source: Path, height_m: float | None, roughness_m:
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        from matplotlib.figure import Figure
 
         from steppe_geo.maps import plot_drift_rose
 
@@ -583,15 +585,15 @@ def drift(ctx: click.Context, source: Path, height_m: float | None, roughness_m:
             raise click.BadParameter(f"expected a .png or .pdf file, got {rose_path.name!r}",
                                      param_hint="--rose")
         ax = plot_drift_rose(result, note=f"source: {source.name}")
-        save_figure(ax.figure, rose_path, overwrite=overwrite)
-        plt.close(ax.figure)
+        fig = ax.figure
+        assert isinstance(fig, Figure)  # plot_drift_rose draws on a figure of its own, not a subfigure
+        save_figure(fig, rose_path, overwrite=overwrite)
+        plt.close(fig)
         if not ctx.obj["quiet"]:
             click.echo(f"Wrote {rose_path}")
 
 
 def _stack_height(source: Path) -> float:
-    import xarray as xr
-
     with xr.open_dataset(source) as ds:
         if "wind_height_m" in ds.attrs:
             return float(ds.attrs["wind_height_m"])

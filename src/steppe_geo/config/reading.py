@@ -30,6 +30,7 @@ from steppe_geo.config.schema import (
     TurbinesConfig,
     VectorFormat,
 )
+from steppe_geo.criteria.wind_power import available_power_curves
 from steppe_geo.errors import ConfigError, InputNotFoundError, InvalidParameterError
 from steppe_geo.io.alignment import RASTER_KINDS
 from steppe_geo.io.raster import ResamplingMethod
@@ -98,8 +99,6 @@ def _input_spec(name: str, value: Any, path: Path | str) -> InputSpec:
 
 def _turbines(table: Any, rank_by: tuple[str, ...], inputs: Mapping[str, Any]) -> TurbinesConfig:
     """``[parcels.turbines]``: checked against the ranked models, the inputs and the shipped curves."""
-    from steppe_geo.criteria.wind_power import available_power_curves
-
     t = _Checker(table, "parcels.turbines", ["model", "top", "curve", "along_d", "across_d", "wake_decay",
                                              "wind_direction", "mean_speed", "weibull_k", "sector_frequency"])
     model = t.str("model", rank_by[0] if len(rank_by) == 1 else None, required=len(rank_by) != 1)

@@ -127,7 +127,7 @@ def wind_capacity_factor_series(speed_m_s: SeriesLike, *, curve: PowerCurve | st
 
 
 # --------------------------------------------------------------------------- solar
-def _times(times: pd.DatetimeIndex | Sequence) -> pd.DatetimeIndex:
+def _times(times: pd.DatetimeIndex) -> pd.DatetimeIndex:
     idx = pd.DatetimeIndex(times)
     if idx.tz is None:
         raise InvalidParameterError(
@@ -444,7 +444,8 @@ def hybrid_output(wind_cf: SeriesLike, solar_cf: SeriesLike, *, wind_mw: float, 
 def _delivered(share: np.ndarray, w: np.ndarray, s: np.ndarray, total: float, lim: float) -> np.ndarray:
     share = np.atleast_1d(share)
     power = total * (s[None, :] + share[:, None] * (w - s)[None, :])
-    return np.minimum(power, lim).sum(axis=1)
+    delivered: np.ndarray = np.minimum(power, lim).sum(axis=1)
+    return delivered
 
 
 def best_mix(wind_cf: SeriesLike, solar_cf: SeriesLike, *, total_mw: float,

@@ -89,6 +89,8 @@ class Directionality(enum.Enum):
     INTERMEDIATE = "intermediate"  # 0.3–0.8: obtuse or acute bimodal
     HIGH = "high"  # > 0.8: wide or narrow unimodal
 
+    _value_: str
+
 
 def _speeds(speed: Any, param: str) -> np.ndarray:
     v = np.asarray(speed, dtype=np.float64)
@@ -231,7 +233,8 @@ def drift_across_rows(dp_by_sector: Any, *, row_azimuth_deg: float = 90.0) -> np
     sec = np.asarray(dp_by_sector, dtype=np.float64)
     n = sec.shape[0]
     theta = np.radians(np.arange(n) * 360.0 / n - float(row_azimuth_deg))
-    return (sec * np.abs(np.sin(theta)).reshape((-1,) + (1,) * (sec.ndim - 1))).sum(axis=0)
+    across: np.ndarray = (sec * np.abs(np.sin(theta)).reshape((-1,) + (1,) * (sec.ndim - 1))).sum(axis=0)
+    return across
 
 
 def classify_drift_energy(dp: Any) -> np.ndarray:
@@ -291,8 +294,9 @@ class DriftPotential:
         r = self.ratio
         if math.isnan(r):
             return "none"
-        return (Directionality.LOW if r < 0.3 else Directionality.INTERMEDIATE if r <= 0.8
-                else Directionality.HIGH).value
+        regime: Directionality = (Directionality.LOW if r < 0.3 else Directionality.INTERMEDIATE if r <= 0.8
+                                  else Directionality.HIGH)
+        return regime.value
 
     @property
     def sector_centres_deg(self) -> tuple[float, ...]:

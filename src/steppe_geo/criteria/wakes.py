@@ -112,7 +112,8 @@ def _induction(cp: np.ndarray) -> np.ndarray:
         below = 4.0 * mid * (1.0 - mid) ** 2 < cp
         lo = np.where(below, mid, lo)
         hi = np.where(below, hi, mid)
-    return 0.5 * (lo + hi)
+    a: np.ndarray = 0.5 * (lo + hi)
+    return a
 
 
 def thrust_curve(curve: PowerCurve | str, *, air_density_kg_m3: float = RHO_0) -> ThrustCurve:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import html
 import io
 import math
@@ -35,6 +36,7 @@ except ImportError as exc:  # tested in a subprocess where ipywidgets cannot be 
         "pip install \"steppe-geo[interactive]\" (TuningSession works without it)"
     ) from exc
 import PIL.Image
+from IPython.display import display
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -156,7 +158,7 @@ class TuningPanel:
                                                     description=c.name, **slider) for c in model.criteria}
         self._weight_labels = {c.name: widgets.HTML() for c in model.criteria}
         for name, w in self.weights.items():
-            w.observe(self._on(lambda v, n=name: session.set_weight(n, v, level="preview")), "value")
+            w.observe(self._on(functools.partial(session.set_weight, name, level="preview")), "value")
         # value functions
         self.breakpoints: dict[tuple[str, str], widgets.Widget] = {}
         for c in model.criteria:
@@ -179,12 +181,12 @@ class TuningPanel:
                             value=value, description=f.name, continuous_update=False,
                             style={"description_width": "initial"})
         for (name, param), w in self.breakpoints.items():
-            w.observe(self._on(lambda v, n=name, p=param: self._set_parameter(n, p, v)), "value")
+            w.observe(self._on(functools.partial(self._set_parameter, name, param)), "value")
         # constraints
         self.toggles = {n: widgets.Checkbox(value=True, description=n, indent=False)
                         for n in model.constraint_names}
         for name, w in self.toggles.items():
-            w.observe(self._on(lambda v, n=name: session.toggle_constraint(n, v, level="preview")), "value")
+            w.observe(self._on(functools.partial(session.toggle_constraint, name, level="preview")), "value")
         self.thresholds: dict[tuple[str, str], widgets.FloatSlider] = {}
         for name in model.constraint_names:
             for bound, value in session.threshold(name).items():
@@ -199,12 +201,12 @@ class TuningPanel:
                     value=value, min=rng[0], max=rng[1], step=(rng[1] - rng[0]) / 500, description=bound,
                     **{**slider, "continuous_update": live})
         for (name, bound), w in self.thresholds.items():
-            w.observe(self._on(lambda v, n=name, b=bound: session.set_threshold(
-                n, v, bound=b, level="preview")), "value")
+            w.observe(self._on(functools.partial(session.set_threshold, name, bound=bound, level="preview")),
+                      "value")
         # rule
         self.rule = widgets.Dropdown(options=_model_rules(model), value=Rule(model.overlay().rule).value,
                                      description="rule")
-        self.rule.observe(self._on(lambda v: session.set_rule(v, level="preview")), "value")
+        self.rule.observe(self._on(functools.partial(session.set_rule, level="preview")), "value")
         # AHP judgements (when the weights come from them)
         self.judgements: dict[tuple[str, str], widgets.SelectionSlider] = {}
         if session.ahp is not None:
@@ -213,13 +215,17 @@ class TuningPanel:
                 for j in range(i + 1, len(names)):
                     b = names[j]
                     value = float(session.ahp.matrix[i, j])
-                    nearest = min(SAATY_CHOICES, key=lambda o, v=value: abs(math.log(o[1] / v)))[1]
+                    nearest = min(SAATY_CHOICES, key=lambda o: abs(math.log(o[1] / value)))[1]
                     self.judgements[(a, b)] = widgets.SelectionSlider(
                         options=SAATY_CHOICES, value=nearest, description=f"{a} / {b}",
                         **{k: v for k, v in slider.items() if k != "readout_format"})
+
+            def judge(_value: Any) -> Update:  # every judgement slider sets them all
+                return session.set_judgements({pair: s.value for pair, s in self.judgements.items()},
+                                              level="preview")
+
             for w in self.judgements.values():
-                w.observe(self._on(lambda _v: session.set_judgements(
-                    {pair: s.value for pair, s in self.judgements.items()}, level="preview")), "value")
+                w.observe(self._on(judge), "value")
         # outputs
         self.status = widgets.HTML()
         self.top_parcels = widgets.HTML()
@@ -274,7 +280,7 @@ class TuningPanel:
         nothing is shown or saved).
         """
         fig = Figure(figsize=(13.0, 10.0), dpi=100, layout="constrained")
-        top, bottom = fig.subfigures(2, 1, height_ratios=[0.75, 1.5])
+        top, bottom = fig.subfigures(2, 1, squeeze=False, height_ratios=[0.75, 1.5])[:, 0]
         ax_map, ax_curves = top.subplots(1, 2, width_ratios=[1.35, 1.0])
         for ax, png in ((ax_map, self.map_image.value), (ax_curves, self.curve_image.value)):
             ax.imshow(np.asarray(PIL.Image.open(io.BytesIO(png))))
@@ -301,8 +307,6 @@ class TuningPanel:
         return fig
 
     def _ipython_display_(self) -> None:
-        from IPython.display import display
-
         display(self.widget)
 
     # ------------------------------------------------------------------ figures

@@ -31,6 +31,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+import tomli_w
 import xarray as xr
 from affine import Affine
 
@@ -240,7 +241,7 @@ class TuningSession:
         loaded = {k: _load_input(k, v, grid) for k, v in inputs.items() if k in model.inputs}
         first = run_model(model, loaded, grid=grid, aoi=aoi)
         self.notes: tuple[str, ...] = first.notes
-        self._loaded: dict[str, Any] = {**loaded, **{k: first.layers[k] for k in first.layers.data_vars}}
+        self._loaded: dict[str, Any] = {**loaded, **{str(k): first.layers[k] for k in first.layers.data_vars}}
         self._base = model  # every constraint, enabled or not
         self._enabled: dict[str, bool] = dict.fromkeys(model.constraint_names, True)
         self._ahp: AHPResult | None = None
@@ -344,8 +345,6 @@ class TuningSession:
         name : str, optional
             The model's key in the configuration (default: the model's name).
         """
-        import tomli_w
-
         key = name or self.model.name
         return tomli_w.dumps({"models": {key: {"model": self.model.to_dict()}}})
 
@@ -485,7 +484,10 @@ class TuningSession:
         if constraint in self._base.setbacks():
             self._base = self._base.replace_constraint(constraint, distance_m=float(value),
                                                        source=f"tuned by hand (was: {old} m)")
-            self._rederive(self._base.constraints[self._base.constraint_names.index(constraint)].layer)
+            layer = self._base.constraints[self._base.constraint_names.index(constraint)].layer
+            if layer is None:  # a setback reads its `within` layer (Model.setbacks lists only those)
+                raise InvalidParameterError(f"constraint {constraint!r} is a setback that reads no layer")
+            self._rederive(layer)
         else:
             self._base = self._base.replace_constraint(constraint, **{bound: float(value)},
                                                        source=f"tuned by hand (was: {bound} = {old})")
@@ -560,12 +562,13 @@ class TuningSession:
         mkey = tuple(lv.versions.get(k, 0) for k in keys)
         if lv.missing is None or lv.missing_key != mkey:  # no data in a criterion layer: the no_data bit
             lv.missing = np.zeros(shape, dtype=bool)
-            for key in keys:
-                if np.issubdtype(lv.layers[key].dtype, np.floating):
-                    lv.missing |= np.isnan(lv.layers[key])
+            for name in keys:
+                if np.issubdtype(lv.layers[name].dtype, np.floating):
+                    lv.missing |= np.isnan(lv.layers[name])
             lv.missing_key = mkey
             lv.constraint_key = None
-        ckey = (overlay.constraints, tuple(lv.versions.get(c.layer, 0) for c in overlay.constraints))
+        ckey = (overlay.constraints, tuple(0 if c.layer is None else lv.versions.get(c.layer, 0)
+                                           for c in overlay.constraints))
         if lv.constraint_key != ckey:
             area = any(isinstance(c, MinimumArea) for c in overlay.constraints)
             pix = lv.grid.pixel_area_m2 if area else None

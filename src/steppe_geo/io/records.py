@@ -18,6 +18,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import rasterio
+import rasterio.errors
+import rasterio.windows
+import rioxarray  # noqa: F401  (registers .rio)
 import xarray as xr
 
 from steppe_geo._typing import PathLike
@@ -314,10 +318,10 @@ def read_station_record(
             raise UnreadableInputError(f"{p}: column {column!r} ({name}) is not numeric ({exc})") from None
         values = np.asarray(convert(raw, unit, RECORD_UNITS[name]), dtype=np.float64)
         _check_values(name, values, times, p, column)
-        attrs = {"units": RECORD_UNITS[name], "column": column}
+        var_attrs = {"units": RECORD_UNITS[name], "column": column}
         if unit.symbol != RECORD_UNITS[name]:
-            attrs["source_units"] = unit.symbol
-        data_vars[name] = ("time", values, attrs)
+            var_attrs["source_units"] = unit.symbol
+        data_vars[name] = ("time", values, var_attrs)
     durations, spacing = record_durations(times)
     if spacing.startswith("irregular"):
         warnings.warn(f"{p}: records are {spacing}; each record weighs the time to the next one, "
@@ -418,8 +422,6 @@ def read_raster_stack(
     >>> speed.dims, speed.attrs["units"], str(speed.time.dt.year[0].item())
     (('time', 'y', 'x'), 'm s-1', '2023')
     """
-    import rioxarray  # noqa: F401  (registers .rio)
-
     p = Path(path)
     if not p.exists():
         raise InputNotFoundError(f"raster stack {p} does not exist")
@@ -428,7 +430,7 @@ def read_raster_stack(
             ds = xr.open_dataset(p, decode_coords="all")
         except (OSError, ValueError) as exc:
             raise UnreadableInputError(f"{p}: cannot be read as NetCDF ({exc})") from None
-        names = [v for v in ds.data_vars if ds[v].ndim == 3]
+        names = [str(v) for v in ds.data_vars if ds[v].ndim == 3]
         if variable is None:
             if len(names) != 1:
                 raise InvalidParameterError(f"{p}: give variable=, one of {', '.join(names)}")
@@ -450,9 +452,6 @@ def read_raster_stack(
                            "y": da["y"].values, "x": da["x"].values}, dims=("time", "y", "x"), name=variable)
         ds.close()
     else:
-        import rasterio
-        import rasterio.windows
-
         try:
             src = rasterio.open(p)
         except rasterio.errors.RasterioIOError as exc:

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.projections.polar import PolarAxes
 
 from steppe_geo.criteria.drift import DriftPotential
 from steppe_geo.errors import InvalidParameterError
@@ -45,7 +46,7 @@ def plot_drift_rose(drift: DriftPotential, *, ax: Axes | None = None, title: str
 
     if ax is None:
         _, ax = plt.subplots(figsize=(6.0, 6.4), subplot_kw={"projection": "polar"}, layout="constrained")
-    elif ax.name != "polar":
+    if not isinstance(ax, PolarAxes):  # projection="polar" makes a PolarAxes (ax.name "polar")
         raise InvalidParameterError(f"ax must be a polar Axes (projection='polar'), got a {ax.name!r} Axes")
     n = len(drift.dp_by_sector)
     theta = np.radians(np.asarray(drift.sector_centres_deg))

@@ -10,7 +10,7 @@ layer ``sand_drift_potential``. See ``docs/drift.md``.
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from steppe_geo._validation import check_number, parse_choice
 from steppe_geo.criteria.drift import DEFAULT_ROUGHNESS_M, THRESHOLD_KN
@@ -135,7 +135,7 @@ def with_sand_drift(model: Model, *, weight: float = 0.15, source: str = "raster
         raise InvalidParameterError(f"model {model.name!r} has a sand_drift criterion already")
     inputs, derivations = sand_drift_derivations(source, reference_height_m=reference_height_m,
                                                  quantity=quantity)
-    extended: Any = dataclasses.replace(
+    extended = dataclasses.replace(
         model,
         inputs=(*model.inputs, *(k for k in inputs if k not in model.inputs)),
         derivations=(*model.derivations, *derivations),

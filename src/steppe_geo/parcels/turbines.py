@@ -127,10 +127,16 @@ class _Land:
     cols: slice
 
 
+def _xy(transform: Affine, cols: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``transform @ (cols, rows)`` on arrays, as affine computes it (its types cover scalar pairs only)."""
+    a, b, c, d, e, f = transform[:6]
+    return cols * a + rows * b + c, cols * d + rows * e + f
+
+
 def _window(region: shapely.Geometry, transform: Affine, shape: tuple[int, int]) -> tuple[slice, slice]:
-    west, south, east, north = region.bounds
+    west, south, east, north = shapely.bounds(region)
     inv = ~transform
-    cs, rs = inv * (np.array([west, east, west, east]), np.array([south, south, north, north]))
+    cs, rs = _xy(inv, np.array([west, east, west, east]), np.array([south, south, north, north]))
     r0 = max(math.floor(float(np.min(rs))) - 1, 0)
     r1 = min(math.ceil(float(np.max(rs))) + 1, shape[0])
     c0 = max(math.floor(float(np.min(cs))) - 1, 0)
@@ -147,10 +153,12 @@ def _land(region: shapely.Geometry, values: np.ndarray, transform: Affine) -> _L
 
 def _valid_points(x: np.ndarray, y: np.ndarray, land: _Land) -> np.ndarray:
     """Pixel test on the eligibility raster plus point-in-polygon."""
-    cols, rows = ~land.transform * (x, y)
-    rows = np.floor(rows).astype(int)
-    cols = np.floor(cols).astype(int)
-    ok = (rows >= 0) & (rows < land.allowed.shape[0]) & (cols >= 0) & (cols < land.allowed.shape[1])
+    inverse: Affine = ~land.transform
+    col_f, row_f = _xy(inverse, x, y)
+    rows = np.floor(row_f).astype(int)
+    cols = np.floor(col_f).astype(int)
+    n_rows, n_cols = land.allowed.shape
+    ok: np.ndarray = (rows >= 0) & (rows < n_rows) & (cols >= 0) & (cols < n_cols)
     ok[ok] = land.allowed[rows[ok], cols[ok]]
     if ok.any():
         ok[ok] = shapely.contains_xy(land.region, x[ok], y[ok])
@@ -159,7 +167,7 @@ def _valid_points(x: np.ndarray, y: np.ndarray, land: _Land) -> np.ndarray:
 
 def _candidates(land: _Land) -> tuple[np.ndarray, np.ndarray]:
     rows, cols = np.nonzero(land.allowed)
-    x, y = land.transform * (cols + 0.5, rows + 0.5)
+    x, y = _xy(land.transform, cols + 0.5, rows + 0.5)
     x, y = np.asarray(x, float), np.asarray(y, float)
     ok = _valid_points(x, y, land)
     return x[ok], y[ok]
@@ -226,7 +234,7 @@ def _check_inputs(region: shapely.Geometry, eligible: xr.DataArray, rotor_diamet
         raise InvalidParameterError(
             f"eligible must be a 2-D boolean DataArray on a projected grid, got {type(eligible).__name__}")
     check_projected(eligible.rio.crs, what="eligible (turbine spacing is in metres)")
-    if not isinstance(region, shapely.Geometry) or region.is_empty:
+    if not isinstance(region, shapely.Geometry) or shapely.is_empty(region):
         raise InvalidParameterError(f"region must be a non-empty shapely polygon, got {region!r}")
     d = check_positive(rotor_diameter_m, param="rotor_diameter_m")
     a = check_positive(along_d, param="along_d") * d
@@ -237,7 +245,7 @@ def _check_inputs(region: shapely.Geometry, eligible: xr.DataArray, rotor_diamet
     return d, a, b
 
 
-def _points(x: np.ndarray, y: np.ndarray, crs) -> gpd.GeoDataFrame:
+def _points(x: np.ndarray, y: np.ndarray, crs: object) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame({"x_m": x, "y_m": y}, geometry=gpd.points_from_xy(x, y), crs=crs)
 
 
@@ -362,16 +370,17 @@ def _inside_values(values: np.ndarray, land: _Land) -> np.ndarray:
     if sub.size == 0:
         return sub.ravel()
     r, c = np.indices(sub.shape)
-    x, y = land.transform * (c.ravel() + 0.5, r.ravel() + 0.5)
+    x, y = _xy(land.transform, c.ravel() + 0.5, r.ravel() + 0.5)
     inside = shapely.contains_xy(land.region, np.asarray(x), np.asarray(y))
-    vals = sub.ravel()[inside]
+    vals: np.ndarray = sub.ravel()[inside]
     if vals.size == 0:
-        p = land.region.representative_point()
-        col, row = ~land.transform * (p.x, p.y)
+        p = shapely.point_on_surface(land.region)  # what representative_point() returns
+        col, row = ~land.transform @ (shapely.get_x(p), shapely.get_y(p))
         row = min(max(math.floor(row), 0), sub.shape[0] - 1)
         col = min(max(math.floor(col), 0), sub.shape[1] - 1)
         vals = sub[row:row + 1, col]
-    return vals[np.isfinite(vals)]
+    finite: np.ndarray = vals[np.isfinite(vals)]
+    return finite
 
 
 def _check_same_grid(eligible: xr.DataArray, other: xr.DataArray, name: str) -> None:

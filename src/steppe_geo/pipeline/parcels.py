@@ -14,10 +14,11 @@ import shapely
 import xarray as xr
 from rasterio import features
 from rasterio.windows import Window
+from scipy.special import gamma
 from tqdm import tqdm
 
 from steppe_geo import criteria
-from steppe_geo.config import Config
+from steppe_geo.config import Config, TurbinesConfig
 from steppe_geo.errors import (
     EmptyLayerError,
     GeometryTypeError,
@@ -44,6 +45,7 @@ from steppe_geo.parcels import (
     rank_parcels,
     rank_stability,
     select_parcels,
+    turbine_layouts,
     zonal_stats,
 )
 from steppe_geo.parcels.regions import _attach, _available, _windowed_region_polygons, windowed_quantile
@@ -488,9 +490,11 @@ def run_parcels(cfg: Config, layers: InputLayers, results: Mapping[str, ModelOut
     out = {m: rank_model_parcels(parcels_gdf, results[m], cfg, select=m == select_by, coverage=coverage,
                                  weibull_k=weibull_k, aoi=layers.aoi, columns=columns.get(m))
            for m in tqdm(names, desc="parcels", unit="model", disable=not progress)}
-    if pc.turbines is not None and pc.turbines.model in out:
-        po = out[pc.turbines.model]
-        po.turbines, po.turbine_summary = _turbine_layouts(po, results[pc.turbines.model], layers, cfg)
+    tc = pc.turbines
+    if tc is not None and tc.model in out:
+        po = out[tc.model]
+        po.turbines, po.turbine_summary = _turbine_layouts(po, results[tc.model], layers, tc,
+                                                           id_column=pc.id_column)
         if pc.hybrid is not None:  # [parcels.hybrid]: the laid-out parcels ranked as wind + PV hybrids
             po.turbine_summary, po.hybrid_profiles = hybrid_columns(po.turbine_summary, layers, cfg)
     for po in out.values():
@@ -500,30 +504,23 @@ def run_parcels(cfg: Config, layers: InputLayers, results: Mapping[str, ModelOut
     return out
 
 
-def _turbine_layouts(po: ParcelOutput, res: ModelOutput, layers: InputLayers, cfg: Config
-                     ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+def _turbine_layouts(po: ParcelOutput, res: ModelOutput, layers: InputLayers, tc: TurbinesConfig, *,
+                     id_column: str | None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """``[parcels.turbines]``: layouts and wake losses on the best-ranked parcels of one model."""
-    from scipy.special import gamma
-
-    from steppe_geo.criteria import weibull_rose
-    from steppe_geo.parcels import turbine_layouts
-
-    tc = cfg.parcels.turbines
     ranked = po.ranked
     best = ranked[ranked["rank"].notna()].sort_values("rank").head(tc.top)
     speed = layers.layers[tc.mean_speed]
     k = 2.0
     if tc.weibull_k is not None:
-        kv = np.asarray(layers.layers[tc.weibull_k].values, dtype=float)
+        kv = np.asarray(layers.layers[tc.weibull_k].values, dtype=np.float64)
         k = float(np.nanmean(kv)) if np.isfinite(kv).any() else 2.0
-    mean = float(np.nanmean(np.asarray(speed.values, dtype=float)))
-    rose = weibull_rose(tc.sector_frequency, mean / float(gamma(1.0 + 1.0 / k)), k)
+    mean = float(np.nanmean(np.asarray(speed.values, dtype=np.float64)))
+    rose = criteria.weibull_rose(tc.sector_frequency, mean / float(gamma(1.0 + 1.0 / k)), k)
     direction = layers.layers[tc.wind_direction] if tc.wind_direction is not None else None
     eligible = layers.grid.to_dataarray(np.asarray(res.eligible.values, dtype=bool), name="eligible")
     points, summary = turbine_layouts(best[[best.geometry.name]], eligible, rose=rose, curve=tc.curve,
                                       wind_from_deg=direction, mean_speed_m_s=speed, along_d=tc.along_d,
                                       across_d=tc.across_d, wake_decay=tc.wake_decay)
-    id_column = cfg.parcels.id_column
     if id_column is not None and id_column in best.columns:
         ids = best[id_column]
         points.insert(0, id_column, ids.reindex(points["region"]).to_numpy())

@@ -13,6 +13,7 @@ from tqdm import tqdm
 
 from steppe_geo.config import Config, ModelConfig
 from steppe_geo.criteria import hillshade
+from steppe_geo.criteria.drift import DRIFT_ENERGY_CLASSES, classify_drift_energy
 from steppe_geo.grid import Grid
 from steppe_geo.io import MAP_MAX_PIXELS, atomic_path, read_decimated, read_window, save_figure, write_text
 from steppe_geo.mcda import RESERVED_BITS
@@ -167,8 +168,6 @@ def _weights_blocks(results: Mapping[str, ModelOutput], cfg: Config) -> list[str
 
 def _drift_layer(res: ModelOutput, layers: InputLayers, key: str) -> xr.DataArray | None:
     """The drift layer a model read: derived (memory mode), an input raster, or its aligned file."""
-    from steppe_geo.io import read_decimated
-
     extra = getattr(res.result, "layers", None)
     if extra is not None and key in extra:
         return extra[key]
@@ -181,7 +180,6 @@ def _drift_layer(res: ModelOutput, layers: InputLayers, key: str) -> xr.DataArra
 
 def _drift_blocks(results: Mapping[str, ModelOutput], layers: InputLayers) -> list[str]:
     """The "Sand drift" section: for each model with a ``sand_drift`` criterion, its drift layer's figures."""
-    from steppe_geo.criteria.drift import DRIFT_ENERGY_CLASSES, classify_drift_energy
     from steppe_geo.maps import table_html, text_html
 
     blocks: list[str] = []
@@ -206,7 +204,8 @@ def _drift_blocks(results: Mapping[str, ModelOutput], layers: InputLayers) -> li
             blocks.append(text_html(f"{name}: the drift layer has no valid pixel.", note=True))
             continue
         codes = classify_drift_energy(v)
-        row = {"min (VU)": float(v.min()), "median (VU)": float(np.median(v)), "max (VU)": float(v.max())}
+        row: dict[str, float | str] = {"min (VU)": float(v.min()), "median (VU)": float(np.median(v)),
+                                       "max (VU)": float(v.max())}
         for code, (label, low, high) in DRIFT_ENERGY_CLASSES.items():
             bounds = (f"< {high:g}" if low == 0 else f"≥ {low:g}" if high == float("inf")
                       else f"{low:g}–{high:g}")
@@ -248,6 +247,7 @@ def _maps_and_report(stage: Path, cfg: Config, layers: InputLayers, results: Map
             figures.append((f"{name}_esa_classes", f"{name}: environmentally sensitive areas", ax.figure))
     parcels = parcels or {}
     pc = cfg.parcels
+    tc = pc.turbines if pc is not None else None
     id_col = pc.id_column if pc is not None else None
     label = pc.name_column if pc is not None else None
     parcel_blocks: list[str] = []
@@ -256,8 +256,7 @@ def _maps_and_report(stage: Path, cfg: Config, layers: InputLayers, results: Map
     turbine_blocks: list[str] = []
     hybrid_blocks: list[tuple[list[str], str | None, str]] = []  # (text blocks, chart figure stem, caption)
     for name, po in parcels.items():
-        if po.turbines is not None and po.turbine_summary is not None:  # [parcels.turbines]
-            tc = pc.turbines
+        if tc is not None and po.turbines is not None and po.turbine_summary is not None:  # turbines
             laid = po.ranked.loc[po.turbine_summary.index].to_crs(layers.grid.crs)
             ax = maps.plot_turbine_layout(po.turbines, regions=laid, title=f"{name}: turbine layouts",
                                           note=f"{note}; {tc.curve}, {tc.along_d:g} D × {tc.across_d:g} D, "

@@ -11,7 +11,7 @@ import xarray as xr
 from tqdm import tqdm
 
 from steppe_geo.config import Config
-from steppe_geo.io import open_lazy, read_raster_tags, write_raster
+from steppe_geo.io import open_lazy, read_raster_tags, write_raster, write_vector
 from steppe_geo.io.raster import KIND_TAG
 from steppe_geo.models.desertification import classify_esa
 from steppe_geo.pipeline.export import export_bundle
@@ -158,6 +158,7 @@ def _write_parcels(stage: Path, cfg: Config, layers: InputLayers, results: Mappi
         return
     folder = stage / "parcels"
     folder.mkdir(parents=True, exist_ok=True)
+    tc = cfg.parcels.turbines if cfg.parcels is not None else None
     for name, po in parcels.items():
         res = results[name]
         constraints = {c: i for i, c in enumerate(res.constraint_names)}
@@ -165,10 +166,7 @@ def _write_parcels(stage: Path, cfg: Config, layers: InputLayers, results: Mappi
                       weights=res.weights, constraints=constraints,
                       inputs={k: str(v) for k, v in layers.paths.items()},
                       protected=list(layers.paths.values()), formats=cfg.outputs.vectors)
-        if po.turbines is not None:  # [parcels.turbines]: points and the per-parcel table, one GeoPackage
-            from steppe_geo.io import write_vector
-
-            tc = cfg.parcels.turbines
+        if po.turbines is not None and tc is not None:  # [parcels.turbines]: points and per-parcel table
             provenance = {"model": name, "curve": tc.curve, "along_d": tc.along_d, "across_d": tc.across_d,
                           "wake_decay": tc.wake_decay,
                           "method": "elliptical spacing, Jensen/Park wakes (docs/turbines_hybrid.md)"}
