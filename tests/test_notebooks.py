@@ -1,13 +1,15 @@
 """Every notebook in notebooks/ runs top to bottom (nbclient) and is committed without outputs."""
 
 import os
+import shutil
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 
 
 def test_the_notebooks_are_these():
@@ -34,6 +36,10 @@ def test_notebook_runs(path, tmp_path, monkeypatch):
     nb = nbformat.read(path, as_version=4)
     monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")  # figures as outputs
     monkeypatch.setenv("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    # the notebooks find the repository's real data from their working folder, as in a checkout
+    # (an installed package has no tests/ folder): give the run's folder the same layout
+    nsrdb = Path("tests", "data", "real", "nsrdb")
+    shutil.copytree(REPO / nsrdb, tmp_path / nsrdb)
     # kernel "python3" is the interpreter running the tests (ipykernel's native kernel)
     client = NotebookClient(nb, timeout=300, kernel_name="python3",
                             resources={"metadata": {"path": str(tmp_path)}})
