@@ -43,11 +43,11 @@ with :class:`~steppe_geo.errors.SizeLimitError` before anything is allocated."""
 
 
 _GRID_CACHE_SIZE = 256
-_GRIDS_OF_GEOREF: dict[tuple, Grid] = {}
+_GRIDS_OF_GEOREF: dict[tuple[object, ...], Grid] = {}
 """Grids already built by :meth:`Grid.from_dataarray`, by :func:`_georef_key` (oldest dropped first)."""
 
 
-def _georef_key(da: xr.DataArray) -> tuple | None:
+def _georef_key(da: xr.DataArray) -> tuple[object, ...] | None:
     """Everything rioxarray derives a DataArray's CRS, transform and shape from, as a hashable key.
 
     ``(y, x)`` sizes, the first and last ``x``/``y`` coordinates (rioxarray's recomputed transform

@@ -430,7 +430,7 @@ def _linear(values: np.ndarray, w: np.ndarray) -> np.ndarray:
     library), so a pixel's score does not depend on the tile it is computed in.
     """
     wt = np.ascontiguousarray(w.T)  # each criterion's weights contiguous: numpy's fast inner loop
-    out = np.multiply(values[:, 0:1], wt[0][None, :])
+    out: np.ndarray = np.multiply(values[:, 0:1], wt[0][None, :])
     term = np.empty_like(out)
     for j in range(1, values.shape[1]):
         out += np.multiply(values[:, j:j + 1], wt[j][None, :], out=term)
@@ -467,7 +467,8 @@ def _draw_scorer(pixels: ParcelPixels, combination: Combination) -> Callable[[np
 
         def pixel(w: np.ndarray, rows: np.ndarray) -> np.ndarray:
             out: np.ndarray = _linear(logs[rows], w)
-            return np.exp(out, out=out)
+            np.exp(out, out=out)
+            return out
     elif rule is Rule.OWA:
         v = np.asarray(combination.order_weights)
         order = np.argsort(-x, axis=1, kind="stable")  # as the overlay: descending, ties in criterion order

@@ -165,7 +165,7 @@ def _ndvi_endmembers(path: str, mtime_ns: int, size: int, name: str, grid: Any,
     with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB), \
             tempfile.TemporaryDirectory(prefix=".ndvi_mean-", dir=Path(path).parent) as tmp:
         mean_path = Path(tmp) / f"{name}_time_mean.tif"
-        with tiled_writer(mean_path, grid, dtype=np.float32, nodata=np.nan) as out:
+        with tiled_writer(mean_path, grid, dtype="float32", nodata=np.nan) as out:
             for w in grid.windows(window):
                 part = _time_mean(read_window(path, w.core, name=name))
                 out.write(np.asarray(part.values, dtype=np.float32)[np.newaxis], window=w.core)

@@ -166,8 +166,12 @@ def hybrid_columns(summary: gpd.GeoDataFrame, layers: InputLayers, cfg: Config
         ``hybrid_rank``, with ``optimise_mix`` ``best_wind_share`` and ``best_delivered_mwh_yr``);
         and the record's profiles (for the report's chart).
     """
-    hc = cfg.parcels.hybrid
-    profiles = hybrid_profiles(read_hybrid_record(hc), hc, curve=cfg.parcels.turbines.curve)
+    pc = cfg.parcels
+    if pc is None or pc.hybrid is None or pc.turbines is None:
+        raise SteppeGeoError("hybrid_columns: the configuration has no [parcels.hybrid] and "
+                             "[parcels.turbines] tables")
+    hc, curve = pc.hybrid, pc.turbines.curve
+    profiles = hybrid_profiles(read_hybrid_record(hc), hc, curve=curve)
     for key, name in (("speed", hc.speed), ("ghi", hc.ghi)):
         if name not in layers.layers:
             raise MissingLayerError(f"parcels.hybrid.{key}: input {name!r} is not a raster "
@@ -183,7 +187,7 @@ def hybrid_columns(summary: gpd.GeoDataFrame, layers: InputLayers, cfg: Config
                           "mean_speed_m_s": zonal["v_mean"].to_numpy(dtype=np.float64),
                           "ghi_kwh_m2_yr": zonal["ghi_mean"].to_numpy(dtype=np.float64)}, index=summary.index)
     ranked = rank_hybrid(sites, hub_speed_m_s=profiles.hub_speed_m_s, solar_cf=profiles.solar_cf,
-                         record_ghi_kwh_m2_yr=profiles.ghi_kwh_m2_yr, curve=cfg.parcels.turbines.curve,
+                         record_ghi_kwh_m2_yr=profiles.ghi_kwh_m2_yr, curve=curve,
                          export_ratio=hc.export_ratio, optimise_mix=hc.optimise_mix)
     out = summary.join(sites[list(HYBRID_INPUT_COLUMNS)]).join(ranked)
     return gpd.GeoDataFrame(out, geometry=summary.geometry.name, crs=summary.crs), profiles

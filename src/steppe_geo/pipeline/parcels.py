@@ -199,7 +199,11 @@ class _CapacityFactor:
         layers = {k: self.layers[k].isel(y=rows, x=cols).load() for k in ("pv_yield", "wind_speed_hub", "dem")
                   if k in self.layers}
         k = self.weibull_k.isel(y=rows, x=cols).load() if self.weibull_k is not None else None
-        return _capacity_factor_of(layers, needed, self.res.model, self.technology, k)
+        cf = _capacity_factor_of(layers, needed, self.res.model, self.technology, k)
+        if cf is None:  # `of` checked the layers; a model edited since would land here
+            raise InvalidParameterError(
+                f"parcels: model {self.res.name!r} has no layers for its capacity factor")
+        return cf
 
 
 class _ModelParcels(NamedTuple):
@@ -231,9 +235,9 @@ def _windowed_parcel_columns(parcels_gdf: gpd.GeoDataFrame, models: Mapping[str,
     for pos, win in parcel_chunks(parcels_gdf, grid, window):
         chunk = parcels_gdf.iloc[pos]
         coverage = coverage_matrix(chunk, grid.window_grid(win), id_column=id_column)
-        covered = np.zeros(int(win.height) * int(win.width), dtype=bool)
-        covered[coverage.matrix.indices] = True
-        covered = covered.reshape(int(win.height), int(win.width))
+        flat = np.zeros(int(win.height) * int(win.width), dtype=bool)
+        flat[coverage.matrix.indices] = True
+        covered = flat.reshape(int(win.height), int(win.width))
         aoi_area = (_aoi_area_ha(chunk, _inside_aoi(aoi_pixels, win, grid), id_column=id_column,
                                  coverage=coverage) if aoi_pixels is not None else None)
         positions.append(pos)
@@ -294,10 +298,10 @@ def _windowed_regions(res: ModelOutput, combination: Any, *, window: int, min_ar
 
 def _model_parcels(res: ModelOutput, cfg: Config, weibull_k: xr.DataArray | None) -> _ModelParcels:
     """What the parcel chunks need of a windowed run's model: rule, capacity factor, pixels kept or not."""
-    from steppe_geo.mcda.combine import Rule
-
     combination = _combination(res)
     pc = cfg.parcels
+    if pc is None:
+        raise InvalidParameterError(f"parcels: model {res.name!r}: the configuration has no [parcels] table")
     stable = pc.n_draws > 0 and len(combination.weights) > 1 and combination.uses_weights
     technology = _TECHNOLOGY.get(getattr(res.model, "name", ""))
     return _ModelParcels(res, combination,
@@ -392,16 +396,16 @@ def rank_model_parcels(parcels_gdf: gpd.GeoDataFrame, res: ModelOutput, cfg: Con
         cf_column = "cf_mean" if "cf_mean" in zonal.columns else None
     else:
         crit = {k: res.result.criteria[k] for k in combination.criteria}
-        cf = _capacity_factor(res, technology, weibull_k)
+        cf_raster = _capacity_factor(res, technology, weibull_k)
         inside = aoi_mask(aoi, grid=grid) if aoi is not None else None
-        zonal, pixels = _parcel_columns(parcels_gdf, crit, res.score, res.eligible, cf, inside, combination,
-                                        id_column=pc.id_column, coverage=coverage)
-        cf_column = "cf_mean" if cf is not None else None
+        zonal, pixels = _parcel_columns(parcels_gdf, crit, res.score, res.eligible, cf_raster, inside,
+                                        combination, id_column=pc.id_column, coverage=coverage)
+        cf_column = "cf_mean" if cf_raster is not None else None
         finite = np.asarray(res.score.values)[np.isfinite(np.asarray(res.score.values))]
         regions = None
         if finite.size:
             threshold = float(np.quantile(finite, 0.8))
-            attributes = {**crit, **({"cf": cf} if cf is not None else {})}
+            attributes = {**crit, **({"cf": cf_raster} if cf_raster is not None else {})}
             try:
                 regions = candidate_regions(res.score, threshold=threshold, eligible=res.eligible,
                                             min_area_ha=region_min, attributes=attributes)

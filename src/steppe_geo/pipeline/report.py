@@ -14,6 +14,7 @@ from tqdm import tqdm
 from steppe_geo.config import Config, ModelConfig
 from steppe_geo.criteria import hillshade
 from steppe_geo.criteria.drift import DRIFT_ENERGY_CLASSES, classify_drift_energy
+from steppe_geo.errors import InvalidParameterError
 from steppe_geo.grid import Grid
 from steppe_geo.io import MAP_MAX_PIXELS, atomic_path, read_decimated, read_window, save_figure, write_text
 from steppe_geo.mcda import RESERVED_BITS
@@ -401,7 +402,10 @@ def _hybrid_blocks(name: str, po: ParcelOutput, cfg: Config, figures: list[tuple
     """
     from steppe_geo import maps
 
-    hc = cfg.parcels.hybrid
+    pc = cfg.parcels
+    if pc is None or pc.hybrid is None or po.hybrid_profiles is None or po.turbine_summary is None:
+        raise InvalidParameterError(f"report: model {name!r} has no [parcels.hybrid] results")
+    hc = pc.hybrid
     prof = po.hybrid_profiles
     table = po.turbine_summary.drop(columns=po.turbine_summary.geometry.name)
     table = pd.DataFrame(table).sort_values("hybrid_rank")
@@ -418,7 +422,7 @@ def _hybrid_blocks(name: str, po: ParcelOutput, cfg: Config, figures: list[tuple
                f"parcel's {best['capacity_mw']:.0f} MW wind + {best['solar_mw']:.0f} MW PV behind "
                f"{best['export_limit_mw']:.0f} MW")
     figures.append((stem, caption, ax.figure))
-    shown = [c for c in ("rank", cfg.parcels.id_column, "capacity_mw", *_HYBRID_SHOWN) if c in table.columns]
+    shown = [c for c in ("rank", pc.id_column, "capacity_mw", *_HYBRID_SHOWN) if c in table.columns]
     text = [
         maps.text_html(f"The {len(table)} laid-out parcels of {name} ranked as hybrids: PV on "
                        f"{hc.solar_share:.0%} of each parcel at {hc.solar_mw_per_km2:g} MW/km², export limit "

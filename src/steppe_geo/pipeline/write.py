@@ -170,8 +170,9 @@ def _write_parcels(stage: Path, cfg: Config, layers: InputLayers, results: Mappi
             provenance = {"model": name, "curve": tc.curve, "along_d": tc.along_d, "across_d": tc.across_d,
                           "wake_decay": tc.wake_decay,
                           "method": "elliptical spacing, Jensen/Park wakes (docs/turbines_hybrid.md)"}
-            if cfg.parcels.hybrid is not None:  # [parcels.hybrid]: its columns are in the layouts layer
-                provenance["hybrid"] = hybrid_provenance(cfg.parcels.hybrid)
+            hc = cfg.parcels.hybrid if cfg.parcels is not None else None
+            if hc is not None:  # [parcels.hybrid]: its columns are in the layouts layer
+                provenance["hybrid"] = hybrid_provenance(hc)
             path = folder / "turbines.gpkg"
             write_vector(po.turbines, path, layer="turbines", provenance=provenance,
                          protected=list(layers.paths.values()))
