@@ -18,6 +18,7 @@ do not use them for any real decision.
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import os
 from pathlib import Path
@@ -30,6 +31,7 @@ import rasterio
 import rioxarray  # noqa: F401  (registers .rio for the NetCDF record)
 import shapely
 import shapely.affinity
+import xarray as xr
 from pyproj import Transformer
 from rasterio.features import rasterize
 from rasterio.transform import from_origin
@@ -544,8 +546,6 @@ RECORD_RES = 0.1  # degrees: a coarse, reanalysis-like grid
 
 def build_record() -> None:
     """The gridded 3-hourly wind and GHI record of 2023 (NetCDF 3, CF time, EPSG:4326 grid mapping)."""
-    import xarray as xr
-
     west, south, east, north = SAMPLE_EXTENT
     x0, y0 = np.floor(west / RECORD_RES) * RECORD_RES, np.ceil(north / RECORD_RES) * RECORD_RES
     cols = int(np.ceil((east - x0) / RECORD_RES - 1e-9))
@@ -582,8 +582,6 @@ def build_record() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    import argparse
-
     global OUT
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=HERE, help="output folder (default: sample_data/)")

@@ -10,10 +10,10 @@ from pathlib import Path
 
 from mypy import api as mypy_api
 
-import steppe_geo
-
-SRC = Path(steppe_geo.__file__).resolve().parent
-ROOT = SRC.parent.parent
+# the checkout's sources and settings (the tests run from a checkout; the installed package, e.g.
+# in CI's fresh virtual environment, has no pyproject.toml beside it)
+ROOT = Path(__file__).resolve().parents[1]
+SRC = ROOT / "src" / "steppe_geo"
 
 
 def test_mypy_finds_no_errors(tmp_path):
