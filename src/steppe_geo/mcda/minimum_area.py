@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from scipy import ndimage, sparse
 from scipy.sparse.csgraph import connected_components
 
+from steppe_geo.errors import InvalidParameterError
 from steppe_geo.mcda.constraint_kinds import MinimumArea
 
 RegionSizes = Mapping[int, tuple[np.ndarray, np.ndarray]]
@@ -77,6 +79,124 @@ def window_regions(eligible: np.ndarray, *, connectivity: int) -> WindowRegions:
                          edge, sizes[edge].astype(np.int64))
 
 
+class WindowEdges(NamedTuple):
+    """The region labels on a window's four edges, as :func:`join_window_labels` reads them.
+
+    Attributes
+    ----------
+    row_off, col_off : int
+        The window's position in the grid (pixels; the windows tile the grid without overlap).
+    top, bottom : (width,) int ndarray
+        Label of each pixel of the window's first and last row: a grid-wide label id
+        (``0 .. n_labels - 1``, unique across windows), -1 where no region is.
+    left, right : (height,) int ndarray
+        Likewise for the window's first and last column.
+    """
+
+    row_off: int
+    col_off: int
+    top: np.ndarray
+    bottom: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+
+
+def join_window_labels(
+    edges: Sequence[WindowEdges],
+    shape: tuple[int, int],
+    n_labels: int,
+    *,
+    connectivity: int,
+) -> tuple[int, np.ndarray]:
+    """Join the labels of windows that touch across window edges into grid-wide regions.
+
+    Regions labelled window by window (``scipy.ndimage.label`` per window, each label given a
+    grid-wide id) are parts of one region where they touch across a window edge. For every
+    boundary between window rows (and columns) the labels of the grid-wide row just above it
+    and just below it (left and right of it) are assembled from the windows' edges and
+    compared pixel by pixel; with 8-connectivity also shifted by one pixel, which joins labels
+    that touch diagonally, across window corners too. The pairs found are the edges of a graph
+    whose connected components (``scipy.sparse.csgraph.connected_components``, a union-find)
+    are the regions ``scipy.ndimage.label`` finds on the whole grid.
+
+    Parameters
+    ----------
+    edges : sequence of WindowEdges
+        One per window of a tiling of the grid (any order); windows whose edges hold no label may
+        be left out.
+    shape : (rows, cols)
+        Grid shape in pixels.
+    n_labels : int
+        Number of grid-wide label ids (every id in ``edges`` is below it; ids of labels that do
+        not touch an edge may be in the range too, and stay regions of their own).
+    connectivity : {8, 4}
+        As used for the labels.
+
+    Returns
+    -------
+    n_regions : int
+        Number of grid-wide regions.
+    region : (n_labels,) int ndarray
+        The region (``0 .. n_regions - 1``) of each label id.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``connectivity`` is not 4 or 8.
+
+    Examples
+    --------
+    A 2 x 4 grid in two 2 x 2 windows side by side: label 0 (the left window's pixel (0, 1))
+    and label 1 (the right window's pixel (1, 2)) touch diagonally across the window boundary,
+    so they are one region with 8-connectivity and two with 4-connectivity:
+
+    >>> import numpy as np
+    >>> from steppe_geo.mcda.minimum_area import WindowEdges, join_window_labels
+    >>> none = np.array([-1, -1])
+    >>> left = WindowEdges(0, 0, top=np.array([-1, 0]), bottom=none, left=none, right=np.array([0, -1]))
+    >>> right = WindowEdges(0, 2, top=none, bottom=np.array([1, -1]), left=np.array([-1, 1]), right=none)
+    >>> join_window_labels([left, right], (2, 4), 2, connectivity=8)[0]
+    1
+    >>> join_window_labels([left, right], (2, 4), 2, connectivity=4)[0]
+    2
+    """
+    if connectivity not in (4, 8):
+        raise InvalidParameterError(f"connectivity must be 4 or 8, got {connectivity!r}")
+    if n_labels == 0:
+        return 0, np.zeros(0, np.int64)
+    rows, cols = shape
+    # full grid-wide rows either side of every window row boundary, and columns likewise
+    above: dict[int, np.ndarray] = {}
+    below: dict[int, np.ndarray] = {}
+    lefts: dict[int, np.ndarray] = {}
+    rights: dict[int, np.ndarray] = {}
+    for r0, c0, top, bottom, left, right in edges:
+        h, w = left.size, top.size
+        if r0 > 0:
+            below.setdefault(r0, np.full(cols, -1, np.int64))[c0:c0 + w] = top
+        if r0 + h < rows:
+            above.setdefault(r0 + h, np.full(cols, -1, np.int64))[c0:c0 + w] = bottom
+        if c0 > 0:
+            rights.setdefault(c0, np.full(rows, -1, np.int64))[r0:r0 + h] = left
+        if c0 + w < cols:
+            lefts.setdefault(c0 + w, np.full(rows, -1, np.int64))[r0:r0 + h] = right
+    shifts = (-1, 0, 1) if connectivity == 8 else (0,)
+    pairs_a, pairs_b = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    for line_a, line_b in [*((above[b], below[b]) for b in above if b in below),
+                           *((lefts[b], rights[b]) for b in lefts if b in rights)]:
+        m = line_a.size
+        for d in shifts:
+            a = line_a[max(0, -d):m - max(0, d)]
+            b = line_b[max(0, d):m - max(0, -d)]
+            ok = (a >= 0) & (b >= 0)
+            pairs_a.append(a[ok])
+            pairs_b.append(b[ok])
+    ia, ib = np.concatenate(pairs_a), np.concatenate(pairs_b)
+    graph = sparse.coo_matrix((np.ones(ia.size, np.int8), (ia, ib)), shape=(n_labels, n_labels))
+    n_regions, region = connected_components(graph, directed=False)
+    return int(n_regions), region
+
+
 def merge_window_regions(
     regions: Sequence[WindowRegions],
     offsets: Sequence[tuple[int, int]],
@@ -102,10 +222,9 @@ def merge_window_regions(
     list of (edge labels, sizes)
         Per window: its edge labels and the grid-wide size (pixels) of the region each belongs
         to. Regions touching window edges are joined where they touch across an edge (for
-        8-connectivity also diagonally, including across window corners) with
-        scipy.sparse.csgraph.connected_components, and their sizes added up.
+        8-connectivity also diagonally, including across window corners) by
+        :func:`join_window_labels`, and their sizes added up.
     """
-    rows, cols = shape
     starts = np.cumsum([0] + [r.edge_labels.size for r in regions])
     n_nodes = int(starts[-1])
 
@@ -114,39 +233,12 @@ def merge_window_regions(
         idx = np.searchsorted(r.edge_labels, local)
         return np.where(local > 0, starts[k] + idx, -1)
 
-    # full grid-wide rows either side of every window row boundary, and columns likewise
-    above: dict[int, np.ndarray] = {}
-    below: dict[int, np.ndarray] = {}
-    lefts: dict[int, np.ndarray] = {}
-    rights: dict[int, np.ndarray] = {}
-    for k, (r0, c0) in enumerate(offsets):
-        reg = regions[k]
-        h, w = reg.left.size, reg.top.size
-        if r0 > 0:
-            below.setdefault(r0, np.full(cols, -1, np.int64))[c0:c0 + w] = glob(k, reg.top)
-        if r0 + h < rows:
-            above.setdefault(r0 + h, np.full(cols, -1, np.int64))[c0:c0 + w] = glob(k, reg.bottom)
-        if c0 > 0:
-            rights.setdefault(c0, np.full(rows, -1, np.int64))[r0:r0 + h] = glob(k, reg.left)
-        if c0 + w < cols:
-            lefts.setdefault(c0 + w, np.full(rows, -1, np.int64))[r0:r0 + h] = glob(k, reg.right)
-    shifts = (-1, 0, 1) if connectivity == 8 else (0,)
-    pairs_a, pairs_b = [], []
-    for line_a, line_b in [*((above[b], below[b]) for b in above), *((lefts[b], rights[b]) for b in lefts)]:
-        m = line_a.size
-        for d in shifts:
-            a = line_a[max(0, -d):m - max(0, d)]
-            b = line_b[max(0, d):m - max(0, -d)]
-            ok = (a >= 0) & (b >= 0)
-            pairs_a.append(a[ok])
-            pairs_b.append(b[ok])
+    edges = [WindowEdges(r0, c0, glob(k, r.top), glob(k, r.bottom), glob(k, r.left), glob(k, r.right))
+             for k, (r, (r0, c0)) in enumerate(zip(regions, offsets, strict=True))]
     sizes = np.concatenate([r.edge_sizes for r in regions]) if regions else np.zeros(0, np.int64)
     if n_nodes == 0:
         return [(r.edge_labels, r.edge_sizes) for r in regions]
-    ia = np.concatenate(pairs_a) if pairs_a else np.zeros(0, np.int64)
-    ib = np.concatenate(pairs_b) if pairs_b else np.zeros(0, np.int64)
-    graph = sparse.coo_matrix((np.ones(ia.size, np.int8), (ia, ib)), shape=(n_nodes, n_nodes))
-    _, comp = connected_components(graph, directed=False)
+    _, comp = join_window_labels(edges, shape, n_nodes, connectivity=connectivity)
     total = np.bincount(comp, weights=sizes).astype(np.int64)
     node_sizes = total[comp]
     return [(r.edge_labels, node_sizes[starts[k]:starts[k + 1]]) for k, r in enumerate(regions)]

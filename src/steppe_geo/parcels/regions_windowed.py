@@ -15,11 +15,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 from scipy import ndimage
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from steppe_geo.errors import EmptyLayerError, InvalidParameterError
 from steppe_geo.grid import Grid, GridWindow, check_same_grid
+from steppe_geo.mcda.minimum_area import WindowEdges, join_window_labels
 from steppe_geo.parcels.coverage import parcel_chunks
 from steppe_geo.parcels.region_shapes import (
     _add_pieces,
@@ -160,43 +159,6 @@ def _window_mask(score: xr.DataArray, eligible: xr.DataArray | None, win: GridWi
     return ok, ok & (s >= threshold)
 
 
-def _edge_pairs(edges: list[tuple[int, int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
-                shape: tuple[int, int], connectivity: int) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs of window labels (node ids) that touch across window edges.
-
-    ``edges`` holds per window its offset and the node ids on its top, bottom, left and right
-    edges (-1 = no region); as in :func:`steppe_geo.mcda.constraints.merge_window_regions`,
-    grid-wide lines either side of every window boundary are assembled and compared, shifted
-    by one pixel for 8-connectivity (which also joins across window corners).
-    """
-    rows, cols = shape
-    above: dict[int, np.ndarray] = {}
-    below: dict[int, np.ndarray] = {}
-    lefts: dict[int, np.ndarray] = {}
-    rights: dict[int, np.ndarray] = {}
-    for r0, c0, top, bottom, left, right in edges:
-        h, w = left.size, top.size
-        if r0 > 0:
-            below.setdefault(r0, np.full(cols, -1, np.int64))[c0:c0 + w] = top
-        if r0 + h < rows:
-            above.setdefault(r0 + h, np.full(cols, -1, np.int64))[c0:c0 + w] = bottom
-        if c0 > 0:
-            rights.setdefault(c0, np.full(rows, -1, np.int64))[r0:r0 + h] = left
-        if c0 + w < cols:
-            lefts.setdefault(c0 + w, np.full(rows, -1, np.int64))[r0:r0 + h] = right
-    shifts = (-1, 0, 1) if connectivity == 8 else (0,)
-    pairs_a, pairs_b = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
-    for line_a, line_b in [*((above[b], below[b]) for b in above), *((lefts[b], rights[b]) for b in lefts)]:
-        m = line_a.size
-        for d in shifts:
-            a = line_a[max(0, -d):m - max(0, d)]
-            b = line_b[max(0, d):m - max(0, -d)]
-            ok = (a >= 0) & (b >= 0)
-            pairs_a.append(a[ok])
-            pairs_b.append(b[ok])
-    return np.concatenate(pairs_a), np.concatenate(pairs_b)
-
-
 def _windowed_region_polygons(score: xr.DataArray, eligible: xr.DataArray | None, *, threshold: float,
                               min_area_ha: float, connectivity: int, window: int) -> gpd.GeoDataFrame:
     """Region polygons (``region_id``, geometry) of :func:`candidate_regions`, window by window."""
@@ -219,13 +181,12 @@ def _windowed_region_polygons(score: xr.DataArray, eligible: xr.DataArray | None
         def node(line: np.ndarray, base: int = total) -> np.ndarray:
             return np.where(line > 0, base + line.astype(np.int64) - 1, -1)
 
-        edges.append((r0, c0, node(labels[0]), node(labels[-1]), node(labels[:, 0]), node(labels[:, -1])))
+        edges.append(WindowEdges(r0, c0, node(labels[0]), node(labels[-1]), node(labels[:, 0]),
+                                 node(labels[:, -1])))
         total += n
     if total == 0:
         return gpd.GeoDataFrame({"region_id": np.zeros(0, np.int64)}, geometry=[], crs=grid.crs)
-    ia, ib = _edge_pairs(edges, grid.shape, connectivity)
-    graph = coo_matrix((np.ones(ia.size, np.int8), (ia, ib)), shape=(total, total))
-    n_comp, comp = connected_components(graph, directed=False)
+    n_comp, comp = join_window_labels(edges, grid.shape, total, connectivity=connectivity)
     comp_size = np.bincount(comp, weights=np.concatenate(sizes), minlength=n_comp)
     comp_first = np.full(n_comp, np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(comp_first, comp, np.concatenate(firsts))
