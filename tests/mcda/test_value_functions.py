@@ -386,3 +386,37 @@ def test_random_parameters_stay_in_unit_interval_monotone_and_round_trip(case, x
         if monotone:
             assert np.all(np.diff(y[:-1].astype(float)) * monotone >= -1e-6)
     assert value_function_from_dict(fn.to_dict()) == fn
+
+
+@pytest.mark.parametrize(("cls", "positive_midpoint"),
+                         [(Small, True), (Large, True), (Gaussian, False), (Near, False)])
+def test_midpoint_spread_curves_share_one_check_with_their_own_names(cls, positive_midpoint):
+    # one check (mcda.value_curves._MidpointSpread) for the four ArcGIS curves of f2 (midpoint) and f1
+    # (spread); each message names the function's own parameter, as they did when each had its copy
+    name = cls.name
+    with pytest.raises(InvalidParameterError, match=rf"^{name}\.spread must be > 0, got -1\.0$"):
+        cls(midpoint=1.0, spread=-1)
+    with pytest.raises(InvalidParameterError, match=rf"^{name}\.spread must be > 0, got 0\.0$"):
+        cls(midpoint=1.0, spread=0)
+    with pytest.raises(InvalidParameterError, match=rf"^{name}\.midpoint must be a number, got 'x'$"):
+        cls(midpoint="x", spread=1.0)
+    with pytest.raises(InvalidParameterError, match=rf"^{name}\.spread must be a finite number, got nan$"):
+        cls(midpoint=1.0, spread=float("nan"))
+    if positive_midpoint:  # x / midpoint: only a positive midpoint
+        with pytest.raises(InvalidParameterError, match=rf"^{name}\.midpoint must be > 0, got -2\.0$"):
+            cls(midpoint=-2, spread=1.0)
+    else:  # a peak at a negative value is fine
+        assert cls(midpoint=-2, spread=1.0).midpoint == -2.0
+    f = cls(midpoint=np.int64(3), spread=np.float32(0.5))  # numpy numbers become floats
+    assert type(f.midpoint) is float and type(f.spread) is float and f.to_dict() == {
+        "function": name, "midpoint": 3.0, "spread": 0.5}
+
+
+@pytest.mark.parametrize("cls", [Linear, Exponential, Logarithm, Power])
+def test_ranged_curves_share_one_low_high_check_with_their_own_names(cls):
+    name = cls.name
+    with pytest.raises(InvalidParameterError, match=rf"^{name}: low and high must differ, got both 2\.0$"):
+        cls(low=2, high=2)
+    with pytest.raises(InvalidParameterError, match=rf"^{name}\.high must be a number, got None$"):
+        cls(low=0, high=None)
+    assert cls(low=np.int64(10), high=0).low == 10.0 and type(cls(low=np.int64(10), high=0).low) is float

@@ -42,7 +42,24 @@ class Identity(ValueFunction):
 
 
 @dataclass(frozen=True)
-class Linear(ValueFunction):
+class _Ranged(ValueFunction):
+    """The curves over ``[low, high]`` (layer values mapped to 0 and 1, which must differ).
+
+    Linear, exponential, logarithm and power; their ``__post_init__`` calls :meth:`_check_range`.
+    """
+
+    low: float
+    high: float
+
+    def _check_range(self) -> None:
+        object.__setattr__(self, "low", check_number(self.low, param=f"{self.name}.low"))
+        object.__setattr__(self, "high", check_number(self.high, param=f"{self.name}.high"))
+        if self.low == self.high:
+            raise InvalidParameterError(f"{self.name}: low and high must differ, got both {self.low!r}")
+
+
+@dataclass(frozen=True)
+class Linear(_Ranged):
     """Linear ramp: 0 at ``low``, 1 at ``high``; ``low > high`` gives a decreasing ramp.
 
     Parameters
@@ -62,14 +79,9 @@ class Linear(ValueFunction):
 
     name: ClassVar[str] = "linear"
     _propagates_nan: ClassVar[bool] = True
-    low: float
-    high: float
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "low", check_number(self.low, param="linear.low"))
-        object.__setattr__(self, "high", check_number(self.high, param="linear.high"))
-        if self.low == self.high:
-            raise InvalidParameterError(f"linear: low and high must differ, got both {self.low!r}")
+        self._check_range()
 
     def _kernel(self, x: np.ndarray) -> np.ndarray:
         return _ramp(x, self.low, self.high)
@@ -103,15 +115,30 @@ class SymmetricLinear(ValueFunction):
         return 1.0 - np.abs(x - mid) / half
 
 
-def _check_midpoint_spread(fn: str, midpoint: float, spread: float, *, positive_mid: bool) -> None:
-    if positive_mid and not midpoint > 0:
-        raise InvalidParameterError(f"{fn}.midpoint must be > 0, got {midpoint!r}")
-    if not spread > 0:
-        raise InvalidParameterError(f"{fn}.spread must be > 0, got {spread!r}")
+@dataclass(frozen=True)
+class _MidpointSpread(ValueFunction):
+    """The curves of a ``midpoint`` (ArcGIS f2) and a ``spread`` (f1, > 0): Small, Large, Gaussian, Near.
+
+    Both are checked numbers; ``midpoint`` must also be > 0 where the curve divides by it
+    (``_positive_midpoint``).
+    """
+
+    _positive_midpoint: ClassVar[bool] = False
+    midpoint: float
+    spread: float
+
+    def __post_init__(self) -> None:
+        fn = self.name
+        object.__setattr__(self, "midpoint", check_number(self.midpoint, param=f"{fn}.midpoint"))
+        object.__setattr__(self, "spread", check_number(self.spread, param=f"{fn}.spread"))
+        if self._positive_midpoint and not self.midpoint > 0:
+            raise InvalidParameterError(f"{fn}.midpoint must be > 0, got {self.midpoint!r}")
+        if not self.spread > 0:
+            raise InvalidParameterError(f"{fn}.spread must be > 0, got {self.spread!r}")
 
 
 @dataclass(frozen=True)
-class Small(ValueFunction):
+class Small(_MidpointSpread):
     """ArcGIS *Small*: ``1 / (1 + (x / midpoint) ** spread)``; small values preferred.
 
     Defined for ``x >= 0`` (``x <= 0`` gives 1); ``midpoint`` > 0 gets 0.5.
@@ -126,13 +153,8 @@ class Small(ValueFunction):
 
     name: ClassVar[str] = "small"
     _propagates_nan: ClassVar[bool] = True
-    midpoint: float
+    _positive_midpoint: ClassVar[bool] = True
     spread: float = 5.0
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "midpoint", check_number(self.midpoint, param="small.midpoint"))
-        object.__setattr__(self, "spread", check_number(self.spread, param="small.spread"))
-        _check_midpoint_spread("small", self.midpoint, self.spread, positive_mid=True)
 
     def _kernel(self, x: np.ndarray) -> np.ndarray:
         r = np.maximum(x, 0.0) / self.midpoint
@@ -141,7 +163,7 @@ class Small(ValueFunction):
 
 
 @dataclass(frozen=True)
-class Large(ValueFunction):
+class Large(_MidpointSpread):
     """ArcGIS *Large*: ``1 / (1 + (x / midpoint) ** -spread)``; large values preferred (``x <= 0`` → 0).
 
     Parameters
@@ -153,13 +175,8 @@ class Large(ValueFunction):
     """
 
     name: ClassVar[str] = "large"
-    midpoint: float
+    _positive_midpoint: ClassVar[bool] = True
     spread: float = 5.0
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "midpoint", check_number(self.midpoint, param="large.midpoint"))
-        object.__setattr__(self, "spread", check_number(self.spread, param="large.spread"))
-        _check_midpoint_spread("large", self.midpoint, self.spread, positive_mid=True)
 
     def _kernel(self, x: np.ndarray) -> np.ndarray:
         r = np.maximum(x, 0.0) / self.midpoint
@@ -167,7 +184,7 @@ class Large(ValueFunction):
 
 
 @dataclass(frozen=True)
-class Gaussian(ValueFunction):
+class Gaussian(_MidpointSpread):
     """ArcGIS *Gaussian*: ``exp(-spread * (x - midpoint) ** 2)``; 1 at the midpoint.
 
     Parameters
@@ -180,20 +197,13 @@ class Gaussian(ValueFunction):
 
     name: ClassVar[str] = "gaussian"
     _propagates_nan: ClassVar[bool] = True
-    midpoint: float
-    spread: float
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "midpoint", check_number(self.midpoint, param="gaussian.midpoint"))
-        object.__setattr__(self, "spread", check_number(self.spread, param="gaussian.spread"))
-        _check_midpoint_spread("gaussian", self.midpoint, self.spread, positive_mid=False)
 
     def _kernel(self, x: np.ndarray) -> np.ndarray:
         return np.exp(-self.spread * (x - self.midpoint) ** 2)
 
 
 @dataclass(frozen=True)
-class Near(ValueFunction):
+class Near(_MidpointSpread):
     """ArcGIS *Near*: ``1 / (1 + spread * (x - midpoint) ** 2)``; 1 at the midpoint.
 
     Parameters
@@ -206,13 +216,6 @@ class Near(ValueFunction):
 
     name: ClassVar[str] = "near"
     _propagates_nan: ClassVar[bool] = True
-    midpoint: float
-    spread: float
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "midpoint", check_number(self.midpoint, param="near.midpoint"))
-        object.__setattr__(self, "spread", check_number(self.spread, param="near.spread"))
-        _check_midpoint_spread("near", self.midpoint, self.spread, positive_mid=False)
 
     def _kernel(self, x: np.ndarray) -> np.ndarray:
         return 1.0 / (1.0 + self.spread * (x - self.midpoint) ** 2)
@@ -357,18 +360,6 @@ class LogisticDecay(LogisticGrowth):
 
     def _kernel(self, x: np.ndarray) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(self.steepness * (x - self.midpoint)))
-
-
-@dataclass(frozen=True)
-class _Ranged(ValueFunction):
-    low: float
-    high: float
-
-    def _check_range(self) -> None:
-        object.__setattr__(self, "low", check_number(self.low, param=f"{self.name}.low"))
-        object.__setattr__(self, "high", check_number(self.high, param=f"{self.name}.high"))
-        if self.low == self.high:
-            raise InvalidParameterError(f"{self.name}: low and high must differ, got both {self.low!r}")
 
 
 @dataclass(frozen=True)
