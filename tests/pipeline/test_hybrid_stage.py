@@ -10,7 +10,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-import shapely
 from click.testing import CliRunner
 
 import steppe_geo as sg
@@ -19,48 +18,23 @@ from steppe_geo.cli import main
 from steppe_geo.config import config_from_dict
 from steppe_geo.criteria import complementarity as comp
 from steppe_geo.errors import ConfigError, InputNotFoundError, MissingLayerError, UnreadableInputError
-from steppe_geo.io import read_station_record, write_raster, write_vector
+from steppe_geo.io import read_station_record
 from steppe_geo.pipeline import run
 
 NSRDB = Path(__file__).resolve().parents[1] / "data" / "real" / "nsrdb" / "nsrdb_psm4_401182_2023.csv"
 
 
 @pytest.fixture
-def project(tmp_path):
-    """AOI 8 × 6 km (UTM 49N), hub-height speed (west–east ramp), GHI (south–north ramp), six parcels."""
-    data = tmp_path / "data"
-    aoi = gpd.GeoDataFrame(geometry=[shapely.box(400_000, 4_430_000, 408_000, 4_436_000)], crs="EPSG:32649")
-    write_vector(aoi, data / "aoi.gpkg")
-    grid = sg.Grid.from_bounds((399_000, 4_429_000, 409_000, 4_437_000), crs="EPSG:32649", resolution_m=100)
-    rows, cols = grid.shape
-    speed = np.tile(np.linspace(6.0, 9.0, cols, dtype=np.float32), (rows, 1))
-    write_raster(grid.to_dataarray(speed, name="speed", units="m s-1"), data / "speed.tif")
+def project(wind_project, wind_grid):
+    """The wind project of ``conftest.py`` with GHI (south–north ramp) and a station record: hybrids."""
+    rows, cols = wind_grid.shape
     ghi = np.tile(np.linspace(1800.0, 1500.0, rows, dtype=np.float32)[:, None], (1, cols))  # north row first
-    write_raster(grid.to_dataarray(ghi, name="ghi", units="kWh m-2 yr-1"), data / "ghi.tif")
-    write_raster(grid.to_dataarray(np.full(grid.shape, 300.0, np.float32), name="direction", units="degree"),
-                 data / "direction.tif")
-    boxes = [shapely.box(400_000 + 2600 * i, 4_430_000 + 3000 * j, 402_600 + 2600 * i, 4_433_000 + 3000 * j)
-             for j in range(2) for i in range(3)]
-    write_vector(gpd.GeoDataFrame({"pid": [f"P{i}" for i in range(6)]}, geometry=boxes, crs="EPSG:32649"),
-                 data / "parcels.gpkg")
-    shutil.copy(NSRDB, data / "station.csv")
-    cfg = {
-        "project": {"name": "hybrid"},
-        "inputs": {"aoi": "data/aoi.gpkg", "speed": "data/speed.tif", "ghi": "data/ghi.tif",
-                   "direction": "data/direction.tif", "parcels": "data/parcels.gpkg"},
-        "grid": {"aoi": "aoi", "resolution_m": 100},
-        "models": {"wind": {
-            "criteria": [{"name": "speed", "function": "linear", "low": 5.0, "high": 9.0, "weight": 1}],
-        }},
-        "parcels": {"source": "parcels", "id_column": "pid", "n_draws": 0,
-                    "turbines": {"model": "wind", "top": 4, "curve": "iea_3.3mw_156", "mean_speed": "speed",
-                                 "wind_direction": "direction"},
-                    "hybrid": {"record": "data/station.csv", "hub_height_m": 110, "roughness_m": 0.05,
-                               "solar_share": 0.3, "solar_mw_per_km2": 40, "export_ratio": 0.8,
-                               "optimise_mix": True}},
-        "outputs": {"directory": "out", "vectors": ["gpkg"], "maps": ["png"]},
-    }
-    return tmp_path, cfg
+    root, cfg = wind_project("hybrid", rasters={"ghi": (ghi, "kWh m-2 yr-1")}, top=4)
+    shutil.copy(NSRDB, root / "data" / "station.csv")
+    cfg["parcels"]["hybrid"] = {"record": "data/station.csv", "hub_height_m": 110, "roughness_m": 0.05,
+                                "solar_share": 0.3, "solar_mw_per_km2": 40, "export_ratio": 0.8,
+                                "optimise_mix": True}
+    return root, cfg
 
 
 def test_hybrid_stage_ranks_as_rank_hybrid_by_hand(project):
@@ -142,17 +116,8 @@ def test_no_hybrid_columns_without_the_table(project):
      r"parcels.hybrid.location: expected \[latitude, longitude, elevation_m\]"),
     ({"export": 1}, r"parcels.hybrid.export: unknown key; did you mean 'export_ratio'"),
 ])
-def test_config_errors_name_the_key(project, change, match):
-    root, data = project
-    data = copy.deepcopy(data)
-    h = data["parcels"]["hybrid"]
-    for key, value in change.items():
-        if value is None:
-            h.pop(key)
-        else:
-            h[key] = value
-    with pytest.raises(ConfigError, match=match):
-        config_from_dict(data, base_dir=root, output_dir=root)
+def test_config_errors_name_the_key(project, assert_config_error, change, match):
+    assert_config_error(*project, ("parcels", "hybrid"), change, match)
 
 
 def test_hybrid_needs_turbines_and_a_record_that_exists(project):

@@ -7,51 +7,26 @@ import copy
 import geopandas as gpd
 import numpy as np
 import pytest
-import shapely
 
 import steppe_geo as sg
 from steppe_geo.config import config_from_dict
 from steppe_geo.criteria.wakes import weibull_rose
 from steppe_geo.errors import ConfigError
-from steppe_geo.io import write_raster, write_vector
 from steppe_geo.parcels import spacing_ok
 from steppe_geo.pipeline import run
 
 
 @pytest.fixture
-def project(tmp_path, rng):
-    """AOI 8 × 6 km (UTM 49N), hub-height speed, direction and slope rasters, six parcels."""
-    data = tmp_path / "data"
-    aoi = gpd.GeoDataFrame(geometry=[shapely.box(400_000, 4_430_000, 408_000, 4_436_000)], crs="EPSG:32649")
-    write_vector(aoi, data / "aoi.gpkg")
-    grid = sg.Grid.from_bounds((399_000, 4_429_000, 409_000, 4_437_000), crs="EPSG:32649", resolution_m=100)
-    ramp = np.linspace(6.0, 9.0, grid.shape[1], dtype=np.float32)
-    write_raster(grid.to_dataarray(np.tile(ramp, (grid.shape[0], 1)), name="speed", units="m s-1"),
-                 data / "speed.tif")
-    write_raster(grid.to_dataarray(np.full(grid.shape, 300.0, np.float32), name="direction", units="degree"),
-                 data / "direction.tif")
-    write_raster(grid.to_dataarray(rng.uniform(0, 12, grid.shape).astype(np.float32), name="slope",
-                                   units="degree"), data / "slope.tif")
-    boxes = [shapely.box(400_000 + 2600 * i, 4_430_000 + 3000 * j, 402_600 + 2600 * i, 4_433_000 + 3000 * j)
-             for j in range(2) for i in range(3)]
-    write_vector(gpd.GeoDataFrame({"pid": [f"P{i}" for i in range(6)]}, geometry=boxes, crs="EPSG:32649"),
-                 data / "parcels.gpkg")
-    cfg = {
-        "project": {"name": "turbines"},
-        "inputs": {"aoi": "data/aoi.gpkg", "speed": "data/speed.tif", "direction": "data/direction.tif",
-                   "slope": "data/slope.tif", "parcels": "data/parcels.gpkg"},
-        "grid": {"aoi": "aoi", "resolution_m": 100},
-        "models": {"wind": {
-            "criteria": [{"name": "speed", "function": "linear", "low": 5.0, "high": 9.0, "weight": 3},
-                         {"name": "slope", "function": "linear", "low": 20.0, "high": 0.0, "weight": 1}],
-            "constraints": [{"type": "value_range", "name": "steep", "layer": "slope", "max": 10.0}],
-        }},
-        "parcels": {"source": "parcels", "id_column": "pid", "n_draws": 0,
-                    "turbines": {"model": "wind", "top": 3, "curve": "iea_3.3mw_156", "mean_speed": "speed",
-                                 "wind_direction": "direction"}},
-        "outputs": {"directory": "out", "vectors": ["gpkg"], "maps": ["png"]},
+def project(wind_project, wind_grid, rng):
+    """The wind project of ``conftest.py`` with a slope raster: a second criterion and a constraint."""
+    slope = rng.uniform(0, 12, wind_grid.shape).astype(np.float32)
+    root, cfg = wind_project("turbines", rasters={"slope": (slope, "degree")}, top=3)
+    cfg["models"]["wind"] = {
+        "criteria": [{"name": "speed", "function": "linear", "low": 5.0, "high": 9.0, "weight": 3},
+                     {"name": "slope", "function": "linear", "low": 20.0, "high": 0.0, "weight": 1}],
+        "constraints": [{"type": "value_range", "name": "steep", "layer": "slope", "max": 10.0}],
     }
-    return tmp_path, cfg
+    return root, cfg
 
 
 def test_turbines_stage_writes_layouts_and_reports_them(project):
@@ -100,17 +75,8 @@ def test_no_turbines_section_without_the_option(project):
     ({"sector_frequency": [1, -1]}, r"parcels.turbines.sector_frequency: expected a list of shares"),
     ({"spacing": 3}, r"parcels.turbines"),
 ])
-def test_config_errors_name_the_key(project, change, match):
-    root, data = project
-    data = copy.deepcopy(data)
-    t = data["parcels"]["turbines"]
-    for key, value in change.items():
-        if value is None:
-            t.pop(key)
-        else:
-            t[key] = value
-    with pytest.raises(ConfigError, match=match):
-        config_from_dict(data, base_dir=root, output_dir=root)
+def test_config_errors_name_the_key(project, assert_config_error, change, match):
+    assert_config_error(*project, ("parcels", "turbines"), change, match)
 
 
 def test_config_defaults_and_memory_mode(project):
