@@ -18,7 +18,7 @@ from steppe_geo.errors import InputNotFoundError, InvalidParameterError
 from steppe_geo.io import align_to_file, read_window, write_raster
 from steppe_geo.models import WHOLE_GRID, derivation_halo, derive_layers
 from steppe_geo.pipeline import align_inputs, build_grid, demo_config, evaluate_model, load_inputs, run
-from steppe_geo.pipeline.evaluate import _evaluate_from_files
+from steppe_geo.pipeline.evaluate import DerivedLayerFiles, _evaluate_from_files
 
 # the sample parcels hold invalid geometries on purpose (repaired with a warning)
 pytestmark = pytest.mark.filterwarnings("ignore::steppe_geo.errors.InvalidGeometryWarning")
@@ -221,7 +221,8 @@ def test_models_of_one_run_share_derived_layers_with_the_same_function_parameter
     # restoration's 20 km road distance are its own. Reused or not, each equals memory mode.
     cfg, _, mem = sample
     work, layers = aligned
-    out = {name: _evaluate_from_files(cfg.models[name], layers, None, work / "shared", WINDOW)
+    shared = DerivedLayerFiles()  # one per run (pipeline.run makes it)
+    out = {name: _evaluate_from_files(cfg.models[name], layers, None, work / "shared", WINDOW, shared=shared)
            for name in ("wind", "solar", "desertification", "restoration")}
     files = {name: o.files for name, o in out.items()}
     for k in ("slope_deg", "distance_power_lines_m", "distance_roads_m", "setback_settlements"):
@@ -236,8 +237,9 @@ def test_models_of_one_run_share_derived_layers_with_the_same_function_parameter
     assert files["restoration"]["distance_roads_m"].parent.name == "restoration"
     for name, o in out.items():
         _check_same(name, evaluate_model(cfg.models[name], mem), o)
-    # another run (another work folder) computes its own
-    again = _evaluate_from_files(cfg.models["solar"], layers, None, work / "other", WINDOW)
+    # another run (its own DerivedLayerFiles) computes its own
+    again = _evaluate_from_files(cfg.models["solar"], layers, None, work / "other", WINDOW,
+                                 shared=DerivedLayerFiles())
     assert again.files["slope_deg"].parent == work / "other" / "layers" / "solar"
 
 

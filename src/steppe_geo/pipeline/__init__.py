@@ -21,6 +21,7 @@ from steppe_geo.pipeline.check import check_config, effective_mode
 from steppe_geo.pipeline.estimate import RunEstimate, check_run_size, estimate_run
 from steppe_geo.pipeline.evaluate import (
     SCHEDULER_TIMEOUT,
+    DerivedLayerFiles,
     WindowedResult,
     dask_client,
     derive_windowed,
@@ -55,6 +56,7 @@ __all__ = [
     "SCHEDULER_TIMEOUT",
     "STAGE_PREFIX",
     "AlignedRasters",
+    "DerivedLayerFiles",
     "InputLayers",
     "ModelOutput",
     "ParcelOutput",

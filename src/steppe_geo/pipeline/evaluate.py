@@ -11,7 +11,7 @@ import pickle
 import secrets
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -220,12 +220,28 @@ def _derivation_keys(model: Any, files: Mapping[str, str], vectors: Mapping[str,
     return keys
 
 
-_SHARED_DERIVED: dict[tuple[str, str], Path] = {}
-"""Derived-layer files already written in a work folder: (folder, derivation key) → file."""
+@dataclass(eq=False)
+class DerivedLayerFiles:
+    """The derived-layer files one run has written so far, by what they are computed from.
+
+    Made once per run (:func:`steppe_geo.pipeline.run`) and given to each model's
+    :func:`derive_windowed`: a derivation with the same function, parameters and inputs as one
+    another model of the run computed already is read from that model's file. It lives as long
+    as the run (no other run sees it, nothing of it stays after the run).
+
+    Attributes
+    ----------
+    files : dict derivation key → Path
+        Keys as :func:`_derivation_keys` makes them (a hash of the function, its parameters and,
+        recursively, its inputs).
+    """
+
+    files: dict[str, Path] = field(default_factory=dict)
 
 
 def derive_windowed(model: Any, layers: InputLayers, *, out_dir: Path, window: int = 1024,
-                    client: Any = None, progress: bool = False) -> dict[str, Path]:
+                    client: Any = None, progress: bool = False,
+                    shared: DerivedLayerFiles | None = None) -> dict[str, Path]:
     """Compute a model's derived layers window by window (halo included) into tiled GeoTIFFs.
 
     Each window of the grid is read with the halo its derivations need
@@ -250,6 +266,10 @@ def derive_windowed(model: Any, layers: InputLayers, *, out_dir: Path, window: i
         without one the windows are computed in a plain loop.
     progress : bool, default False
         Show a progress bar of windows.
+    shared : DerivedLayerFiles, optional
+        The files of the models evaluated before in the same run: a derived layer found there
+        (same function, parameters and inputs) is read from its file, not computed again; the
+        model's own derived layers are added to it. Without it every layer is computed.
 
     Returns
     -------
@@ -272,10 +292,10 @@ def derive_windowed(model: Any, layers: InputLayers, *, out_dir: Path, window: i
     paths: dict[str, Path] = {}
     # a derived layer another model of the run computed already (same function, parameters and
     # inputs) is read from its file like an input, not computed again
-    root = str(out_dir.resolve().parent)
+    shared = shared if shared is not None else DerivedLayerFiles()
     dkeys = _derivation_keys(model, files, vectors, grid, parameters)
     for d in model.derivations:
-        done_path = _SHARED_DERIVED.get((root, dkeys[d.name]))
+        done_path = shared.files.get(dkeys[d.name])
         if done_path is not None and done_path.exists():
             paths[d.name] = done_path
             files[d.name] = str(done_path)
@@ -351,26 +371,28 @@ def derive_windowed(model: Any, layers: InputLayers, *, out_dir: Path, window: i
             files[k] = str(paths[k])
     for d in model.derivations:
         if d.name in paths:
-            _SHARED_DERIVED.setdefault((root, dkeys[d.name]), paths[d.name])
+            shared.files.setdefault(dkeys[d.name], paths[d.name])
     return {d.name: paths[d.name] for d in model.derivations if d.name in paths}
 
 
 def _evaluate_from_files(model: ModelConfig, layers: InputLayers, client: Any, work: Path,
-                         window: int, *, progress: bool = False) -> ModelOutput:
+                         window: int, *, progress: bool = False,
+                         shared: DerivedLayerFiles | None = None) -> ModelOutput:
     """Evaluate a model window by window: derived layers, then the overlay, over tiled files in ``work``.
 
     With a Dask ``client`` each window is a task; without one the windows are evaluated in a
     plain streamed loop. ``layers.files`` holds the aligned inputs (:func:`align_inputs`); the
     derived layers (:func:`derive_windowed`) and the overlay (``mcda.evaluate_streamed`` /
     ``evaluate_dask``) never hold a whole-grid array, nor does the result: its score, eligibility
-    (uint8 1/0), exclusions, criteria and derived layers are lazily opened files.
+    (uint8 1/0), exclusions, criteria and derived layers are lazily opened files. ``shared``:
+    the derived layers of the run's models so far (:class:`DerivedLayerFiles`).
     """
     sources: dict[str, Path] = {k: Path(v) for k, v in layers.files.items()}
     derived: dict[str, Path] = {}
     if model.kind != "custom":
         built = build_model(model, inputs=list(layers.paths))
         derived = derive_windowed(built, layers, out_dir=work / "layers" / model.name, window=window,
-                                  client=client, progress=progress)
+                                  client=client, progress=progress, shared=shared)
         sources.update(derived)
         overlay = built.overlay()
     else:

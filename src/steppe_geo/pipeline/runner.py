@@ -24,7 +24,7 @@ from steppe_geo.io import provenance_record, read_vector, write_json, write_text
 from steppe_geo.io.provenance import fixed_creation_dates
 from steppe_geo.pipeline.check import check_config, effective_mode
 from steppe_geo.pipeline.estimate import estimate_run
-from steppe_geo.pipeline.evaluate import _evaluate_from_files, dask_client, evaluate_model
+from steppe_geo.pipeline.evaluate import DerivedLayerFiles, _evaluate_from_files, dask_client, evaluate_model
 from steppe_geo.pipeline.inputs import align_inputs, build_grid, load_inputs, summarize_inputs
 from steppe_geo.pipeline.parcels import run_parcels
 from steppe_geo.pipeline.report import _maps_and_report
@@ -134,10 +134,13 @@ def run(config: Config, *, overwrite: bool = False, progress: bool = False, out_
             results = {name: evaluate_model(m, layers) for name, m in config.models.items()}
         else:
             log.info("running %s", f"on Dask: {client}" if client is not None else "streamed")
-            # derived layers and overlay window by window (one Dask task per window on a cluster)
+            # derived layers and overlay window by window (one Dask task per window on a cluster);
+            # the models of this run (and no other) share derived layers computed alike
+            shared = DerivedLayerFiles()
             results = {name: _evaluate_from_files(m, layers, client, work, config.run.window,
-                                                  progress=progress)
+                                                  progress=progress, shared=shared)
                        for name, m in config.models.items()}
+            del shared
         cluster.close()
         timings["models"] = time.perf_counter() - t1
         t1 = time.perf_counter()
