@@ -12,7 +12,13 @@ import rasterio
 import shapely
 from affine import Affine
 
-from steppe_geo.errors import ImplausibleInputError, UndeclaredUnitsWarning
+from steppe_geo.errors import (
+    ImplausibleInputError,
+    InputNotFoundError,
+    UndeclaredUnitsWarning,
+    UnreadableInputError,
+)
+from steppe_geo.io import read_raster
 from steppe_geo.io.plausibility import (
     ROLES,
     RasterStatistics,
@@ -140,3 +146,18 @@ def test_format_values_lists_at_most_ten():
     assert format_values(range(183_000)).endswith("9 and 182990 more")
     assert format_values([]) == ""
     assert not math.isnan(ROLES["elevation"].high)
+
+
+def test_raster_statistics_and_read_raster_refuse_a_bad_path_alike(tmp_path):
+    # one check (io.raster_meta._raster_path) before GDAL opens a file, for both readers
+    (tmp_path / "folder.tif").mkdir()
+    (tmp_path / "folder.tif" / "inside.txt").write_text("x", encoding="utf-8")
+    (tmp_path / "empty.tif").write_bytes(b"")
+    cases = [("missing.tif", InputNotFoundError, r"^raster file not found: '.*missing\.tif'$"),
+             ("folder.tif", UnreadableInputError,
+              r"^'.*folder\.tif' is a folder, not a raster \(it holds 'inside\.txt', \.\.\.\); give"),
+             ("empty.tif", UnreadableInputError, r"^raster '.*empty\.tif' is an empty file \(0 bytes\)")]
+    for name, error, match in cases:
+        for reader in (raster_statistics, read_raster):
+            with pytest.raises(error, match=match):
+                reader(tmp_path / name)

@@ -34,13 +34,11 @@ from rasterio.windows import Window
 from steppe_geo._typing import PathLike
 from steppe_geo.errors import (
     ImplausibleInputError,
-    InputNotFoundError,
     InvalidParameterError,
     MissingCRSError,
     UndeclaredUnitsWarning,
-    UnreadableInputError,
 )
-from steppe_geo.io._hints import missing_crs_hint, not_a_file
+from steppe_geo.io._hints import missing_crs_hint
 from steppe_geo.io._pam import no_pam_sidecars
 from steppe_geo.io.raster_meta import (
     KIND_TAG,
@@ -51,9 +49,10 @@ from steppe_geo.io.raster_meta import (
     _is_rotated,
     _north_up,
     _open_error,
+    _raster_path,
     _time_coords,
 )
-from steppe_geo.io.remote import input_path, is_remote, source_name
+from steppe_geo.io.remote import source_name
 from steppe_geo.io.units import UNITS, convert, parse_unit
 
 __all__ = ["INPUT_ROLES", "ROLES", "RasterStatistics", "Role", "check_plausible", "format_values",
@@ -256,12 +255,7 @@ def raster_statistics(
     MissingCRSError
         The raster has no CRS.
     """
-    path = input_path(source)  # a URL stays a string: GDAL reads it
-    if not is_remote(path) and not path.exists():
-        raise InputNotFoundError(f"raster file not found: {str(path)!r}")
-    problem = not_a_file(path, "raster")
-    if problem:
-        raise UnreadableInputError(problem)
+    path = _raster_path(source)  # a URL stays a string: GDAL reads it
     try:
         with warnings.catch_warnings():  # _check_georeferencing says it, naming the file
             warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)

@@ -29,7 +29,6 @@ from steppe_geo._typing import CRSLike, PathLike
 from steppe_geo._validation import parse_choice
 from steppe_geo.errors import (
     ImplausibleInputError,
-    InputNotFoundError,
     InvalidParameterError,
     LayerKindWarning,
     MissingCRSError,
@@ -38,7 +37,7 @@ from steppe_geo.errors import (
 )
 from steppe_geo.georef import dataarray_transform
 from steppe_geo.grid import Grid
-from steppe_geo.io._hints import missing_crs_hint, not_a_file
+from steppe_geo.io._hints import missing_crs_hint
 from steppe_geo.io.alignment import (
     COARSEN_RATIO as COARSEN_RATIO,  # importable from here as before the split
 )
@@ -66,13 +65,13 @@ from steppe_geo.io.raster_meta import (
     _north_up,
     _open_error,
     _per_band,
+    _raster_path,
     _time_coords,
     _window_of,
 )
 from steppe_geo.io.raster_meta import (
     WINDOW_PAD as WINDOW_PAD,  # importable from here as before the split
 )
-from steppe_geo.io.remote import input_path, is_remote
 from steppe_geo.io.units import Unit, base_unit, convert, parse_unit
 
 __all__ = ["LayerKind", "RasterSource", "ResamplingMethod", "read_raster"]
@@ -238,12 +237,7 @@ def _load(source: Any, grid: Grid | None = None) -> tuple[np.ma.MaskedArray, dic
         data, meta = _from_dataset(source, source.name, grid)
         return data, meta, source.name
     if isinstance(source, str | Path) or hasattr(source, "__fspath__"):
-        path = input_path(source)  # a URL stays a string: GDAL reads it (/vsicurl/, /vsis3/)
-        if not is_remote(path) and not path.exists():
-            raise InputNotFoundError(f"raster file not found: {str(path)!r}")
-        problem = not_a_file(path, "raster")
-        if problem:
-            raise UnreadableInputError(problem)
+        path = _raster_path(source)  # a URL stays a string: GDAL reads it (/vsicurl/, /vsis3/)
         try:
             with warnings.catch_warnings():  # we say it ourselves (_check_georeferencing), naming the file
                 warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)

@@ -22,12 +22,14 @@ from rasterio.windows import Window
 
 from steppe_geo._validation import check_allocation, check_pixel_count
 from steppe_geo.errors import (
+    InputNotFoundError,
     InvalidParameterError,
     NoOverlapError,
     UnreadableInputError,
 )
 from steppe_geo.grid import Grid
-from steppe_geo.io._hints import unreadable_detail
+from steppe_geo.io._hints import not_a_file, unreadable_detail
+from steppe_geo.io.remote import input_path, is_remote
 
 __all__ = ["KIND_TAG", "UNITS_TAG", "WINDOW_PAD"]
 
@@ -39,6 +41,25 @@ _YEAR = re.compile(r"^\D*((?:19|20|21)\d\d)\D*$")
 
 def _open_error(path: Path | str, exc: Exception) -> UnreadableInputError:
     return UnreadableInputError(f"cannot read raster {str(path)!r}: {unreadable_detail(path, exc, 'raster')}")
+
+
+def _raster_path(source: Any) -> Any:
+    """The path of a raster to open, checked before GDAL guesses at it (a URL stays a string: GDAL reads it).
+
+    Raises
+    ------
+    InputNotFoundError
+        A local file that does not exist.
+    UnreadableInputError
+        A folder or an empty file (:func:`~steppe_geo.io._hints.not_a_file`).
+    """
+    path = input_path(source)
+    if not is_remote(path) and not path.exists():
+        raise InputNotFoundError(f"raster file not found: {str(path)!r}")
+    problem = not_a_file(path, "raster")
+    if problem:
+        raise UnreadableInputError(problem)
+    return path
 
 
 def _north_up(transform: Affine, height: int) -> tuple[Affine, bool]:
