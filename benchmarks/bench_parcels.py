@@ -49,7 +49,7 @@ def child(resolution_m: float, mode: str, window: int, work: Path, profile: int 
 
     from steppe_geo.config import load_config
     from steppe_geo.pipeline import align_inputs, build_grid, evaluate_model, load_inputs, run_parcels
-    from steppe_geo.pipeline.evaluate import _evaluate_from_files
+    from steppe_geo.pipeline.evaluate import DerivedLayerFiles, _evaluate_from_files
     from steppe_geo.pipeline.runner import read_aoi
 
     warnings.simplefilter("ignore")
@@ -60,7 +60,9 @@ def child(resolution_m: float, mode: str, window: int, work: Path, profile: int 
     if mode == "streamed":
         layers = align_inputs(cfg.inputs, grid, work, layers=cfg.input_layers, specs=cfg.input_specs)
         layers.aoi = read_aoi(cfg, grid)
-        results = {n: _evaluate_from_files(m, layers, None, work, window) for n, m in cfg.models.items()}
+        shared = DerivedLayerFiles()  # as run() does
+        results = {n: _evaluate_from_files(m, layers, None, work, window, shared=shared)
+                   for n, m in cfg.models.items()}
     else:
         layers = load_inputs(cfg.inputs, grid, layers=cfg.input_layers, specs=cfg.input_specs)
         layers.aoi = read_aoi(cfg, grid)

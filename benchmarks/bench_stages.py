@@ -57,7 +57,7 @@ def child(args: argparse.Namespace) -> None:
 
     from steppe_geo.config import load_config
     from steppe_geo.pipeline import align_inputs, build_grid
-    from steppe_geo.pipeline.evaluate import _evaluate_from_files, dask_client
+    from steppe_geo.pipeline.evaluate import DerivedLayerFiles, _evaluate_from_files, dask_client
     from steppe_geo.pipeline.runner import read_aoi
 
     warnings.simplefilter("ignore")
@@ -85,8 +85,9 @@ def child(args: argparse.Namespace) -> None:
         layers.aoi = read_aoi(cfg, grid)
         c1, w1, t1 = time.process_time(), _cpu_of_workers(client), time.perf_counter()
         marker.write_text("models")
+        shared = DerivedLayerFiles()  # as run() does: the models share derived layers computed alike
         for m in models.values():
-            _evaluate_from_files(m, layers, client, work, args.window)
+            _evaluate_from_files(m, layers, client, work, args.window, shared=shared)
         c2, w2, t2 = time.process_time(), _cpu_of_workers(client), time.perf_counter()
         marker.write_text("done")
         if profiler is not None:

@@ -45,7 +45,7 @@ def run(resolution: float, out: Path, window: int, *, force_sparse: bool = False
         proximity.SPARSE_MIN_PIXELS = 0
     from steppe_geo.config import load_config
     from steppe_geo.pipeline import align_inputs, build_grid
-    from steppe_geo.pipeline.evaluate import _evaluate_from_files
+    from steppe_geo.pipeline.evaluate import DerivedLayerFiles, _evaluate_from_files
     from steppe_geo.pipeline.runner import read_aoi
 
     warnings.simplefilter("ignore")
@@ -54,8 +54,9 @@ def run(resolution: float, out: Path, window: int, *, force_sparse: bool = False
     grid = build_grid(cfg.inputs, cfg.grid, layers=cfg.input_layers, specs=cfg.input_specs)
     layers = align_inputs(cfg.inputs, grid, out, layers=cfg.input_layers, specs=cfg.input_specs)
     layers.aoi = read_aoi(cfg, grid)
+    shared = DerivedLayerFiles()  # as run() does
     for m in cfg.models.values():
-        _evaluate_from_files(m, layers, None, out, window)
+        _evaluate_from_files(m, layers, None, out, window, shared=shared)
     print(f"{grid.shape[0]} x {grid.shape[1]} px; files in {out}")
 
 
