@@ -6,6 +6,7 @@ bar and the coordinate labels assume a projected CRS in metres (the analysis gri
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -143,7 +144,7 @@ def add_coordinates(ax: Axes, crs: Any | None = None) -> None:
 
 def crs_label(crs: pyproj.CRS) -> str:
     """Short CRS label for map axes and summaries: ``EPSG:32649`` or the projection and its centre."""
-    epsg = crs.to_epsg()
+    epsg = _epsg_code(crs.to_wkt())
     if epsg:
         return f"EPSG:{epsg}"
     if crs.name and crs.name != "unknown":
@@ -156,6 +157,16 @@ def crs_label(crs: pyproj.CRS) -> str:
     if lat is not None and lon is not None:
         return f"{method} ({lat:g}°, {lon:g}°)"
     return method
+
+
+@functools.lru_cache(maxsize=64)
+def _epsg_code(wkt: str) -> int | None:
+    """``to_epsg()`` of the CRS ``wkt``, computed once per CRS.
+
+    For a CRS without an EPSG code (a run's local equal-area grid) pyproj searches its database,
+    about 0.2 s, and every map asks.
+    """
+    return pyproj.CRS.from_wkt(wkt).to_epsg()
 
 
 def add_data_note(ax: Axes, note: str) -> Any:
