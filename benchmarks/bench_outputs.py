@@ -42,6 +42,7 @@ STAGES = ("write", "summary", "maps_and_report")
 def child(size: int, folder: Path) -> None:
     """Write the intermediates, then run the stages, printing ``stage start|end time`` lines."""
     import dataclasses
+    import inspect
 
     import geopandas as gpd
     import numpy as np
@@ -115,13 +116,18 @@ def child(size: int, folder: Path) -> None:
     mark("write", "end")
     mark("summary", "start")
     summary = {"name": "bench", **summarize_inputs(layers), "aoi": aoi_summary(layers)}
-    counts = {"m": _count(res, grid)}  # as a run does: one pass for the summary and the maps' legends
-    summary["models"] = {"m": _model_summary(mc, res, grid, counts["m"])}
+    maps_kw: dict = {}
+    if "counts" in inspect.signature(_maps_and_report).parameters:
+        counts = {"m": _count(res, grid)}  # as a run does: one pass for the summary and the maps' legends
+        summary["models"] = {"m": _model_summary(mc, res, grid, counts["m"])}
+        maps_kw["counts"] = counts
+    else:  # the code before scale-outputs (``--src``): the summary and the legends count separately
+        summary["models"] = {"m": _model_summary(mc, res, grid)}
     summary["parcels"] = {}
     summary["provenance"] = prov
     mark("summary", "end")
     mark("maps_and_report", "start")
-    _maps_and_report(stage, cfg, layers, {"m": res}, summary, {}, progress=False, counts=counts)
+    _maps_and_report(stage, cfg, layers, {"m": res}, summary, {}, progress=False, **maps_kw)
     mark("maps_and_report", "end")
     print("RESULT " + json.dumps(summary["models"]["m"]["exclusions"][-1]), flush=True)
 

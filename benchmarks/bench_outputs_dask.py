@@ -9,10 +9,16 @@ run (0 = in this process, as a streamed run). The intermediates are those of
 ``bench_outputs.py`` (score, eligibility, exclusion, 3 criteria, an aligned DEM), used as the
 files of 4 models, so a pass writes 25 COGs and draws 8 maps (PNG and PDF) and the report. Each
 local cluster (one thread per worker) is started and its workers import the maps code before the
-timing starts. Prints wall seconds per stage and the load average; asserts nothing.
+timing starts. Prints wall seconds and CPU seconds per stage (this process's ``time.process_time()``
+plus, with workers, the CPU time the worker processes used meanwhile, from psutil) and the load
+average; asserts nothing.
+
+Run against the code before the scale-outputs merge (``PYTHONPATH=OLD/src``, worker count 0 only),
+the summary and the maps' legends count the exclusions separately, as that code did.
 """
 
 import dataclasses
+import inspect
 import os
 import shutil
 import sys
@@ -21,6 +27,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import psutil
 import shapely
 import xarray as xr
 from affine import Affine
@@ -34,6 +41,15 @@ from steppe_geo.pipeline.inputs import AlignedRasters, summarize_inputs
 from steppe_geo.pipeline.report import _maps_and_report
 from steppe_geo.pipeline.summary import _count, _model_summary, aoi_summary
 from steppe_geo.pipeline.write import _write_outputs
+
+
+def cpu(client) -> float:
+    """CPU seconds so far of this process and of the workers (their own processes, user + system)."""
+    own = time.process_time()
+    if client is None:
+        return own
+    times = client.run(lambda: sum(psutil.Process().cpu_times()[:2]))
+    return own + sum(times.values())
 
 
 def main() -> None:
@@ -116,9 +132,12 @@ def main() -> None:
             base.outputs, rasters=True, criteria=True, aligned_inputs=True, maps=("png", "pdf"), report=True
         ),
     )
+    shared = "counts" in inspect.signature(_maps_and_report).parameters  # False: before scale-outputs
     counts = {k: _count(r, grid) for k, r in results.items()}
     summary = {"name": "bench", **summarize_inputs(layers), "aoi": aoi_summary(layers)}
-    summary["models"] = {k: _model_summary(mcs[k], r, grid, counts[k]) for k, r in results.items()}
+    summary["models"] = {k: _model_summary(mcs[k], r, grid, *([counts[k]] if shared else []))
+                         for k, r in results.items()}
+    stage_kw = {"counts": counts} if shared else {}
     summary["parcels"] = {}
     summary["provenance"] = {"bench": "outdask"}
     import distributed
@@ -140,17 +159,17 @@ def main() -> None:
                     __import__("steppe_geo.maps"),
                 )
             )
-        t0 = time.perf_counter()
+        client_kw = {"client": client} if client is not None else {}
+
+        t0, c0 = time.perf_counter(), cpu(client)
         l0 = os.getloadavg()[0]
-        _write_outputs(stage, cfg, layers, results, {"bench": 1}, progress=False, client=client)
-        t1 = time.perf_counter()
-        _maps_and_report(
-            stage, cfg, layers, results, summary, {}, progress=False, client=client, counts=counts
-        )
-        t2 = time.perf_counter()
+        _write_outputs(stage, cfg, layers, results, {"bench": 1}, progress=False, **client_kw)
+        t1, c1 = time.perf_counter(), cpu(client)
+        _maps_and_report(stage, cfg, layers, results, summary, {}, progress=False, **client_kw, **stage_kw)
+        t2, c2 = time.perf_counter(), cpu(client)
         print(
-            f"workers {nw}: write {t1 - t0:.1f} s, maps_and_report {t2 - t1:.1f} s; "
-            f"load {l0:.1f}-{os.getloadavg()[0]:.1f}",
+            f"workers {nw}: write {t1 - t0:.1f} s ({c1 - c0:.1f} CPU s), maps_and_report {t2 - t1:.1f} s "
+            f"({c2 - c1:.1f} CPU s); load {l0:.1f}-{os.getloadavg()[0]:.1f}",
             flush=True,
         )
         if client is not None:
