@@ -15,7 +15,8 @@ aligned input), the summary (``summarize_inputs``, ``aoi_summary``, ``_model_sum
 
 What is recorded, from outside the process: the resident set size of the child, polled every
 20 ms with psutil; each stage's peak and its growth over the RSS at the stage's start (what the
-stage itself holds). Times are wall-clock on a shared machine: indicative only. Nothing here
+stage itself holds), its wall time and its CPU time per million pixels (the child's own CPU
+time, GDAL's threads included: steadier than wall time on a shared machine). Nothing here
 asserts anything. Writes ``benchmarks/results/outputs.md`` (or ``--out``).
 """
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -40,6 +42,7 @@ STAGES = ("write", "summary", "maps_and_report")
 def child(size: int, folder: Path) -> None:
     """Write the intermediates, then run the stages, printing ``stage start|end time`` lines."""
     import dataclasses
+    import inspect
 
     import geopandas as gpd
     import numpy as np
@@ -54,7 +57,7 @@ def child(size: int, folder: Path) -> None:
     from steppe_geo.pipeline.evaluate import WindowedResult
     from steppe_geo.pipeline.inputs import AlignedRasters, summarize_inputs
     from steppe_geo.pipeline.report import _maps_and_report
-    from steppe_geo.pipeline.summary import _model_summary, aoi_summary
+    from steppe_geo.pipeline.summary import _count, _model_summary, aoi_summary
     from steppe_geo.pipeline.write import _write_outputs
 
     grid = sg.Grid("EPSG:32649", Affine(10, 0, 400_000, 0, -10, 4_500_000), (size, size))
@@ -105,19 +108,26 @@ def child(size: int, folder: Path) -> None:
     prov = {"bench": "outputs"}
 
     def mark(name: str, what: str) -> None:
-        print(f"{name} {what} {time.time()}", flush=True)
+        # wall clock (matched with the RSS samples) and this process's CPU time, GDAL's threads included
+        print(f"{name} {what} {time.time()} {time.process_time()}", flush=True)
 
     mark("write", "start")
     _write_outputs(stage, cfg, layers, {"m": res}, prov, progress=False)
     mark("write", "end")
     mark("summary", "start")
     summary = {"name": "bench", **summarize_inputs(layers), "aoi": aoi_summary(layers)}
-    summary["models"] = {"m": _model_summary(mc, res, grid)}
+    maps_kw: dict = {}
+    if "counts" in inspect.signature(_maps_and_report).parameters:
+        counts = {"m": _count(res, grid)}  # as a run does: one pass for the summary and the maps' legends
+        summary["models"] = {"m": _model_summary(mc, res, grid, counts["m"])}
+        maps_kw["counts"] = counts
+    else:  # the code before scale-outputs (``--src``): the summary and the legends count separately
+        summary["models"] = {"m": _model_summary(mc, res, grid)}
     summary["parcels"] = {}
     summary["provenance"] = prov
     mark("summary", "end")
     mark("maps_and_report", "start")
-    _maps_and_report(stage, cfg, layers, {"m": res}, summary, {}, progress=False)
+    _maps_and_report(stage, cfg, layers, {"m": res}, summary, {}, progress=False, **maps_kw)
     mark("maps_and_report", "end")
     print("RESULT " + json.dumps(summary["models"]["m"]["exclusions"][-1]), flush=True)
 
@@ -140,8 +150,9 @@ def measure(size: int, python: str, src: Path) -> dict[str, dict[str, float]]:
         marks: dict[str, dict[str, float]] = {}
         for line in log.read_text().splitlines():
             parts = line.split()
-            if len(parts) == 3 and parts[0] in STAGES:
+            if len(parts) == 4 and parts[0] in STAGES:
                 marks.setdefault(parts[0], {})[parts[1]] = float(parts[2])
+                marks[parts[0]][parts[1] + "_cpu"] = float(parts[3])
         if proc.returncode != 0 or set(marks) != set(STAGES):
             raise RuntimeError(f"size {size}: child failed ({proc.returncode}); marks {marks}")
     out: dict[str, dict[str, float]] = {}
@@ -151,7 +162,7 @@ def measure(size: int, python: str, src: Path) -> dict[str, dict[str, float]]:
         start = before[-1] if before else inside[0]
         peak = max(inside) if inside else start
         out[name] = {"seconds": m["end"] - m["start"], "start_mib": start / MIB, "peak_mib": peak / MIB,
-                     "growth_mib": (peak - start) / MIB}
+                     "growth_mib": (peak - start) / MIB, "cpu_s": m["end_cpu"] - m["start_cpu"]}
     return out
 
 
@@ -172,10 +183,11 @@ def main() -> None:
         for stage in STAGES:
             s = m[stage]
             rows.append(f"| {args.label} | {size}² = {size * size / 1e6:.1f} Mpx | {stage} | "
-                        f"{s['peak_mib']:.0f} | {s['growth_mib']:.0f} | {s['seconds']:.1f} |")
+                        f"{s['peak_mib']:.0f} | {s['growth_mib']:.0f} | {s['seconds']:.1f} | "
+                        f"{s['cpu_s'] / (size * size / 1e6):.2f} | {os.getloadavg()[0]:.1f} |")
             print(rows[-1], flush=True)
-    text = ("| code | grid | stage | peak RSS (MiB) | growth over stage start (MiB) | seconds |\n"
-            "|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n")
+    text = ("| code | grid | stage | peak RSS (MiB) | growth over stage start (MiB) | seconds | CPU s/Mpx "
+            "| load avg |\n|---|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with args.out.open("a") as f:
         f.write(text)

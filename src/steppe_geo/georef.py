@@ -6,6 +6,7 @@ The named local equal-area CRS, a DataArray's exact transform, CRS labels and th
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import geopandas as gpd
@@ -78,7 +79,7 @@ def dataarray_transform(da: xr.DataArray) -> Affine:
 
 def crs_label(crs: pyproj.CRS) -> str:
     """Short CRS label for map axes and summaries: ``EPSG:32649`` or the projection and its centre."""
-    epsg = crs.to_epsg()
+    epsg = _epsg_code(crs.to_wkt())
     if epsg:
         return f"EPSG:{epsg}"
     if crs.name and crs.name != "unknown":
@@ -91,6 +92,16 @@ def crs_label(crs: pyproj.CRS) -> str:
     if lat is not None and lon is not None:
         return f"{method} ({lat:g}°, {lon:g}°)"
     return method
+
+
+@functools.lru_cache(maxsize=64)
+def _epsg_code(wkt: str) -> int | None:
+    """``to_epsg()`` of the CRS ``wkt``, computed once per CRS.
+
+    For a CRS without an EPSG code (a run's local equal-area grid) pyproj searches its database,
+    about 0.2 s, and every map asks.
+    """
+    return pyproj.CRS.from_wkt(wkt).to_epsg()
 
 
 def _crs_label(crs: pyproj.CRS) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 import shutil
 from pathlib import Path
 
@@ -18,7 +19,10 @@ from steppe_geo.cli import main
 from steppe_geo.config import config_from_dict
 from steppe_geo.criteria import complementarity as comp
 from steppe_geo.errors import ConfigError, InputNotFoundError, MissingLayerError, UnreadableInputError
-from steppe_geo.io import read_station_record
+from steppe_geo.io import read_station_record, write_raster
+from steppe_geo.mcda import Criterion, PiecewiseLinear
+from steppe_geo.models import Model
+from steppe_geo.models.sand_drift import sand_drift_criterion
 from steppe_geo.pipeline import run
 
 NSRDB = Path(__file__).resolve().parents[1] / "data" / "real" / "nsrdb" / "nsrdb_psm4_401182_2023.csv"
@@ -208,3 +212,54 @@ def test_unreadable_record_is_named_by_check_config(project):
     cfg = config_from_dict(data, base_dir=root, output_dir=root)
     with pytest.raises(UnreadableInputError, match=r"^parcels.hybrid.record \(.*junk.csv'\): "):
         pipeline.check_config(cfg, data=False)
+
+
+def _section(html: str, section_id: str) -> str:
+    """The HTML of one report section (``<section id="...">`` to its ``</section>``)."""
+    found = re.search(rf'<section id="{section_id}">.*?</section>', html, flags=re.S)
+    assert found is not None, f"no section {section_id!r} in the report"
+    return found.group(0)
+
+
+def test_dask_run_draws_turbine_hybrid_and_drift_figures_on_the_workers_as_memory_mode(project):
+    """Every figure of a run with [parcels.turbines], [parcels.hybrid] and a sand_drift criterion is one
+    map task on the workers of a local Dask cluster, and gives the memory-mode files byte for byte."""
+    import distributed
+
+    root, data = project
+    data = copy.deepcopy(data)
+    # a sand drift potential raster (VU, west–east ramp 100–700) read by the "sand_drift" criterion: the
+    # report's "Sand drift" section. The wind model is a model file: a custom overlay ranks parcels only
+    # in memory mode
+    grid = sg.Grid.from_bounds((399_000, 4_429_000, 409_000, 4_437_000), crs="EPSG:32649", resolution_m=100)
+    drift = np.tile(np.linspace(100.0, 700.0, grid.shape[1], dtype=np.float32), (grid.shape[0], 1))
+    write_raster(grid.to_dataarray(drift, name="sand_drift_potential", units="VU"),
+                 root / "data" / "sand_drift_potential.tif")
+    data["inputs"]["sand_drift_potential"] = "data/sand_drift_potential.tif"
+    model = Model(name="wind", description="wind speed and sand drift",
+                  inputs=("speed", "sand_drift_potential"),
+                  criteria=(Criterion("speed", PiecewiseLinear((5.0, 9.0), (0.0, 1.0)), 2.0),
+                            sand_drift_criterion(1.0)), rule="wlc")
+    (root / "wind_model.toml").write_text(model.to_toml(), encoding="utf-8")
+    data["models"]["wind"] = {"model_file": "wind_model.toml"}
+    mem = run(config_from_dict(data, base_dir=root, output_dir=root), out_dir=root / "memory")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=":0") as cluster, distributed.Client(cluster) as client:
+        data["run"] = {"scheduler": cluster.scheduler_address, "window": 32}
+        dsk = run(config_from_dict(data, base_dir=root, output_dir=root), out_dir=root / "dask")
+        maps_run = client.run_on_scheduler(
+            lambda dask_scheduler: dask_scheduler.task_prefixes["render_map"].state_counts["memory"])
+    pngs = sorted(f for f in mem.files if f.endswith(".png"))
+    assert {"maps/wind_turbines.png", "maps/wind_hybrid.png", "maps/wind_score.png",
+            "maps/wind_parcels.png"} <= set(pngs)
+    assert dsk.files == mem.files
+    assert maps_run == len(pngs)  # every figure, the turbine layout and the hybrid chart too, was a task
+    for f in pngs:
+        assert (root / "memory" / f).read_bytes() == (root / "dask" / f).read_bytes(), f
+    html = {d: (root / d / "report.html").read_text(encoding="utf-8") for d in ("memory", "dask")}
+    for section in ("drift", "maps", "turbines", "hybrid"):  # tables and embedded PNGs alike
+        assert _section(html["memory"], section) == _section(html["dask"], section), section
+    assert "criterion sand_drift on layer sand_drift" in _section(html["dask"], "drift")
+    # the report embeds each figure once in "Maps" (and the chart again under "Wind + PV hybrids")
+    embedded = re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", _section(html["dask"], "maps"))
+    assert len(embedded) == len(pngs)

@@ -27,15 +27,20 @@ WINDOW = 32  # 2 x 3 windows of the models stage, ragged edges
 VOLATILE = {"created_utc", "total_seconds", "timings_seconds", "load_and_align_seconds"}
 
 
+def _config(out):
+    """Wind (constraints, criteria) and desertification (ESAI, classes): every raster and map kind."""
+    base = demo_config(out / "unused", resolution_m=RESOLUTION_M)
+    return dataclasses.replace(
+        base, models={k: base.models[k] for k in ("wind", "desertification")}, parcels=None,
+        outputs=dataclasses.replace(base.outputs, criteria=True, aligned_inputs=True, vectors=(),
+                                    maps=("png",), report=True))
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     """Memory and streamed runs of wind (constraints, criteria) and desertification (ESAI, classes)."""
     out = tmp_path_factory.mktemp("runs")
-    base = demo_config(out / "unused", resolution_m=RESOLUTION_M)
-    cfg = dataclasses.replace(
-        base, models={k: base.models[k] for k in ("wind", "desertification")}, parcels=None,
-        outputs=dataclasses.replace(base.outputs, criteria=True, aligned_inputs=True, vectors=(),
-                                    maps=("png",), report=True))
+    cfg = _config(out)
     mem = run(cfg, out_dir=out / "memory")
     streamed = run(dataclasses.replace(cfg, run=dataclasses.replace(cfg.run, mode="streamed", window=WINDOW)),
                    out_dir=out / "streamed")
@@ -116,6 +121,44 @@ def test_streamed_maps_are_the_memory_mode_maps(runs):
     for f in pngs:
         assert (out / "memory" / f).read_bytes() == (out / "streamed" / f).read_bytes(), f
     assert "report.html" in streamed.files
+
+
+@pytest.fixture(scope="module")
+def dask_run(runs):
+    """The run of ``runs`` on a local Dask cluster of 2 worker processes, and the task names it ran."""
+    import distributed
+
+    out, _, _ = runs
+    cfg = _config(out)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=":0") as cluster, distributed.Client(cluster) as client:
+        on_cluster = dataclasses.replace(cfg.run, scheduler=cluster.scheduler_address, window=WINDOW)
+        res = run(dataclasses.replace(cfg, run=on_cluster), out_dir=out / "dask")
+        prefixes = client.run_on_scheduler(lambda dask_scheduler: sorted(dask_scheduler.task_prefixes))
+    return res, prefixes
+
+
+def test_dask_run_writes_rasters_and_draws_maps_on_the_workers_as_memory_mode(runs, dask_run):
+    out, mem, _ = runs
+    dsk, prefixes = dask_run
+    # one task per output raster and one per map ran on the workers (Dask drops the leading "_")
+    assert "write_job" in prefixes and "render_map" in prefixes
+    assert dsk.files == mem.files
+    tifs = [f for f in mem.files if f.endswith(".tif")]
+    assert "rasters/desertification/esa_class.tif" in tifs and "rasters/wind/criteria/slope.tif" in tifs
+    for f in tifs:
+        _same_cog(out / "memory" / f, out / "dask" / f)
+    pngs = [f for f in mem.files if f.endswith(".png")]
+    assert {"maps/wind_score.png", "maps/wind_exclusions.png", "maps/desertification_esa_classes.png"} \
+        <= set(pngs)
+    for f in pngs:  # drawn by a worker from the decimated read: the memory-mode map, byte for byte
+        assert (out / "memory" / f).read_bytes() == (out / "dask" / f).read_bytes(), f
+    # the report embeds the same maps in the same order
+    import re
+
+    embedded = [re.findall(r'data:image/png;base64,([A-Za-z0-9+/=]+)', (out / d / "report.html").read_text())
+                for d in ("memory", "dask")]
+    assert embedded[0] == embedded[1] and len(embedded[0]) == len(pngs)
 
 
 # ---------------------------------------------------------------------------- summary, per window

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,7 @@ from steppe_geo.io import MAP_MAX_PIXELS, atomic_path, read_decimated, read_wind
 from steppe_geo.mcda import RESERVED_BITS
 from steppe_geo.models.desertification import ESA_LABELS, classify_esa
 from steppe_geo.pipeline.results import InputLayers, ModelOutput, ParcelOutput
-from steppe_geo.pipeline.summary import WINDOW, _count
+from steppe_geo.pipeline.summary import WINDOW, _count, _ModelCounts
 
 
 def _hillshade(layers: InputLayers) -> xr.DataArray | None:
@@ -33,13 +35,14 @@ def _hillshade(layers: InputLayers) -> xr.DataArray | None:
     return hillshade(dem) if dem is not None else None
 
 
-def _exclusion_legend(res: ModelOutput, grid: Grid) -> dict[str, float]:
+def _exclusion_legend(res: ModelOutput, grid: Grid, counts: _ModelCounts | None = None) -> dict[str, float]:
     """Legend areas (ha) of an exclusion map, counted window by window on the full-resolution bitmask.
 
     As :func:`steppe_geo.maps.plot_exclusions` counts them: each bit inside the AOI (``outside_aoi``:
     all of its pixels) and ``eligible`` (no bit set; the files of a run declare no nodata).
+    ``counts``: the model's counts when the summary made them already (the same window pass).
     """
-    counts = _count(res, grid)
+    counts = counts if counts is not None else _count(res, grid)
     ha = grid.pixel_area_m2 / 1e4
     areas = {name: counts.excluded[i] * ha for i, name in enumerate(res.constraint_names)}
     areas["eligible"] = counts.not_excluded * ha
@@ -56,35 +59,150 @@ def _esa_shares(path: Path, grid: Grid) -> list[float]:
     return [int(c) / total for c in counts[1:]]
 
 
-def _map_layers(res: ModelOutput, layers: InputLayers, *, max_pixels: int | None = None) -> dict[str, Any]:
+def _map_layers(res: ModelOutput, layers: InputLayers, *, max_pixels: int | None = None,
+                counts: _ModelCounts | None = None) -> dict[str, Any]:
     """What a model's maps draw: the arrays (decimated reads of the files in windowed runs) and legends.
 
     Memory mode draws the in-memory arrays, as before. Streamed and Dask runs (``res.files``) read
     each raster at most :data:`steppe_geo.io.MAP_MAX_PIXELS` wide (:func:`steppe_geo.io.read_decimated`:
     average for the score, nearest for the bitmask and the ESAI behind the classes, so classes and
     bits stay real values; a grid that fits is read whole, the same arrays as memory mode) and
-    count the legends' areas and shares window by window at full resolution.
+    count the legends' areas and shares window by window at full resolution (the exclusion areas
+    from ``counts`` when the summary counted them already).
     """
-    size = MAP_MAX_PIXELS if max_pixels is None else max_pixels
-    out: dict[str, Any] = {}
     extra = getattr(res.result, "layers", None)
     # the ESA map belongs to the desertification models (restoration derives the same classes)
     is_esa = str(getattr(res.model, "name", "")).startswith("desertification")
+    out: dict[str, Any] = {}
     if not res.files:
         out["score"], out["exclusion"] = res.score, res.exclusion
         if is_esa and extra is not None and "esa_class" in extra:
             out["esa_class"] = extra["esa_class"].rio.write_crs(layers.grid.crs).rio.write_transform(
                 layers.grid.transform)
         return out
-
-    out["score"] = read_decimated(res.files["score"], max_pixels=size, resampling="average")
-    out["exclusion"] = read_decimated(res.files["exclusion"], max_pixels=size, resampling="nearest")
-    out["exclusion_areas_ha"] = _exclusion_legend(res, layers.grid)
+    for part in ("score", "exclusion"):
+        out.update(_read_map_layer(part, res.files, layers.grid, max_pixels=max_pixels))
+    out["exclusion_areas_ha"] = _exclusion_legend(res, layers.grid, counts)
     if is_esa and "esai" in res.files:
-        esai = read_decimated(res.files["esai"], max_pixels=size, resampling="nearest")
-        out["esa_class"] = classify_esa(esai)
-        out["esa_shares"] = _esa_shares(res.files["esai"], layers.grid)
+        out.update(_read_map_layer("esa_class", res.files, layers.grid, max_pixels=max_pixels))
     return out
+
+
+def _read_map_layer(part: str, files: Mapping[str, Path], grid: Grid, *,
+                    max_pixels: int | None = None) -> dict[str, Any]:
+    """One map's array of a windowed run, read decimated from the model's files (see :func:`_map_layers`).
+
+    ``part``: ``score`` (average), ``exclusion`` (nearest) or ``esa_class`` (the ESAI read nearest,
+    then classified; with ``esa_shares`` counted window by window at full resolution).
+    """
+    size = MAP_MAX_PIXELS if max_pixels is None else max_pixels
+    if part == "esa_class":
+        esai = read_decimated(files["esai"], max_pixels=size, resampling="nearest")
+        return {"esa_class": classify_esa(esai), "esa_shares": _esa_shares(files["esai"], grid)}
+    method = "average" if part == "score" else "nearest"
+    return {part: read_decimated(files[part], max_pixels=size, resampling=method)}
+
+
+@dataclass(frozen=True)
+class _MapJob:
+    """One map of a run: what to draw (``kind``, the keyword arguments of its plot) and where it goes.
+
+    In a windowed run a raster map names the model's files (``files``, ``part``) instead of holding
+    its array, so the job is small and picklable (one Dask task per map): the decimated read
+    happens where the map is drawn.
+    """
+
+    stem: str
+    caption: str
+    kind: str
+    kwargs: Mapping[str, Any]
+    files: Mapping[str, Path] = field(default_factory=dict)
+    part: str = ""
+    grid: Grid | None = None
+
+
+def _draw(job: _MapJob, hillshade: xr.DataArray | None = None) -> Any:
+    """Draw the map of ``job`` (score maps over ``hillshade``); returns its figure."""
+    from steppe_geo import maps
+
+    kwargs = dict(job.kwargs)
+    if job.kind == "score":
+        kwargs["hillshade"] = hillshade
+    if job.files:  # a windowed run: the array is read (decimated) here
+        if job.grid is None:
+            raise InvalidParameterError(f"map {job.stem!r}: a job that reads files needs their grid")
+        read = _read_map_layer(job.part, job.files, job.grid)
+        if job.part == "esa_class":
+            kwargs["classes"], kwargs["shares"] = read["esa_class"], read["esa_shares"]
+        else:
+            kwargs[{"score": "score", "exclusion": "bitmask"}[job.part]] = read[job.part]
+    plots: dict[str, Callable[..., Any]] = {
+        "score": maps.plot_suitability, "exclusions": maps.plot_exclusions,
+        "esa_classes": maps.plot_esa_classes, "parcels": maps.plot_ranked_parcels,
+        "stability": maps.plot_rank_stability,
+        "turbines": maps.plot_turbine_layout, "hybrid": maps.plot_complementarity}
+    return plots[job.kind](**kwargs).figure
+
+
+def _render_map(job: _MapJob, folder: Path, formats: Sequence[str], source_date_epoch: str | None,
+                hillshade: xr.DataArray | None = None) -> bytes:
+    """Draw a map, write it into ``folder`` in every format and return its PNG (for the report).
+
+    Runs in this process or as a Dask task on a worker. ``source_date_epoch``: the run's
+    ``SOURCE_DATE_EPOCH`` (fixed PDF dates), set here too, since a worker has its own environment.
+    ``hillshade``: the basemap of score maps.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from steppe_geo import maps
+
+    fig = _draw(job, hillshade)
+    previous = os.environ.get("SOURCE_DATE_EPOCH")
+    try:
+        if source_date_epoch is not None:
+            os.environ["SOURCE_DATE_EPOCH"] = source_date_epoch
+        png = maps.figure_png(fig, dpi=110)  # one PNG rendering serves the file and the report
+        for fmt in formats:
+            if fmt == "png":
+                with atomic_path(folder / f"{job.stem}.png") as tmp:
+                    tmp.write_bytes(png)
+            else:
+                save_figure(fig, folder / f"{job.stem}.{fmt}")
+    finally:
+        if source_date_epoch is not None and previous != source_date_epoch:
+            if previous is None:
+                os.environ.pop("SOURCE_DATE_EPOCH", None)
+            else:
+                os.environ["SOURCE_DATE_EPOCH"] = previous
+        plt.close(fig)
+    return png
+
+
+def _render_maps(jobs: Sequence[_MapJob], folder: Path, formats: Sequence[str], *,
+                 hillshade: Any = None, client: Any = None, progress: bool) -> dict[str, bytes]:
+    """Render every map (in this process, or one Dask task per map); stem → PNG bytes."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    with tqdm(total=len(jobs), desc="maps", unit="map", disable=not progress) as bar:
+        if client is None:
+            pngs = {}
+            for job in jobs:
+                pngs[job.stem] = _render_map(job, folder, formats, epoch, hillshade)
+                bar.update()
+            return pngs
+        import distributed
+
+        if formats:
+            folder.mkdir(parents=True, exist_ok=True)  # the workers write into it
+        futures = {client.submit(_render_map, job, folder, tuple(formats), epoch, hillshade,
+                                 pure=False): job.stem for job in jobs}
+        pngs = {}
+        for fut in distributed.as_completed(futures):
+            pngs[futures[fut]] = fut.result()
+            bar.update()
+        return {job.stem: pngs[job.stem] for job in jobs}
 
 
 def _aoi_text(aoi: Mapping[str, Any] | None) -> str:
@@ -197,7 +315,10 @@ def _drift_blocks(results: Mapping[str, ModelOutput], layers: InputLayers) -> li
         if da is None:
             continue
         v = np.asarray(da.values, dtype=np.float64)
-        exclusion = np.asarray(_map_layers(res, layers)["exclusion"].values)
+        # the bitmask as the exclusion map draws it (decimated like the drift layer in windowed runs)
+        bitmask = _read_map_layer("exclusion", res.files, layers.grid)["exclusion"] if res.files \
+            else res.exclusion
+        exclusion = np.asarray(bitmask.values)
         if exclusion.shape == v.shape:  # pixels inside the AOI only (bit 0: outside_aoi)
             v = np.where((exclusion.astype(np.int64) & 1) == 0, v, np.nan)
         v = v[np.isfinite(v)]
@@ -219,33 +340,51 @@ def _drift_blocks(results: Mapping[str, ModelOutput], layers: InputLayers) -> li
 
 def _maps_and_report(stage: Path, cfg: Config, layers: InputLayers, results: Mapping[str, ModelOutput],
                      summary: Mapping[str, Any], parcels: Mapping[str, ParcelOutput] | None = None, *,
-                     progress: bool) -> None:
-    """Maps (PNG/PDF) of every model and the self-contained HTML report."""
-    import matplotlib
+                     progress: bool, client: Any = None,
+                     counts: Mapping[str, _ModelCounts] | None = None) -> None:
+    """Maps (PNG/PDF) of every model and the self-contained HTML report.
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    Each map is drawn and written by :func:`_render_map`: in this process, or with a Dask
+    ``client`` as one task per map on the workers (windowed runs: the task reads its raster
+    decimated from the model's files). ``counts``: each model's pixel counts when the summary
+    made them already (:func:`steppe_geo.pipeline.summary._count`), for the exclusion legends.
+    """
     from steppe_geo import maps
 
     version = summary["provenance"].get("steppe_geo", "")
     note = f"{cfg.name} — grid {layers.grid.resolution_m:g} m; steppe_geo {version}"
     hill = _hillshade(layers)
+    if hill is not None and client is not None:
+        hill = client.scatter(hill, broadcast=True)  # once to every worker, not once per map
     aoi = layers.aoi
-    figures: list[tuple[str, str, Any]] = []
+    counts = counts or {}
+    figures: list[_MapJob] = []
+    basemap = " over the hillshade" if hill is not None else ""
     for name, res in results.items():
-        drawn = _map_layers(res, layers)
-        ax = maps.plot_suitability(drawn["score"], hillshade=hill, title=f"{name}: score", note=note, aoi=aoi)
-        basemap = " over the hillshade" if hill is not None else ""
-        figures.append((f"{name}_score", f"{name}: score (0–1){basemap}", ax.figure))
+        grid = layers.grid
+        if res.files:  # windowed: each map reads its raster (decimated) where it is drawn
+            files = {k: Path(v) for k, v in res.files.items()}
+            score_kw: dict[str, Any] = {}
+            excl_kw: dict[str, Any] = {"areas_ha": _exclusion_legend(res, grid, counts.get(name))}
+            is_esa = str(getattr(res.model, "name", "")).startswith("desertification") and "esai" in files
+            esa_kw: dict[str, Any] | None = {} if is_esa else None
+        else:
+            files = {}
+            drawn = _map_layers(res, layers)
+            score_kw, excl_kw = {"score": drawn["score"]}, {"bitmask": drawn["exclusion"]}
+            esa_kw = {"classes": drawn["esa_class"]} if "esa_class" in drawn else None
+        figures.append(_MapJob(f"{name}_score", f"{name}: score (0–1){basemap}", "score",
+                               {**score_kw, "title": f"{name}: score", "note": note, "aoi": aoi},
+                               files, "score", grid))
         if res.constraint_names:
-            ax = maps.plot_exclusions(drawn["exclusion"], res.constraint_names, title=f"{name}: exclusions",
-                                      note=note, aoi=aoi, areas_ha=drawn.get("exclusion_areas_ha"))
-            figures.append((f"{name}_exclusions", f"{name}: land excluded, by constraint", ax.figure))
-        if "esa_class" in drawn:
-            ax = maps.plot_esa_classes(drawn["esa_class"], title=f"{name}: ESA classes", note=note, aoi=aoi,
-                                       shares=drawn.get("esa_shares"))
-            figures.append((f"{name}_esa_classes", f"{name}: environmentally sensitive areas", ax.figure))
+            figures.append(_MapJob(
+                f"{name}_exclusions", f"{name}: land excluded, by constraint", "exclusions",
+                {**excl_kw, "constraint_names": res.constraint_names, "title": f"{name}: exclusions",
+                 "note": note, "aoi": aoi}, files, "exclusion", grid))
+        if esa_kw is not None:
+            figures.append(_MapJob(f"{name}_esa_classes", f"{name}: environmentally sensitive areas",
+                                   "esa_classes", {**esa_kw, "title": f"{name}: ESA classes", "note": note,
+                                                   "aoi": aoi}, files, "esa_class", grid))
     parcels = parcels or {}
     pc = cfg.parcels
     tc = pc.turbines if pc is not None else None
@@ -259,11 +398,11 @@ def _maps_and_report(stage: Path, cfg: Config, layers: InputLayers, results: Map
     for name, po in parcels.items():
         if tc is not None and po.turbines is not None and po.turbine_summary is not None:  # turbines
             laid = po.ranked.loc[po.turbine_summary.index].to_crs(layers.grid.crs)
-            ax = maps.plot_turbine_layout(po.turbines, regions=laid, title=f"{name}: turbine layouts",
-                                          note=f"{note}; {tc.curve}, {tc.along_d:g} D × {tc.across_d:g} D, "
-                                               f"Jensen k = {tc.wake_decay:g}")
-            figures.append((f"{name}_turbines", f"{name}: turbines on the {len(laid)} best parcels",
-                            ax.figure))
+            figures.append(_MapJob(
+                f"{name}_turbines", f"{name}: turbines on the {len(laid)} best parcels", "turbines",
+                {"points": po.turbines, "regions": laid, "title": f"{name}: turbine layouts",
+                 "note": f"{note}; {tc.curve}, {tc.along_d:g} D × {tc.across_d:g} D, "
+                         f"Jensen k = {tc.wake_decay:g}"}))
             ts = po.turbine_summary
             turbine_blocks += [
                 maps.text_html(f"{int(ts['turbines'].sum())} turbines, {ts['capacity_mw'].sum():,.0f} MW "
@@ -285,10 +424,10 @@ def _maps_and_report(stage: Path, cfg: Config, layers: InputLayers, results: Map
         else:
             ids = pd.Series([f"row {i}" for i in range(len(po.ranked))], index=po.ranked.index)
             id_name = "parcel (row in the layer, from 0)"
-        ax = maps.plot_ranked_parcels(ranked, column="score", top_k=k, label_column=None,
-                                      title=f"{name}: parcels ranked by score", note=note, aoi=aoi)
-        figures.append((f"{name}_parcels", f"{name}: parcels by score (top {k} outlined and numbered)",
-                        ax.figure))
+        figures.append(_MapJob(f"{name}_parcels", f"{name}: parcels by score (top {k} outlined and numbered)",
+                               "parcels", {"parcels": ranked, "column": "score", "top_k": k,
+                                           "label_column": None, "title": f"{name}: parcels ranked by score",
+                                           "note": note, "aoi": aoi}))
         lab = label if label in po.ranked.columns and label != id_col else None
         cols = [c for c in ("rank", lab, "score", "eligible_area_ha", "aoi_area_ha", "capacity_mw",
                             "capacity_basis",
@@ -313,13 +452,11 @@ def _maps_and_report(stage: Path, cfg: Config, layers: InputLayers, results: Map
             stab = stab.assign(parcel=ids.reindex(stab.index).to_numpy())
             draws = pc.n_draws if pc else 0
             how = "AHP judgements ±1 Saaty step" if results[name].ahp is not None else "Dirichlet weights"
-            ax = maps.plot_rank_stability(stab, rank="base_rank", probability="p_top_k", n=min(20, len(stab)),
-                                          label_column="parcel",
-                                          title=f"{name}: rank stability ({draws} draws, {how})",
-                                          note=f"{note}; bars: 5–95 % rank interval; % = share of draws in "
-                                               f"the top {k}")
-            figures.append((f"{name}_rank_stability", f"{name}: base rank and 5–95 % rank interval",
-                            ax.figure))
+            figures.append(_MapJob(
+                f"{name}_rank_stability", f"{name}: base rank and 5–95 % rank interval", "stability",
+                {"table": stab, "rank": "base_rank", "probability": "p_top_k", "n": min(20, len(stab)),
+                 "label_column": "parcel", "title": f"{name}: rank stability ({draws} draws, {how})",
+                 "note": f"{note}; bars: 5–95 % rank interval; % = share of draws in the top {k}"}))
             top = stab.sort_values("base_rank").head(k)
             stability_blocks.append(maps.table_html(
                 with_ids(top, [c for c in top.columns if c != "parcel"]),
@@ -331,69 +468,57 @@ def _maps_and_report(stage: Path, cfg: Config, layers: InputLayers, results: Map
             chosen = po.ranked[po.selection.selected.reindex(po.ranked.index, fill_value=False)]
             selection_blocks.append(maps.table_html(with_ids(chosen, cols),
                                                     caption=f"{name}: selected parcels"))
-    try:
-        pngs: dict[str, bytes] = {}
-        for stem, _, fig in tqdm(figures, desc="maps", unit="map", disable=not progress):
-            # one PNG rendering serves the file and the report
-            pngs[stem] = maps.figure_png(fig, dpi=110)
-            for fmt in cfg.outputs.maps:
-                if fmt == "png":
-                    with atomic_path(stage / "maps" / f"{stem}.png") as tmp:
-                        tmp.write_bytes(pngs[stem])
-                else:
-                    save_figure(fig, stage / "maps" / f"{stem}.{fmt}")
-        if cfg.outputs.report:
-            drift_blocks = _drift_blocks(results, layers)
-            sections = [
-                maps.ReportSection("inputs", "Inputs", [
-                    maps.text_html(f"Analysis grid: {layers.grid.describe()}"),
-                    maps.text_html(_aoi_text(summary.get("aoi"))),
-                    maps.table_html([{"layer": k, "kind": "raster", "dims": " × ".join(map(str, v["shape"])),
-                                      "dtype": v["dtype"], "units": v.get("units") or "",
-                                      "valid": f"{v['valid_fraction']:.1%}",
-                                      "AOI coverage": f"{v['aoi_coverage']:.1%}"
-                                      if "aoi_coverage" in v else "",
-                                      "source pixel": f"{v['source_pixel_size_m']:,.0f} m"
-                                      if "source_pixel_size_m" in v else ""}
-                                     for k, v in summary["rasters"].items()], caption="rasters (aligned)"),
-                    *[maps.text_html(f"Warning: {w}") for w in summary.get("input_warnings", [])],
-                    maps.table_html([{"layer": k, "features": v["features"],
-                                      "geometry": ", ".join(v["geometry_types"])}
-                                     for k, v in summary["vectors"].items()], caption="vector layers"),
-                ]),
-                maps.ReportSection("models", "Models",
-                                   [b for n, r in results.items()
-                                    for b in _model_tables(n, r, cfg.models.get(n), summary)]
-                                   or [maps.text_html("No model was run.")]),
-                maps.ReportSection("weights", "Weights and consistency", _weights_blocks(results, cfg)),
-                *([maps.ReportSection("drift", "Sand drift", drift_blocks)] if drift_blocks else []),
-                maps.ReportSection("maps", "Maps", [maps.png_html(pngs[stem], caption=cap)
-                                                    for stem, cap, _ in figures]
-                                   or [maps.text_html("No maps: no model was run.")]),
-                maps.ReportSection("parcels", "Top parcels", parcel_blocks
-                                   or [maps.text_html("No parcels were ranked.")]),
-                *([maps.ReportSection("turbines", "Turbine layouts", turbine_blocks)]
-                  if turbine_blocks else []),
-                *([maps.ReportSection("hybrid", "Wind + PV hybrids",
-                                      [b for text, stem, cap in hybrid_blocks
-                                       for b in (*text, *([maps.png_html(pngs[stem], caption=cap)]
-                                                          if stem is not None else []))])]
-                  if hybrid_blocks else []),
-                maps.ReportSection("selection", "Selection", selection_blocks
-                                   or [maps.text_html("No budgeted selection was asked for.")]),
-                maps.ReportSection("stability", "Rank stability", stability_blocks
-                                   or [maps.text_html("No rank-stability analysis was run.")]),
-                maps.ReportSection("provenance", "Provenance", [maps.mapping_html(summary["provenance"])]),
-            ]
-            html = maps.render_report(sections, title=cfg.name,
-                                      subtitle=f"grid {layers.grid.resolution_m:g} m · {len(results)} models")
-            write_text(html, stage / "report.html")
-    finally:
-        for _, _, fig in figures:
-            plt.close(fig)
+    pngs = _render_maps(figures, stage / "maps", cfg.outputs.maps, hillshade=hill, client=client,
+                        progress=progress)
+    if cfg.outputs.report:
+        drift_blocks = _drift_blocks(results, layers)
+        sections = [
+            maps.ReportSection("inputs", "Inputs", [
+                maps.text_html(f"Analysis grid: {layers.grid.describe()}"),
+                maps.text_html(_aoi_text(summary.get("aoi"))),
+                maps.table_html([{"layer": k, "kind": "raster", "dims": " × ".join(map(str, v["shape"])),
+                                  "dtype": v["dtype"], "units": v.get("units") or "",
+                                  "valid": f"{v['valid_fraction']:.1%}",
+                                  "AOI coverage": f"{v['aoi_coverage']:.1%}"
+                                  if "aoi_coverage" in v else "",
+                                  "source pixel": f"{v['source_pixel_size_m']:,.0f} m"
+                                  if "source_pixel_size_m" in v else ""}
+                                 for k, v in summary["rasters"].items()], caption="rasters (aligned)"),
+                *[maps.text_html(f"Warning: {w}") for w in summary.get("input_warnings", [])],
+                maps.table_html([{"layer": k, "features": v["features"],
+                                  "geometry": ", ".join(v["geometry_types"])}
+                                 for k, v in summary["vectors"].items()], caption="vector layers"),
+            ]),
+            maps.ReportSection("models", "Models",
+                               [b for n, r in results.items()
+                                for b in _model_tables(n, r, cfg.models.get(n), summary)]
+                               or [maps.text_html("No model was run.")]),
+            maps.ReportSection("weights", "Weights and consistency", _weights_blocks(results, cfg)),
+            *([maps.ReportSection("drift", "Sand drift", drift_blocks)] if drift_blocks else []),
+            maps.ReportSection("maps", "Maps", [maps.png_html(pngs[job.stem], caption=job.caption)
+                                                for job in figures]
+                               or [maps.text_html("No maps: no model was run.")]),
+            maps.ReportSection("parcels", "Top parcels", parcel_blocks
+                               or [maps.text_html("No parcels were ranked.")]),
+            *([maps.ReportSection("turbines", "Turbine layouts", turbine_blocks)]
+              if turbine_blocks else []),
+            *([maps.ReportSection("hybrid", "Wind + PV hybrids",
+                                  [b for text, stem, cap in hybrid_blocks
+                                   for b in (*text, *([maps.png_html(pngs[stem], caption=cap)]
+                                                      if stem is not None else []))])]
+              if hybrid_blocks else []),
+            maps.ReportSection("selection", "Selection", selection_blocks
+                               or [maps.text_html("No budgeted selection was asked for.")]),
+            maps.ReportSection("stability", "Rank stability", stability_blocks
+                               or [maps.text_html("No rank-stability analysis was run.")]),
+            maps.ReportSection("provenance", "Provenance", [maps.mapping_html(summary["provenance"])]),
+        ]
+        html = maps.render_report(sections, title=cfg.name,
+                                  subtitle=f"grid {layers.grid.resolution_m:g} m · {len(results)} models")
+        write_text(html, stage / "report.html")
 
 
-def _hybrid_blocks(name: str, po: ParcelOutput, cfg: Config, figures: list[tuple[str, str, Any]]
+def _hybrid_blocks(name: str, po: ParcelOutput, cfg: Config, figures: list[_MapJob]
                    ) -> tuple[list[str], str | None, str]:
     """``[parcels.hybrid]``: a summary line, the table by ``hybrid_rank`` and the complementarity chart.
 
@@ -413,15 +538,15 @@ def _hybrid_blocks(name: str, po: ParcelOutput, cfg: Config, figures: list[tuple
         return [maps.text_html(f"No parcel of {name} could be ranked as a hybrid (no turbine layout "
                                "and no PV capacity).")], None, ""
     best = table.iloc[0]
-    ax = maps.plot_complementarity(prof.wind_cf, prof.solar_cf, times=prof.times,
-                                   wind_mw=float(best["capacity_mw"]), solar_mw=float(best["solar_mw"]),
-                                   export_limit_mw=float(best["export_limit_mw"]),
-                                   title=f"{name}: wind + PV, best hybrid parcel")
+    chart = {"wind_cf": prof.wind_cf, "solar_cf": prof.solar_cf, "times": prof.times,
+             "wind_mw": float(best["capacity_mw"]), "solar_mw": float(best["solar_mw"]),
+             "export_limit_mw": float(best["export_limit_mw"]),
+             "title": f"{name}: wind + PV, best hybrid parcel"}
     stem = f"{name}_hybrid"
     caption = (f"{name}: mean daily profile (UTC hours) of the record {hc.record.name} at the best hybrid "
                f"parcel's {best['capacity_mw']:.0f} MW wind + {best['solar_mw']:.0f} MW PV behind "
                f"{best['export_limit_mw']:.0f} MW")
-    figures.append((stem, caption, ax.figure))
+    figures.append(_MapJob(stem, caption, "hybrid", chart))
     shown = [c for c in ("rank", pc.id_column, "capacity_mw", *_HYBRID_SHOWN) if c in table.columns]
     text = [
         maps.text_html(f"The {len(table)} laid-out parcels of {name} ranked as hybrids: PV on "

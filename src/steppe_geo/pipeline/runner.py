@@ -30,7 +30,7 @@ from steppe_geo.pipeline.parcels import run_parcels
 from steppe_geo.pipeline.report import _maps_and_report
 from steppe_geo.pipeline.results import RunResult
 from steppe_geo.pipeline.staging import interrupt_on_signals, staged_output_dir
-from steppe_geo.pipeline.summary import _model_summary, _parcel_summary, _summary_text, aoi_summary
+from steppe_geo.pipeline.summary import _count, _model_summary, _parcel_summary, _summary_text, aoi_summary
 from steppe_geo.pipeline.write import _write_outputs, _write_parcels
 
 log = logging.getLogger(__name__)
@@ -141,7 +141,7 @@ def run(config: Config, *, overwrite: bool = False, progress: bool = False, out_
                                                   progress=progress, shared=shared)
                        for name, m in config.models.items()}
             del shared
-        cluster.close()
+        cluster.close()  # no workers idle (holding memory) through the parcels stage
         timings["models"] = time.perf_counter() - t1
         t1 = time.perf_counter()
         parcel_results = run_parcels(config, layers, results, progress=progress)
@@ -149,17 +149,25 @@ def run(config: Config, *, overwrite: bool = False, progress: bool = False, out_
         provenance = provenance_record(config.inputs, config=str(config.source) if config.source else None,
                                        grid=grid.describe(), steppe_geo=__version__)
         t2 = time.perf_counter()
-        _write_outputs(stage, config, layers, results, provenance, progress=progress)
-        _write_parcels(stage, config, layers, results, parcel_results)
+        if client is not None:  # the rasters and maps are written by the workers again
+            client = cluster.enter_context(dask_client(scheduler, workers, key=key, shared=stage))
+        # one Dask task per raster on the workers (a windowed run with a client); the parcel files are
+        # written here meanwhile
+        _write_outputs(stage, config, layers, results, provenance, progress=progress, client=client,
+                       meanwhile=lambda: _write_parcels(stage, config, layers, results, parcel_results))
         timings["write"] = time.perf_counter() - t2
         summary = {"name": config.name, **summarize_inputs(layers), "aoi": aoi_summary(layers)}
-        summary["models"] = {k: _model_summary(config.models[k], r, grid) for k, r in results.items()}
+        counts = {k: _count(r, grid) for k, r in results.items()}  # one window pass: summary and legends
+        summary["models"] = {k: _model_summary(config.models[k], r, grid, counts[k])
+                             for k, r in results.items()}
         summary["parcels"] = {m: _parcel_summary(po, config) for m, po in parcel_results.items()}
         summary["provenance"] = provenance
         if config.outputs.maps or config.outputs.report:
             t3 = time.perf_counter()
-            _maps_and_report(stage, config, layers, results, summary, parcel_results, progress=progress)
+            _maps_and_report(stage, config, layers, results, summary, parcel_results, progress=progress,
+                             client=client, counts=counts)  # one Dask task per map with a client
             timings["maps_and_report"] = time.perf_counter() - t3
+        cluster.close()
         shutil.rmtree(work, ignore_errors=True)  # the aligned inputs were read until here
         files = sorted(str(p.relative_to(stage)) for p in stage.rglob("*") if p.is_file())
         summary["files"] = [*files, "summary.json", "summary.txt"]

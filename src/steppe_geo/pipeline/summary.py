@@ -115,13 +115,15 @@ def _count(res: ModelOutput, grid: Grid, window: int = WINDOW) -> _ModelCounts:
     return counts
 
 
-def _model_summary(mc: ModelConfig, res: ModelOutput, grid: Grid) -> dict[str, Any]:
+def _model_summary(mc: ModelConfig, res: ModelOutput, grid: Grid,
+                   counts: _ModelCounts | None = None) -> dict[str, Any]:
     """A model's summary: eligible land and no-data land as areas and as shares of the AOI.
 
     Accumulated window by window (from the model's files in a streamed or Dask run): counts are
     exact integers and the mean score a float64 sum over the windows, the same in every mode.
+    ``counts``: :func:`_count` of the model when already made (the maps' legends use them too).
     """
-    c = _count(res, grid)
+    c = counts if counts is not None else _count(res, grid)
     ha = grid.pixel_area_m2 / 1e4
     n_inside = c.inside
     no_data_fraction = float(c.no_data_inside / n_inside) if n_inside else float("nan")
