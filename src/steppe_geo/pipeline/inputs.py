@@ -22,7 +22,7 @@ from steppe_geo.errors import EmptyLayerError, InvalidParameterError, SteppeGeoE
 from steppe_geo.georef import crs_label
 from steppe_geo.grid import Grid
 from steppe_geo.io import align_to_file, read_raster, read_vector, read_window, write_raster
-from steppe_geo.io.alignment import _source_resolution_in
+from steppe_geo.io.alignment import LayerKind, _source_resolution_in
 from steppe_geo.io.plausibility import INPUT_ROLES, ROLES
 from steppe_geo.io.raster_meta import _grid_window
 from steppe_geo.io.remote import input_path, source_name
@@ -44,6 +44,33 @@ VECTOR_MARGIN_M = 10_000.0
 
 def _is_raster(path: Path | str) -> bool:
     return Path(source_name(path)).suffix.lower() in RASTER_SUFFIXES
+
+
+def _read_as_raster(name: str, path: Path | str, kind: LayerKind | str | None) -> bool:
+    """Whether input ``name`` is read as a raster: as the models read it (``kind``), else by its suffix.
+
+    A file whose suffix says the other kind is refused, naming the input and the kind wanted.
+    """
+    raster = _is_raster(path)
+    if kind is None:
+        return raster
+    wanted = LayerKind(kind) is not LayerKind.VECTOR
+    if wanted != raster:
+        raise InvalidParameterError(
+            f"inputs.{name}: the models read {name!r} as a {'raster' if wanted else 'vector'} layer "
+            f"(input kind {LayerKind(kind).value!r}), but {source_name(path)!r} is a "
+            f"{'raster' if raster else 'vector'} file (raster suffixes: {', '.join(RASTER_SUFFIXES)})"
+        )
+    return raster
+
+
+def _raster_options(name: str, spec: InputSpec | None, kind: LayerKind | str | None) -> dict[str, Any]:
+    """:func:`raster_read_options`, with ``kind="categorical"`` where the models read classes (undeclared)."""
+    opts = raster_read_options(name, spec)
+    if kind is not None and LayerKind(kind) is LayerKind.CATEGORICAL and "kind" not in opts:
+        opts["kind"] = "categorical"
+        opts.pop("to_units", None)
+    return opts
 
 
 def raster_read_options(name: str, spec: InputSpec | None = None) -> dict[str, Any]:
@@ -120,13 +147,19 @@ def build_grid(inputs: Mapping[str, Path | str], grid_config: GridConfig, *,
 
 
 def load_inputs(inputs: Mapping[str, Path | str], grid: Grid, *, layers: Mapping[str, str] | None = None,
-                specs: Mapping[str, InputSpec] | None = None, progress: bool = False) -> InputLayers:
+                specs: Mapping[str, InputSpec] | None = None,
+                kinds: Mapping[str, LayerKind | str] | None = None, progress: bool = False) -> InputLayers:
     """Read every input: rasters aligned onto ``grid``, vectors reprojected to its CRS.
 
     Parameters
     ----------
     inputs : mapping name → path
     grid : Grid
+    kinds : mapping name → LayerKind, optional
+        The kind the models read each input as (:func:`steppe_geo.pipeline.build.configured_input_kinds`,
+        from :func:`steppe_geo.models.input_kinds`): a vector input is read as a vector file, a class
+        raster as ``kind="categorical"`` unless its ``kind`` is declared. Inputs not in it (the AOI,
+        the parcels) are read as their file suffix says (:data:`RASTER_SUFFIXES`).
     layers : mapping name → layer, optional
         The layer to read from vector files holding several (``Config.input_layers``).
     specs : mapping name → InputSpec, optional
@@ -139,15 +172,23 @@ def load_inputs(inputs: Mapping[str, Path | str], grid: Grid, *, layers: Mapping
     Returns
     -------
     InputLayers
+
+    Raises
+    ------
+    InvalidParameterError
+        A file of the other kind than ``kinds`` gives (a raster file for a vector input, or the
+        reverse), naming the input.
     """
     t0 = time.perf_counter()
     rasters: dict[str, xr.DataArray] = {}
     vectors: dict[str, gpd.GeoDataFrame] = {}
+    kinds = kinds or {}
     for name, path in tqdm(list(inputs.items()), desc="load and align", unit="layer", disable=not progress):
         path = input_path(path)  # a URL stays a string
         spec = (specs or {}).get(name)
-        if _is_raster(path):
-            rasters[name] = read_raster(path, grid=grid, name=name, **raster_read_options(name, spec))
+        if _read_as_raster(name, path, kinds.get(name)):
+            opts = _raster_options(name, spec, kinds.get(name))
+            rasters[name] = read_raster(path, grid=grid, name=name, **opts)
         else:
             vectors[name] = _read_vector_input(name, path, grid, layer=(layers or {}).get(name), spec=spec)
         log.info("loaded %s from %s", name, source_name(path))
@@ -180,7 +221,8 @@ class AlignedRasters(Mapping[str, xr.DataArray]):
 
 def align_inputs(inputs: Mapping[str, Path | str], grid: Grid, work: Path, *,
                  layers: Mapping[str, str] | None = None, specs: Mapping[str, InputSpec] | None = None,
-                 rows: int = 256, client: Any = None, progress: bool = False) -> InputLayers:
+                 kinds: Mapping[str, LayerKind | str] | None = None, rows: int = 256, client: Any = None,
+                 progress: bool = False) -> InputLayers:
     """Read every input for a streamed or Dask run: rasters aligned strip by strip into tiled files.
 
     Each raster is aligned onto ``grid`` by :func:`steppe_geo.io.align_to_file` (the same values
@@ -201,6 +243,8 @@ def align_inputs(inputs: Mapping[str, Path | str], grid: Grid, work: Path, *,
         ``nodata``, a single ``band``, or a units tag other than the units the models read) is
         read and converted whole by :func:`steppe_geo.io.read_raster` and written to its tiled
         file: the same values as memory mode, but not yet in bounded memory.
+    kinds : mapping name → LayerKind, optional
+        The kind the models read each input as, as in :func:`load_inputs`.
     rows : int, default 256
         Grid rows per strip.
     client : distributed.Client, optional
@@ -217,12 +261,13 @@ def align_inputs(inputs: Mapping[str, Path | str], grid: Grid, work: Path, *,
     t0 = time.perf_counter()
     files: dict[str, Path] = {}
     vectors: dict[str, gpd.GeoDataFrame] = {}
+    kinds = kinds or {}
     for name, path in tqdm(list(inputs.items()), desc="load and align", unit="layer", disable=not progress):
         path = input_path(path)  # a URL stays a string
         spec = (specs or {}).get(name)
         target = work / "aligned" / f"{name}.tif"
-        if _is_raster(path):
-            opts = raster_read_options(name, spec)
+        if _read_as_raster(name, path, kinds.get(name)):
+            opts = _raster_options(name, spec, kinds.get(name))
             if _converts_values(path, opts):
                 da = read_raster(path, grid=grid, name=name, **opts)
                 files[name] = write_raster(da, target, overwrite=True)

@@ -22,6 +22,7 @@ from steppe_geo.errors import (
 from steppe_geo.grid import Grid
 from steppe_geo.io import provenance_record, read_vector, write_json, write_text
 from steppe_geo.io.provenance import fixed_creation_dates
+from steppe_geo.pipeline.build import configured_input_kinds
 from steppe_geo.pipeline.check import check_config, effective_mode
 from steppe_geo.pipeline.estimate import estimate_run
 from steppe_geo.pipeline.evaluate import _evaluate_from_files, dask_client, evaluate_model
@@ -121,12 +122,13 @@ def run(config: Config, *, overwrite: bool = False, progress: bool = False, out_
         log.info("analysis grid: %s", grid.describe())
         work = stage / ".work"  # streamed and Dask runs: tiled intermediates, removed before the end
         windowed = not (client is None and mode == "memory")
+        kinds = configured_input_kinds(config)  # as the models read each input (vector, classes, ...)
         if windowed:  # every raster aligned strip by strip into a tiled file (bounded memory)
             layers = align_inputs(config.inputs, grid, work, layers=config.input_layers,
-                                  specs=config.input_specs, client=client, progress=progress)
+                                  specs=config.input_specs, kinds=kinds, client=client, progress=progress)
         else:
             layers = load_inputs(config.inputs, grid, layers=config.input_layers, specs=config.input_specs,
-                                 progress=progress)
+                                 kinds=kinds, progress=progress)
         layers.aoi = read_aoi(config, grid)
         timings["load_and_align"] = layers.seconds
         t1 = time.perf_counter()
