@@ -25,7 +25,7 @@ WIND_INPUTS = ["aoi", "dem", "wind_speed_100m", "weibull_k", "land_cover", "road
 def _wind_config(tmp_path, **replace):
     inputs = {k: f"sample:{k}" for k in WIND_INPUTS}
     inputs.update(replace)
-    data = {"inputs": inputs, "grid": {"aoi": "aoi", "resolution_m": 1000},
+    data = {"sources": inputs, "grid": {"aoi": "aoi", "resolution_m": 1000},
             "models": {"wind": {"preset": "wind_onshore"}}, "outputs": {"maps": [], "report": False}}
     path = tmp_path / "wind.toml"
     path.write_text(tomli_w.dumps(data), encoding="utf-8")
@@ -53,7 +53,7 @@ def test_raster_given_for_a_setback_layer_is_refused(tmp_path):
     # regression (issue 14): 'within' (the exact setbacks) was missing from check_config's own list of
     # vector-reading derivations, so a raster for settlements passed the check of a wind-only config
     cfg = _wind_config(tmp_path, settlements="sample:dem")
-    match = (r"inputs\.settlements: .* reads 'settlements' as a vector layer "
+    match = (r"sources\.settlements: .* reads 'settlements' as a vector layer "
              r"\(derivation 'setback_settlements'\), but 'dem\.tif' is a raster")
     with pytest.raises(ConfigError, match=match):
         check_config(cfg)
@@ -61,7 +61,7 @@ def test_raster_given_for_a_setback_layer_is_refused(tmp_path):
 
 def test_vector_given_for_a_raster_input_is_refused(tmp_path):
     cfg = _wind_config(tmp_path, dem="sample:roads")
-    with pytest.raises(ConfigError, match=r"inputs\.dem: .* reads 'dem' as a raster layer"):
+    with pytest.raises(ConfigError, match=r"sources\.dem: .* reads 'dem' as a raster layer"):
         check_config(cfg)
 
 
@@ -76,7 +76,7 @@ def _two_model_config(tmp_path, second_function):
     second = {"name": "lc", "function": "categorical", "table": {"1": 0.5}}
     if second_function == "linear":
         second = {"name": "lc", "function": "linear", "low": 0.0, "high": 2.0}
-    data = {"inputs": {"aoi": "aoi.gpkg", "lc": "lc.tif"}, "grid": {"aoi": "aoi", "resolution_m": 60},
+    data = {"sources": {"aoi": "aoi.gpkg", "lc": "lc.tif"}, "grid": {"aoi": "aoi", "resolution_m": 60},
             "models": {"a": {"criteria": [{"name": "lc", "function": "categorical", "table": {"1": 1.0}}]},
                        "b": {"criteria": [second]}},
             "outputs": {"maps": [], "report": False}}
@@ -86,7 +86,7 @@ def _two_model_config(tmp_path, second_function):
 def test_two_models_reading_one_input_as_two_kinds_are_refused(tmp_path):
     same = _two_model_config(tmp_path, "categorical")
     assert configured_input_kinds(same) == {"lc": LayerKind.CATEGORICAL}
-    match = (r"^inputs\.lc: models\.a \(criterion 'lc'\) reads 'lc' as a categorical layer and models\.b "
+    match = (r"^sources\.lc: models\.a \(criterion 'lc'\) reads 'lc' as a categorical layer and models\.b "
              r"\(criterion 'lc'\) as a continuous layer; an input is loaded once, as one kind")
     with pytest.raises(ConfigError, match=match):
         check_config(_two_model_config(tmp_path, "linear"), data=False)
@@ -107,9 +107,9 @@ def test_load_inputs_reads_each_input_as_the_models_read_it(tmp_path):
     # mode of each 2 x 2 block (three 1s and a 2 on the left, the reverse on the right), never a mean
     np.testing.assert_array_equal(got.layers["lc"].values, np.tile([1, 1, 2, 2], (4, 1)))
     assert list(got.vectors) == ["r"]
-    with pytest.raises(InvalidParameterError, match=r"^inputs\.lc: the models read 'lc' as a vector "
+    with pytest.raises(InvalidParameterError, match=r"^sources\.lc: the models read 'lc' as a vector "
                                                     r"layer \(input kind 'vector'\), but 'lc\.tif'"):
         load_inputs({"lc": tmp_path / "lc.tif"}, grid, kinds={"lc": "vector"})
-    with pytest.raises(InvalidParameterError, match=r"^inputs\.r: the models read 'r' as a raster "
+    with pytest.raises(InvalidParameterError, match=r"^sources\.r: the models read 'r' as a raster "
                                                     r"layer \(input kind 'continuous'\), but 'r\.gpkg'"):
         load_inputs({"r": tmp_path / "r.gpkg"}, grid, kinds={"r": LayerKind.CONTINUOUS})

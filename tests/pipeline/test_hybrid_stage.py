@@ -46,7 +46,7 @@ def project(tmp_path):
     shutil.copy(NSRDB, data / "station.csv")
     cfg = {
         "project": {"name": "hybrid"},
-        "inputs": {"aoi": "data/aoi.gpkg", "speed": "data/speed.tif", "ghi": "data/ghi.tif",
+        "sources": {"aoi": "data/aoi.gpkg", "speed": "data/speed.tif", "ghi": "data/ghi.tif",
                    "direction": "data/direction.tif", "parcels": "data/parcels.gpkg"},
         "grid": {"aoi": "aoi", "resolution_m": 100},
         "models": {"wind": {
@@ -134,8 +134,8 @@ def test_no_hybrid_columns_without_the_table(project):
     ({"solar_mw_per_km2": 0}, r"parcels.hybrid.solar_mw_per_km2: must be > 0, got 0"),
     ({"export_ratio": "big"}, r"parcels.hybrid.export_ratio: expected a number, got 'big'"),
     ({"optimise_mix": "yes"}, r"parcels.hybrid.optimise_mix: expected true or false, got 'yes'"),
-    ({"speed": "sped"}, r"parcels.hybrid.speed: 'sped' is not an input; did you mean 'speed'"),
-    ({"ghi": "gh"}, r"parcels.hybrid.ghi: 'gh' is not an input.*Inputs are: aoi, speed, ghi"),
+    ({"speed": "sped"}, r"parcels.hybrid.speed: 'sped' is not in \[sources\]; did you mean 'speed'"),
+    ({"ghi": "gh"}, r"parcels.hybrid.ghi: 'gh' is not in \[sources\].*Sources are: aoi, speed, ghi"),
     ({"columns": {"wind": "WS"}}, r"parcels.hybrid.columns.wind: not a record variable"),
     ({"units": {"wind_speed": 5}}, r"parcels.hybrid.units.wind_speed: expected a non-empty string"),
     ({"location": [40.5, 200.0, 0]},
@@ -181,7 +181,7 @@ def test_config_defaults(project):
 def _toml(root: Path, record: str) -> Path:
     path = root / "hybrid.toml"
     path.write_text(
-        '[inputs]\naoi = "data/aoi.gpkg"\nspeed = "data/speed.tif"\nghi = "data/ghi.tif"\n'
+        '[sources]\naoi = "data/aoi.gpkg"\nspeed = "data/speed.tif"\nghi = "data/ghi.tif"\n'
         'direction = "data/direction.tif"\nparcels = "data/parcels.gpkg"\n'
         '[grid]\nresolution_m = 100\n'
         '[[models.wind.criteria]]\nname = "speed"\nfunction = "linear"\nlow = 5.0\nhigh = 9.0\n'

@@ -251,13 +251,13 @@ def configured_input_kinds(config: Config) -> dict[str, LayerKind]:
     ------
     ConfigError
         A model reads an input as two kinds, or two models read it as different kinds: the message
-        starts with ``inputs.<name>`` and names both readers.
+        starts with ``sources.<name>`` and names both readers.
     """
     kinds: dict[str, LayerKind] = {}
     first: dict[str, str] = {}
     for m in config.models.values():
         key = f"models.{m.name}"
-        built = _custom_overlay(m) if m.kind == "custom" else build_model(m, inputs=list(config.inputs))
+        built = _custom_overlay(m) if m.kind == "custom" else build_model(m, inputs=list(config.sources))
         try:
             own = input_kinds(built)
         except SteppeGeoError as exc:
@@ -267,9 +267,9 @@ def configured_input_kinds(config: Config) -> dict[str, LayerKind]:
             who = f"{key} ({', '.join(r for r, _ in readers[k])})"
             if k in kinds and kinds[k] is not kind:
                 raise ConfigError(
-                    f"inputs.{k}: {first[k]} reads {k!r} as a {kinds[k].value} layer and {who} as a "
+                    f"sources.{k}: {first[k]} reads {k!r} as a {kinds[k].value} layer and {who} as a "
                     f"{kind.value} layer; an input is loaded once, as one kind. Give each model its own "
-                    f"input (a second entry under [inputs] for the same file), or change one of them"
+                    f"input (a second entry under [sources] for the same file), or change one of them"
                 )
             kinds.setdefault(k, kind)
             first.setdefault(k, who)

@@ -113,7 +113,7 @@ def _check_ahp(model: ModelConfig, names: Sequence[str]) -> None:
 
 def _check_model(config: Config, model: ModelConfig, rasters: set[str]) -> None:
     key = f"models.{model.name}"
-    inputs = config.inputs
+    inputs = config.sources
     if model.kind == "custom":
         for i, c in enumerate(model.criteria):
             _check_config_layer(f"{key}.criteria[{i}].layer", c.layer, known=[], derived=[], inputs=inputs,
@@ -152,12 +152,12 @@ def _check_model(config: Config, model: ModelConfig, rasters: set[str]) -> None:
         hint = closest(k, unused)
         dropped = [*model.drop, *missing]
         raise ConfigError(
-            f"inputs.{k}: missing; {key} ({model.label}) needs it for "
+            f"sources.{k}: missing; {key} ({model.label}) needs it for "
             f"{built.used_by(k) or 'the model'}"
-            + (f" (is inputs.{hint} meant to be it? Then rename it to {k})" if hint else "")
-            + f". Inputs given: {_layer_list(list(inputs))}."
+            + (f" (is sources.{hint} meant to be it? Then rename it to {k})" if hint else "")
+            + f". Sources given: {_layer_list(list(inputs))}."
             + (f" Also missing: {', '.join(missing[1:])}." if len(missing) > 1 else "")
-            + f" Give {'them' if len(missing) > 1 else 'it'} under [inputs], or, where the layer does not "
+            + f" Give {'them' if len(missing) > 1 else 'it'} under [sources], or, where the layer does not "
             f"exist for this area, leave what reads it out of the model: {key}.drop = "
             f"[{', '.join(_toml(d) for d in dropped)}]"
         )
@@ -169,7 +169,7 @@ def _check_model(config: Config, model: ModelConfig, rasters: set[str]) -> None:
         is_raster = k in rasters
         if (kind is not LayerKind.VECTOR) != is_raster:
             raise ConfigError(
-                f"inputs.{k}: {key} ({model.label}) reads {k!r} as a "
+                f"sources.{k}: {key} ({model.label}) reads {k!r} as a "
                 f"{'vector' if kind is LayerKind.VECTOR else 'raster'} layer "
                 f"({built.used_by(k)}), but {source_name(inputs[k])!r} is a "
                 f"{'raster' if is_raster else 'vector'} file"
@@ -187,32 +187,32 @@ def _vector_columns(path: Path | str, key: str, layer: str | None = None,
 
 def _check_vector_layers(config: Config, rasters: set[str]) -> None:
     """Every vector input names a layer that exists, and one is named for a multi-layer file."""
-    for name, path in config.inputs.items():
+    for name, path in config.sources.items():
         layer = config.input_layers.get(name)
         if name in rasters:
             if layer is not None:
-                raise ConfigError(f"inputs.{name}.layer: {source_name(path)!r} is a raster; only vector "
+                raise ConfigError(f"sources.{name}.layer: {source_name(path)!r} is a raster; only vector "
                                   "files have layers")
             continue
         try:
             names = vector_layers(path)
         except SteppeGeoError as exc:
-            raise ConfigError(f"inputs.{name}: {exc}") from None
+            raise ConfigError(f"sources.{name}: {exc}") from None
         if layer is None and len(names) > 1:
             raise ConfigError(
-                f"inputs.{name}: {source_name(path)!r} holds {len(names)} layers ({', '.join(names)}); "
-                f"choose one: inputs.{name} = {{ path = \"{source_name(path)}\", layer = \"{names[0]}\" }}"
+                f"sources.{name}: {source_name(path)!r} holds {len(names)} layers ({', '.join(names)}); "
+                f"choose one: sources.{name} = {{ path = \"{source_name(path)}\", layer = \"{names[0]}\" }}"
             )
         if layer is not None and layer not in names:
             raise ConfigError(
-                f"inputs.{name}.layer: no layer {layer!r} in {source_name(path)!r}"
+                f"sources.{name}.layer: no layer {layer!r} in {source_name(path)!r}"
                 f"{did_you_mean(layer, names)} Layers are: {', '.join(names)}."
             )
 
 
 def _check_parcels(config: Config, rasters: set[str], *, scheduler: str | None, workers: int | None) -> None:
     """The parcel layer is a vector with the configured columns; custom models rank only in memory."""
-    inputs = config.inputs
+    inputs = config.sources
     pc = config.parcels
     if pc is None:
         return
@@ -303,9 +303,9 @@ def check_config(config: Config, *, scheduler: str | None = None, workers: int |
         AHP judgements with a consistency ratio above 0.10, naming the judgement to revise.
     UndeclaredUnitsWarning
         A raster with a role (``dem``, ``ghi``, ...) whose units neither a tag nor
-        ``inputs.<name>.units`` gives.
+        ``sources.<name>.units`` gives.
     """
-    inputs = config.inputs
+    inputs = config.sources
     rasters = {k for k, p in inputs.items() if _is_raster(p)}
     if config.grid.aoi in rasters:
         raise ConfigError(f"grid.aoi: input {config.grid.aoi!r} ({source_name(inputs[config.grid.aoi])}) is "

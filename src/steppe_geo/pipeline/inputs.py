@@ -17,6 +17,7 @@ import xarray as xr
 from rasterio.windows import Window
 from tqdm import tqdm
 
+from steppe_geo._deprecation import renamed_parameter
 from steppe_geo.config import GridConfig, InputSpec
 from steppe_geo.errors import EmptyLayerError, InvalidParameterError, SteppeGeoError
 from steppe_geo.georef import crs_label
@@ -57,7 +58,7 @@ def _read_as_raster(name: str, path: Path | str, kind: LayerKind | str | None) -
     wanted = LayerKind(kind) is not LayerKind.VECTOR
     if wanted != raster:
         raise InvalidParameterError(
-            f"inputs.{name}: the models read {name!r} as a {'raster' if wanted else 'vector'} layer "
+            f"sources.{name}: the models read {name!r} as a {'raster' if wanted else 'vector'} layer "
             f"(input kind {LayerKind(kind).value!r}), but {source_name(path)!r} is a "
             f"{'raster' if raster else 'vector'} file (raster suffixes: {', '.join(RASTER_SUFFIXES)})"
         )
@@ -76,7 +77,7 @@ def _raster_options(name: str, spec: InputSpec | None, kind: LayerKind | str | N
 def raster_read_options(name: str, spec: InputSpec | None = None) -> dict[str, Any]:
     """Keyword arguments of :func:`steppe_geo.io.read_raster` for input ``name``.
 
-    The options declared in its ``[inputs.<name>]`` table, plus what its role
+    The options declared in its ``[sources.<name>]`` table, plus what its role
     (:data:`steppe_geo.io.plausibility.INPUT_ROLES`) implies: ``to_units`` (the units the models
     read, e.g. metres for ``dem``; declared units or a known units tag are converted) and
     ``band="all"`` for a time series (``ndvi``) unless a band is declared.
@@ -110,14 +111,16 @@ def raster_read_options(name: str, spec: InputSpec | None = None) -> dict[str, A
     return opts
 
 
-def build_grid(inputs: Mapping[str, Path | str], grid_config: GridConfig, *,
+@renamed_parameter(old="inputs", new="sources", since="0.2.0")
+def build_grid(sources: Mapping[str, Path | str], grid_config: GridConfig, *,
                layers: Mapping[str, str] | None = None,
                specs: Mapping[str, InputSpec] | None = None) -> Grid:
     """The analysis grid for the area of interest named in ``grid_config.aoi``.
 
     Parameters
     ----------
-    inputs : mapping name → path
+    sources : mapping name → path
+        ``Config.sources`` (``[sources]``). Was ``inputs`` (a deprecated alias until 0.3.0).
     grid_config : GridConfig
     layers : mapping name → layer, optional
         Layer of multi-layer vector inputs (``Config.input_layers``).
@@ -133,27 +136,30 @@ def build_grid(inputs: Mapping[str, Path | str], grid_config: GridConfig, *,
     ------
     SteppeGeoError
         The AOI file cannot be read (each subclass as :func:`steppe_geo.io.read_vector` raises it),
-        its message prefixed with the config key ``inputs.<aoi>``.
+        its message prefixed with the config key ``sources.<aoi>``.
     """
     spec = (specs or {}).get(grid_config.aoi)
     try:
-        aoi = read_vector(inputs[grid_config.aoi], layer=(layers or {}).get(grid_config.aoi), role="polygons",
+        aoi = read_vector(sources[grid_config.aoi], layer=(layers or {}).get(grid_config.aoi),
+                          role="polygons",
                           encoding=None if spec is None else spec.encoding)
     except SteppeGeoError as exc:  # the same error, naming the config key of the file at fault
-        raise type(exc)(f"inputs.{grid_config.aoi}: {exc}") from None
+        raise type(exc)(f"sources.{grid_config.aoi}: {exc}") from None
     projection = cast(Literal["equal-area", "utm"], grid_config.projection)  # checked by the config reader
     return Grid.for_area(aoi, resolution_m=grid_config.resolution_m, margin_m=grid_config.margin_m,
                          projection=projection)
 
 
-def load_inputs(inputs: Mapping[str, Path | str], grid: Grid, *, layers: Mapping[str, str] | None = None,
+@renamed_parameter(old="inputs", new="sources", since="0.2.0")
+def load_inputs(sources: Mapping[str, Path | str], grid: Grid, *, layers: Mapping[str, str] | None = None,
                 specs: Mapping[str, InputSpec] | None = None,
                 kinds: Mapping[str, LayerKind | str] | None = None, progress: bool = False) -> InputLayers:
     """Read every input: rasters aligned onto ``grid``, vectors reprojected to its CRS.
 
     Parameters
     ----------
-    inputs : mapping name → path
+    sources : mapping name → path
+        ``Config.sources`` (``[sources]``). Was ``inputs`` (a deprecated alias until 0.3.0).
     grid : Grid
     kinds : mapping name → LayerKind, optional
         The kind the models read each input as (:func:`steppe_geo.pipeline.build.configured_input_kinds`,
@@ -183,7 +189,7 @@ def load_inputs(inputs: Mapping[str, Path | str], grid: Grid, *, layers: Mapping
     rasters: dict[str, xr.DataArray] = {}
     vectors: dict[str, gpd.GeoDataFrame] = {}
     kinds = kinds or {}
-    for name, path in tqdm(list(inputs.items()), desc="load and align", unit="layer", disable=not progress):
+    for name, path in tqdm(list(sources.items()), desc="load and align", unit="layer", disable=not progress):
         path = input_path(path)  # a URL stays a string
         spec = (specs or {}).get(name)
         if _read_as_raster(name, path, kinds.get(name)):
@@ -195,7 +201,7 @@ def load_inputs(inputs: Mapping[str, Path | str], grid: Grid, *, layers: Mapping
     seconds = time.perf_counter() - t0
     log.info("loaded and aligned %d rasters and %d vector layers in %.1f s", len(rasters), len(vectors),
              seconds)
-    return InputLayers(grid, rasters, vectors, {k: input_path(v) for k, v in inputs.items()}, seconds)
+    return InputLayers(grid, rasters, vectors, {k: input_path(v) for k, v in sources.items()}, seconds)
 
 
 class AlignedRasters(Mapping[str, xr.DataArray]):
@@ -219,7 +225,8 @@ class AlignedRasters(Mapping[str, xr.DataArray]):
         return len(self._files)
 
 
-def align_inputs(inputs: Mapping[str, Path | str], grid: Grid, work: Path, *,
+@renamed_parameter(old="inputs", new="sources", since="0.2.0")
+def align_inputs(sources: Mapping[str, Path | str], grid: Grid, work: Path, *,
                  layers: Mapping[str, str] | None = None, specs: Mapping[str, InputSpec] | None = None,
                  kinds: Mapping[str, LayerKind | str] | None = None, rows: int = 256, client: Any = None,
                  progress: bool = False) -> InputLayers:
@@ -231,7 +238,8 @@ def align_inputs(inputs: Mapping[str, Path | str], grid: Grid, work: Path, *,
 
     Parameters
     ----------
-    inputs : mapping name → path
+    sources : mapping name → path
+        ``Config.sources`` (``[sources]``). Was ``inputs`` (a deprecated alias until 0.3.0).
     grid : Grid
     work : Path
         The run's work folder.
@@ -262,7 +270,7 @@ def align_inputs(inputs: Mapping[str, Path | str], grid: Grid, work: Path, *,
     files: dict[str, Path] = {}
     vectors: dict[str, gpd.GeoDataFrame] = {}
     kinds = kinds or {}
-    for name, path in tqdm(list(inputs.items()), desc="load and align", unit="layer", disable=not progress):
+    for name, path in tqdm(list(sources.items()), desc="load and align", unit="layer", disable=not progress):
         path = input_path(path)  # a URL stays a string
         spec = (specs or {}).get(name)
         target = work / "aligned" / f"{name}.tif"
@@ -283,7 +291,7 @@ def align_inputs(inputs: Mapping[str, Path | str], grid: Grid, work: Path, *,
              len(vectors), seconds)
     # AlignedRasters is a read-only Mapping where InputLayers.rasters is typed as the in-memory dict
     return InputLayers(grid, AlignedRasters(files), vectors,  # type: ignore[arg-type]  # (see above)
-                       {k: input_path(v) for k, v in inputs.items()}, seconds, files=files)
+                       {k: input_path(v) for k, v in sources.items()}, seconds, files=files)
 
 
 def _converts_values(path: Path | str, opts: Mapping[str, Any]) -> bool:
