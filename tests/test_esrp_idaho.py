@@ -164,7 +164,7 @@ def test_item7_validate_announces_every_required_edit_in_one_pass(tmp_path):
         assert text in message, text
     # every line starts with the key to change
     lines = [line for line in message.splitlines()[1:] if line.startswith("- ")]
-    assert len(lines) >= 9 and all(re.match(r"- (inputs|models)\.\w+", line) for line in lines)
+    assert len(lines) >= 9 and all(re.match(r"- (sources|models)\.\w+", line) for line in lines)
     # all the advice followed (the example as committed): validate passes
     check_config(load_config(EXAMPLE, output_dir=tmp_path))
 
