@@ -33,7 +33,7 @@ def project(tmp_path, monkeypatch):
     ramp = np.tile(np.linspace(3.0, 10.0, grid.shape[1], dtype=np.float32), (grid.shape[0], 1))
     write_raster(grid.to_dataarray(ramp, name="wind", units="m s-1"), tmp_path / "wind.tif")
     (tmp_path / "p.toml").write_text(
-        '[inputs]\naoi = "aoi.gpkg"\nwind = "wind.tif"\n[grid]\nresolution_m = 250\n'
+        '[sources]\naoi = "aoi.gpkg"\nwind = "wind.tif"\n[grid]\nresolution_m = 250\n'
         '[[models.wind.criteria]]\nname = "wind"\nfunction = "linear"\nlow = 4.0\nhigh = 9.0\n'
         '[outputs]\ndirectory = "out"\n', encoding="utf-8")
     return tmp_path
@@ -77,7 +77,7 @@ def test_validate_ok_and_config_errors_exit_1(project):
     missing.write_text((project / "p.toml").read_text(encoding="utf-8").replace("wind.tif", "nowind.tif"),
                        encoding="utf-8")
     res = invoke("validate", missing)
-    assert res.exit_code == 1 and "inputs.wind: input file not found" in res.output
+    assert res.exit_code == 1 and "sources.wind: input file not found" in res.output
 
 
 def test_usage_errors_exit_2(project):

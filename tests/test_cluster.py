@@ -131,7 +131,7 @@ def test_unreachable_run_scheduler_is_named_in_the_error(tmp_path, monkeypatch):
     from steppe_geo.pipeline import evaluate
 
     monkeypatch.setattr(evaluate, "SCHEDULER_TIMEOUT", "1s")  # the bound of the wait, shortened
-    data = {"inputs": {k: str(v) for k, v in sg.datasets.sample_paths().items() if k in ("aoi", "dem")},
+    data = {"sources": {k: str(v) for k, v in sg.datasets.sample_paths().items() if k in ("aoi", "dem")},
             "grid": {"aoi": "aoi", "resolution_m": 800},
             "models": {"terrain": {"criteria": [{"name": "dem", "function": "linear", "low": 1000,
                                                  "high": 1500, "weight": 1}]}},

@@ -22,7 +22,7 @@ def files(tmp_path):
 
 def _base(**extra):
     data = {
-        "inputs": {"aoi": "aoi.gpkg", "wind": "wind.tif", "slope": "slope.tif", "parcels": "parcels.gpkg"},
+        "sources": {"aoi": "aoi.gpkg", "wind": "wind.tif", "slope": "slope.tif", "parcels": "parcels.gpkg"},
         "grid": {"aoi": "aoi", "resolution_m": 250},
         "models": {"wind": {"criteria": [
             {"name": "wind", "function": "linear", "low": 4.0, "high": 9.0, "weight": 2},
@@ -37,7 +37,7 @@ def _base(**extra):
 def test_valid_config_resolves_paths_and_builds_mcda_objects(files, monkeypatch):
     monkeypatch.chdir(files)
     cfg = config_from_dict(_base(parcels={"source": "parcels", "top_k": 5}), base_dir=files)
-    assert cfg.inputs["wind"] == files / "wind.tif"
+    assert cfg.sources["wind"] == files / "wind.tif"
     assert cfg.grid.resolution_m == 250.0 and cfg.grid.projection == "equal-area"
     crit = cfg.models["wind"].criteria
     assert [c.name for c in crit] == ["wind", "slope", "flat"] and crit[2].layer == "slope"
@@ -80,7 +80,7 @@ def test_unknown_rule_suggests_the_closest(files):
 
 
 @pytest.mark.parametrize(("patch", "message"), [
-    ({"modles": {}}, r"^modles: unknown key; did you mean 'models'\? Valid keys are: project, inputs"),
+    ({"modles": {}}, r"^modles: unknown key; did you mean 'models'\? Valid keys are: project, sources"),
     ({"grid": {"aoi": "aoi", "resolution": 100}}, r"^grid\.resolution: unknown key; did"
         r" you mean 'resolution_m'"),
     ({"grid": {"aoi": "aoi", "resolution_m": 0}}, r"^grid\.resolution_m: must be > 0, got 0"),
@@ -89,7 +89,7 @@ def test_unknown_rule_suggests_the_closest(files):
     ({"grid": {"aoi": "aoi", "projection": "equal_aera"}},
      r"^grid\.projection: unknown 'equal_aera'; did you mean"
          r" 'equal-area'\? Valid values are: 'equal-area', 'utm'"),
-    ({"grid": {"aoi": "boundary"}}, r"^grid\.aoi: 'boundary' is not an input"),
+    ({"grid": {"aoi": "boundary"}}, r"^grid\.aoi: 'boundary' is not in \[sources\]"),
     ({"outputs": {"maps": ["png", "jpeg"]}}, r"^outputs\.maps\[1\]: unknown 'jpeg'.*Valid"
         r" values are: 'png', 'pdf'"),
     ({"outputs": {"vectors": ["shapfile"]}}, r"^outputs\.vectors\[0\]: unknown 'shapfile';"
@@ -97,8 +97,8 @@ def test_unknown_rule_suggests_the_closest(files):
     ({"outputs": {"report": "yes"}}, r"^outputs\.report: expected true or false, got 'yes' \(str\)"),
     ({"run": {"mode": "cluster"}}, r"^run\.mode: unknown 'cluster'.*'memory', 'streamed', 'dask'"),
     ({"run": {"workers": 0}}, r"^run\.workers: must be >= 1, got 0"),
-    ({"parcels": {"source": "parcel"}}, r"^parcels\.source: 'parcel' is not an"
-        r" input; did you mean 'parcels'"),
+    ({"parcels": {"source": "parcel"}}, r"^parcels\.source: 'parcel' is not in"
+        r" \[sources\]; did you mean 'parcels'"),
     ({"parcels": {"top_k": 0}}, r"^parcels\.top_k: must be >= 1, got 0"),
     ({"parcels": {"rank_by": "wnd"}}, r"^parcels\.rank_by: 'wnd' is not a model; did you mean 'wind'"),
     ({"parcels": {"rank_by": ["wind", "sol"]}}, r"^parcels\.rank_by\[1\]: 'sol' is not a model"),
@@ -146,8 +146,8 @@ def test_model_errors_name_the_key_path(files, edit, message):
 
 def test_missing_input_file_is_named(files):
     data = _base()
-    data["inputs"]["dem"] = "data/dem.tif"
-    with pytest.raises(InputNotFoundError, match=r"^inputs\.dem: input file not found: '.*data/dem\.tif'"):
+    data["sources"]["dem"] = "data/dem.tif"
+    with pytest.raises(InputNotFoundError, match=r"^sources\.dem: input file not found: '.*data/dem\.tif'"):
         config_from_dict(data, base_dir=files)
 
 
@@ -165,13 +165,13 @@ def test_load_config_resolves_inputs_relative_to_the_file_and_outputs_to_the_cwd
     work.mkdir()
     monkeypatch.chdir(work)  # where the user runs steppe-geo
     text = (
-        '[inputs]\naoi = "../aoi.gpkg"\nwind = "../wind.tif"\n'
+        '[sources]\naoi = "../aoi.gpkg"\nwind = "../wind.tif"\n'
         '[[models.w.criteria]]\nname = "wind"\nfunction = {function = "linear", low = 3.0, high = 8.0}\n'
         '[outputs]\ndirectory = "out"\n'
     )
     (sub / "c.toml").write_text(text, encoding="utf-8")
     cfg = load_config(sub / "c.toml")
-    assert cfg.inputs["wind"].resolve() == (files / "wind.tif").resolve()
+    assert cfg.sources["wind"].resolve() == (files / "wind.tif").resolve()
     # outputs go where the command runs, not beside the (maybe shared or read-only) config
     assert cfg.outputs.directory == work / "out"
     assert load_config(sub / "c.toml", output_dir=files).outputs.directory == files / "out"
@@ -181,15 +181,15 @@ def test_load_config_resolves_inputs_relative_to_the_file_and_outputs_to_the_cwd
 
 def test_sample_prefix_unknown_layer(files):
     data = _base()
-    data["inputs"]["dem"] = "sample:dme"
-    with pytest.raises(ConfigError, match=r"^inputs\.dem: the sample dataset has no"
+    data["sources"]["dem"] = "sample:dme"
+    with pytest.raises(ConfigError, match=r"^sources\.dem: the sample dataset has no"
         r" layer 'dme'; did you mean 'dem'"):
         config_from_dict(data, base_dir=files)
 
 
 def test_paths_are_paths(files):
     cfg = config_from_dict(_base(), base_dir=files)
-    assert all(isinstance(p, Path) for p in cfg.inputs.values())
+    assert all(isinstance(p, Path) for p in cfg.sources.values())
 
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "examples").glob("*.toml"))
@@ -200,7 +200,7 @@ def test_example_configs_validate(path):
     from steppe_geo.pipeline import check_config
 
     cfg = load_config(path)
-    assert cfg.models and all(p.exists() for p in cfg.inputs.values())
+    assert cfg.models and all(p.exists() for p in cfg.sources.values())
     check_config(cfg)  # models, inputs, weights and AHP judgements (consistent: no warning)
 
 
@@ -311,7 +311,7 @@ SAMPLE_LAYERS = sorted(sample_paths())
 def _sample(**models):
     """Every sample layer as an input; wind ranks the sample parcels by their id column."""
     return {
-        "inputs": {k: f"sample:{k}" for k in SAMPLE_LAYERS},
+        "sources": {k: f"sample:{k}" for k in SAMPLE_LAYERS},
         "grid": {"aoi": "aoi", "resolution_m": 2000},
         "models": models or {"wind": {"preset": "wind_onshore"}},
         "parcels": {"source": "parcels", "id_column": "parcel_id", "name_column": "name_zh",
@@ -335,15 +335,16 @@ LATE_ERRORS = [
     pytest.param(lambda d: d["models"]["wind"].update(parameters={"hub_height_m": 400}),
                  r"^models\.wind\.parameters\.hub_height_m: must be within \(0, 300\], got 400$",
                  id="parameter-range"),
-    pytest.param(lambda d: d["inputs"].pop("roads"),
-                 r"^inputs\.roads: missing; models\.wind \(preset 'wind_onshore'\) needs it for derivations "
-                 r"'distance_roads_m', 'setback_roads'\. Inputs given: airport, aoi, dem",
+    pytest.param(lambda d: d["sources"].pop("roads"),
+                 r"^sources\.roads: missing; models\.wind \(preset 'wind_onshore'\) needs it for derivations "
+                 r"'distance_roads_m', 'setback_roads'\. Sources given: airport, aoi, dem",
                  id="missing-input"),
-    pytest.param(lambda d: d["inputs"].update(road=d["inputs"].pop("roads")),
-                 r"^inputs\.roads: missing; .* \(is inputs\.road meant to be it\? Then rename it to roads\)",
+    pytest.param(lambda d: d["sources"].update(road=d["sources"].pop("roads")),
+                 r"^sources\.roads: missing; .* \(is sources\.road meant to be it\? Then rename it to "
+                 r"roads\)",
                  id="misnamed-input"),
-    pytest.param(lambda d: d["inputs"].update(roads="sample:dem"),
-                 r"^inputs\.roads: models\.wind \(preset 'wind_onshore'\) reads 'roads' as a vector layer "
+    pytest.param(lambda d: d["sources"].update(roads="sample:dem"),
+                 r"^sources\.roads: models\.wind \(preset 'wind_onshore'\) reads 'roads' as a vector layer "
                  r"\(derivations 'distance_roads_m', 'setback_roads'\), but 'dem\.tif' is a raster file",
                  id="input-kind"),
     pytest.param(lambda d: d["parcels"].update(id_column="parcel_idd"),
@@ -482,10 +483,10 @@ def test_every_preset_is_expressible(tmp_path):
     cfg = config_from_dict(data, base_dir=tmp_path)
     assert set(cfg.models) == {f"{p}_{how}" for p in MODEL_PRESETS for how in ("by_name", "from_file")}
     check_config(cfg)
-    grid = build_grid(cfg.inputs, cfg.grid)
+    grid = build_grid(cfg.sources, cfg.grid)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", InvalidGeometryWarning)  # the sample parcels (not used here)
-        layers = load_inputs(cfg.inputs, grid)
+        layers = load_inputs(cfg.sources, grid)
     for preset in MODEL_PRESETS:
         a = evaluate_model(cfg.models[f"{preset}_by_name"], layers)
         b = evaluate_model(cfg.models[f"{preset}_from_file"], layers)
@@ -496,7 +497,7 @@ def test_every_preset_is_expressible(tmp_path):
     # the example written by `steppe-geo init` is valid TOML and uses only known sections and presets
     example = tomllib.loads(EXAMPLE_CONFIG)
     assert {m["preset"] for m in example["models"].values() if "preset" in m} <= set(MODEL_PRESETS)
-    assert set(example) <= {"project", "inputs", "grid", "models", "parcels", "outputs", "run"}
+    assert set(example) <= {"project", "sources", "grid", "models", "parcels", "outputs", "run"}
 
 
 def _two_layer_roads(tmp_path):
@@ -516,18 +517,20 @@ def test_multi_layer_vector_input_needs_a_layer_named_before_any_work(tmp_path):
 
     network = _two_layer_roads(tmp_path)
     data = _sample()
-    data["inputs"]["roads"] = str(network)
+    data["sources"]["roads"] = str(network)
     cfg = config_from_dict(data, base_dir=tmp_path, output_dir=tmp_path)
-    with pytest.raises(ConfigError, match=r"^inputs\.roads: 'network\.gpkg' holds 2 layers \(roads_2024, "
-                                          r"roads_1990\); choose one: inputs\.roads = \{ path = "):
+    with pytest.raises(ConfigError, match=r"^sources\.roads: 'network\.gpkg' holds 2 layers \(roads_2024, "
+                                          r"roads_1990\); choose one: sources\.roads = \{ path = "):
         check_config(cfg)
-    data["inputs"]["roads"] = {"path": str(network), "layer": "roads_2042"}
+    data["sources"]["roads"] = {"path": str(network), "layer": "roads_2042"}
     cfg = config_from_dict(data, base_dir=tmp_path, output_dir=tmp_path)
-    with pytest.raises(ConfigError, match=r"^inputs\.roads\.layer: no layer 'roads_2042' in 'network\.gpkg'; "
+    with pytest.raises(ConfigError, match=r"^sources\.roads\.layer: no layer 'roads_2042' in "
+                                          r"'network\.gpkg'; "
                                           r"did you mean 'roads_2024'\?"):
         check_config(cfg)
-    with pytest.raises(ConfigError, match=r"^inputs\.roads\.layr: unknown key; did you mean 'layer'\?"):
-        config_from_dict({**data, "inputs": {**data["inputs"], "roads": {"path": str(network), "layr": "x"}}},
+    with pytest.raises(ConfigError, match=r"^sources\.roads\.layr: unknown key; did you mean 'layer'\?"):
+        roads = {"path": str(network), "layr": "x"}
+        config_from_dict({**data, "sources": {**data["sources"], "roads": roads}},
                          base_dir=tmp_path)
 
 
@@ -536,50 +539,50 @@ def test_multi_layer_vector_input_with_layer_is_read(tmp_path):
 
     network = _two_layer_roads(tmp_path)
     data = _sample()
-    data["inputs"]["roads"] = {"path": str(network), "layer": "roads_1990"}
+    data["sources"]["roads"] = {"path": str(network), "layer": "roads_1990"}
     cfg = config_from_dict(data, base_dir=tmp_path, output_dir=tmp_path)
-    assert cfg.input_layers == {"roads": "roads_1990"} and cfg.inputs["roads"] == network
+    assert cfg.input_layers == {"roads": "roads_1990"} and cfg.sources["roads"] == network
     check_config(cfg)
-    grid = build_grid(cfg.inputs, cfg.grid, layers=cfg.input_layers)
-    layers = load_inputs({"roads": cfg.inputs["roads"]}, grid, layers=cfg.input_layers)
+    grid = build_grid(cfg.sources, cfg.grid, layers=cfg.input_layers)
+    layers = load_inputs({"roads": cfg.sources["roads"]}, grid, layers=cfg.input_layers)
     assert len(layers.vectors["roads"]) == 3  # the 1990 layer, not the first one
 
 
 # ----------------------------------------------------------------------------- declared input semantics
 def test_inputs_given_as_tables_declare_their_semantics(files):
     data = _base()
-    data["inputs"]["wind"] = {"path": "wind.tif", "units": "km/h", "scale": 0.1, "offset": 0.0, "nodata": -1,
+    data["sources"]["wind"] = {"path": "wind.tif", "units": "km/h", "scale": 0.1, "offset": 0.0, "nodata": -1,
                               "kind": "continuous", "resampling": "average", "band": 2}
-    data["inputs"]["parcels"] = {"path": "parcels.gpkg", "layer": "fields", "encoding": "gbk"}
+    data["sources"]["parcels"] = {"path": "parcels.gpkg", "layer": "fields", "encoding": "gbk"}
     cfg = config_from_dict(data, base_dir=files)
     wind = cfg.spec("wind")
-    assert wind.path == files / "wind.tif" and cfg.inputs["wind"] == files / "wind.tif"
+    assert wind.path == files / "wind.tif" and cfg.sources["wind"] == files / "wind.tif"
     assert wind.raster_options() == {"kind": "continuous", "units": "km h-1", "scale": 0.1, "offset": 0.0,
                                      "nodata": -1.0, "resampling": "average", "band": 2}
     assert cfg.spec("parcels").vector_options() == {"layer": "fields", "encoding": "gbk"}
     assert cfg.input_layers == {"parcels": "fields"}
     assert cfg.spec("slope").declared() == {}  # the plain string form: a path only
-    all_bands = config_from_dict({**data, "inputs": {**data["inputs"], "wind": {"path": "wind.tif",
+    all_bands = config_from_dict({**data, "sources": {**data["sources"], "wind": {"path": "wind.tif",
                                                                                 "band": "all"}}},
                                  base_dir=files)
     assert all_bands.spec("wind").band == "all"
 
 
 @pytest.mark.parametrize(("option", "value", "message"), [
-    ("units", "feet", r"inputs\.wind\.units: 'feet' is not a known unit; did you mean 'ft'\? Known: 'm', "),
-    ("unit", "ft", r"inputs\.wind\.unit: unknown key; did you mean 'units'\? Valid keys are: path, layer"),
-    ("kind", "classes", r"inputs\.wind\.kind: unknown 'classes'.* Valid values are: 'continuous', "
+    ("units", "feet", r"sources\.wind\.units: 'feet' is not a known unit; did you mean 'ft'\? Known: 'm', "),
+    ("unit", "ft", r"sources\.wind\.unit: unknown key; did you mean 'units'\? Valid keys are: path, layer"),
+    ("kind", "classes", r"sources\.wind\.kind: unknown 'classes'.* Valid values are: 'continuous', "
                         r"'categorical'"),
-    ("resampling", "bilinar", r"inputs\.wind\.resampling: unknown 'bilinar'; did you mean 'bilinear'\?"),
-    ("band", 0, r"inputs\.wind\.band: expected a band number 1, 2, \.\.\. or \"all\", got 0"),
-    ("band", "2", r"inputs\.wind\.band: expected a band number"),
-    ("scale", 0, r"inputs\.wind\.scale: must not be 0"),
-    ("nodata", "none", r"inputs\.wind\.nodata: expected a number, got 'none'"),
-    ("encoding", "gbkk", r"inputs\.wind\.encoding: 'gbkk' is not a known text encoding; use a name such as "
+    ("resampling", "bilinar", r"sources\.wind\.resampling: unknown 'bilinar'; did you mean 'bilinear'\?"),
+    ("band", 0, r"sources\.wind\.band: expected a band number 1, 2, \.\.\. or \"all\", got 0"),
+    ("band", "2", r"sources\.wind\.band: expected a band number"),
+    ("scale", 0, r"sources\.wind\.scale: must not be 0"),
+    ("nodata", "none", r"sources\.wind\.nodata: expected a number, got 'none'"),
+    ("encoding", "gbkk", r"sources\.wind\.encoding: 'gbkk' is not a known text encoding; use a name such as "
                          r"'utf-8', 'gbk'"),
 ])
 def test_input_options_are_checked_with_key_paths(files, option, value, message):
     data = _base()
-    data["inputs"]["wind"] = {"path": "wind.tif", option: value}
+    data["sources"]["wind"] = {"path": "wind.tif", option: value}
     with pytest.raises(ConfigError, match=message):
         config_from_dict(data, base_dir=files)

@@ -16,9 +16,9 @@ import shapely
 import xarray as xr
 
 import steppe_geo as sg
-from steppe_geo import criteria, io, mcda, models, parcels
+from steppe_geo import criteria, io, mcda, models, parcels, pipeline
 from steppe_geo._deprecation import RenamedKeysDict, renamed_parameter
-from steppe_geo.config import config_from_dict
+from steppe_geo.config import config_from_dict, parse_config
 from steppe_geo.errors import ConfigError, InvalidParameterError, SteppeGeoDeprecationWarning
 from steppe_geo.pipeline import InputLayers
 
@@ -180,7 +180,7 @@ def test_renamed_keys_dict_misses_like_a_dict():
 def test_config_key_monte_carlo_draws(tmp_path):
     for name in ("aoi.gpkg", "wind.tif", "parcels.gpkg"):
         (tmp_path / name).write_bytes(b"")
-    data = {"inputs": {"aoi": "aoi.gpkg", "wind": "wind.tif", "parcels": "parcels.gpkg"},
+    data = {"sources": {"aoi": "aoi.gpkg", "wind": "wind.tif", "parcels": "parcels.gpkg"},
             "grid": {"aoi": "aoi", "resolution_m": 250},
             "models": {"wind": {"criteria": [
                 {"name": "wind", "function": "linear", "low": 4.0, "high": 9.0}]}}}
@@ -199,6 +199,44 @@ def test_config_key_monte_carlo_draws(tmp_path):
                                           r"which is given too: keep parcels\.n_draws only"):
         cfg(monte_carlo_draws=7, n_draws=8)
     assert dataclasses.replace(b.parcels, n_draws=3).n_draws == 3
+
+
+def test_config_table_inputs_is_sources(tmp_path):
+    # glossary case 2: the table of name → file is [sources]; [inputs] still reads, with a warning
+    for name in ("aoi.gpkg", "wind.tif"):
+        (tmp_path / name).write_bytes(b"")
+    rest = {"grid": {"aoi": "aoi", "resolution_m": 250},
+            "models": {"wind": {"criteria": [
+                {"name": "wind", "function": "linear", "low": 4.0, "high": 9.0}]}}}
+    table = {"aoi": "aoi.gpkg", "wind": {"path": "wind.tif", "units": "m s-1"}}
+
+    def cfg(key):
+        return config_from_dict({key: table, **rest}, base_dir=tmp_path)
+
+    a, b = _old_and_new(lambda: cfg("inputs"), lambda: cfg("sources"),
+                        r"the configuration table \[inputs\] is deprecated since steppe_geo 0\.2\.0 .*"
+                        r"use \[sources\]")
+    assert a == b and b.sources == {"aoi": tmp_path / "aoi.gpkg", "wind": tmp_path / "wind.tif"}
+    assert a.input_specs == b.input_specs and b.spec("wind").units == "m s-1"
+    # the same through TOML text, as a configuration file writes it
+    text = '[inputs]\naoi = "aoi.gpkg"\nwind = "wind.tif"\n\n[grid]\naoi = "aoi"\nresolution_m = 250\n'
+    with pytest.warns(SteppeGeoDeprecationWarning, match=r"\[inputs\] is deprecated"):
+        from_text = parse_config(text, base_dir=tmp_path)
+    assert from_text.sources == {"aoi": tmp_path / "aoi.gpkg", "wind": tmp_path / "wind.tif"}
+    c, d = _old_and_new(lambda: b.inputs, lambda: b.sources,
+                        r"Config\.inputs is deprecated .*use Config\.sources")
+    assert c == d
+    with pytest.raises(ConfigError, match=r"^inputs: the table \[inputs\] is the deprecated name of "
+                                          r"\[sources\], which is given too: keep \[sources\] only"):
+        config_from_dict({"inputs": table, "sources": table, **rest}, base_dir=tmp_path)
+
+
+def test_load_inputs_takes_sources(tmp_path):
+    path = sg.write_raster(WIND, tmp_path / "wind.tif")
+    a, b = _old_and_new(lambda: pipeline.load_inputs(inputs={"wind": path}, grid=GRID),
+                        lambda: pipeline.load_inputs(sources={"wind": path}, grid=GRID),
+                        r"load_inputs\(inputs=\.\.\.\) is deprecated .*use load_inputs\(sources=\.\.\.\)")
+    assert a.layers["wind"].identical(b.layers["wind"])
 
 
 def test_old_and_new_keyword_together_is_an_error():

@@ -143,7 +143,7 @@ def _raw_config() -> dict:
     """The configuration a new user writes first: the example without any edit validate asks for."""
     data = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
     raw = copy.deepcopy(data)
-    raw["inputs"]["dem"] = raw["inputs"]["dem"]["path"]
+    raw["sources"]["dem"] = raw["sources"]["dem"]["path"]
     for m in raw["models"].values():
         for key in ("drop", "land_cover_legend", "parameters"):
             m.pop(key, None)
@@ -155,7 +155,7 @@ def test_item7_validate_announces_every_required_edit_in_one_pass(tmp_path):
     with pytest.raises(ConfigError) as err:
         check_config(config_from_dict(raw, base_dir=EXAMPLES, output_dir=tmp_path))
     message = str(err.value)
-    expected = ['inputs.dem.units', 'units = "ft"', 'models.wind.drop = ["homesteads", "airport"]',
+    expected = ['sources.dem.units', 'units = "ft"', 'models.wind.drop = ["homesteads", "airport"]',
                 'models.solar.drop = ["homesteads", "airport"]',
                 *(f'models.{m}.land_cover_legend = "nlcd"' for m in MODELS),
                 'models.wind.parameters.river_width_column = ""', 'models.solar.parameters.road_class_column',
@@ -164,7 +164,7 @@ def test_item7_validate_announces_every_required_edit_in_one_pass(tmp_path):
         assert text in message, text
     # every line starts with the key to change
     lines = [line for line in message.splitlines()[1:] if line.startswith("- ")]
-    assert len(lines) >= 9 and all(re.match(r"- (inputs|models)\.\w+", line) for line in lines)
+    assert len(lines) >= 9 and all(re.match(r"- (sources|models)\.\w+", line) for line in lines)
     # all the advice followed (the example as committed): validate passes
     check_config(load_config(EXAMPLE, output_dir=tmp_path))
 

@@ -38,7 +38,7 @@ def _sample(resolution_m: float, *, mode: str = "memory", models: tuple[str, ...
     layers = {k: f"sample:{k}" for k in sample_paths()}
     layers.update(inputs)
     return {
-        "inputs": layers,
+        "sources": layers,
         "grid": {"aoi": "aoi", "resolution_m": resolution_m},
         "models": {p.split("_")[0]: {"preset": p} for p in models},
         "outputs": {"directory": "out", "maps": [], "report": False, "vectors": []},
@@ -100,7 +100,7 @@ def test_read_raster_counts_bands(tmp_path):
 def test_check_config_refuses_an_input_raster_declaring_1e12_pixels(tmp_path):
     vrt = _huge_vrt(tmp_path / "dem.vrt", 1_000_000, 1_000_000)
     cfg = config_from_dict(_sample(2000, dem=str(vrt)), base_dir=tmp_path)
-    with pytest.raises(SizeLimitError, match=r"^inputs\.dem \('dem\.vrt'\): 1,000,000 × 1,000,000 = 1e\+12 "
+    with pytest.raises(SizeLimitError, match=r"^sources\.dem \('dem\.vrt'\): 1,000,000 × 1,000,000 = 1e\+12 "
                                              r"pixels, more than the limit"):
         check_config(cfg)
 

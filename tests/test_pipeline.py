@@ -32,7 +32,7 @@ def project(tmp_path, rng):
     write_raster(slope, data / "slope.tif")
     cfg = {
         "project": {"name": "tiny"},
-        "inputs": {"aoi": "data/aoi.gpkg", "wind": "data/wind.tif", "slope": "data/slope.tif"},
+        "sources": {"aoi": "data/aoi.gpkg", "wind": "data/wind.tif", "slope": "data/slope.tif"},
         "grid": {"aoi": "aoi", "resolution_m": 200},
         "models": {"wind": {
             "criteria": [
@@ -61,7 +61,7 @@ def test_run_writes_aligned_layers_scores_and_summary(project):
                                   "maps/wind_score.png", "maps/wind_score.pdf", "maps/wind_exclusions.png",
                                   "maps/wind_exclusions.pdf", "report.html", "summary.json", "summary.txt"])
     assert result.files == _files(out)
-    grid = build_grid(cfg.inputs, cfg.grid)
+    grid = build_grid(cfg.sources, cfg.grid)
     wind = sg.read_raster(out / "aligned/wind.tif")
     slope = sg.read_raster(out / "aligned/slope.tif")
     score = sg.read_raster(out / "rasters/wind/score.tif")
@@ -189,8 +189,8 @@ def test_progress_bars_on_request(project, capsys):
 def test_load_inputs_reports_time_and_vectors(project):
     root, data = project
     cfg = config_from_dict(data, base_dir=root, output_dir=root)
-    grid = build_grid(cfg.inputs, cfg.grid)
-    layers = load_inputs(cfg.inputs, grid)
+    grid = build_grid(cfg.sources, cfg.grid)
+    layers = load_inputs(cfg.sources, grid)
     assert set(layers.layers) == {"wind", "slope"} and set(layers.vectors) == {"aoi"}
     assert layers.vectors["aoi"].crs == grid.crs and layers.seconds > 0
 
@@ -205,7 +205,7 @@ def test_preset_streamed_matches_memory_on_the_sample_data(tmp_path):
     needed = {*wind_onshore().inputs, "aoi"}
     cfg = dataclasses.replace(
         base, models={"wind": base.models["wind"]}, parcels=None,
-        inputs={k: v for k, v in base.inputs.items() if k in needed},
+        sources={k: v for k, v in base.sources.items() if k in needed},
         outputs=dataclasses.replace(base.outputs, aligned_inputs=False, maps=(), report=False, vectors=()))
     run(cfg, out_dir=tmp_path / "mem")
     run(dataclasses.replace(cfg, run=dataclasses.replace(cfg.run, mode="streamed", window=8)),
@@ -297,7 +297,7 @@ def test_report_names_parcels_by_id_and_shows_weights_cr_and_excluded_area(proje
     parcels = gpd.GeoDataFrame({"pid": ["P00101", "P00102", "P00103", "P00104"],
                                 "name": ["西南", "东南", "西北", "东北"]}, geometry=boxes, crs="EPSG:32649")
     write_vector(parcels, root / "data" / "parcels.gpkg")
-    data["inputs"]["parcels"] = "data/parcels.gpkg"
+    data["sources"]["parcels"] = "data/parcels.gpkg"
     data["parcels"] = {"source": "parcels", "id_column": "pid", "name_column": "name", "top_k": 2,
                        "n_draws": 50}
     data["models"]["wind"]["constraints"].append({"type": "value_range", "name": "calm", "layer": "wind",
@@ -423,7 +423,7 @@ def test_weighted_product_parcels_are_scored_by_the_score_raster_and_slivers_sta
     needed = {*restoration_priority().inputs, "aoi", "parcels"}
     cfg = dataclasses.replace(
         base, models={"restoration": base.models["restoration"]},
-        inputs={k: v for k, v in base.inputs.items() if k in needed},
+        sources={k: v for k, v in base.sources.items() if k in needed},
         parcels=dataclasses.replace(base.parcels, rank_by=("restoration",), select_by="restoration",
                                     n_draws=40, budget_ha=50_000.0),
         outputs=dataclasses.replace(base.outputs, aligned_inputs=False, maps=("png",), vectors=("gpkg",)))
@@ -474,7 +474,7 @@ def test_parcel_limits_from_the_config_and_no_weight_draws_for_a_fuzzy_rule(proj
     boxes.append(shapely.box(403_000, 4_432_500, 403_300, 4_432_900))  # 12 ha: a small parcel
     parcels = gpd.GeoDataFrame({"pid": ["SW", "SE", "NW", "NE", "small"]}, geometry=boxes, crs="EPSG:32649")
     write_vector(parcels, root / "data" / "parcels.gpkg")
-    data["inputs"]["parcels"] = "data/parcels.gpkg"
+    data["sources"]["parcels"] = "data/parcels.gpkg"
     data["models"]["wind"]["rule"] = "fuzzy-and"
     data["parcels"] = {"source": "parcels", "id_column": "pid", "top_k": 2, "min_eligible_ha": 20,
                        "min_eligible_share": 0.0, "region_min_area_ha": 40, "n_draws": 30}
@@ -517,7 +517,7 @@ def test_concave_aoi_bounds_the_run_and_missing_data_is_reported(project):
         shapely.box(401_000, 4_431_000, 402_000, 4_432_000),  # its top half is in the notch
         shapely.box(401_200, 4_431_700, 402_800, 4_432_900)])  # inside the notch: outside the AOI
     write_vector(parcels, root / "data" / "parcels.gpkg")
-    data["inputs"]["parcels"] = "data/parcels.gpkg"
+    data["sources"]["parcels"] = "data/parcels.gpkg"
     data["parcels"] = {"source": "parcels", "id_column": "pid", "top_k": 2, "n_draws": 0}
     data["outputs"].update(maps=["png"])
     result = run(config_from_dict(data, base_dir=root, output_dir=root))

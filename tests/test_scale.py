@@ -30,15 +30,15 @@ WINDOW = 32  # 2 x 3 windows, ragged edges
 @pytest.fixture(scope="module")
 def sample():
     cfg = demo_config(resolution_m=RESOLUTION_M)
-    grid = build_grid(cfg.inputs, cfg.grid, layers=cfg.input_layers)
-    return cfg, grid, load_inputs(cfg.inputs, grid, layers=cfg.input_layers)
+    grid = build_grid(cfg.sources, cfg.grid, layers=cfg.input_layers)
+    return cfg, grid, load_inputs(cfg.sources, grid, layers=cfg.input_layers)
 
 
 @pytest.fixture(scope="module")
 def aligned(sample, tmp_path_factory):
     cfg, grid, _ = sample
     work = tmp_path_factory.mktemp("work")
-    return work, align_inputs(cfg.inputs, grid, work, layers=cfg.input_layers, rows=7)
+    return work, align_inputs(cfg.sources, grid, work, layers=cfg.input_layers, rows=7)
 
 
 def _same(a, b):

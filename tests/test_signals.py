@@ -31,7 +31,7 @@ def _config(tmp_path: Path, mode: str, workers: int | None) -> Path:
     if workers:
         run["workers"] = workers
     data = {
-        "inputs": {k: f"sample:{k}" for k in sample_paths()},
+        "sources": {k: f"sample:{k}" for k in sample_paths()},
         "grid": {"aoi": "aoi", "resolution_m": 1000},
         "models": {"wind": {"preset": "wind_onshore"}, "restoration": {"preset": "restoration_priority"}},
         "parcels": {"source": "parcels", "id_column": "parcel_id", "rank_by": ["wind", "restoration"],

@@ -63,7 +63,7 @@ def project(tmp_path_factory) -> tuple[Path, dict]:
         stand_in = gpd.GeoDataFrame({"name": [n]}, geometry=[centre.buffer(200)], crs=crs.to_wkt())
         stand_in.to_file(root / f"{n}.gpkg")
     config = {
-        "inputs": {
+        "sources": {
             "aoi": "inl.gpkg", "dem": "dem_ft_albers.tif", "ghi": "ghi_wm2.tif",
             "wind_speed_100m": "wind.tif",
             "land_cover": "worldcover.tif", "roads": "roads.gpkg", "power_lines": "roads.gpkg",
@@ -90,15 +90,15 @@ def _problems(root: Path, data: dict) -> list[str]:
 
 
 def _declare(data: dict, name: str, **options: object) -> None:
-    value = data["inputs"][name]
-    data["inputs"][name] = {**(value if isinstance(value, dict) else {"path": value}), **options}
+    value = data["sources"][name]
+    data["sources"][name] = {**(value if isinstance(value, dict) else {"path": value}), **options}
 
 
 # The advice of each message of the first validation, applied as a user would (one edit each).
 ADVICE = {
-    "inputs.dem.units": lambda d: _declare(d, "dem", units="ft"),
-    "inputs.ghi.units": lambda d: _declare(d, "ghi", units="W m-2"),
-    "inputs.land_cover.kind": lambda d: _declare(d, "land_cover", kind="categorical"),
+    "sources.dem.units": lambda d: _declare(d, "dem", units="ft"),
+    "sources.ghi.units": lambda d: _declare(d, "ghi", units="W m-2"),
+    "sources.land_cover.kind": lambda d: _declare(d, "land_cover", kind="categorical"),
     "models.wind.parameters.river_width_column": lambda d: d["models"]["wind"].setdefault(
         "parameters", {}).update(river_width_column=""),
     "models.solar.parameters.river_width_column": lambda d: d["models"]["solar"].setdefault(
@@ -119,7 +119,7 @@ def test_first_validation_announces_every_required_edit_in_one_pass(project):
                      r"range -450\.\.8,900 m .* units = \"ft\"", text)
     assert re.search(r"'ghi_wm2\.tif' \(ghi\) has values 190.*\.\.199.*In 'W m-2'", text)
     assert re.search(r"reads 'worldcover\.tif' as classes .*\(no STEPPE_GEO_KIND tag, no colour table.* "
-                     r"Found codes 10, 20, 30, 50, 60, 80\. Declare it: inputs\.land_cover = "
+                     r"Found codes 10, 20, 30, 50, 60, 80\. Declare it: sources\.land_cover = "
                      r"\{ path = \"worldcover\.tif\", kind = \"categorical\" \}", text)
     assert re.search(r"class column 'class' of 'roads' \(roads\.gpkg\).* Columns are: name, id, prisec_fl",
                      text)
@@ -193,10 +193,10 @@ def test_multi_band_raster_needs_a_band(project):
     root, data = project
     fixed = _fixed(data)
     _declare(fixed, "ghi", path="ghi_2band.tif", units=None)
-    del fixed["inputs"]["ghi"]["units"]
+    del fixed["sources"]["ghi"]["units"]
     (problem,) = _problems(root, fixed)
-    assert re.match(r"inputs\.ghi\.band: raster 'ghi_2band\.tif' has 2 bands .* choose the band: "
-                    r"inputs\.ghi = "
+    assert re.match(r"sources\.ghi\.band: raster 'ghi_2band\.tif' has 2 bands .* choose the band: "
+                    r"sources\.ghi = "
                     r"\{ path = \"ghi_2band\.tif\", band = 1 \} \(bands 1\.\.2\)", problem)
     _declare(fixed, "ghi", band=1)
     _check(root, fixed)
@@ -207,13 +207,13 @@ def test_classes_declared_continuous_or_stored_as_floats_are_refused(project):
     fixed = _fixed(data)
     _declare(fixed, "land_cover", kind="continuous")
     (problem,) = _problems(root, fixed)
-    assert re.match(r"inputs\.land_cover\.kind: declared 'continuous', but .* reads 'worldcover\.tif' "
+    assert re.match(r"sources\.land_cover\.kind: declared 'continuous', but .* reads 'worldcover\.tif' "
                     r"as classes", problem)
     _declare(fixed, "land_cover", kind="categorical")
     _check(root, fixed)
     floats = _fixed(data)
-    floats["inputs"]["land_cover"] = "wind.tif"
-    assert any(re.match(r"inputs\.land_cover: .* reads 'wind\.tif' as classes .* holds float32 values", p)
+    floats["sources"]["land_cover"] = "wind.tif"
+    assert any(re.match(r"sources\.land_cover: .* reads 'wind\.tif' as classes .* holds float32 values", p)
                for p in _problems(root, floats))
 
 
@@ -222,9 +222,9 @@ def test_options_of_the_other_kind_are_refused_and_removing_them_passes(project)
     fixed = _fixed(data)
     _declare(fixed, "roads", units="m")
     (problem,) = _problems(root, fixed)
-    assert problem.startswith("inputs.roads.units: 'roads.gpkg' is a vector file; "
+    assert problem.startswith("sources.roads.units: 'roads.gpkg' is a vector file; "
                               "'units' does not apply to it")
-    del fixed["inputs"]["roads"]["units"]
+    del fixed["sources"]["roads"]["units"]
     _check(root, fixed)
 
 
@@ -235,11 +235,11 @@ def test_gbk_shapefile_is_announced_by_validate_and_encoding_passes(project, tmp
     pyogrio.write_dataframe(cities, tmp_path / "cities_gbk.shp", encoding="GBK")
     (tmp_path / "cities_gbk.cpg").unlink()
     fixed = _fixed(data)
-    fixed["inputs"]["settlements"] = str(tmp_path / "cities_gbk.shp")
+    fixed["sources"]["settlements"] = str(tmp_path / "cities_gbk.shp")
     (problem,) = _problems(root, fixed)
-    assert re.match(r"inputs\.settlements\.encoding: vector file 'cities_gbk\.shp': .* not UTF-8, .* "
+    assert re.match(r"sources\.settlements\.encoding: vector file 'cities_gbk\.shp': .* not UTF-8, .* "
                     r"Declare it: "
-                    r"inputs\.settlements = \{ path = \"" + re.escape(str(tmp_path / "cities_gbk.shp"))
+                    r"sources\.settlements = \{ path = \"" + re.escape(str(tmp_path / "cities_gbk.shp"))
                     + r"\", encoding = \"gbk\" \}$", problem)
     _declare(fixed, "settlements", encoding="gbk")
     _check(root, fixed)
@@ -248,13 +248,13 @@ def test_gbk_shapefile_is_announced_by_validate_and_encoding_passes(project, tmp
 def test_raster_of_another_area_has_no_pixel_in_the_aoi(project):
     root, data = project
     fixed = _fixed(data)
-    fixed["inputs"]["wind_speed_100m"] = str(sample_paths()["wind_speed_100m"])  # Inner Mongolia, not Idaho
+    fixed["sources"]["wind_speed_100m"] = str(sample_paths()["wind_speed_100m"])  # Inner Mongolia, not Idaho
     (problem,) = _problems(root, fixed)
-    assert re.match(r"inputs\.wind_speed_100m: raster 'wind_speed_100m\.tif' has no valid pixel inside "
+    assert re.match(r"sources\.wind_speed_100m: raster 'wind_speed_100m\.tif' has no valid pixel inside "
                     r"the area of interest \(it does not cover the area of interest\); give a raster that "
                     r"covers the area "
-                    r"\(check inputs\.wind_speed_100m\.path", problem)
-    fixed["inputs"]["wind_speed_100m"] = "wind.tif"
+                    r"\(check sources\.wind_speed_100m\.path", problem)
+    fixed["sources"]["wind_speed_100m"] = "wind.tif"
     _check(root, fixed)
 
 
@@ -276,12 +276,12 @@ def test_undeclared_dem_units_warn_and_declaring_them_silences(tmp_path):
         data, profile = ds.read(), ds.profile
     with rasterio.open(tmp_path / "dem.tif", "w", **profile) as ds:
         ds.write(data)  # no tags copied
-    config = {"inputs": {"aoi": str(paths["aoi"]), "dem": "dem.tif"}, "grid": {"aoi": "aoi"},
+    config = {"sources": {"aoi": str(paths["aoi"]), "dem": "dem.tif"}, "grid": {"aoi": "aoi"},
               "models": {"restoration": {"preset": "restoration_priority"}}}
     for k in ("precipitation", "pet", "soil_texture", "soil_depth", "land_cover", "ndvi", "townships",
               "roads", "settlements"):
-        config["inputs"][k] = str(paths[k])
-    with pytest.warns(UndeclaredUnitsWarning, match=r"inputs\.dem\.units: raster 'dem\.tif' \(elevation\) "
+        config["sources"][k] = str(paths[k])
+    with pytest.warns(UndeclaredUnitsWarning, match=r"sources\.dem\.units: raster 'dem\.tif' \(elevation\) "
                                                     r"says "
                                                     r"nothing about its units; .* units = \"m\""):
         _check(tmp_path, config)
@@ -293,12 +293,12 @@ def test_missing_census_column_is_named(tmp_path):
     paths = sample_paths()
     townships = gpd.read_file(paths["townships"]).rename(columns={"sheep_units": "livestock"})
     townships.to_file(tmp_path / "townships.gpkg")
-    config = {"inputs": {k: str(paths[k]) for k in ("aoi", "dem", "precipitation", "pet", "soil_texture",
+    config = {"sources": {k: str(paths[k]) for k in ("aoi", "dem", "precipitation", "pet", "soil_texture",
                                                       "soil_depth", "land_cover", "ndvi")},
               "grid": {"aoi": "aoi"}, "models": {"esai": {"preset": "desertification_esai"}}}
-    config["inputs"]["townships"] = "townships.gpkg"
+    config["sources"]["townships"] = "townships.gpkg"
     (problem,) = _problems(tmp_path, config)
-    assert re.match(r"inputs\.townships: preset 'desertification_esai' \(derivation 'grazing_density'\) "
+    assert re.match(r"sources\.townships: preset 'desertification_esai' \(derivation 'grazing_density'\) "
                     r"reads the census column 'sheep_units' .* of 'townships\.gpkg', which has no such "
                     r"column\. "
                     r"Columns are: .*livestock", problem)
@@ -318,7 +318,7 @@ def test_a_rare_class_missed_by_the_sample_is_found_at_full_resolution(tmp_path)
     assert 50 not in raster_statistics(tmp_path / "lc.tif").codes  # the precondition of this test
     gpd.GeoDataFrame(geometry=[shapely.box(400_000, 4_371_000, 460_000, 4_431_000)],
                      crs="EPSG:32649").to_file(tmp_path / "aoi.gpkg")
-    config = {"inputs": {"aoi": "aoi.gpkg", "lc": "lc.tif"}, "grid": {"aoi": "aoi"},
+    config = {"sources": {"aoi": "aoi.gpkg", "lc": "lc.tif"}, "grid": {"aoi": "aoi"},
               "models": {"m": {"criteria": [{"name": "lc", "function": "categorical",
                                              "table": {"10": 1.0, "50": 0.0}}],
                                "constraints": [{"type": "categories", "name": "built_up", "layer": "lc",
@@ -335,17 +335,17 @@ def test_class_declarations_that_cannot_hold_are_refused_and_their_fix_passes(pr
     fixed = _fixed(data)
     _declare(fixed, "land_cover", scale=0.5)
     (problem,) = _problems(root, fixed)
-    assert problem == ("inputs.land_cover.scale: 'worldcover.tif' is read as classes; scale applies to "
-                       "measurements only. Remove it: inputs.land_cover = { path = \"worldcover.tif\", "
+    assert problem == ("sources.land_cover.scale: 'worldcover.tif' is read as classes; scale applies to "
+                       "measurements only. Remove it: sources.land_cover = { path = \"worldcover.tif\", "
                        "kind = \"categorical\" }")
-    del fixed["inputs"]["land_cover"]["scale"]
+    del fixed["sources"]["land_cover"]["scale"]
     _check(root, fixed)
     _declare(fixed, "wind_speed_100m", kind="categorical")
     (problem,) = _problems(root, fixed)
-    assert problem == ("inputs.wind_speed_100m.kind: declared 'categorical', but 'wind.tif' holds float32 "
-                       "values; classes are integer codes. Remove the declaration: inputs.wind_speed_100m = "
+    assert problem == ("sources.wind_speed_100m.kind: declared 'categorical', but 'wind.tif' holds float32 "
+                       "values; classes are integer codes. Remove the declaration: sources.wind_speed_100m = "
                        "{ path = \"wind.tif\" }")
-    del fixed["inputs"]["wind_speed_100m"]["kind"]
+    del fixed["sources"]["wind_speed_100m"]["kind"]
     _check(root, fixed)
 
 
@@ -354,9 +354,9 @@ def test_advice_keeps_the_path_as_written_and_the_options_declared(project):
     (root / "sub").mkdir(exist_ok=True)
     shutil.copy(root / "dem_ft_albers.tif", root / "sub" / "dem_ft_albers.tif")
     fixed = _fixed(data)
-    fixed["inputs"]["dem"] = {"path": "sub/dem_ft_albers.tif", "band": 1, "resampling": "average"}
+    fixed["sources"]["dem"] = {"path": "sub/dem_ft_albers.tif", "band": 1, "resampling": "average"}
     (problem,) = _problems(root, fixed)
-    assert problem.endswith('declare the units, inputs.dem = { path = "sub/dem_ft_albers.tif", '
+    assert problem.endswith('declare the units, sources.dem = { path = "sub/dem_ft_albers.tif", '
                             'resampling = "average", band = 1, units = "ft" }')
     _declare(fixed, "dem", units="ft")
     _check(root, fixed)

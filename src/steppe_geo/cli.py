@@ -266,11 +266,11 @@ def validate(ctx: click.Context, config: Path) -> None:
     pipeline.check_config(cfg)
     if not ctx.obj["quiet"]:
         def describe(m: Any) -> str:
-            a = pipeline.ahp_result(m, inputs=list(cfg.inputs))
+            a = pipeline.ahp_result(m, inputs=list(cfg.sources))
             return m.label if a is None else f"{m.label}, AHP CR {a.cr:.3f}"
 
         models = ", ".join(f"{k} ({describe(m)})" for k, m in cfg.models.items()) or "none"
-        click.echo(f"{config}: valid. {len(cfg.inputs)} inputs; models: {models}; "
+        click.echo(f"{config}: valid. {len(cfg.sources)} inputs; models: {models}; "
                    f"grid {cfg.grid.resolution_m:g} m; outputs -> {cfg.outputs.directory}")
         click.echo(f"Size: {pipeline.estimate_run(cfg, mode=pipeline.effective_mode(cfg)).describe()}")
 

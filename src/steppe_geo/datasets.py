@@ -251,7 +251,7 @@ def _region_config(resolution_m: float) -> str:
 [project]
 name = "Synthetic region screening (wind, solar, desertification, restoration)"
 
-[inputs]
+[sources]
 {inputs}
 
 [grid]

@@ -141,7 +141,7 @@ def test_exported_model_file_and_config_block_rerun_to_the_same_scores(sample, w
     block = s.config_block("tuned")
     assert block.startswith("[models.tuned.model]")
     (tmp_path / "run.toml").write_text(
-        '[inputs]\naoi = "sample:aoi"\n\n[grid]\naoi = "aoi"\nresolution_m = 1000\n\n' + block
+        '[sources]\naoi = "sample:aoi"\n\n[grid]\naoi = "aoi"\nresolution_m = 1000\n\n' + block
         + '\n[models.from_file]\nmodel_file = "tuned.toml"\n', encoding="utf-8")
     cfg = config_from_dict(tomllib.loads((tmp_path / "run.toml").read_text(encoding="utf-8")),
                            base_dir=tmp_path)

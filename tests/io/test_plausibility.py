@@ -83,9 +83,10 @@ def test_raster_outside_the_aoi_has_no_valid_pixel_and_the_check_says_so(tmp_pat
     s = raster_statistics(path, aoi=_aoi(500_000, 4_000_000, 501_000, 4_001_000))
     assert s.valid == 0 and s.sampled == 0
     with pytest.raises(ImplausibleInputError,
-                       match=r"inputs\.dem: raster 'far\.tif' has no valid pixel inside the area of interest "
+                       match=r"sources\.dem: raster 'far\.tif' has no valid pixel inside the area of "
+                             r"interest "
                              r"\(it does not cover"):
-        check_plausible(s, "elevation", key="inputs.dem")
+        check_plausible(s, "elevation", key="sources.dem")
 
 
 def test_real_idaho_dem_in_feet_is_caught_by_the_whole_file_range():
@@ -94,10 +95,10 @@ def test_real_idaho_dem_in_feet_is_caught_by_the_whole_file_range():
     whole = raster_statistics(REAL / "dem_ft_albers.tif")
     assert inside.max < 8_900  # the plain alone fits metres ...
     assert whole.max > 8_900   # ... the mountains in the file do not
-    with pytest.raises(ImplausibleInputError, match=r"inputs\.dem\.units: .* outside the plausible range "
+    with pytest.raises(ImplausibleInputError, match=r"sources\.dem\.units: .* outside the plausible range "
                                                     r"-450\.\.8,900 m .* units = \"ft\""):
-        check_plausible(inside, "elevation", key="inputs.dem", extent=whole)
-    check_plausible(inside, "elevation", key="inputs.dem", units="ft", extent=whole)  # advice taken: passes
+        check_plausible(inside, "elevation", key="sources.dem", extent=whole)
+    check_plausible(inside, "elevation", key="sources.dem", units="ft", extent=whole)  # advice taken: passes
 
 
 @pytest.mark.parametrize(("role", "lo", "hi", "option", "value"), [
@@ -110,36 +111,36 @@ def test_real_idaho_dem_in_feet_is_caught_by_the_whole_file_range():
 ])
 def test_advice_fits_the_values_and_following_it_passes(role, lo, hi, option, value):
     shown = f'"{value}"' if isinstance(value, str) else f"{value:g}"
-    with pytest.raises(ImplausibleInputError, match=rf"^inputs\.x\.{option}: .*{option} = {shown} }}$"):
-        check_plausible(_stats(lo, hi), role, key="inputs.x")
+    with pytest.raises(ImplausibleInputError, match=rf"^sources\.x\.{option}: .*{option} = {shown} }}$"):
+        check_plausible(_stats(lo, hi), role, key="sources.x")
     if option == "units":
-        check_plausible(_stats(lo, hi), role, key="inputs.x", units=value)
+        check_plausible(_stats(lo, hi), role, key="sources.x", units=value)
     elif option == "scale":  # read with the scale, the values are raw * scale
-        check_plausible(_stats(lo * value, hi * value), role, key="inputs.x")
+        check_plausible(_stats(lo * value, hi * value), role, key="sources.x")
     else:  # with the fill value masked, the rest of the values remain
-        check_plausible(_stats(0.0, hi), role, key="inputs.x")
+        check_plausible(_stats(0.0, hi), role, key="sources.x")
 
 
 def test_values_no_hint_explains_leave_a_generic_message():
-    with pytest.raises(ImplausibleInputError, match=r"inputs\.w: raster 'x\.tif' \(wind_speed\) has values "
-                                                    r"-5\.\.3, .* declare its inputs\.w\.units"):
-        check_plausible(_stats(-5.0, 3.0), "wind_speed", key="inputs.w")
+    with pytest.raises(ImplausibleInputError, match=r"sources\.w: raster 'x\.tif' \(wind_speed\) has values "
+                                                    r"-5\.\.3, .* declare its sources\.w\.units"):
+        check_plausible(_stats(-5.0, 3.0), "wind_speed", key="sources.w")
 
 
 def test_source_units_from_tag_declaration_or_warning():
     tagged = _stats(1.0, 2.0)  # no units tag
-    with pytest.warns(UndeclaredUnitsWarning, match=r"inputs\.dem\.units: .* units = \"m\""):
-        assert source_units(tagged, "elevation", key="inputs.dem") is None
-    assert source_units(tagged, "elevation", key="inputs.dem", units="ft") == "ft"
+    with pytest.warns(UndeclaredUnitsWarning, match=r"sources\.dem\.units: .* units = \"m\""):
+        assert source_units(tagged, "elevation", key="sources.dem") is None
+    assert source_units(tagged, "elevation", key="sources.dem", units="ft") == "ft"
     feet_tag = RasterStatistics("d.tif", 1, "float32", "feet", None, False, None, False, 1.0, False,
                                 1, 1, 1.0, 2.0)
     with pytest.warns(UndeclaredUnitsWarning, match="its tag 'feet' is not a known unit"):
-        source_units(feet_tag, "elevation", key="inputs.dem")
+        source_units(feet_tag, "elevation", key="sources.dem")
     mm = RasterStatistics("p.tif", 1, "float32", "mm", None, False, None, False, 1.0, False, 1, 1, 1.0, 2.0)
-    with pytest.raises(ImplausibleInputError, match=r"inputs\.p\.units: raster 'p\.tif' is tagged "
+    with pytest.raises(ImplausibleInputError, match=r"sources\.p\.units: raster 'p\.tif' is tagged "
                                                     r"in 'mm' \(length\), but as precipitation it is read in "
                                                     r"'mm yr-1'"):
-        source_units(mm, "precipitation", key="inputs.p")
+        source_units(mm, "precipitation", key="sources.p")
 
 
 def test_format_values_lists_at_most_ten():

@@ -123,23 +123,23 @@ def test_unreachable_or_missing_urls_are_refused_when_the_config_is_read(served,
     base, _ = served
     for url, reason in ((f"{base}/missing.tif", "HTTP response code: 404"),
                         ("http://127.0.0.1:1/dem.tif", "Failed to connect")):
-        data = {"inputs": {**_inputs(base), "dem": url}, "grid": {"aoi": "aoi"}}
-        match = rf"^inputs\.dem: cannot open remote input '{url}'.*{reason}"
+        data = {"sources": {**_inputs(base), "dem": url}, "grid": {"aoi": "aoi"}}
+        match = rf"^sources\.dem: cannot open remote input '{url}'.*{reason}"
         with pytest.raises(InputNotFoundError, match=match):
             config_from_dict(data, base_dir=tmp_path)
-    with pytest.raises(InputNotFoundError, match=r"^inputs\.roads: cannot open remote input"):
-        check_remote(f"{base}/missing.gpkg", key="inputs.roads")
-    check_remote(f"{base}/roads.gpkg", key="inputs.roads")  # a vector dataset: opens
+    with pytest.raises(InputNotFoundError, match=r"^sources\.roads: cannot open remote input"):
+        check_remote(f"{base}/missing.gpkg", key="sources.roads")
+    check_remote(f"{base}/roads.gpkg", key="sources.roads")  # a vector dataset: opens
 
 
 def test_validate_names_the_key_and_url_of_a_missing_input(served, tmp_path):
     base, _ = served
     inputs = {**_inputs(base), "ghi": f"{base}/nope/ghi.tif"}
-    lines = ["[inputs]", *(f'{k} = "{v}"' for k, v in inputs.items()), "[grid]", 'aoi = "aoi"']
+    lines = ["[sources]", *(f'{k} = "{v}"' for k, v in inputs.items()), "[grid]", 'aoi = "aoi"']
     (tmp_path / "c.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     res = CliRunner().invoke(main, ["validate", str(tmp_path / "c.toml")])
     assert res.exit_code == 1
-    assert f"inputs.ghi: cannot open remote input '{base}/nope/ghi.tif'" in res.output
+    assert f"sources.ghi: cannot open remote input '{base}/nope/ghi.tif'" in res.output
 
 
 # ---------------------------------------------------------------------------- provenance, sizes
@@ -157,18 +157,18 @@ def test_provenance_of_a_url_records_what_the_server_says(served):
 
 def test_size_estimate_reads_the_headers_over_http(served, tmp_path):
     base, folder = served
-    cfg = config_from_dict({"inputs": _inputs(base), "grid": {"aoi": "aoi"}}, base_dir=tmp_path)
-    assert cfg.inputs["dem"] == f"{base}/dem.tif"  # kept as written, not resolved against base_dir
+    cfg = config_from_dict({"sources": _inputs(base), "grid": {"aoi": "aoi"}}, base_dir=tmp_path)
+    assert cfg.sources["dem"] == f"{base}/dem.tif"  # kept as written, not resolved against base_dir
     headers = {h.name: h for h in read_headers(cfg)}
     for name in ("dem", "ndvi"):
-        with rasterio.open(folder / Path(cfg.inputs[name]).name) as ds:
+        with rasterio.open(folder / Path(cfg.sources[name]).name) as ds:
             assert headers[name].shape == (ds.count, ds.height, ds.width), name
 
 
 # ---------------------------------------------------------------------------- whole runs
 def _data(inputs: dict[str, str]) -> dict:
     return {
-        "inputs": inputs,
+        "sources": inputs,
         "grid": {"aoi": "aoi", "resolution_m": RESOLUTION_M},
         "models": {"wind": {"preset": "wind_onshore"}},
         "parcels": {"source": "parcels", "id_column": "parcel_id", "rank_by": ["wind"],

@@ -67,9 +67,9 @@ def test_aliases_and_spelling():
 
 
 def test_unknown_unit_names_param_and_suggests():
-    with pytest.raises(InvalidParameterError, match=r"inputs\.dem\.units: 'feet' is not a known unit; "
+    with pytest.raises(InvalidParameterError, match=r"sources\.dem\.units: 'feet' is not a known unit; "
                                                     r"did you mean 'ft'\? Known: 'm', 'km'"):
-        parse_unit("feet", param="inputs.dem.units")
+        parse_unit("feet", param="sources.dem.units")
 
 
 def test_different_quantities_refuse_to_convert():

@@ -215,9 +215,9 @@ def test_land_cover_legend_in_the_configuration():
     from steppe_geo.config import parse_config
     from steppe_geo.pipeline.build import build_model
 
-    text = '[inputs]\naoi = "sample:aoi"\n[models.solar]\npreset = "solar_pv"\nland_cover_legend = "nlcd"\n'
+    text = '[sources]\naoi = "sample:aoi"\n[models.solar]\npreset = "solar_pv"\nland_cover_legend = "nlcd"\n'
     cfg = parse_config(text)
-    m = build_model(cfg.models["solar"], inputs=list(cfg.inputs))
+    m = build_model(cfg.models["solar"], inputs=list(cfg.sources))
     assert m == solar_pv(land_cover_legend="nlcd")
     with pytest.raises(ConfigError, match=r"models.solar.land_cover_legend: unknown legend 'ncld'; did "
                                           r"you mean 'nlcd'\? Legends are: worldcover, esa-cci, modis-igbp, "
@@ -229,5 +229,5 @@ def test_land_cover_legend_in_the_configuration():
     # as a preset parameter it works too, and a bad one names the parameter's key
     same = parse_config(text.replace('land_cover_legend = "nlcd"\n', '[models.solar.parameters]\n'
                                                                      'land_cover_legend = "nlcd"\n'))
-    assert build_model(same.models["solar"], inputs=list(same.inputs)) == m
+    assert build_model(same.models["solar"], inputs=list(same.sources)) == m
     assert list(land_cover_legends()) == ["worldcover", "esa-cci", "modis-igbp", "nlcd", "clcd"]

@@ -131,7 +131,7 @@ def test_settlements_given_as_points_warn_that_the_setback_is_from_a_point(tiny)
 
 # ----------------------------------------------------------------------------- configuration and pipeline
 CONFIG = """
-[inputs]
+[sources]
 aoi = "sample:aoi"
 wind_speed_100m = "sample:wind_speed_100m"
 dem = "sample:dem"
@@ -158,10 +158,10 @@ def test_drop_in_the_configuration():
     cfg = parse_config(CONFIG)
     assert cfg.models["wind"].drop == ("railways", "homesteads")
     check_config(cfg)  # railways and homesteads are not configured, and not asked for
-    m = build_model(cfg.models["wind"], inputs=list(cfg.inputs))
+    m = build_model(cfg.models["wind"], inputs=list(cfg.sources))
     assert m == wind_onshore().without("railways", "homesteads")
     # without the drop, the check asks for them
-    with pytest.raises(ConfigError, match=r"inputs.homesteads: missing; models.wind"):
+    with pytest.raises(ConfigError, match=r"sources.homesteads: missing; models.wind"):
         check_config(parse_config(CONFIG.replace('drop = ["railways", "homesteads"]', "")))
     with pytest.raises(ConfigError, match=r"models.wind.drop: model 'wind_onshore': cannot drop 'railway'.*"
                                           r"did you mean 'railways'"):
@@ -175,8 +175,8 @@ def test_drop_in_the_configuration():
     with pytest.raises(ConfigError, match=r"models.wind.weights.road_access: 'road_access' is left out by "
                                           r"models.wind.drop = \['railways', 'roads'\]; edit it or drop it"):
         c = parse_config(both.replace('"homesteads"]', '"roads"]'))
-        build_model(c.models["wind"], inputs=list(c.inputs))
-    custom = '[inputs]\naoi = "sample:aoi"\ndem = "sample:dem"\n[models.m]\ndrop = ["dem"]\n' \
+        build_model(c.models["wind"], inputs=list(c.sources))
+    custom = '[sources]\naoi = "sample:aoi"\ndem = "sample:dem"\n[models.m]\ndrop = ["dem"]\n' \
              '[[models.m.criteria]]\nname = "low"\nlayer = "dem"\nfunction = "linear"\nlow = 2000\nhigh = 0\n'
     with pytest.raises(ConfigError, match=r"models.m.drop: drop leaves out parts of a preset"):
         parse_config(custom)
@@ -225,7 +225,7 @@ def test_an_empty_parcel_layer_is_still_an_error(tmp_path, tiny):
 
     grid, _ = tiny
     path = _write_empty(tmp_path / "parcels.gpkg", grid.crs)
-    cfg = parse_config(f'[inputs]\naoi = "sample:aoi"\nparcels = "{path.as_posix()}"\n'
+    cfg = parse_config(f'[sources]\naoi = "sample:aoi"\nparcels = "{path.as_posix()}"\n'
                        '[parcels]\nsource = "parcels"\n')
     layers = load_inputs({"parcels": path}, grid)
     with pytest.raises(EmptyLayerError, match=r"parcels.source: input 'parcels' \(parcels.gpkg\): vector "

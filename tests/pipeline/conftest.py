@@ -52,7 +52,7 @@ def wind_project(tmp_path, wind_grid):
                      data / "parcels.gpkg")
         cfg = {
             "project": {"name": name},
-            "inputs": {"aoi": "data/aoi.gpkg", **{k: f"data/{k}.tif" for k in layers},
+            "sources": {"aoi": "data/aoi.gpkg", **{k: f"data/{k}.tif" for k in layers},
                        "parcels": "data/parcels.gpkg"},
             "grid": {"aoi": "aoi", "resolution_m": 100},
             "models": {"wind": {

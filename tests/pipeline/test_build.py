@@ -18,7 +18,7 @@ def _config(tmp_path, constraints, preset="wind_onshore"):
     own = [{"name": "dem", "function": "linear", "low": 0.0, "high": 2000.0}]
     model = {"preset": preset, "constraints": constraints} if preset else {
         "criteria": own, "constraints": constraints}
-    data = {"inputs": {k: f"sample:{k}" for k in WIND_INPUTS}, "grid": {"aoi": "aoi", "resolution_m": 1000},
+    data = {"sources": {k: f"sample:{k}" for k in WIND_INPUTS}, "grid": {"aoi": "aoi", "resolution_m": 1000},
             "models": {"wind": model}}
     path = tmp_path / "c.toml"
     path.write_text(tomli_w.dumps(data), encoding="utf-8")
@@ -30,8 +30,8 @@ def test_documented_setback_edit_without_a_layer_sets_the_distance(tmp_path):
     # distance_m = 1000} without a layer does the same' as replace_constraint("settlements", distance_m=1000).
     # Regression (issue 14): it was refused with a leaked "Setback.__init__() missing ... 'layer'".
     cfg = _config(tmp_path, [{"type": "setback", "name": "settlements", "distance_m": 1000}])
-    built = build_model(cfg.models["wind"], inputs=list(cfg.inputs))
-    base = build_model(_config(tmp_path, []).models["wind"], inputs=list(cfg.inputs))
+    built = build_model(cfg.models["wind"], inputs=list(cfg.sources))
+    base = build_model(_config(tmp_path, []).models["wind"], inputs=list(cfg.sources))
     assert built.setbacks()["settlements"]["distance_m"] == 1000.0
     assert built.setbacks()["settlements"]["layer"] == "settlements"
     assert built.constraint_names == base.constraint_names  # edited in place: same bit
@@ -43,7 +43,7 @@ def test_setback_edit_of_an_unknown_setback_names_the_key_and_the_setbacks(tmp_p
     match = (r"models\.wind\.constraints\[0\]\.layer: missing, and 'settlement' is not a setback of preset "
              r"'wind_onshore'; did you mean 'settlements'\? Its setbacks are: settlements, homesteads")
     with pytest.raises(ConfigError, match=match):
-        build_model(cfg.models["wind"], inputs=list(cfg.inputs))
+        build_model(cfg.models["wind"], inputs=list(cfg.sources))
 
 
 def test_setback_edit_without_a_layer_in_a_custom_model_is_refused_by_key(tmp_path):
@@ -63,7 +63,7 @@ def test_setback_edit_without_a_layer_in_a_custom_model_is_refused_by_key(tmp_pa
 def test_setback_edit_without_a_layer_is_checked_at_parse_time(tmp_path, item, match):
     for name in ("aoi.gpkg", "dem.tif"):
         (tmp_path / name).write_bytes(b"")
-    data = {"inputs": {"aoi": "aoi.gpkg", "dem": "dem.tif"}, "grid": {"aoi": "aoi", "resolution_m": 1000},
+    data = {"sources": {"aoi": "aoi.gpkg", "dem": "dem.tif"}, "grid": {"aoi": "aoi", "resolution_m": 1000},
             "models": {"wind": {"preset": "wind_onshore", "constraints": [item]}}}
     with pytest.raises(ConfigError, match=match):
         config_from_dict(data, base_dir=tmp_path)
@@ -78,7 +78,7 @@ def _ahp_config(tmp_path, ahp_table):
         (tmp_path / name).write_bytes(b"")
     criteria = [{"name": n, "layer": "dem", "function": "linear", "low": 0.0, "high": h}
                 for n, h in (("a", 1000.0), ("b", 2000.0), ("c", 3000.0))]
-    data = {"inputs": {"aoi": "aoi.gpkg", "dem": "dem.tif"}, "grid": {"aoi": "aoi", "resolution_m": 1000},
+    data = {"sources": {"aoi": "aoi.gpkg", "dem": "dem.tif"}, "grid": {"aoi": "aoi", "resolution_m": 1000},
             "models": {"m": {"criteria": criteria, "ahp": ahp_table}}}
     return config_from_dict(data, base_dir=tmp_path)
 

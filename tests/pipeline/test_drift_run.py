@@ -24,7 +24,7 @@ def drift_run(tmp_path_factory):
     needed = {*pv_sand_control(sand_drift="raster").inputs, "aoi"}
     inputs = {k: v for k, v in sample_paths().items() if k in needed}
     inputs["sand_drift_potential"] = tmp / "sand_drift_potential.tif"
-    lines = ["[inputs]", *(f'{k} = "{v.as_posix()}"' for k, v in inputs.items()),
+    lines = ["[sources]", *(f'{k} = "{v.as_posix()}"' for k, v in inputs.items()),
              "[grid]", 'aoi = "aoi"', "resolution_m = 2000",
              "[models.pv]", 'preset = "pv_sand_control"',
              "[models.pv.parameters]", 'sand_drift = "raster"',
@@ -85,7 +85,7 @@ def test_series_drift_model_gives_the_same_answer_in_memory_and_streamed(tmp_pat
                   criteria=(sand_drift_criterion(1.0),), rule="wlc")
     (tmp_path / "drift_model.toml").write_text(model.to_toml(), encoding="utf-8")
     cfg = {"project": {"name": "drift"},
-           "inputs": {"aoi": "data/aoi.gpkg", **{k: f"data/{k}.tif" for k in inputs}},
+           "sources": {"aoi": "data/aoi.gpkg", **{k: f"data/{k}.tif" for k in inputs}},
            "grid": {"aoi": "aoi", "resolution_m": 250},
            "models": {"drift": {"model_file": "drift_model.toml"}},
            "outputs": {"directory": "out", "maps": [], "report": False}}

@@ -150,7 +150,7 @@ def test_config_defaults(project):
 def _toml(root: Path, record: str) -> Path:
     path = root / "hybrid.toml"
     path.write_text(
-        '[inputs]\naoi = "data/aoi.gpkg"\nspeed = "data/speed.tif"\nghi = "data/ghi.tif"\n'
+        '[sources]\naoi = "data/aoi.gpkg"\nspeed = "data/speed.tif"\nghi = "data/ghi.tif"\n'
         'direction = "data/direction.tif"\nparcels = "data/parcels.gpkg"\n'
         '[grid]\nresolution_m = 100\n'
         '[[models.wind.criteria]]\nname = "speed"\nfunction = "linear"\nlow = 5.0\nhigh = 9.0\n'
@@ -235,7 +235,7 @@ def test_dask_run_draws_turbine_hybrid_and_drift_figures_on_the_workers_as_memor
     drift = np.tile(np.linspace(100.0, 700.0, grid.shape[1], dtype=np.float32), (grid.shape[0], 1))
     write_raster(grid.to_dataarray(drift, name="sand_drift_potential", units="VU"),
                  root / "data" / "sand_drift_potential.tif")
-    data["inputs"]["sand_drift_potential"] = "data/sand_drift_potential.tif"
+    data["sources"]["sand_drift_potential"] = "data/sand_drift_potential.tif"
     model = Model(name="wind", description="wind speed and sand drift",
                   inputs=("speed", "sand_drift_potential"),
                   criteria=(Criterion("speed", PiecewiseLinear((5.0, 9.0), (0.0, 1.0)), 2.0),

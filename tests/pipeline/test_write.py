@@ -29,7 +29,7 @@ def project(tmp_path):
         crs="EPSG:32649")
     write_vector(parcels, data / "parcels.gpkg")
     cfg = {
-        "inputs": {"aoi": "data/aoi.gpkg", "wind": "data/wind.tif", "parcels": "data/parcels.gpkg"},
+        "sources": {"aoi": "data/aoi.gpkg", "wind": "data/wind.tif", "parcels": "data/parcels.gpkg"},
         "grid": {"aoi": "aoi", "resolution_m": 200},
         "models": {"wind": {"criteria": [{"name": "wind", "function": "linear", "low": 4.0, "high": 9.0}]}},
         "parcels": {"source": "parcels", "id_column": "parcel_id", "n_draws": 0},

@@ -47,7 +47,7 @@ TINY_CONFIG = """\
 [project]
 name = "reliability catalogue"
 
-[inputs]
+[sources]
 aoi = "sample:aoi"
 ghi = "sample:ghi"
 dem = "sample:dem"

@@ -154,7 +154,7 @@ def test_score_then_zonal_then_rank_reads_the_criteria_score_writes(steps, monke
     aoi = gpd.GeoDataFrame(geometry=[shapely.box(500_000, 4_400_000, 501_000, 4_400_400)], crs=CRS)
     write_vector(aoi, steps / "aoi.gpkg")
     (steps / "p.toml").write_text(
-        '[inputs]\naoi = "aoi.gpkg"\na = "a.tif"\n[grid]\nresolution_m = 100\n'
+        '[sources]\naoi = "aoi.gpkg"\na = "a.tif"\n[grid]\nresolution_m = 100\n'
         '[[models.m.criteria]]\nname = "a"\nfunction = "linear"\nlow = 0.0\nhigh = 1.0\n'
         '[outputs]\ndirectory = "out"\n', encoding="utf-8")
     res = invoke("score", "p.toml", "--out", "s")

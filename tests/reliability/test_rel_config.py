@@ -133,21 +133,22 @@ def test_unknown_key_suggests_the_closest(run_cli, write_config, tiny_config_tex
 def test_unknown_section_suggests_the_closest(run_cli, write_config, tiny_config_text):
     text = tiny_config_text.replace("[project]", "[projet]")
     _validate_fails(run_cli, write_config, text, "projet: unknown key", "did you mean 'project'?",
-                    "Valid keys are: project, inputs")
+                    "Valid keys are: project, sources")
 
 
 @clear_error
-def test_missing_inputs_section(run_cli, write_config, tiny_config_text):
-    head, rest = tiny_config_text.split("[inputs]", 1)
-    text = head + "[grid]" + rest.split("[grid]", 1)[1]  # no [inputs] at all
-    _validate_fails(run_cli, write_config, text, "grid.aoi: 'aoi' is not an input.", "Inputs are: (none)")
+def test_missing_sources_section(run_cli, write_config, tiny_config_text):
+    head, rest = tiny_config_text.split("[sources]", 1)
+    text = head + "[grid]" + rest.split("[grid]", 1)[1]  # no [sources] at all
+    _validate_fails(run_cli, write_config, text, "grid.aoi: 'aoi' is not in [sources].",
+                    "Sources are: (none)")
 
 
 @clear_error
 def test_grid_aoi_names_no_input(run_cli, write_config, tiny_config_text):
     text = tiny_config_text.replace('aoi = "aoi"', 'aoi = "area"')
-    _validate_fails(run_cli, write_config, text, "grid.aoi: 'area' is not an input",
-                    "Inputs are: aoi, ghi, dem, parcels")
+    _validate_fails(run_cli, write_config, text, "grid.aoi: 'area' is not in [sources]",
+                    "Sources are: aoi, ghi, dem, parcels")
 
 
 @clear_error
@@ -222,14 +223,14 @@ def test_unknown_criterion_layer(run_cli, write_config, tiny_config_text):
 @clear_error
 def test_missing_input_file(run_cli, write_config, tiny_config_text):
     text = tiny_config_text.replace('dem = "sample:dem"', 'dem = "dem_missing.tif"')
-    _validate_fails(run_cli, write_config, text, "inputs.dem", "input file not found", "dem_missing.tif",
+    _validate_fails(run_cli, write_config, text, "sources.dem", "input file not found", "dem_missing.tif",
                     error=InputNotFoundError)
 
 
 @clear_error
 def test_unknown_sample_layer(run_cli, write_config, tiny_config_text):
     text = tiny_config_text.replace('dem = "sample:dem"', 'dem = "sample:dme"')
-    _validate_fails(run_cli, write_config, text, "inputs.dem", "no layer 'dme'", "did you mean 'dem'?")
+    _validate_fails(run_cli, write_config, text, "sources.dem", "no layer 'dme'", "did you mean 'dem'?")
 
 
 @clear_error

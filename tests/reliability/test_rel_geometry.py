@@ -267,7 +267,7 @@ def test_aoi_far_from_the_inputs_in_a_run(run_cli, write_config, tiny_config_tex
     res = run_cli("validate", write_config(text))
     assert res.exit_code == 1
     msg = res.stderr[res.stderr.index("Error:"):]
-    for key, file in (("inputs.ghi", "ghi.tif"), ("inputs.dem", "dem.tif")):
+    for key, file in (("sources.ghi", "ghi.tif"), ("sources.dem", "dem.tif")):
         assert f"{key}: raster '{file}' has no valid pixel inside the area of interest" in msg
         assert f"check {key}.path and its CRS" in msg
 

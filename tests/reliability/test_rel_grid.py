@@ -89,7 +89,7 @@ def project(tmp_path):
 
 
 TOML = """\
-[inputs]
+[sources]
 aoi = "data/aoi.gpkg"
 wind = "data/wind.tif"
 
@@ -131,14 +131,14 @@ def test_toml_file_with_a_byte_order_mark_is_read(project):
     plain.write_text(TOML, encoding="utf-8")
     bom.write_bytes(b"\xef\xbb\xbf" + TOML.encode("utf-8"))  # what Notepad writes as "UTF-8 with BOM"
     a, b = load_config(plain), load_config(bom)
-    assert b.grid == a.grid and b.inputs == a.inputs
-    assert b.grid.resolution_m == 500.0 and b.inputs["wind"] == project / "data" / "wind.tif"
+    assert b.grid == a.grid and b.sources == a.sources
+    assert b.grid.resolution_m == 500.0 and b.sources["wind"] == project / "data" / "wind.tif"
 
 
 @pytest.mark.case("correct_result")
 def test_toml_text_with_a_byte_order_mark_is_parsed(project):
     cfg = parse_config("\ufeff" + TOML, base_dir=project)
-    assert cfg.grid.resolution_m == 500.0 and set(cfg.inputs) == {"aoi", "wind"}
+    assert cfg.grid.resolution_m == 500.0 and set(cfg.sources) == {"aoi", "wind"}
 
 
 @pytest.mark.case("clear_error")
@@ -157,14 +157,14 @@ def test_config_grid_is_projected_in_metres_whatever_the_inputs_crs(project):
     wgs84 = project / "data" / "wind_4326.tif"
     geo = sg.Grid.from_bounds((109.8, 40.0, 109.9, 40.06), crs="EPSG:4326", resolution_deg=0.005)
     write_raster(geo.to_dataarray(np.full(geo.shape, 6.0, np.float32), name="wind"), wgs84)
-    cfg = config_from_dict({"inputs": {"aoi": "data/aoi.gpkg", "wind": str(wgs84)},
+    cfg = config_from_dict({"sources": {"aoi": "data/aoi.gpkg", "wind": str(wgs84)},
                             "grid": {"aoi": "aoi", "resolution_m": 500, "projection": "utm"},
                             "models": {"wind": {"criteria": [{"name": "wind", "function": "linear",
                                                               "low": 4.0, "high": 9.0, "weight": 1}]}}},
                            base_dir=project)
     from steppe_geo.pipeline import build_grid
 
-    grid = build_grid(cfg.inputs, cfg.grid)
+    grid = build_grid(cfg.sources, cfg.grid)
     assert not grid.crs.is_geographic and grid.crs.to_epsg() == 32649  # the AOI was drawn in UTM 49N
     assert grid.resolution == (500.0, 500.0)
 

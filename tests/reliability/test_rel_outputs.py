@@ -56,7 +56,7 @@ main(sys.argv[4:], prog_name="steppe-geo")
 
 def _config(tmp_path: Path, out: Path, *, mode: str = "memory") -> Path:
     data = {
-        "inputs": {k: f"sample:{k}" for k in sample_paths()},
+        "sources": {k: f"sample:{k}" for k in sample_paths()},
         "grid": {"aoi": "aoi", "resolution_m": 2000},
         "models": {"wind": {"preset": "wind_onshore"}},
         "outputs": {"directory": str(out), "maps": [], "report": False},

@@ -139,7 +139,7 @@ def project(tmp_path):
     write_raster(src.to_dataarray(rng.uniform(4, 9, src.shape).astype("float32"), name="wind"),
                  data / "wind.tif")
     cfg = {
-        "inputs": {"aoi": "data/aoi.gpkg", "wind": "data/wind.tif", "slope": "data/slope.tif"},
+        "sources": {"aoi": "data/aoi.gpkg", "wind": "data/wind.tif", "slope": "data/slope.tif"},
         "grid": {"aoi": "aoi", "resolution_m": 500},
         "models": {"wind": {"criteria": [
             {"name": "wind", "function": "linear", "low": 4.0, "high": 9.0, "weight": 3},
@@ -151,7 +151,7 @@ def project(tmp_path):
 
 def _config(root: Path, data: dict, **inputs: str):
     d = copy.deepcopy(data)
-    d["inputs"].update(inputs)
+    d["sources"].update(inputs)
     return config_from_dict(d, base_dir=root, output_dir=root)
 
 
@@ -160,8 +160,8 @@ def test_all_nodata_input_stops_validate_and_run_naming_the_config_key(project):
     root, data, src = project
     write_raster(src.to_dataarray(np.full(src.shape, np.nan, np.float32), name="w"), root / "data/nan.tif")
     cfg = _config(root, data, wind="data/nan.tif")
-    pattern = (r"inputs\.wind: raster 'nan\.tif' has no valid pixel inside the area of interest \(all .* "
-               r"sampled pixels inside it are nodata.*the right inputs\.wind\.nodata")
+    pattern = (r"sources\.wind: raster 'nan\.tif' has no valid pixel inside the area of interest \(all .* "
+               r"sampled pixels inside it are nodata.*the right sources\.wind\.nodata")
     with pytest.raises(ConfigError, match=pattern):
         check_config(cfg)
     with pytest.raises(ConfigError, match=pattern):
@@ -208,7 +208,7 @@ def test_complex_dataarray_is_refused(tmp_path):
 def test_complex_raster_in_a_config_is_refused_by_validate_naming_the_key(project):
     root, data, src = project
     _tif(root / "data/cplx.tif", (_ramp((50, 60)) + 1j).astype("complex64"), transform=src.transform)
-    with pytest.raises(UnreadableInputError, match=r"inputs\.wind: raster '.*cplx\.tif' holds complex"):
+    with pytest.raises(UnreadableInputError, match=r"sources\.wind: raster '.*cplx\.tif' holds complex"):
         check_config(_config(root, data, wind="data/cplx.tif"))
 
 
@@ -255,7 +255,7 @@ def test_three_band_raster_as_a_criterion_needs_band(tmp_path):
     path = _tif(tmp_path / "rgb.tif", np.stack([_ramp(), _ramp() + 1000, _ramp() + 2000]))
     with pytest.raises(InvalidParameterError, match=r"band: raster '.*rgb\.tif' has 3 bands and they are "
                                                     r"not years.*band=1\.\.3.*band = <n> in its "
-                                                    r"\[inputs\.<name>\]"):
+                                                    r"\[sources\.<name>\]"):
         sg.read_raster(path, grid=GRID)
 
 
@@ -356,7 +356,7 @@ def test_raster_placed_only_by_ground_control_points_is_refused(tmp_path):
 def test_raster_without_geotransform_in_a_config_is_refused_naming_the_key(project):
     root, data, _ = project
     _tif(root / "data/scan.tif", _ramp(), transform=None)
-    with pytest.raises(UnreadableInputError, match=r"inputs\.slope: raster '.*scan\.tif' has no "
+    with pytest.raises(UnreadableInputError, match=r"sources\.slope: raster '.*scan\.tif' has no "
                                                    r"geotransform"):
         check_config(_config(root, data, slope="data/scan.tif"))
 
@@ -411,7 +411,7 @@ def test_zero_byte_raster_in_a_config_is_refused_naming_the_key(project):
     root, data, _ = project
     (root / "data/empty.tif").write_bytes(b"")
     # the run-size estimate opens the headers first (pipeline/estimate.py): it names the key and the file
-    with pytest.raises(UnreadableInputError, match=r"inputs\.wind: .*raster '.*empty\.tif'"):
+    with pytest.raises(UnreadableInputError, match=r"sources\.wind: .*raster '.*empty\.tif'"):
         check_config(_config(root, data, wind="data/empty.tif"))
 
 
@@ -448,8 +448,8 @@ def test_declared_nodata_outside_the_range_in_a_config_is_refused_by_validate(pr
     classes = (np.arange(3000) % 7).reshape(50, 60).astype(np.uint8)
     _tif(root / "data/cls.tif", classes, transform=src.transform)
     d = copy.deepcopy(data)
-    d["inputs"]["slope"] = {"path": "data/cls.tif", "nodata": 300}
-    with pytest.raises(InvalidParameterError, match=r"inputs\.slope: nodata: raster '.*cls\.tif' is uint8.*"
+    d["sources"]["slope"] = {"path": "data/cls.tif", "nodata": 300}
+    with pytest.raises(InvalidParameterError, match=r"sources\.slope: nodata: raster '.*cls\.tif' is uint8.*"
                                                     r"nodata given is 300"):
         check_config(config_from_dict(d, base_dir=root, output_dir=root))
 
@@ -461,12 +461,12 @@ def test_fill_value_without_declared_nodata_is_named_by_validate(project):
     dem[:10] = -9999.0  # the fill value, no nodata declared
     _tif(root / "data/dem.tif", dem, transform=src.transform)  # no nodata declared
     d = copy.deepcopy(data)
-    d["inputs"]["dem"] = {"path": "data/dem.tif", "units": "m"}
+    d["sources"]["dem"] = {"path": "data/dem.tif", "units": "m"}
     d["models"]["wind"]["criteria"].append({"name": "dem", "function": "linear", "low": 2000.0, "high": 0.0,
                                             "weight": 1})
     with pytest.raises(ConfigError) as info:
         check_config(config_from_dict(d, base_dir=root, output_dir=root))
-    assert re.search(r"inputs\.dem\.nodata: raster 'dem\.tif' \(elevation\) has values -9,?999\.\..*-9,?999 "
+    assert re.search(r"sources\.dem\.nodata: raster 'dem\.tif' \(elevation\) has values -9,?999\.\..*-9,?999 "
                      r"usually marks missing data: declare it", str(info.value))
 
 

@@ -110,7 +110,7 @@ def project(tmp_path):
     values = np.random.default_rng(5).uniform(4, 9, grid.shape).astype(np.float32)
     write_raster(grid.to_dataarray(values, name="wind"), data / "wind.tif")
     cfg = {
-        "inputs": {"aoi": "data/aoi.gpkg", "wind": "data/wind.tif"},
+        "sources": {"aoi": "data/aoi.gpkg", "wind": "data/wind.tif"},
         "grid": {"aoi": "aoi", "resolution_m": 500},
         "models": {"wind": {"criteria": [{"name": "wind", "function": "linear", "low": 4.0, "high": 9.0,
                                           "weight": 1}]}},
@@ -121,7 +121,7 @@ def project(tmp_path):
 
 def _check(root: Path, data: dict, **inputs: str) -> None:
     d = copy.deepcopy(data)
-    d["inputs"].update(inputs)
+    d["sources"].update(inputs)
     check_config(config_from_dict(d, base_dir=root, output_dir=root))
 
 
@@ -129,7 +129,7 @@ def _check(root: Path, data: dict, **inputs: str) -> None:
 def test_zero_byte_aoi_in_a_config_is_refused_naming_the_key(project):
     root, data = project
     (root / "data/empty.gpkg").write_bytes(b"")
-    with pytest.raises(ConfigError, match=r"inputs\.aoi: vector file '.*empty\.gpkg' is an empty file"):
+    with pytest.raises(ConfigError, match=r"sources\.aoi: vector file '.*empty\.gpkg' is an empty file"):
         _check(root, data, aoi="data/empty.gpkg")
 
 
@@ -137,7 +137,8 @@ def test_zero_byte_aoi_in_a_config_is_refused_naming_the_key(project):
 def test_folder_as_an_input_in_a_config_is_refused_naming_the_key(project):
     root, data = project
     (root / "data/roads").mkdir()
-    with pytest.raises(ConfigError, match=r"inputs\.aoi: '.*roads' is a folder, not a vector file \(it holds "
+    with pytest.raises(ConfigError, match=r"sources\.aoi: '.*roads' is a folder, not a vector file "
+                                          r"\(it holds "
                                           r"no file\)"):
         _check(root, data, aoi="data/roads")
 
@@ -148,5 +149,5 @@ def test_aoi_without_crs_in_a_config_is_refused_naming_the_key(project):
     aoi = gpd.GeoDataFrame(geometry=[shapely.box(400_000, 4_430_000, 404_000, 4_433_000)], crs=CRS)
     aoi.to_file(root / "data/aoi_noprj.shp")
     (root / "data/aoi_noprj.prj").unlink()
-    with pytest.raises(MissingCRSError, match=r"inputs\.aoi: vector layer '.*aoi_noprj\.shp' has no CRS"):
+    with pytest.raises(MissingCRSError, match=r"sources\.aoi: vector layer '.*aoi_noprj\.shp' has no CRS"):
         _check(root, data, aoi="data/aoi_noprj.shp")

@@ -7,7 +7,7 @@ choices and the closest one::
 
     models.wind.criteria[2].function: unknown 'gausian'; did you mean 'gaussian'? Valid names are: ...
 
-Relative *input* paths (``[inputs]``, ``model_file``) are resolved against the folder of the
+Relative *input* paths (``[sources]``, ``model_file``) are resolved against the folder of the
 configuration file; a relative *output* folder (``outputs.directory``) against the current working
 directory, so running a shared or read-only configuration (such as the examples) writes its outputs
 where you run it. An input written ``"sample:<layer>"`` refers to a layer of the bundled sample

@@ -17,7 +17,7 @@ name = "Kubuqi wind, solar and restoration screening"
 # An input may also be a table declaring what its file does not say, e.g.
 #   dem = { path = "dem_ft.tif", units = "ft" }     (rasters: kind, units, scale, offset, nodata,
 #   townships = { path = "xiang.shp", encoding = "gbk" }   resampling, band; vectors: layer, encoding)
-[inputs]
+[sources]
 aoi = "sample:aoi"
 dem = "sample:dem"
 wind_speed_100m = "sample:wind_speed_100m"

@@ -1,4 +1,4 @@
-"""Reading a configuration: ``[inputs]`` specs and paths, the whole mapping, TOML text and files."""
+"""Reading a configuration: ``[sources]`` specs and paths, the whole mapping, TOML text and files."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from steppe_geo import datasets
+from steppe_geo._deprecation import warn_renamed
 from steppe_geo._typing import PathLike
 from steppe_geo._validation import did_you_mean
 from steppe_geo.config.checks import _Checker, _show
@@ -44,7 +45,7 @@ __all__ = [
     "parse_config",
 ]
 
-_TOP = ["project", "inputs", "grid", "models", "parcels", "outputs", "run"]
+_TOP = ["project", "sources", "grid", "models", "parcels", "outputs", "run"]
 
 
 
@@ -54,15 +55,15 @@ def _input_layer(name: str, value: Any) -> str | None:
         return None
     layer = value.get("layer")
     if layer is not None and (not isinstance(layer, str) or not layer):
-        raise ConfigError(f"inputs.{name}.layer: expected a layer name, got {_show(layer)}")
+        raise ConfigError(f"sources.{name}.layer: expected a layer name, got {_show(layer)}")
     return layer
 
 
 def _input_spec(name: str, value: Any, path: Path | str) -> InputSpec:
-    """The :class:`InputSpec` of ``inputs.<name>`` (a path string or a table of options)."""
+    """The :class:`InputSpec` of ``sources.<name>`` (a path string or a table of options)."""
     if not isinstance(value, Mapping):
         return InputSpec(name, path, written=value if isinstance(value, str) else None)
-    c = _Checker(value, f"inputs.{name}", list(INPUT_OPTIONS))
+    c = _Checker(value, f"sources.{name}", list(INPUT_OPTIONS))
     units = c.str("units")
     if units is not None:
         try:
@@ -114,8 +115,8 @@ def _turbines(table: Any, rank_by: tuple[str, ...], inputs: Mapping[str, Any]) -
     for key, default in (("wind_direction", None), ("mean_speed", "wind_speed_100m"), ("weibull_k", None)):
         name = t.str(key, default)
         if name is not None and name not in inputs:
-            raise ConfigError(f"parcels.turbines.{key}: {name!r} is not an input"
-                              f"{did_you_mean(name, list(inputs)) or '.'} Inputs are: {', '.join(inputs)}.")
+            raise ConfigError(f"parcels.turbines.{key}: {name!r} is not in [sources]"
+                              f"{did_you_mean(name, list(inputs)) or '.'} Sources are: {', '.join(inputs)}.")
         names[key] = name
     freq = table.get("sector_frequency", [1.0] * 12)
     if (not isinstance(freq, list) or not freq or any(isinstance(f, bool) or not isinstance(f, int | float)
@@ -187,8 +188,8 @@ def _hybrid(table: Any, turbines: TurbinesConfig | None, inputs: Mapping[str, An
     for key, default in (("speed", turbines.mean_speed), ("ghi", "ghi")):
         name = h.str(key, default)
         if name not in inputs:
-            raise ConfigError(f"parcels.hybrid.{key}: {name!r} is not an input"
-                              f"{did_you_mean(name, list(inputs)) or '.'} Inputs are: {', '.join(inputs)}.")
+            raise ConfigError(f"parcels.hybrid.{key}: {name!r} is not in [sources]"
+                              f"{did_you_mean(name, list(inputs)) or '.'} Sources are: {', '.join(inputs)}.")
         names[key] = name
     return HybridConfig(record=record, columns=columns, units=units, time_column=h.str("time_column"),
                         wind_height_m=None if wind_height is None else float(wind_height),
@@ -202,7 +203,7 @@ def _hybrid(table: Any, turbines: TurbinesConfig | None, inputs: Mapping[str, An
 
 
 def _resolve_input(name: str, value: Any, base: Path, sample: Mapping[str, Path] | None) -> Path | str:
-    key = f"inputs.{name}"
+    key = f"sources.{name}"
     if isinstance(value, Mapping):
         _Checker(value, key, list(INPUT_OPTIONS))
         if "path" not in value:
@@ -229,6 +230,20 @@ def _resolve_input(name: str, value: Any, base: Path, sample: Mapping[str, Path]
     if not p.exists():
         raise InputNotFoundError(f"{key}: input file not found: {str(p)!r}")
     return p
+
+
+def _renamed_sources_table(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``data`` with ``[inputs]`` (the name of ``[sources]`` before 0.2.0) as ``[sources]``, warning."""
+    if not isinstance(data, Mapping) or "inputs" not in data:
+        return data
+    if "sources" in data:
+        raise ConfigError(
+            "inputs: the table [inputs] is the deprecated name of [sources], which is given too: keep "
+            "[sources] only (move the entries of [inputs] into it)"
+        )
+    warn_renamed("the configuration table [inputs]", "[sources] (the same entries: name = path)",
+                 since="0.2.0", stacklevel=4)
+    return {("sources" if k == "inputs" else k): v for k, v in data.items()}
 
 
 def _sample_paths() -> dict[str, Path]:
@@ -258,18 +273,26 @@ def config_from_dict(data: Mapping[str, Any], *, base_dir: PathLike = ".",
     Raises
     ------
     ConfigError
-        Any schema violation; the message starts with the key path.
+        Any schema violation; the message starts with the key path. Both ``[sources]`` and its
+        deprecated name ``[inputs]`` given.
     InputNotFoundError
         An input file does not exist, or an input URL (``https://``, ``s3://``, ``/vsicurl/``)
         cannot be opened by GDAL (the message names the key and the path or URL).
+
+    Warns
+    -----
+    SteppeGeoDeprecationWarning
+        The table of name → file is given as ``[inputs]``, its name before 0.2.0 (read as
+        ``[sources]`` until 0.3.0).
     """
     base = Path(base_dir)
+    data = _renamed_sources_table(data)
     top = _Checker(data, "", _TOP)
     project = _Checker(data.get("project", {}), "project", ["name"])
     name = project.str("name", "steppe-geo analysis")
 
-    inputs_table = data.get("inputs", {})
-    _Checker(inputs_table, "inputs", list(inputs_table) if isinstance(inputs_table, Mapping) else [])
+    inputs_table = data.get("sources", {})
+    _Checker(inputs_table, "sources", list(inputs_table) if isinstance(inputs_table, Mapping) else [])
     sample = None
     if any((isinstance(v, str) and v.startswith(SAMPLE_PREFIX))
            or (isinstance(v, Mapping) and str(v.get("path", "")).startswith(SAMPLE_PREFIX))
@@ -288,8 +311,8 @@ def config_from_dict(data: Mapping[str, Any], *, base_dir: PathLike = ".",
     )
     if grid.aoi not in inputs:
         raise ConfigError(
-            f"grid.aoi: {grid.aoi!r} is not an input{did_you_mean(grid.aoi, list(inputs)) or '.'} "
-            f"Inputs are: {', '.join(inputs) or '(none)'}."
+            f"grid.aoi: {grid.aoi!r} is not in [sources]{did_you_mean(grid.aoi, list(inputs)) or '.'} "
+            f"Sources are: {', '.join(inputs) or '(none)'}."
         )
 
     models_table = data.get("models", {})
@@ -339,9 +362,9 @@ def config_from_dict(data: Mapping[str, Any], *, base_dir: PathLike = ".",
                                                       base))
         if parcels.source not in inputs:
             raise ConfigError(
-                f"parcels.source: {parcels.source!r} is not an input"
+                f"parcels.source: {parcels.source!r} is not in [sources]"
                 f"{did_you_mean(parcels.source, list(inputs)) or '.'} "
-                f"Inputs are: {', '.join(inputs) or '(none)'}."
+                f"Sources are: {', '.join(inputs) or '(none)'}."
             )
         if parcels.select_by is not None and parcels.select_by not in parcels.rank_by:
             raise ConfigError(

@@ -71,21 +71,21 @@ class Projection(enum.Enum):
 # ----------------------------------------------------------------------------- value objects
 INPUT_OPTIONS: tuple[str, ...] = ("path", "layer", "kind", "units", "scale", "offset", "nodata", "resampling",
                                   "band", "encoding")
-"""Keys of an input given as a table (``[inputs.dem] path = "dem.tif", units = "ft"``)."""
+"""Keys of an input given as a table (``[sources.dem] path = "dem.tif", units = "ft"``)."""
 
 
 @dataclass(frozen=True)
 class InputSpec:
-    """One ``[inputs]`` entry with its declared semantics (all optional except ``path``).
+    """One ``[sources]`` entry with its declared semantics (all optional except ``path``).
 
-    ``dem = "dem.tif"`` gives a spec with only ``path``; ``[inputs.dem] path = "dem.tif",
+    ``dem = "dem.tif"`` gives a spec with only ``path``; ``[sources.dem] path = "dem.tif",
     units = "ft"`` declares more. Raster options are honoured by :func:`steppe_geo.io.read_raster`
     and vector options by :func:`steppe_geo.io.read_vector` (arguments of the same names).
 
     Attributes
     ----------
     name : str
-        The input's name (``dem`` in ``[inputs.dem]``).
+        The input's name (``dem`` in ``[sources.dem]``).
     path : Path or str
         The file (resolved, existing), or a URL kept as written (``https://...``, ``s3://...``,
         ``/vsicurl/...``; :func:`steppe_geo.io.remote.is_remote`).
@@ -146,7 +146,7 @@ class GridConfig:
     Attributes
     ----------
     aoi : str
-        Name of the input (in ``[inputs]``) holding the area of interest polygon.
+        Name of the input (in ``[sources]``) holding the area of interest polygon.
     resolution_m : float
         Pixel size in metres.
     projection : str
@@ -509,8 +509,9 @@ class Config:
     ----------
     name : str
         Project name (used in titles).
-    inputs : dict
-        Input name → ``Path`` (resolved, existing) — sample layers resolved to their files.
+    sources : dict
+        ``[sources]``: input name → ``Path`` (resolved, existing) — sample layers resolved to their
+        files. Was ``inputs`` (``Config.inputs`` answers with a deprecation warning until 0.3.0).
     grid : GridConfig
     models : dict
         Model table name → :class:`ModelConfig`, in file order.
@@ -528,7 +529,7 @@ class Config:
     """
 
     name: str
-    inputs: dict[str, Path | str]
+    sources: dict[str, Path | str]
     grid: GridConfig
     models: dict[str, ModelConfig]
     parcels: ParcelsConfig | None
@@ -540,7 +541,7 @@ class Config:
 
     def __post_init__(self) -> None:
         specs = dict(self.input_specs)
-        for k, p in self.inputs.items():
+        for k, p in self.sources.items():
             if k not in specs:
                 specs[k] = InputSpec(k, p if is_remote(p) else Path(p), layer=self.input_layers.get(k))
         object.__setattr__(self, "input_specs", specs)
@@ -548,3 +549,5 @@ class Config:
     def spec(self, name: str) -> InputSpec:
         """The :class:`InputSpec` of input ``name``."""
         return self.input_specs[name]
+
+    inputs = renamed_attribute("inputs", "sources", since="0.2.0")

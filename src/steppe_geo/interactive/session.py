@@ -44,7 +44,7 @@ from steppe_geo.mcda.constraints import evaluate_constraints
 from steppe_geo.mcda.value_functions import ValueFunction, decode_nodata
 from steppe_geo.mcda.weights import AHPResult
 from steppe_geo.models import Model, derive_layers, run_model
-from steppe_geo.models.running import _load_input
+from steppe_geo.models.running import _load_inputs
 from steppe_geo.parcels import coverage_matrix
 
 __all__ = ["Change", "TuningSession", "Update"]
@@ -238,7 +238,7 @@ class TuningSession:
         # every input read once; run_model checks them and derives the layers (the only time it does)
         if [k for k in model.inputs if k not in inputs or inputs[k] is None]:
             run_model(model, inputs, grid=grid, aoi=aoi)  # words the error: what needs each missing layer
-        loaded = {k: _load_input(k, v, grid) for k, v in inputs.items() if k in model.inputs}
+        loaded = _load_inputs(model, inputs, grid)
         first = run_model(model, loaded, grid=grid, aoi=aoi)
         self.notes: tuple[str, ...] = first.notes
         self._loaded: dict[str, Any] = {**loaded, **{str(k): first.layers[k] for k in first.layers.data_vars}}

@@ -38,7 +38,7 @@ class EncodingProblem:
             "UTF-8, and no .cpg file (nor the DBF header) says which encoding it is, so names would be "
             f"read garbled (as ISO-8859-1: {garbled!r}). The bytes read as {self.suggestion!r} give "
             f"{self.decoded!r}. Pass encoding={self.suggestion!r} (in a configuration: encoding = "
-            f"\"{self.suggestion}\" in its [inputs.<name>] table), or add a .cpg file beside it holding "
+            f"\"{self.suggestion}\" in its [sources.<name>] table), or add a .cpg file beside it holding "
             f"{self.suggestion.upper()}."
         )
 

@@ -31,7 +31,7 @@ class LayerKind(enum.Enum):
     """The kind of a layer: how a raster's values behave under resampling, or a vector layer.
 
     ``CONTINUOUS`` and ``CATEGORICAL`` are the kinds of a raster (``kind=`` of
-    :func:`~steppe_geo.io.read_raster`, ``kind`` in ``[inputs]``); a derivation declares each of its
+    :func:`~steppe_geo.io.read_raster`, ``kind`` in ``[sources]``); a derivation declares each of its
     inputs as one of the three (:data:`steppe_geo.models.DERIVATION_INPUT_KINDS`). This enum
     replaces ``steppe_geo.models.InputKind`` (``InputKind.RASTER`` is ``CONTINUOUS``).
     """

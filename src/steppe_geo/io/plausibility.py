@@ -447,8 +447,8 @@ def check_plausible(stats: RasterStatistics, role: str | Role, *, key: str, unit
     role : str or Role
         A name of :data:`ROLES`.
     key : str
-        Where the input is declared (``"inputs.dem"``, or a parameter name); messages start with
-        it and advise options below it (``inputs.dem.units``).
+        Where the input is declared (``"sources.dem"``, or a parameter name); messages start with
+        it and advise options below it (``sources.dem.units``).
     units : str, optional
         Units of the values (declared or tagged; see :func:`source_units`); converted to the
         role's units first.
@@ -469,11 +469,11 @@ def check_plausible(stats: RasterStatistics, role: str | Role, *, key: str, unit
     --------
     >>> s = RasterStatistics("dem.tif", 1, "float32", None, None, False, None, False, 100.0, False,
     ...                      sampled=900, valid=900, min=4711.0, max=10360.0)
-    >>> check_plausible(s, "elevation", key="inputs.dem")
+    >>> check_plausible(s, "elevation", key="sources.dem")
     Traceback (most recent call last):
     ...
-    steppe_geo.errors.ImplausibleInputError: inputs.dem.units: raster 'dem.tif' (elevation) has values ...
-    >>> check_plausible(s, "elevation", key="inputs.dem", units="ft")  # 1436..3158 m: plausible
+    steppe_geo.errors.ImplausibleInputError: sources.dem.units: raster 'dem.tif' (elevation) has values ...
+    >>> check_plausible(s, "elevation", key="sources.dem", units="ft")  # 1436..3158 m: plausible
     """
     r = ROLES[role] if isinstance(role, str) else role
     name = source_name(stats.path)

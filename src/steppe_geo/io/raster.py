@@ -303,7 +303,7 @@ def _free_nodata(values: np.ndarray, dtype: np.dtype, label: str = "array") -> i
         f"nodata: raster {label!r} ({dtype}, read as classes) declares no nodata and uses every candidate "
         f"value ({', '.join(map(str, cands))}), so no free integer value is left to mark pixels outside it "
         "after alignment; declare its nodata with nodata= (in a configuration: nodata = <n> in its "
-        "[inputs.<name>] table), a value that is not a class"
+        "[sources.<name>] table), a value that is not a class"
     )
 
 
@@ -390,7 +390,7 @@ def _declare(data: np.ma.MaskedArray, meta: dict[str, Any], label: str, *, band:
     elif band is None and count > 1 and _time_coords(meta, count) is None:
         raise InvalidParameterError(
             f"band: raster {label!r} has {count} bands and they are not years of a time series; choose "
-            f"one with band=1..{count} (in a configuration: band = <n> in its [inputs.<name>] table), or "
+            f"one with band=1..{count} (in a configuration: band = <n> in its [sources.<name>] table), or "
             "band='all' to read every band as a ('band', 'y', 'x') stack"
         )
     if nodata is not None:

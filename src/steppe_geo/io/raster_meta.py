@@ -193,7 +193,7 @@ def _check_nodata_fits(nodata: Any, dtype: np.dtype, label: str, *, declared: bo
     raise InvalidParameterError(
         f"nodata: raster {label!r} is {dtype} (values {info.min}..{info.max}) but {where} is {nodata!r}, "
         f"which no pixel can hold, so it marks nothing; give the value that marks missing pixels, an integer "
-        f"in {info.min}..{info.max}, with nodata= (in a configuration: nodata = <n> in its [inputs.<name>] "
+        f"in {info.min}..{info.max}, with nodata= (in a configuration: nodata = <n> in its [sources.<name>] "
         "table)"
     )
 

@@ -111,7 +111,7 @@ def check_remote(source: str, *, key: str) -> None:
     source : str
         A remote input (:func:`is_remote`).
     key : str
-        Where it came from, for the message (``inputs.dem``).
+        Where it came from, for the message (``sources.dem``).
 
     Raises
     ------

@@ -37,6 +37,7 @@ from steppe_geo.models.desertification import (
     soil_quality,
     vegetation_quality,
 )
+from steppe_geo.models.kinds import input_kinds
 from steppe_geo.models.land_cover import (
     LandCoverLegend,
     land_cover_legend,
@@ -139,6 +140,7 @@ __all__ = [
     "desertification_esai",
     "esai",
     "grazing_density",
+    "input_kinds",
     "land_cover_legend",
     "land_cover_legends",
     "management_quality",

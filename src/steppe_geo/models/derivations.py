@@ -58,6 +58,7 @@ __all__ = [
     "DERIVATIONS",
     "DERIVATION_HALOS",
     "DERIVATION_INPUT_KINDS",
+    "DERIVATION_INPUT_KIND_RULES",
     "WHOLE_GRID",
     "Derivation",
     "derivation_halo",
@@ -110,7 +111,8 @@ class Derivation:
         >>> Derivation("setback_roads", "within", ("roads",), {"distance_m": 200}).input_kinds
         {'roads': <LayerKind.VECTOR: 'vector'>}
         """
-        declared = DERIVATION_INPUT_KINDS[self.function]
+        rule = DERIVATION_INPUT_KIND_RULES.get(self.function)
+        declared = rule(self.parameters) if rule is not None else DERIVATION_INPUT_KINDS[self.function]
         if len(declared) == 1:
             return {k: declared[0] for k in self.inputs}
         return dict(zip(self.inputs, declared, strict=False))
@@ -217,7 +219,29 @@ single kind applies to every input (``distance`` and ``within`` read any number 
 
 The one declaration the configuration checker (:func:`steppe_geo.pipeline.check_config`) reads to tell
 whether an input must be a raster or a vector file; :attr:`Derivation.input_kinds` applies it to a
-derivation's inputs."""
+derivation's inputs, and :func:`steppe_geo.models.input_kinds` gathers a model's inputs from it. A function
+whose kinds depend on a parameter is in :data:`DERIVATION_INPUT_KIND_RULES` too (its entry here is the
+kind of its inputs in the other cases)."""
+
+
+def _china_grade_kinds(params: Mapping[str, Any]) -> tuple[LayerKind, ...]:
+    # the texture table looks up class codes of the soil texture raster; the others bin measurements
+    return (_C,) if params.get("table") == "texture" else (_R,)
+
+
+DERIVATION_INPUT_KIND_RULES: Mapping[str, Callable[[Mapping[str, Any]], tuple[LayerKind, ...]]] = (
+    MappingProxyType({"china_grade": _china_grade_kinds}))
+"""Functions of :data:`DERIVATIONS` whose input kinds depend on a parameter: ``f(parameters) -> kinds``.
+
+``china_grade`` with ``table = "texture"`` reads soil-texture classes (a lookup of class codes);
+with the other tables it bins a continuous layer (humidity index, windy days, plant cover).
+
+Examples
+--------
+>>> from steppe_geo.models.derivations import Derivation
+>>> Derivation("texture_grade", "china_grade", ("soil_texture",), {"table": "texture"}).input_kinds
+{'soil_texture': <LayerKind.CATEGORICAL: 'categorical'>}
+"""
 
 
 WHOLE_GRID = -1

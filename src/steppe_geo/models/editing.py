@@ -16,6 +16,7 @@ from steppe_geo._validation import did_you_mean
 from steppe_geo.errors import (
     InvalidParameterError,
 )
+from steppe_geo.io.alignment import LayerKind
 from steppe_geo.mcda import (
     Constraint,
     Criterion,
@@ -25,7 +26,7 @@ from steppe_geo.mcda import (
     constraint_from_dict,
 )
 from steppe_geo.models.derivations import Derivation
-from steppe_geo.models.parameters import VECTOR_INPUTS
+from steppe_geo.models.kinds import input_kinds
 from steppe_geo.models.presets import PRESETS, check_preset_parameters, preset_parameter_names
 
 if TYPE_CHECKING:
@@ -197,7 +198,7 @@ class ModelEdits:
         layer = c.get("layer")
         if layer is None:
             return str(c["name"]) in self.setbacks()
-        return layer in self.inputs and layer in VECTOR_INPUTS
+        return layer in self.inputs and self._reads_vector(layer)
 
     def add_setback(self, name: str, layer: str, *, source: str = "added by user", **within: Any) -> Model:
         """A copy with an exact setback from vector input ``layer`` appended (next bit).
@@ -243,9 +244,13 @@ class ModelEdits:
         if not isinstance(c, Setback):
             return None
         layer = c.layer.removeprefix("distance_").removesuffix("_m")
-        if c.layer == f"distance_{layer}_m" and layer in self.inputs and layer in VECTOR_INPUTS:
+        if c.layer == f"distance_{layer}_m" and layer in self.inputs and self._reads_vector(layer):
             return layer
         return None
+
+    def _reads_vector(self, layer: str) -> bool:
+        """Whether the model reads input ``layer`` as a vector layer (:func:`input_kinds`)."""
+        return input_kinds(cast("Model", self)).get(layer) is LayerKind.VECTOR
 
     def add_constraint(self, constraint: Any, *, source: str = "added by user") -> Model:
         """A copy with ``constraint`` appended (next bit of the exclusion bitmask).

@@ -27,6 +27,7 @@ from steppe_geo.errors import (
     InvalidParameterError,
     PointFeaturesWarning,
 )
+from steppe_geo.io.alignment import LayerKind
 from steppe_geo.mcda import (
     Constraint,
     Criterion,
@@ -48,12 +49,12 @@ from steppe_geo.models.derivations import (
 from steppe_geo.models.derivations_distance import within_distance_m
 from steppe_geo.models.desertification_tables import tables_used
 from steppe_geo.models.editing import ModelEdits, _constraint, _thaw
+from steppe_geo.models.kinds import input_kinds
 from steppe_geo.models.parameters import (
+    _KIND_LISTS_RENAMED,
     AREA_INPUTS,
-    CATEGORICAL_INPUTS,
     PARAMETER_RANGES,
     TABLE_PARAMETERS,
-    VECTOR_INPUTS,
     _check_parameters,
     _freeze,
     _plain,
@@ -70,13 +71,11 @@ from steppe_geo.models.running import (
 
 __all__ = [
     "AREA_INPUTS",
-    "CATEGORICAL_INPUTS",
     "DERIVATIONS",
     "DERIVATION_HALOS",
     "DERIVATION_INPUT_KINDS",
     "PARAMETER_RANGES",
     "PRESETS",
-    "VECTOR_INPUTS",
     "WHOLE_GRID",
     "Derivation",
     "Model",
@@ -86,6 +85,7 @@ __all__ = [
     "class_code_inputs",
     "derivation_halo",
     "derive_layers",
+    "input_kinds",
     "preset_factory",
     "run_model",
 ]
@@ -194,6 +194,7 @@ class Model(ModelEdits):
                         "an input "
                         f"nor a derivation{did_you_mean(key, known)} Known layers: {known}"
                     )
+        input_kinds(self)  # every input read as one kind (vector, class or continuous raster)
         cnames = {c.name: c for c in self.constraints}
         for name, mult in self.tip_height_setbacks.items():
             if name not in cnames or not isinstance(cnames[name], Setback):
@@ -321,6 +322,18 @@ class Model(ModelEdits):
 
 
     @property
+    def input_kinds(self) -> dict[str, LayerKind]:
+        """Input → the kind it is read as, from what reads it (:func:`steppe_geo.models.input_kinds`).
+
+        Examples
+        --------
+        >>> from steppe_geo.models import wind_onshore
+        >>> wind_onshore().input_kinds["roads"]
+        <LayerKind.VECTOR: 'vector'>
+        """
+        return input_kinds(self)
+
+    @property
     def layer_names(self) -> list[str]:
         """Input and derived layer names, in order."""
         return [*self.inputs, *(d.name for d in self.derivations)]
@@ -435,4 +448,4 @@ def _setback_text(sb: Mapping[str, Any], model: Model) -> str:
         return f"excluded within {dist} of {sb['layer']} (exact, pixel centres)"
     return f"excluded beyond {dist} of {sb['layer']} (exact, pixel centres)"
 
-__getattr__ = _renamed_module_names(__name__, _INPUT_KIND_RENAMED, since="0.2.0")
+__getattr__ = _renamed_module_names(__name__, {**_INPUT_KIND_RENAMED, **_KIND_LISTS_RENAMED}, since="0.2.0")

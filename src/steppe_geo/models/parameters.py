@@ -1,4 +1,4 @@
-"""Preset parameters: input names by kind, ranges, choices, lookup tables, ``$name`` references.
+"""Preset parameters: ranges, choices, lookup tables, ``$name`` references, area inputs.
 
 What a :class:`~steppe_geo.models.Model` checks its ``parameters`` against when it is built, and the
 immutable / TOML-friendly forms of parameter values.
@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from steppe_geo._deprecation import renamed_module_names
 from steppe_geo._validation import check_number, parse_choice
 from steppe_geo.errors import (
     InvalidParameterError,
@@ -28,15 +29,15 @@ from steppe_geo.models.land_cover import land_cover_legend
 
 __all__ = [
     "AREA_INPUTS",
-    "CATEGORICAL_INPUTS",
     "DISTANCE_FUNCTIONS",
     "PARAMETER_RANGES",
     "TABLE_PARAMETERS",
-    "VECTOR_INPUTS",
 ]
 
 
-VECTOR_INPUTS = frozenset(
+# before 0.2.0 the kinds of inputs were also kept as lists of names, which custom models outgrew (a new
+# vector input read by a distance was taken for a raster); steppe_geo.models.input_kinds derives them now
+_VECTOR_INPUTS = frozenset(
     {
         "roads",
         "railways",
@@ -53,8 +54,15 @@ VECTOR_INPUTS = frozenset(
         "aoi",
     }
 )
-"""Input names read as vector layers (everything else is a raster)."""
-CATEGORICAL_INPUTS = frozenset({"land_cover", "soil_texture"})
+_CATEGORICAL_INPUTS = frozenset({"land_cover", "soil_texture"})
+_KIND_LISTS_RENAMED = {
+    "VECTOR_INPUTS": ("steppe_geo.models.input_kinds(model): the inputs of kind LayerKind.VECTOR",
+                      lambda: _VECTOR_INPUTS),
+    "CATEGORICAL_INPUTS": ("steppe_geo.models.input_kinds(model): the inputs of kind LayerKind.CATEGORICAL",
+                           lambda: _CATEGORICAL_INPUTS),
+}
+__getattr__ = renamed_module_names(__name__, _KIND_LISTS_RENAMED, since="0.2.0")
+
 AREA_INPUTS = frozenset({"settlements", "protected_areas"})
 """Vector inputs whose features are areas: points there make setbacks warn (:class:`PointFeaturesWarning`)."""
 DISTANCE_FUNCTIONS = frozenset({"distance", "within"})

@@ -29,7 +29,7 @@ from steppe_geo.errors import (
     PointFeaturesWarning,
 )
 from steppe_geo.grid import Grid
-from steppe_geo.io import align, provenance_record, read_raster, read_vector
+from steppe_geo.io import LayerKind, align, provenance_record, read_raster, read_vector
 from steppe_geo.mcda import (
     Categorical,
     Categories,
@@ -39,12 +39,11 @@ from steppe_geo.mcda import (
 from steppe_geo.models.derivations import DERIVATIONS, Derivation
 from steppe_geo.models.desertification_indices import classify_china, classify_esa
 from steppe_geo.models.desertification_tables import tables_used
+from steppe_geo.models.kinds import input_kinds, input_readers
 from steppe_geo.models.land_cover import format_codes, land_cover_legend, matching_legends
 from steppe_geo.models.parameters import (
     AREA_INPUTS,
-    CATEGORICAL_INPUTS,
     DISTANCE_FUNCTIONS,
-    VECTOR_INPUTS,
 )
 from steppe_geo.models.score_tables import CategoryTable
 
@@ -119,9 +118,23 @@ class ModelResult:
         return self.overlay_result.excluded_by(bitmask)
 
 
-def _load_input(name: str, value: Any, grid: Grid) -> Any:
+def _load_input(name: str, value: Any, grid: Grid, kind: LayerKind | None, readers: str) -> Any:
+    """Input ``name`` read as the model reads it (``kind``: :func:`input_kinds`), a vector or a raster.
+
+    An input nothing reads (``kind`` None) is left as given.
+    """
+    if kind is None:
+        return value
+    given = ("a GeoDataFrame" if isinstance(value, gpd.GeoDataFrame | gpd.GeoSeries)
+             else "a DataArray" if isinstance(value, xr.DataArray) else None)
+    if given is not None and (kind is LayerKind.VECTOR) != (given == "a GeoDataFrame"):
+        want = "a vector layer (a GeoDataFrame or a vector file)" if kind is LayerKind.VECTOR else (
+            f"a {kind.value} raster (a DataArray or a raster file)")
+        raise InvalidParameterError(f"input {name!r}: {readers} read{'s' if ',' not in readers else ''} it "
+                                    f"as {want}, but it is {given}")
     if isinstance(value, gpd.GeoDataFrame | gpd.GeoSeries):
         return value
+    categorical = "categorical" if kind is LayerKind.CATEGORICAL else None
     if isinstance(value, xr.DataArray):
         g = Grid.from_dataarray(value)
         if g.same_as(grid):
@@ -133,21 +146,26 @@ def _load_input(name: str, value: Any, grid: Grid) -> Any:
                     "over the area"
                 )
             return value
-        kind = "categorical" if name in CATEGORICAL_INPUTS else None
-        return align(value, grid, kind=kind, name=name)
+        return align(value, grid, kind=categorical, name=name)
     if isinstance(value, str | Path):
-        if name in VECTOR_INPUTS:
+        if kind is LayerKind.VECTOR:
             try:
                 return read_vector(value, crs=grid.crs)
             except EmptyLayerError as exc:  # "nothing here": run_model notes it (or refuses, if it matters)
                 empty = gpd.GeoDataFrame(geometry=[], crs=grid.crs)
                 empty.attrs.update(source=Path(value).name, empty=str(exc))
                 return empty
-        kind = "categorical" if name in CATEGORICAL_INPUTS else None
-        return read_raster(value, grid=grid, kind=kind, name=name)
+        return read_raster(value, grid=grid, kind=categorical, name=name)
     raise InvalidParameterError(
         f"input {name!r} must be a DataArray, GeoDataFrame or path, got {type(value).__name__}"
     )
+
+
+def _load_inputs(model: Model, layers: Mapping[str, Any], grid: Grid) -> dict[str, Any]:
+    """The inputs of ``model`` in ``layers``, each read as the model reads it (:func:`input_kinds`)."""
+    kinds, readers = input_kinds(model), input_readers(model)
+    return {k: _load_input(k, layers[k], grid, kinds.get(k), ", ".join(r for r, _ in readers.get(k, [])))
+            for k in model.inputs if k in layers}
 
 
 def derive_layers(model: Model, layers: Mapping[str, Any], *, grid: Grid,
@@ -217,8 +235,10 @@ def run_model(model: Model, layers: Mapping[str, Any], *, grid: Grid, aoi: Any =
         A preset (:func:`steppe_geo.models.wind_onshore`, ...) or your own.
     layers : mapping name → DataArray, GeoDataFrame or path
         At least ``model.inputs`` (e.g. ``steppe_geo.datasets.sample_paths()``); rasters are aligned
-        onto ``grid``, vectors reprojected. Extra entries are ignored. Was ``inputs`` (a deprecated
-        alias until 0.3.0).
+        onto ``grid``, vectors reprojected. Each input is read as the kind of layer the model reads it
+        as (:func:`steppe_geo.models.input_kinds`: a path is read as a vector file where a derivation
+        reads vectors, as a class raster where a lookup reads classes); an input nothing reads is
+        left as given. Extra entries are ignored. Was ``inputs`` (a deprecated alias until 0.3.0).
     grid : Grid
         Projected analysis grid (metres).
     aoi : GeoDataFrame or GeoSeries, optional
@@ -237,7 +257,8 @@ def run_model(model: Model, layers: Mapping[str, Any], *, grid: Grid, aoi: Any =
         Class codes (land cover, texture) unknown to a lookup table, categorical criterion or the
         model's land-cover legend, or a categories constraint none of whose codes occurs
         (:func:`check_class_codes`, before any derivation); a value function, weight or parameter out
-        of range.
+        of range; a DataArray given for an input read as a vector, or a GeoDataFrame for one read as
+        a raster (naming the input and what reads it).
     EmptyLayerError
         A vector input without features that more than distances and setbacks need (township
         census polygons). An empty layer read only by distances and setbacks is "nothing here": a
@@ -258,7 +279,7 @@ def run_model(model: Model, layers: Mapping[str, Any], *, grid: Grid, aoi: Any =
             f"steppe_geo.datasets.sample_paths()[{missing[0]!r}]){did_you_mean(missing[0], list(inputs))}"
         )
     overlay = model.overlay()
-    loaded: dict[str, Any] = {k: _load_input(k, inputs[k], grid) for k in model.inputs}
+    loaded = _load_inputs(model, inputs, grid)
     notes = [f"dropped {k!r}: {v}" for k, v in model.metadata.get("dropped", {}).items()]
     notes += _empty_layer_notes(model, loaded)
     notes += _point_setback_notes(model, loaded, grid)

@@ -10,14 +10,16 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from steppe_geo._validation import did_you_mean
-from steppe_geo.config import ModelConfig
+from steppe_geo.config import Config, ModelConfig
 from steppe_geo.config.checks import _strip_prefix
 from steppe_geo.errors import (
     ConfigError,
     SteppeGeoError,
 )
+from steppe_geo.io import LayerKind
 from steppe_geo.mcda import InconsistentJudgementsWarning, Overlay, Rule, ahp, constraint_from_dict
-from steppe_geo.models import PRESETS, Model
+from steppe_geo.models import PRESETS, Model, input_kinds
+from steppe_geo.models.kinds import input_readers
 
 
 def _quiet_ahp(model: ModelConfig, names: Sequence[str]) -> Any:
@@ -228,3 +230,47 @@ def _check_dropped_edits(model: ModelConfig, dropped: Any) -> None:
 
 
 # ----------------------------------------------------------------------------- checks
+
+
+def configured_input_kinds(config: Config) -> dict[str, LayerKind]:
+    """Each input of ``config`` a model reads → the kind it is read as (vector, class or continuous raster).
+
+    From what reads it in every configured model (:func:`steppe_geo.models.input_kinds`); the
+    pipeline loads each input once, as this kind (:func:`steppe_geo.pipeline.load_inputs`).
+
+    Parameters
+    ----------
+    config : Config
+
+    Returns
+    -------
+    dict input name → LayerKind
+        Inputs no model reads (the AOI, the parcels) are left out.
+
+    Raises
+    ------
+    ConfigError
+        A model reads an input as two kinds, or two models read it as different kinds: the message
+        starts with ``sources.<name>`` and names both readers.
+    """
+    kinds: dict[str, LayerKind] = {}
+    first: dict[str, str] = {}
+    for m in config.models.values():
+        key = f"models.{m.name}"
+        built = _custom_overlay(m) if m.kind == "custom" else build_model(m, inputs=list(config.sources))
+        try:
+            own = input_kinds(built)
+        except SteppeGeoError as exc:
+            raise ConfigError(f"{key}: {exc}") from None
+        readers = input_readers(built)
+        for k, kind in own.items():
+            who = f"{key} ({', '.join(r for r, _ in readers[k])})"
+            if k in kinds and kinds[k] is not kind:
+                raise ConfigError(
+                    f"sources.{k}: {first[k]} reads {k!r} as a {kinds[k].value} layer and {who} as a "
+                    f"{kind.value} layer; an input is loaded once, as one kind. Give each model its own "
+                    f"input (a second entry under [sources] for the same file), or change one of them"
+                )
+            kinds.setdefault(k, kind)
+            first.setdefault(k, who)
+    return kinds

@@ -6,7 +6,6 @@ import itertools
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 from steppe_geo._validation import closest, did_you_mean
 from steppe_geo.config import Config, ModelConfig
@@ -17,7 +16,14 @@ from steppe_geo.errors import (
 from steppe_geo.io import LayerKind, vector_columns, vector_layers
 from steppe_geo.io.remote import source_name
 from steppe_geo.mcda import InconsistentJudgementsWarning
-from steppe_geo.pipeline.build import _custom_overlay, _quiet_ahp, base_model, build_model
+from steppe_geo.models import input_kinds
+from steppe_geo.pipeline.build import (
+    _custom_overlay,
+    _quiet_ahp,
+    base_model,
+    build_model,
+    configured_input_kinds,
+)
 from steppe_geo.pipeline.check_data import (
     _check_input_options,
     _data_problems,
@@ -105,28 +111,9 @@ def _check_ahp(model: ModelConfig, names: Sequence[str]) -> None:
         )
 
 
-def _expected_kinds(model: Any) -> dict[str, str]:
-    """Input name → ``"vector"`` or ``"raster"``, from what reads it.
-
-    A derivation's inputs are of the kinds it declares (``Derivation.input_kinds``, read from
-    ``steppe_geo.models.model.DERIVATION_INPUT_KINDS``; categorical layers are raster files).
-    """
-    kinds: dict[str, str] = {}
-    for d in model.derivations:
-        for k, kind in d.input_kinds.items():
-            if k in model.inputs and kind is LayerKind.VECTOR:
-                kinds[k] = "vector"
-            elif k in model.inputs:
-                kinds.setdefault(k, "raster")
-    for k in [c.layer for c in model.criteria] + [c.layer for c in model.constraints if c.layer]:
-        if k in model.inputs:
-            kinds.setdefault(k, "raster")
-    return kinds
-
-
 def _check_model(config: Config, model: ModelConfig, rasters: set[str]) -> None:
     key = f"models.{model.name}"
-    inputs = config.inputs
+    inputs = config.sources
     if model.kind == "custom":
         for i, c in enumerate(model.criteria):
             _check_config_layer(f"{key}.criteria[{i}].layer", c.layer, known=[], derived=[], inputs=inputs,
@@ -165,20 +152,25 @@ def _check_model(config: Config, model: ModelConfig, rasters: set[str]) -> None:
         hint = closest(k, unused)
         dropped = [*model.drop, *missing]
         raise ConfigError(
-            f"inputs.{k}: missing; {key} ({model.label}) needs it for "
+            f"sources.{k}: missing; {key} ({model.label}) needs it for "
             f"{built.used_by(k) or 'the model'}"
-            + (f" (is inputs.{hint} meant to be it? Then rename it to {k})" if hint else "")
-            + f". Inputs given: {_layer_list(list(inputs))}."
+            + (f" (is sources.{hint} meant to be it? Then rename it to {k})" if hint else "")
+            + f". Sources given: {_layer_list(list(inputs))}."
             + (f" Also missing: {', '.join(missing[1:])}." if len(missing) > 1 else "")
-            + f" Give {'them' if len(missing) > 1 else 'it'} under [inputs], or, where the layer does not "
+            + f" Give {'them' if len(missing) > 1 else 'it'} under [sources], or, where the layer does not "
             f"exist for this area, leave what reads it out of the model: {key}.drop = "
             f"[{', '.join(_toml(d) for d in dropped)}]"
         )
-    for k, kind in _expected_kinds(built).items():
+    try:
+        kinds = input_kinds(built)  # from what reads each input: derivations, criteria, constraints
+    except SteppeGeoError as exc:
+        raise ConfigError(f"{key}: {exc}") from None
+    for k, kind in kinds.items():
         is_raster = k in rasters
-        if (kind == "raster") != is_raster:
+        if (kind is not LayerKind.VECTOR) != is_raster:
             raise ConfigError(
-                f"inputs.{k}: {key} ({model.label}) reads {k!r} as a {kind} layer "
+                f"sources.{k}: {key} ({model.label}) reads {k!r} as a "
+                f"{'vector' if kind is LayerKind.VECTOR else 'raster'} layer "
                 f"({built.used_by(k)}), but {source_name(inputs[k])!r} is a "
                 f"{'raster' if is_raster else 'vector'} file"
             )
@@ -195,32 +187,32 @@ def _vector_columns(path: Path | str, key: str, layer: str | None = None,
 
 def _check_vector_layers(config: Config, rasters: set[str]) -> None:
     """Every vector input names a layer that exists, and one is named for a multi-layer file."""
-    for name, path in config.inputs.items():
+    for name, path in config.sources.items():
         layer = config.input_layers.get(name)
         if name in rasters:
             if layer is not None:
-                raise ConfigError(f"inputs.{name}.layer: {source_name(path)!r} is a raster; only vector "
+                raise ConfigError(f"sources.{name}.layer: {source_name(path)!r} is a raster; only vector "
                                   "files have layers")
             continue
         try:
             names = vector_layers(path)
         except SteppeGeoError as exc:
-            raise ConfigError(f"inputs.{name}: {exc}") from None
+            raise ConfigError(f"sources.{name}: {exc}") from None
         if layer is None and len(names) > 1:
             raise ConfigError(
-                f"inputs.{name}: {source_name(path)!r} holds {len(names)} layers ({', '.join(names)}); "
-                f"choose one: inputs.{name} = {{ path = \"{source_name(path)}\", layer = \"{names[0]}\" }}"
+                f"sources.{name}: {source_name(path)!r} holds {len(names)} layers ({', '.join(names)}); "
+                f"choose one: sources.{name} = {{ path = \"{source_name(path)}\", layer = \"{names[0]}\" }}"
             )
         if layer is not None and layer not in names:
             raise ConfigError(
-                f"inputs.{name}.layer: no layer {layer!r} in {source_name(path)!r}"
+                f"sources.{name}.layer: no layer {layer!r} in {source_name(path)!r}"
                 f"{did_you_mean(layer, names)} Layers are: {', '.join(names)}."
             )
 
 
 def _check_parcels(config: Config, rasters: set[str], *, scheduler: str | None, workers: int | None) -> None:
     """The parcel layer is a vector with the configured columns; custom models rank only in memory."""
-    inputs = config.inputs
+    inputs = config.sources
     pc = config.parcels
     if pc is None:
         return
@@ -264,7 +256,9 @@ def check_config(config: Config, *, scheduler: str | None = None, workers: int |
 
     Builds every model (preset parameters, model files, edits), checks that the layers its
     criteria and constraints read exist (inputs or derived layers) and are rasters, that every
-    input a model needs is configured and of the right kind (raster or vector), that weights
+    input a model needs is configured and of the kind the model reads it as (raster or vector,
+    from what reads it: :func:`steppe_geo.models.input_kinds`; one kind across the models:
+    :func:`steppe_geo.pipeline.build.configured_input_kinds`), that weights
     and AHP judgements name criteria (AHP: every pair judged), that a custom overlay ranks
     parcels only in memory mode (also when ``scheduler``/``workers`` select Dask), and reads
     the parcel layer's schema (not its features) for ``id_column`` and ``name_column``.
@@ -309,9 +303,9 @@ def check_config(config: Config, *, scheduler: str | None = None, workers: int |
         AHP judgements with a consistency ratio above 0.10, naming the judgement to revise.
     UndeclaredUnitsWarning
         A raster with a role (``dem``, ``ghi``, ...) whose units neither a tag nor
-        ``inputs.<name>.units`` gives.
+        ``sources.<name>.units`` gives.
     """
-    inputs = config.inputs
+    inputs = config.sources
     rasters = {k for k, p in inputs.items() if _is_raster(p)}
     if config.grid.aoi in rasters:
         raise ConfigError(f"grid.aoi: input {config.grid.aoi!r} ({source_name(inputs[config.grid.aoi])}) is "
@@ -333,6 +327,11 @@ def check_config(config: Config, *, scheduler: str | None = None, workers: int |
                 _inputs_used(config, model)
             except SteppeGeoError:
                 unbuilt.add(model.name)
+    if not problems:  # every model built: does each input have one kind across the models?
+        try:
+            configured_input_kinds(config)
+        except SteppeGeoError as exc:
+            problems.append(exc)
     try:
         _check_parcels(config, rasters, scheduler=scheduler, workers=workers)
     except SteppeGeoError as exc:

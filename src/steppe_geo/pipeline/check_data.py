@@ -75,9 +75,9 @@ def _inputs_used(config: Config, model: ModelConfig) -> tuple[Any, list[str]]:
         layers = list(dict.fromkeys(c.layer for c in built.criteria))
         layers += [c.layer for c in built.constraints if getattr(c, "layer", None)]
     else:
-        built = build_model(model, inputs=list(config.inputs))
+        built = build_model(model, inputs=list(config.sources))
         layers = list(built.inputs)
-    rasters = [k for k in dict.fromkeys(layers) if k in config.inputs and _is_raster(config.inputs[k])]
+    rasters = [k for k in dict.fromkeys(layers) if k in config.sources and _is_raster(config.sources[k])]
     return built, rasters
 
 
@@ -85,9 +85,9 @@ def _read_aoi(config: Config) -> Any:
     name = config.grid.aoi
     spec = config.spec(name)
     try:
-        return read_vector(config.inputs[name], layer=spec.layer, role="polygons", encoding=spec.encoding)
+        return read_vector(config.sources[name], layer=spec.layer, role="polygons", encoding=spec.encoding)
     except SteppeGeoError as exc:
-        raise ConfigError(f"inputs.{name}: {exc}") from None
+        raise ConfigError(f"sources.{name}: {exc}") from None
 
 
 def _stats(config: Config, name: str, aoi: Any, *, whole: bool = False) -> Any:
@@ -96,15 +96,15 @@ def _stats(config: Config, name: str, aoi: Any, *, whole: bool = False) -> Any:
     try:
         return raster_statistics(spec.path, aoi=None if whole else aoi, **opts)
     except SteppeGeoError as exc:  # keep the error's type (unreadable, no CRS, ...), name the key
-        raise type(exc)(f"inputs.{name}: {exc}") from None
+        raise type(exc)(f"sources.{name}: {exc}") from None
 
 
 def _table(name: str, spec: InputSpec, **options: Any) -> str:
-    """``inputs.<name> = { path = "file", option = value }``, declared options kept (None drops one)."""
+    """``sources.<name> = { path = "file", option = value }``, declared options kept (None drops one)."""
     path = spec.written or str(spec.path)
     items = {k: v for k, v in {"path": path, **spec.declared(), **options}.items() if v is not None}
     shown = ", ".join(f"{k} = {_toml(v)}" for k, v in items.items())
-    return f"inputs.{name} = {{ {shown} }}"
+    return f"sources.{name} = {{ {shown} }}"
 
 
 def _toml(v: Any) -> str:
@@ -118,7 +118,7 @@ def _toml(v: Any) -> str:
 def _check_raster_input(config: Config, name: str, aoi: Any, label: str, class_users: list[str]) -> Any:
     """Band, kind, units and plausibility of one raster input a model reads; its statistics."""
     spec = config.spec(name)
-    key = f"inputs.{name}"
+    key = f"sources.{name}"
     stats = _stats(config, name, aoi)
     role = ROLES.get(INPUT_ROLES.get(name, ""))
     fname = source_name(spec.path)
@@ -249,10 +249,10 @@ def _check_census_column(config: Config, model: ModelConfig, built: Any, d: Any)
     try:
         columns = vector_columns(spec.path, layer=spec.layer, encoding=spec.encoding)
     except SteppeGeoError as exc:
-        raise ConfigError(f"inputs.{layer}: {exc}") from None
+        raise ConfigError(f"sources.{layer}: {exc}") from None
     if col not in columns:
         raise ConfigError(
-            f"inputs.{layer}: {model.label} (derivation {d.name!r}) reads the census column {col!r} "
+            f"sources.{layer}: {model.label} (derivation {d.name!r}) reads the census column {col!r} "
             f"(livestock in sheep units per polygon) of {source_name(spec.path)!r}, which has no such column"
             f"{did_you_mean(col, columns) or '.'} Columns are: {format_values(columns)}."
         )
@@ -261,7 +261,7 @@ def _check_census_column(config: Config, model: ModelConfig, built: Any, d: Any)
 def _check_setback(config: Config, model: ModelConfig, built: Any, d: Any) -> None:
     """Class and width columns a setback (``within`` derivation ``d``) reads, and their classes."""
     key = f"models.{model.name}.parameters"
-    if not d.inputs or d.inputs[0] not in config.inputs or _is_raster(config.inputs[d.inputs[0]]):
+    if not d.inputs or d.inputs[0] not in config.sources or _is_raster(config.sources[d.inputs[0]]):
         return
     if d.function == "grazing_density":
         _check_census_column(config, model, built, d)
@@ -269,7 +269,7 @@ def _check_setback(config: Config, model: ModelConfig, built: Any, d: Any) -> No
     if d.function != "within":
         return
     layer = d.inputs[0]
-    if _is_raster(config.inputs[layer]):
+    if _is_raster(config.sources[layer]):
         return
     spec = config.spec(layer)
     raw, res = d.parameters, built.resolved_parameters(d)
@@ -280,7 +280,7 @@ def _check_setback(config: Config, model: ModelConfig, built: Any, d: Any) -> No
         try:
             columns = vector_columns(spec.path, layer=spec.layer, encoding=spec.encoding)
         except SteppeGeoError as exc:
-            raise ConfigError(f"inputs.{layer}: {exc}") from None
+            raise ConfigError(f"sources.{layer}: {exc}") from None
         if col in columns:
             if what == "class_column":
                 _check_classes(config, model, built, d, layer, col)
@@ -327,7 +327,7 @@ def _check_classes(config: Config, model: ModelConfig, built: Any, d: Any, layer
 def _check_input_options(config: Config, rasters: set[str]) -> None:
     """Raster options only on rasters, vector options only on vectors."""
     for name, spec in config.input_specs.items():
-        if name not in config.inputs:
+        if name not in config.sources:
             continue
         declared = spec.declared()
         wrong = [k for k in declared if (k in InputSpec.RASTER_OPTIONS) != (name in rasters)]
@@ -335,14 +335,14 @@ def _check_input_options(config: Config, rasters: set[str]) -> None:
             what = "a raster" if name in rasters else "a vector file"
             valid = InputSpec.RASTER_OPTIONS if name in rasters else InputSpec.VECTOR_OPTIONS
             raise ConfigError(
-                f"inputs.{name}.{wrong[0]}: {source_name(spec.path)!r} is {what}; {wrong[0]!r} does not "
+                f"sources.{name}.{wrong[0]}: {source_name(spec.path)!r} is {what}; {wrong[0]!r} does not "
                 "apply to it "
                 f"(options of {what}: path, {', '.join(valid)}). Remove it."
             )
         if name not in rasters and spec.encoding is None and not is_remote(spec.path):  # no sidecars
             found = undeclared_encoding(Path(spec.path))
             if isinstance(found, EncodingProblem):
-                raise ConfigError(f"inputs.{name}.encoding: {found.message(source_name(spec.path))} "
+                raise ConfigError(f"sources.{name}.encoding: {found.message(source_name(spec.path))} "
                                   "Declare it: "
                                   f"{_table(name, spec, encoding=found.suggestion)}")
 

@@ -75,7 +75,7 @@ class RasterHeader:
     Attributes
     ----------
     name : str
-        Input name (``inputs.<name>``).
+        Input name (``sources.<name>``).
     path : pathlib.Path or str
         The file, or a URL input as written.
     shape : (bands, rows, cols) tuple of int
@@ -172,12 +172,12 @@ def read_headers(config: Config) -> list[RasterHeader]:
     ------
     SizeLimitError
         An input raster declares more than :data:`~steppe_geo.grid.MAX_GRID_PIXELS` pixels (the
-        message names ``inputs.<name>``, the file and its shape).
+        message names ``sources.<name>``, the file and its shape).
     UnreadableInputError
-        GDAL cannot open an input raster's header (named with ``inputs.<name>``).
+        GDAL cannot open an input raster's header (named with ``sources.<name>``).
     """
     headers = []
-    for name, path in config.inputs.items():
+    for name, path in config.sources.items():
         path = input_path(path)  # a URL stays a string: GDAL reads its header (a few range requests)
         if not _is_raster(path):
             continue
@@ -186,8 +186,8 @@ def read_headers(config: Config) -> list[RasterHeader]:
                 shape = (int(ds.count), int(ds.height), int(ds.width))
                 dtype = str(ds.dtypes[0])
         except rasterio.errors.RasterioIOError as exc:
-            raise UnreadableInputError(f"inputs.{name}: cannot open raster {str(path)!r}: {exc}") from None
-        check_pixel_count(shape[1], shape[2], bands=shape[0], what=f"inputs.{name} ({source_name(path)!r})",
+            raise UnreadableInputError(f"sources.{name}: cannot open raster {str(path)!r}: {exc}") from None
+        check_pixel_count(shape[1], shape[2], bands=shape[0], what=f"sources.{name} ({source_name(path)!r})",
                           hint="it cannot be a real input; check the file (gdalinfo) or crop it")
         headers.append(RasterHeader(name, path, shape, dtype))
     return headers
@@ -196,7 +196,7 @@ def read_headers(config: Config) -> list[RasterHeader]:
 def _grid_shape(config: Config) -> tuple[int, int]:
     """Shape of the analysis grid, from the AOI polygon and the resolution (no raster read)."""
     try:
-        grid = build_grid(config.inputs, config.grid, layers=config.input_layers)
+        grid = build_grid(config.sources, config.grid, layers=config.input_layers)
     except SizeLimitError as exc:
         raise SizeLimitError(f"grid.resolution_m = {config.grid.resolution_m:g}: {exc}") from None
     return grid.shape
@@ -268,7 +268,7 @@ def check_run_size(config: Config, *, mode: str | None = None, available: int | 
     Raises
     ------
     SizeLimitError
-        The grid (``grid.resolution_m`` over the AOI) or an input raster (``inputs.<name>``) is
+        The grid (``grid.resolution_m`` over the AOI) or an input raster (``sources.<name>``) is
         above :data:`~steppe_geo.grid.MAX_GRID_PIXELS`, or the run is in memory mode and its
         estimated peak memory exceeds the memory available (the message gives both and suggests
         ``run.mode = "streamed"`` or Dask).

@@ -17,12 +17,13 @@ import xarray as xr
 from rasterio.windows import Window
 from tqdm import tqdm
 
+from steppe_geo._deprecation import renamed_parameter
 from steppe_geo.config import GridConfig, InputSpec
 from steppe_geo.errors import EmptyLayerError, InvalidParameterError, SteppeGeoError
 from steppe_geo.georef import crs_label
 from steppe_geo.grid import Grid
 from steppe_geo.io import align_to_file, read_raster, read_vector, read_window, write_raster
-from steppe_geo.io.alignment import _source_resolution_in
+from steppe_geo.io.alignment import LayerKind, _source_resolution_in
 from steppe_geo.io.plausibility import INPUT_ROLES, ROLES
 from steppe_geo.io.raster_meta import _grid_window
 from steppe_geo.io.remote import input_path, source_name
@@ -46,10 +47,37 @@ def _is_raster(path: Path | str) -> bool:
     return Path(source_name(path)).suffix.lower() in RASTER_SUFFIXES
 
 
+def _read_as_raster(name: str, path: Path | str, kind: LayerKind | str | None) -> bool:
+    """Whether input ``name`` is read as a raster: as the models read it (``kind``), else by its suffix.
+
+    A file whose suffix says the other kind is refused, naming the input and the kind wanted.
+    """
+    raster = _is_raster(path)
+    if kind is None:
+        return raster
+    wanted = LayerKind(kind) is not LayerKind.VECTOR
+    if wanted != raster:
+        raise InvalidParameterError(
+            f"sources.{name}: the models read {name!r} as a {'raster' if wanted else 'vector'} layer "
+            f"(input kind {LayerKind(kind).value!r}), but {source_name(path)!r} is a "
+            f"{'raster' if raster else 'vector'} file (raster suffixes: {', '.join(RASTER_SUFFIXES)})"
+        )
+    return raster
+
+
+def _raster_options(name: str, spec: InputSpec | None, kind: LayerKind | str | None) -> dict[str, Any]:
+    """:func:`raster_read_options`, with ``kind="categorical"`` where the models read classes (undeclared)."""
+    opts = raster_read_options(name, spec)
+    if kind is not None and LayerKind(kind) is LayerKind.CATEGORICAL and "kind" not in opts:
+        opts["kind"] = "categorical"
+        opts.pop("to_units", None)
+    return opts
+
+
 def raster_read_options(name: str, spec: InputSpec | None = None) -> dict[str, Any]:
     """Keyword arguments of :func:`steppe_geo.io.read_raster` for input ``name``.
 
-    The options declared in its ``[inputs.<name>]`` table, plus what its role
+    The options declared in its ``[sources.<name>]`` table, plus what its role
     (:data:`steppe_geo.io.plausibility.INPUT_ROLES`) implies: ``to_units`` (the units the models
     read, e.g. metres for ``dem``; declared units or a known units tag are converted) and
     ``band="all"`` for a time series (``ndvi``) unless a band is declared.
@@ -83,14 +111,16 @@ def raster_read_options(name: str, spec: InputSpec | None = None) -> dict[str, A
     return opts
 
 
-def build_grid(inputs: Mapping[str, Path | str], grid_config: GridConfig, *,
+@renamed_parameter(old="inputs", new="sources", since="0.2.0")
+def build_grid(sources: Mapping[str, Path | str], grid_config: GridConfig, *,
                layers: Mapping[str, str] | None = None,
                specs: Mapping[str, InputSpec] | None = None) -> Grid:
     """The analysis grid for the area of interest named in ``grid_config.aoi``.
 
     Parameters
     ----------
-    inputs : mapping name → path
+    sources : mapping name → path
+        ``Config.sources`` (``[sources]``). Was ``inputs`` (a deprecated alias until 0.3.0).
     grid_config : GridConfig
     layers : mapping name → layer, optional
         Layer of multi-layer vector inputs (``Config.input_layers``).
@@ -106,27 +136,36 @@ def build_grid(inputs: Mapping[str, Path | str], grid_config: GridConfig, *,
     ------
     SteppeGeoError
         The AOI file cannot be read (each subclass as :func:`steppe_geo.io.read_vector` raises it),
-        its message prefixed with the config key ``inputs.<aoi>``.
+        its message prefixed with the config key ``sources.<aoi>``.
     """
     spec = (specs or {}).get(grid_config.aoi)
     try:
-        aoi = read_vector(inputs[grid_config.aoi], layer=(layers or {}).get(grid_config.aoi), role="polygons",
+        aoi = read_vector(sources[grid_config.aoi], layer=(layers or {}).get(grid_config.aoi),
+                          role="polygons",
                           encoding=None if spec is None else spec.encoding)
     except SteppeGeoError as exc:  # the same error, naming the config key of the file at fault
-        raise type(exc)(f"inputs.{grid_config.aoi}: {exc}") from None
+        raise type(exc)(f"sources.{grid_config.aoi}: {exc}") from None
     projection = cast(Literal["equal-area", "utm"], grid_config.projection)  # checked by the config reader
     return Grid.for_area(aoi, resolution_m=grid_config.resolution_m, margin_m=grid_config.margin_m,
                          projection=projection)
 
 
-def load_inputs(inputs: Mapping[str, Path | str], grid: Grid, *, layers: Mapping[str, str] | None = None,
-                specs: Mapping[str, InputSpec] | None = None, progress: bool = False) -> InputLayers:
+@renamed_parameter(old="inputs", new="sources", since="0.2.0")
+def load_inputs(sources: Mapping[str, Path | str], grid: Grid, *, layers: Mapping[str, str] | None = None,
+                specs: Mapping[str, InputSpec] | None = None,
+                kinds: Mapping[str, LayerKind | str] | None = None, progress: bool = False) -> InputLayers:
     """Read every input: rasters aligned onto ``grid``, vectors reprojected to its CRS.
 
     Parameters
     ----------
-    inputs : mapping name → path
+    sources : mapping name → path
+        ``Config.sources`` (``[sources]``). Was ``inputs`` (a deprecated alias until 0.3.0).
     grid : Grid
+    kinds : mapping name → LayerKind, optional
+        The kind the models read each input as (:func:`steppe_geo.pipeline.build.configured_input_kinds`,
+        from :func:`steppe_geo.models.input_kinds`): a vector input is read as a vector file, a class
+        raster as ``kind="categorical"`` unless its ``kind`` is declared. Inputs not in it (the AOI,
+        the parcels) are read as their file suffix says (:data:`RASTER_SUFFIXES`).
     layers : mapping name → layer, optional
         The layer to read from vector files holding several (``Config.input_layers``).
     specs : mapping name → InputSpec, optional
@@ -139,22 +178,30 @@ def load_inputs(inputs: Mapping[str, Path | str], grid: Grid, *, layers: Mapping
     Returns
     -------
     InputLayers
+
+    Raises
+    ------
+    InvalidParameterError
+        A file of the other kind than ``kinds`` gives (a raster file for a vector input, or the
+        reverse), naming the input.
     """
     t0 = time.perf_counter()
     rasters: dict[str, xr.DataArray] = {}
     vectors: dict[str, gpd.GeoDataFrame] = {}
-    for name, path in tqdm(list(inputs.items()), desc="load and align", unit="layer", disable=not progress):
+    kinds = kinds or {}
+    for name, path in tqdm(list(sources.items()), desc="load and align", unit="layer", disable=not progress):
         path = input_path(path)  # a URL stays a string
         spec = (specs or {}).get(name)
-        if _is_raster(path):
-            rasters[name] = read_raster(path, grid=grid, name=name, **raster_read_options(name, spec))
+        if _read_as_raster(name, path, kinds.get(name)):
+            opts = _raster_options(name, spec, kinds.get(name))
+            rasters[name] = read_raster(path, grid=grid, name=name, **opts)
         else:
             vectors[name] = _read_vector_input(name, path, grid, layer=(layers or {}).get(name), spec=spec)
         log.info("loaded %s from %s", name, source_name(path))
     seconds = time.perf_counter() - t0
     log.info("loaded and aligned %d rasters and %d vector layers in %.1f s", len(rasters), len(vectors),
              seconds)
-    return InputLayers(grid, rasters, vectors, {k: input_path(v) for k, v in inputs.items()}, seconds)
+    return InputLayers(grid, rasters, vectors, {k: input_path(v) for k, v in sources.items()}, seconds)
 
 
 class AlignedRasters(Mapping[str, xr.DataArray]):
@@ -178,9 +225,11 @@ class AlignedRasters(Mapping[str, xr.DataArray]):
         return len(self._files)
 
 
-def align_inputs(inputs: Mapping[str, Path | str], grid: Grid, work: Path, *,
+@renamed_parameter(old="inputs", new="sources", since="0.2.0")
+def align_inputs(sources: Mapping[str, Path | str], grid: Grid, work: Path, *,
                  layers: Mapping[str, str] | None = None, specs: Mapping[str, InputSpec] | None = None,
-                 rows: int = 256, client: Any = None, progress: bool = False) -> InputLayers:
+                 kinds: Mapping[str, LayerKind | str] | None = None, rows: int = 256, client: Any = None,
+                 progress: bool = False) -> InputLayers:
     """Read every input for a streamed or Dask run: rasters aligned strip by strip into tiled files.
 
     Each raster is aligned onto ``grid`` by :func:`steppe_geo.io.align_to_file` (the same values
@@ -189,7 +238,8 @@ def align_inputs(inputs: Mapping[str, Path | str], grid: Grid, work: Path, *,
 
     Parameters
     ----------
-    inputs : mapping name → path
+    sources : mapping name → path
+        ``Config.sources`` (``[sources]``). Was ``inputs`` (a deprecated alias until 0.3.0).
     grid : Grid
     work : Path
         The run's work folder.
@@ -201,6 +251,8 @@ def align_inputs(inputs: Mapping[str, Path | str], grid: Grid, work: Path, *,
         ``nodata``, a single ``band``, or a units tag other than the units the models read) is
         read and converted whole by :func:`steppe_geo.io.read_raster` and written to its tiled
         file: the same values as memory mode, but not yet in bounded memory.
+    kinds : mapping name → LayerKind, optional
+        The kind the models read each input as, as in :func:`load_inputs`.
     rows : int, default 256
         Grid rows per strip.
     client : distributed.Client, optional
@@ -217,12 +269,13 @@ def align_inputs(inputs: Mapping[str, Path | str], grid: Grid, work: Path, *,
     t0 = time.perf_counter()
     files: dict[str, Path] = {}
     vectors: dict[str, gpd.GeoDataFrame] = {}
-    for name, path in tqdm(list(inputs.items()), desc="load and align", unit="layer", disable=not progress):
+    kinds = kinds or {}
+    for name, path in tqdm(list(sources.items()), desc="load and align", unit="layer", disable=not progress):
         path = input_path(path)  # a URL stays a string
         spec = (specs or {}).get(name)
         target = work / "aligned" / f"{name}.tif"
-        if _is_raster(path):
-            opts = raster_read_options(name, spec)
+        if _read_as_raster(name, path, kinds.get(name)):
+            opts = _raster_options(name, spec, kinds.get(name))
             if _converts_values(path, opts):
                 da = read_raster(path, grid=grid, name=name, **opts)
                 files[name] = write_raster(da, target, overwrite=True)
@@ -238,7 +291,7 @@ def align_inputs(inputs: Mapping[str, Path | str], grid: Grid, work: Path, *,
              len(vectors), seconds)
     # AlignedRasters is a read-only Mapping where InputLayers.rasters is typed as the in-memory dict
     return InputLayers(grid, AlignedRasters(files), vectors,  # type: ignore[arg-type]  # (see above)
-                       {k: input_path(v) for k, v in inputs.items()}, seconds, files=files)
+                       {k: input_path(v) for k, v in sources.items()}, seconds, files=files)
 
 
 def _converts_values(path: Path | str, opts: Mapping[str, Any]) -> bool:

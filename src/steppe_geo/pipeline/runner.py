@@ -22,6 +22,7 @@ from steppe_geo.errors import (
 from steppe_geo.grid import Grid
 from steppe_geo.io import provenance_record, read_vector, write_json, write_text
 from steppe_geo.io.provenance import fixed_creation_dates
+from steppe_geo.pipeline.build import configured_input_kinds
 from steppe_geo.pipeline.check import check_config, effective_mode
 from steppe_geo.pipeline.estimate import estimate_run
 from steppe_geo.pipeline.evaluate import DerivedLayerFiles, _evaluate_from_files, dask_client, evaluate_model
@@ -112,21 +113,22 @@ def run(config: Config, *, overwrite: bool = False, progress: bool = False, out_
     # Ctrl-C and SIGTERM unwind the run: the staging folder goes, the lock is released
     # SOURCE_DATE_EPOCH, when set, fixes every date written (reproducible outputs)
     with interrupt_on_signals(), fixed_creation_dates(), \
-            staged_output_dir(out, overwrite=overwrite, inputs=config.inputs,
+            staged_output_dir(out, overwrite=overwrite, inputs=config.sources,
                               expected_bytes=expected_bytes) as stage, \
             contextlib.ExitStack() as cluster:
         # connect to the scheduler (or start the local cluster) before any heavy work: fail fast
         client = cluster.enter_context(dask_client(scheduler, workers, key=key, shared=stage))
-        grid = build_grid(config.inputs, config.grid, layers=config.input_layers, specs=config.input_specs)
+        grid = build_grid(config.sources, config.grid, layers=config.input_layers, specs=config.input_specs)
         log.info("analysis grid: %s", grid.describe())
         work = stage / ".work"  # streamed and Dask runs: tiled intermediates, removed before the end
         windowed = not (client is None and mode == "memory")
+        kinds = configured_input_kinds(config)  # as the models read each input (vector, classes, ...)
         if windowed:  # every raster aligned strip by strip into a tiled file (bounded memory)
-            layers = align_inputs(config.inputs, grid, work, layers=config.input_layers,
-                                  specs=config.input_specs, client=client, progress=progress)
+            layers = align_inputs(config.sources, grid, work, layers=config.input_layers,
+                                  specs=config.input_specs, kinds=kinds, client=client, progress=progress)
         else:
-            layers = load_inputs(config.inputs, grid, layers=config.input_layers, specs=config.input_specs,
-                                 progress=progress)
+            layers = load_inputs(config.sources, grid, layers=config.input_layers, specs=config.input_specs,
+                                 kinds=kinds, progress=progress)
         layers.aoi = read_aoi(config, grid)
         timings["load_and_align"] = layers.seconds
         t1 = time.perf_counter()
@@ -146,7 +148,7 @@ def run(config: Config, *, overwrite: bool = False, progress: bool = False, out_
         t1 = time.perf_counter()
         parcel_results = run_parcels(config, layers, results, progress=progress)
         timings["parcels"] = time.perf_counter() - t1
-        provenance = provenance_record(config.inputs, config=str(config.source) if config.source else None,
+        provenance = provenance_record(config.sources, config=str(config.source) if config.source else None,
                                        grid=grid.describe(), steppe_geo=__version__)
         t2 = time.perf_counter()
         if client is not None:  # the rasters and maps are written by the workers again
@@ -195,7 +197,7 @@ def read_aoi(config: Config, grid: Grid) -> gpd.GeoDataFrame:
         The AOI layer's polygons, reprojected to ``grid.crs``.
     """
     name = config.grid.aoi
-    return read_vector(config.inputs[name], layer=config.input_layers.get(name), crs=grid.crs,
+    return read_vector(config.sources[name], layer=config.input_layers.get(name), crs=grid.crs,
                        role="polygons")
 
 
@@ -219,7 +221,7 @@ def demo_config(out_dir: PathLike = "steppe-geo-demo", *, resolution_m: float = 
     paths: dict[str, Path | str] = {k: Path(v) for k, v in datasets.sample_paths().items()}
     return Config(
         name="steppe-geo demo: Kubuqi (Hobq) sample data (synthetic)",
-        inputs=paths,
+        sources=paths,
         grid=GridConfig(aoi="aoi", resolution_m=float(resolution_m)),
         models={name: ModelConfig(name, preset) for name, preset in (
             ("wind", "wind_onshore"), ("solar", "solar_pv"), ("desertification", "desertification_esai"),
