@@ -414,8 +414,8 @@ class CapacityFactorTable:
             self._ensure(int(i.min()), int(i.max()), int(j.min()), int(j.max()))
             i0, _, j0, _ = self._box
             good = self._good[i - i0, j - j0]
-            idx, x, y, fi, fj, i, j = (a[good] for a in (idx, x, y, fi, fj, i, j))
-            wi, wj = _cubic_weights(x - fi), _cubic_weights(y - fj)
+            idx, i, j = idx[good], i[good], j[good]
+            wi, wj = _cubic_weights(x[good] - fi[good]), _cubic_weights(y[good] - fj[good])
             ncols = self._nodes.shape[1]
             base = (i - i0) * ncols + (j - j0)  # node (i - 1, j - 1); `_nodes` starts at (i0 - 1, j0 - 1)
             flat_nodes = self._nodes.ravel()

@@ -302,8 +302,10 @@ def _windowed_regions(res: ModelOutput, combination: Any, *, window: int, min_ar
         attributes = dict(w.crit)
         if cf is not None:  # on the available pixels of the window; the regions' statistics use their own
             attributes["cf"] = cf.on(win, w.eligible.copy(data=available))
-        table = _attach(chunk, w.score, available, w.eligible, attributes, ("mean",))
-        gains = perfect_criterion_gains(parcel_pixels(chunk, w.crit, eligible=w.eligible), combination)
+        coverage = coverage_matrix(chunk, w.grid)  # once for the statistics and the gains
+        table = _attach(chunk, w.score, available, w.eligible, attributes, ("mean",), coverage=coverage)
+        gains = perfect_criterion_gains(parcel_pixels(chunk, w.crit, eligible=w.eligible, coverage=coverage),
+                                        combination)
         table[list(gains.columns)] = gains.to_numpy()
         parts.append(table)
     regions = pd.concat(parts).loc[polygons["region_id"].to_numpy()]
