@@ -212,12 +212,13 @@ def _scores_pixel_first(pixels, combination, draws):
 
 @pytest.mark.parametrize("tile", [1, 7, 64, 1 << 15])
 @pytest.mark.parametrize(("rule", "options"), WEIGHTED_RULES)
-def test_tiled_draw_scores_equal_pixel_first_scores_bit_for_bit(rule, options, tile, layers, parcels,
-                                                                small_grid, monkeypatch):
-    """Tiles of whole parcels (or pieces of one, `tile` < a parcel's entries) change no bit of any score.
+def test_tiled_draw_scores_equal_pixel_first_scores(rule, options, tile, layers, parcels, small_grid,
+                                                    monkeypatch):
+    """Tiles of whole parcels (or pieces of one, `tile` < a parcel's entries) scored by BLAS products.
 
-    Also: parcels without eligible pixels (NaN, first and last), and independent formulas for
-    WLC and the weighted product to 1e-12.
+    Equal to the pixels scored first and averaged by the sparse product to 1e-12 (BLAS adds in
+    its own order); parcels without eligible pixels are NaN (first and last); independent
+    formulas for WLC and the weighted product to 1e-12.
     """
     import steppe_geo.parcels.rules as rules
 
@@ -233,12 +234,45 @@ def test_tiled_draw_scores_equal_pixel_first_scores_bit_for_bit(rule, options, t
     draws = np.array([[0.6, 0.3, 0.1], [0.1, 0.2, 0.7], [1 / 3, 1 / 3, 1 / 3]])
     got = rules._draw_scorer(pixels, combination)(draws)
     want = _scores_pixel_first(pixels, combination, draws)
-    np.testing.assert_array_equal(got, want)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
     assert np.isnan(got[:, 0]).all() and np.isnan(got[:, -1]).all() and np.isfinite(got[:, 1:-1]).all()
     if rule != "owa":  # and an independent formula: Σ wᵢxᵢ or Π xᵢ^wᵢ per pixel, averaged per parcel
         x = pixels.values[:, None, :]
         by_hand = (x * draws).sum(axis=2) if rule == "wlc" else np.prod(x ** draws, axis=2)
         np.testing.assert_allclose(got, pixels.means(by_hand).T, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize(("rule", "options"), WEIGHTED_RULES)
+def test_draw_scores_and_ranks_equal_the_per_draw_recomputation(rule, options, layers, parcels):
+    """The block of draws scored at once = a loop over the draws with the overlay's float64 kernel.
+
+    Reference: for each of 40 Dirichlet draws, every pixel is recombined by
+    ``steppe_geo.mcda.combine._kernel`` (the overlay's own per-rule kernel; WLC: Σ wᵢxᵢ written
+    out) with that draw's weights, clipped to [0, 1] and averaged per parcel; ranks are pandas'
+    ``rank(method="min")`` of those scores. Scores within 1e-12, ranks identical.
+    """
+    from steppe_geo.mcda.combine import _kernel
+    from steppe_geo.parcels.rules import _draw_scorer
+    from steppe_geo.parcels.stability import _rank_draws
+
+    res = evaluate(_overlay(rule, options), layers)
+    pixels = parcel_pixels(parcels, {k: res.criteria[k] for k in "abc"}, eligible=res.eligible)
+    combination = Combination.from_overlay(res.overlay)
+    draws = np.random.default_rng(3).dirichlet([6.0, 4.0, 2.0], size=40)
+    v = np.asarray(combination.order_weights) if combination.order_weights is not None else None
+    want = []
+    for w in draws:
+        xt = pixels.values.T
+        s = (w[:, None] * xt).sum(axis=0) if rule == "wlc" else _kernel(combination.rule, xt, w, v, 0.9)
+        want.append(pixels.means(np.clip(s, 0.0, 1.0)))
+    want = np.array(want)
+    scorer = _draw_scorer(pixels, combination)
+    np.testing.assert_allclose(scorer(draws), want, rtol=1e-12, atol=1e-15)
+    marks = np.where(pixels.area_ha > 0, 0.0, np.nan)[None, :]
+    ranks = _rank_draws(draws, marks, block=16, score_fn=scorer)  # (parcels, draws); 3 blocks, 2 threads
+    want_ranks = np.column_stack([pd.Series(s).rank(ascending=False, method="min").to_numpy() for s in want])
+    assert len({tuple(r) for r in want_ranks.T}) > 1  # the draws move ranks: the test can fail
+    np.testing.assert_array_equal(ranks, want_ranks.astype(ranks.dtype))
 
 
 def test_rank_stability_refuses_rules_that_ignore_weights(layers, parcels):

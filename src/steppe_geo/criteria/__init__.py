@@ -45,6 +45,7 @@ from steppe_geo.criteria.wakes import (
     wind_rose,
 )
 from steppe_geo.criteria.wind import (
+    CapacityFactorTable,
     PowerCurve,
     air_density,
     annual_energy,
@@ -60,6 +61,7 @@ from steppe_geo.criteria.wind import (
 )
 
 __all__ = [
+    "CapacityFactorTable",
     "DriftPotential",
     "PowerCurve",
     "ThrustCurve",

@@ -11,6 +11,7 @@ capacity factor, annual energy).
 
 from steppe_geo._deprecation import renamed_module_names
 from steppe_geo.criteria.wind_power import (
+    CapacityFactorTable,
     PowerCurve,
     annual_energy,
     available_power_curves,
@@ -35,6 +36,7 @@ __all__ = [
     "HALO",
     "SHEAR_EXPONENT_RANGE",
     "WORLDCOVER_Z0_M",
+    "CapacityFactorTable",
     "PowerCurve",
     "air_density",
     "annual_energy",

@@ -423,52 +423,40 @@ def _row_tiles(indptr: np.ndarray, size: int) -> list[tuple[int, int]]:
     return tiles
 
 
-def _linear(values: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """``values @ w.T`` for (rows, criteria) values and (draws, criteria) weights, summed in criterion order.
-
-    Plain multiply-adds rather than BLAS, whose rounding depends on the matrix sizes (and the
-    library), so a pixel's score does not depend on the tile it is computed in.
-    """
-    wt = np.ascontiguousarray(w.T)  # each criterion's weights contiguous: numpy's fast inner loop
-    out: np.ndarray = np.multiply(values[:, 0:1], wt[0][None, :])
-    term = np.empty_like(out)
-    for j in range(1, values.shape[1]):
-        out += np.multiply(values[:, j:j + 1], wt[j][None, :], out=term)
-    return out
-
-
 def _draw_scorer(pixels: ParcelPixels, combination: Combination) -> Callable[[np.ndarray], np.ndarray]:
     """A function: (draws, criteria) weight rows -> (draws, parcels) parcel scores under the rule.
 
     Per pixel, the rule is linear in the weights after a fixed transform of the values (WLC: the
     values; weighted product: their logarithms, then ``exp``; OWA: numerator and denominator
-    matrices fixed by each pixel's own order, which does not depend on the weights). Pixel
-    scores are then averaged per parcel with the coverage weights.
+    matrices fixed by each pixel's own order, which does not depend on the weights). So a tile
+    of pixels is scored for a block of draws by one BLAS matrix product, (pixels, criteria) @
+    (criteria, draws), the pixel scores are clipped to [0, 1] as the overlay does (not needed,
+    hence skipped, for a weighted product of values in [0, 1]: ``exp`` of a sum of
+    non-positive terms is in [0, 1]), and each parcel's coverage-weighted sum of its pixels'
+    scores is one more BLAS product, (coverage,) @ (pixels, draws).
 
     The work is done in tiles of whole parcels (or pieces of a large one) of about
     :data:`_TILE_VALUES` pixel scores — the stored coverage entries of a run of CSR rows times
-    the draws of the block — so every intermediate stays in the CPU cache (the whole-matrix
-    version streamed pixels x draws arrays through memory several times; 2x slower). Each
-    entry's pixel is scored (:func:`_linear`, criteria summed in order), clipped, weighted by its
-    coverage and summed per parcel in entry order, as the sparse product ``weights @ scores`` of
-    :meth:`ParcelPixels.means` adds them, so the scores do not depend on the tiling
-    (``tests/parcels/test_rules.py`` compares them bit for bit with the pixels scored first).
+    the draws of the block — so every intermediate stays in the CPU cache. The tiles depend only
+    on the parcels' rows of coverage entries (their pixels in order), which a windowed run
+    gathers exactly as memory mode does (:meth:`ParcelPixels.from_chunks`), so both compute the
+    same products on the same operands and get the same bits. BLAS rounds differently from the
+    sparse product of :meth:`ParcelPixels.means` (its own order of additions and fused
+    multiply-adds): the scores equal the pixel-first ones to about 1e-15
+    (``tests/parcels/test_rules.py`` checks 1e-12 and the ranks against the overlay re-run per draw).
     """
     x = pixels.values
     rule = combination.rule
+    clip = True
+    transformed: tuple[np.ndarray, ...]
     if rule is Rule.WLC:
-        def pixel(w: np.ndarray, rows: np.ndarray) -> np.ndarray:
-            out: np.ndarray = _linear(x[rows], w)
-            return out
+        transformed = (x,)
     elif rule is Rule.WEIGHTED_PRODUCT:
         with np.errstate(divide="ignore"):
             logs = np.log(x)
         logs[x <= 0] = _LOG_ZERO
-
-        def pixel(w: np.ndarray, rows: np.ndarray) -> np.ndarray:
-            out: np.ndarray = _linear(logs[rows], w)
-            np.exp(out, out=out)
-            return out
+        transformed = (logs,)
+        clip = bool(np.any(x > 1.0))  # else every log <= 0, the weights >= 0: exp(Σ w ln x) in [0, 1]
     elif rule is Rule.OWA:
         v = np.asarray(combination.order_weights)
         order = np.argsort(-x, axis=1, kind="stable")  # as the overlay: descending, ties in criterion order
@@ -477,13 +465,7 @@ def _draw_scorer(pixels: ParcelPixels, combination: Combination) -> Callable[[np
         den_m = v[position]                        # v at each criterion's position
         num_m = den_m * x
         plain = (v[None, :] * np.take_along_axis(x, order, axis=1)).sum(axis=1)  # Yager's OWA if Σ u·v = 0
-
-        def pixel(w: np.ndarray, rows: np.ndarray) -> np.ndarray:
-            den = _linear(den_m[rows], w)
-            ok = den > 0
-            out: np.ndarray = np.where(ok, _linear(num_m[rows], w) / np.where(ok, den, 1.0),
-                                       plain[rows][:, None])
-            return out
+        transformed = (num_m, den_m)
     else:
         raise InvalidParameterError(
             f"rule {rule.value!r} ignores the criterion weights, so weight draws cannot change any "
@@ -494,33 +476,39 @@ def _draw_scorer(pixels: ParcelPixels, combination: Combination) -> Callable[[np
     has = den > 0
     scale = np.where(has, 1.0 / np.where(has, den, 1.0), np.nan)
 
-    def weighted(w: np.ndarray, e0: int, e1: int) -> np.ndarray:
-        """Clipped pixel scores of coverage entries e0 … e1 times their coverage, (entries, draws)."""
-        s = pixel(w, cols[e0:e1])
-        np.clip(s, 0.0, 1.0, out=s)  # as the overlay, which clips to [0, 1]
-        s *= cover[e0:e1, None]
-        return s
+    def pixel_scores(wt: np.ndarray, e0: int, e1: int) -> np.ndarray:
+        """Scores of the pixels of coverage entries e0 … e1 under the (criteria, draws) weights ``wt``."""
+        rows = cols[e0:e1]
+        if rule is Rule.OWA:
+            num_t, den_t = (m[rows] @ wt for m in transformed)
+            ok = den_t > 0
+            out: np.ndarray = np.where(ok, num_t / np.where(ok, den_t, 1.0), plain[rows][:, None])
+        else:
+            out = transformed[0][rows] @ wt
+            if rule is Rule.WEIGHTED_PRODUCT:
+                np.exp(out, out=out)
+        if clip:
+            np.clip(out, 0.0, 1.0, out=out)  # as the overlay, which clips to [0, 1]
+        return out
 
     def scores(w: np.ndarray) -> np.ndarray:
         w = np.atleast_2d(w)
+        wt = np.ascontiguousarray(w.T)  # (criteria, draws)
         size = max(1, _TILE_VALUES // w.shape[0])
         out = np.empty((w.shape[0], matrix.shape[0]), dtype=np.float64)
         num = np.zeros((matrix.shape[0], w.shape[0]))
         for r0, r1 in _row_tiles(indptr, size):
             e0, e1 = int(indptr[r0]), int(indptr[r1])
-            # np.add.reduce over axis 0 adds the rows in order, as the sparse product does
-            # (np.add.reduceat does not: it sums a segment pairwise).
             if r1 - r0 == 1:  # one parcel (the common case for large ones), in pieces of `size` entries
                 for p0 in range(e0, e1, size):
-                    part = weighted(w, p0, min(p0 + size, e1))
-                    if p0 > e0:
-                        part[0] += num[r0]  # the sum so far, then this piece's entries in order
-                    num[r0] = np.add.reduce(part, axis=0)
-            else:
-                s = weighted(w, e0, e1)
+                    p1 = min(p0 + size, e1)
+                    num[r0] += cover[p0:p1] @ pixel_scores(wt, p0, p1)
+            elif e1 > e0:
+                s = pixel_scores(wt, e0, e1)
                 for r in range(r0, r1):
-                    if indptr[r + 1] > indptr[r]:
-                        num[r] = np.add.reduce(s[indptr[r] - e0:indptr[r + 1] - e0], axis=0)
+                    a, b = int(indptr[r]), int(indptr[r + 1])
+                    if b > a:
+                        num[r] = cover[a:b] @ s[a - e0:b - e0]
             out[:, r0:r1] = (num[r0:r1] * scale[r0:r1, None]).T
         return out + 0.0
     return scores
