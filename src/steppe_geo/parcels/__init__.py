@@ -30,6 +30,7 @@ from steppe_geo.parcels.rules import (
 from steppe_geo.parcels.selection import SelectionResult, adjacency_pairs, minimum_set, select_parcels
 from steppe_geo.parcels.stability import ahp_weight_draws, dirichlet_weights, rank_stability, weight_sweep
 from steppe_geo.parcels.turbines import lattice_layout, place_turbines, spacing_ok, turbine_layouts
+from steppe_geo.parcels.coverage import split_at_tiles
 from steppe_geo.parcels.zonal import CoverageMatrix, Stat, coverage_matrix, parcel_chunks, zonal_stats
 
 __all__ = [
@@ -68,6 +69,7 @@ __all__ = [
     "rank_stability",
     "select_parcels",
     "spacing_ok",
+    "split_at_tiles",
     "top_k",
     "turbine_layouts",
     "weight_sweep",
