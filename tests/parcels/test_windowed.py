@@ -156,7 +156,7 @@ def test_pieces_cut_at_tile_lines_add_up_to_the_polygon_cell_for_cell(small_grid
     assert pieces["name"].tolist() == [parcels["name"].iloc[i] for i in owner]
     assert (np.bincount(owner) > 1).tolist() == [True, True, True, False, True]
     assert pieces.geometry.iloc[np.flatnonzero(owner == 3)[0]].equals(polys[3])  # unchanged
-    for pos, win in parcel_chunks(pieces, small_grid, WINDOW):
+    for _, win in parcel_chunks(pieces, small_grid, WINDOW):
         assert win.width <= WINDOW + 2 and win.height <= WINDOW + 2
     on_grid = parcels.set_geometry(parcels.geometry.intersection(shapely.box(*small_grid.bounds)))
     whole = coverage_matrix(on_grid, small_grid).matrix

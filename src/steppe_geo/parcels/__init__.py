@@ -2,6 +2,7 @@
 
 from typing import Any as _Any
 
+from steppe_geo.parcels.coverage import split_at_tiles
 from steppe_geo.parcels.export import EXPORT_FORMATS, SHAPEFILE_FIELDS, SUMMARY_COLUMNS
 from steppe_geo.parcels.hybrid import HYBRID_COLUMNS, rank_hybrid
 from steppe_geo.parcels.ranking import (
@@ -30,7 +31,6 @@ from steppe_geo.parcels.rules import (
 from steppe_geo.parcels.selection import SelectionResult, adjacency_pairs, minimum_set, select_parcels
 from steppe_geo.parcels.stability import ahp_weight_draws, dirichlet_weights, rank_stability, weight_sweep
 from steppe_geo.parcels.turbines import lattice_layout, place_turbines, spacing_ok, turbine_layouts
-from steppe_geo.parcels.coverage import split_at_tiles
 from steppe_geo.parcels.zonal import CoverageMatrix, Stat, coverage_matrix, parcel_chunks, zonal_stats
 
 __all__ = [
