@@ -371,6 +371,30 @@ def test_streamed_parcel_stage_equals_memory_mode(sample, aligned, parcels_memor
     assert not list((work / "parcels-streamed").rglob("capacity_factor*"))
 
 
+def test_regions_larger_than_a_window_are_scored_in_pieces_as_memory_mode_scores_them_whole(
+        sample, aligned, parcels_memory):
+    # a candidate region wider or taller than run.window is cut along tile lines (split_at_tiles) and
+    # its statistics joined from the pieces' weighted sums, so no read grows with the region; the
+    # reference is memory mode, which scores each region whole on the whole grid
+    from steppe_geo.pipeline import run_parcels
+    from steppe_geo.pipeline.runner import read_aoi
+
+    small = 8  # pixels: most regions of the 56 x 86 grid are larger
+    cfg, mem_out = parcels_memory
+    cfg = dataclasses.replace(cfg, run=dataclasses.replace(cfg.run, window=small))
+    work, layers = aligned
+    layers = dataclasses.replace(layers, aoi=read_aoi(cfg, layers.grid))
+    results = {n: _evaluate_from_files(m, layers, None, work / "parcels-pieces", WINDOW)
+               for n, m in cfg.models.items()}
+    out = run_parcels(cfg, layers, results)
+    res_m = layers.grid.resolution[0]
+    for name in PARCEL_MODELS:
+        b = out[name].regions.geometry.bounds
+        big = ((b.maxx - b.minx) / res_m > small) | ((b.maxy - b.miny) / res_m > small)
+        assert big.sum() >= 3, name  # several regions of every model (WLC, weighted product) go in pieces
+        _same_table(mem_out[name].regions, out[name].regions, f"{name} regions")
+
+
 def test_dask_parcel_stage_equals_memory_mode(sample, aligned, parcels_memory):
     import distributed
 

@@ -21,6 +21,7 @@ from steppe_geo.parcels import (
     coverage_matrix,
     parcel_chunks,
     parcel_pixels,
+    split_at_tiles,
     zonal_stats,
 )
 from steppe_geo.parcels.regions import candidate_regions_windowed, windowed_quantile
@@ -134,6 +135,40 @@ def test_parcel_chunks_cover_every_parcel_once_with_its_bounds(small_grid, rng):
     broken.loc[3, "geometry"] = shapely.Polygon()
     with pytest.raises(GeometryTypeError, match=r"1 of 41 parcels .* empty geometry \(positions \[3\]"):
         parcel_chunks(broken, small_grid, WINDOW)
+
+
+def test_pieces_cut_at_tile_lines_add_up_to_the_polygon_cell_for_cell(small_grid, rng):
+    # reference: exactextract's coverage of the whole polygons (coverage_matrix); a cell's coverage
+    # by the pieces of a polygon must add up to its coverage by the polygon, because the cuts run
+    # along cell edges -- for pixel-aligned and for arbitrary (rotated, holed) polygons alike
+    x0, y0, x1, y1 = small_grid.bounds
+    polys = [
+        shapely.box(x0 + 30, y0 + 60, x1 - 90, y1 - 30),                          # most of the grid
+        shapely.affinity.rotate(shapely.box(x0 + 200, y0 + 100, x0 + 1500, y0 + 700), 27),
+        shapely.box(x0 + 100, y0 + 100, x0 + 400, y0 + 500).difference(
+            shapely.box(x0 + 200, y0 + 200, x0 + 300, y0 + 300)),                # a hole
+        shapely.box(x0 + 30, y0 + 30, x0 + 90, y0 + 90),                           # fits a tile
+        shapely.Point(x0 + 900, y0 + 600).buffer(400, quad_segs=3),                # crosses the edge
+    ]
+    parcels = gpd.GeoDataFrame({"name": list("abcde")}, geometry=polys, crs=small_grid.crs)
+    pieces, owner = split_at_tiles(parcels, small_grid, WINDOW)
+    assert owner.tolist() == sorted(owner.tolist()) and set(owner.tolist()) == set(range(len(parcels)))
+    assert pieces["name"].tolist() == [parcels["name"].iloc[i] for i in owner]
+    assert (np.bincount(owner) > 1).tolist() == [True, True, True, False, True]
+    assert pieces.geometry.iloc[np.flatnonzero(owner == 3)[0]].equals(polys[3])  # unchanged
+    for _, win in parcel_chunks(pieces, small_grid, WINDOW):
+        assert win.width <= WINDOW + 2 and win.height <= WINDOW + 2
+    on_grid = parcels.set_geometry(parcels.geometry.intersection(shapely.box(*small_grid.bounds)))
+    whole = coverage_matrix(on_grid, small_grid).matrix
+    cut = coverage_matrix(pieces, small_grid).matrix
+    joined = np.zeros(whole.shape)
+    np.add.at(joined, owner, cut.toarray())
+    np.testing.assert_allclose(joined, whole.toarray(), rtol=0, atol=1e-9)
+    np.testing.assert_allclose(np.bincount(owner, weights=pieces.area), on_grid.area, rtol=1e-12)
+    with pytest.raises(InvalidParameterError, match="size: tile size must be an integer >= 1"):
+        split_at_tiles(parcels, small_grid, 0)
+    with pytest.raises(InvalidParameterError, match="must be in the grid's CRS"):
+        split_at_tiles(parcels.to_crs("EPSG:32650"), small_grid, WINDOW)
 
 
 def test_chunked_statistics_and_pixels_equal_the_whole_grid(small_grid, rng):

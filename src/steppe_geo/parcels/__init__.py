@@ -2,6 +2,7 @@
 
 from typing import Any as _Any
 
+from steppe_geo.parcels.coverage import split_at_tiles
 from steppe_geo.parcels.export import EXPORT_FORMATS, SHAPEFILE_FIELDS, SUMMARY_COLUMNS
 from steppe_geo.parcels.hybrid import HYBRID_COLUMNS, rank_hybrid
 from steppe_geo.parcels.ranking import (
@@ -68,6 +69,7 @@ __all__ = [
     "rank_stability",
     "select_parcels",
     "spacing_ok",
+    "split_at_tiles",
     "top_k",
     "turbine_layouts",
     "weight_sweep",

@@ -39,7 +39,7 @@ from steppe_geo.grid import Grid
 if TYPE_CHECKING:
     from rasterio.windows import Window
 
-__all__ = ["CoverageMatrix", "coverage_matrix", "parcel_chunks"]
+__all__ = ["CoverageMatrix", "coverage_matrix", "parcel_chunks", "split_at_tiles"]
 
 
 @dataclass(frozen=True)
@@ -361,6 +361,108 @@ def parcel_chunks(parcels: gpd.GeoDataFrame, grid: Grid, size: int) -> list[tupl
             c, d = int(c0[pos].min()), int(c1[pos].max())
             chunks.append((pos, Window(c, a, max(d - c, 1), max(z - a, 1))))
     return chunks
+
+
+def split_at_tiles(polygons: gpd.GeoDataFrame, grid: Grid, size: int) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    """Polygons wider or taller than ``size`` pixels cut along the grid's tile lines into pieces.
+
+    :func:`parcel_chunks` gives a polygon larger than a tile a chunk of its own whose window is its
+    bounding box, so the pixels read for it grow with the polygon: with candidate regions, which
+    can span most of a large grid, with the grid. Cut into pieces along the lines of the grid's
+    ``size`` x ``size`` tiles (pixel edges), every piece fits a window of ``size`` + 2 pixels, and
+    statistics that are sums over pixels (coverage-weighted sums and counts, hence means) of a
+    polygon are the sums over its pieces: a cell's coverage by a piece is its coverage by the
+    polygon, because the cut runs along cell edges.
+
+    Parameters
+    ----------
+    polygons : geopandas.GeoDataFrame
+        Polygons in the grid's CRS, none missing or empty.
+    grid : Grid
+        The raster grid.
+    size : int
+        Tile size in pixels (> 0), e.g. the run's ``run.window``.
+
+    Returns
+    -------
+    pieces : geopandas.GeoDataFrame
+        The polygons that fit a tile unchanged, and the pieces of the others (their polygonal
+        parts inside each tile they cross; tiles they only touch give no piece), with the
+        columns of ``polygons``, in the order of ``polygons`` then of the tiles (row-major). The
+        index is a new 0..n-1 range.
+    owner : numpy.ndarray of int64
+        For each piece, the integer position (``iloc``) in ``polygons`` of the polygon it is
+        part of (ascending).
+
+    Raises
+    ------
+    InvalidParameterError
+        ``size`` is not a positive integer, or the polygons are not in the grid's CRS.
+
+    Examples
+    --------
+    A 3 x 1 km rectangle on 100 m pixels, cut into tiles of 10 pixels:
+
+    >>> import geopandas as gpd, shapely
+    >>> import steppe_geo as sg
+    >>> from steppe_geo.parcels import split_at_tiles
+    >>> grid = sg.Grid.from_bounds((0, 0, 4000, 2000), crs="EPSG:32649", resolution_m=100)
+    >>> rect = gpd.GeoDataFrame({"id": [7]}, geometry=[shapely.box(0, 1000, 3000, 2000)], crs=grid.crs)
+    >>> pieces, owner = split_at_tiles(rect, grid, 10)
+    >>> [p.bounds[::2] for p in pieces.geometry]  # (minx, maxx) of each piece
+    [(0.0, 1000.0), (1000.0, 2000.0), (2000.0, 3000.0)]
+    >>> owner.tolist(), pieces["id"].tolist()
+    ([0, 0, 0], [7, 7, 7])
+    """
+    if not isinstance(size, (int, np.integer)) or isinstance(size, bool) or size < 1:
+        raise InvalidParameterError(f"size: tile size must be an integer >= 1 (pixels), got {size!r}")
+    if polygons.crs is None or not polygons.crs.equals(grid.crs):
+        raise InvalidParameterError(f"polygons: must be in the grid's CRS ({grid.describe()}), "
+                                    f"are in {polygons.crs}")
+    geoms = np.asarray(polygons.geometry.values, dtype=object)
+    b = shapely.bounds(geoms) if len(geoms) else np.zeros((0, 4))
+    inv = ~grid.transform
+    xs = np.stack([b[:, 0], b[:, 2], b[:, 0], b[:, 2]], axis=1)
+    ys = np.stack([b[:, 1], b[:, 1], b[:, 3], b[:, 3]], axis=1)
+    cols = inv.a * xs + inv.b * ys + inv.c
+    rows = inv.d * xs + inv.e * ys + inv.f
+    r0 = np.clip(np.floor(rows.min(axis=1)), 0, grid.rows).astype(np.int64)
+    r1 = np.clip(np.ceil(rows.max(axis=1)), 0, grid.rows).astype(np.int64)
+    c0 = np.clip(np.floor(cols.min(axis=1)), 0, grid.cols).astype(np.int64)
+    c1 = np.clip(np.ceil(cols.max(axis=1)), 0, grid.cols).astype(np.int64)
+    big = ((r1 - r0) > size) | ((c1 - c0) > size)
+    out_geoms: list[Any] = []
+    owner: list[int] = []
+    for i, g in enumerate(geoms):
+        if not big[i]:
+            out_geoms.append(g)
+            owner.append(i)
+            continue
+        for tr in range(int(r0[i]) // size, (int(r1[i]) - 1) // size + 1):
+            for tc in range(int(c0[i]) // size, (int(c1[i]) - 1) // size + 1):
+                tile = Window(tc * size, tr * size, size, size).intersection(
+                    Window(0, 0, grid.cols, grid.rows))
+                box = shapely.box(*grid.window_grid(tile).bounds)
+                piece = _polygonal(shapely.intersection(g, box))
+                if piece is not None:
+                    out_geoms.append(piece)
+                    owner.append(i)
+    own = np.asarray(owner, dtype=np.int64)
+    pieces = polygons.iloc[own].copy()
+    pieces = pieces.set_geometry(gpd.GeoSeries(out_geoms, index=pieces.index, crs=polygons.crs))
+    return pieces.reset_index(drop=True), own
+
+
+def _polygonal(geom: Any) -> Any:
+    """The polygonal parts of ``geom`` as one (Multi)Polygon, or None when it has no area."""
+    if geom is None or shapely.is_empty(geom):
+        return None
+    if geom.geom_type not in ("Polygon", "MultiPolygon"):
+        parts = [p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon")]
+        geom = shapely.union_all(parts) if parts else None
+    if geom is None or geom.is_empty or geom.area <= 0:
+        return None
+    return geom
 
 
 def _check_coverage(coverage: CoverageMatrix, parcels: gpd.GeoDataFrame, grid: Grid,

@@ -44,6 +44,7 @@ from steppe_geo.parcels import (
     rank_parcels,
     rank_stability,
     select_parcels,
+    split_at_tiles,
     turbine_layouts,
     zonal_stats,
 )
@@ -294,23 +295,99 @@ def _windowed_regions(res: ModelOutput, combination: Any, *, window: int, min_ar
                                          min_area_ha=min_area_ha, connectivity=8, window=window)
     if len(polygons) == 0:  # no patch of the top quintile reaches the minimum area
         return None
+    # A region larger than a window is scored piece by piece (cut along tile lines), so no read
+    # grows with the region: its means are the pieces' sums over their weights.
+    pieces, owner = split_at_tiles(polygons, grid, window)
+    cut = np.bincount(owner, minlength=len(polygons)) > 1
     parts = []
-    for pos, win in parcel_chunks(polygons, grid, window):
+    for pos, win in parcel_chunks(pieces, grid, window):
         w = _Window(res, win, grid, combination.criteria)
-        chunk = polygons.iloc[pos]
+        chunk = pieces.iloc[pos]
         available = _available(w.score, w.eligible)
         attributes = dict(w.crit)
         if cf is not None:  # on the available pixels of the window; the regions' statistics use their own
             attributes["cf"] = cf.on(win, w.eligible.copy(data=available))
         coverage = coverage_matrix(chunk, w.grid)  # once for the statistics and the gains
-        table = _attach(chunk, w.score, available, w.eligible, attributes, ("mean",), coverage=coverage)
-        gains = perfect_criterion_gains(parcel_pixels(chunk, w.crit, eligible=w.eligible, coverage=coverage),
-                                        combination)
+        pieced = bool(cut[owner[pos]].any())
+        table = _attach(chunk, w.score, available, w.eligible, attributes,
+                        ("mean", "count") if pieced else ("mean",), coverage=coverage)
+        pixels = parcel_pixels(chunk, w.crit, eligible=w.eligible, coverage=coverage)
+        gains = perfect_criterion_gains(pixels, combination)
         table[list(gains.columns)] = gains.to_numpy()
+        if pieced:
+            table[_PIECE_WEIGHT] = np.asarray(pixels.weights.sum(axis=1)).ravel()
+            table[_PIECE_BASE] = pixels.means(combination.pixel_scores(pixels.values))
+        table[_PIECE] = pos
         parts.append(table)
-    regions = pd.concat(parts).loc[polygons["region_id"].to_numpy()]
+    table = pd.concat(parts)
+    whole = table[~cut[owner[table[_PIECE].to_numpy()]]]
+    columns = [c for c in whole.columns if c not in _PIECE_COLUMNS and not c.endswith("_count")]
+    regions = whole[columns]
+    if cut.any():
+        joined = _join_pieces(table[cut[owner[table[_PIECE].to_numpy()]]], owner, polygons, grid, columns)
+        regions = pd.concat([regions, joined])
+    regions = regions.loc[polygons["region_id"].to_numpy()]
     regions = gpd.GeoDataFrame(regions, geometry="geometry", crs=polygons.crs)
     return regions.sort_values("score_mean", ascending=False, kind="stable")
+
+
+_PIECE = "<piece>"
+_PIECE_WEIGHT = "<piece weight>"
+_PIECE_BASE = "<piece base>"
+_PIECE_COLUMNS = (_PIECE, _PIECE_WEIGHT, _PIECE_BASE)
+
+
+def _join_pieces(rows: pd.DataFrame, owner: np.ndarray, polygons: gpd.GeoDataFrame, grid: Grid,
+                 columns: Sequence[str]) -> pd.DataFrame:
+    """The statistics of regions scored piece by piece (:func:`split_at_tiles`), as if scored whole.
+
+    Means are sums over pixels divided by weights, so a region's mean is its pieces' means weighted
+    by their weights: ``{layer}_mean`` by ``{layer}_count`` (Σ coverage over valid cells), the
+    ``gain_*`` by the pieces' eligible-pixel weights (the gain is the perfect-criterion mean less
+    the score mean, each a weighted mean). A piece of weight 0 adds nothing; a NaN with weight
+    (no data on eligible pixels) makes the region's value NaN, as scoring it whole does.
+    """
+    at = owner[rows[_PIECE].to_numpy()]
+    keep = np.unique(at)
+    n = len(polygons)
+
+    def total(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        contrib = np.where(weights > 0, values * weights, 0.0)
+        return np.bincount(at, weights=contrib, minlength=n)[keep]
+
+    def mean(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        den = np.bincount(at, weights=np.where(weights > 0, weights, 0.0), minlength=n)[keep]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(den > 0, total(values, weights) / np.where(den > 0, den, 1.0), np.nan)
+
+    geoms = polygons.geometry.iloc[keep]
+    weight = rows[_PIECE_WEIGHT].to_numpy(np.float64)
+    base = rows[_PIECE_BASE].to_numpy(np.float64)
+    out: dict[str, Any] = {}
+    for col in columns:
+        if col == "geometry":
+            out[col] = geoms.to_numpy()
+        elif col == "region_id":
+            out[col] = polygons["region_id"].to_numpy()[keep]
+        elif col in ("area_ha", "parcel_area_ha"):
+            out[col] = np.asarray(geoms.area, dtype=np.float64) / 1e4
+        elif col == "eligible_area_ha":
+            out[col] = np.bincount(at, weights=rows[col].to_numpy(np.float64), minlength=n)[keep]
+        elif col == "eligible_fraction":
+            eli = np.bincount(at, weights=rows["eligible_area_ha"].to_numpy(np.float64), minlength=n)[keep]
+            out[col] = np.clip(eli * 1e4 / np.asarray(geoms.area, dtype=np.float64), 0, 1)
+        elif col == "covered_fraction":  # of a piece's area; the pieces' areas add up to the region's
+            on = rows[col].to_numpy(np.float64) * rows["parcel_area_ha"].to_numpy(np.float64)
+            out[col] = np.clip(np.bincount(at, weights=on, minlength=n)[keep] * 1e4
+                               / np.asarray(geoms.area, dtype=np.float64), 0, 1)
+        elif col.endswith("_mean"):
+            out[col] = mean(rows[col].to_numpy(np.float64), rows[col[:-5] + "_count"].to_numpy(np.float64))
+        elif col.startswith("gain_"):
+            out[col] = mean(rows[col].to_numpy(np.float64) + base, weight) - mean(base, weight)
+        else:
+            raise AssertionError(f"candidate regions: no rule to join the column {col!r} of region pieces")
+    joined = pd.DataFrame(out, columns=list(columns))
+    return joined.set_index(joined["region_id"].rename(None).to_numpy()).rename_axis("region_id")
 
 
 def _model_parcels(res: ModelOutput, cfg: Config, weibull_k: xr.DataArray | None) -> _ModelParcels:
