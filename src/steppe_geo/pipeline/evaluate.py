@@ -197,10 +197,13 @@ def _window_time_mean(path: str, win: Any, *, name: str, bands: int,
     """
     per_read = max(1, int(budget) // (4 * int(win.width) * int(win.height)))
     acc = _RunningMean()
-    for b0 in range(1, bands + 1, per_read):
-        part = read_window(path, win, name=name, bands=range(b0, min(bands, b0 + per_read - 1) + 1))
-        acc.add(np.asarray(part.values))
-        del part
+    # a read DataArray is in a reference cycle (rioxarray's accessor): freed before the next read
+    with collecting_windows(collect_first=False) as collect:
+        for b0 in range(1, bands + 1, per_read):
+            part = read_window(path, win, name=name, bands=range(b0, min(bands, b0 + per_read - 1) + 1))
+            acc.add(np.asarray(part.values))
+            del part
+            collect()
     return acc.result()
 
 
