@@ -257,3 +257,55 @@ def test_blocks_threads_and_mixed_pixels_match_per_pixel_reference(rng):
 def test_single_year_gives_nan_not_error():
     res = veg.trend_kernel(np.ones((1, 3)), np.array([2001.0]))
     assert np.isnan(res["slope"]).all() and (res["n"] == 1).all()
+
+
+def test_time_mean_is_numpys_nanmean_bit_for_bit(series):
+    # numpy's nanmean along the time axis is the reference (and xarray's mean, which calls it); the
+    # band-by-band sums are the same float operations in the same order, so the bits are equal
+    for dtype in (np.float64, np.float32):
+        stack = series.astype(dtype)
+        got = veg.time_mean(stack)
+        assert got.dtype == dtype
+        with np.errstate(invalid="ignore"), pytest.warns(RuntimeWarning, match="Mean of empty slice"):
+            expected = np.nanmean(stack.values, axis=0)
+        assert np.isnan(got.values[0, 0])  # no valid year
+        np.testing.assert_array_equal(got.values, expected)
+        assert np.array_equal(np.isnan(got.values), np.isnan(expected))
+        ok = ~np.isnan(expected)
+        uint = np.uint64 if dtype == np.float64 else np.uint32
+        assert np.array_equal(got.values[ok].view(uint), expected[ok].view(uint))  # bit for bit
+        xr.testing.assert_identical(got, stack.mean("time", skipna=True, keep_attrs=True))
+
+
+def test_time_mean_of_a_band_stack_and_of_a_single_layer(small_grid):
+    y = np.stack([np.full(small_grid.shape, v) for v in (0.1, 0.2, 0.6)])
+    stack = small_grid.to_dataarray(y, name="ndvi")  # dimension "band", not "time"
+    got = veg.time_mean(stack)
+    assert got.dims == ("y", "x")
+    assert got.values[0, 0] == (0.1 + 0.2 + 0.6) / 3  # summed left to right, as written
+    layer = small_grid.to_dataarray(y[0], name="ndvi")
+    assert veg.time_mean(layer) is layer
+
+
+def test_trend_by_row_blocks_and_windows_equals_the_whole_array(series, small_grid, monkeypatch, rng):
+    # the reference: the kernel on the whole (time, y, x) array at once, and scipy's theilslopes at
+    # 200 pixels with 4 or more valid years
+    kernel = {m: veg.trend_kernel(series.values, YEARS.astype(float), method=m) for m in ("theil-sen", "ols")}
+    monkeypatch.setattr(veg, "_STACK_BLOCK_BYTES", 8 * YEARS.size * small_grid.cols * 3)  # 3 rows a block
+    for method, ref in kernel.items():
+        whole = veg.trend(series, method=method)
+        parts = {k: np.full(small_grid.shape, -1.0) for k in ref}
+        for w in small_grid.windows(16):  # 40 x 60 grid: windows of 16 x 16, 8 x 16, 16 x 12, 8 x 12
+            rows, cols = w.core_slices
+            got = veg.trend(series.isel(y=rows, x=cols), method=method)
+            for k in ref:
+                parts[k][rows, cols] = got[k].values
+        for k in ref:
+            np.testing.assert_array_equal(whole[k].values, ref[k])
+            np.testing.assert_array_equal(parts[k], ref[k])
+    slopes = kernel["theil-sen"]["slope"]
+    valid = np.flatnonzero(kernel["theil-sen"]["n"] >= veg.MIN_YEARS)
+    for r, c in zip(*np.unravel_index(rng.choice(valid, 200, replace=False), small_grid.shape), strict=True):
+        y = series.values[:, r, c]
+        ok = ~np.isnan(y)
+        assert slopes[r, c] == pytest.approx(stats.theilslopes(y[ok], YEARS[ok]).slope, abs=1e-12)

@@ -33,6 +33,7 @@ from steppe_geo.criteria.vegetation import (
     fvc_endmembers,
     land_unit_potentials,
     productivity_performance,
+    time_mean,
     trend,
 )
 from steppe_geo.criteria.wakes import (
@@ -105,6 +106,7 @@ __all__ = [
     "specific_yield",
     "speed_at_10m",
     "thrust_curve",
+    "time_mean",
     "tip_height_m",
     "trend",
     "weibull_mean",

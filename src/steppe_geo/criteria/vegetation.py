@@ -36,6 +36,7 @@ __all__ = [
     "fvc_endmembers",
     "land_unit_potentials",
     "productivity_performance",
+    "time_mean",
     "trend",
     "trend_kernel",
 ]
@@ -49,6 +50,9 @@ of the whole layer and are not windowable; compute :func:`fvc_endmembers` /
 
 MIN_YEARS = 4
 """Pixels with fewer valid (non-NaN) years than this get NaN in every trend output."""
+
+_STACK_BLOCK_BYTES = 32 * 2**20
+"""Bytes of one float64 copy of the time stack that :func:`trend` holds at a time (a block of rows)."""
 
 _BLOCK = 2_048  # pixels per block: 2048 x 276 pair slopes = 4.5 MB, fastest of 512..16384
 
@@ -271,7 +275,16 @@ def trend(series: xr.DataArray, *, method: str | TrendMethod = "theil-sen") -> x
             f"{' ...' if dup.size > 8 else ''} ({t.size} time steps for {years.size} years); "
             "aggregate first, e.g. series.groupby('time.year').mean().rename(year='time')")
     order = np.argsort(t, kind="stable")
-    res = trend_kernel(as_float(series)[order], t[order], method=m.value)
+    # a block of rows at a time: the float64 copies of the stack (as_float, then sorted by year)
+    # stay within 2 x _STACK_BLOCK_BYTES whatever the number of years and pixels; the statistics
+    # are per pixel, so the blocks give the whole array's values bit for bit
+    n_t, n_y, n_x = series.shape
+    rows = max(1, _STACK_BLOCK_BYTES // (8 * max(1, n_t * n_x)))
+    res: dict[str, np.ndarray] = {}
+    for r0 in range(0, n_y, rows):
+        part = trend_kernel(as_float(series.isel(y=slice(r0, r0 + rows)))[order], t[order], method=m.value)
+        for k, v in part.items():
+            res.setdefault(k, np.empty((n_y, n_x), dtype=v.dtype))[r0:r0 + rows] = v
     ref = series.isel(time=0, drop=True)
     units = series.attrs.get("units", "1")
     unit_of = {"slope": f"{units} per year", "intercept": units, "p_value": "1", "tau": "1",
@@ -281,6 +294,82 @@ def trend(series: xr.DataArray, *, method: str | TrendMethod = "theil-sen") -> x
     ds.attrs.update({"method": m.value, "significance": "Mann-Kendall (two-sided)",
                      "min_years": MIN_YEARS, "years": f"{int(t.min())}-{int(t.max())}"})
     return ds
+
+
+class _RunningMean:
+    """NaN-skipping mean over bands added in order: ``numpy.nanmean(stack, axis=0)``, bit for bit.
+
+    numpy's ``nanmean`` along the leading axis copies the stack with NaN set to 0, sums it in the
+    stack's dtype one band after the other (a reduction along the outer axis adds band 0, band
+    1, ... pixel by pixel), counts the valid bands as ``intp`` and divides the float sum by the
+    count into the sum's dtype. This does the same sums in the same order, holding one sum and
+    one count per pixel instead of the whole stack, its copy and its NaN masks.
+    """
+
+    def __init__(self) -> None:
+        self.total: np.ndarray | None = None
+        self.count: np.ndarray | None = None
+
+    def add(self, bands: np.ndarray) -> None:
+        """Add a ``(k, rows, cols)`` block of bands, or one ``(rows, cols)`` band, after those added."""
+        bands = np.asarray(bands)
+        if not np.issubdtype(bands.dtype, np.floating):
+            bands = bands.astype(np.float64)
+        for band in bands[np.newaxis] if bands.ndim == 2 else bands:
+            missing = np.isnan(band)
+            filled = np.where(missing, band.dtype.type(0), band)
+            if self.total is None or self.count is None:
+                self.total, self.count = filled, (~missing).astype(np.intp)
+            else:
+                self.total += filled
+                self.count += ~missing
+
+    def result(self) -> np.ndarray:
+        """The mean of the bands added: NaN where no band had a value."""
+        if self.total is None or self.count is None:
+            raise InvalidParameterError("time mean of no band: the stack has no bands")
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out: np.ndarray = np.divide(self.total, self.count, out=self.total, casting="unsafe")
+        return out
+
+
+def time_mean(series: xr.DataArray) -> xr.DataArray:
+    """Per-pixel mean over the ``time`` (or ``band``) dimension, skipping NaN, one band at a time.
+
+    The values are those of ``series.mean("time", skipna=True)`` (``numpy.nanmean``) bit for bit
+    — the same sums in the same order, in the stack's float dtype — but the memory held besides
+    the stack is one sum and one count per pixel (12 bytes for float32), not a copy of the stack
+    and its NaN masks (about 6 bytes per pixel and band for float32). A layer without a time or
+    band dimension is returned as it is.
+
+    Parameters
+    ----------
+    series : xarray.DataArray
+        Dims ("time", "y", "x") or ("band", "y", "x"), e.g. yearly NDVI; NaN = missing.
+
+    Returns
+    -------
+    xarray.DataArray
+        ("y", "x"), same dtype (float64 for an integer stack), name, attrs, CRS and transform;
+        NaN where every year is missing.
+
+    Examples
+    --------
+    >>> import numpy as np, steppe_geo as sg
+    >>> grid = sg.Grid(crs="EPSG:32649", transform=(30, 0, 0, 0, -30, 30), shape=(1, 2))
+    >>> y = np.array([[[0.2, np.nan]], [[0.4, np.nan]], [[np.nan, np.nan]]])
+    >>> time_mean(grid.to_dataarray(y, name="ndvi").rename(band="time")).values.tolist()
+    [[0.30000000000000004, nan]]
+    """
+    dim = "time" if "time" in series.dims else "band" if "band" in series.dims else None
+    if dim is None:
+        return series
+    acc = _RunningMean()
+    for i in range(series.sizes[dim]):
+        acc.add(np.asarray(series.isel({dim: i}).values))
+    ref = series.isel({dim: 0}, drop=True)
+    out: xr.DataArray = ref.copy(data=acc.result())
+    return out
 
 
 def _check_percentile(value: float, param: str, *, low_open: bool = False) -> float:

@@ -15,8 +15,10 @@ by up to 1/8 source pixel (measured on the sample DEM: up to 1 m).
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -249,7 +251,20 @@ def _warp_strip(src: str, grid: Grid, win: Window, layer_kind: LayerKind, nodata
     return _alignment._align(values, nd, smeta, strip, method, scales=scales)
 
 
-def read_window(path: PathLike, window: Window | None = None, *, name: str | None = None) -> xr.DataArray:
+def _check_bands(bands: Sequence[int] | None, count: int, src: Path) -> list[int]:
+    """The 1-based band indexes to read: every band, or ``bands`` checked against the file."""
+    if bands is None:
+        return list(range(1, count + 1))
+    picked = [int(b) for b in bands]
+    if not picked or any(b < 1 or b > count for b in picked) or any(
+            b >= c for b, c in itertools.pairwise(picked)):
+        raise InvalidParameterError(
+            f"bands must be increasing band numbers within 1..{count} of {str(src)!r}, got {list(bands)!r}")
+    return picked
+
+
+def read_window(path: PathLike, window: Window | None = None, *, name: str | None = None,
+                bands: Sequence[int] | None = None) -> xr.DataArray:
     """Read one window of a raster already on the analysis grid, as :func:`read_raster` reads it.
 
     For the intermediates of :func:`align_to_file` (and any GeoTIFF :func:`read_raster` reads
@@ -264,6 +279,11 @@ def read_window(path: PathLike, window: Window | None = None, *, name: str | Non
         Pixel window of the grid, e.g. ``GridWindow.padded`` (default: the whole raster).
     name : str, optional
         Name of the result (default: the file's stem).
+    bands : sequence of int, optional
+        Only these bands (1-based, increasing, as rasterio counts them), e.g. a few years of a
+        time stack at a time so that a window's memory does not grow with the number of bands
+        (default: every band). Their ``time`` (or ``band``) coordinates are those of the whole
+        file; the result keeps its band dimension even for one band, when the file has several.
 
     Returns
     -------
@@ -275,13 +295,16 @@ def read_window(path: PathLike, window: Window | None = None, *, name: str | Non
     ------
     InputNotFoundError
         The file does not exist.
+    InvalidParameterError
+        ``bands`` is empty, not increasing, or names a band the file does not have.
     """
     src = Path(path)
     if not src.exists():
         raise InputNotFoundError(f"raster file not found: {str(src)!r}")
     with rasterio.open(src) as ds:
         window = window if window is not None else Window(0, 0, ds.width, ds.height)
-        arr = ds.read(window=window)
+        indexes = _check_bands(bands, ds.count, src)
+        arr = ds.read(indexes, window=window)
         tags = ds.tags()
         nodata = ds.nodata
         g = Grid(ds.crs.to_wkt(), ds.window_transform(window), (int(window.height), int(window.width)))
@@ -294,14 +317,15 @@ def read_window(path: PathLike, window: Window | None = None, *, name: str | Non
         arr = arr.astype(np.float32)
     if continuous and nodata is not None and not math.isnan(nodata):
         arr = np.where(arr == nodata, np.nan, arr)
-    count = arr.shape[0]
+    count = len(meta["descriptions"])
     years = _raster_meta._time_coords(meta, count)
+    picked = np.asarray(indexes) - 1
     da = g.to_dataarray(arr if count > 1 else arr[0], name=name or src.stem,
                         nodata=None if continuous else nodata)
     if years is not None:
-        da = da.rename(band="time").assign_coords(time=np.asarray(years, dtype=np.int64))
+        da = da.rename(band="time").assign_coords(time=np.asarray(years, dtype=np.int64)[picked])
     elif count > 1:
-        da = da.assign_coords(band=np.arange(1, count + 1))
+        da = da.assign_coords(band=np.arange(1, count + 1)[picked])
     if units:
         da.attrs["units"] = units
     da.attrs["source"] = tags.get("source", str(src))

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from steppe_geo.criteria.vegetation import time_mean
 from steppe_geo.errors import (
     InvalidParameterError,
 )
@@ -22,11 +23,8 @@ def _da(layers: Mapping[str, Any], key: str) -> xr.DataArray:
 
 
 def _time_mean(da: xr.DataArray) -> xr.DataArray:
-    if "time" in da.dims:
-        return da.mean("time", skipna=True, keep_attrs=True)
-    if "band" in da.dims:
-        return da.mean("band", skipna=True, keep_attrs=True)
-    return da
+    # band by band: numpy's nanmean bit for bit without copies of the whole stack
+    return time_mean(da)
 
 
 def _like(ref: xr.DataArray, values: np.ndarray, name: str, units: str) -> xr.DataArray:

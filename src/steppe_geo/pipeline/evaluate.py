@@ -20,8 +20,9 @@ import rasterio
 import xarray as xr
 from tqdm import tqdm
 
+from steppe_geo._cycles import collecting_windows
 from steppe_geo.config import ModelConfig
-from steppe_geo.criteria.vegetation import fvc_endmembers
+from steppe_geo.criteria.vegetation import _RunningMean, fvc_endmembers
 from steppe_geo.errors import (
     InvalidParameterError,
     MissingLayerError,
@@ -32,7 +33,6 @@ from steppe_geo.io.raster import KIND_TAG, UNITS_TAG
 from steppe_geo.io.warp import GDAL_CACHE_MB
 from steppe_geo.mcda import evaluate
 from steppe_geo.models import WHOLE_GRID, derivation_halo, derive_layers, run_model
-from steppe_geo.models._derivation_layers import _time_mean
 from steppe_geo.models.desertification import classify_china, classify_esa
 from steppe_geo.parcels import windowed_quantile
 from steppe_geo.pipeline.build import _custom_overlay, _quiet_ahp, build_model
@@ -40,6 +40,9 @@ from steppe_geo.pipeline.overlay_files import evaluate_dask, evaluate_streamed
 from steppe_geo.pipeline.results import InputLayers, ModelOutput
 
 log = logging.getLogger(__name__)
+
+TIME_MEAN_READ_BYTES = 16 * 2**20
+"""Bytes of NDVI bands (as float32) read at a time for the time mean of a window (``_ndvi_endmembers``)."""
 
 SCHEDULER_TIMEOUT = "10s"
 """How long a run waits to connect to a ``--scheduler`` address before it fails."""
@@ -117,8 +120,11 @@ def _derive_window_task(model: Any, files: Mapping[str, str], vectors: Mapping[s
                         parameters: Mapping[str, Mapping[str, Any]], win: GridWindow,
                         only: Sequence[str] | None = None) -> dict[str, tuple[np.ndarray, dict[str, str]]]:
     """One Dask task: the core arrays of a window's derived layers (and their file tags)."""
-    return {k: (np.asarray(v.values), _derived_tags(v))
-            for k, v in _derive_window(model, files, vectors, parameters, win, only).items()}
+    with collecting_windows(collect_first=False) as collect:  # the window's DataArrays freed in the task
+        out = {k: (np.asarray(v.values), _derived_tags(v))
+               for k, v in _derive_window(model, files, vectors, parameters, win, only).items()}
+        collect()
+    return out
 
 
 def _whole_grid_parameters(model: Any, layers: InputLayers, window: int) -> dict[str, dict[str, Any]]:
@@ -161,19 +167,44 @@ def _ndvi_endmembers(path: str, mtime_ns: int, size: int, name: str, grid: Any,
         The layer has no valid value (as ``fvc_endmembers``).
     """
     lo, hi = inspect.signature(fvc_endmembers).parameters["percentiles"].default
-    # GDAL's block cache capped (its default, 5 % of RAM, filled with NDVI blocks set the peak)
-    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB), \
+    bands = int(open_lazy(path, name=name).sizes.get("band", 1))
+    # GDAL's block cache capped (its default, 5 % of RAM, filled with NDVI blocks set the peak);
+    # each window's DataArrays freed before the next (steppe_geo._cycles)
+    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB), collecting_windows() as collect, \
             tempfile.TemporaryDirectory(prefix=".ndvi_mean-", dir=Path(path).parent) as tmp:
         mean_path = Path(tmp) / f"{name}_time_mean.tif"
         with tiled_writer(mean_path, grid, dtype="float32", nodata=np.nan) as out:
             for w in grid.windows(window):
-                part = _time_mean(read_window(path, w.core, name=name))
-                out.write(np.asarray(part.values, dtype=np.float32)[np.newaxis], window=w.core)
+                part = _window_time_mean(path, w.core, name=name, bands=bands)
+                out.write(part.astype(np.float32, copy=False)[np.newaxis], window=w.core)
+                del part
+                collect()
         mean = open_lazy(mean_path, name=name).chunk({"y": int(window), "x": int(window)}).astype(np.float64)
         soil, veg = (windowed_quantile(mean, p / 100, window=int(window)) for p in (lo, hi))
     if np.isnan(soil):
         raise InvalidParameterError(f"ndvi: no valid values to take percentiles of (layer {name!r})")
     return float(soil), float(veg)
+
+
+def _window_time_mean(path: str, win: Any, *, name: str, bands: int,
+                      budget: int = TIME_MEAN_READ_BYTES) -> np.ndarray:
+    """Time mean of one window of a (time, y, x) file, read a few bands at a time.
+
+    As :func:`steppe_geo.criteria.time_mean` of the whole window (``numpy.nanmean`` over the
+    bands, bit for bit), holding one block of bands of at most ``budget`` bytes as float32 (at
+    least one band), one sum and one count per pixel: the memory of a window does not grow with
+    the number of bands.
+    """
+    per_read = max(1, int(budget) // (4 * int(win.width) * int(win.height)))
+    acc = _RunningMean()
+    # a read DataArray is in a reference cycle (rioxarray's accessor): freed before the next read
+    with collecting_windows(collect_first=False) as collect:
+        for b0 in range(1, bands + 1, per_read):
+            part = read_window(path, win, name=name, bands=range(b0, min(bands, b0 + per_read - 1) + 1))
+            acc.add(np.asarray(part.values))
+            del part
+            collect()
+    return acc.result()
 
 
 def _canonical(value: Any) -> Any:
@@ -345,11 +376,15 @@ def derive_windowed(model: Any, layers: InputLayers, *, out_dir: Path, window: i
         env.__enter__()
         try:
             if client is None:
-                for win in wins:
-                    write(win, {k: (np.asarray(v.values), _derived_tags(v))
-                                for k, v in _derive_window(model, pass_files, vectors, parameters, win,
-                                                           group).items()})
-                    bar.update()
+                # a window's DataArrays are in reference cycles (rioxarray's accessor): freed after
+                # each window, not when Python's collector next runs (steppe_geo._cycles)
+                with collecting_windows() as collect:
+                    for win in wins:
+                        write(win, {k: (np.asarray(v.values), _derived_tags(v))
+                                    for k, v in _derive_window(model, pass_files, vectors, parameters, win,
+                                                               group).items()})
+                        collect()
+                        bar.update()
             else:
                 import distributed
 

@@ -22,6 +22,8 @@ from steppe_geo.errors import (
 from steppe_geo.grid import Grid
 from steppe_geo.io import provenance_record, read_vector, write_json, write_text
 from steppe_geo.io.provenance import fixed_creation_dates
+from steppe_geo.io.warp import GDAL_CACHE_MB
+from steppe_geo.io.window_files import gdal_cache
 from steppe_geo.pipeline.build import configured_input_kinds
 from steppe_geo.pipeline.check import check_config, effective_mode
 from steppe_geo.pipeline.estimate import estimate_run
@@ -109,13 +111,17 @@ def run(config: Config, *, overwrite: bool = False, progress: bool = False, out_
         workers = 2
     out = Path(out_dir) if out_dir is not None else config.outputs.directory
     timings: dict[str, float] = {}
+    # streamed and Dask runs: GDAL's block cache capped for every stage of this process (its
+    # default, 5 % of RAM, would let the cache, not the window, set the peak memory; docs/scale.md)
+    gdal_env = gdal_cache(GDAL_CACHE_MB) if mode != "memory" else contextlib.nullcontext()
     # the output folder is locked for the whole run (a concurrent run fails here, before any work);
     # Ctrl-C and SIGTERM unwind the run: the staging folder goes, the lock is released
     # SOURCE_DATE_EPOCH, when set, fixes every date written (reproducible outputs)
     with interrupt_on_signals(), fixed_creation_dates(), \
             staged_output_dir(out, overwrite=overwrite, inputs=config.sources,
                               expected_bytes=expected_bytes) as stage, \
-            contextlib.ExitStack() as cluster:
+            contextlib.ExitStack() as cluster, \
+            gdal_env:
         # connect to the scheduler (or start the local cluster) before any heavy work: fail fast
         client = cluster.enter_context(dask_client(scheduler, workers, key=key, shared=stage))
         grid = build_grid(config.sources, config.grid, layers=config.input_layers, specs=config.input_specs)
