@@ -263,3 +263,20 @@ def test_dask_run_draws_turbine_hybrid_and_drift_figures_on_the_workers_as_memor
     # the report embeds each figure once in "Maps" (and the chart again under "Wind + PV hybrids")
     embedded = re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", _section(html["dask"], "maps"))
     assert len(embedded) == len(pngs)
+    # the layouts themselves: windowed runs lay out each parcel on its own bounding window of the rasters
+    # (never the whole grid) and place the same turbines as memory mode, with the same energy
+    data["run"] = {"mode": "streamed", "window": 32}
+    run(config_from_dict(data, base_dir=root, output_dir=root), out_dir=root / "streamed")
+    for layer in ("turbines", "layouts"):
+        a = gpd.read_file(root / "memory" / "parcels" / "turbines.gpkg", layer=layer)
+        assert len(a) > 0, layer
+        for other in ("dask", "streamed"):
+            b = gpd.read_file(root / other / "parcels" / "turbines.gpkg", layer=layer)
+            assert list(a.columns) == list(b.columns), (layer, other)
+            assert all(x.equals(y) for x, y in zip(a.geometry, b.geometry, strict=True)), (layer, other)
+            for col in a.columns.drop("geometry"):
+                if a[col].dtype.kind in "fiu":
+                    np.testing.assert_allclose(b[col].to_numpy(float), a[col].to_numpy(float), rtol=1e-9,
+                                               err_msg=f"{layer} {other} {col}")
+                else:
+                    assert a[col].equals(b[col]), (layer, other, col)

@@ -393,8 +393,6 @@ def config_from_dict(data: Mapping[str, Any], *, base_dir: PathLike = ".",
         workers=r.integer("workers", None, low=1),
         seed=r.integer("seed", 20261128, low=0),
     )
-    if parcels is not None and parcels.turbines is not None and run.mode != "memory":
-        raise ConfigError(f"parcels.turbines: turbine layouts need run.mode = 'memory' (got {run.mode!r})")
     if parcels is not None and run.mode != "memory":
         custom = [m for m in parcels.rank_by if models[m].kind == "custom"]
         if custom:

@@ -591,8 +591,9 @@ def run_parcels(cfg: Config, layers: InputLayers, results: Mapping[str, ModelOut
     tc = pc.turbines
     if tc is not None and tc.model in out:
         po = out[tc.model]
-        po.turbines, po.turbine_summary = _turbine_layouts(po, results[tc.model], layers, tc,
-                                                           id_column=pc.id_column)
+        po.turbines, po.turbine_summary = _turbine_layouts(
+            po, results[tc.model], layers, tc, id_column=pc.id_column,
+            window=cfg.run.window if layers.files else None)
         if pc.hybrid is not None:  # [parcels.hybrid]: the laid-out parcels ranked as wind + PV hybrids
             po.turbine_summary, po.hybrid_profiles = hybrid_columns(po.turbine_summary, layers, cfg)
     for po in out.values():
@@ -603,22 +604,55 @@ def run_parcels(cfg: Config, layers: InputLayers, results: Mapping[str, ModelOut
 
 
 def _turbine_layouts(po: ParcelOutput, res: ModelOutput, layers: InputLayers, tc: TurbinesConfig, *,
-                     id_column: str | None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """``[parcels.turbines]``: layouts and wake losses on the best-ranked parcels of one model."""
+                     id_column: str | None,
+                     window: int | None = None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """``[parcels.turbines]``: layouts and wake losses on the best-ranked parcels of one model.
+
+    Memory mode lays out all the best parcels on the whole grid at once. A windowed run
+    (``window``: the run's window size) reads the grid's mean speed and Weibull k window by
+    window, and lays out each parcel on its own bounding window of the eligibility, speed and
+    direction rasters: the layouts are per parcel, so they are the same, and the memory held is
+    one parcel's window, not the grid.
+    """
     ranked = po.ranked
     best = ranked[ranked["rank"].notna()].sort_values("rank").head(tc.top)
-    speed = layers.layers[tc.mean_speed]
+    grid = layers.grid
+
+    def layer(name: str) -> xr.DataArray:
+        return open_lazy(layers.files[name], name=name) if window is not None else layers.layers[name]
+
     k = 2.0
     if tc.weibull_k is not None:
-        kv = np.asarray(layers.layers[tc.weibull_k].values, dtype=np.float64)
-        k = float(np.nanmean(kv)) if np.isfinite(kv).any() else 2.0
-    mean = float(np.nanmean(np.asarray(speed.values, dtype=np.float64)))
+        kv = _nan_mean(layer(tc.weibull_k), grid, window)
+        k = kv if np.isfinite(kv) else 2.0
+    mean = _nan_mean(layer(tc.mean_speed), grid, window)
     rose = criteria.weibull_rose(tc.sector_frequency, mean / float(gamma(1.0 + 1.0 / k)), k)
-    direction = layers.layers[tc.wind_direction] if tc.wind_direction is not None else None
-    eligible = layers.grid.to_dataarray(np.asarray(res.eligible.values, dtype=bool), name="eligible")
-    points, summary = turbine_layouts(best[[best.geometry.name]], eligible, rose=rose, curve=tc.curve,
-                                      wind_from_deg=direction, mean_speed_m_s=speed, along_d=tc.along_d,
-                                      across_d=tc.across_d, wake_decay=tc.wake_decay)
+    speed = layer(tc.mean_speed)
+    direction = layer(tc.wind_direction) if tc.wind_direction is not None else None
+    options = {"rose": rose, "curve": tc.curve, "along_d": tc.along_d, "across_d": tc.across_d,
+               "wake_decay": tc.wake_decay}
+    outlines = best[[best.geometry.name]]
+    if window is None:
+        eligible = grid.to_dataarray(np.asarray(res.eligible.values, dtype=bool), name="eligible")
+        points, summary = turbine_layouts(outlines, eligible, wind_from_deg=direction, mean_speed_m_s=speed,
+                                          **options)
+    else:  # parcel by parcel, each on its bounding window (parcel_chunks with 1-pixel tiles)
+        point_parts, summary_parts = [], []
+        for pos, win in parcel_chunks(outlines, grid, 1):
+            rows, cols = win.toslices()
+            wgrid = grid.window_grid(win)
+            eligible = wgrid.to_dataarray(np.asarray(res.eligible.isel(y=rows, x=cols).values, dtype=bool),
+                                          name="eligible")
+            cut = {"wind_from_deg": None if direction is None else direction.isel(y=rows, x=cols).load(),
+                   "mean_speed_m_s": speed.isel(y=rows, x=cols).load()}
+            pts, summ = turbine_layouts(outlines.iloc[pos], eligible, **cut, **options)
+            point_parts.append(pts)
+            summary_parts.append(summ)
+        order = {label: i for i, label in enumerate(outlines.index)}
+        points = pd.concat(point_parts, ignore_index=True)
+        points = points.iloc[np.argsort(points["region"].map(order).to_numpy(), kind="stable")]
+        points = points.reset_index(drop=True)
+        summary = pd.concat(summary_parts).loc[outlines.index]
     if id_column is not None and id_column in best.columns:
         ids = best[id_column]
         points.insert(0, id_column, ids.reindex(points["region"]).to_numpy())
@@ -626,6 +660,22 @@ def _turbine_layouts(po: ParcelOutput, res: ModelOutput, layers: InputLayers, tc
     summary.insert(0, "rank", best["rank"].to_numpy())
     summary = gpd.GeoDataFrame(summary, geometry=best.geometry.to_numpy(), crs=best.crs)  # parcel outlines
     return points.drop(columns="region"), summary
+
+
+def _nan_mean(da: xr.DataArray, grid: Grid, window: int | None) -> float:
+    """Mean of the non-NaN pixels of ``da`` (NaN if none); windowed: ``window`` x ``window`` at a time."""
+    if window is None:
+        v = np.asarray(da.values, dtype=np.float64)
+        return float(np.nanmean(v)) if np.isfinite(v).any() else float("nan")
+    total, count, finite = 0.0, 0, False
+    for w in grid.windows(window):
+        rows, cols = w.core.toslices()
+        v = np.asarray(da.isel(y=rows, x=cols).values, dtype=np.float64)
+        ok = ~np.isnan(v)
+        total += float(v[ok].sum())
+        count += int(ok.sum())
+        finite = finite or bool(np.isfinite(v).any())
+    return total / count if finite and count else float("nan")
 
 
 def _dropped_parcels(parcels_gdf: gpd.GeoDataFrame, source: str,
