@@ -69,7 +69,7 @@ def test_no_turbines_section_without_the_option(project):
 @pytest.mark.parametrize("change, match", [
     ({"model": "solar"}, r"parcels.turbines.model: 'solar' is not one of parcels.rank_by"),
     ({"curve": "nrel_6mw"}, r"parcels.turbines.curve: 'nrel_6mw' is not a shipped power curve"),
-    ({"mean_speed": "sped"}, r"parcels.turbines.mean_speed: 'sped' is not an input.*speed"),
+    ({"mean_speed": "sped"}, r"parcels.turbines.mean_speed: 'sped' is not in \[sources\].*speed"),
     ({"along_d": 0}, r"parcels.turbines.along_d: must be > 0"),
     ({"wind_direction": None}, r"give wind_direction"),
     ({"sector_frequency": [1, -1]}, r"parcels.turbines.sector_frequency: expected a list of shares"),
