@@ -56,15 +56,15 @@ def child(resolution_m: float, mode: str, window: int, work: Path, profile: int 
     cfg = load_config(EXAMPLE)
     cfg = dataclasses.replace(cfg, grid=dataclasses.replace(cfg.grid, resolution_m=resolution_m),
                               run=dataclasses.replace(cfg.run, window=window))
-    grid = build_grid(cfg.inputs, cfg.grid, layers=cfg.input_layers, specs=cfg.input_specs)
+    grid = build_grid(cfg.sources, cfg.grid, layers=cfg.input_layers, specs=cfg.input_specs)
     if mode == "streamed":
-        layers = align_inputs(cfg.inputs, grid, work, layers=cfg.input_layers, specs=cfg.input_specs)
+        layers = align_inputs(cfg.sources, grid, work, layers=cfg.input_layers, specs=cfg.input_specs)
         layers.aoi = read_aoi(cfg, grid)
         shared = DerivedLayerFiles()  # as run() does
         results = {n: _evaluate_from_files(m, layers, None, work, window, shared=shared)
                    for n, m in cfg.models.items()}
     else:
-        layers = load_inputs(cfg.inputs, grid, layers=cfg.input_layers, specs=cfg.input_specs)
+        layers = load_inputs(cfg.sources, grid, layers=cfg.input_layers, specs=cfg.input_specs)
         layers.aoi = read_aoi(cfg, grid)
         results = {n: evaluate_model(m, layers) for n, m in cfg.models.items()}
     proc = psutil.Process()

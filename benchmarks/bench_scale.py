@@ -137,11 +137,11 @@ def base_config(region: Path | None) -> dict:
     src = region / "region.toml" if region is not None else EXAMPLE
     cfg = tomllib.loads(src.read_text(encoding="utf-8"))
     inputs = {}
-    for k, v in cfg["inputs"].items():
+    for k, v in cfg["sources"].items():
         if isinstance(v, str) and not v.startswith("sample:"):
             v = str((src.parent / v).resolve())
         inputs[k] = v
-    cfg["inputs"] = inputs
+    cfg["sources"] = inputs
     return cfg
 
 

@@ -70,7 +70,7 @@ def child(args: argparse.Namespace) -> None:
     workers = args.workers if args.mode == "dask" else None
     out: dict[str, float] = {}
     with dask_client(None, workers) as client:
-        grid = build_grid(cfg.inputs, cfg.grid, layers=cfg.input_layers, specs=cfg.input_specs)
+        grid = build_grid(cfg.sources, cfg.grid, layers=cfg.input_layers, specs=cfg.input_specs)
         out["mpx"] = grid.rows * grid.cols / 1e6
         profiler = None
         if args.profile:
@@ -80,7 +80,7 @@ def child(args: argparse.Namespace) -> None:
             profiler.enable()
         marker.write_text("load_and_align")
         c0, w0, t0 = time.process_time(), _cpu_of_workers(client), time.perf_counter()
-        layers = align_inputs(cfg.inputs, grid, work, layers=cfg.input_layers, specs=cfg.input_specs,
+        layers = align_inputs(cfg.sources, grid, work, layers=cfg.input_layers, specs=cfg.input_specs,
                               client=client)
         layers.aoi = read_aoi(cfg, grid)
         c1, w1, t1 = time.process_time(), _cpu_of_workers(client), time.perf_counter()

@@ -51,8 +51,8 @@ def run(resolution: float, out: Path, window: int, *, force_sparse: bool = False
     warnings.simplefilter("ignore")
     cfg = load_config(EXAMPLE)
     cfg = dataclasses.replace(cfg, grid=dataclasses.replace(cfg.grid, resolution_m=resolution))
-    grid = build_grid(cfg.inputs, cfg.grid, layers=cfg.input_layers, specs=cfg.input_specs)
-    layers = align_inputs(cfg.inputs, grid, out, layers=cfg.input_layers, specs=cfg.input_specs)
+    grid = build_grid(cfg.sources, cfg.grid, layers=cfg.input_layers, specs=cfg.input_specs)
+    layers = align_inputs(cfg.sources, grid, out, layers=cfg.input_layers, specs=cfg.input_specs)
     layers.aoi = read_aoi(cfg, grid)
     shared = DerivedLayerFiles()  # as run() does
     for m in cfg.models.values():

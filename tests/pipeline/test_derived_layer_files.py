@@ -40,7 +40,7 @@ def _project(root, gradient):
                       criteria=(Criterion("flatness", Linear(low=30.0, high=0.0), 1.0, layer="slope_deg"),))
         (root / f"{name}.toml").write_text(model.to_toml(), encoding="utf-8")
     return {"project": {"name": f"plane {gradient}"},
-            "inputs": {"aoi": "data/aoi.gpkg", "dem": "data/dem.tif"},
+            "sources": {"aoi": "data/aoi.gpkg", "dem": "data/dem.tif"},
             # the DEM's CRS and pixels (no warp); the grid's outer ring (edge slopes) outside the AOI
             "grid": {"aoi": "aoi", "resolution_m": 100, "projection": "utm", "margin_m": 300},
             "models": {"flat": {"model_file": "flat.toml"}, "flat_too": {"model_file": "flat_too.toml"}},
@@ -84,8 +84,8 @@ def test_the_check_for_live_objects_sees_one_that_is_held():
 
 def test_derive_windowed_shares_layers_only_through_the_object_it_is_given(tmp_path):
     cfg = config_from_dict(_project(tmp_path, 0.1), base_dir=tmp_path, output_dir=tmp_path)
-    grid = build_grid(cfg.inputs, cfg.grid)
-    layers = align_inputs(cfg.inputs, grid, tmp_path / "aligned")
+    grid = build_grid(cfg.sources, cfg.grid)
+    layers = align_inputs(cfg.sources, grid, tmp_path / "aligned")
     model = Model(name="m", inputs=("dem",), derivations=(Derivation("slope_deg", "slope", ("dem",)),),
                   criteria=(Criterion("flatness", Linear(low=30.0, high=0.0), 1.0, layer="slope_deg"),))
     shared = DerivedLayerFiles()

@@ -629,13 +629,17 @@ def _turbine_layouts(po: ParcelOutput, res: ModelOutput, layers: InputLayers, tc
     rose = criteria.weibull_rose(tc.sector_frequency, mean / float(gamma(1.0 + 1.0 / k)), k)
     speed = layer(tc.mean_speed)
     direction = layer(tc.wind_direction) if tc.wind_direction is not None else None
-    options = {"rose": rose, "curve": tc.curve, "along_d": tc.along_d, "across_d": tc.across_d,
-               "wake_decay": tc.wake_decay}
     outlines = best[[best.geometry.name]]
+
+    def layouts(regions: gpd.GeoDataFrame, eligible: xr.DataArray, direction: xr.DataArray | None,
+                speed: xr.DataArray) -> tuple[pd.DataFrame, pd.DataFrame]:
+        return turbine_layouts(regions, eligible, rose=rose, curve=tc.curve, wind_from_deg=direction,
+                               mean_speed_m_s=speed, along_d=tc.along_d, across_d=tc.across_d,
+                               wake_decay=tc.wake_decay)
+
     if window is None:
         eligible = grid.to_dataarray(np.asarray(res.eligible.values, dtype=bool), name="eligible")
-        points, summary = turbine_layouts(outlines, eligible, wind_from_deg=direction, mean_speed_m_s=speed,
-                                          **options)
+        points, summary = layouts(outlines, eligible, direction, speed)
     else:  # parcel by parcel, each on its bounding window (parcel_chunks with 1-pixel tiles)
         point_parts, summary_parts = [], []
         for pos, win in parcel_chunks(outlines, grid, 1):
@@ -643,9 +647,9 @@ def _turbine_layouts(po: ParcelOutput, res: ModelOutput, layers: InputLayers, tc
             wgrid = grid.window_grid(win)
             eligible = wgrid.to_dataarray(np.asarray(res.eligible.isel(y=rows, x=cols).values, dtype=bool),
                                           name="eligible")
-            cut = {"wind_from_deg": None if direction is None else direction.isel(y=rows, x=cols).load(),
-                   "mean_speed_m_s": speed.isel(y=rows, x=cols).load()}
-            pts, summ = turbine_layouts(outlines.iloc[pos], eligible, **cut, **options)
+            pts, summ = layouts(outlines.iloc[pos], eligible,
+                                None if direction is None else direction.isel(y=rows, x=cols).load(),
+                                speed.isel(y=rows, x=cols).load())
             point_parts.append(pts)
             summary_parts.append(summ)
         order = {label: i for i, label in enumerate(outlines.index)}
