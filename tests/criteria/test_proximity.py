@@ -17,6 +17,7 @@ from scipy import ndimage
 
 import steppe_geo as sg
 from steppe_geo.criteria import proximity as dm
+from steppe_geo.criteria import setbacks as sb
 from steppe_geo.errors import (
     EmptyLayerError,
     GeographicCRSError,
@@ -182,14 +183,14 @@ def test_setbacks_exact_against_shapely_distance(small_grid):
     pt = gpd.GeoDataFrame(geometry=[shapely.Point(400_915, 4_430_615)], crs="EPSG:32649")
     # Reference: exact distance from every pixel centre to the point (shapely, not our rasters).
     true_d = shapely.distance(_centres(small_grid), pt.geometry.iloc[0])
-    keep = dm.outside_setback(pt, grid=small_grid, distance_m=200)
+    keep = sb.outside_setback(pt, grid=small_grid, distance_m=200)
     np.testing.assert_array_equal(keep.values, true_d > 200)
     assert keep.dtype == bool and keep.name == "outside_setback"
-    near = dm.within_distance(pt, grid=small_grid, distance_m=200)
+    near = sb.within_distance(pt, grid=small_grid, distance_m=200)
     np.testing.assert_array_equal(near.values, ~keep.values)
     # 1.1 x tip height of a 115 m hub / 170 m rotor turbine = 1.1 * (115 + 85) = 220 m
-    assert dm.tip_height_m(115, 170) == 200.0
-    wind = dm.outside_setback(pt, grid=small_grid, hub_height_m=115, rotor_diameter_m=170,
+    assert sb.tip_height_m(115, 170) == 200.0
+    wind = sb.outside_setback(pt, grid=small_grid, hub_height_m=115, rotor_diameter_m=170,
                               tip_height_multiple=1.1)
     assert wind.attrs["distance_m"] == pytest.approx(220.0)
     np.testing.assert_array_equal(wind.values, true_d > 220)
@@ -205,7 +206,7 @@ def test_setback_masks_of_small_lines_and_outside_features(small_grid, geom):
     feats = gpd.GeoDataFrame(geometry=[geom], crs="EPSG:32649")
     centres = _centres(small_grid)
     for d in (25.0, 95.0, 250.0):
-        near = dm.within_distance(feats, grid=small_grid, distance_m=d).values
+        near = sb.within_distance(feats, grid=small_grid, distance_m=d).values
         burned = dm.distance(feats, grid=small_grid).values == 0  # the feature's own pixels
         np.testing.assert_array_equal(near, (shapely.distance(centres, geom) <= d) | burned)
 
@@ -216,15 +217,15 @@ def test_setback_all_touched_counts_any_part_of_the_pixel(small_grid):
     t = small_grid.transform
     xs, ys = np.meshgrid(small_grid.x_coords(), small_grid.y_coords())
     cells = shapely.box(xs - t.a / 2, ys + t.e / 2, xs + t.a / 2, ys - t.e / 2)
-    near = dm.within_distance(feats, grid=small_grid, distance_m=100, all_touched=True).values
+    near = sb.within_distance(feats, grid=small_grid, distance_m=100, all_touched=True).values
     np.testing.assert_array_equal(near, shapely.distance(cells, house) <= 100)
 
 
 def test_setback_reprojects_features(small_grid):
     pt = gpd.GeoDataFrame(geometry=[shapely.Point(400_915, 4_430_615)], crs="EPSG:32649")
     ll = pt.to_crs("EPSG:4326")
-    np.testing.assert_array_equal(dm.within_distance(ll, grid=small_grid, distance_m=200).values,
-                                  dm.within_distance(pt, grid=small_grid, distance_m=200).values)
+    np.testing.assert_array_equal(sb.within_distance(ll, grid=small_grid, distance_m=200).values,
+                                  sb.within_distance(pt, grid=small_grid, distance_m=200).values)
 
 
 def test_errors(small_grid):
@@ -244,11 +245,11 @@ def test_errors(small_grid):
     with pytest.raises(InvalidParameterError, match="window needs max_distance_m"):
         dm.distance(pt, grid=small_grid, window=8)
     with pytest.raises(InvalidParameterError, match="rotor_diameter_m must be"):
-        dm.tip_height_m(100, 0)
+        sb.tip_height_m(100, 0)
     with pytest.raises(InvalidParameterError, match="not both"):
-        dm.outside_setback(pt, grid=small_grid, distance_m=100, tip_height_multiple=1.1)
+        sb.outside_setback(pt, grid=small_grid, distance_m=100, tip_height_multiple=1.1)
     with pytest.raises(InvalidParameterError, match="give distance_m, or tip_height_multiple"):
-        dm.outside_setback(pt, grid=small_grid, tip_height_multiple=1.1)
+        sb.outside_setback(pt, grid=small_grid, tip_height_multiple=1.1)
     with pytest.raises(InvalidParameterError, match="features must be"):
         dm.distance([1, 2], grid=small_grid)
 

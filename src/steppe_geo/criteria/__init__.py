@@ -25,7 +25,8 @@ from steppe_geo.criteria.drift import (
     wind_from_uv,
     windy_share,
 )
-from steppe_geo.criteria.proximity import distance, outside_setback, tip_height_m, within_distance
+from steppe_geo.criteria.proximity import distance
+from steppe_geo.criteria.setbacks import outside_setback, tip_height_m, within_distance
 from steppe_geo.criteria.solar import poa_gain, solar_capacity_factor, specific_yield
 from steppe_geo.criteria.terrain import aspect, hillshade, ruggedness, slope
 from steppe_geo.criteria.vegetation import (

@@ -13,11 +13,10 @@ import rasterio
 import shapely
 import xarray as xr
 from rasterio.windows import Window
-from scipy.special import gamma
 from tqdm import tqdm
 
 from steppe_geo import criteria
-from steppe_geo.config import Config, TurbinesConfig
+from steppe_geo.config import Config
 from steppe_geo.errors import (
     EmptyLayerError,
     GeometryTypeError,
@@ -45,12 +44,13 @@ from steppe_geo.parcels import (
     rank_stability,
     select_parcels,
     split_at_tiles,
-    turbine_layouts,
     zonal_stats,
 )
 from steppe_geo.parcels.regions import _attach, _available, _windowed_region_polygons, windowed_quantile
 from steppe_geo.pipeline.hybrid import hybrid_columns
+from steppe_geo.pipeline.region_pieces import PIECE, PIECE_BASE, PIECE_COLUMNS, PIECE_WEIGHT, join_pieces
 from steppe_geo.pipeline.results import InputLayers, ModelOutput, ParcelOutput
+from steppe_geo.pipeline.turbines import best_parcel_layouts
 
 _TECHNOLOGY = {"wind_onshore": "wind", "solar_pv": "solar", "pv_sand_control": "solar"}
 
@@ -315,79 +315,20 @@ def _windowed_regions(res: ModelOutput, combination: Any, *, window: int, min_ar
         gains = perfect_criterion_gains(pixels, combination)
         table[list(gains.columns)] = gains.to_numpy()
         if pieced:
-            table[_PIECE_WEIGHT] = np.asarray(pixels.weights.sum(axis=1)).ravel()
-            table[_PIECE_BASE] = pixels.means(combination.pixel_scores(pixels.values))
-        table[_PIECE] = pos
+            table[PIECE_WEIGHT] = np.asarray(pixels.weights.sum(axis=1)).ravel()
+            table[PIECE_BASE] = pixels.means(combination.pixel_scores(pixels.values))
+        table[PIECE] = pos
         parts.append(table)
     table = pd.concat(parts)
-    whole = table[~cut[owner[table[_PIECE].to_numpy()]]]
-    columns = [c for c in whole.columns if c not in _PIECE_COLUMNS and not c.endswith("_count")]
+    whole = table[~cut[owner[table[PIECE].to_numpy()]]]
+    columns = [c for c in whole.columns if c not in PIECE_COLUMNS and not c.endswith("_count")]
     regions = whole[columns]
     if cut.any():
-        joined = _join_pieces(table[cut[owner[table[_PIECE].to_numpy()]]], owner, polygons, grid, columns)
+        joined = join_pieces(table[cut[owner[table[PIECE].to_numpy()]]], owner, polygons, grid, columns)
         regions = pd.concat([regions, joined])
     regions = regions.loc[polygons["region_id"].to_numpy()]
     regions = gpd.GeoDataFrame(regions, geometry="geometry", crs=polygons.crs)
     return regions.sort_values("score_mean", ascending=False, kind="stable")
-
-
-_PIECE = "<piece>"
-_PIECE_WEIGHT = "<piece weight>"
-_PIECE_BASE = "<piece base>"
-_PIECE_COLUMNS = (_PIECE, _PIECE_WEIGHT, _PIECE_BASE)
-
-
-def _join_pieces(rows: pd.DataFrame, owner: np.ndarray, polygons: gpd.GeoDataFrame, grid: Grid,
-                 columns: Sequence[str]) -> pd.DataFrame:
-    """The statistics of regions scored piece by piece (:func:`split_at_tiles`), as if scored whole.
-
-    Means are sums over pixels divided by weights, so a region's mean is its pieces' means weighted
-    by their weights: ``{layer}_mean`` by ``{layer}_count`` (Σ coverage over valid cells), the
-    ``gain_*`` by the pieces' eligible-pixel weights (the gain is the perfect-criterion mean less
-    the score mean, each a weighted mean). A piece of weight 0 adds nothing; a NaN with weight
-    (no data on eligible pixels) makes the region's value NaN, as scoring it whole does.
-    """
-    at = owner[rows[_PIECE].to_numpy()]
-    keep = np.unique(at)
-    n = len(polygons)
-
-    def total(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
-        contrib = np.where(weights > 0, values * weights, 0.0)
-        return np.bincount(at, weights=contrib, minlength=n)[keep]
-
-    def mean(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
-        den = np.bincount(at, weights=np.where(weights > 0, weights, 0.0), minlength=n)[keep]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(den > 0, total(values, weights) / np.where(den > 0, den, 1.0), np.nan)
-
-    geoms = polygons.geometry.iloc[keep]
-    weight = rows[_PIECE_WEIGHT].to_numpy(np.float64)
-    base = rows[_PIECE_BASE].to_numpy(np.float64)
-    out: dict[str, Any] = {}
-    for col in columns:
-        if col == "geometry":
-            out[col] = geoms.to_numpy()
-        elif col == "region_id":
-            out[col] = polygons["region_id"].to_numpy()[keep]
-        elif col in ("area_ha", "parcel_area_ha"):
-            out[col] = np.asarray(geoms.area, dtype=np.float64) / 1e4
-        elif col == "eligible_area_ha":
-            out[col] = np.bincount(at, weights=rows[col].to_numpy(np.float64), minlength=n)[keep]
-        elif col == "eligible_fraction":
-            eli = np.bincount(at, weights=rows["eligible_area_ha"].to_numpy(np.float64), minlength=n)[keep]
-            out[col] = np.clip(eli * 1e4 / np.asarray(geoms.area, dtype=np.float64), 0, 1)
-        elif col == "covered_fraction":  # of a piece's area; the pieces' areas add up to the region's
-            on = rows[col].to_numpy(np.float64) * rows["parcel_area_ha"].to_numpy(np.float64)
-            out[col] = np.clip(np.bincount(at, weights=on, minlength=n)[keep] * 1e4
-                               / np.asarray(geoms.area, dtype=np.float64), 0, 1)
-        elif col.endswith("_mean"):
-            out[col] = mean(rows[col].to_numpy(np.float64), rows[col[:-5] + "_count"].to_numpy(np.float64))
-        elif col.startswith("gain_"):
-            out[col] = mean(rows[col].to_numpy(np.float64) + base, weight) - mean(base, weight)
-        else:
-            raise AssertionError(f"candidate regions: no rule to join the column {col!r} of region pieces")
-    joined = pd.DataFrame(out, columns=list(columns))
-    return joined.set_index(joined["region_id"].rename(None).to_numpy()).rename_axis("region_id")
 
 
 def _model_parcels(res: ModelOutput, cfg: Config, weibull_k: xr.DataArray | None) -> _ModelParcels:
@@ -591,7 +532,7 @@ def run_parcels(cfg: Config, layers: InputLayers, results: Mapping[str, ModelOut
     tc = pc.turbines
     if tc is not None and tc.model in out:
         po = out[tc.model]
-        po.turbines, po.turbine_summary = _turbine_layouts(
+        po.turbines, po.turbine_summary = best_parcel_layouts(
             po, results[tc.model], layers, tc, id_column=pc.id_column,
             window=cfg.run.window if layers.files else None)
         if pc.hybrid is not None:  # [parcels.hybrid]: the laid-out parcels ranked as wind + PV hybrids
@@ -601,85 +542,6 @@ def run_parcels(cfg: Config, layers: InputLayers, results: Mapping[str, ModelOut
         if dropped is not None:
             po.ranked = _with_dropped(po.ranked, dropped)
     return out
-
-
-def _turbine_layouts(po: ParcelOutput, res: ModelOutput, layers: InputLayers, tc: TurbinesConfig, *,
-                     id_column: str | None,
-                     window: int | None = None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """``[parcels.turbines]``: layouts and wake losses on the best-ranked parcels of one model.
-
-    Memory mode lays out all the best parcels on the whole grid at once. A windowed run
-    (``window``: the run's window size) reads the grid's mean speed and Weibull k window by
-    window, and lays out each parcel on its own bounding window of the eligibility, speed and
-    direction rasters: the layouts are per parcel, so they are the same, and the memory held is
-    one parcel's window, not the grid.
-    """
-    ranked = po.ranked
-    best = ranked[ranked["rank"].notna()].sort_values("rank").head(tc.top)
-    grid = layers.grid
-
-    def layer(name: str) -> xr.DataArray:
-        return open_lazy(layers.files[name], name=name) if window is not None else layers.layers[name]
-
-    k = 2.0
-    if tc.weibull_k is not None:
-        kv = _nan_mean(layer(tc.weibull_k), grid, window)
-        k = kv if np.isfinite(kv) else 2.0
-    mean = _nan_mean(layer(tc.mean_speed), grid, window)
-    rose = criteria.weibull_rose(tc.sector_frequency, mean / float(gamma(1.0 + 1.0 / k)), k)
-    speed = layer(tc.mean_speed)
-    direction = layer(tc.wind_direction) if tc.wind_direction is not None else None
-    outlines = best[[best.geometry.name]]
-
-    def layouts(regions: gpd.GeoDataFrame, eligible: xr.DataArray, direction: xr.DataArray | None,
-                speed: xr.DataArray) -> tuple[pd.DataFrame, pd.DataFrame]:
-        return turbine_layouts(regions, eligible, rose=rose, curve=tc.curve, wind_from_deg=direction,
-                               mean_speed_m_s=speed, along_d=tc.along_d, across_d=tc.across_d,
-                               wake_decay=tc.wake_decay)
-
-    if window is None:
-        eligible = grid.to_dataarray(np.asarray(res.eligible.values, dtype=bool), name="eligible")
-        points, summary = layouts(outlines, eligible, direction, speed)
-    else:  # parcel by parcel, each on its bounding window (parcel_chunks with 1-pixel tiles)
-        point_parts, summary_parts = [], []
-        for pos, win in parcel_chunks(outlines, grid, 1):
-            rows, cols = win.toslices()
-            wgrid = grid.window_grid(win)
-            eligible = wgrid.to_dataarray(np.asarray(res.eligible.isel(y=rows, x=cols).values, dtype=bool),
-                                          name="eligible")
-            pts, summ = layouts(outlines.iloc[pos], eligible,
-                                None if direction is None else direction.isel(y=rows, x=cols).load(),
-                                speed.isel(y=rows, x=cols).load())
-            point_parts.append(pts)
-            summary_parts.append(summ)
-        order = {label: i for i, label in enumerate(outlines.index)}
-        points = pd.concat(point_parts, ignore_index=True)
-        points = points.iloc[np.argsort(points["region"].map(order).to_numpy(), kind="stable")]
-        points = points.reset_index(drop=True)
-        summary = pd.concat(summary_parts).loc[outlines.index]
-    if id_column is not None and id_column in best.columns:
-        ids = best[id_column]
-        points.insert(0, id_column, ids.reindex(points["region"]).to_numpy())
-        summary.insert(0, id_column, ids.to_numpy())
-    summary.insert(0, "rank", best["rank"].to_numpy())
-    summary = gpd.GeoDataFrame(summary, geometry=best.geometry.to_numpy(), crs=best.crs)  # parcel outlines
-    return points.drop(columns="region"), summary
-
-
-def _nan_mean(da: xr.DataArray, grid: Grid, window: int | None) -> float:
-    """Mean of the non-NaN pixels of ``da`` (NaN if none); windowed: ``window`` x ``window`` at a time."""
-    if window is None:
-        v = np.asarray(da.values, dtype=np.float64)
-        return float(np.nanmean(v)) if np.isfinite(v).any() else float("nan")
-    total, count, finite = 0.0, 0, False
-    for w in grid.windows(window):
-        rows, cols = w.core.toslices()
-        v = np.asarray(da.isel(y=rows, x=cols).values, dtype=np.float64)
-        ok = ~np.isnan(v)
-        total += float(v[ok].sum())
-        count += int(ok.sum())
-        finite = finite or bool(np.isfinite(v).any())
-    return total / count if finite and count else float("nan")
 
 
 def _dropped_parcels(parcels_gdf: gpd.GeoDataFrame, source: str,
