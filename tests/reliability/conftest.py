@@ -40,6 +40,7 @@ OUTCOMES = ("clear_error", "correct_result")
 
 _HERE = Path(__file__).resolve().parent
 _COUNTS = pytest.StashKey[dict]()
+_WORKER_KEY = "steppe_geo_reliability_catalogue"  # in a pytest-xdist worker's workeroutput
 
 
 TINY_CONFIG = """\
@@ -181,36 +182,51 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             unmarked.append(item.nodeid)
         else:
             cases[item.nodeid] = outcome
-    config.stash[_COUNTS] = {"cases": cases, "unmarked": unmarked, "passed": set(), "failed": set()}
+    config.stash[_COUNTS] = {"cases": cases, "unmarked": unmarked}
+    workeroutput = getattr(config, "workeroutput", None)
+    if workeroutput is not None:  # a pytest-xdist worker: its controller collects nothing itself
+        workeroutput[_WORKER_KEY] = {"cases": cases, "unmarked": unmarked}
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
-    report = yield
-    counts = item.config.stash.get(_COUNTS, None)
-    if counts is not None and item.nodeid in counts["cases"]:
-        if report.failed:
-            counts["failed"].add(item.nodeid)
-        elif report.when == "call" and report.passed:
-            counts["passed"].add(item.nodeid)
-    return report
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    """Under pytest-xdist the controller takes the catalogue from a worker (each collects every test)."""
+    found = getattr(node, "workeroutput", {}).get(_WORKER_KEY)
+    if found is not None and _COUNTS not in node.config.stash:
+        node.config.stash[_COUNTS] = found
+
+
+def _outcomes(terminalreporter) -> tuple[set[str], set[str]]:
+    """The node ids that passed (their call) and that failed or errored (any phase) in this session.
+
+    Read from the terminal reporter's reports, which the controller of a pytest-xdist run receives
+    from its workers as well, so a parallel run counts as a serial one does.
+    """
+    stats = terminalreporter.stats
+    passed = {r.nodeid for r in stats.get("passed", []) if getattr(r, "when", None) == "call"}
+    failed = {r.nodeid for key in ("failed", "error") for r in stats.get(key, []) if hasattr(r, "nodeid")}
+    return passed - failed, failed
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
-    if not config.getoption("--catalogue-summary") or _COUNTS not in config.stash:
+    if not config.getoption("--catalogue-summary"):
+        return
+    terminalreporter.section("reliability catalogue")
+    write = terminalreporter.write_line
+    if _COUNTS not in config.stash:
+        write("no counts: no collection of tests/reliability was seen (give tests/reliability, or a file in "
+              "it, on the command line)")
         return
     counts = config.stash[_COUNTS]
     cases: dict[str, str] = counts["cases"]
-    write = terminalreporter.write_line
-    terminalreporter.section("reliability catalogue")
+    passed, failed = _outcomes(terminalreporter)
     by_outcome = collections.Counter(cases.values())
-    ran = bool(counts["passed"] or counts["failed"])
+    ran = bool((passed | failed) & cases.keys())
     for outcome in OUTCOMES:
         line = f"{outcome:<15} {by_outcome.get(outcome, 0):>4} cases"
         if ran:
             ids = [n for n, o in cases.items() if o == outcome]
-            line += (f"  ({sum(n in counts['passed'] for n in ids)} passed, "
-                     f"{sum(n in counts['failed'] for n in ids)} failed)")
+            line += f"  ({sum(n in passed for n in ids)} passed, {sum(n in failed for n in ids)} failed)"
         write(line)
     write(f"{'total':<15} {len(cases):>4} cases")
     by_file = collections.Counter((nodeid.split("::")[0], o) for nodeid, o in cases.items())
@@ -218,4 +234,3 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
         write(f"  {file}: " + ", ".join(f"{by_file[(file, o)]} {o}" for o in OUTCOMES))
     if counts["unmarked"]:
         write(f"not in the catalogue (no @pytest.mark.case): {len(counts['unmarked'])} tests")
-
