@@ -275,6 +275,30 @@ def test_draw_scores_and_ranks_equal_the_per_draw_recomputation(rule, options, l
     np.testing.assert_array_equal(ranks, want_ranks.astype(ranks.dtype))
 
 
+@pytest.mark.parametrize("rule, options",
+                         [("weighted-product", {}), ("owa", {"order_weights": [0.5, 0.3, 0.2]})])
+def test_rank_stability_from_scores_of_parcel_chunks_equals_the_whole(rule, options, layers, parcels):
+    # a windowed run scores each chunk of parcels under the draws on the chunk's pixels and keeps only
+    # (draws, parcels) numbers; ranked together they give pixel_rank_stability's table on all parcels
+    from steppe_geo.parcels import draw_weight_rows, parcel_draw_scores, rank_stability_of_scores
+
+    res = evaluate(_overlay(rule, options), layers)
+    crit = {k: res.criteria[k] for k in "abc"}
+    combination = Combination.from_overlay(res.overlay)
+    whole = pixel_rank_stability(parcel_pixels(parcels, crit, eligible=res.eligible), combination,
+                                 n_draws=50, top_k=3, rng=11)
+    rows = draw_weight_rows(combination, n_draws=50, rng=11)
+    n = len(parcels)
+    scores, base, valid = np.full((50, n), np.nan), np.full(n, np.nan), np.zeros(n, dtype=bool)
+    for pos in (np.arange(n)[1::2], np.arange(n)[::2]):  # two interleaved chunks
+        s, b, v = parcel_draw_scores(parcel_pixels(parcels.iloc[pos], crit, eligible=res.eligible),
+                                     combination, rows)
+        scores[:, pos], base[pos], valid[pos] = s, b, v
+    chunked = rank_stability_of_scores(scores, base, valid, top_k=3, index=parcels.index)
+    assert whole["mean_rank"].nunique() > 2  # the draws move ranks: the comparison can fail
+    pd.testing.assert_frame_equal(chunked, whole, check_exact=False, rtol=0, atol=1e-12)
+
+
 def test_rank_stability_refuses_rules_that_ignore_weights(layers, parcels):
     res = evaluate(_overlay("fuzzy-and", {}), layers)
     pixels = parcel_pixels(parcels, {k: res.criteria[k] for k in "abc"}, eligible=res.eligible)

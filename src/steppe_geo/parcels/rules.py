@@ -55,10 +55,13 @@ __all__ = [
     "WEIGHTLESS_RULES",
     "Combination",
     "ParcelPixels",
+    "draw_weight_rows",
+    "parcel_draw_scores",
     "parcel_pixels",
     "parcel_rule_scores",
     "perfect_criterion_gains",
     "pixel_rank_stability",
+    "rank_stability_of_scores",
 ]
 
 WEIGHTLESS_RULES = frozenset({Rule.FUZZY_AND, Rule.FUZZY_OR, Rule.FUZZY_PRODUCT, Rule.FUZZY_GAMMA,
@@ -561,30 +564,120 @@ def pixel_rank_stability(
     InvalidParameterError
         For a rule that ignores weights, ``top_k`` outside 1 … parcels, bad draws or concentration.
     """
-    k = top_k
     _check_criteria(pixels, combination)
     if not combination.uses_weights:
         _draw_scorer(pixels, combination)  # raises the explanation
-    n = len(pixels.index)
+    _check_top_k(top_k, len(pixels.index))
+    weight_rows = draw_weight_rows(combination, draws=draws, n_draws=n_draws, concentration=concentration,
+                                   rng=rng)
+    scores, base, valid = parcel_draw_scores(pixels, combination, weight_rows)
+    return rank_stability_of_scores(scores, base, valid, top_k=top_k, index=pixels.index)
+
+
+def _check_top_k(k: object, n: int) -> None:
     if not isinstance(k, (int, np.integer)) or not 1 <= k <= n:
         raise InvalidParameterError(f"top_k must be an integer in [1, {n}] (number of parcels), got {k!r}")
+
+
+def draw_weight_rows(combination: Combination, *, draws: np.ndarray | pd.DataFrame | None = None,
+                     n_draws: int = 1000, concentration: float = 100.0,
+                     rng: np.random.Generator | int | None = None) -> np.ndarray:
+    """The weight draws of :func:`pixel_rank_stability`, as (draws, criteria) rows that sum to 1.
+
+    Parameters
+    ----------
+    combination : Combination
+        The rule and base weights (criterion order).
+    draws : (n, criteria) ndarray or DataFrame, optional
+        Given weight vectors, normalised to sum 1; default ``n_draws`` Dirichlet draws around the
+        base weights (:func:`~steppe_geo.parcels.dirichlet_weights`).
+    n_draws : int, default 1000
+    concentration : float, default 100
+    rng : numpy Generator or seed, optional
+
+    Returns
+    -------
+    numpy.ndarray
+        (draws, criteria) float64.
+
+    Raises
+    ------
+    InvalidParameterError
+        Bad draws (an all-zero row, wrong criteria), ``n_draws`` or ``concentration``.
+    """
     w = np.fromiter(combination.weights.values(), dtype=np.float64)
     if draws is None:
         _check_draws(n_draws)
         check_positive(concentration, param="concentration")
-        weight_rows = dirichlet_weights(w, n_draws, concentration=concentration, rng=rng)
-    else:
-        weight_rows = _given_draws(draws, list(combination.criteria))
-        totals = weight_rows.sum(axis=1, keepdims=True)
-        if np.any(totals <= 0):
-            raise InvalidParameterError(
-                f"draws: {int(np.count_nonzero(totals <= 0))} weight rows are all zero; each draw needs "
-                "a weight > 0")
-        weight_rows = weight_rows / totals  # the rules take weights that sum to 1
+        return dirichlet_weights(w, n_draws, concentration=concentration, rng=rng)
+    weight_rows = _given_draws(draws, list(combination.criteria))
+    totals = weight_rows.sum(axis=1, keepdims=True)
+    if np.any(totals <= 0):
+        raise InvalidParameterError(
+            f"draws: {int(np.count_nonzero(totals <= 0))} weight rows are all zero; each draw needs "
+            "a weight > 0")
+    out: np.ndarray = weight_rows / totals  # the rules take weights that sum to 1
+    return out
+
+
+def parcel_draw_scores(pixels: ParcelPixels, combination: Combination,
+                       weight_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every parcel's score under each weight draw, its score under the base weights, and its validity.
+
+    The scores of a parcel depend only on its own pixels, so a windowed run computes them chunk
+    of parcels by chunk (and keeps (draws, parcels) numbers instead of every parcel's pixels), and
+    :func:`rank_stability_of_scores` ranks them; :func:`pixel_rank_stability` is the two in one.
+
+    Parameters
+    ----------
+    pixels : ParcelPixels
+    combination : Combination
+        The rule (one that uses weights) and base weights.
+    weight_rows : (draws, criteria) ndarray
+        From :func:`draw_weight_rows`.
+
+    Returns
+    -------
+    scores : (draws, parcels) ndarray
+    base : (parcels,) ndarray
+        Scores under the base weights.
+    valid : (parcels,) ndarray of bool
+        Parcels with eligible pixels with data (the others are not ranked).
+    """
+    _check_criteria(pixels, combination)
     scorer = _draw_scorer(pixels, combination)
-    valid = pixels.area_ha > 0
+    w = np.fromiter(combination.weights.values(), dtype=np.float64)
+    return scorer(np.asarray(weight_rows, dtype=np.float64)), scorer(w[None, :])[0], pixels.area_ha > 0
+
+
+def rank_stability_of_scores(scores: np.ndarray, base: np.ndarray, valid: np.ndarray, *, top_k: int,
+                             index: pd.Index) -> pd.DataFrame:
+    """The rank-stability table of parcels from their scores under each draw (:func:`parcel_draw_scores`).
+
+    Parameters
+    ----------
+    scores : (draws, parcels) ndarray
+    base : (parcels,) ndarray
+    valid : (parcels,) ndarray of bool
+    top_k : int
+        For ``p_top_k`` (1 … parcels).
+    index : pandas.Index
+        Parcel ids, one per column of ``scores``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`pixel_rank_stability`.
+    """
+    n = len(index)
+    _check_top_k(top_k, n)
+    scores = np.asarray(scores, dtype=np.float64)
     marks = np.where(valid, 0.0, np.nan)[None, :]  # NaN marks the parcels that are not ranked
     block = int(max(1, min(256, _DRAW_BLOCK_VALUES // max(n, 1))))  # (draws, parcels) scores per block
-    all_ranks = _rank_draws(weight_rows, marks, block=block, score_fn=scorer)
-    base = _rank_draws(w[None, :], marks, workers=1, score_fn=scorer)[:, 0]
-    return _rank_table(base, all_ranks, valid, k=k, index=pixels.index)
+    # the draws are given by their row numbers: score_fn looks their scores up (blocks may run in threads)
+    rows = np.arange(scores.shape[0], dtype=np.float64)[:, None]
+    all_ranks = _rank_draws(rows, marks, block=block,
+                            score_fn=lambda r: scores[r[:, 0].astype(np.int64)])
+    base_ranks = _rank_draws(np.zeros((1, 1)), marks, workers=1,
+                             score_fn=lambda r: np.asarray(base, dtype=np.float64)[None, :])[:, 0]
+    return _rank_table(base_ranks, all_ranks, valid, k=top_k, index=index)

@@ -31,17 +31,19 @@ from steppe_geo.mcda.combine import Rule
 from steppe_geo.parcels import (
     RANKED,
     Combination,
-    ParcelPixels,
     ahp_weight_draws,
     candidate_regions,
     coverage_matrix,
+    draw_weight_rows,
     eligibility_status,
     parcel_chunks,
+    parcel_draw_scores,
     parcel_pixels,
     perfect_criterion_gains,
     pixel_rank_stability,
     rank_parcels,
     rank_stability,
+    rank_stability_of_scores,
     select_parcels,
     split_at_tiles,
     zonal_stats,
@@ -230,7 +232,16 @@ class _ModelParcels(NamedTuple):
     res: ModelOutput
     combination: Any
     cf: _CapacityFactor | None
-    keep_pixels: bool
+    weight_rows: np.ndarray | None
+    """The weight draws of the pixel rank stability (rules other than WLC), else None."""
+
+
+class _DrawScores(NamedTuple):
+    """The pixel rank stability's inputs, gathered chunk by chunk: (draws, parcels) scores, base, valid."""
+
+    scores: np.ndarray
+    base: np.ndarray
+    valid: np.ndarray
 
 
 def _windowed_parcel_columns(parcels_gdf: gpd.GeoDataFrame, models: Mapping[str, _ModelParcels], *,
@@ -242,8 +253,10 @@ def _windowed_parcel_columns(parcels_gdf: gpd.GeoDataFrame, models: Mapping[str,
     coverage is computed once on the window holding it — for all models, as is the area inside
     the AOI — which gives every parcel the coverage fractions it has on the whole grid, cell for
     cell, so the statistics are the whole-grid ones. Each model's rasters are read on that window
-    once. Memory: one chunk's window of one model's rasters, the tables, and (``keep_pixels``,
-    for the pixel rank stability) the parcels' pixels.
+    once. Memory: one chunk's window of one model's rasters, the tables, and (``weight_rows``,
+    for the pixel rank stability) each parcel's scores under every weight draw, computed on the
+    chunk's pixels (:func:`~steppe_geo.parcels.parcel_draw_scores`) — numbers per parcel, never the
+    parcels' pixels, which cover most of a grid.
     """
     grid = Grid.from_dataarray(next(iter(models.values())).res.score)
     aoi_pixels = _pixel_polygon(aoi_polygon(aoi, crs=grid.crs), grid) if aoi is not None else None
@@ -267,13 +280,25 @@ def _windowed_parcel_columns(parcels_gdf: gpd.GeoDataFrame, models: Mapping[str,
             if aoi_area is not None:
                 table["aoi_area_ha"] = aoi_area
             tables[name].append(table)
-            if spec.keep_pixels:
-                parts[name].append((pos, win, pixels))
+            if spec.weight_rows is not None:
+                parts[name].append((pos, parcel_draw_scores(pixels, spec.combination, spec.weight_rows)))
     back = np.argsort(np.concatenate(positions), kind="stable")
     return {name: (pd.concat(tables[name]).iloc[back],
-                   ParcelPixels.from_chunks(parts[name], parcels_gdf.index, grid) if spec.keep_pixels
+                   _gather_draw_scores(parts[name], len(parcels_gdf)) if spec.weight_rows is not None
                    else None)
             for name, spec in models.items()}
+
+
+def _gather_draw_scores(parts: Sequence[tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]],
+                        n: int) -> _DrawScores:
+    """The chunks' (draws, parcels) scores put at their parcels' positions."""
+    n_draws = parts[0][1][0].shape[0] if parts else 0
+    out = _DrawScores(np.full((n_draws, n), np.nan), np.full(n, np.nan), np.zeros(n, dtype=bool))
+    for pos, (scores, base, valid) in parts:
+        out.scores[:, pos] = scores
+        out.base[pos] = base
+        out.valid[pos] = valid
+    return out
 
 
 def _windowed_regions(res: ModelOutput, combination: Any, *, window: int, min_area_ha: float,
@@ -341,7 +366,17 @@ def _model_parcels(res: ModelOutput, cfg: Config, weibull_k: xr.DataArray | None
     technology = _TECHNOLOGY.get(getattr(res.model, "name", ""))
     return _ModelParcels(res, combination,
                          _CapacityFactor.of(res, technology, weibull_k, Grid.from_dataarray(res.score)),
-                         keep_pixels=stable and combination.rule is not Rule.WLC)
+                         weight_rows=(_weight_rows(res, combination, cfg)
+                                      if stable and combination.rule is not Rule.WLC else None))
+
+
+def _weight_rows(res: ModelOutput, combination: Any, cfg: Config) -> np.ndarray:
+    """The weight draws of a model's rank stability: its AHP judgements moved ±1 step, else Dirichlet."""
+    pc = cfg.parcels
+    if pc is None:
+        raise InvalidParameterError(f"parcels: model {res.name!r}: the configuration has no [parcels] table")
+    draws = ahp_weight_draws(res.ahp, pc.n_draws, steps=1, rng=cfg.run.seed) if res.ahp is not None else None
+    return draw_weight_rows(combination, draws=draws, n_draws=pc.n_draws, rng=cfg.run.seed)
 
 
 def rank_model_parcels(parcels_gdf: gpd.GeoDataFrame, res: ModelOutput, cfg: Config, *,
@@ -390,7 +425,7 @@ def rank_model_parcels(parcels_gdf: gpd.GeoDataFrame, res: ModelOutput, cfg: Con
         the pixels whose centre is inside the AOI, as ``eligible_area_ha`` is counted, so
         ``eligible_area_ha <= aoi_area_ha``). Eligible land, scores and regions count only land
         inside the AOI in any case (pixels outside it are not eligible).
-    columns : (GeoDataFrame, ParcelPixels or None), optional
+    columns : (GeoDataFrame, draw scores or None), optional
         A windowed run's per-parcel table and pixels of this model, already computed for these
         parcels (:func:`run_parcels` computes them for all models in one pass over the parcel
         chunks); computed here when not given.
@@ -469,6 +504,9 @@ def rank_model_parcels(parcels_gdf: gpd.GeoDataFrame, res: ModelOutput, cfg: Con
         if combination.rule is Rule.WLC:  # exact shortcut: a parcel's WLC score is Σ w·mean
             stability = rank_stability(zonal[ok], weights=combination.weights, n_draws=pc.n_draws,
                                        draws=draws, top_k=k, rng=cfg.run.seed)
+        elif isinstance(pixels, _DrawScores):  # windowed: scored chunk by chunk under the same draws
+            stability = rank_stability_of_scores(pixels.scores[:, ok], pixels.base[ok], pixels.valid[ok],
+                                                 top_k=k, index=parcels_gdf.index[ok])
         else:  # every draw recombines the parcels' pixels under the model's rule
             stability = pixel_rank_stability(pixels.take(ok), combination, n_draws=pc.n_draws,
                                              draws=draws, top_k=k, rng=cfg.run.seed)
