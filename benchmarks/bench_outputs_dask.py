@@ -30,11 +30,12 @@ import numpy as np
 import psutil
 import shapely
 import xarray as xr
+from _outputs_inputs import write_model_files
 from affine import Affine
 
 import steppe_geo as sg
 from steppe_geo.config import ModelConfig
-from steppe_geo.io import open_lazy, tiled_writer
+from steppe_geo.io import open_lazy
 from steppe_geo.pipeline import InputLayers, ModelOutput, demo_config
 from steppe_geo.pipeline.evaluate import WindowedResult
 from steppe_geo.pipeline.inputs import AlignedRasters, summarize_inputs
@@ -61,37 +62,7 @@ def main() -> None:
     grid = sg.Grid("EPSG:32649", Affine(10, 0, 400_000, 0, -10, 4_500_000), (size, size))
     work = folder / "work"
     rng = np.random.default_rng(1)
-    specs = {
-        "score": ("float32", np.nan, 1),
-        "eligible": ("uint8", 255, 1),
-        "exclusion": ("uint32", None, 1),
-        "criteria": ("float32", np.nan, 3),
-        "dem": ("float32", np.nan, 1),
-    }
-    files = {}
-    for name, (dtype, nodata, count) in specs.items():
-        files[name] = work / f"{name}.tif"
-        kind = "continuous" if dtype == "float32" else "categorical"
-        with tiled_writer(
-            files[name], grid, dtype=dtype, nodata=nodata, count=count, tags={"STEPPE_GEO_KIND": kind}
-        ) as ds:
-            for r0 in range(0, size, 512):
-                rows = min(512, size - r0)
-                y = np.linspace(r0, r0 + rows, rows)[:, None] / size
-                x = np.linspace(0, 1, size)[None, :]
-                base = (0.5 + 0.5 * np.sin(6 * x) * np.cos(4 * y)).astype(np.float32)
-                if name == "exclusion":
-                    arr = ((base > 0.8) * 4 + (base < 0.1) * 8 + (x < 0.05) * 1).astype(np.uint32)
-                elif name == "eligible":
-                    arr = ((base <= 0.8) & (base >= 0.1) & (x >= 0.05)).astype(np.uint8)
-                elif name == "score":
-                    keep = (base <= 0.8) & (base >= 0.1) & (x >= 0.05)
-                    arr = np.where(keep, base, np.nan).astype(np.float32)
-                elif name == "dem":
-                    arr = (1000 + 200 * base + rng.normal(0, 1, base.shape)).astype(np.float32)
-                else:
-                    arr = np.stack([base, 1 - base, base * base])
-                ds.write(arr.reshape(count, rows, size), window=((r0, r0 + rows), (0, size)))
+    files = write_model_files(grid, work, rng)
     w, s, e, n = grid.bounds
     aoi = gpd.GeoDataFrame(geometry=[shapely.box(w + (e - w) * 0.05, s, e, n)], crs=grid.crs)
     layers = InputLayers(
