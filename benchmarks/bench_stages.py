@@ -98,27 +98,11 @@ def child(args: argparse.Namespace) -> None:
     Path(args.result).write_text(json.dumps(out), encoding="utf-8")
 
 
-def tree_rss(proc: object) -> int:
-    """Resident set size of ``proc`` and all its descendants, in bytes (vanished ones skipped)."""
-    import psutil
-
-    try:
-        procs = [proc, *proc.children(recursive=True)]  # type: ignore[attr-defined]
-    except psutil.NoSuchProcess:
-        return 0
-    total = 0
-    for p in procs:
-        try:
-            total += p.memory_info().rss
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            continue
-    return total
-
-
 def measure(resolution: float, mode: str, workers: int, models: list[str] | None, window: int,
             timeout: float, profile: str | None) -> dict:
     """Run :func:`child` in a subprocess, polling the RSS of its process tree per stage."""
     import psutil
+    from bench_scale import tree_rss  # peak RSS of the process tree, as the whole-run benchmark polls it
 
     with tempfile.TemporaryDirectory(prefix="bench_stages-") as d:
         marker, result = Path(d) / "stage", Path(d) / "result.json"

@@ -387,7 +387,8 @@ def split_at_tiles(polygons: gpd.GeoDataFrame, grid: Grid, size: int) -> tuple[g
     -------
     pieces : geopandas.GeoDataFrame
         The polygons that fit a tile unchanged, and the pieces of the others (their polygonal
-        parts inside each tile they cross; tiles they only touch give no piece), with the
+        parts inside each tile they cross; tiles they only touch give no piece, and parts
+        outside the grid are left out, as they cover no cell), with the
         columns of ``polygons``, in the order of ``polygons`` then of the tiles (row-major). The
         index is a new 0..n-1 range.
     owner : numpy.ndarray of int64
